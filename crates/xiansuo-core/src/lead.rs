@@ -1,0 +1,176 @@
+//! The fixed codes of a lead's life and of follow-ups: statuses, grades, sources, activity types
+//! and outcomes. The codes are what the API speaks; each has a Chinese and an English label for
+//! the UI.
+
+use crate::Invalid;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+macro_rules! code_enum {
+    ($(#[$meta:meta])* $name:ident, $field:literal { $($variant:ident => $code:literal, $zh:literal, $en:literal;)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $(#[serde(rename = $code)] $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in display order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The code used in the API and the database.
+            pub fn code(self) -> &'static str {
+                match self { $($name::$variant => $code,)+ }
+            }
+
+            /// The label shown to people, in `zh` or `en`.
+            pub fn label(self, lang: &str) -> &'static str {
+                match (self, lang) {
+                    $(($name::$variant, "en") => $en,)+
+                    $(($name::$variant, _) => $zh,)+
+                }
+            }
+
+            /// Parses a code, with an error that lists the accepted ones.
+            pub fn parse(value: &str) -> Result<Self, Invalid> {
+                match value {
+                    $($code => Ok($name::$variant),)+
+                    _ => Err(Invalid::new(
+                        $field,
+                        format!(
+                            "'{}' is not one of: {}",
+                            value,
+                            [$($code),+].join(", ")
+                        ),
+                    )),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+    };
+}
+
+code_enum!(
+    /// Where a lead stands: new → working → qualified → converted, or disqualified, or nurturing.
+    LeadStatus, "status" {
+        New => "new", "新建", "New";
+        Working => "working", "跟进中", "Working";
+        Qualified => "qualified", "已鉴定", "Qualified";
+        Converted => "converted", "已转化", "Converted";
+        Disqualified => "disqualified", "无效", "Disqualified";
+        Nurturing => "nurturing", "培育", "Nurturing";
+    }
+);
+
+code_enum!(
+    /// A: clear need, close within a month … E: no need.
+    Grade, "grade" {
+        A => "A", "A 明确需求，一个月内成交", "A: clear need, closes within 1 month";
+        B => "B", "B 三个月内成交", "B: closes within 3 months";
+        C => "C", "C 六个月内成交", "C: closes within 6 months";
+        D => "D", "D 潜在或六个月以上", "D: potential, or later than 6 months";
+        E => "E", "E 无需求", "E: no need";
+    }
+);
+
+code_enum!(
+    /// The kind of a follow-up.
+    ActivityType, "type" {
+        Call => "call", "电话", "Call";
+        Email => "email", "邮件", "Email";
+        Meeting => "meeting", "会议", "Meeting";
+        Visit => "visit", "拜访", "Visit";
+        Wechat => "wechat", "微信", "WeChat";
+        Note => "note", "备注", "Note";
+    }
+);
+
+code_enum!(
+    /// What a follow-up achieved.
+    Outcome, "outcome" {
+        NoNeed => "no_need", "不需要", "No need";
+        AlreadyBought => "already_bought", "已购买", "Already bought";
+        FutureNeed => "future_need", "将来需要", "Future need";
+        VisitRequested => "visit_requested", "要求上门", "Visit requested";
+        CallBack => "call_back", "可再联系", "Call back";
+        Unreachable => "unreachable", "联系不上", "Unreachable";
+    }
+);
+
+/// The channels a lead can come from, with their labels. Sources are codes
+/// (`[a-z0-9_]`, at most 40 characters) so that admins can add their own; these are the
+/// built-in ones.
+pub const BUILTIN_SOURCES: &[(&str, &str, &str)] = &[
+    ("web_form", "网站表单", "Web form"),
+    ("ad", "广告", "Advertising"),
+    ("event", "展会活动", "Event"),
+    ("referral", "客户推荐", "Referral"),
+    ("social", "社交媒体", "Social"),
+    ("email", "邮件", "Email"),
+    ("import", "导入", "Import"),
+    ("api", "API", "API"),
+    ("manual", "手工录入", "Manual"),
+    ("other", "其他", "Other"),
+];
+
+/// Parses a source code.
+pub fn parse_source(value: &str) -> Result<String, Invalid> {
+    let v = value.trim();
+    if v.is_empty()
+        || v.len() > 40
+        || !v
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(Invalid::new(
+            "source",
+            format!(
+                "'{v}' is not a source code: use lower-case letters, digits and _ (built-in: {})",
+                BUILTIN_SOURCES
+                    .iter()
+                    .map(|s| s.0)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+/// Parses a tag: trimmed, 1–40 characters, no commas (they separate tags in filters).
+pub fn parse_tag(value: &str) -> Result<String, Invalid> {
+    let tag = crate::Text::parse("tags", value, 40)?.into_string();
+    if tag.contains(',') {
+        return Err(Invalid::new("tags", "a tag must not contain a comma"));
+    }
+    Ok(tag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_unknown_codes_list_the_valid_ones() {
+        for s in LeadStatus::ALL {
+            assert_eq!(LeadStatus::parse(s.code()).unwrap(), *s);
+        }
+        let err = LeadStatus::parse("won").unwrap_err();
+        assert!(err.message.contains("new, working, qualified"), "{err}");
+        assert_eq!(Outcome::parse("call_back").unwrap().label("zh"), "可再联系");
+        assert_eq!(ActivityType::Wechat.label("en"), "WeChat");
+    }
+
+    #[test]
+    fn sources_are_codes() {
+        assert_eq!(parse_source("trade_show_2026").unwrap(), "trade_show_2026");
+        assert!(parse_source("Web Form").is_err());
+        assert!(parse_source("").is_err());
+    }
+}

@@ -1,0 +1,15 @@
+//! Xiansuo's domain: the types a lead, an account, a user or a history entry is made of, and the
+//! rules over them that need no database and no HTTP. Values are parsed here once, at the edge
+//! (`Phone`, `Email`, `LeadStatus`, …), so that the rest of the program never validates twice.
+
+pub mod clock;
+pub mod contact;
+pub mod custom_field;
+pub mod history;
+pub mod lead;
+pub mod role;
+pub mod validation;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use contact::{Email, Phone};
+pub use validation::{Invalid, Text};
