@@ -1,0 +1,458 @@
+//! The connection to whichever database the URL names, and the one narrow way the rest of the
+//! crate talks to it: SQL text with `?` placeholders, a list of [`Param`]s, and rows decoded into
+//! plain [`Row`]s. Each database keeps its own pools and its own dialect; nothing here is generic
+//! over `sqlx::Database` (see docs/ARCHITECTURE.md for why).
+//!
+//! SQLite runs in WAL mode with one writer connection and a pool of readers, `busy_timeout` and
+//! foreign keys on; PostgreSQL uses one pool.
+
+use anyhow::Context;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Column, Row as _, TypeInfo, ValueRef};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Which SQL dialect a statement must be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A value bound to a placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl From<i64> for Param {
+    fn from(v: i64) -> Self {
+        Param::Int(v)
+    }
+}
+impl From<&str> for Param {
+    fn from(v: &str) -> Self {
+        Param::Text(v.to_owned())
+    }
+}
+impl From<String> for Param {
+    fn from(v: String) -> Self {
+        Param::Text(v)
+    }
+}
+impl From<f64> for Param {
+    fn from(v: f64) -> Self {
+        Param::Real(v)
+    }
+}
+impl<T: Into<Param>> From<Option<T>> for Param {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Param::Null, Into::into)
+    }
+}
+
+/// A decoded value from a result row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+}
+
+/// One result row: column names and their values.
+#[derive(Debug, Clone)]
+pub struct Row {
+    columns: Arc<[String]>,
+    cells: Vec<Cell>,
+}
+
+impl Row {
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    pub fn cells(&self) -> &[Cell] {
+        &self.cells
+    }
+
+    pub fn get(&self, name: &str) -> &Cell {
+        self.columns
+            .iter()
+            .position(|c| c == name)
+            .map_or(&Cell::Null, |i| &self.cells[i])
+    }
+
+    pub fn int(&self, name: &str) -> i64 {
+        self.opt_int(name).unwrap_or_default()
+    }
+
+    pub fn opt_int(&self, name: &str) -> Option<i64> {
+        match self.get(name) {
+            Cell::Int(v) => Some(*v),
+            Cell::Real(v) => Some(*v as i64),
+            Cell::Text(s) => s.parse().ok(),
+            Cell::Null => None,
+        }
+    }
+
+    pub fn text(&self, name: &str) -> String {
+        self.opt_text(name).unwrap_or_default()
+    }
+
+    pub fn opt_text(&self, name: &str) -> Option<String> {
+        match self.get(name) {
+            Cell::Text(s) => Some(s.clone()),
+            Cell::Int(v) => Some(v.to_string()),
+            Cell::Real(v) => Some(v.to_string()),
+            Cell::Null => None,
+        }
+    }
+}
+
+/// An open database: the pools and the dialect.
+#[derive(Clone)]
+pub enum Db {
+    Sqlite {
+        writer: SqlitePool,
+        reader: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Db::Sqlite { .. } => "Db::Sqlite",
+            Db::Postgres(_) => "Db::Postgres",
+        })
+    }
+}
+
+/// Rewrites `?` placeholders as `$1, $2, …` for PostgreSQL. Statements in this crate never put
+/// a literal `?` in SQL text; values are always bound.
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+macro_rules! bind_all {
+    ($query:expr, $params:expr) => {{
+        let mut q = $query;
+        for p in $params {
+            q = match p {
+                Param::Null => q.bind(None::<i64>),
+                Param::Int(v) => q.bind(*v),
+                Param::Real(v) => q.bind(*v),
+                Param::Text(v) => q.bind(v.as_str()),
+            };
+        }
+        q
+    }};
+}
+
+fn columns_of<R: sqlx::Row>(row: &R) -> Arc<[String]> {
+    row.columns().iter().map(|c| c.name().to_owned()).collect()
+}
+
+fn decode_sqlite(rows: Vec<SqliteRow>) -> anyhow::Result<Vec<Row>> {
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let columns = columns_of(first);
+    rows.iter()
+        .map(|row| {
+            let cells = (0..columns.len())
+                .map(|i| {
+                    let raw = row.try_get_raw(i)?;
+                    if raw.is_null() {
+                        return Ok(Cell::Null);
+                    }
+                    let kind = raw.type_info().name().to_owned();
+                    Ok(match kind.as_str() {
+                        "INTEGER" | "BOOLEAN" | "INT8" | "BIGINT" => Cell::Int(row.try_get(i)?),
+                        "REAL" | "DOUBLE" | "FLOAT" => Cell::Real(row.try_get(i)?),
+                        _ => Cell::Text(row.try_get(i)?),
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            Ok(Row {
+                columns: columns.clone(),
+                cells,
+            })
+        })
+        .collect()
+}
+
+fn decode_postgres(rows: Vec<PgRow>) -> anyhow::Result<Vec<Row>> {
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let columns = columns_of(first);
+    let kinds: Vec<String> = first
+        .columns()
+        .iter()
+        .map(|c| c.type_info().name().to_owned())
+        .collect();
+    rows.iter()
+        .map(|row| {
+            let cells = kinds
+                .iter()
+                .enumerate()
+                .map(|(i, kind)| {
+                    Ok(match kind.as_str() {
+                        "INT8" => row
+                            .try_get::<Option<i64>, _>(i)?
+                            .map_or(Cell::Null, Cell::Int),
+                        "INT4" => row
+                            .try_get::<Option<i32>, _>(i)?
+                            .map_or(Cell::Null, |v| Cell::Int(v.into())),
+                        "INT2" => row
+                            .try_get::<Option<i16>, _>(i)?
+                            .map_or(Cell::Null, |v| Cell::Int(v.into())),
+                        "BOOL" => row
+                            .try_get::<Option<bool>, _>(i)?
+                            .map_or(Cell::Null, |v| Cell::Int(v.into())),
+                        "FLOAT8" => row
+                            .try_get::<Option<f64>, _>(i)?
+                            .map_or(Cell::Null, Cell::Real),
+                        "FLOAT4" => row
+                            .try_get::<Option<f32>, _>(i)?
+                            .map_or(Cell::Null, |v| Cell::Real(v.into())),
+                        _ => row
+                            .try_get::<Option<String>, _>(i)?
+                            .map_or(Cell::Null, Cell::Text),
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            Ok(Row {
+                columns: columns.clone(),
+                cells,
+            })
+        })
+        .collect()
+}
+
+impl Db {
+    /// Opens the database a URL names: `sqlite://PATH` (created if missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .context("connecting to PostgreSQL")?;
+            Ok(Db::Postgres(pool))
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .context("parsing the SQLite URL")?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                .pragma("cache_size", "-65536")
+                .pragma("temp_store", "memory");
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options.clone())
+                .await
+                .context("opening the SQLite database")?;
+            let reader = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options.read_only(true))
+                .await
+                .context("opening the SQLite database for reading")?;
+            Ok(Db::Sqlite { writer, reader })
+        } else {
+            anyhow::bail!("unsupported database URL '{url}': use sqlite://PATH or postgres://…")
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Db::Sqlite { .. } => Dialect::Sqlite,
+            Db::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Runs a read-only query.
+    pub async fn fetch_all(&self, sql: &str, params: &[Param]) -> anyhow::Result<Vec<Row>> {
+        match self {
+            Db::Sqlite { reader, .. } => {
+                let rows = bind_all!(sqlx::query(sql), params)
+                    .fetch_all(reader)
+                    .await?;
+                decode_sqlite(rows)
+            }
+            Db::Postgres(pool) => {
+                let sql = numbered(sql);
+                let rows = bind_all!(sqlx::query(&sql), params).fetch_all(pool).await?;
+                decode_postgres(rows)
+            }
+        }
+    }
+
+    pub async fn fetch_optional(&self, sql: &str, params: &[Param]) -> anyhow::Result<Option<Row>> {
+        Ok(self.fetch_all(sql, params).await?.into_iter().next())
+    }
+
+    /// Runs one write outside an explicit transaction.
+    pub async fn execute(&self, sql: &str, params: &[Param]) -> anyhow::Result<u64> {
+        let mut tx = self.begin().await?;
+        let n = tx.execute(sql, params).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Starts a write transaction (on SQLite, on the one writer connection).
+    pub async fn begin(&self) -> anyhow::Result<Tx> {
+        Ok(match self {
+            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        self.fetch_all("SELECT 1 AS ok", &[]).await.is_ok()
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { writer, reader } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// A write transaction. Dropping it without [`Tx::commit`] rolls it back, so an error anywhere
+/// in a use case leaves nothing half-written.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Tx::Sqlite(_) => Dialect::Sqlite,
+            Tx::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    pub async fn execute(&mut self, sql: &str, params: &[Param]) -> anyhow::Result<u64> {
+        Ok(match self {
+            Tx::Sqlite(tx) => bind_all!(sqlx::query(sql), params)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+            Tx::Postgres(tx) => {
+                let sql = numbered(sql);
+                bind_all!(sqlx::query(&sql), params)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected()
+            }
+        })
+    }
+
+    pub async fn fetch_all(&mut self, sql: &str, params: &[Param]) -> anyhow::Result<Vec<Row>> {
+        match self {
+            Tx::Sqlite(tx) => {
+                let rows = bind_all!(sqlx::query(sql), params)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                decode_sqlite(rows)
+            }
+            Tx::Postgres(tx) => {
+                let sql = numbered(sql);
+                let rows = bind_all!(sqlx::query(&sql), params)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                decode_postgres(rows)
+            }
+        }
+    }
+
+    pub async fn fetch_optional(
+        &mut self,
+        sql: &str,
+        params: &[Param],
+    ) -> anyhow::Result<Option<Row>> {
+        Ok(self.fetch_all(sql, params).await?.into_iter().next())
+    }
+
+    /// Runs an INSERT … RETURNING id and gives the new id.
+    pub async fn insert_returning_id(
+        &mut self,
+        sql: &str,
+        params: &[Param],
+    ) -> anyhow::Result<i64> {
+        let row = self
+            .fetch_optional(&format!("{sql} RETURNING id"), params)
+            .await?
+            .context("INSERT returned no row")?;
+        Ok(row.int("id"))
+    }
+
+    /// Runs a script of several statements (migrations).
+    pub async fn execute_script(&mut self, sql: &str) -> anyhow::Result<()> {
+        match self {
+            Tx::Sqlite(tx) => {
+                sqlx::raw_sql(sql).execute(&mut **tx).await?;
+            }
+            Tx::Postgres(tx) => {
+                sqlx::raw_sql(sql).execute(&mut **tx).await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn commit(self) -> anyhow::Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbered;
+
+    #[test]
+    fn placeholders_are_numbered_for_postgres() {
+        assert_eq!(
+            numbered("SELECT * FROM leads WHERE a = ? AND (b = ? OR c IN (?, ?))"),
+            "SELECT * FROM leads WHERE a = $1 AND (b = $2 OR c IN ($3, $4))"
+        );
+    }
+}

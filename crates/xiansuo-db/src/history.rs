@@ -1,0 +1,181 @@
+//! Writing and reading the audit history. Creation is recorded as one entry holding the
+//! record's first values; every later change is one entry per changed field, with old and new
+//! value; deletes, restores and other actions are entries of their own.
+
+use crate::db::{Db, Param, Tx};
+use crate::error::{StoreError, StoreResult};
+use crate::record::{rfc3339, Ctx};
+use crate::schema::Table;
+use crate::scope::Actor;
+use serde_json::{json, Value};
+use xiansuo_core::clock::to_millis;
+use xiansuo_core::custom_field::RecordType;
+use xiansuo_core::history::{diff, snapshot, Snapshot};
+
+const INSERT: &str = "INSERT INTO history (record_type, record_id, action, field, old_value, new_value, actor_id, channel, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+#[allow(clippy::too_many_arguments)]
+fn entry(
+    ctx: Ctx<'_>,
+    record_type: RecordType,
+    id: i64,
+    action: &str,
+    field: Option<&str>,
+    old: Option<String>,
+    new: Option<String>,
+) -> Vec<Param> {
+    vec![
+        Param::from(record_type.code()),
+        Param::Int(id),
+        Param::from(action),
+        Param::from(field),
+        Param::from(old),
+        Param::from(new),
+        Param::Int(ctx.actor.user_id),
+        Param::from(ctx.channel.code()),
+        Param::Int(to_millis(ctx.now)),
+    ]
+}
+
+/// Records the creation of a record with its first values.
+pub async fn record_created(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    record_type: RecordType,
+    id: i64,
+    record: &Value,
+) -> anyhow::Result<()> {
+    let values: serde_json::Map<String, Value> = snapshot(record)
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .collect();
+    tx.execute(
+        INSERT,
+        &entry(
+            ctx,
+            record_type,
+            id,
+            "create",
+            None,
+            None,
+            Some(Value::Object(values).to_string()),
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records one entry per changed field; returns how many fields changed.
+pub async fn record_changes(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    record_type: RecordType,
+    id: i64,
+    before: &Snapshot,
+    after: &Snapshot,
+) -> anyhow::Result<usize> {
+    let changes = diff(before, after);
+    for change in &changes {
+        tx.execute(
+            INSERT,
+            &entry(
+                ctx,
+                record_type,
+                id,
+                "update",
+                Some(&change.field),
+                Some(change.old.to_string()),
+                Some(change.new.to_string()),
+            ),
+        )
+        .await?;
+    }
+    Ok(changes.len())
+}
+
+/// Records an action without field values (delete, restore, …).
+pub async fn record_action(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    record_type: RecordType,
+    id: i64,
+    action: &str,
+) -> anyhow::Result<()> {
+    tx.execute(
+        INSERT,
+        &entry(ctx, record_type, id, action, None, None, None),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The history of a record the actor can see, oldest first.
+pub async fn read(
+    db: &Db,
+    actor: &Actor,
+    table: &'static Table,
+    id: i64,
+) -> StoreResult<Vec<Value>> {
+    let scope = actor
+        .owner_condition("owner_id")
+        .map(|c| format!(" AND {c}"))
+        .unwrap_or_default();
+    db.fetch_optional(
+        &format!("SELECT id FROM {} WHERE id = ?{scope}", table.name),
+        &[Param::Int(id)],
+    )
+    .await?
+    .ok_or(StoreError::NotFound(table.schema))?;
+    let rows = db
+        .fetch_all(
+            "SELECT h.id, h.action, h.field, h.old_value, h.new_value, h.actor_id, u.username, h.channel, h.at \
+             FROM history h LEFT JOIN users u ON u.id = h.actor_id \
+             WHERE h.record_type = ? AND h.record_id = ? ORDER BY h.id",
+            &[Param::from(table.record_type.code()), Param::Int(id)],
+        )
+        .await?;
+    let parse = |s: Option<String>| {
+        s.and_then(|s| serde_json::from_str::<Value>(&s).ok())
+            .unwrap_or(Value::Null)
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            json!({
+                "id": r.int("id"),
+                "action": r.text("action"),
+                "field": r.opt_text("field"),
+                "old_value": parse(r.opt_text("old_value")),
+                "new_value": parse(r.opt_text("new_value")),
+                "actor_id": r.opt_int("actor_id"),
+                "actor": r.opt_text("username"),
+                "channel": r.text("channel"),
+                "at": rfc3339(r.int("at")),
+            })
+        })
+        .collect())
+}
+
+/// Records an activity logged on a record, with the activity's values.
+pub async fn record_created_activity(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    record_type: RecordType,
+    id: i64,
+    activity: &Value,
+) -> anyhow::Result<()> {
+    tx.execute(
+        INSERT,
+        &entry(
+            ctx,
+            record_type,
+            id,
+            "activity",
+            None,
+            None,
+            Some(activity.to_string()),
+        ),
+    )
+    .await?;
+    Ok(())
+}

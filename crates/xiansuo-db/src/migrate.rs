@@ -1,0 +1,76 @@
+//! Schema migrations, embedded in the binary and applied on start. Each database has its own
+//! folder of SQL files in its own dialect; the two lists must name the same migrations in the
+//! same order (a test checks that, and that the resulting tables have the same columns).
+
+use crate::db::{Db, Dialect, Param};
+use anyhow::Context;
+
+/// (version, SQL) for SQLite.
+pub const SQLITE: &[(&str, &str)] = &[(
+    "0001_init",
+    include_str!("../migrations/sqlite/0001_init.sql"),
+)];
+
+/// (version, SQL) for PostgreSQL.
+pub const POSTGRES: &[(&str, &str)] = &[(
+    "0001_init",
+    include_str!("../migrations/postgres/0001_init.sql"),
+)];
+
+/// Applies every migration the database has not seen yet, each in its own transaction. On
+/// PostgreSQL an advisory lock makes instances that start together take turns.
+pub async fn run(db: &Db, now_ms: i64) -> anyhow::Result<Vec<&'static str>> {
+    let migrations = match db.dialect() {
+        Dialect::Sqlite => SQLITE,
+        Dialect::Postgres => POSTGRES,
+    };
+    let mut tx = db.begin().await?;
+    tx.execute_script(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .await?;
+    tx.commit().await?;
+
+    let mut applied = Vec::new();
+    for (version, sql) in migrations {
+        let mut tx = db.begin().await?;
+        if db.dialect() == Dialect::Postgres {
+            tx.fetch_all(
+                "SELECT pg_advisory_xact_lock(7472616) IS NULL AS locked",
+                &[],
+            )
+            .await?;
+        }
+        let seen = tx
+            .fetch_optional(
+                "SELECT version FROM schema_migrations WHERE version = ?",
+                &[Param::from(*version)],
+            )
+            .await?
+            .is_some();
+        if seen {
+            continue;
+        }
+        tx.execute_script(sql)
+            .await
+            .with_context(|| format!("applying migration {version}"))?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+            &[Param::from(*version), Param::Int(now_ms)],
+        )
+        .await?;
+        tx.commit().await?;
+        applied.push(*version);
+    }
+    Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn both_databases_have_the_same_migrations_in_the_same_order() {
+        let sqlite: Vec<_> = super::SQLITE.iter().map(|m| m.0).collect();
+        let postgres: Vec<_> = super::POSTGRES.iter().map(|m| m.0).collect();
+        assert_eq!(sqlite, postgres);
+    }
+}

@@ -1,0 +1,423 @@
+//! The shape of each record the API serves: its fields, how each is parsed from a request, how
+//! it is stored, whether it can be filtered or sorted on. The generic record engine
+//! ([`crate::record`]) and the OpenAPI document are both driven from these tables, so the API,
+//! the storage and the documentation cannot drift apart.
+
+use xiansuo_core::custom_field::RecordType;
+use xiansuo_core::lead::{parse_source, ActivityType, Grade, LeadStatus, Outcome};
+use xiansuo_core::Invalid;
+
+/// How a field is parsed, stored and shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The record's id.
+    Id,
+    /// Free text of at most this many characters.
+    Text(usize),
+    /// A phone number; the E.164 form goes to `<column>_normalized`.
+    Phone,
+    /// An email address; the lower-cased form goes to `<column>_normalized`.
+    Email,
+    /// Read-only: computed from another field.
+    Derived,
+    /// One of a fixed set of codes.
+    Code(CodeSet),
+    /// A list of tags.
+    Tags,
+    /// The record's custom fields, checked against their definitions.
+    Custom,
+    /// A user id: the owner. Must be a user the actor may hand records to.
+    Owner,
+    /// Read-only user id (who created it).
+    UserRef,
+    /// The id of another record, which the actor must be able to see.
+    Ref(RecordType),
+    /// A whole number in a range.
+    Int { min: i64, max: i64 },
+    /// A money amount with at most two decimals, stored as cents in `<column>_cents`.
+    Money,
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
+    /// Read-only instant (created, updated, deleted).
+    Timestamp,
+}
+
+/// The code lists a [`Kind::Code`] field can take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeSet {
+    LeadStatus,
+    Grade,
+    Source,
+    ActivityType,
+    Outcome,
+    Stage,
+}
+
+/// The default pipeline stages with their win probabilities (percent).
+pub const STAGES: &[(&str, &str, &str, i64)] = &[
+    ("met", "见到客户", "Met", 10),
+    ("found", "发现机会", "Opportunity found", 20),
+    ("confirmed", "确认机会", "Opportunity confirmed", 30),
+    ("needs", "明确需求", "Needs defined", 40),
+    ("proposal", "方案报价", "Proposal", 60),
+    ("commitment", "客户承诺", "Commitment", 80),
+    ("acceptance", "验收", "Acceptance", 90),
+    ("paid", "收款", "Paid", 100),
+];
+
+impl CodeSet {
+    /// Parses a code of this set into its stored form.
+    pub fn parse(self, value: &str) -> Result<String, Invalid> {
+        Ok(match self {
+            CodeSet::LeadStatus => LeadStatus::parse(value)?.code().to_owned(),
+            CodeSet::Grade => Grade::parse(value)?.code().to_owned(),
+            CodeSet::Source => parse_source(value)?,
+            CodeSet::ActivityType => ActivityType::parse(value)?.code().to_owned(),
+            CodeSet::Outcome => Outcome::parse(value)?.code().to_owned(),
+            CodeSet::Stage => STAGES
+                .iter()
+                .find(|s| s.0 == value)
+                .map(|s| s.0.to_owned())
+                .ok_or_else(|| {
+                    Invalid::new(
+                        "stage",
+                        format!(
+                            "'{value}' is not one of: {}",
+                            STAGES.iter().map(|s| s.0).collect::<Vec<_>>().join(", ")
+                        ),
+                    )
+                })?,
+        })
+    }
+
+    /// The accepted codes, for the OpenAPI document.
+    pub fn codes(self) -> Vec<String> {
+        fn all<T: Copy + std::fmt::Display>(v: &[T]) -> Vec<String> {
+            v.iter().map(ToString::to_string).collect()
+        }
+        match self {
+            CodeSet::LeadStatus => all(LeadStatus::ALL),
+            CodeSet::Grade => all(Grade::ALL),
+            CodeSet::Source => Vec::new(),
+            CodeSet::ActivityType => all(ActivityType::ALL),
+            CodeSet::Outcome => all(Outcome::ALL),
+            CodeSet::Stage => STAGES.iter().map(|s| s.0.to_owned()).collect(),
+        }
+    }
+}
+
+/// One field of a record.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    /// The name in the API and, except for money, the column.
+    pub name: &'static str,
+    pub kind: Kind,
+    /// Must be given on create.
+    pub required: bool,
+    /// Can be used as a list filter (`?name=value`).
+    pub filter: bool,
+    /// Can be sorted on (`?sort=name` or `?sort=-name`); only non-null columns.
+    pub sort: bool,
+    /// What the field means, for the OpenAPI document.
+    pub doc: &'static str,
+}
+
+impl Field {
+    /// True when a request may set the field.
+    pub fn writable(&self) -> bool {
+        !matches!(
+            self.kind,
+            Kind::Id | Kind::Derived | Kind::Timestamp | Kind::UserRef
+        )
+    }
+
+    /// The column that stores the field.
+    pub fn column(&self) -> String {
+        match self.kind {
+            Kind::Money => format!("{}_cents", self.name),
+            _ => self.name.to_owned(),
+        }
+    }
+}
+
+const fn f(name: &'static str, kind: Kind, doc: &'static str) -> Field {
+    Field {
+        name,
+        kind,
+        required: false,
+        filter: false,
+        sort: false,
+        doc,
+    }
+}
+
+const fn required(mut field: Field) -> Field {
+    field.required = true;
+    field
+}
+
+const fn filter(mut field: Field) -> Field {
+    field.filter = true;
+    field
+}
+
+const fn sort(mut field: Field) -> Field {
+    field.sort = true;
+    field
+}
+
+/// A record type served under `/api/v1/{path}`.
+#[derive(Debug)]
+pub struct Table {
+    pub record_type: RecordType,
+    /// The SQL table and the URL segment.
+    pub name: &'static str,
+    /// The schema name in the OpenAPI document.
+    pub schema: &'static str,
+    pub fields: &'static [Field],
+    /// Columns searched by `?q=`.
+    pub search: &'static [&'static str],
+    /// Code fields and their value on create when none is given.
+    pub defaults: &'static [(&'static str, &'static str)],
+}
+
+impl Table {
+    pub fn field(&self, name: &str) -> Option<&'static Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// The table that stores records of `record_type`.
+    pub fn of(record_type: RecordType) -> &'static Table {
+        match record_type {
+            RecordType::Lead => &LEADS,
+            RecordType::Account => &ACCOUNTS,
+            RecordType::Contact => &CONTACTS,
+            RecordType::Opportunity => &OPPORTUNITIES,
+        }
+    }
+}
+
+const ID: Field = sort(f("id", Kind::Id, "Unique id"));
+const OWNER: Field = filter(f(
+    "owner_id",
+    Kind::Owner,
+    "The user who owns the record; defaults to its creator",
+));
+const TAGS: Field = filter(f(
+    "tags",
+    Kind::Tags,
+    "Tags; filter with ?tags=a,b (any of them)",
+));
+const CUSTOM: Field = f(
+    "custom",
+    Kind::Custom,
+    "Custom fields, by key; filter with ?custom.KEY=value",
+);
+const DESCRIPTION: Field = f("description", Kind::Text(5000), "Notes");
+const CREATED_BY: Field = f(
+    "created_by",
+    Kind::UserRef,
+    "The user who created the record",
+);
+const CREATED_AT: Field = sort(f(
+    "created_at",
+    Kind::Timestamp,
+    "When it was created (RFC 3339); filter with ?created_from=&created_to=",
+));
+const UPDATED_AT: Field = sort(f(
+    "updated_at",
+    Kind::Timestamp,
+    "When it last changed (RFC 3339); filter with ?updated_from=&updated_to=",
+));
+const DELETED_AT: Field = f(
+    "deleted_at",
+    Kind::Timestamp,
+    "When it was deleted; list deleted records with ?deleted=true",
+);
+
+pub static LEADS: Table = Table {
+    record_type: RecordType::Lead,
+    name: "leads",
+    schema: "Lead",
+    fields: &[
+        ID,
+        sort(required(f(
+            "name",
+            Kind::Text(200),
+            "The person's name (姓名)",
+        ))),
+        f("company", Kind::Text(200), "Company (公司)"),
+        f("title", Kind::Text(100), "Job title (职位)"),
+        f(
+            "phone",
+            Kind::Phone,
+            "Phone as entered; any country's format, Chinese if no country code",
+        ),
+        f("phone_normalized", Kind::Derived, "The phone in E.164"),
+        f("email", Kind::Email, "Email as entered"),
+        f("email_normalized", Kind::Derived, "The email, lower-cased"),
+        filter(f(
+            "source",
+            Kind::Code(CodeSet::Source),
+            "Where the lead came from (来源); defaults to the channel",
+        )),
+        filter(f(
+            "status",
+            Kind::Code(CodeSet::LeadStatus),
+            "Status (状态)",
+        )),
+        OWNER,
+        sort(filter(f(
+            "score",
+            Kind::Int {
+                min: -100_000,
+                max: 100_000,
+            },
+            "Score (评分)",
+        ))),
+        filter(f("grade", Kind::Code(CodeSet::Grade), "Grade A–E (等级)")),
+        filter(f("industry", Kind::Text(100), "Industry (行业)")),
+        filter(f("province", Kind::Text(50), "Province (省份)")),
+        filter(f("city", Kind::Text(50), "City (城市)")),
+        f(
+            "company_size",
+            Kind::Int {
+                min: 0,
+                max: 10_000_000,
+            },
+            "Number of employees",
+        ),
+        DESCRIPTION,
+        TAGS,
+        CUSTOM,
+        CREATED_BY,
+        CREATED_AT,
+        UPDATED_AT,
+        DELETED_AT,
+    ],
+    search: &["name", "company", "phone_normalized", "email_normalized"],
+    defaults: &[("status", "new")],
+};
+
+pub static ACCOUNTS: Table = Table {
+    record_type: RecordType::Account,
+    name: "accounts",
+    schema: "Account",
+    fields: &[
+        ID,
+        sort(required(f(
+            "name",
+            Kind::Text(200),
+            "Company or person name (客户名称)",
+        ))),
+        filter(f("industry", Kind::Text(100), "Industry")),
+        filter(f("province", Kind::Text(50), "Province")),
+        filter(f("city", Kind::Text(50), "City")),
+        f("address", Kind::Text(500), "Address"),
+        f("phone", Kind::Phone, "Phone as entered"),
+        f("phone_normalized", Kind::Derived, "The phone in E.164"),
+        f("website", Kind::Text(300), "Website"),
+        f(
+            "company_size",
+            Kind::Int {
+                min: 0,
+                max: 10_000_000,
+            },
+            "Number of employees",
+        ),
+        DESCRIPTION,
+        OWNER,
+        TAGS,
+        CUSTOM,
+        CREATED_BY,
+        CREATED_AT,
+        UPDATED_AT,
+        DELETED_AT,
+    ],
+    search: &["name", "phone_normalized"],
+    defaults: &[],
+};
+
+pub static CONTACTS: Table = Table {
+    record_type: RecordType::Contact,
+    name: "contacts",
+    schema: "Contact",
+    fields: &[
+        ID,
+        filter(f(
+            "account_id",
+            Kind::Ref(RecordType::Account),
+            "The account (客户) the contact works for",
+        )),
+        sort(required(f("name", Kind::Text(200), "Name (姓名)"))),
+        f("title", Kind::Text(100), "Job title"),
+        f("phone", Kind::Phone, "Phone as entered"),
+        f("phone_normalized", Kind::Derived, "The phone in E.164"),
+        f("email", Kind::Email, "Email as entered"),
+        f("email_normalized", Kind::Derived, "The email, lower-cased"),
+        f("wechat", Kind::Text(100), "WeChat id"),
+        DESCRIPTION,
+        OWNER,
+        TAGS,
+        CUSTOM,
+        CREATED_BY,
+        CREATED_AT,
+        UPDATED_AT,
+        DELETED_AT,
+    ],
+    search: &["name", "phone_normalized", "email_normalized"],
+    defaults: &[],
+};
+
+pub static OPPORTUNITIES: Table = Table {
+    record_type: RecordType::Opportunity,
+    name: "opportunities",
+    schema: "Opportunity",
+    fields: &[
+        ID,
+        sort(required(f(
+            "name",
+            Kind::Text(200),
+            "Name of the deal (销售机会)",
+        ))),
+        filter(f(
+            "account_id",
+            Kind::Ref(RecordType::Account),
+            "The account",
+        )),
+        filter(f(
+            "contact_id",
+            Kind::Ref(RecordType::Contact),
+            "The main contact",
+        )),
+        filter(f(
+            "lead_id",
+            Kind::Ref(RecordType::Lead),
+            "The lead it was converted from",
+        )),
+        f("amount", Kind::Money, "Amount, at most two decimals"),
+        filter(f(
+            "stage",
+            Kind::Code(CodeSet::Stage),
+            "Pipeline stage (阶段)",
+        )),
+        f(
+            "expected_close_date",
+            Kind::Date,
+            "Expected close date, YYYY-MM-DD",
+        ),
+        DESCRIPTION,
+        OWNER,
+        TAGS,
+        CUSTOM,
+        CREATED_BY,
+        CREATED_AT,
+        UPDATED_AT,
+        DELETED_AT,
+    ],
+    search: &["name"],
+    defaults: &[("stage", "met")],
+};
+
+/// Every record type with its own CRUD endpoints.
+pub static TABLES: &[&Table] = &[&LEADS, &ACCOUNTS, &CONTACTS, &OPPORTUNITIES];
