@@ -1,0 +1,155 @@
+//! Users, teams (the org tree), API tokens and custom field definitions. Reading them needs any
+//! signed-in user; changing users, teams and custom fields needs an admin.
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Id, JsonBody, QueryPairs};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use xiansuo_core::Text;
+use xiansuo_db::{auth, custom_fields, users};
+
+fn require_admin(auth: &Auth, what: &str) -> ApiResult<()> {
+    if auth.actor.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!("only an admin may {what}")))
+    }
+}
+
+async fn list_users(
+    State(s): State<AppState>,
+    _auth: Auth,
+    QueryPairs(q): QueryPairs,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        json!({"items": users::list(&s.db, &q).await?, "next_cursor": null}),
+    ))
+}
+
+async fn create_user(
+    State(s): State<AppState>,
+    auth: Auth,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    require_admin(&auth, "create users")?;
+    let user = users::parse_new_user(&body)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(users::create(&s.db, user, s.clock.now()).await?),
+    ))
+}
+
+async fn get_user(State(s): State<AppState>, _auth: Auth, Id(id): Id) -> ApiResult<Json<Value>> {
+    Ok(Json(users::get(&s.db, id).await?))
+}
+
+async fn update_user(
+    State(s): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        users::update(&s.db, &auth.actor, id, &body, s.clock.now()).await?,
+    ))
+}
+
+async fn list_teams(State(s): State<AppState>, _auth: Auth) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        json!({"items": users::list_teams(&s.db).await?, "next_cursor": null}),
+    ))
+}
+
+async fn create_team(
+    State(s): State<AppState>,
+    auth: Auth,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    require_admin(&auth, "change the org tree")?;
+    Ok((
+        StatusCode::CREATED,
+        Json(users::save_team(&s.db, None, &body, s.clock.now()).await?),
+    ))
+}
+
+async fn get_team(State(s): State<AppState>, _auth: Auth, Id(id): Id) -> ApiResult<Json<Value>> {
+    Ok(Json(users::get_team(&s.db, id).await?))
+}
+
+async fn update_team(
+    State(s): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    require_admin(&auth, "change the org tree")?;
+    Ok(Json(
+        users::save_team(&s.db, Some(id), &body, s.clock.now()).await?,
+    ))
+}
+
+async fn list_tokens(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        json!({"items": auth::list_tokens(&s.db, auth.actor.user_id).await?, "next_cursor": null}),
+    ))
+}
+
+async fn create_token(
+    State(s): State<AppState>,
+    auth: Auth,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let name = match body.get("name") {
+        Some(Value::String(n)) => Text::parse("name", n, 100)?.into_string(),
+        None | Some(Value::Null) => "api".to_owned(),
+        Some(_) => return Err(xiansuo_core::Invalid::new("name", "must be a string").into()),
+    };
+    let (id, token) = auth::create_token(&s.db, auth.actor.user_id, &name, s.clock.now()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": id, "name": name, "token": token})),
+    ))
+}
+
+async fn revoke_token(State(s): State<AppState>, auth: Auth, Id(id): Id) -> ApiResult<StatusCode> {
+    let owner = (!auth.actor.is_admin()).then_some(auth.actor.user_id);
+    auth::revoke_token(&s.db, owner, id, s.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_custom_fields(State(s): State<AppState>, _auth: Auth) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        json!({"items": custom_fields::list(&s.db).await?, "next_cursor": null}),
+    ))
+}
+
+async fn create_custom_field(
+    State(s): State<AppState>,
+    auth: Auth,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    require_admin(&auth, "define custom fields")?;
+    Ok((
+        StatusCode::CREATED,
+        Json(custom_fields::create(&s.db, &body, s.clock.now()).await?),
+    ))
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/users", get(list_users).post(create_user))
+        .route("/api/v1/users/{id}", get(get_user).patch(update_user))
+        .route("/api/v1/teams", get(list_teams).post(create_team))
+        .route("/api/v1/teams/{id}", get(get_team).patch(update_team))
+        .route("/api/v1/tokens", get(list_tokens).post(create_token))
+        .route("/api/v1/tokens/{id}", delete(revoke_token))
+        .route(
+            "/api/v1/custom-fields",
+            get(list_custom_fields).post(create_custom_field),
+        )
+}

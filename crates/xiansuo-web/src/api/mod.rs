@@ -1,0 +1,25 @@
+//! The JSON API under `/api/v1`: records (leads, accounts, contacts, opportunities) with their
+//! history and activities, users, teams, tokens and custom field definitions.
+
+mod admin;
+mod records;
+
+use crate::auth;
+use crate::AppState;
+use axum::routing::post;
+use axum::Router;
+use xiansuo_db::schema::TABLES;
+
+/// Every `/api/v1` route.
+pub fn router() -> Router<AppState> {
+    let mut router = Router::new()
+        .route("/api/v1/auth/login", post(auth::login))
+        .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/me", axum::routing::get(auth::me))
+        .merge(admin::router())
+        .merge(records::activity_router());
+    for table in TABLES {
+        router = router.merge(records::router(table));
+    }
+    router
+}

@@ -1,0 +1,137 @@
+//! The endpoints every record type shares, built once per table from its spec: list, create,
+//! get, change, delete, restore, history and activities.
+
+use crate::auth::Auth;
+use crate::error::ApiResult;
+use crate::extract::{Id, JsonBody, QueryPairs};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use xiansuo_db::schema::Table;
+use xiansuo_db::{activities, history, record, Ctx};
+
+fn ctx<'a>(state: &'a AppState, auth: &'a Auth) -> Ctx<'a> {
+    Ctx {
+        db: &state.db,
+        actor: &auth.actor,
+        channel: auth.channel,
+        now: state.clock.now(),
+    }
+}
+
+/// The routes of one record type, under `/api/v1/{table}`.
+pub fn router(table: &'static Table) -> Router<AppState> {
+    let base = format!("/api/v1/{}", table.name);
+    Router::new()
+        .route(
+            &base,
+            get(
+                move |State(s): State<AppState>, auth: Auth, QueryPairs(q): QueryPairs| async move {
+                    let page = record::list(&s.db, &auth.actor, table, &q).await?;
+                    ApiResult::Ok(Json(
+                        json!({"items": page.items, "next_cursor": page.next_cursor}),
+                    ))
+                },
+            )
+            .post(
+                move |State(s): State<AppState>, auth: Auth, JsonBody(body): JsonBody| async move {
+                    let created = record::create(ctx(&s, &auth), table, &body).await?;
+                    ApiResult::Ok((StatusCode::CREATED, Json(created)))
+                },
+            ),
+        )
+        .route(
+            &format!("{base}/{{id}}"),
+            get(
+                move |State(s): State<AppState>, auth: Auth, Id(id): Id| async move {
+                    ApiResult::Ok(Json(record::get(&s.db, &auth.actor, table, id).await?))
+                },
+            )
+            .patch(
+                move |State(s): State<AppState>,
+                      auth: Auth,
+                      Id(id): Id,
+                      JsonBody(body): JsonBody| async move {
+                    ApiResult::Ok(Json(
+                        record::update(ctx(&s, &auth), table, id, &body).await?,
+                    ))
+                },
+            )
+            .delete(
+                move |State(s): State<AppState>, auth: Auth, Id(id): Id| async move {
+                    record::delete(ctx(&s, &auth), table, id).await?;
+                    ApiResult::Ok(StatusCode::NO_CONTENT)
+                },
+            ),
+        )
+        .route(
+            &format!("{base}/{{id}}/restore"),
+            axum::routing::post(
+                move |State(s): State<AppState>, auth: Auth, Id(id): Id| async move {
+                    ApiResult::Ok(Json(record::restore(ctx(&s, &auth), table, id).await?))
+                },
+            ),
+        )
+        .route(
+            &format!("{base}/{{id}}/history"),
+            get(
+                move |State(s): State<AppState>, auth: Auth, Id(id): Id| async move {
+                    let items = history::read(&s.db, &auth.actor, table, id).await?;
+                    ApiResult::Ok(Json(json!({ "items": items })))
+                },
+            ),
+        )
+        .route(
+            &format!("{base}/{{id}}/activities"),
+            get(
+                move |State(s): State<AppState>, auth: Auth, Id(id): Id| async move {
+                    let items = activities::list(&s.db, &auth.actor, table, id).await?;
+                    ApiResult::Ok(Json(json!({ "items": items })))
+                },
+            )
+            .post(
+                move |State(s): State<AppState>,
+                      auth: Auth,
+                      Id(id): Id,
+                      JsonBody(body): JsonBody| async move {
+                    let created = activities::create(ctx(&s, &auth), table, id, &body).await?;
+                    ApiResult::Ok((StatusCode::CREATED, Json(created)))
+                },
+            ),
+        )
+}
+
+async fn get_activity(State(s): State<AppState>, auth: Auth, Id(id): Id) -> ApiResult<Json<Value>> {
+    Ok(Json(activities::get(&s.db, &auth.actor, id).await?))
+}
+
+async fn update_activity(
+    State(s): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(activities::update(ctx(&s, &auth), id, &body).await?))
+}
+
+async fn delete_activity(
+    State(s): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+) -> ApiResult<StatusCode> {
+    activities::delete(ctx(&s, &auth), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `/api/v1/activities/{id}`
+pub fn activity_router() -> Router<AppState> {
+    Router::new().route(
+        "/api/v1/activities/{id}",
+        get(get_activity)
+            .patch(update_activity)
+            .delete(delete_activity),
+    )
+}

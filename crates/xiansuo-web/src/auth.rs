@@ -1,0 +1,336 @@
+//! Who is calling: a bearer API token or a web session cookie, turned into an [`Actor`] with
+//! its data scope. Cookie-authenticated writes must carry the session's CSRF token in the
+//! `X-CSRF-Token` header (HTML forms carry it as a field, checked by the UI handlers). Failed
+//! logins are rate limited per username and per client address.
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::JsonBody;
+use crate::AppState;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use xiansuo_core::history::Channel;
+use xiansuo_db::{auth, users, Actor};
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "xs_session";
+/// The header that carries the CSRF token on cookie-authenticated writes.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// An authenticated caller.
+pub struct Auth {
+    pub actor: Actor,
+    pub channel: Channel,
+}
+
+/// A caller with a web session, for HTML pages; holds the session's CSRF token so that forms can
+/// embed it and form handlers can check it.
+pub struct SessionUser {
+    pub actor: Actor,
+    pub csrf: String,
+}
+
+/// The value of a cookie in the request.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Compares secrets without leaking where they differ through timing.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0_u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+async fn actor(state: &AppState, user_id: i64) -> ApiResult<Actor> {
+    Actor::load(&state.db, user_id)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("the account is disabled".into()))
+}
+
+async fn session_of(state: &AppState, headers: &HeaderMap) -> ApiResult<Option<(Actor, String)>> {
+    let Some(secret) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    match auth::session(&state.db, &secret, state.clock.now()).await? {
+        Some((user_id, csrf)) => Ok(Some((actor(state, user_id).await?, csrf))),
+        None => Ok(None),
+    }
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|v| {
+                    v.strip_prefix("Bearer ")
+                        .or_else(|| v.strip_prefix("bearer "))
+                })
+                .map(str::trim)
+                .ok_or_else(|| ApiError::Unauthorized("use Authorization: Bearer TOKEN".into()))?;
+            let user_id = auth::user_for_token(&state.db, token)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::Unauthorized("the API token is unknown or revoked".into())
+                })?;
+            return Ok(Auth {
+                actor: actor(state, user_id).await?,
+                channel: Channel::Api,
+            });
+        }
+        let (actor, csrf) = session_of(state, &parts.headers).await?.ok_or_else(|| {
+            ApiError::Unauthorized("sign in, or send Authorization: Bearer TOKEN (create one with `xiansuo token create`)".into())
+        })?;
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if !safe {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !same_secret(sent, &csrf) {
+                return Err(ApiError::Forbidden(format!(
+                    "a write with a session cookie must send the session's CSRF token in the {CSRF_HEADER} header"
+                )));
+            }
+        }
+        Ok(Auth {
+            actor,
+            channel: Channel::Ui,
+        })
+    }
+}
+
+impl FromRequestParts<AppState> for SessionUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match session_of(state, &parts.headers).await {
+            Ok(Some((actor, csrf))) => Ok(SessionUser { actor, csrf }),
+            Ok(None) => Err(axum::response::Redirect::to("/login").into_response()),
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+/// Counts failed logins in a sliding window, per username and per client address.
+#[derive(Default)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+/// Failed attempts allowed per key within [`WINDOW`].
+const MAX_FAILURES_PER_USER: u32 = 5;
+const MAX_FAILURES_PER_ADDRESS: u32 = 20;
+const WINDOW: Duration = Duration::from_secs(15 * 60);
+
+impl LoginLimiter {
+    fn keys(username: &str, ip: IpAddr) -> [(String, u32); 2] {
+        [
+            (
+                format!("user:{}", username.to_lowercase()),
+                MAX_FAILURES_PER_USER,
+            ),
+            (format!("ip:{ip}"), MAX_FAILURES_PER_ADDRESS),
+        ]
+    }
+
+    /// Refuses when too many attempts failed recently.
+    pub fn check(&self, username: &str, ip: IpAddr) -> ApiResult<()> {
+        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        for (key, max) in Self::keys(username, ip) {
+            if let Some((count, since)) = map.get(&key) {
+                let elapsed = since.elapsed();
+                if *count >= max && elapsed < WINDOW {
+                    return Err(ApiError::TooManyRequests {
+                        message: "too many failed sign-in attempts; wait and try again".into(),
+                        retry_after_secs: (WINDOW - elapsed).as_secs().max(1),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn failed(&self, username: &str, ip: IpAddr) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, (_, since)| since.elapsed() < WINDOW);
+        }
+        for (key, _) in Self::keys(username, ip) {
+            let entry = map.entry(key).or_insert((0, Instant::now()));
+            if entry.1.elapsed() >= WINDOW {
+                *entry = (0, Instant::now());
+            }
+            entry.0 += 1;
+        }
+    }
+
+    pub fn succeeded(&self, username: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        map.remove(&format!("user:{}", username.to_lowercase()));
+    }
+}
+
+/// Checks a username and password (rate limited) and starts a session. Returns the user id,
+/// the session secret and the CSRF token.
+pub async fn sign_in(
+    state: &AppState,
+    ip: IpAddr,
+    username: &str,
+    password: &str,
+) -> ApiResult<(i64, String, String)> {
+    state.login_limiter.check(username, ip)?;
+    // An unknown username costs the same argon2 work as a wrong password, so response times do
+    // not reveal which usernames exist.
+    let (user_id, hash) = match users::find_for_login(&state.db, username).await? {
+        Some((id, hash)) => (Some(id), hash),
+        None => (None, decoy_hash().to_owned()),
+    };
+    let matches = verify_blocking(password, hash).await;
+    let Some(user_id) = user_id.filter(|_| matches) else {
+        state.login_limiter.failed(username, ip);
+        return Err(ApiError::Unauthorized("wrong username or password".into()));
+    };
+    state.login_limiter.succeeded(username);
+    let (secret, csrf) = auth::create_session(&state.db, user_id, state.clock.now()).await?;
+    Ok((user_id, secret, csrf))
+}
+
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| users::hash_password("decoy password").unwrap_or_default())
+}
+
+/// argon2 is deliberately slow: run it off the async workers.
+async fn verify_blocking(password: &str, hash: String) -> bool {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || users::verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
+/// The `Set-Cookie` value for a new session, or for ending one (`secret` empty).
+pub fn session_cookie(secret: &str, secure: bool) -> HeaderValue {
+    let max_age = if secret.is_empty() {
+        0
+    } else {
+        auth::SESSION_TTL_HOURS * 3600
+    };
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("xs_session=; Max-Age=0"))
+}
+
+/// `POST /api/v1/auth/login`
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let field = |name: &str| {
+        body.get(name)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                ApiError::Invalid(xiansuo_core::Invalid::new(
+                    name,
+                    "is required and must be a string",
+                ))
+            })
+    };
+    let (username, password) = (field("username")?, field("password")?);
+    let (user_id, secret, csrf) = sign_in(&state, addr.ip(), &username, &password).await?;
+    let user = users::get(&state.db, user_id).await?;
+    let mut response = (
+        StatusCode::OK,
+        Json(json!({"user": user, "csrf_token": csrf})),
+    )
+        .into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie(&secret, state.secure_cookies),
+    );
+    Ok(response)
+}
+
+/// `POST /api/v1/auth/logout`
+pub async fn logout(
+    State(state): State<AppState>,
+    _auth: Auth,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
+        auth::end_session(&state.db, &secret).await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, session_cookie("", state.secure_cookies));
+    Ok(response)
+}
+
+/// `GET /api/v1/me`
+pub async fn me(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(users::get(&state.db, auth.actor.user_id).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn five_failures_for_one_user_lock_them_out_but_not_others() {
+        let limiter = LoginLimiter::default();
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        for _ in 0..5 {
+            assert!(limiter.check("alice", ip).is_ok());
+            limiter.failed("alice", ip);
+        }
+        assert!(matches!(
+            limiter.check("Alice", ip),
+            Err(ApiError::TooManyRequests { .. })
+        ));
+        assert!(limiter.check("bob", ip).is_ok());
+    }
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; xs_session=abc; b=2"),
+        );
+        assert_eq!(cookie(&headers, SESSION_COOKIE).as_deref(), Some("abc"));
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+    }
+}

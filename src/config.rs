@@ -1,0 +1,108 @@
+//! Configuration: command-line flags win over environment variables, which win over the
+//! optional TOML file (`--config FILE` or `XIANSUO_CONFIG`), which wins over the defaults
+//! (SQLite in `./data`, listening on 127.0.0.1:8080, text logs).
+
+use anyhow::Context;
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// The flags every command shares.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Directory for the embedded SQLite database and other files.
+    #[arg(long, global = true, env = "XIANSUO_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// sqlite://PATH or postgres://USER@HOST/DB; overrides the embedded database.
+    #[arg(long, global = true, env = "XIANSUO_DATABASE_URL")]
+    database_url: Option<String>,
+    /// A TOML file with any of: bind, data_dir, database_url, log_format, secure_cookies.
+    #[arg(long, global = true, env = "XIANSUO_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log format: text or json.
+    #[arg(long, global = true, env = "XIANSUO_LOG_FORMAT")]
+    log_format: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    bind: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    log_format: Option<String>,
+    secure_cookies: Option<bool>,
+}
+
+/// The settled configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: String,
+    pub data_dir: PathBuf,
+    database_url: Option<String>,
+    pub json_logs: bool,
+    pub secure_cookies: bool,
+}
+
+impl Config {
+    pub fn load(args: Args) -> anyhow::Result<Config> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                toml::from_str::<File>(&text)
+                    .with_context(|| format!("parsing {}", path.display()))?
+            }
+            None => File::default(),
+        };
+        let log_format = args
+            .log_format
+            .or(file.log_format)
+            .unwrap_or_else(|| "text".into());
+        let json_logs = match log_format.as_str() {
+            "json" => true,
+            "text" => false,
+            other => anyhow::bail!("log format '{other}' is not text or json"),
+        };
+        Ok(Config {
+            bind: file.bind.unwrap_or_else(|| "127.0.0.1:8080".into()),
+            data_dir: args
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from("data")),
+            database_url: args
+                .database_url
+                .or(file.database_url)
+                .filter(|u| !u.is_empty()),
+            json_logs,
+            secure_cookies: file.secure_cookies.unwrap_or(false),
+        })
+    }
+
+    /// The database to open: the configured URL, or `xiansuo.db` in the data directory
+    /// (created if missing).
+    pub fn database_url(&self) -> anyhow::Result<String> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.clone());
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating the data directory {}", self.data_dir.display()))?;
+        Ok(format!(
+            "sqlite://{}",
+            self.data_dir.join("xiansuo.db").display()
+        ))
+    }
+}
+
+/// Logs go to stderr, so that commands such as `token create` print only their result.
+pub fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if config.json_logs {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
