@@ -24,13 +24,33 @@ pub enum Dialect {
     Postgres,
 }
 
-/// A value bound to a placeholder.
+/// A value bound to a placeholder. A null carries the type of the column it goes to, because
+/// PostgreSQL fixes a prepared statement's parameter types at its first use: a statement first
+/// run with an integer null and later with a text value would be refused.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Param {
-    Null,
+    NullInt,
+    NullText,
     Int(i64),
     Real(f64),
     Text(String),
+}
+
+/// The null of a parameter's type, for `Option<T>` conversions.
+pub trait Nullable {
+    const NULL: Param;
+}
+impl Nullable for i64 {
+    const NULL: Param = Param::NullInt;
+}
+impl Nullable for f64 {
+    const NULL: Param = Param::NullInt;
+}
+impl Nullable for &str {
+    const NULL: Param = Param::NullText;
+}
+impl Nullable for String {
+    const NULL: Param = Param::NullText;
 }
 
 impl From<i64> for Param {
@@ -53,9 +73,9 @@ impl From<f64> for Param {
         Param::Real(v)
     }
 }
-impl<T: Into<Param>> From<Option<T>> for Param {
+impl<T: Into<Param> + Nullable> From<Option<T>> for Param {
     fn from(v: Option<T>) -> Self {
-        v.map_or(Param::Null, Into::into)
+        v.map_or(T::NULL, Into::into)
     }
 }
 
@@ -159,7 +179,8 @@ macro_rules! bind_all {
         let mut q = $query;
         for p in $params {
             q = match p {
-                Param::Null => q.bind(None::<i64>),
+                Param::NullInt => q.bind(None::<i64>),
+                Param::NullText => q.bind(None::<String>),
                 Param::Int(v) => q.bind(*v),
                 Param::Real(v) => q.bind(*v),
                 Param::Text(v) => q.bind(v.as_str()),
@@ -334,6 +355,19 @@ impl Db {
             Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
+    }
+
+    /// Runs statements outside any transaction, such as `CREATE DATABASE`.
+    pub async fn execute_script(&self, sql: &str) -> anyhow::Result<()> {
+        match self {
+            Db::Sqlite { writer, .. } => {
+                sqlx::raw_sql(sql).execute(writer).await?;
+            }
+            Db::Postgres(pool) => {
+                sqlx::raw_sql(sql).execute(pool).await?;
+            }
+        }
+        Ok(())
     }
 
     /// True when the database answers a trivial query.

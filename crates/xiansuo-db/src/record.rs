@@ -95,18 +95,18 @@ fn type_error(field: &Field, expected: &str) -> StoreError {
 fn parse_field(field: &'static Field, value: &Value, writes: &mut Writes) -> StoreResult<()> {
     let name = field.name;
     if value.is_null() {
-        if field.required {
-            return Err(Invalid::new(name, "is required and cannot be null").into());
-        }
         match field.kind {
             Kind::Phone | Kind::Email => {
-                writes.set(name, Param::Null);
-                writes.set(format!("{name}_normalized"), Param::Null);
+                writes.set(name, Param::NullText);
+                writes.set(format!("{name}_normalized"), Param::NullText);
             }
             Kind::Tags => writes.set(name, Param::from("[]")),
             Kind::Custom => writes.custom = Some(Map::new()),
             Kind::Owner => return Err(Invalid::new(name, "cannot be null").into()),
-            _ => writes.set(field.column(), Param::Null),
+            Kind::Int { .. } | Kind::Money | Kind::Ref(_) => {
+                writes.set(field.column(), Param::NullInt)
+            }
+            _ => writes.set(field.column(), Param::NullText),
         }
         return Ok(());
     }
@@ -128,8 +128,8 @@ fn parse_field(field: &'static Field, value: &Value, writes: &mut Writes) -> Sto
         Kind::Phone => {
             let raw = text()?;
             if raw.trim().is_empty() {
-                writes.set(name, Param::Null);
-                writes.set(format!("{name}_normalized"), Param::Null);
+                writes.set(name, Param::NullText);
+                writes.set(format!("{name}_normalized"), Param::NullText);
             } else {
                 let phone = Phone::parse(raw).map_err(|e| Invalid::new(name, e.message))?;
                 writes.set(name, Param::from(phone.entered()));
@@ -139,8 +139,8 @@ fn parse_field(field: &'static Field, value: &Value, writes: &mut Writes) -> Sto
         Kind::Email => {
             let raw = text()?;
             if raw.trim().is_empty() {
-                writes.set(name, Param::Null);
-                writes.set(format!("{name}_normalized"), Param::Null);
+                writes.set(name, Param::NullText);
+                writes.set(format!("{name}_normalized"), Param::NullText);
             } else {
                 let email = Email::parse(raw).map_err(|e| Invalid::new(name, e.message))?;
                 writes.set(name, Param::from(email.entered()));
@@ -259,6 +259,9 @@ fn parse_body(table: &'static Table, body: &Value) -> StoreResult<Writes> {
             )
             .into());
         };
+        if value.is_null() && field.writable() && !table.nullable(field) {
+            return Err(Invalid::new(field.name, "cannot be null").into());
+        }
         parse_field(field, value, &mut writes)?;
     }
     Ok(writes)
@@ -537,7 +540,11 @@ async fn set_deleted(
     let mut tx = ctx.db.begin().await?;
     load_for_update(&mut tx, table, ctx.actor, id, !delete).await?;
     let now = to_millis(ctx.now);
-    let deleted_at = if delete { Param::Int(now) } else { Param::Null };
+    let deleted_at = if delete {
+        Param::Int(now)
+    } else {
+        Param::NullInt
+    };
     tx.execute(
         &format!(
             "UPDATE {} SET deleted_at = ?, updated_at = ? WHERE id = ?",

@@ -186,6 +186,15 @@ impl Table {
         self.fields.iter().find(|f| f.name == name)
     }
 
+    /// True when a request may set the field to null: not for required fields, sortable ones
+    /// (sorting needs a value), ones with a default, or the source (it defaults to the channel).
+    pub fn nullable(&self, field: &Field) -> bool {
+        !(field.required
+            || field.sort
+            || field.kind == Kind::Code(CodeSet::Source)
+            || self.defaults.iter().any(|(name, _)| *name == field.name))
+    }
+
     /// The table that stores records of `record_type`.
     pub fn of(record_type: RecordType) -> &'static Table {
         match record_type {

@@ -1,6 +1,1667 @@
-//! The OpenAPI document (being written).
+//! The OpenAPI 3.1 document of the JSON API, served at `/api/openapi.json` and kept as a reviewed
+//! snapshot in `docs/openapi.json`.
+//!
+//! It is built with utoipa's builders instead of being derived from the handlers, because the
+//! record endpoints are generic over the table specs in [`xiansuo_db::schema`]: the record
+//! schemas, the writable fields and the list filters are generated from the same specs that
+//! drive the record engine, so a field added to a table is documented without anyone having to
+//! remember it. What is written by hand (users, teams, tokens, auth) mirrors `xiansuo_db`.
 
-/// The OpenAPI document of the JSON API.
-pub fn document() -> utoipa::openapi::OpenApi {
-    utoipa::openapi::OpenApiBuilder::new().build()
+use crate::auth::SESSION_COOKIE;
+use crate::BODY_LIMIT;
+use serde_json::{json, Value};
+use utoipa::openapi::path::{
+    OperationBuilder, Parameter, ParameterBuilder, ParameterIn, ParameterStyle,
+};
+use utoipa::openapi::request_body::{RequestBody, RequestBodyBuilder};
+use utoipa::openapi::schema::{AdditionalProperties, ArrayItems, SchemaType};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
+use utoipa::openapi::tag::TagBuilder;
+use utoipa::openapi::{
+    ArrayBuilder, ComponentsBuilder, Content, HeaderBuilder, HttpMethod, InfoBuilder, KnownFormat,
+    LicenseBuilder, ObjectBuilder, OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Required,
+    ResponseBuilder, Schema, SchemaFormat, Tag, Type,
+};
+use xiansuo_core::custom_field::{FieldType, RecordType};
+use xiansuo_core::history::Channel;
+use xiansuo_core::lead::{ActivityType, Outcome, BUILTIN_SOURCES};
+use xiansuo_core::role::{Role, TeamKind};
+use xiansuo_db::schema::{CodeSet, Field, Kind, Table, TABLES};
+
+/// The OpenAPI document of the whole JSON API.
+pub fn document() -> OpenApi {
+    let mut doc = Doc::default();
+    for table in TABLES {
+        doc.records(table);
+    }
+    doc.activities();
+    doc.users();
+    doc.teams();
+    doc.tokens();
+    doc.custom_fields();
+    doc.auth();
+    doc.operations();
+    doc.errors();
+
+    let mut components = ComponentsBuilder::new()
+        .schemas_from_iter(doc.schemas)
+        .security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API token from `xiansuo token create --username NAME` or \
+                         `POST /api/v1/tokens`, sent as `Authorization: Bearer TOKEN`.",
+                    ))
+                    .build(),
+            ),
+        )
+        .security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                SESSION_COOKIE,
+                "The web session set by `POST /api/v1/auth/login`. Writes (POST, PATCH, DELETE) \
+                 with it must also send the session's CSRF token in the `X-CSRF-Token` header.",
+            ))),
+        );
+    for failure in Failure::ALL {
+        components = components.response(failure.name(), failure.response());
+    }
+
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("Xiansuo API")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(DESCRIPTION))
+                .license(Some(
+                    LicenseBuilder::new()
+                        .name(env!("CARGO_PKG_LICENSE"))
+                        .identifier(Some(env!("CARGO_PKG_LICENSE")))
+                        .build(),
+                )),
+        )
+        .paths(doc.paths)
+        .components(Some(components.build()))
+        // Either scheme will do; the public operations override this with an empty list.
+        .security(Some([
+            SecurityRequirement::new("bearer", Vec::<String>::new()),
+            SecurityRequirement::new("session", Vec::<String>::new()),
+        ]))
+        .tags(Some(tags()))
+        .build()
+}
+
+const DESCRIPTION: &str = "\
+The JSON API of Xiansuo (线索), a self-hosted lead CRM: leads, accounts, contacts and \
+opportunities with their follow-ups and history, and the users, teams, tokens and custom fields \
+around them. Request and response bodies are JSON.
+
+## Authentication
+
+Send `Authorization: Bearer TOKEN` with a token printed by `xiansuo token create --username NAME` \
+(or created with `POST /api/v1/tokens`). The web UI signs in with `POST /api/v1/auth/login` \
+instead, which sets the `xs_session` cookie; a write (POST, PATCH, DELETE) authenticated by that \
+cookie must also send the `csrf_token` from the login response in the `X-CSRF-Token` header. \
+What a caller sees follows their role's data scope: a rep their own records, a manager their \
+team's subtree of the org tree, an admin everything. A record outside it answers 404, as if it \
+did not exist.
+
+## Errors
+
+Every error is JSON with a matching status: \
+`{\"error\": {\"code\": \"invalid\", \"message\": \"phone: …\", \"field\": \"phone\"}}`. \
+`code` is stable and meant for programs, `message` is meant for people, and `field` names the \
+field at fault (else null). 400: malformed JSON, query string or id; 401: no valid token or \
+session; 403: not allowed; 404: not found or not visible; 409: conflicts with the current state; \
+413: body too large; 415: body not sent as `application/json`; 422: a field is invalid; \
+429: too many failed sign-ins (see `Retry-After`). Bad input never causes a 5xx.
+
+## Pagination
+
+Record lists are keyset paginated: `limit` (1–500, default 50) records per page, in the order \
+of `sort`. When more follow, the response's `next_cursor` is a string: pass it back as `cursor`, \
+with the same filters and sort, for the next page. On the last page it is null. Pages stay \
+consistent while records are added.";
+
+/// The paths and schemas as they are being collected.
+#[derive(Default)]
+struct Doc {
+    paths: Paths,
+    schemas: Vec<(String, RefOr<Schema>)>,
+}
+
+impl Doc {
+    fn schema(&mut self, name: impl Into<String>, schema: impl Into<RefOr<Schema>>) {
+        self.schemas.push((name.into(), schema.into()));
+    }
+
+    /// Adds an operation with the responses every operation of its kind can end in, so that
+    /// each call site names only the failures particular to it.
+    fn add(&mut self, method: HttpMethod, path: &str, op: OperationBuilder, fails: &[Failure]) {
+        let mut op = op.build();
+        let write = !matches!(method, HttpMethod::Get);
+        let public = !path.starts_with("/api/v1/") || path == LOGIN;
+        let mut failures = Vec::new();
+        if public {
+            // An empty list overrides the document-wide requirement: no credentials needed.
+            op.security = Some(Vec::new());
+        } else {
+            failures.push(Failure::Unauthorized);
+            if write {
+                // Bearer tokens need no CSRF token, so the header is optional in the document.
+                let csrf = ParameterBuilder::new()
+                    .name("X-CSRF-Token")
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .description(Some(
+                        "The session's CSRF token; required when authenticating with the session \
+                         cookie",
+                    ))
+                    .schema(Some(string(
+                        false,
+                        "The `csrf_token` from the login response",
+                    )))
+                    .build();
+                op.parameters.get_or_insert_with(Vec::new).push(csrf);
+                failures.push(Failure::Forbidden);
+            }
+        }
+        if path.contains("{id}") {
+            let id_param = ParameterBuilder::new()
+                .name("id")
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .description(Some("The id"))
+                .schema(Some(int64(false, "The id")))
+                .build();
+            op.parameters
+                .get_or_insert_with(Vec::new)
+                .insert(0, id_param);
+            failures.extend([Failure::BadRequest, Failure::NotFound]);
+        }
+        if op.request_body.is_some() {
+            failures.extend([Failure::BadRequest, Failure::TooLarge, Failure::MediaType]);
+        }
+        failures.extend_from_slice(fails);
+        for failure in failures {
+            op.responses.responses.insert(
+                failure.status().to_owned(),
+                Ref::from_response_name(failure.name()).into(),
+            );
+        }
+        self.paths.add_path_operation(path, vec![method], op);
+    }
+
+    /// The schemas and endpoints of one record type, all generated from its table spec.
+    fn records(&mut self, table: &Table) {
+        let one = table.schema;
+        let lower = one.to_lowercase();
+        let a = with_article(&lower);
+        let many = capitalized(table.name);
+        let tag = table.name;
+        let base = format!("/api/v1/{}", table.name);
+        let item = format!("{base}/{{id}}");
+
+        self.schema(one, record_schema(table));
+        self.schema(format!("{one}Input"), input_schema(table, true));
+        self.schema(format!("{one}Patch"), input_schema(table, false));
+        self.schema(
+            format!("{one}List"),
+            ObjectBuilder::new()
+                .description(Some(format!("One page of {}", table.name)))
+                .property("items", array(Ref::from_schema_name(one), "The records"))
+                .property(
+                    "next_cursor",
+                    string(
+                        true,
+                        "Pass as `cursor` for the next page; null on the last page",
+                    ),
+                )
+                .required("items")
+                .required("next_cursor"),
+        );
+
+        let defaults: Vec<String> = table
+            .defaults
+            .iter()
+            .map(|(field, code)| format!("`{field}` defaults to `{code}`. "))
+            .collect();
+        self.add(
+            HttpMethod::Get,
+            &base,
+            operation(&format!("list{many}"), tag, &format!("List {}", table.name))
+                .description(Some(format!(
+                    "The {} you may see, one page at a time (pass `next_cursor` back as \
+                     `cursor`). Filters combine with AND; a comma-separated filter matches any \
+                     of its values.\n\nCustom fields filter with `custom.KEY=value`, for example \
+                     `custom.budget=5000`: numbers and booleans (`true`, `false`) compare as \
+                     such, and a multi-select field matches when it holds the value.",
+                    table.name
+                )))
+                .parameters(Some(list_parameters(table)))
+                .response("200", json_response("One page", &format!("{one}List"))),
+            &[Failure::BadRequest, Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Post,
+            &base,
+            operation(&format!("create{one}"), tag, &format!("Create {a}"))
+                .description(Some(format!(
+                    "The {lower} is owned by its creator unless the body gives `owner_id`. {}\
+                     Unknown and read-only fields are refused, naming the accepted ones.",
+                    defaults.concat()
+                )))
+                .request_body(Some(json_body(&format!("{one}Input"))))
+                .response("201", json_response("Created", one)),
+            &[Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Get,
+            &item,
+            operation(&format!("get{one}"), tag, &format!("Get {a}"))
+                .response("200", json_response("The record", one)),
+            &[],
+        );
+        self.add(
+            HttpMethod::Patch,
+            &item,
+            operation(&format!("update{one}"), tag, &format!("Change {a}"))
+                .description(Some(
+                    "Changes only the fields given; `null` clears a field. Every change is \
+                     recorded in the history with who made it and through which channel.",
+                ))
+                .request_body(Some(json_body(&format!("{one}Patch"))))
+                .response("200", json_response("The changed record", one)),
+            &[Failure::Conflict, Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Delete,
+            &item,
+            operation(&format!("delete{one}"), tag, &format!("Delete {a}"))
+                .description(Some(format!(
+                    "A soft delete: the {lower} leaves lists and reads but is kept. List deleted \
+                     records with `?deleted=true`; `POST {item}/restore` brings one back."
+                )))
+                .response("204", ResponseBuilder::new().description("Deleted")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Post,
+            &format!("{item}/restore"),
+            operation(&format!("restore{one}"), tag, &format!("Restore {a}"))
+                .description(Some(format!(
+                    "Brings back a deleted {lower}. One that is not deleted answers 404."
+                )))
+                .response("200", json_response("The restored record", one)),
+            &[],
+        );
+        self.add(
+            HttpMethod::Get,
+            &format!("{item}/history"),
+            operation(&format!("{lower}History"), tag, &format!("History of {a}"))
+                .description(Some(
+                    "Every change, oldest first: creation with the first values, one entry per \
+                     changed field, deletes, restores and follow-ups.",
+                ))
+                .response("200", json_response("The history", "HistoryList")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Get,
+            &format!("{item}/activities"),
+            operation(
+                &format!("list{one}Activities"),
+                tag,
+                &format!("Follow-ups of {a}"),
+            )
+            .description(Some("Newest first."))
+            .response("200", json_response("The follow-ups", "ActivityList")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Post,
+            &format!("{item}/activities"),
+            operation(
+                &format!("create{one}Activity"),
+                tag,
+                &format!("Log a follow-up on {a}"),
+            )
+            .description(Some(
+                "Logs a call, email, meeting, visit, WeChat message or note with its outcome. \
+                 It is recorded in the record's history; the first follow-up on a new lead moves \
+                 it to `working`. A converted lead takes no more follow-ups (409).",
+            ))
+            .request_body(Some(json_body("ActivityInput")))
+            .response("201", json_response("Logged", "Activity")),
+            &[Failure::Conflict, Failure::Invalid],
+        );
+    }
+
+    fn activities(&mut self) {
+        let record_types = [
+            RecordType::Lead,
+            RecordType::Account,
+            RecordType::Contact,
+            RecordType::Opportunity,
+        ]
+        .map(RecordType::code);
+        let types = ActivityType::ALL.iter().map(|t| t.code());
+        let outcomes = || Outcome::ALL.iter().map(|o| o.code());
+        self.schema(
+            "Activity",
+            response_object(
+                "A follow-up (跟进记录)",
+                vec![
+                    prop("id", int64(false, "Unique id")),
+                    prop(
+                        "record_type",
+                        codes(record_types, false, "The kind of record it is logged on"),
+                    ),
+                    prop("record_id", int64(false, "The record it is logged on")),
+                    prop(
+                        "type",
+                        codes(types.clone(), false, "What kind of follow-up"),
+                    ),
+                    prop(
+                        "outcome",
+                        codes(outcomes(), true, "What it achieved (推进结果)"),
+                    ),
+                    prop("content", string(true, "What was said or done")),
+                    prop(
+                        "next_follow_up_at",
+                        date_time(true, "When to follow up next"),
+                    ),
+                    prop("owner_id", int64(true, "The user who logged it")),
+                    prop("created_at", date_time(false, "When it was logged")),
+                    prop("updated_at", date_time(false, "When it last changed")),
+                ],
+            ),
+        );
+        let fields = || {
+            vec![
+                prop(
+                    "type",
+                    codes(types.clone(), false, "What kind of follow-up"),
+                ),
+                prop(
+                    "outcome",
+                    codes(outcomes(), true, "What it achieved (推进结果)"),
+                ),
+                prop(
+                    "content",
+                    string(true, "What was said or done").max_length(Some(10_000)),
+                ),
+                prop(
+                    "next_follow_up_at",
+                    date_time(
+                        true,
+                        "When to follow up next, RFC 3339 (2026-12-01T09:00:00+08:00)",
+                    ),
+                ),
+            ]
+        };
+        self.schema(
+            "ActivityInput",
+            request_object("A new follow-up", fields(), &["type"]),
+        );
+        self.schema(
+            "ActivityPatch",
+            request_object("Changes to a follow-up", fields(), &[]),
+        );
+        self.schema("ActivityList", items("Follow-ups", "Activity"));
+
+        let channels = [
+            Channel::Ui,
+            Channel::Api,
+            Channel::Import,
+            Channel::Rule,
+            Channel::Job,
+        ]
+        .map(Channel::code);
+        self.schema(
+            "HistoryEntry",
+            response_object(
+                "One entry of a record's audit history",
+                vec![
+                    prop("id", int64(false, "Unique id")),
+                    prop(
+                        "action",
+                        string(
+                            false,
+                            "What happened: create, update, delete, restore, activity, …",
+                        ),
+                    ),
+                    prop(
+                        "field",
+                        string(true, "The changed field, for an update; else null"),
+                    ),
+                    prop("old_value", any("The value before, as JSON")),
+                    prop(
+                        "new_value",
+                        any("The value after, as JSON; for a create, the first values"),
+                    ),
+                    prop("actor_id", int64(true, "The user who did it")),
+                    prop("actor", string(true, "That user's username")),
+                    prop(
+                        "channel",
+                        codes(channels, false, "Through what it happened"),
+                    ),
+                    prop("at", date_time(false, "When")),
+                ],
+            ),
+        );
+        self.schema("HistoryList", items("A record's history", "HistoryEntry"));
+
+        let tag = "activities";
+        let path = "/api/v1/activities/{id}";
+        self.add(
+            HttpMethod::Get,
+            path,
+            operation("getActivity", tag, "Get a follow-up")
+                .response("200", json_response("The follow-up", "Activity")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Patch,
+            path,
+            operation("updateActivity", tag, "Change a follow-up")
+                .description(Some("Only its author or an admin may change it."))
+                .request_body(Some(json_body("ActivityPatch")))
+                .response("200", json_response("The changed follow-up", "Activity")),
+            &[Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Delete,
+            path,
+            operation("deleteActivity", tag, "Delete a follow-up")
+                .description(Some("Only its author or an admin may delete it."))
+                .response("204", ResponseBuilder::new().description("Deleted")),
+            &[],
+        );
+    }
+
+    fn users(&mut self) {
+        let roles = || [Role::Admin, Role::Manager, Role::Rep].map(Role::code);
+        let locales = || ["zh", "en"];
+        self.schema(
+            "User",
+            response_object(
+                "A user; never the password",
+                vec![
+                    prop("id", int64(false, "Unique id")),
+                    prop("username", string(false, "Sign-in name")),
+                    prop("display_name", string(true, "Name shown to others")),
+                    prop("email", string(true, "Email address")),
+                    prop(
+                        "role",
+                        codes(roles(), false, "Role; decides the data scope"),
+                    ),
+                    prop("team_id", int64(true, "The team in the org tree")),
+                    prop("locale", codes(locales(), false, "Language of the UI")),
+                    prop("active", boolean("False when the account is disabled")),
+                    prop("created_at", date_time(false, "When it was created")),
+                    prop("updated_at", date_time(false, "When it last changed")),
+                ],
+            ),
+        );
+        self.schema(
+            "UserInput",
+            request_object(
+                "A new user",
+                vec![
+                    prop(
+                        "username",
+                        string(false, "2–64 letters, digits, '.', '_', '-' or '@'")
+                            .min_length(Some(2))
+                            .max_length(Some(64)),
+                    ),
+                    prop(
+                        "password",
+                        string(false, "At least 8 characters")
+                            .min_length(Some(8))
+                            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password))),
+                    ),
+                    prop("role", codes(roles(), false, "Role")),
+                    prop("team_id", int64(true, "An existing team")),
+                    prop(
+                        "display_name",
+                        string(true, "Name shown to others").max_length(Some(100)),
+                    ),
+                    prop("email", string(true, "Email address")),
+                    prop(
+                        "locale",
+                        codes(locales(), false, "Language of the UI; default zh"),
+                    ),
+                ],
+                &["username", "password", "role"],
+            ),
+        );
+        self.schema(
+            "UserPatch",
+            request_object(
+                "Changes to a user. Anyone may change their own name, email, locale and \
+                 password; only an admin may change role, team and active, or another user",
+                vec![
+                    prop(
+                        "display_name",
+                        string(true, "Name shown to others").max_length(Some(100)),
+                    ),
+                    prop("email", string(true, "Email address")),
+                    prop("locale", codes(locales(), false, "Language of the UI")),
+                    prop(
+                        "password",
+                        string(false, "At least 8 characters")
+                            .min_length(Some(8))
+                            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password))),
+                    ),
+                    prop("role", codes(roles(), false, "Role")),
+                    prop("team_id", int64(true, "An existing team")),
+                    prop("active", boolean("False disables the account")),
+                ],
+                &[],
+            ),
+        );
+        self.schema("UserList", items("Users, by username", "User"));
+
+        let tag = "users";
+        let filters = vec![
+            query(
+                "role",
+                "Only users with this role",
+                codes(roles(), false, "Role"),
+            ),
+            query(
+                "team_id",
+                "Only members of this team",
+                int64(false, "A team id"),
+            ),
+            query(
+                "active",
+                "Only active (`true`) or disabled (`false`) users",
+                boolean("Active"),
+            ),
+        ];
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/users",
+            operation("listUsers", tag, "List users")
+                .parameters(Some(filters.into_iter().map(ParameterBuilder::build)))
+                .response("200", json_response("Every user", "UserList")),
+            &[Failure::BadRequest, Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/users",
+            operation("createUser", tag, "Create a user")
+                .description(Some("Admins only."))
+                .request_body(Some(json_body("UserInput")))
+                .response("201", json_response("Created", "User")),
+            &[Failure::Conflict, Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/users/{id}",
+            operation("getUser", tag, "Get a user")
+                .response("200", json_response("The user", "User")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Patch,
+            "/api/v1/users/{id}",
+            operation("updateUser", tag, "Change a user")
+                .request_body(Some(json_body("UserPatch")))
+                .response("200", json_response("The changed user", "User")),
+            &[Failure::Conflict, Failure::Invalid],
+        );
+    }
+
+    fn teams(&mut self) {
+        let kinds = || {
+            [
+                TeamKind::Headquarters,
+                TeamKind::Region,
+                TeamKind::Branch,
+                TeamKind::Team,
+            ]
+            .map(TeamKind::code)
+        };
+        self.schema(
+            "Team",
+            response_object(
+                "A node of the org tree (组织架构)",
+                vec![
+                    prop("id", int64(false, "Unique id")),
+                    prop("name", string(false, "Unique name")),
+                    prop("kind", codes(kinds(), false, "Level in the org tree")),
+                    prop("parent_id", int64(true, "The team above; null at the top")),
+                    prop("created_at", date_time(false, "When it was created")),
+                    prop("updated_at", date_time(false, "When it last changed")),
+                ],
+            ),
+        );
+        let fields = || {
+            vec![
+                prop("name", string(false, "Unique name").max_length(Some(100))),
+                prop(
+                    "parent_id",
+                    int64(true, "The team above; null or absent for a top-level team"),
+                ),
+                prop(
+                    "kind",
+                    codes(
+                        kinds(),
+                        false,
+                        "Level in the org tree; by default team below a parent, else \
+                         headquarters",
+                    ),
+                ),
+            ]
+        };
+        self.schema(
+            "TeamInput",
+            request_object("A new team", fields(), &["name"]),
+        );
+        self.schema(
+            "TeamPatch",
+            request_object("Changes to a team", fields(), &[]),
+        );
+        self.schema("TeamList", items("Every team", "Team"));
+
+        let tag = "teams";
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/teams",
+            operation("listTeams", tag, "List teams")
+                .response("200", json_response("Every team", "TeamList")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/teams",
+            operation("createTeam", tag, "Create a team")
+                .description(Some("Admins only."))
+                .request_body(Some(json_body("TeamInput")))
+                .response("201", json_response("Created", "Team")),
+            &[Failure::Conflict, Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/teams/{id}",
+            operation("getTeam", tag, "Get a team")
+                .response("200", json_response("The team", "Team")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Patch,
+            "/api/v1/teams/{id}",
+            operation("updateTeam", tag, "Change a team")
+                .description(Some("Admins only. A team cannot be moved below itself."))
+                .request_body(Some(json_body("TeamPatch")))
+                .response("200", json_response("The changed team", "Team")),
+            &[Failure::Conflict, Failure::Invalid],
+        );
+    }
+
+    fn tokens(&mut self) {
+        self.schema(
+            "Token",
+            response_object(
+                "An API token, without its secret",
+                vec![
+                    prop("id", int64(false, "Unique id")),
+                    prop("name", string(false, "What it is for")),
+                    prop("created_at", date_time(false, "When it was created")),
+                    prop("revoked_at", date_time(true, "When it was revoked")),
+                ],
+            ),
+        );
+        self.schema("TokenList", items("Your tokens", "Token"));
+        self.schema(
+            "TokenInput",
+            request_object(
+                "A new token",
+                vec![prop(
+                    "name",
+                    string(true, "What it is for; default `api`").max_length(Some(100)),
+                )],
+                &[],
+            ),
+        );
+        self.schema(
+            "NewToken",
+            response_object(
+                "A new token with its secret, shown only this once",
+                vec![
+                    prop("id", int64(false, "Unique id")),
+                    prop("name", string(false, "What it is for")),
+                    prop(
+                        "token",
+                        string(false, "The secret, for `Authorization: Bearer TOKEN`"),
+                    ),
+                ],
+            ),
+        );
+
+        let tag = "tokens";
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/tokens",
+            operation("listTokens", tag, "List your API tokens")
+                .response("200", json_response("Your tokens", "TokenList")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/tokens",
+            operation("createToken", tag, "Create an API token")
+                .description(Some(
+                    "The secret is in the response and nowhere else, ever.",
+                ))
+                .request_body(Some(json_body("TokenInput")))
+                .response("201", json_response("Created", "NewToken")),
+            &[Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Delete,
+            "/api/v1/tokens/{id}",
+            operation("revokeToken", tag, "Revoke an API token")
+                .description(Some(
+                    "Your own tokens; an admin may revoke anyone's. It stops working at once.",
+                ))
+                .response("204", ResponseBuilder::new().description("Revoked")),
+            &[],
+        );
+    }
+
+    fn custom_fields(&mut self) {
+        let objects = || {
+            [
+                RecordType::Lead,
+                RecordType::Account,
+                RecordType::Contact,
+                RecordType::Opportunity,
+            ]
+            .map(RecordType::code)
+        };
+        let field_types = || {
+            [
+                FieldType::Text,
+                FieldType::Number,
+                FieldType::Date,
+                FieldType::SingleSelect,
+                FieldType::MultiSelect,
+                FieldType::Boolean,
+            ]
+            .map(FieldType::code)
+        };
+        let options = || {
+            array(
+                string(false, "An option").max_length(Some(100)),
+                "The choices of a select field",
+            )
+        };
+        self.schema(
+            "CustomField",
+            response_object(
+                "The definition of a custom field, kept in a record's `custom` object",
+                vec![
+                    prop("id", int64(false, "Unique id")),
+                    prop("object", codes(objects(), false, "The record type")),
+                    prop("key", string(false, "The key in `custom`")),
+                    prop("label", string(false, "Shown in the UI")),
+                    prop("field_type", codes(field_types(), false, "Value type")),
+                    prop("options", options()),
+                    prop("required", boolean("Must be given on create")),
+                    prop("created_at", date_time(false, "When it was created")),
+                ],
+            ),
+        );
+        self.schema(
+            "CustomFieldInput",
+            request_object(
+                "A new custom field",
+                vec![
+                    prop("object", codes(objects(), false, "The record type")),
+                    prop(
+                        "key",
+                        string(false, "The key in `custom`, unique per record type"),
+                    ),
+                    prop(
+                        "label",
+                        string(false, "Shown in the UI").max_length(Some(100)),
+                    ),
+                    prop("field_type", codes(field_types(), false, "Value type")),
+                    prop(
+                        "options",
+                        options().description(Some(
+                            "The choices; required for select fields, refused for others",
+                        )),
+                    ),
+                    prop(
+                        "required",
+                        boolean("Must be given on create; default false"),
+                    ),
+                ],
+                &["object", "key", "label", "field_type"],
+            ),
+        );
+        self.schema(
+            "CustomFieldList",
+            items("Every definition, by record type", "CustomField"),
+        );
+
+        let tag = "custom-fields";
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/custom-fields",
+            operation("listCustomFields", tag, "List custom field definitions")
+                .response("200", json_response("Every definition", "CustomFieldList")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/custom-fields",
+            operation("createCustomField", tag, "Define a custom field")
+                .description(Some("Admins only."))
+                .request_body(Some(json_body("CustomFieldInput")))
+                .response("201", json_response("Created", "CustomField")),
+            &[Failure::Conflict, Failure::Invalid],
+        );
+    }
+
+    fn auth(&mut self) {
+        self.schema(
+            "Login",
+            request_object(
+                "Credentials",
+                vec![
+                    prop("username", string(false, "Sign-in name")),
+                    prop(
+                        "password",
+                        string(false, "Password")
+                            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password))),
+                    ),
+                ],
+                &["username", "password"],
+            ),
+        );
+        self.schema(
+            "Session",
+            response_object(
+                "A new web session",
+                vec![
+                    prop("user", Ref::from_schema_name("User")),
+                    prop(
+                        "csrf_token",
+                        string(
+                            false,
+                            "Send it as `X-CSRF-Token` on writes authenticated by the cookie",
+                        ),
+                    ),
+                ],
+            ),
+        );
+
+        let tag = "auth";
+        let cookie = HeaderBuilder::new()
+            .schema(string(false, "The session cookie"))
+            .description(Some(format!(
+                "`{SESSION_COOKIE}=…; HttpOnly; SameSite=Lax; Path=/`"
+            )))
+            .build();
+        self.add(
+            HttpMethod::Post,
+            LOGIN,
+            operation("login", tag, "Sign in")
+                .description(Some(
+                    "Starts a web session and sets its cookie. Failed attempts are rate limited \
+                     per username and per client address.",
+                ))
+                .request_body(Some(json_body("Login")))
+                .response(
+                    "200",
+                    json_response("Signed in", "Session").header("Set-Cookie", cookie),
+                ),
+            &[
+                Failure::Unauthorized,
+                Failure::Invalid,
+                Failure::TooManyLogins,
+            ],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/auth/logout",
+            operation("logout", tag, "Sign out")
+                .description(Some("Ends the web session and clears its cookie."))
+                .response("204", ResponseBuilder::new().description("Signed out")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/me",
+            operation("getMe", tag, "Who am I")
+                .response("200", json_response("The signed-in user", "User")),
+            &[],
+        );
+    }
+
+    fn operations(&mut self) {
+        self.schema(
+            "Health",
+            response_object(
+                "Health",
+                vec![prop("status", string(false, "`ok`, or what is wrong"))],
+            ),
+        );
+        let tag = "operations";
+        self.add(
+            HttpMethod::Get,
+            "/healthz",
+            operation("healthz", tag, "Liveness")
+                .description(Some("Answers while the process runs."))
+                .response("200", json_response("Alive", "Health")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/readyz",
+            operation("readyz", tag, "Readiness")
+                .description(Some("Answers 200 when the database can be reached."))
+                .response("200", json_response("Ready", "Health"))
+                .response("503", json_response("Not ready", "Health")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/openapi.json",
+            operation("getOpenApi", tag, "This document").response(
+                "200",
+                ResponseBuilder::new()
+                    .description("The OpenAPI 3.1 document")
+                    .content("application/json", Content::new(Some(ObjectBuilder::new()))),
+            ),
+            &[],
+        );
+    }
+
+    /// The body every error response shares.
+    fn errors(&mut self) {
+        self.schema(
+            "Error",
+            response_object(
+                "The body of every error response",
+                vec![prop(
+                    "error",
+                    response_object(
+                        "What went wrong",
+                        vec![
+                            prop(
+                                "code",
+                                string(false, "Stable, for programs: `invalid`, `not_found`, …"),
+                            ),
+                            prop("message", string(false, "For people: what to do about it")),
+                            prop(
+                                "field",
+                                string(true, "The field or parameter at fault, for `invalid`"),
+                            ),
+                        ],
+                    ),
+                )],
+            ),
+        );
+    }
+}
+
+const LOGIN: &str = "/api/v1/auth/login";
+
+/// The error responses, each a component response with the shared `Error` body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    TooLarge,
+    MediaType,
+    Invalid,
+    TooManyLogins,
+}
+
+impl Failure {
+    const ALL: [Failure; 9] = [
+        Failure::BadRequest,
+        Failure::Unauthorized,
+        Failure::Forbidden,
+        Failure::NotFound,
+        Failure::Conflict,
+        Failure::TooLarge,
+        Failure::MediaType,
+        Failure::Invalid,
+        Failure::TooManyLogins,
+    ];
+
+    fn status(self) -> &'static str {
+        match self {
+            Failure::BadRequest => "400",
+            Failure::Unauthorized => "401",
+            Failure::Forbidden => "403",
+            Failure::NotFound => "404",
+            Failure::Conflict => "409",
+            Failure::TooLarge => "413",
+            Failure::MediaType => "415",
+            Failure::Invalid => "422",
+            Failure::TooManyLogins => "429",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Failure::BadRequest => "BadRequest",
+            Failure::Unauthorized => "Unauthorized",
+            Failure::Forbidden => "Forbidden",
+            Failure::NotFound => "NotFound",
+            Failure::Conflict => "Conflict",
+            Failure::TooLarge => "PayloadTooLarge",
+            Failure::MediaType => "UnsupportedMediaType",
+            Failure::Invalid => "Invalid",
+            Failure::TooManyLogins => "TooManyRequests",
+        }
+    }
+
+    fn response(self) -> ResponseBuilder {
+        let description = match self {
+            Failure::BadRequest => {
+                "`bad_request`: malformed JSON, an unreadable query string or a bad id in the \
+                 path"
+                    .to_owned()
+            }
+            Failure::Unauthorized => {
+                "`unauthorized`: no valid token or session, or wrong credentials".to_owned()
+            }
+            Failure::Forbidden => "`forbidden`: the role or data scope does not allow it, or a \
+                                   write authenticated by the session cookie lacks \
+                                   `X-CSRF-Token`"
+                .to_owned(),
+            Failure::NotFound => {
+                "`not_found`: no such record, or outside your data scope".to_owned()
+            }
+            Failure::Conflict => "`conflict`: clashes with the current state, such as a name \
+                                  that is taken or a converted lead, which is read-only"
+                .to_owned(),
+            Failure::TooLarge => format!(
+                "`payload_too_large`: the body is larger than {} KiB",
+                BODY_LIMIT / 1024
+            ),
+            Failure::MediaType => {
+                "`unsupported_media_type`: the body is not sent as `application/json`".to_owned()
+            }
+            Failure::Invalid => "`invalid`: a field or parameter is invalid; `error.field` names \
+                                 it and `error.message` says what is accepted"
+                .to_owned(),
+            Failure::TooManyLogins => {
+                "`too_many_requests`: too many failed sign-ins; wait `Retry-After` seconds"
+                    .to_owned()
+            }
+        };
+        let response = json_response(&description, "Error");
+        if self == Failure::TooManyLogins {
+            response.header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(ObjectBuilder::new().schema_type(Type::Integer))
+                    .description(Some("Seconds until sign-in may be tried again"))
+                    .build(),
+            )
+        } else {
+            response
+        }
+    }
+}
+
+fn tags() -> Vec<Tag> {
+    let tag = |name: &str, description: &str| {
+        TagBuilder::new()
+            .name(name)
+            .description(Some(description))
+            .build()
+    };
+    let mut tags: Vec<Tag> = TABLES
+        .iter()
+        .map(|table| {
+            let description = match table.record_type {
+                RecordType::Lead => {
+                    "Leads (线索): people or companies that showed interest, not yet qualified"
+                }
+                RecordType::Account => "Accounts (客户): customer companies, or persons",
+                RecordType::Contact => "Contacts (联系人): the people at accounts",
+                RecordType::Opportunity => {
+                    "Opportunities (销售机会): deals moving through the pipeline stages"
+                }
+            };
+            tag(table.name, description)
+        })
+        .collect();
+    tags.extend([
+        tag("activities", "Follow-ups (跟进记录) logged on any record"),
+        tag("users", "Users and their roles"),
+        tag(
+            "teams",
+            "The org tree (组织架构): headquarters, regions, branches, teams",
+        ),
+        tag("tokens", "API tokens"),
+        tag("custom-fields", "Admin-defined fields on records"),
+        tag("auth", "Web sessions"),
+        tag("operations", "Health checks and this document"),
+    ]);
+    tags
+}
+
+/// A record as the API serves it: every field, always present.
+fn record_schema(table: &Table) -> ObjectBuilder {
+    table.fields.iter().fold(
+        ObjectBuilder::new().description(Some(format!(
+            "{} as the API serves it",
+            capitalized(&with_article(&table.schema.to_lowercase()))
+        ))),
+        |object, field| {
+            object
+                .property(field.name, field_schema(table, field, false))
+                .required(field.name)
+        },
+    )
+}
+
+/// The writable fields of a record type: on create (`creating`) with its required fields, on
+/// change with none required.
+fn input_schema(table: &Table, creating: bool) -> ObjectBuilder {
+    let description = if creating {
+        format!("A new {}", table.schema.to_lowercase())
+    } else {
+        format!(
+            "Changes to {}: only the fields given change; null clears",
+            with_article(&table.schema.to_lowercase())
+        )
+    };
+    let writable: Vec<&Field> = table.fields.iter().filter(|f| f.writable()).collect();
+    let required: Vec<&str> = writable
+        .iter()
+        .filter(|f| creating && f.required)
+        .map(|f| f.name)
+        .collect();
+    request_object(
+        &description,
+        writable
+            .iter()
+            .map(|f| (f.name, field_schema(table, f, true)))
+            .collect(),
+        &required,
+    )
+}
+
+/// Whether a field can be null, in a record as served or in a request body.
+fn nullable(table: &Table, field: &Field, input: bool) -> bool {
+    match field.kind {
+        Kind::Id => false,
+        // Null is accepted and stored as an empty list or object, so it is never served.
+        Kind::Tags | Kind::Custom => input,
+        // Records in the public pool have no owner, but a request cannot give one to nobody.
+        Kind::Owner => !input,
+        // The record engine fills in the channel when no source is given.
+        Kind::Code(CodeSet::Source) => false,
+        // Sortable columns are NOT NULL (the keyset cursor relies on it), and so are required
+        // fields and fields with a default.
+        _ => !(field.required || field.sort || table.defaults.iter().any(|d| d.0 == field.name)),
+    }
+}
+
+fn field_schema(table: &Table, field: &Field, input: bool) -> RefOr<Schema> {
+    let null = nullable(table, field, input);
+    let doc = field.doc;
+    match field.kind {
+        Kind::Id | Kind::Owner | Kind::UserRef | Kind::Ref(_) => int64(null, doc).into(),
+        Kind::Int { min, max } => scalar(Type::Integer, null, doc)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(min))
+            .maximum(Some(max))
+            .into(),
+        Kind::Text(max) => scalar(Type::String, null, doc).max_length(Some(max)).into(),
+        Kind::Phone | Kind::Email | Kind::Derived => string(null, doc).into(),
+        Kind::Code(set) => code_schema(set, null, doc).into(),
+        Kind::Tags => ArrayBuilder::new()
+            .schema_type(typed(Type::Array, null))
+            .items(ObjectBuilder::new().schema_type(Type::String))
+            .description(Some(doc))
+            .into(),
+        Kind::Custom => scalar(Type::Object, null, doc)
+            .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+            .into(),
+        Kind::Money => scalar(Type::Number, null, doc).minimum(Some(0)).into(),
+        Kind::Date => scalar(Type::String, null, doc)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+            .into(),
+        Kind::Timestamp => date_time(null, doc).into(),
+    }
+}
+
+/// The query parameters of a record list: paging, sorting, search and the common filters, then
+/// one filter per filterable field.
+fn list_parameters(table: &Table) -> Vec<Parameter> {
+    let sorts: Vec<String> = table
+        .fields
+        .iter()
+        .filter(|f| f.sort)
+        .flat_map(|f| [f.name.to_owned(), format!("-{}", f.name)])
+        .collect();
+    let instant = |name: &str, doc: &str| {
+        query(
+            name,
+            &format!("{doc}: a date (YYYY-MM-DD, a whole UTC day, inclusive) or an RFC 3339 time"),
+            string(false, "Date or time"),
+        )
+    };
+    let mut params = vec![
+        query(
+            "limit",
+            "How many records per page",
+            scalar(Type::Integer, false, "Page size")
+                .minimum(Some(1))
+                .maximum(Some(500))
+                .default(Some(json!(50))),
+        ),
+        query(
+            "cursor",
+            "The `next_cursor` of the previous page",
+            string(false, "Opaque cursor"),
+        ),
+        query(
+            "sort",
+            "The field to sort by; a leading `-` sorts descending. Ties are broken by id",
+            codes(sorts.iter().map(String::as_str), false, "Sort order")
+                .default(Some(json!("-created_at"))),
+        ),
+        query(
+            "q",
+            &search_description(table),
+            string(false, "Search text"),
+        ),
+        comma_list(
+            "team_id",
+            "Only records owned by members of these teams or of any team below them",
+            int64(false, "A team id"),
+        ),
+        instant("created_from", "Created at or after"),
+        instant("created_to", "Created at or before"),
+        instant("updated_from", "Changed at or after"),
+        instant("updated_to", "Changed at or before"),
+        query(
+            "deleted",
+            "`true` lists deleted records instead of live ones",
+            boolean("Deleted").default(Some(json!(false))),
+        ),
+    ];
+    params.extend(
+        table
+            .fields
+            .iter()
+            .filter(|f| f.filter)
+            .map(filter_parameter),
+    );
+    params.into_iter().map(ParameterBuilder::build).collect()
+}
+
+/// Describes `?q=` from the columns it searches, in the words a caller thinks in.
+fn search_description(table: &Table) -> String {
+    let ways: Vec<String> = table
+        .search
+        .iter()
+        .map(|column| match *column {
+            "name" => "any part of the name (a 2-character Chinese name such as 王芳 works, and \
+                       finds 王芳芳 too)"
+                .to_owned(),
+            "phone_normalized" => {
+                "3 or more digits of the phone number, in any format (`138 0013`, `+86 138…`)"
+                    .to_owned()
+            }
+            "email_normalized" => "any part of the email address".to_owned(),
+            other => format!("any part of the {other}"),
+        })
+        .collect();
+    format!(
+        "Text search, case-insensitive. Matches {}",
+        ways.join("; or ")
+    )
+}
+
+/// The list parameter for a filterable field, spelled the way the record engine parses it.
+fn filter_parameter(field: &Field) -> ParameterBuilder {
+    let doc = field.doc;
+    match field.kind {
+        Kind::Code(set) => comma_list(field.name, doc, code_schema(set, false, "A code")),
+        Kind::Owner | Kind::Ref(_) | Kind::Id => comma_list(field.name, doc, int64(false, "An id")),
+        Kind::Tags => comma_list(field.name, doc, string(false, "A tag")),
+        Kind::Int { .. } => query(
+            field.name,
+            &format!(
+                "{doc}. `N` exactly, `N..` at least, `..M` at most, `N..M` between (inclusive)"
+            ),
+            string(false, "A number or a range").pattern(Some(
+                r"^(-?[0-9]+|-?[0-9]+\.\.|\.\.-?[0-9]+|-?[0-9]+\.\.-?[0-9]+)$",
+            )),
+        ),
+        _ => query(
+            field.name,
+            &format!("{doc}. Exact match"),
+            string(false, "The value"),
+        ),
+    }
+}
+
+fn query(name: &str, doc: &str, schema: impl Into<RefOr<Schema>>) -> ParameterBuilder {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(doc))
+        .schema(Some(schema))
+}
+
+/// A query parameter holding a comma-separated list, which matches any of its values.
+fn comma_list(name: &str, doc: &str, item: impl Into<ArrayItems>) -> ParameterBuilder {
+    // `style: form` with `explode: false` is how OpenAPI spells `?name=a,b,c`.
+    query(
+        name,
+        &format!("{doc}. Comma-separated; matches any of the values"),
+        ArrayBuilder::new().items(item),
+    )
+    .style(Some(ParameterStyle::Form))
+    .explode(Some(false))
+}
+
+fn operation(id: &str, tag: &str, summary: &str) -> OperationBuilder {
+    OperationBuilder::new()
+        .operation_id(Some(id))
+        .tag(tag)
+        .summary(Some(summary))
+}
+
+fn json_body(schema: &str) -> RequestBody {
+    RequestBodyBuilder::new()
+        .required(Some(Required::True))
+        .content(
+            "application/json",
+            Content::new(Some(Ref::from_schema_name(schema))),
+        )
+        .build()
+}
+
+fn json_response(description: &str, schema: &str) -> ResponseBuilder {
+    ResponseBuilder::new().description(description).content(
+        "application/json",
+        Content::new(Some(Ref::from_schema_name(schema))),
+    )
+}
+
+/// An object the API serves: every property is always present, possibly null.
+fn response_object(description: &str, properties: Vec<(&str, RefOr<Schema>)>) -> Schema {
+    properties
+        .into_iter()
+        .fold(
+            ObjectBuilder::new().description(Some(description)),
+            |object, (name, schema)| object.property(name, schema).required(name),
+        )
+        .into()
+}
+
+/// A request body: the API refuses properties it does not know, so the schema does too.
+fn request_object(
+    description: &str,
+    properties: Vec<(&str, RefOr<Schema>)>,
+    required: &[&str],
+) -> ObjectBuilder {
+    let object = properties.into_iter().fold(
+        ObjectBuilder::new()
+            .description(Some(description))
+            .additional_properties(Some(AdditionalProperties::FreeForm(false))),
+        |object, (name, schema)| object.property(name, schema),
+    );
+    required
+        .iter()
+        .fold(object, |object, name| object.required(*name))
+}
+
+/// `{"items": [...]}`: a whole list, not paginated.
+fn items(description: &str, item: &str) -> Schema {
+    response_object(
+        description,
+        vec![prop(
+            "items",
+            array(Ref::from_schema_name(item), description),
+        )],
+    )
+}
+
+fn typed(t: Type, nullable: bool) -> SchemaType {
+    if nullable {
+        SchemaType::from_iter([t, Type::Null])
+    } else {
+        SchemaType::new(t)
+    }
+}
+
+fn scalar(t: Type, nullable: bool, doc: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(typed(t, nullable))
+        .description(Some(doc))
+}
+
+fn string(nullable: bool, doc: &str) -> ObjectBuilder {
+    scalar(Type::String, nullable, doc)
+}
+
+fn int64(nullable: bool, doc: &str) -> ObjectBuilder {
+    scalar(Type::Integer, nullable, doc).format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+}
+
+fn date_time(nullable: bool, doc: &str) -> ObjectBuilder {
+    scalar(Type::String, nullable, doc)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+}
+
+fn boolean(doc: &str) -> ObjectBuilder {
+    scalar(Type::Boolean, false, doc)
+}
+
+fn any(doc: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::AnyValue)
+        .description(Some(doc))
+}
+
+/// One property of an object schema.
+fn prop(name: &str, schema: impl Into<RefOr<Schema>>) -> (&str, RefOr<Schema>) {
+    (name, schema.into())
+}
+
+fn array(item: impl Into<ArrayItems>, doc: &str) -> ArrayBuilder {
+    ArrayBuilder::new().items(item).description(Some(doc))
+}
+
+/// A code of `set`: one of its codes, or for the open set of sources, the shape of one.
+fn code_schema(set: CodeSet, nullable: bool, doc: &str) -> ObjectBuilder {
+    match set {
+        // Admins add their own sources, so the built-in ones are only examples.
+        CodeSet::Source => string(nullable, doc)
+            .pattern(Some("^[a-z0-9_]{1,40}$"))
+            .examples(BUILTIN_SOURCES.iter().map(|s| s.0)),
+        _ => codes(set.codes().iter().map(String::as_str), nullable, doc),
+    }
+}
+
+/// A string that must be one of `accepted`.
+fn codes<'a>(
+    accepted: impl IntoIterator<Item = &'a str>,
+    nullable: bool,
+    doc: &str,
+) -> ObjectBuilder {
+    let mut values: Vec<Value> = accepted.into_iter().map(Value::from).collect();
+    // `enum` is checked on its own, so a nullable code must list null among its values too.
+    if nullable {
+        values.push(Value::Null);
+    }
+    scalar(Type::String, nullable, doc).enum_values(Some(values))
+}
+
+/// `lead` → `a lead`, `account` → `an account`.
+fn with_article(noun: &str) -> String {
+    if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("an {noun}")
+    } else {
+        format!("a {noun}")
+    }
+}
+
+/// `leads` → `Leads`, for operation ids such as `listLeads`.
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xiansuo_db::record::LIST_PARAMS;
+
+    fn as_json() -> Value {
+        serde_json::to_value(document()).unwrap()
+    }
+
+    /// The names of the query parameters of `GET path`.
+    fn query_parameters(doc: &Value, path: &str) -> Vec<String> {
+        doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("GET {path} has no parameters"))
+            .iter()
+            .filter(|p| p["in"] == "query")
+            .map(|p| p["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_snapshot_in_docs_matches_the_document() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+        let actual = serde_json::to_string_pretty(&document()).unwrap() + "\n";
+        if std::env::var("UPDATE_SNAPSHOTS").as_deref() == Ok("1") {
+            std::fs::write(path, &actual).unwrap();
+            return;
+        }
+        let expected = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            expected == actual,
+            "docs/openapi.json differs from the document the server serves: rerun with \
+             UPDATE_SNAPSHOTS=1 cargo test -p xiansuo-web --lib openapi, then review the diff"
+        );
+    }
+
+    #[test]
+    fn every_table_field_is_in_its_schemas_and_every_filter_is_a_list_parameter() {
+        let doc = as_json();
+        let schemas = &doc["components"]["schemas"];
+        for table in TABLES {
+            let record = &schemas[table.schema];
+            let input = &schemas[format!("{}Input", table.schema)];
+            let patch = &schemas[format!("{}Patch", table.schema)];
+            for field in table.fields {
+                assert!(
+                    record["properties"].get(field.name).is_some(),
+                    "{}.{} is missing from its schema",
+                    table.schema,
+                    field.name
+                );
+                assert_eq!(
+                    input["properties"].get(field.name).is_some(),
+                    field.writable(),
+                    "{}Input and the writability of {} disagree",
+                    table.schema,
+                    field.name
+                );
+                assert_eq!(
+                    patch["properties"].get(field.name).is_some(),
+                    field.writable(),
+                    "{}Patch and the writability of {} disagree",
+                    table.schema,
+                    field.name
+                );
+                let required = input["required"]
+                    .as_array()
+                    .is_some_and(|r| r.contains(&json!(field.name)));
+                assert_eq!(required, field.required, "{}Input.required", table.schema);
+            }
+            assert!(patch.get("required").is_none(), "a patch requires nothing");
+
+            let params = query_parameters(&doc, &format!("/api/v1/{}", table.name));
+            let filters = table.fields.iter().filter(|f| f.filter).map(|f| f.name);
+            for name in filters.chain(LIST_PARAMS.iter().copied()) {
+                assert!(
+                    params.iter().any(|p| p == name),
+                    "?{name} is not a parameter of GET /api/v1/{}",
+                    table.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_reference_resolves_and_operation_ids_are_unique() {
+        fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+            match value {
+                Value::Object(map) => {
+                    if let Some(Value::String(target)) = map.get("$ref") {
+                        out.push(target);
+                    }
+                    map.values().for_each(|v| refs(v, out));
+                }
+                Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+                _ => {}
+            }
+        }
+        let doc = as_json();
+        let mut targets = Vec::new();
+        refs(&doc, &mut targets);
+        for target in targets {
+            let pointer = target.trim_start_matches('#');
+            assert!(doc.pointer(pointer).is_some(), "{target} does not resolve");
+        }
+
+        let mut ids: Vec<&str> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|item| item.as_object().unwrap().values())
+            .map(|op| op["operationId"].as_str().unwrap())
+            .collect();
+        let count = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), count, "operation ids must be unique");
+    }
+
+    #[test]
+    fn only_login_and_operations_endpoints_are_public() {
+        let doc = as_json();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let public = op["security"] == json!([]);
+                let expected = !path.starts_with("/api/v1/") || path == LOGIN;
+                assert_eq!(public, expected, "{method} {path}");
+            }
+        }
+    }
 }

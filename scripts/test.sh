@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every check and test Xiansuo has: formatting, clippy with warnings as errors, and the
+# whole test suite on SQLite and on PostgreSQL (127.0.0.1:5432), including the browser tests in
+# headless Chromium. Installs Chromium and ChromeDriver with apt-get when they are missing, and
+# starts the local PostgreSQL cluster if it is installed but stopped. With CI=true, a
+# PostgreSQL or ChromeDriver that cannot be reached fails the run instead of skipping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_packages=()
+command -v chromium >/dev/null 2>&1 || need_packages+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_packages+=(chromium-driver)
+if ((${#need_packages[@]})) && command -v apt-get >/dev/null 2>&1; then
+    echo "installing ${need_packages[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_packages[@]}" >/dev/null
+fi
+
+# Start PostgreSQL if it is installed here but not running.
+if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    if command -v pg_ctlcluster >/dev/null 2>&1 && ls /etc/postgresql >/dev/null 2>&1; then
+        version=$(ls /etc/postgresql | sort -V | tail -n 1)
+        pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+        for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+    fi
+fi
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
