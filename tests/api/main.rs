@@ -1,1 +1,37 @@
-fn main() {}
+//! The contract suite: every scenario runs against the real application, served over HTTP on
+//! a free port, once on a fresh SQLite file and once on a fresh PostgreSQL database (created on
+//! 127.0.0.1:5432 and dropped afterwards). Without PostgreSQL the PostgreSQL half is skipped,
+//! except in CI (`CI=true`), where that is a failure.
+
+mod support;
+
+mod auth;
+mod cli;
+mod errors;
+mod records;
+mod scope;
+
+/// Declares each scenario once per database: `sqlite::NAME` and `postgres::NAME`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::support::TestApp::start($crate::support::Backend::Sqlite).await.expect("a SQLite test app")).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::support::TestApp::start($crate::support::Backend::Postgres).await {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}
