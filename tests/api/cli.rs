@@ -203,6 +203,9 @@ async fn columns(db: &Db) -> BTreeMap<String, Vec<String>> {
             .or_default()
             .push(row.text("column_name"));
     }
+    // The lead search index is an FTS5 table (with its shadow tables) on SQLite and a table with
+    // a tsvector on PostgreSQL: the same index in each database's own form.
+    out.retain(|table, _| !table.starts_with("lead_search"));
     for cols in out.values_mut() {
         cols.sort();
     }
@@ -229,7 +232,14 @@ fn a_config_file_sets_what_flags_do_not_and_flags_win() {
     let config = dir.path().join("xiansuo.toml");
     let from_file = dir.path().join("from-file");
     let from_flag = dir.path().join("from-flag");
-    std::fs::write(&config, format!("data_dir = {:?}\nlog_format = \"json\"\n", from_file.display().to_string())).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\nlog_format = \"json\"\n",
+            from_file.display().to_string()
+        ),
+    )
+    .unwrap();
     let run = |extra: &[&str]| {
         Command::new(BIN)
             .args(["--config", config.to_str().unwrap()])
@@ -241,15 +251,35 @@ fn a_config_file_sets_what_flags_do_not_and_flags_win() {
             .unwrap()
     };
     let out = run(&[]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(from_file.join("xiansuo.db").exists());
-    let first_log = String::from_utf8_lossy(&out.stderr).lines().next().unwrap_or_default().to_owned();
-    assert!(serde_json::from_str::<serde_json::Value>(&first_log).is_ok(), "JSON logs: {first_log}");
-    assert!(run(&["--data-dir", from_flag.to_str().unwrap()]).status.success());
-    assert!(from_flag.join("xiansuo.db").exists(), "the flag wins over the file");
+    let first_log = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&first_log).is_ok(),
+        "JSON logs: {first_log}"
+    );
+    assert!(run(&["--data-dir", from_flag.to_str().unwrap()])
+        .status
+        .success());
+    assert!(
+        from_flag.join("xiansuo.db").exists(),
+        "the flag wins over the file"
+    );
 
     std::fs::write(&config, "colour = \"red\"\n").unwrap();
     let bad = run(&[]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("colour"), "{}", String::from_utf8_lossy(&bad.stderr));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("colour"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
 }

@@ -8,6 +8,7 @@ pub mod custom_field;
 pub mod history;
 pub mod lead;
 pub mod role;
+pub mod search;
 pub mod validation;
 
 pub use clock::{Clock, FixedClock, SystemClock};

@@ -6,16 +6,28 @@ use crate::db::{Db, Dialect, Param};
 use anyhow::Context;
 
 /// (version, SQL) for SQLite.
-pub const SQLITE: &[(&str, &str)] = &[(
-    "0001_init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-)];
+pub const SQLITE: &[(&str, &str)] = &[
+    (
+        "0001_init",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        "0002_lead_search",
+        include_str!("../migrations/sqlite/0002_lead_search.sql"),
+    ),
+];
 
 /// (version, SQL) for PostgreSQL.
-pub const POSTGRES: &[(&str, &str)] = &[(
-    "0001_init",
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+pub const POSTGRES: &[(&str, &str)] = &[
+    (
+        "0001_init",
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        "0002_lead_search",
+        include_str!("../migrations/postgres/0002_lead_search.sql"),
+    ),
+];
 
 /// Applies every migration the database has not seen yet, each in its own transaction. On
 /// PostgreSQL an advisory lock makes instances that start together take turns.

@@ -8,6 +8,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::history;
 use crate::schema::{Field, Kind, Table};
 use crate::scope::Actor;
+use crate::search;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
@@ -430,9 +431,28 @@ pub async fn create(ctx: Ctx<'_>, table: &'static Table, body: &Value) -> StoreR
         )
         .await?;
     let record = reload(&mut tx, table, id).await?;
+    index_for_search(&mut tx, table, &record).await?;
     history::record_created(&mut tx, ctx, table.record_type, id, &record).await?;
     tx.commit().await?;
     Ok(record)
+}
+
+/// Keeps the lead search index in step with a lead's searchable fields.
+async fn index_for_search(tx: &mut Tx, table: &Table, record: &Value) -> anyhow::Result<()> {
+    if table.record_type != RecordType::Lead {
+        return Ok(());
+    }
+    search::index(
+        tx,
+        &[search::Searchable {
+            id: record["id"].as_i64().unwrap_or_default(),
+            name: record["name"].as_str().unwrap_or_default(),
+            company: record["company"].as_str(),
+            email: record["email_normalized"].as_str(),
+            phone_e164: record["phone_normalized"].as_str(),
+        }],
+    )
+    .await
 }
 
 fn default_source(channel: Channel) -> &'static str {
@@ -504,6 +524,12 @@ pub async fn update(
     )
     .await?;
     let after = reload(&mut tx, table, id).await?;
+    if ["name", "company", "email_normalized", "phone_normalized"]
+        .iter()
+        .any(|f| before[f] != after[f])
+    {
+        index_for_search(&mut tx, table, &after).await?;
+    }
     let changed = history::record_changes(
         &mut tx,
         ctx,
@@ -693,6 +719,11 @@ pub async fn list(
                     }
                 }
                 q.push(format!("({})", parts.join(" OR ")), ps);
+                if table.record_type == RecordType::Lead {
+                    if let Some((condition, params)) = search::candidates(db, value).await? {
+                        q.push(condition, params);
+                    }
+                }
             }
             "q" => {}
             "team_id" => {

@@ -1,0 +1,91 @@
+//! The lead search index on each database: keeping it up to date inside the write transactions
+//! of the record engine, and turning a search string into a condition on lead ids.
+
+use crate::db::{Db, Dialect, Param, Tx};
+use xiansuo_core::search::{grams, GramQuery};
+
+/// The texts of a lead that search looks at.
+pub struct Searchable<'a> {
+    pub id: i64,
+    pub name: &'a str,
+    pub company: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub phone_e164: Option<&'a str>,
+}
+
+/// Writes (or rewrites) the index entries of these leads.
+pub async fn index(tx: &mut Tx, leads: &[Searchable<'_>]) -> anyhow::Result<()> {
+    if leads.is_empty() {
+        return Ok(());
+    }
+    let mut params = Vec::with_capacity(leads.len() * 2);
+    for lead in leads {
+        params.push(Param::Int(lead.id));
+        params.push(Param::from(grams(
+            &[Some(lead.name), lead.company, lead.email],
+            lead.phone_e164,
+        )));
+    }
+    match tx.dialect() {
+        Dialect::Sqlite => {
+            let ids: Vec<String> = leads.iter().map(|l| l.id.to_string()).collect();
+            tx.execute(
+                &format!("DELETE FROM lead_search WHERE rowid IN ({})", ids.join(",")),
+                &[],
+            )
+            .await?;
+            let rows = vec!["(?, ?)"; leads.len()].join(", ");
+            tx.execute(
+                &format!("INSERT INTO lead_search (rowid, grams) VALUES {rows}"),
+                &params,
+            )
+            .await?;
+        }
+        Dialect::Postgres => {
+            let rows = vec!["(?, to_tsvector('simple', ?))"; leads.len()].join(", ");
+            tx.execute(
+                &format!("INSERT INTO lead_search (lead_id, grams) VALUES {rows} ON CONFLICT (lead_id) DO UPDATE SET grams = excluded.grams"),
+                &params,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Beyond this many candidates, the ids are not listed in the query but matched by a subquery.
+const MAX_LISTED_CANDIDATES: usize = 5_000;
+
+/// A condition on `leads.id` that keeps (a superset of) the leads matching `q`, with its
+/// parameters; `None` when `q` has nothing the index can look up.
+pub async fn candidates(db: &Db, q: &str) -> anyhow::Result<Option<(String, Vec<Param>)>> {
+    let Some(query) = GramQuery::parse(q) else {
+        return Ok(None);
+    };
+    let (subquery, param) = match db.dialect() {
+        Dialect::Sqlite => (
+            "SELECT rowid AS id FROM lead_search WHERE lead_search MATCH ?",
+            Param::from(query.fts5()),
+        ),
+        Dialect::Postgres => (
+            "SELECT lead_id AS id FROM lead_search WHERE grams @@ to_tsquery('simple', ?)",
+            Param::from(query.tsquery()),
+        ),
+    };
+    // A rare fragment gives a few ids, which the list then fetches by key; a common one gives
+    // many, and then scanning the list's own order with the subquery as a filter is faster.
+    let rows = db
+        .fetch_all(
+            &format!("{subquery} LIMIT {}", MAX_LISTED_CANDIDATES + 1),
+            std::slice::from_ref(&param),
+        )
+        .await?;
+    if rows.len() > MAX_LISTED_CANDIDATES {
+        return Ok(Some((format!("id IN ({subquery})"), vec![param])));
+    }
+    if rows.is_empty() {
+        return Ok(Some(("1 = 0".into(), Vec::new())));
+    }
+    let ids: Vec<String> = rows.iter().map(|r| r.int("id").to_string()).collect();
+    Ok(Some((format!("id IN ({})", ids.join(",")), Vec::new())))
+}
