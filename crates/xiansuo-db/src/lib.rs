@@ -12,6 +12,7 @@ pub mod migrate;
 pub mod record;
 pub mod schema;
 pub mod scope;
+pub mod search;
 pub mod users;
 
 pub use db::{Db, Dialect, Param, Row};
