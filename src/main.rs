@@ -45,6 +45,13 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Fill the database with realistic demo data: an org tree, users (password `demo12345`),
+    /// leads with follow-ups.
+    Demo {
+        /// How many leads to add.
+        #[arg(long, default_value_t = 10_000)]
+        leads: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -164,6 +171,23 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .with_context(|| format!("no user is named '{username}'"))?;
             let (_, token) = auth::create_token(&db, user_id, &name, clock.now()).await?;
             println!("{token}");
+        }
+        Command::Demo { leads } => {
+            let started = std::time::Instant::now();
+            let summary = xiansuo_db::demo::generate(&db, leads, clock.now(), |done| {
+                eprint!("\r{done} / {leads} leads");
+            })
+            .await?;
+            eprintln!();
+            println!(
+                "added {} teams, {} users, {} leads, {} activities in {:.1} s (demo users' password: {})",
+                summary.teams,
+                summary.users,
+                summary.leads,
+                summary.activities,
+                started.elapsed().as_secs_f64(),
+                xiansuo_db::demo::DEMO_PASSWORD
+            );
         }
     }
     db.close().await;

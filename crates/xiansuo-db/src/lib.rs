@@ -6,6 +6,7 @@ pub mod activities;
 pub mod auth;
 pub mod custom_fields;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod history;
 pub mod migrate;

@@ -446,10 +446,10 @@ async fn index_for_search(tx: &mut Tx, table: &Table, record: &Value) -> anyhow:
         tx,
         &[search::Searchable {
             id: record["id"].as_i64().unwrap_or_default(),
-            name: record["name"].as_str().unwrap_or_default(),
-            company: record["company"].as_str(),
-            email: record["email_normalized"].as_str(),
-            phone_e164: record["phone_normalized"].as_str(),
+            name: record["name"].as_str().unwrap_or_default().to_owned(),
+            company: record["company"].as_str().map(str::to_owned),
+            email: record["email_normalized"].as_str().map(str::to_owned),
+            phone_e164: record["phone_normalized"].as_str().map(str::to_owned),
         }],
     )
     .await

@@ -5,16 +5,29 @@ use crate::db::{Db, Dialect, Param, Tx};
 use xiansuo_core::search::{grams, GramQuery};
 
 /// The texts of a lead that search looks at.
-pub struct Searchable<'a> {
+pub struct Searchable {
     pub id: i64,
-    pub name: &'a str,
-    pub company: Option<&'a str>,
-    pub email: Option<&'a str>,
-    pub phone_e164: Option<&'a str>,
+    pub name: String,
+    pub company: Option<String>,
+    pub email: Option<String>,
+    pub phone_e164: Option<String>,
+}
+
+impl Searchable {
+    /// The searchable texts of a lead row or record with the columns of the leads table.
+    pub fn of(row: &crate::db::Row) -> Searchable {
+        Searchable {
+            id: row.int("id"),
+            name: row.text("name"),
+            company: row.opt_text("company"),
+            email: row.opt_text("email_normalized"),
+            phone_e164: row.opt_text("phone_normalized"),
+        }
+    }
 }
 
 /// Writes (or rewrites) the index entries of these leads.
-pub async fn index(tx: &mut Tx, leads: &[Searchable<'_>]) -> anyhow::Result<()> {
+pub async fn index(tx: &mut Tx, leads: &[Searchable]) -> anyhow::Result<()> {
     if leads.is_empty() {
         return Ok(());
     }
@@ -22,8 +35,12 @@ pub async fn index(tx: &mut Tx, leads: &[Searchable<'_>]) -> anyhow::Result<()> 
     for lead in leads {
         params.push(Param::Int(lead.id));
         params.push(Param::from(grams(
-            &[Some(lead.name), lead.company, lead.email],
-            lead.phone_e164,
+            &[
+                Some(&lead.name),
+                lead.company.as_deref(),
+                lead.email.as_deref(),
+            ],
+            lead.phone_e164.as_deref(),
         )));
     }
     match tx.dialect() {
