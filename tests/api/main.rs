@@ -10,6 +10,7 @@ mod cli;
 mod errors;
 mod records;
 mod scope;
+mod ui;
 
 /// Declares each scenario once per database: `sqlite::NAME` and `postgres::NAME`.
 #[macro_export]

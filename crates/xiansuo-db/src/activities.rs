@@ -167,7 +167,15 @@ pub async fn create(
         .await?
         .map(|r| to_json(&r))
         .ok_or(StoreError::NotFound("Activity"))?;
-    history::record_created_activity(&mut tx, ctx, table.record_type, record_id, &activity).await?;
+    history::record_action(
+        &mut tx,
+        ctx,
+        table.record_type,
+        record_id,
+        "activity",
+        Some(&activity),
+    )
+    .await?;
     if table.record_type == RecordType::Lead && row.text("status") == LeadStatus::New.code() {
         let before = snapshot(&record::to_json(table, &row));
         tx.execute(
@@ -302,7 +310,8 @@ pub async fn delete(ctx: Ctx<'_>, id: i64) -> StoreResult<()> {
         ctx,
         table.record_type,
         row.int("record_id"),
-        &format!("activity_delete:{id}"),
+        "activity_delete",
+        Some(&json!({ "id": id })),
     )
     .await?;
     tx.commit().await?;

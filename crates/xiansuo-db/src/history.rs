@@ -93,17 +93,27 @@ pub async fn record_changes(
     Ok(changes.len())
 }
 
-/// Records an action without field values (delete, restore, …).
+/// Records an action that is not a field change (delete, restore, an activity logged, …), with
+/// the values it carried, if any.
 pub async fn record_action(
     tx: &mut Tx,
     ctx: Ctx<'_>,
     record_type: RecordType,
     id: i64,
     action: &str,
+    values: Option<&Value>,
 ) -> anyhow::Result<()> {
     tx.execute(
         INSERT,
-        &entry(ctx, record_type, id, action, None, None, None),
+        &entry(
+            ctx,
+            record_type,
+            id,
+            action,
+            None,
+            None,
+            values.map(Value::to_string),
+        ),
     )
     .await?;
     Ok(())
@@ -154,28 +164,4 @@ pub async fn read(
             })
         })
         .collect())
-}
-
-/// Records an activity logged on a record, with the activity's values.
-pub async fn record_created_activity(
-    tx: &mut Tx,
-    ctx: Ctx<'_>,
-    record_type: RecordType,
-    id: i64,
-    activity: &Value,
-) -> anyhow::Result<()> {
-    tx.execute(
-        INSERT,
-        &entry(
-            ctx,
-            record_type,
-            id,
-            "activity",
-            None,
-            None,
-            Some(activity.to_string()),
-        ),
-    )
-    .await?;
-    Ok(())
 }

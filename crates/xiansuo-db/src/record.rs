@@ -581,7 +581,7 @@ async fn set_deleted(
     .await?;
     let record = reload(&mut tx, table, id).await?;
     let action = if delete { "delete" } else { "restore" };
-    history::record_action(&mut tx, ctx, table.record_type, id, action).await?;
+    history::record_action(&mut tx, ctx, table.record_type, id, action, None).await?;
     tx.commit().await?;
     Ok(record)
 }

@@ -71,7 +71,7 @@ pub async fn index(tx: &mut Tx, leads: &[Searchable]) -> anyhow::Result<()> {
 }
 
 /// Beyond this many candidates, the ids are not listed in the query but matched by a subquery.
-const MAX_LISTED_CANDIDATES: usize = 5_000;
+const MAX_LISTED_CANDIDATES: usize = 2_000;
 
 /// A condition on `leads.id` that keeps (a superset of) the leads matching `q`, with its
 /// parameters; `None` when `q` has nothing the index can look up.
@@ -98,7 +98,14 @@ pub async fn candidates(db: &Db, q: &str) -> anyhow::Result<Option<(String, Vec<
         )
         .await?;
     if rows.len() > MAX_LISTED_CANDIDATES {
-        return Ok(Some((format!("id IN ({subquery})"), vec![param])));
+        // On SQLite the unary plus keeps the planner from driving the query by these ids
+        // (thousands of row look-ups and a sort) instead of by the list's sort index.
+        let column = if db.dialect() == Dialect::Sqlite {
+            "+id"
+        } else {
+            "id"
+        };
+        return Ok(Some((format!("{column} IN ({subquery})"), vec![param])));
     }
     if rows.is_empty() {
         return Ok(Some(("1 = 0".into(), Vec::new())));

@@ -1,0 +1,1073 @@
+//! The lead pages: the list with search, filters, sorting and keyset paging; the create and
+//! edit forms; and the lead page with its details, a timeline of follow-ups and history, and a
+//! form to log a follow-up. Every read and write goes through the record engine with the user's
+//! data scope, so a lead outside it is a 404 here as in the API.
+
+use super::i18n::{self, Texts};
+use super::{
+    csrf_refusal, instant_of_local, lead_not_found, local_date, local_time, message_page, render,
+    store_error_page, Choice, Chrome,
+};
+use crate::auth::SessionUser;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use xiansuo_core::history::Channel;
+use xiansuo_core::lead::{ActivityType, Grade, LeadStatus, Outcome, BUILTIN_SOURCES};
+use xiansuo_core::Invalid;
+use xiansuo_db::schema::LEADS;
+use xiansuo_db::{activities, history, record, users, Ctx, StoreError};
+
+/// Rows per list page.
+const PAGE_SIZE: &str = "30";
+
+/// The list's sort choices: the store's sort parameter and the label. The first is the default.
+fn sort_choices(t: &Texts) -> [(&'static str, &'static str); 5] {
+    [
+        ("-created_at", t.sort_newest),
+        ("created_at", t.sort_oldest),
+        ("-updated_at", t.sort_updated),
+        ("-score", t.sort_score),
+        ("name", t.sort_name),
+    ]
+}
+
+fn ctx<'a>(state: &'a AppState, user: &'a SessionUser) -> Ctx<'a> {
+    Ctx {
+        db: &state.db,
+        actor: &user.actor,
+        channel: Channel::Ui,
+        now: state.clock.now(),
+    }
+}
+
+fn lead_url(id: i64) -> String {
+    format!("/leads/{id}")
+}
+
+/// The text of a JSON value as a form or a page shows it: empty for null.
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// User id → username, to show owners and authors.
+async fn usernames(state: &AppState) -> Result<HashMap<i64, String>, StoreError> {
+    Ok(users::list(&state.db, &[])
+        .await?
+        .iter()
+        .filter_map(|u| Some((u["id"].as_i64()?, u["username"].as_str()?.to_owned())))
+        .collect())
+}
+
+fn username(names: &HashMap<i64, String>, id: &Value) -> String {
+    id.as_i64()
+        .and_then(|id| names.get(&id).cloned())
+        .unwrap_or_default()
+}
+
+fn status_label(t: &Texts, code: &str) -> String {
+    LeadStatus::parse(code).map_or_else(|_| code.to_owned(), |s| s.label(t.lang).to_owned())
+}
+
+fn grade_label(t: &Texts, code: &str) -> String {
+    Grade::parse(code).map_or_else(|_| code.to_owned(), |g| g.label(t.lang).to_owned())
+}
+
+/// A validation error as a person reads it: the field's label and the message.
+fn invalid_text(t: &Texts, invalid: &Invalid) -> String {
+    format!("{}: {}", t.field(&invalid.field), t.invalid(invalid))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The list
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct ListQuery {
+    q: String,
+    status: String,
+    source: String,
+    grade: String,
+    owner: String,
+    sort: String,
+    cursor: String,
+}
+
+impl ListQuery {
+    /// The parameters that are set, by their names in the page's address.
+    fn set(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("q", &self.q),
+            ("status", &self.status),
+            ("source", &self.source),
+            ("grade", &self.grade),
+            ("owner", &self.owner),
+            ("sort", &self.sort),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name, value.trim()))
+        .filter(|(_, value)| !value.is_empty())
+        .collect()
+    }
+
+    /// The search and filters that are set, as the store's list parameters.
+    fn filters(&self) -> Vec<(&'static str, &str)> {
+        self.set()
+            .into_iter()
+            .filter(|(name, _)| *name != "sort")
+            .map(|(name, value)| (if name == "owner" { "owner_id" } else { name }, value))
+            .collect()
+    }
+
+    /// This list's address on another page (`cursor`), keeping search, filters and sorting.
+    fn url(&self, cursor: Option<&str>) -> String {
+        let mut pairs = self.set();
+        pairs.extend(cursor.map(|c| ("cursor", c)));
+        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        if query.is_empty() {
+            "/leads".to_owned()
+        } else {
+            format!("/leads?{query}")
+        }
+    }
+}
+
+struct LeadRow {
+    url: String,
+    name: String,
+    company: String,
+    title: String,
+    phone: String,
+    status: String,
+    status_label: String,
+    grade: String,
+    grade_label: String,
+    score: String,
+    owner: String,
+    created: String,
+}
+
+#[derive(Template)]
+#[template(path = "leads.html")]
+struct LeadsPage {
+    chrome: Chrome,
+    q: String,
+    statuses: Vec<Choice>,
+    sources: Vec<Choice>,
+    grades: Vec<Choice>,
+    /// Empty when the user sees only their own leads.
+    owners: Vec<Choice>,
+    sorts: Vec<Choice>,
+    rows: Vec<LeadRow>,
+    filtered: bool,
+    first_url: Option<String>,
+    next_url: Option<String>,
+    error: Option<String>,
+}
+
+/// A filter's choices, led by "all" (no filter).
+fn with_all(
+    t: &Texts,
+    current: &str,
+    choices: impl Iterator<Item = (String, String)>,
+) -> Vec<Choice> {
+    std::iter::once(Choice::new("", t.all, current))
+        .chain(choices.map(|(value, label)| Choice::new(value, label, current)))
+        .collect()
+}
+
+/// `GET /leads`
+pub(super) async fn list(
+    State(state): State<AppState>,
+    user: SessionUser,
+    uri: Uri,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let back = uri
+        .path_and_query()
+        .map_or_else(|| "/leads".to_owned(), ToString::to_string);
+    let chrome = Chrome::for_user(&user, back);
+    let t = chrome.t;
+    let names = match usernames(&state).await {
+        Ok(names) => names,
+        Err(e) => return store_error_page(chrome, e),
+    };
+    let sorts = sort_choices(t);
+    let sort = sorts
+        .iter()
+        .find(|(value, _)| *value == query.sort)
+        .map_or(sorts[0].0, |s| s.0);
+    let filters = query.filters();
+    let mut params: Vec<(String, String)> = filters
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .collect();
+    params.push(("limit".into(), PAGE_SIZE.into()));
+    params.push(("sort".into(), sort.into()));
+    if !query.cursor.is_empty() {
+        params.push(("cursor".into(), query.cursor.clone()));
+    }
+    let (items, next_cursor, error) = match record::list(&state.db, &user.actor, &LEADS, &params)
+        .await
+    {
+        Ok(page) => (page.items, page.next_cursor, None),
+        Err(StoreError::Invalid(invalid)) => (Vec::new(), None, Some(invalid_text(t, &invalid))),
+        Err(e) => return store_error_page(chrome, e),
+    };
+    let rows = items
+        .iter()
+        .map(|lead| {
+            let status = text_of(&lead["status"]);
+            let grade = text_of(&lead["grade"]);
+            LeadRow {
+                url: lead["id"].as_i64().map(lead_url).unwrap_or_default(),
+                name: text_of(&lead["name"]),
+                company: text_of(&lead["company"]),
+                title: text_of(&lead["title"]),
+                phone: text_of(&lead["phone"]),
+                status_label: status_label(t, &status),
+                status,
+                grade_label: grade_label(t, &grade),
+                grade,
+                score: text_of(&lead["score"]),
+                owner: username(&names, &lead["owner_id"]),
+                created: local_date(lead["created_at"].as_str().unwrap_or_default()),
+            }
+        })
+        .collect();
+    let owners = match &user.actor.visible_owners {
+        Some(ids) if ids.len() < 2 => Vec::new(),
+        visible => {
+            let mut people: Vec<(&i64, &String)> = names
+                .iter()
+                .filter(|(id, _)| visible.as_ref().is_none_or(|ids| ids.contains(id)))
+                .collect();
+            people.sort_by(|a, b| a.1.cmp(b.1));
+            with_all(
+                t,
+                query.owner.trim(),
+                people
+                    .into_iter()
+                    .map(|(id, name)| (id.to_string(), name.clone())),
+            )
+        }
+    };
+    let page = LeadsPage {
+        q: query.q.clone(),
+        statuses: with_all(
+            t,
+            query.status.trim(),
+            LeadStatus::ALL
+                .iter()
+                .map(|s| (s.code().to_owned(), s.label(t.lang).to_owned())),
+        ),
+        sources: with_all(
+            t,
+            query.source.trim(),
+            BUILTIN_SOURCES
+                .iter()
+                .map(|s| (s.0.to_owned(), t.source_label(s.0).to_owned())),
+        ),
+        grades: with_all(
+            t,
+            query.grade.trim(),
+            Grade::ALL
+                .iter()
+                .map(|g| (g.code().to_owned(), g.label(t.lang).to_owned())),
+        ),
+        owners,
+        sorts: sorts
+            .iter()
+            .map(|(value, label)| Choice::new(*value, *label, sort))
+            .collect(),
+        rows,
+        filtered: !filters.is_empty(),
+        first_url: (!query.cursor.is_empty()).then(|| query.url(None)),
+        next_url: next_cursor.map(|c| query.url(Some(&c))),
+        error,
+        chrome,
+    };
+    render(StatusCode::OK, &page)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Create and edit
+
+/// The lead form's fields in the order shown, each with how it is entered: an `<input>` type,
+/// `select` or `textarea`.
+const FORM_FIELDS: &[(&str, &str)] = &[
+    ("name", "text"),
+    ("company", "text"),
+    ("title", "text"),
+    ("phone", "tel"),
+    ("email", "email"),
+    ("source", "select"),
+    ("status", "select"),
+    ("grade", "select"),
+    ("industry", "text"),
+    ("province", "text"),
+    ("city", "text"),
+    ("tags", "text"),
+    ("description", "textarea"),
+];
+
+/// Sources a person picks when entering a lead by hand; `api` and `import` are set by those
+/// channels themselves.
+fn manual_sources() -> impl Iterator<Item = &'static str> {
+    BUILTIN_SOURCES
+        .iter()
+        .map(|s| s.0)
+        .filter(|code| !matches!(*code, "api" | "import"))
+}
+
+/// A form as posted: field name → value.
+struct Posted(HashMap<String, String>);
+
+impl Posted {
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        Posted(pairs.into_iter().collect())
+    }
+
+    fn get(&self, name: &str) -> &str {
+        self.0.get(name).map_or("", String::as_str)
+    }
+
+    fn csrf(&self) -> &str {
+        self.get("csrf_token")
+    }
+}
+
+/// Tags as typed: separated by ASCII or Chinese commas.
+fn split_tags(text: &str) -> Vec<String> {
+    text.split([',', '，'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A lead's value of a form field, as the form shows it.
+fn form_value(lead: &Value, name: &str) -> String {
+    if name == "tags" {
+        lead["tags"]
+            .as_array()
+            .map(|tags| {
+                tags.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    } else {
+        text_of(&lead[name])
+    }
+}
+
+/// The body that creates a lead: the fields that were filled in.
+fn create_body(posted: &Posted) -> Value {
+    let mut body = Map::new();
+    for (name, _) in FORM_FIELDS {
+        let value = posted.get(name).trim();
+        if value.is_empty() {
+            continue;
+        }
+        let value = if *name == "tags" {
+            Value::from(split_tags(value))
+        } else {
+            Value::from(value)
+        };
+        body.insert((*name).to_owned(), value);
+    }
+    Value::Object(body)
+}
+
+/// The body that changes a lead: only the fields that differ from `lead`, so that the history
+/// records what the person changed and nothing else. An emptied field becomes null.
+fn update_body(posted: &Posted, lead: &Value) -> Value {
+    let mut body = Map::new();
+    for (name, _) in FORM_FIELDS {
+        let value = posted.get(name).trim();
+        let value = if *name == "tags" {
+            let tags = split_tags(value);
+            if tags == split_tags(&form_value(lead, name)) {
+                continue;
+            }
+            Value::from(tags)
+        } else {
+            if value == form_value(lead, name) {
+                continue;
+            }
+            match (*name, value.is_empty()) {
+                // A name cannot be emptied: send it so the store says why.
+                ("name", _) | (_, false) => Value::from(value),
+                // Status and source always have a value; an empty choice is no change.
+                ("status" | "source", true) => continue,
+                (_, true) => Value::Null,
+            }
+        };
+        body.insert((*name).to_owned(), value);
+    }
+    Value::Object(body)
+}
+
+struct FormInput {
+    name: &'static str,
+    label: String,
+    /// `text`, `tel`, `email`, `select` or `textarea`.
+    kind: &'static str,
+    value: String,
+    choices: Vec<Choice>,
+    required: bool,
+    hint: Option<&'static str>,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "lead_form.html")]
+struct LeadFormPage {
+    chrome: Chrome,
+    heading: &'static str,
+    action: String,
+    cancel_url: String,
+    csrf: String,
+    inputs: Vec<FormInput>,
+    /// An error that belongs to no field of the form.
+    error: Option<String>,
+}
+
+/// Which lead form a page shows: its heading, where it posts, where "cancel" leads.
+struct FormTarget {
+    heading: &'static str,
+    action: String,
+    cancel: String,
+}
+
+impl FormTarget {
+    fn new_lead(t: &Texts) -> Self {
+        FormTarget {
+            heading: t.new_lead,
+            action: "/leads".into(),
+            cancel: "/leads".into(),
+        }
+    }
+
+    fn edit(t: &Texts, id: i64) -> Self {
+        FormTarget {
+            heading: t.edit_lead,
+            action: lead_url(id),
+            cancel: lead_url(id),
+        }
+    }
+}
+
+/// The lead form filled with `value(name)`, with `error` next to its field, or `other_error`
+/// above the form.
+fn lead_form(
+    user: &SessionUser,
+    target: FormTarget,
+    value: impl Fn(&str) -> String,
+    mut error: Option<Invalid>,
+    other_error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let chrome = Chrome::for_user(user, target.cancel.clone());
+    let t = chrome.t;
+    let inputs = FORM_FIELDS
+        .iter()
+        .map(|&(name, kind)| {
+            let current = value(name);
+            let choices = match name {
+                "source" => {
+                    let mut codes: Vec<&str> = manual_sources().collect();
+                    if !current.is_empty() && !codes.contains(&current.as_str()) {
+                        codes.push(&current);
+                    }
+                    codes
+                        .into_iter()
+                        .map(|code| Choice::new(code, t.source_label(code), &current))
+                        .collect()
+                }
+                "status" => LeadStatus::ALL
+                    .iter()
+                    .filter(|s| **s != LeadStatus::Converted || current == s.code())
+                    .map(|s| Choice::new(s.code(), s.label(t.lang), &current))
+                    .collect(),
+                "grade" => std::iter::once(Choice::new("", t.none, &current))
+                    .chain(
+                        Grade::ALL
+                            .iter()
+                            .map(|g| Choice::new(g.code(), g.label(t.lang), &current)),
+                    )
+                    .collect(),
+                _ => Vec::new(),
+            };
+            FormInput {
+                name,
+                label: t.field(name).to_owned(),
+                kind,
+                value: current,
+                choices,
+                required: name == "name",
+                hint: (name == "tags").then_some(t.tags_hint),
+                error: error.take_if(|e| e.field == name).map(|e| t.invalid(&e)),
+            }
+        })
+        .collect();
+    // A field the form does not show (a custom field rule, say) still gets its message.
+    let other_error = other_error.or_else(|| error.map(|e| invalid_text(t, &e)));
+    let page = LeadFormPage {
+        heading: target.heading,
+        action: target.action,
+        cancel_url: target.cancel,
+        csrf: user.csrf.clone(),
+        inputs,
+        error: other_error,
+        chrome,
+    };
+    render(status, &page)
+}
+
+/// `GET /leads/new`
+pub(super) async fn new_form(user: SessionUser) -> Response {
+    let t = i18n::texts(&user.actor.locale);
+    let defaults = |name: &str| match name {
+        "source" => "manual".to_owned(),
+        "status" => LeadStatus::New.code().to_owned(),
+        _ => String::new(),
+    };
+    lead_form(
+        &user,
+        FormTarget::new_lead(t),
+        defaults,
+        None,
+        None,
+        StatusCode::OK,
+    )
+}
+
+/// A store error on a form post: a field's error goes back to the form with what was typed,
+/// a conflict above the form; anything else is a page of its own.
+fn form_error(
+    user: &SessionUser,
+    target: FormTarget,
+    posted: &Posted,
+    error: StoreError,
+) -> Response {
+    let t = i18n::texts(&user.actor.locale);
+    let value = |name: &str| posted.get(name).to_owned();
+    match error {
+        StoreError::Invalid(invalid) => lead_form(
+            user,
+            target,
+            value,
+            Some(invalid),
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        StoreError::Conflict(message) => lead_form(
+            user,
+            target,
+            value,
+            None,
+            Some(t.message(&message).to_owned()),
+            StatusCode::CONFLICT,
+        ),
+        other => store_error_page(Chrome::for_user(user, target.cancel), other),
+    }
+}
+
+/// `POST /leads`
+pub(super) async fn create(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let posted = Posted::from_pairs(pairs);
+    if let Some(refused) = csrf_refusal(&user, posted.csrf()) {
+        return refused;
+    }
+    match record::create(ctx(&state, &user), &LEADS, &create_body(&posted)).await {
+        Ok(lead) => Redirect::to(
+            &lead["id"]
+                .as_i64()
+                .map_or_else(|| "/leads".into(), lead_url),
+        )
+        .into_response(),
+        Err(e) => form_error(
+            &user,
+            FormTarget::new_lead(i18n::texts(&user.actor.locale)),
+            &posted,
+            e,
+        ),
+    }
+}
+
+fn parse_id(id: &str) -> Option<i64> {
+    id.parse().ok()
+}
+
+/// `GET /leads/{id}/edit`
+pub(super) async fn edit_form(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(id) = parse_id(&id) else {
+        return lead_not_found(Chrome::for_user(&user, "/leads"));
+    };
+    let t = i18n::texts(&user.actor.locale);
+    match record::get(&state.db, &user.actor, &LEADS, id).await {
+        Ok(lead) if lead["status"] == LeadStatus::Converted.code() => message_page(
+            Chrome::for_user(&user, lead_url(id)),
+            StatusCode::CONFLICT,
+            t.error_title,
+            t.converted_read_only,
+        ),
+        Ok(lead) => lead_form(
+            &user,
+            FormTarget::edit(t, id),
+            |name| form_value(&lead, name),
+            None,
+            None,
+            StatusCode::OK,
+        ),
+        Err(e) => store_error_page(Chrome::for_user(&user, "/leads"), e),
+    }
+}
+
+/// `POST /leads/{id}`
+pub(super) async fn update(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let posted = Posted::from_pairs(pairs);
+    if let Some(refused) = csrf_refusal(&user, posted.csrf()) {
+        return refused;
+    }
+    let Some(id) = parse_id(&id) else {
+        return lead_not_found(Chrome::for_user(&user, "/leads"));
+    };
+    let lead = match record::get(&state.db, &user.actor, &LEADS, id).await {
+        Ok(lead) => lead,
+        Err(e) => return store_error_page(Chrome::for_user(&user, "/leads"), e),
+    };
+    let body = update_body(&posted, &lead);
+    match record::update(ctx(&state, &user), &LEADS, id, &body).await {
+        Ok(_) => Redirect::to(&lead_url(id)).into_response(),
+        Err(e) => form_error(
+            &user,
+            FormTarget::edit(i18n::texts(&user.actor.locale), id),
+            &posted,
+            e,
+        ),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The lead page and follow-ups
+
+struct Change {
+    field: String,
+    old: String,
+    new: String,
+}
+
+/// One entry of the timeline: a follow-up or a history entry.
+struct Entry {
+    /// The RFC 3339 instant, to order entries.
+    at: String,
+    when: String,
+    who: String,
+    /// `activity` or `history`.
+    kind: &'static str,
+    title: String,
+    outcome: Option<String>,
+    content: Option<String>,
+    next_follow_up: Option<String>,
+    changes: Vec<Change>,
+    channel: Option<String>,
+}
+
+/// What the follow-up form shows.
+struct FollowUpForm {
+    types: Vec<Choice>,
+    outcomes: Vec<Choice>,
+    content: String,
+    next_follow_up_at: String,
+    /// (field, message) of the error from the last post.
+    error: Option<(String, String)>,
+}
+
+impl FollowUpForm {
+    fn new(t: &Texts, posted: Option<&Posted>, error: Option<Invalid>) -> Self {
+        let get = |name: &str| posted.map_or("", |p| p.get(name));
+        let kind = if get("type").is_empty() {
+            ActivityType::Call.code()
+        } else {
+            get("type")
+        };
+        FollowUpForm {
+            types: ActivityType::ALL
+                .iter()
+                .map(|a| Choice::new(a.code(), a.label(t.lang), kind))
+                .collect(),
+            outcomes: std::iter::once(Choice::new("", t.none, get("outcome")))
+                .chain(
+                    Outcome::ALL
+                        .iter()
+                        .map(|o| Choice::new(o.code(), o.label(t.lang), get("outcome"))),
+                )
+                .collect(),
+            content: get("content").to_owned(),
+            next_follow_up_at: get("next_follow_up_at").to_owned(),
+            error: error.map(|e| (e.field.clone(), t.invalid(&e))),
+        }
+    }
+
+    /// The error message if it belongs to `field`.
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    /// The error message if it belongs to none of the form's fields.
+    fn other_error(&self) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|(f, _)| {
+                !["type", "outcome", "content", "next_follow_up_at"].contains(&f.as_str())
+            })
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "lead.html")]
+struct LeadPage {
+    chrome: Chrome,
+    url: String,
+    name: String,
+    company: String,
+    status: String,
+    status_label: String,
+    grade: String,
+    score: String,
+    /// (label, value) pairs.
+    details: Vec<(&'static str, String)>,
+    tags: Vec<String>,
+    description: String,
+    /// Absent for a converted lead, which is read-only.
+    follow_up: Option<FollowUpForm>,
+    timeline: Vec<Entry>,
+    csrf: String,
+}
+
+/// A history value as a person reads it.
+fn shown_value(t: &Texts, names: &HashMap<i64, String>, field: &str, value: &Value) -> String {
+    match (field, value) {
+        (_, Value::Null) => t.none.to_owned(),
+        ("status", Value::String(code)) => status_label(t, code),
+        ("source", Value::String(code)) => t.source_label(code).to_owned(),
+        ("owner_id", id) => {
+            let name = username(names, id);
+            if name.is_empty() {
+                text_of(id)
+            } else {
+                name
+            }
+        }
+        (_, Value::Array(items)) => items.iter().map(text_of).collect::<Vec<_>>().join(", "),
+        (_, Value::Bool(b)) => if *b { t.yes } else { t.no }.to_owned(),
+        (_, other) => text_of(other),
+    }
+}
+
+fn activity_entry(t: &Texts, names: &HashMap<i64, String>, activity: &Value) -> Entry {
+    let at = text_of(&activity["created_at"]);
+    let lang = t.lang;
+    Entry {
+        when: local_time(&at),
+        at,
+        who: username(names, &activity["owner_id"]),
+        kind: "activity",
+        title: activity["type"]
+            .as_str()
+            .map(|c| {
+                ActivityType::parse(c)
+                    .map_or(c, |a| a.label(lang))
+                    .to_owned()
+            })
+            .unwrap_or_default(),
+        outcome: activity["outcome"]
+            .as_str()
+            .map(|c| Outcome::parse(c).map_or(c, |o| o.label(lang)).to_owned()),
+        content: activity["content"].as_str().map(str::to_owned),
+        next_follow_up: activity["next_follow_up_at"].as_str().map(local_time),
+        changes: Vec::new(),
+        channel: None,
+    }
+}
+
+fn history_entry(t: &Texts, names: &HashMap<i64, String>, entry: &Value) -> Option<Entry> {
+    let at = text_of(&entry["at"]);
+    let (title, changes) = match entry["action"].as_str()? {
+        "create" => (t.created_the_lead.to_owned(), Vec::new()),
+        "delete" => (t.deleted_the_lead.to_owned(), Vec::new()),
+        "restore" => (t.restored_the_lead.to_owned(), Vec::new()),
+        "activity_delete" => (t.deleted_a_follow_up.to_owned(), Vec::new()),
+        "update" => {
+            let field = entry["field"].as_str().unwrap_or_default();
+            (
+                t.changed.to_owned(),
+                vec![Change {
+                    field: t.field(field).to_owned(),
+                    old: shown_value(t, names, field, &entry["old_value"]),
+                    new: shown_value(t, names, field, &entry["new_value"]),
+                }],
+            )
+        }
+        // A logged follow-up is on the timeline itself.
+        "activity" => return None,
+        other => (other.to_owned(), Vec::new()),
+    };
+    Some(Entry {
+        when: local_time(&at),
+        at,
+        who: entry["actor"].as_str().unwrap_or_default().to_owned(),
+        kind: "history",
+        title,
+        outcome: None,
+        content: None,
+        next_follow_up: None,
+        changes,
+        channel: entry["channel"].as_str().map(|c| t.channel(c).to_owned()),
+    })
+}
+
+/// The lead page, with the follow-up form as posted (and its error) when a post failed.
+async fn lead_page(
+    state: &AppState,
+    user: &SessionUser,
+    id: i64,
+    posted: Option<&Posted>,
+    error: Option<Invalid>,
+    code: StatusCode,
+) -> Response {
+    let chrome = Chrome::for_user(user, lead_url(id));
+    let t = chrome.t;
+    let loaded = async {
+        let lead = record::get(&state.db, &user.actor, &LEADS, id).await?;
+        let activities = activities::list(&state.db, &user.actor, &LEADS, id).await?;
+        let history = history::read(&state.db, &user.actor, &LEADS, id).await?;
+        Ok::<_, StoreError>((lead, activities, history, usernames(state).await?))
+    };
+    let (lead, activities, history, names) = match loaded.await {
+        Ok(loaded) => loaded,
+        Err(e) => return store_error_page(chrome, e),
+    };
+    let mut timeline: Vec<Entry> = activities
+        .iter()
+        .map(|a| activity_entry(t, &names, a))
+        .chain(
+            history
+                .iter()
+                .rev()
+                .filter_map(|h| history_entry(t, &names, h)),
+        )
+        .collect();
+    // Newest first. Both lists are newest first already, and the stable sort keeps that order
+    // among entries of the same instant, with a follow-up above the changes it caused.
+    timeline.sort_by(|a, b| b.at.cmp(&a.at));
+    let status = text_of(&lead["status"]);
+    let or_none = |value: String| {
+        if value.is_empty() {
+            t.none.to_owned()
+        } else {
+            value
+        }
+    };
+    let shown = |name: &str| or_none(text_of(&lead[name]));
+    let region = [text_of(&lead["province"]), text_of(&lead["city"])]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let source = text_of(&lead["source"]);
+    let grade = text_of(&lead["grade"]);
+    let details = vec![
+        (t.phone, shown("phone")),
+        (t.email, shown("email")),
+        (t.title, shown("title")),
+        (t.source, t.source_label(&source).to_owned()),
+        (t.grade, or_none(grade_label(t, &grade))),
+        (t.owner, username(&names, &lead["owner_id"])),
+        (t.industry, shown("industry")),
+        (t.region, or_none(region)),
+        (t.created_at, local_time(&text_of(&lead["created_at"]))),
+        (t.updated_at, local_time(&text_of(&lead["updated_at"]))),
+    ];
+    let page = LeadPage {
+        url: lead_url(id),
+        name: text_of(&lead["name"]),
+        company: text_of(&lead["company"]),
+        status_label: status_label(t, &status),
+        follow_up: (status != LeadStatus::Converted.code())
+            .then(|| FollowUpForm::new(t, posted, error)),
+        status,
+        grade,
+        score: text_of(&lead["score"]),
+        details,
+        tags: lead["tags"]
+            .as_array()
+            .map(|tags| tags.iter().map(text_of).collect())
+            .unwrap_or_default(),
+        description: text_of(&lead["description"]),
+        timeline,
+        csrf: user.csrf.clone(),
+        chrome,
+    };
+    render(code, &page)
+}
+
+/// `GET /leads/{id}`
+pub(super) async fn show(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<String>,
+) -> Response {
+    match parse_id(&id) {
+        Some(id) => lead_page(&state, &user, id, None, None, StatusCode::OK).await,
+        None => lead_not_found(Chrome::for_user(&user, "/leads")),
+    }
+}
+
+/// `POST /leads/{id}/activities`
+pub(super) async fn log_activity(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let posted = Posted::from_pairs(pairs);
+    if let Some(refused) = csrf_refusal(&user, posted.csrf()) {
+        return refused;
+    }
+    let Some(id) = parse_id(&id) else {
+        return lead_not_found(Chrome::for_user(&user, "/leads"));
+    };
+    let mut body = Map::new();
+    body.insert("type".into(), Value::from(posted.get("type")));
+    for name in ["outcome", "content"] {
+        let value = posted.get(name).trim();
+        if !value.is_empty() {
+            body.insert(name.into(), Value::from(value));
+        }
+    }
+    let next = posted.get("next_follow_up_at").trim();
+    if !next.is_empty() {
+        let Some(at) = instant_of_local(next) else {
+            let error = Invalid::new(
+                "next_follow_up_at",
+                "must be an RFC 3339 time such as 2026-12-01T09:00:00+08:00",
+            );
+            return lead_page(
+                &state,
+                &user,
+                id,
+                Some(&posted),
+                Some(error),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        };
+        body.insert("next_follow_up_at".into(), Value::from(at));
+    }
+    match activities::create(ctx(&state, &user), &LEADS, id, &Value::Object(body)).await {
+        Ok(_) => Redirect::to(&format!("{}#timeline", lead_url(id))).into_response(),
+        Err(StoreError::Invalid(invalid)) => {
+            lead_page(
+                &state,
+                &user,
+                id,
+                Some(&posted),
+                Some(invalid),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => store_error_page(Chrome::for_user(&user, lead_url(id)), e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn posted(pairs: &[(&str, &str)]) -> Posted {
+        Posted::from_pairs(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_new_lead_gets_the_fields_that_were_filled_in() {
+        let body = create_body(&posted(&[
+            ("name", " 王芳 "),
+            ("company", ""),
+            ("tags", "展会，重点客户, ,vip"),
+            ("csrf_token", "x"),
+        ]));
+        assert_eq!(
+            body,
+            json!({"name": "王芳", "tags": ["展会", "重点客户", "vip"]})
+        );
+    }
+
+    #[test]
+    fn an_edit_sends_only_what_changed_and_clears_emptied_fields() {
+        let lead = json!({
+            "name": "王芳", "company": "云启", "title": "经理", "phone": "138 1234 5678",
+            "email": null, "source": "event", "status": "new", "grade": "B",
+            "industry": null, "province": null, "city": null, "description": null,
+            "tags": ["展会", "vip"],
+        });
+        let body = update_body(
+            &posted(&[
+                ("name", "王芳"),
+                ("company", "云启"),
+                ("title", ""),
+                ("phone", "138 1234 5678"),
+                ("source", ""),
+                ("status", "working"),
+                ("grade", ""),
+                ("tags", "展会, vip"),
+            ]),
+            &lead,
+        );
+        assert_eq!(
+            body,
+            json!({"title": null, "status": "working", "grade": null})
+        );
+        let body = update_body(&posted(&[("name", ""), ("tags", "")]), &lead);
+        assert_eq!(body["name"], "");
+        assert_eq!(body["tags"], json!([]));
+    }
+}
