@@ -897,7 +897,7 @@ pub async fn generate(
 async fn index_for_search(tx: &mut Tx, rows: &[Row]) -> anyhow::Result<()> {
     for chunk in rows.chunks(10_000) {
         let leads: Vec<search::Searchable> = chunk.iter().map(search::Searchable::of).collect();
-        search::index(tx, &leads).await?;
+        search::index(tx, &leads, false).await?;
     }
     Ok(())
 }

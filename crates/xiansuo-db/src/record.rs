@@ -270,8 +270,8 @@ fn parse_body(table: &'static Table, body: &Value) -> StoreResult<Writes> {
 
 /// Checks that the actor may give records to `owner`: an active user, and within the actor's
 /// scope unless the actor is an admin.
-async fn check_owner(tx: &mut Tx, actor: &Actor, owner: i64) -> StoreResult<()> {
-    let exists = tx
+async fn check_owner(db: &Db, actor: &Actor, owner: i64) -> StoreResult<()> {
+    let exists = db
         .fetch_optional(
             "SELECT id FROM users WHERE id = ? AND active = 1 AND deleted_at IS NULL",
             &[Param::Int(owner)],
@@ -289,14 +289,14 @@ async fn check_owner(tx: &mut Tx, actor: &Actor, owner: i64) -> StoreResult<()> 
     Ok(())
 }
 
-async fn check_refs(tx: &mut Tx, actor: &Actor, writes: &Writes) -> StoreResult<()> {
+async fn check_refs(db: &Db, actor: &Actor, writes: &Writes) -> StoreResult<()> {
     for (field, record_type, id) in &writes.refs {
         let table = Table::of(*record_type);
         let scope = actor
             .owner_condition("owner_id")
             .map(|c| format!(" AND {c}"))
             .unwrap_or_default();
-        let found = tx
+        let found = db
             .fetch_optional(
                 &format!(
                     "SELECT id FROM {} WHERE id = ? AND deleted_at IS NULL{scope}",
@@ -414,31 +414,42 @@ pub async fn create(ctx: Ctx<'_>, table: &'static Table, body: &Value) -> StoreR
     writes.set("created_at", Param::Int(now));
     writes.set("updated_at", Param::Int(now));
 
-    let mut tx = ctx.db.begin().await?;
-    check_owner(&mut tx, ctx.actor, owner).await?;
-    check_refs(&mut tx, ctx.actor, &writes).await?;
+    // The checks read before the write transaction starts, so that on SQLite the one writer
+    // connection is held only for the writes themselves.
+    if owner != ctx.actor.user_id {
+        check_owner(ctx.db, ctx.actor, owner).await?;
+    }
+    check_refs(ctx.db, ctx.actor, &writes).await?;
     let columns: Vec<&str> = writes.columns.iter().map(|(c, _)| c.as_str()).collect();
     let marks = vec!["?"; columns.len()].join(", ");
     let params: Vec<Param> = writes.columns.iter().map(|(_, p)| p.clone()).collect();
-    let id = tx
-        .insert_returning_id(
+    let mut tx = ctx.db.begin().await?;
+    let row = tx
+        .fetch_optional(
             &format!(
-                "INSERT INTO {} ({}) VALUES ({marks})",
+                "INSERT INTO {} ({}) VALUES ({marks}) RETURNING *",
                 table.name,
                 columns.join(", ")
             ),
             &params,
         )
-        .await?;
-    let record = reload(&mut tx, table, id).await?;
-    index_for_search(&mut tx, table, &record).await?;
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("INSERT returned no row"))?;
+    let record = to_json(table, &row);
+    let id = row.int("id");
+    index_for_search(&mut tx, table, &record, false).await?;
     history::record_created(&mut tx, ctx, table.record_type, id, &record).await?;
     tx.commit().await?;
     Ok(record)
 }
 
 /// Keeps the lead search index in step with a lead's searchable fields.
-async fn index_for_search(tx: &mut Tx, table: &Table, record: &Value) -> anyhow::Result<()> {
+async fn index_for_search(
+    tx: &mut Tx,
+    table: &Table,
+    record: &Value,
+    replace: bool,
+) -> anyhow::Result<()> {
     if table.record_type != RecordType::Lead {
         return Ok(());
     }
@@ -451,6 +462,7 @@ async fn index_for_search(tx: &mut Tx, table: &Table, record: &Value) -> anyhow:
             email: record["email_normalized"].as_str().map(str::to_owned),
             phone_e164: record["phone_normalized"].as_str().map(str::to_owned),
         }],
+        replace,
     )
     .await
 }
@@ -494,6 +506,10 @@ pub async fn update(
     } else {
         Vec::new()
     };
+    if let Some(owner) = writes.owner {
+        check_owner(ctx.db, ctx.actor, owner).await?;
+    }
+    check_refs(ctx.db, ctx.actor, &writes).await?;
     let mut tx = ctx.db.begin().await?;
     let row = load_for_update(&mut tx, table, ctx.actor, id, false).await?;
     let before = to_json(table, &row);
@@ -503,10 +519,6 @@ pub async fn update(
         let custom = custom_field::apply(&defs, &current, &changes)?;
         writes.set("custom", Param::from(Value::Object(custom).to_string()));
     }
-    if let Some(owner) = writes.owner {
-        check_owner(&mut tx, ctx.actor, owner).await?;
-    }
-    check_refs(&mut tx, ctx.actor, &writes).await?;
     if writes.columns.is_empty() {
         return Ok(before);
     }
@@ -528,7 +540,7 @@ pub async fn update(
         .iter()
         .any(|f| before[f] != after[f])
     {
-        index_for_search(&mut tx, table, &after).await?;
+        index_for_search(&mut tx, table, &after, true).await?;
     }
     let changed = history::record_changes(
         &mut tx,

@@ -26,8 +26,8 @@ impl Searchable {
     }
 }
 
-/// Writes (or rewrites) the index entries of these leads.
-pub async fn index(tx: &mut Tx, leads: &[Searchable]) -> anyhow::Result<()> {
+/// Writes the index entries of these leads; `replace` when they may have entries already.
+pub async fn index(tx: &mut Tx, leads: &[Searchable], replace: bool) -> anyhow::Result<()> {
     if leads.is_empty() {
         return Ok(());
     }
@@ -45,12 +45,14 @@ pub async fn index(tx: &mut Tx, leads: &[Searchable]) -> anyhow::Result<()> {
     }
     match tx.dialect() {
         Dialect::Sqlite => {
-            let ids: Vec<String> = leads.iter().map(|l| l.id.to_string()).collect();
-            tx.execute(
-                &format!("DELETE FROM lead_search WHERE rowid IN ({})", ids.join(",")),
-                &[],
-            )
-            .await?;
+            if replace {
+                let ids: Vec<String> = leads.iter().map(|l| l.id.to_string()).collect();
+                tx.execute(
+                    &format!("DELETE FROM lead_search WHERE rowid IN ({})", ids.join(",")),
+                    &[],
+                )
+                .await?;
+            }
             let rows = vec!["(?, ?)"; leads.len()].join(", ");
             tx.execute(
                 &format!("INSERT INTO lead_search (rowid, grams) VALUES {rows}"),

@@ -64,14 +64,75 @@ async fn actor(state: &AppState, user_id: i64) -> ApiResult<Actor> {
         .ok_or_else(|| ApiError::Unauthorized("the account is disabled".into()))
 }
 
+/// Callers recently authenticated, by the hash of their token or session, so that a burst of
+/// calls does not look the same user and scope up again and again. An entry lives
+/// [`ActorCache::TTL`]; any change to users, teams, tokens or sessions made through this instance
+/// clears the cache at once (see `clear_actor_cache` in lib.rs), so only changes made through
+/// another instance can take that long to be seen here.
+#[derive(Default)]
+pub struct ActorCache {
+    entries: Mutex<HashMap<String, (Actor, Option<String>, Instant)>>,
+}
+
+impl ActorCache {
+    pub const TTL: Duration = Duration::from_secs(5);
+
+    fn get(&self, key: &str) -> Option<(Actor, Option<String>)> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(key)
+            .filter(|(_, _, at)| at.elapsed() < Self::TTL)
+            .map(|(actor, csrf, _)| (actor.clone(), csrf.clone()))
+    }
+
+    fn put(&self, key: String, actor: &Actor, csrf: Option<&str>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() > 10_000 {
+            entries.retain(|_, (_, _, at)| at.elapsed() < Self::TTL);
+        }
+        entries.insert(
+            key,
+            (actor.clone(), csrf.map(str::to_owned), Instant::now()),
+        );
+    }
+
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+}
+
 async fn session_of(state: &AppState, headers: &HeaderMap) -> ApiResult<Option<(Actor, String)>> {
     let Some(secret) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
+    let key = format!("session:{}", auth::hash_secret(&secret));
+    if let Some((actor, Some(csrf))) = state.actors.get(&key) {
+        return Ok(Some((actor, csrf)));
+    }
     match auth::session(&state.db, &secret, state.clock.now()).await? {
-        Some((user_id, csrf)) => Ok(Some((actor(state, user_id).await?, csrf))),
+        Some((user_id, csrf)) => {
+            let actor = actor(state, user_id).await?;
+            state.actors.put(key, &actor, Some(&csrf));
+            Ok(Some((actor, csrf)))
+        }
         None => Ok(None),
     }
+}
+
+async fn token_actor(state: &AppState, token: &str) -> ApiResult<Actor> {
+    let key = format!("token:{}", auth::hash_secret(token));
+    if let Some((actor, _)) = state.actors.get(&key) {
+        return Ok(actor);
+    }
+    let user_id = auth::user_for_token(&state.db, token)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("the API token is unknown or revoked".into()))?;
+    let actor = actor(state, user_id).await?;
+    state.actors.put(key, &actor, None);
+    Ok(actor)
 }
 
 impl FromRequestParts<AppState> for Auth {
@@ -91,13 +152,8 @@ impl FromRequestParts<AppState> for Auth {
                 })
                 .map(str::trim)
                 .ok_or_else(|| ApiError::Unauthorized("use Authorization: Bearer TOKEN".into()))?;
-            let user_id = auth::user_for_token(&state.db, token)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::Unauthorized("the API token is unknown or revoked".into())
-                })?;
             return Ok(Auth {
-                actor: actor(state, user_id).await?,
+                actor: token_actor(state, token).await?,
                 channel: Channel::Api,
             });
         }
