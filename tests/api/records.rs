@@ -18,6 +18,7 @@ on_both_databases!(
     custom_fields_are_validated_stored_and_filterable,
     a_follow_up_moves_a_new_lead_to_working_and_shows_in_the_history,
     accounts_contacts_and_opportunities_link_to_each_other,
+    concurrent_creates_each_get_their_own_record_history_and_search_entry,
 );
 
 async fn a_lead_is_created_with_its_phone_and_email_normalised_and_read_back(app: TestApp) {
@@ -582,4 +583,34 @@ async fn accounts_contacts_and_opportunities_link_to_each_other(app: TestApp) {
             .len(),
         2
     );
+}
+
+async fn concurrent_creates_each_get_their_own_record_history_and_search_entry(app: TestApp) {
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            let name = format!("并发{i:02}号");
+            let reply = app
+                .post("/api/v1/leads", &app.admin_token, json!({"name": name, "phone": format!("1390000{i:04}"), "company": if i % 2 == 0 { json!("偶数公司") } else { json!(null) }}))
+                .await;
+            (name, reply)
+        }));
+    }
+    let mut ids = Vec::new();
+    for task in tasks {
+        let (name, reply) = task.await.unwrap();
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        assert_eq!(reply.body["name"], name.as_str(), "each request gets its own record back");
+        let id = reply.body["id"].as_i64().unwrap();
+        let history = app.get(&format!("/api/v1/leads/{id}/history"), &app.admin_token).await;
+        assert_eq!(history.body["items"][0]["new_value"]["name"], name.as_str());
+        assert_eq!(app.get(&format!("/api/v1/leads?q={name}"), &app.admin_token).await.ids(), vec![id]);
+        ids.push(id);
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 64);
+    assert_eq!(app.get("/api/v1/leads?q=0000&limit=100", &app.admin_token).await.ids().len(), 64, "phones are searchable");
 }

@@ -169,7 +169,7 @@ pub async fn create(
         .ok_or(StoreError::NotFound("Activity"))?;
     history::record_action(
         &mut tx,
-        ctx,
+        ctx.stamp(),
         table.record_type,
         record_id,
         "activity",
@@ -189,8 +189,15 @@ pub async fn create(
         .await?;
         let mut after = before.clone();
         after.insert("status".into(), Value::from(LeadStatus::Working.code()));
-        history::record_changes(&mut tx, ctx, table.record_type, record_id, &before, &after)
-            .await?;
+        history::record_changes(
+            &mut tx,
+            ctx.stamp(),
+            table.record_type,
+            record_id,
+            &before,
+            &after,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(activity)
@@ -280,7 +287,7 @@ pub async fn update(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Value> {
     }
     history::record_changes(
         &mut tx,
-        ctx,
+        ctx.stamp(),
         table.record_type,
         row.int("record_id"),
         &b,
@@ -307,7 +314,7 @@ pub async fn delete(ctx: Ctx<'_>, id: i64) -> StoreResult<()> {
     .await?;
     history::record_action(
         &mut tx,
-        ctx,
+        ctx.stamp(),
         table.record_type,
         row.int("record_id"),
         "activity_delete",

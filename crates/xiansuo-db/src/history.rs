@@ -4,7 +4,7 @@
 
 use crate::db::{Db, Param, Tx};
 use crate::error::{StoreError, StoreResult};
-use crate::record::{rfc3339, Ctx};
+use crate::record::{rfc3339, Stamp};
 use crate::schema::Table;
 use crate::scope::Actor;
 use serde_json::{json, Value};
@@ -16,7 +16,7 @@ const INSERT: &str = "INSERT INTO history (record_type, record_id, action, field
 
 #[allow(clippy::too_many_arguments)]
 fn entry(
-    ctx: Ctx<'_>,
+    stamp: Stamp,
     record_type: RecordType,
     id: i64,
     action: &str,
@@ -31,44 +31,47 @@ fn entry(
         Param::from(field),
         Param::from(old),
         Param::from(new),
-        Param::Int(ctx.actor.user_id),
-        Param::from(ctx.channel.code()),
-        Param::Int(to_millis(ctx.now)),
+        Param::Int(stamp.actor_id),
+        Param::from(stamp.channel.code()),
+        Param::Int(to_millis(stamp.now)),
     ]
 }
 
-/// Records the creation of a record with its first values.
+/// Records the creation of records, each with its first values, in one statement.
 pub async fn record_created(
     tx: &mut Tx,
-    ctx: Ctx<'_>,
-    record_type: RecordType,
-    id: i64,
-    record: &Value,
+    created: &[(Stamp, RecordType, &Value)],
 ) -> anyhow::Result<()> {
-    let values: serde_json::Map<String, Value> = snapshot(record)
-        .into_iter()
-        .filter(|(_, v)| !v.is_null())
-        .collect();
-    tx.execute(
-        INSERT,
-        &entry(
-            ctx,
-            record_type,
-            id,
+    if created.is_empty() {
+        return Ok(());
+    }
+    let mut params = Vec::with_capacity(created.len() * 9);
+    for (stamp, record_type, record) in created {
+        let values: serde_json::Map<String, Value> = snapshot(record)
+            .into_iter()
+            .filter(|(_, v)| !v.is_null())
+            .collect();
+        params.extend(entry(
+            *stamp,
+            *record_type,
+            record["id"].as_i64().unwrap_or_default(),
             "create",
             None,
             None,
             Some(Value::Object(values).to_string()),
-        ),
-    )
-    .await?;
+        ));
+    }
+    let (head, row) = INSERT.split_at(INSERT.find(" VALUES ").unwrap_or(INSERT.len()));
+    let rows = vec![row.trim_start_matches(" VALUES "); created.len()].join(", ");
+    tx.execute(&format!("{head} VALUES {rows}"), &params)
+        .await?;
     Ok(())
 }
 
 /// Records one entry per changed field; returns how many fields changed.
 pub async fn record_changes(
     tx: &mut Tx,
-    ctx: Ctx<'_>,
+    stamp: Stamp,
     record_type: RecordType,
     id: i64,
     before: &Snapshot,
@@ -79,7 +82,7 @@ pub async fn record_changes(
         tx.execute(
             INSERT,
             &entry(
-                ctx,
+                stamp,
                 record_type,
                 id,
                 "update",
@@ -97,7 +100,7 @@ pub async fn record_changes(
 /// the values it carried, if any.
 pub async fn record_action(
     tx: &mut Tx,
-    ctx: Ctx<'_>,
+    stamp: Stamp,
     record_type: RecordType,
     id: i64,
     action: &str,
@@ -106,7 +109,7 @@ pub async fn record_action(
     tx.execute(
         INSERT,
         &entry(
-            ctx,
+            stamp,
             record_type,
             id,
             action,

@@ -15,6 +15,7 @@ pub mod schema;
 pub mod scope;
 pub mod search;
 pub mod users;
+pub mod writer;
 
 pub use db::{Db, Dialect, Param, Row};
 pub use error::{StoreError, StoreResult};

@@ -28,6 +28,25 @@ pub struct Ctx<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// Who made a change, through which channel, when: what history records of it. Unlike
+/// [`Ctx`] it owns nothing borrowed, so queued writes can carry it.
+#[derive(Debug, Clone, Copy)]
+pub struct Stamp {
+    pub actor_id: i64,
+    pub channel: Channel,
+    pub now: DateTime<Utc>,
+}
+
+impl Ctx<'_> {
+    pub fn stamp(&self) -> Stamp {
+        Stamp {
+            actor_id: self.actor.user_id,
+            channel: self.channel,
+            now: self.now,
+        }
+    }
+}
+
 /// Formats a stored instant for the API.
 pub fn rfc3339(ms: i64) -> String {
     from_millis(ms).to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -383,8 +402,18 @@ async fn reload(tx: &mut Tx, table: &Table, id: i64) -> StoreResult<Value> {
     Ok(to_json(table, &row))
 }
 
-/// Creates a record from a request body and returns it as the API shows it.
-pub async fn create(ctx: Ctx<'_>, table: &'static Table, body: &Value) -> StoreResult<Value> {
+/// A record ready to be inserted: parsed, checked against custom fields, its owner and links
+/// verified. Writing it cannot fail on its values, so many can be written in one transaction.
+#[derive(Debug)]
+pub struct NewRecord {
+    table: &'static Table,
+    columns: Vec<(String, Param)>,
+    stamp: Stamp,
+}
+
+/// Parses and checks a request body for a new record. Only reads, so it can run outside the
+/// write transaction (on SQLite the one writer connection is then held only for the writes).
+pub async fn prepare(ctx: Ctx<'_>, table: &'static Table, body: &Value) -> StoreResult<NewRecord> {
     let mut writes = parse_body(table, body)?;
     for field in table.fields.iter().filter(|f| f.required) {
         if !writes.has(&field.column()) {
@@ -413,34 +442,97 @@ pub async fn create(ctx: Ctx<'_>, table: &'static Table, body: &Value) -> StoreR
     writes.set("created_by", Param::Int(ctx.actor.user_id));
     writes.set("created_at", Param::Int(now));
     writes.set("updated_at", Param::Int(now));
-
-    // The checks read before the write transaction starts, so that on SQLite the one writer
-    // connection is held only for the writes themselves.
     if owner != ctx.actor.user_id {
         check_owner(ctx.db, ctx.actor, owner).await?;
     }
     check_refs(ctx.db, ctx.actor, &writes).await?;
-    let columns: Vec<&str> = writes.columns.iter().map(|(c, _)| c.as_str()).collect();
-    let marks = vec!["?"; columns.len()].join(", ");
-    let params: Vec<Param> = writes.columns.iter().map(|(_, p)| p.clone()).collect();
+    Ok(NewRecord {
+        table,
+        columns: writes.columns,
+        stamp: ctx.stamp(),
+    })
+}
+
+/// Inserts prepared records with their search entries and history, returning them as the API
+/// shows them, in the order given. Records of one table with the same fields go in one
+/// multi-row statement.
+pub async fn insert(tx: &mut Tx, records: &[&NewRecord]) -> anyhow::Result<Vec<Value>> {
+    let mut out: Vec<Option<Value>> = vec![None; records.len()];
+    let mut done = vec![false; records.len()];
+    for first in 0..records.len() {
+        if done[first] {
+            continue;
+        }
+        let shape = |r: &NewRecord| {
+            (
+                r.table.name,
+                r.columns.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>(),
+            )
+        };
+        let key = shape(records[first]);
+        let group: Vec<usize> = (first..records.len())
+            .filter(|&i| !done[i] && shape(records[i]) == key)
+            .collect();
+        let table = records[first].table;
+        let columns: Vec<&str> = records[first]
+            .columns
+            .iter()
+            .map(|(c, _)| c.as_str())
+            .collect();
+        let row = format!("({})", vec!["?"; columns.len()].join(", "));
+        let params: Vec<Param> = group
+            .iter()
+            .flat_map(|&i| records[i].columns.iter().map(|(_, p)| p.clone()))
+            .collect();
+        let mut rows = tx
+            .fetch_all(
+                &format!(
+                    "INSERT INTO {} ({}) VALUES {} RETURNING *",
+                    table.name,
+                    columns.join(", "),
+                    vec![row.as_str(); group.len()].join(", ")
+                ),
+                &params,
+            )
+            .await?;
+        anyhow::ensure!(
+            rows.len() == group.len(),
+            "INSERT returned {} rows for {}",
+            rows.len(),
+            group.len()
+        );
+        // Ids are handed out in the order of the VALUES rows; RETURNING promises no order.
+        rows.sort_by_key(|r| r.int("id"));
+        let created: Vec<Value> = rows.iter().map(|r| to_json(table, r)).collect();
+        if table.record_type == RecordType::Lead {
+            let searchable: Vec<search::Searchable> =
+                rows.iter().map(search::Searchable::of).collect();
+            search::index(tx, &searchable, false).await?;
+        }
+        let entries: Vec<(Stamp, RecordType, &Value)> = group
+            .iter()
+            .zip(&created)
+            .map(|(&i, record)| (records[i].stamp, table.record_type, record))
+            .collect();
+        history::record_created(tx, &entries).await?;
+        for (&i, record) in group.iter().zip(created) {
+            done[i] = true;
+            out[i] = Some(record);
+        }
+    }
+    Ok(out.into_iter().flatten().collect())
+}
+
+/// Creates a record from a request body and returns it as the API shows it.
+pub async fn create(ctx: Ctx<'_>, table: &'static Table, body: &Value) -> StoreResult<Value> {
+    let record = prepare(ctx, table, body).await?;
     let mut tx = ctx.db.begin().await?;
-    let row = tx
-        .fetch_optional(
-            &format!(
-                "INSERT INTO {} ({}) VALUES ({marks}) RETURNING *",
-                table.name,
-                columns.join(", ")
-            ),
-            &params,
-        )
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("INSERT returned no row"))?;
-    let record = to_json(table, &row);
-    let id = row.int("id");
-    index_for_search(&mut tx, table, &record, false).await?;
-    history::record_created(&mut tx, ctx, table.record_type, id, &record).await?;
+    let created = insert(&mut tx, &[&record]).await?;
     tx.commit().await?;
-    Ok(record)
+    created
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("nothing was inserted").into())
 }
 
 /// Keeps the lead search index in step with a lead's searchable fields.
@@ -544,7 +636,7 @@ pub async fn update(
     }
     let changed = history::record_changes(
         &mut tx,
-        ctx,
+        ctx.stamp(),
         table.record_type,
         id,
         &snapshot(&before),
@@ -593,7 +685,7 @@ async fn set_deleted(
     .await?;
     let record = reload(&mut tx, table, id).await?;
     let action = if delete { "delete" } else { "restore" };
-    history::record_action(&mut tx, ctx, table.record_type, id, action, None).await?;
+    history::record_action(&mut tx, ctx.stamp(), table.record_type, id, action, None).await?;
     tx.commit().await?;
     Ok(record)
 }

@@ -37,13 +37,17 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub login_limiter: Arc<auth::LoginLimiter>,
     pub actors: Arc<auth::ActorCache>,
+    /// Creates records with group commit.
+    pub writer: xiansuo_db::writer::Writer,
     /// Mark cookies `Secure` (when served behind HTTPS).
     pub secure_cookies: bool,
 }
 
 impl AppState {
+    /// Must be called inside a tokio runtime: it starts the writer task.
     pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
         Self {
+            writer: xiansuo_db::writer::Writer::start(db.clone()),
             db,
             clock,
             login_limiter: Arc::default(),

@@ -38,7 +38,8 @@ pub fn router(table: &'static Table) -> Router<AppState> {
             )
             .post(
                 move |State(s): State<AppState>, auth: Auth, JsonBody(body): JsonBody| async move {
-                    let created = record::create(ctx(&s, &auth), table, &body).await?;
+                    let prepared = record::prepare(ctx(&s, &auth), table, &body).await?;
+                    let created = s.writer.create(prepared).await?;
                     ApiResult::Ok((StatusCode::CREATED, Json(created)))
                 },
             ),
