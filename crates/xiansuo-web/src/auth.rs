@@ -71,8 +71,11 @@ async fn actor(state: &AppState, user_id: i64) -> ApiResult<Actor> {
 /// another instance can take that long to be seen here.
 #[derive(Default)]
 pub struct ActorCache {
-    entries: Mutex<HashMap<String, (Actor, Option<String>, Instant)>>,
+    entries: Mutex<HashMap<String, CachedActor>>,
 }
+
+/// A cached caller: who, the session's CSRF token (none for API tokens), and since when.
+type CachedActor = (Actor, Option<String>, Instant);
 
 impl ActorCache {
     pub const TTL: Duration = Duration::from_secs(5);
