@@ -19,6 +19,7 @@ on_both_databases!(
     a_follow_up_moves_a_new_lead_to_working_and_shows_in_the_history,
     accounts_contacts_and_opportunities_link_to_each_other,
     concurrent_creates_each_get_their_own_record_history_and_search_entry,
+    a_fragment_matching_thousands_of_leads_still_lists_them_newest_first,
 );
 
 async fn a_lead_is_created_with_its_phone_and_email_normalised_and_read_back(app: TestApp) {
@@ -602,15 +603,61 @@ async fn concurrent_creates_each_get_their_own_record_history_and_search_entry(a
     for task in tasks {
         let (name, reply) = task.await.unwrap();
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-        assert_eq!(reply.body["name"], name.as_str(), "each request gets its own record back");
+        assert_eq!(
+            reply.body["name"],
+            name.as_str(),
+            "each request gets its own record back"
+        );
         let id = reply.body["id"].as_i64().unwrap();
-        let history = app.get(&format!("/api/v1/leads/{id}/history"), &app.admin_token).await;
+        let history = app
+            .get(&format!("/api/v1/leads/{id}/history"), &app.admin_token)
+            .await;
         assert_eq!(history.body["items"][0]["new_value"]["name"], name.as_str());
-        assert_eq!(app.get(&format!("/api/v1/leads?q={name}"), &app.admin_token).await.ids(), vec![id]);
+        assert_eq!(
+            app.get(&format!("/api/v1/leads?q={name}"), &app.admin_token)
+                .await
+                .ids(),
+            vec![id]
+        );
         ids.push(id);
     }
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 64);
-    assert_eq!(app.get("/api/v1/leads?q=0000&limit=100", &app.admin_token).await.ids().len(), 64, "phones are searchable");
+    assert_eq!(
+        app.get("/api/v1/leads?q=0000&limit=100", &app.admin_token)
+            .await
+            .ids()
+            .len(),
+        64,
+        "phones are searchable"
+    );
+}
+
+async fn a_fragment_matching_thousands_of_leads_still_lists_them_newest_first(app: TestApp) {
+    xiansuo_db::demo::generate(&app.db, 6_000, app.clock_now(), |_| {})
+        .await
+        .unwrap();
+    // Common enough that the search walks the list's order instead of looking up ids.
+    let all = app.db.fetch_all("SELECT id, created_at FROM leads WHERE name LIKE '%公司%' OR company LIKE '%公司%' ORDER BY created_at DESC, id DESC", &[]).await.unwrap();
+    assert!(all.len() > 2_000, "{} matches", all.len());
+    let expected: Vec<i64> = all.iter().take(100).map(|r| r.int("id")).collect();
+    let first = app
+        .get("/api/v1/leads?q=公司&limit=100", &app.admin_token)
+        .await;
+    assert_eq!(first.ids(), expected);
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+    let second = app
+        .get(
+            &format!("/api/v1/leads?q=公司&limit=100&cursor={cursor}"),
+            &app.admin_token,
+        )
+        .await;
+    let expected: Vec<i64> = all
+        .iter()
+        .skip(100)
+        .take(100)
+        .map(|r| r.int("id"))
+        .collect();
+    assert_eq!(second.ids(), expected);
 }
