@@ -138,9 +138,15 @@ impl Row {
     }
 }
 
-/// An open database: the pools and the dialect.
+/// An open database: the pools, the dialect, and small caches shared by every clone.
 #[derive(Clone)]
-pub enum Db {
+pub struct Db {
+    backend: Backend,
+    caches: Arc<Caches>,
+}
+
+#[derive(Clone)]
+enum Backend {
     Sqlite {
         writer: SqlitePool,
         reader: SqlitePool,
@@ -148,11 +154,17 @@ pub enum Db {
     Postgres(PgPool),
 }
 
+/// What is read on every write and changes rarely, kept per open database.
+#[derive(Default)]
+pub(crate) struct Caches {
+    pub(crate) custom_fields: crate::custom_fields::Cache,
+}
+
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Db::Sqlite { .. } => "Db::Sqlite",
-            Db::Postgres(_) => "Db::Postgres",
+        f.write_str(match self.backend {
+            Backend::Sqlite { .. } => "Db::Sqlite",
+            Backend::Postgres(_) => "Db::Postgres",
         })
     }
 }
@@ -273,6 +285,17 @@ fn decode_postgres(rows: Vec<PgRow>) -> anyhow::Result<Vec<Row>> {
 }
 
 impl Db {
+    fn new(backend: Backend) -> Db {
+        Db {
+            backend,
+            caches: Arc::default(),
+        }
+    }
+
+    pub(crate) fn caches(&self) -> &Caches {
+        &self.caches
+    }
+
     /// Opens the database a URL names: `sqlite://PATH` (created if missing) or `postgres://…`.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -283,7 +306,7 @@ impl Db {
                 .connect_with(options)
                 .await
                 .context("connecting to PostgreSQL")?;
-            Ok(Db::Postgres(pool))
+            Ok(Db::new(Backend::Postgres(pool)))
         } else if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .context("parsing the SQLite URL")?
@@ -309,29 +332,29 @@ impl Db {
                 .connect_with(options.read_only(true))
                 .await
                 .context("opening the SQLite database for reading")?;
-            Ok(Db::Sqlite { writer, reader })
+            Ok(Db::new(Backend::Sqlite { writer, reader }))
         } else {
             anyhow::bail!("unsupported database URL '{url}': use sqlite://PATH or postgres://…")
         }
     }
 
     pub fn dialect(&self) -> Dialect {
-        match self {
-            Db::Sqlite { .. } => Dialect::Sqlite,
-            Db::Postgres(_) => Dialect::Postgres,
+        match &self.backend {
+            Backend::Sqlite { .. } => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
         }
     }
 
     /// Runs a read-only query.
     pub async fn fetch_all(&self, sql: &str, params: &[Param]) -> anyhow::Result<Vec<Row>> {
-        match self {
-            Db::Sqlite { reader, .. } => {
+        match &self.backend {
+            Backend::Sqlite { reader, .. } => {
                 let rows = bind_all!(sqlx::query(sql), params)
                     .fetch_all(reader)
                     .await?;
                 decode_sqlite(rows)
             }
-            Db::Postgres(pool) => {
+            Backend::Postgres(pool) => {
                 let sql = numbered(sql);
                 let rows = bind_all!(sqlx::query(&sql), params).fetch_all(pool).await?;
                 decode_postgres(rows)
@@ -353,19 +376,19 @@ impl Db {
 
     /// Starts a write transaction (on SQLite, on the one writer connection).
     pub async fn begin(&self) -> anyhow::Result<Tx> {
-        Ok(match self {
-            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        Ok(match &self.backend {
+            Backend::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
+            Backend::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
 
     /// Runs statements outside any transaction, such as `CREATE DATABASE`.
     pub async fn execute_script(&self, sql: &str) -> anyhow::Result<()> {
-        match self {
-            Db::Sqlite { writer, .. } => {
+        match &self.backend {
+            Backend::Sqlite { writer, .. } => {
                 sqlx::raw_sql(sql).execute(writer).await?;
             }
-            Db::Postgres(pool) => {
+            Backend::Postgres(pool) => {
                 sqlx::raw_sql(sql).execute(pool).await?;
             }
         }
@@ -378,12 +401,12 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        match self {
-            Db::Sqlite { writer, reader } => {
+        match &self.backend {
+            Backend::Sqlite { writer, reader } => {
                 reader.close().await;
                 writer.close().await;
             }
-            Db::Postgres(pool) => pool.close().await,
+            Backend::Postgres(pool) => pool.close().await,
         }
     }
 }
