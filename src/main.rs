@@ -1,8 +1,10 @@
-//! The `xiansuo` binary: `serve` runs the web application; `user`, `token`, `migrate` and `demo`
-//! manage the database it runs on. Every command takes the same `--data-dir` /
+//! The `xiansuo` binary: `serve` runs the web application; `user`, `token`, `migrate`, `demo`,
+//! `import` and `export` manage the database it runs on. Every command takes the same `--data-dir` /
 //! `--database-url` (or `XIANSUO_DATABASE_URL`) and optional `--config FILE`.
 
 mod config;
+mod export_cli;
+mod import_cli;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -44,6 +46,13 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Export records to a CSV or XLSX file, as a user within their data scope.
+    Export(export_cli::Args),
+    /// Import records from a CSV or XLSX file.
+    Import {
+        #[command(subcommand)]
+        command: import_cli::ImportCommand,
     },
     /// Fill the database with realistic demo data: an org tree, users (password `demo12345`),
     /// leads with follow-ups.
@@ -172,6 +181,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let (_, token) = auth::create_token(&db, user_id, &name, clock.now()).await?;
             println!("{token}");
         }
+        Command::Export(args) => export_cli::run(&db, clock.as_ref(), args).await?,
+        Command::Import { command } => import_cli::run(&db, clock.as_ref(), command).await?,
         Command::Demo { leads } => {
             let started = std::time::Instant::now();
             let summary = xiansuo_db::demo::generate(&db, leads, clock.now(), |done| {

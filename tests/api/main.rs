@@ -8,6 +8,8 @@ mod support;
 mod auth;
 mod cli;
 mod errors;
+mod export;
+mod import;
 mod records;
 mod scope;
 mod ui;

@@ -15,6 +15,14 @@ pub const SQLITE: &[(&str, &str)] = &[
         "0002_lead_search",
         include_str!("../migrations/sqlite/0002_lead_search.sql"),
     ),
+    (
+        "0003_exports",
+        include_str!("../migrations/sqlite/0003_exports.sql"),
+    ),
+    (
+        "0004_imports",
+        include_str!("../migrations/sqlite/0004_imports.sql"),
+    ),
 ];
 
 /// (version, SQL) for PostgreSQL.
@@ -26,6 +34,14 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0002_lead_search",
         include_str!("../migrations/postgres/0002_lead_search.sql"),
+    ),
+    (
+        "0003_exports",
+        include_str!("../migrations/postgres/0003_exports.sql"),
+    ),
+    (
+        "0004_imports",
+        include_str!("../migrations/postgres/0004_imports.sql"),
     ),
 ];
 

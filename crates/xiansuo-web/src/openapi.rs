@@ -41,6 +41,7 @@ pub fn document() -> OpenApi {
     doc.teams();
     doc.tokens();
     doc.custom_fields();
+    doc.exports();
     doc.auth();
     doc.operations();
     doc.errors();
@@ -244,6 +245,39 @@ impl Doc {
                 )))
                 .parameters(Some(list_parameters(table)))
                 .response("200", json_response("One page", &format!("{one}List"))),
+            &[Failure::BadRequest, Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Get,
+            &format!("{base}/export"),
+            operation(
+                &format!("export{many}"),
+                tag,
+                &format!("Export {} as CSV or XLSX", table.name),
+            )
+            .description(Some(format!(
+                "Every {lower} the list with the same filters would show, as one file: CSV \
+                 (UTF-8 with a byte order mark, so that Excel reads Chinese) or XLSX. The header \
+                 row names the fields in your language; custom fields follow as `custom.KEY`; \
+                 times are UTC. Text beginning with `=`, `+`, `-`, `@`, a tab or a carriage \
+                 return is neutralised (a leading `'` in CSV, a text cell in XLSX), so a \
+                 spreadsheet never runs it as a formula. Every export is recorded \
+                 (`GET /api/v1/exports`)."
+            )))
+            .parameters(Some(export_parameters(table)))
+            .response(
+                "200",
+                ResponseBuilder::new()
+                    .description("The file, as an attachment named after the records and the day")
+                    .content("text/csv", Content::new(Some(string(false, "CSV"))))
+                    .content(
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        Content::new(Some(
+                            string(false, "XLSX")
+                                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
+                        )),
+                    ),
+            ),
             &[Failure::BadRequest, Failure::Invalid],
         );
         self.add(
@@ -777,6 +811,89 @@ impl Doc {
         );
     }
 
+    fn exports(&mut self) {
+        self.schema(
+            "Export",
+            response_object(
+                "One export: who, what, how many rows",
+                vec![
+                    prop("id", int64(false, "Unique id")),
+                    prop("user_id", int64(false, "Who exported")),
+                    prop("username", string(true, "Their username")),
+                    prop(
+                        "record_type",
+                        codes(
+                            ["lead", "account", "contact", "opportunity"],
+                            false,
+                            "What was exported",
+                        ),
+                    ),
+                    prop(
+                        "filters",
+                        any("The list parameters the export was made with, by name"),
+                    ),
+                    prop("format", codes(["csv", "xlsx"], false, "File format")),
+                    prop("rows", int64(false, "How many records the file holds")),
+                    prop(
+                        "channel",
+                        codes(
+                            ["ui", "api", "import", "rule", "job"],
+                            false,
+                            "How it was made; `job` for the command line",
+                        ),
+                    ),
+                    prop("at", date_time(false, "When")),
+                ],
+            ),
+        );
+        self.schema(
+            "ExportList",
+            ObjectBuilder::new()
+                .description(Some("One page of exports, newest first"))
+                .property(
+                    "items",
+                    array(Ref::from_schema_name("Export"), "The exports"),
+                )
+                .property(
+                    "next_cursor",
+                    string(
+                        true,
+                        "Pass as `cursor` for the next page; null on the last page",
+                    ),
+                )
+                .required("items")
+                .required("next_cursor"),
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/exports",
+            operation("listExports", "exports", "List exports")
+                .description(Some(
+                    "The export audit (PIPL/GDPR: who exported what): an admin sees every \
+                     export, anyone else their own.",
+                ))
+                .parameters(Some(vec![
+                    query(
+                        "limit",
+                        "How many exports per page",
+                        scalar(Type::Integer, false, "Page size")
+                            .minimum(Some(1))
+                            .maximum(Some(500))
+                            .default(Some(json!(50))),
+                    )
+                    .build(),
+                    query(
+                        "cursor",
+                        "The `next_cursor` of the previous page",
+                        string(false, "Opaque cursor"),
+                    )
+                    .build(),
+                ]))
+                .response("200", json_response("One page", "ExportList")),
+            &[Failure::Invalid],
+        );
+    }
+
     fn custom_fields(&mut self) {
         let objects = || {
             [
@@ -1155,6 +1272,7 @@ fn tags() -> Vec<Tag> {
         ),
         tag("tokens", "API tokens"),
         tag("custom-fields", "Admin-defined fields on records"),
+        tag("exports", "The audit of who exported which records"),
         tag("auth", "Web sessions"),
         tag("operations", "Health checks and this document"),
     ]);
@@ -1312,6 +1430,22 @@ fn list_parameters(table: &Table) -> Vec<Parameter> {
             .map(filter_parameter),
     );
     params.into_iter().map(ParameterBuilder::build).collect()
+}
+
+/// The list's filters without its paging, and the file format.
+fn export_parameters(table: &Table) -> Vec<Parameter> {
+    let mut params = vec![query(
+        "format",
+        "The file format",
+        codes(["csv", "xlsx"], false, "File format").default(Some(json!("csv"))),
+    )
+    .build()];
+    params.extend(
+        list_parameters(table)
+            .into_iter()
+            .filter(|p| p.name != "limit" && p.name != "cursor"),
+    );
+    params
 }
 
 /// Describes `?q=` from the columns it searches, in the words a caller thinks in.

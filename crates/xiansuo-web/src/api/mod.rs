@@ -17,7 +17,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/logout", post(auth::logout))
         .route("/api/v1/me", axum::routing::get(auth::me))
         .merge(admin::router())
-        .merge(records::activity_router());
+        .merge(records::activity_router())
+        .merge(records::export_audit_router());
     for table in TABLES {
         router = router.merge(records::router(table));
     }

@@ -1,15 +1,18 @@
-//! The endpoints every record type shares, built once per table from its spec: list, create,
-//! get, change, delete, restore, history and activities.
+//! The endpoints every record type shares, built once per table from its spec: list, export,
+//! create, get, change, delete, restore, history and activities; and the export audit.
 
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use crate::extract::{Id, JsonBody, QueryPairs};
 use crate::AppState;
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use xiansuo_db::export::{self, Export, Format};
 use xiansuo_db::schema::Table;
 use xiansuo_db::{activities, history, record, Ctx};
 
@@ -41,6 +44,15 @@ pub fn router(table: &'static Table) -> Router<AppState> {
                     let prepared = record::prepare(ctx(&s, &auth), table, &body).await?;
                     let created = s.writer.create(prepared).await?;
                     ApiResult::Ok((StatusCode::CREATED, Json(created)))
+                },
+            ),
+        )
+        .route(
+            // A static segment, so axum matches it before `{id}`.
+            &format!("{base}/export"),
+            get(
+                move |State(s): State<AppState>, auth: Auth, QueryPairs(q): QueryPairs| async move {
+                    export_file(&s, &auth, table, &q).await
                 },
             ),
         )
@@ -103,6 +115,53 @@ pub fn router(table: &'static Table) -> Router<AppState> {
                 },
             ),
         )
+}
+
+/// `GET /api/v1/{table}/export`: the file as an attachment. The query is checked (and the
+/// first page read) before answering, so a bad filter is a 422; a CSV is then streamed page by
+/// page.
+async fn export_file(
+    s: &AppState,
+    auth: &Auth,
+    table: &'static Table,
+    query: &[(String, String)],
+) -> ApiResult<Response> {
+    let (format, filters) = export::split_format(query)?;
+    let started = Export::start(ctx(s, auth), table, format, filters).await?;
+    let filename = format!(
+        "{}-{}.{}",
+        table.name,
+        s.clock.now().format("%Y%m%d"),
+        format.code()
+    );
+    let body = match format {
+        Format::Csv => Body::from_stream(started.csv_stream()),
+        Format::Xlsx => {
+            let mut file = Vec::new();
+            started.write_to(&mut file).await?;
+            Body::from(file)
+        }
+    };
+    let headers = [
+        (header::CONTENT_TYPE, format.content_type().to_owned()),
+        (
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ),
+    ];
+    Ok((headers, body).into_response())
+}
+
+/// `/api/v1/exports`: the export audit.
+pub fn export_audit_router() -> Router<AppState> {
+    Router::new().route(
+        "/api/v1/exports",
+        get(
+            |State(s): State<AppState>, auth: Auth, QueryPairs(q): QueryPairs| async move {
+                ApiResult::Ok(Json(export::audit(&s.db, &auth.actor, &q).await?))
+            },
+        ),
+    )
 }
 
 async fn get_activity(State(s): State<AppState>, auth: Auth, Id(id): Id) -> ApiResult<Json<Value>> {

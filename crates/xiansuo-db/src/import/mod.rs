@@ -1,0 +1,628 @@
+//! Importing leads from a CSV or XLSX file. Every row is turned into the body an API client
+//! would send and checked by `record::prepare`, so an import accepts and refuses exactly what the
+//! API does; duplicates (same normalised phone or email as another row of the file, a lead or a
+//! contact) are skipped, refused or let through as the caller chose. Rows are written in batches,
+//! one transaction each, together with the count of rows handled in the `imports` row of the
+//! file (keyed by its SHA-256): a crash loses only the batch in flight, and running the same
+//! file again continues after the last committed batch.
+//!
+//! Every row that is not imported cleanly is reported with its row number, the reason and its
+//! original values, in `FILE.errors.csv` next to the file.
+
+pub mod mapping;
+pub mod source;
+
+use crate::db::{Db, Param};
+use crate::record::{self, Ctx, NewRecord};
+use crate::schema::LEADS;
+use crate::scope::Actor;
+use crate::StoreError;
+use anyhow::Context;
+use mapping::{CustomColumn, Mapping};
+use serde_json::{json, Value};
+use source::{Sheet, SourceRow};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use xiansuo_core::clock::to_millis;
+use xiansuo_core::custom_field::FieldType;
+use xiansuo_core::history::Channel;
+use xiansuo_core::{Clock, Email, Phone};
+
+/// What to do with a row whose phone or email a lead, a contact or an earlier row already has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dedup {
+    /// Leave it out and report it.
+    Skip,
+    /// Report it as an error row.
+    Block,
+    /// Import it and report it.
+    Warn,
+}
+
+impl std::str::FromStr for Dedup {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "skip" => Ok(Dedup::Skip),
+            "block" => Ok(Dedup::Block),
+            "warn" => Ok(Dedup::Warn),
+            _ => Err(format!(
+                "'{s}' is not a dedup policy: use skip, block or warn"
+            )),
+        }
+    }
+}
+
+/// How to import.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub mapping: Mapping,
+    pub dedup: Dedup,
+    /// The source of rows that name none (the channel's default, `import`, otherwise).
+    pub source: Option<String>,
+    /// The owner of every imported lead (the importing user otherwise).
+    pub owner_id: Option<i64>,
+    /// Rows per transaction.
+    pub batch_size: usize,
+}
+
+/// What happened to a reported row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowResult {
+    Failed,
+    Skipped,
+    /// Imported, with a warning (a possible duplicate under `--dedup warn`).
+    Imported,
+}
+
+impl RowResult {
+    pub fn code(self) -> &'static str {
+        match self {
+            RowResult::Failed => "failed",
+            RowResult::Skipped => "skipped",
+            RowResult::Imported => "imported",
+        }
+    }
+}
+
+/// One line of the error report.
+#[derive(Debug, Clone)]
+pub struct RowReport {
+    pub row: u64,
+    pub result: RowResult,
+    pub field: String,
+    pub reason: String,
+    pub values: Vec<String>,
+}
+
+/// Counts over the whole file, including batches committed by an earlier run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Data rows handled (imported, skipped or failed).
+    pub rows: u64,
+    pub imported: u64,
+    pub skipped: u64,
+    pub failed: u64,
+}
+
+/// An import file as the `imports` table knows it.
+#[derive(Debug, Clone)]
+pub struct ImportFile {
+    pub path: PathBuf,
+    pub sha256: String,
+    /// Lines in the file less the header: the row count, unless cells hold line breaks.
+    pub estimated_rows: u64,
+}
+
+impl ImportFile {
+    /// Reads the whole file once for its SHA-256.
+    pub async fn open(path: &Path) -> anyhow::Result<ImportFile> {
+        let owned = path.to_owned();
+        let (sha256, lines) =
+            tokio::task::spawn_blocking(move || source::fingerprint(&owned)).await??;
+        Ok(ImportFile {
+            path: path.to_owned(),
+            sha256,
+            estimated_rows: lines.saturating_sub(1).max(1),
+        })
+    }
+
+    /// Where the error report goes: `FILE.errors.csv` next to the file.
+    pub fn errors_path(&self) -> PathBuf {
+        let mut name = self.path.as_os_str().to_owned();
+        name.push(".errors.csv");
+        PathBuf::from(name)
+    }
+}
+
+/// How far an earlier run of the same file got.
+#[derive(Debug, Clone, Copy)]
+pub struct Previous {
+    id: i64,
+    pub counts: Counts,
+    pub finished: bool,
+}
+
+/// The earlier run of this file, if there was one.
+pub async fn previous(db: &Db, file: &ImportFile) -> anyhow::Result<Option<Previous>> {
+    Ok(db
+        .fetch_optional(
+            "SELECT id, rows_done, imported, skipped, failed, finished_at FROM imports WHERE record_type = 'lead' AND file_sha256 = ?",
+            &[Param::from(file.sha256.as_str())],
+        )
+        .await?
+        .map(|r| Previous {
+            id: r.int("id"),
+            counts: Counts {
+                rows: r.int("rows_done") as u64,
+                imported: r.int("imported") as u64,
+                skipped: r.int("skipped") as u64,
+                failed: r.int("failed") as u64,
+            },
+            finished: r.opt_int("finished_at").is_some(),
+        }))
+}
+
+/// The custom fields of leads that columns can be mapped to.
+pub async fn custom_columns(db: &Db) -> anyhow::Result<Vec<CustomColumn>> {
+    db.fetch_all(
+        "SELECT key, label, field_type FROM custom_field_defs WHERE record_type = 'lead' ORDER BY id",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(CustomColumn {
+            key: r.text("key"),
+            label: r.text("label"),
+            field_type: FieldType::parse(&r.text("field_type"))?,
+        })
+    })
+    .collect()
+}
+
+/// The result of a run.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub counts: Counts,
+    /// Rows handled by earlier runs, skipped this time.
+    pub resumed_after: u64,
+    /// Rows imported despite a possible duplicate (`--dedup warn`).
+    pub warned: u64,
+    /// The error report, when some row was reported.
+    pub errors_file: Option<PathBuf>,
+}
+
+/// Imports the rows of an open sheet as `actor`, calling `progress` after each committed batch.
+/// Call [`previous`] first: a finished file is not imported again.
+pub async fn run(
+    db: &Db,
+    actor: &Actor,
+    clock: &dyn Clock,
+    file: &ImportFile,
+    mut sheet: Sheet,
+    options: &Options,
+    mut progress: impl FnMut(&Counts),
+) -> anyhow::Result<Summary> {
+    let (id, mut counts) = match previous(db, file).await? {
+        Some(p) if p.finished => anyhow::bail!("this file was already imported"),
+        Some(p) => (p.id, p.counts),
+        None => (start(db, actor, file, clock).await?, Counts::default()),
+    };
+    let resumed_after = counts.rows;
+    let mut report = ErrorReport::new(file.errors_path(), &sheet.headers, resumed_after > 0)?;
+    for _ in 0..resumed_after {
+        match sheet.rows.recv().await {
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(e),
+            None => break,
+        }
+    }
+    let mut warned = 0;
+    let mut rows = Vec::with_capacity(options.batch_size);
+    loop {
+        rows.clear();
+        while rows.len() < options.batch_size {
+            match sheet.rows.recv().await {
+                Some(row) => rows.push(row?),
+                None => break,
+            }
+        }
+        if rows.is_empty() {
+            break;
+        }
+        let ctx = Ctx {
+            db,
+            actor,
+            channel: Channel::Import,
+            now: clock.now(),
+        };
+        let batch = prepare_batch(ctx, options, &rows).await?;
+        let mut next = counts;
+        next.rows += rows.len() as u64;
+        next.imported += batch.records.len() as u64;
+        for r in &batch.reports {
+            match r.result {
+                RowResult::Failed => next.failed += 1,
+                RowResult::Skipped => next.skipped += 1,
+                RowResult::Imported => warned += 1,
+            }
+        }
+        let mut tx = db.begin().await?;
+        let records: Vec<&NewRecord> = batch.records.iter().collect();
+        if !records.is_empty() {
+            record::insert(&mut tx, &records).await?;
+        }
+        let updated = tx
+            .execute(
+                "UPDATE imports SET rows_done = ?, imported = ?, skipped = ?, failed = ?, updated_at = ? WHERE id = ? AND rows_done = ?",
+                &[
+                    Param::Int(next.rows as i64),
+                    Param::Int(next.imported as i64),
+                    Param::Int(next.skipped as i64),
+                    Param::Int(next.failed as i64),
+                    Param::Int(to_millis(clock.now())),
+                    Param::Int(id),
+                    Param::Int(counts.rows as i64),
+                ],
+            )
+            .await?;
+        if updated != 1 {
+            anyhow::bail!("another import of the same file is running; let it finish, then run this one again");
+        }
+        tx.commit().await?;
+        // Written only after the commit, so a batch lost in a crash is not reported twice.
+        report.write(&batch.reports)?;
+        counts = next;
+        progress(&counts);
+    }
+    db.execute(
+        "UPDATE imports SET finished_at = ?, updated_at = ? WHERE id = ?",
+        &[
+            Param::Int(to_millis(clock.now())),
+            Param::Int(to_millis(clock.now())),
+            Param::Int(id),
+        ],
+    )
+    .await?;
+    Ok(Summary {
+        counts,
+        resumed_after,
+        warned,
+        errors_file: report.finish()?,
+    })
+}
+
+async fn start(
+    db: &Db,
+    actor: &Actor,
+    file: &ImportFile,
+    clock: &dyn Clock,
+) -> anyhow::Result<i64> {
+    let now = to_millis(clock.now());
+    let name = file
+        .path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let mut tx = db.begin().await?;
+    let id = tx
+        .insert_returning_id(
+            "INSERT INTO imports (record_type, file_sha256, file_name, created_by, created_at, updated_at) VALUES ('lead', ?, ?, ?, ?, ?)",
+            &[
+                Param::from(file.sha256.as_str()),
+                Param::from(name),
+                Param::Int(actor.user_id),
+                Param::Int(now),
+                Param::Int(now),
+            ],
+        )
+        .await
+        .context("another import of the same file has just started")?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A batch ready to write: the records and the rows to report.
+struct Batch {
+    records: Vec<NewRecord>,
+    reports: Vec<RowReport>,
+}
+
+fn report(row: &SourceRow, result: RowResult, field: &str, reason: String) -> RowReport {
+    RowReport {
+        row: row.number,
+        result,
+        field: field.to_owned(),
+        reason,
+        values: row.values.clone(),
+    }
+}
+
+/// What a row is deduplicated on: `("phone", E.164)` or `("email", lower-cased)`.
+type DedupKey = (&'static str, String);
+
+/// The normalised phone and email of a body that `prepare` accepted, as dedup keys.
+fn dedup_keys(body: &Value) -> Vec<DedupKey> {
+    let mut keys = Vec::new();
+    if let Some(phone) = body["phone"].as_str().and_then(|p| Phone::parse(p).ok()) {
+        keys.push(("phone", phone.e164().to_owned()));
+    }
+    if let Some(email) = body["email"].as_str().and_then(|e| Email::parse(e).ok()) {
+        keys.push(("email", email.normalized().to_owned()));
+    }
+    keys
+}
+
+/// A row as the body of a new lead, with the defaults of the options.
+fn body_of(options: &Options, row: &SourceRow) -> Value {
+    let mut body = options.mapping.body(&row.values);
+    if let (Some(source), None) = (&options.source, body.get("source")) {
+        body["source"] = json!(source);
+    }
+    if let Some(owner) = options.owner_id {
+        body["owner_id"] = json!(owner);
+    }
+    body
+}
+
+/// A row of a preview: the lead it would become, and why it would not, if it would not.
+#[derive(Debug, Clone)]
+pub struct PreviewRow {
+    pub row: u64,
+    pub body: Value,
+    pub report: Option<RowReport>,
+}
+
+/// Checks the first `limit` rows exactly as an import would (validation and dedup), writing
+/// nothing, so that a person can look at the mapping's result before importing.
+pub async fn preview(
+    db: &Db,
+    actor: &Actor,
+    clock: &dyn Clock,
+    sheet: &mut Sheet,
+    options: &Options,
+    limit: usize,
+) -> anyhow::Result<Vec<PreviewRow>> {
+    let mut rows = Vec::with_capacity(limit);
+    while rows.len() < limit {
+        match sheet.rows.recv().await {
+            Some(row) => rows.push(row?),
+            None => break,
+        }
+    }
+    let ctx = Ctx {
+        db,
+        actor,
+        channel: Channel::Import,
+        now: clock.now(),
+    };
+    let mut batch = prepare_batch(ctx, options, &rows).await?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let found = batch.reports.iter().position(|r| r.row == row.number);
+            PreviewRow {
+                row: row.number,
+                body: body_of(options, row),
+                report: found.map(|i| batch.reports.swap_remove(i)),
+            }
+        })
+        .collect())
+}
+
+async fn prepare_batch(
+    ctx: Ctx<'_>,
+    options: &Options,
+    rows: &[SourceRow],
+) -> anyhow::Result<Batch> {
+    let mut reports = Vec::new();
+    let mut prepared: Vec<(&SourceRow, NewRecord, Vec<DedupKey>)> = Vec::new();
+    for row in rows {
+        if row.is_empty() {
+            reports.push(report(row, RowResult::Skipped, "", "empty row".into()));
+            continue;
+        }
+        let body = body_of(options, row);
+        match record::prepare(ctx, &LEADS, &body).await {
+            Ok(record) => prepared.push((row, record, dedup_keys(&body))),
+            Err(StoreError::Internal(e)) => return Err(e),
+            Err(StoreError::Invalid(e)) => {
+                reports.push(report(row, RowResult::Failed, &e.field, e.message));
+            }
+            Err(e) => reports.push(report(row, RowResult::Failed, "", e.to_string())),
+        }
+    }
+    let mut known = existing(ctx.db, prepared.iter().flat_map(|p| p.2.iter())).await?;
+    let mut records = Vec::with_capacity(prepared.len());
+    for (row, record, keys) in prepared {
+        let duplicate = keys
+            .iter()
+            .find_map(|(kind, key)| known.get(key).map(|holder| (*kind, holder.clone())));
+        if let Some((kind, holder)) = &duplicate {
+            let reason = format!("duplicate: the same {kind} as {holder}");
+            match options.dedup {
+                Dedup::Skip => {
+                    reports.push(report(row, RowResult::Skipped, kind, reason));
+                    continue;
+                }
+                Dedup::Block => {
+                    reports.push(report(row, RowResult::Failed, kind, reason));
+                    continue;
+                }
+                Dedup::Warn => reports.push(report(row, RowResult::Imported, kind, reason)),
+            }
+        }
+        for (_, key) in keys {
+            known
+                .entry(key)
+                .or_insert_with(|| format!("row {} of this file", row.number));
+        }
+        records.push(record);
+    }
+    reports.sort_by_key(|r| r.row);
+    Ok(Batch { records, reports })
+}
+
+/// Which of these phones and emails a lead or a contact already has: key → "lead 12".
+/// Earlier batches of the same file are committed, so this finds them too.
+async fn existing<'k>(
+    db: &Db,
+    keys: impl Iterator<Item = &'k DedupKey>,
+) -> anyhow::Result<HashMap<String, String>> {
+    let (mut phones, mut emails) = (Vec::new(), Vec::new());
+    for (kind, key) in keys {
+        if *kind == "phone" {
+            phones.push(Param::from(key.as_str()));
+        } else {
+            emails.push(Param::from(key.as_str()));
+        }
+    }
+    let mut found = HashMap::new();
+    if phones.is_empty() && emails.is_empty() {
+        return Ok(found);
+    }
+    let list = |n: usize| vec!["?"; n].join(", ");
+    let mut condition = Vec::new();
+    if !phones.is_empty() {
+        condition.push(format!("phone_normalized IN ({})", list(phones.len())));
+    }
+    if !emails.is_empty() {
+        condition.push(format!("email_normalized IN ({})", list(emails.len())));
+    }
+    let params: Vec<Param> = phones.into_iter().chain(emails).collect();
+    for (table, what) in [("leads", "lead"), ("contacts", "contact")] {
+        let rows = db
+            .fetch_all(
+                &format!(
+                    "SELECT id, phone_normalized, email_normalized FROM {table} WHERE deleted_at IS NULL AND ({})",
+                    condition.join(" OR ")
+                ),
+                &params,
+            )
+            .await?;
+        for row in rows {
+            let holder = format!("{what} {}", row.int("id"));
+            for column in ["phone_normalized", "email_normalized"] {
+                if let Some(key) = row.opt_text(column) {
+                    found.entry(key).or_insert_with(|| holder.clone());
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// A cell of the report as Excel will not run it: text that Excel would take for a formula
+/// (`=`, `@`, or `+`/`-` not followed by a phone-like number) gets a leading `'`. The values
+/// are the file's own, but the report is opened by people who trust it.
+fn neutralise(value: &str) -> String {
+    let risky = match value.chars().next() {
+        Some('=' | '@' | '\t' | '\r') => true,
+        Some('+' | '-') => !value[1..]
+            .chars()
+            .all(|c| c.is_ascii_digit() || " -().".contains(c)),
+        _ => false,
+    };
+    if risky {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    }
+}
+
+/// `FILE.errors.csv`: UTF-8 with a BOM so that Excel shows Chinese correctly; created at the
+/// first reported row, appended to when a run resumes, removed when a fresh run reports nothing.
+struct ErrorReport {
+    path: PathBuf,
+    headers: Vec<String>,
+    writer: Option<csv::Writer<std::fs::File>>,
+    append: bool,
+    wrote: bool,
+}
+
+impl ErrorReport {
+    fn new(path: PathBuf, headers: &[String], append: bool) -> anyhow::Result<ErrorReport> {
+        if !append && path.exists() {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot replace the old {}", path.display()))?;
+        }
+        Ok(ErrorReport {
+            wrote: append && path.exists(),
+            path,
+            headers: headers.to_vec(),
+            writer: None,
+            append,
+        })
+    }
+
+    fn write(&mut self, reports: &[RowReport]) -> anyhow::Result<()> {
+        if reports.is_empty() {
+            return Ok(());
+        }
+        if self.writer.is_none() {
+            let existing = self.append && self.path.exists();
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+                .with_context(|| {
+                    format!("cannot write the error report {}", self.path.display())
+                })?;
+            let mut writer = csv::WriterBuilder::new()
+                .flexible(true)
+                .from_writer(if existing {
+                    file
+                } else {
+                    use std::io::Write;
+                    file.write_all("\u{FEFF}".as_bytes())?;
+                    file
+                });
+            if !existing {
+                let mut header = vec!["row", "result", "field", "reason"];
+                header.extend(self.headers.iter().map(String::as_str));
+                writer.write_record(&header)?;
+            }
+            self.writer = Some(writer);
+        }
+        if let Some(writer) = &mut self.writer {
+            for r in reports {
+                let mut line = vec![
+                    r.row.to_string(),
+                    r.result.code().to_owned(),
+                    r.field.clone(),
+                    r.reason.clone(),
+                ];
+                line.extend(r.values.iter().map(|v| neutralise(v)));
+                writer.write_record(&line)?;
+            }
+            writer.flush()?;
+            self.wrote = true;
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> anyhow::Result<Option<PathBuf>> {
+        Ok(self.wrote.then_some(self.path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutralise;
+
+    #[test]
+    fn report_cells_that_excel_would_run_are_neutralised() {
+        assert_eq!(
+            neutralise("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
+        assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(
+            neutralise("-2+3+cmd|' /C calc'!A0"),
+            "'-2+3+cmd|' /C calc'!A0"
+        );
+        assert_eq!(neutralise("+86 138-0013-8000"), "+86 138-0013-8000");
+        assert_eq!(neutralise("张三"), "张三");
+    }
+}

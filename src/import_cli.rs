@@ -1,0 +1,207 @@
+//! `xiansuo import leads FILE`: the command-line face of [`xiansuo_db::import`]. It picks the
+//! importing user and the owner, prints the column mapping it will use, shows a progress bar on
+//! stderr while batches commit, and ends with a summary on stdout.
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+use xiansuo_core::Clock;
+use xiansuo_db::import::{self, mapping, source, Dedup, ImportFile};
+use xiansuo_db::{users, Actor, Db, Param};
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// Import leads from a CSV (UTF-8 or GBK/GB18030, found out automatically) or XLSX file.
+    /// Running the same file again continues an interrupted import and never imports a row twice.
+    Leads(LeadsArgs),
+}
+
+#[derive(Args)]
+pub struct LeadsArgs {
+    /// The CSV or XLSX file; its first row names the columns.
+    file: PathBuf,
+    /// `auto`, or a JSON or TOML file of header → field (`name`, `phone`, `custom.KEY`,
+    /// `ignore`, …) that overrides the automatic mapping.
+    #[arg(long, default_value = "auto")]
+    mapping: String,
+    /// What to do with a row whose phone or email a lead, a contact or an earlier row has:
+    /// skip it, report it as an error (block), or import it and report it (warn).
+    #[arg(long, default_value = "skip")]
+    dedup: Dedup,
+    /// The source code of rows that name none (default: import).
+    #[arg(long)]
+    source: Option<String>,
+    /// The username that owns the imported leads (default: the importing user).
+    #[arg(long)]
+    owner: Option<String>,
+    /// The username the import runs as, whose data scope applies (default: the first admin).
+    #[arg(long = "as")]
+    as_user: Option<String>,
+    /// Show the mapping and what the first N rows would become, and import nothing.
+    #[arg(long, value_name = "N")]
+    preview: Option<usize>,
+}
+
+/// Rows per transaction: large enough for multi-row statements to pay off, small enough to
+/// stay under both databases' limits on bound parameters.
+const BATCH: usize = 1_000;
+
+pub async fn run(db: &Db, clock: &dyn Clock, command: ImportCommand) -> anyhow::Result<()> {
+    let ImportCommand::Leads(args) = command;
+    let started = Instant::now();
+    let actor = importing_user(db, args.as_user.as_deref()).await?;
+    let owner_id = match &args.owner {
+        Some(name) => Some(
+            users::id_by_username(db, name)
+                .await?
+                .with_context(|| format!("--owner: no user is named '{name}'"))?,
+        ),
+        None => None,
+    };
+    if let Some(owner) = owner_id.filter(|o| !actor.sees_owner(*o)) {
+        anyhow::bail!(
+            "--owner: {} may only give leads to users within their data scope, and user {owner} is outside it",
+            actor.username
+        );
+    }
+    if let Some(source) = &args.source {
+        xiansuo_core::lead::parse_source(source)
+            .map_err(|e| anyhow::anyhow!("--source: {}", e.message))?;
+    }
+
+    let file = ImportFile::open(&args.file).await?;
+    let previous = import::previous(db, &file).await?;
+    if let Some(p) = previous.filter(|p| p.finished) {
+        println!(
+            "{} was already imported ({} imported, {} skipped, {} failed); nothing to do",
+            args.file.display(),
+            p.counts.imported,
+            p.counts.skipped,
+            p.counts.failed
+        );
+        return Ok(());
+    }
+    let mut sheet = source::open(&args.file).await?;
+    let overrides = if args.mapping == "auto" {
+        BTreeMap::new()
+    } else {
+        mapping::read_overrides(std::path::Path::new(&args.mapping))?
+    };
+    let mapping = mapping::Mapping::new(
+        &sheet.headers,
+        &import::custom_columns(db).await?,
+        &overrides,
+    )?;
+    println!("{}: {}", args.file.display(), sheet.format);
+    println!("column mapping:");
+    for (header, target) in mapping.describe() {
+        match target {
+            Some(t) => println!("  {header} → {t}"),
+            None => println!("  {header} → (not imported)"),
+        }
+    }
+    let unmapped = mapping.unmapped();
+    if !unmapped.is_empty() {
+        println!(
+            "not imported, no lead field or custom field matches: {} (map them with --mapping FILE)",
+            unmapped.join(", ")
+        );
+    }
+    let options = import::Options {
+        mapping,
+        dedup: args.dedup,
+        source: args.source,
+        owner_id,
+        batch_size: BATCH,
+    };
+    if let Some(limit) = args.preview {
+        for row in import::preview(db, &actor, clock, &mut sheet, &options, limit).await? {
+            let verdict = match &row.report {
+                None => "ok".to_owned(),
+                Some(r) if r.field.is_empty() => format!("{}: {}", r.result.code(), r.reason),
+                Some(r) => format!("{} ({}): {}", r.result.code(), r.field, r.reason),
+            };
+            println!("row {}: {} → {verdict}", row.row, row.body);
+        }
+        println!("preview only: nothing was imported");
+        return Ok(());
+    }
+    if let Some(p) = previous {
+        println!(
+            "resuming: an earlier run committed {} rows ({} imported); continuing after them",
+            p.counts.rows, p.counts.imported
+        );
+    }
+
+    // A CSV's line count is its row count unless cells hold line breaks; an XLSX's rows are not
+    // known before reading it, so it gets a counter without an end.
+    let (bar, template) = match sheet.format {
+        source::Format::Csv { .. } => (
+            ProgressBar::new(file.estimated_rows),
+            "{bar:40} {pos}/{len} rows, {msg} [{elapsed_precise}, {eta} left]",
+        ),
+        source::Format::Xlsx => (
+            ProgressBar::no_length(),
+            "{spinner} {pos} rows, {msg} [{elapsed_precise}]",
+        ),
+    };
+    bar.set_style(ProgressStyle::with_template(template).context("the progress bar template")?);
+    let summary = import::run(db, &actor, clock, &file, sheet, &options, |c| {
+        if bar.length().is_some_and(|len| c.rows > len) {
+            bar.set_length(c.rows);
+        }
+        bar.set_position(c.rows);
+        bar.set_message(format!(
+            "{} imported, {} skipped, {} failed",
+            c.imported, c.skipped, c.failed
+        ));
+    })
+    .await;
+    bar.finish_and_clear();
+    let summary = summary?;
+    let c = summary.counts;
+    println!(
+        "imported {} leads, skipped {}, failed {} of {} rows in {:.1} s",
+        c.imported - previous.map_or(0, |p| p.counts.imported),
+        c.skipped - previous.map_or(0, |p| p.counts.skipped),
+        c.failed - previous.map_or(0, |p| p.counts.failed),
+        c.rows - summary.resumed_after,
+        started.elapsed().as_secs_f64()
+    );
+    if summary.resumed_after > 0 {
+        println!(
+            "the whole file: {} imported, {} skipped, {} failed of {} rows",
+            c.imported, c.skipped, c.failed, c.rows
+        );
+    }
+    if summary.warned > 0 {
+        println!("{} imported leads may be duplicates", summary.warned);
+    }
+    if let Some(path) = summary.errors_file {
+        println!("row-by-row report: {}", path.display());
+    }
+    Ok(())
+}
+
+/// The user named by `--as`, or the first admin.
+async fn importing_user(db: &Db, username: Option<&str>) -> anyhow::Result<Actor> {
+    let id = match username {
+        Some(name) => users::id_by_username(db, name)
+            .await?
+            .with_context(|| format!("--as: no user is named '{name}'"))?,
+        None => db
+            .fetch_optional(
+                "SELECT id FROM users WHERE role = ? AND active = 1 AND deleted_at IS NULL ORDER BY id LIMIT 1",
+                &[Param::from("admin")],
+            )
+            .await?
+            .map(|r| r.int("id"))
+            .context("there is no admin to import as: create one with `xiansuo user create --role admin`, or name a user with --as")?,
+    };
+    Actor::load(db, id)
+        .await?
+        .context("the importing user is not active")
+}
