@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use xiansuo_core::history::Channel;
 use xiansuo_core::Clock;
 use xiansuo_db::export::{self, Export, Format};
-use xiansuo_db::{users, Actor, Ctx, Db, Param};
+use xiansuo_db::{users, Actor, Ctx, Db};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -45,14 +45,9 @@ pub async fn run(db: &Db, clock: &dyn Clock, args: Args) -> anyhow::Result<()> {
         Some(name) => users::id_by_username(db, name)
             .await?
             .with_context(|| format!("no user is named '{name}'"))?,
-        None => db
-            .fetch_optional(
-                "SELECT id FROM users WHERE role = ? AND active = 1 AND deleted_at IS NULL ORDER BY id LIMIT 1",
-                &[Param::from("admin")],
-            )
-            .await?
-            .context("there is no admin yet; create one with `xiansuo user create` or pass --username")?
-            .int("id"),
+        None => users::first_admin(db).await?.context(
+            "there is no admin yet; create one with `xiansuo user create` or pass --username",
+        )?,
     };
     let actor = Actor::load(db, user_id)
         .await?

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 use xiansuo_core::Clock;
 use xiansuo_db::import::{self, mapping, source, Dedup, ImportFile};
-use xiansuo_db::{users, Actor, Db, Param};
+use xiansuo_db::{users, Actor, Db};
 
 #[derive(Subcommand)]
 pub enum ImportCommand {
@@ -192,13 +192,8 @@ async fn importing_user(db: &Db, username: Option<&str>) -> anyhow::Result<Actor
         Some(name) => users::id_by_username(db, name)
             .await?
             .with_context(|| format!("--as: no user is named '{name}'"))?,
-        None => db
-            .fetch_optional(
-                "SELECT id FROM users WHERE role = ? AND active = 1 AND deleted_at IS NULL ORDER BY id LIMIT 1",
-                &[Param::from("admin")],
-            )
+        None => users::first_admin(db)
             .await?
-            .map(|r| r.int("id"))
             .context("there is no admin to import as: create one with `xiansuo user create --role admin`, or name a user with --as")?,
     };
     Actor::load(db, id)

@@ -171,20 +171,10 @@ async fn the_binary_runs_the_same_product_on_postgresql() {
     let Some(app) = TestApp::start(Backend::Postgres).await else {
         return;
     };
-    let url = app_database_url(&app).await;
+    let url = app.database_url().await;
     app.db.execute("DELETE FROM api_tokens", &[]).await.unwrap();
     app.db.execute("DELETE FROM users", &[]).await.unwrap();
     binary_round_trip(vec!["--database-url".into(), url]).await;
-}
-
-async fn app_database_url(app: &TestApp) -> String {
-    let row = app
-        .db
-        .fetch_optional("SELECT current_database() AS name", &[])
-        .await
-        .unwrap()
-        .unwrap();
-    format!("postgres://postgres@127.0.0.1:5432/{}", row.text("name"))
 }
 
 /// Table → sorted column names, read from the database's own catalogue.

@@ -292,36 +292,9 @@ async fn a_large_export_pages_through_every_record(app: TestApp) {
     assert_eq!(audit.body["items"][0]["rows"], 501);
 }
 
-/// The URL the binary reaches the test app's database by.
-async fn database_url(app: &TestApp) -> String {
-    match app.db.dialect() {
-        xiansuo_db::Dialect::Sqlite => {
-            let row = app
-                .db
-                .fetch_optional(
-                    "SELECT file FROM pragma_database_list WHERE name = 'main'",
-                    &[],
-                )
-                .await
-                .unwrap()
-                .unwrap();
-            format!("sqlite://{}", row.text("file"))
-        }
-        xiansuo_db::Dialect::Postgres => {
-            let row = app
-                .db
-                .fetch_optional("SELECT current_database() AS name", &[])
-                .await
-                .unwrap()
-                .unwrap();
-            format!("postgres://postgres@127.0.0.1:5432/{}", row.text("name"))
-        }
-    }
-}
-
 async fn the_cli_exports_through_the_real_binary(app: TestApp) {
     seed(&app).await;
-    let url = database_url(&app).await;
+    let url = app.database_url().await;
     let dir = tempfile::tempdir().unwrap();
     let run = |args: Vec<String>| {
         std::process::Command::new(env!("CARGO_BIN_EXE_xiansuo"))

@@ -153,6 +153,33 @@ impl TestApp {
         reply.body["id"].as_i64().expect("a team id")
     }
 
+    /// The URL the binary reaches the test app's database by.
+    pub async fn database_url(&self) -> String {
+        match self.db.dialect() {
+            xiansuo_db::Dialect::Sqlite => {
+                let row = self
+                    .db
+                    .fetch_optional(
+                        "SELECT file FROM pragma_database_list WHERE name = 'main'",
+                        &[],
+                    )
+                    .await
+                    .unwrap()
+                    .unwrap();
+                format!("sqlite://{}", row.text("file"))
+            }
+            xiansuo_db::Dialect::Postgres => {
+                let row = self
+                    .db
+                    .fetch_optional("SELECT current_database() AS name", &[])
+                    .await
+                    .unwrap()
+                    .unwrap();
+                format!("postgres://postgres@127.0.0.1:5432/{}", row.text("name"))
+            }
+        }
+    }
+
     /// Calls the API with a bearer token and a JSON body.
     pub async fn call(
         &self,

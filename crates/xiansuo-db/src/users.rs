@@ -336,6 +336,17 @@ pub async fn find_for_login(db: &Db, username: &str) -> anyhow::Result<Option<(i
         .map(|r| (r.int("id"), r.text("password_hash"))))
 }
 
+/// The oldest active admin: who the CLI acts as when no user is named.
+pub async fn first_admin(db: &Db) -> anyhow::Result<Option<i64>> {
+    Ok(db
+        .fetch_optional(
+            "SELECT id FROM users WHERE role = ? AND active = 1 AND deleted_at IS NULL ORDER BY id LIMIT 1",
+            &[Param::from(Role::Admin.code())],
+        )
+        .await?
+        .map(|r| r.int("id")))
+}
+
 pub async fn id_by_username(db: &Db, username: &str) -> anyhow::Result<Option<i64>> {
     Ok(db
         .fetch_optional(
