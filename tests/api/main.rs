@@ -7,6 +7,7 @@ mod support;
 
 mod auth;
 mod cli;
+mod dedup;
 mod errors;
 mod export;
 mod import;

@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod contact;
 pub mod custom_field;
+pub mod dedup;
 pub mod history;
 pub mod lead;
 pub mod role;

@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use xiansuo_core::clock::to_millis;
+use xiansuo_core::dedup::company_key;
 use xiansuo_core::role::{Role, TeamKind};
 
 /// The password of every demo user.
@@ -422,6 +423,7 @@ const NOTES: &[&str] = &[
 const LEAD_COLUMNS: &[&str] = &[
     "name",
     "company",
+    "company_key",
     "title",
     "phone",
     "phone_normalized",
@@ -543,9 +545,11 @@ struct DemoLead {
 impl DemoLead {
     fn push_params(self, out: &mut Vec<Param>) {
         let email_normalized = self.email.as_deref().map(str::to_lowercase);
+        let company_key = self.company.as_deref().and_then(company_key);
         out.extend([
             Param::from(self.name),
             Param::from(self.company),
+            Param::from(company_key),
             Param::from(self.title),
             Param::from(self.phone),
             Param::from(self.phone_normalized),
@@ -1035,6 +1039,15 @@ mod tests {
             condition.contains("IN (SELECT")
                 || condition.split(&['(', ',', ')'][..]).any(|id| id == "1234"),
             "demo leads are in the search index: {condition}"
+        );
+        assert_eq!(
+            count(
+                &db,
+                "SELECT COUNT(*) AS n FROM leads WHERE company IS NOT NULL AND company_key IS NULL"
+            )
+            .await,
+            0,
+            "demo leads with a company have its key, so their duplicates are found"
         );
         let followed_up = count(
             &db,

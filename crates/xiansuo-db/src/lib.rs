@@ -6,6 +6,7 @@ pub mod activities;
 pub mod auth;
 pub mod custom_fields;
 pub mod db;
+pub mod dedup;
 pub mod demo;
 pub mod error;
 pub mod export;

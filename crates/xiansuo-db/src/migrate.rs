@@ -23,6 +23,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         "0004_imports",
         include_str!("../migrations/sqlite/0004_imports.sql"),
     ),
+    (
+        "0005_dedup_keys",
+        include_str!("../migrations/sqlite/0005_dedup_keys.sql"),
+    ),
 ];
 
 /// (version, SQL) for PostgreSQL.
@@ -42,6 +46,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0004_imports",
         include_str!("../migrations/postgres/0004_imports.sql"),
+    ),
+    (
+        "0005_dedup_keys",
+        include_str!("../migrations/postgres/0005_dedup_keys.sql"),
     ),
 ];
 
@@ -82,6 +90,11 @@ pub async fn run(db: &Db, now_ms: i64) -> anyhow::Result<Vec<&'static str>> {
         tx.execute_script(sql)
             .await
             .with_context(|| format!("applying migration {version}"))?;
+        if *version == "0005_dedup_keys" {
+            crate::dedup::fill_keys(&mut tx)
+                .await
+                .context("computing the keys of existing records")?;
+        }
         tx.execute(
             "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
             &[Param::from(*version), Param::Int(now_ms)],

@@ -284,6 +284,17 @@ fn parse_body(table: &'static Table, body: &Value) -> StoreResult<Writes> {
         }
         parse_field(field, value, &mut writes)?;
     }
+    // Every channel (API, UI, import) parses here, so no write can leave a key stale.
+    for key in table.keys {
+        let source = writes.columns.iter().find(|(c, _)| c == key.source);
+        if let Some((_, value)) = source {
+            let computed = match value {
+                Param::Text(text) => (key.compute)(text),
+                _ => None,
+            };
+            writes.set(key.column, Param::from(computed));
+        }
+    }
     Ok(writes)
 }
 

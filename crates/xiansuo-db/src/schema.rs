@@ -4,6 +4,7 @@
 //! the storage and the documentation cannot drift apart.
 
 use xiansuo_core::custom_field::RecordType;
+use xiansuo_core::dedup;
 use xiansuo_core::lead::{parse_source, ActivityType, Grade, LeadStatus, Outcome};
 use xiansuo_core::Invalid;
 
@@ -179,7 +180,24 @@ pub struct Table {
     pub search: &'static [&'static str],
     /// Code fields and their value on create when none is given.
     pub defaults: &'static [(&'static str, &'static str)],
+    /// Normalised keys kept in step with the field they are computed from.
+    pub keys: &'static [Key],
 }
+
+/// A read-only column computed from a text field whenever that field is written, such as the
+/// company key that duplicates are found by.
+#[derive(Debug)]
+pub struct Key {
+    /// The field it is computed from.
+    pub source: &'static str,
+    /// The column (and read-only field) that holds it.
+    pub column: &'static str,
+    pub compute: fn(&str) -> Option<String>,
+}
+
+const COMPANY_KEY_DOC: &str =
+    "The company name normalised for finding duplicates: legal forms (有限公司, Co., Ltd.), \
+     regions (（北京）, 上海…), punctuation and case removed";
 
 impl Table {
     pub fn field(&self, name: &str) -> Option<&'static Field> {
@@ -256,6 +274,7 @@ pub static LEADS: Table = Table {
             "The person's name (姓名)",
         ))),
         f("company", Kind::Text(200), "Company (公司)"),
+        f("company_key", Kind::Derived, COMPANY_KEY_DOC),
         f("title", Kind::Text(100), "Job title (职位)"),
         f(
             "phone",
@@ -306,6 +325,11 @@ pub static LEADS: Table = Table {
     ],
     search: &["name", "company", "phone_normalized", "email_normalized"],
     defaults: &[("status", "new")],
+    keys: &[Key {
+        source: "company",
+        column: "company_key",
+        compute: dedup::company_key,
+    }],
 };
 
 pub static ACCOUNTS: Table = Table {
@@ -319,6 +343,7 @@ pub static ACCOUNTS: Table = Table {
             Kind::Text(200),
             "Company or person name (客户名称)",
         ))),
+        f("company_key", Kind::Derived, COMPANY_KEY_DOC),
         filter(f("industry", Kind::Text(100), "Industry")),
         filter(f("province", Kind::Text(50), "Province")),
         filter(f("city", Kind::Text(50), "City")),
@@ -345,6 +370,11 @@ pub static ACCOUNTS: Table = Table {
     ],
     search: &["name", "phone_normalized"],
     defaults: &[],
+    keys: &[Key {
+        source: "name",
+        column: "company_key",
+        compute: dedup::company_key,
+    }],
 };
 
 pub static CONTACTS: Table = Table {
@@ -376,6 +406,7 @@ pub static CONTACTS: Table = Table {
     ],
     search: &["name", "phone_normalized", "email_normalized"],
     defaults: &[],
+    keys: &[],
 };
 
 pub static OPPORTUNITIES: Table = Table {
@@ -426,6 +457,7 @@ pub static OPPORTUNITIES: Table = Table {
     ],
     search: &["name"],
     defaults: &[("stage", "met")],
+    keys: &[],
 };
 
 /// Every record type with its own CRUD endpoints.

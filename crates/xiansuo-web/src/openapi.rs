@@ -36,6 +36,7 @@ pub fn document() -> OpenApi {
     for table in TABLES {
         doc.records(table);
     }
+    doc.lead_duplicates();
     doc.activities();
     doc.users();
     doc.teams();
@@ -372,6 +373,38 @@ impl Doc {
             .request_body(Some(json_body("ActivityInput")))
             .response("201", json_response("Logged", "Activity")),
             &[Failure::Conflict, Failure::Invalid],
+        );
+    }
+
+    fn lead_duplicates(&mut self) {
+        self.schema(
+            "LeadDuplicates",
+            items(
+                "The other leads you may see that may be the same prospect",
+                "Lead",
+            ),
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/leads/{id}/duplicates",
+            operation(
+                "listLeadDuplicates",
+                "leads",
+                "Possible duplicates of a lead",
+            )
+            .description(Some(
+                "The other leads, not deleted and within your data scope, that share the \
+                     lead's phone (compared in E.164, so `+86 138-0013-8000` meets \
+                     `13800138000`), its email (ignoring case) or its company (compared by \
+                     `company_key`: legal forms such as 有限公司 or Co., Ltd., regions such as \
+                     （北京） and punctuation do not count). Oldest first. Only leads are \
+                     compared, not contacts or accounts.",
+            ))
+            .response(
+                "200",
+                json_response("The possible duplicates", "LeadDuplicates"),
+            ),
+            &[],
         );
     }
 

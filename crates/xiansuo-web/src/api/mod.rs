@@ -18,7 +18,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/me", axum::routing::get(auth::me))
         .merge(admin::router())
         .merge(records::activity_router())
-        .merge(records::export_audit_router());
+        .merge(records::export_audit_router())
+        .merge(records::lead_duplicates_router());
     for table in TABLES {
         router = router.merge(records::router(table));
     }

@@ -248,6 +248,7 @@ static ZH: Texts = Texts {
     fields: &[
         ("name", "姓名"),
         ("company", "公司"),
+        ("company_key", "公司（标准化）"),
         ("title", "职位"),
         ("phone", "手机"),
         ("phone_normalized", "手机（标准化）"),
@@ -389,6 +390,7 @@ static EN: Texts = Texts {
     fields: &[
         ("name", "Name"),
         ("company", "Company"),
+        ("company_key", "Company (normalised)"),
         ("title", "Title"),
         ("phone", "Phone"),
         ("phone_normalized", "Phone (normalised)"),

@@ -1,0 +1,421 @@
+//! Normalised keys for finding duplicates: two spellings of one company or one person give the
+//! same key. Phones and emails have theirs already (E.164 and lower-case, in [`crate::contact`]);
+//! here are the company key (legal suffixes, region prefixes and punctuation removed) and the
+//! person key (pinyin for Chinese names, word order ignored for Latin ones).
+
+use pinyin::ToPinyin;
+
+/// Provinces, autonomous regions and major cities, as they appear in registered company names
+/// before the trade name (上海恒远…) or in brackets (恒远…（上海）有限公司).
+const REGIONS: &[&str] = &[
+    "黑龙江",
+    "内蒙古",
+    "哈尔滨",
+    "石家庄",
+    "北京",
+    "天津",
+    "上海",
+    "重庆",
+    "河北",
+    "山西",
+    "辽宁",
+    "吉林",
+    "江苏",
+    "浙江",
+    "安徽",
+    "福建",
+    "江西",
+    "山东",
+    "河南",
+    "湖北",
+    "湖南",
+    "广东",
+    "海南",
+    "四川",
+    "贵州",
+    "云南",
+    "陕西",
+    "甘肃",
+    "青海",
+    "台湾",
+    "广西",
+    "西藏",
+    "宁夏",
+    "新疆",
+    "香港",
+    "澳门",
+    "深圳",
+    "广州",
+    "杭州",
+    "南京",
+    "苏州",
+    "成都",
+    "武汉",
+    "西安",
+    "长沙",
+    "郑州",
+    "青岛",
+    "宁波",
+    "厦门",
+    "无锡",
+    "合肥",
+    "济南",
+    "大连",
+    "沈阳",
+    "福州",
+    "东莞",
+    "佛山",
+    "昆明",
+    "长春",
+    "太原",
+    "南昌",
+    "南宁",
+    "贵阳",
+    "兰州",
+    "海口",
+    "珠海",
+    "温州",
+    "常州",
+];
+
+/// What may follow a region's name: 上海市, 广东省, 广西壮族自治区 is rare enough to leave out.
+const REGION_ENDINGS: &[&str] = &["特别行政区", "自治区", "省", "市"];
+
+/// Chinese legal forms, longest first so 股份有限公司 is not cut to 股份.
+const CHINESE_SUFFIXES: &[&str] = &["股份有限公司", "有限责任公司", "有限公司", "集团", "公司"];
+
+/// Latin legal forms, as whole words after punctuation became spaces (Co., Ltd. → co ltd).
+const LATIN_SUFFIXES: &[&str] = &[
+    "co",
+    "ltd",
+    "inc",
+    "llc",
+    "corp",
+    "corporation",
+    "limited",
+    "company",
+    "plc",
+];
+
+/// Names of institutions whose region is part of who they are: 北京银行 and 上海银行, 上海交通大学
+/// and 西安交通大学 are different organisations, so their region stays in the key.
+const INSTITUTIONS: &[&str] = &[
+    "大学",
+    "学院",
+    "学校",
+    "中学",
+    "小学",
+    "医院",
+    "银行",
+    "饭店",
+    "酒店",
+    "宾馆",
+    "研究院",
+    "研究所",
+    "图书馆",
+    "博物馆",
+    "电视台",
+    "日报",
+    "机场",
+];
+
+/// The key under which spellings of one company meet: 上海恒远信息科技有限公司,
+/// 恒远信息科技（上海）有限公司 and 恒远信息科技 all give 恒远信息科技; `Hengyuan Co., Ltd.` and
+/// `HENGYUAN LIMITED` give `hengyuan`. `None` when nothing but a legal form or a region is left.
+pub fn company_key(name: &str) -> Option<String> {
+    let text = without_bracketed_regions(&to_half_width(name).to_lowercase());
+    let (rest, had_suffix) = without_legal_suffixes(&text);
+    let key = without_region_prefix(&rest, had_suffix);
+    (!key.is_empty()).then_some(key)
+}
+
+/// Full-width Latin letters, digits and punctuation (Ｃｏ．，Ｌｔｄ．, （）) as their ASCII forms.
+fn to_half_width(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{3000}' => ' ',
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
+
+/// A region's name, optionally followed by 省/市/…, at the start of `text`: its length in bytes.
+fn region_at_start(text: &str) -> Option<usize> {
+    let region = REGIONS.iter().find(|r| text.starts_with(*r))?;
+    let rest = &text[region.len()..];
+    let ending = REGION_ENDINGS
+        .iter()
+        .find(|e| rest.starts_with(*e))
+        .map_or(0, |e| e.len());
+    Some(region.len() + ending)
+}
+
+fn is_region(text: &str) -> bool {
+    text == "中国" || text == "china" || region_at_start(text) == Some(text.len())
+}
+
+/// Removes bracketed regions anywhere ((北京), 【上海市】, (中国)) and turns other brackets into
+/// spaces, so that 恒远（上海）科技 and 恒远科技 meet.
+fn without_bracketed_regions(text: &str) -> String {
+    let opening = |c: char| matches!(c, '(' | '[' | '【' | '〔');
+    let closing = |c: char| matches!(c, ')' | ']' | '】' | '〕');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((start, open)) = rest.char_indices().find(|&(_, c)| opening(c)) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + open.len_utf8()..];
+        match after.char_indices().find(|&(_, c)| closing(c)) {
+            Some((end, close)) if is_region(after[..end].trim()) => {
+                rest = &after[end + close.len_utf8()..];
+            }
+            _ => {
+                out.push(' ');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.replace(closing, " ")
+}
+
+/// Keeps only letters and digits (Chinese characters are letters), dropping spaces and
+/// punctuation.
+fn alphanumeric(text: &str) -> String {
+    text.chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+/// Strips legal forms from the end, repeatedly (集团有限公司 is 集团 + 有限公司). Returns what
+/// is left as letters and digits only, and whether anything was stripped.
+fn without_legal_suffixes(text: &str) -> (String, bool) {
+    let mut rest = text.trim_end_matches(|c: char| !c.is_alphanumeric());
+    let mut stripped = false;
+    loop {
+        let before = rest.len();
+        if let Some(suffix) = CHINESE_SUFFIXES.iter().find(|s| rest.ends_with(*s)) {
+            rest = &rest[..rest.len() - suffix.len()];
+        } else {
+            let word_start = rest
+                .rfind(|c: char| !c.is_ascii_alphanumeric())
+                .map_or(0, |i| {
+                    i + rest[i..].chars().next().map_or(1, char::len_utf8)
+                });
+            if LATIN_SUFFIXES.contains(&&rest[word_start..]) {
+                rest = &rest[..word_start];
+            }
+        }
+        rest = rest.trim_end_matches(|c: char| !c.is_alphanumeric());
+        if rest.len() == before {
+            return (alphanumeric(rest), stripped);
+        }
+        stripped = true;
+    }
+}
+
+/// Strips leading regions (广东省深圳市恒远 → 恒远) unless what is left is too generic to name a
+/// company on its own: an institution (北京银行), or two characters without a legal form.
+fn without_region_prefix(text: &str, had_suffix: bool) -> String {
+    let mut rest = text;
+    while let Some(len) = region_at_start(rest) {
+        let candidate = &rest[len..];
+        let chars = candidate.chars().count();
+        let specific = chars >= 3 || (chars == 2 && had_suffix);
+        if !specific || INSTITUTIONS.iter().any(|i| candidate.ends_with(i)) {
+            break;
+        }
+        rest = candidate;
+    }
+    rest.to_owned()
+}
+
+/// The key under which spellings of one person's name meet: Chinese characters become their
+/// pinyin without tones (张伟, 章玮 and `Zhang Wei` meet), Latin names keep their letters,
+/// lower-cased, apostrophes dropped; the words are sorted, so `Wei Zhang` and `zhang wei` meet too. `None` when the
+/// name has no letters.
+pub fn person_key(name: &str) -> Option<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    for c in to_half_width(name).chars() {
+        if let Some(pinyin) = c.to_pinyin() {
+            words.extend([std::mem::take(&mut word), pinyin.plain().to_owned()]);
+        } else if c.is_alphabetic() {
+            word.extend(c.to_lowercase());
+        } else if c != '\'' && c != '’' {
+            // An apostrophe joins its word (O'Brien is obrien); anything else separates words.
+            words.push(std::mem::take(&mut word));
+        }
+    }
+    words.push(word);
+    words.retain(|w| !w.is_empty());
+    words.sort_unstable();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same_company(a: &str, b: &str) -> bool {
+        company_key(a).is_some() && company_key(a) == company_key(b)
+    }
+
+    #[test]
+    fn one_company_spelled_many_ways_has_one_key() {
+        let spellings = [
+            "上海恒远信息科技有限公司",
+            "恒远信息科技（上海）有限公司",
+            "恒远信息科技(上海)有限公司",
+            "恒远信息科技",
+            " 恒远信息科技有限公司。",
+            "上海市恒远信息科技有限公司",
+            "恒远信息科技股份有限公司",
+            "恒远信息科技有限责任公司",
+            "恒远信息科技集团有限公司",
+            "恒远信息科技集团",
+            "恒远信息科技公司",
+            "「恒远 信息科技」",
+            "恒远信息科技【上海】",
+        ];
+        for spelling in spellings {
+            assert_eq!(
+                company_key(spelling).as_deref(),
+                Some("恒远信息科技"),
+                "{spelling}"
+            );
+        }
+    }
+
+    #[test]
+    fn regions_are_stripped_before_and_inside_the_name() {
+        assert!(same_company(
+            "广东省深圳市华信通讯有限公司",
+            "华信通讯有限公司"
+        ));
+        assert!(same_company(
+            "深圳华信通讯有限公司",
+            "华信通讯（深圳）有限公司"
+        ));
+        assert!(same_company(
+            "杭州云帆网络科技有限公司",
+            "浙江云帆网络科技有限公司"
+        ));
+        assert!(same_company(
+            "北京字节跳动科技有限公司",
+            "字节跳动科技（北京）有限公司"
+        ));
+        assert!(same_company(
+            "安踏体育用品（中国）有限公司",
+            "安踏体育用品有限公司"
+        ));
+        assert!(same_company("江苏恒瑞医药股份有限公司", "恒瑞医药"));
+        assert!(same_company("上海恒远有限公司", "恒远（上海）有限公司"));
+    }
+
+    #[test]
+    fn latin_legal_forms_and_case_are_ignored() {
+        for spelling in [
+            "Hengyuan Co., Ltd.",
+            "HENGYUAN CO.,LTD",
+            "Hengyuan Co. Ltd",
+            "hengyuan limited",
+            "Hengyuan Inc.",
+            "Hengyuan, LLC",
+            "Hengyuan Corp.",
+            "Hengyuan Company",
+            "ＨＥＮＧＹＵＡＮ　Ｃｏ．，Ｌｔｄ．",
+            "  Hengyuan  ",
+        ] {
+            assert_eq!(
+                company_key(spelling).as_deref(),
+                Some("hengyuan"),
+                "{spelling}"
+            );
+        }
+        assert!(same_company("Blue Sky Tech Co., Ltd.", "blue sky tech"));
+        assert!(same_company("Acme Corporation", "ACME INC"));
+    }
+
+    #[test]
+    fn different_companies_keep_different_keys() {
+        let pairs = [
+            ("恒远信息科技有限公司", "恒远信息技术有限公司"),
+            ("恒远科技有限公司", "恒通科技有限公司"),
+            ("北京银行股份有限公司", "上海银行股份有限公司"),
+            ("上海交通大学", "西安交通大学"),
+            ("北京大学", "上海大学"),
+            ("上海恒远科技有限公司", "上海恒远贸易有限公司"),
+            ("Zinc Mining Ltd", "Z Mining Ltd"),
+            ("Acme Co", "Acme Consulting"),
+            ("上海华信", "深圳华信"),
+        ];
+        for (a, b) in pairs {
+            assert!(!same_company(a, b), "{a} vs {b}");
+        }
+        assert_eq!(
+            company_key("Zinc Mining Ltd").as_deref(),
+            Some("zincmining")
+        );
+    }
+
+    #[test]
+    fn a_name_of_only_legal_forms_or_regions_has_no_key() {
+        for name in [
+            "",
+            "   ",
+            "有限公司",
+            "（北京）有限公司",
+            "Co., Ltd.",
+            "Inc.",
+            "（）",
+            "...",
+        ] {
+            assert_eq!(company_key(name), None, "{name:?}");
+        }
+        assert_eq!(company_key("北京").as_deref(), Some("北京"));
+    }
+
+    #[test]
+    fn one_person_spelled_many_ways_has_one_key() {
+        for spelling in [
+            "张伟",
+            "张 伟",
+            " 张伟 ",
+            "章玮",
+            "Zhang Wei",
+            "zhang wei",
+            "Wei Zhang",
+            "WEI ZHANG",
+        ] {
+            assert_eq!(
+                person_key(spelling).as_deref(),
+                Some("wei zhang"),
+                "{spelling}"
+            );
+        }
+        assert_eq!(person_key("欧阳娜娜").as_deref(), Some("na na ou yang"));
+        assert_eq!(person_key("John O'Brien"), person_key("obrien john"));
+        assert_eq!(person_key("Mary-Jane Smith"), person_key("smith mary jane"));
+        assert_eq!(person_key("艾力·买买提"), person_key("艾力买买提"));
+    }
+
+    #[test]
+    fn different_people_keep_different_keys() {
+        let pairs = [
+            ("张伟", "张卫东"),
+            ("张伟", "王伟"),
+            ("李娜", "李明"),
+            ("John Smith", "Jon Smith"),
+            ("Wei Zhang", "Zhang Wen"),
+        ];
+        for (a, b) in pairs {
+            assert_ne!(person_key(a), person_key(b), "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn a_name_without_letters_has_no_key() {
+        for name in ["", "  ", "123", "-·-", "？"] {
+            assert_eq!(person_key(name), None, "{name:?}");
+        }
+    }
+}
