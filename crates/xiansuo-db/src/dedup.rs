@@ -76,18 +76,18 @@ async fn fill_key(tx: &mut Tx, table: &Table, key: &Key) -> anyhow::Result<()> {
         })
         .collect();
     for batch in keyed.chunks(FILL_BATCH) {
-        let mut params = Vec::with_capacity(batch.len() * 3);
-        for (id, value) in batch {
-            params.extend([Param::Int(*id), Param::from(value.as_str())]);
-        }
-        params.extend(batch.iter().map(|(id, _)| Param::Int(*id)));
+        let params: Vec<Param> = batch
+            .iter()
+            .flat_map(|(id, value)| [Param::Int(*id), Param::from(value.as_str())])
+            .collect();
+        // A join with a VALUES list (columns column1, column2 in both databases) updates a
+        // batch in one pass; a CASE with a branch per row made PostgreSQL take seconds a batch.
         tx.execute(
             &format!(
-                "UPDATE {} SET {} = CASE id {} END WHERE id IN ({})",
+                "UPDATE {0} SET {1} = v.column2 FROM (VALUES {2}) AS v WHERE {0}.id = v.column1",
                 table.name,
                 key.column,
-                vec!["WHEN ? THEN ?"; batch.len()].join(" "),
-                vec!["?"; batch.len()].join(", ")
+                vec!["(?, ?)"; batch.len()].join(", ")
             ),
             &params,
         )
