@@ -99,12 +99,9 @@ fn parse(body: &Value, creating: bool) -> StoreResult<Vec<(&'static str, Param)>
     Ok(out)
 }
 
-/// Loads the parent record (locked on PostgreSQL) if the actor can see it.
+/// Loads the parent record, inside the write transaction, if the actor can see it.
 async fn parent(tx: &mut Tx, actor: &Actor, table: &Table, id: i64) -> StoreResult<Row> {
-    let scope = actor
-        .owner_condition("owner_id")
-        .map(|c| format!(" AND {c}"))
-        .unwrap_or_default();
+    let scope = actor.scope_clause();
     tx.fetch_optional(
         &format!(
             "SELECT * FROM {} WHERE id = ? AND deleted_at IS NULL{scope}",
@@ -222,6 +219,13 @@ pub async fn list(
         .collect())
 }
 
+/// The table of the record an activity is logged on.
+fn record_table(activity: &Row) -> StoreResult<&'static Table> {
+    RecordType::parse(&activity.text("record_type"))
+        .map(Table::of)
+        .map_err(|_| StoreError::NotFound("Activity"))
+}
+
 /// Loads an activity whose record the actor can see, with its record's table.
 async fn load(tx: &mut Tx, actor: &Actor, id: i64) -> StoreResult<(Row, &'static Table)> {
     let row = tx
@@ -231,18 +235,27 @@ async fn load(tx: &mut Tx, actor: &Actor, id: i64) -> StoreResult<(Row, &'static
         )
         .await?
         .ok_or(StoreError::NotFound("Activity"))?;
-    let table = RecordType::parse(&row.text("record_type"))
-        .map(Table::of)
-        .map_err(|_| StoreError::NotFound("Activity"))?;
+    let table = record_table(&row)?;
     parent(tx, actor, table, row.int("record_id"))
         .await
         .map_err(|_| StoreError::NotFound("Activity"))?;
     Ok((row, table))
 }
 
+/// One activity whose record the actor can see. Only reads, so it stays off the write
+/// connection.
 pub async fn get(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
-    let mut tx = db.begin().await?;
-    let (row, _) = load(&mut tx, actor, id).await?;
+    let row = db
+        .fetch_optional(
+            "SELECT * FROM activities WHERE id = ? AND deleted_at IS NULL",
+            &[Param::Int(id)],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("Activity"))?;
+    let table = record_table(&row)?;
+    record::get(db, actor, table, row.int("record_id"))
+        .await
+        .map_err(|_| StoreError::NotFound("Activity"))?;
     Ok(to_json(&row))
 }
 

@@ -27,10 +27,7 @@ pub async fn lead_duplicates(db: &Db, actor: &Actor, id: i64) -> StoreResult<Vec
         return Ok(Vec::new());
     }
     params.push(Param::Int(id));
-    let scope = actor
-        .owner_condition("owner_id")
-        .map(|c| format!(" AND {c}"))
-        .unwrap_or_default();
+    let scope = actor.scope_clause();
     let rows = db
         .fetch_all(
             &format!(

@@ -129,10 +129,7 @@ pub async fn read(
     table: &'static Table,
     id: i64,
 ) -> StoreResult<Vec<Value>> {
-    let scope = actor
-        .owner_condition("owner_id")
-        .map(|c| format!(" AND {c}"))
-        .unwrap_or_default();
+    let scope = actor.scope_clause();
     db.fetch_optional(
         &format!("SELECT id FROM {} WHERE id = ?{scope}", table.name),
         &[Param::Int(id)],

@@ -322,10 +322,7 @@ async fn check_owner(db: &Db, actor: &Actor, owner: i64) -> StoreResult<()> {
 async fn check_refs(db: &Db, actor: &Actor, writes: &Writes) -> StoreResult<()> {
     for (field, record_type, id) in &writes.refs {
         let table = Table::of(*record_type);
-        let scope = actor
-            .owner_condition("owner_id")
-            .map(|c| format!(" AND {c}"))
-            .unwrap_or_default();
+        let scope = actor.scope_clause();
         let found = db
             .fetch_optional(
                 &format!(
@@ -370,13 +367,6 @@ fn check_lead_rules(table: &Table, before: Option<&Value>, writes: &Writes) -> S
     Ok(())
 }
 
-fn scope_sql(actor: &Actor) -> String {
-    actor
-        .owner_condition("owner_id")
-        .map(|c| format!(" AND {c}"))
-        .unwrap_or_default()
-}
-
 async fn load_for_update(
     tx: &mut Tx,
     table: &'static Table,
@@ -394,7 +384,7 @@ async fn load_for_update(
         &format!(
             "SELECT * FROM {} WHERE id = ? AND deleted_at {deleted}{}{lock}",
             table.name,
-            scope_sql(actor)
+            actor.scope_clause()
         ),
         &[Param::Int(id)],
     )
@@ -586,7 +576,7 @@ pub async fn get(db: &Db, actor: &Actor, table: &'static Table, id: i64) -> Stor
             &format!(
                 "SELECT * FROM {} WHERE id = ? AND deleted_at IS NULL{}",
                 table.name,
-                scope_sql(actor)
+                actor.scope_clause()
             ),
             &[Param::Int(id)],
         )

@@ -65,6 +65,13 @@ impl Actor {
         })
     }
 
+    /// `" AND <owner condition>"` to append to a `WHERE` clause, or nothing for an admin.
+    pub fn scope_clause(&self) -> String {
+        self.owner_condition("owner_id")
+            .map(|c| format!(" AND {c}"))
+            .unwrap_or_default()
+    }
+
     /// True when records owned by `owner` are in scope.
     pub fn sees_owner(&self, owner: i64) -> bool {
         self.visible_owners
