@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every check and test Xiansuo has: formatting, clippy with warnings as errors, and the
 # whole test suite on SQLite and on PostgreSQL (127.0.0.1:5432), including the browser tests in
-# headless Chromium. Installs Chromium and ChromeDriver with apt-get when they are missing, and
-# starts the local PostgreSQL cluster if it is installed but stopped. With CI=true, a
-# PostgreSQL or ChromeDriver that cannot be reached fails the run instead of skipping.
+# headless Chromium. Installs Chromium and ChromeDriver with apt-get and the test SMTP server
+# aiosmtpd with pip when they are missing, and starts the local PostgreSQL cluster if it is
+# installed but stopped. With CI=true, a PostgreSQL, ChromeDriver or aiosmtpd that cannot be
+# reached fails the run instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,12 @@ if ((${#need_packages[@]})) && command -v apt-get >/dev/null 2>&1; then
     echo "installing ${need_packages[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_packages[@]}" >/dev/null
+fi
+
+# The email tests receive mail with a real SMTP server, aiosmtpd (from PyPI).
+if ! python3 -c "import aiosmtpd" >/dev/null 2>&1; then
+    echo "installing aiosmtpd"
+    python3 -m pip install --quiet aiosmtpd
 fi
 
 # Start PostgreSQL if it is installed here but not running.

@@ -15,12 +15,24 @@ pub struct Args {
     /// sqlite://PATH or postgres://USER@HOST/DB; overrides the embedded database.
     #[arg(long, global = true, env = "XIANSUO_DATABASE_URL")]
     database_url: Option<String>,
-    /// A TOML file with any of: bind, data_dir, database_url, log_format, secure_cookies.
+    /// A TOML file with any of: bind, data_dir, database_url, log_format, secure_cookies,
+    /// smtp_url, smtp_from, trust_forwarded_for.
     #[arg(long, global = true, env = "XIANSUO_CONFIG")]
     config: Option<PathBuf>,
     /// Log format: text or json.
     #[arg(long, global = true, env = "XIANSUO_LOG_FORMAT")]
     log_format: Option<String>,
+    /// Outgoing mail server, e.g. smtp://127.0.0.1:25 or smtps://USER:PASSWORD@HOST; without
+    /// it no email is sent.
+    #[arg(long, global = true, env = "XIANSUO_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// The sender of outgoing email, e.g. "Xiansuo <crm@example.com>".
+    #[arg(long, global = true, env = "XIANSUO_SMTP_FROM")]
+    smtp_from: Option<String>,
+    /// Take web-form visitors' addresses (for the rate limit) from X-Forwarded-For; only behind
+    /// a reverse proxy that sets it.
+    #[arg(long, global = true, env = "XIANSUO_TRUST_FORWARDED_FOR")]
+    trust_forwarded_for: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -31,6 +43,9 @@ struct File {
     database_url: Option<String>,
     log_format: Option<String>,
     secure_cookies: Option<bool>,
+    smtp_url: Option<String>,
+    smtp_from: Option<String>,
+    trust_forwarded_for: Option<bool>,
 }
 
 /// The settled configuration.
@@ -41,6 +56,9 @@ pub struct Config {
     database_url: Option<String>,
     pub json_logs: bool,
     pub secure_cookies: bool,
+    pub smtp_url: Option<String>,
+    pub smtp_from: Option<String>,
+    pub trust_forwarded_for: bool,
 }
 
 impl Config {
@@ -75,6 +93,10 @@ impl Config {
                 .filter(|u| !u.is_empty()),
             json_logs,
             secure_cookies: file.secure_cookies.unwrap_or(false),
+            smtp_url: args.smtp_url.or(file.smtp_url).filter(|u| !u.is_empty()),
+            smtp_from: args.smtp_from.or(file.smtp_from).filter(|u| !u.is_empty()),
+            trust_forwarded_for: args.trust_forwarded_for
+                || file.trust_forwarded_for.unwrap_or(false),
         })
     }
 
@@ -90,6 +112,17 @@ impl Config {
             "sqlite://{}",
             self.data_dir.join("xiansuo.db").display()
         ))
+    }
+}
+
+impl Config {
+    /// What background jobs need besides the database.
+    pub fn job_env(&self) -> xiansuo_db::jobs::JobEnv {
+        xiansuo_db::jobs::JobEnv {
+            http: reqwest::Client::new(),
+            smtp_url: self.smtp_url.clone(),
+            smtp_from: self.smtp_from.clone(),
+        }
     }
 }
 

@@ -27,8 +27,10 @@ pub struct LeadsArgs {
     /// `ignore`, …) that overrides the automatic mapping.
     #[arg(long, default_value = "auto")]
     mapping: String,
-    /// What to do with a row whose phone or email a lead, a contact or an earlier row has:
-    /// skip it, report it as an error (block), or import it and report it (warn).
+    /// What to do with a row that has the phone, the email, or the name and company of a lead,
+    /// a contact, an account or an earlier row: skip it, report it as an error (block), import
+    /// it flagged as a possible duplicate (warn), or put its data into the lead it duplicates
+    /// (merge: empty fields filled, tags added); each such row is reported.
     #[arg(long, default_value = "skip")]
     dedup: Dedup,
     /// The source code of rows that name none (default: import).
@@ -116,6 +118,7 @@ pub async fn run(db: &Db, clock: &dyn Clock, command: ImportCommand) -> anyhow::
         source: args.source,
         owner_id,
         batch_size: BATCH,
+        report_to: import::ReportTo::File,
     };
     if let Some(limit) = args.preview {
         for row in import::preview(db, &actor, clock, &mut sheet, &options, limit).await? {
@@ -179,6 +182,12 @@ pub async fn run(db: &Db, clock: &dyn Clock, command: ImportCommand) -> anyhow::
     }
     if summary.warned > 0 {
         println!("{} imported leads may be duplicates", summary.warned);
+    }
+    if summary.merged > 0 {
+        println!(
+            "{} rows were merged into the leads they duplicate (counted as skipped)",
+            summary.merged
+        );
     }
     if let Some(path) = summary.errors_file {
         println!("row-by-row report: {}", path.display());

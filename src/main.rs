@@ -49,6 +49,11 @@ enum Command {
     },
     /// Export records to a CSV or XLSX file, as a user within their data scope.
     Export(export_cli::Args),
+    /// Run background jobs (recycling, reminders, SLA checks, deliveries) outside `serve`.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// Import records from a CSV or XLSX file.
     Import {
         #[command(subcommand)]
@@ -77,6 +82,16 @@ enum UserCommand {
         /// The name of an existing team.
         #[arg(long)]
         team: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Run every job due at the given time (default: now) once, then exit; prints what ran.
+    RunDue {
+        /// The instant to run at, e.g. 2026-11-22T09:00:00+08:00.
+        #[arg(long)]
+        at: Option<String>,
     },
 }
 
@@ -129,10 +144,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("listening on {bind}"))?;
             tracing::info!(address = %listener.local_addr()?, database = ?db, "xiansuo is serving");
-            let mut state = xiansuo_web::AppState::new(db.clone(), clock);
+            let mut state = xiansuo_web::AppState::new(db.clone(), clock.clone());
             state.secure_cookies = config.secure_cookies;
+            state.trust_forwarded_for = config.trust_forwarded_for;
+            let (stop_jobs, stopped) = tokio::sync::watch::channel(false);
+            let jobs = tokio::spawn(run_jobs(db.clone(), config.job_env(), clock, stopped));
             xiansuo_web::serve(listener, state, shutdown_signal()).await?;
             tracing::info!("stopped accepting requests; requests in flight finished");
+            let _ = stop_jobs.send(true);
+            let _ = jobs.await;
         }
         Command::Migrate => {}
         Command::User {
@@ -181,6 +201,18 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let (_, token) = auth::create_token(&db, user_id, &name, clock.now()).await?;
             println!("{token}");
         }
+        Command::Jobs {
+            command: JobsCommand::RunDue { at },
+        } => {
+            let at = match at {
+                Some(text) => chrono::DateTime::parse_from_rfc3339(&text)
+                    .with_context(|| format!("--at '{text}' is not an RFC 3339 time"))?
+                    .with_timezone(&chrono::Utc),
+                None => clock.now(),
+            };
+            let report = xiansuo_db::jobs::run_due(&db, &config.job_env(), at).await?;
+            println!("{}", serde_json::to_string(&report)?);
+        }
         Command::Export(args) => export_cli::run(&db, clock.as_ref(), args).await?,
         Command::Import { command } => import_cli::run(&db, clock.as_ref(), command).await?,
         Command::Demo { leads } => {
@@ -203,6 +235,28 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     }
     db.close().await;
     Ok(())
+}
+
+/// How often `serve` looks for due jobs.
+const JOB_POLL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs due jobs every few seconds until told to stop; a run in progress is finished first.
+async fn run_jobs(
+    db: Db,
+    env: xiansuo_db::jobs::JobEnv,
+    clock: Arc<dyn Clock>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(JOB_POLL) => {
+                if let Err(e) = xiansuo_db::jobs::run_due(&db, &env, clock.now()).await {
+                    tracing::error!(error = format!("{e:#}"), "running due jobs failed");
+                }
+            }
+            _ = stop.changed() => return,
+        }
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -10,10 +10,19 @@ mod cli;
 mod dedup;
 mod errors;
 mod export;
+mod followups;
+mod forms;
 mod import;
+mod import_api;
+mod jobs;
+mod mail;
+mod merge;
+mod pipeline;
+mod pool;
 mod records;
 mod scope;
 mod ui;
+mod webhooks;
 
 /// Declares each scenario once per database: `sqlite::NAME` and `postgres::NAME`.
 #[macro_export]

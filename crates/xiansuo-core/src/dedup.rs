@@ -1,9 +1,18 @@
-//! Normalised keys for finding duplicates: two spellings of one company or one person give the
-//! same key. Phones and emails have theirs already (E.164 and lower-case, in [`crate::contact`]);
-//! here are the company key (legal suffixes, region prefixes and punctuation removed) and the
-//! person key (pinyin for Chinese names, word order ignored for Latin ones).
+//! Finding duplicates. Normalised keys first: two spellings of one company or one person give
+//! the same key. Phones and emails have theirs already (E.164 and lower-case, in
+//! [`crate::contact`]); here are the company key (legal suffixes, region prefixes and
+//! punctuation removed) and the person key (pinyin for Chinese names, word order ignored for
+//! Latin ones).
+//!
+//! Then how keys weigh as evidence ([`signals`]): the same phone or the same email is a strong
+//! match, and so are the same person at the same company; the same company alone is weak (a
+//! colleague, shown as "same company" but never blocking). Last, what to do with a new lead that
+//! strongly matches ([`Policy`]), and how groups of duplicates form across the base
+//! ([`connected`]).
 
+use crate::Invalid;
 use pinyin::ToPinyin;
+use std::collections::{BTreeMap, HashMap};
 
 /// Provinces, autonomous regions and major cities, as they appear in registered company names
 /// before the trade name (上海恒远…) or in brackets (恒远…（上海）有限公司).
@@ -251,6 +260,196 @@ pub fn person_key(name: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
+/// What a record is compared by: its phone in E.164, its lower-cased email, its person key and
+/// its company key (for a contact, its account's).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Keys {
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub person: Option<String>,
+    pub company: Option<String>,
+}
+
+/// One reason to take two records for the same person or company.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Signal {
+    /// The same phone number.
+    Phone,
+    /// The same email address.
+    Email,
+    /// The same person's name at the same company.
+    PersonAndCompany,
+    /// The same company, another person (or no name to compare): weak.
+    Company,
+}
+
+impl Signal {
+    /// The code used in the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            Signal::Phone => "phone",
+            Signal::Email => "email",
+            Signal::PersonAndCompany => "person_and_company",
+            Signal::Company => "company",
+        }
+    }
+
+    /// True when the signal alone makes a duplicate.
+    pub fn is_strong(self) -> bool {
+        self != Signal::Company
+    }
+
+    fn weight(self) -> u32 {
+        match self {
+            Signal::Phone | Signal::Email => 4,
+            Signal::PersonAndCompany => 3,
+            Signal::Company => 1,
+        }
+    }
+}
+
+/// The signals by which `other` matches `probe`, strongest first; empty when they share nothing.
+/// A shared company counts once: as [`Signal::PersonAndCompany`] when the names meet too,
+/// otherwise as the weak [`Signal::Company`].
+pub fn signals(probe: &Keys, other: &Keys) -> Vec<Signal> {
+    fn same(a: &Option<String>, b: &Option<String>) -> bool {
+        matches!((a, b), (Some(a), Some(b)) if a == b)
+    }
+    let mut found = Vec::new();
+    if same(&probe.phone, &other.phone) {
+        found.push(Signal::Phone);
+    }
+    if same(&probe.email, &other.email) {
+        found.push(Signal::Email);
+    }
+    if same(&probe.company, &other.company) {
+        found.push(if same(&probe.person, &other.person) {
+            Signal::PersonAndCompany
+        } else {
+            Signal::Company
+        });
+    }
+    found
+}
+
+/// True when the signals make a duplicate (not merely the same company).
+pub fn is_strong(signals: &[Signal]) -> bool {
+    signals.iter().any(|s| s.is_strong())
+}
+
+/// How much a set of signals weighs, to pick the strongest of several matches: a phone and an
+/// email together outweigh either alone.
+pub fn weight(signals: &[Signal]) -> u32 {
+    signals.iter().map(|s| s.weight()).sum()
+}
+
+/// What happens to a new lead that strongly matches records already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Policy {
+    /// Refuse it and list the matches (409).
+    Block,
+    /// Create it, flagged as a possible duplicate.
+    Warn,
+    /// Put its data into the strongest matching lead instead of creating it.
+    Merge,
+}
+
+impl Policy {
+    pub const ALL: &'static [Policy] = &[Policy::Block, Policy::Warn, Policy::Merge];
+
+    /// The code used in the API and the database.
+    pub fn code(self) -> &'static str {
+        match self {
+            Policy::Block => "block",
+            Policy::Warn => "warn",
+            Policy::Merge => "merge",
+        }
+    }
+
+    /// Parses a code for `field`, with an error listing the accepted ones.
+    pub fn parse(field: &str, value: &str) -> Result<Policy, Invalid> {
+        Policy::ALL
+            .iter()
+            .copied()
+            .find(|p| p.code() == value)
+            .ok_or_else(|| {
+                Invalid::new(
+                    field,
+                    format!("'{value}' is not a dedup policy: use block, warn or merge"),
+                )
+            })
+    }
+}
+
+/// The key under which the policy for sources without one of their own is kept.
+pub const ANY_SOURCE: &str = "*";
+
+/// The policies in force when an admin has set none: a web form that is sent twice by the
+/// same person updates their lead (as HubSpot's and Zoho's forms do), and every other channel
+/// creates the lead and flags it, so that nothing typed or sent is ever lost to a false match.
+pub fn default_policies() -> BTreeMap<String, Policy> {
+    BTreeMap::from([
+        (ANY_SOURCE.to_owned(), Policy::Warn),
+        ("web_form".to_owned(), Policy::Merge),
+    ])
+}
+
+/// The policy for `source` under `policies` (source → policy, with [`ANY_SOURCE`] for the rest).
+pub fn policy_for(policies: &BTreeMap<String, Policy>, source: &str) -> Policy {
+    policies
+        .get(source)
+        .or_else(|| policies.get(ANY_SOURCE))
+        .copied()
+        .unwrap_or(Policy::Warn)
+}
+
+/// Groups of records that are duplicates of each other, directly or through others: each set
+/// lists records sharing one key, and sets that share a record join one group (A shares a phone
+/// with B, B an email with C: A, B and C are one group). Groups come back sorted, each with at
+/// least two records, smallest id first.
+pub fn connected(sets: &[Vec<i64>]) -> Vec<Vec<i64>> {
+    fn root(parent: &mut HashMap<i64, i64>, id: i64) -> i64 {
+        let mut r = id;
+        while let Some(&p) = parent.get(&r).filter(|&&p| p != r) {
+            r = p;
+        }
+        let mut at = id;
+        while at != r {
+            let next = parent.insert(at, r).unwrap_or(r);
+            at = next;
+        }
+        r
+    }
+    let mut parent: HashMap<i64, i64> = HashMap::new();
+    for set in sets {
+        let Some(&first) = set.first() else { continue };
+        parent.entry(first).or_insert(first);
+        for &id in &set[1..] {
+            parent.entry(id).or_insert(id);
+            let (a, b) = (root(&mut parent, first), root(&mut parent, id));
+            if a != b {
+                parent.insert(a.max(b), a.min(b));
+            }
+        }
+    }
+    let ids: Vec<i64> = parent.keys().copied().collect();
+    let mut groups: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for id in ids {
+        let r = root(&mut parent, id);
+        groups.entry(r).or_default().push(id);
+    }
+    let mut out: Vec<Vec<i64>> = groups
+        .into_values()
+        .filter(|g| g.len() > 1)
+        .map(|mut g| {
+            g.sort_unstable();
+            g
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -417,5 +616,86 @@ mod tests {
         for name in ["", "  ", "123", "-·-", "？"] {
             assert_eq!(person_key(name), None, "{name:?}");
         }
+    }
+
+    fn keys(phone: &str, email: &str, person: &str, company: &str) -> Keys {
+        let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        Keys {
+            phone: some(phone),
+            email: some(email),
+            person: some(person),
+            company: some(company),
+        }
+    }
+
+    #[test]
+    fn a_phone_an_email_or_a_person_at_a_company_is_strong_a_company_alone_is_weak() {
+        let lead = keys("+8613800138000", "zw@hy.cn", "wei zhang", "恒远");
+        let cases = [
+            (keys("+8613800138000", "", "", ""), vec![Signal::Phone]),
+            (keys("", "zw@hy.cn", "na li", ""), vec![Signal::Email]),
+            (
+                keys("", "", "wei zhang", "恒远"),
+                vec![Signal::PersonAndCompany],
+            ),
+            (keys("", "", "na li", "恒远"), vec![Signal::Company]),
+            (
+                keys("+8613800138000", "zw@hy.cn", "wei zhang", "恒远"),
+                vec![Signal::Phone, Signal::Email, Signal::PersonAndCompany],
+            ),
+            (keys("", "", "wei zhang", ""), vec![]),
+            (keys("", "", "wei zhang", "华信"), vec![]),
+        ];
+        for (other, expected) in cases {
+            let found = signals(&lead, &other);
+            assert_eq!(found, expected, "{other:?}");
+            assert_eq!(
+                is_strong(&found),
+                expected.iter().any(|s| *s != Signal::Company)
+            );
+        }
+        assert!(
+            signals(&Keys::default(), &Keys::default()).is_empty(),
+            "missing keys never match"
+        );
+        assert!(weight(&[Signal::Phone, Signal::Email]) > weight(&[Signal::Phone]));
+        assert!(weight(&[Signal::Email]) > weight(&[Signal::PersonAndCompany]));
+        assert!(weight(&[Signal::PersonAndCompany]) > weight(&[Signal::Company]));
+    }
+
+    #[test]
+    fn policies_parse_and_fall_back_to_the_policy_for_any_source() {
+        assert_eq!(Policy::parse("dedup", "block").unwrap(), Policy::Block);
+        let err = Policy::parse("dedup", "skip").unwrap_err();
+        assert_eq!(err.field, "dedup");
+        assert!(err.message.contains("block, warn or merge"), "{err}");
+        let mut policies = default_policies();
+        assert_eq!(policy_for(&policies, "web_form"), Policy::Merge);
+        assert_eq!(policy_for(&policies, "api"), Policy::Warn);
+        policies.insert(ANY_SOURCE.into(), Policy::Block);
+        assert_eq!(policy_for(&policies, "trade_show_2026"), Policy::Block);
+        assert_eq!(policy_for(&BTreeMap::new(), "api"), Policy::Warn);
+    }
+
+    #[test]
+    fn records_sharing_keys_through_others_form_one_group() {
+        let sets = vec![
+            vec![1, 2],
+            vec![2, 3],
+            vec![7, 5],
+            vec![9],
+            vec![],
+            vec![3, 1],
+            vec![8, 10, 11],
+            vec![11, 12],
+        ];
+        assert_eq!(
+            connected(&sets),
+            vec![vec![1, 2, 3], vec![5, 7], vec![8, 10, 11, 12]]
+        );
+        assert!(connected(&[]).is_empty());
+        // A long chain joins however the sets are ordered.
+        let chain: Vec<Vec<i64>> = (0..100).rev().map(|i| vec![i + 1, i]).collect();
+        assert_eq!(connected(&chain), vec![(0..=100).collect::<Vec<i64>>()]);
     }
 }

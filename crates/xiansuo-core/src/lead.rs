@@ -1,6 +1,6 @@
-//! The fixed codes of a lead's life and of follow-ups: statuses, grades, sources, activity types
-//! and outcomes. The codes are what the API speaks; each has a Chinese and an English label for
-//! the UI.
+//! The fixed codes of a lead's life and of follow-ups: statuses, grades, tiers, urgency, demand
+//! stages, regions, sources, behaviour events, activity types and outcomes. The codes are what
+//! the API speaks; each has a Chinese and an English label for the UI.
 
 use crate::Invalid;
 use serde::{Deserialize, Serialize};
@@ -76,6 +76,60 @@ code_enum!(
         C => "C", "C 六个月内成交", "C: closes within 6 months";
         D => "D", "D 潜在或六个月以上", "D: potential, or later than 6 months";
         E => "E", "E 无需求", "E: no need";
+    }
+);
+
+code_enum!(
+    /// High, medium or low potential: the score against the thresholds in the scoring settings.
+    Tier, "tier" {
+        High => "high", "高潜力", "High potential";
+        Medium => "medium", "中潜力", "Medium potential";
+        Low => "low", "低潜力", "Low potential";
+    }
+);
+
+code_enum!(
+    /// How soon the lead needs attention.
+    Urgency, "urgency" {
+        Urgent => "urgent", "紧急（一周内）", "Urgent: within a week";
+        Soon => "soon", "较急（一周至一个月）", "Soon: 1 week to 1 month";
+        Later => "later", "一般（一至三个月）", "Later: 1 to 3 months";
+        Slow => "slow", "不急（三个月以后）", "Slow: after 3 months";
+    }
+);
+
+code_enum!(
+    /// Where the buyer is in their decision.
+    DemandStage, "demand_stage" {
+        Awareness => "awareness", "认知", "Awareness";
+        Consideration => "consideration", "考虑", "Consideration";
+        Decision => "decision", "决策", "Decision";
+    }
+);
+
+code_enum!(
+    /// The regions of China a province belongs to, for territories and assignment rules.
+    Region, "region" {
+        North => "north", "华北", "North China";
+        Northeast => "northeast", "东北", "Northeast China";
+        East => "east", "华东", "East China";
+        Central => "central", "华中", "Central China";
+        South => "south", "华南", "South China";
+        Southwest => "southwest", "西南", "Southwest China";
+        Northwest => "northwest", "西北", "Northwest China";
+        HkMoTw => "hk_mo_tw", "港澳台", "Hong Kong, Macao, Taiwan";
+    }
+);
+
+code_enum!(
+    /// A behaviour event posted for a lead, which engagement scoring rules count.
+    EventType, "type" {
+        PageView => "page_view", "访问页面", "Page view";
+        Download => "download", "下载资料", "Download";
+        EventAttended => "event_attended", "参加活动", "Event attended";
+        EmailOpened => "email_opened", "打开邮件", "Email opened";
+        FormSubmitted => "form_submitted", "提交表单", "Form submitted";
+        Custom => "custom", "自定义", "Custom";
     }
 );
 

@@ -173,6 +173,7 @@ pub async fn create(
         Some(&activity),
     )
     .await?;
+    crate::pool::followed_up(&mut tx, table.record_type, record_id, now).await?;
     if table.record_type == RecordType::Lead && row.text("status") == LeadStatus::New.code() {
         let before = snapshot(&record::to_json(table, &row));
         tx.execute(
@@ -208,10 +209,12 @@ pub async fn list(
     record_id: i64,
 ) -> StoreResult<Vec<Value>> {
     record::get(db, actor, table, record_id).await?;
+    // An account also shows the follow-ups of the leads converted into it.
+    let (shown, params) = crate::convert::activity_condition(table, record_id);
     Ok(db
         .fetch_all(
-            "SELECT * FROM activities WHERE record_type = ? AND record_id = ? AND deleted_at IS NULL ORDER BY created_at DESC, id DESC",
-            &[Param::from(table.record_type.code()), Param::Int(record_id)],
+            &format!("SELECT * FROM activities WHERE {shown} AND deleted_at IS NULL ORDER BY created_at DESC, id DESC"),
+            &params,
         )
         .await?
         .iter()

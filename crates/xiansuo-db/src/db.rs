@@ -158,6 +158,8 @@ enum Backend {
 #[derive(Default)]
 pub(crate) struct Caches {
     pub(crate) custom_fields: crate::custom_fields::Cache,
+    pub(crate) dedup_policies: crate::dedup::PolicyCache,
+    pub(crate) scoring: crate::scoring::Cache,
 }
 
 impl std::fmt::Debug for Db {

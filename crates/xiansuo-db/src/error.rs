@@ -15,6 +15,9 @@ pub enum StoreError {
     /// The request is understood but clashes with the state of the data.
     #[error("{0}")]
     Conflict(String),
+    /// A new or changed lead duplicates existing records: refused, or merged into one of them.
+    #[error("{0}")]
+    Duplicate(Box<crate::dedup::Duplicate>),
     /// The actor may see the record but not do this to it.
     #[error("{0}")]
     Forbidden(String),

@@ -101,6 +101,8 @@ fn label(table: &Table, field: &str) -> (&'static str, &'static str) {
         (_, "owner_id") => ("负责人", "Owner"),
         (_, "score") => ("评分", "Score"),
         (_, "grade") => ("等级", "Grade"),
+        (_, "urgency") => ("紧急程度", "Urgency"),
+        (_, "demand_stage") => ("需求阶段", "Demand stage"),
         (_, "industry") => ("行业", "Industry"),
         (_, "province") => ("省份", "Province"),
         (_, "city") => ("城市", "City"),

@@ -3,21 +3,37 @@
 //! custom fields and audit history), users, the org tree, tokens and sessions.
 
 pub mod activities;
+pub mod assignment;
+pub mod attachments;
 pub mod auth;
+pub mod convert;
 pub mod custom_fields;
+pub mod customers;
 pub mod db;
 pub mod dedup;
 pub mod demo;
 pub mod error;
+pub mod events;
 pub mod export;
+pub mod followups;
+pub mod forms;
 pub mod history;
 pub mod import;
+pub mod jobs;
+pub mod mail;
+pub mod merge;
 pub mod migrate;
+pub mod notifications;
+pub mod pipeline;
+pub mod pool;
+pub mod qualification;
 pub mod record;
 pub mod schema;
 pub mod scope;
+pub mod scoring;
 pub mod search;
 pub mod users;
+pub mod webhooks;
 pub mod writer;
 
 pub use db::{Db, Dialect, Param, Row};

@@ -27,6 +27,38 @@ pub const SQLITE: &[(&str, &str)] = &[
         "0005_dedup_keys",
         include_str!("../migrations/sqlite/0005_dedup_keys.sql"),
     ),
+    (
+        "0006_jobs",
+        include_str!("../migrations/sqlite/0006_jobs.sql"),
+    ),
+    (
+        "0007_pipeline",
+        include_str!("../migrations/sqlite/0007_pipeline.sql"),
+    ),
+    (
+        "0008_webhooks",
+        include_str!("../migrations/sqlite/0008_webhooks.sql"),
+    ),
+    (
+        "0009_import_uploads",
+        include_str!("../migrations/sqlite/0009_import_uploads.sql"),
+    ),
+    (
+        "0010_forms",
+        include_str!("../migrations/sqlite/0010_forms.sql"),
+    ),
+    (
+        "0011_scoring_assignment",
+        include_str!("../migrations/sqlite/0011_scoring_assignment.sql"),
+    ),
+    (
+        "0012_pool_followups",
+        include_str!("../migrations/sqlite/0012_pool_followups.sql"),
+    ),
+    (
+        "0013_dedup_merge",
+        include_str!("../migrations/sqlite/0013_dedup_merge.sql"),
+    ),
 ];
 
 /// (version, SQL) for PostgreSQL.
@@ -50,6 +82,38 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0005_dedup_keys",
         include_str!("../migrations/postgres/0005_dedup_keys.sql"),
+    ),
+    (
+        "0006_jobs",
+        include_str!("../migrations/postgres/0006_jobs.sql"),
+    ),
+    (
+        "0007_pipeline",
+        include_str!("../migrations/postgres/0007_pipeline.sql"),
+    ),
+    (
+        "0008_webhooks",
+        include_str!("../migrations/postgres/0008_webhooks.sql"),
+    ),
+    (
+        "0009_import_uploads",
+        include_str!("../migrations/postgres/0009_import_uploads.sql"),
+    ),
+    (
+        "0010_forms",
+        include_str!("../migrations/postgres/0010_forms.sql"),
+    ),
+    (
+        "0011_scoring_assignment",
+        include_str!("../migrations/postgres/0011_scoring_assignment.sql"),
+    ),
+    (
+        "0012_pool_followups",
+        include_str!("../migrations/postgres/0012_pool_followups.sql"),
+    ),
+    (
+        "0013_dedup_merge",
+        include_str!("../migrations/postgres/0013_dedup_merge.sql"),
     ),
 ];
 
@@ -94,6 +158,11 @@ pub async fn run(db: &Db, now_ms: i64) -> anyhow::Result<Vec<&'static str>> {
             crate::dedup::fill_keys(&mut tx)
                 .await
                 .context("computing the keys of existing records")?;
+        }
+        if *version == "0013_dedup_merge" {
+            crate::dedup::fill_person_keys(&mut tx)
+                .await
+                .context("computing the person keys of existing records")?;
         }
         tx.execute(
             "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",

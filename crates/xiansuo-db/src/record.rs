@@ -5,7 +5,9 @@
 use crate::custom_fields;
 use crate::db::{Db, Dialect, Param, Row, Tx};
 use crate::error::{StoreError, StoreResult};
+use crate::events;
 use crate::history;
+use crate::notifications;
 use crate::schema::{Field, Kind, Table};
 use crate::scope::Actor;
 use crate::search;
@@ -57,9 +59,12 @@ pub fn to_json(table: &Table, row: &Row) -> Value {
     let mut out = Map::new();
     for field in table.fields {
         let value = match field.kind {
-            Kind::Id | Kind::Int { .. } | Kind::Owner | Kind::UserRef | Kind::Ref(_) => {
-                row.opt_int(field.name).map_or(Value::Null, Value::from)
-            }
+            Kind::Id
+            | Kind::Int { .. }
+            | Kind::Owner
+            | Kind::UserRef
+            | Kind::Ref(_)
+            | Kind::Link(_) => row.opt_int(field.name).map_or(Value::Null, Value::from),
             Kind::Text(_)
             | Kind::Phone
             | Kind::Email
@@ -241,7 +246,7 @@ fn parse_field(field: &'static Field, value: &Value, writes: &mut Writes) -> Sto
                 .map_err(|_| type_error(field, "a date as YYYY-MM-DD"))?;
             writes.set(name, Param::from(date.format("%Y-%m-%d").to_string()));
         }
-        Kind::Id | Kind::Derived | Kind::Timestamp | Kind::UserRef => {
+        Kind::Id | Kind::Derived | Kind::Timestamp | Kind::UserRef | Kind::Link(_) => {
             return Err(Invalid::new(name, "is read-only").into());
         }
     }
@@ -410,6 +415,37 @@ pub struct NewRecord {
     table: &'static Table,
     columns: Vec<(String, Param)>,
     stamp: Stamp,
+    owner_explicit: bool,
+}
+
+impl NewRecord {
+    /// The table the record goes into.
+    pub fn table(&self) -> &'static Table {
+        self.table
+    }
+
+    /// The value a column will get, if set.
+    pub fn get(&self, column: &str) -> Option<&Param> {
+        self.columns.iter().find(|(c, _)| c == column).map(|(_, p)| p)
+    }
+
+    /// Sets a column's value (rules filling in score, owner, …).
+    pub fn set(&mut self, column: &str, value: Param) {
+        match self.columns.iter_mut().find(|(c, _)| c == column) {
+            Some((_, p)) => *p = value,
+            None => self.columns.push((column.to_owned(), value)),
+        }
+    }
+
+    /// True when the request named the owner; assignment rules then leave it alone.
+    pub fn owner_explicit(&self) -> bool {
+        self.owner_explicit
+    }
+
+    /// Who creates the record, through which channel, when.
+    pub fn stamp(&self) -> Stamp {
+        self.stamp
+    }
 }
 
 /// Parses and checks a request body for a new record. Only reads, so it can run outside the
@@ -437,9 +473,13 @@ pub async fn prepare(ctx: Ctx<'_>, table: &'static Table, body: &Value) -> Store
         &writes.custom.take().unwrap_or_default(),
     )?;
     writes.set("custom", Param::from(Value::Object(custom).to_string()));
+    let owner_explicit = writes.owner.is_some();
     let owner = writes.owner.unwrap_or(ctx.actor.user_id);
     writes.set("owner_id", Param::Int(owner));
     let now = to_millis(ctx.now);
+    if table.field("assigned_at").is_some() {
+        writes.set("assigned_at", Param::Int(now));
+    }
     writes.set("created_by", Param::Int(ctx.actor.user_id));
     writes.set("created_at", Param::Int(now));
     writes.set("updated_at", Param::Int(now));
@@ -447,17 +487,25 @@ pub async fn prepare(ctx: Ctx<'_>, table: &'static Table, body: &Value) -> Store
         check_owner(ctx.db, ctx.actor, owner).await?;
     }
     check_refs(ctx.db, ctx.actor, &writes).await?;
-    Ok(NewRecord {
+    let mut record = NewRecord {
         table,
         columns: writes.columns,
         stamp: ctx.stamp(),
-    })
+        owner_explicit,
+    };
+    crate::dedup::screen(ctx, &mut record).await?;
+    crate::qualification::check_new(ctx.db, &record).await?;
+    crate::pipeline::check_new(ctx.db, &mut record).await?;
+    crate::scoring::score_new(ctx.db, &mut record).await?;
+    Ok(record)
 }
 
 /// Inserts prepared records with their search entries and history, returning them as the API
 /// shows them, in the order given. Records of one table with the same fields go in one
 /// multi-row statement.
-pub async fn insert(tx: &mut Tx, records: &[&NewRecord]) -> anyhow::Result<Vec<Value>> {
+pub async fn insert(tx: &mut Tx, records: &mut [&mut NewRecord]) -> anyhow::Result<Vec<Value>> {
+    crate::assignment::assign_new(tx, records).await?;
+    let records: &[&mut NewRecord] = records;
     let mut out: Vec<Option<Value>> = vec![None; records.len()];
     let mut done = vec![false; records.len()];
     for first in 0..records.len() {
@@ -516,6 +564,9 @@ pub async fn insert(tx: &mut Tx, records: &[&NewRecord]) -> anyhow::Result<Vec<V
             .map(|(&i, record)| (records[i].stamp, table.record_type, record))
             .collect();
         history::record_created(tx, &entries).await?;
+        for (&i, record) in group.iter().zip(&created) {
+            announce_created(tx, records[i].stamp, table, record).await?;
+        }
         for (&i, record) in group.iter().zip(created) {
             done[i] = true;
             out[i] = Some(record);
@@ -526,14 +577,35 @@ pub async fn insert(tx: &mut Tx, records: &[&NewRecord]) -> anyhow::Result<Vec<V
 
 /// Creates a record from a request body and returns it as the API shows it.
 pub async fn create(ctx: Ctx<'_>, table: &'static Table, body: &Value) -> StoreResult<Value> {
-    let record = prepare(ctx, table, body).await?;
+    let mut record = prepare(ctx, table, body).await?;
     let mut tx = ctx.db.begin().await?;
-    let created = insert(&mut tx, &[&record]).await?;
+    let created = insert(&mut tx, &mut [&mut record]).await?;
     tx.commit().await?;
     created
         .into_iter()
         .next()
         .ok_or_else(|| anyhow::anyhow!("nothing was inserted").into())
+}
+
+/// Raises the events of a new record and tells a lead's owner, when someone else gave it to
+/// them (a colleague, a rule, a form), that they have a new lead.
+async fn announce_created(
+    tx: &mut Tx,
+    stamp: Stamp,
+    table: &Table,
+    record: &Value,
+) -> anyhow::Result<()> {
+    let now = to_millis(stamp.now);
+    let record_type = table.record_type.code();
+    events::emit(tx, &format!("{record_type}.created"), record, now).await?;
+    let owner = record["owner_id"].as_i64();
+    if table.record_type == RecordType::Lead && stamp.channel != Channel::Import {
+        if let Some(owner) = owner.filter(|&o| o != stamp.actor_id) {
+            events::emit(tx, "lead.assigned", record, now).await?;
+            notifications::lead_assigned(tx, owner, record, now).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Keeps the lead search index in step with a lead's searchable fields.
@@ -607,6 +679,9 @@ pub async fn update(
     let row = load_for_update(&mut tx, table, ctx.actor, id, false).await?;
     let before = to_json(table, &row);
     check_lead_rules(table, Some(&before), &writes)?;
+    crate::qualification::check_change(&mut tx, table, &before, &writes.columns).await?;
+    let at = to_millis(ctx.now);
+    crate::pipeline::check_change(&mut tx, table, &before, &mut writes.columns, at).await?;
     if let Some(changes) = writes.custom.take() {
         let current = before["custom"].as_object().cloned().unwrap_or_default();
         let custom = custom_field::apply(&defs, &current, &changes)?;
@@ -616,6 +691,12 @@ pub async fn update(
         return Ok(before);
     }
     writes.set("updated_at", Param::Int(to_millis(ctx.now)));
+    let new_owner = writes
+        .owner
+        .filter(|&o| before["owner_id"].as_i64() != Some(o));
+    if new_owner.is_some() && table.field("assigned_at").is_some() {
+        writes.set("assigned_at", Param::Int(to_millis(ctx.now)));
+    }
     let sets: Vec<String> = writes
         .columns
         .iter()
@@ -628,7 +709,9 @@ pub async fn update(
         &params,
     )
     .await?;
+    crate::pool::owner_changed(&mut tx, table, id, new_owner).await?;
     let after = reload(&mut tx, table, id).await?;
+    let after = crate::dedup::screen_change(ctx, &mut tx, table, &before, after).await?;
     if ["name", "company", "email_normalized", "phone_normalized"]
         .iter()
         .any(|f| before[f] != after[f])
@@ -647,6 +730,18 @@ pub async fn update(
     if changed == 0 {
         // Nothing really changed: keep updated_at as it was.
         return Ok(before);
+    }
+    let after = crate::scoring::rescore_updated(&mut tx, ctx, table, after).await?;
+    let now = to_millis(ctx.now);
+    let record_type = table.record_type.code();
+    events::emit(&mut tx, &format!("{record_type}.updated"), &after, now).await?;
+    if let Some(owner) = new_owner {
+        if table.record_type == RecordType::Lead {
+            events::emit(&mut tx, "lead.assigned", &after, now).await?;
+            if owner != ctx.actor.user_id {
+                notifications::lead_assigned(&mut tx, owner, &after, now).await?;
+            }
+        }
     }
     tx.commit().await?;
     Ok(after)

@@ -5,7 +5,9 @@
 
 use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::dedup;
-use xiansuo_core::lead::{parse_source, ActivityType, Grade, LeadStatus, Outcome};
+use xiansuo_core::lead::{
+    parse_source, ActivityType, DemandStage, Grade, LeadStatus, Outcome, Urgency,
+};
 use xiansuo_core::Invalid;
 
 /// How a field is parsed, stored and shown.
@@ -33,6 +35,8 @@ pub enum Kind {
     UserRef,
     /// The id of another record, which the actor must be able to see.
     Ref(RecordType),
+    /// Read-only id of another record, set by an action (such as conversion).
+    Link(RecordType),
     /// A whole number in a range.
     Int { min: i64, max: i64 },
     /// A money amount with at most two decimals, stored as cents in `<column>_cents`.
@@ -52,6 +56,8 @@ pub enum CodeSet {
     ActivityType,
     Outcome,
     Stage,
+    Urgency,
+    DemandStage,
 }
 
 /// The default pipeline stages with their win probabilities (percent).
@@ -75,19 +81,15 @@ impl CodeSet {
             CodeSet::Source => parse_source(value)?,
             CodeSet::ActivityType => ActivityType::parse(value)?.code().to_owned(),
             CodeSet::Outcome => Outcome::parse(value)?.code().to_owned(),
-            CodeSet::Stage => STAGES
-                .iter()
-                .find(|s| s.0 == value)
-                .map(|s| s.0.to_owned())
-                .ok_or_else(|| {
-                    Invalid::new(
-                        "stage",
-                        format!(
-                            "'{value}' is not one of: {}",
-                            STAGES.iter().map(|s| s.0).collect::<Vec<_>>().join(", ")
-                        ),
-                    )
-                })?,
+            CodeSet::Urgency => Urgency::parse(value)?.code().to_owned(),
+            CodeSet::DemandStage => DemandStage::parse(value)?.code().to_owned(),
+            // Stages are editable: the stages table decides which exist (crate::pipeline).
+            CodeSet::Stage => xiansuo_core::custom_field::parse_key(value).map_err(|_| {
+                Invalid::new(
+                    "stage",
+                    format!("'{value}' is not a stage code (see GET /api/v1/pipeline/stages)"),
+                )
+            })?,
         })
     }
 
@@ -102,6 +104,8 @@ impl CodeSet {
             CodeSet::Source => Vec::new(),
             CodeSet::ActivityType => all(ActivityType::ALL),
             CodeSet::Outcome => all(Outcome::ALL),
+            CodeSet::Urgency => all(Urgency::ALL),
+            CodeSet::DemandStage => all(DemandStage::ALL),
             CodeSet::Stage => STAGES.iter().map(|s| s.0.to_owned()).collect(),
         }
     }
@@ -128,7 +132,7 @@ impl Field {
     pub fn writable(&self) -> bool {
         !matches!(
             self.kind,
-            Kind::Id | Kind::Derived | Kind::Timestamp | Kind::UserRef
+            Kind::Id | Kind::Derived | Kind::Timestamp | Kind::UserRef | Kind::Link(_)
         )
     }
 
@@ -198,6 +202,9 @@ pub struct Key {
 const COMPANY_KEY_DOC: &str =
     "The company name normalised for finding duplicates: legal forms (有限公司, Co., Ltd.), \
      regions (（北京）, 上海…), punctuation and case removed";
+
+const PERSON_KEY_DOC: &str =
+    "The name normalised for finding duplicates: toneless pinyin for Chinese, lower case, word order ignored (张伟, 章玮 and Wei Zhang meet)";
 
 impl Table {
     pub fn field(&self, name: &str) -> Option<&'static Field> {
@@ -273,6 +280,7 @@ pub static LEADS: Table = Table {
             Kind::Text(200),
             "The person's name (姓名)",
         ))),
+        f("person_key", Kind::Derived, PERSON_KEY_DOC),
         f("company", Kind::Text(200), "Company (公司)"),
         f("company_key", Kind::Derived, COMPANY_KEY_DOC),
         f("title", Kind::Text(100), "Job title (职位)"),
@@ -285,6 +293,16 @@ pub static LEADS: Table = Table {
         f("email", Kind::Email, "Email as entered"),
         f("email_normalized", Kind::Derived, "The email, lower-cased"),
         filter(f(
+            "duplicate_of",
+            Kind::Ref(RecordType::Lead),
+            "The lead this one was flagged as a possible duplicate of when it was created (dedup policy warn, with the tag possible_duplicate); set null to dismiss",
+        )),
+        f(
+            "merged_into",
+            Kind::Link(RecordType::Lead),
+            "The lead this one was merged into (merged leads are archived: list them with ?deleted=true)",
+        ),
+        filter(f(
             "source",
             Kind::Code(CodeSet::Source),
             "Where the lead came from (来源); defaults to the channel",
@@ -295,6 +313,32 @@ pub static LEADS: Table = Table {
             "Status (状态)",
         )),
         OWNER,
+        f(
+            "assigned_at",
+            Kind::Timestamp,
+            "When the current owner got the lead; follow-up and recycle timers start here",
+        ),
+        f(
+            "pool_id",
+            // A read-only id: the pool (GET /api/v1/pools/{id}), not a user.
+            Kind::UserRef,
+            "The public pool (公海) the lead waits in, unowned; null while someone holds it",
+        ),
+        f(
+            "pooled_at",
+            Kind::Timestamp,
+            "When the lead last went into a pool",
+        ),
+        f(
+            "protected_until",
+            Kind::Timestamp,
+            "The protection period (保护期): not recycled to a pool before this instant",
+        ),
+        f(
+            "last_activity_at",
+            Kind::Timestamp,
+            "When the last follow-up was logged on the lead",
+        ),
         sort(filter(f(
             "score",
             Kind::Int {
@@ -304,9 +348,59 @@ pub static LEADS: Table = Table {
             "Score (评分)",
         ))),
         filter(f("grade", Kind::Code(CodeSet::Grade), "Grade A–E (等级)")),
+        filter(f(
+            "tier",
+            Kind::Derived,
+            "Potential (潜力) from the score and the scoring settings' thresholds: high, medium or low",
+        )),
+        filter(f(
+            "urgency",
+            Kind::Code(CodeSet::Urgency),
+            "Urgency (紧急程度): urgent (within a week), soon (1 week–1 month), later (1–3 months), slow (after 3 months)",
+        )),
+        filter(f(
+            "demand_stage",
+            Kind::Code(CodeSet::DemandStage),
+            "Demand stage (需求阶段): awareness, consideration, decision",
+        )),
         filter(f("industry", Kind::Text(100), "Industry (行业)")),
         filter(f("province", Kind::Text(50), "Province (省份)")),
         filter(f("city", Kind::Text(50), "City (城市)")),
+        filter(f(
+            "campaign",
+            Kind::Text(200),
+            "The marketing campaign (市场活动) the lead came through; a web form sets its own",
+        )),
+        filter(f(
+            "utm_source",
+            Kind::Text(200),
+            "utm_source of the visit the lead came from",
+        )),
+        filter(f(
+            "utm_medium",
+            Kind::Text(200),
+            "utm_medium of the visit the lead came from",
+        )),
+        filter(f(
+            "utm_campaign",
+            Kind::Text(200),
+            "utm_campaign of the visit the lead came from",
+        )),
+        f(
+            "utm_term",
+            Kind::Text(200),
+            "utm_term of the visit the lead came from",
+        ),
+        f(
+            "utm_content",
+            Kind::Text(200),
+            "utm_content of the visit the lead came from",
+        ),
+        f(
+            "referrer",
+            Kind::Text(2000),
+            "The page the lead came from (a web form takes it from the Referer header when not sent)",
+        ),
         f(
             "company_size",
             Kind::Int {
@@ -318,6 +412,26 @@ pub static LEADS: Table = Table {
         DESCRIPTION,
         TAGS,
         CUSTOM,
+        f(
+            "converted_account_id",
+            Kind::Link(RecordType::Account),
+            "The account (客户) the lead was converted into",
+        ),
+        f(
+            "converted_contact_id",
+            Kind::Link(RecordType::Contact),
+            "The contact (联系人) the lead was converted into",
+        ),
+        f(
+            "converted_opportunity_id",
+            Kind::Link(RecordType::Opportunity),
+            "The opportunity (销售机会) created when the lead was converted, if any",
+        ),
+        f(
+            "converted_at",
+            Kind::Timestamp,
+            "When the lead was converted",
+        ),
         CREATED_BY,
         CREATED_AT,
         UPDATED_AT,
@@ -325,11 +439,18 @@ pub static LEADS: Table = Table {
     ],
     search: &["name", "company", "phone_normalized", "email_normalized"],
     defaults: &[("status", "new")],
-    keys: &[Key {
-        source: "company",
-        column: "company_key",
-        compute: dedup::company_key,
-    }],
+    keys: &[
+        Key {
+            source: "company",
+            column: "company_key",
+            compute: dedup::company_key,
+        },
+        Key {
+            source: "name",
+            column: "person_key",
+            compute: dedup::person_key,
+        },
+    ],
 };
 
 pub static ACCOUNTS: Table = Table {
@@ -389,6 +510,7 @@ pub static CONTACTS: Table = Table {
             "The account (客户) the contact works for",
         )),
         sort(required(f("name", Kind::Text(200), "Name (姓名)"))),
+        f("person_key", Kind::Derived, PERSON_KEY_DOC),
         f("title", Kind::Text(100), "Job title"),
         f("phone", Kind::Phone, "Phone as entered"),
         f("phone_normalized", Kind::Derived, "The phone in E.164"),
@@ -406,7 +528,11 @@ pub static CONTACTS: Table = Table {
     ],
     search: &["name", "phone_normalized", "email_normalized"],
     defaults: &[],
-    keys: &[],
+    keys: &[Key {
+        source: "name",
+        column: "person_key",
+        compute: dedup::person_key,
+    }],
 };
 
 pub static OPPORTUNITIES: Table = Table {
@@ -445,6 +571,26 @@ pub static OPPORTUNITIES: Table = Table {
             "expected_close_date",
             Kind::Date,
             "Expected close date, YYYY-MM-DD",
+        ),
+        f(
+            "probability",
+            Kind::Int { min: 0, max: 100 },
+            "Win probability in percent; follows the stage unless set, null sets the stage's back",
+        ),
+        filter(f(
+            "result",
+            Kind::Derived,
+            "open, won or lost: follows the kind of the stage",
+        )),
+        f(
+            "close_reason",
+            Kind::Derived,
+            "Why the deal was won or lost (POST /api/v1/opportunities/{id}/win or /lose)",
+        ),
+        f(
+            "closed_at",
+            Kind::Timestamp,
+            "When the deal was won or lost",
         ),
         DESCRIPTION,
         OWNER,

@@ -54,16 +54,16 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
     }
 }
 
-async fn commit(db: &Db, records: &[&NewRecord]) -> anyhow::Result<Vec<Value>> {
+async fn commit(db: &Db, records: &mut [&mut NewRecord]) -> anyhow::Result<Vec<Value>> {
     let mut tx = db.begin().await?;
     let created = record::insert(&mut tx, records).await?;
     tx.commit().await?;
     Ok(created)
 }
 
-async fn write(db: &Db, jobs: Vec<Job>) {
-    let records: Vec<&NewRecord> = jobs.iter().map(|j| &j.record).collect();
-    match commit(db, &records).await {
+async fn write(db: &Db, mut jobs: Vec<Job>) {
+    let mut records: Vec<&mut NewRecord> = jobs.iter_mut().map(|j| &mut j.record).collect();
+    match commit(db, &mut records).await {
         Ok(created) => {
             for (job, value) in jobs.into_iter().zip(created) {
                 let _ = job.reply.send(Ok(value));
@@ -73,8 +73,8 @@ async fn write(db: &Db, jobs: Vec<Job>) {
             if jobs.len() > 1 {
                 tracing::warn!(error = ?batch_error, records = jobs.len(), "a batch of creates failed; writing them one by one");
             }
-            for job in jobs {
-                let result = match commit(db, &[&job.record]).await {
+            for mut job in jobs {
+                let result = match commit(db, &mut [&mut job.record]).await {
                     Ok(mut created) => created.pop().ok_or_else(|| {
                         StoreError::Internal(anyhow::anyhow!("nothing was inserted"))
                     }),

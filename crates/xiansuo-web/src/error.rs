@@ -34,6 +34,9 @@ pub enum ApiError {
     },
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// A lead that dedup refused or merged; answered by `api::dedup::duplicate_response`.
+    #[error("{0}")]
+    Duplicate(Box<xiansuo_db::dedup::Duplicate>),
     #[error(transparent)]
     Internal(anyhow::Error),
 }
@@ -47,6 +50,7 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(i) => ApiError::Invalid(i),
             StoreError::Conflict(m) => ApiError::Conflict(m),
             StoreError::Forbidden(m) => ApiError::Forbidden(m),
+            StoreError::Duplicate(d) => ApiError::Duplicate(d),
             StoreError::Internal(e) => ApiError::Internal(e),
         }
     }
@@ -77,6 +81,8 @@ impl ApiError {
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Duplicate(d) if d.merged.is_some() => StatusCode::OK,
+            ApiError::Duplicate(_) => StatusCode::CONFLICT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -93,6 +99,7 @@ impl ApiError {
             ApiError::Invalid(_) => "invalid",
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::Duplicate(_) => "duplicate",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -100,6 +107,9 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let ApiError::Duplicate(duplicate) = &self {
+            return crate::api::dedup::duplicate_response(duplicate);
+        }
         let status = self.status();
         let (message, field) = match &self {
             ApiError::Internal(e) => {

@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod forms;
 pub mod openapi;
 pub mod ui;
 
@@ -41,6 +42,9 @@ pub struct AppState {
     pub writer: xiansuo_db::writer::Writer,
     /// Mark cookies `Secure` (when served behind HTTPS).
     pub secure_cookies: bool,
+    /// Take the client address (for the web-form rate limit) from `X-Forwarded-For`: only
+    /// behind a reverse proxy that sets it.
+    pub trust_forwarded_for: bool,
 }
 
 impl AppState {
@@ -53,6 +57,7 @@ impl AppState {
             login_limiter: Arc::default(),
             actors: Arc::default(),
             secure_cookies: false,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -127,6 +132,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/openapi.json", get(openapi_json))
         .merge(api::router())
         .merge(ui::router())
+        .merge(forms::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

@@ -36,13 +36,15 @@ pub fn document() -> OpenApi {
     for table in TABLES {
         doc.records(table);
     }
-    doc.lead_duplicates();
+    doc.dedup();
     doc.activities();
     doc.users();
     doc.teams();
     doc.tokens();
     doc.custom_fields();
     doc.exports();
+    doc.webhooks();
+    doc.imports();
     doc.auth();
     doc.operations();
     doc.errors();
@@ -376,36 +378,434 @@ impl Doc {
         );
     }
 
-    fn lead_duplicates(&mut self) {
+    fn dedup(&mut self) {
+        let signals = || {
+            array(
+                codes(
+                    ["phone", "email", "person_and_company", "company"],
+                    false,
+                    "A signal",
+                ),
+                "What the records share: the same phone (E.164), the same email (any case), \
+                 the same person (pinyin, word order ignored) at the same company (legal \
+                 forms and regions ignored) — strong; or only the company — weak",
+            )
+        };
+        let owner = || {
+            response_object(
+                "Who holds the record",
+                vec![
+                    prop("id", int64(false, "The user id")),
+                    prop("username", string(false, "The username")),
+                    prop("display_name", string(true, "The display name")),
+                ],
+            )
+        };
+        self.schema(
+            "DuplicateCandidate",
+            ObjectBuilder::new()
+                .description(Some(
+                    "A record a lead matches. Within your data scope it is shown whole \
+                     (`visible: true`, `id`, `record`); outside it only who holds it (`owner`, \
+                     null for a lead in the public pool) and whether it is protected — never its \
+                     data (撞单)",
+                ))
+                .property(
+                    "type",
+                    codes(["lead", "contact", "account"], false, "The record type"),
+                )
+                .required("type")
+                .property("signals", signals())
+                .required("signals")
+                .property("visible", boolean("Whether the record is within your scope"))
+                .required("visible")
+                .property("id", int64(false, "The record's id (visible records only)"))
+                .property(
+                    "record",
+                    any("The record as its endpoint shows it (visible records only)"),
+                )
+                .property("owner", owner())
+                .property(
+                    "in_pool",
+                    boolean("The lead waits in the public pool, held by nobody"),
+                )
+                .property(
+                    "protected",
+                    boolean("The holder's protection period (保护期) is running"),
+                )
+                .property(
+                    "protected_until",
+                    date_time(true, "When the protection period ends"),
+                ),
+        );
+        self.schema(
+            "DuplicateRefusal",
+            response_object(
+                "A lead refused by the block policy: `error.code` is `duplicate`",
+                vec![
+                    prop(
+                        "error",
+                        response_object(
+                            "What went wrong",
+                            vec![
+                                prop("code", codes(["duplicate"], false, "Always `duplicate`")),
+                                prop("message", string(false, "For people")),
+                                prop("field", string(true, "Always null")),
+                            ],
+                        ),
+                    ),
+                    prop(
+                        "candidates",
+                        array(
+                            Ref::from_schema_name("DuplicateCandidate"),
+                            "The records it duplicates, strongest match first",
+                        ),
+                    ),
+                ],
+            ),
+        );
+        let with_signals = |name: &str, doc: &str| {
+            prop(
+                name,
+                array(
+                    any(&format!("{doc}, with its `signals`")),
+                    &format!("{doc}, oldest first"),
+                ),
+            )
+        };
         self.schema(
             "LeadDuplicates",
-            items(
-                "The other leads you may see that may be the same prospect",
-                "Lead",
+            response_object(
+                "What a lead matches",
+                vec![
+                    with_signals(
+                        "items",
+                        "A lead within your scope with the same phone, email, or person and \
+                         company (a Lead)",
+                    ),
+                    with_signals("contacts", "A contact within your scope that matches strongly"),
+                    with_signals(
+                        "accounts",
+                        "An account within your scope with the same phone",
+                    ),
+                    with_signals(
+                        "same_company",
+                        "A lead or account within your scope that shares only the company",
+                    ),
+                    prop(
+                        "held_by_others",
+                        array(
+                            Ref::from_schema_name("DuplicateCandidate"),
+                            "Strong matches outside your scope: only who holds them",
+                        ),
+                    ),
+                ],
             ),
         );
         self.add(
             HttpMethod::Get,
             "/api/v1/leads/{id}/duplicates",
+            operation("listLeadDuplicates", "leads", "What a lead duplicates")
+                .description(Some(
+                    "The leads, contacts and accounts that match the lead, not deleted or \
+                     merged. A phone is compared in E.164 (`+86 138-0013-8000` meets \
+                     `13800138000`), an email ignoring case, a name by its pinyin (张伟, 章玮 \
+                     and Wei Zhang meet) and a company by `company_key` (有限公司, Co., Ltd., \
+                     （北京） do not count). A contact's company is its account's.",
+                ))
+                .response("200", json_response("The matches", "LeadDuplicates")),
+            &[],
+        );
+
+        let policy = || codes(["block", "warn", "merge"], false, "A dedup policy");
+        self.schema(
+            "DedupPolicies",
+            ObjectBuilder::new()
+                .description(Some(
+                    "Source code → policy; `*` is the policy of every source not listed. What \
+                     a new lead (API, web form, UI; an import chooses its own) that strongly \
+                     matches a lead, contact or account does: `block` — refused with 409 and \
+                     the candidates; `warn` — created with the tag `possible_duplicate` and \
+                     `duplicate_of`; `merge` — its data fills the empty fields of the lead it \
+                     duplicates, answered with 200, that lead and `merged: true`. Defaults: \
+                     `web_form` merge, everything else warn",
+                ))
+                .additional_properties(Some(AdditionalProperties::RefOr(policy().into()))),
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/dedup/policies",
+            operation("getDedupPolicies", "leads", "The dedup policy of each source")
+                .response("200", json_response("The policies", "DedupPolicies")),
+            &[],
+        );
+        self.schema(
+            "DedupPoliciesInput",
+            ObjectBuilder::new()
+                .description(Some(
+                    "Source code (or `*`) → `block`, `warn`, `merge`, or null for the built-in \
+                     default; sources not named keep their policy",
+                ))
+                .additional_properties(Some(AdditionalProperties::RefOr(
+                    codes(["block", "warn", "merge"], true, "A dedup policy, or null").into(),
+                ))),
+        );
+        self.add(
+            HttpMethod::Put,
+            "/api/v1/dedup/policies",
+            operation("setDedupPolicies", "leads", "Set dedup policies (admins)")
+                .request_body(Some(json_body("DedupPoliciesInput")))
+                .response("200", json_response("The policies now", "DedupPolicies")),
+            &[Failure::Invalid],
+        );
+
+        self.schema(
+            "DedupScan",
+            response_object(
+                "A run of the duplicate scan",
+                vec![
+                    prop("id", int64(false, "Unique id")),
+                    prop(
+                        "state",
+                        codes(["queued", "running", "done", "failed"], false, "Its state"),
+                    ),
+                    prop(
+                        "requested_by",
+                        int64(true, "Who asked for it; null for the daily scan"),
+                    ),
+                    prop("created_at", date_time(false, "Asked for")),
+                    prop("started_at", date_time(true, "Started")),
+                    prop("finished_at", date_time(true, "Finished")),
+                    prop("groups_found", int64(true, "Groups of duplicates found")),
+                    prop("error", string(true, "Why it failed (it is retried)")),
+                ],
+            ),
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/dedup/scan",
             operation(
-                "listLeadDuplicates",
+                "startDedupScan",
                 "leads",
-                "Possible duplicates of a lead",
+                "Scan the whole base for duplicates (managers and admins)",
             )
             .description(Some(
-                "The other leads, not deleted and within your data scope, that share the \
-                     lead's phone (compared in E.164, so `+86 138-0013-8000` meets \
-                     `13800138000`), its email (ignoring case) or its company (compared by \
-                     `company_key`: legal forms such as 有限公司 or Co., Ltd., regions such as \
-                     （北京） and punctuation do not count). Oldest first. Only leads are \
-                     compared, not contacts or accounts.",
+                "Queues the job `dedup.scan`, which groups the leads that share a phone, an \
+                 email, or a person and company, directly or through each other. A scan \
+                 already queued or running is answered instead of a new one. It also runs \
+                 daily.",
             ))
-            .response(
+            .response("202", json_response("Queued", "DedupScan")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/dedup/scan",
+            operation("getDedupScan", "leads", "The latest duplicate scan").response(
                 "200",
-                json_response("The possible duplicates", "LeadDuplicates"),
+                ResponseBuilder::new()
+                    .description("`{\"scan\": DedupScan or null}`")
+                    .content(
+                        "application/json",
+                        Content::new(Some(response_object(
+                            "The latest scan",
+                            vec![prop("scan", Ref::from_schema_name("DedupScan"))],
+                        ))),
+                    ),
             ),
             &[],
         );
+        self.schema(
+            "DuplicateGroups",
+            response_object(
+                "A page of duplicate groups",
+                vec![
+                    prop(
+                        "items",
+                        array(
+                            response_object(
+                                "A group of leads that are duplicates of each other",
+                                vec![
+                                    prop("id", int64(false, "The group's id")),
+                                    prop("signals", signals()),
+                                    prop("size", int64(false, "Its leads within your scope")),
+                                    prop(
+                                        "leads",
+                                        array(
+                                            Ref::from_schema_name("Lead"),
+                                            "Its leads within your scope, oldest first (at most 100)",
+                                        ),
+                                    ),
+                                ],
+                            ),
+                            "Groups with at least two leads within your scope",
+                        ),
+                    ),
+                    prop("next_cursor", string(true, "The cursor of the next page")),
+                    prop("scan", Ref::from_schema_name("DedupScan")),
+                ],
+            ),
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/dedup/groups",
+            operation("listDuplicateGroups", "leads", "Groups of duplicate leads")
+                .description(Some(
+                    "The groups the last scan found that have at least two leads (not deleted \
+                     or merged since) within your data scope, with only those leads.",
+                ))
+                .parameter(query(
+                    "limit",
+                    "Groups per page, 1–200 (default 50)",
+                    int64(false, "A count"),
+                ))
+                .parameter(query(
+                    "cursor",
+                    "`next_cursor` of the previous page",
+                    string(false, "A cursor"),
+                ))
+                .response("200", json_response("The groups", "DuplicateGroups")),
+            &[Failure::Invalid],
+        );
+
+        self.schema(
+            "LeadMergeInput",
+            request_object(
+                "A merge",
+                vec![
+                    prop("survivor_id", int64(false, "The lead that stays")),
+                    prop(
+                        "merged_ids",
+                        array(int64(false, "A lead id"), "The leads merged into it (1–50)")
+                            .min_items(Some(1)),
+                    ),
+                    prop(
+                        "fields",
+                        ObjectBuilder::new()
+                            .description(Some(
+                                "Field name (or `custom.KEY`) → the id of the lead whose value \
+                                 it takes. Other fields keep the survivor's value; an empty one \
+                                 is filled from the merged leads in the order given. Tags are \
+                                 united.",
+                            ))
+                            .additional_properties(Some(AdditionalProperties::RefOr(
+                                int64(false, "A lead id").into(),
+                            ))),
+                    ),
+                ],
+                &["survivor_id", "merged_ids"],
+            ),
+        );
+        self.schema(
+            "LeadMerge",
+            response_object(
+                "A merge done",
+                vec![
+                    prop(
+                        "merge_id",
+                        int64(false, "Undo it with POST /api/v1/leads/merges/{id}/undo"),
+                    ),
+                    prop("survivor", Ref::from_schema_name("Lead")),
+                    prop(
+                        "merged_ids",
+                        array(int64(false, "A lead id"), "The leads archived into it"),
+                    ),
+                    prop(
+                        "moved",
+                        ObjectBuilder::new()
+                            .description(Some(
+                                "Rows moved to the survivor, by table (activities, history, \
+                                 opportunities)",
+                            ))
+                            .additional_properties(Some(AdditionalProperties::RefOr(
+                                int64(false, "A count").into(),
+                            ))),
+                    ),
+                ],
+            ),
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/leads/merge",
+            operation("mergeLeads", "leads", "Merge leads into one")
+                .description(Some(
+                    "In one transaction: the survivor takes the chosen values, fills its empty \
+                     fields and unites the tags; the merged leads' activities, history and \
+                     opportunities move to it; the merged leads are archived (soft-deleted \
+                     with `merged_into`; `?deleted=true` lists them), never deleted. Every lead \
+                     must be within your data scope (404) and none converted (409). Raises \
+                     `lead.merged`; the owners of merged leads are notified.",
+                ))
+                .request_body(Some(json_body("LeadMergeInput")))
+                .response("200", json_response("Merged", "LeadMerge")),
+            &[Failure::NotFound, Failure::Conflict, Failure::Invalid],
+        );
+        self.schema(
+            "LeadUnmerge",
+            response_object(
+                "A merge undone",
+                vec![
+                    prop("merge_id", int64(false, "The merge")),
+                    prop("survivor", Ref::from_schema_name("Lead")),
+                    prop(
+                        "restored",
+                        array(Ref::from_schema_name("Lead"), "The merged leads, back"),
+                    ),
+                    prop(
+                        "kept",
+                        array(
+                            string(false, "A field"),
+                            "Survivor fields changed since the merge, which keep their newer \
+                             value",
+                        ),
+                    ),
+                ],
+            ),
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/leads/merges/{id}/undo",
+            operation("undoLeadMerge", "leads", "Undo a merge")
+                .description(Some(
+                    "Brings the merged leads back, moves their activities, history and \
+                     opportunities back, and gives each survivor field the merge changed its \
+                     old value, unless it changed since. The survivor must be within your data \
+                     scope. A merge undone already, or whose leads changed state since (the \
+                     survivor deleted, converted or merged again, a merged lead restored), is a \
+                     409.",
+                ))
+                .response("200", json_response("Undone", "LeadUnmerge")),
+            &[Failure::Conflict],
+        );
+
+        // Creating a lead answers differently when the dedup policy refuses or merges it.
+        if let Some(create) = self
+            .paths
+            .paths
+            .get_mut("/api/v1/leads")
+            .and_then(|item| item.post.as_mut())
+        {
+            let responses = &mut create.responses.responses;
+            responses.insert(
+                "200".into(),
+                json_response(
+                    "Merged into the lead it duplicates (dedup policy merge): that lead, with \
+                     `merged: true`",
+                    "Lead",
+                )
+                .build()
+                .into(),
+            );
+            responses.insert(
+                "409".into(),
+                json_response(
+                    "Refused as a duplicate (dedup policy block), with the candidates",
+                    "DuplicateRefusal",
+                )
+                .build()
+                .into(),
+            );
+        }
     }
 
     fn activities(&mut self) {
@@ -1138,6 +1538,682 @@ impl Doc {
         );
     }
 
+    fn webhooks(&mut self) {
+        let event_names = || {
+            let mut names: Vec<&str> = xiansuo_db::webhooks::EVENTS.to_vec();
+            names.push("*");
+            names
+        };
+        let events = || {
+            array(
+                codes(event_names(), false, "An event, or `*` for every event"),
+                "The events delivered",
+            )
+        };
+        let webhook_props = || {
+            vec![
+                prop("id", int64(false, "Unique id")),
+                prop(
+                    "url",
+                    string(false, "Where deliveries are POSTed (http or https)"),
+                ),
+                prop("events", events()),
+                prop("description", string(true, "A note for admins")),
+                prop(
+                    "active",
+                    boolean("Whether events are delivered; switched off after repeated failures"),
+                ),
+                prop(
+                    "failure_count",
+                    int64(false, "Deliveries in a row that failed all their attempts"),
+                ),
+                prop(
+                    "disabled_reason",
+                    string(true, "Why it was switched off automatically"),
+                ),
+                prop(
+                    "disabled_at",
+                    date_time(true, "When it was switched off automatically"),
+                ),
+                prop("created_by", int64(true, "The admin who created it")),
+                prop("created_at", date_time(false, "Created")),
+                prop("updated_at", date_time(false, "Last changed")),
+            ]
+        };
+        self.schema(
+            "Webhook",
+            response_object(
+                "A subscription to domain events; its secret is not shown",
+                webhook_props(),
+            ),
+        );
+        let mut created = webhook_props();
+        created.push(prop(
+            "secret",
+            string(
+                false,
+                "The key of the `X-Xiansuo-Signature` HMAC; shown only in this answer",
+            ),
+        ));
+        self.schema(
+            "CreatedWebhook",
+            response_object("A new subscription, with its secret (shown once)", created),
+        );
+        let input_props = || {
+            vec![
+                prop(
+                    "url",
+                    string(false, "An http:// or https:// URL").max_length(Some(2000)),
+                ),
+                prop("events", events().min_items(Some(1))),
+                prop(
+                    "secret",
+                    string(false, "The signing key; generated when not given")
+                        .min_length(Some(16))
+                        .max_length(Some(200)),
+                ),
+                prop(
+                    "description",
+                    string(true, "A note for admins").max_length(Some(500)),
+                ),
+                prop(
+                    "active",
+                    boolean("Deliver events; switching it on again clears its failures"),
+                ),
+            ]
+        };
+        self.schema(
+            "WebhookInput",
+            request_object("A new subscription", input_props(), &["url", "events"]),
+        );
+        self.schema(
+            "WebhookPatch",
+            request_object("The fields to change", input_props(), &[]),
+        );
+        self.schema(
+            "WebhookList",
+            response_object(
+                "Every subscription, oldest first",
+                vec![
+                    prop(
+                        "items",
+                        array(Ref::from_schema_name("Webhook"), "The subscriptions"),
+                    ),
+                    prop(
+                        "next_cursor",
+                        string(true, "Always null: the list is whole"),
+                    ),
+                ],
+            ),
+        );
+        self.schema(
+            "WebhookAttempt",
+            response_object(
+                "One attempt to deliver",
+                vec![
+                    prop("attempt", int64(false, "1 for the first")),
+                    prop("at", date_time(false, "When it was made")),
+                    prop(
+                        "status_code",
+                        int64(true, "The receiver's HTTP status; null without an answer"),
+                    ),
+                    prop(
+                        "response_body",
+                        string(true, "The start of the answer (1000 characters)"),
+                    ),
+                    prop(
+                        "error",
+                        string(true, "What went wrong without an answer (timeout, refused)"),
+                    ),
+                    prop("duration_ms", int64(false, "How long it took")),
+                ],
+            ),
+        );
+        self.schema(
+            "WebhookDelivery",
+            response_object(
+                "One event sent to one subscription",
+                vec![
+                    prop(
+                        "id",
+                        int64(false, "Unique id; also the `X-Xiansuo-Delivery` header"),
+                    ),
+                    prop("webhook_id", int64(false, "The subscription")),
+                    prop("event", string(false, "The event, or `ping` for a test")),
+                    prop(
+                        "event_id",
+                        string(false, "The event's id, the same in every delivery of it"),
+                    ),
+                    prop(
+                        "state",
+                        codes(
+                            ["pending", "succeeded", "failed"],
+                            false,
+                            "`pending`: an attempt is queued; `failed`: every attempt failed",
+                        ),
+                    ),
+                    prop("attempts", int64(false, "Attempts made")),
+                    prop(
+                        "next_attempt_at",
+                        date_time(true, "When the next attempt is due"),
+                    ),
+                    prop("status_code", int64(true, "The last attempt's HTTP status")),
+                    prop(
+                        "response_body",
+                        string(true, "The start of the last answer"),
+                    ),
+                    prop("error", string(true, "The last attempt's error")),
+                    prop("duration_ms", int64(true, "The last attempt's duration")),
+                    prop("created_at", date_time(false, "When the event was raised")),
+                    prop("delivered_at", date_time(true, "When a 2xx answer came")),
+                    prop(
+                        "request_body",
+                        any("The JSON sent: `{\"id\", \"event\", \"occurred_at\", \"data\"}`"),
+                    ),
+                    prop(
+                        "log",
+                        array(
+                            Ref::from_schema_name("WebhookAttempt"),
+                            "Every attempt, in order",
+                        ),
+                    ),
+                ],
+            ),
+        );
+        self.schema(
+            "WebhookDeliveryList",
+            response_object(
+                "One page of deliveries, newest first",
+                vec![
+                    prop(
+                        "items",
+                        array(Ref::from_schema_name("WebhookDelivery"), "The deliveries"),
+                    ),
+                    prop(
+                        "next_cursor",
+                        string(
+                            true,
+                            "Pass as `cursor` for the next page; null on the last page",
+                        ),
+                    ),
+                ],
+            ),
+        );
+
+        let admin_only = "Admins only.";
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/webhooks",
+            operation("listWebhooks", "webhooks", "List webhooks")
+                .description(Some(admin_only))
+                .response("200", json_response("Every subscription", "WebhookList")),
+            &[Failure::Forbidden],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/webhooks",
+            operation("createWebhook", "webhooks", "Create a webhook")
+                .description(Some(
+                    "Admins only. Every active subscription receives each event it names as a \
+                     POST of `{\"id\", \"event\", \"occurred_at\", \"data\"}` with the headers \
+                     `X-Xiansuo-Event`, `X-Xiansuo-Delivery` and `X-Xiansuo-Signature: \
+                     sha256=HEX` (the HMAC-SHA256 of the raw body keyed with the secret). A \
+                     delivery is queued in the transaction of the change, so a change that rolls \
+                     back sends nothing. An answer other than 2xx within 10 s is retried after \
+                     1, 2, 4, … minutes, 8 attempts in all; after 10 deliveries in a row have \
+                     failed, the subscription is switched off and its creator notified.",
+                ))
+                .request_body(Some(json_body("WebhookInput")))
+                .response(
+                    "201",
+                    json_response("Created, with its secret", "CreatedWebhook"),
+                ),
+            &[Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/webhooks/{id}",
+            operation("getWebhook", "webhooks", "Get a webhook")
+                .description(Some(admin_only))
+                .response("200", json_response("The subscription", "Webhook")),
+            &[Failure::Forbidden],
+        );
+        self.add(
+            HttpMethod::Patch,
+            "/api/v1/webhooks/{id}",
+            operation("updateWebhook", "webhooks", "Change a webhook")
+                .description(Some(
+                    "Admins only. `\"active\": true` switches a subscription on again and clears \
+                     its failures; a new `secret` signs every later attempt.",
+                ))
+                .request_body(Some(json_body("WebhookPatch")))
+                .response("200", json_response("Changed", "Webhook")),
+            &[Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Delete,
+            "/api/v1/webhooks/{id}",
+            operation("deleteWebhook", "webhooks", "Delete a webhook")
+                .description(Some("Admins only. Its delivery log goes with it."))
+                .response("204", ResponseBuilder::new().description("Deleted")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/webhooks/{id}/deliveries",
+            operation(
+                "listWebhookDeliveries",
+                "webhooks",
+                "List a webhook's deliveries",
+            )
+            .description(Some(
+                "Admins only. The delivery log, newest first, with every attempt.",
+            ))
+            .parameters(Some(vec![
+                query(
+                    "limit",
+                    "How many deliveries per page",
+                    scalar(Type::Integer, false, "Page size")
+                        .minimum(Some(1))
+                        .maximum(Some(200))
+                        .default(Some(json!(50))),
+                )
+                .build(),
+                query(
+                    "cursor",
+                    "The `next_cursor` of the previous page",
+                    string(false, "Opaque cursor"),
+                )
+                .build(),
+                query(
+                    "state",
+                    "Only deliveries in this state",
+                    codes(["pending", "succeeded", "failed"], false, "State"),
+                )
+                .build(),
+                query(
+                    "event",
+                    "Only deliveries of this event",
+                    string(false, "Event"),
+                )
+                .build(),
+            ]))
+            .response("200", json_response("One page", "WebhookDeliveryList")),
+            &[Failure::Forbidden, Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/webhooks/{id}/test",
+            operation("testWebhook", "webhooks", "Send a test ping")
+                .description(Some(
+                    "Admins only. Sends a `ping` event now, even to a subscription that is \
+                     switched off, and answers with the delivery and the receiver's answer. A \
+                     ping is not retried and does not count as a failure.",
+                ))
+                .response(
+                    "200",
+                    json_response("The delivery, attempted", "WebhookDelivery"),
+                ),
+            &[],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/webhooks/deliveries/{id}/retry",
+            operation("retryWebhookDelivery", "webhooks", "Send a delivery again")
+                .description(Some(
+                    "Admins only. Queues one more attempt of a delivery that succeeded or failed, \
+                     made at the next run of background jobs. A pending delivery, or one of a \
+                     subscription that is switched off, is a 409.",
+                ))
+                .response("202", json_response("Queued", "WebhookDelivery")),
+            &[Failure::Conflict],
+        );
+    }
+
+    fn imports(&mut self) {
+        let states = || {
+            codes(
+                ["uploaded", "running", "finished", "failed"],
+                false,
+                "`uploaded`: waiting to be started; `failed`: see `error`, may be started again",
+            )
+        };
+        let import_props = || {
+            vec![
+                prop("id", int64(false, "Unique id")),
+                prop("user_id", int64(false, "Who uploaded it; nobody else sees it")),
+                prop("file_name", string(false, "The file's name")),
+                prop("file_size", int64(false, "Bytes")),
+                prop(
+                    "format",
+                    string(false, "What the file was read as, e.g. `CSV, GBK/GB18030, comma-separated`"),
+                ),
+                prop("headers", array(string(false, "A header"), "The header row")),
+                prop(
+                    "mapping",
+                    ArrayBuilder::new()
+                        .schema_type(typed(Type::Array, true))
+                        .items(Ref::from_schema_name("ImportColumn"))
+                        .description(Some(
+                            "Where each column goes, with the mapping given at start; null while no column gives the name",
+                        )),
+                ),
+                prop(
+                    "unmapped",
+                    ArrayBuilder::new()
+                        .schema_type(typed(Type::Array, true))
+                        .items(string(false, "A header"))
+                        .description(Some("Headers that are not imported")),
+                ),
+                prop("estimated_rows", int64(false, "Rows in the file, estimated from its lines")),
+                prop("state", states()),
+                prop("options", any("The options it was started with; null before")),
+                prop("progress", Ref::from_schema_name("ImportProgress")),
+                prop("error", string(true, "Why it failed")),
+                prop(
+                    "errors_csv",
+                    string(true, "The path of the error report, when some row was reported"),
+                ),
+                prop("created_at", date_time(false, "Uploaded")),
+                prop("updated_at", date_time(false, "Last progress")),
+                prop("started_at", date_time(true, "Started")),
+                prop("finished_at", date_time(true, "Finished")),
+            ]
+        };
+        self.schema(
+            "ImportColumn",
+            response_object(
+                "A column of the file",
+                vec![
+                    prop("header", string(false, "Its header")),
+                    prop(
+                        "field",
+                        string(
+                            true,
+                            "The lead field (`custom.KEY` for custom fields); null: not imported",
+                        ),
+                    ),
+                ],
+            ),
+        );
+        self.schema(
+            "ImportProgress",
+            response_object(
+                "Rows handled so far, committed batch by batch",
+                vec![
+                    prop("rows", int64(false, "Rows read and handled")),
+                    prop("imported", int64(false, "Leads created")),
+                    prop(
+                        "skipped",
+                        int64(false, "Duplicates and empty rows left out"),
+                    ),
+                    prop("failed", int64(false, "Rows refused")),
+                    prop(
+                        "warned",
+                        int64(
+                            false,
+                            "Imported although possible duplicates (`dedup: warn`)",
+                        ),
+                    ),
+                ],
+            ),
+        );
+        self.schema(
+            "Import",
+            response_object("An uploaded import file", import_props()),
+        );
+        self.schema(
+            "ImportPreviewRow",
+            response_object(
+                "What a row would become",
+                vec![
+                    prop(
+                        "row",
+                        int64(
+                            false,
+                            "Its row number as a spreadsheet shows it (the header is 1)",
+                        ),
+                    ),
+                    prop("lead", any("The lead body the row gives")),
+                    prop(
+                        "result",
+                        codes(
+                            ["ok", "failed", "skipped", "imported"],
+                            false,
+                            "What the import would do with it (default choices)",
+                        ),
+                    ),
+                    prop("field", string(true, "The field at fault")),
+                    prop("reason", string(true, "Why")),
+                ],
+            ),
+        );
+        let mut uploaded = import_props();
+        uploaded.push(prop(
+            "mapping_error",
+            string(
+                true,
+                "Why the columns cannot be mapped as they are; give a `mapping` at start",
+            ),
+        ));
+        uploaded.push(prop(
+            "preview",
+            array(
+                Ref::from_schema_name("ImportPreviewRow"),
+                "The first 10 rows, checked as the import would check them",
+            ),
+        ));
+        self.schema(
+            "UploadedImport",
+            response_object(
+                "A new upload, with the proposed mapping and a preview",
+                uploaded,
+            ),
+        );
+        self.schema(
+            "ImportStart",
+            request_object(
+                "How to import",
+                vec![
+                    prop(
+                        "mapping",
+                        ObjectBuilder::new()
+                            .description(Some(
+                                "Header → field (`name`, `phone`, `custom.KEY`, `ignore`, …), over the automatic mapping",
+                            ))
+                            .additional_properties(Some(AdditionalProperties::RefOr(
+                                string(false, "A field").into(),
+                            ))),
+                    ),
+                    prop(
+                        "dedup",
+                        codes(
+                            ["skip", "block", "warn", "merge"],
+                            false,
+                            "A row that duplicates a lead, a contact, an account or an earlier row: left out (`skip`, the default), reported as failed (`block`), imported and reported (`warn`), or merged into the lead it duplicates (`merge`)",
+                        ),
+                    ),
+                    prop(
+                        "source",
+                        string(false, "The source of rows that name none (default `import`)"),
+                    ),
+                    prop(
+                        "owner_id",
+                        int64(false, "Who owns the imported leads (default: you); within your data scope"),
+                    ),
+                ],
+                &[],
+            ),
+        );
+        self.schema(
+            "ImportList",
+            response_object(
+                "One page of your imports, newest first",
+                vec![
+                    prop(
+                        "items",
+                        array(Ref::from_schema_name("Import"), "The imports"),
+                    ),
+                    prop(
+                        "next_cursor",
+                        string(
+                            true,
+                            "Pass as `cursor` for the next page; null on the last page",
+                        ),
+                    ),
+                ],
+            ),
+        );
+
+        let binary = |what: &str| {
+            Content::new(Some(
+                string(false, what).format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
+            ))
+        };
+        let upload_body = RequestBodyBuilder::new()
+            .required(Some(Required::True))
+            .description(Some(
+                "The file as the raw body, or as the part `file` of a multipart form (its file \
+                 name is kept). At most 100 MiB.",
+            ))
+            .content("text/csv", binary("A CSV file"))
+            .content(
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                binary("An XLSX workbook"),
+            )
+            .content("application/octet-stream", binary("A CSV or XLSX file"))
+            .content(
+                "multipart/form-data",
+                Content::new(Some(
+                    ObjectBuilder::new()
+                        .property(
+                            "file",
+                            string(false, "The CSV or XLSX file")
+                                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
+                        )
+                        .required("file"),
+                )),
+            )
+            .build();
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/imports",
+            operation("createImport", "imports", "Upload a file to import")
+                .description(Some(
+                    "Reads the file's format and encoding from its bytes (CSV in UTF-8, UTF-16 \
+                     or GBK/GB18030, comma-, tab- or semicolon-separated; XLSX, first sheet), \
+                     proposes a mapping of its headers (Chinese headers such as 姓名/手机/公司, \
+                     and Salesforce, HubSpot and Zoho export headers) and previews the first \
+                     rows. Nothing is imported until `POST /api/v1/imports/{id}/start`. An \
+                     empty, binary or unreadable file, or one without rows, is a 422 naming \
+                     `file`; a file imported already is a 409.",
+                ))
+                .parameters(Some(vec![query(
+                    "file_name",
+                    "The file's name, for a raw body",
+                    string(false, "A file name"),
+                )
+                .build()]))
+                .request_body(Some(upload_body))
+                .response(
+                    "201",
+                    json_response("Stored, with a preview", "UploadedImport"),
+                ),
+            &[Failure::Invalid, Failure::Conflict],
+        );
+        // The upload's own limit, rather than the 1 MiB of JSON bodies.
+        if let Some(op) = self
+            .paths
+            .paths
+            .get_mut("/api/v1/imports")
+            .and_then(|item| item.post.as_mut())
+        {
+            op.responses.responses.insert(
+                "413".to_owned(),
+                json_response(
+                    "`payload_too_large`: the file is larger than 100 MiB",
+                    "Error",
+                )
+                .build()
+                .into(),
+            );
+        }
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/imports",
+            operation("listImports", "imports", "List your imports")
+                .parameters(Some(vec![
+                    query(
+                        "limit",
+                        "How many imports per page",
+                        scalar(Type::Integer, false, "Page size")
+                            .minimum(Some(1))
+                            .maximum(Some(100))
+                            .default(Some(json!(20))),
+                    )
+                    .build(),
+                    query(
+                        "cursor",
+                        "The `next_cursor` of the previous page",
+                        string(false, "Opaque cursor"),
+                    )
+                    .build(),
+                ]))
+                .response("200", json_response("One page", "ImportList")),
+            &[Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/imports/{id}",
+            operation("getImport", "imports", "Get an import and its progress")
+                .description(Some("Only the user who uploaded it sees it."))
+                .response("200", json_response("The import", "Import")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/imports/{id}/start",
+            operation("startImport", "imports", "Start an import")
+                .description(Some(
+                    "Runs the import in the background with these choices (an empty body takes \
+                     the defaults); follow it with `GET /api/v1/imports/{id}`. Rows are checked \
+                     exactly as `POST /api/v1/leads` checks a lead, deduplicated against leads, \
+                     contacts and earlier rows, and written in batches of 1,000, each in one \
+                     transaction; every lead's history records the channel `import`. A failed \
+                     import may be started again and continues after its last batch; a \
+                     finished or running one is a 409.",
+                ))
+                .request_body(Some(
+                    RequestBodyBuilder::new()
+                        .required(Some(Required::False))
+                        .content(
+                            "application/json",
+                            Content::new(Some(Ref::from_schema_name("ImportStart"))),
+                        )
+                        .build(),
+                ))
+                .response("202", json_response("Started", "Import")),
+            &[Failure::Invalid, Failure::Conflict],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/imports/{id}/errors.csv",
+            operation("getImportErrors", "imports", "Get an import's error report")
+                .description(Some(
+                    "Every row that was skipped, failed, or imported with a warning: `row`, \
+                     `result`, `field`, `reason`, then the row's own columns. UTF-8 with a byte \
+                     order mark; cells a spreadsheet would run as formulas are neutralised.",
+                ))
+                .response(
+                    "200",
+                    ResponseBuilder::new()
+                        .description("The report, as an attachment")
+                        .content("text/csv", Content::new(Some(string(false, "CSV")))),
+                ),
+            &[],
+        );
+    }
+
     /// The body every error response shares.
     fn errors(&mut self) {
         self.schema(
@@ -1306,6 +2382,14 @@ fn tags() -> Vec<Tag> {
         tag("tokens", "API tokens"),
         tag("custom-fields", "Admin-defined fields on records"),
         tag("exports", "The audit of who exported which records"),
+        tag(
+            "webhooks",
+            "Outbound webhooks: subscriptions to events, signed deliveries, the delivery log",
+        ),
+        tag(
+            "imports",
+            "Lead imports from CSV and XLSX files: upload, preview, start, progress, error report",
+        ),
         tag("auth", "Web sessions"),
         tag("operations", "Health checks and this document"),
     ]);
@@ -1374,7 +2458,9 @@ fn field_schema(table: &Table, field: &Field, input: bool) -> RefOr<Schema> {
     let null = nullable(table, field, input);
     let doc = field.doc;
     match field.kind {
-        Kind::Id | Kind::Owner | Kind::UserRef | Kind::Ref(_) => int64(null, doc).into(),
+        Kind::Id | Kind::Owner | Kind::UserRef | Kind::Ref(_) | Kind::Link(_) => {
+            int64(null, doc).into()
+        }
         Kind::Int { min, max } => scalar(Type::Integer, null, doc)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
             .minimum(Some(min))
@@ -1665,6 +2751,10 @@ fn code_schema(set: CodeSet, nullable: bool, doc: &str) -> ObjectBuilder {
         CodeSet::Source => string(nullable, doc)
             .pattern(Some("^[a-z0-9_]{1,40}$"))
             .examples(BUILTIN_SOURCES.iter().map(|s| s.0)),
+        // Admins edit the stages (GET /api/v1/pipeline/stages), so the defaults are examples.
+        CodeSet::Stage => string(nullable, doc)
+            .pattern(Some("^[a-z][a-z0-9_]{0,39}$"))
+            .examples(set.codes()),
         _ => codes(set.codes().iter().map(String::as_str), nullable, doc),
     }
 }

@@ -7,12 +7,16 @@
 //! file again continues after the last committed batch.
 //!
 //! Every row that is not imported cleanly is reported with its row number, the reason and its
-//! original values, in `FILE.errors.csv` next to the file.
+//! original values: in `FILE.errors.csv` next to the file (the command line), or in the
+//! `import_upload_rows` of an uploaded file, in the transaction of its batch (the HTTP API).
 
 pub mod mapping;
 pub mod source;
+pub mod upload;
 
-use crate::db::{Db, Param};
+use crate::db::{Db, Param, Tx};
+use crate::dedup::{self, Decision};
+use crate::merge;
 use crate::record::{self, Ctx, NewRecord};
 use crate::schema::LEADS;
 use crate::scope::Actor;
@@ -26,17 +30,21 @@ use std::path::{Path, PathBuf};
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::FieldType;
 use xiansuo_core::history::Channel;
-use xiansuo_core::{Clock, Email, Phone};
+use xiansuo_core::dedup::{is_strong, Keys, Policy, Signal};
+use xiansuo_core::Clock;
 
-/// What to do with a row whose phone or email a lead, a contact or an earlier row already has.
+/// What to do with a row that strongly matches a lead, a contact, an account or an earlier row
+/// (the same phone, email, or name and company; see [`crate::dedup`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dedup {
     /// Leave it out and report it.
     Skip,
     /// Report it as an error row.
     Block,
-    /// Import it and report it.
+    /// Import it, flagged as a possible duplicate, and report it.
     Warn,
+    /// Put its data into the lead it duplicates (empty fields filled, tags added) and report it.
+    Merge,
 }
 
 impl std::str::FromStr for Dedup {
@@ -47,8 +55,9 @@ impl std::str::FromStr for Dedup {
             "skip" => Ok(Dedup::Skip),
             "block" => Ok(Dedup::Block),
             "warn" => Ok(Dedup::Warn),
+            "merge" => Ok(Dedup::Merge),
             _ => Err(format!(
-                "'{s}' is not a dedup policy: use skip, block or warn"
+                "'{s}' is not a dedup policy: use skip, block, warn or merge"
             )),
         }
     }
@@ -65,6 +74,17 @@ pub struct Options {
     pub owner_id: Option<i64>,
     /// Rows per transaction.
     pub batch_size: usize,
+    /// Where reported rows go.
+    pub report_to: ReportTo,
+}
+
+/// Where the rows that are not imported cleanly are reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportTo {
+    /// `FILE.errors.csv` next to the file, written after each batch commits.
+    File,
+    /// The `import_upload_rows` of this upload, written in each batch's transaction.
+    Upload(i64),
 }
 
 /// What happened to a reported row.
@@ -74,6 +94,8 @@ pub enum RowResult {
     Skipped,
     /// Imported, with a warning (a possible duplicate under `--dedup warn`).
     Imported,
+    /// Not imported as a new lead: its data went into the lead it duplicates (`--dedup merge`).
+    Merged,
 }
 
 impl RowResult {
@@ -82,6 +104,7 @@ impl RowResult {
             RowResult::Failed => "failed",
             RowResult::Skipped => "skipped",
             RowResult::Imported => "imported",
+            RowResult::Merged => "merged",
         }
     }
 }
@@ -190,6 +213,8 @@ pub struct Summary {
     pub resumed_after: u64,
     /// Rows imported despite a possible duplicate (`--dedup warn`).
     pub warned: u64,
+    /// Rows merged into the leads they duplicate (`--dedup merge`), counted as skipped.
+    pub merged: u64,
     /// The error report, when some row was reported.
     pub errors_file: Option<PathBuf>,
 }
@@ -211,7 +236,14 @@ pub async fn run(
         None => (start(db, actor, file, clock).await?, Counts::default()),
     };
     let resumed_after = counts.rows;
-    let mut report = ErrorReport::new(file.errors_path(), &sheet.headers, resumed_after > 0)?;
+    let mut report = match options.report_to {
+        ReportTo::File => Some(ErrorReport::new(
+            file.errors_path(),
+            &sheet.headers,
+            resumed_after > 0,
+        )?),
+        ReportTo::Upload(_) => None,
+    };
     for _ in 0..resumed_after {
         match sheet.rows.recv().await {
             Some(Ok(_)) => {}
@@ -220,6 +252,7 @@ pub async fn run(
         }
     }
     let mut warned = 0;
+    let mut merged = 0;
     let mut rows = Vec::with_capacity(options.batch_size);
     loop {
         rows.clear();
@@ -238,7 +271,7 @@ pub async fn run(
             channel: Channel::Import,
             now: clock.now(),
         };
-        let batch = prepare_batch(ctx, options, &rows).await?;
+        let mut batch = prepare_batch(ctx, options, &rows).await?;
         let mut next = counts;
         next.rows += rows.len() as u64;
         next.imported += batch.records.len() as u64;
@@ -247,12 +280,22 @@ pub async fn run(
                 RowResult::Failed => next.failed += 1,
                 RowResult::Skipped => next.skipped += 1,
                 RowResult::Imported => warned += 1,
+                RowResult::Merged => {
+                    next.skipped += 1;
+                    merged += 1;
+                }
             }
         }
         let mut tx = db.begin().await?;
-        let records: Vec<&NewRecord> = batch.records.iter().collect();
+        let mut records: Vec<&mut NewRecord> = batch.records.iter_mut().collect();
         if !records.is_empty() {
-            record::insert(&mut tx, &records).await?;
+            record::insert(&mut tx, &mut records).await?;
+        }
+        for (into, incoming) in &batch.merges {
+            crate::merge::absorb(&mut tx, incoming, *into).await?;
+        }
+        if let ReportTo::Upload(upload) = options.report_to {
+            save_reports(&mut tx, upload, &batch.reports).await?;
         }
         let updated = tx
             .execute(
@@ -273,7 +316,9 @@ pub async fn run(
         }
         tx.commit().await?;
         // Written only after the commit, so a batch lost in a crash is not reported twice.
-        report.write(&batch.reports)?;
+        if let Some(report) = &mut report {
+            report.write(&batch.reports)?;
+        }
         counts = next;
         progress(&counts);
     }
@@ -290,7 +335,8 @@ pub async fn run(
         counts,
         resumed_after,
         warned,
-        errors_file: report.finish()?,
+        merged,
+        errors_file: report.map(ErrorReport::finish).transpose()?.flatten(),
     })
 }
 
@@ -323,9 +369,11 @@ async fn start(
     Ok(id)
 }
 
-/// A batch ready to write: the records and the rows to report.
+/// A batch ready to write: the records, the rows to merge into stored leads (lead id, row),
+/// and the rows to report.
 struct Batch {
     records: Vec<NewRecord>,
+    merges: Vec<(i64, NewRecord)>,
     reports: Vec<RowReport>,
 }
 
@@ -339,19 +387,35 @@ fn report(row: &SourceRow, result: RowResult, field: &str, reason: String) -> Ro
     }
 }
 
-/// What a row is deduplicated on: `("phone", E.164)` or `("email", lower-cased)`.
-type DedupKey = (&'static str, String);
+/// The strong keys of a row, by which rows of one batch find each other.
+fn strong_keys(keys: &Keys) -> Vec<(Signal, String)> {
+    let mut out = Vec::new();
+    if let Some(phone) = &keys.phone {
+        out.push((Signal::Phone, phone.clone()));
+    }
+    if let Some(email) = &keys.email {
+        out.push((Signal::Email, email.clone()));
+    }
+    if let (Some(person), Some(company)) = (&keys.person, &keys.company) {
+        out.push((Signal::PersonAndCompany, format!("{person}\u{1f}{company}")));
+    }
+    out
+}
 
-/// The normalised phone and email of a body that `prepare` accepted, as dedup keys.
-fn dedup_keys(body: &Value) -> Vec<DedupKey> {
-    let mut keys = Vec::new();
-    if let Some(phone) = body["phone"].as_str().and_then(|p| Phone::parse(p).ok()) {
-        keys.push(("phone", phone.e164().to_owned()));
+/// The report's field and words for what two rows share.
+fn signal_words(signal: Signal) -> (&'static str, &'static str) {
+    match signal {
+        Signal::Phone => ("phone", "phone"),
+        Signal::Email => ("email", "email"),
+        _ => ("name", "name and company"),
     }
-    if let Some(email) = body["email"].as_str().and_then(|e| Email::parse(e).ok()) {
-        keys.push(("email", email.normalized().to_owned()));
-    }
-    keys
+}
+
+/// What a row duplicates: a stored record, or a row of this batch kept so far (its number and
+/// its index among the batch's records).
+enum Original<'m> {
+    Stored(&'m dedup::Match),
+    Row(Signal, u64, usize),
 }
 
 /// A row as the body of a new lead, with the defaults of the options.
@@ -391,13 +455,24 @@ pub async fn preview(
             None => break,
         }
     }
+    check_rows(db, actor, clock, &rows, options).await
+}
+
+/// Checks rows read already exactly as an import would, writing nothing.
+pub async fn check_rows(
+    db: &Db,
+    actor: &Actor,
+    clock: &dyn Clock,
+    rows: &[SourceRow],
+    options: &Options,
+) -> anyhow::Result<Vec<PreviewRow>> {
     let ctx = Ctx {
         db,
         actor,
         channel: Channel::Import,
         now: clock.now(),
     };
-    let mut batch = prepare_batch(ctx, options, &rows).await?;
+    let mut batch = prepare_batch(ctx, options, rows).await?;
     Ok(rows
         .iter()
         .map(|row| {
@@ -417,7 +492,7 @@ async fn prepare_batch(
     rows: &[SourceRow],
 ) -> anyhow::Result<Batch> {
     let mut reports = Vec::new();
-    let mut prepared: Vec<(&SourceRow, NewRecord, Vec<DedupKey>)> = Vec::new();
+    let mut prepared: Vec<(&SourceRow, NewRecord)> = Vec::new();
     for row in rows {
         if row.is_empty() {
             reports.push(report(row, RowResult::Skipped, "", "empty row".into()));
@@ -425,7 +500,7 @@ async fn prepare_batch(
         }
         let body = body_of(options, row);
         match record::prepare(ctx, &LEADS, &body).await {
-            Ok(record) => prepared.push((row, record, dedup_keys(&body))),
+            Ok(record) => prepared.push((row, record)),
             Err(StoreError::Internal(e)) => return Err(e),
             Err(StoreError::Invalid(e)) => {
                 reports.push(report(row, RowResult::Failed, &e.field, e.message));
@@ -433,84 +508,133 @@ async fn prepare_batch(
             Err(e) => reports.push(report(row, RowResult::Failed, "", e.to_string())),
         }
     }
-    let mut known = existing(ctx.db, prepared.iter().flat_map(|p| p.2.iter())).await?;
-    let mut records = Vec::with_capacity(prepared.len());
-    for (row, record, keys) in prepared {
-        let duplicate = keys
-            .iter()
-            .find_map(|(kind, key)| known.get(key).map(|holder| (*kind, holder.clone())));
-        if let Some((kind, holder)) = &duplicate {
-            let reason = format!("duplicate: the same {kind} as {holder}");
-            match options.dedup {
-                Dedup::Skip => {
-                    reports.push(report(row, RowResult::Skipped, kind, reason));
+    // One query for the whole batch; earlier batches of the file are committed, so it finds
+    // them too.
+    let keys: Vec<Keys> = prepared.iter().map(|(_, r)| dedup::keys_of(r)).collect();
+    let probes: Vec<&Keys> = keys.iter().collect();
+    let holders = dedup::holders(ctx.db, &probes, &[], false).await?;
+    let mut earlier: HashMap<(Signal, String), (u64, usize)> = HashMap::new();
+    let mut records: Vec<NewRecord> = Vec::with_capacity(prepared.len());
+    let mut merges = Vec::new();
+    for ((row, mut record), keys) in prepared.into_iter().zip(&keys) {
+        let found = dedup::matches(keys, &holders);
+        let strong = strong_keys(keys);
+        let original = match found.iter().find(|m| is_strong(&m.signals)) {
+            Some(m) => Some(Original::Stored(m)),
+            None => strong.iter().find_map(|k| {
+                earlier
+                    .get(k)
+                    .map(|&(number, index)| Original::Row(k.0, number, index))
+            }),
+        };
+        if let Some(original) = original {
+            let (signal, holder) = match &original {
+                Original::Stored(m) => (
+                    m.signals[0],
+                    format!("{} {}", m.holder.record_type.code(), m.holder.id),
+                ),
+                Original::Row(signal, number, _) => {
+                    (*signal, format!("row {number} of this file"))
+                }
+            };
+            let (field, words) = signal_words(signal);
+            let reason = format!("duplicate: the same {words} as {holder}");
+            let decision = match (options.dedup, &original) {
+                (Dedup::Skip, _) => {
+                    reports.push(report(row, RowResult::Skipped, field, reason));
                     continue;
                 }
-                Dedup::Block => {
-                    reports.push(report(row, RowResult::Failed, kind, reason));
+                (Dedup::Block, _) => Decision::Block,
+                (Dedup::Warn, Original::Stored(_)) => dedup::decide(ctx.actor, Policy::Warn, &found),
+                (Dedup::Merge, Original::Stored(_)) => {
+                    dedup::decide(ctx.actor, Policy::Merge, &found)
+                }
+                (Dedup::Warn, Original::Row(..)) => Decision::Flag { duplicate_of: None },
+                (Dedup::Merge, Original::Row(_, number, index)) => {
+                    merge::absorb_pending(&mut records[*index], &record);
+                    let reason = format!("merged into row {number} of this file ({reason})");
+                    reports.push(report(row, RowResult::Merged, field, reason));
                     continue;
                 }
-                Dedup::Warn => reports.push(report(row, RowResult::Imported, kind, reason)),
+            };
+            match decision {
+                Decision::Block => {
+                    reports.push(report(row, RowResult::Failed, field, reason));
+                    continue;
+                }
+                Decision::Merge { into } => {
+                    let reason = format!("merged into lead {into} ({reason})");
+                    reports.push(report(row, RowResult::Merged, field, reason));
+                    merges.push((into, record));
+                    continue;
+                }
+                Decision::Flag { duplicate_of } => {
+                    dedup::flag(&mut record, duplicate_of);
+                    reports.push(report(row, RowResult::Imported, field, reason));
+                }
+                Decision::Create => {}
             }
         }
-        for (_, key) in keys {
-            known
-                .entry(key)
-                .or_insert_with(|| format!("row {} of this file", row.number));
+        for key in strong {
+            earlier.entry(key).or_insert((row.number, records.len()));
         }
         records.push(record);
     }
     reports.sort_by_key(|r| r.row);
-    Ok(Batch { records, reports })
+    Ok(Batch {
+        records,
+        merges,
+        reports,
+    })
 }
 
-/// Which of these phones and emails a lead or a contact already has: key → "lead 12".
-/// Earlier batches of the same file are committed, so this finds them too.
-async fn existing<'k>(
-    db: &Db,
-    keys: impl Iterator<Item = &'k DedupKey>,
-) -> anyhow::Result<HashMap<String, String>> {
-    let (mut phones, mut emails) = (Vec::new(), Vec::new());
-    for (kind, key) in keys {
-        if *kind == "phone" {
-            phones.push(Param::from(key.as_str()));
-        } else {
-            emails.push(Param::from(key.as_str()));
+/// Rows per statement when saving reports: 6 parameters each stays far under both databases'
+/// limits on bound parameters.
+const REPORTS_PER_STATEMENT: usize = 500;
+
+/// Saves the reported rows of a batch with an upload, in the batch's transaction.
+async fn save_reports(tx: &mut Tx, upload: i64, reports: &[RowReport]) -> anyhow::Result<()> {
+    for chunk in reports.chunks(REPORTS_PER_STATEMENT) {
+        let mut params = Vec::with_capacity(chunk.len() * 6);
+        for r in chunk {
+            params.extend([
+                Param::Int(upload),
+                Param::Int(r.row as i64),
+                Param::from(r.result.code()),
+                Param::from(r.field.as_str()),
+                Param::from(r.reason.as_str()),
+                Param::from(serde_json::to_string(&r.values)?),
+            ]);
         }
+        let values = vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+        tx.execute(
+            &format!("INSERT INTO import_upload_rows (upload_id, row_number, result, field, reason, cells) VALUES {values} ON CONFLICT DO NOTHING"),
+            &params,
+        )
+        .await?;
     }
-    let mut found = HashMap::new();
-    if phones.is_empty() && emails.is_empty() {
-        return Ok(found);
-    }
-    let list = |n: usize| vec!["?"; n].join(", ");
-    let mut condition = Vec::new();
-    if !phones.is_empty() {
-        condition.push(format!("phone_normalized IN ({})", list(phones.len())));
-    }
-    if !emails.is_empty() {
-        condition.push(format!("email_normalized IN ({})", list(emails.len())));
-    }
-    let params: Vec<Param> = phones.into_iter().chain(emails).collect();
-    for (table, what) in [("leads", "lead"), ("contacts", "contact")] {
-        let rows = db
-            .fetch_all(
-                &format!(
-                    "SELECT id, phone_normalized, email_normalized FROM {table} WHERE deleted_at IS NULL AND ({})",
-                    condition.join(" OR ")
-                ),
-                &params,
-            )
-            .await?;
-        for row in rows {
-            let holder = format!("{what} {}", row.int("id"));
-            for column in ["phone_normalized", "email_normalized"] {
-                if let Some(key) = row.opt_text(column) {
-                    found.entry(key).or_insert_with(|| holder.clone());
-                }
-            }
-        }
-    }
-    Ok(found)
+    Ok(())
+}
+
+/// The header row of an error report: what happened, then the file's own columns.
+pub fn report_header(headers: &[String]) -> Vec<String> {
+    ["row", "result", "field", "reason"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(headers.iter().cloned())
+        .collect()
+}
+
+/// A line of an error report, its cells safe to open in a spreadsheet.
+pub fn report_line(r: &RowReport) -> Vec<String> {
+    let mut line = vec![
+        r.row.to_string(),
+        r.result.code().to_owned(),
+        r.field.clone(),
+        r.reason.clone(),
+    ];
+    line.extend(r.values.iter().map(|v| neutralise(v)));
+    line
 }
 
 /// A cell of the report as Excel will not run it: text that Excel would take for a formula
@@ -579,22 +703,13 @@ impl ErrorReport {
                     file
                 });
             if !existing {
-                let mut header = vec!["row", "result", "field", "reason"];
-                header.extend(self.headers.iter().map(String::as_str));
-                writer.write_record(&header)?;
+                writer.write_record(report_header(&self.headers))?;
             }
             self.writer = Some(writer);
         }
         if let Some(writer) = &mut self.writer {
             for r in reports {
-                let mut line = vec![
-                    r.row.to_string(),
-                    r.result.code().to_owned(),
-                    r.field.clone(),
-                    r.reason.clone(),
-                ];
-                line.extend(r.values.iter().map(|v| neutralise(v)));
-                writer.write_record(&line)?;
+                writer.write_record(report_line(r))?;
             }
             writer.flush()?;
             self.wrote = true;

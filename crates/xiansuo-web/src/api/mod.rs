@@ -2,7 +2,16 @@
 //! history and activities, users, teams, tokens and custom field definitions.
 
 mod admin;
+pub(crate) mod dedup;
+mod followups;
+mod forms;
+mod imports;
+mod notifications;
+mod pipeline;
+mod pool;
 mod records;
+mod rules;
+mod webhooks;
 
 use crate::auth;
 use crate::AppState;
@@ -17,9 +26,17 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/logout", post(auth::logout))
         .route("/api/v1/me", axum::routing::get(auth::me))
         .merge(admin::router())
+        .merge(forms::router())
+        .merge(imports::router())
+        .merge(webhooks::router())
+        .merge(notifications::router())
+        .merge(pipeline::router())
+        .merge(pool::router())
+        .merge(followups::router())
         .merge(records::activity_router())
         .merge(records::export_audit_router())
-        .merge(records::lead_duplicates_router());
+        .merge(dedup::router())
+        .merge(rules::router());
     for table in TABLES {
         router = router.merge(records::router(table));
     }

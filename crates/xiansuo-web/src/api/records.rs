@@ -14,7 +14,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use xiansuo_db::export::{self, Export, Format};
 use xiansuo_db::schema::Table;
-use xiansuo_db::{activities, dedup, history, record, Ctx};
+use xiansuo_db::{activities, history, record, Ctx};
 
 fn ctx<'a>(state: &'a AppState, auth: &'a Auth) -> Ctx<'a> {
     Ctx {
@@ -115,20 +115,6 @@ pub fn router(table: &'static Table) -> Router<AppState> {
                 },
             ),
         )
-}
-
-/// `GET /api/v1/leads/{id}/duplicates`: the leads the caller may see that share the lead's
-/// phone, email or company. Leads only; contacts and accounts are not compared yet.
-pub fn lead_duplicates_router() -> Router<AppState> {
-    Router::new().route(
-        "/api/v1/leads/{id}/duplicates",
-        get(
-            |State(s): State<AppState>, auth: Auth, Id(id): Id| async move {
-                let items = dedup::lead_duplicates(&s.db, &auth.actor, id).await?;
-                ApiResult::Ok(Json(json!({ "items": items })))
-            },
-        ),
-    )
 }
 
 /// `GET /api/v1/{table}/export`: the file as an attachment. The query is checked (and the

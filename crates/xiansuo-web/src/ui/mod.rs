@@ -190,6 +190,14 @@ fn store_error_page(chrome: Chrome, error: StoreError) -> Response {
         StoreError::Conflict(m) => {
             message_page(chrome, StatusCode::CONFLICT, t.error_title, t.message(&m))
         }
+        StoreError::Duplicate(d) => {
+            let status = if d.merged.is_some() {
+                StatusCode::OK
+            } else {
+                StatusCode::CONFLICT
+            };
+            message_page(chrome, status, t.error_title, &d.to_string())
+        }
         StoreError::Invalid(i) => message_page(
             chrome,
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -1,0 +1,112 @@
+//! Duplicates and merges over HTTP: a lead's duplicates, the dedup policies per source, the
+//! duplicate scan and its groups, merging leads and undoing a merge; and the answer to a lead
+//! create that dedup refused (409 with the candidates) or merged (200 with the lead).
+
+use crate::auth::Auth;
+use crate::error::ApiResult;
+use crate::extract::{Id, JsonBody, QueryPairs};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+use xiansuo_core::clock::to_millis;
+use xiansuo_db::dedup::{self, scan, Duplicate};
+use xiansuo_db::{merge, Ctx};
+
+fn ctx<'a>(state: &'a AppState, auth: &'a Auth) -> Ctx<'a> {
+    Ctx {
+        db: &state.db,
+        actor: &auth.actor,
+        channel: auth.channel,
+        now: state.clock.now(),
+    }
+}
+
+/// The answer to a lead that dedup did not create: refused → 409
+/// `{"error": {"code": "duplicate", …}, "candidates": [...]}`; merged into an existing lead →
+/// 200 with that lead and `"merged": true`.
+pub(crate) fn duplicate_response(duplicate: &Duplicate) -> Response {
+    match &duplicate.merged {
+        Some(lead) => {
+            let mut lead = lead.clone();
+            lead["merged"] = json!(true);
+            (StatusCode::OK, Json(lead)).into_response()
+        }
+        None => (
+            StatusCode::CONFLICT,
+            Json(json!({
+                "error": {
+                    "code": "duplicate",
+                    "message": duplicate.to_string(),
+                    "field": null,
+                },
+                "candidates": duplicate.candidates,
+            })),
+        )
+            .into_response(),
+    }
+}
+
+/// Every route of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/leads/{id}/duplicates",
+            get(
+                |State(s): State<AppState>, auth: Auth, Id(id): Id| async move {
+                    let now = to_millis(s.clock.now());
+                    ApiResult::Ok(Json(
+                        dedup::lead_duplicates(&s.db, &auth.actor, id, now).await?,
+                    ))
+                },
+            ),
+        )
+        .route(
+            "/api/v1/dedup/policies",
+            get(|State(s): State<AppState>, _auth: Auth| async move {
+                ApiResult::Ok(Json(dedup::policies_json(&s.db).await?))
+            })
+            .put(
+                |State(s): State<AppState>, auth: Auth, JsonBody(body): JsonBody| async move {
+                    ApiResult::Ok(Json(dedup::set_policies(ctx(&s, &auth), &body).await?))
+                },
+            ),
+        )
+        .route(
+            "/api/v1/dedup/scan",
+            get(|State(s): State<AppState>, _auth: Auth| async move {
+                ApiResult::Ok(Json(json!({ "scan": scan::latest(&s.db).await? })))
+            })
+            .post(|State(s): State<AppState>, auth: Auth| async move {
+                let started = scan::start(ctx(&s, &auth)).await?;
+                ApiResult::Ok((StatusCode::ACCEPTED, Json(started)))
+            }),
+        )
+        .route(
+            "/api/v1/dedup/groups",
+            get(
+                |State(s): State<AppState>, auth: Auth, QueryPairs(q): QueryPairs| async move {
+                    ApiResult::Ok(Json(scan::groups(&s.db, &auth.actor, &q).await?))
+                },
+            ),
+        )
+        .route(
+            "/api/v1/leads/merge",
+            post(
+                |State(s): State<AppState>, auth: Auth, JsonBody(body): JsonBody| async move {
+                    ApiResult::Ok(Json(merge::merge(ctx(&s, &auth), &body).await?))
+                },
+            ),
+        )
+        .route(
+            "/api/v1/leads/merges/{id}/undo",
+            post(
+                |State(s): State<AppState>, auth: Auth, Id(id): Id| async move {
+                    ApiResult::Ok(Json(merge::undo(ctx(&s, &auth), id).await?))
+                },
+            ),
+        )
+}

@@ -1,0 +1,397 @@
+//! Email over SMTP, received by a real SMTP server (aiosmtpd, started by the test and writing
+//! each message into a Maildir): a form lead's personalised auto-reply in the visitor's
+//! language, retried while the mail server is down, and notification digests.
+
+use crate::forms::{create_form, post_json};
+use crate::on_both_databases;
+use crate::support::TestApp;
+use chrono::Duration;
+use mailparse::MailHeaderMap;
+use reqwest::StatusCode;
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use xiansuo_db::jobs::{self, JobEnv};
+use xiansuo_db::{notifications, Param};
+
+on_both_databases!(
+    a_form_lead_gets_a_personalised_auto_reply_in_its_language,
+    an_auto_reply_waits_for_a_mail_server_that_is_down,
+    notifications_are_mailed_as_one_digest_per_user,
+);
+
+/// A real SMTP server on loopback that stores what it receives; stopped when dropped.
+pub struct SmtpSink {
+    child: Child,
+    maildir: PathBuf,
+    _dir: tempfile::TempDir,
+    pub port: u16,
+}
+
+/// A port nothing listens on (at the time of asking).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+impl SmtpSink {
+    /// Starts `python3 -m aiosmtpd` on `port`. `None` when aiosmtpd is not installed, except in
+    /// CI (`CI=true`), where that is a failure (scripts/test.sh installs it).
+    pub async fn start(port: u16) -> Option<SmtpSink> {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let maildir = dir.path().join("mail");
+        let spawned = Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(e) => return unavailable(&format!("python3 cannot be started: {e}")),
+        };
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Some(SmtpSink {
+                    child,
+                    maildir,
+                    _dir: dir,
+                    port,
+                });
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                return unavailable(&format!(
+                    "python3 -m aiosmtpd exited with {status} (pip install aiosmtpd)"
+                ));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let _ = child.kill();
+        panic!("aiosmtpd did not start listening on port {port}");
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// The raw messages received so far, oldest first.
+    pub fn messages(&self) -> Vec<Vec<u8>> {
+        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else {
+            return Vec::new();
+        };
+        let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
+            .filter_map(Result::ok)
+            .map(|e| {
+                let modified = e
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .unwrap_or(std::time::UNIX_EPOCH);
+                (modified, e.path())
+            })
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|(_, p)| std::fs::read(p).expect("a stored message"))
+            .collect()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn unavailable(why: &str) -> Option<SmtpSink> {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("an SMTP server for the tests is required in CI: {why}");
+    }
+    eprintln!("skipping: {why}");
+    None
+}
+
+fn env(url: Option<String>) -> JobEnv {
+    JobEnv {
+        http: reqwest::Client::new(),
+        smtp_url: url,
+        smtp_from: Some("线索 CRM <crm@example.com>".into()),
+    }
+}
+
+/// A received message's To, From and Subject headers (decoded) and its body (decoded).
+fn read(raw: &[u8]) -> (String, String, String, String) {
+    let mail = mailparse::parse_mail(raw).expect("a message that parses");
+    let header = |name: &str| mail.headers.get_first_value(name).unwrap_or_default();
+    (
+        header("To"),
+        header("From"),
+        header("Subject"),
+        mail.get_body().expect("a body that decodes"),
+    )
+}
+
+async fn email_jobs(app: &TestApp) -> Vec<(String, i64, Option<String>)> {
+    app.db
+        .fetch_all(
+            "SELECT state, attempts, last_error FROM jobs WHERE kind = ? ORDER BY id",
+            &[Param::from("email.send")],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.text("state"), r.int("attempts"), r.opt_text("last_error")))
+        .collect()
+}
+
+fn auto_reply_form() -> serde_json::Value {
+    json!({
+        "name": "2026 春季展会",
+        "fields": [
+            {"field": "name", "required": true},
+            {"field": "email", "required": true},
+            {"field": "company"},
+        ],
+        "auto_reply": {
+            "enabled": true,
+            "subject_zh": "感谢您的咨询，{{name}}",
+            "body_zh": "{{name}} 您好：\n\n感谢您代表{{company}}报名「{{form_name}}」，我们的顾问会尽快与您联系。\n\n线索 CRM 团队",
+            "subject_en": "Thank you, {{name}}",
+            "body_en": "Dear {{name}},\n\nThank you for registering for {{form_name}}. We will be in touch soon.",
+        },
+    })
+}
+
+async fn a_form_lead_gets_a_personalised_auto_reply_in_its_language(app: TestApp) {
+    let Some(sink) = SmtpSink::start(free_port()).await else {
+        return;
+    };
+    let form = create_form(&app, auto_reply_form()).await;
+    let key = form["key"].as_str().unwrap();
+    let reply = post_json(
+        &app,
+        key,
+        json!({"name": "张伟", "email": "zhang.wei@example.com", "company": "恒远信息科技"}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    assert!(
+        sink.messages().is_empty(),
+        "sent by the job runner, not the request"
+    );
+
+    let report = jobs::run_due(&app.db, &env(Some(sink.url())), app.clock_now())
+        .await
+        .unwrap();
+    assert!(report.done >= 1, "{report:?}");
+    assert_eq!(email_jobs(&app).await[0].0, "done");
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1);
+    let raw = String::from_utf8_lossy(&messages[0]).to_string();
+    assert!(
+        raw.contains("Subject: =?utf-8?"),
+        "the Chinese subject is an RFC 2047 encoded word: {raw}"
+    );
+    let (to, from, subject, body) = read(&messages[0]);
+    assert_eq!(to, "zhang.wei@example.com");
+    assert_eq!(from, "线索 CRM <crm@example.com>");
+    assert_eq!(subject, "感谢您的咨询，张伟");
+    assert!(
+        body.contains("张伟 您好：\n\n感谢您代表恒远信息科技报名「2026 春季展会」"),
+        "{body}"
+    );
+
+    app.clock.advance(Duration::minutes(1));
+    let reply = post_json(
+        &app,
+        key,
+        json!({"name": "Li Na", "email": "li.na@example.com", "lang": "en"}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    // No email asked for, no mail: a form without an auto-reply sends nothing.
+    let quiet = create_form(
+        &app,
+        json!({"name": "安静的表单", "fields": [{"field": "name"}, {"field": "email"}]}),
+    )
+    .await;
+    post_json(
+        &app,
+        quiet["key"].as_str().unwrap(),
+        json!({"name": "刘洋", "email": "liu@example.com"}),
+    )
+    .await;
+    jobs::run_due(&app.db, &env(Some(sink.url())), app.clock_now())
+        .await
+        .unwrap();
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 2);
+    let (to, _, subject, body) = read(&messages[1]);
+    assert_eq!(to, "li.na@example.com");
+    assert_eq!(subject, "Thank you, Li Na");
+    assert!(
+        body.starts_with("Dear Li Na,\r\n\r\nThank you for registering for 2026 春季展会.")
+            || body.starts_with("Dear Li Na,\n\nThank you for registering for 2026 春季展会."),
+        "{body}"
+    );
+}
+
+async fn an_auto_reply_waits_for_a_mail_server_that_is_down(app: TestApp) {
+    let port = free_port();
+    let url = format!("smtp://127.0.0.1:{port}");
+    let form = create_form(&app, auto_reply_form()).await;
+    let reply = post_json(
+        &app,
+        form["key"].as_str().unwrap(),
+        json!({"name": "王芳", "email": "wang.fang@example.com", "company": "云栖科技"}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+
+    // Nothing listens on the port: the job is queued again for later.
+    let report = jobs::run_due(&app.db, &env(Some(url.clone())), app.clock_now())
+        .await
+        .unwrap();
+    assert!(report.retried >= 1, "{report:?}");
+    let queued = email_jobs(&app).await;
+    assert_eq!(queued.len(), 1);
+    assert_eq!((queued[0].0.as_str(), queued[0].1), ("queued", 1));
+    assert!(queued[0].2.as_deref().is_some_and(|e| !e.is_empty()));
+
+    let Some(sink) = SmtpSink::start(port).await else {
+        return;
+    };
+    // Not before its backoff has passed…
+    jobs::run_due(&app.db, &env(Some(url.clone())), app.clock_now())
+        .await
+        .unwrap();
+    assert!(sink.messages().is_empty());
+    // …then it goes out, once.
+    app.clock.advance(Duration::seconds(61));
+    jobs::run_due(&app.db, &env(Some(url.clone())), app.clock_now())
+        .await
+        .unwrap();
+    app.clock.advance(Duration::minutes(10));
+    jobs::run_due(&app.db, &env(Some(url)), app.clock_now())
+        .await
+        .unwrap();
+    let done = email_jobs(&app).await;
+    assert_eq!((done[0].0.as_str(), done[0].1), ("done", 2));
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1);
+    let (to, _, subject, body) = read(&messages[0]);
+    assert_eq!(to, "wang.fang@example.com");
+    assert_eq!(subject, "感谢您的咨询，王芳");
+    assert!(body.contains("云栖科技"), "{body}");
+}
+
+async fn notifications_are_mailed_as_one_digest_per_user(app: TestApp) {
+    let Some(sink) = SmtpSink::start(free_port()).await else {
+        return;
+    };
+    let mut ids = Vec::new();
+    for (username, email, locale) in [
+        ("zhang", Some("zhang@example.com"), "zh"),
+        ("li", None, "zh"),
+        ("smith", Some("smith@example.com"), "en"),
+    ] {
+        let reply = app
+            .post(
+                "/api/v1/users",
+                &app.admin_token,
+                json!({"username": username, "password": "password123", "role": "rep", "email": email, "locale": locale}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        ids.push(reply.body["id"].as_i64().unwrap());
+    }
+    let now = app.clock_now().timestamp_millis();
+    let mut tx = app.db.begin().await.unwrap();
+    for (user, message, at) in [
+        (ids[0], "线索「张伟」已分配给你", now - 2 * 60 * 60 * 1000),
+        (ids[0], "线索「李娜」已分配给你", now - 60_000),
+        (ids[0], "线索「刘洋」已分配给你", now),
+        (ids[0], "线索「赵敏」已分配给你", now),
+        (ids[1], "线索「王芳」已分配给你", now),
+        (ids[2], "Lead Wang Fang is now yours", now),
+    ] {
+        notifications::notify(
+            &mut tx,
+            &notifications::Notification {
+                user_id: user,
+                kind: "lead.assigned",
+                record_type: None,
+                record_id: None,
+                message: message.into(),
+                now_ms: at,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    // One was read in the app already: no need to mail it.
+    let read_one = app
+        .db
+        .fetch_optional(
+            "SELECT id FROM notifications WHERE message = ?",
+            &[Param::from("线索「赵敏」已分配给你")],
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .int("id");
+    notifications::mark_read(&app.db, ids[0], read_one, now)
+        .await
+        .unwrap();
+
+    // Without a mail server nothing is sent, and nothing is lost.
+    jobs::run_due(&app.db, &env(None), app.clock_now())
+        .await
+        .unwrap();
+    assert!(email_jobs(&app).await.is_empty());
+
+    app.clock.advance(Duration::minutes(1));
+    jobs::run_due(&app.db, &env(Some(sink.url())), app.clock_now())
+        .await
+        .unwrap();
+    let messages = sink.messages();
+    assert_eq!(
+        messages.len(),
+        2,
+        "one digest each for the users with an email"
+    );
+    let mut digests: Vec<_> = messages.iter().map(|m| read(m)).collect();
+    digests.sort();
+    let (to, _, subject, body) = &digests[0];
+    assert_eq!(to, "smith@example.com");
+    assert_eq!(subject, "Xiansuo: 1 new notification(s)");
+    assert!(body.contains("Lead Wang Fang is now yours"), "{body}");
+    let (to, _, subject, body) = &digests[1];
+    assert_eq!(to, "zhang@example.com");
+    assert_eq!(subject, "线索：你有 2 条新通知");
+    assert!(
+        body.contains("- 2026-11-02 16:59 线索「李娜」已分配给你"),
+        "{body}"
+    );
+    assert!(
+        body.contains("- 2026-11-02 17:00 线索「刘洋」已分配给你"),
+        "{body}"
+    );
+    assert!(!body.contains("张伟"), "two hours old: not mailed");
+    assert!(!body.contains("赵敏"), "read already: not mailed");
+
+    app.clock.advance(Duration::minutes(1));
+    jobs::run_due(&app.db, &env(Some(sink.url())), app.clock_now())
+        .await
+        .unwrap();
+    assert_eq!(sink.messages().len(), 2, "each notification is mailed once");
+}
