@@ -845,7 +845,11 @@ async fn form_settings_are_checked_and_for_admins_only(app: TestApp) {
     let form = create_form(&app, contact_form()).await;
     assert_eq!(form["language"], "zh");
     assert_eq!(form["source"], "web_form");
-    assert_eq!(form["dedup_policy"], "warn");
+    assert_eq!(
+        form["dedup_policy"],
+        Value::Null,
+        "the policy of the form's source applies"
+    );
     assert_eq!(form["active"], true);
     assert_eq!(form["consent"], Value::Null);
     let id = form["id"].as_i64().unwrap();

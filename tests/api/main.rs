@@ -5,6 +5,7 @@
 
 mod support;
 
+mod assignment;
 mod auth;
 mod cli;
 mod dedup;
@@ -21,6 +22,7 @@ mod pipeline;
 mod pool;
 mod records;
 mod scope;
+mod scoring;
 mod ui;
 mod webhooks;
 

@@ -1179,7 +1179,25 @@ async fn rfm_scores_accounts_from_their_won_deals_and_flags_a_class(app: TestApp
         .await
         .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
 
-    // Reopening a won deal takes it out at once: nothing is cached.
+    // Deleting, restoring and reopening won deals count at once.
+    let big_deals = app
+        .get(&format!("/api/v1/opportunities?account_id={}", id(&big)), t)
+        .await
+        .ids();
+    let first = format!("/api/v1/opportunities/{}", big_deals[0]);
+    app.call(Method::DELETE, &first, t, None).await;
+    let rfm = ok(app
+        .get(&format!("/api/v1/accounts/{}/rfm", id(&big)), t)
+        .await);
+    assert_eq!(
+        (&rfm["frequency"], &rfm["monetary"]),
+        (&json!(9), &json!(900000.0))
+    );
+    ok(app.post(&format!("{first}/restore"), t, json!({})).await);
+    let rfm = ok(app
+        .get(&format!("/api/v1/accounts/{}/rfm", id(&big)), t)
+        .await);
+    assert_eq!(rfm["frequency"], 10);
     let won = ok(app
         .get(
             &format!("/api/v1/opportunities?account_id={}", id(&small)),

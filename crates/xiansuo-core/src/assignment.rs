@@ -5,8 +5,8 @@
 //! Round robin is kept as a count per member of the leads the rule gave them: the member with
 //! the lowest count (for weighted rules, count ÷ weight) is next, ties going to the one listed
 //! first. Counts survive restarts and are never reset, so adding or removing a member changes
-//! nobody else's turn; a member who joins (or comes back) starts level with the others instead
-//! of taking every lead until they catch up.
+//! nobody else's turn; a member who joins (or comes back) starts level with the member furthest
+//! behind instead of taking every lead until they catch up.
 
 use crate::lead::Region;
 use crate::rules::{self, parse_conditions, refuse_unknown, Condition, KnownField};
@@ -539,10 +539,10 @@ pub fn choose(strategy: Strategy, candidates: &[Candidate]) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
-/// The counts members start from: a member without a stored count (new to the rule), or one far
-/// behind (back after a while), starts level with the member furthest behind among the others,
-/// so that they take their turn instead of every lead until they catch up. `members` are
-/// (stored count, weight).
+/// The counts members start from: a member with a stored count keeps it; one without (new to
+/// the rule, or back after being taken off it) starts level with the member furthest behind,
+/// in proportion to their weight, so that they take their turn instead of every lead until
+/// they catch up. `members` are (stored count, weight).
 pub fn effective_counts(members: &[(Option<i64>, i64)]) -> Vec<i64> {
     let lowest = members
         .iter()
@@ -553,8 +553,7 @@ pub fn effective_counts(members: &[(Option<i64>, i64)]) -> Vec<i64> {
     members
         .iter()
         .map(|(count, weight)| {
-            let level = lowest.map_or(0, |(c, w)| c * weight / w.max(1));
-            count.unwrap_or(0).max(level)
+            count.unwrap_or_else(|| lowest.map_or(0, |(c, w)| c * weight / w.max(1)))
         })
         .collect()
 }

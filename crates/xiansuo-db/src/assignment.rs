@@ -68,6 +68,8 @@ struct Batch {
     /// Per rule, the stored count of each member (the round-robin cursor).
     counts: HashMap<i64, HashMap<i64, i64>>,
     counts_changed: BTreeMap<(i64, i64), i64>,
+    /// Counts of users who are no longer members, to delete.
+    counts_dropped: Vec<(i64, i64)>,
     /// Open leads held per user, for users loaded so far.
     open: HashMap<i64, i64>,
     /// Leads rules gave each user per day, for days loaded so far.
@@ -84,6 +86,7 @@ impl Batch {
             teams: None,
             counts: HashMap::new(),
             counts_changed: BTreeMap::new(),
+            counts_dropped: Vec::new(),
             open: HashMap::new(),
             daily: HashMap::new(),
             daily_added: BTreeMap::new(),
@@ -313,6 +316,27 @@ impl Batch {
                 .map(|m| (stored.get(&m.user_id).copied(), m.weight))
                 .collect::<Vec<_>>(),
         );
+        // Newcomers' starting counts are kept, so that a later lead does not level them again;
+        // counts of users who left are dropped, so that they start level if they come back.
+        for (member, level) in members.iter().zip(&levels) {
+            if !stored.contains_key(&member.user_id) {
+                self.counts
+                    .entry(rule.id)
+                    .or_default()
+                    .insert(member.user_id, *level);
+                self.counts_changed
+                    .insert((rule.id, member.user_id), *level);
+            }
+        }
+        for user in stored.keys() {
+            if !members.iter().any(|m| m.user_id == *user) {
+                if let Some(counts) = self.counts.get_mut(&rule.id) {
+                    counts.remove(user);
+                }
+                self.counts_changed.remove(&(rule.id, *user));
+                self.counts_dropped.push((rule.id, *user));
+            }
+        }
         let mut pool: Vec<(Member, i64)> = members.into_iter().zip(levels).collect();
         if strategy == Strategy::Territory {
             let mapped = territory_users(territories, lead);
@@ -423,6 +447,13 @@ impl Batch {
 
     /// Writes the counts back.
     async fn flush(self, tx: &mut Tx) -> anyhow::Result<()> {
+        for (rule, user) in self.counts_dropped {
+            tx.execute(
+                "DELETE FROM assignment_counts WHERE rule_id = ? AND user_id = ?",
+                &[Param::Int(rule), Param::Int(user)],
+            )
+            .await?;
+        }
         for ((rule, user), assigned) in self.counts_changed {
             tx.execute(
                 "INSERT INTO assignment_counts (rule_id, user_id, assigned) VALUES (?, ?, ?) \
@@ -1056,7 +1087,12 @@ pub async fn assign(ctx: Ctx<'_>, lead_ids: &[i64], owner: i64) -> StoreResult<V
         }
         tx.execute(
             "UPDATE leads SET owner_id = ?, assigned_at = ?, updated_at = ? WHERE id = ?",
-            &[Param::Int(owner), Param::Int(now), Param::Int(now), Param::Int(id)],
+            &[
+                Param::Int(owner),
+                Param::Int(now),
+                Param::Int(now),
+                Param::Int(id),
+            ],
         )
         .await?;
         crate::pool::owner_changed(&mut tx, &LEADS, id, Some(owner)).await?;

@@ -2,9 +2,10 @@
 //! of their won deals) that finds the A-class customers, and the handover of every record a
 //! departing rep owns to another (个人资源 → 公司资源).
 //!
-//! RFM is computed when read, from the won deals themselves: one indexed aggregate per account,
-//! and one grouped scan for the report, so it can never be stale after a deal is won, reopened,
-//! deleted or moved to another account (see docs/ARCHITECTURE.md for the figures).
+//! Each account's won deals are totalled in `accounts` (count, amount, last win) by database
+//! triggers on every write of a deal, so the totals cannot go stale whichever path writes it;
+//! the scores and the class depend on today, so they are computed in SQL when read (see
+//! docs/ARCHITECTURE.md for why and the figures).
 
 use crate::db::{Db, Dialect, Param, Row, Tx};
 use crate::error::{StoreError, StoreResult};
@@ -23,26 +24,6 @@ use xiansuo_core::history::snapshot;
 use xiansuo_core::role::Role;
 use xiansuo_core::Invalid;
 
-/// What an account's won deals add up to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rfm {
-    /// Whole days since the last deal was won; `None` without won deals.
-    pub recency_days: Option<i64>,
-    /// How many deals were won.
-    pub frequency: i64,
-    /// Their amount, in cents.
-    pub monetary_cents: i64,
-}
-
-/// Scores 1 (low) to 5 (high) and the class they give.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RfmScore {
-    pub recency: i64,
-    pub frequency: i64,
-    pub monetary: i64,
-    pub class: char,
-}
-
 /// Days since the last win at or below which recency scores 5, 4, 3, 2 (else 1).
 const RECENCY_DAYS: [i64; 4] = [30, 90, 180, 365];
 /// Won deals at or above which frequency scores 5, 4, 3, 2 (else 1).
@@ -53,58 +34,73 @@ const MONETARY_YUAN: [i64; 4] = [1_000_000, 500_000, 100_000, 20_000];
 const CLASS_A: i64 = 12;
 const CLASS_B: i64 = 8;
 
-/// Scores an account's RFM; `None` for an account without won deals, which has no class.
-pub fn score(rfm: &Rfm) -> Option<RfmScore> {
-    let days = rfm.recency_days?;
-    let step = |hits: [bool; 4]| 5 - hits.iter().position(|hit| *hit).unwrap_or(4) as i64;
-    let recency = step(RECENCY_DAYS.map(|limit| days <= limit));
-    let frequency = step(FREQUENCY.map(|limit| rfm.frequency >= limit));
-    let monetary = step(MONETARY_YUAN.map(|limit| rfm.monetary_cents >= limit * 100));
-    let total = recency + frequency + monetary;
-    let class = if total >= CLASS_A {
-        'A'
-    } else if total >= CLASS_B {
-        'B'
-    } else {
-        'C'
-    };
-    Some(RfmScore {
-        recency,
-        frequency,
-        monetary,
-        class,
-    })
-}
-
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
-/// Builds the API's view of one account's RFM from its aggregate row (`n`, `amount`, `last`).
-fn rfm_json(account: &Value, row: Option<&Row>, now_ms: i64) -> Value {
-    let last = row.and_then(|r| r.opt_int("last"));
-    let rfm = Rfm {
-        recency_days: last.map(|l| (now_ms - l).max(0) / DAY_MS),
-        frequency: row.map_or(0, |r| r.int("n")),
-        monetary_cents: row.map_or(0, |r| r.int("amount")),
-    };
-    let scored = score(&rfm);
+/// A score from 5 down to 1: 5 when `expr op` the first threshold holds, 4 for the second, …
+fn step(expr: &str, op: &str, thresholds: [i64; 4]) -> String {
+    let arms: Vec<String> = thresholds
+        .iter()
+        .zip([5, 4, 3, 2])
+        .map(|(limit, score)| format!("WHEN {expr} {op} {limit} THEN {score}"))
+        .collect();
+    format!("CASE {} ELSE 1 END", arms.join(" "))
+}
+
+/// The accounts with won deals and their RFM scores, as a subquery over `accounts` (the
+/// totals its triggers keep): the first parameter is now in milliseconds. Scores are computed
+/// in SQL so that a report can filter, sort and page by class without reading every account.
+fn scored_accounts(conditions: &str) -> String {
+    let cents: [i64; 4] = MONETARY_YUAN.map(|yuan| yuan * 100);
+    format!(
+        "SELECT a.*, {r} AS r, {f} AS f, {m} AS m FROM (\
+         SELECT id, name, owner_id, won_count, won_amount_cents, last_won_at, \
+         (? - last_won_at) / {DAY_MS} AS days FROM accounts \
+         WHERE won_count > 0 AND deleted_at IS NULL{conditions}) a",
+        r = step("days", "<=", RECENCY_DAYS),
+        f = step("won_count", ">=", FREQUENCY),
+        m = step("won_amount_cents", ">=", cents),
+    )
+}
+
+/// Adds the total score and the class to [`scored_accounts`].
+fn classed_accounts(conditions: &str) -> String {
+    format!(
+        "SELECT s.*, r + f + m AS score, \
+         CASE WHEN r + f + m >= {CLASS_A} THEN 'A' WHEN r + f + m >= {CLASS_B} THEN 'B' ELSE 'C' END AS class \
+         FROM ({}) s",
+        scored_accounts(conditions)
+    )
+}
+
+/// The API's view of an account's RFM, from a row of [`classed_accounts`] (`None` for an
+/// account without won deals: no scores, no class).
+fn rfm_json(id: i64, name: &str, owner_id: Option<i64>, row: Option<&Row>) -> Value {
+    let score = |name: &str| row.map(|r| r.int(name));
     json!({
-        "account_id": account["id"],
-        "account_name": account["name"],
-        "owner_id": account["owner_id"],
-        "recency_days": rfm.recency_days,
-        "frequency": rfm.frequency,
-        "monetary": rfm.monetary_cents as f64 / 100.0,
-        "last_won_at": last.map(rfc3339),
-        "recency_score": scored.map(|s| s.recency),
-        "frequency_score": scored.map(|s| s.frequency),
-        "monetary_score": scored.map(|s| s.monetary),
-        "score": scored.map(|s| s.recency + s.frequency + s.monetary),
-        "class": scored.map(|s| s.class.to_string()),
-        "a_class": scored.is_some_and(|s| s.class == 'A'),
+        "account_id": id,
+        "account_name": name,
+        "owner_id": owner_id,
+        "recency_days": row.map(|r| r.int("days").max(0)),
+        "frequency": row.map_or(0, |r| r.int("won_count")),
+        "monetary": row.map_or(0, |r| r.int("won_amount_cents")) as f64 / 100.0,
+        "last_won_at": row.and_then(|r| r.opt_int("last_won_at")).map(rfc3339),
+        "recency_score": score("r"),
+        "frequency_score": score("f"),
+        "monetary_score": score("m"),
+        "score": score("score"),
+        "class": row.map(|r| r.text("class")),
+        "a_class": row.is_some_and(|r| r.text("class") == "A"),
     })
 }
 
-const WON: &str = "result = 'won' AND deleted_at IS NULL";
+fn row_json(row: &Row) -> Value {
+    rfm_json(
+        row.int("id"),
+        &row.text("name"),
+        row.opt_int("owner_id"),
+        Some(row),
+    )
+}
 
 /// `GET /api/v1/accounts/{id}/rfm`: the account's RFM from all its won deals.
 pub async fn account_rfm(
@@ -116,18 +112,24 @@ pub async fn account_rfm(
     let account = record::get(db, actor, &ACCOUNTS, account_id).await?;
     let row = db
         .fetch_optional(
-            &format!(
-                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT) AS amount, \
-                 MAX(closed_at) AS last FROM opportunities WHERE account_id = ? AND {WON}"
-            ),
-            &[Param::Int(account_id)],
+            &classed_accounts(" AND id = ?"),
+            &[Param::Int(to_millis(now)), Param::Int(account_id)],
         )
         .await?;
-    Ok(rfm_json(&account, row.as_ref(), to_millis(now)))
+    Ok(match row {
+        Some(row) => row_json(&row),
+        None => rfm_json(
+            account_id,
+            account["name"].as_str().unwrap_or_default(),
+            account["owner_id"].as_i64(),
+            None,
+        ),
+    })
 }
 
 /// `GET /api/v1/reports/rfm?class=A&limit=&page=`: the accounts the actor may see that have
-/// won deals, best first (class, then total score, then amount), one page at a time.
+/// won deals, best first (class, then total score, then amount), one page at a time, with how
+/// many there are of each class.
 pub async fn report(
     db: &Db,
     actor: &Actor,
@@ -135,8 +137,8 @@ pub async fn report(
     now: DateTime<Utc>,
 ) -> StoreResult<Value> {
     let mut classes: Vec<String> = Vec::new();
-    let mut limit = 50_usize;
-    let mut page = 1_usize;
+    let mut limit = 50_i64;
+    let mut page = 1_i64;
     for (name, value) in params {
         let value = value.trim();
         match name.as_str() {
@@ -160,7 +162,7 @@ pub async fn report(
                 page = value
                     .parse()
                     .ok()
-                    .filter(|n| *n >= 1)
+                    .filter(|n| (1..=1_000_000).contains(n))
                     .ok_or_else(|| Invalid::new("page", "must be a whole number from 1"))?
             }
             _ => {
@@ -173,55 +175,49 @@ pub async fn report(
         }
     }
     let scope = actor
-        .owner_condition("a.owner_id")
+        .owner_condition("owner_id")
         .map(|c| format!(" AND {c}"))
         .unwrap_or_default();
+    let classed = classed_accounts(&scope);
+    let now = Param::Int(to_millis(now));
+    let counted = db
+        .fetch_all(
+            &format!("SELECT class, COUNT(*) AS n FROM ({classed}) c GROUP BY class"),
+            &[now.clone()],
+        )
+        .await?;
+    let count = |class: &str| {
+        counted
+            .iter()
+            .find(|r| r.text("class") == class)
+            .map_or(0, |r| r.int("n"))
+    };
+    let total: i64 = ["A", "B", "C"]
+        .iter()
+        .filter(|c| classes.is_empty() || classes.iter().any(|k| k == *c))
+        .map(|c| count(c))
+        .sum();
+    let mut params = vec![now];
+    let filter = if classes.is_empty() {
+        String::new()
+    } else {
+        params.extend(classes.iter().map(|c| Param::from(c.as_str())));
+        format!(" WHERE class IN ({})", vec!["?"; classes.len()].join(", "))
+    };
+    params.extend([Param::Int(limit), Param::Int((page - 1) * limit)]);
     let rows = db
         .fetch_all(
             &format!(
-                "SELECT a.id, a.name, a.owner_id, COUNT(*) AS n, \
-                 CAST(COALESCE(SUM(o.amount_cents), 0) AS BIGINT) AS amount, MAX(o.closed_at) AS last \
-                 FROM opportunities o JOIN accounts a ON a.id = o.account_id \
-                 WHERE o.result = 'won' AND o.deleted_at IS NULL AND a.deleted_at IS NULL{scope} \
-                 GROUP BY a.id, a.name, a.owner_id"
+                "SELECT * FROM ({classed}) c{filter} \
+                 ORDER BY class, score DESC, won_amount_cents DESC, id LIMIT ? OFFSET ?"
             ),
-            &[],
+            &params,
         )
         .await?;
-    let now_ms = to_millis(now);
-    let mut items: Vec<Value> = rows
-        .iter()
-        .map(|r| {
-            let account = json!({"id": r.int("id"), "name": r.text("name"), "owner_id": r.opt_int("owner_id")});
-            rfm_json(&account, Some(r), now_ms)
-        })
-        .filter(|item| {
-            classes.is_empty()
-                || item["class"]
-                    .as_str()
-                    .is_some_and(|c| classes.iter().any(|k| k == c))
-        })
-        .collect();
-    items.sort_by(|a, b| {
-        let key = |v: &Value| {
-            (
-                v["class"].as_str().unwrap_or("Z").to_owned(),
-                -v["score"].as_i64().unwrap_or_default(),
-                -(v["monetary"].as_f64().unwrap_or_default() * 100.0) as i64,
-                v["account_id"].as_i64().unwrap_or_default(),
-            )
-        };
-        key(a).cmp(&key(b))
-    });
-    let total = items.len();
-    let count = |class: &str| items.iter().filter(|i| i["class"] == class).count();
-    let counts = json!({"A": count("A"), "B": count("B"), "C": count("C")});
-    let start = (page - 1).saturating_mul(limit).min(total);
-    let end = start.saturating_add(limit).min(total);
     Ok(json!({
-        "items": items[start..end],
+        "items": rows.iter().map(row_json).collect::<Vec<_>>(),
         "total": total,
-        "counts": counts,
+        "counts": {"A": count("A"), "B": count("B"), "C": count("C")},
         "page": page,
         "limit": limit,
     }))
@@ -421,49 +417,13 @@ async fn move_records(
 mod tests {
     use super::*;
 
-    fn rfm(days: i64, frequency: i64, yuan: i64) -> Rfm {
-        Rfm {
-            recency_days: Some(days),
-            frequency,
-            monetary_cents: yuan * 100,
-        }
-    }
-
     #[test]
-    fn each_dimension_scores_one_to_five_at_its_thresholds() {
-        let s = score(&rfm(30, 10, 1_000_000)).unwrap();
+    fn scores_step_down_from_five_at_each_threshold() {
         assert_eq!(
-            (s.recency, s.frequency, s.monetary, s.class),
-            (5, 5, 5, 'A')
+            step("d", "<=", RECENCY_DAYS),
+            "CASE WHEN d <= 30 THEN 5 WHEN d <= 90 THEN 4 WHEN d <= 180 THEN 3 \
+             WHEN d <= 365 THEN 2 ELSE 1 END"
         );
-        let s = score(&rfm(31, 9, 999_999)).unwrap();
-        assert_eq!((s.recency, s.frequency, s.monetary), (4, 4, 4));
-        let s = score(&rfm(366, 1, 19_999)).unwrap();
-        assert_eq!(
-            (s.recency, s.frequency, s.monetary, s.class),
-            (1, 1, 1, 'C')
-        );
-        let s = score(&rfm(100, 3, 100_000)).unwrap();
-        assert_eq!(
-            (s.recency, s.frequency, s.monetary, s.class),
-            (3, 3, 3, 'B')
-        );
-    }
-
-    #[test]
-    fn class_a_needs_a_total_of_twelve() {
-        assert_eq!(score(&rfm(10, 5, 500_000)).unwrap().class, 'A'); // 5 + 4 + 4 = 13
-        assert_eq!(score(&rfm(200, 5, 500_000)).unwrap().class, 'B'); // 2 + 4 + 4 = 10
-        assert_eq!(score(&rfm(200, 2, 20_000)).unwrap().class, 'C'); // 2 + 2 + 2 = 6
-    }
-
-    #[test]
-    fn an_account_without_won_deals_has_no_class() {
-        let none = Rfm {
-            recency_days: None,
-            frequency: 0,
-            monetary_cents: 0,
-        };
-        assert_eq!(score(&none), None);
+        assert!(scored_accounts("").contains("WHEN won_amount_cents >= 100000000 THEN 5"));
     }
 }

@@ -870,6 +870,7 @@ mod tests {
             team_id: None,
             locale: "zh".into(),
             visible_owners: visible,
+            mask_phones: false,
         }
     }
 

@@ -16,6 +16,7 @@
 //! posting again within [`DOUBLE_SUBMIT_MS`] gets the first answer, and no second lead.
 
 use crate::db::{Db, Dialect, Param, Row, Tx};
+use crate::dedup;
 use crate::error::{StoreError, StoreResult};
 use crate::mail;
 use crate::record::{self, rfc3339, Ctx};
@@ -31,6 +32,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::FieldType;
+use xiansuo_core::dedup::Policy;
 use xiansuo_core::history::Channel;
 use xiansuo_core::lead::parse_source;
 use xiansuo_core::role::Role;
@@ -154,36 +156,6 @@ pub struct Consent {
     pub required: bool,
 }
 
-/// What a form does with a lead that looks like one already held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DedupPolicy {
-    Block,
-    Warn,
-    Merge,
-}
-
-impl DedupPolicy {
-    pub fn code(self) -> &'static str {
-        match self {
-            DedupPolicy::Block => "block",
-            DedupPolicy::Warn => "warn",
-            DedupPolicy::Merge => "merge",
-        }
-    }
-
-    pub fn parse(value: &str) -> Result<Self, Invalid> {
-        match value {
-            "block" => Ok(DedupPolicy::Block),
-            "warn" => Ok(DedupPolicy::Warn),
-            "merge" => Ok(DedupPolicy::Merge),
-            _ => Err(Invalid::new(
-                "dedup_policy",
-                format!("'{value}' is not one of: block, warn, merge"),
-            )),
-        }
-    }
-}
-
 /// A form as stored.
 #[derive(Debug, Clone)]
 pub struct Form {
@@ -194,7 +166,9 @@ pub struct Form {
     pub fields: Vec<FormField>,
     pub source: String,
     pub campaign: Option<String>,
-    pub dedup_policy: DedupPolicy,
+    /// What happens to a post from someone already held; `None`: the policy of the form's
+    /// source (`/api/v1/dedup/policies`).
+    pub dedup_policy: Option<Policy>,
     pub owner_id: Option<i64>,
     pub auto_reply: AutoReply,
     pub thank_you: Localized,
@@ -223,8 +197,9 @@ impl Form {
             fields: from_json_column(row.opt_text("fields")),
             source: row.text("source"),
             campaign: row.opt_text("campaign"),
-            dedup_policy: DedupPolicy::parse(&row.text("dedup_policy"))
-                .unwrap_or(DedupPolicy::Warn),
+            dedup_policy: row
+                .opt_text("dedup_policy")
+                .and_then(|p| Policy::parse("dedup_policy", &p).ok()),
             owner_id: row.opt_int("owner_id"),
             auto_reply: from_json_column(row.opt_text("auto_reply")),
             thank_you: from_json_column(row.opt_text("thank_you")),
@@ -249,7 +224,7 @@ impl Form {
             "fields": self.fields,
             "source": self.source,
             "campaign": self.campaign,
-            "dedup_policy": self.dedup_policy.code(),
+            "dedup_policy": self.dedup_policy.map(Policy::code),
             "owner_id": self.owner_id,
             "auto_reply": self.auto_reply,
             "thank_you": self.thank_you,
@@ -535,7 +510,7 @@ struct Settings {
     fields: Vec<FormField>,
     source: String,
     campaign: Option<String>,
-    dedup_policy: DedupPolicy,
+    dedup_policy: Option<Policy>,
     owner_id: Option<i64>,
     auto_reply: AutoReply,
     thank_you: Localized,
@@ -683,8 +658,8 @@ fn parse_settings(body: &Value, defs: &[CustomDef]) -> Result<Settings, Invalid>
         Some(_) => return Err(Invalid::new("source", "must be a source code")),
     };
     let dedup_policy = match map.get("dedup_policy") {
-        None | Some(Value::Null) => DedupPolicy::Warn,
-        Some(Value::String(s)) => DedupPolicy::parse(s)?,
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(Policy::parse("dedup_policy", s)?),
         Some(_) => return Err(Invalid::new("dedup_policy", "must be block, warn or merge")),
     };
     let owner_id = match map.get("owner_id") {
@@ -805,7 +780,7 @@ fn settings_params(s: &Settings) -> anyhow::Result<Vec<Param>> {
         Param::from(serde_json::to_string(&s.fields)?),
         Param::from(s.source.as_str()),
         Param::from(s.campaign.clone()),
-        Param::from(s.dedup_policy.code()),
+        Param::from(s.dedup_policy.map(Policy::code)),
         Param::from(s.owner_id),
         Param::from(serde_json::to_string(&s.auto_reply)?),
         Param::from(serde_json::to_string(&s.thank_you)?),
@@ -1127,11 +1102,12 @@ fn read_field(field: &ShownField, values: &[Value]) -> Result<Option<Value>, Inv
 /// fix a campaign link, so an odd value is kept as far as it fits rather than refused.
 fn tracking_value(value: Option<String>, max: usize) -> Option<String> {
     let cleaned: String = value?
+        .trim()
         .chars()
         .filter(|c| !c.is_control())
         .take(max)
         .collect();
-    let cleaned = cleaned.trim().to_owned();
+    let cleaned = cleaned.trim_end().to_owned();
     (!cleaned.is_empty()).then_some(cleaned)
 }
 
@@ -1230,6 +1206,7 @@ async fn form_actor(db: &Db, form: &Form) -> anyhow::Result<Actor> {
         team_id: None,
         locale: form.language.clone(),
         visible_owners: None,
+        mask_phones: false,
     })
 }
 
@@ -1333,8 +1310,9 @@ async fn check_rate(db: &Db, form: &Form, ip: &str, now_ms: i64) -> Result<(), S
     Ok(())
 }
 
-/// Takes a post to `form`: checks it like the lead API would, creates the lead, records the
-/// submission and queues the auto-reply. See the module documentation for the abuse guards.
+/// Takes a post to `form`: checks it like the lead API would, creates the lead (or lets the
+/// dedup policy merge or refuse it), records the submission and queues the auto-reply. See the
+/// module documentation for the abuse guards.
 pub async fn submit(
     db: &Db,
     writer: &Writer,
@@ -1357,26 +1335,112 @@ pub async fn submit(
         consent_given: false,
         now_ms,
     };
+    let receipt = |submission_id| Receipt {
+        submission_id,
+        language,
+    };
 
     if values.text(HONEYPOT).is_some() {
         let mut tx = db.begin().await?;
         let id = row.insert(&mut tx, "spam", None).await?;
         tx.commit().await?;
-        return Ok(Receipt {
-            submission_id: id.unwrap_or_default(),
-            language,
-        });
+        return Ok(receipt(id.unwrap_or_default()));
     }
 
     let reading = read_post(form, &fields, &values)?;
     row.consent_given = reading.consent_given;
+    let lead = lead_body(db, form, &row, &reading).await?;
+
+    // Claim the post for this person before anything is written, so that a double submit
+    // (two clicks, two tabs, a retrying script) waits for nothing and creates nothing.
+    let dedup_key = hex::encode(Sha256::digest(
+        format!("{}\n{}", form.id, reading.fingerprint).as_bytes(),
+    ));
+    let mut tx = db.begin().await?;
+    // A claim older than the double-submit window no longer holds.
+    tx.execute(
+        "UPDATE form_submissions SET dedup_key = NULL WHERE dedup_key = ? AND created_at <= ?",
+        &[
+            Param::from(dedup_key.as_str()),
+            Param::Int(now_ms - DOUBLE_SUBMIT_MS),
+        ],
+    )
+    .await?;
+    let Some(submission_id) = row.insert(&mut tx, "pending", Some(&dedup_key)).await? else {
+        let first = tx
+            .fetch_optional(
+                "SELECT id FROM form_submissions WHERE dedup_key = ?",
+                &[Param::from(dedup_key.as_str())],
+            )
+            .await?
+            .map(|r| r.int("id"))
+            .unwrap_or_default();
+        tx.commit().await?;
+        return Ok(receipt(first));
+    };
+    tx.commit().await?;
+
+    let actor = form_actor(db, form).await?;
+    let ctx = Ctx {
+        db,
+        actor: &actor,
+        channel: Channel::Api,
+        now,
+    };
+    let create = async {
+        let prepared = record::prepare(ctx, &LEADS, &Value::Object(lead)).await?;
+        writer.create(prepared).await
+    };
+    let created = match form.dedup_policy {
+        Some(policy) => dedup::with_policy(policy, create).await,
+        None => create.await,
+    };
+    let (status, lead_id, error) = match created {
+        Ok(lead) => ("created", lead["id"].as_i64(), None),
+        Err(StoreError::Duplicate(duplicate)) => match &duplicate.merged {
+            Some(lead) => ("merged", lead["id"].as_i64(), None),
+            // Refused by the dedup policy. The visitor is told nothing about who is already
+            // held; the submission records it.
+            None => ("blocked", None, Some(duplicate.to_string())),
+        },
+        Err(e) => {
+            let mut tx = db.begin().await?;
+            if matches!(e, StoreError::Invalid(_)) {
+                // As the lead API: a refused value leaves nothing behind.
+                tx.execute(
+                    "DELETE FROM form_submissions WHERE id = ?",
+                    &[Param::Int(submission_id)],
+                )
+                .await?;
+            } else {
+                set_outcome(&mut tx, submission_id, "failed", None, Some(&e.to_string())).await?;
+            }
+            tx.commit().await?;
+            return Err(e.into());
+        }
+    };
+    let mut tx = db.begin().await?;
+    set_outcome(&mut tx, submission_id, status, lead_id, error.as_deref()).await?;
+    queue_auto_reply(&mut tx, form, language, &reading.lead, now_ms).await?;
+    tx.commit().await?;
+    Ok(receipt(submission_id))
+}
+
+/// The lead a post asks for: its fields, the form's source, campaign and owner, the visit's
+/// UTM parameters and referrer.
+async fn lead_body(
+    db: &Db,
+    form: &Form,
+    row: &SubmissionRow<'_>,
+    reading: &Reading,
+) -> anyhow::Result<Map<String, Value>> {
     let mut lead = reading.lead.clone();
     lead.insert("source".into(), Value::from(form.source.as_str()));
     if let Some(campaign) = &form.campaign {
         lead.insert("campaign".into(), Value::from(campaign.as_str()));
     }
     for utm in UTM_PARAMETERS {
-        if let Some(v) = tracking_value(values.text(utm), 200) {
+        if let Some(v) = tracking_value(row.values.text(utm), 200) {
             lead.insert((*utm).into(), Value::from(v));
         }
     }
@@ -1395,117 +1459,7 @@ pub async fn submit(
             );
         }
     }
-    let actor = form_actor(db, form).await?;
-    let ctx = Ctx {
-        db,
-        actor: &actor,
-        channel: Channel::Api,
-        now,
-    };
-    let prepared = record::prepare(ctx, &LEADS, &Value::Object(lead)).await;
-    let prepared = match prepared {
-        Ok(p) => p,
-        Err(StoreError::Invalid(e)) => return Err(e.into()),
-        Err(StoreError::Internal(e)) => return Err(e.into()),
-        // The form's dedup policy refused the lead. The visitor is told nothing about who is
-        // already held; the submission records why.
-        Err(other) => {
-            let mut tx = db.begin().await?;
-            let id = row
-                .insert(&mut tx, "blocked", None)
-                .await?
-                .unwrap_or_default();
-            set_outcome(&mut tx, id, "blocked", None, Some(&other.to_string())).await?;
-            queue_auto_reply(&mut tx, form, language, &reading.lead, now_ms).await?;
-            tx.commit().await?;
-            return Ok(Receipt {
-                submission_id: id,
-                language,
-            });
-        }
-    };
-
-    let dedup_key = hex::encode(Sha256::digest(
-        format!("{}\n{}", form.id, reading.fingerprint).as_bytes(),
-    ));
-    let mut tx = db.begin().await?;
-    // A claim older than the double-submit window no longer holds.
-    tx.execute(
-        "UPDATE form_submissions SET dedup_key = NULL WHERE dedup_key = ? AND created_at <= ?",
-        &[
-            Param::from(dedup_key.as_str()),
-            Param::Int(now_ms - DOUBLE_SUBMIT_MS),
-        ],
-    )
-    .await?;
-    let claimed = row.insert(&mut tx, "pending", Some(&dedup_key)).await?;
-    let submission_id = match claimed {
-        Some(id) => id,
-        None => {
-            let first = tx
-                .fetch_optional(
-                    "SELECT id FROM form_submissions WHERE dedup_key = ?",
-                    &[Param::from(dedup_key.as_str())],
-                )
-                .await?
-                .map(|r| r.int("id"))
-                .unwrap_or_default();
-            tx.commit().await?;
-            return Ok(Receipt {
-                submission_id: first,
-                language,
-            });
-        }
-    };
-    tx.commit().await?;
-
-    match writer.create(prepared).await {
-        Ok(created) => {
-            let status = if created["merged"] == json!(true) {
-                "merged"
-            } else {
-                "created"
-            };
-            let mut tx = db.begin().await?;
-            set_outcome(&mut tx, submission_id, status, created["id"].as_i64(), None).await?;
-            queue_auto_reply(&mut tx, form, language, &reading.lead, now_ms).await?;
-            tx.commit().await?;
-            Ok(Receipt {
-                submission_id,
-                language,
-            })
-        }
-        Err(e) => {
-            let mut tx = db.begin().await?;
-            let (status, answer) = match e {
-                StoreError::Invalid(_) | StoreError::Internal(_) => ("failed", Err(e)),
-                other => {
-                    let receipt = Receipt {
-                        submission_id,
-                        language,
-                    };
-                    ("blocked", Ok((receipt, other.to_string())))
-                }
-            };
-            let error = match &answer {
-                Ok((_, message)) => message.clone(),
-                Err(e) => e.to_string(),
-            };
-            set_outcome(&mut tx, submission_id, status, None, Some(&error)).await?;
-            tx.execute(
-                "UPDATE form_submissions SET dedup_key = NULL WHERE id = ?",
-                &[Param::Int(submission_id)],
-            )
-            .await?;
-            if status == "blocked" {
-                queue_auto_reply(&mut tx, form, language, &reading.lead, now_ms).await?;
-            }
-            tx.commit().await?;
-            answer
-                .map(|(receipt, _)| receipt)
-                .map_err(SubmitError::Store)
-        }
-    }
+    Ok(lead)
 }
 
 async fn set_outcome(

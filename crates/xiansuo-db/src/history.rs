@@ -148,15 +148,29 @@ pub async fn read(
         s.and_then(|s| serde_json::from_str::<Value>(&s).ok())
             .unwrap_or(Value::Null)
     };
+    // Phone values are masked for those who may not see them, as in the record itself.
+    let masked = |field: Option<&str>, mut value: Value| {
+        match field {
+            None => actor.mask(&mut value),
+            Some(name @ ("phone" | "phone_normalized")) => {
+                let mut one = json!({ name: value });
+                actor.mask(&mut one);
+                value = one[name].take();
+            }
+            Some(_) => {}
+        }
+        value
+    };
     Ok(rows
         .into_iter()
         .map(|r| {
+            let field = r.opt_text("field");
             json!({
                 "id": r.int("id"),
                 "action": r.text("action"),
-                "field": r.opt_text("field"),
-                "old_value": parse(r.opt_text("old_value")),
-                "new_value": parse(r.opt_text("new_value")),
+                "old_value": masked(field.as_deref(), parse(r.opt_text("old_value"))),
+                "new_value": masked(field.as_deref(), parse(r.opt_text("new_value"))),
+                "field": field,
                 "actor_id": r.opt_int("actor_id"),
                 "actor": r.opt_text("username"),
                 "channel": r.text("channel"),

@@ -59,6 +59,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         "0013_dedup_merge",
         include_str!("../migrations/sqlite/0013_dedup_merge.sql"),
     ),
+    (
+        "0014_phone_masking",
+        include_str!("../migrations/sqlite/0014_phone_masking.sql"),
+    ),
 ];
 
 /// (version, SQL) for PostgreSQL.
@@ -114,6 +118,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0013_dedup_merge",
         include_str!("../migrations/postgres/0013_dedup_merge.sql"),
+    ),
+    (
+        "0014_phone_masking",
+        include_str!("../migrations/postgres/0014_phone_masking.sql"),
     ),
 ];
 

@@ -654,7 +654,9 @@ pub async fn get(db: &Db, actor: &Actor, table: &'static Table, id: i64) -> Stor
         )
         .await?
         .ok_or(StoreError::NotFound(table.schema))?;
-    Ok(to_json(table, &row))
+    let mut record = to_json(table, &row);
+    actor.mask(&mut record);
+    Ok(record)
 }
 
 /// Applies a partial change (fields absent from the body stay as they are; `null` clears) and
@@ -1045,7 +1047,14 @@ pub async fn list(
         None
     };
     Ok(Page {
-        items: rows.iter().map(|r| to_json(table, r)).collect(),
+        items: rows
+            .iter()
+            .map(|r| {
+                let mut record = to_json(table, r);
+                actor.mask(&mut record);
+                record
+            })
+            .collect(),
         next_cursor,
     })
 }

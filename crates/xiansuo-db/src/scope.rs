@@ -2,7 +2,17 @@
 //! Every read and write in the record engine goes through [`Actor::owner_condition`].
 
 use crate::db::{Db, Param};
+use xiansuo_core::pool::masked_phone;
 use xiansuo_core::role::{subtree, DataScope, Role};
+use xiansuo_core::Phone;
+
+/// A phone number as those who may not see it in full see it: `138****5678` for Chinese
+/// mobiles, the middle digits starred for others. Numbers as entered are normalised first
+/// where they can be.
+pub fn mask_phone(text: &str) -> String {
+    let e164 = Phone::parse(text).map_or_else(|_| text.to_owned(), |p| p.e164().to_owned());
+    masked_phone(&e164)
+}
 
 /// Who is making a request, with the owners whose records they may see.
 #[derive(Debug, Clone)]
@@ -14,6 +24,8 @@ pub struct Actor {
     pub locale: String,
     /// `None` for an admin (everything); otherwise the user ids whose records are visible.
     pub visible_owners: Option<Vec<i64>>,
+    /// Sees phone numbers masked (138****5678) in records, lists, history and exports.
+    pub mask_phones: bool,
 }
 
 impl Actor {
@@ -21,7 +33,7 @@ impl Actor {
     pub async fn load(db: &Db, user_id: i64) -> anyhow::Result<Option<Actor>> {
         let Some(row) = db
             .fetch_optional(
-                "SELECT id, username, role, team_id, locale FROM users WHERE id = ? AND active = 1 AND deleted_at IS NULL",
+                "SELECT id, username, role, team_id, locale, mask_phones FROM users WHERE id = ? AND active = 1 AND deleted_at IS NULL",
                 &[Param::Int(user_id)],
             )
             .await?
@@ -49,7 +61,22 @@ impl Actor {
             team_id,
             locale: row.text("locale"),
             visible_owners,
+            mask_phones: row.int("mask_phones") != 0,
         }))
+    }
+
+    /// Masks the phone numbers of a record (as the API shows it) for an actor who may not see
+    /// them in full; leaves it alone for everyone else.
+    pub fn mask(&self, record: &mut serde_json::Value) {
+        if !self.mask_phones {
+            return;
+        }
+        for field in ["phone", "phone_normalized"] {
+            if let Some(text) = record.get(field).and_then(|v| v.as_str()) {
+                let masked = mask_phone(text);
+                record[field] = serde_json::Value::from(masked);
+            }
+        }
     }
 
     /// SQL that limits `column` (an owner id) to the actor's scope, or `None` for no limit.

@@ -67,6 +67,7 @@ pub fn user_json(r: &Row) -> Value {
         "team_id": r.opt_int("team_id"),
         "locale": r.text("locale"),
         "active": r.int("active") != 0,
+        "mask_phones": r.int("mask_phones") != 0,
         "created_at": rfc3339(r.int("created_at")),
         "updated_at": rfc3339(r.int("updated_at")),
     })
@@ -222,7 +223,7 @@ pub async fn update(
     }
     let mut sets: Vec<(&str, Param)> = Vec::new();
     for (key, value) in obj {
-        let admin_only = matches!(key.as_str(), "role" | "team_id" | "active");
+        let admin_only = matches!(key.as_str(), "role" | "team_id" | "active" | "mask_phones");
         if admin_only && !actor.is_admin() {
             return Err(StoreError::Forbidden(format!(
                 "only an admin may change {key}"
@@ -256,6 +257,12 @@ pub async fn update(
                 "password_hash",
                 Param::from(hash_password(parse_password(as_str()?)?)?),
             )),
+            "mask_phones" => sets.push((
+                "mask_phones",
+                Param::Int(i64::from(value.as_bool().ok_or_else(|| {
+                    Invalid::new("mask_phones", "must be true or false")
+                })?)),
+            )),
             "active" => sets.push((
                 "active",
                 Param::Int(i64::from(
@@ -285,7 +292,7 @@ pub async fn update(
                 sets.push(("team_id", Param::from(team)));
             }
             _ => {
-                return Err(Invalid::new(key.as_str(), "is not a field of a user (accepted: display_name, email, locale, password, role, team_id, active)").into());
+                return Err(Invalid::new(key.as_str(), "is not a field of a user (accepted: display_name, email, locale, password, role, team_id, active, mask_phones)").into());
             }
         }
     }

@@ -27,6 +27,7 @@ use utoipa::openapi::{
 use xiansuo_core::custom_field::{FieldType, RecordType};
 use xiansuo_core::history::Channel;
 use xiansuo_core::lead::{ActivityType, Outcome, BUILTIN_SOURCES};
+use xiansuo_core::pool::RecycleKind;
 use xiansuo_core::role::{Role, TeamKind};
 use xiansuo_db::schema::{CodeSet, Field, Kind, Table, TABLES};
 
@@ -45,6 +46,9 @@ pub fn document() -> OpenApi {
     doc.exports();
     doc.webhooks();
     doc.imports();
+    doc.pipeline();
+    doc.pools();
+    doc.follow_ups();
     doc.auth();
     doc.operations();
     doc.errors();
@@ -464,7 +468,7 @@ impl Doc {
                 ],
             ),
         );
-        let with_signals = |name: &str, doc: &str| {
+        fn with_signals<'a>(name: &'a str, doc: &str) -> (&'a str, RefOr<Schema>) {
             prop(
                 name,
                 array(
@@ -472,7 +476,7 @@ impl Doc {
                     &format!("{doc}, oldest first"),
                 ),
             )
-        };
+        }
         self.schema(
             "LeadDuplicates",
             response_object(
@@ -616,6 +620,24 @@ impl Doc {
             &[],
         );
         self.schema(
+            "DuplicateGroup",
+            response_object(
+                "A group of leads that are duplicates of each other",
+                vec![
+                    prop("id", int64(false, "The group's id")),
+                    prop("signals", signals()),
+                    prop("size", int64(false, "Its leads within your scope")),
+                    prop(
+                        "leads",
+                        array(
+                            Ref::from_schema_name("Lead"),
+                            "Its leads within your scope, oldest first (at most 100)",
+                        ),
+                    ),
+                ],
+            ),
+        );
+        self.schema(
             "DuplicateGroups",
             response_object(
                 "A page of duplicate groups",
@@ -623,21 +645,7 @@ impl Doc {
                     prop(
                         "items",
                         array(
-                            response_object(
-                                "A group of leads that are duplicates of each other",
-                                vec![
-                                    prop("id", int64(false, "The group's id")),
-                                    prop("signals", signals()),
-                                    prop("size", int64(false, "Its leads within your scope")),
-                                    prop(
-                                        "leads",
-                                        array(
-                                            Ref::from_schema_name("Lead"),
-                                            "Its leads within your scope, oldest first (at most 100)",
-                                        ),
-                                    ),
-                                ],
-                            ),
+                            Ref::from_schema_name("DuplicateGroup"),
                             "Groups with at least two leads within your scope",
                         ),
                     ),
@@ -970,6 +978,10 @@ impl Doc {
                     prop("team_id", int64(true, "The team in the org tree")),
                     prop("locale", codes(locales(), false, "Language of the UI")),
                     prop("active", boolean("False when the account is disabled")),
+                    prop(
+                        "mask_phones",
+                        boolean("Sees phone numbers masked (138****5678) everywhere"),
+                    ),
                     prop("created_at", date_time(false, "When it was created")),
                     prop("updated_at", date_time(false, "When it last changed")),
                 ],
@@ -1011,7 +1023,7 @@ impl Doc {
             "UserPatch",
             request_object(
                 "Changes to a user. Anyone may change their own name, email, locale and \
-                 password; only an admin may change role, team and active, or another user",
+                 password; only an admin may change role, team, active and mask_phones, or another user",
                 vec![
                     prop(
                         "display_name",
@@ -1028,6 +1040,10 @@ impl Doc {
                     prop("role", codes(roles(), false, "Role")),
                     prop("team_id", int64(true, "An existing team")),
                     prop("active", boolean("False disables the account")),
+                    prop(
+                        "mask_phones",
+                        boolean("Show this user phone numbers masked (admin only)"),
+                    ),
                 ],
                 &[],
             ),
@@ -2214,7 +2230,1596 @@ impl Doc {
         );
     }
 
+    /// Qualification checklists, conversion, the pipeline, RFM and handover.
+    fn pipeline(&mut self) {
+        let item = || {
+            response_object(
+                "One item of a checklist",
+                vec![
+                    prop(
+                        "key",
+                        string(false, "a-z, 0-9 and _, unique in the checklist"),
+                    ),
+                    prop("label", string(false, "The question, as people read it")),
+                    prop("required", boolean("Must be met before the lead qualifies")),
+                ],
+            )
+        };
+        let checklist_fields = |creating: bool| {
+            vec![
+                prop("name", string(false, "Name").max_length(Some(100))),
+                prop(
+                    "business_unit",
+                    string(true, "The business unit it is for").max_length(Some(100)),
+                ),
+                prop(
+                    "product_line",
+                    string(true, "The product line it is for").max_length(Some(100)),
+                ),
+                prop(
+                    "items",
+                    array(
+                        request_object(
+                            "An item; `required` defaults to true",
+                            vec![
+                                prop("key", string(false, "a-z first, then a-z, 0-9, _")),
+                                prop("label", string(false, "The question").max_length(Some(200))),
+                                prop("required", boolean("Must be met; default true")),
+                            ],
+                            &["key", "label"],
+                        ),
+                        if creating {
+                            "The items, at most 50"
+                        } else {
+                            "The items, replacing the old ones"
+                        },
+                    ),
+                ),
+                prop(
+                    "is_default",
+                    boolean("The checklist of leads that have not chosen one; at most one is"),
+                ),
+            ]
+        };
+        self.schema(
+            "QualificationChecklist",
+            response_object(
+                "A qualification checklist (鉴定) for a business unit or product line",
+                vec![
+                    prop("id", int64(false, "Unique id")),
+                    prop("name", string(false, "Name")),
+                    prop("business_unit", string(true, "The business unit it is for")),
+                    prop("product_line", string(true, "The product line it is for")),
+                    prop("items", array(RefOr::T(item()), "The items, in order")),
+                    prop(
+                        "is_default",
+                        boolean("Applies to leads that have not chosen a checklist"),
+                    ),
+                    prop("created_at", date_time(false, "When it was created")),
+                    prop("updated_at", date_time(false, "When it last changed")),
+                ],
+            ),
+        );
+        self.schema(
+            "QualificationChecklistInput",
+            request_object("A new checklist", checklist_fields(true), &["name"]),
+        );
+        self.schema(
+            "QualificationChecklistPatch",
+            request_object(
+                "Changes to a checklist: only the fields given change",
+                checklist_fields(false),
+                &[],
+            ),
+        );
+        self.schema(
+            "QualificationChecklistList",
+            items("Every checklist, oldest first", "QualificationChecklist"),
+        );
+        self.schema(
+            "LeadQualification",
+            response_object(
+                "Where a lead stands against the checklist that applies to it",
+                vec![
+                    prop("lead_id", int64(false, "The lead")),
+                    prop(
+                        "checklist_id",
+                        int64(
+                            true,
+                            "The checklist that applies: the one chosen, else the default; \
+                             null when neither exists (the lead qualifies freely)",
+                        ),
+                    ),
+                    prop("checklist_name", string(true, "Its name")),
+                    prop(
+                        "chosen",
+                        boolean("True when the lead chose it, false for the default"),
+                    ),
+                    prop(
+                        "items",
+                        array(
+                            RefOr::T(response_object(
+                                "An item and whether it is met",
+                                vec![
+                                    prop("key", string(false, "The key")),
+                                    prop("label", string(false, "The question")),
+                                    prop("required", boolean("Required to qualify")),
+                                    prop("met", boolean("Ticked on this lead")),
+                                ],
+                            )),
+                            "The checklist's items",
+                        ),
+                    ),
+                    prop(
+                        "missing",
+                        array(string(false, "A key"), "Required items not met yet"),
+                    ),
+                    prop(
+                        "complete",
+                        boolean("Every required item is met: the lead may qualify"),
+                    ),
+                    prop("updated_at", date_time(true, "When items were last ticked")),
+                ],
+            ),
+        );
+        self.schema(
+            "LeadQualificationInput",
+            request_object(
+                "The lead's checklist and ticked items",
+                vec![
+                    prop(
+                        "checklist_id",
+                        int64(
+                            true,
+                            "The checklist to use; absent keeps the current choice, null goes \
+                             back to the default",
+                        ),
+                    ),
+                    prop(
+                        "items",
+                        ObjectBuilder::new()
+                            .description(Some(
+                                "Item key → true (met) or false; replaces the ticked items",
+                            ))
+                            .additional_properties(Some(AdditionalProperties::RefOr(
+                                boolean("Met").into(),
+                            ))),
+                    ),
+                ],
+                &[],
+            ),
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/qualification-checklists",
+            operation(
+                "listQualificationChecklists",
+                "qualification",
+                "List qualification checklists",
+            )
+            .response(
+                "200",
+                json_response("Every checklist", "QualificationChecklistList"),
+            ),
+            &[],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/qualification-checklists",
+            operation(
+                "createQualificationChecklist",
+                "qualification",
+                "Create a qualification checklist",
+            )
+            .description(Some(
+                "Admins only. Marking it `is_default` takes the mark from any other checklist.",
+            ))
+            .request_body(Some(json_body("QualificationChecklistInput")))
+            .response("201", json_response("Created", "QualificationChecklist")),
+            &[Failure::Invalid],
+        );
+        let checklist = "/api/v1/qualification-checklists/{id}";
+        self.add(
+            HttpMethod::Get,
+            checklist,
+            operation(
+                "getQualificationChecklist",
+                "qualification",
+                "Get a qualification checklist",
+            )
+            .response(
+                "200",
+                json_response("The checklist", "QualificationChecklist"),
+            ),
+            &[],
+        );
+        self.add(
+            HttpMethod::Patch,
+            checklist,
+            operation(
+                "updateQualificationChecklist",
+                "qualification",
+                "Change a qualification checklist",
+            )
+            .description(Some(
+                "Admins only. Ticks on leads for items that no longer exist stop counting.",
+            ))
+            .request_body(Some(json_body("QualificationChecklistPatch")))
+            .response(
+                "200",
+                json_response("The checklist", "QualificationChecklist"),
+            ),
+            &[Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Delete,
+            checklist,
+            operation(
+                "deleteQualificationChecklist",
+                "qualification",
+                "Delete a qualification checklist",
+            )
+            .description(Some(
+                "Admins only. Leads that had chosen it fall back to the default checklist.",
+            ))
+            .response("204", ResponseBuilder::new().description("Deleted")),
+            &[],
+        );
+        let qualification = "/api/v1/leads/{id}/qualification";
+        self.add(
+            HttpMethod::Get,
+            qualification,
+            operation(
+                "getLeadQualification",
+                "qualification",
+                "A lead's qualification",
+            )
+            .response("200", json_response("Where it stands", "LeadQualification")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Put,
+            qualification,
+            operation(
+                "putLeadQualification",
+                "qualification",
+                "Choose a lead's checklist and tick its items",
+            )
+            .description(Some(
+                "A lead becomes `qualified` (through any channel) only when every required item \
+                 of its checklist is met; otherwise the change answers 422 naming the missing \
+                 items. Each tick is in the lead's history as `qualification.KEY`. A converted \
+                 lead is read-only (409).",
+            ))
+            .request_body(Some(json_body("LeadQualificationInput")))
+            .response("200", json_response("Where it stands", "LeadQualification")),
+            &[Failure::Conflict, Failure::Invalid],
+        );
+
+        self.schema(
+            "ConversionInput",
+            request_object(
+                "What to convert the lead into",
+                vec![
+                    prop(
+                        "account_id",
+                        int64(
+                            true,
+                            "An account you can see to link; absent: the oldest account you \
+                             can see with the lead's company key, else a new one",
+                        ),
+                    ),
+                    prop(
+                        "create_opportunity",
+                        boolean("Create an opportunity; absent: only when `opportunity` is sent"),
+                    ),
+                    prop(
+                        "opportunity",
+                        request_object(
+                            "The new opportunity; each field is optional",
+                            vec![
+                                prop(
+                                    "name",
+                                    string(false, "Default: the lead's company, else its name"),
+                                ),
+                                prop(
+                                    "amount",
+                                    scalar(Type::Number, true, "At most two decimals")
+                                        .minimum(Some(0)),
+                                ),
+                                prop(
+                                    "expected_close_date",
+                                    scalar(Type::String, true, "YYYY-MM-DD")
+                                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))),
+                                ),
+                                prop(
+                                    "stage",
+                                    string(false, "An active open or won stage; default `met`"),
+                                ),
+                            ],
+                            &[],
+                        ),
+                    ),
+                ],
+                &[],
+            ),
+        );
+        self.schema(
+            "Conversion",
+            ObjectBuilder::new()
+                .description(Some("What the lead became"))
+                .property("lead", Ref::from_schema_name("Lead"))
+                .required("lead")
+                .property("account", Ref::from_schema_name("Account"))
+                .required("account")
+                .property("contact", Ref::from_schema_name("Contact"))
+                .required("contact")
+                .property(
+                    "opportunity",
+                    utoipa::openapi::schema::OneOfBuilder::new()
+                        .item(Ref::from_schema_name("Opportunity"))
+                        .item(ObjectBuilder::new().schema_type(Type::Null))
+                        .description(Some("Null when none was asked for")),
+                )
+                .required("opportunity"),
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/leads/{id}/convert",
+            operation("convertLead", "leads", "Convert a lead")
+                .description(Some(
+                    "In one transaction: links or creates the account, creates the contact \
+                     (name, title, phone, email) and, if asked, the opportunity, all owned by \
+                     the lead's owner; the lead becomes `converted` and read-only with \
+                     `converted_account_id`, `converted_contact_id`, `converted_opportunity_id` \
+                     and `converted_at`; its follow-ups show on the account; the history records \
+                     a `convert` entry; `lead.converted` is raised and the owner notified. Any \
+                     lead that is not converted (409) or disqualified (422) can be converted once \
+                     its qualification checklist is met (422 naming the missing items). A bad \
+                     opportunity field is a 422 naming it, such as `opportunity.amount`; on any \
+                     error nothing is written.",
+                ))
+                .request_body(Some(json_body("ConversionInput")))
+                .response("200", json_response("Converted", "Conversion")),
+            &[Failure::Conflict, Failure::Invalid],
+        );
+
+        let stage_kind = || codes(["open", "won", "lost"], false, "What reaching it means");
+        self.schema(
+            "PipelineStage",
+            response_object(
+                "A pipeline stage (阶段)",
+                vec![
+                    prop("id", int64(false, "Unique id")),
+                    prop("code", string(false, "The code deals store in `stage`")),
+                    prop("name_zh", string(false, "Chinese name")),
+                    prop("name_en", string(false, "English name")),
+                    prop(
+                        "probability",
+                        int64(false, "Win probability in percent that deals take"),
+                    ),
+                    prop("position", int64(false, "Order in the pipeline")),
+                    prop("kind", stage_kind()),
+                    prop("active", boolean("Deals may move to it")),
+                ],
+            ),
+        );
+        let stage_fields = || {
+            vec![
+                prop(
+                    "name_zh",
+                    string(false, "Chinese name").max_length(Some(50)),
+                ),
+                prop(
+                    "name_en",
+                    string(false, "English name; default the Chinese one"),
+                ),
+                prop(
+                    "probability",
+                    scalar(Type::Integer, false, "Percent")
+                        .minimum(Some(0))
+                        .maximum(Some(100)),
+                ),
+                prop("position", int64(false, "Order; default last")),
+                prop("kind", stage_kind()),
+                prop("active", boolean("Deals may move to it; default true")),
+            ]
+        };
+        let mut new_stage = vec![prop(
+            "code",
+            string(false, "a-z first, then a-z, 0-9, _; fixed once created"),
+        )];
+        new_stage.extend(stage_fields());
+        self.schema(
+            "PipelineStageInput",
+            request_object(
+                "A new stage",
+                new_stage,
+                &["code", "name_zh", "probability"],
+            ),
+        );
+        self.schema(
+            "PipelineStagePatch",
+            request_object(
+                "Changes to a stage: only the fields given change",
+                stage_fields(),
+                &[],
+            ),
+        );
+        self.schema(
+            "PipelineStageList",
+            items("Every stage, in pipeline order", "PipelineStage"),
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/pipeline/stages",
+            operation("listPipelineStages", "pipeline", "List the pipeline stages")
+                .description(Some(
+                    "Seeded with met 见到客户 (10%), found 发现机会 (20%), confirmed 确认机会 \
+                     (30%), needs 明确需求 (40%), proposal 方案报价 (60%), commitment 客户承诺 \
+                     (80%), acceptance 验收 (90%), paid 收款 (100%, won) and lost 输单 (0%, lost).",
+                ))
+                .response("200", json_response("The stages", "PipelineStageList")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/pipeline/stages",
+            operation("createPipelineStage", "pipeline", "Add a pipeline stage")
+                .description(Some("Admins only. A code that exists answers 409."))
+                .request_body(Some(json_body("PipelineStageInput")))
+                .response("201", json_response("Created", "PipelineStage")),
+            &[Failure::Conflict, Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Patch,
+            "/api/v1/pipeline/stages/{id}",
+            operation("updatePipelineStage", "pipeline", "Change a pipeline stage")
+                .description(Some(
+                    "Admins only. The code cannot change (422), nor the kind of a stage that \
+                     holds deals (409); every kind keeps an active stage (422). Open deals at the \
+                     stage that had its old probability take the new one.",
+                ))
+                .request_body(Some(json_body("PipelineStagePatch")))
+                .response("200", json_response("The stage", "PipelineStage")),
+            &[Failure::Conflict, Failure::Invalid],
+        );
+        self.schema(
+            "CloseInput",
+            request_object(
+                "Why the deal was won or lost",
+                vec![
+                    prop(
+                        "reason",
+                        string(true, "Required to lose, optional to win").max_length(Some(1000)),
+                    ),
+                    prop(
+                        "stage",
+                        string(
+                            true,
+                            "A stage of that kind; default the first active one (paid, lost)",
+                        ),
+                    ),
+                ],
+                &[],
+            ),
+        );
+        for (won, id, summary) in [
+            (true, "winOpportunity", "Win a deal"),
+            (false, "loseOpportunity", "Lose a deal"),
+        ] {
+            let verb = if won { "win" } else { "lose" };
+            self.add(
+                HttpMethod::Post,
+                &format!("/api/v1/opportunities/{{id}}/{verb}"),
+                operation(id, "opportunities", summary)
+                    .description(Some(
+                        "Moves the deal to a won (lost) stage with that stage's probability, \
+                         sets `result`, `close_reason` and `closed_at`, records the change in the \
+                         history and raises `opportunity.stage_changed`. A deal already won \
+                         (lost) answers 409. A deal is lost only this way; moving it back to an \
+                         open stage with PATCH reopens it.",
+                    ))
+                    .request_body(Some(json_body("CloseInput")))
+                    .response("200", json_response("The deal", "Opportunity")),
+                &[Failure::Conflict, Failure::Invalid],
+            );
+        }
+        let amount = |doc: &str| scalar(Type::Number, false, doc);
+        let figures = |month: bool| {
+            let mut props = Vec::new();
+            if month {
+                props.push(prop("month", string(false, "YYYY-MM")));
+            }
+            props.extend([
+                prop("open_count", int64(false, "Open deals expected to close")),
+                prop("open_amount", amount("Their amount")),
+                prop("weighted_amount", amount("Their amount × probability")),
+                prop(
+                    "won_count",
+                    int64(false, "Deals won (by the day won, China time)"),
+                ),
+                prop("won_amount", amount("Their amount")),
+            ]);
+            response_object(if month { "One month" } else { "All months" }, props)
+        };
+        self.schema(
+            "Forecast",
+            response_object(
+                "The weighted pipeline forecast by month",
+                vec![
+                    prop("from", string(false, "First month, YYYY-MM")),
+                    prop("to", string(false, "Last month, YYYY-MM")),
+                    prop(
+                        "items",
+                        array(RefOr::T(figures(true)), "Every month from `from` to `to`"),
+                    ),
+                    prop("total", figures(false)),
+                ],
+            ),
+        );
+        let owner_filter = || {
+            comma_list(
+                "owner_id",
+                "Only deals of these owners (within your scope)",
+                int64(false, "A user id"),
+            )
+            .build()
+        };
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/pipeline/forecast",
+            operation("pipelineForecast", "pipeline", "Weighted forecast by month")
+                .description(Some(
+                    "Deals you may see: open ones by the month of `expected_close_date`, with \
+                     amount × probability; won ones by the month they were won.",
+                ))
+                .parameters(Some(vec![
+                    query(
+                        "from",
+                        "First month; default this month",
+                        string(false, "YYYY-MM"),
+                    )
+                    .build(),
+                    query(
+                        "to",
+                        "Last month; default five months after `from`; at most 60 months",
+                        string(false, "YYYY-MM"),
+                    )
+                    .build(),
+                    owner_filter(),
+                ]))
+                .response("200", json_response("The forecast", "Forecast")),
+            &[Failure::Invalid],
+        );
+        self.schema(
+            "PipelineBoard",
+            response_object(
+                "The kanban summary: one column per stage",
+                vec![prop(
+                    "items",
+                    array(
+                        ObjectBuilder::new()
+                            .description(Some(
+                                "A stage (as in PipelineStage) with its deals' figures: `count`, \
+                                 `amount`, `weighted_amount`",
+                            ))
+                            .additional_properties(Some(AdditionalProperties::FreeForm(true))),
+                        "Active stages, and inactive ones that still hold deals, in order",
+                    ),
+                )],
+            ),
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/pipeline/board",
+            operation("pipelineBoard", "pipeline", "Deals per stage")
+                .parameters(Some(vec![owner_filter()]))
+                .response("200", json_response("The board", "PipelineBoard")),
+            &[Failure::Invalid],
+        );
+
+        self.schema(
+            "AccountRfm",
+            response_object(
+                "An account's value from its won deals (RFM)",
+                vec![
+                    prop("account_id", int64(false, "The account")),
+                    prop("account_name", string(false, "Its name")),
+                    prop("owner_id", int64(true, "Its owner")),
+                    prop("recency_days", int64(true, "Days since the last win")),
+                    prop("frequency", int64(false, "Deals won")),
+                    prop("monetary", amount("Amount won")),
+                    prop("last_won_at", date_time(true, "The last win")),
+                    prop(
+                        "recency_score",
+                        int64(true, "5: ≤30 days, 4: ≤90, 3: ≤180, 2: ≤365, else 1"),
+                    ),
+                    prop(
+                        "frequency_score",
+                        int64(true, "5: ≥10 deals, 4: ≥5, 3: ≥3, 2: 2, else 1"),
+                    ),
+                    prop(
+                        "monetary_score",
+                        int64(
+                            true,
+                            "5: ≥1,000,000, 4: ≥500,000, 3: ≥100,000, 2: ≥20,000, else 1",
+                        ),
+                    ),
+                    prop("score", int64(true, "The sum of the three")),
+                    prop(
+                        "class",
+                        codes(
+                            ["A", "B", "C"],
+                            true,
+                            "A: score ≥ 12, B: ≥ 8, else C; null without wins",
+                        ),
+                    ),
+                    prop("a_class", boolean("An A-class customer")),
+                ],
+            ),
+        );
+        self.schema(
+            "RfmReport",
+            response_object(
+                "Accounts with won deals, best first",
+                vec![
+                    prop(
+                        "items",
+                        array(Ref::from_schema_name("AccountRfm"), "One page"),
+                    ),
+                    prop("total", int64(false, "Accounts matching")),
+                    prop(
+                        "counts",
+                        ObjectBuilder::new()
+                            .description(Some("Accounts per class: A, B, C"))
+                            .additional_properties(Some(AdditionalProperties::RefOr(
+                                int64(false, "Accounts").into(),
+                            ))),
+                    ),
+                    prop("page", int64(false, "This page")),
+                    prop("limit", int64(false, "Accounts per page")),
+                ],
+            ),
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/accounts/{id}/rfm",
+            operation("accountRfm", "accounts", "An account's RFM value")
+                .description(Some(
+                    "Computed from all the account's won deals when asked, so never stale.",
+                ))
+                .response("200", json_response("Its RFM", "AccountRfm")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/reports/rfm",
+            operation("rfmReport", "accounts", "RFM of your accounts")
+                .description(Some(
+                    "The accounts you may see that have won deals, by class, then score, then \
+                     amount.",
+                ))
+                .parameters(Some(vec![
+                    comma_list(
+                        "class",
+                        "Only these classes",
+                        codes(["A", "B", "C"], false, "A class"),
+                    )
+                    .build(),
+                    query(
+                        "limit",
+                        "Accounts per page",
+                        scalar(Type::Integer, false, "Page size")
+                            .minimum(Some(1))
+                            .maximum(Some(500))
+                            .default(Some(json!(50))),
+                    )
+                    .build(),
+                    query(
+                        "page",
+                        "The page, from 1",
+                        scalar(Type::Integer, false, "Page").minimum(Some(1)),
+                    )
+                    .build(),
+                ]))
+                .response("200", json_response("One page", "RfmReport")),
+            &[Failure::Invalid],
+        );
+
+        let record_types = || {
+            codes(
+                ["lead", "account", "contact", "opportunity"],
+                false,
+                "A record type",
+            )
+        };
+        self.schema(
+            "HandoverInput",
+            request_object(
+                "Who takes the records, and which",
+                vec![
+                    prop(
+                        "to_user_id",
+                        int64(false, "An active user within your scope"),
+                    ),
+                    prop(
+                        "record_types",
+                        array(record_types(), "Which records; default all four types"),
+                    ),
+                ],
+                &["to_user_id"],
+            ),
+        );
+        self.schema(
+            "Handover",
+            response_object(
+                "What moved",
+                vec![
+                    prop("from_user_id", int64(false, "Who had them")),
+                    prop("to_user_id", int64(false, "Who has them now")),
+                    prop(
+                        "counts",
+                        ObjectBuilder::new()
+                            .description(Some("Records moved, by record type"))
+                            .additional_properties(Some(AdditionalProperties::RefOr(
+                                int64(false, "Records").into(),
+                            ))),
+                    ),
+                    prop("total", int64(false, "Records moved")),
+                ],
+            ),
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/users/{id}/handover",
+            operation("handoverRecords", "users", "Hand over a user's records")
+                .description(Some(
+                    "Admins, and managers for users within their scope (403 otherwise): every \
+                     lead, account, contact and opportunity the user owns — deleted ones too — \
+                     goes to `to_user_id` in one transaction, each change in the record's history \
+                     with your channel. Leads' timers restart and `lead.assigned` is raised; the \
+                     new owner is notified.",
+                ))
+                .request_body(Some(json_body("HandoverInput")))
+                .response("200", json_response("What moved", "Handover")),
+            &[Failure::Invalid],
+        );
+    }
+
     /// The body every error response shares.
+    /// The public pool (公海): pools, their leads, claims, assignments, returns, recycle rules.
+    fn pools(&mut self) {
+        let tag = "pools";
+        let ids = |doc: &str| array(int64(false, "An id"), doc);
+        let pool_fields = |required_name: bool| {
+            vec![
+                prop(
+                    "name",
+                    string(!required_name, "The pool's name, unique").max_length(Some(100)),
+                ),
+                prop(
+                    "region",
+                    string(
+                        true,
+                        "Region criterion: a lead whose region, province or city is this fits",
+                    )
+                    .max_length(Some(100)),
+                ),
+                prop(
+                    "industry",
+                    string(true, "Industry criterion: a lead of this industry fits")
+                        .max_length(Some(100)),
+                ),
+                prop(
+                    "admin_id",
+                    int64(true, "The pool's admin, who may assign its leads to members"),
+                ),
+                prop(
+                    "member_user_ids",
+                    ids("Users who may see the pool's leads and claim them"),
+                ),
+                prop(
+                    "member_team_ids",
+                    ids("Teams whose users (with their subtrees) may see and claim"),
+                ),
+                prop(
+                    "max_held",
+                    int64(
+                        true,
+                        "How many open leads from this pool one user may hold; null: no limit",
+                    ),
+                ),
+                prop(
+                    "max_claims_per_day",
+                    int64(
+                        true,
+                        "How many leads one user may claim from this pool per day (in the working \
+                         hours' time zone); null: no limit",
+                    ),
+                ),
+                prop(
+                    "cooldown_days",
+                    int64(
+                        false,
+                        "Days before a user may claim again a lead they returned or that was \
+                         recycled from them",
+                    ),
+                ),
+                prop(
+                    "protection_days",
+                    int64(
+                        false,
+                        "Protection period (保护期) of a claimed lead, renewed by each follow-up",
+                    ),
+                ),
+                prop(
+                    "protection_max_days",
+                    int64(false, "The most protection after a claim, in days"),
+                ),
+            ]
+        };
+        let mut shown = pool_fields(true);
+        shown.insert(0, prop("id", int64(false, "Unique id")));
+        shown.extend([
+            prop("lead_count", int64(false, "Leads waiting in the pool")),
+            prop("created_at", date_time(false, "When it was created")),
+            prop("updated_at", date_time(false, "When it last changed")),
+        ]);
+        self.schema("Pool", response_object("A public pool (公海)", shown));
+        self.schema(
+            "PoolInput",
+            request_object("A new pool", pool_fields(true), &["name"]),
+        );
+        self.schema(
+            "PoolPatch",
+            request_object("Changes to a pool", pool_fields(false), &[]),
+        );
+        self.schema("PoolList", items("The pools you may see", "Pool"));
+        self.schema(
+            "PoolLeadPage",
+            response_object(
+                "Leads waiting in a pool, newest in the pool first; phones masked (138****5678)",
+                vec![
+                    prop("items", array(Ref::from_schema_name("Lead"), "The leads")),
+                    prop(
+                        "next_cursor",
+                        string(true, "Pass as `cursor` for the next page; null on the last page"),
+                    ),
+                ],
+            ),
+        );
+        self.schema(
+            "PoolLeads",
+            items("The leads, as their new owner sees them", "Lead"),
+        );
+        self.schema(
+            "PoolClaim",
+            request_object(
+                "Leads to claim for yourself, all or none",
+                vec![prop("lead_ids", ids("1 to 100 lead ids"))],
+                &["lead_ids"],
+            ),
+        );
+        self.schema(
+            "PoolAssignment",
+            request_object(
+                "Leads to give to a user, all or none",
+                vec![
+                    prop("lead_ids", ids("1 to 100 lead ids")),
+                    prop("owner_id", int64(false, "The user who gets them")),
+                ],
+                &["lead_ids", "owner_id"],
+            ),
+        );
+        self.schema(
+            "LeadRelease",
+            request_object(
+                "A lead going back to a pool",
+                vec![
+                    prop(
+                        "reason",
+                        string(false, "Why it goes back").max_length(Some(500)),
+                    ),
+                    prop(
+                        "pool_id",
+                        int64(
+                            true,
+                            "The pool; by default the one it was claimed from, else the one \
+                             whose region and industry fit it",
+                        ),
+                    ),
+                ],
+                &["reason"],
+            ),
+        );
+        let kinds = || RecycleKind::ALL.iter().map(|k| k.code());
+        let rule_fields = || {
+            vec![
+                prop("name", string(false, "A name").max_length(Some(100))),
+                prop(
+                    "kind",
+                    codes(
+                        kinds(),
+                        false,
+                        "no_first_follow_up: no follow-up since the assignment; no_follow_up: \
+                         none since the last one (or the assignment); not_converted: not \
+                         converted since the assignment",
+                    ),
+                ),
+                prop(
+                    "after",
+                    int64(false, "How many hours or days until the lead goes back"),
+                ),
+                prop(
+                    "unit",
+                    codes(
+                        ["hours", "days"],
+                        false,
+                        "The unit of `after` and `warn_before`; default hours for \
+                         no_first_follow_up, else days",
+                    ),
+                ),
+                prop(
+                    "warn_before",
+                    int64(
+                        false,
+                        "Warn the owner this long before (same unit); 0: no warning",
+                    ),
+                ),
+                prop(
+                    "pool_id",
+                    int64(
+                        true,
+                        "The pool leads go back to; null: the pool whose region and industry \
+                         fit each lead",
+                    ),
+                ),
+                prop(
+                    "team_id",
+                    int64(
+                        true,
+                        "Only leads owned by this team's subtree of the org tree; null: all",
+                    ),
+                ),
+                prop("active", boolean("Whether the rule applies")),
+            ]
+        };
+        let mut shown = rule_fields();
+        shown.insert(0, prop("id", int64(false, "Unique id")));
+        shown.extend([
+            prop("created_by", int64(true, "The admin who made it")),
+            prop("created_at", date_time(false, "When it was created")),
+            prop("updated_at", date_time(false, "When it last changed")),
+        ]);
+        self.schema(
+            "RecycleRule",
+            response_object("A rule returning neglected leads to a pool", shown),
+        );
+        self.schema(
+            "RecycleRuleInput",
+            request_object("A new recycle rule", rule_fields(), &["kind", "after"]),
+        );
+        self.schema(
+            "RecycleRulePatch",
+            request_object("Changes to a recycle rule", rule_fields(), &[]),
+        );
+        self.schema(
+            "RecycleRuleList",
+            items("The recycle rules", "RecycleRule"),
+        );
+
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/pools",
+            operation("listPools", tag, "List pools")
+                .description(Some(
+                    "An admin sees every pool; anyone else the pools they are a member or the \
+                     admin of.",
+                ))
+                .response("200", json_response("The pools", "PoolList")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/pools",
+            operation("createPool", tag, "Create a pool")
+                .description(Some("Admins only. A name that is taken is a 409."))
+                .request_body(Some(json_body("PoolInput")))
+                .response("201", json_response("The new pool", "Pool")),
+            &[Failure::Invalid, Failure::Conflict],
+        );
+        let path = "/api/v1/pools/{id}";
+        self.add(
+            HttpMethod::Get,
+            path,
+            operation("getPool", tag, "Get a pool")
+                .response("200", json_response("The pool", "Pool")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Patch,
+            path,
+            operation("updatePool", tag, "Change a pool")
+                .description(Some("Admins only; fields absent stay as they are."))
+                .request_body(Some(json_body("PoolPatch")))
+                .response("200", json_response("The changed pool", "Pool")),
+            &[Failure::Invalid, Failure::Conflict],
+        );
+        self.add(
+            HttpMethod::Delete,
+            path,
+            operation("deletePool", tag, "Delete a pool")
+                .description(Some(
+                    "Admins only. A pool that still holds leads, or that a recycle or SLA rule \
+                     sends leads to, is a 409.",
+                ))
+                .response("204", ResponseBuilder::new().description("Deleted")),
+            &[Failure::Conflict],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/pools/{id}/leads",
+            operation("listPoolLeads", tag, "Leads waiting in a pool")
+                .description(Some(
+                    "For the pool's members. Pool leads have no owner, so they are not in \
+                     `GET /api/v1/leads` except for admins. Phones are masked until claimed.",
+                ))
+                .parameter(query(
+                    "limit",
+                    "Leads per page, 1–500 (default 50)",
+                    int64(false, "A count"),
+                ))
+                .parameter(query(
+                    "cursor",
+                    "`next_cursor` of the previous page",
+                    string(false, "A cursor"),
+                ))
+                .response("200", json_response("A page of leads", "PoolLeadPage")),
+            &[Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/pools/{id}/claim",
+            operation("claimPoolLeads", tag, "Claim leads from a pool")
+                .description(Some(
+                    "For the pool's members, for themselves; all or none. A lead someone else \
+                     claimed first, the pool's limits (`max_held`, `max_claims_per_day`) and \
+                     the cool-down after returning a lead are each a 409 saying which. The \
+                     claimed leads restart their timers and get the pool's protection period.",
+                ))
+                .request_body(Some(json_body("PoolClaim")))
+                .response("200", json_response("The claimed leads", "PoolLeads")),
+            &[Failure::Invalid, Failure::Conflict],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/pools/{id}/assign",
+            operation("assignPoolLeads", tag, "Give leads from a pool to a user")
+                .description(Some(
+                    "An admin (to anyone) or the pool's admin (to its members); all or none. \
+                     The new owner is notified.",
+                ))
+                .request_body(Some(json_body("PoolAssignment")))
+                .response("200", json_response("The assigned leads", "PoolLeads")),
+            &[Failure::Invalid, Failure::Conflict],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/leads/{id}/release",
+            operation("releaseLead", "leads", "Return a lead to a pool")
+                .description(Some(
+                    "By its owner or anyone whose scope covers it, with a reason (in the \
+                     history). The one who held it may not claim it again during the pool's \
+                     cool-down. A lead already in a pool, or converted, is a 409.",
+                ))
+                .request_body(Some(json_body("LeadRelease")))
+                .response("200", json_response("The lead, now in the pool", "Lead")),
+            &[Failure::Invalid, Failure::Conflict],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/pools/recycle-rules",
+            operation("listRecycleRules", tag, "List recycle rules")
+                .description(Some("Admins only."))
+                .response("200", json_response("The rules", "RecycleRuleList")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/pools/recycle-rules",
+            operation("createRecycleRule", tag, "Create a recycle rule")
+                .description(Some(
+                    "Admins only. The job `pool.recycle` (every 5 minutes) warns each owner \
+                     once `warn_before` ahead, then returns the lead with the channel `job` in \
+                     its history. Timers run from the assignment (`assigned_at`), so every \
+                     owner change restarts them; a protected lead waits until its \
+                     `protected_until`.",
+                ))
+                .request_body(Some(json_body("RecycleRuleInput")))
+                .response("201", json_response("The new rule", "RecycleRule")),
+            &[Failure::Invalid],
+        );
+        let path = "/api/v1/pools/recycle-rules/{id}";
+        self.add(
+            HttpMethod::Get,
+            path,
+            operation("getRecycleRule", tag, "Get a recycle rule")
+                .response("200", json_response("The rule", "RecycleRule")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Patch,
+            path,
+            operation("updateRecycleRule", tag, "Change a recycle rule")
+                .request_body(Some(json_body("RecycleRulePatch")))
+                .response("200", json_response("The changed rule", "RecycleRule")),
+            &[Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Delete,
+            path,
+            operation("deleteRecycleRule", tag, "Delete a recycle rule")
+                .response("204", ResponseBuilder::new().description("Deleted")),
+            &[],
+        );
+    }
+
+    /// Follow-ups on time: the due list, working hours, SLA rules, comments, attachments.
+    fn follow_ups(&mut self) {
+        let tag = "follow-ups";
+        self.schema(
+            "DueFollowUp",
+            response_object(
+                "A planned follow-up: the `next_follow_up_at` of a record's latest activity",
+                vec![
+                    prop("activity_id", int64(false, "The activity that planned it")),
+                    prop(
+                        "record_type",
+                        codes(
+                            TABLES.iter().map(|t| t.record_type.code()),
+                            false,
+                            "The kind of record",
+                        ),
+                    ),
+                    prop("record_id", int64(false, "The record")),
+                    prop("record_name", string(false, "The record's name")),
+                    prop("owner_id", int64(false, "The record's owner")),
+                    prop("due_at", date_time(false, "When the follow-up is planned")),
+                    prop("overdue", boolean("True when it is past")),
+                    prop(
+                        "type",
+                        codes(
+                            ActivityType::ALL.iter().map(|t| t.code()),
+                            false,
+                            "The planning activity's type",
+                        ),
+                    ),
+                    prop(
+                        "outcome",
+                        codes(
+                            Outcome::ALL.iter().map(|o| o.code()),
+                            true,
+                            "Its outcome",
+                        ),
+                    ),
+                    prop("content", string(true, "Its content")),
+                    prop("author_id", int64(true, "Who logged it")),
+                ],
+            ),
+        );
+        self.schema(
+            "DueFollowUpPage",
+            response_object(
+                "Planned follow-ups, earliest first",
+                vec![
+                    prop(
+                        "items",
+                        array(Ref::from_schema_name("DueFollowUp"), "The follow-ups"),
+                    ),
+                    prop(
+                        "next_cursor",
+                        string(true, "Pass as `cursor` for the next page; null on the last page"),
+                    ),
+                ],
+            ),
+        );
+        let day = || string(false, "A date, YYYY-MM-DD");
+        let hours_fields = || {
+            vec![
+                prop(
+                    "time_zone",
+                    string(false, "An IANA time zone; default Asia/Shanghai"),
+                ),
+                prop(
+                    "weekdays",
+                    array(
+                        int64(false, "1 (Monday) to 7 (Sunday)"),
+                        "The weekdays worked; default Monday to Friday",
+                    ),
+                ),
+                prop("start", string(false, "Start of the working day, HH:MM")),
+                prop("end", string(false, "End of the working day, HH:MM, after start")),
+                prop(
+                    "holidays",
+                    array(day(), "Dates not worked although their weekday is"),
+                ),
+                prop(
+                    "workdays",
+                    array(day(), "Dates worked although their weekday is not (调休)"),
+                ),
+            ]
+        };
+        self.schema(
+            "WorkingHours",
+            response_object(
+                "When the team works; SLA clocks count only this time",
+                hours_fields(),
+            ),
+        );
+        self.schema(
+            "WorkingHoursInput",
+            request_object(
+                "Working hours; fields absent stay as they are",
+                hours_fields(),
+                &[],
+            ),
+        );
+        let sla_fields = || {
+            vec![
+                prop("name", string(false, "A name").max_length(Some(100))),
+                prop(
+                    "hours",
+                    int64(
+                        false,
+                        "Working hours from the assignment to the first follow-up, 1–2000",
+                    ),
+                ),
+                prop(
+                    "action",
+                    codes(
+                        ["escalate", "reassign"],
+                        false,
+                        "escalate: notify the manager of the owner's team (the nearest team \
+                         up the org tree with one, else the admins); reassign: give the lead to \
+                         `target_pool_id` or `target_user_id`",
+                    ),
+                ),
+                prop(
+                    "target_pool_id",
+                    int64(true, "For reassign: the pool the lead goes to"),
+                ),
+                prop(
+                    "target_user_id",
+                    int64(true, "For reassign: the user who gets the lead"),
+                ),
+                prop(
+                    "team_id",
+                    int64(
+                        true,
+                        "Only leads owned by this team's subtree of the org tree; null: all",
+                    ),
+                ),
+                prop("active", boolean("Whether the rule applies")),
+            ]
+        };
+        let mut shown = sla_fields();
+        shown.insert(0, prop("id", int64(false, "Unique id")));
+        shown.extend([
+            prop("created_by", int64(true, "The admin who made it")),
+            prop("created_at", date_time(false, "When it was created")),
+            prop("updated_at", date_time(false, "When it last changed")),
+        ]);
+        self.schema(
+            "SlaRule",
+            response_object("A first-contact service level", shown),
+        );
+        self.schema(
+            "SlaRuleInput",
+            request_object("A new SLA rule", sla_fields(), &["hours"]),
+        );
+        self.schema(
+            "SlaRulePatch",
+            request_object("Changes to an SLA rule", sla_fields(), &[]),
+        );
+        self.schema("SlaRuleList", items("The SLA rules", "SlaRule"));
+        self.schema(
+            "ActivityComment",
+            response_object(
+                "A manager's comment (点评) on a follow-up",
+                vec![
+                    prop("id", int64(false, "Unique id")),
+                    prop("activity_id", int64(false, "The follow-up")),
+                    prop("author_id", int64(false, "Who wrote it")),
+                    prop("author", string(true, "Their username")),
+                    prop("content", string(false, "The comment")),
+                    prop("created_at", date_time(false, "When")),
+                ],
+            ),
+        );
+        self.schema(
+            "ActivityCommentInput",
+            request_object(
+                "A comment",
+                vec![prop(
+                    "content",
+                    string(false, "The comment").max_length(Some(2000)),
+                )],
+                &["content"],
+            ),
+        );
+        self.schema(
+            "ActivityCommentList",
+            items("Comments, oldest first", "ActivityComment"),
+        );
+        self.schema(
+            "Attachment",
+            response_object(
+                "A file kept with a record",
+                vec![
+                    prop("id", int64(false, "Unique id")),
+                    prop(
+                        "record_type",
+                        codes(
+                            TABLES.iter().map(|t| t.record_type.code()),
+                            false,
+                            "The kind of record",
+                        ),
+                    ),
+                    prop("record_id", int64(false, "The record")),
+                    prop(
+                        "activity_id",
+                        int64(true, "The follow-up of that record it belongs to"),
+                    ),
+                    prop("filename", string(false, "The file's name")),
+                    prop("content_type", string(false, "Its media type")),
+                    prop("size", int64(false, "Its size in bytes")),
+                    prop("sha256", string(false, "The SHA-256 of its content, in hex")),
+                    prop("created_by", int64(true, "Who uploaded it")),
+                    prop("created_at", date_time(false, "When")),
+                    prop("url", string(false, "Where to download it")),
+                ],
+            ),
+        );
+        self.schema(
+            "AttachmentList",
+            items("Files, newest first", "Attachment"),
+        );
+
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/follow-ups/due",
+            operation("listDueFollowUps", tag, "Planned follow-ups that are due")
+                .description(Some(
+                    "The plan that counts for a record is its latest activity's \
+                     `next_follow_up_at`: logging another follow-up fulfils it. Records owned \
+                     by `user_id` (within your data scope, else 403) or by anyone in your \
+                     scope (a rep: theirs; a manager: their team's). Converted and \
+                     disqualified leads are left out. The job `followups.remind` notifies each \
+                     owner once when a plan falls due.",
+                ))
+                .parameter(query(
+                    "user_id",
+                    "Only records this user owns",
+                    int64(false, "A user id"),
+                ))
+                .parameter(query(
+                    "when",
+                    "due (default): overdue and the rest of today; today: all of today; \
+                     overdue: before now; upcoming: from now, within `days`",
+                    codes(["due", "today", "overdue", "upcoming"], false, "Which"),
+                ))
+                .parameter(query(
+                    "days",
+                    "For upcoming: how many days ahead, 1–90 (default 7)",
+                    int64(false, "Days"),
+                ))
+                .parameter(query(
+                    "limit",
+                    "Follow-ups per page, 1–500 (default 100)",
+                    int64(false, "A count"),
+                ))
+                .parameter(query(
+                    "cursor",
+                    "`next_cursor` of the previous page",
+                    string(false, "A cursor"),
+                ))
+                .response("200", json_response("The follow-ups", "DueFollowUpPage")),
+            &[Failure::Invalid, Failure::Forbidden],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/sla/working-hours",
+            operation("getWorkingHours", tag, "The working hours")
+                .response("200", json_response("The working hours", "WorkingHours")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Put,
+            "/api/v1/sla/working-hours",
+            operation("setWorkingHours", tag, "Set the working hours")
+                .description(Some("Admins only; fields absent stay as they are."))
+                .request_body(Some(json_body("WorkingHoursInput")))
+                .response("200", json_response("The working hours", "WorkingHours")),
+            &[Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/sla/rules",
+            operation("listSlaRules", tag, "List SLA rules")
+                .description(Some("Admins only."))
+                .response("200", json_response("The rules", "SlaRuleList")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/sla/rules",
+            operation("createSlaRule", tag, "Create an SLA rule")
+                .description(Some(
+                    "Admins only. The job `sla.check` (every minute) acts once per lead and \
+                     assignment when the owner has logged no follow-up within `hours` working \
+                     hours of getting the lead (assigned Friday 17:00, 2 hours, Mon–Fri \
+                     09:00–18:00: due Monday 10:00).",
+                ))
+                .request_body(Some(json_body("SlaRuleInput")))
+                .response("201", json_response("The new rule", "SlaRule")),
+            &[Failure::Invalid],
+        );
+        let path = "/api/v1/sla/rules/{id}";
+        self.add(
+            HttpMethod::Get,
+            path,
+            operation("getSlaRule", tag, "Get an SLA rule")
+                .response("200", json_response("The rule", "SlaRule")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Patch,
+            path,
+            operation("updateSlaRule", tag, "Change an SLA rule")
+                .request_body(Some(json_body("SlaRulePatch")))
+                .response("200", json_response("The changed rule", "SlaRule")),
+            &[Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Delete,
+            path,
+            operation("deleteSlaRule", tag, "Delete an SLA rule")
+                .response("204", ResponseBuilder::new().description("Deleted")),
+            &[],
+        );
+        let path = "/api/v1/activities/{id}/comments";
+        self.add(
+            HttpMethod::Get,
+            path,
+            operation("listActivityComments", "activities", "Comments on a follow-up")
+                .response("200", json_response("The comments", "ActivityCommentList")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Post,
+            path,
+            operation("createActivityComment", "activities", "Comment on a follow-up")
+                .description(Some(
+                    "Managers and admins whose scope covers the follow-up's record (点评); \
+                     its author is notified.",
+                ))
+                .request_body(Some(json_body("ActivityCommentInput")))
+                .response("201", json_response("The comment", "ActivityComment")),
+            &[Failure::Invalid],
+        );
+
+        let binary = |what: &str| {
+            Content::new(Some(
+                string(false, what).format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
+            ))
+        };
+        for table in TABLES {
+            let one = capitalized(table.record_type.code());
+            let a = with_article(table.record_type.code());
+            let path = format!("/api/v1/{}/{{id}}/attachments", table.name);
+            self.add(
+                HttpMethod::Get,
+                &path,
+                operation(
+                    &format!("list{one}Attachments"),
+                    "attachments",
+                    &format!("Files of {a}"),
+                )
+                .response("200", json_response("The files", "AttachmentList")),
+                &[],
+            );
+            let upload = RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .description(Some(
+                    "The file as the raw body (named by `filename` or an `X-Filename` header, \
+                     percent-encoded), or as the file part of a multipart form. At most 20 \
+                     MiB.",
+                ))
+                .content("application/octet-stream", binary("The file"))
+                .content(
+                    "multipart/form-data",
+                    Content::new(Some(
+                        ObjectBuilder::new()
+                            .property(
+                                "file",
+                                string(false, "The file, with its name")
+                                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
+                            )
+                            .required("file"),
+                    )),
+                )
+                .build();
+            self.add(
+                HttpMethod::Post,
+                &path,
+                operation(
+                    &format!("upload{one}Attachment"),
+                    "attachments",
+                    &format!("Attach a file to {a}"),
+                )
+                .description(Some(
+                    "Whoever can see the record. An empty file or a missing name is a 422; a \
+                     converted lead is read-only (409).",
+                ))
+                .parameter(query(
+                    "filename",
+                    "The file's name, for a raw body",
+                    string(false, "A file name"),
+                ))
+                .parameter(query(
+                    "activity_id",
+                    "A follow-up of the same record the file belongs to",
+                    int64(false, "An activity id"),
+                ))
+                .request_body(Some(upload))
+                .response("201", json_response("The stored file", "Attachment")),
+                &[Failure::Invalid, Failure::Conflict],
+            );
+            if let Some(op) = self
+                .paths
+                .paths
+                .get_mut(&path)
+                .and_then(|item| item.post.as_mut())
+            {
+                op.responses.responses.insert(
+                    "413".to_owned(),
+                    json_response("`payload_too_large`: the file is larger than 20 MiB", "Error")
+                        .build()
+                        .into(),
+                );
+            }
+        }
+        let path = "/api/v1/attachments/{id}";
+        self.add(
+            HttpMethod::Get,
+            path,
+            operation("downloadAttachment", "attachments", "Download a file")
+                .description(Some(
+                    "Whoever can see its record; sent with its media type and as an attachment \
+                     under its name.",
+                ))
+                .response(
+                    "200",
+                    ResponseBuilder::new()
+                        .description("The file")
+                        .content("application/octet-stream", binary("The file")),
+                ),
+            &[],
+        );
+        self.add(
+            HttpMethod::Delete,
+            path,
+            operation("deleteAttachment", "attachments", "Delete a file")
+                .description(Some(
+                    "Its uploader, a manager or an admin whose scope covers its record; the \
+                     history keeps that it existed.",
+                ))
+                .response("204", ResponseBuilder::new().description("Deleted")),
+            &[],
+        );
+    }
+
     fn errors(&mut self) {
         self.schema(
             "Error",
@@ -2390,6 +3995,24 @@ fn tags() -> Vec<Tag> {
             "imports",
             "Lead imports from CSV and XLSX files: upload, preview, start, progress, error report",
         ),
+        tag(
+            "qualification",
+            "Qualification checklists (鉴定) and the items met on each lead",
+        ),
+        tag(
+            "pipeline",
+            "Pipeline stages (阶段), the weighted forecast and the kanban board",
+        ),
+        tag(
+            "pools",
+            "The public pool (公海): unowned leads that members claim, and the rules returning \
+             neglected leads to it",
+        ),
+        tag(
+            "follow-ups",
+            "Follow-ups on time: due and overdue follow-ups, working hours, SLA rules",
+        ),
+        tag("attachments", "Files kept with records: recordings, documents"),
         tag("auth", "Web sessions"),
         tag("operations", "Health checks and this document"),
     ]);

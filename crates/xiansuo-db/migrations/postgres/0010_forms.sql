@@ -9,7 +9,7 @@ CREATE TABLE forms (
     fields TEXT NOT NULL DEFAULT '[]',
     source TEXT NOT NULL,
     campaign TEXT,
-    dedup_policy TEXT NOT NULL,
+    dedup_policy TEXT,
     owner_id BIGINT REFERENCES users (id),
     auto_reply TEXT NOT NULL DEFAULT '{}',
     thank_you TEXT NOT NULL DEFAULT '{}',

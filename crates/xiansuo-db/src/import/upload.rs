@@ -11,7 +11,7 @@
 //!
 //! An upload belongs to the user who sent it: to anyone else it does not exist.
 
-use super::mapping::Mapping;
+use super::mapping::{CustomColumn, Mapping};
 use super::source::{self, SourceRow};
 use super::{
     check_rows, custom_columns, Dedup, ImportFile, Options, ReportTo, RowReport, RowResult,
@@ -244,13 +244,12 @@ fn mapping_json(mapping: &Mapping) -> Value {
         .collect()
 }
 
-async fn upload_json(db: &Db, row: &Row) -> anyhow::Result<Value> {
+async fn upload_json(db: &Db, row: &Row, custom: &[CustomColumn]) -> anyhow::Result<Value> {
     let id = row.int("id");
     let state = row.text("state");
     let options = options_of(row);
     let headers = headers_of(row);
-    let custom = custom_columns(db).await?;
-    let mapping = Mapping::new(&headers, &custom, &overrides_of(options.as_ref())).ok();
+    let mapping = Mapping::new(&headers, custom, &overrides_of(options.as_ref())).ok();
     let started = state != "uploaded";
     let warned = if started {
         db.fetch_optional(
@@ -295,7 +294,7 @@ async fn upload_json(db: &Db, row: &Row) -> anyhow::Result<Value> {
 /// One upload of the caller, with its progress.
 pub async fn get(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
     let row = fetch(db, actor, id).await?;
-    Ok(upload_json(db, &row).await?)
+    Ok(upload_json(db, &row, &custom_columns(db).await?).await?)
 }
 
 /// The caller's uploads, newest first: `?limit=` (1–100, default 20) and `?cursor=`.
@@ -337,9 +336,10 @@ pub async fn list(db: &Db, actor: &Actor, query: &[(String, String)]) -> StoreRe
         )
         .await?;
     let more = rows.len() as i64 > limit;
+    let custom = custom_columns(db).await?;
     let mut items = Vec::new();
     for row in rows.iter().take(limit as usize) {
-        items.push(upload_json(db, row).await?);
+        items.push(upload_json(db, row, &custom).await?);
     }
     let next_cursor = more
         .then(|| {

@@ -236,3 +236,19 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/imports/{id}/start", post(start_import))
         .route("/api/v1/imports/{id}/errors.csv", get(import_errors))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spooled_upload_stops_at_the_limit() {
+        let mut spool = Spool::new().unwrap();
+        let piece = vec![b'x'; 1024 * 1024];
+        for _ in 0..UPLOAD_LIMIT / piece.len() as u64 {
+            spool.write(&piece).unwrap();
+        }
+        let over = spool.write(b"x").unwrap_err();
+        assert_eq!(over.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+}

@@ -42,7 +42,8 @@ pub fn router(table: &'static Table) -> Router<AppState> {
             .post(
                 move |State(s): State<AppState>, auth: Auth, JsonBody(body): JsonBody| async move {
                     let prepared = record::prepare(ctx(&s, &auth), table, &body).await?;
-                    let created = s.writer.create(prepared).await?;
+                    let mut created = s.writer.create(prepared).await?;
+                    auth.actor.mask(&mut created);
                     ApiResult::Ok((StatusCode::CREATED, Json(created)))
                 },
             ),
@@ -68,9 +69,9 @@ pub fn router(table: &'static Table) -> Router<AppState> {
                       auth: Auth,
                       Id(id): Id,
                       JsonBody(body): JsonBody| async move {
-                    ApiResult::Ok(Json(
-                        record::update(ctx(&s, &auth), table, id, &body).await?,
-                    ))
+                    let mut changed = record::update(ctx(&s, &auth), table, id, &body).await?;
+                    auth.actor.mask(&mut changed);
+                    ApiResult::Ok(Json(changed))
                 },
             )
             .delete(
@@ -84,7 +85,9 @@ pub fn router(table: &'static Table) -> Router<AppState> {
             &format!("{base}/{{id}}/restore"),
             axum::routing::post(
                 move |State(s): State<AppState>, auth: Auth, Id(id): Id| async move {
-                    ApiResult::Ok(Json(record::restore(ctx(&s, &auth), table, id).await?))
+                    let mut restored = record::restore(ctx(&s, &auth), table, id).await?;
+                    auth.actor.mask(&mut restored);
+                    ApiResult::Ok(Json(restored))
                 },
             ),
         )
