@@ -16,6 +16,7 @@ on_both_databases!(
     a_job_nobody_handles_fails_for_good,
     the_cli_runs_jobs_due_at_a_given_time,
     a_new_owner_is_notified,
+    two_served_instances_never_run_a_job_twice,
 );
 
 async fn queue(db: &Db, kind: &str, run_at_ms: i64, n: usize) {
@@ -193,4 +194,45 @@ async fn a_new_owner_is_notified(app: TestApp) {
         .get("/api/v1/notifications?unread=maybe", &rep.token)
         .await;
     bad.assert_error(StatusCode::BAD_REQUEST, "bad_request");
+}
+
+/// Two `xiansuo serve` processes on one database, each polling for due jobs: every one of
+/// 1,000 queued jobs runs exactly once.
+async fn two_served_instances_never_run_a_job_twice(app: TestApp) {
+    queue(&app.db, "jobs.prune", to_millis(app.clock_now()), 1000).await;
+    let url = app.database_url().await;
+    let mut servers: Vec<std::process::Child> = (0..2)
+        .map(|_| {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            std::process::Command::new(env!("CARGO_BIN_EXE_xiansuo"))
+                .args(["--database-url", &url, "serve", "--bind"])
+                .arg(format!("127.0.0.1:{port}"))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("the binary starts")
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let mut states = Vec::new();
+    while started.elapsed() < std::time::Duration::from_secs(60) {
+        states = job_states(&app.db, "unique_key IS NULL").await;
+        if states.iter().all(|(state, _, _)| state == "done") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    for server in &mut servers {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &server.id().to_string()])
+            .status();
+        let _ = server.wait();
+    }
+    assert_eq!(states, vec![("done".into(), 1, 1000)]);
+    let twice = job_states(&app.db, "attempts > 1").await;
+    assert_eq!(twice, vec![]);
 }

@@ -208,24 +208,23 @@ pub async fn holders(
         ));
     }
 
+    // Two branches for contacts, so that each condition can use its index: a condition on the
+    // account's company next to one on the contact's phone would scan every contact.
+    const CONTACT: &str = "SELECT 'contact' AS kind, c.id, c.owner_id, c.created_at, \
+         NULL AS status, c.phone_normalized AS phone, c.email_normalized AS email, \
+         c.person_key AS person, a.company_key AS company \
+         FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id WHERE c.deleted_at IS NULL";
     let mut terms = Vec::new();
     terms.extend(any_of("c.phone_normalized", &phones, &mut params));
     terms.extend(any_of("c.email_normalized", &emails, &mut params));
+    if !terms.is_empty() {
+        branches.push(format!("{CONTACT} AND ({})", terms.join(" OR ")));
+    }
     if let (Some(p), Some(c)) = (
         any_of("c.person_key", &persons, &mut params),
         any_of("a.company_key", &with_person, &mut params),
     ) {
-        terms.push(format!("({p} AND {c})"));
-    }
-    if !terms.is_empty() {
-        branches.push(format!(
-            "SELECT 'contact' AS kind, c.id, c.owner_id, c.created_at, NULL AS status, \
-             c.phone_normalized AS phone, c.email_normalized AS email, c.person_key AS person, \
-             a.company_key AS company \
-             FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id \
-             WHERE c.deleted_at IS NULL AND ({})",
-            terms.join(" OR ")
-        ));
+        branches.push(format!("{CONTACT} AND {p} AND {c}"));
     }
 
     let mut terms = Vec::new();
@@ -255,8 +254,10 @@ pub async fn holders(
             &params,
         )
         .await?;
+    let mut seen = std::collections::HashSet::new();
     Ok(rows
         .iter()
+        .filter(|r| seen.insert((r.text("kind"), r.int("id"))))
         .map(|r| Holder {
             record_type: match r.text("kind").as_str() {
                 "contact" => RecordType::Contact,

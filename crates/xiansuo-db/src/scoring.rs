@@ -220,6 +220,14 @@ pub async fn score_new(db: &Db, record: &mut NewRecord) -> anyhow::Result<()> {
         return Ok(());
     }
     let config = config(db).await?;
+    if !config.scores() {
+        let score = match record.get("score") {
+            Some(Param::Int(n)) => *n,
+            _ => 0,
+        };
+        record.set("tier", Param::from(config.settings.tier(score).code()));
+        return Ok(());
+    }
     let scored = score_lead(
         &config,
         &record_facts(record),
@@ -228,9 +236,7 @@ pub async fn score_new(db: &Db, record: &mut NewRecord) -> anyhow::Result<()> {
     );
     record.set("score", Param::Int(scored.score));
     record.set("tier", Param::from(scored.tier.code()));
-    if scored.breakdown.is_some() {
-        record.set("score_breakdown", Param::from(scored.breakdown));
-    }
+    record.set("score_breakdown", Param::from(scored.breakdown));
     Ok(())
 }
 

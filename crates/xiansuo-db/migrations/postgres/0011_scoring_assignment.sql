@@ -7,6 +7,8 @@ ALTER TABLE leads ADD COLUMN tier TEXT;
 ALTER TABLE leads ADD COLUMN urgency TEXT;
 ALTER TABLE leads ADD COLUMN demand_stage TEXT;
 ALTER TABLE leads ADD COLUMN score_breakdown TEXT;
+-- Tiers of existing leads from the default thresholds (high from 70, medium from 40).
+UPDATE leads SET tier = CASE WHEN score >= 70 THEN 'high' WHEN score >= 40 THEN 'medium' ELSE 'low' END;
 
 -- The rule as the API shows it, without its id, is kept in `definition` (JSON).
 CREATE TABLE scoring_rules (
