@@ -1,4 +1,4 @@
-//! Background jobs: each due job runs once even when two instances share the database, a
+//! `/metrics` and background jobs: each due job runs once even when two instances share the database, a
 //! job whose kind nobody handles fails for good instead of looping, `xiansuo jobs run-due --at`
 //! runs what is due at that time; and the notifications an owner change leaves behind.
 
@@ -17,6 +17,7 @@ on_both_databases!(
     the_cli_runs_jobs_due_at_a_given_time,
     a_new_owner_is_notified,
     two_served_instances_never_run_a_job_twice,
+    metrics_count_requests_by_route_and_jobs_by_state,
 );
 
 async fn queue(db: &Db, kind: &str, run_at_ms: i64, n: usize) {
@@ -235,4 +236,32 @@ async fn two_served_instances_never_run_a_job_twice(app: TestApp) {
     assert_eq!(states, vec![("done".into(), 1, 1000)]);
     let twice = job_states(&app.db, "attempts > 1").await;
     assert_eq!(twice, vec![]);
+}
+
+async fn metrics_count_requests_by_route_and_jobs_by_state(app: TestApp) {
+    queue(
+        &app.db,
+        "jobs.prune",
+        to_millis(app.clock_now()) + 60_000,
+        2,
+    )
+    .await;
+    app.lead(&app.admin_token, json!({"name": "赵敏"})).await;
+    app.get("/api/v1/leads/999999", &app.admin_token).await;
+    let response = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    for line in [
+        r#"xiansuo_http_requests_total{method="POST",route="/api/v1/leads",status="201"} 1"#,
+        r#"xiansuo_http_requests_total{method="GET",route="/api/v1/leads/{id}",status="404"} 1"#,
+        r#"xiansuo_jobs{state="queued"} 2"#,
+    ] {
+        assert!(text.contains(line), "{line} missing from:\n{text}");
+    }
+    assert!(text.contains("xiansuo_http_request_duration_seconds_bucket"));
 }

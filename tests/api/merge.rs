@@ -99,6 +99,14 @@ async fn a_merge_keeps_the_survivor_takes_chosen_values_and_moves_everything(app
         "{}",
         opportunity.body
     );
+    let event = app
+        .post(
+            &format!("/api/v1/leads/{}/events", id(&other)),
+            t,
+            json!({"type": "download", "name": "产品白皮书"}),
+        )
+        .await;
+    assert!(event.status.is_success(), "{}", event.body);
 
     let merged = merge(
         &app,
@@ -128,6 +136,10 @@ async fn a_merge_keeps_the_survivor_takes_chosen_values_and_moves_everything(app
     assert_eq!(merged["merged_ids"], json!([id(&other), id(&third)]));
     assert_eq!(merged["moved"]["activities"], 1);
     assert_eq!(merged["moved"]["opportunities"], 1);
+    assert_eq!(
+        merged["moved"]["lead_events"], 1,
+        "behaviour events move too"
+    );
 
     assert_eq!(
         activities(&app, t, id(&survivor)).await,

@@ -635,6 +635,32 @@ async fn a_failed_conversion_writes_nothing(app: TestApp) {
             "no {table} after failed conversions"
         );
     }
+
+    // Two conversions at once: one wins, the other changes nothing.
+    let twice = app
+        .lead(&rep.token, json!({"name": "并发", "company": "并发科技"}))
+        .await;
+    let met = json!({"items": {"budget": true, "authority": true}});
+    let qualification = format!("/api/v1/leads/{}/qualification", id(&twice));
+    ok(put(&app, &qualification, &rep.token, met).await);
+    let path = format!("/api/v1/leads/{}/convert", id(&twice));
+    let body = json!({"create_opportunity": true});
+    let (a, b) = tokio::join!(
+        app.post(&path, &app.admin_token, body.clone()),
+        app.post(&path, &app.admin_token, body)
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::CONFLICT],
+        "{} {}",
+        a.body,
+        b.body
+    );
+    for table in ["accounts", "contacts", "opportunities"] {
+        assert_eq!(count(&app, table).await, 1, "one conversion's {table}");
+    }
     let after = ok(app
         .get(&format!("/api/v1/leads/{}", id(&lead)), &rep.token)
         .await);

@@ -183,7 +183,7 @@ pub async fn report(
     let counted = db
         .fetch_all(
             &format!("SELECT class, COUNT(*) AS n FROM ({classed}) c GROUP BY class"),
-            &[now.clone()],
+            std::slice::from_ref(&now),
         )
         .await?;
     let count = |class: &str| {

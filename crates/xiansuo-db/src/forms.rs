@@ -336,7 +336,13 @@ pub fn shown_fields(form: &Form, defs: &[CustomDef], lang: &str) -> Vec<ShownFie
     form.fields
         .iter()
         .filter_map(|f| {
-            let own_label = pick(&f.label_zh, &f.label_en, lang);
+            // The form's own label in this language, else the field's usual one: a label in the
+            // other language would be out of place.
+            let own_label = if lang == "en" {
+                f.label_en.clone()
+            } else {
+                f.label_zh.clone()
+            };
             let (default_label, input) = if let Some(key) = f.field.strip_prefix("custom.") {
                 let def = defs.iter().find(|d| d.key == key)?;
                 let input = match def.field_type {

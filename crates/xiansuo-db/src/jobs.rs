@@ -267,6 +267,17 @@ async fn prune(db: &Db, at: DateTime<Utc>) -> Result<(), JobFailure> {
     Ok(())
 }
 
+/// How many jobs are in each state, for `/metrics`.
+pub async fn counts(db: &Db) -> anyhow::Result<Vec<(String, i64)>> {
+    let rows = db
+        .fetch_all(
+            "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state ORDER BY state",
+            &[],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| (r.text("state"), r.int("n"))).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::backoff_ms;

@@ -37,12 +37,22 @@ const MAX_MERGED: usize = 50;
 /// The most tags a lead keeps (as on any write).
 const MAX_TAGS: usize = 50;
 
-/// Rows that point at a lead and move with it: (table, column, condition on the row).
-const LINKS: &[(&str, &str, &str)] = &[
-    ("activities", "record_id", "record_type = 'lead'"),
-    ("history", "record_id", "record_type = 'lead'"),
-    ("opportunities", "lead_id", "1 = 1"),
+/// Rows that point at a lead and move with it: (table, column, and for tables that point at
+/// records of any type, the condition that picks leads). What belongs to the lead's handling
+/// rather than to the person (timers, pool moves, SLA breaches) stays.
+const LINKS: &[(&str, &str, Option<&str>)] = &[
+    ("activities", "record_id", Some("record_type = 'lead'")),
+    ("history", "record_id", Some("record_type = 'lead'")),
+    ("attachments", "record_id", Some("record_type = 'lead'")),
+    ("opportunities", "lead_id", None),
+    ("lead_events", "lead_id", None),
+    ("form_submissions", "lead_id", None),
 ];
+
+/// ` AND <condition>` for a link's condition, if it has one.
+fn and(condition: &Option<&str>) -> String {
+    condition.map(|c| format!(" AND {c}")).unwrap_or_default()
+}
 
 /// A lead's stored columns by name.
 type Cells = BTreeMap<String, Cell>;
@@ -411,7 +421,8 @@ pub async fn merge(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
             let rows = tx
                 .fetch_all(
                     &format!(
-                        "UPDATE {table} SET {column} = ? WHERE {column} = ? AND {only} RETURNING id"
+                        "UPDATE {table} SET {column} = ? WHERE {column} = ?{} RETURNING id",
+                        and(only)
                     ),
                     &[Param::Int(survivor), Param::Int(*loser)],
                 )
@@ -633,7 +644,8 @@ pub async fn undo(ctx: Ctx<'_>, merge_id: i64) -> StoreResult<Value> {
                     params.push(Param::Int(survivor));
                     tx.execute(
                         &format!(
-                            "UPDATE {table} SET {column} = ? WHERE id IN ({list}) AND {column} = ? AND {only}"
+                            "UPDATE {table} SET {column} = ? WHERE id IN ({list}) AND {column} = ?{}",
+                            and(only)
                         ),
                         &params,
                     )

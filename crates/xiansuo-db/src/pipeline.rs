@@ -478,12 +478,16 @@ fn lost_only_by_closing() -> StoreError {
     .into()
 }
 
-/// Sets what follows from a deal's new stage: its result, when it closed, and its probability
-/// unless the request set one.
-fn follow_stage(columns: &mut Vec<(String, Param)>, stage: &Stage, now: i64) {
+/// Sets what follows from a deal's new stage: its probability unless the request set one, and
+/// unless the deal stays open, won or lost (`result` is its current one), its result, when it
+/// closed and why.
+fn follow_stage(columns: &mut Vec<(String, Param)>, stage: &Stage, result: Option<&str>, now: i64) {
     match column(columns, "probability") {
         Some(Param::Int(_)) => {}
         _ => set(columns, "probability", Param::Int(stage.probability)),
+    }
+    if result == Some(stage.kind.code()) {
+        return;
     }
     set(columns, "result", Param::from(stage.kind.code()));
     match stage.kind {
@@ -511,7 +515,7 @@ pub async fn check_new(db: &Db, record: &mut NewRecord) -> StoreResult<()> {
         .iter()
         .filter_map(|c| record.get(c).map(|p| ((*c).to_owned(), p.clone())))
         .collect();
-    follow_stage(&mut columns, &stage, to_millis(record.stamp().now));
+    follow_stage(&mut columns, &stage, None, to_millis(record.stamp().now));
     for (column, value) in columns {
         record.set(&column, value);
     }
@@ -543,7 +547,7 @@ pub async fn check_change(
             if stage.kind == StageKind::Lost {
                 return Err(lost_only_by_closing());
             }
-            follow_stage(columns, &stage, now);
+            follow_stage(columns, &stage, before["result"].as_str(), now);
             let payload = json!({
                 "id": before["id"],
                 "name": before["name"],
@@ -903,7 +907,7 @@ mod tests {
             active: true,
         };
         let mut columns = vec![("stage".to_owned(), Param::from("paid"))];
-        follow_stage(&mut columns, &won, 42);
+        follow_stage(&mut columns, &won, None, 42);
         assert_eq!(column(&columns, "probability"), Some(&Param::Int(100)));
         assert_eq!(column(&columns, "result"), Some(&Param::from("won")));
         assert_eq!(column(&columns, "closed_at"), Some(&Param::Int(42)));
@@ -914,12 +918,17 @@ mod tests {
             ..won
         };
         let mut columns = vec![("probability".to_owned(), Param::Int(75))];
-        follow_stage(&mut columns, &open, 42);
+        follow_stage(&mut columns, &open, Some("won"), 42);
         assert_eq!(column(&columns, "probability"), Some(&Param::Int(75)));
         assert_eq!(column(&columns, "closed_at"), Some(&Param::NullInt));
         let mut columns = vec![("probability".to_owned(), Param::NullInt)];
-        follow_stage(&mut columns, &open, 42);
+        follow_stage(&mut columns, &open, Some("open"), 42);
         assert_eq!(column(&columns, "probability"), Some(&Param::Int(60)));
+        assert_eq!(
+            column(&columns, "closed_at"),
+            None,
+            "an open deal stays open"
+        );
     }
 
     #[test]

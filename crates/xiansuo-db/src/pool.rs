@@ -852,6 +852,14 @@ async fn take(
     Ok(taken)
 }
 
+/// Leads as the actor may see them: phones masked for those who may not see them in full.
+fn shown(actor: &Actor, mut leads: Vec<Value>) -> Vec<Value> {
+    for lead in &mut leads {
+        actor.mask(lead);
+    }
+    leads
+}
+
 async fn reload(tx: &mut Tx, id: i64) -> anyhow::Result<Value> {
     let row = tx
         .fetch_optional("SELECT * FROM leads WHERE id = ?", &[Param::Int(id)])
@@ -966,7 +974,7 @@ pub async fn claim(ctx: Ctx<'_>, pool_id: i64, body: &Value) -> StoreResult<Vec<
     }
     let taken = take(&mut tx, ctx.stamp(), &pool, &ids, me, "claim").await?;
     tx.commit().await?;
-    Ok(taken)
+    Ok(shown(ctx.actor, taken))
 }
 
 /// An admin or the pool's admin gives leads from the pool to a user: an admin to anyone, the
@@ -1006,7 +1014,7 @@ pub async fn assign(ctx: Ctx<'_>, pool_id: i64, body: &Value) -> StoreResult<Vec
         }
     }
     tx.commit().await?;
-    Ok(taken)
+    Ok(shown(ctx.actor, taken))
 }
 
 /// Puts a held lead into a pool: no owner, no protection, its timers stopped. `kind` is
@@ -1131,7 +1139,7 @@ pub async fn release(ctx: Ctx<'_>, lead_id: i64, body: &Value) -> StoreResult<Va
         })?,
     };
     let owner = lead.int("owner_id");
-    let after = put_in_pool(&mut tx, ctx.stamp(), &lead, target, "release", &reason)
+    let mut after = put_in_pool(&mut tx, ctx.stamp(), &lead, target, "release", &reason)
         .await?
         .ok_or_else(|| {
             StoreError::Conflict("the lead changed hands meanwhile; try again".into())
@@ -1165,6 +1173,7 @@ pub async fn release(ctx: Ctx<'_>, lead_id: i64, body: &Value) -> StoreResult<Va
         .await?;
     }
     tx.commit().await?;
+    ctx.actor.mask(&mut after);
     Ok(after)
 }
 

@@ -493,9 +493,9 @@ pub async fn prepare(ctx: Ctx<'_>, table: &'static Table, body: &Value) -> Store
         stamp: ctx.stamp(),
         owner_explicit,
     };
-    crate::dedup::screen(ctx, &mut record).await?;
     crate::qualification::check_new(ctx.db, &record).await?;
     crate::pipeline::check_new(ctx.db, &mut record).await?;
+    crate::dedup::screen(ctx, &mut record).await?;
     crate::scoring::score_new(ctx.db, &mut record).await?;
     Ok(record)
 }

@@ -60,7 +60,8 @@ pub enum CodeSet {
     DemandStage,
 }
 
-/// The default pipeline stages with their win probabilities (percent).
+/// The default pipeline stages with their win probabilities (percent), as migration 0007 seeds
+/// them (with `paid` as the won stage and a `lost` stage); admins edit them in `pipeline_stages`.
 pub const STAGES: &[(&str, &str, &str, i64)] = &[
     ("met", "见到客户", "Met", 10),
     ("found", "发现机会", "Opportunity found", 20),

@@ -834,3 +834,71 @@ pub async fn decay_job(db: &Db, at: DateTime<Utc>) -> Result<(), JobFailure> {
     tx.commit().await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conditions_name_lead_fields_custom_fields_and_the_region_but_scoring_not_the_score() {
+        let defs = [
+            CustomFieldDef {
+                key: "budget".into(),
+                field_type: FieldType::Number,
+                options: Vec::new(),
+                required: false,
+            },
+            CustomFieldDef {
+                key: "plan".into(),
+                field_type: FieldType::SingleSelect,
+                options: vec!["basic".into(), "pro".into()],
+                required: false,
+            },
+        ];
+        let kind = |fields: &[KnownField], name: &str| {
+            fields
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, k)| k.clone())
+        };
+        let scoring = condition_fields(&defs, true);
+        assert_eq!(kind(&scoring, "title"), Some(ValueKind::Text));
+        assert_eq!(kind(&scoring, "company_size"), Some(ValueKind::Number));
+        assert_eq!(kind(&scoring, "tags"), Some(ValueKind::List));
+        assert_eq!(kind(&scoring, "custom.budget"), Some(ValueKind::Number));
+        assert_eq!(
+            kind(&scoring, "custom.plan"),
+            Some(ValueKind::Code(vec!["basic".into(), "pro".into()]))
+        );
+        assert!(
+            matches!(kind(&scoring, "region"), Some(ValueKind::Code(c)) if c.contains(&"south".to_owned()))
+        );
+        assert_eq!(kind(&scoring, "score"), None);
+        assert_eq!(kind(&scoring, "tier"), None);
+        assert_eq!(kind(&scoring, "owner_id"), None);
+        let assignment = condition_fields(&defs, false);
+        assert_eq!(kind(&assignment, "score"), Some(ValueKind::Number));
+        assert_eq!(
+            kind(&assignment, "tier"),
+            Some(ValueKind::Code(vec![
+                "high".into(),
+                "medium".into(),
+                "low".into()
+            ]))
+        );
+    }
+
+    #[test]
+    fn without_active_rules_a_lead_keeps_its_score_and_its_tier_follows() {
+        let config = Config::default();
+        let scored = score_lead(&config, &json!({"score": 75}), &[], 0);
+        assert_eq!(
+            scored,
+            Scored {
+                score: 75,
+                tier: Tier::High,
+                breakdown: None
+            }
+        );
+    }
+}

@@ -433,7 +433,7 @@ fn finish(mut response: Response, form: Option<&Form>, cors: Option<&HeaderValue
         let mut actions = vec!["'self'".to_owned()];
         if let Some(form) = form {
             ancestors.extend(form.allowed_origins.iter().cloned());
-            if let Some(origin) = form.redirect_url.as_deref().and_then(|u| origin_of(u)) {
+            if let Some(origin) = form.redirect_url.as_deref().and_then(origin_of) {
                 actions.push(origin);
             }
         }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod forms;
+pub mod metrics;
 pub mod openapi;
 pub mod ui;
 
@@ -45,6 +46,8 @@ pub struct AppState {
     /// Take the client address (for the web-form rate limit) from `X-Forwarded-For`: only
     /// behind a reverse proxy that sets it.
     pub trust_forwarded_for: bool,
+    /// Request counts and latencies for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -58,6 +61,7 @@ impl AppState {
             actors: Arc::default(),
             secure_cookies: false,
             trust_forwarded_for: false,
+            metrics: Arc::default(),
         }
     }
 }
@@ -129,6 +133,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::scrape))
         .route("/api/openapi.json", get(openapi_json))
         .merge(api::router())
         .merge(ui::router())
@@ -138,6 +143,10 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             clear_actor_cache,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::record,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(panic_response))

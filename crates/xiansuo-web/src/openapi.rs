@@ -49,6 +49,8 @@ pub fn document() -> OpenApi {
     doc.pipeline();
     doc.pools();
     doc.follow_ups();
+    doc.scoring_and_assignment();
+    doc.forms();
     doc.auth();
     doc.operations();
     doc.errors();
@@ -1439,6 +1441,436 @@ impl Doc {
         );
     }
 
+    /// Web forms: the admin API and the public endpoint visitors post to.
+    fn forms(&mut self) {
+        use xiansuo_db::forms::{SUBMISSION_STATUSES, TEMPLATE_VARIABLES, UTM_PARAMETERS};
+        let languages = || codes(["zh", "en"], false, "zh or en");
+        let policies = || {
+            codes(
+                ["block", "warn", "merge"],
+                true,
+                "What a post from someone already held does (see /api/v1/dedup/policies); \
+                 null: the policy of the form's source",
+            )
+        };
+        let variables = TEMPLATE_VARIABLES
+            .iter()
+            .map(|v| format!("{{{{{v}}}}}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let template = |what: &str| {
+            string(true, &format!("{what}; may use {variables}")).max_length(Some(20_000))
+        };
+        self.schema(
+            "FormField",
+            request_object(
+                "A field the form asks for",
+                vec![
+                    prop(
+                        "field",
+                        string(
+                            false,
+                            "A lead field (name, company, title, phone, email, industry, \
+                             province, city, company_size, description) or custom.KEY of a \
+                             lead custom field",
+                        ),
+                    ),
+                    prop("required", boolean("Must be filled in; default false")),
+                    prop(
+                        "label_zh",
+                        string(true, "The Chinese label; default: the field's"),
+                    ),
+                    prop(
+                        "label_en",
+                        string(true, "The English label; default: the field's"),
+                    ),
+                ],
+                &["field"],
+            ),
+        );
+        let auto_reply = || {
+            request_object(
+                "The email sent to whoever fills in the form (needs the form to ask for email)",
+                vec![
+                    prop("enabled", boolean("Send it; default false")),
+                    prop("subject_zh", template("The Chinese subject")),
+                    prop("body_zh", template("The Chinese plain-text body")),
+                    prop("subject_en", template("The English subject")),
+                    prop("body_en", template("The English plain-text body")),
+                ],
+                &[],
+            )
+        };
+        let localized = |doc: &str| {
+            request_object(
+                doc,
+                vec![
+                    prop("zh", string(true, "In Chinese")),
+                    prop("en", string(true, "In English")),
+                ],
+                &[],
+            )
+        };
+        let consent = |response: bool| {
+            let mut properties = vec![
+                prop(
+                    "text_zh",
+                    string(true, "The text next to the checkbox, in Chinese"),
+                ),
+                prop(
+                    "text_en",
+                    string(true, "The text next to the checkbox, in English"),
+                ),
+                prop("required", boolean("The box must be ticked; default true")),
+            ];
+            if response {
+                properties.push(prop(
+                    "version",
+                    int64(false, "Goes up by one whenever the text changes"),
+                ));
+            }
+            request_object("The consent checkbox, or null for none", properties, &[])
+                .schema_type(typed(Type::Object, true))
+        };
+        let settings = |creating: bool| {
+            let properties = vec![
+                prop("name", string(false, "Shown as the page title").max_length(Some(200))),
+                prop("language", languages().description(Some("The form's language; default zh"))),
+                prop(
+                    "fields",
+                    array(Ref::from_schema_name("FormField"), "The fields, in order; at least one of name, email, phone"),
+                ),
+                prop("source", code_schema(CodeSet::Source, false, "The leads' source; default web_form")),
+                prop("campaign", string(true, "The leads' campaign (市场活动)").max_length(Some(200))),
+                prop("dedup_policy", policies()),
+                prop("owner_id", int64(true, "Who owns the leads; null: the assignment rules decide")),
+                prop("auto_reply", auto_reply()),
+                prop("thank_you", localized("What a visitor sees after posting; default a standard thank-you")),
+                prop("redirect_url", string(true, "Send a browser here after posting instead (http or https)")),
+                prop(
+                    "allowed_origins",
+                    array(string(false, "https://www.example.com"), "Sites whose pages and scripts may post the form (CORS); empty: plain form posts from anywhere, no script answers"),
+                ),
+                prop("consent", consent(false)),
+                prop("active", boolean("Takes posts; default true")),
+            ];
+            request_object(
+                if creating {
+                    "A new web form"
+                } else {
+                    "Changes to a web form; a nested object is replaced as a whole"
+                },
+                properties,
+                if creating { &["name", "fields"] } else { &[] },
+            )
+        };
+        self.schema("FormInput", settings(true));
+        self.schema("FormChange", settings(false));
+        self.schema(
+            "Form",
+            response_object(
+                "A web form (its settings as in FormInput, and these)",
+                vec![
+                    prop("id", int64(false, "Unique id")),
+                    prop("key", string(false, "The random public key in its address")),
+                    prop(
+                        "public_path",
+                        string(false, "/f/{key}: its page and where it posts"),
+                    ),
+                    prop("name", string(false, "Its name")),
+                    prop("language", languages()),
+                    prop(
+                        "fields",
+                        array(Ref::from_schema_name("FormField"), "The fields"),
+                    ),
+                    prop(
+                        "source",
+                        code_schema(CodeSet::Source, false, "The leads' source"),
+                    ),
+                    prop("campaign", string(true, "The leads' campaign")),
+                    prop("dedup_policy", policies()),
+                    prop("owner_id", int64(true, "Who owns the leads")),
+                    prop("auto_reply", auto_reply()),
+                    prop("thank_you", localized("The thank-you message")),
+                    prop(
+                        "redirect_url",
+                        string(true, "Where browsers go after posting"),
+                    ),
+                    prop(
+                        "allowed_origins",
+                        array(string(false, "An origin"), "Allowed origins"),
+                    ),
+                    prop("consent", consent(true)),
+                    prop("active", boolean("Takes posts")),
+                    prop(
+                        "created_by",
+                        int64(true, "The admin who made it; leads are created as them"),
+                    ),
+                    prop("created_at", date_time(false, "When it was made")),
+                    prop("updated_at", date_time(false, "When it last changed")),
+                ],
+            ),
+        );
+        self.schema("FormList", items("Every web form", "Form"));
+        self.schema(
+            "FormEmbed",
+            response_object(
+                "HTML to paste into a page of another site",
+                vec![
+                    prop("url", string(false, "The form's public address")),
+                    prop("language", languages()),
+                    prop(
+                        "html",
+                        string(false, "A plain <form> posting to url; no script"),
+                    ),
+                ],
+            ),
+        );
+        let mut submission = vec![
+            prop("id", int64(false, "Unique id")),
+            prop("form_id", int64(false, "The form")),
+            prop("lead_id", int64(true, "The lead made (or merged into); null for spam, blocked or failed")),
+            prop("status", codes(SUBMISSION_STATUSES.iter().copied(), false, "pending, created, merged (into an existing lead by the dedup policy), blocked (by the dedup policy), spam (the honeypot was filled), failed")),
+            prop("client_ip", string(false, "The visitor's address")),
+            prop("user_agent", string(true, "The visitor's browser")),
+            prop("language", languages()),
+            prop("values", any("The form's fields as posted")),
+            prop("extra", any("Fields the form does not know, kept as posted")),
+        ];
+        for utm in UTM_PARAMETERS {
+            submission.push(prop(utm, string(true, "From the post")));
+        }
+        submission.extend([
+            prop(
+                "referrer",
+                string(true, "The referrer field, else the Referer header"),
+            ),
+            prop(
+                "consent",
+                response_object(
+                    "The consent given",
+                    vec![
+                        prop("given", boolean("The box was ticked")),
+                        prop("at", date_time(true, "When")),
+                        prop("version", int64(true, "The version of the text")),
+                        prop("text", string(true, "The text, in the visitor's language")),
+                    ],
+                ),
+            ),
+            prop("error", string(true, "Why it was blocked or failed")),
+            prop("created_at", date_time(false, "When it was posted")),
+        ]);
+        self.schema(
+            "FormSubmission",
+            response_object("A post to a web form", submission),
+        );
+        self.schema(
+            "FormSubmissionPage",
+            response_object(
+                "A page of submissions, newest first",
+                vec![
+                    prop(
+                        "items",
+                        array(Ref::from_schema_name("FormSubmission"), "Submissions"),
+                    ),
+                    prop(
+                        "next_cursor",
+                        string(true, "Pass as cursor for the next page; null on the last"),
+                    ),
+                ],
+            ),
+        );
+        self.schema(
+            "FormPost",
+            ObjectBuilder::new()
+                .description(Some(
+                    "The form's fields by name (custom fields as custom.KEY), and optionally \
+                     lang, consent, referrer, utm_source, utm_medium, utm_campaign, utm_term, \
+                     utm_content. The hidden field website must stay empty. Other fields are \
+                     kept on the submission.",
+                ))
+                .additional_properties(Some(AdditionalProperties::FreeForm(true))),
+        );
+        self.schema(
+            "FormReceipt",
+            response_object(
+                "The post was taken",
+                vec![
+                    prop(
+                        "submission_id",
+                        int64(
+                            false,
+                            "The submission; a double submit answers the first one's",
+                        ),
+                    ),
+                    prop(
+                        "message",
+                        string(false, "The thank-you message in the visitor's language"),
+                    ),
+                    prop(
+                        "redirect_url",
+                        string(true, "Where the form sends browsers"),
+                    ),
+                ],
+            ),
+        );
+
+        let tag = "forms";
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/forms",
+            operation("listForms", tag, "List web forms")
+                .description(Some("Admins only."))
+                .response("200", json_response("Every form", "FormList")),
+            &[Failure::Forbidden],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/forms",
+            operation("createForm", tag, "Create a web form")
+                .description(Some("Admins only. The form gets a random public key."))
+                .request_body(Some(json_body("FormInput")))
+                .response("201", json_response("Created", "Form")),
+            &[Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/forms/{id}",
+            operation("getForm", tag, "Get a web form")
+                .description(Some("Admins only."))
+                .response("200", json_response("The form", "Form")),
+            &[Failure::Forbidden],
+        );
+        self.add(
+            HttpMethod::Patch,
+            "/api/v1/forms/{id}",
+            operation("updateForm", tag, "Change a web form")
+                .description(Some(
+                    "Admins only. A new consent text gets a new consent version.",
+                ))
+                .request_body(Some(json_body("FormChange")))
+                .response("200", json_response("The changed form", "Form")),
+            &[Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Delete,
+            "/api/v1/forms/{id}",
+            operation("deleteForm", tag, "Delete a web form")
+                .description(Some(
+                    "Admins only. Its address stops answering; its submissions stay.",
+                ))
+                .response("204", ResponseBuilder::new().description("Deleted")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/forms/{id}/embed",
+            operation("embedForm", tag, "HTML to embed a web form in another site")
+                .description(Some("Admins only."))
+                .parameter(query(
+                    "lang",
+                    "zh or en; default the form's language",
+                    languages(),
+                ))
+                .response("200", json_response("The snippet", "FormEmbed")),
+            &[Failure::Forbidden, Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/forms/{id}/submissions",
+            operation("listFormSubmissions", tag, "The posts to a web form")
+                .description(Some("Admins only."))
+                .parameter(query(
+                    "status",
+                    "Only submissions with this status",
+                    codes(SUBMISSION_STATUSES.iter().copied(), false, "A status"),
+                ))
+                .parameter(query(
+                    "limit",
+                    "Submissions per page, 1–500; default 50",
+                    int64(false, "A count"),
+                ))
+                .parameter(query(
+                    "cursor",
+                    "The next_cursor of the previous page",
+                    string(false, "A cursor"),
+                ))
+                .response(
+                    "200",
+                    json_response("A page of submissions", "FormSubmissionPage"),
+                ),
+            &[Failure::Forbidden, Failure::Invalid],
+        );
+
+        let key = || {
+            ParameterBuilder::new()
+                .name("key")
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .description(Some("The form's public key"))
+                .schema(Some(string(false, "A form key")))
+                .build()
+        };
+        let too_many = ResponseBuilder::new()
+            .description(format!(
+                "`too_many_requests`: more than {} posts of this form from the address in a \
+                 minute; wait `Retry-After` seconds",
+                xiansuo_db::forms::RATE_LIMIT
+            ))
+            .content(
+                "application/json",
+                Content::new(Some(Ref::from_schema_name("Error"))),
+            )
+            .header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(ObjectBuilder::new().schema_type(Type::Integer))
+                    .description(Some("Seconds until the form may be posted again"))
+                    .build(),
+            );
+        let body = RequestBodyBuilder::new()
+            .required(Some(Required::True))
+            .content(
+                "application/json",
+                Content::new(Some(Ref::from_schema_name("FormPost"))),
+            )
+            .content(
+                "application/x-www-form-urlencoded",
+                Content::new(Some(Ref::from_schema_name("FormPost"))),
+            )
+            .build();
+        self.add(
+            HttpMethod::Post,
+            "/f/{key}",
+            operation("postForm", tag, "Post a web form (public)")
+                .description(Some(
+                    "No credentials. A browser's form post (urlencoded, without Accept: \
+                     application/json) is answered with HTML in the form's language: the \
+                     thank-you page, a 303 to the form's redirect_url, or the form again with \
+                     the problem marked (422). JSON is answered with JSON. The lead is created \
+                     as by POST /api/v1/leads, with the form's source, campaign, owner and \
+                     dedup policy. A filled honeypot, a double submit within 10 s and a post \
+                     refused by the dedup policy are answered like a success.",
+                ))
+                .parameter(key())
+                .request_body(Some(body))
+                .response("201", json_response("Taken", "FormReceipt"))
+                .response(
+                    "303",
+                    ResponseBuilder::new().description("Taken; go to the form's redirect_url"),
+                )
+                .response("429", too_many),
+            &[
+                Failure::BadRequest,
+                Failure::Forbidden,
+                Failure::NotFound,
+                Failure::TooLarge,
+                Failure::MediaType,
+                Failure::Invalid,
+            ],
+        );
+    }
+
     fn auth(&mut self) {
         self.schema(
             "Login",
@@ -2137,13 +2569,14 @@ impl Doc {
                 ),
             &[Failure::Invalid, Failure::Conflict],
         );
-        // The upload's own limit, rather than the 1 MiB of JSON bodies.
+        // The upload's own limit, rather than the 1 MiB of JSON bodies; and any content type.
         if let Some(op) = self
             .paths
             .paths
             .get_mut("/api/v1/imports")
             .and_then(|item| item.post.as_mut())
         {
+            op.responses.responses.remove("415");
             op.responses.responses.insert(
                 "413".to_owned(),
                 json_response(
@@ -2992,8 +3425,9 @@ impl Doc {
     fn pools(&mut self) {
         let tag = "pools";
         let ids = |doc: &str| array(int64(false, "An id"), doc);
-        let pool_fields = |required_name: bool| {
-            vec![
+        let pool_fields =
+            |required_name: bool| {
+                vec![
                 prop(
                     "name",
                     string(!required_name, "The pool's name, unique").max_length(Some(100)),
@@ -3058,7 +3492,7 @@ impl Doc {
                     int64(false, "The most protection after a claim, in days"),
                 ),
             ]
-        };
+            };
         let mut shown = pool_fields(true);
         shown.insert(0, prop("id", int64(false, "Unique id")));
         shown.extend([
@@ -3084,7 +3518,10 @@ impl Doc {
                     prop("items", array(Ref::from_schema_name("Lead"), "The leads")),
                     prop(
                         "next_cursor",
-                        string(true, "Pass as `cursor` for the next page; null on the last page"),
+                        string(
+                            true,
+                            "Pass as `cursor` for the next page; null on the last page",
+                        ),
                     ),
                 ],
             ),
@@ -3204,10 +3641,7 @@ impl Doc {
             "RecycleRulePatch",
             request_object("Changes to a recycle rule", rule_fields(), &[]),
         );
-        self.schema(
-            "RecycleRuleList",
-            items("The recycle rules", "RecycleRule"),
-        );
+        self.schema("RecycleRuleList", items("The recycle rules", "RecycleRule"));
 
         self.add(
             HttpMethod::Get,
@@ -3397,11 +3831,7 @@ impl Doc {
                     ),
                     prop(
                         "outcome",
-                        codes(
-                            Outcome::ALL.iter().map(|o| o.code()),
-                            true,
-                            "Its outcome",
-                        ),
+                        codes(Outcome::ALL.iter().map(|o| o.code()), true, "Its outcome"),
                     ),
                     prop("content", string(true, "Its content")),
                     prop("author_id", int64(true, "Who logged it")),
@@ -3419,7 +3849,10 @@ impl Doc {
                     ),
                     prop(
                         "next_cursor",
-                        string(true, "Pass as `cursor` for the next page; null on the last page"),
+                        string(
+                            true,
+                            "Pass as `cursor` for the next page; null on the last page",
+                        ),
                     ),
                 ],
             ),
@@ -3439,7 +3872,10 @@ impl Doc {
                     ),
                 ),
                 prop("start", string(false, "Start of the working day, HH:MM")),
-                prop("end", string(false, "End of the working day, HH:MM, after start")),
+                prop(
+                    "end",
+                    string(false, "End of the working day, HH:MM, after start"),
+                ),
                 prop(
                     "holidays",
                     array(day(), "Dates not worked although their weekday is"),
@@ -3574,17 +4010,17 @@ impl Doc {
                     prop("filename", string(false, "The file's name")),
                     prop("content_type", string(false, "Its media type")),
                     prop("size", int64(false, "Its size in bytes")),
-                    prop("sha256", string(false, "The SHA-256 of its content, in hex")),
+                    prop(
+                        "sha256",
+                        string(false, "The SHA-256 of its content, in hex"),
+                    ),
                     prop("created_by", int64(true, "Who uploaded it")),
                     prop("created_at", date_time(false, "When")),
                     prop("url", string(false, "Where to download it")),
                 ],
             ),
         );
-        self.schema(
-            "AttachmentList",
-            items("Files, newest first", "Attachment"),
-        );
+        self.schema("AttachmentList", items("Files, newest first", "Attachment"));
 
         self.add(
             HttpMethod::Get,
@@ -3692,20 +4128,28 @@ impl Doc {
         self.add(
             HttpMethod::Get,
             path,
-            operation("listActivityComments", "activities", "Comments on a follow-up")
-                .response("200", json_response("The comments", "ActivityCommentList")),
+            operation(
+                "listActivityComments",
+                "activities",
+                "Comments on a follow-up",
+            )
+            .response("200", json_response("The comments", "ActivityCommentList")),
             &[],
         );
         self.add(
             HttpMethod::Post,
             path,
-            operation("createActivityComment", "activities", "Comment on a follow-up")
-                .description(Some(
-                    "Managers and admins whose scope covers the follow-up's record (点评); \
+            operation(
+                "createActivityComment",
+                "activities",
+                "Comment on a follow-up",
+            )
+            .description(Some(
+                "Managers and admins whose scope covers the follow-up's record (点评); \
                      its author is notified.",
-                ))
-                .request_body(Some(json_body("ActivityCommentInput")))
-                .response("201", json_response("The comment", "ActivityComment")),
+            ))
+            .request_body(Some(json_body("ActivityCommentInput")))
+            .response("201", json_response("The comment", "ActivityComment")),
             &[Failure::Invalid],
         );
 
@@ -3784,9 +4228,12 @@ impl Doc {
             {
                 op.responses.responses.insert(
                     "413".to_owned(),
-                    json_response("`payload_too_large`: the file is larger than 20 MiB", "Error")
-                        .build()
-                        .into(),
+                    json_response(
+                        "`payload_too_large`: the file is larger than 20 MiB",
+                        "Error",
+                    )
+                    .build()
+                    .into(),
                 );
             }
         }
@@ -3817,6 +4264,750 @@ impl Doc {
                 ))
                 .response("204", ResponseBuilder::new().description("Deleted")),
             &[],
+        );
+    }
+
+    fn scoring_and_assignment(&mut self) {
+        use xiansuo_core::assignment::Strategy;
+        use xiansuo_core::lead::{EventType, Region, Tier};
+        use xiansuo_core::rules::Operator;
+        use xiansuo_core::scoring::RuleKind as ScoringKind;
+
+        let operators = || Operator::ALL.iter().map(|o| o.code());
+        let condition = || {
+            request_object(
+                "A test of one lead field: all of a rule's conditions must hold",
+                vec![
+                    prop(
+                        "field",
+                        string(
+                            false,
+                            "A lead field (title, company_size, industry, province, city, source, \
+                             status, grade, urgency, demand_stage, tags, …), `region` (north, \
+                             northeast, east, central, south, southwest, northwest, hk_mo_tw; from \
+                             the province) or `custom.KEY`. Assignment rules may also test `score` \
+                             and `tier`",
+                        ),
+                    ),
+                    prop(
+                        "operator",
+                        codes(
+                            operators(),
+                            false,
+                            "eq, ne, in (value is a list), contains (text or list), gt/gte/lt/lte \
+                             (numbers and dates), exists (value true or false)",
+                        ),
+                    ),
+                    prop(
+                        "value",
+                        any(
+                            "What to compare with, of the field's type. Text compares ignoring \
+                             case; provinces and cities without 省/市 (广东 matches 广东省)",
+                        ),
+                    ),
+                ],
+                &["field", "operator"],
+            )
+        };
+        let conditions = || array(condition(), "Conditions; all must hold");
+        let event_types = || EventType::ALL.iter().map(|t| t.code());
+        let event_filter = || {
+            request_object(
+                "The behaviour events a rule counts",
+                vec![
+                    prop("type", codes(event_types(), false, "The event type")),
+                    prop(
+                        "name",
+                        string(true, "Only events with this name (ignoring case)"),
+                    ),
+                    prop(
+                        "url",
+                        string(true, "Only events whose URL contains this (ignoring case)"),
+                    ),
+                ],
+                &["type"],
+            )
+            .schema_type(typed(Type::Object, true))
+        };
+        let kinds = || ScoringKind::ALL.iter().map(|k| k.code());
+        let scoring_fields = || {
+            vec![
+                prop("name", string(false, "Shown in breakdowns").max_length(Some(100))),
+                prop(
+                    "kind",
+                    codes(
+                        kinds(),
+                        false,
+                        "fit: conditions on fields; engagement: events; negative: conditions or \
+                         events that take points away",
+                    ),
+                ),
+                prop("active", boolean("Inactive rules count nothing; default true")),
+                prop(
+                    "conditions",
+                    conditions().description(Some(
+                        "Fit rules, and negative rules on fields: all must hold",
+                    )),
+                ),
+                prop("event", event_filter()),
+                prop(
+                    "points",
+                    scalar(Type::Integer, false, "Points when the conditions hold, or per event: 1 to 10000 for fit and engagement rules, -10000 to -1 for negative rules")
+                        .minimum(Some(-10_000))
+                        .maximum(Some(10_000)),
+                ),
+                prop(
+                    "half_life_days",
+                    scalar(
+                        Type::Number,
+                        true,
+                        "Rules on events: an event's points halve every this many days (none: \
+                         they never fade)",
+                    ),
+                ),
+                prop(
+                    "max_points",
+                    scalar(
+                        Type::Integer,
+                        true,
+                        "Rules on events: the most the rule adds (or takes away) in total",
+                    ),
+                ),
+            ]
+        };
+        let mut shown = scoring_fields();
+        shown.insert(0, prop("id", int64(false, "Unique id")));
+        shown.extend([
+            prop("created_at", date_time(false, "When it was created")),
+            prop("updated_at", date_time(false, "When it last changed")),
+        ]);
+        self.schema("ScoringRule", response_object("A scoring rule", shown));
+        self.schema(
+            "ScoringRuleInput",
+            request_object(
+                "A new scoring rule",
+                scoring_fields(),
+                &["name", "kind", "points"],
+            ),
+        );
+        self.schema(
+            "ScoringRulePatch",
+            request_object(
+                "Changes to a scoring rule: the fields given replace the stored ones and the \
+                 whole rule is checked again",
+                scoring_fields(),
+                &[],
+            ),
+        );
+        self.schema(
+            "ScoringRuleList",
+            items("Every scoring rule, oldest first", "ScoringRule"),
+        );
+        let settings_fields = || {
+            vec![
+                prop(
+                    "max_score",
+                    int64(false, "No score is above this (default 100)"),
+                ),
+                prop(
+                    "high_threshold",
+                    int64(
+                        false,
+                        "A score at or above this is high potential (default 70)",
+                    ),
+                ),
+                prop(
+                    "medium_threshold",
+                    int64(
+                        false,
+                        "A score at or above this is medium potential (default 40)",
+                    ),
+                ),
+            ]
+        };
+        self.schema(
+            "ScoringSettings",
+            response_object(
+                "The cap on scores and the tier thresholds",
+                settings_fields(),
+            ),
+        );
+        self.schema(
+            "ScoringSettingsPatch",
+            request_object(
+                "Changes to the scoring settings; 0 ≤ medium ≤ high ≤ max_score",
+                settings_fields(),
+                &[],
+            ),
+        );
+        let tiers = || Tier::ALL.iter().map(|t| t.code());
+        self.schema(
+            "LeadScore",
+            response_object(
+                "A lead's score and the rules it came from",
+                vec![
+                    prop("score", int64(false, "The score, from 0 to max_score")),
+                    prop("tier", codes(tiers(), true, "Potential (潜力)")),
+                    prop(
+                        "items",
+                        array(
+                            RefOr::T(response_object(
+                                "What one rule gave",
+                                vec![
+                                    prop("rule_id", int64(false, "The scoring rule")),
+                                    prop("rule_name", string(false, "Its name")),
+                                    prop(
+                                        "points",
+                                        int64(false, "Points, negative for negative rules"),
+                                    ),
+                                ],
+                            )),
+                            "One per rule that gave points; empty while no rule scores the lead",
+                        ),
+                    ),
+                ],
+            ),
+        );
+        self.schema(
+            "LeadEvent",
+            response_object(
+                "A behaviour event of a lead",
+                vec![
+                    prop("id", int64(false, "Unique id")),
+                    prop("lead_id", int64(false, "The lead")),
+                    prop("type", codes(event_types(), false, "The event type")),
+                    prop(
+                        "name",
+                        string(true, "Its name, such as an event or email campaign"),
+                    ),
+                    prop("url", string(true, "The page or file")),
+                    prop("occurred_at", date_time(false, "When it happened")),
+                    prop("created_by", int64(true, "Who posted it")),
+                    prop("created_at", date_time(false, "When it was posted")),
+                ],
+            ),
+        );
+        self.schema(
+            "LeadEventInput",
+            request_object(
+                "A behaviour event",
+                vec![
+                    prop("type", codes(event_types(), false, "The event type")),
+                    prop("name", string(true, "Its name").max_length(Some(200))),
+                    prop(
+                        "url",
+                        string(true, "The page or file").max_length(Some(2000)),
+                    ),
+                    prop(
+                        "occurred_at",
+                        date_time(true, "When it happened (default now; at most a day ahead)"),
+                    ),
+                ],
+                &["type"],
+            ),
+        );
+        self.schema(
+            "LeadEventCreated",
+            response_object(
+                "The event and the lead's score after it",
+                vec![
+                    prop("event", Ref::from_schema_name("LeadEvent")),
+                    prop("score", Ref::from_schema_name("LeadScore")),
+                ],
+            ),
+        );
+        self.schema(
+            "LeadEventList",
+            items("The latest 500 events, newest first", "LeadEvent"),
+        );
+
+        let tag = "scoring";
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/scoring/rules",
+            operation("listScoringRules", tag, "List scoring rules")
+                .response("200", json_response("Every rule", "ScoringRuleList")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/scoring/rules",
+            operation("createScoringRule", tag, "Add a scoring rule")
+                .description(Some(
+                    "Admins only. A condition naming a field, custom field or operator that does \
+                     not exist is a 422 naming it. Every lead is rescored by a background job.",
+                ))
+                .request_body(Some(json_body("ScoringRuleInput")))
+                .response("201", json_response("Created", "ScoringRule")),
+            &[Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/scoring/rules/{id}",
+            operation("getScoringRule", tag, "Get a scoring rule")
+                .response("200", json_response("The rule", "ScoringRule")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Patch,
+            "/api/v1/scoring/rules/{id}",
+            operation("updateScoringRule", tag, "Change a scoring rule")
+                .description(Some(
+                    "Admins only. Every lead is rescored by a background job.",
+                ))
+                .request_body(Some(json_body("ScoringRulePatch")))
+                .response("200", json_response("Changed", "ScoringRule")),
+            &[Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Delete,
+            "/api/v1/scoring/rules/{id}",
+            operation("deleteScoringRule", tag, "Delete a scoring rule")
+                .description(Some(
+                    "Admins only. Every lead is rescored by a background job.",
+                ))
+                .response("204", ResponseBuilder::new().description("Deleted")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/scoring/settings",
+            operation("getScoringSettings", tag, "The cap and tier thresholds")
+                .response("200", json_response("The settings", "ScoringSettings")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Patch,
+            "/api/v1/scoring/settings",
+            operation(
+                "updateScoringSettings",
+                tag,
+                "Change the cap and tier thresholds",
+            )
+            .description(Some(
+                "Admins only. Every lead is rescored by a background job.",
+            ))
+            .request_body(Some(json_body("ScoringSettingsPatch")))
+            .response("200", json_response("The settings", "ScoringSettings")),
+            &[Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/leads/{id}/score",
+            operation("getLeadScore", tag, "A lead's score with its breakdown")
+                .response("200", json_response("The score", "LeadScore")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/leads/{id}/events",
+            operation("listLeadEvents", tag, "A lead's behaviour events")
+                .response("200", json_response("The events", "LeadEventList")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/leads/{id}/events",
+            operation("createLeadEvent", tag, "Record a behaviour event")
+                .description(Some(
+                    "A page view, download, event attended, email opened, form submitted or \
+                     custom event of a lead you can see; the lead is rescored at once.",
+                ))
+                .request_body(Some(json_body("LeadEventInput")))
+                .response("201", json_response("Recorded", "LeadEventCreated")),
+            &[Failure::Invalid],
+        );
+
+        let strategies = || Strategy::ALL.iter().map(|s| s.code());
+        let regions = || Region::ALL.iter().map(|r| r.code());
+        let member = || {
+            request_object(
+                "A member and their weight",
+                vec![
+                    prop("user_id", int64(false, "An active user")),
+                    prop(
+                        "weight",
+                        scalar(Type::Integer, false, "Their share for the weighted and territory strategies: 1 to 100, default 1")
+                            .minimum(Some(1))
+                            .maximum(Some(100)),
+                    ),
+                ],
+                &["user_id"],
+            )
+        };
+        let territory = || {
+            request_object(
+                "A place and the member who covers it: the lead's city first, then its \
+                 province, then its region",
+                vec![
+                    prop(
+                        "province",
+                        string(true, "A province (广东, 广东省 or Guangdong)"),
+                    ),
+                    prop("city", string(true, "A city (深圳 or 深圳市)")),
+                    prop("region", codes(regions(), true, "A region of China")),
+                    prop("user_id", int64(false, "The member")),
+                ],
+                &["user_id"],
+            )
+        };
+        let target =
+            || {
+                request_object(
+                    "Who gets the leads: a user, a team's active users, a list of members, or a \
+                 queue (public pool: no owner until someone claims the lead)",
+                    vec![
+                    prop(
+                        "type",
+                        codes(["user", "team", "members", "queue"], false, "The kind of target"),
+                    ),
+                    prop("user_id", int64(false, "type user: the user")),
+                    prop("team_id", int64(false, "type team: the team")),
+                    prop(
+                        "include_subteams",
+                        boolean("type team: also the users of the teams below it"),
+                    ),
+                    prop(
+                        "strategy",
+                        codes(
+                            strategies(),
+                            false,
+                            "type team and members: round_robin (in turn), weighted (in turn by \
+                             weight), least_loaded (fewest open leads), territory (by place); \
+                             default round_robin",
+                        ),
+                    ),
+                    prop("members", array(member(), "type members: 1 to 500 members")),
+                    prop(
+                        "weights",
+                        array(member(), "type team: weights of some members (others 1)"),
+                    ),
+                    prop(
+                        "territories",
+                        array(territory(), "Strategy territory: the places and their members"),
+                    ),
+                    prop("pool_id", int64(false, "type queue: the pool")),
+                ],
+                    &["type"],
+                )
+            };
+        let fallbacks = || ["next_rule", "default"];
+        let assignment_fields =
+            || {
+                vec![
+                prop("name", string(false, "The rule's name").max_length(Some(100))),
+                prop("active", boolean("Inactive rules are skipped; default true")),
+                prop(
+                    "conditions",
+                    conditions().description(Some(
+                        "Which new leads the rule takes; none: every lead",
+                    )),
+                ),
+                prop("target", target()),
+                prop(
+                    "fallback",
+                    codes(
+                        fallbacks(),
+                        false,
+                        "When no member may take the lead (away, inactive, at a cap): next_rule \
+                         tries the rules after it (default), default goes to the settings' \
+                         fallback",
+                    ),
+                ),
+            ]
+            };
+        let mut shown = assignment_fields();
+        shown.splice(
+            0..0,
+            [
+                prop("id", int64(false, "Unique id")),
+                prop("position", int64(false, "Rules are tried in this order")),
+            ],
+        );
+        shown.extend([
+            prop("created_at", date_time(false, "When it was created")),
+            prop("updated_at", date_time(false, "When it last changed")),
+        ]);
+        self.schema(
+            "AssignmentRule",
+            response_object("An assignment rule", shown),
+        );
+        self.schema(
+            "AssignmentRuleInput",
+            request_object(
+                "A new assignment rule, tried after the others",
+                assignment_fields(),
+                &["name", "target"],
+            ),
+        );
+        self.schema(
+            "AssignmentRulePatch",
+            request_object(
+                "Changes to an assignment rule: the fields given replace the stored ones and \
+                 the whole rule is checked again",
+                assignment_fields(),
+                &[],
+            ),
+        );
+        self.schema(
+            "AssignmentRuleList",
+            items(
+                "Every assignment rule, in the order they are tried",
+                "AssignmentRule",
+            ),
+        );
+        self.schema(
+            "AssignmentRuleOrder",
+            request_object(
+                "The new order",
+                vec![prop(
+                    "rule_ids",
+                    array(int64(false, "A rule id"), "Every rule's id, once, in order"),
+                )],
+                &["rule_ids"],
+            ),
+        );
+        let fallback_fields = || {
+            vec![
+                prop(
+                    "fallback_user_id",
+                    int64(
+                        true,
+                        "The user who takes leads a matching rule could not place",
+                    ),
+                ),
+                prop(
+                    "fallback_pool_id",
+                    int64(true, "Or the pool they go to (at most one of the two)"),
+                ),
+            ]
+        };
+        self.schema(
+            "AssignmentSettings",
+            response_object("The fallback of assignment rules", fallback_fields()),
+        );
+        self.schema(
+            "AssignmentSettingsPatch",
+            request_object(
+                "Changes to the fallback; null clears",
+                fallback_fields(),
+                &[],
+            ),
+        );
+        self.schema(
+            "LeadAssignment",
+            request_object(
+                "The lead's new owner",
+                vec![prop(
+                    "owner_id",
+                    int64(false, "An active user within your data scope"),
+                )],
+                &["owner_id"],
+            ),
+        );
+        self.schema(
+            "LeadBulkAssignment",
+            request_object(
+                "Leads to give to one user, all or none",
+                vec![
+                    prop(
+                        "lead_ids",
+                        array(int64(false, "A lead id"), "1 to 1000 lead ids"),
+                    ),
+                    prop(
+                        "owner_id",
+                        int64(false, "An active user within your data scope"),
+                    ),
+                ],
+                &["lead_ids", "owner_id"],
+            ),
+        );
+        self.schema(
+            "AssignedLeads",
+            items("The leads as they are now, in order", "Lead"),
+        );
+        let availability_fields = || {
+            vec![
+                prop(
+                    "away_until",
+                    date_time(true, "Rules skip the user until then (leave, holiday)"),
+                ),
+                prop(
+                    "max_open_leads",
+                    int64(
+                        true,
+                        "Rules skip the user while they hold this many open leads",
+                    ),
+                ),
+                prop(
+                    "daily_cap",
+                    int64(
+                        true,
+                        "The most leads rules give the user in a day (China time)",
+                    ),
+                ),
+            ]
+        };
+        let mut shown = availability_fields();
+        shown.insert(0, prop("user_id", int64(false, "The user")));
+        shown.extend([
+            prop("away", boolean("Away now")),
+            prop("open_leads", int64(false, "Open leads they hold")),
+            prop(
+                "assigned_today",
+                int64(false, "Leads rules gave them today"),
+            ),
+        ]);
+        self.schema(
+            "Availability",
+            response_object("Whether assignment rules may give a user leads", shown),
+        );
+        self.schema(
+            "AvailabilityPatch",
+            request_object(
+                "Changes to a user's availability; null clears; caps from 0",
+                availability_fields(),
+                &[],
+            ),
+        );
+
+        let tag = "assignment";
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/assignment/rules",
+            operation("listAssignmentRules", tag, "List assignment rules").response(
+                "200",
+                json_response("Every rule, in order", "AssignmentRuleList"),
+            ),
+            &[],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/assignment/rules",
+            operation("createAssignmentRule", tag, "Add an assignment rule")
+                .description(Some(
+                    "Admins only. Rules run in order on every new lead whose owner the request \
+                     did not give (API, web form, import, UI); the first matching rule that can \
+                     place the lead wins. Unknown users, teams and pools, a team without active \
+                     members and an empty member list are a 422.",
+                ))
+                .request_body(Some(json_body("AssignmentRuleInput")))
+                .response("201", json_response("Created", "AssignmentRule")),
+            &[Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/assignment/rules/reorder",
+            operation(
+                "reorderAssignmentRules",
+                tag,
+                "Put the assignment rules in a new order",
+            )
+            .description(Some("Admins only."))
+            .request_body(Some(json_body("AssignmentRuleOrder")))
+            .response(
+                "200",
+                json_response("Every rule, in the new order", "AssignmentRuleList"),
+            ),
+            &[Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/assignment/rules/{id}",
+            operation("getAssignmentRule", tag, "Get an assignment rule")
+                .response("200", json_response("The rule", "AssignmentRule")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Patch,
+            "/api/v1/assignment/rules/{id}",
+            operation("updateAssignmentRule", tag, "Change an assignment rule")
+                .description(Some(
+                    "Admins only. Members keep their round-robin counts; a new member starts \
+                     level with the member furthest behind.",
+                ))
+                .request_body(Some(json_body("AssignmentRulePatch")))
+                .response("200", json_response("Changed", "AssignmentRule")),
+            &[Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Delete,
+            "/api/v1/assignment/rules/{id}",
+            operation("deleteAssignmentRule", tag, "Delete an assignment rule")
+                .description(Some("Admins only."))
+                .response("204", ResponseBuilder::new().description("Deleted")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/assignment/settings",
+            operation(
+                "getAssignmentSettings",
+                tag,
+                "The fallback of assignment rules",
+            )
+            .response("200", json_response("The settings", "AssignmentSettings")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Patch,
+            "/api/v1/assignment/settings",
+            operation("updateAssignmentSettings", tag, "Change the fallback")
+                .description(Some("Admins only."))
+                .request_body(Some(json_body("AssignmentSettingsPatch")))
+                .response("200", json_response("The settings", "AssignmentSettings")),
+            &[Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/leads/assign",
+            operation("assignLeads", tag, "Give leads to a user")
+                .description(Some(
+                    "All or none, in one transaction: each lead must be within your data scope \
+                     (else 404) and the new owner too (else 403). Each change goes in the \
+                     history, `lead.assigned` is raised, the timers restart, and the new owner \
+                     is notified once.",
+                ))
+                .request_body(Some(json_body("LeadBulkAssignment")))
+                .response("200", json_response("The leads", "AssignedLeads")),
+            &[Failure::Conflict, Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/leads/{id}/assign",
+            operation("assignLead", tag, "Give a lead to a user")
+                .description(Some(
+                    "The change goes in the history, `lead.assigned` is raised, the timers \
+                     restart, and the new owner is notified.",
+                ))
+                .request_body(Some(json_body("LeadAssignment")))
+                .response("200", json_response("The lead", "Lead")),
+            &[Failure::Conflict, Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/users/{id}/availability",
+            operation(
+                "getUserAvailability",
+                tag,
+                "A user's availability for assignment",
+            )
+            .description(Some(
+                "Your own, or, for admins and managers, that of users in your data scope.",
+            ))
+            .response("200", json_response("The availability", "Availability")),
+            &[Failure::Forbidden],
+        );
+        self.add(
+            HttpMethod::Patch,
+            "/api/v1/users/{id}/availability",
+            operation("updateUserAvailability", tag, "Set away time and caps")
+                .description(Some(
+                    "Your own, or, for admins and managers, that of users in your data scope.",
+                ))
+                .request_body(Some(json_body("AvailabilityPatch")))
+                .response("200", json_response("The availability", "Availability")),
+            &[Failure::Invalid],
         );
     }
 
@@ -4013,6 +5204,19 @@ fn tags() -> Vec<Tag> {
             "Follow-ups on time: due and overdue follow-ups, working hours, SLA rules",
         ),
         tag("attachments", "Files kept with records: recordings, documents"),
+        tag(
+            "scoring",
+            "Lead scoring (评分): rules, tier thresholds, breakdowns, behaviour events",
+        ),
+        tag(
+            "assignment",
+            "Assignment rules (分配规则), manual and bulk assignment, availability",
+        ),
+        tag(
+            "forms",
+            "Web forms: their settings, the HTML to embed them, their submissions, and the \
+             public endpoint visitors post to",
+        ),
         tag("auth", "Web sessions"),
         tag("operations", "Health checks and this document"),
     ]);
