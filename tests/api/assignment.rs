@@ -18,6 +18,7 @@ on_both_databases!(
     away_users_are_skipped_and_fallbacks_take_over,
     a_queue_rule_leaves_the_lead_unowned_in_its_pool,
     least_loaded_and_caps_follow_what_members_hold,
+    caps_hold_under_concurrent_creates,
     territories_map_cities_provinces_and_regions_to_members,
     manual_and_bulk_assignment_is_scoped_audited_and_all_or_nothing,
     bad_rules_and_settings_are_refused,
@@ -407,6 +408,37 @@ async fn least_loaded_and_caps_follow_what_members_hold(app: TestApp) {
         owner_of_new_lead(&app, json!({"name": "次日"})).await,
         Some(free)
     );
+}
+
+async fn caps_hold_under_concurrent_creates(app: TestApp) {
+    let m = reps(&app, &["daily", "holder"], None).await;
+    let (daily, holder) = (m[0].id, m[1].id);
+    for (user, body) in [
+        (daily, json!({"daily_cap": 10})),
+        (holder, json!({"max_open_leads": 25})),
+    ] {
+        let reply = app
+            .patch(
+                &format!("/api/v1/users/{user}/availability"),
+                &app.admin_token,
+                body,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    }
+    rule(
+        &app,
+        json!({"name": "轮流", "target": {"type": "members",
+            "members": [{"user_id": daily}, {"user_id": holder}]}}),
+    )
+    .await;
+    let counts = create_concurrently(&app, 60).await;
+    let admin = app.get("/api/v1/me", &app.admin_token).await.body["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(counts.get(&daily), Some(&10), "{counts:?}");
+    assert_eq!(counts.get(&holder), Some(&25), "{counts:?}");
+    assert_eq!(counts.get(&admin), Some(&25), "{counts:?}");
 }
 
 async fn territories_map_cities_provinces_and_regions_to_members(app: TestApp) {

@@ -197,6 +197,7 @@ pub async fn create(
         )
         .await?;
     }
+    crate::events::emit(&mut tx, "activity.created", &activity, now).await?;
     tx.commit().await?;
     Ok(activity)
 }

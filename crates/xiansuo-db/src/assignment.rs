@@ -72,6 +72,8 @@ struct Batch {
     counts_dropped: Vec<(i64, i64)>,
     /// Open leads held per user, for users loaded so far.
     open: HashMap<i64, i64>,
+    /// Leads this batch gave each user, which the database does not hold yet.
+    open_added: HashMap<i64, i64>,
     /// Leads rules gave each user per day, for days loaded so far.
     daily: HashMap<String, HashMap<i64, i64>>,
     daily_added: BTreeMap<(i64, String), i64>,
@@ -88,6 +90,7 @@ impl Batch {
             counts_changed: BTreeMap::new(),
             counts_dropped: Vec::new(),
             open: HashMap::new(),
+            open_added: HashMap::new(),
             daily: HashMap::new(),
             daily_added: BTreeMap::new(),
             pools: HashMap::new(),
@@ -142,11 +145,16 @@ impl Batch {
                 &[],
             )
             .await?;
+        let mut held: HashMap<i64, i64> = rows
+            .iter()
+            .map(|r| (r.int("owner_id"), r.int("n")))
+            .collect();
         for id in users {
-            self.open.entry(*id).or_insert(0);
-        }
-        for row in rows {
-            self.open.insert(row.int("owner_id"), row.int("n"));
+            if !self.open.contains_key(id) {
+                let added = self.open_added.get(id).copied().unwrap_or_default();
+                self.open
+                    .insert(*id, held.remove(id).unwrap_or_default() + added);
+            }
         }
         Ok(())
     }
@@ -159,12 +167,16 @@ impl Batch {
                     &[Param::from(day)],
                 )
                 .await?;
-            self.daily.insert(
-                day.to_owned(),
-                rows.iter()
-                    .map(|r| (r.int("user_id"), r.int("assigned")))
-                    .collect(),
-            );
+            let mut counts: HashMap<i64, i64> = rows
+                .iter()
+                .map(|r| (r.int("user_id"), r.int("assigned")))
+                .collect();
+            for ((user, added_day), added) in &self.daily_added {
+                if added_day == day {
+                    *counts.entry(*user).or_default() += added;
+                }
+            }
+            self.daily.insert(day.to_owned(), counts);
         }
         Ok(self.daily.entry(day.to_owned()).or_default())
     }
@@ -277,13 +289,11 @@ impl Batch {
         if let Some(open) = self.open.get_mut(&user) {
             *open += 1;
         }
+        *self.open_added.entry(user).or_default() += 1;
         let day = assignment::china_day(now_ms);
-        *self
-            .daily
-            .entry(day.clone())
-            .or_default()
-            .entry(user)
-            .or_default() += 1;
+        if let Some(today) = self.daily.get_mut(&day) {
+            *today.entry(user).or_default() += 1;
+        }
         *self.daily_added.entry((user, day)).or_default() += 1;
     }
 

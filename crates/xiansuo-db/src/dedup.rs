@@ -594,7 +594,17 @@ async fn owner_names(db: &Db, ids: &[i64]) -> anyhow::Result<HashMap<i64, Value>
 pub async fn lead_duplicates(db: &Db, actor: &Actor, id: i64, now_ms: i64) -> StoreResult<Value> {
     let lead = record::get(db, actor, &LEADS, id).await?;
     let keys = keys_of_json(&lead);
-    let found = holders(db, &[&keys], &[id], true).await?;
+    // Strong matches first, on their own: a big company's many colleagues must not crowd them
+    // out of the limit.
+    let mut found = holders(db, &[&keys], &[id], false).await?;
+    for holder in holders(db, &[&keys], &[id], true).await? {
+        if !found
+            .iter()
+            .any(|h| h.record_type == holder.record_type && h.id == holder.id)
+        {
+            found.push(holder);
+        }
+    }
     let mut found = matches(&keys, &found);
     found.sort_by_key(|m| (m.holder.created_at, m.holder.id));
     let described = describe(db, actor, &found, now_ms).await?;

@@ -5,15 +5,18 @@
 //!
 //! A post becomes a lead through the same path as `POST /api/v1/leads` ([`record::prepare`]
 //! and the [`Writer`]), acting as the admin who made the form, through the `api` channel, with
-//! the form's source and campaign, the visit's UTM parameters and referrer, and the form's
-//! owner (or none, so that assignment rules decide). Every post is kept in `form_submissions`
-//! with its consent (time, text and version of the text), its UTM parameters and any fields
-//! the form does not know (kept, not refused: a site may add hidden fields of its own).
+//! the form's source and campaign, the visit's UTM parameters and referrer, the form's owner
+//! (or none, so that assignment rules decide) and the form's dedup policy (or its source's).
+//! Every post is kept in `form_submissions` with its consent (time, text and version of the
+//! text), its UTM parameters and any fields the form does not know (kept, not refused: a site
+//! may add hidden fields of its own). A post the dedup policy refuses is answered like any
+//! other: a visitor learns nothing about who is in the CRM.
 //!
 //! Abuse: a hidden honeypot field that people never fill ([`HONEYPOT`]) turns a post into a
 //! pretended success that creates nothing; each client address may post a form
 //! [`RATE_LIMIT`] times a minute; the same person (email, else phone, else the same values)
-//! posting again within [`DOUBLE_SUBMIT_MS`] gets the first answer, and no second lead.
+//! posting again within [`DOUBLE_SUBMIT_MS`] gets the first answer, and no second lead: the
+//! submission row claims the person under a unique key before the lead is written.
 
 use crate::db::{Db, Dialect, Param, Row, Tx};
 use crate::dedup;

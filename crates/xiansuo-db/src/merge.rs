@@ -535,6 +535,12 @@ pub async fn merge(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
         now,
     )
     .await?;
+    if let Some(Cell::Int(owner)) = changes.get("owner_id") {
+        events::emit(&mut tx, "lead.assigned", &after, now).await?;
+        if *owner != ctx.actor.user_id {
+            notifications::lead_assigned(&mut tx, *owner, &after, now).await?;
+        }
+    }
     tx.commit().await?;
     Ok(json!({
         "merge_id": merge_id,

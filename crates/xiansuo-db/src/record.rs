@@ -784,6 +784,9 @@ async fn set_deleted(
     let record = reload(&mut tx, table, id).await?;
     let action = if delete { "delete" } else { "restore" };
     history::record_action(&mut tx, ctx.stamp(), table.record_type, id, action, None).await?;
+    let event = if delete { "deleted" } else { "restored" };
+    let record_type = table.record_type.code();
+    events::emit(&mut tx, &format!("{record_type}.{event}"), &record, now).await?;
     tx.commit().await?;
     Ok(record)
 }

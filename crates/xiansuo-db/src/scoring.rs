@@ -225,6 +225,8 @@ pub async fn score_new(db: &Db, record: &mut NewRecord) -> anyhow::Result<()> {
             Some(Param::Int(n)) => *n,
             _ => 0,
         };
+        // Set even when not given, so that assignment rules on the score read what is stored.
+        record.set("score", Param::Int(score));
         record.set("tier", Param::from(config.settings.tier(score).code()));
         return Ok(());
     }

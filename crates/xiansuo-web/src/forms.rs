@@ -733,8 +733,8 @@ async fn preflight(
 
 /// The client's address: the connection's, or the first of `X-Forwarded-For` behind a trusted
 /// reverse proxy.
-fn client_ip(s: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
-    if s.trust_forwarded_for {
+fn client_ip(trust_forwarded_for: bool, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+    if trust_forwarded_for {
         let forwarded = headers
             .get(HeaderName::from_static("x-forwarded-for"))
             .and_then(|v| v.to_str().ok())
@@ -857,7 +857,7 @@ async fn submit(
     reply.lang = form.language_for(lang_field.or(asked));
     let submission = Submission {
         values: values.clone(),
-        client_ip: client_ip(&s, &headers, peer).to_string(),
+        client_ip: client_ip(s.trust_forwarded_for, &headers, peer).to_string(),
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
@@ -976,6 +976,20 @@ mod tests {
             Some("https://www.example.com")
         );
         assert_eq!(origin_of("nonsense"), None);
+    }
+
+    #[test]
+    fn x_forwarded_for_counts_only_when_trusted() {
+        let peer: SocketAddr = "10.0.0.2:5000".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("203.0.113.9, 10.0.0.2"),
+        );
+        assert_eq!(client_ip(false, &headers, peer).to_string(), "10.0.0.2");
+        assert_eq!(client_ip(true, &headers, peer).to_string(), "203.0.113.9");
+        headers.insert("x-forwarded-for", HeaderValue::from_static("unknown"));
+        assert_eq!(client_ip(true, &headers, peer).to_string(), "10.0.0.2");
     }
 
     #[test]

@@ -423,7 +423,10 @@ impl Doc {
                 .required("type")
                 .property("signals", signals())
                 .required("signals")
-                .property("visible", boolean("Whether the record is within your scope"))
+                .property(
+                    "visible",
+                    boolean("Whether the record is within your scope"),
+                )
                 .required("visible")
                 .property("id", int64(false, "The record's id (visible records only)"))
                 .property(
@@ -489,7 +492,10 @@ impl Doc {
                         "A lead within your scope with the same phone, email, or person and \
                          company (a Lead)",
                     ),
-                    with_signals("contacts", "A contact within your scope that matches strongly"),
+                    with_signals(
+                        "contacts",
+                        "A contact within your scope that matches strongly",
+                    ),
                     with_signals(
                         "accounts",
                         "An account within your scope with the same phone",
@@ -541,8 +547,12 @@ impl Doc {
         self.add(
             HttpMethod::Get,
             "/api/v1/dedup/policies",
-            operation("getDedupPolicies", "leads", "The dedup policy of each source")
-                .response("200", json_response("The policies", "DedupPolicies")),
+            operation(
+                "getDedupPolicies",
+                "leads",
+                "The dedup policy of each source",
+            )
+            .response("200", json_response("The policies", "DedupPolicies")),
             &[],
         );
         self.schema(

@@ -29,8 +29,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::FieldType;
-use xiansuo_core::history::Channel;
 use xiansuo_core::dedup::{is_strong, Keys, Policy, Signal};
+use xiansuo_core::history::Channel;
 use xiansuo_core::Clock;
 
 /// What to do with a row that strongly matches a lead, a contact, an account or an earlier row
@@ -533,9 +533,7 @@ async fn prepare_batch(
                     m.signals[0],
                     format!("{} {}", m.holder.record_type.code(), m.holder.id),
                 ),
-                Original::Row(signal, number, _) => {
-                    (*signal, format!("row {number} of this file"))
-                }
+                Original::Row(signal, number, _) => (*signal, format!("row {number} of this file")),
             };
             let (field, words) = signal_words(signal);
             let reason = format!("duplicate: the same {words} as {holder}");
@@ -545,7 +543,9 @@ async fn prepare_batch(
                     continue;
                 }
                 (Dedup::Block, _) => Decision::Block,
-                (Dedup::Warn, Original::Stored(_)) => dedup::decide(ctx.actor, Policy::Warn, &found),
+                (Dedup::Warn, Original::Stored(_)) => {
+                    dedup::decide(ctx.actor, Policy::Warn, &found)
+                }
                 (Dedup::Merge, Original::Stored(_)) => {
                     dedup::decide(ctx.actor, Policy::Merge, &found)
                 }

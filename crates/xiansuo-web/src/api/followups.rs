@@ -7,10 +7,11 @@ use crate::extract::{Id, JsonBody, QueryPairs};
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use futures_util::StreamExt;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
 use xiansuo_core::Invalid;
@@ -123,27 +124,61 @@ struct Received {
     bytes: Vec<u8>,
 }
 
+/// How much of a refused upload is read and dropped before answering 413. A client still
+/// sending when the answer comes sees a broken connection instead of the answer; past this
+/// much, that is the sender's problem.
+const DISCARD_AT_MOST: usize = 64 * 1024 * 1024;
+
+/// Reads a body of at most `limit` bytes; a longer one is read on (up to
+/// [`DISCARD_AT_MOST`]) and dropped, and is `None`.
+async fn read_capped(body: Body, limit: usize) -> ApiResult<Option<Vec<u8>>> {
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::BadRequest(format!("the upload broke off: {e}")))?;
+        seen += chunk.len();
+        if seen > DISCARD_AT_MOST {
+            break;
+        }
+        if seen <= limit {
+            bytes.extend_from_slice(&chunk);
+        }
+    }
+    Ok((seen <= limit).then_some(bytes))
+}
+
 /// Reads an upload: a raw body named by `?filename=` or an `X-Filename` header (percent-encoded
 /// for non-ASCII names), or a `multipart/form-data` form whose file field carries its name.
 /// Anything larger than [`MAX_BYTES`] is refused with 413 without being kept in memory.
 async fn receive(query: &[(String, String)], request: Request) -> ApiResult<Received> {
-    let headers: &HeaderMap = request.headers();
-    let declared = headers
+    let (parts, body) = request.into_parts();
+    let declared = parts
+        .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    let content_type = headers
+    let content_type = parts
+        .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    if content_type
+    let is_form = content_type
         .as_deref()
-        .is_some_and(|t| t.starts_with("multipart/form-data"))
-    {
-        // A form adds a little framing around the file.
-        if declared.is_some_and(|n| n > MAX_BYTES + 64 * 1024) {
-            return Err(too_large());
-        }
+        .is_some_and(|t| t.starts_with("multipart/form-data"));
+    // A form adds a little framing around the file.
+    let limit = if is_form {
+        MAX_BYTES + 64 * 1024
+    } else {
+        MAX_BYTES
+    };
+    if declared.is_some_and(|n| n > limit) {
+        read_capped(body, 0).await?;
+        return Err(too_large());
+    }
+    if is_form {
+        let request = Request::from_parts(parts, body);
         let mut form = Multipart::from_request(request, &())
             .await
             .map_err(|e| ApiError::BadRequest(format!("the form cannot be read: {e}")))?;
@@ -175,27 +210,23 @@ async fn receive(query: &[(String, String)], request: Request) -> ApiResult<Rece
         }
         return Err(Invalid::new("file", "the form has no file field").into());
     }
-    if declared.is_some_and(|n| n > MAX_BYTES) {
-        return Err(too_large());
-    }
     let named = query
         .iter()
         .find(|(k, _)| k == "filename")
         .map(|(_, v)| v.clone())
         .or_else(|| {
-            headers
+            parts
+                .headers
                 .get("x-filename")
                 .and_then(|v| v.to_str().ok())
                 .map(|v| percent_decode_str(v).decode_utf8_lossy().into_owned())
         })
         .unwrap_or_default();
-    let bytes = axum::body::to_bytes(request.into_body(), MAX_BYTES)
-        .await
-        .map_err(|_| too_large())?;
+    let bytes = read_capped(body, MAX_BYTES).await?.ok_or_else(too_large)?;
     Ok(Received {
         filename: named,
         content_type,
-        bytes: bytes.to_vec(),
+        bytes,
     })
 }
 
