@@ -15,7 +15,7 @@
 
 pub mod scan;
 
-use crate::db::{Cell, Db, Dialect, Param, Row, Tx};
+use crate::db::{Db, Param, Row, Tx};
 use crate::error::{StoreError, StoreResult};
 use crate::merge;
 use crate::record::{self, rfc3339, Ctx, NewRecord};
@@ -46,8 +46,8 @@ tokio::task_local! {
     static OVERRIDE: Policy;
 }
 
-/// Runs `future` (a lead create) with `policy` instead of the policy of the lead's source: web
-/// forms pass their own, the import its option.
+/// Runs `future` (a lead create) with `policy` instead of the policy of the lead's source: a
+/// web form passes its own.
 pub async fn with_policy<F: Future>(policy: Policy, future: F) -> F::Output {
     OVERRIDE.scope(policy, future).await
 }
@@ -828,26 +828,6 @@ async fn fill_key(tx: &mut Tx, table: &Table, key: &Key) -> anyhow::Result<()> {
         .await?;
     }
     Ok(())
-}
-
-/// A stored cell as a parameter of the same type (a null as the null of `int`'s type).
-pub(crate) fn cell_param(cell: &Cell, int: bool) -> Param {
-    match cell {
-        Cell::Int(n) => Param::Int(*n),
-        Cell::Real(n) => Param::Real(*n),
-        Cell::Text(t) => Param::Text(t.clone()),
-        Cell::Null if int => Param::NullInt,
-        Cell::Null => Param::NullText,
-    }
-}
-
-/// `FOR UPDATE` on PostgreSQL, where rows read in a transaction must be locked against
-/// concurrent writers; nothing on SQLite, whose one writer serialises transactions.
-pub(crate) fn lock_clause(tx: &Tx) -> &'static str {
-    match tx.dialect() {
-        Dialect::Postgres => " FOR UPDATE",
-        Dialect::Sqlite => "",
-    }
 }
 
 #[cfg(test)]

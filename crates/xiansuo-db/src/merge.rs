@@ -13,8 +13,8 @@
 //! [`absorb`] is the smaller merge of the dedup policy *merge*: a new lead's data filling the
 //! empty fields of the lead it duplicates.
 
-use crate::db::{Cell, Param, Row, Tx};
-use crate::dedup::{cell_param, lock_clause, FLAG_TAG};
+use crate::db::{Cell, Dialect, Param, Row, Tx};
+use crate::dedup::FLAG_TAG;
 use crate::error::{StoreError, StoreResult};
 use crate::events;
 use crate::history;
@@ -67,6 +67,26 @@ fn cells(row: &Row) -> Cells {
 
 fn is_null(cell: Option<&Cell>) -> bool {
     matches!(cell, None | Some(Cell::Null))
+}
+
+/// A stored cell as a parameter of the same type (a null as the null of `int`'s type).
+fn cell_param(cell: &Cell, int: bool) -> Param {
+    match cell {
+        Cell::Int(n) => Param::Int(*n),
+        Cell::Real(n) => Param::Real(*n),
+        Cell::Text(t) => Param::Text(t.clone()),
+        Cell::Null if int => Param::NullInt,
+        Cell::Null => Param::NullText,
+    }
+}
+
+/// `FOR UPDATE` on PostgreSQL, where rows read in a transaction must be locked against
+/// concurrent writers; nothing on SQLite, whose one writer serialises transactions.
+fn lock_clause(tx: &Tx) -> &'static str {
+    match tx.dialect() {
+        Dialect::Postgres => " FOR UPDATE",
+        Dialect::Sqlite => "",
+    }
 }
 
 /// The fields whose value comes from one lead: writable, not the tags and custom fields (which
