@@ -284,7 +284,10 @@ fn parse_body(table: &'static Table, body: &Value) -> StoreResult<Writes> {
             )
             .into());
         };
-        if value.is_null() && field.writable() && !table.nullable(field) {
+        if !field.writable() {
+            return Err(Invalid::new(field.name, "is read-only").into());
+        }
+        if value.is_null() && !table.nullable(field) {
             return Err(Invalid::new(field.name, "cannot be null").into());
         }
         parse_field(field, value, &mut writes)?;
