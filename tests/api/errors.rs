@@ -22,11 +22,14 @@ async fn raw(
     content_type: &str,
     body: &str,
 ) -> Reply {
+    // Each on its own connection: a server that refuses a body without reading it closes the
+    // connection, which a pooled client could otherwise pick for the next request.
     let response = app
         .client
         .request(method, format!("{}{path}", app.base))
         .bearer_auth(&app.admin_token)
         .header("content-type", content_type)
+        .header("connection", "close")
         .body(body.to_owned())
         .send()
         .await

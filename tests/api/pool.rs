@@ -170,6 +170,47 @@ async fn members_see_pool_leads_masked_until_they_claim_one(app: TestApp) {
     assert!(entries
         .iter()
         .any(|e| e["action"] == "release" && e["new_value"]["reason"] == "公海线索"));
+
+    // Returned without naming a pool, a lead goes to the pool whose region fits it.
+    let elsewhere = app
+        .lead(
+            &member.token,
+            json!({"name": "北京客户", "province": "北京"}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let refused = app
+        .post(
+            &format!("/api/v1/leads/{elsewhere}/release"),
+            &member.token,
+            json!({"reason": "不在本区"}),
+        )
+        .await;
+    refused.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    assert_eq!(refused.body["error"]["field"], "pool_id");
+    let local = app
+        .lead(&member.token, json!({"name": "上海客户", "city": "上海"}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let returned = app
+        .post(
+            &format!("/api/v1/leads/{local}/release"),
+            &member.token,
+            json!({"reason": "暂无需求"}),
+        )
+        .await;
+    assert_eq!(returned.status, StatusCode::OK, "{}", returned.body);
+    assert_eq!(returned.body["pool_id"], pool);
+    assert_eq!(app.get(&path, &member.token).await.ids(), vec![local]);
+    app.post(
+        &format!("/api/v1/leads/{local}/release"),
+        &app.admin_token,
+        json!({"reason": "again"}),
+    )
+    .await
+    .assert_error(StatusCode::CONFLICT, "conflict");
 }
 
 async fn pools_refuse_bad_settings_and_non_admins(app: TestApp) {

@@ -394,6 +394,7 @@ async fn move_records(
             after["assigned_at"] = json!(rfc3339(now));
         }
         let id = row.int("id");
+        crate::pool::owner_changed(tx, table, id, Some(to)).await?;
         history::record_changes(
             tx,
             stamp,

@@ -64,7 +64,8 @@ pub fn to_json(table: &Table, row: &Row) -> Value {
             | Kind::Owner
             | Kind::UserRef
             | Kind::Ref(_)
-            | Kind::Link(_) => row.opt_int(field.name).map_or(Value::Null, Value::from),
+            | Kind::Link(_)
+            | Kind::PoolRef => row.opt_int(field.name).map_or(Value::Null, Value::from),
             Kind::Text(_)
             | Kind::Phone
             | Kind::Email
@@ -246,7 +247,12 @@ fn parse_field(field: &'static Field, value: &Value, writes: &mut Writes) -> Sto
                 .map_err(|_| type_error(field, "a date as YYYY-MM-DD"))?;
             writes.set(name, Param::from(date.format("%Y-%m-%d").to_string()));
         }
-        Kind::Id | Kind::Derived | Kind::Timestamp | Kind::UserRef | Kind::Link(_) => {
+        Kind::Id
+        | Kind::Derived
+        | Kind::Timestamp
+        | Kind::UserRef
+        | Kind::Link(_)
+        | Kind::PoolRef => {
             return Err(Invalid::new(name, "is read-only").into());
         }
     }
@@ -429,7 +435,10 @@ impl NewRecord {
 
     /// The value a column will get, if set.
     pub fn get(&self, column: &str) -> Option<&Param> {
-        self.columns.iter().find(|(c, _)| c == column).map(|(_, p)| p)
+        self.columns
+            .iter()
+            .find(|(c, _)| c == column)
+            .map(|(_, p)| p)
     }
 
     /// Sets a column's value (rules filling in score, owner, …).

@@ -37,6 +37,8 @@ pub enum Kind {
     Ref(RecordType),
     /// Read-only id of another record, set by an action (such as conversion).
     Link(RecordType),
+    /// Read-only id of a public pool (公海), set by assignment, release and recycling.
+    PoolRef,
     /// A whole number in a range.
     Int { min: i64, max: i64 },
     /// A money amount with at most two decimals, stored as cents in `<column>_cents`.
@@ -133,7 +135,12 @@ impl Field {
     pub fn writable(&self) -> bool {
         !matches!(
             self.kind,
-            Kind::Id | Kind::Derived | Kind::Timestamp | Kind::UserRef | Kind::Link(_)
+            Kind::Id
+                | Kind::Derived
+                | Kind::Timestamp
+                | Kind::UserRef
+                | Kind::Link(_)
+                | Kind::PoolRef
         )
     }
 
@@ -321,8 +328,7 @@ pub static LEADS: Table = Table {
         ),
         f(
             "pool_id",
-            // A read-only id: the pool (GET /api/v1/pools/{id}), not a user.
-            Kind::UserRef,
+            Kind::PoolRef,
             "The public pool (公海) the lead waits in, unowned; null while someone holds it",
         ),
         f(

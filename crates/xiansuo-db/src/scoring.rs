@@ -140,7 +140,9 @@ pub fn condition_fields(defs: &[CustomFieldDef], for_scoring: bool) -> Vec<Known
             }
             Kind::Text(_) | Kind::Phone | Kind::Email | Kind::Derived => ValueKind::Text,
             Kind::Code(set) => ValueKind::Code(set.codes()),
-            Kind::Int { .. } | Kind::Money | Kind::Ref(_) | Kind::Link(_) => ValueKind::Number,
+            Kind::Int { .. } | Kind::Money | Kind::Ref(_) | Kind::Link(_) | Kind::PoolRef => {
+                ValueKind::Number
+            }
             Kind::Date => ValueKind::Date,
             Kind::Tags => ValueKind::List,
             Kind::Id | Kind::Owner | Kind::UserRef | Kind::Timestamp | Kind::Custom => continue,

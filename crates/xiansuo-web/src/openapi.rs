@@ -5213,7 +5213,10 @@ fn tags() -> Vec<Tag> {
             "follow-ups",
             "Follow-ups on time: due and overdue follow-ups, working hours, SLA rules",
         ),
-        tag("attachments", "Files kept with records: recordings, documents"),
+        tag(
+            "attachments",
+            "Files kept with records: recordings, documents",
+        ),
         tag(
             "scoring",
             "Lead scoring (评分): rules, tier thresholds, breakdowns, behaviour events",
@@ -5295,7 +5298,7 @@ fn field_schema(table: &Table, field: &Field, input: bool) -> RefOr<Schema> {
     let null = nullable(table, field, input);
     let doc = field.doc;
     match field.kind {
-        Kind::Id | Kind::Owner | Kind::UserRef | Kind::Ref(_) | Kind::Link(_) => {
+        Kind::Id | Kind::Owner | Kind::UserRef | Kind::Ref(_) | Kind::Link(_) | Kind::PoolRef => {
             int64(null, doc).into()
         }
         Kind::Int { min, max } => scalar(Type::Integer, null, doc)
