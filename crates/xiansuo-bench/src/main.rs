@@ -208,19 +208,32 @@ const PHONE_PREFIXES: [&str; 3] = ["166", "173", "177"];
 const PHONE_SPACE: u64 = 300_000_000;
 
 /// The `n`-th bench lead. Phone and email derive from `n`, so leads of one run never collide,
-/// and runs start at a random `n`, so they rarely collide with earlier runs.
+/// and runs start at a random `n`, so they rarely collide with earlier runs. Names and companies
+/// repeat as they do in life: the same name at the same company (a likely duplicate, flagged by
+/// dedup) about once in 100,000 leads.
 fn lead_body(n: u64) -> Value {
     const SURNAMES: [&str; 10] = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周"];
     const GIVEN: [&str; 8] = ["伟", "芳", "秀英", "敏", "晓明", "强", "海燕", "磊"];
     const CITIES: [&str; 6] = ["上海", "北京", "深圳", "杭州", "成都", "广州"];
-    const TRADES: [&str; 7] = ["恒远", "华信", "博通", "天成", "鼎盛", "瑞丰", "启明"];
+    const BRAND: [&str; 40] = [
+        "恒", "远", "华", "信", "博", "通", "天", "成", "鼎", "盛", "瑞", "丰", "启", "明", "金",
+        "石", "宏", "图", "海", "纳", "东", "方", "星", "辰", "蓝", "创", "智", "联", "中", "科",
+        "新", "源", "泰", "和", "嘉", "润", "安", "达", "佳", "德",
+    ];
+    const TRADES: [&str; 5] = ["信息科技", "网络技术", "贸易", "制造", "物流"];
     const TITLES: [&str; 5] = ["总经理", "采购经理", "IT总监", "销售总监", "市场经理"];
     let n = n % PHONE_SPACE;
     let digits = n % 100_000_000;
     let nth = |len: usize, salt: u64| (n / salt) as usize % len;
     json!({
         "name": format!("{}{}", SURNAMES[nth(10, 1)], GIVEN[nth(8, 10)]),
-        "company": format!("{}{}信息科技有限公司", CITIES[nth(6, 7)], TRADES[nth(7, 3)]),
+        "company": format!(
+            "{}{}{}{}有限公司",
+            CITIES[nth(6, 7)],
+            BRAND[nth(40, 13)],
+            BRAND[nth(40, 523)],
+            TRADES[nth(5, 29)]
+        ),
         "title": TITLES[nth(5, 11)],
         "phone": format!(
             "{} {:04} {:04}",
