@@ -152,12 +152,7 @@ pub async fn read(
     let masked = |field: Option<&str>, mut value: Value| {
         match field {
             None => actor.mask(&mut value),
-            Some(name @ ("phone" | "phone_normalized")) => {
-                let mut one = json!({ name: value });
-                actor.mask(&mut one);
-                value = one[name].take();
-            }
-            Some(_) => {}
+            Some(name) => actor.mask_field(name, &mut value),
         }
         value
     };

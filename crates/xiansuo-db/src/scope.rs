@@ -6,6 +6,9 @@ use xiansuo_core::pool::masked_phone;
 use xiansuo_core::role::{subtree, DataScope, Role};
 use xiansuo_core::Phone;
 
+/// The record fields that hold phone numbers.
+const PHONE_FIELDS: [&str; 2] = ["phone", "phone_normalized"];
+
 /// A phone number as those who may not see it in full see it: `138****5678` for Chinese
 /// mobiles, the middle digits starred for others. Numbers as entered are normalised first
 /// where they can be.
@@ -68,14 +71,21 @@ impl Actor {
     /// Masks the phone numbers of a record (as the API shows it) for an actor who may not see
     /// them in full; leaves it alone for everyone else.
     pub fn mask(&self, record: &mut serde_json::Value) {
-        if !self.mask_phones {
+        for field in PHONE_FIELDS {
+            if let Some(value) = record.get_mut(field) {
+                self.mask_field(field, value);
+            }
+        }
+    }
+
+    /// Masks one field's value (a history entry's old or new value) when it is a phone number
+    /// the actor may not see in full.
+    pub fn mask_field(&self, field: &str, value: &mut serde_json::Value) {
+        if !self.mask_phones || !PHONE_FIELDS.contains(&field) {
             return;
         }
-        for field in ["phone", "phone_normalized"] {
-            if let Some(text) = record.get(field).and_then(|v| v.as_str()) {
-                let masked = mask_phone(text);
-                record[field] = serde_json::Value::from(masked);
-            }
+        if let Some(text) = value.as_str() {
+            *value = serde_json::Value::from(mask_phone(text));
         }
     }
 
