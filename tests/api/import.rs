@@ -495,6 +495,58 @@ async fn an_interrupted_import_continues_after_the_last_committed_batch() {
 }
 
 #[tokio::test]
+async fn duplicates_of_rows_in_earlier_batches_are_found_in_the_base() {
+    let (dir, database, db) = sqlite().await;
+    let file = dir.path().join("batches.csv");
+    let mut text = String::from("姓名,手机,公司\n");
+    for i in 1..=2_500 {
+        match i {
+            // Row 1,201 (data row 1,200, in the second batch) repeats row 11's phone; row 2,301
+            // (third batch) repeats the name and company of row 1,101 (second batch).
+            1_200 => text.push_str("另一人,13900000010,别家公司\n"),
+            2_300 => text.push_str("客户1100,,公司1100\n"),
+            _ => text.push_str(&format!("客户{i},139{i:08},公司{i}\n")),
+        }
+    }
+    std::fs::write(&file, text).unwrap();
+    let out = import(&file, &[], &database);
+    assert!(
+        out.contains("imported 2498 leads, skipped 2, failed 0 of 2500 rows"),
+        "{out}"
+    );
+    let lines = report(&file);
+    let reasons: Vec<(&str, &str, &str)> = lines
+        .iter()
+        .map(|(row, result, _, reason)| (row.as_str(), result.as_str(), reason.as_str()))
+        .collect();
+    let row_11 = lead_by_phone(&db, "+8613900000010")
+        .await
+        .unwrap()
+        .int("id");
+    let row_1101 = db
+        .fetch_optional("SELECT id FROM leads WHERE name = '客户1100'", &[])
+        .await
+        .unwrap()
+        .unwrap()
+        .int("id");
+    assert_eq!(
+        reasons,
+        [
+            (
+                "1201",
+                "skipped",
+                format!("duplicate: the same phone as lead {row_11}").as_str()
+            ),
+            (
+                "2301",
+                "skipped",
+                format!("duplicate: the same name and company as lead {row_1101}").as_str()
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
 async fn a_mapping_file_names_columns_the_automatic_mapping_does_not_know() {
     let (dir, database, db) = sqlite().await;
     let file = dir.path().join("custom.csv");

@@ -6,6 +6,9 @@
 //! - `read` measures a filtered, sorted list page, the page after it (via `next_cursor`) and
 //!   searches by a Chinese name, a phone fragment and a company fragment, each separately.
 //!
+//! - `csv` writes an import file of N leads (Chinese headers, the same leads as `ingest`) for
+//!   measuring `xiansuo import leads`.
+//!
 //! It bounds itself (a fixed number of requests, a timeout on each) and refuses any URL that
 //! is not on this machine, so that it can never load someone else's server.
 
@@ -46,6 +49,15 @@ enum Command {
         /// Requests per measured query.
         #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         requests: u64,
+    },
+    /// Write N leads as a CSV import file with Chinese headers.
+    Csv {
+        /// How many rows to write.
+        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+        rows: u64,
+        /// The file to write.
+        #[arg(long)]
+        output: std::path::PathBuf,
     },
 }
 
@@ -207,13 +219,30 @@ where
 const PHONE_PREFIXES: [&str; 3] = ["166", "173", "177"];
 const PHONE_SPACE: u64 = 300_000_000;
 
+/// splitmix64: spreads consecutive `n` over the whole range, so the parts of a bench lead vary
+/// independently of each other.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
 /// The `n`-th bench lead. Phone and email derive from `n`, so leads of one run never collide,
 /// and runs start at a random `n`, so they rarely collide with earlier runs. Names and companies
-/// repeat as they do in life: the same name at the same company (a likely duplicate, flagged by
-/// dedup) about once in 100,000 leads.
+/// repeat as they do in life: about 50,000 names (30 surnames, given names of one or two
+/// characters) and 48,000 companies, so the same name at the same company (a likely duplicate,
+/// skipped or flagged by dedup) comes about once in 1,000 leads.
 fn lead_body(n: u64) -> Value {
-    const SURNAMES: [&str; 10] = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周"];
-    const GIVEN: [&str; 8] = ["伟", "芳", "秀英", "敏", "晓明", "强", "海燕", "磊"];
+    const SURNAMES: [&str; 30] = [
+        "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡",
+        "郭", "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹",
+    ];
+    const GIVEN: [&str; 40] = [
+        "伟", "芳", "秀", "英", "敏", "晓", "明", "强", "海", "燕", "磊", "静", "丽", "军", "勇",
+        "杰", "娟", "涛", "超", "霞", "平", "刚", "桂", "兰", "华", "建", "国", "红", "玉", "文",
+        "斌", "宇", "浩", "婷", "鑫", "欣", "颖", "琳", "志", "峰",
+    ];
     const CITIES: [&str; 6] = ["上海", "北京", "深圳", "杭州", "成都", "广州"];
     const BRAND: [&str; 40] = [
         "恒", "远", "华", "信", "博", "通", "天", "成", "鼎", "盛", "瑞", "丰", "启", "明", "金",
@@ -224,17 +253,22 @@ fn lead_body(n: u64) -> Value {
     const TITLES: [&str; 5] = ["总经理", "采购经理", "IT总监", "销售总监", "市场经理"];
     let n = n % PHONE_SPACE;
     let digits = n % 100_000_000;
-    let nth = |len: usize, salt: u64| (n / salt) as usize % len;
+    let nth = |len: usize, salt: u64| (mix(n ^ (salt << 40)) % len as u64) as usize;
+    let given = if nth(3, 2) == 0 {
+        GIVEN[nth(40, 3)].to_owned()
+    } else {
+        format!("{}{}", GIVEN[nth(40, 3)], GIVEN[nth(40, 4)])
+    };
     json!({
-        "name": format!("{}{}", SURNAMES[nth(10, 1)], GIVEN[nth(8, 10)]),
+        "name": format!("{}{given}", SURNAMES[nth(30, 1)]),
         "company": format!(
             "{}{}{}{}有限公司",
-            CITIES[nth(6, 7)],
-            BRAND[nth(40, 13)],
-            BRAND[nth(40, 523)],
-            TRADES[nth(5, 29)]
+            CITIES[nth(6, 5)],
+            BRAND[nth(40, 6)],
+            BRAND[nth(40, 7)],
+            TRADES[nth(5, 8)]
         ),
-        "title": TITLES[nth(5, 11)],
+        "title": TITLES[nth(5, 9)],
         "phone": format!(
             "{} {:04} {:04}",
             PHONE_PREFIXES[(n / 100_000_000) as usize],
@@ -337,6 +371,29 @@ async fn read(target: Target, clients: u64, requests: u64) -> anyhow::Result<()>
     Ok(())
 }
 
+/// The import file's columns: a header as Chinese users write it, and the lead field under it.
+const CSV_COLUMNS: [(&str, &str); 6] = [
+    ("姓名", "name"),
+    ("手机", "phone"),
+    ("公司", "company"),
+    ("职位", "title"),
+    ("邮箱", "email"),
+    ("来源", "source"),
+];
+
+/// Writes `rows` bench leads (from `n` = 0, so the file is the same on every run) as CSV.
+fn write_csv(rows: u64, output: &std::path::Path) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_path(output)
+        .with_context(|| format!("cannot write {}", output.display()))?;
+    writer.write_record(CSV_COLUMNS.map(|(header, _)| header))?;
+    for n in 0..rows {
+        let lead = lead_body(n);
+        writer.write_record(CSV_COLUMNS.map(|(_, field)| lead[field].as_str().unwrap_or("")))?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
@@ -346,6 +403,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Read { server, requests } => {
             read(Target::new(&server)?, server.clients, requests).await
         }
+        Command::Csv { rows, output } => write_csv(rows, &output),
     }
 }
 
@@ -405,5 +463,24 @@ mod tests {
             assert!(PHONE_PREFIXES.contains(&&digits[..3]), "{body}");
             assert_eq!(body["source"], "api");
         }
+    }
+
+    #[test]
+    fn the_import_file_has_chinese_headers_and_one_row_per_lead() {
+        let path = std::env::temp_dir().join(format!("xiansuo-bench-{}.csv", std::process::id()));
+        write_csv(3, &path).unwrap();
+        let mut reader = csv::Reader::from_path(&path).unwrap();
+        let headers: Vec<String> = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(headers, ["姓名", "手机", "公司", "职位", "邮箱", "来源"]);
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(&rows[1][0], lead_body(1)["name"].as_str().unwrap());
+        assert_eq!(&rows[2][4], "bench2@example.com");
     }
 }

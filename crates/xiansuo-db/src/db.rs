@@ -387,8 +387,8 @@ impl Db {
     /// Starts a write transaction (on SQLite, on the one writer connection).
     pub async fn begin(&self) -> anyhow::Result<Tx> {
         Ok(match &self.backend {
-            Backend::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
-            Backend::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Backend::Sqlite { writer, .. } => Tx::new(Conn::Sqlite(writer.begin().await?)),
+            Backend::Postgres(pool) => Tx::new(Conn::Postgres(pool.begin().await?)),
         })
     }
 
@@ -423,26 +423,41 @@ impl Db {
 
 /// A write transaction. Dropping it without [`Tx::commit`] rolls it back, so an error anywhere
 /// in a use case leaves nothing half-written.
-pub enum Tx {
+pub struct Tx {
+    conn: Conn,
+    /// The active webhook subscriptions, read once per transaction by the first event raised in
+    /// it (`webhooks::fan_out`): a batch of a thousand creates asks once, not a thousand times,
+    /// and still sees every subscription committed before it began.
+    pub(crate) subscriptions: Option<Arc<[crate::webhooks::Subscription]>>,
+}
+
+enum Conn {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
 impl Tx {
+    fn new(conn: Conn) -> Self {
+        Tx {
+            conn,
+            subscriptions: None,
+        }
+    }
+
     pub fn dialect(&self) -> Dialect {
-        match self {
-            Tx::Sqlite(_) => Dialect::Sqlite,
-            Tx::Postgres(_) => Dialect::Postgres,
+        match self.conn {
+            Conn::Sqlite(_) => Dialect::Sqlite,
+            Conn::Postgres(_) => Dialect::Postgres,
         }
     }
 
     pub async fn execute(&mut self, sql: &str, params: &[Param]) -> anyhow::Result<u64> {
-        Ok(match self {
-            Tx::Sqlite(tx) => bind_all!(sqlx::query(sql), params)
+        Ok(match &mut self.conn {
+            Conn::Sqlite(tx) => bind_all!(sqlx::query(sql), params)
                 .execute(&mut **tx)
                 .await?
                 .rows_affected(),
-            Tx::Postgres(tx) => {
+            Conn::Postgres(tx) => {
                 let sql = numbered(sql);
                 bind_all!(sqlx::query(&sql), params)
                     .execute(&mut **tx)
@@ -453,14 +468,14 @@ impl Tx {
     }
 
     pub async fn fetch_all(&mut self, sql: &str, params: &[Param]) -> anyhow::Result<Vec<Row>> {
-        match self {
-            Tx::Sqlite(tx) => {
+        match &mut self.conn {
+            Conn::Sqlite(tx) => {
                 let rows = bind_all!(sqlx::query(sql), params)
                     .fetch_all(&mut **tx)
                     .await?;
                 decode_sqlite(rows)
             }
-            Tx::Postgres(tx) => {
+            Conn::Postgres(tx) => {
                 let sql = numbered(sql);
                 let rows = bind_all!(sqlx::query(&sql), params)
                     .fetch_all(&mut **tx)
@@ -493,11 +508,11 @@ impl Tx {
 
     /// Runs a script of several statements (migrations).
     pub async fn execute_script(&mut self, sql: &str) -> anyhow::Result<()> {
-        match self {
-            Tx::Sqlite(tx) => {
+        match &mut self.conn {
+            Conn::Sqlite(tx) => {
                 sqlx::raw_sql(sql).execute(&mut **tx).await?;
             }
-            Tx::Postgres(tx) => {
+            Conn::Postgres(tx) => {
                 sqlx::raw_sql(sql).execute(&mut **tx).await?;
             }
         }
@@ -505,9 +520,9 @@ impl Tx {
     }
 
     pub async fn commit(self) -> anyhow::Result<()> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
+        match self.conn {
+            Conn::Sqlite(tx) => tx.commit().await?,
+            Conn::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
     }

@@ -139,6 +139,29 @@ fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
+/// `(first, second) IN (VALUES …)` over the distinct pairs, or nothing when there are none.
+fn pairs_of(
+    first: &str,
+    second: &str,
+    pairs: &[(&str, &str)],
+    params: &mut Vec<Param>,
+) -> Option<String> {
+    let mut distinct = pairs.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.is_empty() {
+        return None;
+    }
+    for (a, b) in &distinct {
+        params.push(Param::from(*a));
+        params.push(Param::from(*b));
+    }
+    Some(format!(
+        "({first}, {second}) IN (VALUES {})",
+        vec!["(?, ?)"; distinct.len()].join(", ")
+    ))
+}
+
 /// `column IN (…)` over the distinct values, or nothing when there are none.
 fn any_of(column: &str, values: &[&str], params: &mut Vec<Param>) -> Option<String> {
     let mut distinct: Vec<&str> = values.to_vec();
@@ -166,46 +189,40 @@ pub async fn holders(
     };
     let phones = collect(|k| &k.phone);
     let emails = collect(|k| &k.email);
-    let persons: Vec<&str> = probes
-        .iter()
-        .filter(|k| k.company.is_some())
-        .filter_map(|k| k.person.as_deref())
-        .collect();
     let companies = collect(|k| &k.company);
-    let with_person: Vec<&str> = probes
+    let pairs: Vec<(&str, &str)> = probes
         .iter()
-        .filter(|k| k.person.is_some())
-        .filter_map(|k| k.company.as_deref())
+        .filter_map(|k| Some((k.person.as_deref()?, k.company.as_deref()?)))
         .collect();
 
     let mut branches = Vec::new();
     let mut params = Vec::new();
+    let except = |params: &mut Vec<Param>| {
+        if except.is_empty() {
+            return String::new();
+        }
+        params.extend(except.iter().map(|id| Param::Int(*id)));
+        format!(" AND id NOT IN ({})", placeholders(except.len()))
+    };
 
+    const LEAD: &str = "SELECT 'lead' AS kind, id, owner_id, created_at, status, \
+         phone_normalized AS phone, email_normalized AS email, person_key AS person, \
+         company_key AS company FROM leads WHERE deleted_at IS NULL";
     let mut terms = Vec::new();
     terms.extend(any_of("phone_normalized", &phones, &mut params));
     terms.extend(any_of("email_normalized", &emails, &mut params));
-    if let (Some(p), Some(c)) = (
-        any_of("person_key", &persons, &mut params),
-        any_of("company_key", &with_person, &mut params),
-    ) {
-        terms.push(format!("({p} AND {c})"));
-    }
     if same_company {
         terms.extend(any_of("company_key", &companies, &mut params));
     }
     if !terms.is_empty() {
-        let except = if except.is_empty() {
-            String::new()
-        } else {
-            params.extend(except.iter().map(|id| Param::Int(*id)));
-            format!(" AND id NOT IN ({})", placeholders(except.len()))
-        };
-        branches.push(format!(
-            "SELECT 'lead' AS kind, id, owner_id, created_at, status, phone_normalized AS phone, \
-             email_normalized AS email, person_key AS person, company_key AS company \
-             FROM leads WHERE deleted_at IS NULL AND ({}){except}",
-            terms.join(" OR ")
-        ));
+        let except = except(&mut params);
+        branches.push(format!("{LEAD} AND ({}){except}", terms.join(" OR ")));
+    }
+    // Person and company are matched as pairs, each probing the `(person_key, company_key)`
+    // index; a branch of its own, so that no OR hides the index from the planner.
+    if let Some(pairs) = pairs_of("person_key", "company_key", &pairs, &mut params) {
+        let except = except(&mut params);
+        branches.push(format!("{LEAD} AND {pairs}{except}"));
     }
 
     // Two branches for contacts, so that each condition can use its index: a condition on the
@@ -220,11 +237,8 @@ pub async fn holders(
     if !terms.is_empty() {
         branches.push(format!("{CONTACT} AND ({})", terms.join(" OR ")));
     }
-    if let (Some(p), Some(c)) = (
-        any_of("c.person_key", &persons, &mut params),
-        any_of("a.company_key", &with_person, &mut params),
-    ) {
-        branches.push(format!("{CONTACT} AND {p} AND {c}"));
+    if let Some(pairs) = pairs_of("c.person_key", "a.company_key", &pairs, &mut params) {
+        branches.push(format!("{CONTACT} AND {pairs}"));
     }
 
     let mut terms = Vec::new();

@@ -63,6 +63,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         "0014_phone_masking",
         include_str!("../migrations/sqlite/0014_phone_masking.sql"),
     ),
+    (
+        "0016_sparse_indexes",
+        include_str!("../migrations/sqlite/0016_sparse_indexes.sql"),
+    ),
 ];
 
 /// (version, SQL) for PostgreSQL.
@@ -122,6 +126,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0014_phone_masking",
         include_str!("../migrations/postgres/0014_phone_masking.sql"),
+    ),
+    (
+        "0016_sparse_indexes",
+        include_str!("../migrations/postgres/0016_sparse_indexes.sql"),
     ),
 ];
 

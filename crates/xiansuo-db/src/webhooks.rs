@@ -27,7 +27,7 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use serde_json::{json, Map, Value};
 use sha2::Sha256;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::{Invalid, Text};
@@ -190,6 +190,12 @@ fn parse_events(value: &Value) -> Result<Vec<String>, Invalid> {
         }
     }
     Ok(events)
+}
+
+/// An active webhook and the events it wants, as [`fan_out`] reads them once per transaction.
+pub(crate) struct Subscription {
+    webhook: i64,
+    events: Vec<String>,
 }
 
 fn events_of(row: &Row) -> Vec<String> {
@@ -401,12 +407,26 @@ async fn queue_attempt(tx: &mut Tx, delivery: i64, attempt: i64, at_ms: i64) -> 
 /// Queues a delivery of `event` to every active subscription that wants it, in the
 /// transaction that raised the event.
 pub async fn fan_out(tx: &mut Tx, event: &str, data: &Value, now_ms: i64) -> anyhow::Result<()> {
-    let subscribers: Vec<i64> = tx
-        .fetch_all("SELECT id, events FROM webhooks WHERE active = 1", &[])
-        .await?
+    let subscriptions = match &tx.subscriptions {
+        Some(known) => known.clone(),
+        None => {
+            let read: Arc<[Subscription]> = tx
+                .fetch_all("SELECT id, events FROM webhooks WHERE active = 1", &[])
+                .await?
+                .iter()
+                .map(|r| Subscription {
+                    webhook: r.int("id"),
+                    events: events_of(r),
+                })
+                .collect();
+            tx.subscriptions = Some(read.clone());
+            read
+        }
+    };
+    let subscribers: Vec<i64> = subscriptions
         .iter()
-        .filter(|r| subscribes(&events_of(r), event))
-        .map(|r| r.int("id"))
+        .filter(|s| subscribes(&s.events, event))
+        .map(|s| s.webhook)
         .collect();
     if subscribers.is_empty() {
         return Ok(());

@@ -4,7 +4,8 @@
 //! contact) are skipped, refused or let through as the caller chose. Rows are written in batches,
 //! one transaction each, together with the count of rows handled in the `imports` row of the
 //! file (keyed by its SHA-256): a crash loses only the batch in flight, and running the same
-//! file again continues after the last committed batch.
+//! file again continues after the last committed batch. While one batch is written, the next is
+//! read and checked row by row; its dedup against the base waits for the commit before it.
 //!
 //! Every row that is not imported cleanly is reported with its row number, the reason and its
 //! original values: in `FILE.errors.csv` next to the file (the command line), or in the
@@ -253,27 +254,20 @@ pub async fn run(
     }
     let mut warned = 0;
     let mut merged = 0;
-    let mut rows = Vec::with_capacity(options.batch_size);
-    loop {
-        rows.clear();
-        while rows.len() < options.batch_size {
-            match sheet.rows.recv().await {
-                Some(row) => rows.push(row?),
-                None => break,
-            }
-        }
-        if rows.is_empty() {
-            break;
-        }
-        let ctx = Ctx {
-            db,
-            actor,
-            channel: Channel::Import,
-            now: clock.now(),
-        };
-        let mut batch = prepare_batch(ctx, options, &rows).await?;
+    let ctx = |now| Ctx {
+        db,
+        actor,
+        channel: Channel::Import,
+        now,
+    };
+    // While a batch is written, the next one is read and checked row by row: the writer's
+    // thread and this one work at once. Dedup against the base waits for the commit, so a row
+    // still finds its duplicate in the batch before.
+    let mut checked = read_and_check(ctx(clock.now()), options, &mut sheet).await?;
+    while !checked.rows.is_empty() {
+        let batch = dedup_batch(ctx(clock.now()), options, checked).await?;
         let mut next = counts;
-        next.rows += rows.len() as u64;
+        next.rows += batch.rows as u64;
         next.imported += batch.records.len() as u64;
         for r in &batch.reports {
             match r.result {
@@ -286,41 +280,18 @@ pub async fn run(
                 }
             }
         }
-        let mut tx = db.begin().await?;
-        let mut records: Vec<&mut NewRecord> = batch.records.iter_mut().collect();
-        if !records.is_empty() {
-            record::insert(&mut tx, &mut records).await?;
-        }
-        for (into, incoming) in &batch.merges {
-            crate::merge::absorb(&mut tx, incoming, *into).await?;
-        }
-        if let ReportTo::Upload(upload) = options.report_to {
-            save_reports(&mut tx, upload, &batch.reports).await?;
-        }
-        let updated = tx
-            .execute(
-                "UPDATE imports SET rows_done = ?, imported = ?, skipped = ?, failed = ?, updated_at = ? WHERE id = ? AND rows_done = ?",
-                &[
-                    Param::Int(next.rows as i64),
-                    Param::Int(next.imported as i64),
-                    Param::Int(next.skipped as i64),
-                    Param::Int(next.failed as i64),
-                    Param::Int(to_millis(clock.now())),
-                    Param::Int(id),
-                    Param::Int(counts.rows as i64),
-                ],
-            )
-            .await?;
-        if updated != 1 {
-            anyhow::bail!("another import of the same file is running; let it finish, then run this one again");
-        }
-        tx.commit().await?;
+        let (written, read) = tokio::join!(
+            write_batch(db, id, clock, options, batch, counts, next),
+            read_and_check(ctx(clock.now()), options, &mut sheet),
+        );
+        let reports = written?;
         // Written only after the commit, so a batch lost in a crash is not reported twice.
         if let Some(report) = &mut report {
-            report.write(&batch.reports)?;
+            report.write(&reports)?;
         }
         counts = next;
         progress(&counts);
+        checked = read?;
     }
     db.execute(
         "UPDATE imports SET finished_at = ?, updated_at = ? WHERE id = ?",
@@ -338,6 +309,51 @@ pub async fn run(
         merged,
         errors_file: report.map(ErrorReport::finish).transpose()?.flatten(),
     })
+}
+
+/// Writes a checked batch in one transaction with the file's new counts (`next`, where the
+/// `imports` row still says `counts`), and gives back its reports.
+async fn write_batch(
+    db: &Db,
+    id: i64,
+    clock: &dyn Clock,
+    options: &Options,
+    mut batch: Batch,
+    counts: Counts,
+    next: Counts,
+) -> anyhow::Result<Vec<RowReport>> {
+    let mut tx = db.begin().await?;
+    let mut records: Vec<&mut NewRecord> = batch.records.iter_mut().collect();
+    if !records.is_empty() {
+        record::insert(&mut tx, &mut records).await?;
+    }
+    for (into, incoming) in &batch.merges {
+        crate::merge::absorb(&mut tx, incoming, *into).await?;
+    }
+    if let ReportTo::Upload(upload) = options.report_to {
+        save_reports(&mut tx, upload, &batch.reports).await?;
+    }
+    let updated = tx
+        .execute(
+            "UPDATE imports SET rows_done = ?, imported = ?, skipped = ?, failed = ?, updated_at = ? WHERE id = ? AND rows_done = ?",
+            &[
+                Param::Int(next.rows as i64),
+                Param::Int(next.imported as i64),
+                Param::Int(next.skipped as i64),
+                Param::Int(next.failed as i64),
+                Param::Int(to_millis(clock.now())),
+                Param::Int(id),
+                Param::Int(counts.rows as i64),
+            ],
+        )
+        .await?;
+    if updated != 1 {
+        anyhow::bail!(
+            "another import of the same file is running; let it finish, then run this one again"
+        );
+    }
+    tx.commit().await?;
+    Ok(batch.reports)
 }
 
 async fn start(
@@ -372,6 +388,8 @@ async fn start(
 /// A batch ready to write: the records, the rows to merge into stored leads (lead id, row),
 /// and the rows to report.
 struct Batch {
+    /// Rows the batch handled, reported or not.
+    rows: usize,
     records: Vec<NewRecord>,
     merges: Vec<(i64, NewRecord)>,
     reports: Vec<RowReport>,
@@ -472,7 +490,8 @@ pub async fn check_rows(
         channel: Channel::Import,
         now: clock.now(),
     };
-    let mut batch = prepare_batch(ctx, options, rows).await?;
+    let checked = check_each(ctx, options, rows.to_vec()).await?;
+    let mut batch = dedup_batch(ctx, options, checked).await?;
     Ok(rows
         .iter()
         .map(|row| {
@@ -486,21 +505,45 @@ pub async fn check_rows(
         .collect())
 }
 
-async fn prepare_batch(
+/// The next batch of the sheet (empty at its end), checked row by row.
+async fn read_and_check(
     ctx: Ctx<'_>,
     options: &Options,
-    rows: &[SourceRow],
-) -> anyhow::Result<Batch> {
+    sheet: &mut Sheet,
+) -> anyhow::Result<Checked> {
+    let mut rows = Vec::with_capacity(options.batch_size);
+    while rows.len() < options.batch_size {
+        match sheet.rows.recv().await {
+            Some(row) => rows.push(row?),
+            None => break,
+        }
+    }
+    check_each(ctx, options, rows).await
+}
+
+/// Rows of a batch, each checked alone as an API create would be; dedup comes after.
+struct Checked {
+    rows: Vec<SourceRow>,
+    /// The rows that passed, by index into `rows`, as new leads.
+    prepared: Vec<(usize, NewRecord)>,
+    reports: Vec<RowReport>,
+}
+
+async fn check_each(
+    ctx: Ctx<'_>,
+    options: &Options,
+    rows: Vec<SourceRow>,
+) -> anyhow::Result<Checked> {
     let mut reports = Vec::new();
-    let mut prepared: Vec<(&SourceRow, NewRecord)> = Vec::new();
-    for row in rows {
+    let mut prepared = Vec::new();
+    for (index, row) in rows.iter().enumerate() {
         if row.is_empty() {
             reports.push(report(row, RowResult::Skipped, "", "empty row".into()));
             continue;
         }
         let body = body_of(options, row);
         match record::prepare(ctx, &LEADS, &body).await {
-            Ok(record) => prepared.push((row, record)),
+            Ok(record) => prepared.push((index, record)),
             Err(StoreError::Internal(e)) => return Err(e),
             Err(StoreError::Invalid(e)) => {
                 reports.push(report(row, RowResult::Failed, &e.field, e.message));
@@ -508,6 +551,21 @@ async fn prepare_batch(
             Err(e) => reports.push(report(row, RowResult::Failed, "", e.to_string())),
         }
     }
+    Ok(Checked {
+        rows,
+        prepared,
+        reports,
+    })
+}
+
+/// Decides every checked row of a batch against the base and the rows before it in the
+/// batch: created, flagged, merged, skipped or refused.
+async fn dedup_batch(ctx: Ctx<'_>, options: &Options, checked: Checked) -> anyhow::Result<Batch> {
+    let Checked {
+        rows,
+        prepared,
+        mut reports,
+    } = checked;
     // One query for the whole batch; earlier batches of the file are committed, so it finds
     // them too.
     let keys: Vec<Keys> = prepared.iter().map(|(_, r)| dedup::keys_of(r)).collect();
@@ -516,7 +574,8 @@ async fn prepare_batch(
     let mut earlier: HashMap<(Signal, String), (u64, usize)> = HashMap::new();
     let mut records: Vec<NewRecord> = Vec::with_capacity(prepared.len());
     let mut merges = Vec::new();
-    for ((row, mut record), keys) in prepared.into_iter().zip(&keys) {
+    for ((index, mut record), keys) in prepared.into_iter().zip(&keys) {
+        let row = &rows[index];
         let found = dedup::matches(keys, &holders);
         let strong = strong_keys(keys);
         let original = match found.iter().find(|m| is_strong(&m.signals)) {
@@ -582,6 +641,7 @@ async fn prepare_batch(
     }
     reports.sort_by_key(|r| r.row);
     Ok(Batch {
+        rows: rows.len(),
         records,
         merges,
         reports,
