@@ -5,52 +5,17 @@ use crate::db::{Db, Param};
 use crate::error::{StoreError, StoreResult};
 use crate::record::rfc3339;
 use serde_json::{json, Value};
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::{parse_key, CustomFieldDef, FieldType, RecordType};
 use xiansuo_core::{Invalid, Text};
 
-/// Definitions recently read, per record type. Every create reads them, and they change rarely:
-/// a definition added through this process clears the cache at once, one added through another
-/// instance is seen here within [`Cache::TTL`].
-#[derive(Default)]
-pub struct Cache {
-    entries: Mutex<HashMap<&'static str, (Vec<CustomFieldDef>, Instant)>>,
-}
-
-impl Cache {
-    const TTL: Duration = Duration::from_secs(5);
-
-    fn get(&self, record_type: RecordType) -> Option<Vec<CustomFieldDef>> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(record_type.code())
-            .filter(|(_, at)| at.elapsed() < Self::TTL)
-            .map(|(defs, _)| defs.clone())
-    }
-
-    fn put(&self, record_type: RecordType, defs: &[CustomFieldDef]) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.insert(record_type.code(), (defs.to_vec(), Instant::now()));
-    }
-
-    fn clear(&self) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
-    }
-}
-
 /// The definitions for one record type.
 pub async fn definitions(db: &Db, record_type: RecordType) -> anyhow::Result<Vec<CustomFieldDef>> {
-    if let Some(defs) = db.caches().custom_fields.get(record_type) {
+    if let Some(defs) = db.caches().custom_fields.get(&record_type) {
         return Ok(defs);
     }
     let defs = read_definitions(db, record_type).await?;
-    db.caches().custom_fields.put(record_type, &defs);
+    db.caches().custom_fields.put(record_type, defs.clone());
     Ok(defs)
 }
 

@@ -13,9 +13,13 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 use sqlx::{Column, Row as _, TypeInfo, ValueRef};
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
 use std::str::FromStr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use xiansuo_core::custom_field::{CustomFieldDef, RecordType};
+use xiansuo_core::dedup::Policy;
 
 /// Which SQL dialect a statement must be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,12 +158,58 @@ enum Backend {
     Postgres(PgPool),
 }
 
-/// What is read on every write and changes rarely, kept per open database.
+/// What is read on every write and changes rarely, kept per open database: custom field
+/// definitions per record type, dedup policies, scoring rules. A change through this process
+/// clears its cache at once; one through another instance is seen within [`Recent::TTL`].
 #[derive(Default)]
 pub(crate) struct Caches {
-    pub(crate) custom_fields: crate::custom_fields::Cache,
-    pub(crate) dedup_policies: crate::dedup::PolicyCache,
-    pub(crate) scoring: crate::scoring::Cache,
+    pub(crate) custom_fields: Recent<RecordType, Vec<CustomFieldDef>>,
+    pub(crate) dedup_policies: Recent<(), BTreeMap<String, Policy>>,
+    pub(crate) scoring: Recent<(), Arc<crate::scoring::Config>>,
+}
+
+/// Values read recently, per key, each good for [`Recent::TTL`]; at most about
+/// [`Recent::CAPACITY`] keys, stale ones dropped first.
+pub struct Recent<K, V> {
+    entries: Mutex<HashMap<K, (V, Instant)>>,
+}
+
+impl<K, V> Default for Recent<K, V> {
+    fn default() -> Self {
+        Recent {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: Eq + Hash, V: Clone> Recent<K, V> {
+    pub const TTL: Duration = Duration::from_secs(5);
+    pub const CAPACITY: usize = 10_000;
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<K, (V, Instant)>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The value for `key`, when it was read less than [`Recent::TTL`] ago.
+    pub fn get(&self, key: &K) -> Option<V> {
+        self.entries()
+            .get(key)
+            .filter(|(_, at)| at.elapsed() < Self::TTL)
+            .map(|(value, _)| value.clone())
+    }
+
+    pub fn put(&self, key: K, value: V) {
+        let mut entries = self.entries();
+        if entries.len() >= Self::CAPACITY {
+            entries.retain(|_, (_, at)| at.elapsed() < Self::TTL);
+        }
+        entries.insert(key, (value, Instant::now()));
+    }
+
+    /// Forgets every value, after a change.
+    pub fn clear(&self) {
+        self.entries().clear();
+    }
 }
 
 impl std::fmt::Debug for Db {

@@ -24,8 +24,6 @@ use crate::scope::Actor;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::dedup::{
@@ -657,39 +655,10 @@ pub async fn lead_duplicates(db: &Db, actor: &Actor, id: i64, now_ms: i64) -> St
     Ok(json!(out))
 }
 
-/// Policies read recently. Every create needs them and they change rarely: a change through
-/// this process clears the cache at once, one through another instance is seen within
-/// [`PolicyCache::TTL`].
-#[derive(Default)]
-pub struct PolicyCache {
-    entry: Mutex<Option<(BTreeMap<String, Policy>, Instant)>>,
-}
-
-impl PolicyCache {
-    const TTL: Duration = Duration::from_secs(5);
-
-    fn get(&self) -> Option<BTreeMap<String, Policy>> {
-        let entry = self.entry.lock().unwrap_or_else(|e| e.into_inner());
-        entry
-            .as_ref()
-            .filter(|(_, at)| at.elapsed() < Self::TTL)
-            .map(|(p, _)| p.clone())
-    }
-
-    fn put(&self, policies: &BTreeMap<String, Policy>) {
-        *self.entry.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((policies.clone(), Instant::now()));
-    }
-
-    fn clear(&self) {
-        *self.entry.lock().unwrap_or_else(|e| e.into_inner()) = None;
-    }
-}
-
 /// The policy per source ([`ANY_SOURCE`] for sources not listed): the built-in defaults with
 /// the admin's settings over them.
 pub async fn policies(db: &Db) -> anyhow::Result<BTreeMap<String, Policy>> {
-    if let Some(p) = db.caches().dedup_policies.get() {
+    if let Some(p) = db.caches().dedup_policies.get(&()) {
         return Ok(p);
     }
     let mut policies = default_policies();
@@ -701,7 +670,7 @@ pub async fn policies(db: &Db) -> anyhow::Result<BTreeMap<String, Policy>> {
             policies.insert(row.text("source"), policy);
         }
     }
-    db.caches().dedup_policies.put(&policies);
+    db.caches().dedup_policies.put((), policies.clone());
     Ok(policies)
 }
 

@@ -21,8 +21,7 @@ use crate::scope::Actor;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::{CustomFieldDef, FieldType, RecordType};
 use xiansuo_core::history::{Channel, Snapshot};
@@ -57,41 +56,13 @@ impl Config {
     }
 }
 
-/// The configuration recently read. Every lead create reads it and it changes rarely: a
-/// change through this process clears it at once, one through another instance is seen
-/// within [`Cache::TTL`].
-#[derive(Default)]
-pub struct Cache {
-    entry: Mutex<Option<(Arc<Config>, Instant)>>,
-}
-
-impl Cache {
-    const TTL: Duration = Duration::from_secs(5);
-
-    fn get(&self) -> Option<Arc<Config>> {
-        let entry = self.entry.lock().unwrap_or_else(|e| e.into_inner());
-        entry
-            .as_ref()
-            .filter(|(_, at)| at.elapsed() < Self::TTL)
-            .map(|(config, _)| config.clone())
-    }
-
-    fn put(&self, config: Arc<Config>) {
-        *self.entry.lock().unwrap_or_else(|e| e.into_inner()) = Some((config, Instant::now()));
-    }
-
-    fn clear(&self) {
-        *self.entry.lock().unwrap_or_else(|e| e.into_inner()) = None;
-    }
-}
-
 /// The configuration, from the cache when it is fresh.
 async fn config(db: &Db) -> anyhow::Result<Arc<Config>> {
-    if let Some(config) = db.caches().scoring.get() {
+    if let Some(config) = db.caches().scoring.get(&()) {
         return Ok(config);
     }
     let config = Arc::new(load(db).await?);
-    db.caches().scoring.put(config.clone());
+    db.caches().scoring.put((), config.clone());
     Ok(config)
 }
 

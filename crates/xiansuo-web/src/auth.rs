@@ -17,6 +17,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use xiansuo_core::history::Channel;
+use xiansuo_db::db::Recent;
 use xiansuo_db::{auth, users, Actor};
 
 /// The name of the session cookie.
@@ -64,48 +65,12 @@ async fn actor(state: &AppState, user_id: i64) -> ApiResult<Actor> {
         .ok_or_else(|| ApiError::Unauthorized("the account is disabled".into()))
 }
 
-/// Callers recently authenticated, by the hash of their token or session, so that a burst of
-/// calls does not look the same user and scope up again and again. An entry lives
-/// [`ActorCache::TTL`]; any change to users, teams, tokens or sessions made through this instance
-/// clears the cache at once (see `clear_actor_cache` in lib.rs), so only changes made through
-/// another instance can take that long to be seen here.
-#[derive(Default)]
-pub struct ActorCache {
-    entries: Mutex<HashMap<String, CachedActor>>,
-}
-
-/// A cached caller: who, the session's CSRF token (none for API tokens), and since when.
-type CachedActor = (Actor, Option<String>, Instant);
-
-impl ActorCache {
-    pub const TTL: Duration = Duration::from_secs(5);
-
-    fn get(&self, key: &str) -> Option<(Actor, Option<String>)> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(key)
-            .filter(|(_, _, at)| at.elapsed() < Self::TTL)
-            .map(|(actor, csrf, _)| (actor.clone(), csrf.clone()))
-    }
-
-    fn put(&self, key: String, actor: &Actor, csrf: Option<&str>) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() > 10_000 {
-            entries.retain(|_, (_, _, at)| at.elapsed() < Self::TTL);
-        }
-        entries.insert(
-            key,
-            (actor.clone(), csrf.map(str::to_owned), Instant::now()),
-        );
-    }
-
-    pub fn clear(&self) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
-    }
-}
+/// Callers recently authenticated, by the hash of their token or session, with the session's
+/// CSRF token (none for API tokens), so that a burst of calls does not look the same user and
+/// scope up again and again. An entry lives [`Recent::TTL`]; any change to users, teams, tokens
+/// or sessions made through this instance clears the cache at once (see `clear_actor_cache` in
+/// lib.rs), so only changes made through another instance can take that long to be seen here.
+pub type ActorCache = Recent<String, (Actor, Option<String>)>;
 
 async fn session_of(state: &AppState, headers: &HeaderMap) -> ApiResult<Option<(Actor, String)>> {
     let Some(secret) = cookie(headers, SESSION_COOKIE) else {
@@ -118,7 +83,7 @@ async fn session_of(state: &AppState, headers: &HeaderMap) -> ApiResult<Option<(
     match auth::session(&state.db, &secret, state.clock.now()).await? {
         Some((user_id, csrf)) => {
             let actor = actor(state, user_id).await?;
-            state.actors.put(key, &actor, Some(&csrf));
+            state.actors.put(key, (actor.clone(), Some(csrf.clone())));
             Ok(Some((actor, csrf)))
         }
         None => Ok(None),
@@ -134,7 +99,7 @@ async fn token_actor(state: &AppState, token: &str) -> ApiResult<Actor> {
         .await?
         .ok_or_else(|| ApiError::Unauthorized("the API token is unknown or revoked".into()))?;
     let actor = actor(state, user_id).await?;
-    state.actors.put(key, &actor, None);
+    state.actors.put(key, (actor.clone(), None));
     Ok(actor)
 }
 
