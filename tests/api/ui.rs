@@ -1,6 +1,7 @@
 //! The web UI as people use it: over HTTP with a cookie-keeping client (sign-in cookie, CSRF on
-//! every form, creating and finding a lead, data scope, escaping, language), and once in a real
-//! headless Chromium driven through ChromeDriver, at desktop and at phone width.
+//! every form, creating and finding a lead, data scope, escaping, language; the public pool, the
+//! notifications, the pipeline board and the import wizard), and once in a real headless
+//! Chromium driven through ChromeDriver, at desktop and at phone width.
 
 use crate::on_both_databases;
 use crate::support::TestApp;
@@ -16,6 +17,11 @@ on_both_databases!(
     a_rep_cannot_open_another_reps_lead,
     html_in_a_lead_is_shown_as_text,
     switching_to_english_changes_the_labels,
+    a_rep_claims_a_pool_lead_within_the_limits_and_returns_it,
+    reading_notifications_lowers_the_unread_count_in_the_top_bar,
+    a_deal_moves_to_another_column_of_the_board_and_is_won_or_lost,
+    a_csv_is_uploaded_mapped_imported_and_its_row_report_downloaded,
+    the_new_pages_speak_english,
 );
 
 /// A page as the server sent it.
@@ -115,6 +121,25 @@ impl Browser {
             self.client
                 .post(format!("{}{path}", self.base))
                 .form(form)
+                .send()
+                .await
+                .expect("the server answers"),
+        )
+        .await
+    }
+
+    /// Sends the import form: the CSRF token first, then the file, as a browser does.
+    async fn upload(&self, csrf: &str, file_name: &str, bytes: Vec<u8>) -> Page {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf_token", csrf.to_owned())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned()),
+            );
+        Self::page(
+            self.client
+                .post(format!("{}/imports", self.base))
+                .multipart(form)
                 .send()
                 .await
                 .expect("the server answers"),
@@ -716,6 +741,669 @@ async fn switching_to_english_changes_the_labels(app: TestApp) {
     page.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
 }
 
+/// The part of a page from the element with `id` to the end of its section.
+fn section<'a>(html: &'a str, id: &str) -> &'a str {
+    let marker = format!("id=\"{id}\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("{id} in {html}"));
+    let end = html[start..]
+        .find("</section>")
+        .map_or(html.len(), |e| start + e);
+    &html[start..end]
+}
+
+/// The unread count the top bar shows; `None` when it shows none.
+fn unread_count(page: &Page) -> Option<String> {
+    let start = page.body.find("id=\"unread-count\"")?;
+    let text = &page.body[start..];
+    let open = text.find('>')? + 1;
+    let close = text.find("</span>")?;
+    Some(text[open..close].to_owned())
+}
+
+async fn a_rep_claims_a_pool_lead_within_the_limits_and_returns_it(app: TestApp) {
+    let rep = app.user("li", Role::Rep, None).await;
+    app.user("outsider", Role::Rep, None).await;
+    let pool = app
+        .post(
+            "/api/v1/pools",
+            &app.admin_token,
+            json!({"name": "华东公海", "member_user_ids": [rep.id], "max_held": 1, "cooldown_days": 7}),
+        )
+        .await;
+    assert_eq!(pool.status, StatusCode::CREATED, "{}", pool.body);
+    let pool = pool.body["id"].as_i64().unwrap();
+    let mut ids = Vec::new();
+    for (name, phone) in [
+        ("王芳", "13812345678"),
+        ("<script>alert(1)</script>", "13987654321"),
+    ] {
+        let id = app
+            .lead(&app.admin_token, json!({"name": name, "phone": phone}))
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        let reply = app
+            .post(
+                &format!("/api/v1/leads/{id}/release"),
+                &app.admin_token,
+                json!({"reason": "公海线索", "pool_id": pool}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        ids.push(id);
+    }
+    let (first, second) = (ids[0], ids[1]);
+    let owner_of = |id: i64| {
+        let app = &app;
+        async move {
+            app.get(&format!("/api/v1/leads/{id}"), &app.admin_token)
+                .await
+                .body["owner_id"]
+                .clone()
+        }
+    };
+
+    let browser = Browser::signed_in(&app, "li").await;
+    let page = browser.get("/leads").await;
+    assert!(page.body.contains("href=\"/pool\""), "{}", page.body);
+    let page = browser.get("/pool").await;
+    page.assert_html(StatusCode::OK);
+    let listed = section(&page.body, &format!("pool-{pool}"));
+    assert!(
+        listed.contains("华东公海") && listed.contains("王芳") && listed.contains("138****5678"),
+        "{listed}"
+    );
+    assert!(!page.body.contains("13812345678"), "the phone is masked");
+    assert!(!page.body.contains("<script"), "{}", page.body);
+    assert!(shown_text(&page.body).contains("<script>alert(1)</script>"));
+
+    let path = format!("/pool/{pool}/claim");
+    let forged = browser
+        .post(
+            &path,
+            &[("csrf_token", "forged"), ("lead_id", &first.to_string())],
+        )
+        .await;
+    forged.assert_html(StatusCode::FORBIDDEN);
+    assert_eq!(owner_of(first).await, serde_json::Value::Null);
+
+    let csrf = page.csrf();
+    let claimed = browser
+        .post(
+            &path,
+            &[("csrf_token", &csrf), ("lead_id", &first.to_string())],
+        )
+        .await;
+    assert_eq!(claimed.status, StatusCode::SEE_OTHER, "{}", claimed.body);
+    assert_eq!(claimed.location(), format!("/leads/{first}"));
+    assert_eq!(owner_of(first).await, rep.id);
+    let lead = browser.get(&format!("/leads/{first}")).await;
+    lead.assert_html(StatusCode::OK);
+    assert!(lead.body.contains("王芳"), "{}", lead.body);
+    assert!(
+        lead.body
+            .contains(&format!("action=\"/leads/{first}/release\"")),
+        "the owner may return it: {}",
+        lead.body
+    );
+    assert!(!browser.get("/pool").await.body.contains("王芳"));
+
+    // The pool lets a rep hold one of its leads.
+    let refused = browser
+        .post(
+            &path,
+            &[("csrf_token", &csrf), ("lead_id", &second.to_string())],
+        )
+        .await;
+    refused.assert_html(StatusCode::CONFLICT);
+    assert!(
+        refused.body.contains("无法领取") && refused.body.contains("上限是 1 条"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("华东公海"),
+        "the pool page: {}",
+        refused.body
+    );
+    assert_eq!(owner_of(second).await, serde_json::Value::Null);
+
+    let release = format!("/leads/{first}/release");
+    let no_reason = browser
+        .post(&release, &[("csrf_token", &csrf), ("reason", " ")])
+        .await;
+    no_reason.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        no_reason.body.contains("请填写退回公海的原因"),
+        "{}",
+        no_reason.body
+    );
+    assert_eq!(owner_of(first).await, rep.id);
+    let forged = browser
+        .post(&release, &[("csrf_token", "forged"), ("reason", "没预算")])
+        .await;
+    forged.assert_html(StatusCode::FORBIDDEN);
+    let returned = browser
+        .post(
+            &release,
+            &[("csrf_token", &csrf), ("reason", "客户暂无预算")],
+        )
+        .await;
+    assert_eq!(returned.status, StatusCode::SEE_OTHER, "{}", returned.body);
+    assert_eq!(owner_of(first).await, serde_json::Value::Null);
+    let page = browser.get(returned.location()).await;
+    assert!(
+        page.body.contains("线索已退回公海") && page.body.contains("王芳"),
+        "{}",
+        page.body
+    );
+
+    // The cool-down: a rep does not claim at once what they returned.
+    let again = browser
+        .post(
+            &path,
+            &[("csrf_token", &csrf), ("lead_id", &first.to_string())],
+        )
+        .await;
+    again.assert_html(StatusCode::CONFLICT);
+    assert!(
+        again.body.contains("是你在 7 天内退回公海的"),
+        "{}",
+        again.body
+    );
+    assert_eq!(owner_of(first).await, serde_json::Value::Null);
+
+    let outsider = Browser::signed_in(&app, "outsider").await;
+    let page = outsider.get("/pool").await;
+    page.assert_html(StatusCode::OK);
+    assert!(
+        page.body.contains("你还不是任何公海的成员") && !page.body.contains("王芳"),
+        "{}",
+        page.body
+    );
+    let csrf = page.csrf();
+    let page = outsider
+        .post(
+            &path,
+            &[("csrf_token", &csrf), ("lead_id", &first.to_string())],
+        )
+        .await;
+    page.assert_html(StatusCode::NOT_FOUND);
+    assert_eq!(owner_of(first).await, serde_json::Value::Null);
+}
+
+/// Writes a notification to `user`, `minutes` after the test clock's now.
+async fn notify(app: &TestApp, user: i64, message: &str, lead: Option<i64>, minutes: i64) {
+    use xiansuo_core::custom_field::RecordType;
+    use xiansuo_db::notifications::{notify, Notification};
+    let mut tx = app.db.begin().await.unwrap();
+    let note = Notification {
+        user_id: user,
+        kind: "lead.assigned",
+        record_type: lead.map(|_| RecordType::Lead),
+        record_id: lead,
+        message: message.to_owned(),
+        now_ms: app.clock_now().timestamp_millis() + minutes * 60_000,
+    };
+    notify(&mut tx, &note).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn reading_notifications_lowers_the_unread_count_in_the_top_bar(app: TestApp) {
+    let rep = app.user("zhou", Role::Rep, None).await;
+    let other = app.user("wu", Role::Rep, None).await;
+    let lead = app.lead(&rep.token, json!({"name": "周杰"})).await["id"]
+        .as_i64()
+        .unwrap();
+    notify(&app, rep.id, "线索「周杰」已分配给你", Some(lead), 1).await;
+    notify(&app, rep.id, "明天上午跟进 <b>周杰</b>", None, 2).await;
+    notify(&app, other.id, "别人的通知", None, 3).await;
+    let ids = |token: String| {
+        let app = &app;
+        async move {
+            app.get("/api/v1/notifications", &token).await.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| (n["id"].as_i64().unwrap(), n["read_at"].is_null()))
+                .collect::<Vec<_>>()
+        }
+    };
+    let mine = ids(rep.token.clone()).await;
+    let older = mine[1].0;
+    let others = ids(other.token.clone()).await[0].0;
+
+    let browser = Browser::signed_in(&app, "zhou").await;
+    let page = browser.get("/leads").await;
+    assert_eq!(unread_count(&page).as_deref(), Some("2"), "{}", page.body);
+    let page = browser.get("/notifications").await;
+    page.assert_html(StatusCode::OK);
+    assert_eq!(unread_count(&page).as_deref(), Some("2"));
+    let newer_at = page.body.find("明天上午跟进").expect("the newer one");
+    let older_at = page.body.find("已分配给你").expect("the older one");
+    assert!(newer_at < older_at, "newest first: {}", page.body);
+    assert_eq!(page.body.matches("class=\"badge unread-badge\"").count(), 2);
+    assert!(!page.body.contains("<b>"), "{}", page.body);
+    assert!(!page.body.contains("别人的通知"), "{}", page.body);
+    assert!(
+        page.body.contains(&format!("href=\"/leads/{lead}\"")),
+        "{}",
+        page.body
+    );
+    let csrf = page.csrf();
+
+    let read = browser
+        .post(
+            &format!("/notifications/{older}/read"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(read.status, StatusCode::SEE_OTHER, "{}", read.body);
+    assert_eq!(read.location(), "/notifications");
+    let page = browser.get("/notifications").await;
+    assert_eq!(unread_count(&page).as_deref(), Some("1"), "{}", page.body);
+    assert!(page.body.contains(&format!(
+        "class=\"notification\" id=\"notification-{older}\""
+    )));
+
+    let page = browser
+        .post(
+            &format!("/notifications/{others}/read"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    page.assert_html(StatusCode::NOT_FOUND);
+    assert_eq!(ids(other.token.clone()).await, vec![(others, true)]);
+
+    let forged = browser
+        .post("/notifications/read-all", &[("csrf_token", "forged")])
+        .await;
+    forged.assert_html(StatusCode::FORBIDDEN);
+    assert_eq!(
+        unread_count(&browser.get("/leads").await).as_deref(),
+        Some("1")
+    );
+    let all = browser
+        .post("/notifications/read-all", &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(all.status, StatusCode::SEE_OTHER, "{}", all.body);
+    let page = browser.get("/leads").await;
+    assert_eq!(unread_count(&page), None, "{}", page.body);
+    assert!(ids(rep.token.clone())
+        .await
+        .iter()
+        .all(|(_, unread)| !unread));
+    assert!(browser
+        .get("/notifications")
+        .await
+        .body
+        .contains("已分配给你"));
+}
+
+async fn a_deal_moves_to_another_column_of_the_board_and_is_won_or_lost(app: TestApp) {
+    let rep = app.user("gao", Role::Rep, None).await;
+    let other = app.user("he", Role::Rep, None).await;
+    let deal = |token: String, body: serde_json::Value| {
+        let app = &app;
+        async move {
+            let reply = app.post("/api/v1/opportunities", &token, body).await;
+            assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+            reply.body["id"].as_i64().unwrap()
+        }
+    };
+    let cloud = deal(
+        rep.token.clone(),
+        json!({"name": "云启 CRM 项目", "amount": 120000, "stage": "met"}),
+    )
+    .await;
+    let erp = deal(
+        rep.token.clone(),
+        json!({"name": "星河 ERP", "amount": 30000.5, "stage": "proposal"}),
+    )
+    .await;
+    deal(
+        rep.token.clone(),
+        json!({"name": "<script>x</script> 扩容", "amount": 5000, "stage": "needs"}),
+    )
+    .await;
+    let secret = deal(
+        other.token.clone(),
+        json!({"name": "秘密交易", "amount": 999, "stage": "met"}),
+    )
+    .await;
+    let stage_of = |id: i64, token: String| {
+        let app = &app;
+        async move {
+            app.get(&format!("/api/v1/opportunities/{id}"), &token)
+                .await
+                .body
+        }
+    };
+
+    let browser = Browser::signed_in(&app, "gao").await;
+    let page = browser.get("/board").await;
+    page.assert_html(StatusCode::OK);
+    let met = section(&page.body, "stage-met");
+    assert!(
+        met.contains("云启 CRM 项目")
+            && met.contains("column-count\">1<")
+            && met.contains("¥120,000.00"),
+        "{met}"
+    );
+    assert!(!page.body.contains("秘密交易"), "{}", page.body);
+    assert!(!page.body.contains("<script"), "{}", page.body);
+    let csrf = page.csrf();
+
+    let path = format!("/board/{cloud}/move");
+    let forged = browser
+        .post(&path, &[("csrf_token", "forged"), ("stage", "proposal")])
+        .await;
+    forged.assert_html(StatusCode::FORBIDDEN);
+    assert_eq!(stage_of(cloud, rep.token.clone()).await["stage"], "met");
+
+    let moved = browser
+        .post(&path, &[("csrf_token", &csrf), ("stage", "proposal")])
+        .await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
+    assert_eq!(moved.location(), format!("/board#deal-{cloud}"));
+    let page = browser.get("/board").await;
+    let proposal = section(&page.body, "stage-proposal");
+    assert!(
+        proposal.contains("云启 CRM 项目")
+            && proposal.contains("星河 ERP")
+            && proposal.contains("column-count\">2<")
+            && proposal.contains("¥150,000.50"),
+        "{proposal}"
+    );
+    let met = section(&page.body, "stage-met");
+    assert!(
+        !met.contains("云启") && met.contains("column-count\">0<"),
+        "{met}"
+    );
+    let after = stage_of(cloud, rep.token.clone()).await;
+    assert_eq!(
+        (after["stage"].as_str(), after["probability"].as_i64()),
+        (Some("proposal"), Some(60))
+    );
+
+    let close = format!("/board/{erp}/close");
+    let no_reason = browser
+        .post(
+            &close,
+            &[("csrf_token", &csrf), ("result", "lost"), ("reason", "")],
+        )
+        .await;
+    no_reason.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_reason.body.contains("原因"), "{}", no_reason.body);
+    assert_eq!(stage_of(erp, rep.token.clone()).await["result"], "open");
+    let lost = browser
+        .post(
+            &close,
+            &[
+                ("csrf_token", &csrf),
+                ("result", "lost"),
+                ("reason", "预算取消"),
+            ],
+        )
+        .await;
+    assert_eq!(lost.status, StatusCode::SEE_OTHER, "{}", lost.body);
+    let won = browser
+        .post(
+            &format!("/board/{cloud}/close"),
+            &[("csrf_token", &csrf), ("result", "won"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(won.status, StatusCode::SEE_OTHER, "{}", won.body);
+    let page = browser.get("/board").await;
+    let lost_column = section(&page.body, "stage-lost");
+    assert!(
+        lost_column.contains("星河 ERP") && lost_column.contains("输单: 预算取消"),
+        "{lost_column}"
+    );
+    assert!(section(&page.body, "stage-paid").contains("云启 CRM 项目"));
+    let erp_now = stage_of(erp, rep.token.clone()).await;
+    assert_eq!(erp_now["result"], "lost");
+    assert_eq!(erp_now["close_reason"], "预算取消");
+    assert_eq!(stage_of(cloud, rep.token.clone()).await["result"], "won");
+
+    // Another rep's deal cannot be moved from this board.
+    let page = browser
+        .post(
+            &format!("/board/{secret}/move"),
+            &[("csrf_token", &csrf), ("stage", "proposal")],
+        )
+        .await;
+    page.assert_html(StatusCode::NOT_FOUND);
+    assert_eq!(stage_of(secret, other.token.clone()).await["stage"], "met");
+}
+
+/// Follows an import's page until it has finished.
+async fn finished_import(browser: &Browser, path: &str) -> Page {
+    let started = std::time::Instant::now();
+    loop {
+        let page = browser.get(path).await;
+        page.assert_html(StatusCode::OK);
+        if page.body.contains("class=\"badge state-finished\"") {
+            assert!(!page.body.contains("http-equiv=\"refresh\""));
+            return page;
+        }
+        assert!(
+            page.body.contains("class=\"badge state-running\"")
+                && page
+                    .body
+                    .contains("<meta http-equiv=\"refresh\" content=\"2\">"),
+            "running, refreshing itself: {}",
+            page.body
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the import did not finish: {}",
+            page.body
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The id in the form that starts an import.
+fn import_id(page: &Page) -> i64 {
+    let marker = "action=\"/imports/";
+    let start = page
+        .body
+        .find(marker)
+        .unwrap_or_else(|| panic!("a start form in {}", page.body))
+        + marker.len();
+    let end = page.body[start..].find('/').unwrap();
+    page.body[start..start + end].parse().unwrap()
+}
+
+/// The text of the element with `id`.
+fn text_by_id(page: &Page, id: &str) -> String {
+    let part = section(&page.body, id);
+    let open = part.find('>').unwrap() + 1;
+    let close = part.find('<').unwrap();
+    part[open..close].to_owned()
+}
+
+async fn a_csv_is_uploaded_mapped_imported_and_its_row_report_downloaded(app: TestApp) {
+    let rep = app.user("ma", Role::Rep, None).await;
+    app.user("niu", Role::Rep, None).await;
+    let browser = Browser::signed_in(&app, "ma").await;
+    let form = browser.get("/imports/new").await;
+    form.assert_html(StatusCode::OK);
+    assert!(form.body.contains("enctype=\"multipart/form-data\""));
+    let csrf = form.csrf();
+    let csv = "姓名,手机,公司,备注\n王芳,13812345678,云启科技,展会认识\n李雷,12,星河公司,号码错\n韩梅梅,13900001111,蓝海,老客户\n";
+
+    let forged = browser
+        .upload("forged", "名单.csv", csv.as_bytes().to_vec())
+        .await;
+    forged.assert_html(StatusCode::FORBIDDEN);
+    let listed = app.get("/api/v1/imports", &rep.token).await;
+    assert_eq!(listed.body["items"], json!([]), "nothing stored");
+
+    let page = browser
+        .upload(&csrf, "名单.csv", csv.as_bytes().to_vec())
+        .await;
+    page.assert_html(StatusCode::OK);
+    let id = import_id(&page);
+    let remark = &page.body[page
+        .body
+        .find("name=\"col3\"")
+        .expect("a select per column")..];
+    let remark = &remark[..remark.find("</select>").unwrap()];
+    assert!(
+        remark.contains("value=\"description\" selected"),
+        "备注 goes to the description: {remark}"
+    );
+    assert!(
+        page.body.contains("王芳") && page.body.contains("class=\"badge result-failed\""),
+        "the preview shows the rows and the bad phone: {}",
+        page.body
+    );
+
+    let path = format!("/imports/{id}");
+    let niu = Browser::signed_in(&app, "niu").await;
+    niu.get(&path).await.assert_html(StatusCode::NOT_FOUND);
+    let niu_csrf = niu.csrf().await;
+    niu.post(&format!("{path}/start"), &[("csrf_token", &niu_csrf)])
+        .await
+        .assert_html(StatusCode::NOT_FOUND);
+    assert!(!niu.get("/imports").await.body.contains("名单.csv"));
+    browser
+        .post(&format!("{path}/start"), &[("csrf_token", "forged")])
+        .await
+        .assert_html(StatusCode::FORBIDDEN);
+
+    // 备注 is not imported.
+    let started = browser
+        .post(
+            &format!("{path}/start"),
+            &[
+                ("csrf_token", &csrf),
+                ("col0", "name"),
+                ("col1", "phone"),
+                ("col2", "company"),
+                ("col3", ""),
+            ],
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    assert_eq!(started.location(), path);
+    let page = finished_import(&browser, &path).await;
+    assert_eq!(text_by_id(&page, "count-imported"), "2");
+    assert_eq!(text_by_id(&page, "count-failed"), "1");
+    let report = format!("/api/v1/imports/{id}/errors.csv");
+    assert!(
+        page.body.contains(&format!("href=\"{report}\"")),
+        "{}",
+        page.body
+    );
+    let csv = browser.get(&report).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.headers[CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(
+        csv.body.contains("李雷") || csv.body.contains("12"),
+        "{}",
+        csv.body
+    );
+    let leads = app.get("/api/v1/leads?q=王芳", &rep.token).await;
+    assert_eq!(leads.body["items"][0]["company"], "云启科技");
+    assert_eq!(
+        leads.body["items"][0]["description"],
+        serde_json::Value::Null
+    );
+    let list = browser.get("/imports").await;
+    assert!(
+        list.body.contains("名单.csv") && list.body.contains("已完成"),
+        "{}",
+        list.body
+    );
+
+    // A GBK file whose name column has a header no mapping knows: the person names it.
+    let (gbk, _, _) = encoding_rs::GBK.encode("客户,电话\n张伟,13700001111\n");
+    let page = browser.upload(&csrf, "gbk.csv", gbk.into_owned()).await;
+    page.assert_html(StatusCode::OK);
+    assert!(
+        page.body.contains("id=\"import-error\"") && page.body.contains("客户"),
+        "{}",
+        page.body
+    );
+    let id = import_id(&page);
+    let path = format!("/imports/{id}");
+    let refused = browser
+        .post(
+            &format!("{path}/start"),
+            &[("csrf_token", &csrf), ("col0", "")],
+        )
+        .await;
+    refused.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+    let started = browser
+        .post(
+            &format!("{path}/start"),
+            &[("csrf_token", &csrf), ("col0", "name"), ("col1", "phone")],
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    let page = finished_import(&browser, &path).await;
+    assert_eq!(text_by_id(&page, "count-imported"), "1");
+    let leads = app.get("/api/v1/leads?q=张伟", &rep.token).await;
+    assert_eq!(leads.body["items"][0]["name"], "张伟");
+}
+
+async fn the_new_pages_speak_english(app: TestApp) {
+    app.user("lin", Role::Rep, None).await;
+    let browser = Browser::signed_in(&app, "lin").await;
+    let csrf = browser.csrf().await;
+    let page = browser
+        .post(
+            "/settings/locale",
+            &[("csrf_token", &csrf), ("locale", "en"), ("back", "/pool")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    for (path, labels) in [
+        (
+            "/pool",
+            &[
+                "Public pool",
+                "Board",
+                "Imports",
+                "Notifications",
+                "You do not belong to any pool.",
+            ][..],
+        ),
+        (
+            "/board",
+            &["Pipeline board", "Met", "Proposal", "No deals"][..],
+        ),
+        ("/imports", &["Import leads", "No imports yet."][..]),
+        (
+            "/imports/new",
+            &["File (CSV or XLSX)", "Upload and preview"][..],
+        ),
+        ("/notifications", &["No notifications."][..]),
+    ] {
+        let page = browser.get(path).await;
+        page.assert_html(StatusCode::OK);
+        assert!(page.body.contains("lang=\"en\""), "{path}");
+        for label in labels {
+            assert!(page.body.contains(label), "{path}: {label}: {}", page.body);
+        }
+        for chinese in ["公海", "看板", "导入", "通知", "见到客户"] {
+            assert!(
+                !page.body.contains(chinese),
+                "{path}: {chinese}: {}",
+                page.body
+            );
+        }
+    }
+}
+
 mod browser {
     //! One real-browser run: ChromeDriver and headless Chromium, started by the test.
 
@@ -1115,6 +1803,35 @@ mod browser {
             .await
             .unwrap());
         screenshot(&client, "list-phone").await;
+
+        // Every page is in the navigation on a phone too, and the board's columns stack.
+        let board = client
+            .find(Locator::Css(".nav a[href='/board']"))
+            .await
+            .unwrap();
+        assert!(board.is_displayed().await.unwrap());
+        board.click().await.unwrap();
+        wait_for_address(&client, |a| a.starts_with("/board")).await;
+        let width = client
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        assert!(
+            width[0].as_i64().unwrap() <= inner,
+            "the board does not overflow sideways on a phone: {width:?}"
+        );
+        let columns = client.find_all(Locator::Css(".column")).await.unwrap();
+        let (_, first_top, first_width, _) = columns[0].rectangle().await.unwrap();
+        let (_, second_top, _, _) = columns[1].rectangle().await.unwrap();
+        assert!(
+            second_top > first_top && first_width <= inner as f64,
+            "columns stack"
+        );
+        screenshot(&client, "board-phone").await;
+        client.goto(&format!("{base}/leads")).await.unwrap();
 
         let link = client.find(Locator::LinkText("陈晓明")).await.unwrap();
         link.click().await.unwrap();

@@ -6,8 +6,8 @@
 //! account of its choosing.
 
 use super::i18n::{self, Texts};
-use super::{csrf_refusal, local_path, message_page, render, store_error_page, Chrome};
-use crate::auth::{cookie, same_secret, session_cookie, sign_in, SessionUser, SESSION_COOKIE};
+use super::{csrf_refusal, local_path, message_page, render, store_error_page, Chrome, Viewer};
+use crate::auth::{cookie, same_secret, session_cookie, sign_in, SESSION_COOKIE};
 use crate::error::ApiError;
 use crate::AppState;
 use askama::Template;
@@ -172,7 +172,7 @@ pub(super) async fn login(
 /// `POST /logout`
 pub(super) async fn logout(
     State(state): State<AppState>,
-    user: SessionUser,
+    user: Viewer,
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
@@ -194,7 +194,7 @@ pub(super) async fn logout(
 /// `POST /settings/locale`
 pub(super) async fn set_locale(
     State(state): State<AppState>,
-    user: SessionUser,
+    user: Viewer,
     Form(form): Form<LocaleForm>,
 ) -> Response {
     if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {

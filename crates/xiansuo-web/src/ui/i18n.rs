@@ -89,16 +89,85 @@ pub struct Texts {
     pub csrf_failed: &'static str,
     pub not_found_title: &'static str,
     pub lead_not_found: &'static str,
+    pub record_not_found: &'static str,
     pub error_title: &'static str,
     pub internal_error: &'static str,
     pub yes: &'static str,
     pub no: &'static str,
+
+    pub nav_pool: &'static str,
+    pub nav_board: &'static str,
+    pub nav_imports: &'static str,
+    pub nav_notifications: &'static str,
+    pub unread_count: &'static str,
+    pub pool_title: &'static str,
+    pub pool_intro: &'static str,
+    pub no_pools: &'static str,
+    pub pool_empty: &'static str,
+    pub leads_waiting: &'static str,
+    pub claim: &'static str,
+    pub claim_refused: &'static str,
+    pub return_to_pool: &'static str,
+    pub return_reason: &'static str,
+    pub return_hint: &'static str,
+    pub returned_to_pool: &'static str,
+    pub notifications_title: &'static str,
+    pub no_notifications: &'static str,
+    pub mark_read: &'static str,
+    pub mark_all_read: &'static str,
+    pub unread: &'static str,
+    pub open_record: &'static str,
+    pub board_title: &'static str,
+    pub no_deals: &'static str,
+    pub amount: &'static str,
+    pub expected_close: &'static str,
+    pub move_to: &'static str,
+    pub move_deal: &'static str,
+    pub close_deal: &'static str,
+    pub won: &'static str,
+    pub lost: &'static str,
+    pub close_reason: &'static str,
+    pub weighted: &'static str,
+    pub imports_title: &'static str,
+    pub new_import: &'static str,
+    pub upload_file: &'static str,
+    pub upload_hint: &'static str,
+    pub upload: &'static str,
+    pub no_file: &'static str,
+    pub file_too_large: &'static str,
+    pub bad_upload: &'static str,
+    pub mapping_title: &'static str,
+    pub mapping_hint: &'static str,
+    pub column: &'static str,
+    pub maps_to: &'static str,
+    pub ignore_column: &'static str,
+    pub preview_title: &'static str,
+    pub row: &'static str,
+    pub check_result: &'static str,
+    pub start_import: &'static str,
+    pub no_imports: &'static str,
+    pub file_name: &'static str,
+    pub state: &'static str,
+    pub rows_done: &'static str,
+    pub imported: &'static str,
+    pub skipped: &'static str,
+    pub failed: &'static str,
+    pub warned: &'static str,
+    pub error_report: &'static str,
+    pub refreshing: &'static str,
+    pub back_to_imports: &'static str,
+
+    /// Import states, row results and the preview's `ok`, by code.
+    codes: &'static [(&'static str, &'static str)],
 
     /// Field names as they appear in history entries; other fields show their code.
     fields: &'static [(&'static str, &'static str)],
     channels: &'static [(&'static str, &'static str)],
     /// The store's most frequent messages; others are shown as the store wrote them.
     messages: &'static [(&'static str, &'static str)],
+    /// Store messages that quote values: the English wording with `{}` for each value, and
+    /// this language's with `{0}`, `{1}`, … in any order.
+    patterns: &'static [(&'static str, &'static str)],
     /// "At most N characters", with `{n}` for N.
     at_most: Option<&'static str>,
     /// What is wrong with a field whose messages quote the value (a phone, an email, a source):
@@ -118,8 +187,24 @@ impl Texts {
     }
 
     /// A message from the store (a conflict, say), in this language when a translation is known.
-    pub fn message<'a>(&self, message: &'a str) -> &'a str {
-        lookup(self.messages, message).unwrap_or(message)
+    pub fn message(&self, message: &str) -> String {
+        if let Some(known) = lookup(self.messages, message) {
+            return known.to_owned();
+        }
+        self.patterns
+            .iter()
+            .find_map(|(english, ours)| {
+                let values = captures(english, message)?;
+                Some(
+                    values
+                        .iter()
+                        .enumerate()
+                        .fold((*ours).to_owned(), |text, (i, value)| {
+                            text.replace(&format!("{{{i}}}"), value)
+                        }),
+                )
+            })
+            .unwrap_or_else(|| message.to_owned())
     }
 
     /// What is wrong with a value, in this language when a translation is known.
@@ -138,6 +223,11 @@ impl Texts {
             .map_or_else(|| invalid.message.clone(), str::to_owned)
     }
 
+    /// The label of an import state or a row's check result; unknown codes show themselves.
+    pub fn code<'a>(&self, code: &'a str) -> &'a str {
+        lookup(self.codes, code).unwrap_or(code)
+    }
+
     /// The label of a source code; an admin's own sources show their code.
     pub fn source_label<'a>(&self, code: &'a str) -> &'a str {
         BUILTIN_SOURCES
@@ -145,6 +235,24 @@ impl Texts {
             .find(|s| s.0 == code)
             .map_or(code, |s| if self.lang == "en" { s.2 } else { s.1 })
     }
+}
+
+/// The values in `message` where `template` has `{}`, if the message has the template's wording.
+fn captures<'m>(template: &str, message: &'m str) -> Option<Vec<&'m str>> {
+    let mut pieces = template.split("{}");
+    let mut rest = message.strip_prefix(pieces.next()?)?;
+    let mut values = Vec::new();
+    let pieces: Vec<&str> = pieces.collect();
+    for (i, piece) in pieces.iter().enumerate() {
+        let end = if i + 1 == pieces.len() {
+            rest.strip_suffix(piece).map(str::len)?
+        } else {
+            rest.find(piece)?
+        };
+        values.push(&rest[..end]);
+        rest = &rest[end + piece.len()..];
+    }
+    Some(values)
 }
 
 fn lookup(table: &'static [(&'static str, &'static str)], key: &str) -> Option<&'static str> {
@@ -240,10 +348,83 @@ static ZH: Texts = Texts {
     csrf_failed: "表单已过期或不是从本站提交的。请刷新页面后重试。",
     not_found_title: "找不到",
     lead_not_found: "这条线索不存在，或者你没有权限查看。",
+    record_not_found: "要找的内容不存在，或者你没有权限查看。",
     error_title: "出错了",
     internal_error: "服务器出错，已记录日志，请稍后再试。",
     yes: "是",
     no: "否",
+
+    nav_pool: "公海",
+    nav_board: "看板",
+    nav_imports: "导入",
+    nav_notifications: "通知",
+    unread_count: "条未读",
+    pool_title: "公海",
+    pool_intro: "你所在公海里等待领取的线索。领取前手机号部分隐藏。",
+    no_pools: "你还不是任何公海的成员。",
+    pool_empty: "这个公海里没有线索。",
+    leads_waiting: "条线索",
+    claim: "领取",
+    claim_refused: "无法领取",
+    return_to_pool: "退回公海",
+    return_reason: "退回原因",
+    return_hint: "线索会回到领取它的公海，或最适合它的公海。",
+    returned_to_pool: "线索已退回公海。",
+    notifications_title: "通知",
+    no_notifications: "没有通知。",
+    mark_read: "标为已读",
+    mark_all_read: "全部标为已读",
+    unread: "未读",
+    open_record: "查看",
+    board_title: "销售看板",
+    no_deals: "没有销售机会",
+    amount: "金额",
+    expected_close: "预计成交",
+    move_to: "移到阶段",
+    move_deal: "移动",
+    close_deal: "结束",
+    won: "赢单",
+    lost: "输单",
+    close_reason: "原因",
+    weighted: "加权",
+    imports_title: "导入",
+    new_import: "导入线索",
+    upload_file: "文件（CSV 或 XLSX）",
+    upload_hint: "第一行是表头。CSV 可以是 UTF-8 或 GBK 编码，最大 100 MiB。",
+    upload: "上传并预览",
+    no_file: "请选择一个 CSV 或 XLSX 文件。",
+    file_too_large: "文件超过 100 MiB 的上限，请拆分后再导入。",
+    bad_upload: "文件没有完整上传，请再试一次。",
+    mapping_title: "列对应",
+    mapping_hint: "为每一列选择导入到哪个字段。",
+    column: "列",
+    maps_to: "导入到",
+    ignore_column: "不导入",
+    preview_title: "预览：前几行按建议的列对应检查的结果",
+    row: "行",
+    check_result: "检查结果",
+    start_import: "开始导入",
+    no_imports: "还没有导入。",
+    file_name: "文件",
+    state: "状态",
+    rows_done: "已处理行",
+    imported: "已导入",
+    skipped: "已跳过",
+    failed: "失败",
+    warned: "有提醒",
+    error_report: "下载逐行报告（errors.csv）",
+    refreshing: "导入进行中，页面每 2 秒刷新一次。",
+    back_to_imports: "返回导入列表",
+    codes: &[
+        ("uploaded", "待开始"),
+        ("running", "导入中"),
+        ("finished", "已完成"),
+        ("failed", "失败"),
+        ("ok", "通过"),
+        ("skipped", "跳过"),
+        ("imported", "导入（有提醒）"),
+        ("merged", "合并"),
+    ],
 
     fields: &[
         ("name", "姓名"),
@@ -260,11 +441,14 @@ static ZH: Texts = Texts {
         ("score", "评分"),
         ("grade", "等级"),
         ("industry", "行业"),
+        ("first_name", "名"),
+        ("last_name", "姓"),
         ("province", "省份"),
         ("city", "城市"),
         ("company_size", "公司规模"),
         ("description", "描述"),
         ("tags", "标签"),
+        ("reason", "原因"),
         ("next_follow_up_at", "下次跟进"),
         ("type", "跟进方式"),
         ("outcome", "推进结果"),
@@ -290,6 +474,29 @@ static ZH: Texts = Texts {
         ),
         ("a converted lead is read-only", "线索已转化，只能查看"),
         ("must be zh or en", "只能是中文或英文"),
+        (
+            "say why the lead goes back to the pool",
+            "请填写退回公海的原因",
+        ),
+        ("the lead is in a pool already", "线索已经在公海里"),
+    ],
+    patterns: &[
+        (
+            "you hold {} open leads from pool '{}' and its limit is {}: you may claim {} more",
+            "你持有公海「{1}」的 {0} 条未结束线索，上限是 {2} 条：还可以领取 {3} 条",
+        ),
+        (
+            "you claimed {} leads from pool '{}' today and its daily limit is {}: you may claim {} more today",
+            "你今天已从公海「{1}」领取 {0} 条线索，每天上限是 {2} 条：今天还可以领取 {3} 条",
+        ),
+        (
+            "lead {} was returned to the pool by you less than {} days ago; you may claim it again from {}",
+            "线索 {0} 是你在 {1} 天内退回公海的，{2} 之后才能再次领取",
+        ),
+        (
+            "lead {} is not in pool '{}' any more: someone else may have claimed it",
+            "线索 {0} 已不在公海「{1}」里，可能已被别人领取",
+        ),
     ],
     at_most: Some("最多 {n} 个字"),
     field_messages: &[
@@ -382,10 +589,83 @@ static EN: Texts = Texts {
     csrf_failed: "The form expired or was not sent from this site. Reload the page and try again.",
     not_found_title: "Not found",
     lead_not_found: "This lead does not exist, or you may not see it.",
+    record_not_found: "What you asked for does not exist, or you may not see it.",
     error_title: "Something went wrong",
     internal_error: "The server failed; the error has been logged. Please try again later.",
     yes: "Yes",
     no: "No",
+
+    nav_pool: "Pool",
+    nav_board: "Board",
+    nav_imports: "Imports",
+    nav_notifications: "Notifications",
+    unread_count: "unread",
+    pool_title: "Public pool",
+    pool_intro: "Leads waiting in the pools you belong to. Phone numbers are partly hidden until you claim a lead.",
+    no_pools: "You do not belong to any pool.",
+    pool_empty: "No leads are waiting in this pool.",
+    leads_waiting: "leads",
+    claim: "Claim",
+    claim_refused: "The claim was refused",
+    return_to_pool: "Return to pool",
+    return_reason: "Reason",
+    return_hint: "The lead goes back to the pool it was claimed from, or the pool that fits it best.",
+    returned_to_pool: "The lead was returned to the pool.",
+    notifications_title: "Notifications",
+    no_notifications: "No notifications.",
+    mark_read: "Mark read",
+    mark_all_read: "Mark all read",
+    unread: "Unread",
+    open_record: "Open",
+    board_title: "Pipeline board",
+    no_deals: "No deals",
+    amount: "Amount",
+    expected_close: "Expected close",
+    move_to: "Move to stage",
+    move_deal: "Move",
+    close_deal: "Close",
+    won: "Won",
+    lost: "Lost",
+    close_reason: "Reason",
+    weighted: "Weighted",
+    imports_title: "Imports",
+    new_import: "Import leads",
+    upload_file: "File (CSV or XLSX)",
+    upload_hint: "The first row holds the headers. A CSV may be UTF-8 or GBK; at most 100 MiB.",
+    upload: "Upload and preview",
+    no_file: "Choose a CSV or XLSX file.",
+    file_too_large: "The file is larger than the limit of 100 MiB: split it into smaller files.",
+    bad_upload: "The file did not arrive completely; please try again.",
+    mapping_title: "Column mapping",
+    mapping_hint: "Choose the field each column goes to.",
+    column: "Column",
+    maps_to: "Goes to",
+    ignore_column: "Not imported",
+    preview_title: "Preview: the first rows checked under the proposed mapping",
+    row: "Row",
+    check_result: "Check",
+    start_import: "Start import",
+    no_imports: "No imports yet.",
+    file_name: "File",
+    state: "State",
+    rows_done: "Rows done",
+    imported: "Imported",
+    skipped: "Skipped",
+    failed: "Failed",
+    warned: "With warnings",
+    error_report: "Download the row report (errors.csv)",
+    refreshing: "The import is running; this page refreshes every 2 seconds.",
+    back_to_imports: "Back to imports",
+    codes: &[
+        ("uploaded", "Not started"),
+        ("running", "Running"),
+        ("finished", "Finished"),
+        ("failed", "Failed"),
+        ("ok", "OK"),
+        ("skipped", "Skipped"),
+        ("imported", "Imported with a warning"),
+        ("merged", "Merged"),
+    ],
 
     fields: &[
         ("name", "Name"),
@@ -402,11 +682,14 @@ static EN: Texts = Texts {
         ("score", "Score"),
         ("grade", "Grade"),
         ("industry", "Industry"),
+        ("first_name", "First name"),
+        ("last_name", "Last name"),
         ("province", "Province"),
         ("city", "City"),
         ("company_size", "Company size"),
         ("description", "Description"),
         ("tags", "Tags"),
+        ("reason", "Reason"),
         ("next_follow_up_at", "Next follow-up"),
         ("type", "Type"),
         ("outcome", "Outcome"),
@@ -420,6 +703,7 @@ static EN: Texts = Texts {
         ("job", "Scheduled job"),
     ],
     messages: &[],
+    patterns: &[],
     at_most: None,
     field_messages: &[],
 };
@@ -453,5 +737,20 @@ mod tests {
         let phone = Invalid::new("phone", "'12' is not a valid phone number");
         assert!(zh.invalid(&phone).starts_with("不是有效的电话号码"));
         assert_eq!(texts("en").invalid(&phone), phone.message);
+        assert_eq!(zh.code("finished"), "已完成");
+        let limit =
+            "you hold 3 open leads from pool '华东 公海' and its limit is 3: you may claim 0 more";
+        assert_eq!(
+            zh.message(limit),
+            "你持有公海「华东 公海」的 3 条未结束线索，上限是 3 条：还可以领取 0 条"
+        );
+        assert_eq!(texts("en").message(limit), limit);
+        assert_eq!(zh.message("something else"), "something else");
+        assert_eq!(
+            zh.message("the lead is in a pool already"),
+            "线索已经在公海里"
+        );
+        assert_eq!(texts("en").code("failed"), "Failed");
+        assert_eq!(zh.code("paused"), "paused");
     }
 }

@@ -6,9 +6,8 @@
 use super::i18n::{self, Texts};
 use super::{
     csrf_refusal, instant_of_local, lead_not_found, local_date, local_time, message_page, render,
-    store_error_page, Choice, Chrome,
+    store_error_page, Choice, Chrome, Viewer,
 };
-use crate::auth::SessionUser;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -38,7 +37,7 @@ fn sort_choices(t: &Texts) -> [(&'static str, &'static str); 5] {
     ]
 }
 
-fn ctx<'a>(state: &'a AppState, user: &'a SessionUser) -> Ctx<'a> {
+pub(super) fn ctx<'a>(state: &'a AppState, user: &'a Viewer) -> Ctx<'a> {
     Ctx {
         db: &state.db,
         actor: &user.actor,
@@ -47,12 +46,12 @@ fn ctx<'a>(state: &'a AppState, user: &'a SessionUser) -> Ctx<'a> {
     }
 }
 
-fn lead_url(id: i64) -> String {
+pub(super) fn lead_url(id: i64) -> String {
     format!("/leads/{id}")
 }
 
 /// The text of a JSON value as a form or a page shows it: empty for null.
-fn text_of(value: &Value) -> String {
+pub(super) fn text_of(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
@@ -61,7 +60,7 @@ fn text_of(value: &Value) -> String {
 }
 
 /// User id → username, to show owners and authors.
-async fn usernames(state: &AppState) -> Result<HashMap<i64, String>, StoreError> {
+pub(super) async fn usernames(state: &AppState) -> Result<HashMap<i64, String>, StoreError> {
     Ok(users::list(&state.db, &[])
         .await?
         .iter()
@@ -69,13 +68,13 @@ async fn usernames(state: &AppState) -> Result<HashMap<i64, String>, StoreError>
         .collect())
 }
 
-fn username(names: &HashMap<i64, String>, id: &Value) -> String {
+pub(super) fn username(names: &HashMap<i64, String>, id: &Value) -> String {
     id.as_i64()
         .and_then(|id| names.get(&id).cloned())
         .unwrap_or_default()
 }
 
-fn status_label(t: &Texts, code: &str) -> String {
+pub(super) fn status_label(t: &Texts, code: &str) -> String {
     LeadStatus::parse(code).map_or_else(|_| code.to_owned(), |s| s.label(t.lang).to_owned())
 }
 
@@ -84,7 +83,7 @@ fn grade_label(t: &Texts, code: &str) -> String {
 }
 
 /// A validation error as a person reads it: the field's label and the message.
-fn invalid_text(t: &Texts, invalid: &Invalid) -> String {
+pub(super) fn invalid_text(t: &Texts, invalid: &Invalid) -> String {
     format!("{}: {}", t.field(&invalid.field), t.invalid(invalid))
 }
 
@@ -189,7 +188,7 @@ fn with_all(
 /// `GET /leads`
 pub(super) async fn list(
     State(state): State<AppState>,
-    user: SessionUser,
+    user: Viewer,
     uri: Uri,
     Query(query): Query<ListQuery>,
 ) -> Response {
@@ -331,7 +330,7 @@ fn manual_sources() -> impl Iterator<Item = &'static str> {
 }
 
 /// A form as posted: field name → value.
-struct Posted(HashMap<String, String>);
+pub(super) struct Posted(HashMap<String, String>);
 
 impl Posted {
     fn from_pairs(pairs: Vec<(String, String)>) -> Self {
@@ -473,7 +472,7 @@ impl FormTarget {
 /// The lead form filled with `value(name)`, with `error` next to its field, or `other_error`
 /// above the form.
 fn lead_form(
-    user: &SessionUser,
+    user: &Viewer,
     target: FormTarget,
     value: impl Fn(&str) -> String,
     mut error: Option<Invalid>,
@@ -538,7 +537,7 @@ fn lead_form(
 }
 
 /// `GET /leads/new`
-pub(super) async fn new_form(user: SessionUser) -> Response {
+pub(super) async fn new_form(user: Viewer) -> Response {
     let t = i18n::texts(&user.actor.locale);
     let defaults = |name: &str| match name {
         "source" => "manual".to_owned(),
@@ -557,12 +556,7 @@ pub(super) async fn new_form(user: SessionUser) -> Response {
 
 /// A store error on a form post: a field's error goes back to the form with what was typed,
 /// a conflict above the form; anything else is a page of its own.
-fn form_error(
-    user: &SessionUser,
-    target: FormTarget,
-    posted: &Posted,
-    error: StoreError,
-) -> Response {
+fn form_error(user: &Viewer, target: FormTarget, posted: &Posted, error: StoreError) -> Response {
     let t = i18n::texts(&user.actor.locale);
     let value = |name: &str| posted.get(name).to_owned();
     match error {
@@ -579,7 +573,7 @@ fn form_error(
             target,
             value,
             None,
-            Some(t.message(&message).to_owned()),
+            Some(t.message(&message)),
             StatusCode::CONFLICT,
         ),
         other => store_error_page(Chrome::for_user(user, target.cancel), other),
@@ -589,7 +583,7 @@ fn form_error(
 /// `POST /leads`
 pub(super) async fn create(
     State(state): State<AppState>,
-    user: SessionUser,
+    user: Viewer,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let posted = Posted::from_pairs(pairs);
@@ -612,14 +606,14 @@ pub(super) async fn create(
     }
 }
 
-fn parse_id(id: &str) -> Option<i64> {
+pub(super) fn parse_id(id: &str) -> Option<i64> {
     id.parse().ok()
 }
 
 /// `GET /leads/{id}/edit`
 pub(super) async fn edit_form(
     State(state): State<AppState>,
-    user: SessionUser,
+    user: Viewer,
     Path(id): Path<String>,
 ) -> Response {
     let Some(id) = parse_id(&id) else {
@@ -648,7 +642,7 @@ pub(super) async fn edit_form(
 /// `POST /leads/{id}`
 pub(super) async fn update(
     State(state): State<AppState>,
-    user: SessionUser,
+    user: Viewer,
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
@@ -774,6 +768,16 @@ struct LeadPage {
     follow_up: Option<FollowUpForm>,
     timeline: Vec<Entry>,
     csrf: String,
+    /// Shown to the lead's owner while the lead is not converted.
+    release: Option<ReleaseForm>,
+}
+
+/// The form that returns a lead to the public pool, with what was typed and why it was refused
+/// when a post failed.
+#[derive(Default)]
+pub(super) struct ReleaseForm {
+    pub(super) reason: String,
+    pub(super) error: Option<String>,
 }
 
 /// A history value as a person reads it.
@@ -858,13 +862,15 @@ fn history_entry(t: &Texts, names: &HashMap<i64, String>, entry: &Value) -> Opti
     })
 }
 
-/// The lead page, with the follow-up form as posted (and its error) when a post failed.
-async fn lead_page(
+/// The lead page, with the follow-up form as posted (and its error) when a post failed, and the
+/// return-to-pool form as posted when that failed.
+pub(super) async fn lead_page(
     state: &AppState,
-    user: &SessionUser,
+    user: &Viewer,
     id: i64,
     posted: Option<&Posted>,
     error: Option<Invalid>,
+    release: Option<ReleaseForm>,
     code: StatusCode,
 ) -> Response {
     let chrome = Chrome::for_user(user, lead_url(id));
@@ -920,13 +926,15 @@ async fn lead_page(
         (t.created_at, local_time(&text_of(&lead["created_at"]))),
         (t.updated_at, local_time(&text_of(&lead["updated_at"]))),
     ];
+    let open = status != LeadStatus::Converted.code();
+    let owned = lead["owner_id"].as_i64() == Some(user.actor.user_id);
     let page = LeadPage {
+        release: (open && owned).then(|| release.unwrap_or_default()),
         url: lead_url(id),
         name: text_of(&lead["name"]),
         company: text_of(&lead["company"]),
         status_label: status_label(t, &status),
-        follow_up: (status != LeadStatus::Converted.code())
-            .then(|| FollowUpForm::new(t, posted, error)),
+        follow_up: open.then(|| FollowUpForm::new(t, posted, error)),
         status,
         grade,
         score: text_of(&lead["score"]),
@@ -946,11 +954,11 @@ async fn lead_page(
 /// `GET /leads/{id}`
 pub(super) async fn show(
     State(state): State<AppState>,
-    user: SessionUser,
+    user: Viewer,
     Path(id): Path<String>,
 ) -> Response {
     match parse_id(&id) {
-        Some(id) => lead_page(&state, &user, id, None, None, StatusCode::OK).await,
+        Some(id) => lead_page(&state, &user, id, None, None, None, StatusCode::OK).await,
         None => lead_not_found(Chrome::for_user(&user, "/leads")),
     }
 }
@@ -958,7 +966,7 @@ pub(super) async fn show(
 /// `POST /leads/{id}/activities`
 pub(super) async fn log_activity(
     State(state): State<AppState>,
-    user: SessionUser,
+    user: Viewer,
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
@@ -990,6 +998,7 @@ pub(super) async fn log_activity(
                 id,
                 Some(&posted),
                 Some(error),
+                None,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await;
@@ -1005,6 +1014,7 @@ pub(super) async fn log_activity(
                 id,
                 Some(&posted),
                 Some(invalid),
+                None,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await

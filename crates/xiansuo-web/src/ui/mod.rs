@@ -2,21 +2,32 @@
 //! templates compiled into the binary, styled by one embedded stylesheet, with no script and
 //! nothing loaded from elsewhere. Sessions come from [`crate::auth`]; every form that writes
 //! carries the session's CSRF token in a `csrf_token` field, checked before anything else.
+//!
+//! Each page module calls the same `xiansuo_db` functions as the JSON API, with the signed-in
+//! user as the actor, so data scope and every rule are the store's, never the page's.
 
 mod account;
+mod board;
 mod i18n;
+mod imports;
 mod leads;
+mod notifications;
+mod pool;
 
 use crate::auth::{same_secret, SessionUser};
 use crate::AppState;
 use askama::Template;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, FixedOffset, NaiveDateTime, SecondsFormat};
 use i18n::Texts;
+use std::ops::Deref;
 use std::sync::OnceLock;
+use xiansuo_db::import::upload::UPLOAD_LIMIT;
 use xiansuo_db::StoreError;
 
 /// Every UI route.
@@ -32,6 +43,59 @@ pub fn router() -> Router<AppState> {
         .route("/leads/{id}", get(leads::show).post(leads::update))
         .route("/leads/{id}/edit", get(leads::edit_form))
         .route("/leads/{id}/activities", post(leads::log_activity))
+        .route("/leads/{id}/release", post(pool::release))
+        .route("/pool", get(pool::page))
+        .route("/pool/{id}/claim", post(pool::claim))
+        .route("/notifications", get(notifications::page))
+        .route("/notifications/read-all", post(notifications::read_all))
+        .route("/notifications/{id}/read", post(notifications::read_one))
+        .route("/board", get(board::page))
+        .route("/board/{id}/move", post(board::move_deal))
+        .route("/board/{id}/close", post(board::close_deal))
+        .route(
+            "/imports",
+            get(imports::list)
+                .post(imports::upload)
+                .layer(DefaultBodyLimit::max(
+                    // The multipart framing around the file.
+                    UPLOAD_LIMIT as usize + 64 * 1024,
+                )),
+        )
+        .route("/imports/new", get(imports::new_form))
+        .route("/imports/{id}", get(imports::show))
+        .route("/imports/{id}/start", post(imports::start))
+}
+
+/// The signed-in user of a page, with how many of their notifications are unread, which the
+/// top bar of every page shows.
+pub(super) struct Viewer {
+    user: SessionUser,
+    unread: i64,
+}
+
+impl Deref for Viewer {
+    type Target = SessionUser;
+
+    fn deref(&self) -> &SessionUser {
+        &self.user
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let user = SessionUser::from_request_parts(parts, state).await?;
+        let unread =
+            match xiansuo_db::notifications::list(&state.db, user.actor.user_id, true, 1).await {
+                Ok((_, unread)) => unread,
+                Err(e) => {
+                    let chrome = Chrome::for_user(&Viewer { user, unread: 0 }, "/leads");
+                    return Err(store_error_page(chrome, StoreError::Internal(e)));
+                }
+            };
+        Ok(Viewer { user, unread })
+    }
 }
 
 const STYLESHEET: &str = include_str!("../../assets/app.css");
@@ -75,6 +139,8 @@ struct TopBarUser {
     /// Where the language switch returns to.
     back: String,
     locale: String,
+    /// Unread notifications.
+    unread: i64,
 }
 
 impl Chrome {
@@ -86,7 +152,7 @@ impl Chrome {
         }
     }
 
-    fn for_user(user: &SessionUser, back: impl Into<String>) -> Self {
+    fn for_user(user: &Viewer, back: impl Into<String>) -> Self {
         Chrome {
             t: i18n::texts(&user.actor.locale),
             css_version: stylesheet_version(),
@@ -95,6 +161,7 @@ impl Chrome {
                 csrf: user.csrf.clone(),
                 back: back.into(),
                 locale: user.actor.locale.clone(),
+                unread: user.unread,
             }),
         }
     }
@@ -160,35 +227,41 @@ fn message_page(
 }
 
 /// The 403 page for a form whose `csrf_token` is not the session's; `None` when it is.
-fn csrf_refusal(user: &SessionUser, sent: &str) -> Option<Response> {
-    if same_secret(sent, &user.csrf) {
-        return None;
-    }
+fn csrf_refusal(user: &Viewer, sent: &str) -> Option<Response> {
+    (!same_secret(sent, &user.csrf)).then(|| csrf_failed(user))
+}
+
+/// The 403 page for a form without the session's CSRF token.
+fn csrf_failed(user: &Viewer) -> Response {
     let chrome = Chrome::for_user(user, "/leads");
     let t = chrome.t;
-    Some(message_page(
+    message_page(
         chrome,
         StatusCode::FORBIDDEN,
         t.forbidden_title,
         t.csrf_failed,
-    ))
+    )
 }
 
 /// The page for a store error that no form can show next to a field.
 fn store_error_page(chrome: Chrome, error: StoreError) -> Response {
     let t = chrome.t;
     match error {
-        StoreError::NotFound(_) => message_page(
+        StoreError::NotFound(what) => message_page(
             chrome,
             StatusCode::NOT_FOUND,
             t.not_found_title,
-            t.lead_not_found,
+            if what == "Lead" {
+                t.lead_not_found
+            } else {
+                t.record_not_found
+            },
         ),
         StoreError::Forbidden(m) => {
             message_page(chrome, StatusCode::FORBIDDEN, t.forbidden_title, &m)
         }
         StoreError::Conflict(m) => {
-            message_page(chrome, StatusCode::CONFLICT, t.error_title, t.message(&m))
+            message_page(chrome, StatusCode::CONFLICT, t.error_title, &t.message(&m))
         }
         StoreError::Duplicate(d) => {
             let status = if d.merged.is_some() {
