@@ -471,6 +471,28 @@ impl Db {
     }
 }
 
+/// Reads through the database or inside a write transaction, so that the same rule or lookup
+/// can run in a read path and in a write path.
+pub(crate) trait Reader {
+    async fn rows(&mut self, sql: &str, params: &[Param]) -> anyhow::Result<Vec<Row>>;
+
+    async fn row(&mut self, sql: &str, params: &[Param]) -> anyhow::Result<Option<Row>> {
+        Ok(self.rows(sql, params).await?.into_iter().next())
+    }
+}
+
+impl Reader for &Db {
+    async fn rows(&mut self, sql: &str, params: &[Param]) -> anyhow::Result<Vec<Row>> {
+        self.fetch_all(sql, params).await
+    }
+}
+
+impl Reader for Tx {
+    async fn rows(&mut self, sql: &str, params: &[Param]) -> anyhow::Result<Vec<Row>> {
+        self.fetch_all(sql, params).await
+    }
+}
+
 /// A write transaction. Dropping it without [`Tx::commit`] rolls it back, so an error anywhere
 /// in a use case leaves nothing half-written.
 pub struct Tx {

@@ -164,7 +164,7 @@ fn formula_like(text: &str) -> bool {
 
 /// Text as it goes into a CSV cell: formula-like text gets a leading `'`, which spreadsheets
 /// take as "this is text" and do not show.
-fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
     if formula_like(text) {
         format!("'{text}").into()
     } else {

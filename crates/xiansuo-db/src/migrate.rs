@@ -64,6 +64,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         include_str!("../migrations/sqlite/0014_phone_masking.sql"),
     ),
     (
+        "0015_reports",
+        include_str!("../migrations/sqlite/0015_reports.sql"),
+    ),
+    (
         "0016_sparse_indexes",
         include_str!("../migrations/sqlite/0016_sparse_indexes.sql"),
     ),
@@ -126,6 +130,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0014_phone_masking",
         include_str!("../migrations/postgres/0014_phone_masking.sql"),
+    ),
+    (
+        "0015_reports",
+        include_str!("../migrations/postgres/0015_reports.sql"),
     ),
     (
         "0016_sparse_indexes",

@@ -9,7 +9,7 @@
 //! calls [`check_new`] and [`check_change`] on every write of an opportunity, so the stage is
 //! checked against the stages table whichever way the deal is written.
 
-use crate::db::{Db, Dialect, Param, Row, Tx};
+use crate::db::{Db, Dialect, Param, Reader, Row, Tx};
 use crate::error::{StoreError, StoreResult};
 use crate::events;
 use crate::history;
@@ -108,24 +108,6 @@ impl<'a> Body<'a> {
                 .into()),
             },
         }
-    }
-}
-
-/// Reads one row through the database or inside a write transaction, so that the same rule
-/// can run in a read path and in a write path.
-pub(crate) trait Reader {
-    async fn row(&mut self, sql: &str, params: &[Param]) -> anyhow::Result<Option<Row>>;
-}
-
-impl Reader for &Db {
-    async fn row(&mut self, sql: &str, params: &[Param]) -> anyhow::Result<Option<Row>> {
-        self.fetch_optional(sql, params).await
-    }
-}
-
-impl Reader for Tx {
-    async fn row(&mut self, sql: &str, params: &[Param]) -> anyhow::Result<Option<Row>> {
-        self.fetch_optional(sql, params).await
     }
 }
 

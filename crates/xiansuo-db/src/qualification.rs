@@ -7,10 +7,11 @@
 //! The gate sits in the record engine's create and change paths, so it holds for the API, the
 //! web UI and imports alike.
 
+use crate::db::Reader;
 use crate::db::{Db, Param, Row, Tx};
 use crate::error::{StoreError, StoreResult};
 use crate::history;
-use crate::pipeline::{Body, Reader};
+use crate::pipeline::Body;
 use crate::record::{self, rfc3339, Ctx, NewRecord};
 use crate::schema::{Table, LEADS};
 use crate::scope::Actor;

@@ -47,6 +47,8 @@ pub fn document() -> OpenApi {
     doc.webhooks();
     doc.imports();
     doc.pipeline();
+    doc.reports();
+    doc.privacy();
     doc.pools();
     doc.follow_ups();
     doc.scoring_and_assignment();
@@ -2673,6 +2675,642 @@ impl Doc {
         );
     }
 
+    /// The analytics reports, the channel spend behind them and KPI targets.
+    fn privacy(&mut self) {
+        let person = || {
+            vec![
+                query(
+                    "phone",
+                    "The person's phone, in any format (a number without a country code is \
+                     taken as Chinese)",
+                    string(false, "A phone number"),
+                )
+                .build(),
+                query(
+                    "email",
+                    "The person's e-mail",
+                    string(false, "An e-mail address"),
+                )
+                .build(),
+            ]
+        };
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/privacy/export",
+            operation(
+                "exportPerson",
+                "privacy",
+                "Everything held about a person (admins)",
+            )
+            .description(Some(
+                "Finds the leads and contacts (deleted ones too) whose phone or e-mail is the \
+                 one given (at least one of them) and answers with them, their activities, \
+                 their history, their attachments' details and their web-form submissions. \
+                 The export is recorded in /api/v1/exports as record type `person`.",
+            ))
+            .parameters(Some(person()))
+            .response(
+                "200",
+                ResponseBuilder::new()
+                    .description("The person's data")
+                    .content(
+                        "application/json",
+                        Content::new(Some(response_object(
+                            "Everything held about the person",
+                            vec![
+                                prop("person", any("The phone (E.164) and e-mail searched for")),
+                                prop("exported_at", date_time(false, "When")),
+                                prop("leads", any("Their leads, as the API shows leads")),
+                                prop("contacts", any("Their contacts")),
+                                prop("activities", any("Activities on those records")),
+                                prop("history", any("The history of those records")),
+                                prop("attachments", any("Attachments' names, types and sizes")),
+                                prop(
+                                    "form_submissions",
+                                    any("Web-form posts that made their leads"),
+                                ),
+                            ],
+                        ))),
+                    ),
+            ),
+            &[Failure::Forbidden, Failure::Invalid],
+        );
+        self.schema(
+            "PersonErasure",
+            request_object(
+                "Whom to erase and why",
+                vec![
+                    prop("phone", string(false, "The person's phone, in any format")),
+                    prop("email", string(false, "The person's e-mail")),
+                    prop(
+                        "reason",
+                        string(false, "Why, e.g. the person's request and its date"),
+                    ),
+                ],
+                &["reason"],
+            ),
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/privacy/erase",
+            operation("erasePerson", "privacy", "Erase a person's data (admins)")
+                .description(Some(
+                    "Erases the personal data of every lead and contact with the phone or e-mail \
+                     given, in one transaction, keeping the records for the counts (status, \
+                     source, owner, company, dates, non-text custom fields). Names become \
+                     已擦除; phones, e-mails, WeChat ids, titles, descriptions, text custom \
+                     fields, activity and comment texts, attachments, history values, web-form \
+                     payloads, webhook bodies and queued e-mails carrying the phone or e-mail, \
+                     notifications about the records, merge images and reported import rows \
+                     holding them are cleared or removed. Each record gets a history entry \
+                     `erase` with who and why.",
+                ))
+                .request_body(Some(json_body("PersonErasure")))
+                .response(
+                    "200",
+                    ResponseBuilder::new()
+                        .description("What was erased")
+                        .content(
+                            "application/json",
+                            Content::new(Some(response_object(
+                                "What was erased",
+                                vec![
+                                    prop("person", any("The phone (E.164) and e-mail")),
+                                    prop("erased", any("Counts per kind of data")),
+                                    prop("lead_ids", any("The erased leads")),
+                                    prop("contact_ids", any("The erased contacts")),
+                                ],
+                            ))),
+                        ),
+                ),
+            &[Failure::Forbidden, Failure::Invalid],
+        );
+    }
+
+    fn reports(&mut self) {
+        let number = |nullable: bool, doc: &str| scalar(Type::Number, nullable, doc);
+        let pct = |doc: &str| {
+            number(
+                true,
+                &format!(
+                    "{doc}, in percent with one decimal; null when there is nothing to divide by"
+                ),
+            )
+        };
+        let range_props = || {
+            vec![
+                prop("from", date_time(false, "Start of the range (included)")),
+                prop("to", date_time(false, "End of the range (excluded)")),
+            ]
+        };
+        let report_response = |description: &str, schema: &str| {
+            json_response(description, schema).content(
+                "text/csv",
+                Content::new(Some(string(
+                    false,
+                    "With `format=csv`: the same figures as a table, UTF-8 with a byte order \
+                     mark and a header row; formula-like text neutralised with a leading `'`",
+                ))),
+            )
+        };
+        let common = |extra: Vec<Parameter>| {
+            let mut params = vec![
+                query(
+                    "from",
+                    "Start: a date (YYYY-MM-DD, from its midnight in China time) or an RFC 3339 \
+                     time; default 30 days before `to`",
+                    string(false, "Date or time"),
+                )
+                .build(),
+                query(
+                    "to",
+                    "End, included: a date (YYYY-MM-DD, to its end in China time) or an RFC 3339 \
+                     time; default today; must be after `from`",
+                    string(false, "Date or time"),
+                )
+                .build(),
+                query(
+                    "format",
+                    "`json` (default) or `csv`",
+                    codes(["json", "csv"], false, "The format"),
+                )
+                .build(),
+            ];
+            params.extend(extra);
+            params
+        };
+
+        let leads_item = response_object(
+            "One group",
+            vec![
+                prop("key", any("The source, campaign, owner id, team id, status or period (a day, the Monday of a week, or YYYY-MM); null for none")),
+                prop("label", any("The key, or the owner's or team's name")),
+                prop("leads", int64(false, "Leads created in the range")),
+                prop("converted", int64(false, "Of them, converted")),
+                prop("conversion_pct", pct("converted / leads")),
+            ],
+        );
+        let mut props = range_props();
+        props.extend([
+            prop("group_by", string(false, "As asked")),
+            prop(
+                "items",
+                array(
+                    RefOr::T(leads_item),
+                    "Groups, largest first (periods in order)",
+                ),
+            ),
+            prop(
+                "total",
+                ObjectBuilder::new()
+                    .description(Some(
+                        "`leads`, `converted` and `conversion_pct` over all groups",
+                    ))
+                    .additional_properties(Some(AdditionalProperties::FreeForm(true))),
+            ),
+        ]);
+        self.schema("LeadsReport", response_object("Leads by group", props));
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/reports/leads",
+            operation("leadsReport", "reports", "Leads and conversion by group")
+                .description(Some(
+                    "The leads you may see created in the range, grouped, with how many are \
+                     converted. Also has `period` when grouped by period.",
+                ))
+                .parameters(Some(common(vec![
+                    query(
+                        "group_by",
+                        "What to group by; default source",
+                        codes(["source", "campaign", "owner", "team", "status", "period"], false, "A grouping"),
+                    )
+                    .build(),
+                    query(
+                        "period",
+                        "With group_by=period: day, week (from Monday) or month (default), in China time",
+                        codes(["day", "week", "month"], false, "A period"),
+                    )
+                    .build(),
+                ])))
+                .response("200", report_response("The report", "LeadsReport")),
+            &[Failure::Invalid],
+        );
+
+        let step = response_object(
+            "One step",
+            vec![
+                prop(
+                    "step",
+                    codes(
+                        ["new", "working", "qualified", "converted", "won"],
+                        false,
+                        "The step",
+                    ),
+                ),
+                prop(
+                    "count",
+                    int64(false, "Leads that reached it (won: whose deal was won)"),
+                ),
+                prop("from_previous_pct", pct("count / the previous step's")),
+                prop("from_first_pct", pct("count / new")),
+            ],
+        );
+        let mut props = range_props();
+        props.extend([
+            prop(
+                "items",
+                array(
+                    RefOr::T(step),
+                    "The steps in order; `won` also has `won_amount`",
+                ),
+            ),
+            prop(
+                "disqualified",
+                int64(false, "Leads disqualified (counted only as new)"),
+            ),
+            prop(
+                "nurturing",
+                int64(false, "Leads being nurtured (counted only as new)"),
+            ),
+        ]);
+        self.schema("FunnelReport", response_object("The funnel", props));
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/reports/funnel",
+            operation(
+                "funnelReport",
+                "reports",
+                "The funnel from new lead to won deal",
+            )
+            .description(Some(
+                "Of the leads you may see created in the range, how many reached each status \
+                     (by where they stand now: a converted lead passed every step before it) and \
+                     how many of their deals were won.",
+            ))
+            .parameters(Some(common(Vec::new())))
+            .response("200", report_response("The funnel", "FunnelReport")),
+            &[Failure::Invalid],
+        );
+
+        let speed = response_object(
+            "One owner",
+            vec![
+                prop(
+                    "owner_id",
+                    int64(true, "The owner; null for leads without one"),
+                ),
+                prop("owner", string(true, "Their name")),
+                prop("leads", int64(false, "Leads created in the range")),
+                prop("contacted", int64(false, "Of them, with an activity")),
+                prop(
+                    "median_minutes",
+                    number(true, "Median minutes from creation to the first activity"),
+                ),
+                prop(
+                    "average_minutes",
+                    number(true, "Average minutes from creation to the first activity"),
+                ),
+                prop(
+                    "within_hour_pct",
+                    pct("Contacted within an hour / contacted"),
+                ),
+            ],
+        );
+        let mut props = range_props();
+        props.push(prop("items", array(RefOr::T(speed), "Per owner")));
+        self.schema("SpeedToLeadReport", response_object("Speed to lead", props));
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/reports/speed-to-lead",
+            operation("speedToLeadReport", "reports", "Speed to lead per owner")
+                .description(Some("Time from a lead's creation to its first activity, for the leads you may see created in the range."))
+                .parameters(Some(common(Vec::new())))
+                .response("200", report_response("The report", "SpeedToLeadReport")),
+            &[Failure::Invalid],
+        );
+
+        let counts = |doc: &str| {
+            ObjectBuilder::new()
+                .description(Some(doc))
+                .additional_properties(Some(AdditionalProperties::RefOr(
+                    int64(false, "Activities").into(),
+                )))
+        };
+        let rep = response_object(
+            "One user",
+            vec![
+                prop("user_id", int64(true, "Who logged them")),
+                prop("user", string(true, "Their name")),
+                prop("total", int64(false, "Activities logged in the range")),
+                prop("by_type", counts("Per activity type")),
+                prop(
+                    "by_outcome",
+                    counts("Per outcome; `none` for activities without one"),
+                ),
+            ],
+        );
+        let mut props = range_props();
+        props.push(prop("items", array(RefOr::T(rep), "Per user")));
+        self.schema(
+            "ActivityReport",
+            response_object("Follow-up activity per rep", props),
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/reports/activities",
+            operation("activityReport", "reports", "Follow-up activity per rep")
+                .description(Some("Activities logged in the range by the users whose records you may see. The CSV has one row per user, type and outcome."))
+                .parameters(Some(common(Vec::new())))
+                .response("200", report_response("The report", "ActivityReport")),
+            &[Failure::Invalid],
+        );
+
+        let cycle = response_object(
+            "One group",
+            vec![
+                prop("key", any("The deal's owner id, or the lead's source")),
+                prop("label", any("The owner's name, or the source")),
+                prop(
+                    "won",
+                    int64(false, "Deals won in the range that came from a lead"),
+                ),
+                prop("won_amount", number(false, "Their amount")),
+                prop(
+                    "median_days",
+                    number(true, "Median days from the lead's creation to the win"),
+                ),
+                prop(
+                    "average_days",
+                    number(true, "Average days from the lead's creation to the win"),
+                ),
+            ],
+        );
+        let mut props = range_props();
+        props.extend([
+            prop("group_by", string(false, "As asked")),
+            prop(
+                "items",
+                array(RefOr::T(cycle), "Per group, most deals first"),
+            ),
+        ]);
+        self.schema(
+            "SalesCycleReport",
+            response_object("The sales cycle", props),
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/reports/sales-cycle",
+            operation(
+                "salesCycleReport",
+                "reports",
+                "Sales cycle from lead to won deal",
+            )
+            .parameters(Some(common(vec![query(
+                "group_by",
+                "Per owner of the deal (default) or per source of the lead",
+                codes(["owner", "source"], false, "A grouping"),
+            )
+            .build()])))
+            .response("200", report_response("The report", "SalesCycleReport")),
+            &[Failure::Invalid],
+        );
+
+        let channel_props = |source: bool| {
+            let mut props = Vec::new();
+            if source {
+                props.push(prop("source", string(false, "The lead source")));
+            }
+            props.extend([
+                prop("leads", int64(false, "Leads created in the range")),
+                prop("converted", int64(false, "Of them, converted")),
+                prop("won", int64(false, "Of them, with their deal won")),
+                prop("won_amount", number(false, "The amount of those deals")),
+                prop(
+                    "spend",
+                    number(false, "Spend recorded for the months the range touches"),
+                ),
+                prop("cost_per_lead", number(true, "spend / leads")),
+                prop(
+                    "acquisition_cost",
+                    number(true, "spend / won: the customer acquisition cost"),
+                ),
+            ]);
+            props
+        };
+        let mut props = range_props();
+        props.extend([
+            prop(
+                "spend_months",
+                ObjectBuilder::new()
+                    .description(Some(
+                        "`from` and `to`: the months (YYYY-MM) whose spend counts",
+                    ))
+                    .additional_properties(Some(AdditionalProperties::FreeForm(true))),
+            ),
+            prop(
+                "items",
+                array(
+                    RefOr::T(response_object("One source", channel_props(true))),
+                    "Per source",
+                ),
+            ),
+            prop(
+                "total",
+                response_object("All sources", channel_props(false)),
+            ),
+        ]);
+        self.schema(
+            "ChannelReport",
+            response_object("Cost per lead and acquisition cost per channel", props),
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/reports/channels",
+            operation(
+                "channelReport",
+                "reports",
+                "Cost per lead and acquisition cost per source",
+            )
+            .description(Some(
+                "Admins only: spend is a whole channel's, compared with all its leads.",
+            ))
+            .parameters(Some(common(Vec::new())))
+            .response("200", report_response("The report", "ChannelReport")),
+            &[Failure::Forbidden, Failure::Invalid],
+        );
+
+        self.schema(
+            "ChannelCost",
+            response_object(
+                "What a source (or one of its campaigns) cost in a month",
+                vec![
+                    prop("id", int64(false, "The id")),
+                    prop("source", string(false, "The lead source")),
+                    prop(
+                        "campaign",
+                        string(true, "The campaign; null for the source as a whole"),
+                    ),
+                    prop("month", string(false, "YYYY-MM")),
+                    prop("amount", number(false, "The spend")),
+                    prop("created_at", date_time(false, "When it was first recorded")),
+                    prop("updated_at", date_time(false, "When it last changed")),
+                ],
+            ),
+        );
+        self.schema(
+            "ChannelCostInput",
+            request_object(
+                "Spend to record; the same source, campaign and month again replaces the amount",
+                vec![
+                    prop("source", string(false, "The lead source")),
+                    prop("campaign", string(true, "A campaign of it, or none")),
+                    prop("month", string(false, "YYYY-MM")),
+                    prop("amount", number(false, "At least 0, at most two decimals")),
+                ],
+                &["source", "month", "amount"],
+            ),
+        );
+        self.schema("ChannelCostList", items("Recorded spend", "ChannelCost"));
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/reports/costs",
+            operation("listChannelCosts", "reports", "List recorded spend")
+                .description(Some("Admins only; by month, source and campaign."))
+                .parameters(Some(vec![
+                    query("from", "First month", string(false, "YYYY-MM")).build(),
+                    query("to", "Last month", string(false, "YYYY-MM")).build(),
+                ]))
+                .response("200", json_response("The spend", "ChannelCostList")),
+            &[Failure::Forbidden, Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/reports/costs",
+            operation("setChannelCost", "reports", "Record spend")
+                .description(Some(
+                    "Admins only. 201 when new, 200 when it replaced an amount.",
+                ))
+                .request_body(Some(json_body("ChannelCostInput")))
+                .response("201", json_response("Recorded", "ChannelCost"))
+                .response("200", json_response("Replaced", "ChannelCost")),
+            &[Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Delete,
+            "/api/v1/reports/costs/{id}",
+            operation("deleteChannelCost", "reports", "Delete recorded spend")
+                .description(Some("Admins only."))
+                .response("204", ResponseBuilder::new().description("Deleted")),
+            &[],
+        );
+
+        let metrics = ["leads", "conversions", "won_amount", "activities"];
+        self.schema(
+            "TargetInput",
+            request_object(
+                "A monthly target of a user or a team (give one of user_id, team_id)",
+                vec![
+                    prop("user_id", int64(false, "A user")),
+                    prop(
+                        "team_id",
+                        int64(false, "A team; its actual counts its subtree's members"),
+                    ),
+                    prop(
+                        "metric",
+                        codes(
+                            metrics,
+                            false,
+                            "Leads created, leads converted, amount won, or activities logged",
+                        ),
+                    ),
+                    prop("month", string(false, "YYYY-MM")),
+                    prop(
+                        "value",
+                        number(
+                            false,
+                            "The target: a whole number, or an amount for won_amount",
+                        ),
+                    ),
+                ],
+                &["metric", "month", "value"],
+            ),
+        );
+        self.schema(
+            "Target",
+            response_object(
+                "A target as set",
+                vec![
+                    prop("user_id", int64(true, "The user")),
+                    prop("team_id", int64(true, "The team")),
+                    prop("metric", codes(metrics, false, "The metric")),
+                    prop("month", string(false, "YYYY-MM")),
+                    prop("target", number(false, "The target")),
+                ],
+            ),
+        );
+        let attained = response_object(
+            "A target with its attainment",
+            vec![
+                prop("subject", codes(["user", "team"], false, "Whose target")),
+                prop("id", int64(false, "The user or team")),
+                prop("name", string(true, "Its name")),
+                prop("metric", codes(metrics, false, "The metric")),
+                prop("target", number(false, "The target")),
+                prop("actual", number(false, "The month's actual so far")),
+                prop("attainment_pct", pct("actual / target")),
+            ],
+        );
+        self.schema(
+            "TargetReport",
+            response_object(
+                "A month's targets",
+                vec![
+                    prop("month", string(false, "YYYY-MM")),
+                    prop(
+                        "items",
+                        array(RefOr::T(attained), "Users' targets, then teams'"),
+                    ),
+                ],
+            ),
+        );
+        self.add(
+            HttpMethod::Put,
+            "/api/v1/reports/targets",
+            operation("setTarget", "reports", "Set a monthly target")
+                .description(Some("Admins for anyone; managers for the users and teams of their subtree. Setting it again replaces the value."))
+                .request_body(Some(json_body("TargetInput")))
+                .response("200", json_response("The target", "Target")),
+            &[Failure::NotFound, Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/reports/targets",
+            operation("targetReport", "reports", "Targets with attainment")
+                .description(Some(
+                    "The month's targets you may see (your own; a manager's subtree; everything \
+                     for an admin), with the actual so far: leads by creation, conversions by the \
+                     day converted, won amounts by the day won, activities by the day logged, in \
+                     China time.",
+                ))
+                .parameters(Some(vec![
+                    query(
+                        "month",
+                        "The month; default this month",
+                        string(false, "YYYY-MM"),
+                    )
+                    .build(),
+                    query(
+                        "format",
+                        "`json` (default) or `csv`",
+                        codes(["json", "csv"], false, "The format"),
+                    )
+                    .build(),
+                ]))
+                .response("200", report_response("The targets", "TargetReport")),
+            &[Failure::Invalid],
+        );
+    }
+
     /// Qualification checklists, conversion, the pipeline, RFM and handover.
     fn pipeline(&mut self) {
         let item = || {
@@ -5189,6 +5827,10 @@ fn tags() -> Vec<Tag> {
         tag("custom-fields", "Admin-defined fields on records"),
         tag("exports", "The audit of who exported which records"),
         tag(
+            "privacy",
+            "A person's data on request (PIPL, GDPR): export everything held about them, erase it",
+        ),
+        tag(
             "webhooks",
             "Outbound webhooks: subscriptions to events, signed deliveries, the delivery log",
         ),
@@ -5229,6 +5871,11 @@ fn tags() -> Vec<Tag> {
             "forms",
             "Web forms: their settings, the HTML to embed them, their submissions, and the \
              public endpoint visitors post to",
+        ),
+        tag(
+            "reports",
+            "Analytics (分析报表): leads by group, the funnel, speed to lead, activity per rep, \
+             the sales cycle, cost per lead and acquisition cost, KPI targets",
         ),
         tag("auth", "Web sessions"),
         tag("operations", "Health checks and this document"),

@@ -2,6 +2,7 @@
 //! duplicate scan and its groups, merging leads and undoing a merge; and the answer to a lead
 //! create that dedup refused (409 with the candidates) or merged (200 with the lead).
 
+use super::ctx;
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use crate::extract::{Id, JsonBody, QueryPairs};
@@ -14,16 +15,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use xiansuo_core::clock::to_millis;
 use xiansuo_db::dedup::{self, scan, Duplicate};
-use xiansuo_db::{merge, Ctx};
-
-fn ctx<'a>(state: &'a AppState, auth: &'a Auth) -> Ctx<'a> {
-    Ctx {
-        db: &state.db,
-        actor: &auth.actor,
-        channel: auth.channel,
-        now: state.clock.now(),
-    }
-}
+use xiansuo_db::merge;
 
 /// The answer to a lead that dedup did not create: refused → 409
 /// `{"error": {"code": "duplicate", …}, "candidates": [...]}`; merged into an existing lead →

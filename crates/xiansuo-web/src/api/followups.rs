@@ -1,6 +1,7 @@
 //! Follow-ups on time and what hangs off a follow-up: the due list, working hours and SLA rules
 //! (admins), managers' comments (点评) on follow-ups, and attachments on records.
 
+use super::ctx;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Id, JsonBody, QueryPairs};
@@ -16,17 +17,8 @@ use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC
 use serde_json::{json, Value};
 use xiansuo_core::Invalid;
 use xiansuo_db::attachments::{self, Upload, MAX_BYTES};
+use xiansuo_db::followups;
 use xiansuo_db::schema::{Table, TABLES};
-use xiansuo_db::{followups, Ctx};
-
-fn ctx<'a>(s: &'a AppState, auth: &'a Auth) -> Ctx<'a> {
-    Ctx {
-        db: &s.db,
-        actor: &auth.actor,
-        channel: auth.channel,
-        now: s.clock.now(),
-    }
-}
 
 async fn due(
     State(s): State<AppState>,

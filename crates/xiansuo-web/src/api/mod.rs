@@ -9,15 +9,28 @@ mod imports;
 mod notifications;
 mod pipeline;
 mod pool;
+mod privacy;
 mod records;
+mod reports;
 mod rules;
 mod webhooks;
 
-use crate::auth;
+use crate::auth::{self, Auth};
 use crate::AppState;
 use axum::routing::post;
 use axum::Router;
 use xiansuo_db::schema::TABLES;
+use xiansuo_db::Ctx;
+
+/// The context of a use case run for an authenticated call: the caller, the channel and now.
+fn ctx<'a>(state: &'a AppState, auth: &'a Auth) -> Ctx<'a> {
+    Ctx {
+        db: &state.db,
+        actor: &auth.actor,
+        channel: auth.channel,
+        now: state.clock.now(),
+    }
+}
 
 /// Every `/api/v1` route.
 pub fn router() -> Router<AppState> {
@@ -36,7 +49,9 @@ pub fn router() -> Router<AppState> {
         .merge(records::activity_router())
         .merge(records::export_audit_router())
         .merge(dedup::router())
-        .merge(rules::router());
+        .merge(rules::router())
+        .merge(reports::router())
+        .merge(privacy::router());
     for table in TABLES {
         router = router.merge(records::router(table));
     }

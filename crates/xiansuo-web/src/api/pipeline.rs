@@ -2,6 +2,7 @@
 //! conversion, the pipeline's stages, winning and losing deals, the forecast and the kanban
 //! board, the RFM value of accounts, and the handover of a user's records.
 
+use super::ctx;
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use crate::extract::{Id, JsonBody, QueryPairs};
@@ -11,16 +12,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use xiansuo_db::{convert, customers, pipeline, qualification, Ctx};
-
-fn ctx<'a>(state: &'a AppState, auth: &'a Auth) -> Ctx<'a> {
-    Ctx {
-        db: &state.db,
-        actor: &auth.actor,
-        channel: auth.channel,
-        now: state.clock.now(),
-    }
-}
+use xiansuo_db::{convert, customers, pipeline, qualification};
 
 async fn list_checklists(State(s): State<AppState>, _auth: Auth) -> ApiResult<Json<Value>> {
     Ok(Json(json!({ "items": qualification::list(&s.db).await? })))

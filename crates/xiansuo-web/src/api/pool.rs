@@ -1,6 +1,7 @@
 //! The public pool (公海): pools and their members (admins), the leads waiting in a pool with
 //! masked phones (members), claiming, assigning and returning leads, and the recycle rules.
 
+use super::ctx;
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use crate::extract::{Id, JsonBody, QueryPairs};
@@ -10,16 +11,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use xiansuo_db::{pool, Ctx};
-
-fn ctx<'a>(s: &'a AppState, auth: &'a Auth) -> Ctx<'a> {
-    Ctx {
-        db: &s.db,
-        actor: &auth.actor,
-        channel: auth.channel,
-        now: s.clock.now(),
-    }
-}
+use xiansuo_db::pool;
 
 async fn list(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
     Ok(Json(

@@ -1,6 +1,7 @@
 //! The endpoints every record type shares, built once per table from its spec: list, export,
 //! create, get, change, delete, restore, history and activities; and the export audit.
 
+use super::ctx;
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use crate::extract::{Id, JsonBody, QueryPairs};
@@ -14,16 +15,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use xiansuo_db::export::{self, Export, Format};
 use xiansuo_db::schema::Table;
-use xiansuo_db::{activities, history, record, Ctx};
-
-fn ctx<'a>(state: &'a AppState, auth: &'a Auth) -> Ctx<'a> {
-    Ctx {
-        db: &state.db,
-        actor: &auth.actor,
-        channel: auth.channel,
-        now: state.clock.now(),
-    }
-}
+use xiansuo_db::{activities, history, record};
 
 /// The routes of one record type, under `/api/v1/{table}`.
 pub fn router(table: &'static Table) -> Router<AppState> {

@@ -2,6 +2,7 @@
 //! events, manual and bulk assignment, and users' availability for assignment rules.
 //! Reading rules and settings needs any signed-in user; changing them needs an admin.
 
+use super::ctx;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Id, JsonBody};
@@ -11,16 +12,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use xiansuo_db::{assignment, scoring, Ctx};
-
-fn ctx<'a>(state: &'a AppState, auth: &'a Auth) -> Ctx<'a> {
-    Ctx {
-        db: &state.db,
-        actor: &auth.actor,
-        channel: auth.channel,
-        now: state.clock.now(),
-    }
-}
+use xiansuo_db::{assignment, scoring};
 
 fn require_admin(auth: &Auth, what: &str) -> ApiResult<()> {
     if auth.actor.is_admin() {
