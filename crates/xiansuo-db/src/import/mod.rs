@@ -260,8 +260,8 @@ pub async fn run(
         channel: Channel::Import,
         now,
     };
-    // While a batch is written, the next one is read and checked row by row: the writer's
-    // thread and this one work at once. Dedup against the base waits for the commit, so a row
+    // While a batch is written (on a task of its own), the next one is read and checked row
+    // by row here: both cores work at once. Dedup against the base waits for the commit, so a row
     // still finds its duplicate in the batch before.
     let mut checked = read_and_check(ctx(clock.now()), options, &mut sheet).await?;
     while !checked.rows.is_empty() {
@@ -280,11 +280,17 @@ pub async fn run(
                 }
             }
         }
-        let (written, read) = tokio::join!(
-            write_batch(db, id, clock, options, batch, counts, next),
-            read_and_check(ctx(clock.now()), options, &mut sheet),
-        );
-        let reports = written?;
+        let write = tokio::spawn(write_batch(
+            db.clone(),
+            id,
+            to_millis(clock.now()),
+            options.report_to,
+            batch,
+            counts,
+            next,
+        ));
+        let read = read_and_check(ctx(clock.now()), options, &mut sheet).await;
+        let reports = write.await.context("the batch writer stopped")??;
         // Written only after the commit, so a batch lost in a crash is not reported twice.
         if let Some(report) = &mut report {
             report.write(&reports)?;
@@ -314,10 +320,10 @@ pub async fn run(
 /// Writes a checked batch in one transaction with the file's new counts (`next`, where the
 /// `imports` row still says `counts`), and gives back its reports.
 async fn write_batch(
-    db: &Db,
+    db: Db,
     id: i64,
-    clock: &dyn Clock,
-    options: &Options,
+    now_ms: i64,
+    report_to: ReportTo,
     mut batch: Batch,
     counts: Counts,
     next: Counts,
@@ -330,7 +336,7 @@ async fn write_batch(
     for (into, incoming) in &batch.merges {
         crate::merge::absorb(&mut tx, incoming, *into).await?;
     }
-    if let ReportTo::Upload(upload) = options.report_to {
+    if let ReportTo::Upload(upload) = report_to {
         save_reports(&mut tx, upload, &batch.reports).await?;
     }
     let updated = tx
@@ -341,7 +347,7 @@ async fn write_batch(
                 Param::Int(next.imported as i64),
                 Param::Int(next.skipped as i64),
                 Param::Int(next.failed as i64),
-                Param::Int(to_millis(clock.now())),
+                Param::Int(now_ms),
                 Param::Int(id),
                 Param::Int(counts.rows as i64),
             ],
