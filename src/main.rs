@@ -223,11 +223,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             .await?;
             eprintln!();
             println!(
-                "added {} teams, {} users, {} leads, {} activities in {:.1} s (demo users' password: {})",
+                "added {} teams, {} users, {} leads, {} activities, {} opportunities, {} leads in the public pool in {:.1} s (demo users' password: {})",
                 summary.teams,
                 summary.users,
                 summary.leads,
                 summary.activities,
+                summary.opportunities,
+                summary.pooled,
                 started.elapsed().as_secs_f64(),
                 xiansuo_db::demo::DEMO_PASSWORD
             );

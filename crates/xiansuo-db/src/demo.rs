@@ -32,6 +32,10 @@ pub struct DemoSummary {
     pub users: u64,
     pub leads: u64,
     pub activities: u64,
+    /// One per converted demo lead: open in a stage, won or lost.
+    pub opportunities: u64,
+    /// Old new leads nobody took, waiting in the public pool.
+    pub pooled: u64,
 }
 
 const SEED: u64 = 0x7869_616e_7375_6f00;
@@ -893,7 +897,164 @@ pub async fn generate(
         summary.leads += batch;
         progress(summary.leads);
     }
+    let mut tx = db.begin().await?;
+    summary.opportunities = opportunities(&mut tx, &mut rng, last_id, now_ms).await?;
+    summary.pooled = public_pool(&mut tx, &reps, last_id, now_ms).await?;
+    tx.commit().await?;
     Ok(summary)
+}
+
+/// Reasons a demo deal was lost.
+const LOST_REASONS: &[&str] = &["价格太高", "选择了竞争对手", "预算取消", "需求变化"];
+
+/// An opportunity for every converted lead after `after_id`, linked back to it: about 45% open
+/// in one of the open stages, 35% won, 20% lost with a reason; amounts from ¥20,000 to
+/// ¥2,000,000.
+async fn opportunities(
+    tx: &mut Tx,
+    rng: &mut StdRng,
+    after_id: i64,
+    now_ms: i64,
+) -> anyhow::Result<u64> {
+    let stages = tx
+        .fetch_all(
+            "SELECT code, probability, kind FROM pipeline_stages WHERE active = 1 ORDER BY position",
+            &[],
+        )
+        .await?;
+    let of_kind =
+        |kind: &str| -> Vec<&Row> { stages.iter().filter(|r| r.text("kind") == kind).collect() };
+    let (open, won, lost) = (of_kind("open"), of_kind("won"), of_kind("lost"));
+    let (Some(won), Some(lost)) = (won.first(), lost.first()) else {
+        return Ok(0);
+    };
+    if open.is_empty() {
+        return Ok(0);
+    }
+    let leads = tx
+        .fetch_all(
+            "SELECT id, owner_id, company, name, created_at FROM leads WHERE id > ? AND status = 'converted' ORDER BY id",
+            &[Param::Int(after_id)],
+        )
+        .await?;
+    const COLUMNS: usize = 13;
+    let mut params = Vec::with_capacity(leads.len() * COLUMNS);
+    for lead in &leads {
+        let created = lead.int("created_at");
+        let roll = rng.gen_range(0..100);
+        let (stage, result) = match roll {
+            0..=44 => (*one_of(rng, &open), "open"),
+            45..=79 => (*won, "won"),
+            _ => (*lost, "lost"),
+        };
+        let closed_at =
+            (result != "open").then(|| (created + rng.gen_range(7..90) * DAY_MS).min(now_ms));
+        let close_date = DateTime::from_timestamp_millis(created + rng.gen_range(30..120) * DAY_MS)
+            .map(|d| d.format("%Y-%m-%d").to_string());
+        let title = lead
+            .opt_text("company")
+            .unwrap_or_else(|| lead.text("name"));
+        params.extend([
+            Param::from(format!("{title} 采购项目")),
+            Param::Int(lead.int("id")),
+            Param::Int(rng.gen_range(20..2_000) * 1_000 * 100),
+            Param::from(stage.text("code")),
+            Param::Int(stage.int("probability")),
+            Param::from(close_date),
+            Param::from(lead.opt_int("owner_id")),
+            Param::from(result),
+            if result == "lost" {
+                Param::from(*one_of(rng, LOST_REASONS))
+            } else {
+                Param::NullText
+            },
+            Param::from(closed_at),
+            Param::from(lead.opt_int("owner_id")),
+            Param::Int(created),
+            Param::Int(closed_at.unwrap_or(created)),
+        ]);
+    }
+    let created = insert_many(
+        tx,
+        "INSERT INTO opportunities (name, lead_id, amount_cents, stage, probability, \
+         expected_close_date, owner_id, result, close_reason, closed_at, created_by, created_at, \
+         updated_at) VALUES ",
+        &format!("({})", vec!["?"; COLUMNS].join(", ")),
+        COLUMNS,
+        &params,
+        " RETURNING id, lead_id",
+    )
+    .await?;
+    // Each converted lead points at its opportunity, as a conversion leaves it.
+    for chunk in created.chunks(500) {
+        let mut params = Vec::with_capacity(chunk.len() * 3);
+        for row in chunk {
+            params.extend([Param::Int(row.int("lead_id")), Param::Int(row.int("id"))]);
+        }
+        params.extend(chunk.iter().map(|r| Param::Int(r.int("lead_id"))));
+        tx.execute(
+            &format!(
+                "UPDATE leads SET converted_opportunity_id = CASE id {} END WHERE id IN ({})",
+                vec!["WHEN ? THEN ?"; chunk.len()].join(" "),
+                vec!["?"; chunk.len()].join(", ")
+            ),
+            &params,
+        )
+        .await?;
+    }
+    Ok(created.len() as u64)
+}
+
+/// The demo's public pool (公海) with every demo rep as a member (created once), and the `new`
+/// leads after `after_id` that nobody touched for 60 days returned to it, one in ten of them.
+async fn public_pool(
+    tx: &mut Tx,
+    reps: &[Vec<i64>],
+    after_id: i64,
+    now_ms: i64,
+) -> anyhow::Result<u64> {
+    const NAME: &str = "全国公海";
+    let pool = match tx
+        .fetch_optional(
+            "SELECT id FROM pools WHERE name = ? AND deleted_at IS NULL",
+            &[Param::from(NAME)],
+        )
+        .await?
+    {
+        Some(row) => row.int("id"),
+        None => {
+            let id = tx
+                .insert_returning_id(
+                    "INSERT INTO pools (name, max_held, max_claims_per_day, cooldown_days, \
+                     protection_days, protection_max_days, created_at, updated_at) \
+                     VALUES (?, 200, 20, 7, 15, 60, ?, ?)",
+                    &[Param::from(NAME), Param::Int(now_ms), Param::Int(now_ms)],
+                )
+                .await?;
+            for rep in reps.iter().flatten() {
+                tx.execute(
+                    "INSERT INTO pool_members (pool_id, user_id) VALUES (?, ?)",
+                    &[Param::Int(id), Param::Int(*rep)],
+                )
+                .await?;
+            }
+            id
+        }
+    };
+    let pooled = tx
+        .execute(
+            "UPDATE leads SET owner_id = NULL, pool_id = ?, pooled_at = ?, assigned_at = NULL \
+             WHERE id > ? AND status = 'new' AND created_at < ? AND id % 10 = 0 \
+             AND NOT EXISTS (SELECT 1 FROM activities a WHERE a.record_type = 'lead' AND a.record_id = leads.id)",
+            &[
+                Param::Int(pool),
+                Param::Int(now_ms),
+                Param::Int(after_id),
+                Param::Int(now_ms - 60 * DAY_MS),
+            ],
+        )
+        .await?;
+    Ok(pooled)
 }
 
 /// Demo leads are searchable like any other: their grams go into the search index in the same
@@ -1065,9 +1226,42 @@ mod tests {
         );
         assert_eq!(
             count(&db, "SELECT COUNT(*) AS n FROM leads l JOIN users u ON u.id = l.owner_id WHERE u.role = 'rep' AND l.created_by = l.owner_id").await,
-            2_000,
-            "every lead is owned and created by a rep"
+            2_000 - first.pooled as i64,
+            "every lead outside the public pool is owned and created by a rep"
         );
+        assert!(first.pooled > 0);
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) AS n FROM leads WHERE pool_id IS NOT NULL AND owner_id IS NULL AND status = 'new'").await,
+            first.pooled as i64
+        );
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) AS n FROM pool_members").await,
+            REPS as i64,
+            "every rep may claim from the pool"
+        );
+        let converted = count(
+            &db,
+            "SELECT COUNT(*) AS n FROM leads WHERE status = 'converted'",
+        )
+        .await;
+        assert!(converted > 0);
+        assert_eq!(first.opportunities as i64, converted);
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) AS n FROM leads l JOIN opportunities o ON o.id = l.converted_opportunity_id AND o.lead_id = l.id AND o.owner_id = l.owner_id").await,
+            converted,
+            "each converted lead points at its own deal, held by its owner"
+        );
+        for (result, condition) in [
+            ("won", "stage = 'paid' AND closed_at IS NOT NULL"),
+            ("lost", "stage = 'lost' AND close_reason IS NOT NULL"),
+            (
+                "open",
+                "closed_at IS NULL AND probability BETWEEN 10 AND 90",
+            ),
+        ] {
+            let n = count(&db, &format!("SELECT COUNT(*) AS n FROM opportunities WHERE result = '{result}' AND {condition}")).await;
+            assert!(n > 0, "some demo deals are {result}");
+        }
         let in_last_year = format!(
             "SELECT COUNT(*) AS n FROM leads WHERE created_at BETWEEN {} AND {now_ms} AND updated_at BETWEEN created_at AND {now_ms}",
             now_ms - YEAR_MS
@@ -1126,6 +1320,11 @@ mod tests {
         assert_eq!((second.teams, second.users, second.leads), (0, 0, 1_000));
         assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM leads").await, 3_000);
         assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM users").await, 51);
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) AS n FROM pool_members").await,
+            REPS as i64,
+            "the pool is made once"
+        );
         db.close().await;
     }
 
