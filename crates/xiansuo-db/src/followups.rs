@@ -585,8 +585,7 @@ async fn reassign_to_user(
     )
     .await?;
     events::emit(tx, "lead.updated", &after, now).await?;
-    events::emit(tx, "lead.assigned", &after, now).await?;
-    notifications::lead_assigned(tx, user, &after, now).await?;
+    notifications::owner_announced(tx, &after, user, stamp).await?;
     Ok(Some(after))
 }
 

@@ -556,10 +556,7 @@ pub async fn merge(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
     )
     .await?;
     if let Some(Cell::Int(owner)) = changes.get("owner_id") {
-        events::emit(&mut tx, "lead.assigned", &after, now).await?;
-        if *owner != ctx.actor.user_id {
-            notifications::lead_assigned(&mut tx, *owner, &after, now).await?;
-        }
+        notifications::owner_announced(&mut tx, &after, *owner, ctx.stamp()).await?;
     }
     tx.commit().await?;
     Ok(json!({

@@ -613,8 +613,7 @@ async fn announce_created(
     let owner = record["owner_id"].as_i64();
     if table.record_type == RecordType::Lead && stamp.channel != Channel::Import {
         if let Some(owner) = owner.filter(|&o| o != stamp.actor_id) {
-            events::emit(tx, "lead.assigned", record, now).await?;
-            notifications::lead_assigned(tx, owner, record, now).await?;
+            notifications::owner_announced(tx, record, owner, stamp).await?;
         }
     }
     Ok(())
@@ -751,10 +750,7 @@ pub async fn update(
     events::emit(&mut tx, &format!("{record_type}.updated"), &after, now).await?;
     if let Some(owner) = new_owner {
         if table.record_type == RecordType::Lead {
-            events::emit(&mut tx, "lead.assigned", &after, now).await?;
-            if owner != ctx.actor.user_id {
-                notifications::lead_assigned(&mut tx, owner, &after, now).await?;
-            }
+            notifications::owner_announced(&mut tx, &after, owner, ctx.stamp()).await?;
         }
     }
     tx.commit().await?;
