@@ -206,51 +206,48 @@ pub async fn holders(
     const LEAD: &str = "SELECT 'lead' AS kind, id, owner_id, created_at, status, \
          phone_normalized AS phone, email_normalized AS email, person_key AS person, \
          company_key AS company FROM leads WHERE deleted_at IS NULL";
-    let mut terms = Vec::new();
-    terms.extend(any_of("phone_normalized", &phones, &mut params));
-    terms.extend(any_of("email_normalized", &emails, &mut params));
-    if same_company {
-        terms.extend(any_of("company_key", &companies, &mut params));
+    // One branch per key, so that each probes its own index: PostgreSQL reads a whole table
+    // for `phone IN (…) OR email IN (…)` with a thousand values each.
+    let companies: &[&str] = if same_company { &companies } else { &[] };
+    const LEAD_KEYS: [&str; 3] = ["phone_normalized", "email_normalized", "company_key"];
+    for (column, values) in LEAD_KEYS.into_iter().zip([&phones[..], &emails, companies]) {
+        if let Some(term) = any_of(column, values, &mut params) {
+            let except = except(&mut params);
+            branches.push(format!("{LEAD} AND {term}{except}"));
+        }
     }
-    if !terms.is_empty() {
-        let except = except(&mut params);
-        branches.push(format!("{LEAD} AND ({}){except}", terms.join(" OR ")));
-    }
-    // Person and company are matched as pairs, each probing the `(person_key, company_key)`
-    // index; a branch of its own, so that no OR hides the index from the planner.
     if let Some(pairs) = pairs_of("person_key", "company_key", &pairs, &mut params) {
         let except = except(&mut params);
         branches.push(format!("{LEAD} AND {pairs}{except}"));
     }
 
-    // Two branches for contacts, so that each condition can use its index: a condition on the
-    // account's company next to one on the contact's phone would scan every contact.
+    // A contact's company is its account's.
     const CONTACT: &str = "SELECT 'contact' AS kind, c.id, c.owner_id, c.created_at, \
          NULL AS status, c.phone_normalized AS phone, c.email_normalized AS email, \
          c.person_key AS person, a.company_key AS company \
          FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id WHERE c.deleted_at IS NULL";
-    let mut terms = Vec::new();
-    terms.extend(any_of("c.phone_normalized", &phones, &mut params));
-    terms.extend(any_of("c.email_normalized", &emails, &mut params));
-    if !terms.is_empty() {
-        branches.push(format!("{CONTACT} AND ({})", terms.join(" OR ")));
+    for (column, values) in [
+        ("c.phone_normalized", &phones),
+        ("c.email_normalized", &emails),
+    ] {
+        if let Some(term) = any_of(column, values, &mut params) {
+            branches.push(format!("{CONTACT} AND {term}"));
+        }
     }
     if let Some(pairs) = pairs_of("c.person_key", "a.company_key", &pairs, &mut params) {
         branches.push(format!("{CONTACT} AND {pairs}"));
     }
 
-    let mut terms = Vec::new();
-    terms.extend(any_of("phone_normalized", &phones, &mut params));
-    if same_company {
-        terms.extend(any_of("company_key", &companies, &mut params));
-    }
-    if !terms.is_empty() {
-        branches.push(format!(
-            "SELECT 'account' AS kind, id, owner_id, created_at, NULL AS status, \
-             phone_normalized AS phone, NULL AS email, NULL AS person, company_key AS company \
-             FROM accounts WHERE deleted_at IS NULL AND ({})",
-            terms.join(" OR ")
-        ));
+    const ACCOUNT: &str = "SELECT 'account' AS kind, id, owner_id, created_at, NULL AS status, \
+         phone_normalized AS phone, NULL AS email, NULL AS person, company_key AS company \
+         FROM accounts WHERE deleted_at IS NULL";
+    for (column, values) in [
+        ("phone_normalized", &phones[..]),
+        ("company_key", companies),
+    ] {
+        if let Some(term) = any_of(column, values, &mut params) {
+            branches.push(format!("{ACCOUNT} AND {term}"));
+        }
     }
 
     if branches.is_empty() {
