@@ -1,6 +1,6 @@
 //! The web UI as people use it: over HTTP with a cookie-keeping client (sign-in cookie, CSRF on
 //! every form, creating and finding a lead, data scope, escaping, language; the public pool, the
-//! notifications, the pipeline board and the import wizard), and once in a real headless
+//! notifications, the pipeline board, the import wizard and the dashboard), and once in a real headless
 //! Chromium driven through ChromeDriver, at desktop and at phone width.
 
 use crate::on_both_databases;
@@ -22,6 +22,8 @@ on_both_databases!(
     a_deal_moves_to_another_column_of_the_board_and_is_won_or_lost,
     a_csv_is_uploaded_mapped_imported_and_its_row_report_downloaded,
     the_new_pages_speak_english,
+    the_dashboard_shows_the_reports_of_the_users_scope,
+    the_dashboard_speaks_english_and_refuses_a_bad_range_on_the_page,
 );
 
 /// A page as the server sent it.
@@ -1355,6 +1357,248 @@ async fn a_csv_is_uploaded_mapped_imported_and_its_row_report_downloaded(app: Te
     assert_eq!(leads.body["items"][0]["name"], "张伟");
 }
 
+/// The text of one bar of a dashboard chart (`source-event`, `step-new`, …).
+fn bar<'a>(html: &'a str, id: &str) -> &'a str {
+    let marker = format!("id=\"{id}\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("{id} in {html}"));
+    let end = html[start..].find("</li>").expect("the end of the bar") + start;
+    &html[start..end]
+}
+
+/// The count a dashboard bar shows.
+fn bar_count(html: &str, id: &str) -> String {
+    let row = bar(html, id);
+    let start = row.find("class=\"bar-count\">").expect("a count") + "class=\"bar-count\">".len();
+    let end = row[start..].find('<').expect("the end of the count") + start;
+    row[start..end].to_owned()
+}
+
+/// The address of a link on a page, found by how it starts.
+fn link(page: &Page, starts_with: &str) -> String {
+    let marker = format!("href=\"{starts_with}");
+    let start = page
+        .body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("a link to {starts_with} in {}", page.body))
+        + "href=\"".len();
+    let end = page.body[start..].find('"').expect("the end of the link") + start;
+    shown_text(&page.body[start..end])
+}
+
+async fn the_dashboard_shows_the_reports_of_the_users_scope(app: TestApp) {
+    let wu = app.user("wu", Role::Rep, None).await;
+    let zhou = app.user("zhou", Role::Rep, None).await;
+    let fair = app
+        .lead(&wu.token, json!({"name": "展会客户一", "source": "event"}))
+        .await;
+    app.lead(&wu.token, json!({"name": "展会客户二", "source": "event"}))
+        .await;
+    app.lead(&wu.token, json!({"name": "推荐客户", "source": "referral"}))
+        .await;
+    app.lead(
+        &zhou.token,
+        json!({"name": "周的展会客户", "source": "event"}),
+    )
+    .await;
+    let fair = fair["id"].as_i64().unwrap();
+    let logged = app
+        .post(
+            &format!("/api/v1/leads/{fair}/activities"),
+            &wu.token,
+            json!({"type": "call", "outcome": "call_back", "content": "已电话联系"}),
+        )
+        .await;
+    assert_eq!(logged.status, StatusCode::CREATED, "{}", logged.body);
+    let converted = app
+        .post(
+            &format!("/api/v1/leads/{fair}/convert"),
+            &wu.token,
+            json!({"create_opportunity": false}),
+        )
+        .await;
+    assert_eq!(converted.status, StatusCode::OK, "{}", converted.body);
+    let month = app.clock_now().format("%Y-%m").to_string();
+    let target = app
+        .call(
+            reqwest::Method::PUT,
+            "/api/v1/reports/targets",
+            &app.admin_token,
+            Some(json!({"user_id": wu.id, "metric": "leads", "month": month, "value": 12})),
+        )
+        .await;
+    assert_eq!(target.status, StatusCode::OK, "{}", target.body);
+
+    // The admin sees everyone's leads.
+    let admin = Browser::signed_in(&app, "admin").await;
+    let page = admin.get("/dashboard").await;
+    page.assert_html(StatusCode::OK);
+    let dashboard_link = page
+        .body
+        .find("href=\"/dashboard\"")
+        .expect("a dashboard link");
+    let leads_link = page.body.find("<a href=\"/leads\">").expect("a leads link");
+    assert!(dashboard_link < leads_link, "the dashboard comes first");
+    assert!(page.body.contains("id=\"range-from\"") && page.body.contains("2026-10-04"));
+    assert!(page.body.contains("value=\"2026-11-02\""), "{}", page.body);
+    assert!(page.body.contains("id=\"total-leads\">4<"), "{}", page.body);
+    assert_eq!(bar_count(&page.body, "source-event"), "3");
+    let event = bar(&page.body, "source-event");
+    assert!(
+        event.contains("展会活动") && event.contains("75.0%") && event.contains("33.3%"),
+        "three of four leads, one of three converted: {event}"
+    );
+    assert!(event.contains("width=\"75.0\""), "{event}");
+    assert_eq!(bar_count(&page.body, "source-referral"), "1");
+    assert_eq!(bar_count(&page.body, "step-new"), "4");
+    assert_eq!(bar_count(&page.body, "step-working"), "1");
+    assert_eq!(bar_count(&page.body, "step-converted"), "1");
+    assert_eq!(bar_count(&page.body, "step-won"), "0");
+    assert!(bar(&page.body, "step-converted").contains("25.0%"));
+    let speed = section(&page.body, "speed");
+    assert!(
+        speed.contains("wu") && speed.contains("zhou") && speed.contains("100.0%"),
+        "{speed}"
+    );
+    let targets = section(&page.body, "targets");
+    assert!(
+        targets.contains("wu") && targets.contains("新线索") && targets.contains("25.0%"),
+        "three of twelve leads: {targets}"
+    );
+
+    // The CSV links work with the session cookie alone.
+    let csv = admin
+        .get(&link(&page, "/api/v1/reports/leads?group_by=source"))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    assert!(csv.headers[CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(csv.body.contains("event,event,3,1,33.3"), "{}", csv.body);
+    let funnel = admin.get(&link(&page, "/api/v1/reports/funnel?")).await;
+    assert!(funnel.body.contains("new,4,"), "{}", funnel.body);
+    for start in [
+        "/api/v1/reports/speed-to-lead?",
+        "/api/v1/reports/targets?",
+        "/api/v1/reports/activities?",
+        "/api/v1/reports/sales-cycle?",
+        "/api/v1/reports/channels?",
+    ] {
+        let csv = admin.get(&link(&page, start)).await;
+        assert_eq!(csv.status, StatusCode::OK, "{start}: {}", csv.body);
+    }
+
+    // A rep sees only their own numbers.
+    let rep = Browser::signed_in(&app, "wu").await;
+    let page = rep.get("/dashboard").await;
+    page.assert_html(StatusCode::OK);
+    assert!(page.body.contains("id=\"total-leads\">3<"), "{}", page.body);
+    assert_eq!(bar_count(&page.body, "source-event"), "2");
+    assert!(bar(&page.body, "source-event").contains("50.0%"));
+    assert_eq!(bar_count(&page.body, "step-new"), "3");
+    assert!(!page.body.contains("zhou"), "{}", page.body);
+    assert!(section(&page.body, "targets").contains("25.0%"));
+    let csv = rep
+        .get(&link(&page, "/api/v1/reports/leads?group_by=source"))
+        .await;
+    assert!(csv.body.contains("event,event,2,1,50.0"), "{}", csv.body);
+    let other = Browser::signed_in(&app, "zhou").await;
+    let page = other.get("/dashboard").await;
+    assert!(page.body.contains("id=\"total-leads\">1<"), "{}", page.body);
+    assert!(!page.body.contains("id=\"targets\""), "{}", page.body);
+    assert!(
+        !page.body.contains("id=\"source-referral\""),
+        "{}",
+        page.body
+    );
+
+    // A range before the leads were created shows none.
+    let page = admin.get("/dashboard?from=2026-09-01&to=2026-09-30").await;
+    page.assert_html(StatusCode::OK);
+    assert!(page.body.contains("id=\"total-leads\">0<"), "{}", page.body);
+    assert!(page.body.contains("这段时间没有数据。"), "{}", page.body);
+}
+
+async fn the_dashboard_speaks_english_and_refuses_a_bad_range_on_the_page(app: TestApp) {
+    let rep = app.user("sun", Role::Rep, None).await;
+    app.lead(&rep.token, json!({"name": "孙的客户", "source": "event"}))
+        .await;
+    let browser = Browser::signed_in(&app, "sun").await;
+
+    let page = browser
+        .get("/dashboard?from=2026-11-10&to=2026-11-01")
+        .await;
+    page.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+    let error = section(&page.body, "dashboard-error");
+    assert!(
+        error.contains("结束日期") && error.contains("不能早于开始日期"),
+        "{error}"
+    );
+    assert!(
+        page.body.contains("value=\"2026-11-10\""),
+        "the range stays in the form"
+    );
+    assert!(!page.body.contains("id=\"funnel\""), "{}", page.body);
+    let page = browser
+        .get("/dashboard?from=2026-10-01&from=2026-10-20&other=1")
+        .await;
+    page.assert_html(StatusCode::OK);
+    assert!(
+        page.body.contains("value=\"2026-10-20\""),
+        "the last from counts"
+    );
+    let page = browser.get("/dashboard?from=yesterday").await;
+    page.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        section(&page.body, "dashboard-error").contains("开始日期"),
+        "{}",
+        page.body
+    );
+
+    let csrf = browser.csrf().await;
+    let switched = browser
+        .post(
+            "/settings/locale",
+            &[
+                ("csrf_token", &csrf),
+                ("locale", "en"),
+                ("back", "/dashboard"),
+            ],
+        )
+        .await;
+    assert_eq!(switched.location(), "/dashboard");
+    let page = browser.get("/dashboard").await;
+    page.assert_html(StatusCode::OK);
+    for label in [
+        "Dashboard",
+        "Leads by source",
+        "Funnel",
+        "Speed to lead",
+        "Download CSV",
+        "Event",
+        "Conversion",
+        "New",
+        "Converted",
+        "Won",
+    ] {
+        assert!(page.body.contains(label), "{label}: {}", page.body);
+    }
+    for chinese in ["仪表盘", "线索来源", "转化漏斗", "展会活动", "下载"] {
+        assert!(!page.body.contains(chinese), "{chinese}: {}", page.body);
+    }
+    let page = browser
+        .get("/dashboard?from=2026-11-10&to=2026-11-01")
+        .await;
+    page.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        section(&page.body, "dashboard-error").contains("To: must be after from"),
+        "{}",
+        page.body
+    );
+}
+
 async fn the_new_pages_speak_english(app: TestApp) {
     app.user("lin", Role::Rep, None).await;
     let browser = Browser::signed_in(&app, "lin").await;
@@ -1831,6 +2075,55 @@ mod browser {
             "columns stack"
         );
         screenshot(&client, "board-phone").await;
+
+        // The dashboard fits a 375 px screen, its bars drawn and the range form usable.
+        client.set_window_size(375, 812).await.unwrap();
+        let dashboard = client
+            .find(Locator::Css(".nav a[href='/dashboard']"))
+            .await
+            .unwrap();
+        assert!(dashboard.is_displayed().await.unwrap());
+        dashboard.click().await.unwrap();
+        wait_for_address(&client, |a| a.starts_with("/dashboard")).await;
+        let width = client
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        let (scroll, narrow) = (width[0].as_i64().unwrap(), width[1].as_i64().unwrap());
+        assert!(
+            narrow <= 375 && scroll <= narrow,
+            "the dashboard does not overflow sideways on a phone: {width:?}"
+        );
+        let (_, _, filled, _) = client
+            .find(Locator::Css("#by-source .bar-fill"))
+            .await
+            .unwrap()
+            .rectangle()
+            .await
+            .unwrap();
+        let (_, _, track, _) = client
+            .find(Locator::Css("#by-source .bar-track"))
+            .await
+            .unwrap()
+            .rectangle()
+            .await
+            .unwrap();
+        assert!(
+            filled > 0.0 && filled <= track + 0.5 && track <= narrow as f64,
+            "a source's bar is its share of the track: {filled} of {track}"
+        );
+        assert!(client
+            .find(Locator::Id("range-to"))
+            .await
+            .unwrap()
+            .is_displayed()
+            .await
+            .unwrap());
+        screenshot(&client, "dashboard-phone").await;
+        client.set_window_size(390, 844).await.unwrap();
         client.goto(&format!("{base}/leads")).await.unwrap();
 
         let link = client.find(Locator::LinkText("陈晓明")).await.unwrap();

@@ -5,7 +5,7 @@
 
 use super::i18n::Texts;
 use super::leads::{ctx, invalid_text, parse_id, text_of, username, usernames};
-use super::{csrf_refusal, render, store_error_page, Choice, Chrome, Viewer};
+use super::{csrf_refusal, group_digits, render, store_error_page, Choice, Chrome, Viewer};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -68,21 +68,14 @@ pub(super) struct CloseForm {
 }
 
 /// `¥1,234,567.50` from an amount in yuan.
-fn money(value: &Value) -> String {
+pub(super) fn money(value: &Value) -> String {
     let Some(yuan) = value.as_f64() else {
         return String::new();
     };
     let fixed = format!("{:.2}", yuan.abs());
     let (whole, cents) = fixed.split_once('.').unwrap_or((&fixed, "00"));
-    let mut grouped = String::new();
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
     let sign = if yuan < 0.0 { "-" } else { "" };
-    format!("{sign}¥{grouped}.{cents}")
+    format!("{sign}¥{}.{cents}", group_digits(whole))
 }
 
 fn stage_name(t: &Texts, stage: &Value) -> String {

@@ -8,6 +8,7 @@
 
 mod account;
 mod board;
+mod dashboard;
 mod i18n;
 mod imports;
 mod leads;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(account::login_page).post(account::login))
         .route("/logout", post(account::logout))
         .route("/settings/locale", post(account::set_locale))
+        .route("/dashboard", get(dashboard::page))
         .route("/leads", get(leads::list).post(leads::create))
         .route("/leads/new", get(leads::new_form))
         .route("/leads/{id}", get(leads::show).post(leads::update))
@@ -342,6 +344,24 @@ fn local_path(back: &str) -> &str {
     }
 }
 
+/// Digits with a comma between thousands: `1234567` → `1,234,567`.
+fn group_digits(digits: &str) -> String {
+    let mut grouped = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
+}
+
+/// A count as the pages show it: `12,345`.
+fn thousands(n: i64) -> String {
+    let sign = if n < 0 { "-" } else { "" };
+    format!("{sign}{}", group_digits(&n.unsigned_abs().to_string()))
+}
+
 /// One choice of a `<select>`.
 struct Choice {
     value: String,
@@ -373,6 +393,14 @@ mod tests {
             Some("2026-11-05T10:00:00+08:00")
         );
         assert_eq!(instant_of_local("tomorrow"), None);
+    }
+
+    #[test]
+    fn counts_have_thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(thousands(-1000), "-1,000");
     }
 
     #[test]
