@@ -27,6 +27,16 @@ async fn a_person_is_exported_then_erased_keeping_the_counts(app: TestApp) {
         let reply = app.post("/api/v1/custom-fields", t, field).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     }
+    // Nothing listens there: the deliveries stay queued with the lead in their bodies.
+    let hook = app
+        .post(
+            "/api/v1/webhooks",
+            t,
+            json!({"url": "http://127.0.0.1:9/hook", "events": ["lead.created"]}),
+        )
+        .await;
+    assert_eq!(hook.status, StatusCode::CREATED, "{}", hook.body);
+    let deliveries = format!("/api/v1/webhooks/{}/deliveries", id(&hook.body));
     let zhang = app
         .lead(
             t,
@@ -57,6 +67,9 @@ async fn a_person_is_exported_then_erased_keeping_the_counts(app: TestApp) {
         )
         .await;
     assert_eq!(activity.status, StatusCode::CREATED, "{}", activity.body);
+
+    let queued = app.get(&deliveries, t).await.body.to_string();
+    assert!(queued.contains("13800138000"), "{queued}");
 
     // The export: everything about the person, found by the phone in another format.
     let export = app
@@ -103,6 +116,15 @@ async fn a_person_is_exported_then_erased_keeping_the_counts(app: TestApp) {
     assert_eq!(reply.body["erased"]["leads"], 1);
     assert_eq!(reply.body["erased"]["contacts"], 1);
     assert_eq!(reply.body["erased"]["activities"], 1);
+    assert_eq!(reply.body["erased"]["webhook_deliveries"], 1);
+    let queued = app.get(&deliveries, t).await.body.to_string();
+    for personal in ["张伟", "13800138000", "zw@hengyuan.cn"] {
+        assert!(!queued.contains(personal), "{personal} left in {queued}");
+    }
+    assert!(
+        queued.contains("李娜"),
+        "another person's delivery stays: {queued}"
+    );
 
     let lead = app
         .get(&format!("/api/v1/leads/{}", id(&zhang)), t)

@@ -454,7 +454,14 @@ pub async fn erase(ctx: Ctx<'_>, person: &Person, reason: &str) -> StoreResult<V
         )
         .await?;
     }
-    for key in person.keys() {
+    // Webhook bodies and e-mails carry the phone and e-mail as they were typed, too.
+    let mut needles: std::collections::BTreeSet<String> =
+        person.keys().map(str::to_owned).collect();
+    for row in leads.iter().chain(&contacts) {
+        needles.extend(row.opt_text("phone").filter(|p| p.len() >= 5));
+        needles.extend(row.opt_text("email").filter(|e| e.contains('@')));
+    }
+    for key in needles.iter().map(String::as_str) {
         let deliveries = tx
             .execute(
                 &format!(
