@@ -2,7 +2,7 @@
 //! time directly and never SQL `now()`, so that tests of timers are deterministic and both
 //! databases store the same instants.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use std::sync::{Arc, Mutex};
 
 /// A source of the current instant.
@@ -48,6 +48,22 @@ impl Clock for FixedClock {
 /// Milliseconds since the Unix epoch: how instants are stored in both databases.
 pub fn to_millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
+}
+
+/// China Standard Time's offset from UTC, in milliseconds: the days, weeks and months of
+/// reports and forecasts are counted in it.
+pub const CHINA_OFFSET_MS: i64 = 8 * 3_600_000;
+
+/// The calendar day in China at an instant.
+pub fn china_date(at: DateTime<Utc>) -> NaiveDate {
+    (at + chrono::Duration::milliseconds(CHINA_OFFSET_MS)).date_naive()
+}
+
+/// The instant (in milliseconds) at which a day begins in China.
+pub fn china_midnight(date: NaiveDate) -> i64 {
+    date.and_hms_opt(0, 0, 0)
+        .map_or(0, |t| t.and_utc().timestamp_millis())
+        - CHINA_OFFSET_MS
 }
 
 /// The inverse of [`to_millis`]; out-of-range values clamp to the epoch rather than panic.

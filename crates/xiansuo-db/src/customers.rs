@@ -174,10 +174,7 @@ pub async fn report(
             }
         }
     }
-    let scope = actor
-        .owner_condition("owner_id")
-        .map(|c| format!(" AND {c}"))
-        .unwrap_or_default();
+    let scope = actor.scope_clause();
     let classed = classed_accounts(&scope);
     let now = Param::Int(to_millis(now));
     let counted = db

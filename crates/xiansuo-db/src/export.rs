@@ -24,7 +24,7 @@ const PAGE: &str = "500";
 
 /// The UTF-8 byte order mark: without it Excel reads a CSV file in the local code page and
 /// garbles Chinese.
-const BOM: &[u8] = b"\xEF\xBB\xBF";
+pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The most data rows an XLSX sheet holds (1,048,576 rows less the header).
 const XLSX_MAX_ROWS: u64 = 1_048_575;

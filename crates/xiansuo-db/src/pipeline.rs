@@ -19,7 +19,7 @@ use crate::scope::Actor;
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
-use xiansuo_core::clock::to_millis;
+use xiansuo_core::clock::{china_date, china_midnight, to_millis};
 use xiansuo_core::custom_field::{parse_key, RecordType};
 use xiansuo_core::history::snapshot;
 use xiansuo_core::{Invalid, Text};
@@ -232,16 +232,6 @@ async fn usable_stage<R: Reader>(r: &mut R, field: &str, code: &str) -> StoreRes
     }
 }
 
-fn require_admin(actor: &Actor) -> StoreResult<()> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(StoreError::Forbidden(
-            "only an admin may change the pipeline stages".into(),
-        ))
-    }
-}
-
 const STAGE_FIELDS: &[&str] = &[
     "code",
     "name_zh",
@@ -265,7 +255,7 @@ async fn load_stage(tx: &mut Tx, id: i64) -> StoreResult<Stage> {
 /// Adds a stage (admins only): `{"code", "name_zh", "name_en"?, "probability", "position"?,
 /// "kind"?, "active"?}`. Without a position it goes last; `name_en` defaults to `name_zh`.
 pub async fn create_stage(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
-    require_admin(ctx.actor)?;
+    ctx.actor.require_admin("change the pipeline stages")?;
     let body = Body::parse(body, "", STAGE_FIELDS)?;
     let code = parse_key(&body.required_text("code", 40)?)
         .map_err(|e| Invalid::new("code", e.message.replace("field key", "stage code")))?;
@@ -322,7 +312,7 @@ pub async fn create_stage(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
 /// probability was the stage's follow a new probability (each change in their history). Every
 /// kind keeps at least one active stage.
 pub async fn update_stage(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Value> {
-    require_admin(ctx.actor)?;
+    ctx.actor.require_admin("change the pipeline stages")?;
     let body = Body::parse(body, "", STAGE_FIELDS)?;
     let mut tx = ctx.db.begin().await?;
     let before = load_stage(&mut tx, id).await?;
@@ -650,9 +640,6 @@ pub async fn close(ctx: Ctx<'_>, id: i64, body: &Value, won: bool) -> StoreResul
     Ok(after)
 }
 
-/// China Standard Time, in which months of closing are counted.
-const CST_OFFSET_MS: i64 = 8 * 3600 * 1000;
-
 /// Parses `YYYY-MM` (or a date, of which the month counts).
 fn parse_month(name: &str, value: &str) -> StoreResult<NaiveDate> {
     let value = value.trim();
@@ -703,7 +690,7 @@ pub async fn forecast(
     params: &[(String, String)],
     now: DateTime<Utc>,
 ) -> StoreResult<Value> {
-    let today = (now + chrono::Duration::milliseconds(CST_OFFSET_MS)).date_naive();
+    let today = china_date(now);
     let this_month = today.with_day(1).unwrap_or(today);
     let mut from = this_month;
     let mut to = None;
@@ -756,20 +743,7 @@ pub async fn forecast(
             ],
         )
         .await?;
-    let won_month = match db.dialect() {
-        Dialect::Sqlite => {
-            "strftime('%Y-%m', (closed_at + 28800000) / 1000, 'unixepoch')".to_owned()
-        }
-        Dialect::Postgres => {
-            "to_char(to_timestamp((closed_at + 28800000) / 1000) AT TIME ZONE 'UTC', 'YYYY-MM')"
-                .to_owned()
-        }
-    };
-    let start_ms = |d: NaiveDate| {
-        d.and_hms_opt(0, 0, 0)
-            .map_or(0, |t| t.and_utc().timestamp_millis())
-            - CST_OFFSET_MS
-    };
+    let won_month = crate::reports::period_sql(db.dialect(), "closed_at", "month");
     let won = db
         .fetch_all(
             &format!(
@@ -778,7 +752,10 @@ pub async fn forecast(
                  FROM opportunities WHERE {conditions} AND result = 'won' \
                  AND closed_at >= ? AND closed_at < ? GROUP BY {won_month}"
             ),
-            &[Param::Int(start_ms(from)), Param::Int(start_ms(after_last))],
+            &[
+                Param::Int(china_midnight(from)),
+                Param::Int(china_midnight(after_last)),
+            ],
         )
         .await?;
     let mut by_month: BTreeMap<String, [i64; 5]> = months

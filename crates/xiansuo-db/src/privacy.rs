@@ -15,10 +15,10 @@
 //! saying who erased it and why, without any of the erased values.
 
 use crate::db::{Cell, Db, Dialect, Param, Reader, Row, Tx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::StoreResult;
+use crate::pipeline::Body;
 use crate::record::{rfc3339, to_json, Ctx};
 use crate::schema::{Table, CONTACTS, LEADS};
-use crate::scope::Actor;
 use crate::search::{self, Searchable};
 use crate::{custom_fields, history};
 use serde_json::{json, Map, Value};
@@ -83,16 +83,6 @@ impl Person {
     }
 }
 
-fn admin_only(actor: &Actor) -> StoreResult<()> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(StoreError::Forbidden(
-            "only an admin may export or erase a person's data".into(),
-        ))
-    }
-}
-
 /// The person's leads and contacts, deleted ones included.
 async fn records(r: &mut impl Reader, person: &Person) -> anyhow::Result<(Vec<Row>, Vec<Row>)> {
     let (condition, params) = person.condition();
@@ -144,7 +134,7 @@ fn row_json(row: &Row) -> Value {
 /// `GET /api/v1/privacy/export?phone=…&email=…`: everything held about the person, for an
 /// admin; recorded in the export log.
 pub async fn export(ctx: Ctx<'_>, person: &Person) -> StoreResult<Value> {
-    admin_only(ctx.actor)?;
+    ctx.actor.require_admin("export or erase a person's data")?;
     let db = ctx.db;
     let (leads, contacts) = records(&mut { db }, person).await?;
     let (lead_ids, contact_ids) = (ids(&leads), ids(&contacts));
@@ -320,16 +310,21 @@ async fn erase_import_rows(tx: &mut Tx, person: &Person) -> anyhow::Result<u64> 
 
 /// `POST /api/v1/privacy/erase` with `{"phone"?, "email"?, "reason"}`: erases the person's data
 /// (see the module documentation) and says how much was erased.
-pub async fn erase(ctx: Ctx<'_>, person: &Person, reason: &str) -> StoreResult<Value> {
-    admin_only(ctx.actor)?;
-    let reason = reason.trim();
-    if reason.is_empty() {
+pub async fn erase(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
+    ctx.actor.require_admin("export or erase a person's data")?;
+    let body = Body::parse(body, "", &["phone", "email", "reason"])?;
+    let person = &Person::parse(
+        body.text("phone", 100)?.as_deref(),
+        body.text("email", 320)?.as_deref(),
+    )?;
+    let Some(reason) = body.text("reason", 1_000)? else {
         return Err(Invalid::new(
             "reason",
             "say why the data is erased (e.g. the person's request and its date)",
         )
         .into());
-    }
+    };
+    let reason = reason.as_str();
     let db = ctx.db;
     let now = to_millis(ctx.now);
     let lead_text = text_fields(db, RecordType::Lead).await?;

@@ -122,16 +122,6 @@ fn to_json(row: &Row) -> Value {
     })
 }
 
-fn require_admin(actor: &Actor) -> StoreResult<()> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(StoreError::Forbidden(
-            "only an admin may change qualification checklists".into(),
-        ))
-    }
-}
-
 /// Every checklist that is not deleted, oldest first.
 pub async fn list(db: &Db) -> StoreResult<Vec<Value>> {
     Ok(db
@@ -206,7 +196,7 @@ async fn keep_one_default(
 
 /// Adds a checklist (admins only).
 pub async fn create(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
-    require_admin(ctx.actor)?;
+    ctx.actor.require_admin("change qualification checklists")?;
     let mut columns = parse(body, true)?;
     let now = to_millis(ctx.now);
     columns.extend([
@@ -245,7 +235,7 @@ async fn load(tx: &mut Tx, id: i64) -> StoreResult<Row> {
 /// Changes the fields given (admins only). Ticks on leads for items that no longer exist are
 /// kept but no longer count.
 pub async fn update(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Value> {
-    require_admin(ctx.actor)?;
+    ctx.actor.require_admin("change qualification checklists")?;
     let columns = parse(body, false)?;
     let now = to_millis(ctx.now);
     let mut tx = ctx.db.begin().await?;
@@ -272,7 +262,7 @@ pub async fn update(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Value> {
 /// Deletes a checklist (admins only). Leads that had chosen it fall back to the default
 /// checklist, if there is one.
 pub async fn delete(ctx: Ctx<'_>, id: i64) -> StoreResult<()> {
-    require_admin(ctx.actor)?;
+    ctx.actor.require_admin("change qualification checklists")?;
     let mut tx = ctx.db.begin().await?;
     load(&mut tx, id).await?;
     tx.execute(

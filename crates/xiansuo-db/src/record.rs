@@ -54,6 +54,26 @@ pub fn rfc3339(ms: i64) -> String {
     from_millis(ms).to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// An amount of money in yuan as cents: from 0 to 10¹³ yuan, at most two decimals.
+pub(crate) fn cents(name: &str, amount: f64) -> Result<i64, Invalid> {
+    let cents = (amount * 100.0).round();
+    if !amount.is_finite() || amount < 0.0 || cents > 1e15 {
+        return Err(Invalid::new(
+            name,
+            "must be a number from 0 to 10,000,000,000,000",
+        ));
+    }
+    if (amount * 100.0 - cents).abs() > 1e-6 {
+        return Err(Invalid::new(name, "must have at most two decimals"));
+    }
+    Ok(cents as i64)
+}
+
+/// Cents as the API shows money: yuan.
+pub(crate) fn money(cents: i64) -> Value {
+    json!(cents as f64 / 100.0)
+}
+
 /// A record as the API shows it.
 pub fn to_json(table: &Table, row: &Row) -> Value {
     let mut out = Map::new();
@@ -74,9 +94,7 @@ pub fn to_json(table: &Table, row: &Row) -> Value {
             | Kind::Date => row.opt_text(field.name).map_or(Value::Null, Value::from),
             Kind::Tags => parse_json_text(row.opt_text(field.name), json!([])),
             Kind::Custom => parse_json_text(row.opt_text(field.name), json!({})),
-            Kind::Money => row
-                .opt_int(&field.column())
-                .map_or(Value::Null, |cents| json!(cents as f64 / 100.0)),
+            Kind::Money => row.opt_int(&field.column()).map_or(Value::Null, money),
             Kind::Timestamp => row
                 .opt_int(field.name)
                 .map_or(Value::Null, |ms| Value::from(rfc3339(ms))),
@@ -231,16 +249,7 @@ fn parse_field(field: &'static Field, value: &Value, writes: &mut Writes) -> Sto
             let amount = value
                 .as_f64()
                 .ok_or_else(|| type_error(field, "a number"))?;
-            let cents = (amount * 100.0).round();
-            if !amount.is_finite() || amount < 0.0 || cents > 1e15 {
-                return Err(
-                    Invalid::new(name, "must be a number from 0 to 10,000,000,000,000").into(),
-                );
-            }
-            if (amount * 100.0 - cents).abs() > 1e-6 {
-                return Err(Invalid::new(name, "must have at most two decimals").into());
-            }
-            writes.set(field.column(), Param::Int(cents as i64));
+            writes.set(field.column(), Param::Int(cents(name, amount)?));
         }
         Kind::Date => {
             let date = NaiveDate::parse_from_str(text()?.trim(), "%Y-%m-%d")

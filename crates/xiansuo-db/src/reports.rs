@@ -15,26 +15,20 @@
 use crate::db::{Db, Dialect, Param, Row};
 use crate::error::{StoreError, StoreResult};
 use crate::pipeline::Body;
-use crate::record::{rfc3339, Ctx};
+use crate::record::{self, money, rfc3339, Ctx};
 use crate::scope::{team_tree, users_in_teams, Actor};
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use xiansuo_core::clock::to_millis;
+use xiansuo_core::clock::{china_date, china_midnight, to_millis, CHINA_OFFSET_MS};
 use xiansuo_core::lead::LeadStatus;
 use xiansuo_core::role::{subtree, Role};
 use xiansuo_core::Invalid;
 
-/// China Standard Time, in which days, weeks and months are counted.
-const CST_OFFSET_MS: i64 = 8 * 3600 * 1000;
 const HOUR_MS: i64 = 3600 * 1000;
 const DAY_MS: i64 = 24 * HOUR_MS;
 /// The days a report covers when `from` is not given.
 const DEFAULT_DAYS: u64 = 30;
-
-/// The UTF-8 byte order mark: without it Excel reads a CSV file in the local code page and
-/// garbles Chinese.
-const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// A report: its JSON body and the same figures as a table for CSV.
 #[derive(Debug)]
@@ -48,7 +42,7 @@ impl Report {
     /// The rows as a CSV file: UTF-8 with a byte order mark, a header row, and text that a
     /// spreadsheet would run as a formula neutralised with a leading `'`.
     pub fn csv(&self) -> StoreResult<Vec<u8>> {
-        let mut w = csv::Writer::from_writer(BOM.to_vec());
+        let mut w = csv::Writer::from_writer(crate::export::BOM.to_vec());
         w.write_record(&self.header)
             .map_err(|e| StoreError::Internal(e.into()))?;
         for row in &self.rows {
@@ -75,17 +69,6 @@ pub struct Range {
     pub to: i64,
 }
 
-/// Midnight of a day in China Standard Time.
-fn day_start(date: NaiveDate) -> i64 {
-    date.and_hms_opt(0, 0, 0)
-        .map_or(0, |t| t.and_utc().timestamp_millis())
-        - CST_OFFSET_MS
-}
-
-fn local_date(at: DateTime<Utc>) -> NaiveDate {
-    (at + chrono::Duration::milliseconds(CST_OFFSET_MS)).date_naive()
-}
-
 /// An instant as RFC 3339, or the start (or, for `to`, the end) of a date in China time.
 fn parse_bound(name: &str, value: &str, end: bool) -> StoreResult<i64> {
     let value = value.trim();
@@ -94,7 +77,7 @@ fn parse_bound(name: &str, value: &str, end: bool) -> StoreResult<i64> {
         return Ok(at.timestamp_millis() + i64::from(end));
     }
     if let Ok(date) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        let start = day_start(date);
+        let start = china_midnight(date);
         return Ok(if end { start + DAY_MS } else { start });
     }
     Err(Invalid::new(
@@ -110,7 +93,7 @@ impl Range {
     pub fn parse(from: Option<&str>, to: Option<&str>, now: DateTime<Utc>) -> StoreResult<Range> {
         let to = match to {
             Some(v) => parse_bound("to", v, true)?,
-            None => day_start(local_date(now)) + DAY_MS,
+            None => china_midnight(china_date(now)) + DAY_MS,
         };
         let from = match from {
             Some(v) => parse_bound("from", v, false)?,
@@ -183,14 +166,6 @@ impl<'a> Params<'a> {
     }
 }
 
-/// `" AND <scope>"` on an owner column, or nothing for an admin.
-fn scope(actor: &Actor, column: &str) -> String {
-    actor
-        .owner_condition(column)
-        .map(|c| format!(" AND {c}"))
-        .unwrap_or_default()
-}
-
 /// `part / whole` as a percentage with one decimal, or null when `whole` is 0.
 fn pct(part: i64, whole: i64) -> Value {
     if whole == 0 {
@@ -198,10 +173,6 @@ fn pct(part: i64, whole: i64) -> Value {
     } else {
         json!((part as f64 * 1000.0 / whole as f64).round() / 10.0)
     }
-}
-
-fn money(cents: i64) -> Value {
-    json!(cents as f64 / 100.0)
 }
 
 /// Milliseconds as minutes (or days) with one decimal.
@@ -244,8 +215,8 @@ async fn user_names(
 }
 
 /// SQL for the day, week (its Monday) or month of an instant column, in China time.
-fn period_sql(dialect: Dialect, column: &str, period: &str) -> String {
-    let seconds = format!("({column} + {CST_OFFSET_MS}) / 1000");
+pub(crate) fn period_sql(dialect: Dialect, column: &str, period: &str) -> String {
+    let seconds = format!("({column} + {CHINA_OFFSET_MS}) / 1000");
     match (dialect, period) {
         (Dialect::Sqlite, "day") => format!("date({seconds}, 'unixepoch')"),
         (Dialect::Sqlite, "week") => {
@@ -342,7 +313,7 @@ pub async fn leads(
          CAST(SUM(CASE WHEN l.status = '{CONVERTED}' THEN 1 ELSE 0 END) AS BIGINT) AS converted \
          FROM leads l WHERE l.deleted_at IS NULL AND l.created_at >= ? AND l.created_at < ?{} \
          GROUP BY {key}",
-        scope(actor, "l.owner_id")
+        actor.scope_clause_on("l.owner_id")
     );
     let sql = match group_by {
         "owner" => format!(
@@ -439,7 +410,7 @@ pub async fn funnel(
                 reached(&[Converted]),
                 reached(&[Disqualified]),
                 reached(&[Nurturing]),
-                scope(actor, "l.owner_id")
+                actor.scope_clause_on("l.owner_id")
             ),
             &p.range.params(),
         )
@@ -499,7 +470,7 @@ pub async fn speed_to_lead(
          (SELECT MIN(a.created_at) FROM activities a WHERE a.record_type = 'lead' \
           AND a.record_id = l.id AND a.deleted_at IS NULL) - l.created_at AS v \
          FROM leads l WHERE l.deleted_at IS NULL AND l.created_at >= ? AND l.created_at < ?{}",
-        scope(actor, "l.owner_id")
+        actor.scope_clause_on("l.owner_id")
     );
     let within =
         format!(", CAST(SUM(CASE WHEN v <= {HOUR_MS} THEN 1 ELSE 0 END) AS BIGINT) AS within_hour");
@@ -570,7 +541,7 @@ pub async fn activities(
                  FROM activities a WHERE a.deleted_at IS NULL \
                  AND a.created_at >= ? AND a.created_at < ?{} \
                  GROUP BY a.owner_id, a.type, a.outcome ORDER BY a.owner_id, a.type, a.outcome",
-                scope(actor, "a.owner_id")
+                actor.scope_clause_on("a.owner_id")
             ),
             &p.range.params(),
         )
@@ -644,7 +615,7 @@ pub async fn sales_cycle(
     let from_where = format!(
         "FROM opportunities o JOIN leads l ON l.id = o.lead_id \
          WHERE o.deleted_at IS NULL AND o.result = 'won' AND o.closed_at >= ? AND o.closed_at < ?{}",
-        scope(actor, "o.owner_id")
+        actor.scope_clause_on("o.owner_id")
     );
     let rows = summary(
         db,
@@ -707,14 +678,6 @@ pub async fn sales_cycle(
 // ---------------------------------------------------------------------------------------------
 // 6. Channel spend, cost per lead and customer acquisition cost.
 
-fn require_admin(actor: &Actor, what: &str) -> StoreResult<()> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(StoreError::Forbidden(format!("only an admin may {what}")))
-    }
-}
-
 /// Parses `YYYY-MM`.
 fn parse_month(name: &str, value: &str) -> StoreResult<NaiveDate> {
     NaiveDate::parse_from_str(&format!("{}-01", value.trim()), "%Y-%m-%d")
@@ -730,14 +693,7 @@ fn cents(field: &str, value: Option<&Value>) -> StoreResult<i64> {
     let amount = value
         .and_then(Value::as_f64)
         .ok_or_else(|| Invalid::new(field, "is required: an amount of money"))?;
-    let cents = (amount * 100.0).round();
-    if !amount.is_finite() || amount < 0.0 || cents > 1e15 {
-        return Err(Invalid::new(field, "must be a number from 0 to 10,000,000,000,000").into());
-    }
-    if (amount * 100.0 - cents).abs() > 1e-6 {
-        return Err(Invalid::new(field, "must have at most two decimals").into());
-    }
-    Ok(cents as i64)
+    Ok(record::cents(field, amount)?)
 }
 
 fn cost_json(r: &Row) -> Value {
@@ -756,7 +712,7 @@ fn cost_json(r: &Row) -> Value {
 /// month. Recording the same source, campaign and month again replaces the amount. Answers the
 /// cost and whether it was new.
 pub async fn set_cost(ctx: Ctx<'_>, body: &Value) -> StoreResult<(Value, bool)> {
-    require_admin(ctx.actor, "record channel spend")?;
+    ctx.actor.require_admin("record channel spend")?;
     let b = Body::parse(body, "", &["source", "campaign", "month", "amount"])?;
     let source = b.required_text("source", 100)?;
     let campaign = b.text("campaign", 200)?.unwrap_or_default();
@@ -813,7 +769,7 @@ pub async fn set_cost(ctx: Ctx<'_>, body: &Value) -> StoreResult<(Value, bool)> 
 /// `GET /api/v1/reports/costs?from=YYYY-MM&to=YYYY-MM` (admins): the recorded spend, by month,
 /// source and campaign.
 pub async fn list_costs(db: &Db, actor: &Actor, params: &[(String, String)]) -> StoreResult<Value> {
-    require_admin(actor, "see channel spend")?;
+    actor.require_admin("see channel spend")?;
     let (mut from, mut to) = ("0000-00".to_owned(), "9999-99".to_owned());
     for (name, value) in params {
         match name.as_str() {
@@ -843,7 +799,7 @@ pub async fn list_costs(db: &Db, actor: &Actor, params: &[(String, String)]) -> 
 
 /// `DELETE /api/v1/reports/costs/{id}` (admins).
 pub async fn delete_cost(db: &Db, actor: &Actor, id: i64) -> StoreResult<()> {
-    require_admin(actor, "delete channel spend")?;
+    actor.require_admin("delete channel spend")?;
     if db
         .execute("DELETE FROM report_costs WHERE id = ?", &[Param::Int(id)])
         .await?
@@ -864,7 +820,7 @@ pub async fn channels(
     params: &[(String, String)],
     now: DateTime<Utc>,
 ) -> StoreResult<Report> {
-    require_admin(actor, "see cost per lead and acquisition cost")?;
+    actor.require_admin("see cost per lead and acquisition cost")?;
     let p = Params::parse("channels", params, &[], now)?;
     let rows = db
         .fetch_all(
@@ -881,9 +837,9 @@ pub async fn channels(
             &p.range.params(),
         )
         .await?;
-    let first_month = local_date(DateTime::from_timestamp_millis(p.range.from).unwrap_or_default());
+    let first_month = china_date(DateTime::from_timestamp_millis(p.range.from).unwrap_or_default());
     let last_month =
-        local_date(DateTime::from_timestamp_millis(p.range.to - 1).unwrap_or_default());
+        china_date(DateTime::from_timestamp_millis(p.range.to - 1).unwrap_or_default());
     let spend_rows = db
         .fetch_all(
             "SELECT source, CAST(SUM(amount_cents) AS BIGINT) AS amount FROM report_costs \
@@ -1113,7 +1069,7 @@ pub async fn targets(
     params: &[(String, String)],
     now: DateTime<Utc>,
 ) -> StoreResult<Report> {
-    let today = local_date(now);
+    let today = china_date(now);
     let mut month = today.with_day(1).unwrap_or(today);
     for (name, value) in params {
         match name.as_str() {
@@ -1157,8 +1113,8 @@ pub async fn targets(
             .map(|r| r.int("subject_id")),
     );
     let range = Range {
-        from: day_start(month),
-        to: day_start(month + Months::new(1)),
+        from: china_midnight(month),
+        to: china_midnight(month + Months::new(1)),
     };
     let metrics: BTreeSet<String> = shown.iter().map(|r| r.text("metric")).collect();
     let mut actuals: HashMap<(String, i64), i64> = HashMap::new();
@@ -1300,7 +1256,7 @@ mod tests {
             ],
         };
         let bytes = report.csv().unwrap();
-        assert!(bytes.starts_with(BOM));
+        assert!(bytes.starts_with(crate::export::BOM));
         let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
         assert_eq!(text, "source,leads\n\"'=HYPERLINK(\"\"x\"\")\",3\n,0.5\n");
     }

@@ -2,6 +2,7 @@
 //! Every read and write in the record engine goes through [`Actor::owner_condition`].
 
 use crate::db::{Db, Param};
+use crate::error::{StoreError, StoreResult};
 use xiansuo_core::pool::masked_phone;
 use xiansuo_core::role::{subtree, DataScope, Role};
 use xiansuo_core::Phone;
@@ -104,9 +105,23 @@ impl Actor {
 
     /// `" AND <owner condition>"` to append to a `WHERE` clause, or nothing for an admin.
     pub fn scope_clause(&self) -> String {
-        self.owner_condition("owner_id")
+        self.scope_clause_on("owner_id")
+    }
+
+    /// [`Actor::scope_clause`] on another owner column, such as `l.owner_id` in a join.
+    pub fn scope_clause_on(&self, column: &str) -> String {
+        self.owner_condition(column)
             .map(|c| format!(" AND {c}"))
             .unwrap_or_default()
+    }
+
+    /// Refuses anyone but an admin: "only an admin may `what`".
+    pub fn require_admin(&self, what: &str) -> StoreResult<()> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(StoreError::Forbidden(format!("only an admin may {what}")))
+        }
     }
 
     /// True when records owned by `owner` are in scope.

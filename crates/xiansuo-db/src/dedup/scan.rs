@@ -324,10 +324,7 @@ pub async fn groups(db: &Db, actor: &Actor, params: &[(String, String)]) -> Stor
             }
         }
     }
-    let scope = actor
-        .owner_condition("l.owner_id")
-        .map(|c| format!(" AND {c}"))
-        .unwrap_or_default();
+    let scope = actor.scope_clause_on("l.owner_id");
     let mut found = db
         .fetch_all(
             &format!(
