@@ -20,14 +20,14 @@ on_both_databases!(
     unfollowed_leads_go_back_but_protected_ones_stay,
 );
 
-async fn create_pool(app: &TestApp, body: Value) -> i64 {
+pub(crate) async fn create_pool(app: &TestApp, body: Value) -> i64 {
     let reply = app.post("/api/v1/pools", &app.admin_token, body).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     reply.body["id"].as_i64().unwrap()
 }
 
 /// A lead the admin creates and returns to `pool`.
-async fn pooled_lead(app: &TestApp, pool: i64, name: &str, phone: &str) -> i64 {
+pub(crate) async fn pooled_lead(app: &TestApp, pool: i64, name: &str, phone: &str) -> i64 {
     let id = app
         .lead(&app.admin_token, json!({"name": name, "phone": phone}))
         .await["id"]

@@ -767,36 +767,14 @@ fn unread_count(page: &Page) -> Option<String> {
 async fn a_rep_claims_a_pool_lead_within_the_limits_and_returns_it(app: TestApp) {
     let rep = app.user("li", Role::Rep, None).await;
     app.user("outsider", Role::Rep, None).await;
-    let pool = app
-        .post(
-            "/api/v1/pools",
-            &app.admin_token,
-            json!({"name": "华东公海", "member_user_ids": [rep.id], "max_held": 1, "cooldown_days": 7}),
-        )
-        .await;
-    assert_eq!(pool.status, StatusCode::CREATED, "{}", pool.body);
-    let pool = pool.body["id"].as_i64().unwrap();
-    let mut ids = Vec::new();
-    for (name, phone) in [
-        ("王芳", "13812345678"),
-        ("<script>alert(1)</script>", "13987654321"),
-    ] {
-        let id = app
-            .lead(&app.admin_token, json!({"name": name, "phone": phone}))
-            .await["id"]
-            .as_i64()
-            .unwrap();
-        let reply = app
-            .post(
-                &format!("/api/v1/leads/{id}/release"),
-                &app.admin_token,
-                json!({"reason": "公海线索", "pool_id": pool}),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        ids.push(id);
-    }
-    let (first, second) = (ids[0], ids[1]);
+    let pool = crate::pool::create_pool(
+        &app,
+        json!({"name": "华东公海", "member_user_ids": [rep.id], "max_held": 1, "cooldown_days": 7}),
+    )
+    .await;
+    let first = crate::pool::pooled_lead(&app, pool, "王芳", "13812345678").await;
+    let second =
+        crate::pool::pooled_lead(&app, pool, "<script>alert(1)</script>", "13987654321").await;
     let owner_of = |id: i64| {
         let app = &app;
         async move {
@@ -2003,14 +1981,7 @@ mod browser {
 
         client.set_window_size(390, 844).await.unwrap();
         client.goto(&format!("{base}/leads")).await.unwrap();
-        let width = client
-            .execute(
-                "return [document.documentElement.scrollWidth, window.innerWidth];",
-                Vec::new(),
-            )
-            .await
-            .unwrap();
-        let (scroll, inner) = (width[0].as_i64().unwrap(), width[1].as_i64().unwrap());
+        let (scroll, inner) = widths(&client).await;
         assert!(inner <= 390, "the window is phone-sized: {inner}");
         assert!(
             scroll <= inner,
@@ -2049,23 +2020,11 @@ mod browser {
         screenshot(&client, "list-phone").await;
 
         // Every page is in the navigation on a phone too, and the board's columns stack.
-        let board = client
-            .find(Locator::Css(".nav a[href='/board']"))
-            .await
-            .unwrap();
-        assert!(board.is_displayed().await.unwrap());
-        board.click().await.unwrap();
-        wait_for_address(&client, |a| a.starts_with("/board")).await;
-        let width = client
-            .execute(
-                "return [document.documentElement.scrollWidth, window.innerWidth];",
-                Vec::new(),
-            )
-            .await
-            .unwrap();
+        open_from_nav(&client, "/board").await;
+        let (scroll, _) = widths(&client).await;
         assert!(
-            width[0].as_i64().unwrap() <= inner,
-            "the board does not overflow sideways on a phone: {width:?}"
+            scroll <= inner,
+            "the board does not overflow sideways on a phone: {scroll} > {inner}"
         );
         let columns = client.find_all(Locator::Css(".column")).await.unwrap();
         let (_, first_top, first_width, _) = columns[0].rectangle().await.unwrap();
@@ -2078,24 +2037,11 @@ mod browser {
 
         // The dashboard fits a 375 px screen, its bars drawn and the range form usable.
         client.set_window_size(375, 812).await.unwrap();
-        let dashboard = client
-            .find(Locator::Css(".nav a[href='/dashboard']"))
-            .await
-            .unwrap();
-        assert!(dashboard.is_displayed().await.unwrap());
-        dashboard.click().await.unwrap();
-        wait_for_address(&client, |a| a.starts_with("/dashboard")).await;
-        let width = client
-            .execute(
-                "return [document.documentElement.scrollWidth, window.innerWidth];",
-                Vec::new(),
-            )
-            .await
-            .unwrap();
-        let (scroll, narrow) = (width[0].as_i64().unwrap(), width[1].as_i64().unwrap());
+        open_from_nav(&client, "/dashboard").await;
+        let (scroll, narrow) = widths(&client).await;
         assert!(
             narrow <= 375 && scroll <= narrow,
-            "the dashboard does not overflow sideways on a phone: {width:?}"
+            "the dashboard does not overflow sideways on a phone: {scroll} > {narrow}"
         );
         let (_, _, filled, _) = client
             .find(Locator::Css("#by-source .bar-fill"))
@@ -2140,6 +2086,32 @@ mod browser {
             .await
             .unwrap());
         screenshot(&client, "lead-phone").await;
+    }
+
+    /// The page's scroll width and the window's inner width, in CSS pixels.
+    async fn widths(client: &Client) -> (i64, i64) {
+        let width = client
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        (width[0].as_i64().unwrap(), width[1].as_i64().unwrap())
+    }
+
+    /// Follows the navigation bar's link to `path`, which must be visible.
+    async fn open_from_nav(client: &Client, path: &str) {
+        let link = client
+            .find(Locator::Css(&format!(".nav a[href='{path}']")))
+            .await
+            .unwrap();
+        assert!(
+            link.is_displayed().await.unwrap(),
+            "{path} is in the navigation"
+        );
+        link.click().await.unwrap();
+        wait_for_address(client, |a| a.starts_with(path)).await;
     }
 
     /// Waits until the browser's address (path and query) is as `wanted`.
