@@ -117,8 +117,8 @@ impl Config {
 
 impl Config {
     /// What background jobs need besides the database.
-    pub fn job_env(&self) -> xiansuo_db::jobs::JobEnv {
-        xiansuo_db::jobs::JobEnv {
+    pub fn job_env(&self) -> xiansuo_app::jobs::JobEnv {
+        xiansuo_app::jobs::JobEnv {
             http: reqwest::Client::new(),
             smtp_url: self.smtp_url.clone(),
             smtp_from: self.smtp_from.clone(),

@@ -6,10 +6,12 @@
 use anyhow::Context;
 use std::io::BufWriter;
 use std::path::PathBuf;
+use xiansuo_app::admin::users;
+use xiansuo_app::data::export::{self, Export, Format};
+use xiansuo_app::{Actor, Ctx};
 use xiansuo_core::history::Channel;
 use xiansuo_core::Clock;
-use xiansuo_db::export::{self, Export, Format};
-use xiansuo_db::{users, Actor, Ctx, Db};
+use xiansuo_store::Db;
 
 #[derive(clap::Args)]
 pub struct Args {

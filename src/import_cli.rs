@@ -1,4 +1,4 @@
-//! `xiansuo import leads FILE`: the command-line face of [`xiansuo_db::import`]. It picks the
+//! `xiansuo import leads FILE`: the command-line face of [`xiansuo_app::data::import`]. It picks the
 //! importing user and the owner, prints the column mapping it will use, shows a progress bar on
 //! stderr while batches commit, and ends with a summary on stdout.
 
@@ -8,9 +8,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
+use xiansuo_app::admin::users;
+use xiansuo_app::data::import::{self, mapping, source, Dedup, ImportFile};
+use xiansuo_app::Actor;
 use xiansuo_core::Clock;
-use xiansuo_db::import::{self, mapping, source, Dedup, ImportFile};
-use xiansuo_db::{users, Actor, Db};
+use xiansuo_store::Db;
 
 #[derive(Subcommand)]
 pub enum ImportCommand {

@@ -3,6 +3,7 @@
 //! `--database-url` (or `XIANSUO_DATABASE_URL`) and optional `--config FILE`.
 
 mod config;
+mod demo;
 mod export_cli;
 mod import_cli;
 
@@ -10,9 +11,10 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use config::Config;
 use std::sync::Arc;
+use xiansuo_app::admin::{auth, users};
 use xiansuo_core::role::Role;
 use xiansuo_core::{Clock, SystemClock};
-use xiansuo_db::{auth, migrate, users, Db};
+use xiansuo_store::Db;
 
 #[derive(Parser)]
 #[command(
@@ -127,7 +129,7 @@ async fn main() {
 async fn open(config: &Config, clock: &dyn Clock) -> anyhow::Result<Db> {
     let url = config.database_url()?;
     let db = Db::connect(&url).await?;
-    let applied = migrate::run(&db, clock.now().timestamp_millis()).await?;
+    let applied = xiansuo_app::migrate(&db, clock.now().timestamp_millis()).await?;
     if !applied.is_empty() {
         tracing::info!(?applied, "applied migrations");
     }
@@ -210,14 +212,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     .with_timezone(&chrono::Utc),
                 None => clock.now(),
             };
-            let report = xiansuo_db::jobs::run_due(&db, &config.job_env(), at).await?;
+            let report = xiansuo_app::jobs::run_due(&db, &config.job_env(), at).await?;
             println!("{}", serde_json::to_string(&report)?);
         }
         Command::Export(args) => export_cli::run(&db, clock.as_ref(), args).await?,
         Command::Import { command } => import_cli::run(&db, clock.as_ref(), command).await?,
         Command::Demo { leads } => {
             let started = std::time::Instant::now();
-            let summary = xiansuo_db::demo::generate(&db, leads, clock.now(), |done| {
+            let summary = demo::generate(&db, leads, clock.now(), |done| {
                 eprint!("\r{done} / {leads} leads");
             })
             .await?;
@@ -231,7 +233,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 summary.opportunities,
                 summary.pooled,
                 started.elapsed().as_secs_f64(),
-                xiansuo_db::demo::DEMO_PASSWORD
+                demo::DEMO_PASSWORD
             );
         }
     }
@@ -245,14 +247,14 @@ const JOB_POLL: std::time::Duration = std::time::Duration::from_secs(5);
 /// Runs due jobs every few seconds until told to stop; a run in progress is finished first.
 async fn run_jobs(
     db: Db,
-    env: xiansuo_db::jobs::JobEnv,
+    env: xiansuo_app::jobs::JobEnv,
     clock: Arc<dyn Clock>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
         tokio::select! {
             () = tokio::time::sleep(JOB_POLL) => {
-                if let Err(e) = xiansuo_db::jobs::run_due(&db, &env, clock.now()).await {
+                if let Err(e) = xiansuo_app::jobs::run_due(&db, &env, clock.now()).await {
                     tracing::error!(error = format!("{e:#}"), "running due jobs failed");
                 }
             }

@@ -5,7 +5,7 @@ use crate::support::{Backend, TestApp};
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use xiansuo_db::{migrate, Db};
+use xiansuo_store::{migrate, Db};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xiansuo");
 
@@ -180,10 +180,10 @@ async fn the_binary_runs_the_same_product_on_postgresql() {
 /// Table → sorted column names, read from the database's own catalogue.
 async fn columns(db: &Db) -> BTreeMap<String, Vec<String>> {
     let sql = match db.dialect() {
-        xiansuo_db::Dialect::Sqlite => {
+        xiansuo_store::Dialect::Sqlite => {
             "SELECT m.name AS table_name, p.name AS column_name FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'"
         }
-        xiansuo_db::Dialect::Postgres => {
+        xiansuo_store::Dialect::Postgres => {
             "SELECT table_name::text AS table_name, column_name::text AS column_name FROM information_schema.columns WHERE table_schema = 'public'"
         }
     };
@@ -211,7 +211,10 @@ async fn both_migration_sets_produce_the_same_tables_and_columns() {
     assert_eq!(migrate::SQLITE.len(), migrate::POSTGRES.len());
     assert_eq!(columns(&sqlite.db).await, columns(&pg.db).await);
     assert!(
-        migrate::run(&sqlite.db, 0).await.unwrap().is_empty(),
+        xiansuo_app::migrate(&sqlite.db, 0)
+            .await
+            .unwrap()
+            .is_empty(),
         "migrations apply once"
     );
 }

@@ -9,10 +9,10 @@ use crate::on_both_databases;
 use crate::support::TestApp;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use xiansuo_app::jobs::{self, JobEnv};
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::role::Role;
-use xiansuo_db::jobs::{self, JobEnv};
-use xiansuo_db::Param;
+use xiansuo_store::Param;
 
 on_both_databases!(
     the_same_phone_in_another_format_is_a_duplicate,

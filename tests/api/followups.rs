@@ -7,8 +7,8 @@ use crate::support::{Reply, TestApp, TestUser};
 use chrono::{Duration, TimeZone, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use xiansuo_app::jobs::{self, JobEnv};
 use xiansuo_core::role::Role;
-use xiansuo_db::jobs::{self, JobEnv};
 
 on_both_databases!(
     due_follow_ups_are_listed_per_user_within_scope,

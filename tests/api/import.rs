@@ -6,7 +6,7 @@
 use crate::support::{Backend, TestApp};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use xiansuo_db::{Db, Param};
+use xiansuo_store::{Db, Param};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xiansuo");
 
@@ -84,7 +84,7 @@ async fn count(db: &Db, sql: &str, params: &[Param]) -> i64 {
         .int("n")
 }
 
-async fn lead_by_phone(db: &Db, e164: &str) -> Option<xiansuo_db::Row> {
+async fn lead_by_phone(db: &Db, e164: &str) -> Option<xiansuo_store::Row> {
     db.fetch_optional(
         "SELECT * FROM leads WHERE phone_normalized = ?",
         &[Param::from(e164)],
@@ -452,7 +452,7 @@ async fn an_interrupted_import_continues_after_the_last_committed_batch() {
     }
     std::fs::write(&file, text).unwrap();
     // What a run that crashed after its first batch of 1,000 rows leaves behind.
-    let sha = xiansuo_db::import::ImportFile::open(&file)
+    let sha = xiansuo_app::data::import::ImportFile::open(&file)
         .await
         .unwrap()
         .sha256;

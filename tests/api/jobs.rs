@@ -6,10 +6,10 @@ use crate::on_both_databases;
 use crate::support::TestApp;
 use reqwest::StatusCode;
 use serde_json::json;
+use xiansuo_app::jobs::{self, JobEnv};
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::role::Role;
-use xiansuo_db::jobs::{self, JobEnv};
-use xiansuo_db::{Db, Param};
+use xiansuo_store::{Db, Param};
 
 on_both_databases!(
     two_instances_run_each_job_once,

@@ -11,8 +11,9 @@ use reqwest::StatusCode;
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use xiansuo_db::jobs::{self, JobEnv};
-use xiansuo_db::{notifications, Param};
+use xiansuo_app::channels::notifications;
+use xiansuo_app::jobs::{self, JobEnv};
+use xiansuo_store::Param;
 
 on_both_databases!(
     a_form_lead_gets_a_personalised_auto_reply_in_its_language,

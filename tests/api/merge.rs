@@ -323,7 +323,7 @@ async fn bad_merges_are_refused_and_change_nothing(app: TestApp) {
     app.db
         .execute(
             "UPDATE leads SET status = 'converted' WHERE id = ?",
-            &[xiansuo_db::Param::Int(o)],
+            &[xiansuo_store::Param::Int(o)],
         )
         .await
         .unwrap();

@@ -7,8 +7,8 @@ use crate::support::{TestApp, TestUser};
 use chrono::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use xiansuo_app::jobs::{self, JobEnv};
 use xiansuo_core::role::Role;
-use xiansuo_db::jobs::{self, JobEnv};
 
 on_both_databases!(
     members_see_pool_leads_masked_until_they_claim_one,
@@ -435,7 +435,7 @@ async fn two_reps_claiming_the_same_lead_get_it_once(app: TestApp) {
             .db
             .fetch_optional(
                 "SELECT COUNT(*) AS n FROM pool_moves WHERE lead_id = ? AND kind = 'claim'",
-                &[xiansuo_db::Param::Int(lead_id)],
+                &[xiansuo_store::Param::Int(lead_id)],
             )
             .await
             .unwrap()

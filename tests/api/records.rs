@@ -637,9 +637,22 @@ async fn concurrent_creates_each_get_their_own_record_history_and_search_entry(a
 }
 
 async fn a_fragment_matching_thousands_of_leads_still_lists_them_newest_first(app: TestApp) {
-    xiansuo_db::demo::generate(&app.db, 6_000, app.clock_now(), |_| {})
-        .await
-        .unwrap();
+    let demo = std::process::Command::new(env!("CARGO_BIN_EXE_xiansuo"))
+        .args([
+            "--database-url",
+            &app.database_url().await,
+            "demo",
+            "--leads",
+            "6000",
+        ])
+        .env_remove("XIANSUO_DATABASE_URL")
+        .output()
+        .expect("the binary runs");
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
     // Common enough that the search walks the list's order instead of looking up ids.
     let all = app.db.fetch_all("SELECT id, created_at FROM leads WHERE name LIKE '%公司%' OR company LIKE '%公司%' ORDER BY created_at DESC, id DESC", &[]).await.unwrap();
     assert!(all.len() > 2_000, "{} matches", all.len());

@@ -6,8 +6,8 @@ use crate::on_both_databases;
 use crate::support::TestApp;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use xiansuo_app::jobs::{self, JobEnv};
 use xiansuo_core::role::Role;
-use xiansuo_db::jobs::{self, JobEnv};
 
 on_both_databases!(
     fit_rules_score_a_new_lead_with_a_breakdown_and_a_tier,

@@ -5,9 +5,10 @@ use chrono::{TimeZone, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
+use xiansuo_app::admin::{auth, users};
 use xiansuo_core::role::Role;
 use xiansuo_core::FixedClock;
-use xiansuo_db::{auth, migrate, users, Db};
+use xiansuo_store::Db;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -85,7 +86,9 @@ impl TestApp {
         let db = Db::connect(&url)
             .await
             .expect("connecting to the test database");
-        migrate::run(&db, 0).await.expect("migrations apply");
+        xiansuo_app::migrate(&db, 0)
+            .await
+            .expect("migrations apply");
         let clock = FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap());
         let state = xiansuo_web::AppState::new(db.clone(), Arc::new(clock.clone()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -156,7 +159,7 @@ impl TestApp {
     /// The URL the binary reaches the test app's database by.
     pub async fn database_url(&self) -> String {
         match self.db.dialect() {
-            xiansuo_db::Dialect::Sqlite => {
+            xiansuo_store::Dialect::Sqlite => {
                 let row = self
                     .db
                     .fetch_optional(
@@ -168,7 +171,7 @@ impl TestApp {
                     .unwrap();
                 format!("sqlite://{}", row.text("file"))
             }
-            xiansuo_db::Dialect::Postgres => {
+            xiansuo_store::Dialect::Postgres => {
                 let row = self
                     .db
                     .fetch_optional("SELECT current_database() AS name", &[])

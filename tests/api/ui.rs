@@ -916,8 +916,8 @@ async fn a_rep_claims_a_pool_lead_within_the_limits_and_returns_it(app: TestApp)
 
 /// Writes a notification to `user`, `minutes` after the test clock's now.
 async fn notify(app: &TestApp, user: i64, message: &str, lead: Option<i64>, minutes: i64) {
+    use xiansuo_app::channels::notifications::{notify, Notification};
     use xiansuo_core::custom_field::RecordType;
-    use xiansuo_db::notifications::{notify, Notification};
     let mut tx = app.db.begin().await.unwrap();
     let note = Notification {
         user_id: user,

@@ -16,9 +16,9 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+use xiansuo_app::channels::webhooks::{DISABLE_AFTER, MAX_ATTEMPTS};
+use xiansuo_app::jobs::{self, JobEnv};
 use xiansuo_core::role::Role;
-use xiansuo_db::jobs::{self, JobEnv};
-use xiansuo_db::webhooks::{DISABLE_AFTER, MAX_ATTEMPTS};
 
 /// A request the receiver got: its headers and its raw body.
 #[derive(Clone)]
@@ -477,7 +477,7 @@ async fn nothing_is_sent_for_a_change_that_rolls_back(app: TestApp) {
     let now = app.clock_now().timestamp_millis();
 
     let mut tx = app.db.begin().await.unwrap();
-    xiansuo_db::events::emit(
+    xiansuo_app::channels::events::emit(
         &mut tx,
         "lead.created",
         &json!({"id": 1, "name": "回滚"}),
@@ -492,7 +492,7 @@ async fn nothing_is_sent_for_a_change_that_rolls_back(app: TestApp) {
 
     // The same in a transaction that commits is sent.
     let mut tx = app.db.begin().await.unwrap();
-    xiansuo_db::events::emit(
+    xiansuo_app::channels::events::emit(
         &mut tx,
         "lead.created",
         &json!({"id": 2, "name": "提交"}),

@@ -16,9 +16,10 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use xiansuo_app::admin::{auth, users};
+use xiansuo_app::Actor;
 use xiansuo_core::history::Channel;
-use xiansuo_db::db::Recent;
-use xiansuo_db::{auth, users, Actor};
+use xiansuo_store::Recent;
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "xs_session";

@@ -6,8 +6,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
+use xiansuo_app::StoreError;
 use xiansuo_core::Invalid;
-use xiansuo_db::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -36,7 +36,7 @@ pub enum ApiError {
     MethodNotAllowed(String),
     /// A lead that dedup refused or merged; answered by `api::dedup::duplicate_response`.
     #[error("{0}")]
-    Duplicate(Box<xiansuo_db::dedup::Duplicate>),
+    Duplicate(Box<xiansuo_app::leads::dedup::Duplicate>),
     #[error(transparent)]
     Internal(anyhow::Error),
 }

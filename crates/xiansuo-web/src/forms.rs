@@ -27,12 +27,12 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::net::{IpAddr, SocketAddr};
-use xiansuo_core::Invalid;
-use xiansuo_db::forms::{
+use xiansuo_app::channels::forms::{
     self, CustomDef, Form, Input, Receipt, ShownField, Submission, SubmitError, HONEYPOT,
     UTM_PARAMETERS,
 };
-use xiansuo_db::StoreError;
+use xiansuo_app::StoreError;
+use xiansuo_core::Invalid;
 
 /// The largest form post accepted: far more than any form needs.
 pub const FORM_BODY_LIMIT: usize = 64 * 1024;

@@ -27,7 +27,7 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 use xiansuo_core::Clock;
-use xiansuo_db::Db;
+use xiansuo_store::Db;
 
 /// The largest request body accepted.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -40,7 +40,7 @@ pub struct AppState {
     pub login_limiter: Arc<auth::LoginLimiter>,
     pub actors: Arc<auth::ActorCache>,
     /// Creates records with group commit.
-    pub writer: xiansuo_db::writer::Writer,
+    pub writer: xiansuo_app::records::writer::Writer,
     /// Mark cookies `Secure` (when served behind HTTPS).
     pub secure_cookies: bool,
     /// Take the client address (for the web-form rate limit) from `X-Forwarded-For`: only
@@ -54,7 +54,7 @@ impl AppState {
     /// Must be called inside a tokio runtime: it starts the writer task.
     pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
         Self {
-            writer: xiansuo_db::writer::Writer::start(db.clone()),
+            writer: xiansuo_app::records::writer::Writer::start(db.clone()),
             db,
             clock,
             login_limiter: Arc::default(),

@@ -104,7 +104,7 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
 /// `GET /metrics`.
 pub async fn scrape(State(state): State<AppState>) -> Response {
     let metrics = &state.metrics;
-    match xiansuo_db::jobs::counts(&state.db).await {
+    match xiansuo_app::jobs::counts(&state.db).await {
         Ok(counts) => {
             for state in ["queued", "running", "done", "failed"] {
                 let n = counts

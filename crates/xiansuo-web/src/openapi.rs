@@ -2,7 +2,7 @@
 //! snapshot in `docs/openapi.json`.
 //!
 //! It is built with utoipa's builders instead of being derived from the handlers, because the
-//! record endpoints are generic over the table specs in [`xiansuo_db::schema`]: the record
+//! record endpoints are generic over the table specs in [`xiansuo_app::records::schema`]: the record
 //! schemas, the writable fields and the list filters are generated from the same specs that
 //! drive the record engine, so a field added to a table is documented without anyone having to
 //! remember it. What is written by hand (users, teams, tokens, auth) mirrors `xiansuo_db`.
@@ -24,12 +24,12 @@ use utoipa::openapi::{
     LicenseBuilder, ObjectBuilder, OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Required,
     ResponseBuilder, Schema, SchemaFormat, Tag, Type,
 };
+use xiansuo_app::records::schema::{CodeSet, Field, Kind, Table, TABLES};
 use xiansuo_core::custom_field::{FieldType, RecordType};
 use xiansuo_core::history::Channel;
 use xiansuo_core::lead::{ActivityType, Outcome, BUILTIN_SOURCES};
 use xiansuo_core::pool::RecycleKind;
 use xiansuo_core::role::{Role, TeamKind};
-use xiansuo_db::schema::{CodeSet, Field, Kind, Table, TABLES};
 
 /// The OpenAPI document of the whole JSON API.
 pub fn document() -> OpenApi {
@@ -1455,7 +1455,9 @@ impl Doc {
 
     /// Web forms: the admin API and the public endpoint visitors post to.
     fn forms(&mut self) {
-        use xiansuo_db::forms::{SUBMISSION_STATUSES, TEMPLATE_VARIABLES, UTM_PARAMETERS};
+        use xiansuo_app::channels::forms::{
+            SUBMISSION_STATUSES, TEMPLATE_VARIABLES, UTM_PARAMETERS,
+        };
         let languages = || codes(["zh", "en"], false, "zh or en");
         let policies = || {
             codes(
@@ -1827,7 +1829,7 @@ impl Doc {
             .description(format!(
                 "`too_many_requests`: more than {} posts of this form from the address in a \
                  minute; wait `Retry-After` seconds",
-                xiansuo_db::forms::RATE_LIMIT
+                xiansuo_app::channels::forms::RATE_LIMIT
             ))
             .content(
                 "application/json",
@@ -2000,7 +2002,7 @@ impl Doc {
 
     fn webhooks(&mut self) {
         let event_names = || {
-            let mut names: Vec<&str> = xiansuo_db::webhooks::EVENTS.to_vec();
+            let mut names: Vec<&str> = xiansuo_app::channels::webhooks::EVENTS.to_vec();
             names.push("*");
             names
         };
@@ -6281,7 +6283,7 @@ fn capitalized(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use xiansuo_db::record::LIST_PARAMS;
+    use xiansuo_app::records::LIST_PARAMS;
 
     fn as_json() -> Value {
         serde_json::to_value(document()).unwrap()

@@ -10,8 +10,9 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use xiansuo_app::admin::{auth, users};
+use xiansuo_app::records::custom_fields;
 use xiansuo_core::Text;
-use xiansuo_db::{auth, custom_fields, users};
 
 fn require_admin(auth: &Auth, what: &str) -> ApiResult<()> {
     if auth.actor.is_admin() {

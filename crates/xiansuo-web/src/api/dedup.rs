@@ -13,9 +13,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
+use xiansuo_app::leads::dedup::{self, scan, Duplicate};
+use xiansuo_app::leads::merge;
 use xiansuo_core::clock::to_millis;
-use xiansuo_db::dedup::{self, scan, Duplicate};
-use xiansuo_db::merge;
 
 /// The answer to a lead that dedup did not create: refused → 409
 /// `{"error": {"code": "duplicate", …}, "candidates": [...]}`; merged into an existing lead →

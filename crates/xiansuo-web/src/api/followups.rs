@@ -15,10 +15,10 @@ use axum::{Json, Router};
 use futures_util::StreamExt;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
+use xiansuo_app::leads::followups;
+use xiansuo_app::records::attachments::{self, Upload, MAX_BYTES};
+use xiansuo_app::records::schema::{Table, TABLES};
 use xiansuo_core::Invalid;
-use xiansuo_db::attachments::{self, Upload, MAX_BYTES};
-use xiansuo_db::followups;
-use xiansuo_db::schema::{Table, TABLES};
 
 async fn due(
     State(s): State<AppState>,

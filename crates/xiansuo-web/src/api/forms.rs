@@ -11,7 +11,7 @@ use axum::http::{header, HeaderMap, HeaderName, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use xiansuo_db::forms;
+use xiansuo_app::channels::forms;
 
 fn require_admin(auth: &Auth) -> ApiResult<()> {
     if auth.actor.is_admin() {

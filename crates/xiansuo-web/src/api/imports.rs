@@ -2,7 +2,7 @@
 //! of a multipart form) up to 100 MiB, look at the proposed mapping and a preview, start it
 //! with your choices, follow its progress, and fetch the per-row error report. The import
 //! runs in the background on the instance that was asked to start it; the file and the
-//! report are kept in the database (see `xiansuo_db::import::upload`).
+//! report are kept in the database (see `xiansuo_app::data::import::upload`).
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
@@ -18,7 +18,7 @@ use axum::{Json, Router};
 use futures_util::StreamExt;
 use serde_json::Value;
 use std::io::Write;
-use xiansuo_db::import::upload::{self, UPLOAD_LIMIT};
+use xiansuo_app::data::import::upload::{self, UPLOAD_LIMIT};
 
 fn too_large() -> ApiError {
     ApiError::PayloadTooLarge(format!(

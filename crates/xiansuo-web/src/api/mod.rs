@@ -19,8 +19,8 @@ use crate::auth::{self, Auth};
 use crate::AppState;
 use axum::routing::post;
 use axum::Router;
-use xiansuo_db::schema::TABLES;
-use xiansuo_db::Ctx;
+use xiansuo_app::records::schema::TABLES;
+use xiansuo_app::Ctx;
 
 /// The context of a use case run for an authenticated call: the caller, the channel and now.
 fn ctx<'a>(state: &'a AppState, auth: &'a Auth) -> Ctx<'a> {

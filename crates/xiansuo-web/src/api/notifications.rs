@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use xiansuo_app::channels::notifications;
 use xiansuo_core::clock::to_millis;
-use xiansuo_db::notifications;
 
 async fn list(
     State(s): State<AppState>,

@@ -12,7 +12,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use xiansuo_db::{convert, customers, pipeline, qualification};
+use xiansuo_app::leads::{conversion, qualification};
+use xiansuo_app::sales::{customers, pipeline};
 
 async fn list_checklists(State(s): State<AppState>, _auth: Auth) -> ApiResult<Json<Value>> {
     Ok(Json(json!({ "items": qualification::list(&s.db).await? })))
@@ -78,7 +79,7 @@ async fn convert_lead(
     Id(id): Id,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(convert::convert(ctx(&s, &auth), id, &body).await?))
+    Ok(Json(conversion::convert(ctx(&s, &auth), id, &body).await?))
 }
 
 async fn list_stages(State(s): State<AppState>, _auth: Auth) -> ApiResult<Json<Value>> {

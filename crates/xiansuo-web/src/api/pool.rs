@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use xiansuo_db::pool;
+use xiansuo_app::leads::pool;
 
 async fn list(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
     Ok(Json(

@@ -1,5 +1,5 @@
 //! A person's data over HTTP (PIPL / GDPR requests, admins only): export everything held about
-//! a person found by phone or e-mail, and erase it keeping aggregates ([`xiansuo_db::privacy`]).
+//! a person found by phone or e-mail, and erase it keeping aggregates ([`xiansuo_app::data::privacy`]).
 
 use super::ctx;
 use crate::auth::Auth;
@@ -9,7 +9,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use xiansuo_db::privacy::{self, Person};
+use xiansuo_app::data::privacy::{self, Person};
 
 /// Every route of this module.
 pub fn router() -> Router<AppState> {

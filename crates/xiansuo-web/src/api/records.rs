@@ -13,9 +13,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use xiansuo_db::export::{self, Export, Format};
-use xiansuo_db::schema::Table;
-use xiansuo_db::{activities, history, record};
+use xiansuo_app::data::export::{self, Export, Format};
+use xiansuo_app::leads::activities;
+use xiansuo_app::records::schema::Table;
+use xiansuo_app::records::{self, history};
 
 /// The routes of one record type, under `/api/v1/{table}`.
 pub fn router(table: &'static Table) -> Router<AppState> {
@@ -25,7 +26,7 @@ pub fn router(table: &'static Table) -> Router<AppState> {
             &base,
             get(
                 move |State(s): State<AppState>, auth: Auth, QueryPairs(q): QueryPairs| async move {
-                    let page = record::list(&s.db, &auth.actor, table, &q).await?;
+                    let page = records::list(&s.db, &auth.actor, table, &q).await?;
                     ApiResult::Ok(Json(
                         json!({"items": page.items, "next_cursor": page.next_cursor}),
                     ))
@@ -33,7 +34,7 @@ pub fn router(table: &'static Table) -> Router<AppState> {
             )
             .post(
                 move |State(s): State<AppState>, auth: Auth, JsonBody(body): JsonBody| async move {
-                    let prepared = record::prepare(ctx(&s, &auth), table, &body).await?;
+                    let prepared = records::prepare(ctx(&s, &auth), table, &body).await?;
                     let mut created = s.writer.create(prepared).await?;
                     auth.actor.mask(&mut created);
                     ApiResult::Ok((StatusCode::CREATED, Json(created)))
@@ -53,7 +54,7 @@ pub fn router(table: &'static Table) -> Router<AppState> {
             &format!("{base}/{{id}}"),
             get(
                 move |State(s): State<AppState>, auth: Auth, Id(id): Id| async move {
-                    ApiResult::Ok(Json(record::get(&s.db, &auth.actor, table, id).await?))
+                    ApiResult::Ok(Json(records::get(&s.db, &auth.actor, table, id).await?))
                 },
             )
             .patch(
@@ -61,14 +62,14 @@ pub fn router(table: &'static Table) -> Router<AppState> {
                       auth: Auth,
                       Id(id): Id,
                       JsonBody(body): JsonBody| async move {
-                    let mut changed = record::update(ctx(&s, &auth), table, id, &body).await?;
+                    let mut changed = records::update(ctx(&s, &auth), table, id, &body).await?;
                     auth.actor.mask(&mut changed);
                     ApiResult::Ok(Json(changed))
                 },
             )
             .delete(
                 move |State(s): State<AppState>, auth: Auth, Id(id): Id| async move {
-                    record::delete(ctx(&s, &auth), table, id).await?;
+                    records::delete(ctx(&s, &auth), table, id).await?;
                     ApiResult::Ok(StatusCode::NO_CONTENT)
                 },
             ),
@@ -77,7 +78,7 @@ pub fn router(table: &'static Table) -> Router<AppState> {
             &format!("{base}/{{id}}/restore"),
             axum::routing::post(
                 move |State(s): State<AppState>, auth: Auth, Id(id): Id| async move {
-                    let mut restored = record::restore(ctx(&s, &auth), table, id).await?;
+                    let mut restored = records::restore(ctx(&s, &auth), table, id).await?;
                     auth.actor.mask(&mut restored);
                     ApiResult::Ok(Json(restored))
                 },

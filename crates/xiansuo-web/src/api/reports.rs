@@ -14,9 +14,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde_json::Value;
+use xiansuo_app::sales::reports::{self, Report};
+use xiansuo_app::StoreResult;
 use xiansuo_core::Invalid;
-use xiansuo_db::reports::{self, Report};
-use xiansuo_db::StoreResult;
 
 /// Whether a report is asked for as CSV; the other parameters are the report's.
 fn split_format(query: Vec<(String, String)>) -> ApiResult<(bool, Vec<(String, String)>)> {

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use xiansuo_db::{assignment, scoring};
+use xiansuo_app::leads::{assignment, scoring};
 
 fn require_admin(auth: &Auth, what: &str) -> ApiResult<()> {
     if auth.actor.is_admin() {

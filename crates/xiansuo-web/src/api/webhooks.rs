@@ -1,5 +1,5 @@
 //! Outbound webhooks, for admins: subscriptions to domain events, their delivery log, a test
-//! ping, and sending a delivery again (see `xiansuo_db::webhooks`).
+//! ping, and sending a delivery again (see `xiansuo_app::channels::webhooks`).
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use xiansuo_db::webhooks;
+use xiansuo_app::channels::webhooks;
 
 fn require_admin(auth: &Auth) -> ApiResult<()> {
     if auth.actor.is_admin() {

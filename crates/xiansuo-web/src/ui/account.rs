@@ -20,7 +20,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::json;
 use std::net::SocketAddr;
-use xiansuo_db::users;
+use xiansuo_app::admin::users;
 
 const LOGIN_COOKIE: &str = "xs_login";
 
@@ -180,7 +180,7 @@ pub(super) async fn logout(
         return refused;
     }
     if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
-        if let Err(e) = xiansuo_db::auth::end_session(&state.db, &secret).await {
+        if let Err(e) = xiansuo_app::admin::auth::end_session(&state.db, &secret).await {
             return store_error_page(Chrome::for_user(&user, "/leads"), e.into());
         }
     }

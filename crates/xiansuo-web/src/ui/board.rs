@@ -14,8 +14,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use xiansuo_db::schema::OPPORTUNITIES;
-use xiansuo_db::{pipeline, record, StoreError};
+use xiansuo_app::records::schema::OPPORTUNITIES;
+use xiansuo_app::sales::pipeline;
+use xiansuo_app::{records, StoreError};
 
 /// Cards shown per column: the most recently changed deals.
 const CARDS_PER_COLUMN: &str = "50";
@@ -102,7 +103,7 @@ async fn board_page(
                 ("limit".to_owned(), CARDS_PER_COLUMN.to_owned()),
                 ("sort".to_owned(), "-updated_at".to_owned()),
             ];
-            cards.push(record::list(&state.db, &user.actor, &OPPORTUNITIES, &params).await?);
+            cards.push(records::list(&state.db, &user.actor, &OPPORTUNITIES, &params).await?);
         }
         Ok::<_, StoreError>((stages, cards, usernames(state).await?))
     };
@@ -199,7 +200,7 @@ pub(super) async fn move_deal(
         return store_error_page(chrome, StoreError::NotFound(OPPORTUNITIES.schema));
     };
     let body = json!({ "stage": form.stage.trim() });
-    let result = record::update(ctx(&state, &user), &OPPORTUNITIES, id, &body).await;
+    let result = records::update(ctx(&state, &user), &OPPORTUNITIES, id, &body).await;
     after_write(&state, &user, id, result).await
 }
 

@@ -1,7 +1,7 @@
 //! The dashboard (仪表盘): for a date range (the last 30 days by default), the user's leads by
 //! source with their conversion, the funnel from new lead to won deal, speed to lead per owner,
 //! and this month's KPI targets with their attainment, each with a link to the same report as a
-//! CSV file from the API. The figures are the reports of `xiansuo_db::reports`, which count only
+//! CSV file from the API. The figures are the reports of `xiansuo_app::sales::reports`, which count only
 //! the records in the user's data scope. Bars are inline SVG drawn by the template: no script,
 //! and no inline style, which the pages' content security policy forbids.
 
@@ -15,8 +15,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Duration;
 use serde_json::Value;
-use xiansuo_db::reports::{self, Report};
-use xiansuo_db::StoreError;
+use xiansuo_app::sales::reports::{self, Report};
+use xiansuo_app::StoreError;
 
 /// The days the range covers by default, today included, as in the reports.
 const DEFAULT_DAYS: i64 = 30;

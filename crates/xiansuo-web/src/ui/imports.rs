@@ -2,7 +2,7 @@
 //! mapping and the first rows with their check result, change where columns go, start the
 //! import, and follow it on a page that refreshes itself while it runs, with its counts and a
 //! link to the row report (errors.csv). `/imports` lists the user's imports. The pages call the
-//! same `xiansuo_db::import::upload` functions as `/api/v1/imports`; an upload belongs to the
+//! same `xiansuo_app::data::import::upload` functions as `/api/v1/imports`; an upload belongs to the
 //! user who sent it, so anyone else gets a 404.
 
 use super::i18n::Texts;
@@ -20,10 +20,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde_json::{json, Map, Value};
 use std::io::Write;
-use xiansuo_db::import::custom_columns;
-use xiansuo_db::import::mapping::FIELDS;
-use xiansuo_db::import::upload::{self, UPLOAD_LIMIT};
-use xiansuo_db::StoreError;
+use xiansuo_app::data::import::custom_columns;
+use xiansuo_app::data::import::mapping::FIELDS;
+use xiansuo_app::data::import::upload::{self, UPLOAD_LIMIT};
+use xiansuo_app::StoreError;
 
 /// Imports listed.
 const LISTED: &str = "50";

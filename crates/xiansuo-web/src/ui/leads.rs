@@ -17,11 +17,14 @@ use axum::Form;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use xiansuo_app::admin::users;
+use xiansuo_app::leads::activities;
+use xiansuo_app::records::schema::LEADS;
+use xiansuo_app::records::{self, history};
+use xiansuo_app::{Ctx, StoreError};
 use xiansuo_core::history::Channel;
 use xiansuo_core::lead::{ActivityType, Grade, LeadStatus, Outcome, BUILTIN_SOURCES};
 use xiansuo_core::Invalid;
-use xiansuo_db::schema::LEADS;
-use xiansuo_db::{activities, history, record, users, Ctx, StoreError};
 
 /// Rows per list page.
 const PAGE_SIZE: &str = "30";
@@ -216,7 +219,7 @@ pub(super) async fn list(
     if !query.cursor.is_empty() {
         params.push(("cursor".into(), query.cursor.clone()));
     }
-    let (items, next_cursor, error) = match record::list(&state.db, &user.actor, &LEADS, &params)
+    let (items, next_cursor, error) = match records::list(&state.db, &user.actor, &LEADS, &params)
         .await
     {
         Ok(page) => (page.items, page.next_cursor, None),
@@ -590,7 +593,7 @@ pub(super) async fn create(
     if let Some(refused) = csrf_refusal(&user, posted.csrf()) {
         return refused;
     }
-    match record::create(ctx(&state, &user), &LEADS, &create_body(&posted)).await {
+    match records::create(ctx(&state, &user), &LEADS, &create_body(&posted)).await {
         Ok(lead) => Redirect::to(
             &lead["id"]
                 .as_i64()
@@ -620,7 +623,7 @@ pub(super) async fn edit_form(
         return lead_not_found(Chrome::for_user(&user, "/leads"));
     };
     let t = i18n::texts(&user.actor.locale);
-    match record::get(&state.db, &user.actor, &LEADS, id).await {
+    match records::get(&state.db, &user.actor, &LEADS, id).await {
         Ok(lead) if lead["status"] == LeadStatus::Converted.code() => message_page(
             Chrome::for_user(&user, lead_url(id)),
             StatusCode::CONFLICT,
@@ -653,12 +656,12 @@ pub(super) async fn update(
     let Some(id) = parse_id(&id) else {
         return lead_not_found(Chrome::for_user(&user, "/leads"));
     };
-    let lead = match record::get(&state.db, &user.actor, &LEADS, id).await {
+    let lead = match records::get(&state.db, &user.actor, &LEADS, id).await {
         Ok(lead) => lead,
         Err(e) => return store_error_page(Chrome::for_user(&user, "/leads"), e),
     };
     let body = update_body(&posted, &lead);
-    match record::update(ctx(&state, &user), &LEADS, id, &body).await {
+    match records::update(ctx(&state, &user), &LEADS, id, &body).await {
         Ok(_) => Redirect::to(&lead_url(id)).into_response(),
         Err(e) => form_error(
             &user,
@@ -876,7 +879,7 @@ pub(super) async fn lead_page(
     let chrome = Chrome::for_user(user, lead_url(id));
     let t = chrome.t;
     let loaded = async {
-        let lead = record::get(&state.db, &user.actor, &LEADS, id).await?;
+        let lead = records::get(&state.db, &user.actor, &LEADS, id).await?;
         let activities = activities::list(&state.db, &user.actor, &LEADS, id).await?;
         let history = history::read(&state.db, &user.actor, &LEADS, id).await?;
         Ok::<_, StoreError>((lead, activities, history, usernames(state).await?))

@@ -28,8 +28,8 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, SecondsFormat};
 use i18n::Texts;
 use std::ops::Deref;
 use std::sync::OnceLock;
-use xiansuo_db::import::upload::UPLOAD_LIMIT;
-use xiansuo_db::StoreError;
+use xiansuo_app::data::import::upload::UPLOAD_LIMIT;
+use xiansuo_app::StoreError;
 
 /// Every UI route.
 pub fn router() -> Router<AppState> {
@@ -88,14 +88,20 @@ impl FromRequestParts<AppState> for Viewer {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let user = SessionUser::from_request_parts(parts, state).await?;
-        let unread =
-            match xiansuo_db::notifications::list(&state.db, user.actor.user_id, true, 1).await {
-                Ok((_, unread)) => unread,
-                Err(e) => {
-                    let chrome = Chrome::for_user(&Viewer { user, unread: 0 }, "/leads");
-                    return Err(store_error_page(chrome, StoreError::Internal(e)));
-                }
-            };
+        let unread = match xiansuo_app::channels::notifications::list(
+            &state.db,
+            user.actor.user_id,
+            true,
+            1,
+        )
+        .await
+        {
+            Ok((_, unread)) => unread,
+            Err(e) => {
+                let chrome = Chrome::for_user(&Viewer { user, unread: 0 }, "/leads");
+                return Err(store_error_page(chrome, StoreError::Internal(e)));
+            }
+        };
         Ok(Viewer { user, unread })
     }
 }

@@ -11,8 +11,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
+use xiansuo_app::channels::notifications;
+use xiansuo_app::StoreError;
 use xiansuo_core::clock::to_millis;
-use xiansuo_db::{notifications, StoreError};
 
 /// Notifications shown: the newest ones.
 const SHOWN: i64 = 100;

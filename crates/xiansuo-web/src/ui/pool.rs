@@ -14,7 +14,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use xiansuo_db::{pool, StoreError};
+use xiansuo_app::leads::pool;
+use xiansuo_app::StoreError;
 
 /// Leads shown per pool.
 const LEADS_PER_POOL: &str = "50";

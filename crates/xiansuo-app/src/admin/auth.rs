@@ -1,0 +1,169 @@
+//! API tokens and web sessions. Both are random secrets handed to the client once and stored
+//! only as SHA-256 hashes, so a copy of the database does not let anyone in.
+
+use crate::error::{StoreError, StoreResult};
+use crate::records::rfc3339;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use xiansuo_core::clock::to_millis;
+use xiansuo_store::{Db, Param};
+
+/// A new random secret with a readable prefix (`xs_…` for tokens).
+pub fn new_secret(prefix: &str) -> String {
+    let mut bytes = [0_u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// How secrets are stored.
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Creates an API token for a user; returns (token id, the token). The token is shown once.
+pub async fn create_token(
+    db: &Db,
+    user_id: i64,
+    name: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(i64, String)> {
+    let token = new_secret("xs_");
+    let mut tx = db.begin().await?;
+    let id = tx
+        .insert_returning_id(
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)",
+            &[
+                Param::Int(user_id),
+                Param::from(name),
+                Param::from(hash_secret(&token)),
+                Param::Int(to_millis(now)),
+            ],
+        )
+        .await?;
+    tx.commit().await?;
+    Ok((id, token))
+}
+
+/// The user a bearer token belongs to, if the token exists and is not revoked.
+pub async fn user_for_token(db: &Db, token: &str) -> anyhow::Result<Option<i64>> {
+    Ok(db
+        .fetch_optional(
+            "SELECT user_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
+            &[Param::from(hash_secret(token))],
+        )
+        .await?
+        .map(|r| r.int("user_id")))
+}
+
+/// A user's tokens (never the secrets).
+pub async fn list_tokens(db: &Db, user_id: i64) -> StoreResult<Vec<Value>> {
+    Ok(db
+        .fetch_all(
+            "SELECT * FROM api_tokens WHERE user_id = ? ORDER BY id",
+            &[Param::Int(user_id)],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.int("id"),
+                "name": r.text("name"),
+                "created_at": rfc3339(r.int("created_at")),
+                "revoked_at": r.opt_int("revoked_at").map(rfc3339),
+            })
+        })
+        .collect())
+}
+
+/// Revokes one of a user's tokens (an admin may revoke anyone's).
+pub async fn revoke_token(
+    db: &Db,
+    user_id: Option<i64>,
+    id: i64,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let owner = user_id
+        .map(|u| format!(" AND user_id = {u}"))
+        .unwrap_or_default();
+    let n = db
+        .execute(
+            &format!(
+                "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL{owner}"
+            ),
+            &[Param::Int(to_millis(now)), Param::Int(id)],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound("Token"));
+    }
+    Ok(())
+}
+
+/// How long a web session lasts without being used.
+pub const SESSION_TTL_HOURS: i64 = 12;
+
+/// Starts a web session; returns (session secret for the cookie, CSRF token).
+pub async fn create_session(
+    db: &Db,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(String, String)> {
+    let secret = new_secret("");
+    let csrf = new_secret("");
+    db.execute(
+        "INSERT INTO sessions (user_id, session_hash, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        &[
+            Param::Int(user_id),
+            Param::from(hash_secret(&secret)),
+            Param::from(csrf.as_str()),
+            Param::Int(to_millis(now)),
+            Param::Int(to_millis(now + Duration::hours(SESSION_TTL_HOURS))),
+        ],
+    )
+    .await?;
+    Ok((secret, csrf))
+}
+
+/// The user and CSRF token of a live session.
+pub async fn session(
+    db: &Db,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<(i64, String)>> {
+    Ok(db
+        .fetch_optional(
+            "SELECT user_id, csrf_token FROM sessions WHERE session_hash = ? AND expires_at > ?",
+            &[Param::from(hash_secret(secret)), Param::Int(to_millis(now))],
+        )
+        .await?
+        .map(|r| (r.int("user_id"), r.text("csrf_token"))))
+}
+
+/// Ends a session (logout).
+pub async fn end_session(db: &Db, secret: &str) -> anyhow::Result<()> {
+    db.execute(
+        "DELETE FROM sessions WHERE session_hash = ?",
+        &[Param::from(hash_secret(secret))],
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_random_and_hashes_are_stable() {
+        let a = new_secret("xs_");
+        let b = new_secret("xs_");
+        assert_ne!(a, b);
+        assert!(a.starts_with("xs_") && a.len() > 40);
+        assert_eq!(hash_secret(&a), hash_secret(&a));
+        assert_ne!(hash_secret(&a), a);
+    }
+}

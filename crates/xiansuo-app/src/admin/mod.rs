@@ -1,0 +1,5 @@
+//! The people who use Xiansuo: users, the org tree of teams, and how they sign in (API tokens
+//! and browser sessions).
+
+pub mod auth;
+pub mod users;

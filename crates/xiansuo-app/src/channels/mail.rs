@@ -1,0 +1,284 @@
+//! Outgoing email. A message is queued as an `email.send` job inside the transaction that
+//! decided to send it ([`enqueue`]), so it leaves if and only if that change committed, and a
+//! mail server that is down only delays it: the job is retried with backoff.
+//!
+//! The job sends over SMTP with lettre to the server `XIANSUO_SMTP_URL` names
+//! (`smtp://host:port` plain, `smtp://user:pass@host:587?tls=required` with STARTTLS,
+//! `smtps://user:pass@host` with TLS), from `XIANSUO_SMTP_FROM`. Subjects and bodies are
+//! UTF-8: lettre encodes a Chinese subject as an RFC 2047 encoded word and picks a transfer
+//! encoding for the body.
+//!
+//! In-app notifications are also mailed, as a digest: the periodic `mail.notifications` job
+//! gathers each user's unread notifications of the last hour into one message (so a bulk
+//! assignment sends one email, not a thousand), for users with an email address, and only when
+//! an SMTP server is configured. Creating a notification costs nothing more than before.
+
+use crate::jobs::{self, JobEnv, JobFailure};
+use chrono::{DateTime, FixedOffset, Utc};
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, Message};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use xiansuo_core::clock::{from_millis, to_millis};
+use xiansuo_store::{Db, Param, Tx};
+
+/// The job kind that sends one message.
+pub const SEND: &str = "email.send";
+
+/// The periodic job kind that mails notification digests.
+pub const NOTIFICATION_DIGEST: &str = "mail.notifications";
+
+/// The sender when `XIANSUO_SMTP_FROM` is not set.
+pub const DEFAULT_FROM: &str = "Xiansuo <xiansuo@localhost>";
+
+/// How long one SMTP conversation may take before the attempt counts as failed.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Notifications older than this when the digest first sees them are not mailed: they are
+/// in the app, and mailing a backlog (say, after SMTP is first configured) would flood people.
+const DIGEST_MAX_AGE_MS: i64 = 3600 * 1000;
+
+/// The most notifications one digest run handles; the rest wait for the next run.
+const DIGEST_BATCH: i64 = 1000;
+
+/// Queues a plain-text message to `to`, sent by the job runner (retried while the mail server
+/// cannot be reached).
+pub async fn enqueue(
+    tx: &mut Tx,
+    to: &str,
+    subject: &str,
+    body: &str,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    jobs::enqueue(
+        tx,
+        SEND,
+        &json!({"to": to, "subject": subject, "body": body}),
+        now_ms,
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The `email.send` job: sends the message in `payload` through the configured SMTP server.
+/// A server that cannot be reached, times out or answers with a temporary (4xx) error is
+/// retried; a refused address or a permanent (5xx) error is not.
+pub async fn send_job(env: &JobEnv, payload: &Value, at: DateTime<Utc>) -> Result<(), JobFailure> {
+    let Some(url) = env.smtp_url.as_deref() else {
+        return Err(JobFailure::Permanent(
+            "no SMTP server is configured (set XIANSUO_SMTP_URL)".into(),
+        ));
+    };
+    let field = |name: &str| {
+        payload[name]
+            .as_str()
+            .ok_or_else(|| JobFailure::Permanent(format!("the job has no '{name}'")))
+    };
+    let message = build(
+        env.smtp_from.as_deref().unwrap_or(DEFAULT_FROM),
+        field("to")?,
+        field("subject")?,
+        field("body")?,
+        at,
+    )?;
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+        .map_err(|e| JobFailure::Permanent(format!("the SMTP URL cannot be used: {e}")))?
+        .timeout(Some(SMTP_TIMEOUT))
+        .build();
+    match transport.send(message).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_permanent() => Err(JobFailure::Permanent(format!(
+            "the mail server refused the message: {e}"
+        ))),
+        Err(e) => Err(JobFailure::Retry(format!("sending failed: {e}"))),
+    }
+}
+
+/// A plain-text UTF-8 message dated `at`.
+fn build(
+    from: &str,
+    to: &str,
+    subject: &str,
+    body: &str,
+    at: DateTime<Utc>,
+) -> Result<Message, JobFailure> {
+    let from: Mailbox = from.parse().map_err(|e| {
+        JobFailure::Permanent(format!("the sender address '{from}' is not valid: {e}"))
+    })?;
+    let to: Mailbox = to.parse().map_err(|e| {
+        JobFailure::Permanent(format!("the recipient address '{to}' is not valid: {e}"))
+    })?;
+    // A subject is one line; a line break in it would start a header.
+    let subject: String = subject
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject.trim())
+        .date(at.into())
+        .header(ContentType::TEXT_PLAIN)
+        .body(body.to_owned())
+        .map_err(|e| JobFailure::Permanent(format!("the message cannot be built: {e}")))
+}
+
+/// One unread notification waiting for the digest.
+struct Pending {
+    message: String,
+    created_at: i64,
+}
+
+/// The `mail.notifications` job: mails each user with an email address one digest of their
+/// unread notifications, then marks every notification it looked at as handled. Does nothing
+/// when no SMTP server is configured.
+pub async fn notification_digest(
+    db: &Db,
+    env: &JobEnv,
+    at: DateTime<Utc>,
+) -> Result<(), JobFailure> {
+    if env.smtp_url.is_none() {
+        return Ok(());
+    }
+    let at_ms = to_millis(at);
+    let mut tx = db.begin().await?;
+    // Read or old notifications are not worth an email.
+    tx.execute(
+        "UPDATE notifications SET mailed_at = ? WHERE mailed_at IS NULL \
+         AND (read_at IS NOT NULL OR created_at < ?)",
+        &[Param::Int(at_ms), Param::Int(at_ms - DIGEST_MAX_AGE_MS)],
+    )
+    .await?;
+    let rows = tx
+        .fetch_all(
+            "SELECT n.id, n.message, n.created_at, u.email, u.locale, \
+             u.active = 1 AND u.deleted_at IS NULL AS reachable \
+             FROM notifications n JOIN users u ON u.id = n.user_id \
+             WHERE n.mailed_at IS NULL AND n.created_at <= ? \
+             ORDER BY n.user_id, n.id LIMIT ?",
+            &[Param::Int(at_ms), Param::Int(DIGEST_BATCH)],
+        )
+        .await?;
+    let mut digests: BTreeMap<(String, String), Vec<Pending>> = BTreeMap::new();
+    for row in &rows {
+        let email = row.text("email");
+        if row.int("reachable") == 1 && !email.trim().is_empty() {
+            digests
+                .entry((email, row.text("locale")))
+                .or_default()
+                .push(Pending {
+                    message: row.text("message"),
+                    created_at: row.int("created_at"),
+                });
+        }
+    }
+    for ((email, locale), items) in &digests {
+        let (subject, body) = digest_text(locale, items);
+        enqueue(&mut tx, email, &subject, &body, at_ms).await?;
+    }
+    if !rows.is_empty() {
+        let ids: Vec<String> = rows.iter().map(|r| r.int("id").to_string()).collect();
+        tx.execute(
+            &format!(
+                "UPDATE notifications SET mailed_at = ? WHERE id IN ({})",
+                ids.join(",")
+            ),
+            &[Param::Int(at_ms)],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The subject and body of a digest, in the user's language, times in China Standard Time.
+fn digest_text(locale: &str, items: &[Pending]) -> (String, String) {
+    let cst = FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).unwrap());
+    let lines: Vec<String> = items
+        .iter()
+        .map(|p| {
+            let time = from_millis(p.created_at).with_timezone(&cst);
+            format!("- {} {}", time.format("%Y-%m-%d %H:%M"), p.message)
+        })
+        .collect();
+    if locale == "en" {
+        (
+            format!("Xiansuo: {} new notification(s)", items.len()),
+            format!(
+                "{}\n\nRead them in Xiansuo. Times are China Standard Time.\n",
+                lines.join("\n")
+            ),
+        )
+    } else {
+        (
+            format!("线索：你有 {} 条新通知", items.len()),
+            format!(
+                "{}\n\n请登录线索系统查看。时间为北京时间。\n",
+                lines.join("\n")
+            ),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_message_has_an_encoded_chinese_subject_and_a_single_line_subject() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap();
+        let message = build(
+            DEFAULT_FROM,
+            "张伟 <zhang@example.com>",
+            "感谢您的咨询\r\nBcc: victim@example.com",
+            "您好",
+            at,
+        )
+        .unwrap();
+        let text = String::from_utf8(message.formatted()).unwrap();
+        assert!(text.contains("Subject: =?utf-8?"), "{text}");
+        assert!(
+            !text.lines().any(|l| l.starts_with("Bcc:")),
+            "no header can be slipped in: {text}"
+        );
+        assert!(text.contains("Date: Mon, 02 Nov 2026 09:00:00"), "{text}");
+    }
+
+    #[test]
+    fn bad_addresses_are_permanent_failures() {
+        let at = Utc::now();
+        assert!(matches!(
+            build(DEFAULT_FROM, "not an address", "s", "b", at),
+            Err(JobFailure::Permanent(_))
+        ));
+        assert!(matches!(
+            build("nobody", "a@example.com", "s", "b", at),
+            Err(JobFailure::Permanent(_))
+        ));
+    }
+
+    #[test]
+    fn a_digest_lists_each_notification_in_the_users_language() {
+        let items = [
+            Pending {
+                message: "线索「张伟」已分配给你".into(),
+                created_at: Utc
+                    .with_ymd_and_hms(2026, 11, 2, 1, 30, 0)
+                    .unwrap()
+                    .timestamp_millis(),
+            },
+            Pending {
+                message: "线索「李娜」已分配给你".into(),
+                created_at: 0,
+            },
+        ];
+        let (subject, body) = digest_text("zh", &items);
+        assert_eq!(subject, "线索：你有 2 条新通知");
+        assert!(body.starts_with("- 2026-11-02 09:30 线索「张伟」已分配给你\n"));
+        assert!(digest_text("en", &items).0.contains("2 new notification"));
+    }
+}

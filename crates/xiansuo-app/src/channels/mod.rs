@@ -1,0 +1,8 @@
+//! How leads come in and news goes out: public web forms, signed webhooks, e-mail,
+//! in-app notifications, and the events they are raised from.
+
+pub mod events;
+pub mod forms;
+pub mod mail;
+pub mod notifications;
+pub mod webhooks;

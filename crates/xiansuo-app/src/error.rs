@@ -1,0 +1,35 @@
+//! The errors a use case can end in. Each says what a caller can do about it; the HTTP layer
+//! gives each its status.
+
+use xiansuo_core::Invalid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist, is deleted, or is outside the actor's data scope: callers must
+    /// not learn which.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A value in the request cannot be accepted.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// The request is understood but clashes with the state of the data.
+    #[error("{0}")]
+    Conflict(String),
+    /// A new or changed lead duplicates existing records: refused, or merged into one of them.
+    #[error("{0}")]
+    Duplicate(Box<crate::leads::dedup::Duplicate>),
+    /// The actor may see the record but not do this to it.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Anything else: a bug or the database being unavailable.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Internal(e.into())
+    }
+}

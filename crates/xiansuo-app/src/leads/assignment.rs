@@ -1,0 +1,1164 @@
+//! Lead assignment in the database: the ordered assignment rules admins edit, the settings'
+//! fallback, users' availability and caps, giving new leads an owner, and manual and bulk
+//! reassignment.
+//!
+//! Rules run inside the write transaction of every lead create, whatever the channel (API,
+//! web form, import, UI), for leads whose owner was not given ([`assign_new`], called from
+//! `records::insert`). The active rules are read in that transaction, one statement per batch
+//! of creates; on PostgreSQL the read locks them (`FOR UPDATE`), so the round-robin counts a
+//! rule keeps per member (`assignment_counts`) are read and written by one transaction at a
+//! time and stay exact under concurrent creates, across instances and restarts. The pure
+//! choice of a member lives in `xiansuo_core::assignment`.
+
+use crate::channels::events;
+use crate::channels::notifications;
+use crate::error::{StoreError, StoreResult};
+use crate::leads::scoring::{condition_fields, record_facts};
+use crate::records::custom_fields;
+use crate::records::history;
+use crate::records::schema::LEADS;
+use crate::records::{self, rfc3339, Ctx, NewRecord};
+use crate::scope::{team_tree, Actor};
+use serde_json::{json, Map, Value};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+use xiansuo_core::assignment::{
+    self, choose, effective_counts, territory_users, AssignmentRule, Availability, Candidate,
+    Fallback, Member, Strategy, Target,
+};
+use xiansuo_core::clock::to_millis;
+use xiansuo_core::custom_field::RecordType;
+use xiansuo_core::history::snapshot;
+use xiansuo_core::lead::LeadStatus;
+use xiansuo_core::role::subtree;
+use xiansuo_core::Invalid;
+use xiansuo_store::{Db, Dialect, Param, Row, Tx};
+
+/// Lead statuses that no longer count as open for least-loaded and capacity.
+const CLOSED: &str = "('converted', 'disqualified')";
+
+fn stored_rule(row: &Row) -> anyhow::Result<AssignmentRule> {
+    let mut rule: AssignmentRule = serde_json::from_str(&row.text("definition"))?;
+    rule.id = row.int("id");
+    rule.name = row.text("name");
+    rule.active = row.int("active") != 0;
+    Ok(rule)
+}
+
+/// A user as assignment sees them.
+#[derive(Debug, Clone, Copy)]
+struct UserInfo {
+    team_id: Option<i64>,
+    active: bool,
+    availability: Availability,
+}
+
+/// Where a lead goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    User(i64),
+    Queue(i64),
+}
+
+/// What the rules of one batch of creates read, loaded when first needed and written back
+/// once at the end.
+struct Batch {
+    users: Option<HashMap<i64, UserInfo>>,
+    teams: Option<Vec<(i64, Option<i64>)>>,
+    /// Per rule, the stored count of each member (the round-robin cursor).
+    counts: HashMap<i64, HashMap<i64, i64>>,
+    counts_changed: BTreeMap<(i64, i64), i64>,
+    /// Counts of users who are no longer members, to delete.
+    counts_dropped: Vec<(i64, i64)>,
+    /// Open leads held per user, for users loaded so far.
+    open: HashMap<i64, i64>,
+    /// Leads this batch gave each user, which the database does not hold yet.
+    open_added: HashMap<i64, i64>,
+    /// Leads rules gave each user per day, for days loaded so far.
+    daily: HashMap<String, HashMap<i64, i64>>,
+    daily_added: BTreeMap<(i64, String), i64>,
+    pools: HashMap<i64, bool>,
+    settings: Option<Settings>,
+}
+
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            users: None,
+            teams: None,
+            counts: HashMap::new(),
+            counts_changed: BTreeMap::new(),
+            counts_dropped: Vec::new(),
+            open: HashMap::new(),
+            open_added: HashMap::new(),
+            daily: HashMap::new(),
+            daily_added: BTreeMap::new(),
+            pools: HashMap::new(),
+            settings: None,
+        }
+    }
+
+    async fn users(&mut self, tx: &mut Tx) -> anyhow::Result<&HashMap<i64, UserInfo>> {
+        if self.users.is_none() {
+            let rows = tx
+                .fetch_all(
+                    "SELECT u.id, u.team_id, u.active, a.away_until, a.max_open_leads, a.daily_cap \
+                     FROM users u LEFT JOIN user_availability a ON a.user_id = u.id \
+                     WHERE u.deleted_at IS NULL",
+                    &[],
+                )
+                .await?;
+            self.users = Some(
+                rows.iter()
+                    .map(|r| {
+                        (
+                            r.int("id"),
+                            UserInfo {
+                                team_id: r.opt_int("team_id"),
+                                active: r.int("active") != 0,
+                                availability: availability_of(r),
+                            },
+                        )
+                    })
+                    .collect(),
+            );
+        }
+        Ok(self.users.get_or_insert_with(HashMap::new))
+    }
+
+    async fn open_leads(&mut self, tx: &mut Tx, users: &[i64]) -> anyhow::Result<()> {
+        let missing: Vec<String> = users
+            .iter()
+            .filter(|u| !self.open.contains_key(u))
+            .map(i64::to_string)
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let rows = tx
+            .fetch_all(
+                &format!(
+                    "SELECT owner_id, COUNT(*) AS n FROM leads WHERE owner_id IN ({}) \
+                     AND deleted_at IS NULL AND status NOT IN {CLOSED} GROUP BY owner_id",
+                    missing.join(",")
+                ),
+                &[],
+            )
+            .await?;
+        let mut held: HashMap<i64, i64> = rows
+            .iter()
+            .map(|r| (r.int("owner_id"), r.int("n")))
+            .collect();
+        for id in users {
+            if !self.open.contains_key(id) {
+                let added = self.open_added.get(id).copied().unwrap_or_default();
+                self.open
+                    .insert(*id, held.remove(id).unwrap_or_default() + added);
+            }
+        }
+        Ok(())
+    }
+
+    async fn daily(&mut self, tx: &mut Tx, day: &str) -> anyhow::Result<&mut HashMap<i64, i64>> {
+        if !self.daily.contains_key(day) {
+            let rows = tx
+                .fetch_all(
+                    "SELECT user_id, assigned FROM assignment_daily WHERE day = ?",
+                    &[Param::from(day)],
+                )
+                .await?;
+            let mut counts: HashMap<i64, i64> = rows
+                .iter()
+                .map(|r| (r.int("user_id"), r.int("assigned")))
+                .collect();
+            for ((user, added_day), added) in &self.daily_added {
+                if added_day == day {
+                    *counts.entry(*user).or_default() += added;
+                }
+            }
+            self.daily.insert(day.to_owned(), counts);
+        }
+        Ok(self.daily.entry(day.to_owned()).or_default())
+    }
+
+    async fn counts(&mut self, tx: &mut Tx, rule: i64) -> anyhow::Result<&mut HashMap<i64, i64>> {
+        Ok(match self.counts.entry(rule) {
+            Entry::Occupied(slot) => slot.into_mut(),
+            Entry::Vacant(slot) => {
+                let rows = tx
+                    .fetch_all(
+                        "SELECT user_id, assigned FROM assignment_counts WHERE rule_id = ?",
+                        &[Param::Int(rule)],
+                    )
+                    .await?;
+                slot.insert(
+                    rows.iter()
+                        .map(|r| (r.int("user_id"), r.int("assigned")))
+                        .collect(),
+                )
+            }
+        })
+    }
+
+    async fn pool_exists(&mut self, tx: &mut Tx, pool: i64) -> anyhow::Result<bool> {
+        if let Some(exists) = self.pools.get(&pool) {
+            return Ok(*exists);
+        }
+        let exists = tx
+            .fetch_optional(
+                "SELECT id FROM pools WHERE id = ? AND deleted_at IS NULL",
+                &[Param::Int(pool)],
+            )
+            .await?
+            .is_some();
+        self.pools.insert(pool, exists);
+        Ok(exists)
+    }
+
+    /// The members of a team or member-list target, in order, with their weights.
+    async fn members(&mut self, tx: &mut Tx, target: &Target) -> anyhow::Result<Vec<Member>> {
+        Ok(match target {
+            Target::Members { members, .. } => members.clone(),
+            Target::Team {
+                team_id,
+                include_subteams,
+                weights,
+                ..
+            } => {
+                let teams = if *include_subteams {
+                    if self.teams.is_none() {
+                        self.teams = Some(team_tree_in(tx).await?);
+                    }
+                    subtree(self.teams.as_deref().unwrap_or_default(), *team_id)
+                } else {
+                    vec![*team_id]
+                };
+                let users = self.users(tx).await?;
+                let mut ids: Vec<i64> = users
+                    .iter()
+                    .filter(|(_, u)| u.active && u.team_id.is_some_and(|t| teams.contains(&t)))
+                    .map(|(id, _)| *id)
+                    .collect();
+                ids.sort_unstable();
+                ids.into_iter()
+                    .map(|user_id| Member {
+                        user_id,
+                        weight: weights
+                            .iter()
+                            .find(|w| w.user_id == user_id)
+                            .map_or(1, |w| w.weight),
+                    })
+                    .collect()
+            }
+            Target::User { .. } | Target::Queue { .. } => Vec::new(),
+        })
+    }
+
+    /// Whether rules may give `user` a lead now.
+    async fn may_take(&mut self, tx: &mut Tx, user: i64, now_ms: i64) -> anyhow::Result<bool> {
+        let Some(info) = self.users(tx).await?.get(&user).copied() else {
+            return Ok(false);
+        };
+        if !info.active {
+            return Ok(false);
+        }
+        let a = info.availability;
+        let open = if a.max_open_leads.is_some() {
+            self.open_leads(tx, &[user]).await?;
+            self.open.get(&user).copied().unwrap_or_default()
+        } else {
+            0
+        };
+        let today = if a.daily_cap.is_some() {
+            let day = assignment::china_day(now_ms);
+            self.daily(tx, &day)
+                .await?
+                .get(&user)
+                .copied()
+                .unwrap_or_default()
+        } else {
+            0
+        };
+        Ok(a.may_take(now_ms, open, today))
+    }
+
+    /// Notes that a rule gave `user` a lead.
+    fn count(&mut self, rule: i64, user: i64, assigned: i64, now_ms: i64) {
+        self.counts.entry(rule).or_default().insert(user, assigned);
+        self.counts_changed.insert((rule, user), assigned);
+        if let Some(open) = self.open.get_mut(&user) {
+            *open += 1;
+        }
+        *self.open_added.entry(user).or_default() += 1;
+        let day = assignment::china_day(now_ms);
+        if let Some(today) = self.daily.get_mut(&day) {
+            *today.entry(user).or_default() += 1;
+        }
+        *self.daily_added.entry((user, day)).or_default() += 1;
+    }
+
+    /// Picks a member of a team or member-list rule who may take the lead, and counts it.
+    async fn pick(
+        &mut self,
+        tx: &mut Tx,
+        rule: &AssignmentRule,
+        lead: &Value,
+        now_ms: i64,
+    ) -> anyhow::Result<Option<i64>> {
+        let (strategy, territories) = match &rule.target {
+            Target::Team {
+                strategy,
+                territories,
+                ..
+            }
+            | Target::Members {
+                strategy,
+                territories,
+                ..
+            } => (*strategy, territories),
+            Target::User { .. } | Target::Queue { .. } => return Ok(None),
+        };
+        let members = self.members(tx, &rule.target).await?;
+        let stored = self.counts(tx, rule.id).await?.clone();
+        let levels = effective_counts(
+            &members
+                .iter()
+                .map(|m| (stored.get(&m.user_id).copied(), m.weight))
+                .collect::<Vec<_>>(),
+        );
+        // Newcomers' starting counts are kept, so that a later lead does not level them again;
+        // counts of users who left are dropped, so that they start level if they come back.
+        for (member, level) in members.iter().zip(&levels) {
+            if !stored.contains_key(&member.user_id) {
+                self.counts
+                    .entry(rule.id)
+                    .or_default()
+                    .insert(member.user_id, *level);
+                self.counts_changed
+                    .insert((rule.id, member.user_id), *level);
+            }
+        }
+        for user in stored.keys() {
+            if !members.iter().any(|m| m.user_id == *user) {
+                if let Some(counts) = self.counts.get_mut(&rule.id) {
+                    counts.remove(user);
+                }
+                self.counts_changed.remove(&(rule.id, *user));
+                self.counts_dropped.push((rule.id, *user));
+            }
+        }
+        let mut pool: Vec<(Member, i64)> = members.into_iter().zip(levels).collect();
+        if strategy == Strategy::Territory {
+            let mapped = territory_users(territories, lead);
+            pool = mapped
+                .iter()
+                .filter_map(|u| pool.iter().find(|(m, _)| m.user_id == *u).copied())
+                .collect();
+        }
+        let ids: Vec<i64> = pool.iter().map(|(m, _)| m.user_id).collect();
+        if strategy == Strategy::LeastLoaded {
+            self.open_leads(tx, &ids).await?;
+        }
+        let mut candidates = Vec::with_capacity(pool.len());
+        for (member, assigned) in pool {
+            if self.may_take(tx, member.user_id, now_ms).await? {
+                candidates.push(Candidate {
+                    user_id: member.user_id,
+                    weight: member.weight,
+                    assigned,
+                    open_leads: self.open.get(&member.user_id).copied().unwrap_or_default(),
+                });
+            }
+        }
+        Ok(choose(strategy, &candidates).map(|i| {
+            let chosen = candidates[i];
+            self.count(rule.id, chosen.user_id, chosen.assigned + 1, now_ms);
+            chosen.user_id
+        }))
+    }
+
+    /// Where a matching rule puts the lead, or `None` when nobody may take it.
+    async fn place(
+        &mut self,
+        tx: &mut Tx,
+        rule: &AssignmentRule,
+        lead: &Value,
+        now_ms: i64,
+    ) -> anyhow::Result<Option<Placement>> {
+        Ok(match &rule.target {
+            Target::User { user_id } => {
+                if self.may_take(tx, *user_id, now_ms).await? {
+                    let assigned = self
+                        .counts(tx, rule.id)
+                        .await?
+                        .get(user_id)
+                        .copied()
+                        .unwrap_or_default();
+                    self.count(rule.id, *user_id, assigned + 1, now_ms);
+                    Some(Placement::User(*user_id))
+                } else {
+                    None
+                }
+            }
+            Target::Queue { pool_id } => self
+                .pool_exists(tx, *pool_id)
+                .await?
+                .then_some(Placement::Queue(*pool_id)),
+            Target::Team { .. } | Target::Members { .. } => self
+                .pick(tx, rule, lead, now_ms)
+                .await?
+                .map(Placement::User),
+        })
+    }
+
+    /// The settings' fallback, if it can take the lead.
+    async fn fallback(&mut self, tx: &mut Tx) -> anyhow::Result<Option<Placement>> {
+        if self.settings.is_none() {
+            self.settings = Some(read_settings(tx).await?);
+        }
+        let settings = self.settings.unwrap_or_default();
+        if let Some(user) = settings.fallback_user_id {
+            let active = self.users(tx).await?.get(&user).is_some_and(|u| u.active);
+            return Ok(active.then_some(Placement::User(user)));
+        }
+        if let Some(pool) = settings.fallback_pool_id {
+            return Ok(self
+                .pool_exists(tx, pool)
+                .await?
+                .then_some(Placement::Queue(pool)));
+        }
+        Ok(None)
+    }
+
+    /// Runs the rules in order for one lead.
+    async fn decide(
+        &mut self,
+        tx: &mut Tx,
+        rules: &[AssignmentRule],
+        lead: &Value,
+        now_ms: i64,
+    ) -> anyhow::Result<Option<Placement>> {
+        let mut matched = false;
+        for rule in rules.iter().filter(|r| r.matches(lead)) {
+            matched = true;
+            if let Some(placement) = self.place(tx, rule, lead, now_ms).await? {
+                return Ok(Some(placement));
+            }
+            if rule.fallback == Fallback::Default {
+                break;
+            }
+        }
+        if matched {
+            self.fallback(tx).await
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Writes the counts back.
+    async fn flush(self, tx: &mut Tx) -> anyhow::Result<()> {
+        for (rule, user) in self.counts_dropped {
+            tx.execute(
+                "DELETE FROM assignment_counts WHERE rule_id = ? AND user_id = ?",
+                &[Param::Int(rule), Param::Int(user)],
+            )
+            .await?;
+        }
+        for ((rule, user), assigned) in self.counts_changed {
+            tx.execute(
+                "INSERT INTO assignment_counts (rule_id, user_id, assigned) VALUES (?, ?, ?) \
+                 ON CONFLICT (rule_id, user_id) DO UPDATE SET assigned = excluded.assigned",
+                &[Param::Int(rule), Param::Int(user), Param::Int(assigned)],
+            )
+            .await?;
+        }
+        for ((user, day), added) in self.daily_added {
+            tx.execute(
+                "INSERT INTO assignment_daily (user_id, day, assigned) VALUES (?, ?, ?) \
+                 ON CONFLICT (user_id, day) DO UPDATE SET assigned = assignment_daily.assigned + excluded.assigned",
+                &[Param::Int(user), Param::from(day), Param::Int(added)],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+fn availability_of(row: &Row) -> Availability {
+    Availability {
+        away_until: row.opt_int("away_until"),
+        max_open_leads: row.opt_int("max_open_leads"),
+        daily_cap: row.opt_int("daily_cap"),
+    }
+}
+
+async fn team_tree_in(tx: &mut Tx) -> anyhow::Result<Vec<(i64, Option<i64>)>> {
+    Ok(tx
+        .fetch_all(
+            "SELECT id, parent_id FROM teams WHERE deleted_at IS NULL",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.int("id"), r.opt_int("parent_id")))
+        .collect())
+}
+
+/// Gives the new leads among `records` whose owner was not given an owner (or a queue) by the
+/// active rules, in the write transaction `tx`. Called by `records::insert` before it writes.
+pub async fn assign_new(tx: &mut Tx, records: &mut [&mut NewRecord]) -> anyhow::Result<()> {
+    if !records
+        .iter()
+        .any(|r| r.table().record_type == RecordType::Lead && !r.owner_explicit())
+    {
+        return Ok(());
+    }
+    let lock = if tx.dialect() == Dialect::Postgres {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let rows = tx
+        .fetch_all(
+            &format!("SELECT * FROM assignment_rules WHERE active = 1 ORDER BY id{lock}"),
+            &[],
+        )
+        .await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut ordered: Vec<(i64, AssignmentRule)> = rows
+        .iter()
+        .map(|r| Ok((r.int("position"), stored_rule(r)?)))
+        .collect::<anyhow::Result<_>>()?;
+    ordered.sort_by_key(|(position, rule)| (*position, rule.id));
+    let rules: Vec<AssignmentRule> = ordered.into_iter().map(|(_, r)| r).collect();
+    let mut batch = Batch::new();
+    for record in records.iter_mut() {
+        if record.table().record_type != RecordType::Lead || record.owner_explicit() {
+            continue;
+        }
+        let lead = record_facts(record);
+        let now_ms = to_millis(record.stamp().now);
+        match batch.decide(tx, &rules, &lead, now_ms).await? {
+            Some(Placement::User(user)) => record.set("owner_id", Param::Int(user)),
+            Some(Placement::Queue(pool)) => {
+                record.set("owner_id", Param::NullInt);
+                record.set("assigned_at", Param::NullInt);
+                record.set("pool_id", Param::Int(pool));
+                record.set("pooled_at", Param::Int(now_ms));
+            }
+            None => {}
+        }
+    }
+    batch.flush(tx).await
+}
+
+// ---- Rules --------------------------------------------------------------------------------
+
+fn rule_json(row: &Row) -> anyhow::Result<Value> {
+    let rule = stored_rule(row)?;
+    let mut out = json!({"id": rule.id, "position": row.int("position")});
+    if let (Some(out), Value::Object(body)) = (out.as_object_mut(), rule.body()) {
+        out.extend(body);
+        out.insert(
+            "created_at".into(),
+            Value::from(rfc3339(row.int("created_at"))),
+        );
+        out.insert(
+            "updated_at".into(),
+            Value::from(rfc3339(row.int("updated_at"))),
+        );
+    }
+    Ok(out)
+}
+
+/// Every assignment rule, in the order they are tried.
+pub async fn list_rules(db: &Db) -> StoreResult<Vec<Value>> {
+    Ok(db
+        .fetch_all("SELECT * FROM assignment_rules ORDER BY position, id", &[])
+        .await?
+        .iter()
+        .map(rule_json)
+        .collect::<anyhow::Result<_>>()?)
+}
+
+pub async fn get_rule(db: &Db, id: i64) -> StoreResult<Value> {
+    let row = db
+        .fetch_optional(
+            "SELECT * FROM assignment_rules WHERE id = ?",
+            &[Param::Int(id)],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("AssignmentRule"))?;
+    Ok(rule_json(&row)?)
+}
+
+async fn check_user(db: &Db, field: &str, user: i64) -> StoreResult<()> {
+    db.fetch_optional(
+        "SELECT id FROM users WHERE id = ? AND active = 1 AND deleted_at IS NULL",
+        &[Param::Int(user)],
+    )
+    .await?
+    .ok_or_else(|| Invalid::new(field, format!("no active user has id {user}")))?;
+    Ok(())
+}
+
+async fn check_pool(db: &Db, field: &str, pool: i64) -> StoreResult<()> {
+    db.fetch_optional(
+        "SELECT id FROM pools WHERE id = ? AND deleted_at IS NULL",
+        &[Param::Int(pool)],
+    )
+    .await?
+    .ok_or_else(|| Invalid::new(field, format!("no pool has id {pool}")))?;
+    Ok(())
+}
+
+/// Parses a rule and checks that the users, team and pool it names exist.
+async fn parse_rule(db: &Db, body: &Value) -> StoreResult<AssignmentRule> {
+    let defs = custom_fields::definitions(db, RecordType::Lead).await?;
+    let rule = AssignmentRule::parse(body, &condition_fields(&defs, false))?;
+    for (field, user) in rule.users() {
+        check_user(db, &field, user).await?;
+    }
+    match &rule.target {
+        Target::Queue { pool_id } => check_pool(db, "target.pool_id", *pool_id).await?,
+        Target::Team {
+            team_id,
+            include_subteams,
+            ..
+        } => {
+            let tree = team_tree(db).await?;
+            if !tree.iter().any(|(id, _)| id == team_id) {
+                return Err(
+                    Invalid::new("target.team_id", format!("no team has id {team_id}")).into(),
+                );
+            }
+            let teams = if *include_subteams {
+                subtree(&tree, *team_id)
+            } else {
+                vec![*team_id]
+            };
+            let list: Vec<String> = teams.iter().map(i64::to_string).collect();
+            let members = db
+                .fetch_optional(
+                    &format!(
+                        "SELECT COUNT(*) AS n FROM users WHERE team_id IN ({}) AND active = 1 AND deleted_at IS NULL",
+                        list.join(",")
+                    ),
+                    &[],
+                )
+                .await?
+                .map_or(0, |r| r.int("n"));
+            if members == 0 {
+                return Err(Invalid::new(
+                    "target.team_id",
+                    format!("team {team_id} has no active members to give leads to"),
+                )
+                .into());
+            }
+        }
+        Target::User { .. } | Target::Members { .. } => {}
+    }
+    Ok(rule)
+}
+
+fn definition(rule: &AssignmentRule) -> StoreResult<Param> {
+    Ok(Param::from(
+        serde_json::to_string(rule).map_err(anyhow::Error::from)?,
+    ))
+}
+
+/// Adds a rule (`{name, active?, conditions?, target, fallback?}`) after the others.
+pub async fn create_rule(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
+    let rule = parse_rule(ctx.db, body).await?;
+    let now = to_millis(ctx.now);
+    let mut tx = ctx.db.begin().await?;
+    let position = tx
+        .fetch_optional(
+            "SELECT COALESCE(MAX(position), 0) + 1 AS next FROM assignment_rules",
+            &[],
+        )
+        .await?
+        .map_or(1, |r| r.int("next"));
+    let id = tx
+        .insert_returning_id(
+            "INSERT INTO assignment_rules (name, position, active, definition, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            &[
+                Param::from(rule.name.as_str()),
+                Param::Int(position),
+                Param::Int(i64::from(rule.active)),
+                definition(&rule)?,
+                Param::Int(ctx.actor.user_id),
+                Param::Int(now),
+                Param::Int(now),
+            ],
+        )
+        .await?;
+    let row = tx
+        .fetch_optional(
+            "SELECT * FROM assignment_rules WHERE id = ?",
+            &[Param::Int(id)],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("AssignmentRule"))?;
+    tx.commit().await?;
+    Ok(rule_json(&row)?)
+}
+
+/// Changes a rule: the fields given replace the stored ones, and the whole rule is checked
+/// again. Members keep their counts; a member taken off a member list loses theirs.
+pub async fn update_rule(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Value> {
+    let patch = body
+        .as_object()
+        .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
+    let current = get_rule(ctx.db, id).await?;
+    let mut merged: Map<String, Value> = assignment::RULE_FIELDS
+        .iter()
+        .filter_map(|k| current.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+        .collect();
+    for (k, v) in patch {
+        merged.insert(k.clone(), v.clone());
+    }
+    let rule = parse_rule(ctx.db, &Value::Object(merged)).await?;
+    let mut tx = ctx.db.begin().await?;
+    let changed = tx
+        .execute(
+            "UPDATE assignment_rules SET name = ?, active = ?, definition = ?, updated_at = ? WHERE id = ?",
+            &[
+                Param::from(rule.name.as_str()),
+                Param::Int(i64::from(rule.active)),
+                definition(&rule)?,
+                Param::Int(to_millis(ctx.now)),
+                Param::Int(id),
+            ],
+        )
+        .await?;
+    if changed == 0 {
+        return Err(StoreError::NotFound("AssignmentRule"));
+    }
+    if let Target::Members { members, .. } = &rule.target {
+        let list: Vec<String> = members.iter().map(|m| m.user_id.to_string()).collect();
+        tx.execute(
+            &format!(
+                "DELETE FROM assignment_counts WHERE rule_id = ? AND user_id NOT IN ({})",
+                list.join(",")
+            ),
+            &[Param::Int(id)],
+        )
+        .await?;
+    }
+    let row = tx
+        .fetch_optional(
+            "SELECT * FROM assignment_rules WHERE id = ?",
+            &[Param::Int(id)],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("AssignmentRule"))?;
+    tx.commit().await?;
+    Ok(rule_json(&row)?)
+}
+
+/// Deletes a rule with its counts.
+pub async fn delete_rule(db: &Db, id: i64) -> StoreResult<()> {
+    let mut tx = db.begin().await?;
+    tx.execute(
+        "DELETE FROM assignment_counts WHERE rule_id = ?",
+        &[Param::Int(id)],
+    )
+    .await?;
+    let deleted = tx
+        .execute(
+            "DELETE FROM assignment_rules WHERE id = ?",
+            &[Param::Int(id)],
+        )
+        .await?;
+    if deleted == 0 {
+        return Err(StoreError::NotFound("AssignmentRule"));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Puts the rules in the order of `{"rule_ids": [...]}`, which must list every rule once.
+pub async fn reorder(db: &Db, body: &Value) -> StoreResult<Vec<Value>> {
+    let object = body
+        .as_object()
+        .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
+    xiansuo_core::rules::refuse_unknown(object, &["rule_ids"], "a new order of rules")?;
+    let ids: Vec<i64> = object
+        .get("rule_ids")
+        .and_then(Value::as_array)
+        .and_then(|items| items.iter().map(Value::as_i64).collect())
+        .ok_or_else(|| Invalid::new("rule_ids", "is required: the ids of every rule, in order"))?;
+    let mut tx = db.begin().await?;
+    let mut existing: Vec<i64> = tx
+        .fetch_all("SELECT id FROM assignment_rules", &[])
+        .await?
+        .iter()
+        .map(|r| r.int("id"))
+        .collect();
+    existing.sort_unstable();
+    let mut given = ids.clone();
+    given.sort_unstable();
+    if given != existing {
+        return Err(Invalid::new(
+            "rule_ids",
+            format!(
+                "must list every rule exactly once (the rules are {})",
+                existing
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+        .into());
+    }
+    for (position, id) in ids.iter().enumerate() {
+        tx.execute(
+            "UPDATE assignment_rules SET position = ? WHERE id = ?",
+            &[Param::Int(position as i64 + 1), Param::Int(*id)],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    list_rules(db).await
+}
+
+// ---- Settings -----------------------------------------------------------------------------
+
+/// Who takes a lead that a matching rule could not place.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Settings {
+    fallback_user_id: Option<i64>,
+    fallback_pool_id: Option<i64>,
+}
+
+async fn read_settings(tx: &mut Tx) -> anyhow::Result<Settings> {
+    Ok(tx
+        .fetch_optional("SELECT * FROM assignment_settings WHERE id = 1", &[])
+        .await?
+        .map_or_else(Settings::default, |r| Settings {
+            fallback_user_id: r.opt_int("fallback_user_id"),
+            fallback_pool_id: r.opt_int("fallback_pool_id"),
+        }))
+}
+
+fn settings_json(s: &Settings) -> Value {
+    json!({"fallback_user_id": s.fallback_user_id, "fallback_pool_id": s.fallback_pool_id})
+}
+
+pub async fn get_settings(db: &Db) -> StoreResult<Value> {
+    let mut tx = db.begin().await?;
+    let settings = read_settings(&mut tx).await?;
+    tx.commit().await?;
+    Ok(settings_json(&settings))
+}
+
+/// Changes the fallback: `{fallback_user_id?, fallback_pool_id?}`, at most one of them set.
+pub async fn update_settings(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
+    let object = body
+        .as_object()
+        .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
+    xiansuo_core::rules::refuse_unknown(
+        object,
+        &["fallback_user_id", "fallback_pool_id"],
+        "the assignment settings",
+    )?;
+    let mut tx = ctx.db.begin().await?;
+    let mut settings = read_settings(&mut tx).await?;
+    tx.commit().await?;
+    let id = |name: &str, current: Option<i64>| -> Result<Option<i64>, Invalid> {
+        match object.get(name) {
+            None => Ok(current),
+            Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| Invalid::new(name, "must be an id, or null")),
+        }
+    };
+    settings.fallback_user_id = id("fallback_user_id", settings.fallback_user_id)?;
+    settings.fallback_pool_id = id("fallback_pool_id", settings.fallback_pool_id)?;
+    if let (Some(_), Some(_)) = (settings.fallback_user_id, settings.fallback_pool_id) {
+        let field = if object.contains_key("fallback_pool_id") {
+            "fallback_pool_id"
+        } else {
+            "fallback_user_id"
+        };
+        return Err(Invalid::new(
+            field,
+            "the fallback is a user or a pool, not both: set the other to null",
+        )
+        .into());
+    }
+    if let Some(user) = settings.fallback_user_id {
+        check_user(ctx.db, "fallback_user_id", user).await?;
+    }
+    if let Some(pool) = settings.fallback_pool_id {
+        check_pool(ctx.db, "fallback_pool_id", pool).await?;
+    }
+    let mut tx = ctx.db.begin().await?;
+    tx.execute(
+        "INSERT INTO assignment_settings (id, fallback_user_id, fallback_pool_id, updated_at) VALUES (1, ?, ?, ?) \
+         ON CONFLICT (id) DO UPDATE SET fallback_user_id = excluded.fallback_user_id, \
+         fallback_pool_id = excluded.fallback_pool_id, updated_at = excluded.updated_at",
+        &[
+            Param::from(settings.fallback_user_id),
+            Param::from(settings.fallback_pool_id),
+            Param::Int(to_millis(ctx.now)),
+        ],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(settings_json(&settings))
+}
+
+// ---- Availability -------------------------------------------------------------------------
+
+/// The actor may see and change their own availability; admins and managers, that of users in
+/// their data scope.
+async fn check_availability_access(db: &Db, actor: &Actor, user: i64) -> StoreResult<()> {
+    db.fetch_optional(
+        "SELECT id FROM users WHERE id = ? AND deleted_at IS NULL",
+        &[Param::Int(user)],
+    )
+    .await?
+    .ok_or(StoreError::NotFound("User"))?;
+    if actor.user_id == user || actor.sees_owner(user) {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden(format!(
+            "user {user} is outside your data scope"
+        )))
+    }
+}
+
+async fn read_availability(db: &Db, user: i64) -> anyhow::Result<Availability> {
+    Ok(db
+        .fetch_optional(
+            "SELECT away_until, max_open_leads, daily_cap FROM user_availability WHERE user_id = ?",
+            &[Param::Int(user)],
+        )
+        .await?
+        .map(|r| availability_of(&r))
+        .unwrap_or_default())
+}
+
+async fn availability_json(
+    db: &Db,
+    user: i64,
+    a: &Availability,
+    now_ms: i64,
+) -> anyhow::Result<Value> {
+    let open = db
+        .fetch_optional(
+            &format!(
+                "SELECT COUNT(*) AS n FROM leads WHERE owner_id = ? AND deleted_at IS NULL AND status NOT IN {CLOSED}"
+            ),
+            &[Param::Int(user)],
+        )
+        .await?
+        .map_or(0, |r| r.int("n"));
+    let today = db
+        .fetch_optional(
+            "SELECT assigned FROM assignment_daily WHERE user_id = ? AND day = ?",
+            &[Param::Int(user), Param::from(assignment::china_day(now_ms))],
+        )
+        .await?
+        .map_or(0, |r| r.int("assigned"));
+    Ok(json!({
+        "user_id": user,
+        "away": a.away_until.is_some_and(|until| until > now_ms),
+        "away_until": a.away_until.map(rfc3339),
+        "max_open_leads": a.max_open_leads,
+        "daily_cap": a.daily_cap,
+        "open_leads": open,
+        "assigned_today": today,
+    }))
+}
+
+/// A user's availability, with the open leads they hold and the leads rules gave them today.
+pub async fn get_availability(ctx: Ctx<'_>, user: i64) -> StoreResult<Value> {
+    check_availability_access(ctx.db, ctx.actor, user).await?;
+    let a = read_availability(ctx.db, user).await?;
+    Ok(availability_json(ctx.db, user, &a, to_millis(ctx.now)).await?)
+}
+
+/// Changes a user's availability: `{away_until?, max_open_leads?, daily_cap?}` (null clears).
+pub async fn update_availability(ctx: Ctx<'_>, user: i64, body: &Value) -> StoreResult<Value> {
+    check_availability_access(ctx.db, ctx.actor, user).await?;
+    let a = read_availability(ctx.db, user).await?.apply(body)?;
+    let now = to_millis(ctx.now);
+    let mut tx = ctx.db.begin().await?;
+    tx.execute(
+        "INSERT INTO user_availability (user_id, away_until, max_open_leads, daily_cap, updated_at) VALUES (?, ?, ?, ?, ?) \
+         ON CONFLICT (user_id) DO UPDATE SET away_until = excluded.away_until, \
+         max_open_leads = excluded.max_open_leads, daily_cap = excluded.daily_cap, updated_at = excluded.updated_at",
+        &[
+            Param::Int(user),
+            Param::from(a.away_until),
+            Param::from(a.max_open_leads),
+            Param::from(a.daily_cap),
+            Param::Int(now),
+        ],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(availability_json(ctx.db, user, &a, now).await?)
+}
+
+// ---- Manual assignment --------------------------------------------------------------------
+
+/// The most leads one bulk assignment may move.
+const MAX_BULK: usize = 1000;
+
+/// Parses `{"lead_ids": [...], "owner_id"}` (bulk) or `{"owner_id"}` (one lead, `single`).
+pub fn parse_assign(body: &Value, single: Option<i64>) -> Result<(Vec<i64>, i64), Invalid> {
+    let object = body
+        .as_object()
+        .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
+    let accepted: &[&str] = if single.is_some() {
+        &["owner_id"]
+    } else {
+        &["lead_ids", "owner_id"]
+    };
+    xiansuo_core::rules::refuse_unknown(object, accepted, "an assignment")?;
+    let owner = object
+        .get("owner_id")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| Invalid::new("owner_id", "is required and must be a user id"))?;
+    let ids = match single {
+        Some(id) => vec![id],
+        None => {
+            let ids: Vec<i64> = object
+                .get("lead_ids")
+                .and_then(Value::as_array)
+                .filter(|items| !items.is_empty() && items.len() <= MAX_BULK)
+                .and_then(|items| items.iter().map(Value::as_i64).collect())
+                .ok_or_else(|| {
+                    Invalid::new(
+                        "lead_ids",
+                        format!("is required: a list of 1 to {MAX_BULK} lead ids"),
+                    )
+                })?;
+            let mut unique = Vec::with_capacity(ids.len());
+            for id in ids {
+                if !unique.contains(&id) {
+                    unique.push(id);
+                }
+            }
+            unique
+        }
+    };
+    Ok((ids, owner))
+}
+
+/// Gives leads the actor can see to `owner`, all or none, in one transaction: each change in
+/// the history, `lead.assigned` raised and the new owner notified. Returns the leads as they
+/// are now.
+pub async fn assign(ctx: Ctx<'_>, lead_ids: &[i64], owner: i64) -> StoreResult<Vec<Value>> {
+    check_user(ctx.db, "owner_id", owner).await?;
+    if !ctx.actor.sees_owner(owner) {
+        return Err(StoreError::Forbidden(format!(
+            "you may only give leads to users within your data scope; user {owner} is outside it"
+        )));
+    }
+    let now = to_millis(ctx.now);
+    let lock = if ctx.db.dialect() == Dialect::Postgres {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let mut tx = ctx.db.begin().await?;
+    let mut out = Vec::with_capacity(lead_ids.len());
+    let mut moved: Vec<usize> = Vec::new();
+    for &id in lead_ids {
+        let row = tx
+            .fetch_optional(
+                &format!(
+                    "SELECT * FROM leads WHERE id = ? AND deleted_at IS NULL{}{lock}",
+                    ctx.actor.scope_clause()
+                ),
+                &[Param::Int(id)],
+            )
+            .await?
+            .ok_or(StoreError::NotFound(LEADS.schema))?;
+        let before = records::to_json(&LEADS, &row);
+        if before["status"].as_str() == Some(LeadStatus::Converted.code()) {
+            return Err(StoreError::Conflict(format!(
+                "lead {id} is converted and read-only"
+            )));
+        }
+        if before["owner_id"].as_i64() == Some(owner) {
+            out.push(before);
+            continue;
+        }
+        tx.execute(
+            "UPDATE leads SET owner_id = ?, assigned_at = ?, updated_at = ? WHERE id = ?",
+            &[
+                Param::Int(owner),
+                Param::Int(now),
+                Param::Int(now),
+                Param::Int(id),
+            ],
+        )
+        .await?;
+        crate::leads::pool::owner_changed(&mut tx, &LEADS, id, Some(owner)).await?;
+        let row = tx
+            .fetch_optional("SELECT * FROM leads WHERE id = ?", &[Param::Int(id)])
+            .await?
+            .ok_or(StoreError::NotFound(LEADS.schema))?;
+        let after = records::to_json(&LEADS, &row);
+        history::record_changes(
+            &mut tx,
+            ctx.stamp(),
+            RecordType::Lead,
+            id,
+            &snapshot(&before),
+            &snapshot(&after),
+        )
+        .await?;
+        events::emit(&mut tx, "lead.assigned", &after, now).await?;
+        moved.push(out.len());
+        out.push(after);
+    }
+    if owner != ctx.actor.user_id {
+        match moved.as_slice() {
+            [] => {}
+            [one] => notifications::lead_assigned(&mut tx, owner, &out[*one], now).await?,
+            many => notify_bulk(&mut tx, owner, many.len(), now).await?,
+        }
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Tells `owner` in one notification that many leads are now theirs.
+async fn notify_bulk(tx: &mut Tx, owner: i64, count: usize, now_ms: i64) -> anyhow::Result<()> {
+    let locale = tx
+        .fetch_optional(
+            "SELECT locale FROM users WHERE id = ?",
+            &[Param::Int(owner)],
+        )
+        .await?
+        .map_or_else(|| "zh".to_owned(), |r| r.text("locale"));
+    let message = if locale == "en" {
+        format!("{count} leads are now yours")
+    } else {
+        format!("{count} 条线索已分配给你")
+    };
+    notifications::notify(
+        tx,
+        &notifications::Notification {
+            user_id: owner,
+            kind: "lead.assigned",
+            record_type: Some(RecordType::Lead),
+            record_id: None,
+            message,
+            now_ms,
+        },
+    )
+    .await
+}

@@ -1,0 +1,1130 @@
+//! Follow-ups on time: reminders of planned follow-ups, the list of what is due, SLA rules
+//! that act when a new owner does not make first contact within N working hours, and
+//! managers' comments (点评) on follow-ups.
+//!
+//! A follow-up is planned by an activity's `next_follow_up_at`. The plan that counts for a
+//! record is the one on its latest activity: logging a new follow-up fulfils the previous plan
+//! (and may make a new one). The periodic job `followups.remind` notifies the record's owner
+//! once when a plan falls due; `sla.check` counts working time only (see
+//! [`xiansuo_core::working_hours`]) and escalates to the owner's manager or reassigns the lead,
+//! once per rule and assignment.
+
+use crate::channels::{events, notifications};
+use crate::error::{StoreError, StoreResult};
+use crate::leads::activities;
+use crate::leads::pool::{self, check_pool, check_team, check_user, locale, Body};
+use crate::records::history;
+use crate::records::schema::{Table, LEADS, TABLES};
+use crate::records::{rfc3339, to_json, Ctx, Stamp};
+use crate::scope::Actor;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use xiansuo_core::clock::{from_millis, to_millis};
+use xiansuo_core::custom_field::RecordType;
+use xiansuo_core::history::{snapshot, Channel};
+use xiansuo_core::role::Role;
+use xiansuo_core::working_hours::{parse_date, parse_time, parse_time_zone, WorkingHours};
+use xiansuo_core::Invalid;
+use xiansuo_store::{Db, Dialect, Param, Row, Tx};
+
+/// The periodic job that reminds owners of planned follow-ups that have come.
+pub const REMIND_JOB: &str = "followups.remind";
+
+/// The periodic job that applies the SLA rules.
+pub const SLA_JOB: &str = "sla.check";
+
+/// How many reminders or SLA breaches one run handles at most per rule.
+const BATCH: i64 = 500;
+/// Reminders older than this when the job first sees them are not sent: the due list shows
+/// them as overdue anyway, and a flood after a long outage helps no one.
+const REMIND_WITHIN_MS: i64 = 7 * 24 * 3600 * 1000;
+const HOUR_MS: i64 = 3600 * 1000;
+
+/// Keeps only the latest activity of its record (by time, then id): the plan that counts.
+const LATEST: &str = "NOT EXISTS (SELECT 1 FROM activities b WHERE b.record_type = a.record_type \
+     AND b.record_id = a.record_id AND b.deleted_at IS NULL \
+     AND (b.created_at > a.created_at OR (b.created_at = a.created_at AND b.id > a.id)))";
+
+fn refuse_unless_admin(actor: &Actor, what: &str) -> StoreResult<()> {
+    if actor.is_admin() {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden(format!("only an admin may {what}")))
+    }
+}
+
+fn local_time(hours: &WorkingHours, ms: i64) -> String {
+    from_millis(ms)
+        .with_timezone(&hours.time_zone)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Working hours
+
+/// The working hours SLA clocks count in: the stored ones, else Monday to Friday 09:00–18:00,
+/// Asia/Shanghai.
+pub async fn working_hours(db: &Db) -> anyhow::Result<WorkingHours> {
+    let Some(r) = db
+        .fetch_optional("SELECT * FROM working_hours ORDER BY id LIMIT 1", &[])
+        .await?
+    else {
+        return Ok(WorkingHours::default());
+    };
+    let weekdays: BTreeSet<u8> = serde_json::from_str(&r.text("weekdays"))?;
+    let dates = |column: &str| -> anyhow::Result<BTreeSet<chrono::NaiveDate>> {
+        let list: Vec<String> = serde_json::from_str(&r.text(column))?;
+        Ok(list
+            .iter()
+            .map(|d| parse_date(column, d))
+            .collect::<Result<_, _>>()?)
+    };
+    Ok(WorkingHours::new(
+        parse_time_zone("time_zone", &r.text("time_zone"))?,
+        weekdays,
+        parse_time("start", &r.text("start_time"))?,
+        parse_time("end", &r.text("end_time"))?,
+        dates("holidays")?,
+        dates("workdays")?,
+    )?)
+}
+
+fn dates_json(dates: &BTreeSet<chrono::NaiveDate>) -> Vec<String> {
+    dates
+        .iter()
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .collect()
+}
+
+fn hours_json(h: &WorkingHours) -> Value {
+    json!({
+        "time_zone": h.time_zone.name(),
+        "weekdays": h.weekdays,
+        "start": h.start.format("%H:%M").to_string(),
+        "end": h.end.format("%H:%M").to_string(),
+        "holidays": dates_json(&h.holidays),
+        "workdays": dates_json(&h.workdays),
+    })
+}
+
+/// The working hours, as the API shows them.
+pub async fn get_working_hours(db: &Db) -> StoreResult<Value> {
+    Ok(hours_json(&working_hours(db).await?))
+}
+
+/// Sets the working hours (admins only); fields absent stay as they are.
+pub async fn set_working_hours(
+    db: &Db,
+    actor: &Actor,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> StoreResult<Value> {
+    refuse_unless_admin(actor, "set the working hours")?;
+    let b = Body::parse(
+        body,
+        &[
+            "time_zone",
+            "weekdays",
+            "start",
+            "end",
+            "holidays",
+            "workdays",
+        ],
+        "the working hours",
+    )?;
+    let current = working_hours(db).await?;
+    let time_zone = match b.text("time_zone", 100)? {
+        Some(Some(tz)) => parse_time_zone("time_zone", &tz)?,
+        Some(None) => return Err(Invalid::new("time_zone", "is required").into()),
+        None => current.time_zone,
+    };
+    let weekdays = match b.ids("weekdays")? {
+        Some(days) => days
+            .into_iter()
+            .map(|d| {
+                u8::try_from(d)
+                    .ok()
+                    .filter(|d| (1..=7).contains(d))
+                    .ok_or_else(|| {
+                        Invalid::new(
+                            "weekdays",
+                            format!("{d} is not a weekday: use 1 (Monday) to 7 (Sunday)"),
+                        )
+                    })
+            })
+            .collect::<Result<BTreeSet<u8>, _>>()?,
+        None => current.weekdays,
+    };
+    let time = |name: &str, current| -> StoreResult<_> {
+        match b.text(name, 5)? {
+            Some(Some(t)) => Ok(parse_time(name, &t)?),
+            Some(None) => Err(Invalid::new(name, "is required, as HH:MM").into()),
+            None => Ok(current),
+        }
+    };
+    let start = time("start", current.start)?;
+    let end = time("end", current.end)?;
+    let dates = |name: &str, current: BTreeSet<chrono::NaiveDate>| -> StoreResult<_> {
+        match b.strings(name)? {
+            Some(list) => Ok(list
+                .iter()
+                .map(|d| parse_date(name, d))
+                .collect::<Result<BTreeSet<_>, _>>()?),
+            None => Ok(current),
+        }
+    };
+    let holidays = dates("holidays", current.holidays)?;
+    let workdays = dates("workdays", current.workdays)?;
+    let hours = WorkingHours::new(time_zone, weekdays, start, end, holidays, workdays)?;
+    let shown = hours_json(&hours);
+    let mut tx = db.begin().await?;
+    tx.execute("DELETE FROM working_hours", &[]).await?;
+    tx.execute(
+        "INSERT INTO working_hours (time_zone, weekdays, start_time, end_time, holidays, workdays, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        &[
+            Param::from(hours.time_zone.name()),
+            Param::from(shown["weekdays"].to_string()),
+            Param::from(shown["start"].as_str().unwrap_or_default()),
+            Param::from(shown["end"].as_str().unwrap_or_default()),
+            Param::from(shown["holidays"].to_string()),
+            Param::from(shown["workdays"].to_string()),
+            Param::Int(to_millis(now)),
+        ],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(shown)
+}
+
+// ---------------------------------------------------------------------------------------------
+// SLA rules
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SlaAction {
+    /// Notify the manager of the owner's team.
+    Escalate,
+    /// Give the lead to a pool or a user.
+    Reassign,
+}
+
+impl SlaAction {
+    fn code(self) -> &'static str {
+        match self {
+            SlaAction::Escalate => "escalate",
+            SlaAction::Reassign => "reassign",
+        }
+    }
+
+    fn parse(value: &str) -> Result<Self, Invalid> {
+        match value {
+            "escalate" => Ok(SlaAction::Escalate),
+            "reassign" => Ok(SlaAction::Reassign),
+            _ => Err(Invalid::new("action", "must be escalate or reassign")),
+        }
+    }
+}
+
+const SLA_FIELDS: &[&str] = &[
+    "name",
+    "hours",
+    "action",
+    "target_pool_id",
+    "target_user_id",
+    "team_id",
+    "active",
+];
+
+#[derive(Debug, Clone)]
+struct SlaSettings {
+    name: String,
+    hours: i64,
+    action: SlaAction,
+    target_pool_id: Option<i64>,
+    target_user_id: Option<i64>,
+    team_id: Option<i64>,
+    active: bool,
+}
+
+impl SlaSettings {
+    fn from_row(r: &Row) -> anyhow::Result<Self> {
+        Ok(SlaSettings {
+            name: r.text("name"),
+            hours: r.int("hours"),
+            action: SlaAction::parse(&r.text("action"))?,
+            target_pool_id: r.opt_int("target_pool_id"),
+            target_user_id: r.opt_int("target_user_id"),
+            team_id: r.opt_int("team_id"),
+            active: r.int("active") != 0,
+        })
+    }
+
+    fn apply(b: &Body<'_>, current: Option<&SlaSettings>) -> StoreResult<Self> {
+        let hours = match b.int("hours", 1, 2000)? {
+            Some(Some(h)) => h,
+            Some(None) => return Err(Invalid::new("hours", "is required").into()),
+            None => current.map(|c| c.hours).ok_or_else(|| {
+                Invalid::new(
+                    "hours",
+                    "is required: how many working hours to first contact",
+                )
+            })?,
+        };
+        let action = match b.text("action", 20)? {
+            Some(Some(a)) => SlaAction::parse(&a)?,
+            Some(None) => return Err(Invalid::new("action", "is required").into()),
+            None => current.map_or(SlaAction::Escalate, |c| c.action),
+        };
+        let name = match b.text("name", 100)? {
+            Some(n) => n.ok_or_else(|| Invalid::new("name", "is required"))?,
+            None => current.map_or_else(
+                || format!("first contact within {hours} working hours"),
+                |c| c.name.clone(),
+            ),
+        };
+        let pick = |name: &str, current: Option<i64>| -> StoreResult<Option<i64>> {
+            Ok(b.int(name, 1, i64::MAX)?.unwrap_or(current))
+        };
+        let target_pool_id = pick("target_pool_id", current.and_then(|c| c.target_pool_id))?;
+        let target_user_id = pick("target_user_id", current.and_then(|c| c.target_user_id))?;
+        let team_id = pick("team_id", current.and_then(|c| c.team_id))?;
+        match (action, target_pool_id, target_user_id) {
+            (SlaAction::Escalate, None, None) => {}
+            (SlaAction::Escalate, _, _) => {
+                return Err(Invalid::new(
+                    "action",
+                    "an escalation notifies the manager; set target_pool_id or target_user_id only to reassign",
+                )
+                .into())
+            }
+            (SlaAction::Reassign, Some(_), None) | (SlaAction::Reassign, None, Some(_)) => {}
+            (SlaAction::Reassign, _, _) => {
+                return Err(Invalid::new(
+                    "target_pool_id",
+                    "to reassign, name exactly one of target_pool_id and target_user_id",
+                )
+                .into())
+            }
+        }
+        let active = b
+            .boolean("active")?
+            .unwrap_or_else(|| current.is_none_or(|c| c.active));
+        Ok(SlaSettings {
+            name,
+            hours,
+            action,
+            target_pool_id,
+            target_user_id,
+            team_id,
+            active,
+        })
+    }
+
+    async fn check(&self, db: &Db) -> StoreResult<()> {
+        if let Some(p) = self.target_pool_id {
+            check_pool(db, "target_pool_id", p).await?;
+        }
+        if let Some(u) = self.target_user_id {
+            check_user(db, "target_user_id", u).await?;
+        }
+        if let Some(t) = self.team_id {
+            check_team(db, "team_id", t).await?;
+        }
+        Ok(())
+    }
+
+    fn params(&self) -> Vec<Param> {
+        vec![
+            Param::from(self.name.as_str()),
+            Param::Int(self.hours),
+            Param::from(self.action.code()),
+            Param::from(self.target_pool_id),
+            Param::from(self.target_user_id),
+            Param::from(self.team_id),
+            Param::Int(i64::from(self.active)),
+        ]
+    }
+}
+
+fn sla_json(r: &Row) -> anyhow::Result<Value> {
+    let s = SlaSettings::from_row(r)?;
+    Ok(json!({
+        "id": r.int("id"),
+        "name": s.name,
+        "hours": s.hours,
+        "action": s.action.code(),
+        "target_pool_id": s.target_pool_id,
+        "target_user_id": s.target_user_id,
+        "team_id": s.team_id,
+        "active": s.active,
+        "created_by": r.opt_int("created_by"),
+        "created_at": rfc3339(r.int("created_at")),
+        "updated_at": rfc3339(r.int("updated_at")),
+    }))
+}
+
+async fn load_sla(db: &Db, id: i64) -> StoreResult<Row> {
+    db.fetch_optional(
+        "SELECT * FROM sla_rules WHERE id = ? AND deleted_at IS NULL",
+        &[Param::Int(id)],
+    )
+    .await?
+    .ok_or(StoreError::NotFound("SLA rule"))
+}
+
+/// The SLA rules (admins only).
+pub async fn list_sla_rules(db: &Db, actor: &Actor) -> StoreResult<Vec<Value>> {
+    refuse_unless_admin(actor, "see SLA rules")?;
+    db.fetch_all(
+        "SELECT * FROM sla_rules WHERE deleted_at IS NULL ORDER BY id",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|r| sla_json(r).map_err(StoreError::from))
+    .collect()
+}
+
+/// One SLA rule (admins only).
+pub async fn get_sla_rule(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
+    refuse_unless_admin(actor, "see SLA rules")?;
+    Ok(sla_json(&load_sla(db, id).await?)?)
+}
+
+/// Creates an SLA rule (admins only).
+pub async fn create_sla_rule(
+    db: &Db,
+    actor: &Actor,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> StoreResult<Value> {
+    refuse_unless_admin(actor, "create SLA rules")?;
+    let b = Body::parse(body, SLA_FIELDS, "an SLA rule")?;
+    let s = SlaSettings::apply(&b, None)?;
+    s.check(db).await?;
+    let now = to_millis(now);
+    let mut params = s.params();
+    params.extend([Param::Int(actor.user_id), Param::Int(now), Param::Int(now)]);
+    let mut tx = db.begin().await?;
+    let id = tx
+        .insert_returning_id(
+            "INSERT INTO sla_rules (name, hours, action, target_pool_id, target_user_id, team_id, active, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            &params,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(sla_json(&load_sla(db, id).await?)?)
+}
+
+/// Changes an SLA rule (admins only); fields absent stay as they are.
+pub async fn update_sla_rule(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> StoreResult<Value> {
+    refuse_unless_admin(actor, "change SLA rules")?;
+    let b = Body::parse(body, SLA_FIELDS, "an SLA rule")?;
+    let current = SlaSettings::from_row(&load_sla(db, id).await?)?;
+    let s = SlaSettings::apply(&b, Some(&current))?;
+    s.check(db).await?;
+    let mut params = s.params();
+    params.extend([Param::Int(to_millis(now)), Param::Int(id)]);
+    db.execute(
+        "UPDATE sla_rules SET name = ?, hours = ?, action = ?, target_pool_id = ?, target_user_id = ?, team_id = ?, active = ?, updated_at = ? WHERE id = ?",
+        &params,
+    )
+    .await?;
+    Ok(sla_json(&load_sla(db, id).await?)?)
+}
+
+/// Deletes an SLA rule (admins only).
+pub async fn delete_sla_rule(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    refuse_unless_admin(actor, "delete SLA rules")?;
+    load_sla(db, id).await?;
+    db.execute(
+        "UPDATE sla_rules SET deleted_at = ?, active = 0 WHERE id = ?",
+        &[Param::Int(to_millis(now)), Param::Int(id)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The managers to escalate to about `owner`'s leads: the managers of the owner's team, else
+/// of the nearest team above it that has one, else the admins.
+async fn managers_of(tx: &mut Tx, owner: i64) -> anyhow::Result<Vec<i64>> {
+    let teams: Vec<(i64, Option<i64>)> = tx
+        .fetch_all(
+            "SELECT id, parent_id FROM teams WHERE deleted_at IS NULL",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.int("id"), r.opt_int("parent_id")))
+        .collect();
+    let mut team = tx
+        .fetch_optional(
+            "SELECT team_id FROM users WHERE id = ?",
+            &[Param::Int(owner)],
+        )
+        .await?
+        .and_then(|r| r.opt_int("team_id"));
+    // The org tree has no cycles; the bound only guards against a corrupt one.
+    for _ in 0..=teams.len() {
+        let Some(t) = team else { break };
+        let managers: Vec<i64> = tx
+            .fetch_all(
+                "SELECT id FROM users WHERE team_id = ? AND role = 'manager' AND active = 1 AND deleted_at IS NULL AND id <> ? ORDER BY id",
+                &[Param::Int(t), Param::Int(owner)],
+            )
+            .await?
+            .iter()
+            .map(|r| r.int("id"))
+            .collect();
+        if !managers.is_empty() {
+            return Ok(managers);
+        }
+        team = teams.iter().find(|(id, _)| *id == t).and_then(|(_, p)| *p);
+    }
+    Ok(tx
+        .fetch_all(
+            "SELECT id FROM users WHERE role = 'admin' AND active = 1 AND deleted_at IS NULL AND id <> ? ORDER BY id",
+            &[Param::Int(owner)],
+        )
+        .await?
+        .iter()
+        .map(|r| r.int("id"))
+        .collect())
+}
+
+async fn username(tx: &mut Tx, id: i64) -> anyhow::Result<String> {
+    Ok(tx
+        .fetch_optional(
+            "SELECT COALESCE(display_name, username) AS name FROM users WHERE id = ?",
+            &[Param::Int(id)],
+        )
+        .await?
+        .map(|r| r.text("name"))
+        .unwrap_or_default())
+}
+
+async fn escalate(tx: &mut Tx, s: &SlaSettings, lead: &Row, now: i64) -> anyhow::Result<()> {
+    let owner = lead.int("owner_id");
+    let owner_name = username(tx, owner).await?;
+    let name = lead.text("name");
+    for manager in managers_of(tx, owner).await? {
+        let message = if locale(tx, manager).await? == "en" {
+            format!(
+                "Lead {name}, assigned to {owner_name}, has had no first contact within {} working hours",
+                s.hours
+            )
+        } else {
+            format!(
+                "线索「{name}」分配给 {owner_name} 已超过 {} 个工作小时仍未首次联系",
+                s.hours
+            )
+        };
+        notifications::notify(
+            tx,
+            &notifications::Notification {
+                user_id: manager,
+                kind: "sla.escalated",
+                record_type: Some(RecordType::Lead),
+                record_id: Some(lead.int("id")),
+                message,
+                now_ms: now,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Gives a lead to another user; its timers restart.
+async fn reassign_to_user(
+    tx: &mut Tx,
+    stamp: Stamp,
+    lead: &Row,
+    user: i64,
+) -> anyhow::Result<Option<Value>> {
+    let id = lead.int("id");
+    let now = to_millis(stamp.now);
+    let changed = tx
+        .execute(
+            "UPDATE leads SET owner_id = ?, assigned_at = ?, claimed_pool_id = NULL, protected_until = NULL, updated_at = ? WHERE id = ? AND owner_id = ?",
+            &[
+                Param::Int(user),
+                Param::Int(now),
+                Param::Int(now),
+                Param::Int(id),
+                Param::Int(lead.int("owner_id")),
+            ],
+        )
+        .await?;
+    if changed != 1 {
+        return Ok(None);
+    }
+    let row = tx
+        .fetch_optional("SELECT * FROM leads WHERE id = ?", &[Param::Int(id)])
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("lead {id} vanished inside its transaction"))?;
+    let after = to_json(&LEADS, &row);
+    history::record_changes(
+        tx,
+        stamp,
+        RecordType::Lead,
+        id,
+        &snapshot(&to_json(&LEADS, lead)),
+        &snapshot(&after),
+    )
+    .await?;
+    events::emit(tx, "lead.updated", &after, now).await?;
+    notifications::owner_announced(tx, &after, user, stamp).await?;
+    Ok(Some(after))
+}
+
+async fn user_is_active(tx: &mut Tx, id: i64) -> anyhow::Result<bool> {
+    Ok(tx
+        .fetch_optional(
+            "SELECT id FROM users WHERE id = ? AND active = 1 AND deleted_at IS NULL",
+            &[Param::Int(id)],
+        )
+        .await?
+        .is_some())
+}
+
+/// Tells the one who held a lead that an SLA rule took it from them.
+async fn tell_owner_taken(
+    tx: &mut Tx,
+    s: &SlaSettings,
+    lead: &Row,
+    now: i64,
+) -> anyhow::Result<()> {
+    let owner = lead.int("owner_id");
+    let name = lead.text("name");
+    let message = if locale(tx, owner).await? == "en" {
+        format!(
+            "Lead {name} was reassigned: no first contact within {} working hours",
+            s.hours
+        )
+    } else {
+        format!(
+            "线索「{name}」超过 {} 个工作小时未首次联系，已被收回改派",
+            s.hours
+        )
+    };
+    notifications::notify(
+        tx,
+        &notifications::Notification {
+            user_id: owner,
+            kind: "sla.reassigned",
+            record_type: Some(RecordType::Lead),
+            record_id: Some(lead.int("id")),
+            message,
+            now_ms: now,
+        },
+    )
+    .await
+}
+
+/// The periodic job `sla.check`: for each active SLA rule, the leads whose owner has not made
+/// first contact within the rule's working hours of getting them, each acted on once per
+/// assignment, at most a batch per rule and run.
+pub async fn sla_check(db: &Db, at: DateTime<Utc>) -> anyhow::Result<()> {
+    let now = to_millis(at);
+    let hours = working_hours(db).await?;
+    let rules = db
+        .fetch_all(
+            "SELECT * FROM sla_rules WHERE active = 1 AND deleted_at IS NULL ORDER BY id",
+            &[],
+        )
+        .await?;
+    for rule in rules {
+        let id = rule.int("id");
+        let s = SlaSettings::from_row(&rule)?;
+        let team = pool::team_owner_clause(db, s.team_id).await?;
+        // Working time never runs faster than wall time: a lead assigned less than N hours ago
+        // cannot be late yet.
+        let candidates = db
+            .fetch_all(
+                &format!(
+                    "SELECT id, assigned_at FROM leads WHERE deleted_at IS NULL AND owner_id IS NOT NULL AND pool_id IS NULL \
+                     AND assigned_at IS NOT NULL AND assigned_at <= ? AND status NOT IN ('converted', 'disqualified') \
+                     AND (last_activity_at IS NULL OR last_activity_at < assigned_at){team} \
+                     AND NOT EXISTS (SELECT 1 FROM sla_breaches b WHERE b.rule_id = ? AND b.lead_id = leads.id AND b.assigned_at = leads.assigned_at) \
+                     ORDER BY assigned_at, id LIMIT {BATCH}"
+                ),
+                &[Param::Int(now - s.hours * HOUR_MS), Param::Int(id)],
+            )
+            .await?;
+        if candidates.is_empty() {
+            continue;
+        }
+        let stamp = Stamp {
+            actor_id: rule.opt_int("created_by").unwrap_or_default(),
+            channel: Channel::Job,
+            now: at,
+        };
+        let lock = if db.dialect() == Dialect::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
+        let mut tx = db.begin().await?;
+        for candidate in &candidates {
+            let assigned_at = candidate.int("assigned_at");
+            let due = to_millis(hours.add(from_millis(assigned_at), Duration::hours(s.hours)));
+            if due > now {
+                // Candidates come in assignment order and deadlines keep that order.
+                break;
+            }
+            let Some(lead) = tx
+                .fetch_optional(
+                    &format!(
+                        "SELECT * FROM leads WHERE id = ? AND assigned_at = ? AND owner_id IS NOT NULL AND pool_id IS NULL AND deleted_at IS NULL \
+                         AND (last_activity_at IS NULL OR last_activity_at < assigned_at){lock}"
+                    ),
+                    &[Param::Int(candidate.int("id")), Param::Int(assigned_at)],
+                )
+                .await?
+            else {
+                continue;
+            };
+            let first = tx
+                .execute(
+                    "INSERT INTO sla_breaches (rule_id, lead_id, assigned_at, owner_id, action, due_at, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rule_id, lead_id, assigned_at) DO NOTHING",
+                    &[
+                        Param::Int(id),
+                        Param::Int(lead.int("id")),
+                        Param::Int(assigned_at),
+                        Param::Int(lead.int("owner_id")),
+                        Param::from(s.action.code()),
+                        Param::Int(due),
+                        Param::Int(now),
+                    ],
+                )
+                .await?
+                == 1;
+            if !first {
+                continue;
+            }
+            history::record_action(
+                &mut tx,
+                stamp,
+                RecordType::Lead,
+                lead.int("id"),
+                "sla_breach",
+                Some(&json!({"rule_id": id, "hours": s.hours, "action": s.action.code(), "due_at": rfc3339(due)})),
+            )
+            .await?;
+            events::emit(&mut tx, "lead.sla_breached", &to_json(&LEADS, &lead), now).await?;
+            let reassigned = match (s.action, s.target_pool_id, s.target_user_id) {
+                (SlaAction::Reassign, Some(pool_id), _) => {
+                    let reason = format!(
+                        "{}: no first contact within {} working hours",
+                        s.name, s.hours
+                    );
+                    pool::put_in_pool(&mut tx, stamp, &lead, pool_id, "recycle", &reason)
+                        .await?
+                        .is_some()
+                }
+                (SlaAction::Reassign, None, Some(user))
+                    if user != lead.int("owner_id") && user_is_active(&mut tx, user).await? =>
+                {
+                    reassign_to_user(&mut tx, stamp, &lead, user)
+                        .await?
+                        .is_some()
+                }
+                _ => false,
+            };
+            if reassigned {
+                tell_owner_taken(&mut tx, &s, &lead, now).await?;
+            } else {
+                escalate(&mut tx, &s, &lead, now).await?;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Due follow-ups and reminders
+
+/// Which follow-ups a due list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum When {
+    /// Overdue and due later today (the default).
+    Due,
+    /// Due today, earlier or later.
+    Today,
+    /// Due before now.
+    Overdue,
+    /// Due from now on, within `days`.
+    Upcoming,
+}
+
+fn parse_cursor(value: &str) -> StoreResult<(i64, i64)> {
+    value
+        .split_once('_')
+        .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+        .ok_or_else(|| {
+            Invalid::new(
+                "cursor",
+                "is not a cursor from a previous page of this list",
+            )
+            .into()
+        })
+}
+
+/// The planned follow-ups that are due, per `?when=due|today|overdue|upcoming` (with
+/// `days=` for upcoming, default 7), earliest first, of records owned by `?user_id=` (within
+/// the caller's scope) or by anyone in the caller's scope.
+pub async fn due(
+    db: &Db,
+    actor: &Actor,
+    params: &[(String, String)],
+    now: DateTime<Utc>,
+) -> StoreResult<(Vec<Value>, Option<String>)> {
+    let mut when = When::Due;
+    let mut user: Option<i64> = None;
+    let mut days = 7_i64;
+    let mut limit = 100_i64;
+    let mut after: Option<(i64, i64)> = None;
+    for (name, value) in params {
+        let value = value.trim();
+        match name.as_str() {
+            "when" => {
+                when = match value {
+                    "due" => When::Due,
+                    "today" => When::Today,
+                    "overdue" => When::Overdue,
+                    "upcoming" => When::Upcoming,
+                    _ => {
+                        return Err(
+                            Invalid::new("when", "must be due, today, overdue or upcoming").into(),
+                        )
+                    }
+                }
+            }
+            "user_id" => {
+                user = Some(
+                    value
+                        .parse()
+                        .map_err(|_| Invalid::new("user_id", "must be a user id"))?,
+                )
+            }
+            "days" => {
+                days = value
+                    .parse()
+                    .ok()
+                    .filter(|d| (1..=90).contains(d))
+                    .ok_or_else(|| Invalid::new("days", "must be a whole number from 1 to 90"))?
+            }
+            "limit" => {
+                limit = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=500).contains(n))
+                    .ok_or_else(|| Invalid::new("limit", "must be a whole number from 1 to 500"))?
+            }
+            "cursor" => after = Some(parse_cursor(value)?),
+            other => return Err(Invalid::new(
+                other,
+                "is not a parameter of this list (accepted: user_id, when, days, limit, cursor)",
+            )
+            .into()),
+        }
+    }
+    let owners = match user {
+        Some(u) if actor.sees_owner(u) => Some(format!("r.owner_id = {u}")),
+        Some(u) => {
+            return Err(StoreError::Forbidden(format!(
+                "user {u} is outside your data scope"
+            )))
+        }
+        None => actor.owner_condition("r.owner_id"),
+    };
+    let hours = working_hours(db).await?;
+    let (day_start, day_end) = hours.day_bounds(now);
+    let now_ms = to_millis(now);
+    let (from, to) = match when {
+        When::Due => (i64::MIN, to_millis(day_end)),
+        When::Today => (to_millis(day_start), to_millis(day_end)),
+        When::Overdue => (i64::MIN, now_ms),
+        When::Upcoming => (now_ms, now_ms + days * 24 * HOUR_MS),
+    };
+    let mut items: Vec<(i64, i64, Value)> = Vec::new();
+    for table in TABLES {
+        let mut sql = format!(
+            "SELECT a.id, a.record_id, a.type, a.outcome, a.content, a.next_follow_up_at, a.owner_id AS author_id, \
+             r.name AS record_name, r.owner_id AS record_owner \
+             FROM activities a JOIN {} r ON r.id = a.record_id \
+             WHERE a.record_type = ? AND a.deleted_at IS NULL AND r.deleted_at IS NULL \
+             AND a.next_follow_up_at >= ? AND a.next_follow_up_at < ? AND r.owner_id IS NOT NULL AND {LATEST}",
+            table.name
+        );
+        let mut binds = vec![
+            Param::from(table.record_type.code()),
+            Param::Int(from),
+            Param::Int(to),
+        ];
+        if let Some(condition) = &owners {
+            sql.push_str(&format!(" AND {condition}"));
+        }
+        if table.record_type == RecordType::Lead {
+            sql.push_str(" AND r.status NOT IN ('converted', 'disqualified')");
+        }
+        if let Some((at, id)) = after {
+            sql.push_str(
+                " AND (a.next_follow_up_at > ? OR (a.next_follow_up_at = ? AND a.id > ?))",
+            );
+            binds.extend([Param::Int(at), Param::Int(at), Param::Int(id)]);
+        }
+        sql.push_str(&format!(
+            " ORDER BY a.next_follow_up_at, a.id LIMIT {}",
+            limit + 1
+        ));
+        for r in db.fetch_all(&sql, &binds).await? {
+            let due_at = r.int("next_follow_up_at");
+            items.push((
+                due_at,
+                r.int("id"),
+                json!({
+                    "activity_id": r.int("id"),
+                    "record_type": table.record_type.code(),
+                    "record_id": r.int("record_id"),
+                    "record_name": r.text("record_name"),
+                    "owner_id": r.int("record_owner"),
+                    "due_at": rfc3339(due_at),
+                    "overdue": due_at < now_ms,
+                    "type": r.text("type"),
+                    "outcome": r.opt_text("outcome"),
+                    "content": r.opt_text("content"),
+                    "author_id": r.opt_int("author_id"),
+                }),
+            ));
+        }
+    }
+    items.sort_by_key(|(due, id, _)| (*due, *id));
+    let next = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|(due, id, _)| format!("{due}_{id}"))
+    } else {
+        None
+    };
+    Ok((items.into_iter().map(|(_, _, v)| v).collect(), next))
+}
+
+/// The record an activity is logged on, if it still exists and has an owner to remind.
+async fn reminded_record(
+    tx: &mut Tx,
+    record_type: &str,
+    id: i64,
+) -> anyhow::Result<Option<(i64, String)>> {
+    let Ok(record_type) = RecordType::parse(record_type) else {
+        return Ok(None);
+    };
+    let table = Table::of(record_type);
+    let row = tx
+        .fetch_optional(
+            &format!(
+                "SELECT * FROM {} WHERE id = ? AND deleted_at IS NULL AND owner_id IS NOT NULL",
+                table.name
+            ),
+            &[Param::Int(id)],
+        )
+        .await?;
+    Ok(row
+        .filter(|r| {
+            record_type != RecordType::Lead
+                || !matches!(r.text("status").as_str(), "converted" | "disqualified")
+        })
+        .map(|r| (r.int("owner_id"), r.text("name"))))
+}
+
+/// The periodic job `followups.remind`: notifies the owner of each record whose planned
+/// follow-up has come, once per plan (a plan moved to another time is reminded again).
+pub async fn remind(db: &Db, at: DateTime<Utc>) -> anyhow::Result<()> {
+    let now = to_millis(at);
+    let due = db
+        .fetch_all(
+            &format!(
+                "SELECT a.id, a.record_type, a.record_id, a.next_follow_up_at FROM activities a \
+                 WHERE a.deleted_at IS NULL AND a.next_follow_up_at <= ? AND a.next_follow_up_at > ? \
+                 AND (a.reminded_for IS NULL OR a.reminded_for <> a.next_follow_up_at) AND {LATEST} \
+                 ORDER BY a.next_follow_up_at, a.id LIMIT {BATCH}"
+            ),
+            &[Param::Int(now), Param::Int(now - REMIND_WITHIN_MS)],
+        )
+        .await?;
+    if due.is_empty() {
+        return Ok(());
+    }
+    let hours = working_hours(db).await?;
+    let mut tx = db.begin().await?;
+    for a in &due {
+        let planned = a.int("next_follow_up_at");
+        let claimed = tx
+            .execute(
+                "UPDATE activities SET reminded_for = next_follow_up_at WHERE id = ? AND next_follow_up_at = ? \
+                 AND (reminded_for IS NULL OR reminded_for <> next_follow_up_at)",
+                &[Param::Int(a.int("id")), Param::Int(planned)],
+            )
+            .await?
+            == 1;
+        if !claimed {
+            continue;
+        }
+        let record_type = a.text("record_type");
+        let Some((owner, name)) =
+            reminded_record(&mut tx, &record_type, a.int("record_id")).await?
+        else {
+            continue;
+        };
+        let when = local_time(&hours, planned);
+        let message = if locale(&mut tx, owner).await? == "en" {
+            format!("Follow-up due: {name}, planned for {when}")
+        } else {
+            format!("跟进提醒：「{name}」计划于 {when} 跟进")
+        };
+        notifications::notify(
+            &mut tx,
+            &notifications::Notification {
+                user_id: owner,
+                kind: "followup.due",
+                record_type: RecordType::parse(&record_type).ok(),
+                record_id: Some(a.int("record_id")),
+                message,
+                now_ms: now,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comments (点评)
+
+fn comment_json(r: &Row) -> Value {
+    json!({
+        "id": r.int("id"),
+        "activity_id": r.int("activity_id"),
+        "author_id": r.int("author_id"),
+        "author": r.opt_text("username"),
+        "content": r.text("content"),
+        "created_at": rfc3339(r.int("created_at")),
+    })
+}
+
+/// A manager or an admin comments on a follow-up they can see; its author is notified.
+pub async fn comment(ctx: Ctx<'_>, activity_id: i64, body: &Value) -> StoreResult<Value> {
+    let activity = activities::get(ctx.db, ctx.actor, activity_id).await?;
+    if !matches!(ctx.actor.role, Role::Manager | Role::Admin) {
+        return Err(StoreError::Forbidden(
+            "only managers and admins comment (点评) on follow-ups".into(),
+        ));
+    }
+    let b = Body::parse(body, &["content"], "a comment")?;
+    let content = b
+        .text("content", 2000)?
+        .flatten()
+        .ok_or_else(|| Invalid::new("content", "is required"))?;
+    let record_type = RecordType::parse(activity["record_type"].as_str().unwrap_or_default())?;
+    let record_id = activity["record_id"].as_i64().unwrap_or_default();
+    let now = to_millis(ctx.now);
+    let mut tx = ctx.db.begin().await?;
+    let id = tx
+        .insert_returning_id(
+            "INSERT INTO activity_comments (activity_id, author_id, content, created_at) VALUES (?, ?, ?, ?)",
+            &[
+                Param::Int(activity_id),
+                Param::Int(ctx.actor.user_id),
+                Param::from(content.as_str()),
+                Param::Int(now),
+            ],
+        )
+        .await?;
+    history::record_action(
+        &mut tx,
+        ctx.stamp(),
+        record_type,
+        record_id,
+        "activity_comment",
+        Some(&json!({"activity_id": activity_id, "comment_id": id, "content": content})),
+    )
+    .await?;
+    if let Some(author) = activity["owner_id"]
+        .as_i64()
+        .filter(|&a| a != ctx.actor.user_id)
+    {
+        let short: String = content.chars().take(100).collect();
+        let message = if locale(&mut tx, author).await? == "en" {
+            format!(
+                "{} commented on your follow-up: {short}",
+                ctx.actor.username
+            )
+        } else {
+            format!("{} 点评了你的跟进记录：{short}", ctx.actor.username)
+        };
+        notifications::notify(
+            &mut tx,
+            &notifications::Notification {
+                user_id: author,
+                kind: "activity.commented",
+                record_type: Some(record_type),
+                record_id: Some(record_id),
+                message,
+                now_ms: now,
+            },
+        )
+        .await?;
+    }
+    let row = tx
+        .fetch_optional(
+            "SELECT c.*, u.username FROM activity_comments c LEFT JOIN users u ON u.id = c.author_id WHERE c.id = ?",
+            &[Param::Int(id)],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("Comment"))?;
+    tx.commit().await?;
+    Ok(comment_json(&row))
+}
+
+/// The comments on a follow-up the actor can see, oldest first.
+pub async fn comments(db: &Db, actor: &Actor, activity_id: i64) -> StoreResult<Vec<Value>> {
+    activities::get(db, actor, activity_id).await?;
+    Ok(db
+        .fetch_all(
+            "SELECT c.*, u.username FROM activity_comments c LEFT JOIN users u ON u.id = c.author_id WHERE c.activity_id = ? ORDER BY c.id",
+            &[Param::Int(activity_id)],
+        )
+        .await?
+        .iter()
+        .map(comment_json)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        assert_eq!(
+            parse_cursor("1700000000000_42").unwrap(),
+            (1_700_000_000_000, 42)
+        );
+        assert!(parse_cursor("x_1").is_err());
+        assert!(parse_cursor("12").is_err());
+    }
+}

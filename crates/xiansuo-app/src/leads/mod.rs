@@ -1,0 +1,12 @@
+//! The life of a lead after capture: dedup and merge, scoring, assignment, the public pool,
+//! follow-ups and activities, qualification, and conversion into a customer.
+
+pub mod activities;
+pub mod assignment;
+pub mod conversion;
+pub mod dedup;
+pub mod followups;
+pub mod merge;
+pub mod pool;
+pub mod qualification;
+pub mod scoring;

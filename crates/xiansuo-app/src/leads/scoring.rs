@@ -1,0 +1,879 @@
+//! Lead scoring in the database: the rules and settings admins edit, the behaviour events
+//! posted for leads, and keeping every lead's score, tier and breakdown (`score_breakdown`, the
+//! items as JSON, so that lists need no computing) in step with them.
+//!
+//! A lead is scored when it is created (in `records::prepare`, from rules cached per [`Db`] for a
+//! few seconds), when it changes (in `records::update`), when an event arrives for it, and, when
+//! rules or settings change, by the `scoring.rescore` job, which walks all leads in bounded
+//! batches. The periodic `scoring.decay` job rescores leads with events so that fading
+//! engagement points show. While no rule is active a lead keeps the score it was given and
+//! only its tier follows the thresholds. Score changes are recorded in the history with the
+//! channel `rule`; converted leads keep the score they had.
+
+use crate::error::{StoreError, StoreResult};
+use crate::jobs::{self, JobFailure};
+use crate::records::custom_fields;
+use crate::records::history;
+use crate::records::schema::{Kind, Table, LEADS};
+use crate::records::{self, rfc3339, Ctx, NewRecord, Stamp};
+use crate::scope::Actor;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use xiansuo_core::clock::to_millis;
+use xiansuo_core::custom_field::{CustomFieldDef, FieldType, RecordType};
+use xiansuo_core::history::{Channel, Snapshot};
+use xiansuo_core::lead::{EventType, LeadStatus, Region, Tier};
+use xiansuo_core::rules::{KnownField, ValueKind};
+use xiansuo_core::scoring::{self, Event, ScoringRule, Settings};
+use xiansuo_core::{Invalid, Text};
+use xiansuo_store::{Db, Dialect, Param, Row, Tx};
+
+/// The rules and settings as the create path needs them.
+#[derive(Debug, Default)]
+pub struct Config {
+    pub rules: Vec<ScoringRule>,
+    pub settings: Settings,
+}
+
+impl Config {
+    /// True when some rule is active: scores are then the rules'.
+    fn scores(&self) -> bool {
+        self.rules.iter().any(|r| r.active)
+    }
+
+    /// True when an active rule counts events, so a lead's events must be read to score it.
+    fn needs_events(&self) -> bool {
+        self.rules.iter().any(|r| r.active && r.event.is_some())
+    }
+
+    /// True when an active rule's points fade.
+    fn decays(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|r| r.active && r.event.is_some() && r.half_life_days.is_some())
+    }
+}
+
+/// The configuration, from the cache when it is fresh.
+async fn config(db: &Db) -> anyhow::Result<Arc<Config>> {
+    if let Some(config) = db.settings().get::<Arc<Config>>(0) {
+        return Ok(config);
+    }
+    let config = Arc::new(load(db).await?);
+    db.settings().put(0, config.clone());
+    Ok(config)
+}
+
+/// The configuration as stored now (jobs must not act on another instance's stale cache).
+async fn load(db: &Db) -> anyhow::Result<Config> {
+    let rules = db
+        .fetch_all("SELECT * FROM scoring_rules ORDER BY id", &[])
+        .await?
+        .iter()
+        .map(stored_rule)
+        .collect::<anyhow::Result<_>>()?;
+    Ok(Config {
+        rules,
+        settings: read_settings(db).await?,
+    })
+}
+
+fn stored_rule(row: &Row) -> anyhow::Result<ScoringRule> {
+    let mut rule: ScoringRule = serde_json::from_str(&row.text("definition"))?;
+    rule.id = row.int("id");
+    rule.name = row.text("name");
+    rule.active = row.int("active") != 0;
+    Ok(rule)
+}
+
+async fn read_settings(db: &Db) -> anyhow::Result<Settings> {
+    Ok(db
+        .fetch_optional("SELECT * FROM scoring_settings WHERE id = 1", &[])
+        .await?
+        .map_or_else(Settings::default, |r| Settings {
+            max_score: r.int("max_score"),
+            high_threshold: r.int("high_threshold"),
+            medium_threshold: r.int("medium_threshold"),
+        }))
+}
+
+/// The fields of leads that rule conditions may name, with the kind of value each holds: the
+/// standard fields, `region` (from the province), and `custom.KEY` for each custom field. The
+/// score and tier are left out for scoring rules, which compute them.
+pub fn condition_fields(defs: &[CustomFieldDef], for_scoring: bool) -> Vec<KnownField> {
+    let mut fields: Vec<KnownField> = Vec::new();
+    for field in LEADS.fields {
+        let kind = match field.kind {
+            _ if field.name == "tier" => {
+                ValueKind::Code(Tier::ALL.iter().map(|t| t.code().to_owned()).collect())
+            }
+            Kind::Text(_) | Kind::Phone | Kind::Email | Kind::Derived => ValueKind::Text,
+            Kind::Code(set) => ValueKind::Code(set.codes()),
+            Kind::Int { .. } | Kind::Money | Kind::Ref(_) | Kind::Link(_) | Kind::PoolRef => {
+                ValueKind::Number
+            }
+            Kind::Date => ValueKind::Date,
+            Kind::Tags => ValueKind::List,
+            Kind::Id | Kind::Owner | Kind::UserRef | Kind::Timestamp | Kind::Custom => continue,
+        };
+        if for_scoring && matches!(field.name, "score" | "tier") {
+            continue;
+        }
+        fields.push((field.name.to_owned(), kind));
+    }
+    fields.push((
+        "region".to_owned(),
+        ValueKind::Code(Region::ALL.iter().map(|r| r.code().to_owned()).collect()),
+    ));
+    for def in defs {
+        let kind = match def.field_type {
+            FieldType::Text => ValueKind::Text,
+            FieldType::Number => ValueKind::Number,
+            FieldType::Date => ValueKind::Date,
+            FieldType::SingleSelect => ValueKind::Code(def.options.clone()),
+            FieldType::MultiSelect => ValueKind::List,
+            FieldType::Boolean => ValueKind::Boolean,
+        };
+        fields.push((format!("custom.{}", def.key), kind));
+    }
+    fields
+}
+
+/// A new lead as the API will show it, from its prepared columns: what rule conditions read.
+pub fn record_facts(record: &NewRecord) -> Value {
+    let mut out = Map::new();
+    for field in record.table().fields {
+        let value = match record.get(&field.column()) {
+            None | Some(Param::NullInt | Param::NullText) => Value::Null,
+            Some(Param::Int(n)) => Value::from(*n),
+            Some(Param::Real(n)) => Value::from(*n),
+            Some(Param::Text(text)) => match field.kind {
+                Kind::Tags | Kind::Custom => serde_json::from_str(text).unwrap_or(Value::Null),
+                _ => Value::from(text.as_str()),
+            },
+        };
+        out.insert(field.name.to_owned(), value);
+    }
+    Value::Object(out)
+}
+
+/// A lead's new score, tier and breakdown, as they are stored.
+#[derive(Debug, PartialEq)]
+struct Scored {
+    score: i64,
+    tier: Tier,
+    /// The items as JSON; `None` when no rule scored the lead.
+    breakdown: Option<String>,
+}
+
+fn score_lead(config: &Config, lead: &Value, events: &[Event], now_ms: i64) -> Scored {
+    if config.scores() {
+        let score = scoring::evaluate(&config.rules, &config.settings, lead, events, now_ms);
+        Scored {
+            score: score.score,
+            tier: score.tier,
+            breakdown: Some(json!(score.items).to_string()),
+        }
+    } else {
+        let score = lead["score"].as_i64().unwrap_or_default();
+        Scored {
+            score,
+            tier: config.settings.tier(score),
+            breakdown: None,
+        }
+    }
+}
+
+/// Scores a lead about to be created (no events yet): sets its `score`, `tier` and
+/// `score_breakdown`. Without active rules the score given is kept and only the tier is set.
+pub async fn score_new(db: &Db, record: &mut NewRecord) -> anyhow::Result<()> {
+    if record.table().record_type != RecordType::Lead {
+        return Ok(());
+    }
+    let config = config(db).await?;
+    if !config.scores() {
+        let score = match record.get("score") {
+            Some(Param::Int(n)) => *n,
+            _ => 0,
+        };
+        // Set even when not given, so that assignment rules on the score read what is stored.
+        record.set("score", Param::Int(score));
+        record.set("tier", Param::from(config.settings.tier(score).code()));
+        return Ok(());
+    }
+    let scored = score_lead(
+        &config,
+        &record_facts(record),
+        &[],
+        to_millis(record.stamp().now),
+    );
+    record.set("score", Param::Int(scored.score));
+    record.set("tier", Param::from(scored.tier.code()));
+    record.set("score_breakdown", Param::from(scored.breakdown));
+    Ok(())
+}
+
+async fn lead_events(tx: &mut Tx, ids: &[i64]) -> anyhow::Result<HashMap<i64, Vec<Event>>> {
+    let mut out: HashMap<i64, Vec<Event>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let rows = tx
+        .fetch_all(
+            &format!(
+                "SELECT lead_id, type, name, url, occurred_at FROM lead_events WHERE lead_id IN ({})",
+                list.join(",")
+            ),
+            &[],
+        )
+        .await?;
+    for row in rows {
+        let Ok(event_type) = EventType::parse(&row.text("type")) else {
+            continue;
+        };
+        out.entry(row.int("lead_id")).or_default().push(Event {
+            event_type,
+            name: row.opt_text("name"),
+            url: row.opt_text("url"),
+            occurred_at_ms: row.int("occurred_at"),
+        });
+    }
+    Ok(out)
+}
+
+/// Writes a lead's new score if it differs from `lead` (as the API shows it), recording the
+/// change of score and tier in the history with the channel `rule`. Returns the lead as it is
+/// now.
+async fn apply(
+    tx: &mut Tx,
+    stamp: Stamp,
+    lead: Value,
+    stored_breakdown: Option<&str>,
+    scored: Scored,
+) -> anyhow::Result<Value> {
+    let id = lead["id"].as_i64().unwrap_or_default();
+    let before: Snapshot = [
+        ("score".to_owned(), lead["score"].clone()),
+        ("tier".to_owned(), lead["tier"].clone()),
+    ]
+    .into();
+    let after: Snapshot = [
+        ("score".to_owned(), Value::from(scored.score)),
+        ("tier".to_owned(), Value::from(scored.tier.code())),
+    ]
+    .into();
+    let breakdown_changed = scored.breakdown.as_deref() != stored_breakdown;
+    if before == after && !breakdown_changed {
+        return Ok(lead);
+    }
+    if before == after {
+        tx.execute(
+            "UPDATE leads SET score_breakdown = ? WHERE id = ?",
+            &[Param::from(scored.breakdown), Param::Int(id)],
+        )
+        .await?;
+        return Ok(lead);
+    }
+    let now = to_millis(stamp.now);
+    tx.execute(
+        "UPDATE leads SET score = ?, tier = ?, score_breakdown = ?, updated_at = ? WHERE id = ?",
+        &[
+            Param::Int(scored.score),
+            Param::from(scored.tier.code()),
+            Param::from(scored.breakdown),
+            Param::Int(now),
+            Param::Int(id),
+        ],
+    )
+    .await?;
+    history::record_changes(tx, stamp, RecordType::Lead, id, &before, &after).await?;
+    let mut lead = lead;
+    lead["score"] = after["score"].clone();
+    lead["tier"] = after["tier"].clone();
+    lead["updated_at"] = Value::from(rfc3339(now));
+    Ok(lead)
+}
+
+fn rule_stamp(actor_id: i64, now: DateTime<Utc>) -> Stamp {
+    Stamp {
+        actor_id,
+        channel: Channel::Rule,
+        now,
+    }
+}
+
+fn converted(lead: &Value) -> bool {
+    lead["status"].as_str() == Some(LeadStatus::Converted.code())
+}
+
+/// Rescores a lead right after `records::update` changed it (`after` as the API shows it, in
+/// the same transaction) and returns it as it is now. Without active rules only the tier
+/// follows the score.
+pub async fn rescore_updated(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    table: &Table,
+    after: Value,
+) -> anyhow::Result<Value> {
+    if table.record_type != RecordType::Lead || converted(&after) {
+        return Ok(after);
+    }
+    let config = config(ctx.db).await?;
+    let stamp = rule_stamp(ctx.actor.user_id, ctx.now);
+    let id = after["id"].as_i64().unwrap_or_default();
+    let events = if config.needs_events() {
+        lead_events(tx, &[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let scored = score_lead(&config, &after, &events, to_millis(ctx.now));
+    // Without rules the breakdown is left as it is; the rescore job clears it.
+    let stored = if config.scores() {
+        tx.fetch_optional(
+            "SELECT score_breakdown FROM leads WHERE id = ?",
+            &[Param::Int(id)],
+        )
+        .await?
+        .and_then(|r| r.opt_text("score_breakdown"))
+    } else {
+        None
+    };
+    apply(tx, stamp, after, stored.as_deref(), scored).await
+}
+
+/// A lead's score as `GET /api/v1/leads/{id}/score` shows it: `{score, tier, items}`.
+fn score_json(row: &Row) -> Value {
+    let items = row
+        .opt_text("score_breakdown")
+        .and_then(|b| serde_json::from_str::<Value>(&b).ok())
+        .unwrap_or_else(|| json!([]));
+    json!({
+        "score": row.int("score"),
+        "tier": row.opt_text("tier"),
+        "items": items,
+    })
+}
+
+/// The score of a lead the actor can see, with the rules it came from.
+pub async fn lead_score(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
+    let row = db
+        .fetch_optional(
+            &format!(
+                "SELECT score, tier, score_breakdown FROM leads WHERE id = ? AND deleted_at IS NULL{}",
+                actor.scope_clause()
+            ),
+            &[Param::Int(id)],
+        )
+        .await?
+        .ok_or(StoreError::NotFound(LEADS.schema))?;
+    Ok(score_json(&row))
+}
+
+fn event_json(row: &Row) -> Value {
+    json!({
+        "id": row.int("id"),
+        "lead_id": row.int("lead_id"),
+        "type": row.text("type"),
+        "name": row.opt_text("name"),
+        "url": row.opt_text("url"),
+        "occurred_at": rfc3339(row.int("occurred_at")),
+        "created_by": row.opt_int("created_by"),
+        "created_at": rfc3339(row.int("created_at")),
+    })
+}
+
+/// The latest behaviour events of a lead the actor can see, newest first.
+pub async fn list_events(db: &Db, actor: &Actor, lead_id: i64) -> StoreResult<Vec<Value>> {
+    db.fetch_optional(
+        &format!(
+            "SELECT id FROM leads WHERE id = ? AND deleted_at IS NULL{}",
+            actor.scope_clause()
+        ),
+        &[Param::Int(lead_id)],
+    )
+    .await?
+    .ok_or(StoreError::NotFound(LEADS.schema))?;
+    Ok(db
+        .fetch_all(
+            "SELECT * FROM lead_events WHERE lead_id = ? ORDER BY occurred_at DESC, id DESC LIMIT 500",
+            &[Param::Int(lead_id)],
+        )
+        .await?
+        .iter()
+        .map(event_json)
+        .collect())
+}
+
+/// Events may be dated at most this far ahead (clocks of the sites that post them differ).
+const EVENT_FUTURE_MS: i64 = 24 * 3600 * 1000;
+
+/// Records a behaviour event `{type, name?, url?, occurred_at?}` for a lead the actor can see
+/// and rescores the lead. Returns `{event, score}`.
+pub async fn add_event(ctx: Ctx<'_>, lead_id: i64, body: &Value) -> StoreResult<Value> {
+    let object = body
+        .as_object()
+        .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
+    xiansuo_core::rules::refuse_unknown(
+        object,
+        &["type", "name", "url", "occurred_at"],
+        "an event",
+    )?;
+    let event_type = EventType::parse(
+        object
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Invalid::new("type", "is required and must be a string"))?,
+    )?;
+    let text = |name: &str, max: usize| -> Result<Option<String>, Invalid> {
+        match object.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => {
+                Ok(Text::parse_optional(name, s, max)?.map(Text::into_string))
+            }
+            Some(_) => Err(Invalid::new(name, "must be a string")),
+        }
+    };
+    let name = text("name", 200)?;
+    let url = text("url", 2000)?;
+    let now = to_millis(ctx.now);
+    let occurred_at = match object.get("occurred_at") {
+        None | Some(Value::Null) => now,
+        Some(Value::String(s)) => DateTime::parse_from_rfc3339(s.trim())
+            .map_err(|_| Invalid::new("occurred_at", "must be an RFC 3339 time"))?
+            .timestamp_millis(),
+        Some(_) => return Err(Invalid::new("occurred_at", "must be an RFC 3339 time").into()),
+    };
+    if occurred_at > now + EVENT_FUTURE_MS {
+        return Err(Invalid::new("occurred_at", "must not be more than a day ahead").into());
+    }
+    let config = config(ctx.db).await?;
+    let mut tx = ctx.db.begin().await?;
+    let lock = if tx.dialect() == Dialect::Postgres {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let row = tx
+        .fetch_optional(
+            &format!(
+                "SELECT * FROM leads WHERE id = ? AND deleted_at IS NULL{}{lock}",
+                ctx.actor.scope_clause()
+            ),
+            &[Param::Int(lead_id)],
+        )
+        .await?
+        .ok_or(StoreError::NotFound(LEADS.schema))?;
+    let event_id = tx
+        .insert_returning_id(
+            "INSERT INTO lead_events (lead_id, type, name, url, occurred_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            &[
+                Param::Int(lead_id),
+                Param::from(event_type.code()),
+                Param::from(name.clone()),
+                Param::from(url.clone()),
+                Param::Int(occurred_at),
+                Param::Int(ctx.actor.user_id),
+                Param::Int(now),
+            ],
+        )
+        .await?;
+    history::record_action(
+        &mut tx,
+        ctx.stamp(),
+        RecordType::Lead,
+        lead_id,
+        "event",
+        Some(&json!({"type": event_type.code(), "name": name, "url": url, "occurred_at": rfc3339(occurred_at)})),
+    )
+    .await?;
+    let lead = records::to_json(&LEADS, &row);
+    if !converted(&lead) && config.needs_events() {
+        let events = lead_events(&mut tx, &[lead_id])
+            .await?
+            .remove(&lead_id)
+            .unwrap_or_default();
+        let scored = score_lead(&config, &lead, &events, now);
+        let stored = row.opt_text("score_breakdown");
+        apply(
+            &mut tx,
+            rule_stamp(ctx.actor.user_id, ctx.now),
+            lead,
+            stored.as_deref(),
+            scored,
+        )
+        .await?;
+    }
+    let event = tx
+        .fetch_optional(
+            "SELECT * FROM lead_events WHERE id = ?",
+            &[Param::Int(event_id)],
+        )
+        .await?
+        .map(|r| event_json(&r))
+        .unwrap_or(Value::Null);
+    let score = tx
+        .fetch_optional(
+            "SELECT score, tier, score_breakdown FROM leads WHERE id = ?",
+            &[Param::Int(lead_id)],
+        )
+        .await?
+        .map(|r| score_json(&r))
+        .unwrap_or(Value::Null);
+    tx.commit().await?;
+    Ok(json!({"event": event, "score": score}))
+}
+
+// ---- Rules and settings -------------------------------------------------------------------
+
+fn rule_json(row: &Row) -> anyhow::Result<Value> {
+    let mut out = stored_rule(row)?.to_json();
+    out["created_at"] = Value::from(rfc3339(row.int("created_at")));
+    out["updated_at"] = Value::from(rfc3339(row.int("updated_at")));
+    Ok(out)
+}
+
+/// Every scoring rule, oldest first.
+pub async fn list_rules(db: &Db) -> StoreResult<Vec<Value>> {
+    Ok(db
+        .fetch_all("SELECT * FROM scoring_rules ORDER BY id", &[])
+        .await?
+        .iter()
+        .map(rule_json)
+        .collect::<anyhow::Result<_>>()?)
+}
+
+pub async fn get_rule(db: &Db, id: i64) -> StoreResult<Value> {
+    let row = db
+        .fetch_optional(
+            "SELECT * FROM scoring_rules WHERE id = ?",
+            &[Param::Int(id)],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("ScoringRule"))?;
+    Ok(rule_json(&row)?)
+}
+
+async fn parse_rule(db: &Db, body: &Value) -> StoreResult<ScoringRule> {
+    let defs = custom_fields::definitions(db, RecordType::Lead).await?;
+    Ok(ScoringRule::parse(body, &condition_fields(&defs, true))?)
+}
+
+/// Queues the rescoring of every lead, in batches, after rules or settings changed.
+async fn queue_rescore(tx: &mut Tx, actor_id: i64, now_ms: i64) -> anyhow::Result<()> {
+    let chain = format!("{:016x}", rand::random::<u64>());
+    jobs::enqueue(
+        tx,
+        RESCORE_JOB,
+        &json!({"after_id": 0, "chain": chain, "actor_id": actor_id, "with_events_only": false}),
+        now_ms,
+        Some(&format!("{RESCORE_JOB}:{chain}:0")),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Adds a rule from `{name, kind, active?, conditions?, event?, points, half_life_days?,
+/// max_points?}` and queues the rescoring of all leads.
+pub async fn create_rule(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
+    let rule = parse_rule(ctx.db, body).await?;
+    let now = to_millis(ctx.now);
+    let mut tx = ctx.db.begin().await?;
+    let id = tx
+        .insert_returning_id(
+            "INSERT INTO scoring_rules (name, kind, active, definition, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            &[
+                Param::from(rule.name.as_str()),
+                Param::from(rule.kind.code()),
+                Param::Int(i64::from(rule.active)),
+                Param::from(serde_json::to_string(&rule).map_err(anyhow::Error::from)?),
+                Param::Int(ctx.actor.user_id),
+                Param::Int(now),
+                Param::Int(now),
+            ],
+        )
+        .await?;
+    queue_rescore(&mut tx, ctx.actor.user_id, now).await?;
+    let row = tx
+        .fetch_optional(
+            "SELECT * FROM scoring_rules WHERE id = ?",
+            &[Param::Int(id)],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("ScoringRule"))?;
+    tx.commit().await?;
+    ctx.db.settings().clear::<Arc<Config>>();
+    Ok(rule_json(&row)?)
+}
+
+/// Changes a rule: the fields given replace the stored ones, and the whole rule is checked
+/// again. Queues the rescoring of all leads.
+pub async fn update_rule(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Value> {
+    let patch = body
+        .as_object()
+        .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
+    let current = get_rule(ctx.db, id).await?;
+    let mut merged: Map<String, Value> = scoring::RULE_FIELDS
+        .iter()
+        .filter_map(|k| current.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+        .collect();
+    for (k, v) in patch {
+        merged.insert(k.clone(), v.clone());
+    }
+    let rule = parse_rule(ctx.db, &Value::Object(merged)).await?;
+    let now = to_millis(ctx.now);
+    let mut tx = ctx.db.begin().await?;
+    let changed = tx
+        .execute(
+            "UPDATE scoring_rules SET name = ?, kind = ?, active = ?, definition = ?, updated_at = ? WHERE id = ?",
+            &[
+                Param::from(rule.name.as_str()),
+                Param::from(rule.kind.code()),
+                Param::Int(i64::from(rule.active)),
+                Param::from(serde_json::to_string(&rule).map_err(anyhow::Error::from)?),
+                Param::Int(now),
+                Param::Int(id),
+            ],
+        )
+        .await?;
+    if changed == 0 {
+        return Err(StoreError::NotFound("ScoringRule"));
+    }
+    queue_rescore(&mut tx, ctx.actor.user_id, now).await?;
+    let row = tx
+        .fetch_optional(
+            "SELECT * FROM scoring_rules WHERE id = ?",
+            &[Param::Int(id)],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("ScoringRule"))?;
+    tx.commit().await?;
+    ctx.db.settings().clear::<Arc<Config>>();
+    Ok(rule_json(&row)?)
+}
+
+/// Deletes a rule and queues the rescoring of all leads.
+pub async fn delete_rule(ctx: Ctx<'_>, id: i64) -> StoreResult<()> {
+    let mut tx = ctx.db.begin().await?;
+    let deleted = tx
+        .execute("DELETE FROM scoring_rules WHERE id = ?", &[Param::Int(id)])
+        .await?;
+    if deleted == 0 {
+        return Err(StoreError::NotFound("ScoringRule"));
+    }
+    queue_rescore(&mut tx, ctx.actor.user_id, to_millis(ctx.now)).await?;
+    tx.commit().await?;
+    ctx.db.settings().clear::<Arc<Config>>();
+    Ok(())
+}
+
+fn settings_json(settings: &Settings) -> Value {
+    json!(settings)
+}
+
+/// The cap and tier thresholds.
+pub async fn get_settings(db: &Db) -> StoreResult<Value> {
+    Ok(settings_json(&read_settings(db).await?))
+}
+
+/// Changes the cap and thresholds (`{max_score?, high_threshold?, medium_threshold?}`) and
+/// queues the rescoring of all leads.
+pub async fn update_settings(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
+    let settings = read_settings(ctx.db).await?.apply(body)?;
+    let now = to_millis(ctx.now);
+    let mut tx = ctx.db.begin().await?;
+    tx.execute(
+        "INSERT INTO scoring_settings (id, max_score, high_threshold, medium_threshold, updated_at) VALUES (1, ?, ?, ?, ?) \
+         ON CONFLICT (id) DO UPDATE SET max_score = excluded.max_score, high_threshold = excluded.high_threshold, \
+         medium_threshold = excluded.medium_threshold, updated_at = excluded.updated_at",
+        &[
+            Param::Int(settings.max_score),
+            Param::Int(settings.high_threshold),
+            Param::Int(settings.medium_threshold),
+            Param::Int(now),
+        ],
+    )
+    .await?;
+    queue_rescore(&mut tx, ctx.actor.user_id, now).await?;
+    tx.commit().await?;
+    ctx.db.settings().clear::<Arc<Config>>();
+    Ok(settings_json(&settings))
+}
+
+// ---- Jobs ---------------------------------------------------------------------------------
+
+/// The job that rescores leads a batch at a time.
+pub const RESCORE_JOB: &str = "scoring.rescore";
+
+/// The periodic job that refreshes fading engagement points.
+pub const DECAY_JOB: &str = "scoring.decay";
+
+/// How many leads one rescore job handles.
+const RESCORE_BATCH: i64 = 500;
+
+/// `scoring.rescore`: rescores the next batch of leads after `after_id` (only leads with
+/// events when `with_events_only`) and queues the batch after it.
+pub async fn rescore_job(db: &Db, payload: &Value, at: DateTime<Utc>) -> Result<(), JobFailure> {
+    let after_id = payload["after_id"].as_i64().unwrap_or_default();
+    let chain = payload["chain"].as_str().unwrap_or("none");
+    let with_events_only = payload["with_events_only"].as_bool().unwrap_or(false);
+    let actor_id = match payload["actor_id"].as_i64() {
+        Some(id) => id,
+        None => crate::admin::users::first_admin(db)
+            .await?
+            .ok_or_else(|| JobFailure::Retry("no admin to record score changes as".into()))?,
+    };
+    let config = load(db).await?;
+    let now_ms = to_millis(at);
+    let mut tx = db.begin().await?;
+    let lock = if tx.dialect() == Dialect::Postgres {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let events_only = if with_events_only {
+        " AND id IN (SELECT lead_id FROM lead_events)"
+    } else {
+        ""
+    };
+    let rows = tx
+        .fetch_all(
+            &format!(
+                "SELECT * FROM leads WHERE id > ? AND deleted_at IS NULL AND status <> ?{events_only} \
+                 ORDER BY id LIMIT {RESCORE_BATCH}{lock}"
+            ),
+            &[
+                Param::Int(after_id),
+                Param::from(LeadStatus::Converted.code()),
+            ],
+        )
+        .await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.int("id")).collect();
+    let mut events = if config.needs_events() {
+        lead_events(&mut tx, &ids).await?
+    } else {
+        HashMap::new()
+    };
+    let stamp = rule_stamp(actor_id, at);
+    for row in &rows {
+        let lead = records::to_json(&LEADS, row);
+        let stored = row.opt_text("score_breakdown");
+        let scored = if !config.scores() && stored.is_some() {
+            // Scored by rules that are gone: back to no score.
+            Scored {
+                score: 0,
+                tier: config.settings.tier(0),
+                breakdown: None,
+            }
+        } else {
+            let lead_events = events.remove(&row.int("id")).unwrap_or_default();
+            score_lead(&config, &lead, &lead_events, now_ms)
+        };
+        apply(&mut tx, stamp, lead, stored.as_deref(), scored).await?;
+    }
+    if let Some(&last) = ids.last().filter(|_| ids.len() as i64 == RESCORE_BATCH) {
+        jobs::enqueue(
+            &mut tx,
+            RESCORE_JOB,
+            &json!({"after_id": last, "chain": chain, "actor_id": actor_id, "with_events_only": with_events_only}),
+            now_ms,
+            Some(&format!("{RESCORE_JOB}:{chain}:{last}")),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `scoring.decay`: when engagement points fade, queues the rescoring of leads with events.
+pub async fn decay_job(db: &Db, at: DateTime<Utc>) -> Result<(), JobFailure> {
+    if !load(db).await?.decays() {
+        return Ok(());
+    }
+    let now_ms = to_millis(at);
+    let chain = format!("decay{now_ms}");
+    let mut tx = db.begin().await?;
+    jobs::enqueue(
+        &mut tx,
+        RESCORE_JOB,
+        &json!({"after_id": 0, "chain": chain, "with_events_only": true}),
+        now_ms,
+        Some(&format!("{RESCORE_JOB}:{chain}:0")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conditions_name_lead_fields_custom_fields_and_the_region_but_scoring_not_the_score() {
+        let defs = [
+            CustomFieldDef {
+                key: "budget".into(),
+                field_type: FieldType::Number,
+                options: Vec::new(),
+                required: false,
+            },
+            CustomFieldDef {
+                key: "plan".into(),
+                field_type: FieldType::SingleSelect,
+                options: vec!["basic".into(), "pro".into()],
+                required: false,
+            },
+        ];
+        let kind = |fields: &[KnownField], name: &str| {
+            fields
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, k)| k.clone())
+        };
+        let scoring = condition_fields(&defs, true);
+        assert_eq!(kind(&scoring, "title"), Some(ValueKind::Text));
+        assert_eq!(kind(&scoring, "company_size"), Some(ValueKind::Number));
+        assert_eq!(kind(&scoring, "tags"), Some(ValueKind::List));
+        assert_eq!(kind(&scoring, "custom.budget"), Some(ValueKind::Number));
+        assert_eq!(
+            kind(&scoring, "custom.plan"),
+            Some(ValueKind::Code(vec!["basic".into(), "pro".into()]))
+        );
+        assert!(
+            matches!(kind(&scoring, "region"), Some(ValueKind::Code(c)) if c.contains(&"south".to_owned()))
+        );
+        assert_eq!(kind(&scoring, "score"), None);
+        assert_eq!(kind(&scoring, "tier"), None);
+        assert_eq!(kind(&scoring, "owner_id"), None);
+        let assignment = condition_fields(&defs, false);
+        assert_eq!(kind(&assignment, "score"), Some(ValueKind::Number));
+        assert_eq!(
+            kind(&assignment, "tier"),
+            Some(ValueKind::Code(vec![
+                "high".into(),
+                "medium".into(),
+                "low".into()
+            ]))
+        );
+    }
+
+    #[test]
+    fn without_active_rules_a_lead_keeps_its_score_and_its_tier_follows() {
+        let config = Config::default();
+        let scored = score_lead(&config, &json!({"score": 75}), &[], 0);
+        assert_eq!(
+            scored,
+            Scored {
+                score: 75,
+                tier: Tier::High,
+                breakdown: None
+            }
+        );
+    }
+}

@@ -1,0 +1,911 @@
+//! The sales pipeline: editable stages (阶段) with win probabilities, deals (opportunities) moving
+//! through them, won and lost with a reason, the weighted forecast by month and the kanban
+//! board.
+//!
+//! A stage is `open`, `won` or `lost`. A deal's `result` follows the kind of its stage, and its
+//! `probability` follows the stage unless the request that moves it sets one. A deal is lost
+//! only through [`close`] (`POST /api/v1/opportunities/{id}/lose`), which needs a reason; it can
+//! be won that way (`/win`, reason optional) or by moving it to a won stage. The record engine
+//! calls [`check_new`] and [`check_change`] on every write of an opportunity, so the stage is
+//! checked against the stages table whichever way the deal is written.
+
+use crate::channels::events;
+use crate::error::{StoreError, StoreResult};
+use crate::records::history;
+use crate::records::schema::{Table, OPPORTUNITIES};
+use crate::records::{self, Ctx, NewRecord};
+use crate::scope::Actor;
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use xiansuo_core::clock::{china_date, china_midnight, to_millis};
+use xiansuo_core::custom_field::{parse_key, RecordType};
+use xiansuo_core::history::snapshot;
+use xiansuo_core::{Invalid, Text};
+use xiansuo_store::{Db, Dialect, Param, Reader, Row, Tx};
+
+/// A JSON request object whose keys are checked against the accepted ones, with typed getters
+/// whose errors name the field (prefixed for nested objects, such as `opportunity.amount`).
+pub(crate) struct Body<'a> {
+    object: &'a Map<String, Value>,
+    prefix: String,
+}
+
+impl<'a> Body<'a> {
+    pub(crate) fn parse(value: &'a Value, prefix: &str, accepted: &[&str]) -> StoreResult<Self> {
+        let whole = if prefix.is_empty() { "body" } else { prefix };
+        let object = value
+            .as_object()
+            .ok_or_else(|| Invalid::new(whole, "must be a JSON object"))?;
+        let body = Body {
+            object,
+            prefix: prefix.to_owned(),
+        };
+        if let Some(extra) = object.keys().find(|k| !accepted.contains(&k.as_str())) {
+            return Err(Invalid::new(
+                body.field(extra),
+                format!("is not accepted here (accepted: {})", accepted.join(", ")),
+            )
+            .into());
+        }
+        Ok(body)
+    }
+
+    /// The name of a field in error messages.
+    pub(crate) fn field(&self, name: &str) -> String {
+        if self.prefix.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}.{name}", self.prefix)
+        }
+    }
+
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.object.contains_key(name)
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&'a Value> {
+        self.object.get(name)
+    }
+
+    /// Optional text: absent, null or blank is `None`.
+    pub(crate) fn text(&self, name: &str, max: usize) -> StoreResult<Option<String>> {
+        match self.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => {
+                Ok(Text::parse_optional(&self.field(name), s, max)?.map(Text::into_string))
+            }
+            Some(_) => Err(Invalid::new(self.field(name), "must be a string").into()),
+        }
+    }
+
+    pub(crate) fn required_text(&self, name: &str, max: usize) -> StoreResult<String> {
+        self.text(name, max)?
+            .ok_or_else(|| Invalid::new(self.field(name), "is required").into())
+    }
+
+    pub(crate) fn bool(&self, name: &str) -> StoreResult<Option<bool>> {
+        match self.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(Invalid::new(self.field(name), "must be true or false").into()),
+        }
+    }
+
+    pub(crate) fn int(&self, name: &str, min: i64, max: i64) -> StoreResult<Option<i64>> {
+        match self.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => match v.as_i64() {
+                Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
+                _ => Err(Invalid::new(
+                    self.field(name),
+                    if max == i64::MAX {
+                        format!("must be a whole number of at least {min}")
+                    } else {
+                        format!("must be a whole number from {min} to {max}")
+                    },
+                )
+                .into()),
+            },
+        }
+    }
+}
+
+/// What reaching a stage means for a deal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageKind {
+    Open,
+    Won,
+    Lost,
+}
+
+impl StageKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            StageKind::Open => "open",
+            StageKind::Won => "won",
+            StageKind::Lost => "lost",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Self, Invalid> {
+        match value {
+            "open" => Ok(StageKind::Open),
+            "won" => Ok(StageKind::Won),
+            "lost" => Ok(StageKind::Lost),
+            _ => Err(Invalid::new(
+                "kind",
+                format!("'{value}' is not one of: open, won, lost"),
+            )),
+        }
+    }
+}
+
+/// A pipeline stage.
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub id: i64,
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub probability: i64,
+    pub position: i64,
+    pub kind: StageKind,
+    pub active: bool,
+}
+
+impl Stage {
+    fn of(row: &Row) -> Stage {
+        Stage {
+            id: row.int("id"),
+            code: row.text("code"),
+            name_zh: row.text("name_zh"),
+            name_en: row.text("name_en"),
+            probability: row.int("probability"),
+            position: row.int("position"),
+            kind: StageKind::parse(&row.text("kind")).unwrap_or(StageKind::Open),
+            active: row.int("active") == 1,
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "code": self.code,
+            "name_zh": self.name_zh,
+            "name_en": self.name_en,
+            "probability": self.probability,
+            "position": self.position,
+            "kind": self.kind.code(),
+            "active": self.active,
+        })
+    }
+}
+
+const STAGE_ORDER: &str = "ORDER BY position, id";
+
+/// Every stage, in pipeline order.
+pub async fn stages(db: &Db) -> anyhow::Result<Vec<Stage>> {
+    Ok(db
+        .fetch_all(&format!("SELECT * FROM pipeline_stages {STAGE_ORDER}"), &[])
+        .await?
+        .iter()
+        .map(Stage::of)
+        .collect())
+}
+
+/// Every stage as the API shows it.
+pub async fn list_stages(db: &Db) -> StoreResult<Vec<Value>> {
+    Ok(stages(db).await?.iter().map(Stage::to_json).collect())
+}
+
+async fn stage_by_code<R: Reader>(r: &mut R, code: &str) -> anyhow::Result<Option<Stage>> {
+    Ok(r.row(
+        "SELECT * FROM pipeline_stages WHERE code = ?",
+        &[Param::from(code)],
+    )
+    .await?
+    .map(|row| Stage::of(&row)))
+}
+
+/// The first active stage of a kind, in pipeline order.
+async fn first_of_kind<R: Reader>(r: &mut R, kind: StageKind) -> anyhow::Result<Option<Stage>> {
+    Ok(r.row(
+        &format!(
+            "SELECT * FROM pipeline_stages WHERE kind = ? AND active = 1 {STAGE_ORDER} LIMIT 1"
+        ),
+        &[Param::from(kind.code())],
+    )
+    .await?
+    .map(|row| Stage::of(&row)))
+}
+
+/// A stage a deal may move to: it exists and is active.
+async fn usable_stage<R: Reader>(r: &mut R, field: &str, code: &str) -> StoreResult<Stage> {
+    match stage_by_code(r, code).await? {
+        Some(stage) if stage.active => Ok(stage),
+        _ => Err(Invalid::new(
+            field,
+            format!("'{code}' is not an active pipeline stage (see GET /api/v1/pipeline/stages)"),
+        )
+        .into()),
+    }
+}
+
+const STAGE_FIELDS: &[&str] = &[
+    "code",
+    "name_zh",
+    "name_en",
+    "probability",
+    "position",
+    "kind",
+    "active",
+];
+
+async fn load_stage(tx: &mut Tx, id: i64) -> StoreResult<Stage> {
+    tx.fetch_optional(
+        "SELECT * FROM pipeline_stages WHERE id = ?",
+        &[Param::Int(id)],
+    )
+    .await?
+    .map(|r| Stage::of(&r))
+    .ok_or(StoreError::NotFound("PipelineStage"))
+}
+
+/// Adds a stage (admins only): `{"code", "name_zh", "name_en"?, "probability", "position"?,
+/// "kind"?, "active"?}`. Without a position it goes last; `name_en` defaults to `name_zh`.
+pub async fn create_stage(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
+    ctx.actor.require_admin("change the pipeline stages")?;
+    let body = Body::parse(body, "", STAGE_FIELDS)?;
+    let code = parse_key(&body.required_text("code", 40)?)
+        .map_err(|e| Invalid::new("code", e.message.replace("field key", "stage code")))?;
+    let name_zh = body.required_text("name_zh", 50)?;
+    let name_en = body.text("name_en", 50)?.unwrap_or_else(|| name_zh.clone());
+    let probability = body
+        .int("probability", 0, 100)?
+        .ok_or_else(|| Invalid::new("probability", "is required"))?;
+    let kind = match body.text("kind", 10)? {
+        Some(k) => StageKind::parse(&k)?,
+        None => StageKind::Open,
+    };
+    let active = body.bool("active")?.unwrap_or(true);
+    let mut tx = ctx.db.begin().await?;
+    if stage_by_code(&mut tx, &code).await?.is_some() {
+        return Err(StoreError::Conflict(format!(
+            "a pipeline stage with the code '{code}' exists"
+        )));
+    }
+    let position = match body.int("position", 0, 1_000_000)? {
+        Some(p) => p,
+        None => tx
+            .fetch_optional(
+                "SELECT COALESCE(MAX(position), 0) + 1 AS next FROM pipeline_stages",
+                &[],
+            )
+            .await?
+            .map_or(1, |r| r.int("next")),
+    };
+    let now = to_millis(ctx.now);
+    let id = tx
+        .insert_returning_id(
+            "INSERT INTO pipeline_stages (code, name_zh, name_en, probability, position, kind, active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            &[
+                Param::from(code),
+                Param::from(name_zh),
+                Param::from(name_en),
+                Param::Int(probability),
+                Param::Int(position),
+                Param::from(kind.code()),
+                Param::Int(i64::from(active)),
+                Param::Int(now),
+                Param::Int(now),
+            ],
+        )
+        .await?;
+    let stage = load_stage(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(stage.to_json())
+}
+
+/// Changes a stage (admins only). The code is fixed, since deals store it; the kind of a stage
+/// that holds deals is fixed too, since their result follows it. Open deals at the stage whose
+/// probability was the stage's follow a new probability (each change in their history). Every
+/// kind keeps at least one active stage.
+pub async fn update_stage(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Value> {
+    ctx.actor.require_admin("change the pipeline stages")?;
+    let body = Body::parse(body, "", STAGE_FIELDS)?;
+    let mut tx = ctx.db.begin().await?;
+    let before = load_stage(&mut tx, id).await?;
+    if let Some(code) = body.text("code", 40)? {
+        if code != before.code {
+            return Err(Invalid::new(
+                "code",
+                "cannot change: opportunities store it; add a new stage instead",
+            )
+            .into());
+        }
+    }
+    let mut sets: Vec<(&str, Param)> = Vec::new();
+    if body.has("name_zh") {
+        sets.push(("name_zh", Param::from(body.required_text("name_zh", 50)?)));
+    }
+    if body.has("name_en") {
+        sets.push(("name_en", Param::from(body.required_text("name_en", 50)?)));
+    }
+    let probability = body.int("probability", 0, 100)?;
+    if let Some(p) = probability {
+        sets.push(("probability", Param::Int(p)));
+    }
+    if let Some(p) = body.int("position", 0, 1_000_000)? {
+        sets.push(("position", Param::Int(p)));
+    }
+    if let Some(kind) = body.text("kind", 10)? {
+        let kind = StageKind::parse(&kind)?;
+        if kind != before.kind {
+            let used = tx
+                .fetch_optional(
+                    "SELECT id FROM opportunities WHERE stage = ? LIMIT 1",
+                    &[Param::from(before.code.as_str())],
+                )
+                .await?
+                .is_some();
+            if used {
+                return Err(StoreError::Conflict(format!(
+                    "the stage '{}' holds opportunities, so its kind cannot change",
+                    before.code
+                )));
+            }
+            sets.push(("kind", Param::from(kind.code())));
+        }
+    }
+    if let Some(active) = body.bool("active")? {
+        sets.push(("active", Param::Int(i64::from(active))));
+    }
+    if sets.is_empty() {
+        return Ok(before.to_json());
+    }
+    let now = to_millis(ctx.now);
+    let mut params: Vec<Param> = sets.iter().map(|(_, p)| p.clone()).collect();
+    params.extend([Param::Int(now), Param::Int(id)]);
+    let assignments: Vec<String> = sets.iter().map(|(c, _)| format!("{c} = ?")).collect();
+    tx.execute(
+        &format!(
+            "UPDATE pipeline_stages SET {}, updated_at = ? WHERE id = ?",
+            assignments.join(", ")
+        ),
+        &params,
+    )
+    .await?;
+    for kind in [StageKind::Open, StageKind::Won, StageKind::Lost] {
+        if first_of_kind(&mut tx, kind).await?.is_none() {
+            return Err(Invalid::new(
+                "active",
+                format!(
+                    "the pipeline needs an active {} stage; this change would leave none",
+                    kind.code()
+                ),
+            )
+            .into());
+        }
+    }
+    if let Some(p) = probability.filter(|p| *p != before.probability) {
+        follow_stage_probability(&mut tx, ctx, &before, p).await?;
+    }
+    let stage = load_stage(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(stage.to_json())
+}
+
+/// Moves the open deals at `stage` that had its old probability to the new one.
+async fn follow_stage_probability(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    stage: &Stage,
+    probability: i64,
+) -> anyhow::Result<()> {
+    let rows = tx
+        .fetch_all(
+            "SELECT * FROM opportunities WHERE stage = ? AND probability = ? AND result = 'open' AND deleted_at IS NULL",
+            &[Param::from(stage.code.as_str()), Param::Int(stage.probability)],
+        )
+        .await?;
+    let now = to_millis(ctx.now);
+    for row in rows {
+        let before = records::to_json(&OPPORTUNITIES, &row);
+        let id = row.int("id");
+        tx.execute(
+            "UPDATE opportunities SET probability = ?, updated_at = ? WHERE id = ?",
+            &[Param::Int(probability), Param::Int(now), Param::Int(id)],
+        )
+        .await?;
+        let mut after = before.clone();
+        after["probability"] = json!(probability);
+        history::record_changes(
+            tx,
+            ctx.stamp(),
+            RecordType::Opportunity,
+            id,
+            &snapshot(&before),
+            &snapshot(&after),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+fn column<'a>(columns: &'a [(String, Param)], name: &str) -> Option<&'a Param> {
+    columns.iter().find(|(c, _)| c == name).map(|(_, p)| p)
+}
+
+fn set(columns: &mut Vec<(String, Param)>, name: &str, value: Param) {
+    columns.retain(|(c, _)| c != name);
+    columns.push((name.to_owned(), value));
+}
+
+fn lost_only_by_closing() -> StoreError {
+    Invalid::new(
+        "stage",
+        "a deal is lost with POST /api/v1/opportunities/{id}/lose and a reason",
+    )
+    .into()
+}
+
+/// Sets what follows from a deal's new stage: its probability unless the request set one, and
+/// unless the deal stays open, won or lost (`result` is its current one), its result, when it
+/// closed and why.
+fn follow_stage(columns: &mut Vec<(String, Param)>, stage: &Stage, result: Option<&str>, now: i64) {
+    match column(columns, "probability") {
+        Some(Param::Int(_)) => {}
+        _ => set(columns, "probability", Param::Int(stage.probability)),
+    }
+    if result == Some(stage.kind.code()) {
+        return;
+    }
+    set(columns, "result", Param::from(stage.kind.code()));
+    match stage.kind {
+        StageKind::Open => set(columns, "closed_at", Param::NullInt),
+        StageKind::Won | StageKind::Lost => set(columns, "closed_at", Param::Int(now)),
+    }
+    set(columns, "close_reason", Param::NullText);
+}
+
+/// Checks a new opportunity's stage against the stages table and fills in what follows from
+/// it. The record engine calls it for every new record; it acts on opportunities only.
+pub async fn check_new(db: &Db, record: &mut NewRecord) -> StoreResult<()> {
+    if record.table().record_type != RecordType::Opportunity {
+        return Ok(());
+    }
+    let code = match record.get("stage") {
+        Some(Param::Text(code)) => code.clone(),
+        _ => return Err(Invalid::new("stage", "is required").into()),
+    };
+    let stage = usable_stage(&mut &*db, "stage", &code).await?;
+    if stage.kind == StageKind::Lost {
+        return Err(lost_only_by_closing());
+    }
+    let mut columns: Vec<(String, Param)> = ["probability"]
+        .iter()
+        .filter_map(|c| record.get(c).map(|p| ((*c).to_owned(), p.clone())))
+        .collect();
+    follow_stage(&mut columns, &stage, None, to_millis(record.stamp().now));
+    for (column, value) in columns {
+        record.set(&column, value);
+    }
+    Ok(())
+}
+
+/// Checks a change of an opportunity (`before` as the API shows it): a new stage must be an
+/// active one and not a lost one; the deal's result, close time and probability follow it, and
+/// `opportunity.stage_changed` is raised. `probability: null` sets the stage's back. The record
+/// engine calls it for every change; it acts on opportunities only.
+pub async fn check_change(
+    tx: &mut Tx,
+    table: &Table,
+    before: &Value,
+    columns: &mut Vec<(String, Param)>,
+    now: i64,
+) -> StoreResult<()> {
+    if table.record_type != RecordType::Opportunity {
+        return Ok(());
+    }
+    let from = before["stage"].as_str().unwrap_or_default().to_owned();
+    let to = match column(columns, "stage") {
+        Some(Param::Text(code)) if *code != from => Some(code.clone()),
+        _ => None,
+    };
+    match to {
+        Some(to) => {
+            let stage = usable_stage(tx, "stage", &to).await?;
+            if stage.kind == StageKind::Lost {
+                return Err(lost_only_by_closing());
+            }
+            follow_stage(columns, &stage, before["result"].as_str(), now);
+            let payload = json!({
+                "id": before["id"],
+                "name": before["name"],
+                "from": from,
+                "to": to,
+                "result": stage.kind.code(),
+                "owner_id": before["owner_id"],
+            });
+            events::emit(tx, "opportunity.stage_changed", &payload, now).await?;
+        }
+        None => {
+            if column(columns, "probability") == Some(&Param::NullInt) {
+                let probability = stage_by_code(tx, &from).await?.map_or(0, |s| s.probability);
+                set(columns, "probability", Param::Int(probability));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn load_opportunity(tx: &mut Tx, actor: &Actor, id: i64) -> StoreResult<Row> {
+    let lock = if tx.dialect() == Dialect::Postgres {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    tx.fetch_optional(
+        &format!(
+            "SELECT * FROM opportunities WHERE id = ? AND deleted_at IS NULL{}{lock}",
+            actor.scope_clause()
+        ),
+        &[Param::Int(id)],
+    )
+    .await?
+    .ok_or(StoreError::NotFound(OPPORTUNITIES.schema))
+}
+
+/// Wins (`won`) or loses a deal: `{"reason", "stage"?}`. A reason is required to lose. The deal
+/// moves to `stage` (a stage of that kind) or else the first active stage of that kind, takes
+/// its probability, and records the reason and the time.
+pub async fn close(ctx: Ctx<'_>, id: i64, body: &Value, won: bool) -> StoreResult<Value> {
+    let body = Body::parse(body, "", &["reason", "stage"])?;
+    let reason = if won {
+        body.text("reason", 1000)?
+    } else {
+        Some(body.required_text("reason", 1000)?)
+    };
+    let kind = if won { StageKind::Won } else { StageKind::Lost };
+    let mut tx = ctx.db.begin().await?;
+    let row = load_opportunity(&mut tx, ctx.actor, id).await?;
+    let before = records::to_json(&OPPORTUNITIES, &row);
+    if before["result"] == kind.code() {
+        return Err(StoreError::Conflict(format!(
+            "the opportunity is already {}",
+            kind.code()
+        )));
+    }
+    let stage = match body.text("stage", 40)? {
+        Some(code) => {
+            let stage = usable_stage(&mut tx, "stage", &code).await?;
+            if stage.kind != kind {
+                return Err(Invalid::new(
+                    "stage",
+                    format!("'{code}' is not a {} stage", kind.code()),
+                )
+                .into());
+            }
+            stage
+        }
+        None => first_of_kind(&mut tx, kind).await?.ok_or_else(|| {
+            StoreError::Conflict(format!("the pipeline has no active {} stage", kind.code()))
+        })?,
+    };
+    let now = to_millis(ctx.now);
+    tx.execute(
+        "UPDATE opportunities SET stage = ?, probability = ?, result = ?, close_reason = ?, closed_at = ?, updated_at = ? WHERE id = ?",
+        &[
+            Param::from(stage.code.as_str()),
+            Param::Int(stage.probability),
+            Param::from(kind.code()),
+            Param::from(reason),
+            Param::Int(now),
+            Param::Int(now),
+            Param::Int(id),
+        ],
+    )
+    .await?;
+    let row = tx
+        .fetch_optional(
+            "SELECT * FROM opportunities WHERE id = ?",
+            &[Param::Int(id)],
+        )
+        .await?
+        .ok_or(StoreError::NotFound(OPPORTUNITIES.schema))?;
+    let after = records::to_json(&OPPORTUNITIES, &row);
+    history::record_changes(
+        &mut tx,
+        ctx.stamp(),
+        RecordType::Opportunity,
+        id,
+        &snapshot(&before),
+        &snapshot(&after),
+    )
+    .await?;
+    if before["stage"] != after["stage"] {
+        let payload = json!({
+            "id": id,
+            "name": after["name"],
+            "from": before["stage"],
+            "to": after["stage"],
+            "result": kind.code(),
+            "owner_id": after["owner_id"],
+        });
+        events::emit(&mut tx, "opportunity.stage_changed", &payload, now).await?;
+    }
+    events::emit(&mut tx, "opportunity.updated", &after, now).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Parses `YYYY-MM` (or a date, of which the month counts).
+fn parse_month(name: &str, value: &str) -> StoreResult<NaiveDate> {
+    let value = value.trim();
+    NaiveDate::parse_from_str(&format!("{value}-01"), "%Y-%m-%d")
+        .or_else(|_| {
+            NaiveDate::parse_from_str(value, "%Y-%m-%d").map(|d| d.with_day(1).unwrap_or(d))
+        })
+        .map_err(|_| Invalid::new(name, "must be a month as YYYY-MM").into())
+}
+
+/// The owner ids of an `owner_id=1,2` filter.
+fn owner_filter(value: &str) -> StoreResult<Vec<i64>> {
+    value
+        .split(',')
+        .map(|s| s.trim().parse::<i64>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| Invalid::new("owner_id", "must be a comma-separated list of user ids").into())
+}
+
+/// The SQL conditions every pipeline figure shares: not deleted, within the actor's scope, and
+/// the owners asked for.
+fn scope_conditions(actor: &Actor, owners: &[i64]) -> String {
+    let mut sql = String::from("deleted_at IS NULL");
+    if let Some(scope) = actor.owner_condition("owner_id") {
+        sql.push_str(&format!(" AND {scope}"));
+    }
+    if !owners.is_empty() {
+        let list: Vec<String> = owners.iter().map(i64::to_string).collect();
+        sql.push_str(&format!(" AND owner_id IN ({})", list.join(",")));
+    }
+    sql
+}
+
+fn money(cents: i64) -> Value {
+    json!(cents as f64 / 100.0)
+}
+
+/// The most months one forecast covers.
+const MAX_MONTHS: u32 = 60;
+
+/// `GET /api/v1/pipeline/forecast?from=YYYY-MM&to=YYYY-MM&owner_id=`: per month, the open deals
+/// expected to close in it (count, amount, and amount × probability) and the deals won in it
+/// (count, amount; counted by the day they were won, in China Standard Time). Deals the actor
+/// may see. Defaults: this month and the five after.
+pub async fn forecast(
+    db: &Db,
+    actor: &Actor,
+    params: &[(String, String)],
+    now: DateTime<Utc>,
+) -> StoreResult<Value> {
+    let today = china_date(now);
+    let this_month = today.with_day(1).unwrap_or(today);
+    let mut from = this_month;
+    let mut to = None;
+    let mut owners = Vec::new();
+    for (name, value) in params {
+        match name.as_str() {
+            "from" => from = parse_month("from", value)?,
+            "to" => to = Some(parse_month("to", value)?),
+            "owner_id" => owners = owner_filter(value)?,
+            _ => {
+                return Err(Invalid::new(
+                    name.as_str(),
+                    "is not a parameter of the forecast (accepted: from, to, owner_id)",
+                )
+                .into())
+            }
+        }
+    }
+    let to = to.unwrap_or_else(|| from + Months::new(5));
+    if to < from {
+        return Err(Invalid::new("to", "must not be before from").into());
+    }
+    let months: Vec<NaiveDate> = (0..)
+        .map(|n| from + Months::new(n))
+        .take_while(|m| *m <= to)
+        .take(MAX_MONTHS as usize + 1)
+        .collect();
+    if months.len() > MAX_MONTHS as usize {
+        return Err(Invalid::new(
+            "to",
+            format!("a forecast covers at most {MAX_MONTHS} months"),
+        )
+        .into());
+    }
+    let conditions = scope_conditions(actor, &owners);
+    let after_last = to + Months::new(1);
+    let open = db
+        .fetch_all(
+            &format!(
+                "SELECT substr(expected_close_date, 1, 7) AS month, COUNT(*) AS n, \
+                 CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT) AS amount, \
+                 CAST(COALESCE(SUM(amount_cents * COALESCE(probability, 0)), 0) AS BIGINT) AS weighted \
+                 FROM opportunities WHERE {conditions} AND result = 'open' \
+                 AND expected_close_date >= ? AND expected_close_date < ? \
+                 GROUP BY substr(expected_close_date, 1, 7)"
+            ),
+            &[
+                Param::from(from.format("%Y-%m-%d").to_string()),
+                Param::from(after_last.format("%Y-%m-%d").to_string()),
+            ],
+        )
+        .await?;
+    let won_month = crate::sales::reports::period_sql(db.dialect(), "closed_at", "month");
+    let won = db
+        .fetch_all(
+            &format!(
+                "SELECT {won_month} AS month, COUNT(*) AS n, \
+                 CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT) AS amount \
+                 FROM opportunities WHERE {conditions} AND result = 'won' \
+                 AND closed_at >= ? AND closed_at < ? GROUP BY {won_month}"
+            ),
+            &[
+                Param::Int(china_midnight(from)),
+                Param::Int(china_midnight(after_last)),
+            ],
+        )
+        .await?;
+    let mut by_month: BTreeMap<String, [i64; 5]> = months
+        .iter()
+        .map(|m| (m.format("%Y-%m").to_string(), [0; 5]))
+        .collect();
+    for r in &open {
+        if let Some(m) = by_month.get_mut(&r.text("month")) {
+            m[0] += r.int("n");
+            m[1] += r.int("amount");
+            m[2] += r.int("weighted");
+        }
+    }
+    for r in &won {
+        if let Some(m) = by_month.get_mut(&r.text("month")) {
+            m[3] += r.int("n");
+            m[4] += r.int("amount");
+        }
+    }
+    let figures = |m: &[i64; 5]| {
+        json!({
+            "open_count": m[0],
+            "open_amount": money(m[1]),
+            "weighted_amount": money(m[2] / 100),
+            "won_count": m[3],
+            "won_amount": money(m[4]),
+        })
+    };
+    let mut total = [0_i64; 5];
+    let mut items = Vec::new();
+    for (month, m) in &by_month {
+        for (t, v) in total.iter_mut().zip(m) {
+            *t += v;
+        }
+        let mut item = figures(m);
+        item["month"] = json!(month);
+        items.push(item);
+    }
+    Ok(json!({
+        "from": from.format("%Y-%m").to_string(),
+        "to": to.format("%Y-%m").to_string(),
+        "items": items,
+        "total": figures(&total),
+    }))
+}
+
+/// `GET /api/v1/pipeline/board?owner_id=`: the kanban summary, one column per stage in pipeline
+/// order (inactive stages only while they hold deals) with the number of deals the actor may
+/// see, their amount and their weighted amount.
+pub async fn board(db: &Db, actor: &Actor, params: &[(String, String)]) -> StoreResult<Value> {
+    let mut owners = Vec::new();
+    for (name, value) in params {
+        match name.as_str() {
+            "owner_id" => owners = owner_filter(value)?,
+            _ => {
+                return Err(Invalid::new(
+                    name.as_str(),
+                    "is not a parameter of the board (accepted: owner_id)",
+                )
+                .into())
+            }
+        }
+    }
+    let conditions = scope_conditions(actor, &owners);
+    let rows = db
+        .fetch_all(
+            &format!(
+                "SELECT stage, COUNT(*) AS n, CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT) AS amount, \
+                 CAST(COALESCE(SUM(amount_cents * COALESCE(probability, 0)), 0) AS BIGINT) AS weighted \
+                 FROM opportunities WHERE {conditions} GROUP BY stage"
+            ),
+            &[],
+        )
+        .await?;
+    let figures: BTreeMap<String, &Row> = rows.iter().map(|r| (r.text("stage"), r)).collect();
+    let items: Vec<Value> = stages(db)
+        .await?
+        .into_iter()
+        .filter_map(|stage| {
+            let row = figures.get(&stage.code);
+            if !stage.active && row.is_none() {
+                return None;
+            }
+            let mut item = stage.to_json();
+            item["count"] = json!(row.map_or(0, |r| r.int("n")));
+            item["amount"] = money(row.map_or(0, |r| r.int("amount")));
+            item["weighted_amount"] = money(row.map_or(0, |r| r.int("weighted")) / 100);
+            Some(item)
+        })
+        .collect();
+    Ok(json!({ "items": items }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_stage_decides_result_close_time_and_probability_unless_given() {
+        let won = Stage {
+            id: 8,
+            code: "paid".into(),
+            name_zh: "收款".into(),
+            name_en: "Paid".into(),
+            probability: 100,
+            position: 8,
+            kind: StageKind::Won,
+            active: true,
+        };
+        let mut columns = vec![("stage".to_owned(), Param::from("paid"))];
+        follow_stage(&mut columns, &won, None, 42);
+        assert_eq!(column(&columns, "probability"), Some(&Param::Int(100)));
+        assert_eq!(column(&columns, "result"), Some(&Param::from("won")));
+        assert_eq!(column(&columns, "closed_at"), Some(&Param::Int(42)));
+
+        let open = Stage {
+            kind: StageKind::Open,
+            probability: 60,
+            ..won
+        };
+        let mut columns = vec![("probability".to_owned(), Param::Int(75))];
+        follow_stage(&mut columns, &open, Some("won"), 42);
+        assert_eq!(column(&columns, "probability"), Some(&Param::Int(75)));
+        assert_eq!(column(&columns, "closed_at"), Some(&Param::NullInt));
+        let mut columns = vec![("probability".to_owned(), Param::NullInt)];
+        follow_stage(&mut columns, &open, Some("open"), 42);
+        assert_eq!(column(&columns, "probability"), Some(&Param::Int(60)));
+        assert_eq!(
+            column(&columns, "closed_at"),
+            None,
+            "an open deal stays open"
+        );
+    }
+
+    #[test]
+    fn months_parse_from_a_month_or_a_date() {
+        let m = parse_month("from", "2026-11").unwrap();
+        assert_eq!(m, NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
+        assert_eq!(parse_month("from", "2026-11-17").unwrap(), m);
+        assert!(parse_month("from", "11/2026").is_err());
+    }
+
+    #[test]
+    fn request_bodies_name_the_field_at_fault() {
+        let v = json!({"amount": "lots", "extra": 1});
+        let err = Body::parse(&v, "opportunity", &["amount"]).err().unwrap();
+        assert!(err.to_string().contains("opportunity.extra"), "{err}");
+        let v = json!({"amount": "lots"});
+        let body = Body::parse(&v, "opportunity", &["amount"]).unwrap();
+        assert!(body.int("amount", 0, 10).is_err());
+        assert_eq!(body.field("amount"), "opportunity.amount");
+    }
+}

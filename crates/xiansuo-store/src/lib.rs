@@ -1,0 +1,9 @@
+//! Xiansuo's storage: one [`Db`] over an embedded SQLite file or a PostgreSQL server, its
+//! transactions, the parameters and rows every statement goes through, the short-lived
+//! settings cache, and the schema migrations of both databases. Nothing here knows what a lead
+//! is: the use cases (`xiansuo-app`) write the SQL, this crate runs it.
+
+pub mod db;
+pub mod migrate;
+
+pub use db::{Cell, Db, Dialect, Nullable, Param, Reader, Recent, Row, Settings, Tx};

@@ -1,0 +1,226 @@
+//! Schema migrations, embedded in the binary and applied on start. Each database has its own
+//! folder of SQL files in its own dialect; the two lists must name the same migrations in the
+//! same order (a test checks that, and that the resulting tables have the same columns).
+
+use crate::db::{Db, Dialect, Param, Tx};
+use anyhow::Context;
+use std::future::Future;
+use std::pin::Pin;
+
+/// (version, SQL) for SQLite.
+pub const SQLITE: &[(&str, &str)] = &[
+    (
+        "0001_init",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        "0002_lead_search",
+        include_str!("../migrations/sqlite/0002_lead_search.sql"),
+    ),
+    (
+        "0003_exports",
+        include_str!("../migrations/sqlite/0003_exports.sql"),
+    ),
+    (
+        "0004_imports",
+        include_str!("../migrations/sqlite/0004_imports.sql"),
+    ),
+    (
+        "0005_dedup_keys",
+        include_str!("../migrations/sqlite/0005_dedup_keys.sql"),
+    ),
+    (
+        "0006_jobs",
+        include_str!("../migrations/sqlite/0006_jobs.sql"),
+    ),
+    (
+        "0007_pipeline",
+        include_str!("../migrations/sqlite/0007_pipeline.sql"),
+    ),
+    (
+        "0008_webhooks",
+        include_str!("../migrations/sqlite/0008_webhooks.sql"),
+    ),
+    (
+        "0009_import_uploads",
+        include_str!("../migrations/sqlite/0009_import_uploads.sql"),
+    ),
+    (
+        "0010_forms",
+        include_str!("../migrations/sqlite/0010_forms.sql"),
+    ),
+    (
+        "0011_scoring_assignment",
+        include_str!("../migrations/sqlite/0011_scoring_assignment.sql"),
+    ),
+    (
+        "0012_pool_followups",
+        include_str!("../migrations/sqlite/0012_pool_followups.sql"),
+    ),
+    (
+        "0013_dedup_merge",
+        include_str!("../migrations/sqlite/0013_dedup_merge.sql"),
+    ),
+    (
+        "0014_phone_masking",
+        include_str!("../migrations/sqlite/0014_phone_masking.sql"),
+    ),
+    (
+        "0015_reports",
+        include_str!("../migrations/sqlite/0015_reports.sql"),
+    ),
+    (
+        "0016_sparse_indexes",
+        include_str!("../migrations/sqlite/0016_sparse_indexes.sql"),
+    ),
+];
+
+/// (version, SQL) for PostgreSQL.
+pub const POSTGRES: &[(&str, &str)] = &[
+    (
+        "0001_init",
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        "0002_lead_search",
+        include_str!("../migrations/postgres/0002_lead_search.sql"),
+    ),
+    (
+        "0003_exports",
+        include_str!("../migrations/postgres/0003_exports.sql"),
+    ),
+    (
+        "0004_imports",
+        include_str!("../migrations/postgres/0004_imports.sql"),
+    ),
+    (
+        "0005_dedup_keys",
+        include_str!("../migrations/postgres/0005_dedup_keys.sql"),
+    ),
+    (
+        "0006_jobs",
+        include_str!("../migrations/postgres/0006_jobs.sql"),
+    ),
+    (
+        "0007_pipeline",
+        include_str!("../migrations/postgres/0007_pipeline.sql"),
+    ),
+    (
+        "0008_webhooks",
+        include_str!("../migrations/postgres/0008_webhooks.sql"),
+    ),
+    (
+        "0009_import_uploads",
+        include_str!("../migrations/postgres/0009_import_uploads.sql"),
+    ),
+    (
+        "0010_forms",
+        include_str!("../migrations/postgres/0010_forms.sql"),
+    ),
+    (
+        "0011_scoring_assignment",
+        include_str!("../migrations/postgres/0011_scoring_assignment.sql"),
+    ),
+    (
+        "0012_pool_followups",
+        include_str!("../migrations/postgres/0012_pool_followups.sql"),
+    ),
+    (
+        "0013_dedup_merge",
+        include_str!("../migrations/postgres/0013_dedup_merge.sql"),
+    ),
+    (
+        "0014_phone_masking",
+        include_str!("../migrations/postgres/0014_phone_masking.sql"),
+    ),
+    (
+        "0015_reports",
+        include_str!("../migrations/postgres/0015_reports.sql"),
+    ),
+    (
+        "0016_sparse_indexes",
+        include_str!("../migrations/postgres/0016_sparse_indexes.sql"),
+    ),
+];
+
+/// The work of a [`Backfill`], in the migration's transaction.
+pub type Fill =
+    for<'t> fn(&'t mut Tx) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 't>>;
+
+/// Data a migration's SQL cannot compute (keys the program derives from names), filled by the
+/// program in the migration's own transaction right after its SQL.
+pub struct Backfill {
+    /// The migration after which it runs.
+    pub after: &'static str,
+    /// What it is, for the error if it fails.
+    pub what: &'static str,
+    pub run: Fill,
+}
+
+/// Applies every migration the database has not seen yet, each in its own transaction, with
+/// the backfills that follow it. On PostgreSQL an advisory lock makes instances that start
+/// together take turns.
+pub async fn run(
+    db: &Db,
+    now_ms: i64,
+    backfills: &[Backfill],
+) -> anyhow::Result<Vec<&'static str>> {
+    let migrations = match db.dialect() {
+        Dialect::Sqlite => SQLITE,
+        Dialect::Postgres => POSTGRES,
+    };
+    let mut tx = db.begin().await?;
+    tx.execute_script(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .await?;
+    tx.commit().await?;
+
+    let mut applied = Vec::new();
+    for (version, sql) in migrations {
+        let mut tx = db.begin().await?;
+        if db.dialect() == Dialect::Postgres {
+            tx.fetch_all(
+                "SELECT pg_advisory_xact_lock(7472616) IS NULL AS locked",
+                &[],
+            )
+            .await?;
+        }
+        let seen = tx
+            .fetch_optional(
+                "SELECT version FROM schema_migrations WHERE version = ?",
+                &[Param::from(*version)],
+            )
+            .await?
+            .is_some();
+        if seen {
+            continue;
+        }
+        tx.execute_script(sql)
+            .await
+            .with_context(|| format!("applying migration {version}"))?;
+        for backfill in backfills.iter().filter(|b| b.after == *version) {
+            (backfill.run)(&mut tx)
+                .await
+                .with_context(|| format!("computing {}", backfill.what))?;
+        }
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+            &[Param::from(*version), Param::Int(now_ms)],
+        )
+        .await?;
+        tx.commit().await?;
+        applied.push(*version);
+    }
+    Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn both_databases_have_the_same_migrations_in_the_same_order() {
+        let sqlite: Vec<_> = super::SQLITE.iter().map(|m| m.0).collect();
+        let postgres: Vec<_> = super::POSTGRES.iter().map(|m| m.0).collect();
+        assert_eq!(sqlite, postgres);
+    }
+}
