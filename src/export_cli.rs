@@ -55,6 +55,7 @@ pub async fn run(db: &Db, clock: &dyn Clock, args: Args) -> anyhow::Result<()> {
         .await?
         .context("that user is disabled")?;
     let ctx = Ctx {
+        hooks: xiansuo_app::hooks::ALL,
         db,
         actor: &actor,
         channel: Channel::Job,

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod architecture;
 mod assignment;
 mod auth;
 mod cli;

@@ -1,6 +1,7 @@
 //! The errors a use case can end in. Each says what a caller can do about it; the HTTP layer
 //! gives each its status.
 
+use serde_json::Value;
 use xiansuo_core::Invalid;
 
 #[derive(Debug, thiserror::Error)]
@@ -17,7 +18,7 @@ pub enum StoreError {
     Conflict(String),
     /// A new or changed lead duplicates existing records: refused, or merged into one of them.
     #[error("{0}")]
-    Duplicate(Box<crate::leads::dedup::Duplicate>),
+    Duplicate(Box<Duplicate>),
     /// The actor may see the record but not do this to it.
     #[error("{0}")]
     Forbidden(String),
@@ -31,5 +32,32 @@ pub type StoreResult<T> = Result<T, StoreError>;
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         StoreError::Internal(e.into())
+    }
+}
+
+/// A new lead that was not created because it duplicates existing records: refused (block
+/// policy, with the candidates) or put into an existing lead (merge policy).
+#[derive(Debug)]
+pub struct Duplicate {
+    /// The matches as the caller may see them (see `leads::dedup::describe`).
+    pub candidates: Vec<Value>,
+    /// The lead the new data went into, as the API shows it, when it was merged.
+    pub merged: Option<Value>,
+}
+
+impl std::fmt::Display for Duplicate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.merged {
+            Some(lead) => write!(
+                f,
+                "the lead was merged into the existing lead {}",
+                lead["id"]
+            ),
+            None => write!(
+                f,
+                "the lead duplicates {} existing record(s); see the candidates",
+                self.candidates.len()
+            ),
+        }
     }
 }

@@ -10,6 +10,7 @@ pub mod admin;
 pub mod channels;
 pub mod data;
 pub mod error;
+pub mod hooks;
 pub mod jobs;
 pub mod leads;
 pub mod records;

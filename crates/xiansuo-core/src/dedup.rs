@@ -14,6 +14,9 @@ use crate::Invalid;
 use pinyin::ToPinyin;
 use std::collections::{BTreeMap, HashMap};
 
+/// The tag a lead created despite strong matches carries (warn policy); remove it to dismiss.
+pub const FLAG_TAG: &str = "possible_duplicate";
+
 /// Provinces, autonomous regions and major cities, as they appear in registered company names
 /// before the trade name (上海恒远…) or in brackets (恒远…（上海）有限公司).
 const REGIONS: &[&str] = &[

@@ -6,6 +6,8 @@
 //! SQLite runs in WAL mode with one writer connection and a pool of readers, `busy_timeout` and
 //! foreign keys on; PostgreSQL uses one pool.
 
+use crate::dialect::Dialect;
+use crate::param::Param;
 use anyhow::Context;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::sqlite::{
@@ -19,68 +21,6 @@ use std::hash::Hash;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// Which SQL dialect a statement must be written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Sqlite,
-    Postgres,
-}
-
-/// A value bound to a placeholder. A null carries the type of the column it goes to, because
-/// PostgreSQL fixes a prepared statement's parameter types at its first use: a statement first
-/// run with an integer null and later with a text value would be refused.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Param {
-    NullInt,
-    NullText,
-    Int(i64),
-    Real(f64),
-    Text(String),
-}
-
-/// The null of a parameter's type, for `Option<T>` conversions.
-pub trait Nullable {
-    const NULL: Param;
-}
-impl Nullable for i64 {
-    const NULL: Param = Param::NullInt;
-}
-impl Nullable for f64 {
-    const NULL: Param = Param::NullInt;
-}
-impl Nullable for &str {
-    const NULL: Param = Param::NullText;
-}
-impl Nullable for String {
-    const NULL: Param = Param::NullText;
-}
-
-impl From<i64> for Param {
-    fn from(v: i64) -> Self {
-        Param::Int(v)
-    }
-}
-impl From<&str> for Param {
-    fn from(v: &str) -> Self {
-        Param::Text(v.to_owned())
-    }
-}
-impl From<String> for Param {
-    fn from(v: String) -> Self {
-        Param::Text(v)
-    }
-}
-impl From<f64> for Param {
-    fn from(v: f64) -> Self {
-        Param::Real(v)
-    }
-}
-impl<T: Into<Param> + Nullable> From<Option<T>> for Param {
-    fn from(v: Option<T>) -> Self {
-        v.map_or(T::NULL, Into::into)
-    }
-}
 
 /// A decoded value from a result row.
 #[derive(Debug, Clone, PartialEq)]
@@ -239,18 +179,35 @@ impl std::fmt::Debug for Db {
     }
 }
 
-/// Rewrites `?` placeholders as `$1, $2, …` for PostgreSQL. Statements in this crate never put
-/// a literal `?` in SQL text; values are always bound.
+/// Rewrites `?` placeholders as `$1, $2, …` for PostgreSQL. A `?` inside a quoted string or
+/// identifier is left alone, and `??` stands for PostgreSQL's own `?` operator (so `??|` and
+/// `??&` for `?|` and `?&`): placeholders forbid none of the database's operators.
 fn numbered(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
     let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push('$');
-            out.push_str(&n.to_string());
-        } else {
-            out.push(c);
+    let mut quote: Option<char> = None;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            (Some(_), c) => out.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                out.push(c);
+            }
+            (None, '?') if chars.peek() == Some(&'?') => {
+                chars.next();
+                out.push('?');
+            }
+            (None, '?') => {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            }
+            (None, c) => out.push(c),
         }
     }
     out
@@ -642,6 +599,14 @@ mod tests {
         assert_eq!(
             numbered("SELECT * FROM leads WHERE a = ? AND (b = ? OR c IN (?, ?))"),
             "SELECT * FROM leads WHERE a = $1 AND (b = $2 OR c IN ($3, $4))"
+        );
+    }
+
+    #[test]
+    fn quoted_question_marks_and_postgresql_operators_are_not_placeholders() {
+        assert_eq!(
+            numbered("SELECT '?', \"a?\" FROM t WHERE tags::jsonb ?? ? AND x ??| ?"),
+            "SELECT '?', \"a?\" FROM t WHERE tags::jsonb ? $1 AND x ?| $2"
         );
     }
 }

@@ -4,6 +4,10 @@
 //! is: the use cases (`xiansuo-app`) write the SQL, this crate runs it.
 
 pub mod db;
+pub mod dialect;
 pub mod migrate;
+pub mod param;
 
-pub use db::{Cell, Db, Dialect, Nullable, Param, Reader, Recent, Row, Settings, Tx};
+pub use db::{Cell, Db, Reader, Recent, Row, Settings, Tx};
+pub use dialect::{Dialect, Period};
+pub use param::{Nullable, Param};

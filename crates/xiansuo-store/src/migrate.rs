@@ -2,7 +2,9 @@
 //! folder of SQL files in its own dialect; the two lists must name the same migrations in the
 //! same order (a test checks that, and that the resulting tables have the same columns).
 
-use crate::db::{Db, Dialect, Param, Tx};
+use crate::db::{Db, Tx};
+use crate::dialect::Dialect;
+use crate::param::Param;
 use anyhow::Context;
 use std::future::Future;
 use std::pin::Pin;

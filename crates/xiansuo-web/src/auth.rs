@@ -17,7 +17,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use xiansuo_app::admin::{auth, users};
-use xiansuo_app::Actor;
+use xiansuo_app::{Actor, Ctx};
 use xiansuo_core::history::Channel;
 use xiansuo_store::Recent;
 
@@ -326,6 +326,17 @@ pub async fn logout(
 /// `GET /api/v1/me`
 pub async fn me(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(users::get(&state.db, auth.actor.user_id).await?))
+}
+
+/// The context of a use case run for an authenticated call: the caller, the channel and now.
+pub(crate) fn ctx<'a>(state: &'a AppState, auth: &'a Auth) -> Ctx<'a> {
+    Ctx {
+        hooks: xiansuo_app::hooks::ALL,
+        db: &state.db,
+        actor: &auth.actor,
+        channel: auth.channel,
+        now: state.clock.now(),
+    }
 }
 
 #[cfg(test)]

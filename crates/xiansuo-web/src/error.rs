@@ -6,6 +6,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
+use xiansuo_app::error::Duplicate;
 use xiansuo_app::StoreError;
 use xiansuo_core::Invalid;
 
@@ -34,7 +35,7 @@ pub enum ApiError {
     },
     #[error("{0}")]
     MethodNotAllowed(String),
-    /// A lead that dedup refused or merged; answered by `api::dedup::duplicate_response`.
+    /// A lead that dedup refused or merged; answered by [`duplicate_response`].
     #[error("{0}")]
     Duplicate(Box<xiansuo_app::leads::dedup::Duplicate>),
     #[error(transparent)]
@@ -108,7 +109,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Duplicate(duplicate) = &self {
-            return crate::api::dedup::duplicate_response(duplicate);
+            return duplicate_response(duplicate);
         }
         let status = self.status();
         let (message, field) = match &self {
@@ -133,5 +134,30 @@ impl IntoResponse for ApiError {
             }
         }
         response
+    }
+}
+
+/// The answer to a lead that dedup did not create: refused → 409
+/// `{"error": {"code": "duplicate", …}, "candidates": [...]}`; merged into an existing lead →
+/// 200 with that lead and `"merged": true`.
+fn duplicate_response(duplicate: &Duplicate) -> Response {
+    match &duplicate.merged {
+        Some(lead) => {
+            let mut lead = lead.clone();
+            lead["merged"] = json!(true);
+            (StatusCode::OK, Json(lead)).into_response()
+        }
+        None => (
+            StatusCode::CONFLICT,
+            Json(json!({
+                "error": {
+                    "code": "duplicate",
+                    "message": duplicate.to_string(),
+                    "field": null,
+                },
+                "candidates": duplicate.candidates,
+            })),
+        )
+            .into_response(),
     }
 }

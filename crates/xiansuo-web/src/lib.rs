@@ -6,7 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
-pub mod forms;
+pub mod form_pages;
 pub mod metrics;
 pub mod openapi;
 pub mod ui;
@@ -137,7 +137,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/openapi.json", get(openapi_json))
         .merge(api::router())
         .merge(ui::router())
-        .merge(forms::router())
+        .merge(form_pages::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

@@ -39,7 +39,7 @@ use xiansuo_core::history::Channel;
 use xiansuo_core::lead::parse_source;
 use xiansuo_core::role::Role;
 use xiansuo_core::{Email, Invalid, Phone, Text};
-use xiansuo_store::{Db, Dialect, Param, Row, Tx};
+use xiansuo_store::{Db, Param, Row, Tx};
 
 /// The languages a form speaks.
 pub const LANGUAGES: &[&str] = &["zh", "en"];
@@ -841,11 +841,7 @@ pub async fn create(
 }
 
 async fn load(tx: &mut Tx, id: i64, lock: bool) -> StoreResult<Form> {
-    let lock = if lock && tx.dialect() == Dialect::Postgres {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
+    let lock = if lock { tx.dialect().lock_rows() } else { "" };
     let row = tx
         .fetch_optional(
             &format!("SELECT * FROM forms WHERE id = ? AND deleted_at IS NULL{lock}"),
@@ -1391,6 +1387,7 @@ pub async fn submit(
 
     let actor = form_actor(db, form).await?;
     let ctx = Ctx {
+        hooks: crate::hooks::ALL,
         db,
         actor: &actor,
         channel: Channel::Api,

@@ -13,22 +13,58 @@
 //! assignment sends one email, not a thousand), for users with an email address, and only when
 //! an SMTP server is configured. Creating a notification costs nothing more than before.
 
-use crate::jobs::{self, JobEnv, JobFailure};
+use crate::jobs::queue::{self, Job, JobEnv, JobFailure};
+use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, Utc};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, Message};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use xiansuo_core::clock::{from_millis, to_millis};
 use xiansuo_store::{Db, Param, Tx};
 
-/// The job kind that sends one message.
-pub const SEND: &str = "email.send";
+/// The job that sends one message (`email.send`).
+pub struct SendEmail;
 
-/// The periodic job kind that mails notification digests.
-pub const NOTIFICATION_DIGEST: &str = "mail.notifications";
+/// One plain-text message to send.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+#[async_trait]
+impl Job for SendEmail {
+    const KIND: &'static str = "email.send";
+    type Payload = Email;
+
+    async fn run(
+        &self,
+        _: &Db,
+        env: &JobEnv,
+        email: Email,
+        at: DateTime<Utc>,
+    ) -> Result<(), JobFailure> {
+        send_job(env, &email, at).await
+    }
+}
+
+/// The periodic job that mails notification digests (`mail.notifications`).
+pub struct NotificationDigest;
+
+#[async_trait]
+impl Job for NotificationDigest {
+    const KIND: &'static str = "mail.notifications";
+    const EVERY: Option<i64> = Some(60);
+    type Payload = ();
+
+    async fn run(&self, db: &Db, env: &JobEnv, _: (), at: DateTime<Utc>) -> Result<(), JobFailure> {
+        notification_digest(db, env, at).await
+    }
+}
 
 /// The sender when `XIANSUO_SMTP_FROM` is not set.
 pub const DEFAULT_FROM: &str = "Xiansuo <xiansuo@localhost>";
@@ -52,36 +88,29 @@ pub async fn enqueue(
     body: &str,
     now_ms: i64,
 ) -> anyhow::Result<()> {
-    jobs::enqueue(
-        tx,
-        SEND,
-        &json!({"to": to, "subject": subject, "body": body}),
-        now_ms,
-        None,
-    )
-    .await?;
+    let email = Email {
+        to: to.to_owned(),
+        subject: subject.to_owned(),
+        body: body.to_owned(),
+    };
+    queue::enqueue::<SendEmail>(tx, &email, now_ms, None).await?;
     Ok(())
 }
 
 /// The `email.send` job: sends the message in `payload` through the configured SMTP server.
 /// A server that cannot be reached, times out or answers with a temporary (4xx) error is
 /// retried; a refused address or a permanent (5xx) error is not.
-pub async fn send_job(env: &JobEnv, payload: &Value, at: DateTime<Utc>) -> Result<(), JobFailure> {
+async fn send_job(env: &JobEnv, email: &Email, at: DateTime<Utc>) -> Result<(), JobFailure> {
     let Some(url) = env.smtp_url.as_deref() else {
         return Err(JobFailure::Permanent(
             "no SMTP server is configured (set XIANSUO_SMTP_URL)".into(),
         ));
     };
-    let field = |name: &str| {
-        payload[name]
-            .as_str()
-            .ok_or_else(|| JobFailure::Permanent(format!("the job has no '{name}'")))
-    };
     let message = build(
         env.smtp_from.as_deref().unwrap_or(DEFAULT_FROM),
-        field("to")?,
-        field("subject")?,
-        field("body")?,
+        &email.to,
+        &email.subject,
+        &email.body,
         at,
     )?;
     let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
@@ -135,11 +164,7 @@ struct Pending {
 /// The `mail.notifications` job: mails each user with an email address one digest of their
 /// unread notifications, then marks every notification it looked at as handled. Does nothing
 /// when no SMTP server is configured.
-pub async fn notification_digest(
-    db: &Db,
-    env: &JobEnv,
-    at: DateTime<Utc>,
-) -> Result<(), JobFailure> {
+async fn notification_digest(db: &Db, env: &JobEnv, at: DateTime<Utc>) -> Result<(), JobFailure> {
     if env.smtp_url.is_none() {
         return Ok(());
     }

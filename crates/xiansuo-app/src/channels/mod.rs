@@ -1,6 +1,7 @@
 //! How leads come in and news goes out: public web forms, signed webhooks, e-mail,
 //! in-app notifications, and the events they are raised from.
 
+pub mod announce;
 pub mod events;
 pub mod forms;
 pub mod mail;

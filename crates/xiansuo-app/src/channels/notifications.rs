@@ -3,11 +3,9 @@
 //! that caused them, and each user reads and dismisses their own.
 
 use crate::error::{StoreError, StoreResult};
-use crate::records::{rfc3339, Stamp};
+use crate::records::rfc3339;
 use serde_json::{json, Value};
-use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::RecordType;
-use xiansuo_core::history::Channel;
 use xiansuo_store::{Db, Param, Row, Tx};
 
 /// One notification to one user.
@@ -110,25 +108,6 @@ pub async fn mark_all_read(db: &Db, user_id: i64, now_ms: i64) -> anyhow::Result
         &[Param::Int(now_ms), Param::Int(user_id)],
     )
     .await
-}
-
-/// Announces that `lead` (as the API shows it, after the change) has the new owner `owner`:
-/// raises `lead.assigned` and tells the owner, unless they gave it to themselves by hand (a rule
-/// or a job acting in their name still tells them). Every owner change of a single lead ends
-/// here; bulk reassignment raises the events itself and sends one notification for the lot.
-pub async fn owner_announced(
-    tx: &mut Tx,
-    lead: &Value,
-    owner: i64,
-    stamp: Stamp,
-) -> anyhow::Result<()> {
-    let now_ms = to_millis(stamp.now);
-    crate::channels::events::emit(tx, "lead.assigned", lead, now_ms).await?;
-    let by_hand = matches!(stamp.channel, Channel::Ui | Channel::Api | Channel::Import);
-    if owner != stamp.actor_id || !by_hand {
-        lead_assigned(tx, owner, lead, now_ms).await?;
-    }
-    Ok(())
 }
 
 /// Tells `owner` that the lead `lead` (as the API shows it) is now theirs, in their language.

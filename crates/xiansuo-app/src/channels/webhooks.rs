@@ -18,12 +18,14 @@
 
 use crate::channels::notifications::{self, Notification};
 use crate::error::{StoreError, StoreResult};
-use crate::jobs::{self, JobEnv, JobFailure};
+use crate::jobs::queue::{self, backoff_ms, Job, JobEnv, JobFailure};
 use crate::records::rfc3339;
 use crate::scope::Actor;
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sha2::Sha256;
 use std::sync::{Arc, OnceLock};
@@ -61,8 +63,31 @@ pub const EVENTS: &[&str] = &[
 /// The event of a test delivery.
 pub const PING: &str = "ping";
 
-/// The job that makes one delivery attempt.
-pub const JOB_KIND: &str = "webhook.deliver";
+/// The job that makes one delivery attempt (`webhook.deliver`).
+pub struct Deliver;
+
+/// Which attempt of which delivery a [`Deliver`] job makes.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Attempt {
+    pub delivery_id: i64,
+    pub attempt: i64,
+}
+
+#[async_trait]
+impl Job for Deliver {
+    const KIND: &'static str = "webhook.deliver";
+    type Payload = Attempt;
+
+    async fn run(
+        &self,
+        db: &Db,
+        env: &JobEnv,
+        attempt: Attempt,
+        at: DateTime<Utc>,
+    ) -> Result<(), JobFailure> {
+        deliver_job(db, env, &attempt, at).await
+    }
+}
 
 /// Attempts per delivery: the first, then retries 1, 2, 4, … 64 minutes apart (about two
 /// hours in all).
@@ -393,12 +418,14 @@ async fn insert_delivery(
 /// Queues attempt number `attempt` of a delivery at `at_ms`; once per attempt, however often
 /// this is called.
 async fn queue_attempt(tx: &mut Tx, delivery: i64, attempt: i64, at_ms: i64) -> anyhow::Result<()> {
-    jobs::enqueue(
+    queue::enqueue::<Deliver>(
         tx,
-        JOB_KIND,
-        &json!({"delivery_id": delivery, "attempt": attempt}),
+        &Attempt {
+            delivery_id: delivery,
+            attempt,
+        },
         at_ms,
-        Some(&format!("{JOB_KIND}:{delivery}:{attempt}")),
+        Some(&format!("{}:{delivery}:{attempt}", Deliver::KIND)),
     )
     .await?;
     Ok(())
@@ -577,18 +604,13 @@ async fn pending(db: &Db, delivery: i64) -> anyhow::Result<Option<Pending>> {
 /// The `webhook.deliver` job: one attempt of one delivery. A job for an attempt that was
 /// made already, or for a delivery that is gone, does nothing; only a database failure is
 /// left to the job runner to retry.
-pub async fn deliver_job(
+async fn deliver_job(
     db: &Db,
     env: &JobEnv,
-    payload: &Value,
+    job: &Attempt,
     at: DateTime<Utc>,
 ) -> Result<(), JobFailure> {
-    let (Some(id), Some(attempt)) = (payload["delivery_id"].as_i64(), payload["attempt"].as_i64())
-    else {
-        return Err(JobFailure::Permanent(format!(
-            "a webhook delivery job needs delivery_id and attempt, got {payload}"
-        )));
-    };
+    let (id, attempt) = (job.delivery_id, job.attempt);
     let Some(delivery) = pending(db, id).await? else {
         return Ok(());
     };
@@ -636,7 +658,7 @@ async fn record_attempt(
     let (state, next_at) = if outcome.succeeded() {
         ("succeeded", None)
     } else if retry {
-        ("pending", Some(at_ms + jobs::backoff_ms(attempt)))
+        ("pending", Some(at_ms + backoff_ms(attempt)))
     } else {
         ("failed", None)
     };

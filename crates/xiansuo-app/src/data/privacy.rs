@@ -25,7 +25,7 @@ use xiansuo_core::clock::to_millis;
 use xiansuo_core::contact::{Email, Phone};
 use xiansuo_core::custom_field::{FieldType, RecordType};
 use xiansuo_core::Invalid;
-use xiansuo_store::{Cell, Db, Dialect, Param, Reader, Row, Tx};
+use xiansuo_store::{Cell, Db, Param, Reader, Row, Tx};
 
 /// The name an erased lead or contact keeps: names are required, and a list still shows a row.
 pub const ERASED_NAME: &str = "已擦除";
@@ -266,14 +266,6 @@ async fn clear_records(
     Ok(())
 }
 
-/// Rows that contain `needle` in `column`, as a condition for this dialect.
-fn contains(dialect: Dialect, column: &str) -> String {
-    match dialect {
-        Dialect::Sqlite => format!("instr({column}, ?) > 0"),
-        Dialect::Postgres => format!("strpos({column}, ?) > 0"),
-    }
-}
-
 /// Deletes the reported rows of uploaded imports (kept as the file wrote them, in any phone
 /// format) that hold the person's phone or e-mail.
 async fn erase_import_rows(tx: &mut Tx, person: &Person) -> anyhow::Result<u64> {
@@ -461,7 +453,7 @@ pub async fn erase(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
             .execute(
                 &format!(
                     "UPDATE webhook_deliveries SET body = ? WHERE {}",
-                    contains(dialect, "body")
+                    dialect.contains_text("body")
                 ),
                 &[
                     Param::from(json!({"erased": true}).to_string()),
@@ -475,7 +467,7 @@ pub async fn erase(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
             .execute(
                 &format!(
                     "DELETE FROM jobs WHERE kind = 'email.send' AND state <> 'done' AND {}",
-                    contains(dialect, "payload")
+                    dialect.contains_text("payload")
                 ),
                 &[Param::from(key)],
             )

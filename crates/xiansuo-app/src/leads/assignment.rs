@@ -16,9 +16,11 @@ use crate::error::{StoreError, StoreResult};
 use crate::leads::scoring::{condition_fields, record_facts};
 use crate::records::custom_fields;
 use crate::records::history;
+use crate::records::lifecycle::Hook;
 use crate::records::schema::LEADS;
 use crate::records::{self, rfc3339, Ctx, NewRecord};
 use crate::scope::{team_tree, Actor};
+use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
@@ -32,7 +34,7 @@ use xiansuo_core::history::snapshot;
 use xiansuo_core::lead::LeadStatus;
 use xiansuo_core::role::subtree;
 use xiansuo_core::Invalid;
-use xiansuo_store::{Db, Dialect, Param, Row, Tx};
+use xiansuo_store::{Db, Param, Row, Tx};
 
 /// Lead statuses that no longer count as open for least-loaded and capacity.
 const CLOSED: &str = "('converted', 'disqualified')";
@@ -513,11 +515,7 @@ pub async fn assign_new(tx: &mut Tx, records: &mut [&mut NewRecord]) -> anyhow::
     {
         return Ok(());
     }
-    let lock = if tx.dialect() == Dialect::Postgres {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
+    let lock = tx.dialect().lock_rows();
     let rows = tx
         .fetch_all(
             &format!("SELECT * FROM assignment_rules WHERE active = 1 ORDER BY id{lock}"),
@@ -1066,11 +1064,7 @@ pub async fn assign(ctx: Ctx<'_>, lead_ids: &[i64], owner: i64) -> StoreResult<V
         )));
     }
     let now = to_millis(ctx.now);
-    let lock = if ctx.db.dialect() == Dialect::Postgres {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
+    let lock = ctx.db.dialect().lock_rows();
     let mut tx = ctx.db.begin().await?;
     let mut out = Vec::with_capacity(lead_ids.len());
     let mut moved: Vec<usize> = Vec::new();
@@ -1161,4 +1155,15 @@ async fn notify_bulk(tx: &mut Tx, owner: i64, count: usize, now_ms: i64) -> anyh
         },
     )
     .await
+}
+
+/// Assignment as a step of a lead's life: new leads without an owner named get one from the
+/// rules, in the transaction that writes them.
+pub struct Assignment;
+
+#[async_trait]
+impl Hook for Assignment {
+    async fn inserting(&self, tx: &mut Tx, records: &mut [&mut NewRecord]) -> anyhow::Result<()> {
+        assign_new(tx, records).await
+    }
 }

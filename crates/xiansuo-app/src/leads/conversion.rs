@@ -26,7 +26,7 @@ use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::history::snapshot;
 use xiansuo_core::lead::LeadStatus;
 use xiansuo_core::Invalid;
-use xiansuo_store::{Dialect, Param, Tx};
+use xiansuo_store::{Param, Tx};
 
 /// The fields of `opportunity` in a conversion request.
 const OPPORTUNITY_FIELDS: &[&str] = &["name", "amount", "expected_close_date", "stage"];
@@ -251,11 +251,7 @@ pub async fn convert(ctx: Ctx<'_>, lead_id: i64, body: &Value) -> StoreResult<Va
     let mut plan = plan(ctx, &lead, &request).await?;
 
     let mut tx = ctx.db.begin().await?;
-    let lock = if tx.dialect() == Dialect::Postgres {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
+    let lock = tx.dialect().lock_rows();
     let row = tx
         .fetch_optional(
             &format!(

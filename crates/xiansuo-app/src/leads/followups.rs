@@ -11,12 +11,15 @@
 
 use crate::channels::{events, notifications};
 use crate::error::{StoreError, StoreResult};
+use crate::jobs::queue::{Job, JobEnv, JobFailure};
 use crate::leads::activities;
 use crate::leads::pool::{self, check_pool, check_team, check_user, locale, Body};
+use crate::leads::working_hours::working_hours;
 use crate::records::history;
 use crate::records::schema::{Table, LEADS, TABLES};
 use crate::records::{rfc3339, to_json, Ctx, Stamp};
 use crate::scope::Actor;
+use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -26,13 +29,36 @@ use xiansuo_core::history::{snapshot, Channel};
 use xiansuo_core::role::Role;
 use xiansuo_core::working_hours::{parse_date, parse_time, parse_time_zone, WorkingHours};
 use xiansuo_core::Invalid;
-use xiansuo_store::{Db, Dialect, Param, Row, Tx};
+use xiansuo_store::{Db, Param, Row, Tx};
 
-/// The periodic job that reminds owners of planned follow-ups that have come.
-pub const REMIND_JOB: &str = "followups.remind";
+/// The periodic job that reminds owners of planned follow-ups that have come
+/// (`followups.remind`).
+pub struct Remind;
 
-/// The periodic job that applies the SLA rules.
-pub const SLA_JOB: &str = "sla.check";
+#[async_trait]
+impl Job for Remind {
+    const KIND: &'static str = "followups.remind";
+    const EVERY: Option<i64> = Some(60);
+    type Payload = ();
+
+    async fn run(&self, db: &Db, _: &JobEnv, _: (), at: DateTime<Utc>) -> Result<(), JobFailure> {
+        Ok(remind(db, at).await?)
+    }
+}
+
+/// The periodic job that applies the SLA rules (`sla.check`).
+pub struct SlaCheck;
+
+#[async_trait]
+impl Job for SlaCheck {
+    const KIND: &'static str = "sla.check";
+    const EVERY: Option<i64> = Some(60);
+    type Payload = ();
+
+    async fn run(&self, db: &Db, _: &JobEnv, _: (), at: DateTime<Utc>) -> Result<(), JobFailure> {
+        Ok(sla_check(db, at).await?)
+    }
+}
 
 /// How many reminders or SLA breaches one run handles at most per rule.
 const BATCH: i64 = 500;
@@ -63,33 +89,6 @@ fn local_time(hours: &WorkingHours, ms: i64) -> String {
 
 // ---------------------------------------------------------------------------------------------
 // Working hours
-
-/// The working hours SLA clocks count in: the stored ones, else Monday to Friday 09:00–18:00,
-/// Asia/Shanghai.
-pub async fn working_hours(db: &Db) -> anyhow::Result<WorkingHours> {
-    let Some(r) = db
-        .fetch_optional("SELECT * FROM working_hours ORDER BY id LIMIT 1", &[])
-        .await?
-    else {
-        return Ok(WorkingHours::default());
-    };
-    let weekdays: BTreeSet<u8> = serde_json::from_str(&r.text("weekdays"))?;
-    let dates = |column: &str| -> anyhow::Result<BTreeSet<chrono::NaiveDate>> {
-        let list: Vec<String> = serde_json::from_str(&r.text(column))?;
-        Ok(list
-            .iter()
-            .map(|d| parse_date(column, d))
-            .collect::<Result<_, _>>()?)
-    };
-    Ok(WorkingHours::new(
-        parse_time_zone("time_zone", &r.text("time_zone"))?,
-        weekdays,
-        parse_time("start", &r.text("start_time"))?,
-        parse_time("end", &r.text("end_time"))?,
-        dates("holidays")?,
-        dates("workdays")?,
-    )?)
-}
 
 fn dates_json(dates: &BTreeSet<chrono::NaiveDate>) -> Vec<String> {
     dates
@@ -586,7 +585,7 @@ async fn reassign_to_user(
     )
     .await?;
     events::emit(tx, "lead.updated", &after, now).await?;
-    notifications::owner_announced(tx, &after, user, stamp).await?;
+    crate::channels::announce::owner_announced(tx, &after, user, stamp).await?;
     Ok(Some(after))
 }
 
@@ -672,11 +671,7 @@ pub async fn sla_check(db: &Db, at: DateTime<Utc>) -> anyhow::Result<()> {
             channel: Channel::Job,
             now: at,
         };
-        let lock = if db.dialect() == Dialect::Postgres {
-            " FOR UPDATE"
-        } else {
-            ""
-        };
+        let lock = db.dialect().lock_rows();
         let mut tx = db.begin().await?;
         for candidate in &candidates {
             let assigned_at = candidate.int("assigned_at");

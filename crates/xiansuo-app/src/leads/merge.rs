@@ -16,7 +16,6 @@
 use crate::channels::events;
 use crate::channels::notifications::{self, Notification};
 use crate::error::{StoreError, StoreResult};
-use crate::leads::dedup::FLAG_TAG;
 use crate::records::history;
 use crate::records::schema::{Field, Kind, LEADS};
 use crate::records::search::{self, Searchable};
@@ -26,10 +25,11 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::{self, RecordType};
+use xiansuo_core::dedup::FLAG_TAG;
 use xiansuo_core::history::snapshot;
 use xiansuo_core::lead::LeadStatus;
 use xiansuo_core::Invalid;
-use xiansuo_store::{Cell, Dialect, Param, Row, Tx};
+use xiansuo_store::{Cell, Param, Row, Tx};
 
 /// The most leads merged into one at a time.
 const MAX_MERGED: usize = 50;
@@ -77,15 +77,6 @@ fn cell_param(cell: &Cell, int: bool) -> Param {
         Cell::Text(t) => Param::Text(t.clone()),
         Cell::Null if int => Param::NullInt,
         Cell::Null => Param::NullText,
-    }
-}
-
-/// `FOR UPDATE` on PostgreSQL, where rows read in a transaction must be locked against
-/// concurrent writers; nothing on SQLite, whose one writer serialises transactions.
-fn lock_clause(tx: &Tx) -> &'static str {
-    match tx.dialect() {
-        Dialect::Postgres => " FOR UPDATE",
-        Dialect::Sqlite => "",
     }
 }
 
@@ -393,7 +384,7 @@ pub async fn merge(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
             &format!(
                 "SELECT * FROM leads WHERE id IN ({list}) AND deleted_at IS NULL{}{}",
                 ctx.actor.scope_clause(),
-                lock_clause(&tx)
+                tx.dialect().lock_rows()
             ),
             &params,
         )
@@ -556,7 +547,7 @@ pub async fn merge(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
     )
     .await?;
     if let Some(Cell::Int(owner)) = changes.get("owner_id") {
-        notifications::owner_announced(&mut tx, &after, *owner, ctx.stamp()).await?;
+        crate::channels::announce::owner_announced(&mut tx, &after, *owner, ctx.stamp()).await?;
     }
     tx.commit().await?;
     Ok(json!({
@@ -575,7 +566,7 @@ pub async fn undo(ctx: Ctx<'_>, merge_id: i64) -> StoreResult<Value> {
     let now = to_millis(ctx.now);
     let stamp = ctx.stamp();
     let mut tx = ctx.db.begin().await?;
-    let lock = lock_clause(&tx);
+    let lock = tx.dialect().lock_rows();
     let merge = tx
         .fetch_optional(
             &format!("SELECT * FROM lead_merges WHERE id = ?{lock}"),
@@ -779,7 +770,7 @@ pub async fn absorb(tx: &mut Tx, incoming: &NewRecord, into: i64) -> anyhow::Res
         .fetch_optional(
             &format!(
                 "SELECT * FROM leads WHERE id = ? AND deleted_at IS NULL{}",
-                lock_clause(tx)
+                tx.dialect().lock_rows()
             ),
             &[Param::Int(into)],
         )

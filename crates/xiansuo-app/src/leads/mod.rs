@@ -10,3 +10,4 @@ pub mod merge;
 pub mod pool;
 pub mod qualification;
 pub mod scoring;
+pub mod working_hours;

@@ -15,11 +15,14 @@
 
 use crate::channels::{events, notifications};
 use crate::error::{StoreError, StoreResult};
-use crate::leads::followups;
+use crate::jobs::queue::{Job, JobEnv, JobFailure};
+use crate::leads::working_hours::working_hours;
 use crate::records::history;
+use crate::records::lifecycle::{Change, Hook};
 use crate::records::schema::{Table, LEADS};
 use crate::records::{rfc3339, to_json, Ctx, Stamp};
 use crate::scope::{team_tree, Actor};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use xiansuo_core::clock::{from_millis, to_millis};
@@ -28,10 +31,21 @@ use xiansuo_core::history::{snapshot, Channel};
 use xiansuo_core::lead::LeadStatus;
 use xiansuo_core::pool::{masked_phone, Decision, Protection, Recycle, RecycleKind, Timers};
 use xiansuo_core::{Invalid, Text};
-use xiansuo_store::{Db, Dialect, Param, Row, Tx};
+use xiansuo_store::{Db, Param, Row, Tx};
 
-/// The periodic job that recycles held leads and warns their owners.
-pub const RECYCLE_JOB: &str = "pool.recycle";
+/// The periodic job that recycles held leads and warns their owners (`pool.recycle`).
+pub struct Recycling;
+
+#[async_trait]
+impl Job for Recycling {
+    const KIND: &'static str = "pool.recycle";
+    const EVERY: Option<i64> = Some(300);
+    type Payload = ();
+
+    async fn run(&self, db: &Db, _: &JobEnv, _: (), at: DateTime<Utc>) -> Result<(), JobFailure> {
+        Ok(recycle(db, at).await?)
+    }
+}
 
 /// How many leads one claim or recycle batch takes at most.
 const MAX_LEADS_PER_CLAIM: usize = 100;
@@ -776,11 +790,7 @@ fn parse_lead_ids(b: &Body<'_>) -> StoreResult<Vec<i64>> {
 /// Locks a row for the rest of the transaction on PostgreSQL; SQLite's single writer already
 /// serialises write transactions.
 fn for_update(tx: &Tx) -> &'static str {
-    if tx.dialect() == Dialect::Postgres {
-        " FOR UPDATE"
-    } else {
-        ""
-    }
+    tx.dialect().lock_rows()
 }
 
 /// Takes leads out of a pool and gives them to `owner`, all or none.
@@ -912,7 +922,7 @@ pub async fn claim(ctx: Ctx<'_>, pool_id: i64, body: &Value) -> StoreResult<Vec<
     let pool = visible_pool(ctx.db, ctx.actor, pool_id).await?;
     let me = ctx.actor.user_id;
     let now = to_millis(ctx.now);
-    let hours = followups::working_hours(ctx.db).await?;
+    let hours = working_hours(ctx.db).await?;
     let (day_start, _) = hours.day_bounds(ctx.now);
     let mut tx = ctx.db.begin().await?;
     // A rep's claims take turns, so two at once cannot both pass the limits.
@@ -1221,9 +1231,10 @@ pub async fn followed_up(
     Ok(())
 }
 
-/// Called by whatever gives a lead to someone by hand (`new_owner`, `None` if the owner did not
-/// change): the lead leaves its pool, and a protection earned by a claim ends, since the new
-/// owner did not claim it. The timers restart by themselves, from the new `assigned_at`.
+/// Called by whatever gives a lead to someone outside the record engine (`new_owner`, `None`
+/// if the owner did not change): the lead leaves its pool, and a protection earned by a claim
+/// ends, since the new owner did not claim it. The timers restart by themselves, from the new
+/// `assigned_at`. Changes through the engine do the same through [`PoolTimers`].
 pub async fn owner_changed(
     tx: &mut Tx,
     table: &Table,
@@ -1239,6 +1250,28 @@ pub async fn owner_changed(
     )
     .await?;
     Ok(())
+}
+
+/// The pool's timers as a step of a lead's life: a lead handed to a new owner leaves the
+/// pool for good, and the claim's protection ends (a handover is not a claim).
+pub struct PoolTimers;
+
+#[async_trait]
+impl Hook for PoolTimers {
+    async fn changing(
+        &self,
+        _tx: &mut Tx,
+        change: &Change<'_>,
+        columns: &mut Vec<(String, Param)>,
+    ) -> StoreResult<()> {
+        if change.table.record_type == RecordType::Lead && change.new_owner.is_some() {
+            for column in ["pool_id", "claimed_pool_id", "protected_until"] {
+                columns.retain(|(c, _)| c != column);
+                columns.push((column.to_owned(), Param::NullInt));
+            }
+        }
+        Ok(())
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1541,7 +1574,7 @@ pub async fn recycle(db: &Db, at: DateTime<Utc>) -> anyhow::Result<()> {
             &[],
         )
         .await?;
-    let hours = followups::working_hours(db).await?;
+    let hours = working_hours(db).await?;
     for rule in rules {
         let id = rule.int("id");
         let s = RuleSettings::from_row(&rule)?;

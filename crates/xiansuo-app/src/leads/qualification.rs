@@ -9,10 +9,12 @@
 
 use crate::error::{StoreError, StoreResult};
 use crate::records::history;
+use crate::records::lifecycle::{Change, Hook};
 use crate::records::schema::{Table, LEADS};
 use crate::records::{self, rfc3339, Ctx, NewRecord};
 use crate::sales::pipeline::Body;
 use crate::scope::Actor;
+use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 use xiansuo_core::clock::to_millis;
@@ -435,10 +437,7 @@ async fn lead_json<R: Reader>(r: &mut R, lead_id: i64) -> StoreResult<Value> {
 }
 
 async fn load_lead(tx: &mut Tx, actor: &Actor, id: i64) -> StoreResult<Value> {
-    let lock = match tx.dialect() {
-        xiansuo_store::Dialect::Postgres => " FOR UPDATE",
-        xiansuo_store::Dialect::Sqlite => "",
-    };
+    let lock = tx.dialect().lock_rows();
     let row = tx
         .fetch_optional(
             &format!(
@@ -577,6 +576,26 @@ pub async fn put(ctx: Ctx<'_>, lead_id: i64, body: &Value) -> StoreResult<Value>
     let out = lead_json(&mut tx, lead_id).await?;
     tx.commit().await?;
     Ok(out)
+}
+
+/// The checklist as a step of a lead's life: a lead cannot become qualified, when created or
+/// changed, with its checklist unfinished.
+pub struct Qualifying;
+
+#[async_trait]
+impl Hook for Qualifying {
+    async fn preparing(&self, ctx: Ctx<'_>, record: &mut NewRecord) -> StoreResult<()> {
+        check_new(ctx.db, record).await
+    }
+
+    async fn changing(
+        &self,
+        tx: &mut Tx,
+        change: &Change<'_>,
+        columns: &mut Vec<(String, Param)>,
+    ) -> StoreResult<()> {
+        check_change(tx, change.table, change.before, columns).await
+    }
 }
 
 #[cfg(test)]

@@ -11,13 +11,16 @@
 //! channel `rule`; converted leads keep the score they had.
 
 use crate::error::{StoreError, StoreResult};
-use crate::jobs::{self, JobFailure};
+use crate::jobs::queue::{self, Job, JobEnv, JobFailure};
 use crate::records::custom_fields;
 use crate::records::history;
+use crate::records::lifecycle::{Change, Hook};
 use crate::records::schema::{Kind, Table, LEADS};
 use crate::records::{self, rfc3339, Ctx, NewRecord, Stamp};
 use crate::scope::Actor;
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,7 +31,7 @@ use xiansuo_core::lead::{EventType, LeadStatus, Region, Tier};
 use xiansuo_core::rules::{KnownField, ValueKind};
 use xiansuo_core::scoring::{self, Event, ScoringRule, Settings};
 use xiansuo_core::{Invalid, Text};
-use xiansuo_store::{Db, Dialect, Param, Row, Tx};
+use xiansuo_store::{Db, Param, Row, Tx};
 
 /// The rules and settings as the create path needs them.
 #[derive(Debug, Default)]
@@ -454,11 +457,7 @@ pub async fn add_event(ctx: Ctx<'_>, lead_id: i64, body: &Value) -> StoreResult<
     }
     let config = config(ctx.db).await?;
     let mut tx = ctx.db.begin().await?;
-    let lock = if tx.dialect() == Dialect::Postgres {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
+    let lock = tx.dialect().lock_rows();
     let row = tx
         .fetch_optional(
             &format!(
@@ -567,14 +566,13 @@ async fn parse_rule(db: &Db, body: &Value) -> StoreResult<ScoringRule> {
 /// Queues the rescoring of every lead, in batches, after rules or settings changed.
 async fn queue_rescore(tx: &mut Tx, actor_id: i64, now_ms: i64) -> anyhow::Result<()> {
     let chain = format!("{:016x}", rand::random::<u64>());
-    jobs::enqueue(
-        tx,
-        RESCORE_JOB,
-        &json!({"after_id": 0, "chain": chain, "actor_id": actor_id, "with_events_only": false}),
-        now_ms,
-        Some(&format!("{RESCORE_JOB}:{chain}:0")),
-    )
-    .await?;
+    let first = RescoreBatch {
+        after_id: 0,
+        chain,
+        actor_id: Some(actor_id),
+        with_events_only: false,
+    };
+    queue_batch(tx, &first, now_ms).await?;
     Ok(())
 }
 
@@ -707,22 +705,69 @@ pub async fn update_settings(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
 
 // ---- Jobs ---------------------------------------------------------------------------------
 
-/// The job that rescores leads a batch at a time.
-pub const RESCORE_JOB: &str = "scoring.rescore";
+/// The job that rescores leads a batch at a time (`scoring.rescore`).
+pub struct Rescore;
 
-/// The periodic job that refreshes fading engagement points.
-pub const DECAY_JOB: &str = "scoring.decay";
+/// Where a [`Rescore`] job goes on: after which lead, in which chain of batches, on whose
+/// behalf (the first admin when none), and whether only leads with events.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RescoreBatch {
+    #[serde(default)]
+    pub after_id: i64,
+    pub chain: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<i64>,
+    #[serde(default)]
+    pub with_events_only: bool,
+}
+
+#[async_trait]
+impl Job for Rescore {
+    const KIND: &'static str = "scoring.rescore";
+    type Payload = RescoreBatch;
+
+    async fn run(
+        &self,
+        db: &Db,
+        _: &JobEnv,
+        batch: RescoreBatch,
+        at: DateTime<Utc>,
+    ) -> Result<(), JobFailure> {
+        rescore_job(db, &batch, at).await
+    }
+}
+
+/// The periodic job that refreshes fading engagement points (`scoring.decay`).
+pub struct Decay;
+
+#[async_trait]
+impl Job for Decay {
+    const KIND: &'static str = "scoring.decay";
+    const EVERY: Option<i64> = Some(3600);
+    type Payload = ();
+
+    async fn run(&self, db: &Db, _: &JobEnv, _: (), at: DateTime<Utc>) -> Result<(), JobFailure> {
+        decay_job(db, at).await
+    }
+}
+
+/// Queues the next batch of a rescore chain, once however often it is asked.
+async fn queue_batch(tx: &mut Tx, batch: &RescoreBatch, now_ms: i64) -> anyhow::Result<()> {
+    let key = format!("{}:{}:{}", Rescore::KIND, batch.chain, batch.after_id);
+    queue::enqueue::<Rescore>(tx, batch, now_ms, Some(&key)).await?;
+    Ok(())
+}
 
 /// How many leads one rescore job handles.
 const RESCORE_BATCH: i64 = 500;
 
 /// `scoring.rescore`: rescores the next batch of leads after `after_id` (only leads with
 /// events when `with_events_only`) and queues the batch after it.
-pub async fn rescore_job(db: &Db, payload: &Value, at: DateTime<Utc>) -> Result<(), JobFailure> {
-    let after_id = payload["after_id"].as_i64().unwrap_or_default();
-    let chain = payload["chain"].as_str().unwrap_or("none");
-    let with_events_only = payload["with_events_only"].as_bool().unwrap_or(false);
-    let actor_id = match payload["actor_id"].as_i64() {
+async fn rescore_job(db: &Db, batch: &RescoreBatch, at: DateTime<Utc>) -> Result<(), JobFailure> {
+    let after_id = batch.after_id;
+    let chain = batch.chain.as_str();
+    let with_events_only = batch.with_events_only;
+    let actor_id = match batch.actor_id {
         Some(id) => id,
         None => crate::admin::users::first_admin(db)
             .await?
@@ -731,11 +776,7 @@ pub async fn rescore_job(db: &Db, payload: &Value, at: DateTime<Utc>) -> Result<
     let config = load(db).await?;
     let now_ms = to_millis(at);
     let mut tx = db.begin().await?;
-    let lock = if tx.dialect() == Dialect::Postgres {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
+    let lock = tx.dialect().lock_rows();
     let events_only = if with_events_only {
         " AND id IN (SELECT lead_id FROM lead_events)"
     } else {
@@ -777,37 +818,56 @@ pub async fn rescore_job(db: &Db, payload: &Value, at: DateTime<Utc>) -> Result<
         apply(&mut tx, stamp, lead, stored.as_deref(), scored).await?;
     }
     if let Some(&last) = ids.last().filter(|_| ids.len() as i64 == RESCORE_BATCH) {
-        jobs::enqueue(
-            &mut tx,
-            RESCORE_JOB,
-            &json!({"after_id": last, "chain": chain, "actor_id": actor_id, "with_events_only": with_events_only}),
-            now_ms,
-            Some(&format!("{RESCORE_JOB}:{chain}:{last}")),
-        )
-        .await?;
+        let next = RescoreBatch {
+            after_id: last,
+            chain: chain.to_owned(),
+            actor_id: Some(actor_id),
+            with_events_only,
+        };
+        queue_batch(&mut tx, &next, now_ms).await?;
     }
     tx.commit().await?;
     Ok(())
 }
 
 /// `scoring.decay`: when engagement points fade, queues the rescoring of leads with events.
-pub async fn decay_job(db: &Db, at: DateTime<Utc>) -> Result<(), JobFailure> {
+async fn decay_job(db: &Db, at: DateTime<Utc>) -> Result<(), JobFailure> {
     if !load(db).await?.decays() {
         return Ok(());
     }
     let now_ms = to_millis(at);
     let chain = format!("decay{now_ms}");
     let mut tx = db.begin().await?;
-    jobs::enqueue(
-        &mut tx,
-        RESCORE_JOB,
-        &json!({"after_id": 0, "chain": chain, "with_events_only": true}),
-        now_ms,
-        Some(&format!("{RESCORE_JOB}:{chain}:0")),
-    )
-    .await?;
+    let first = RescoreBatch {
+        after_id: 0,
+        chain,
+        actor_id: None,
+        with_events_only: true,
+    };
+    queue_batch(&mut tx, &first, now_ms).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Scoring as a step of a lead's life: a new lead is scored before it is written, a changed
+/// one rescored after.
+pub struct Scoring;
+
+#[async_trait]
+impl Hook for Scoring {
+    async fn preparing(&self, ctx: Ctx<'_>, record: &mut NewRecord) -> StoreResult<()> {
+        Ok(score_new(ctx.db, record).await?)
+    }
+
+    async fn changed(
+        &self,
+        ctx: Ctx<'_>,
+        tx: &mut Tx,
+        change: &Change<'_>,
+        after: Value,
+    ) -> StoreResult<Value> {
+        Ok(rescore_updated(tx, ctx, change.table, after).await?)
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! record engine checks every write against them.
 
 use crate::error::{StoreError, StoreResult};
-use crate::records::rfc3339;
+use crate::records::json::rfc3339;
 use serde_json::{json, Value};
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::{parse_key, CustomFieldDef, FieldType, RecordType};

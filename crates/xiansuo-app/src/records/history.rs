@@ -3,8 +3,9 @@
 //! value; deletes, restores and other actions are entries of their own.
 
 use crate::error::{StoreError, StoreResult};
+use crate::records::json::rfc3339;
+use crate::records::lifecycle::Stamp;
 use crate::records::schema::Table;
-use crate::records::{rfc3339, Stamp};
 use crate::scope::Actor;
 use serde_json::{json, Value};
 use xiansuo_core::clock::to_millis;

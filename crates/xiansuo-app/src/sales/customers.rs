@@ -22,7 +22,7 @@ use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::history::snapshot;
 use xiansuo_core::role::Role;
 use xiansuo_core::Invalid;
-use xiansuo_store::{Db, Dialect, Param, Row, Tx};
+use xiansuo_store::{Db, Param, Row, Tx};
 
 /// Days since the last win at or below which recency scores 5, 4, 3, 2 (else 1).
 const RECENCY_DAYS: [i64; 4] = [30, 90, 180, 365];
@@ -343,11 +343,7 @@ async fn move_records(
     to: i64,
     now: i64,
 ) -> StoreResult<i64> {
-    let lock = if tx.dialect() == Dialect::Postgres {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
+    let lock = tx.dialect().lock_rows();
     let rows = tx
         .fetch_all(
             &format!(

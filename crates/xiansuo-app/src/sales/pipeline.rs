@@ -12,9 +12,11 @@
 use crate::channels::events;
 use crate::error::{StoreError, StoreResult};
 use crate::records::history;
+use crate::records::lifecycle::{Change, Hook};
 use crate::records::schema::{Table, OPPORTUNITIES};
 use crate::records::{self, Ctx, NewRecord};
 use crate::scope::Actor;
+use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -22,7 +24,7 @@ use xiansuo_core::clock::{china_date, china_midnight, to_millis};
 use xiansuo_core::custom_field::{parse_key, RecordType};
 use xiansuo_core::history::snapshot;
 use xiansuo_core::{Invalid, Text};
-use xiansuo_store::{Db, Dialect, Param, Reader, Row, Tx};
+use xiansuo_store::{Db, Param, Period, Reader, Row, Tx};
 
 /// A JSON request object whose keys are checked against the accepted ones, with typed getters
 /// whose errors name the field (prefixed for nested objects, such as `opportunity.amount`).
@@ -541,11 +543,7 @@ pub async fn check_change(
 }
 
 async fn load_opportunity(tx: &mut Tx, actor: &Actor, id: i64) -> StoreResult<Row> {
-    let lock = if tx.dialect() == Dialect::Postgres {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
+    let lock = tx.dialect().lock_rows();
     tx.fetch_optional(
         &format!(
             "SELECT * FROM opportunities WHERE id = ? AND deleted_at IS NULL{}{lock}",
@@ -743,7 +741,11 @@ pub async fn forecast(
             ],
         )
         .await?;
-    let won_month = crate::sales::reports::period_sql(db.dialect(), "closed_at", "month");
+    let won_month = db.dialect().period(
+        "closed_at",
+        xiansuo_core::clock::CHINA_OFFSET_MS,
+        Period::Month,
+    );
     let won = db
         .fetch_all(
             &format!(
@@ -847,6 +849,26 @@ pub async fn board(db: &Db, actor: &Actor, params: &[(String, String)]) -> Store
         })
         .collect();
     Ok(json!({ "items": items }))
+}
+
+/// The stages as a step of an opportunity's life: a new or moved opportunity gets a usable
+/// stage, its probability, and its close date when the stage closes it.
+pub struct Stages;
+
+#[async_trait]
+impl Hook for Stages {
+    async fn preparing(&self, ctx: Ctx<'_>, record: &mut NewRecord) -> StoreResult<()> {
+        check_new(ctx.db, record).await
+    }
+
+    async fn changing(
+        &self,
+        tx: &mut Tx,
+        change: &Change<'_>,
+        columns: &mut Vec<(String, Param)>,
+    ) -> StoreResult<()> {
+        check_change(tx, change.table, change.before, columns, change.now).await
+    }
 }
 
 #[cfg(test)]

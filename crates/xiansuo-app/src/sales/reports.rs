@@ -23,7 +23,7 @@ use xiansuo_core::clock::{china_date, china_midnight, to_millis, CHINA_OFFSET_MS
 use xiansuo_core::lead::LeadStatus;
 use xiansuo_core::role::{subtree, Role};
 use xiansuo_core::Invalid;
-use xiansuo_store::{Db, Dialect, Param, Row};
+use xiansuo_store::{Db, Dialect, Param, Period, Row};
 
 const HOUR_MS: i64 = 3600 * 1000;
 const DAY_MS: i64 = 24 * HOUR_MS;
@@ -214,25 +214,14 @@ async fn user_names(
         .collect())
 }
 
-/// SQL for the day, week (its Monday) or month of an instant column, in China time.
+/// The label of the period (day, week, month; China time) an instant column falls in.
 pub(crate) fn period_sql(dialect: Dialect, column: &str, period: &str) -> String {
-    let seconds = format!("({column} + {CHINA_OFFSET_MS}) / 1000");
-    match (dialect, period) {
-        (Dialect::Sqlite, "day") => format!("date({seconds}, 'unixepoch')"),
-        (Dialect::Sqlite, "week") => {
-            format!("date({seconds}, 'unixepoch', 'weekday 0', '-6 days')")
-        }
-        (Dialect::Sqlite, _) => format!("strftime('%Y-%m', {seconds}, 'unixepoch')"),
-        (Dialect::Postgres, "day") => {
-            format!("to_char(to_timestamp({seconds}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')")
-        }
-        (Dialect::Postgres, "week") => format!(
-            "to_char(date_trunc('week', to_timestamp({seconds}) AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"
-        ),
-        (Dialect::Postgres, _) => {
-            format!("to_char(to_timestamp({seconds}) AT TIME ZONE 'UTC', 'YYYY-MM')")
-        }
-    }
+    let period = match period {
+        "day" => Period::Day,
+        "week" => Period::Week,
+        _ => Period::Month,
+    };
+    dialect.period(column, CHINA_OFFSET_MS, period)
 }
 
 /// Per `k`, over the rows of `values` (a query with columns `k`, `v` and any the `extra`
@@ -241,10 +230,7 @@ pub(crate) fn period_sql(dialect: Dialect, column: &str, period: &str) -> String
 /// window function so that no row leaves the database. `values` is materialised once (it may
 /// hold a correlated subquery) and only the non-null values are sorted.
 async fn summary(db: &Db, values: &str, extra: &str, params: &[Param]) -> anyhow::Result<Vec<Row>> {
-    let same = match db.dialect() {
-        Dialect::Sqlite => "IS",
-        Dialect::Postgres => "IS NOT DISTINCT FROM",
-    };
+    let same = db.dialect().same_as();
     db.fetch_all(
         &format!(
             "WITH d AS MATERIALIZED ({values}), \

@@ -2,45 +2,19 @@
 //! duplicate scan and its groups, merging leads and undoing a merge; and the answer to a lead
 //! create that dedup refused (409 with the candidates) or merged (200 with the lead).
 
-use super::ctx;
+use crate::auth::ctx;
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use crate::extract::{Id, JsonBody, QueryPairs};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
-use xiansuo_app::leads::dedup::{self, scan, Duplicate};
+use xiansuo_app::leads::dedup::{self, scan};
 use xiansuo_app::leads::merge;
 use xiansuo_core::clock::to_millis;
-
-/// The answer to a lead that dedup did not create: refused → 409
-/// `{"error": {"code": "duplicate", …}, "candidates": [...]}`; merged into an existing lead →
-/// 200 with that lead and `"merged": true`.
-pub(crate) fn duplicate_response(duplicate: &Duplicate) -> Response {
-    match &duplicate.merged {
-        Some(lead) => {
-            let mut lead = lead.clone();
-            lead["merged"] = json!(true);
-            (StatusCode::OK, Json(lead)).into_response()
-        }
-        None => (
-            StatusCode::CONFLICT,
-            Json(json!({
-                "error": {
-                    "code": "duplicate",
-                    "message": duplicate.to_string(),
-                    "field": null,
-                },
-                "candidates": duplicate.candidates,
-            })),
-        )
-            .into_response(),
-    }
-}
 
 /// Every route of this module.
 pub fn router() -> Router<AppState> {

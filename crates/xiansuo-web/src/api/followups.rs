@@ -1,7 +1,7 @@
 //! Follow-ups on time and what hangs off a follow-up: the due list, working hours and SLA rules
 //! (admins), managers' comments (点评) on follow-ups, and attachments on records.
 
-use super::ctx;
+use crate::auth::ctx;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Id, JsonBody, QueryPairs};

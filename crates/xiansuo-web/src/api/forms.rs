@@ -102,7 +102,7 @@ async fn embed(
     let lang = form.language_for(asked);
     let url = format!("{}/f/{}", public_base(&s, &headers)?, form.key);
     let defs = forms::lead_custom_fields(&s.db).await?;
-    let html = crate::forms::embed_snippet(&form, &defs, lang, &url)
+    let html = crate::form_pages::embed_snippet(&form, &defs, lang, &url)
         .map_err(|e| ApiError::Internal(e.into()))?;
     Ok(Json(json!({"url": url, "language": lang, "html": html})))
 }

@@ -15,22 +15,11 @@ mod reports;
 mod rules;
 mod webhooks;
 
-use crate::auth::{self, Auth};
+use crate::auth::{self};
 use crate::AppState;
 use axum::routing::post;
 use axum::Router;
 use xiansuo_app::records::schema::TABLES;
-use xiansuo_app::Ctx;
-
-/// The context of a use case run for an authenticated call: the caller, the channel and now.
-fn ctx<'a>(state: &'a AppState, auth: &'a Auth) -> Ctx<'a> {
-    Ctx {
-        db: &state.db,
-        actor: &auth.actor,
-        channel: auth.channel,
-        now: state.clock.now(),
-    }
-}
 
 /// Every `/api/v1` route.
 pub fn router() -> Router<AppState> {

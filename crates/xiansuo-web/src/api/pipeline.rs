@@ -2,7 +2,7 @@
 //! conversion, the pipeline's stages, winning and losing deals, the forecast and the kanban
 //! board, the RFM value of accounts, and the handover of a user's records.
 
-use super::ctx;
+use crate::auth::ctx;
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use crate::extract::{Id, JsonBody, QueryPairs};

@@ -1,7 +1,7 @@
 //! The public pool (公海): pools and their members (admins), the leads waiting in a pool with
 //! masked phones (members), claiming, assigning and returning leads, and the recycle rules.
 
-use super::ctx;
+use crate::auth::ctx;
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use crate::extract::{Id, JsonBody, QueryPairs};

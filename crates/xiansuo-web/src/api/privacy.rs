@@ -1,7 +1,7 @@
 //! A person's data over HTTP (PIPL / GDPR requests, admins only): export everything held about
 //! a person found by phone or e-mail, and erase it keeping aggregates ([`xiansuo_app::data::privacy`]).
 
-use super::ctx;
+use crate::auth::ctx;
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use crate::extract::{JsonBody, QueryPairs};

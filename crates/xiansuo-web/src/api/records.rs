@@ -1,7 +1,7 @@
 //! The endpoints every record type shares, built once per table from its spec: list, export,
 //! create, get, change, delete, restore, history and activities; and the export audit.
 
-use super::ctx;
+use crate::auth::ctx;
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use crate::extract::{Id, JsonBody, QueryPairs};

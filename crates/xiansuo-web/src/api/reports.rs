@@ -3,7 +3,7 @@
 //! (with the channel spend admins record), and KPI targets with attainment. Each report answers
 //! JSON, or a CSV file with `?format=csv`.
 
-use super::ctx;
+use crate::auth::ctx;
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use crate::extract::{Id, JsonBody, QueryPairs};

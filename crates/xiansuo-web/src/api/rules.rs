@@ -2,7 +2,7 @@
 //! events, manual and bulk assignment, and users' availability for assignment rules.
 //! Reading rules and settings needs any signed-in user; changing them needs an admin.
 
-use super::ctx;
+use crate::auth::ctx;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Id, JsonBody};

@@ -6,7 +6,9 @@
 //! account of its choosing.
 
 use super::i18n::{self, Texts};
-use super::{csrf_refusal, local_path, message_page, render, store_error_page, Chrome, Viewer};
+use super::page::{
+    csrf_refusal, local_path, message_page, render, store_error_page, Chrome, Viewer,
+};
 use crate::auth::{cookie, same_secret, session_cookie, sign_in, SESSION_COOKIE};
 use crate::error::ApiError;
 use crate::AppState;

@@ -5,7 +5,7 @@
 
 use super::i18n::Texts;
 use super::leads::{ctx, invalid_text, parse_id, text_of, username, usernames};
-use super::{csrf_refusal, group_digits, render, store_error_page, Choice, Chrome, Viewer};
+use super::page::{csrf_refusal, group_digits, render, store_error_page, Choice, Chrome, Viewer};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};

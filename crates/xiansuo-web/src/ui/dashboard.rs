@@ -5,9 +5,10 @@
 //! the records in the user's data scope. Bars are inline SVG drawn by the template: no script,
 //! and no inline style, which the pages' content security policy forbids.
 
+use super::board::money;
 use super::i18n::Texts;
 use super::leads::{invalid_text, status_label, text_of};
-use super::{board::money, display_offset, render, store_error_page, thousands, Chrome, Viewer};
+use super::page::{display_offset, render, store_error_page, thousands, Chrome, Viewer};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{RawQuery, State};

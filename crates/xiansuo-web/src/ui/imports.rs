@@ -7,7 +7,7 @@
 
 use super::i18n::Texts;
 use super::leads::{invalid_text, parse_id, text_of};
-use super::{
+use super::page::{
     csrf_failed, csrf_refusal, local_time, render, store_error_page, Choice, Chrome, Viewer,
 };
 use crate::auth::same_secret;

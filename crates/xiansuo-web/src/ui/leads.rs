@@ -4,7 +4,7 @@
 //! data scope, so a lead outside it is a 404 here as in the API.
 
 use super::i18n::{self, Texts};
-use super::{
+use super::page::{
     csrf_refusal, instant_of_local, lead_not_found, local_date, local_time, message_page, render,
     store_error_page, Choice, Chrome, Viewer,
 };
@@ -42,6 +42,7 @@ fn sort_choices(t: &Texts) -> [(&'static str, &'static str); 5] {
 
 pub(super) fn ctx<'a>(state: &'a AppState, user: &'a Viewer) -> Ctx<'a> {
     Ctx {
+        hooks: xiansuo_app::hooks::ALL,
         db: &state.db,
         actor: &user.actor,
         channel: Channel::Ui,

@@ -1,9 +1,9 @@
 //! The notifications page: the user's own notifications, newest first with the unread ones
 //! marked, each opening the lead it is about, and marking one or all read. The top bar's unread
-//! count comes from [`super::Viewer`].
+//! count comes from [`super::page::Viewer`].
 
 use super::leads::{lead_url, parse_id, text_of};
-use super::{csrf_refusal, local_time, render, store_error_page, Chrome, Viewer};
+use super::page::{csrf_refusal, local_time, render, store_error_page, Chrome, Viewer};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};

@@ -5,7 +5,9 @@
 
 use super::i18n::Texts;
 use super::leads::{ctx, invalid_text, lead_page, lead_url, parse_id, text_of, ReleaseForm};
-use super::{csrf_refusal, lead_not_found, local_date, render, store_error_page, Chrome, Viewer};
+use super::page::{
+    csrf_refusal, lead_not_found, local_date, render, store_error_page, Chrome, Viewer,
+};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};

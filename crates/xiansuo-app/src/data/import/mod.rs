@@ -255,6 +255,7 @@ pub async fn run(
     let mut warned = 0;
     let mut merged = 0;
     let ctx = |now| Ctx {
+        hooks: crate::hooks::ALL,
         db,
         actor,
         channel: Channel::Import,
@@ -331,8 +332,8 @@ const ANALYZE_FROM: u64 = 5_000;
 /// dedup query instead of probing the phone, email and name indexes. (SQLite plans by its
 /// indexes without statistics.)
 async fn refresh_statistics(db: &Db) -> anyhow::Result<()> {
-    if db.dialect() == xiansuo_store::Dialect::Postgres {
-        db.execute("ANALYZE leads", &[]).await?;
+    if let Some(analyze) = db.dialect().refresh_statistics("leads") {
+        db.execute(&analyze, &[]).await?;
     }
     Ok(())
 }
@@ -511,6 +512,7 @@ pub async fn check_rows(
     options: &Options,
 ) -> anyhow::Result<Vec<PreviewRow>> {
     let ctx = Ctx {
+        hooks: crate::hooks::ALL,
         db,
         actor,
         channel: Channel::Import,

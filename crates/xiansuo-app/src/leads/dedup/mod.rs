@@ -17,9 +17,11 @@ pub mod scan;
 
 use crate::error::{StoreError, StoreResult};
 use crate::leads::merge;
+use crate::records::lifecycle::{Change, Hook};
 use crate::records::schema::{Key, Table, ACCOUNTS, CONTACTS, LEADS, TABLES};
 use crate::records::{self, rfc3339, Ctx, NewRecord};
 use crate::scope::Actor;
+use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -27,15 +29,13 @@ use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::dedup::{
     default_policies, is_strong, policy_for, signals, weight, Keys, Policy, Signal, ANY_SOURCE,
+    FLAG_TAG,
 };
 use xiansuo_core::history::Channel;
 use xiansuo_core::lead::{parse_source, LeadStatus, BUILTIN_SOURCES};
 use xiansuo_core::Invalid;
 use xiansuo_store::migrate::Backfill;
 use xiansuo_store::{Db, Param, Row, Tx};
-
-/// The tag a lead created despite strong matches carries (warn policy); remove it to dismiss.
-pub const FLAG_TAG: &str = "possible_duplicate";
 
 /// The most matching records read for one check; a key shared by more (a placeholder phone
 /// such as 400 numbers) still yields a decision from the oldest ones.
@@ -70,32 +70,7 @@ pub struct Match {
     pub signals: Vec<Signal>,
 }
 
-/// A new lead that was not created because it duplicates existing records: refused (block
-/// policy, with the candidates) or put into an existing lead (merge policy).
-#[derive(Debug)]
-pub struct Duplicate {
-    /// The matches as the caller may see them (see [`describe`]).
-    pub candidates: Vec<Value>,
-    /// The lead the new data went into, as the API shows it, when it was merged.
-    pub merged: Option<Value>,
-}
-
-impl std::fmt::Display for Duplicate {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.merged {
-            Some(lead) => write!(
-                f,
-                "the lead was merged into the existing lead {}",
-                lead["id"]
-            ),
-            None => write!(
-                f,
-                "the lead duplicates {} existing record(s); see the candidates",
-                self.candidates.len()
-            ),
-        }
-    }
-}
+pub use crate::error::Duplicate;
 
 /// What to do with a new lead, given its strong matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -822,6 +797,27 @@ async fn fill_key(tx: &mut Tx, table: &Table, key: &Key) -> anyhow::Result<()> {
         .await?;
     }
     Ok(())
+}
+
+/// Dedup as a step of a lead's life: every new lead, and every change to a lead's phone,
+/// e-mail, name or company, is screened against the base under its source's policy.
+pub struct Screening;
+
+#[async_trait]
+impl Hook for Screening {
+    async fn preparing(&self, ctx: Ctx<'_>, record: &mut NewRecord) -> StoreResult<()> {
+        screen(ctx, record).await
+    }
+
+    async fn written(
+        &self,
+        ctx: Ctx<'_>,
+        tx: &mut Tx,
+        change: &Change<'_>,
+        after: Value,
+    ) -> StoreResult<Value> {
+        screen_change(ctx, tx, change.table, change.before, after).await
+    }
 }
 
 #[cfg(test)]

@@ -7,11 +7,13 @@
 //! groups with at least two leads in their scope, and only those leads.
 
 use crate::error::{StoreError, StoreResult};
-use crate::jobs::{self, JobFailure};
+use crate::jobs::queue::{self, Job, JobEnv, JobFailure};
 use crate::records::schema::LEADS;
 use crate::records::{self, rfc3339, Ctx};
 use crate::scope::Actor;
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
 use xiansuo_core::clock::to_millis;
@@ -20,8 +22,31 @@ use xiansuo_core::role::Role;
 use xiansuo_core::Invalid;
 use xiansuo_store::{Db, Param, Row};
 
-/// The job kind.
-pub const JOB: &str = "dedup.scan";
+/// The scan as a job (`dedup.scan`): daily on its own, and whenever a manager asks.
+pub struct Scan;
+
+/// The scan a manager asked for; none for the daily run.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Requested {
+    pub scan_id: i64,
+}
+
+#[async_trait]
+impl Job for Scan {
+    const KIND: &'static str = "dedup.scan";
+    const EVERY: Option<i64> = Some(24 * 3600);
+    type Payload = Option<Requested>;
+
+    async fn run(
+        &self,
+        db: &Db,
+        _: &JobEnv,
+        requested: Option<Requested>,
+        at: DateTime<Utc>,
+    ) -> Result<(), JobFailure> {
+        run(db, requested.map(|r| r.scan_id), at).await
+    }
+}
 
 /// Duplicate keys read per query.
 const PAGE: usize = 1_000;
@@ -86,12 +111,11 @@ pub async fn start(ctx: Ctx<'_>) -> StoreResult<Value> {
             &[Param::Int(ctx.actor.user_id), Param::Int(now)],
         )
         .await?;
-    jobs::enqueue(
+    queue::enqueue::<Scan>(
         &mut tx,
-        JOB,
-        &json!({ "scan_id": id }),
+        &Some(Requested { scan_id: id }),
         now,
-        Some(&format!("{JOB}:{id}")),
+        Some(&format!("{}:{id}", Scan::KIND)),
     )
     .await?;
     let scan = tx
@@ -102,10 +126,10 @@ pub async fn start(ctx: Ctx<'_>) -> StoreResult<Value> {
     Ok(scan_json(&scan))
 }
 
-/// The job: scans for the scan named in the payload, or (periodic) for a new one.
-pub async fn run(db: &Db, payload: &Value, at: DateTime<Utc>) -> Result<(), JobFailure> {
+/// Runs the scan that was asked for, or (periodic) a new one.
+async fn run(db: &Db, requested: Option<i64>, at: DateTime<Utc>) -> Result<(), JobFailure> {
     let at_ms = to_millis(at);
-    let id = match payload["scan_id"].as_i64() {
+    let id = match requested {
         Some(id) => id,
         None => {
             let mut tx = db.begin().await?;
