@@ -19,6 +19,7 @@ mod import_api;
 mod jobs;
 mod mail;
 mod merge;
+mod openapi;
 mod pipeline;
 mod pool;
 mod privacy;

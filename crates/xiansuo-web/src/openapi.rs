@@ -49,6 +49,7 @@ pub fn document() -> OpenApi {
     doc.pipeline();
     doc.reports();
     doc.privacy();
+    doc.notifications();
     doc.pools();
     doc.follow_ups();
     doc.scoring_and_assignment();
@@ -2678,6 +2679,120 @@ impl Doc {
     }
 
     /// The analytics reports, the channel spend behind them and KPI targets.
+    fn notifications(&mut self) {
+        self.schema(
+            "Notification",
+            response_object(
+                "A notification to the caller",
+                vec![
+                    prop("id", int64(false, "The id")),
+                    prop(
+                        "kind",
+                        string(
+                            false,
+                            "What happened: lead_assigned, followup_due, sla_warning, \
+                             sla_breached, recycle_warning, lead_recycled, mention, …",
+                        ),
+                    ),
+                    prop(
+                        "record_type",
+                        string(true, "The type of the record it is about, if any"),
+                    ),
+                    prop("record_id", int64(true, "The id of that record")),
+                    prop("message", string(false, "The text shown to the user")),
+                    prop("created_at", date_time(false, "When")),
+                    prop(
+                        "read_at",
+                        date_time(true, "When it was read; null while unread"),
+                    ),
+                ],
+            ),
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/notifications",
+            operation(
+                "listNotifications",
+                "notifications",
+                "The caller's notifications, newest first",
+            )
+            .parameters(Some([
+                query(
+                    "unread",
+                    "Only unread ones",
+                    boolean("true or false (default false)"),
+                )
+                .build(),
+                query(
+                    "limit",
+                    "How many at most",
+                    int64(false, "From 1 to 200 (default 50)")
+                        .minimum(Some(1))
+                        .maximum(Some(200)),
+                )
+                .build(),
+            ]))
+            .response(
+                "200",
+                ResponseBuilder::new()
+                    .description("The notifications and how many are unread")
+                    .content(
+                        "application/json",
+                        Content::new(Some(response_object(
+                            "The caller's notifications",
+                            vec![
+                                prop(
+                                    "items",
+                                    array(
+                                        Ref::from_schema_name("Notification"),
+                                        "Notifications, newest first",
+                                    ),
+                                ),
+                                prop(
+                                    "unread",
+                                    int64(false, "How many of the caller's are unread in all"),
+                                ),
+                            ],
+                        ))),
+                    ),
+            ),
+            &[Failure::BadRequest],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/notifications/{id}/read",
+            operation(
+                "readNotification",
+                "notifications",
+                "Marks one of the caller's notifications read",
+            )
+            .response("200", json_response("The notification", "Notification")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/notifications/read-all",
+            operation(
+                "readAllNotifications",
+                "notifications",
+                "Marks all the caller's notifications read",
+            )
+            .response(
+                "200",
+                ResponseBuilder::new()
+                    .description("How many were marked")
+                    .content(
+                        "application/json",
+                        Content::new(Some(response_object(
+                            "The notifications marked read",
+                            vec![prop("marked", int64(false, "How many were unread"))],
+                        ))),
+                    ),
+            ),
+            &[],
+        );
+    }
+
     fn privacy(&mut self) {
         let person = || {
             vec![
@@ -5828,6 +5943,11 @@ fn tags() -> Vec<Tag> {
         tag("tokens", "API tokens"),
         tag("custom-fields", "Admin-defined fields on records"),
         tag("exports", "The audit of who exported which records"),
+        tag(
+            "notifications",
+            "The caller's own notifications (通知): new leads, due follow-ups, SLA and recycle \
+             warnings",
+        ),
         tag(
             "privacy",
             "A person's data on request (PIPL, GDPR): export everything held about them, erase it",
