@@ -4,6 +4,8 @@
 //! data scope, so a lead outside it is a 404 here as in the API.
 
 use super::i18n::{self, Texts};
+use super::lead_work::{custom_body, custom_defs, CustomDef, LeadWork};
+use super::sales_texts::{sales_texts, SalesTexts};
 use super::{
     csrf_refusal, instant_of_local, lead_not_found, local_date, local_time, message_page, render,
     store_error_page, Choice, Chrome, Viewer,
@@ -19,8 +21,9 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 use xiansuo_core::history::Channel;
 use xiansuo_core::lead::{ActivityType, Grade, LeadStatus, Outcome, BUILTIN_SOURCES};
+use xiansuo_core::role::Role;
 use xiansuo_core::Invalid;
-use xiansuo_db::schema::LEADS;
+use xiansuo_db::schema::{ACCOUNTS, CONTACTS, LEADS, OPPORTUNITIES};
 use xiansuo_db::{activities, history, record, users, Ctx, StoreError};
 
 /// Rows per list page.
@@ -333,15 +336,15 @@ fn manual_sources() -> impl Iterator<Item = &'static str> {
 pub(super) struct Posted(HashMap<String, String>);
 
 impl Posted {
-    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+    pub(super) fn from_pairs(pairs: Vec<(String, String)>) -> Self {
         Posted(pairs.into_iter().collect())
     }
 
-    fn get(&self, name: &str) -> &str {
+    pub(super) fn get(&self, name: &str) -> &str {
         self.0.get(name).map_or("", String::as_str)
     }
 
-    fn csrf(&self) -> &str {
+    pub(super) fn csrf(&self) -> &str {
         self.get("csrf_token")
     }
 }
@@ -357,7 +360,12 @@ fn split_tags(text: &str) -> Vec<String> {
 
 /// A lead's value of a form field, as the form shows it.
 fn form_value(lead: &Value, name: &str) -> String {
-    if name == "tags" {
+    if let Some(key) = name.strip_prefix("custom.") {
+        match &lead["custom"][key] {
+            Value::Array(items) => items.iter().map(text_of).collect::<Vec<_>>().join(", "),
+            other => text_of(other),
+        }
+    } else if name == "tags" {
         lead["tags"]
             .as_array()
             .map(|tags| {
@@ -420,7 +428,7 @@ fn update_body(posted: &Posted, lead: &Value) -> Value {
 }
 
 struct FormInput {
-    name: &'static str,
+    name: String,
     label: String,
     /// `text`, `tel`, `email`, `select` or `textarea`.
     kind: &'static str,
@@ -444,27 +452,31 @@ struct LeadFormPage {
     error: Option<String>,
 }
 
-/// Which lead form a page shows: its heading, where it posts, where "cancel" leads.
+/// Which lead form a page shows: its heading, where it posts, where "cancel" leads, and the
+/// custom fields it carries.
 struct FormTarget {
     heading: &'static str,
     action: String,
     cancel: String,
+    custom: Vec<CustomDef>,
 }
 
 impl FormTarget {
-    fn new_lead(t: &Texts) -> Self {
+    fn new_lead(t: &Texts, custom: Vec<CustomDef>) -> Self {
         FormTarget {
             heading: t.new_lead,
             action: "/leads".into(),
             cancel: "/leads".into(),
+            custom,
         }
     }
 
-    fn edit(t: &Texts, id: i64) -> Self {
+    fn edit(t: &Texts, id: i64, custom: Vec<CustomDef>) -> Self {
         FormTarget {
             heading: t.edit_lead,
             action: lead_url(id),
             cancel: lead_url(id),
+            custom,
         }
     }
 }
@@ -511,7 +523,7 @@ fn lead_form(
                 _ => Vec::new(),
             };
             FormInput {
-                name,
+                name: name.to_owned(),
                 label: t.field(name).to_owned(),
                 kind,
                 value: current,
@@ -521,7 +533,24 @@ fn lead_form(
                 error: error.take_if(|e| e.field == name).map(|e| t.invalid(&e)),
             }
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let s = sales_texts(&user.actor.locale);
+    let mut inputs = inputs;
+    for def in &target.custom {
+        let current = value(&def.name);
+        inputs.push(FormInput {
+            label: def.label.clone(),
+            kind: def.input_kind(),
+            choices: def.choices(s, t.none, &current),
+            value: current,
+            required: def.required,
+            hint: (def.field_type == "multi_select").then_some(t.tags_hint),
+            error: error
+                .take_if(|e| e.field == def.name)
+                .map(|e| t.invalid(&e)),
+            name: def.name.clone(),
+        });
+    }
     // A field the form does not show (a custom field rule, say) still gets its message.
     let other_error = other_error.or_else(|| error.map(|e| invalid_text(t, &e)));
     let page = LeadFormPage {
@@ -537,8 +566,12 @@ fn lead_form(
 }
 
 /// `GET /leads/new`
-pub(super) async fn new_form(user: Viewer) -> Response {
+pub(super) async fn new_form(State(state): State<AppState>, user: Viewer) -> Response {
     let t = i18n::texts(&user.actor.locale);
+    let custom = match custom_defs(&state).await {
+        Ok(custom) => custom,
+        Err(e) => return store_error_page(Chrome::for_user(&user, "/leads"), e),
+    };
     let defaults = |name: &str| match name {
         "source" => "manual".to_owned(),
         "status" => LeadStatus::New.code().to_owned(),
@@ -546,7 +579,7 @@ pub(super) async fn new_form(user: Viewer) -> Response {
     };
     lead_form(
         &user,
-        FormTarget::new_lead(t),
+        FormTarget::new_lead(t, custom),
         defaults,
         None,
         None,
@@ -564,7 +597,7 @@ fn form_error(user: &Viewer, target: FormTarget, posted: &Posted, error: StoreEr
             user,
             target,
             value,
-            Some(invalid),
+            Some(in_words(user, invalid)),
             None,
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
@@ -580,6 +613,20 @@ fn form_error(user: &Viewer, target: FormTarget, posted: &Posted, error: StoreEr
     }
 }
 
+/// A refusal to qualify a lead whose checklist is not met says so in the user's language and
+/// points to the checklist on the lead's page.
+fn in_words(user: &Viewer, invalid: Invalid) -> Invalid {
+    if invalid
+        .message
+        .starts_with("the lead is not qualified: required items")
+    {
+        let s = sales_texts(&user.actor.locale);
+        Invalid::new(invalid.field, s.tick_checklist_first)
+    } else {
+        invalid
+    }
+}
+
 /// `POST /leads`
 pub(super) async fn create(
     State(state): State<AppState>,
@@ -590,7 +637,15 @@ pub(super) async fn create(
     if let Some(refused) = csrf_refusal(&user, posted.csrf()) {
         return refused;
     }
-    match record::create(ctx(&state, &user), &LEADS, &create_body(&posted)).await {
+    let custom = match custom_defs(&state).await {
+        Ok(custom) => custom,
+        Err(e) => return store_error_page(Chrome::for_user(&user, "/leads"), e),
+    };
+    let mut body = create_body(&posted);
+    if let Some(values) = custom_body(&custom, &posted, None) {
+        body["custom"] = values;
+    }
+    match record::create(ctx(&state, &user), &LEADS, &body).await {
         Ok(lead) => Redirect::to(
             &lead["id"]
                 .as_i64()
@@ -599,7 +654,7 @@ pub(super) async fn create(
         .into_response(),
         Err(e) => form_error(
             &user,
-            FormTarget::new_lead(i18n::texts(&user.actor.locale)),
+            FormTarget::new_lead(i18n::texts(&user.actor.locale), custom),
             &posted,
             e,
         ),
@@ -620,6 +675,10 @@ pub(super) async fn edit_form(
         return lead_not_found(Chrome::for_user(&user, "/leads"));
     };
     let t = i18n::texts(&user.actor.locale);
+    let custom = match custom_defs(&state).await {
+        Ok(custom) => custom,
+        Err(e) => return store_error_page(Chrome::for_user(&user, "/leads"), e),
+    };
     match record::get(&state.db, &user.actor, &LEADS, id).await {
         Ok(lead) if lead["status"] == LeadStatus::Converted.code() => message_page(
             Chrome::for_user(&user, lead_url(id)),
@@ -629,7 +688,7 @@ pub(super) async fn edit_form(
         ),
         Ok(lead) => lead_form(
             &user,
-            FormTarget::edit(t, id),
+            FormTarget::edit(t, id, custom),
             |name| form_value(&lead, name),
             None,
             None,
@@ -657,12 +716,19 @@ pub(super) async fn update(
         Ok(lead) => lead,
         Err(e) => return store_error_page(Chrome::for_user(&user, "/leads"), e),
     };
-    let body = update_body(&posted, &lead);
+    let custom = match custom_defs(&state).await {
+        Ok(custom) => custom,
+        Err(e) => return store_error_page(Chrome::for_user(&user, "/leads"), e),
+    };
+    let mut body = update_body(&posted, &lead);
+    if let Some(values) = custom_body(&custom, &posted, Some(&lead)) {
+        body["custom"] = values;
+    }
     match record::update(ctx(&state, &user), &LEADS, id, &body).await {
         Ok(_) => Redirect::to(&lead_url(id)).into_response(),
         Err(e) => form_error(
             &user,
-            FormTarget::edit(i18n::texts(&user.actor.locale), id),
+            FormTarget::edit(i18n::texts(&user.actor.locale), id, custom),
             &posted,
             e,
         ),
@@ -770,6 +836,16 @@ struct LeadPage {
     csrf: String,
     /// Shown to the lead's owner while the lead is not converted.
     release: Option<ReleaseForm>,
+    s: &'static SalesTexts,
+    /// Whether the lead may be converted (it is neither converted nor disqualified).
+    convertible: bool,
+    /// What a converted lead became: (label, name, address).
+    converted_into: Vec<(&'static str, String, String)>,
+    /// Whether the undo of the conversion is offered (to its owner, managers and admins).
+    may_undo: bool,
+    notice: Option<&'static str>,
+    /// Score, owner change, checklist and custom fields.
+    work: LeadWork,
 }
 
 /// The form that returns a lead to the public pool, with what was typed and why it was refused
@@ -833,6 +909,14 @@ fn history_entry(t: &Texts, names: &HashMap<i64, String>, entry: &Value) -> Opti
         "delete" => (t.deleted_the_lead.to_owned(), Vec::new()),
         "restore" => (t.restored_the_lead.to_owned(), Vec::new()),
         "activity_delete" => (t.deleted_a_follow_up.to_owned(), Vec::new()),
+        "convert" => (
+            sales_texts(t.lang).converted_the_lead.to_owned(),
+            Vec::new(),
+        ),
+        "convert_undo" => (
+            sales_texts(t.lang).undid_the_conversion.to_owned(),
+            Vec::new(),
+        ),
         "update" => {
             let field = entry["field"].as_str().unwrap_or_default();
             (
@@ -873,6 +957,87 @@ pub(super) async fn lead_page(
     release: Option<ReleaseForm>,
     code: StatusCode,
 ) -> Response {
+    let forms = LeadForms {
+        posted,
+        error,
+        release,
+        notice: None,
+        work_error: None,
+    };
+    lead_page_with(state, user, id, forms, code).await
+}
+
+/// What the lead page shows besides the lead: forms as posted and a notice.
+pub(super) struct LeadForms<'a> {
+    posted: Option<&'a Posted>,
+    error: Option<Invalid>,
+    release: Option<ReleaseForm>,
+    notice: Option<&'static str>,
+    /// A refused post of the working panel: (`owner` or `qualification`, message).
+    work_error: Option<(&'static str, String)>,
+}
+
+/// The lead page after a refused post of its working panel (owner change, checklist).
+pub(super) async fn lead_page_for_work(
+    state: &AppState,
+    user: &Viewer,
+    id: i64,
+    error: (&'static str, String),
+    code: StatusCode,
+) -> Response {
+    let forms = LeadForms {
+        posted: None,
+        error: None,
+        release: None,
+        notice: None,
+        work_error: Some(error),
+    };
+    lead_page_with(state, user, id, forms, code).await
+}
+
+/// What a converted lead became, as links: (label, name, address) of each record the user may
+/// see.
+async fn conversion_links(
+    state: &AppState,
+    user: &Viewer,
+    s: &'static SalesTexts,
+    lead: &Value,
+) -> Vec<(&'static str, String, String)> {
+    let mut links = Vec::new();
+    for (label, table, field, path) in [
+        (s.account, &ACCOUNTS, "converted_account_id", "/accounts"),
+        (s.contact, &CONTACTS, "converted_contact_id", "/contacts"),
+        (
+            s.opportunity,
+            &OPPORTUNITIES,
+            "converted_opportunity_id",
+            "/opportunities",
+        ),
+    ] {
+        let Some(id) = lead[field].as_i64() else {
+            continue;
+        };
+        if let Ok(record) = record::get(&state.db, &user.actor, table, id).await {
+            links.push((label, text_of(&record["name"]), format!("{path}/{id}")));
+        }
+    }
+    links
+}
+
+async fn lead_page_with(
+    state: &AppState,
+    user: &Viewer,
+    id: i64,
+    forms: LeadForms<'_>,
+    code: StatusCode,
+) -> Response {
+    let LeadForms {
+        posted,
+        error,
+        release,
+        notice,
+        work_error,
+    } = forms;
     let chrome = Chrome::for_user(user, lead_url(id));
     let t = chrome.t;
     let loaded = async {
@@ -928,7 +1093,23 @@ pub(super) async fn lead_page(
     ];
     let open = status != LeadStatus::Converted.code();
     let owned = lead["owner_id"].as_i64() == Some(user.actor.user_id);
+    let s = sales_texts(&user.actor.locale);
+    let converted_into = if open {
+        Vec::new()
+    } else {
+        conversion_links(state, user, s, &lead).await
+    };
+    let work = match super::lead_work::load(state, user, &lead, work_error).await {
+        Ok(work) => work,
+        Err(e) => return store_error_page(chrome, e),
+    };
     let page = LeadPage {
+        s,
+        convertible: open && status != LeadStatus::Disqualified.code(),
+        converted_into,
+        may_undo: !open && (owned || user.actor.role != Role::Rep),
+        notice,
+        work,
         release: (open && owned).then(|| release.unwrap_or_default()),
         url: lead_url(id),
         name: text_of(&lead["name"]),
@@ -951,16 +1132,35 @@ pub(super) async fn lead_page(
     render(code, &page)
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct ShowQuery {
+    undone: String,
+    moved: String,
+}
+
 /// `GET /leads/{id}`
 pub(super) async fn show(
     State(state): State<AppState>,
     user: Viewer,
     Path(id): Path<String>,
+    Query(query): Query<ShowQuery>,
 ) -> Response {
-    match parse_id(&id) {
-        Some(id) => lead_page(&state, &user, id, None, None, None, StatusCode::OK).await,
-        None => lead_not_found(Chrome::for_user(&user, "/leads")),
-    }
+    let Some(id) = parse_id(&id) else {
+        return lead_not_found(Chrome::for_user(&user, "/leads"));
+    };
+    let forms = LeadForms {
+        posted: None,
+        error: None,
+        release: None,
+        notice: if !query.undone.is_empty() {
+            Some(sales_texts(&user.actor.locale).conversion_undone)
+        } else {
+            (!query.moved.is_empty()).then(|| sales_texts(&user.actor.locale).owner_changed)
+        },
+        work_error: None,
+    };
+    lead_page_with(&state, &user, id, forms, StatusCode::OK).await
 }
 
 /// `POST /leads/{id}/activities`

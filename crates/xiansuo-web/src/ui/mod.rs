@@ -8,12 +8,17 @@
 
 mod account;
 mod board;
+mod conversion;
+mod customers;
 mod dashboard;
 mod i18n;
 mod imports;
+mod lead_work;
 mod leads;
+mod my_day;
 mod notifications;
 mod pool;
+mod sales_texts;
 
 use crate::auth::{same_secret, SessionUser};
 use crate::AppState;
@@ -66,6 +71,24 @@ pub fn router() -> Router<AppState> {
         .route("/imports/new", get(imports::new_form))
         .route("/imports/{id}", get(imports::show))
         .route("/imports/{id}/start", post(imports::start))
+        .route(
+            "/leads/{id}/convert",
+            get(conversion::form).post(conversion::convert),
+        )
+        .route("/leads/{id}/conversion/undo", post(conversion::undo))
+        .route("/leads/{id}/owner", post(lead_work::change_owner))
+        .route("/leads/{id}/qualification", post(lead_work::qualify))
+        .route("/accounts", get(customers::accounts))
+        .route("/accounts/{id}", get(customers::account))
+        .route("/contacts", get(customers::contacts))
+        .route("/contacts/{id}", get(customers::contact))
+        .route("/opportunities", get(customers::opportunities))
+        .route("/opportunities/{id}", get(customers::opportunity))
+        .route(
+            "/handover",
+            get(customers::handover_form).post(customers::handover),
+        )
+        .route("/today", get(my_day::page))
 }
 
 /// The signed-in user of a page, with how many of their notifications are unread, which the
