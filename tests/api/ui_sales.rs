@@ -441,6 +441,16 @@ async fn account_and_opportunity_pages_keep_to_the_users_scope(app: TestApp) {
 
     // The manager of the rep's team sees the account with its deals, won amount and class.
     let manager = Browser::signed_in(&app, "boss").await;
+    let list = manager.get("/accounts").await;
+    assert!(
+        list.body.contains("href=\"/handover\""),
+        "managers find the handover"
+    );
+    assert!(!outsider
+        .get("/accounts")
+        .await
+        .body
+        .contains("href=\"/handover\""));
     let list = manager.get("/accounts?q=云启").await;
     list.assert_html(StatusCode::OK);
     assert!(list.body.contains(&format!("href=\"/accounts/{account}\"")));
@@ -772,6 +782,23 @@ async fn a_required_custom_field_is_on_the_new_lead_form(app: TestApp) {
         )
         .await;
     page.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A change is in the history by the field's label, not its key.
+    let page = browser
+        .post(
+            &format!("/leads/{lead_id}"),
+            &[
+                ("csrf_token", &edit.csrf()),
+                ("name", "陈晓明"),
+                ("custom.budget", "60000"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let page = browser.get(&format!("/leads/{lead_id}")).await;
+    let timeline = shown_text(section(&page.body, "timeline"));
+    assert!(timeline.contains("预算"), "{timeline}");
+    assert!(!timeline.contains("custom.budget"), "{timeline}");
 }
 
 async fn the_checklist_is_ticked_on_the_lead_page_and_the_lead_qualifies(app: TestApp) {
@@ -919,13 +946,12 @@ mod browser {
         let wait = || client.wait().at_most(Duration::from_secs(10));
         sign_in(&client, &base).await;
         client.goto(&format!("{base}/leads/{lead}")).await.unwrap();
-        wait()
+        let convert = wait()
             .for_element(Locator::Id("convert-lead"))
             .await
-            .expect("the convert button")
-            .click()
-            .await
-            .unwrap();
+            .expect("the convert button");
+        screenshot(&client, "lead").await;
+        convert.click().await.unwrap();
         wait_for_address(&client, |a| a.ends_with("/convert?")).await;
         screenshot(&client, "convert").await;
         assert!(text_of(&client, "#new-account-name")
@@ -971,9 +997,13 @@ mod browser {
             .contains("88,000"));
         assert!(text_of(&client, "#section-contacts").await.contains("赵敏"));
         screenshot(&client, "account").await;
+        let account = client.current_url().await.unwrap();
+        client.goto(&format!("{base}/today")).await.unwrap();
+        screenshot(&client, "my-day").await;
 
         // On a phone the account page fits the screen, deals as cards.
         client.set_window_size(375, 812).await.unwrap();
+        client.goto(account.as_str()).await.unwrap();
         let (scroll, width) = widths(&client).await;
         assert!(
             scroll <= width,

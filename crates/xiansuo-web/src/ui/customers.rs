@@ -24,6 +24,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use xiansuo_core::lead::{ActivityType, Outcome};
+use xiansuo_core::role::Role;
 use xiansuo_db::schema::{Table, ACCOUNTS, CONTACTS, LEADS, OPPORTUNITIES};
 use xiansuo_db::{activities, customers, pipeline, record, totals, users, StoreError};
 
@@ -284,6 +285,8 @@ struct ListPage {
     s: &'static SalesTexts,
     heading: &'static str,
     path: &'static str,
+    /// Related pages: (address, label).
+    links: Vec<(&'static str, &'static str)>,
     q: String,
     total: String,
     grid: Grid,
@@ -300,6 +303,18 @@ async fn list(state: AppState, user: Viewer, uri: Uri, query: ListQuery, kind: K
     let t = chrome.t;
     let s = sales_texts(&user.actor.locale);
     let q = query.q.trim().to_owned();
+    let links = match kind {
+        Kind::Account => {
+            let mut links = vec![("/contacts", s.contacts_title)];
+            // Only managers and admins may hand over; the store refuses anyone else anyway.
+            if user.actor.role != Role::Rep {
+                links.push(("/handover", s.handover_title));
+            }
+            links
+        }
+        Kind::Contact => vec![("/accounts", s.accounts_title)],
+        Kind::Opportunity => vec![("/board", t.nav_board)],
+    };
     let mut params = vec![
         ("limit".to_owned(), PAGE_SIZE.to_owned()),
         ("sort".to_owned(), "-created_at".to_owned()),
@@ -326,6 +341,7 @@ async fn list(state: AppState, user: Viewer, uri: Uri, query: ListQuery, kind: K
                 s,
                 heading: kind.title(s),
                 path: kind.path(),
+                links,
                 q,
                 total: String::new(),
                 grid: Grid {
@@ -366,6 +382,7 @@ async fn list(state: AppState, user: Viewer, uri: Uri, query: ListQuery, kind: K
         s,
         heading: kind.title(s),
         path: kind.path(),
+        links,
         total: thousands(total),
         grid: Grid {
             id: "records",

@@ -196,16 +196,6 @@ impl LeadWork {
     }
 }
 
-fn tier_label(s: &SalesTexts, tier: &str) -> String {
-    match tier {
-        "high" => s.tier_high,
-        "medium" => s.tier_medium,
-        "low" => s.tier_low,
-        _ => "",
-    }
-    .to_owned()
-}
-
 /// Loads the working panel of a lead the user can see (`lead` as the record engine shows it).
 pub(super) async fn load(
     state: &AppState,
@@ -289,7 +279,10 @@ pub(super) async fn load(
     Ok(LeadWork {
         s,
         score: text_of(&score["score"]),
-        tier: tier_label(s, score["tier"].as_str().unwrap_or_default()),
+        tier: score["tier"]
+            .as_str()
+            .map(|code| s.tier_label(code))
+            .unwrap_or_default(),
         score_items,
         custom,
         owners,

@@ -16,6 +16,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use chrono::DateTime;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -856,6 +857,11 @@ pub(super) struct ReleaseForm {
     pub(super) error: Option<String>,
 }
 
+/// Whether a history value is an instant as the API writes them (`2026-12-21T20:54:22.580Z`).
+fn parse_time(text: &str) -> bool {
+    text.len() >= 20 && text.as_bytes()[10] == b'T' && DateTime::parse_from_rfc3339(text).is_ok()
+}
+
 /// A history value as a person reads it.
 fn shown_value(t: &Texts, names: &HashMap<i64, String>, field: &str, value: &Value) -> String {
     match (field, value) {
@@ -870,6 +876,10 @@ fn shown_value(t: &Texts, names: &HashMap<i64, String>, field: &str, value: &Val
                 name
             }
         }
+        ("grade", Value::String(code)) => grade_label(t, code),
+        ("tier", Value::String(code)) => sales_texts(t.lang).tier_label(code),
+        // Instants (protected until, assigned at, …) in the user's time zone.
+        (_, Value::String(text)) if parse_time(text) => local_time(text),
         (_, Value::Array(items)) => items.iter().map(text_of).collect::<Vec<_>>().join(", "),
         (_, Value::Bool(b)) => if *b { t.yes } else { t.no }.to_owned(),
         (_, other) => text_of(other),
@@ -902,27 +912,37 @@ fn activity_entry(t: &Texts, names: &HashMap<i64, String>, activity: &Value) -> 
     }
 }
 
-fn history_entry(t: &Texts, names: &HashMap<i64, String>, entry: &Value) -> Option<Entry> {
+/// A field's label in the history: the form's label, a custom field's own label (`labels`,
+/// by `custom.KEY`), or the name of a field only rules and jobs set.
+fn field_label(t: &Texts, labels: &HashMap<String, String>, field: &str) -> String {
+    if let Some(label) = labels.get(field) {
+        return label.clone();
+    }
+    let known = t.field(field);
+    if known != field {
+        return known.to_owned();
+    }
+    sales_texts(t.lang).history_field(field)
+}
+
+fn history_entry(
+    t: &Texts,
+    names: &HashMap<i64, String>,
+    labels: &HashMap<String, String>,
+    entry: &Value,
+) -> Option<Entry> {
     let at = text_of(&entry["at"]);
     let (title, changes) = match entry["action"].as_str()? {
         "create" => (t.created_the_lead.to_owned(), Vec::new()),
         "delete" => (t.deleted_the_lead.to_owned(), Vec::new()),
         "restore" => (t.restored_the_lead.to_owned(), Vec::new()),
         "activity_delete" => (t.deleted_a_follow_up.to_owned(), Vec::new()),
-        "convert" => (
-            sales_texts(t.lang).converted_the_lead.to_owned(),
-            Vec::new(),
-        ),
-        "convert_undo" => (
-            sales_texts(t.lang).undid_the_conversion.to_owned(),
-            Vec::new(),
-        ),
         "update" => {
             let field = entry["field"].as_str().unwrap_or_default();
             (
                 t.changed.to_owned(),
                 vec![Change {
-                    field: t.field(field).to_owned(),
+                    field: field_label(t, labels, field),
                     old: shown_value(t, names, field, &entry["old_value"]),
                     new: shown_value(t, names, field, &entry["new_value"]),
                 }],
@@ -930,12 +950,24 @@ fn history_entry(t: &Texts, names: &HashMap<i64, String>, entry: &Value) -> Opti
         }
         // A logged follow-up is on the timeline itself.
         "activity" => return None,
-        other => (other.to_owned(), Vec::new()),
+        other => (
+            sales_texts(t.lang)
+                .history_action(other)
+                .map_or_else(|| other.to_owned(), str::to_owned),
+            Vec::new(),
+        ),
+    };
+    // A change a rule or a job made is theirs, not the person's who set it off.
+    let channel = entry["channel"].as_str().unwrap_or_default();
+    let who = if matches!(channel, "rule" | "job") {
+        t.channel(channel).to_owned()
+    } else {
+        entry["actor"].as_str().unwrap_or_default().to_owned()
     };
     Some(Entry {
         when: local_time(&at),
         at,
-        who: entry["actor"].as_str().unwrap_or_default().to_owned(),
+        who,
         kind: "history",
         title,
         outcome: None,
@@ -1044,9 +1076,15 @@ async fn lead_page_with(
         let lead = record::get(&state.db, &user.actor, &LEADS, id).await?;
         let activities = activities::list(&state.db, &user.actor, &LEADS, id).await?;
         let history = history::read(&state.db, &user.actor, &LEADS, id).await?;
-        Ok::<_, StoreError>((lead, activities, history, usernames(state).await?))
+        let labels: HashMap<String, String> = custom_defs(state)
+            .await?
+            .into_iter()
+            .map(|d| (d.name, d.label))
+            .collect();
+        let names = usernames(state).await?;
+        Ok::<_, StoreError>((lead, activities, history, names, labels))
     };
-    let (lead, activities, history, names) = match loaded.await {
+    let (lead, activities, history, names, labels) = match loaded.await {
         Ok(loaded) => loaded,
         Err(e) => return store_error_page(chrome, e),
     };
@@ -1057,7 +1095,7 @@ async fn lead_page_with(
             history
                 .iter()
                 .rev()
-                .filter_map(|h| history_entry(t, &names, h)),
+                .filter_map(|h| history_entry(t, &names, &labels, h)),
         )
         .collect();
     // Newest first. Both lists are newest first already, and the stable sort keeps that order

@@ -29,8 +29,6 @@ pub struct SalesTexts {
     pub undo_conversion: &'static str,
     pub undo_hint: &'static str,
     pub conversion_undone: &'static str,
-    pub converted_the_lead: &'static str,
-    pub undid_the_conversion: &'static str,
 
     pub record_name: &'static str,
     pub score_title: &'static str,
@@ -112,6 +110,11 @@ pub struct SalesTexts {
     pub pool_to_claim: &'static str,
     pub nothing_to_claim: &'static str,
     pub whole_pool: &'static str,
+
+    /// Labels of the lead fields only rules and jobs set, by field name.
+    history_fields: &'static [(&'static str, &'static str)],
+    /// Words for history actions other than field changes, by action.
+    history_actions: &'static [(&'static str, &'static str)],
 }
 
 impl SalesTexts {
@@ -124,6 +127,34 @@ impl SalesTexts {
             "expected_close_date" => Some(self.expected_close_date),
             _ => None,
         }
+    }
+
+    /// The label of a potential (tier) code; unknown codes show themselves.
+    pub fn tier_label(&self, code: &str) -> String {
+        match code {
+            "high" => self.tier_high,
+            "medium" => self.tier_medium,
+            "low" => self.tier_low,
+            other => other,
+        }
+        .to_owned()
+    }
+
+    /// The label of a lead field that only rules and jobs set, for the history; a checklist
+    /// tick (`qualification.KEY`) names its item; anything else shows itself.
+    pub fn history_field(&self, field: &str) -> String {
+        if let Some(item) = field
+            .strip_prefix("qualification.")
+            .filter(|i| *i != "checklist_id")
+        {
+            return format!("{}: {item}", self.checklist_title);
+        }
+        lookup(self.history_fields, field).map_or_else(|| field.to_owned(), str::to_owned)
+    }
+
+    /// The words for a history action other than a field change; `None` when unknown.
+    pub fn history_action(&self, action: &str) -> Option<&'static str> {
+        lookup(self.history_actions, action)
     }
 
     /// "A 类客户" for class `A`.
@@ -141,6 +172,10 @@ impl SalesTexts {
             message.to_owned()
         }
     }
+}
+
+fn lookup(table: &'static [(&'static str, &'static str)], key: &str) -> Option<&'static str> {
+    table.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
 }
 
 /// The sales workspace strings for a user's locale (`zh` or `en`); anything else gets Chinese.
@@ -176,8 +211,6 @@ static ZH: SalesTexts = SalesTexts {
     undo_conversion: "撤销转化",
     undo_hint: "转化产生的客户、联系人和销售机会如未被其他记录使用将被归档，线索恢复到转化前的状态，历史记录两者都保留。",
     conversion_undone: "已撤销转化，线索已恢复。",
-    converted_the_lead: "转化了线索",
-    undid_the_conversion: "撤销了转化",
 
     record_name: "名称",
     score_title: "评分明细",
@@ -257,6 +290,37 @@ static ZH: SalesTexts = SalesTexts {
     pool_to_claim: "可领取的公海线索",
     nothing_to_claim: "公海里暂时没有你可以领取的线索",
     whole_pool: "查看公海",
+    history_fields: &[
+        ("tier", "潜力"),
+        ("protected_until", "保护期至"),
+        ("assigned_at", "分配时间"),
+        ("pool_id", "所在公海"),
+        ("pooled_at", "进入公海时间"),
+        ("last_activity_at", "最近跟进"),
+        ("urgency", "紧急程度"),
+        ("demand_stage", "需求阶段"),
+        ("campaign", "市场活动"),
+        ("merged_into", "合并到"),
+        ("converted_account_id", "转化的客户"),
+        ("converted_contact_id", "转化的联系人"),
+        ("converted_opportunity_id", "转化的销售机会"),
+        ("converted_at", "转化时间"),
+        ("qualification.checklist_id", "鉴定清单"),
+    ],
+    history_actions: &[
+        ("convert", "转化了线索"),
+        ("convert_undo", "撤销了转化"),
+        ("merge", "合并了线索"),
+        ("merged", "把线索合并到了另一条线索"),
+        ("unmerge", "撤销了合并"),
+        ("merge_new", "把新线索并入了本线索"),
+        ("attachment", "添加了附件"),
+        ("attachment_delete", "删除了附件"),
+        ("activity_comment", "点评了跟进记录"),
+        ("sla_breach", "触发了 SLA 规则"),
+        ("event", "记录了行为事件"),
+        ("erase", "删除了个人信息"),
+    ],
 };
 
 static EN: SalesTexts = SalesTexts {
@@ -283,8 +347,6 @@ static EN: SalesTexts = SalesTexts {
     undo_conversion: "Undo conversion",
     undo_hint: "The account, contact and opportunity the conversion created are archived unless other records use them; the lead goes back to where it was; the history keeps both.",
     conversion_undone: "The conversion was undone and the lead reopened.",
-    converted_the_lead: "converted the lead",
-    undid_the_conversion: "undid the conversion",
 
     record_name: "Name",
     score_title: "Score breakdown",
@@ -364,6 +426,37 @@ static EN: SalesTexts = SalesTexts {
     pool_to_claim: "Pool leads to claim",
     nothing_to_claim: "No pool lead for you to claim right now",
     whole_pool: "Open the pool",
+    history_fields: &[
+        ("tier", "Potential"),
+        ("protected_until", "Protected until"),
+        ("assigned_at", "Assigned at"),
+        ("pool_id", "Pool"),
+        ("pooled_at", "Pooled at"),
+        ("last_activity_at", "Last follow-up"),
+        ("urgency", "Urgency"),
+        ("demand_stage", "Demand stage"),
+        ("campaign", "Campaign"),
+        ("merged_into", "Merged into"),
+        ("converted_account_id", "Converted into account"),
+        ("converted_contact_id", "Converted into contact"),
+        ("converted_opportunity_id", "Converted into opportunity"),
+        ("converted_at", "Converted at"),
+        ("qualification.checklist_id", "Qualification checklist"),
+    ],
+    history_actions: &[
+        ("convert", "converted the lead"),
+        ("convert_undo", "undid the conversion"),
+        ("merge", "merged leads into this one"),
+        ("merged", "merged this lead into another"),
+        ("unmerge", "undid a merge"),
+        ("merge_new", "merged a new lead into this one"),
+        ("attachment", "added an attachment"),
+        ("attachment_delete", "deleted an attachment"),
+        ("activity_comment", "commented on a follow-up"),
+        ("sla_breach", "an SLA rule was breached"),
+        ("event", "recorded an event"),
+        ("erase", "erased personal data"),
+    ],
 };
 
 #[cfg(test)]
@@ -375,5 +468,11 @@ mod tests {
         assert_eq!(sales_texts("").convert, "转化");
         assert_eq!(sales_texts("en").convert, "Convert");
         assert_eq!(sales_texts("zh").class_label("A"), "A 类客户");
+        assert_eq!(sales_texts("zh").history_field("tier"), "潜力");
+        assert_eq!(
+            sales_texts("en").history_field("qualification.budget"),
+            "Qualification checklist: budget"
+        );
+        assert_eq!(sales_texts("en").history_field("custom.x"), "custom.x");
     }
 }
