@@ -192,6 +192,8 @@ async fn a_rep_converts_a_lead_from_its_page_and_undoes_the_conversion(app: Test
         )
         .await;
     again.assert_html(StatusCode::CONFLICT);
+    assert!(again.body.contains("没有转化"), "{}", again.body);
+    assert!(!again.body.contains("the lead is not converted"));
 
     // Converting again without an opportunity lands on the account.
     let form = browser.get(&format!("/leads/{lead_id}/convert")).await;

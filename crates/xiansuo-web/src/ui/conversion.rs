@@ -9,7 +9,9 @@
 
 use super::leads::{ctx, lead_url, parse_id, text_of, Posted};
 use super::sales_texts::{sales_texts, SalesTexts};
-use super::{csrf_refusal, lead_not_found, render, store_error_page, Choice, Chrome, Viewer};
+use super::{
+    csrf_refusal, lead_not_found, message_page, render, store_error_page, Choice, Chrome, Viewer,
+};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -96,6 +98,9 @@ fn conversion_message(s: &SalesTexts, chrome: &Chrome, invalid: &Invalid) -> Str
         .map(|(name, items)| (name, items.split(" (tick them").next().unwrap_or(items)));
     if let Some((name, items)) = checklist {
         return s.checklist_unmet.replace("{0}", name).replace("{1}", items);
+    }
+    if invalid.field == "status" {
+        return s.store_message(&invalid.message);
     }
     let t = chrome.t;
     let field = match invalid.field.strip_prefix("opportunity.") {
@@ -196,7 +201,7 @@ async fn convert_page(
             };
             (invalid.field.clone(), message)
         }
-        StoreError::Conflict(message) => ("".to_owned(), t.message(&message)),
+        StoreError::Conflict(message) => ("".to_owned(), s.store_message(&message)),
         other => ("".to_owned(), other.to_string()),
     });
     let page = ConvertPage {
@@ -347,9 +352,19 @@ pub(super) async fn undo(
     let Some(id) = parse_id(&id) else {
         return lead_not_found(Chrome::for_user(&user, "/leads"));
     };
+    let chrome = Chrome::for_user(&user, lead_url(id));
+    let (t, s) = (chrome.t, sales_texts(&user.actor.locale));
     match unconvert::undo(ctx(&state, &user), id).await {
         Ok(_) => Redirect::to(&format!("{}?undone=1", lead_url(id))).into_response(),
-        Err(e) => store_error_page(Chrome::for_user(&user, lead_url(id)), e),
+        Err(StoreError::Conflict(m)) => {
+            let message = s.store_message(&m);
+            message_page(chrome, StatusCode::CONFLICT, t.error_title, &message)
+        }
+        Err(StoreError::Forbidden(m)) => {
+            let message = s.store_message(&m);
+            message_page(chrome, StatusCode::FORBIDDEN, t.forbidden_title, &message)
+        }
+        Err(e) => store_error_page(chrome, e),
     }
 }
 

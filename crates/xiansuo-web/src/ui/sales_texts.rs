@@ -115,6 +115,8 @@ pub struct SalesTexts {
     history_fields: &'static [(&'static str, &'static str)],
     /// Words for history actions other than field changes, by action.
     history_actions: &'static [(&'static str, &'static str)],
+    /// The store's refusals of a conversion or its undo, in this language.
+    messages: &'static [(&'static str, &'static str)],
 }
 
 impl SalesTexts {
@@ -150,6 +152,15 @@ impl SalesTexts {
             return format!("{}: {item}", self.checklist_title);
         }
         lookup(self.history_fields, field).map_or_else(|| field.to_owned(), str::to_owned)
+    }
+
+    /// A refusal of the store about a conversion in this language where its wording is known
+    /// (`the lead is already converted (account 12)` by its beginning).
+    pub fn store_message(&self, message: &str) -> String {
+        let key = message
+            .split_once(" (account")
+            .map_or(message, |(start, _)| start);
+        lookup(self.messages, key).map_or_else(|| message.to_owned(), str::to_owned)
     }
 
     /// The words for a history action other than a field change; `None` when unknown.
@@ -321,6 +332,12 @@ static ZH: SalesTexts = SalesTexts {
         ("event", "记录了行为事件"),
         ("erase", "删除了个人信息"),
     ],
+    messages: &[
+        ("the lead is not converted, so there is no conversion to undo", "这条线索没有转化，无需撤销（可能已经撤销过了）"),
+        ("only the lead's owner, a manager or an admin may undo its conversion", "只有线索负责人、销售经理或管理员可以撤销转化"),
+        ("the lead is already converted", "这条线索已经转化过了"),
+        ("a disqualified lead cannot be converted; change its status first", "无效线索不能转化，请先修改它的状态"),
+    ],
 };
 
 static EN: SalesTexts = SalesTexts {
@@ -457,6 +474,12 @@ static EN: SalesTexts = SalesTexts {
         ("event", "recorded an event"),
         ("erase", "erased personal data"),
     ],
+    messages: &[
+        ("the lead is not converted, so there is no conversion to undo", "The lead is not converted, so there is nothing to undo (it may have been undone already)"),
+        ("only the lead's owner, a manager or an admin may undo its conversion", "Only the lead's owner, a manager or an admin may undo its conversion"),
+        ("the lead is already converted", "The lead is converted already"),
+        ("a disqualified lead cannot be converted; change its status first", "A disqualified lead cannot be converted; change its status first"),
+    ],
 };
 
 #[cfg(test)]
@@ -469,6 +492,10 @@ mod tests {
         assert_eq!(sales_texts("en").convert, "Convert");
         assert_eq!(sales_texts("zh").class_label("A"), "A 类客户");
         assert_eq!(sales_texts("zh").history_field("tier"), "潜力");
+        assert_eq!(
+            sales_texts("zh").store_message("the lead is already converted (account 12)"),
+            "这条线索已经转化过了"
+        );
         assert_eq!(
             sales_texts("en").history_field("qualification.budget"),
             "Qualification checklist: budget"
