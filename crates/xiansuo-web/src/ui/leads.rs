@@ -1318,4 +1318,47 @@ mod tests {
         assert_eq!(body["name"], "");
         assert_eq!(body["tags"], json!([]));
     }
+
+    #[test]
+    fn history_names_fields_values_and_rules_in_words() {
+        let t = i18n::texts("zh");
+        let names = HashMap::new();
+        let labels = HashMap::from([("custom.budget".to_owned(), "预算".to_owned())]);
+        let entry = |field: &str, old: Value, new: Value, channel: &str| {
+            history_entry(
+                t,
+                &names,
+                &labels,
+                &json!({"action": "update", "field": field, "old_value": old,
+                        "new_value": new, "actor": "admin", "channel": channel,
+                        "at": "2026-12-06T12:00:00.000Z"}),
+            )
+            .unwrap()
+        };
+        let rescored = entry("tier", json!("low"), json!("high"), "rule");
+        assert_eq!(rescored.who, "规则", "a rule's change is the rule's");
+        assert_eq!(rescored.changes[0].field, "潜力");
+        assert_eq!(
+            (
+                rescored.changes[0].old.as_str(),
+                rescored.changes[0].new.as_str()
+            ),
+            ("低", "高")
+        );
+        let protected = entry(
+            "protected_until",
+            Value::Null,
+            json!("2026-12-21T20:54:22.580Z"),
+            "job",
+        );
+        assert_eq!(protected.who, "定时任务");
+        assert_eq!(protected.changes[0].field, "保护期至");
+        assert_eq!(
+            protected.changes[0].new, "2026-12-22 04:54",
+            "China Standard Time"
+        );
+        let custom = entry("custom.budget", Value::Null, json!(50000), "ui");
+        assert_eq!(custom.who, "admin");
+        assert_eq!(custom.changes[0].field, "预算");
+    }
 }
