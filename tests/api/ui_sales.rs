@@ -23,6 +23,7 @@ on_both_databases!(
     a_manager_changes_a_leads_owner_from_its_page,
     a_required_custom_field_is_on_the_new_lead_form,
     the_checklist_is_ticked_on_the_lead_page_and_the_lead_qualifies,
+    the_account_list_pages_with_its_total_and_a_disqualified_lead_is_not_converted,
 );
 
 fn id(value: &Value) -> i64 {
@@ -880,6 +881,68 @@ async fn the_checklist_is_ticked_on_the_lead_page_and_the_lead_qualifies(app: Te
         .await
         .body;
     assert_eq!(ticks["complete"], true, "{ticks}");
+}
+
+async fn the_account_list_pages_with_its_total_and_a_disqualified_lead_is_not_converted(
+    app: TestApp,
+) {
+    let rep = app.user("lin", Role::Rep, None).await;
+    for i in 0..31 {
+        account(&app, &rep, &format!("客户{i:02}")).await;
+    }
+    let browser = Browser::signed_in(&app, "lin").await;
+    let first = browser.get("/accounts").await;
+    first.assert_html(StatusCode::OK);
+    assert!(first.body.contains("id=\"total\">31 "), "{}", first.body);
+    assert_eq!(first.body.matches("href=\"/accounts/").count(), 30);
+    let marker = "rel=\"next\"";
+    let end = first.body.find(marker).expect("a next page");
+    let start = first.body[..end].rfind("href=\"").unwrap() + "href=\"".len();
+    let next = first.body[start..end]
+        .trim_end_matches("\" ")
+        .replace("&amp;", "&");
+    let second = browser.get(&next).await;
+    second.assert_html(StatusCode::OK);
+    assert_eq!(second.body.matches("href=\"/accounts/").count(), 1);
+    assert!(second.body.contains("客户00"), "the oldest comes last");
+    assert!(second.body.contains("id=\"total\">31 "));
+    let searched = browser.get("/accounts?q=客户0").await;
+    assert!(
+        searched.body.contains("id=\"total\">10 "),
+        "{}",
+        searched.body
+    );
+
+    let lead = app
+        .lead(&rep.token, json!({"name": "王芳", "company": "明远贸易"}))
+        .await;
+    let lead_id = id(&lead);
+    let reply = app
+        .patch(
+            &format!("/api/v1/leads/{lead_id}"),
+            &rep.token,
+            json!({"status": "disqualified"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let page = browser.get(&format!("/leads/{lead_id}")).await;
+    assert!(
+        !page.body.contains("id=\"convert-lead\""),
+        "no convert button"
+    );
+    let form = browser.get(&format!("/leads/{lead_id}/convert")).await;
+    let refused = browser
+        .post(
+            &format!("/leads/{lead_id}/convert"),
+            &[("csrf_token", &form.csrf())],
+        )
+        .await;
+    refused.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("无效线索不能转化"),
+        "{}",
+        refused.body
+    );
 }
 
 mod browser {
