@@ -494,7 +494,7 @@ fn lead_form(
 ) -> Response {
     let chrome = Chrome::for_user(user, target.cancel.clone());
     let t = chrome.t;
-    let inputs = FORM_FIELDS
+    let mut inputs = FORM_FIELDS
         .iter()
         .map(|&(name, kind)| {
             let current = value(name);
@@ -535,8 +535,8 @@ fn lead_form(
             }
         })
         .collect::<Vec<_>>();
+    // The custom fields after the standard ones, the required ones marked like the name.
     let s = sales_texts(&user.actor.locale);
-    let mut inputs = inputs;
     for def in &target.custom {
         let current = value(&def.name);
         inputs.push(FormInput {
