@@ -567,6 +567,23 @@ async fn my_day_lists_an_overdue_follow_up_and_pool_leads_to_claim(app: TestApp)
     )
     .await;
     crate::pool::pooled_lead(&app, pool, "王芳", "13812345678").await;
+    // The manager gives the rep a lead: a new assignment.
+    let given = app
+        .lead(
+            &app.admin_token,
+            json!({"name": "李雷", "company": "韩梅梅科技"}),
+        )
+        .await;
+    let reply = app
+        .post(
+            &format!("/api/v1/leads/{}/assign", id(&given)),
+            &app.admin_token,
+            json!({"owner_id": rep.id}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    // The recycle job's warning about the first lead.
+    warn_of_recycling(&app, rep.id, id(&lead)).await;
 
     let browser = Browser::signed_in(&app, "lin").await;
     let page = browser.get("/leads").await;
@@ -582,6 +599,10 @@ async fn my_day_lists_an_overdue_follow_up_and_pool_leads_to_claim(app: TestApp)
     let claimable = section(&page.body, "pool");
     assert!(claimable.contains("王芳"), "{claimable}");
     assert!(claimable.contains(&format!("action=\"/pool/{pool}/claim\"")));
+    let assigned = section(&page.body, "assigned");
+    assert!(assigned.contains("李雷"), "{assigned}");
+    let recycle = section(&page.body, "recycle");
+    assert!(recycle.contains("陈晓明"), "{recycle}");
 
     // The manager sees the team's follow-up, with whose it is.
     let manager = Browser::signed_in(&app, "boss").await;
@@ -591,6 +612,23 @@ async fn my_day_lists_an_overdue_follow_up_and_pool_leads_to_claim(app: TestApp)
         follow_ups.contains("陈晓明") && follow_ups.contains("lin"),
         "{follow_ups}"
     );
+}
+
+/// The notice the recycle job leaves an owner whose lead goes back to the pool soon.
+async fn warn_of_recycling(app: &TestApp, user: i64, lead: i64) {
+    use xiansuo_core::custom_field::RecordType;
+    use xiansuo_db::notifications::{notify, Notification};
+    let mut tx = app.db.begin().await.unwrap();
+    let note = Notification {
+        user_id: user,
+        kind: "lead.recycle_warning",
+        record_type: Some(RecordType::Lead),
+        record_id: Some(lead),
+        message: "线索将在 2 天后收回公海".to_owned(),
+        now_ms: app.clock_now().timestamp_millis(),
+    };
+    notify(&mut tx, &note).await.unwrap();
+    tx.commit().await.unwrap();
 }
 
 async fn the_sales_pages_speak_english(app: TestApp) {
