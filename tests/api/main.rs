@@ -28,6 +28,7 @@ mod reports;
 mod scope;
 mod scoring;
 mod ui;
+mod ui_sales;
 mod webhooks;
 
 /// Declares each scenario once per database: `sqlite::NAME` and `postgres::NAME`.

@@ -27,14 +27,14 @@ on_both_databases!(
 );
 
 /// A page as the server sent it.
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
+pub(crate) struct Page {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: String,
 }
 
 impl Page {
-    fn location(&self) -> &str {
+    pub(crate) fn location(&self) -> &str {
         self.headers
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
@@ -42,7 +42,7 @@ impl Page {
     }
 
     /// The value of the first hidden `csrf_token` field.
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let marker = "name=\"csrf_token\" value=\"";
         let start = self
             .body
@@ -53,14 +53,14 @@ impl Page {
         self.body[start..start + end].to_owned()
     }
 
-    fn assert_html(&self, status: StatusCode) {
+    pub(crate) fn assert_html(&self, status: StatusCode) {
         assert_eq!(self.status, status, "{}", self.body);
         assert_eq!(self.headers[CONTENT_TYPE], "text/html; charset=utf-8");
     }
 }
 
 /// A browser without a browser: keeps cookies and shows redirects instead of following them.
-struct Browser {
+pub(crate) struct Browser {
     base: String,
     client: reqwest::Client,
 }
@@ -79,7 +79,7 @@ impl Browser {
     }
 
     /// A browser signed in through the sign-in form.
-    async fn signed_in(app: &TestApp, username: &str) -> Browser {
+    pub(crate) async fn signed_in(app: &TestApp, username: &str) -> Browser {
         let browser = Browser::new(app);
         let form = browser.get("/login").await;
         let page = browser
@@ -107,7 +107,7 @@ impl Browser {
         }
     }
 
-    async fn get(&self, path: &str) -> Page {
+    pub(crate) async fn get(&self, path: &str) -> Page {
         Self::page(
             self.client
                 .get(format!("{}{path}", self.base))
@@ -118,7 +118,7 @@ impl Browser {
         .await
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
         Self::page(
             self.client
                 .post(format!("{}{path}", self.base))
@@ -150,13 +150,13 @@ impl Browser {
     }
 
     /// The CSRF token of the signed-in session, as the pages carry it.
-    async fn csrf(&self) -> String {
+    pub(crate) async fn csrf(&self) -> String {
         self.get("/leads/new").await.csrf()
     }
 }
 
 /// The id at the end of a `/leads/{id}` redirect.
-fn lead_id(location: &str) -> i64 {
+pub(crate) fn lead_id(location: &str) -> i64 {
     location
         .trim_start_matches("/leads/")
         .parse()
@@ -643,7 +643,7 @@ async fn html_in_a_lead_is_shown_as_text(app: TestApp) {
 }
 
 /// The text a browser shows for escaped HTML.
-fn shown_text(html: &str) -> String {
+pub(crate) fn shown_text(html: &str) -> String {
     [
         ("&#60;", "<"),
         ("&lt;", "<"),
@@ -744,7 +744,7 @@ async fn switching_to_english_changes_the_labels(app: TestApp) {
 }
 
 /// The part of a page from the element with `id` to the end of its section.
-fn section<'a>(html: &'a str, id: &str) -> &'a str {
+pub(crate) fn section<'a>(html: &'a str, id: &str) -> &'a str {
     let marker = format!("id=\"{id}\"");
     let start = html
         .find(&marker)
@@ -1626,7 +1626,7 @@ async fn the_new_pages_speak_english(app: TestApp) {
     }
 }
 
-mod browser {
+pub(crate) mod browser {
     //! One real-browser run: ChromeDriver and headless Chromium, started by the test.
 
     use crate::support::{Backend, TestApp};
@@ -1703,27 +1703,31 @@ mod browser {
         }
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_person_works_a_lead_in_headless_chromium() {
-        let Some(chromedriver) = find_chromedriver() else {
+    /// ChromeDriver's path; `None` (said on stderr) when it is missing outside CI, where the
+    /// browser tests are skipped.
+    pub(crate) fn chromedriver_or_skip() -> Option<PathBuf> {
+        let found = find_chromedriver();
+        if found.is_none() {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
                 panic!("chromedriver is required in CI: install chromium and chromium-driver");
             }
             eprintln!(
                 "skipping: chromedriver not found (apt-get install chromium chromium-driver)"
             );
-            return;
-        };
-        let app = TestApp::start(Backend::Sqlite)
-            .await
-            .expect("a SQLite test app");
-        let rep = app.user("liu", Role::Rep, None).await;
-        app.lead(
-            &rep.token,
-            json!({"name": "赵敏", "company": "明教贸易有限公司"}),
-        )
-        .await;
+        }
+        found
+    }
 
+    /// Runs `scenario` with a fresh headless Chromium session (1280×1000) on the app at
+    /// `base`. The scenario runs as a task of its own so that a failed assertion still ends the
+    /// browser session before the test fails.
+    pub(crate) async fn in_chromium<F>(
+        chromedriver: PathBuf,
+        base: String,
+        scenario: impl FnOnce(Client, String) -> F,
+    ) where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
         let driver = start_chromedriver(chromedriver).await;
         let profile = tempfile::tempdir().expect("a profile directory");
         let mut options = json!({
@@ -1751,9 +1755,7 @@ mod browser {
             .await
             .expect("a Chromium session");
 
-        // The scenario runs as a task of its own so that a failed assertion still ends the
-        // browser session before the test fails.
-        let outcome = tokio::spawn(scenario(client.clone(), app.base.clone())).await;
+        let outcome = tokio::spawn(scenario(client.clone(), base)).await;
         let _ = client.close().await;
         drop(driver);
         if let Err(e) = outcome {
@@ -1761,7 +1763,24 @@ mod browser {
         }
     }
 
-    async fn text_of(client: &Client, css: &str) -> String {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_person_works_a_lead_in_headless_chromium() {
+        let Some(chromedriver) = chromedriver_or_skip() else {
+            return;
+        };
+        let app = TestApp::start(Backend::Sqlite)
+            .await
+            .expect("a SQLite test app");
+        let rep = app.user("liu", Role::Rep, None).await;
+        app.lead(
+            &rep.token,
+            json!({"name": "赵敏", "company": "明教贸易有限公司"}),
+        )
+        .await;
+        in_chromium(chromedriver, app.base.clone(), scenario).await;
+    }
+
+    pub(crate) async fn text_of(client: &Client, css: &str) -> String {
         client
             .find(Locator::Css(css))
             .await
@@ -1772,7 +1791,7 @@ mod browser {
     }
 
     /// Saves a screenshot when `XIANSUO_SCREENSHOTS` names a directory, to look at the pages.
-    async fn screenshot(client: &Client, name: &str) {
+    pub(crate) async fn screenshot(client: &Client, name: &str) {
         if let Some(dir) = std::env::var_os("XIANSUO_SCREENSHOTS") {
             let png = client.screenshot().await.expect("a screenshot");
             std::fs::write(PathBuf::from(dir).join(format!("{name}.png")), png)
@@ -2089,7 +2108,7 @@ mod browser {
     }
 
     /// The page's scroll width and the window's inner width, in CSS pixels.
-    async fn widths(client: &Client) -> (i64, i64) {
+    pub(crate) async fn widths(client: &Client) -> (i64, i64) {
         let width = client
             .execute(
                 "return [document.documentElement.scrollWidth, window.innerWidth];",
@@ -2101,7 +2120,7 @@ mod browser {
     }
 
     /// Follows the navigation bar's link to `path`, which must be visible.
-    async fn open_from_nav(client: &Client, path: &str) {
+    pub(crate) async fn open_from_nav(client: &Client, path: &str) {
         let link = client
             .find(Locator::Css(&format!(".nav a[href='{path}']")))
             .await
@@ -2115,7 +2134,7 @@ mod browser {
     }
 
     /// Waits until the browser's address (path and query) is as `wanted`.
-    async fn wait_for_address(client: &Client, wanted: impl Fn(&str) -> bool) {
+    pub(crate) async fn wait_for_address(client: &Client, wanted: impl Fn(&str) -> bool) {
         let started = Instant::now();
         loop {
             let url = client.current_url().await.unwrap();

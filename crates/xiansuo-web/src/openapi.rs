@@ -3782,6 +3782,70 @@ impl Doc {
             &[Failure::Conflict, Failure::Invalid],
         );
 
+        let created_record = |doc: &str, kept: bool| {
+            let mut props = vec![
+                prop(
+                    "type",
+                    codes(["account", "contact", "opportunity"], false, "Record type"),
+                ),
+                prop("id", int64(false, "Its id")),
+            ];
+            if kept {
+                props.push(prop(
+                    "reason",
+                    codes(
+                        ["closed", "activities", "opportunities", "contacts", "leads"],
+                        false,
+                        "What uses it: the deal was won or lost, follow-ups, other deals, \
+                         contacts or converted leads",
+                    ),
+                ));
+            }
+            response_object(doc, props)
+        };
+        self.schema(
+            "ConversionUndo",
+            response_object(
+                "What undoing the conversion did",
+                vec![
+                    prop("lead", Ref::from_schema_name("Lead")),
+                    prop(
+                        "archived",
+                        array(
+                            RefOr::T(created_record("An archived record", false)),
+                            "Records the conversion created, now archived",
+                        ),
+                    ),
+                    prop(
+                        "kept",
+                        array(
+                            RefOr::T(created_record("A kept record", true)),
+                            "Records the conversion created that something else uses by now",
+                        ),
+                    ),
+                ],
+            ),
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/leads/{id}/conversion/undo",
+            operation("undoLeadConversion", "leads", "Undo a conversion")
+                .description(Some(
+                    "For a conversion made by mistake, in one transaction: the lead reopens with \
+                     the status it had before and loses its `converted_*` links; the \
+                     opportunity, contact and account the conversion created are archived \
+                     (soft-deleted; `?deleted=true` lists them) unless something else uses them \
+                     by now (a won or lost deal, follow-ups, other deals, contacts or converted \
+                     leads), and an existing account it linked to is left alone. The history \
+                     keeps the conversion and records a `convert_undo` entry on the lead and a \
+                     `conversion_undone` entry on each record. The lead's owner, a manager \
+                     whose scope covers it and admins may do it (403 for another rep); a lead \
+                     that is not converted, such as one undone already, is a 409.",
+                ))
+                .response("200", json_response("Undone", "ConversionUndo")),
+            &[Failure::Forbidden, Failure::Conflict],
+        );
+
         let stage_kind = || codes(["open", "won", "lost"], false, "What reaching it means");
         self.schema(
             "PipelineStage",

@@ -11,6 +11,7 @@ pub mod json;
 pub mod lifecycle;
 pub mod schema;
 pub mod search;
+pub mod totals;
 pub mod writer;
 
 pub use engine::{create, delete, get, insert, list, prepare, restore, update, Page, LIST_PARAMS};

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use xiansuo_app::leads::{conversion, qualification};
+use xiansuo_app::leads::{conversion, qualification, unconvert};
 use xiansuo_app::sales::{customers, pipeline};
 
 async fn list_checklists(State(s): State<AppState>, _auth: Auth) -> ApiResult<Json<Value>> {
@@ -80,6 +80,14 @@ async fn convert_lead(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(conversion::convert(ctx(&s, &auth), id, &body).await?))
+}
+
+async fn undo_conversion(
+    State(s): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(unconvert::undo(ctx(&s, &auth), id).await?))
 }
 
 async fn list_stages(State(s): State<AppState>, _auth: Auth) -> ApiResult<Json<Value>> {
@@ -191,6 +199,7 @@ pub fn router() -> Router<AppState> {
             get(get_lead_qualification).put(put_lead_qualification),
         )
         .route("/api/v1/leads/{id}/convert", post(convert_lead))
+        .route("/api/v1/leads/{id}/conversion/undo", post(undo_conversion))
         .route(
             "/api/v1/pipeline/stages",
             get(list_stages).post(create_stage),

@@ -4,26 +4,32 @@
 //! data scope, so a lead outside it is a 404 here as in the API.
 
 use super::i18n::{self, Texts};
+pub(super) use super::lead_form::{ctx, lead_url, parse_id, text_of, Posted};
+use super::lead_work::{custom_body, custom_defs, qualification_message, CustomDef, LeadWork};
 use super::page::{
     csrf_refusal, instant_of_local, lead_not_found, local_date, local_time, message_page, render,
     store_error_page, Choice, Chrome, Viewer,
 };
+use super::sales_texts::{sales_texts, SalesTexts};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use chrono::DateTime;
 use serde::Deserialize;
+use serde_json::json;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use xiansuo_app::admin::users;
 use xiansuo_app::leads::activities;
-use xiansuo_app::records::schema::LEADS;
+use xiansuo_app::leads::{assignment, qualification};
+use xiansuo_app::records::schema::{ACCOUNTS, CONTACTS, LEADS, OPPORTUNITIES};
 use xiansuo_app::records::{self, history};
-use xiansuo_app::{Ctx, StoreError};
-use xiansuo_core::history::Channel;
+use xiansuo_app::StoreError;
 use xiansuo_core::lead::{ActivityType, Grade, LeadStatus, Outcome, BUILTIN_SOURCES};
+use xiansuo_core::role::Role;
 use xiansuo_core::Invalid;
 
 /// Rows per list page.
@@ -38,29 +44,6 @@ fn sort_choices(t: &Texts) -> [(&'static str, &'static str); 5] {
         ("-score", t.sort_score),
         ("name", t.sort_name),
     ]
-}
-
-pub(super) fn ctx<'a>(state: &'a AppState, user: &'a Viewer) -> Ctx<'a> {
-    Ctx {
-        hooks: xiansuo_app::hooks::ALL,
-        db: &state.db,
-        actor: &user.actor,
-        channel: Channel::Ui,
-        now: state.clock.now(),
-    }
-}
-
-pub(super) fn lead_url(id: i64) -> String {
-    format!("/leads/{id}")
-}
-
-/// The text of a JSON value as a form or a page shows it: empty for null.
-pub(super) fn text_of(value: &Value) -> String {
-    match value {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// User id → username, to show owners and authors.
@@ -333,23 +316,6 @@ fn manual_sources() -> impl Iterator<Item = &'static str> {
         .filter(|code| !matches!(*code, "api" | "import"))
 }
 
-/// A form as posted: field name → value.
-pub(super) struct Posted(HashMap<String, String>);
-
-impl Posted {
-    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
-        Posted(pairs.into_iter().collect())
-    }
-
-    fn get(&self, name: &str) -> &str {
-        self.0.get(name).map_or("", String::as_str)
-    }
-
-    fn csrf(&self) -> &str {
-        self.get("csrf_token")
-    }
-}
-
 /// Tags as typed: separated by ASCII or Chinese commas.
 fn split_tags(text: &str) -> Vec<String> {
     text.split([',', '，'])
@@ -361,7 +327,12 @@ fn split_tags(text: &str) -> Vec<String> {
 
 /// A lead's value of a form field, as the form shows it.
 fn form_value(lead: &Value, name: &str) -> String {
-    if name == "tags" {
+    if let Some(key) = name.strip_prefix("custom.") {
+        match &lead["custom"][key] {
+            Value::Array(items) => items.iter().map(text_of).collect::<Vec<_>>().join(", "),
+            other => text_of(other),
+        }
+    } else if name == "tags" {
         lead["tags"]
             .as_array()
             .map(|tags| {
@@ -424,7 +395,7 @@ fn update_body(posted: &Posted, lead: &Value) -> Value {
 }
 
 struct FormInput {
-    name: &'static str,
+    name: String,
     label: String,
     /// `text`, `tel`, `email`, `select` or `textarea`.
     kind: &'static str,
@@ -448,27 +419,31 @@ struct LeadFormPage {
     error: Option<String>,
 }
 
-/// Which lead form a page shows: its heading, where it posts, where "cancel" leads.
+/// Which lead form a page shows: its heading, where it posts, where "cancel" leads, and the
+/// custom fields it carries.
 struct FormTarget {
     heading: &'static str,
     action: String,
     cancel: String,
+    custom: Vec<CustomDef>,
 }
 
 impl FormTarget {
-    fn new_lead(t: &Texts) -> Self {
+    fn new_lead(t: &Texts, custom: Vec<CustomDef>) -> Self {
         FormTarget {
             heading: t.new_lead,
             action: "/leads".into(),
             cancel: "/leads".into(),
+            custom,
         }
     }
 
-    fn edit(t: &Texts, id: i64) -> Self {
+    fn edit(t: &Texts, id: i64, custom: Vec<CustomDef>) -> Self {
         FormTarget {
             heading: t.edit_lead,
             action: lead_url(id),
             cancel: lead_url(id),
+            custom,
         }
     }
 }
@@ -485,7 +460,7 @@ fn lead_form(
 ) -> Response {
     let chrome = Chrome::for_user(user, target.cancel.clone());
     let t = chrome.t;
-    let inputs = FORM_FIELDS
+    let mut inputs = FORM_FIELDS
         .iter()
         .map(|&(name, kind)| {
             let current = value(name);
@@ -515,7 +490,7 @@ fn lead_form(
                 _ => Vec::new(),
             };
             FormInput {
-                name,
+                name: name.to_owned(),
                 label: t.field(name).to_owned(),
                 kind,
                 value: current,
@@ -525,7 +500,24 @@ fn lead_form(
                 error: error.take_if(|e| e.field == name).map(|e| t.invalid(&e)),
             }
         })
-        .collect();
+        .collect::<Vec<_>>();
+    // The custom fields after the standard ones, the required ones marked like the name.
+    let s = sales_texts(&user.actor.locale);
+    for def in &target.custom {
+        let current = value(&def.name);
+        inputs.push(FormInput {
+            label: def.label.clone(),
+            kind: def.input_kind(),
+            choices: def.choices(s, t.none, &current),
+            value: current,
+            required: def.required,
+            hint: (def.field_type == "multi_select").then_some(t.tags_hint),
+            error: error
+                .take_if(|e| e.field == def.name)
+                .map(|e| t.invalid(&e)),
+            name: def.name.clone(),
+        });
+    }
     // A field the form does not show (a custom field rule, say) still gets its message.
     let other_error = other_error.or_else(|| error.map(|e| invalid_text(t, &e)));
     let page = LeadFormPage {
@@ -541,8 +533,12 @@ fn lead_form(
 }
 
 /// `GET /leads/new`
-pub(super) async fn new_form(user: Viewer) -> Response {
+pub(super) async fn new_form(State(state): State<AppState>, user: Viewer) -> Response {
     let t = i18n::texts(&user.actor.locale);
+    let custom = match custom_defs(&state).await {
+        Ok(custom) => custom,
+        Err(e) => return store_error_page(Chrome::for_user(&user, "/leads"), e),
+    };
     let defaults = |name: &str| match name {
         "source" => "manual".to_owned(),
         "status" => LeadStatus::New.code().to_owned(),
@@ -550,7 +546,7 @@ pub(super) async fn new_form(user: Viewer) -> Response {
     };
     lead_form(
         &user,
-        FormTarget::new_lead(t),
+        FormTarget::new_lead(t, custom),
         defaults,
         None,
         None,
@@ -568,7 +564,7 @@ fn form_error(user: &Viewer, target: FormTarget, posted: &Posted, error: StoreEr
             user,
             target,
             value,
-            Some(invalid),
+            Some(in_words(user, invalid)),
             None,
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
@@ -584,6 +580,20 @@ fn form_error(user: &Viewer, target: FormTarget, posted: &Posted, error: StoreEr
     }
 }
 
+/// A refusal to qualify a lead whose checklist is not met says so in the user's language and
+/// points to the checklist on the lead's page.
+fn in_words(user: &Viewer, invalid: Invalid) -> Invalid {
+    if invalid
+        .message
+        .starts_with("the lead is not qualified: required items")
+    {
+        let s = sales_texts(&user.actor.locale);
+        Invalid::new(invalid.field, s.tick_checklist_first)
+    } else {
+        invalid
+    }
+}
+
 /// `POST /leads`
 pub(super) async fn create(
     State(state): State<AppState>,
@@ -594,7 +604,15 @@ pub(super) async fn create(
     if let Some(refused) = csrf_refusal(&user, posted.csrf()) {
         return refused;
     }
-    match records::create(ctx(&state, &user), &LEADS, &create_body(&posted)).await {
+    let custom = match custom_defs(&state).await {
+        Ok(custom) => custom,
+        Err(e) => return store_error_page(Chrome::for_user(&user, "/leads"), e),
+    };
+    let mut body = create_body(&posted);
+    if let Some(values) = custom_body(&custom, &posted, None) {
+        body["custom"] = values;
+    }
+    match records::create(ctx(&state, &user), &LEADS, &body).await {
         Ok(lead) => Redirect::to(
             &lead["id"]
                 .as_i64()
@@ -603,15 +621,11 @@ pub(super) async fn create(
         .into_response(),
         Err(e) => form_error(
             &user,
-            FormTarget::new_lead(i18n::texts(&user.actor.locale)),
+            FormTarget::new_lead(i18n::texts(&user.actor.locale), custom),
             &posted,
             e,
         ),
     }
-}
-
-pub(super) fn parse_id(id: &str) -> Option<i64> {
-    id.parse().ok()
 }
 
 /// `GET /leads/{id}/edit`
@@ -624,6 +638,10 @@ pub(super) async fn edit_form(
         return lead_not_found(Chrome::for_user(&user, "/leads"));
     };
     let t = i18n::texts(&user.actor.locale);
+    let custom = match custom_defs(&state).await {
+        Ok(custom) => custom,
+        Err(e) => return store_error_page(Chrome::for_user(&user, "/leads"), e),
+    };
     match records::get(&state.db, &user.actor, &LEADS, id).await {
         Ok(lead) if lead["status"] == LeadStatus::Converted.code() => message_page(
             Chrome::for_user(&user, lead_url(id)),
@@ -633,7 +651,7 @@ pub(super) async fn edit_form(
         ),
         Ok(lead) => lead_form(
             &user,
-            FormTarget::edit(t, id),
+            FormTarget::edit(t, id, custom),
             |name| form_value(&lead, name),
             None,
             None,
@@ -661,12 +679,19 @@ pub(super) async fn update(
         Ok(lead) => lead,
         Err(e) => return store_error_page(Chrome::for_user(&user, "/leads"), e),
     };
-    let body = update_body(&posted, &lead);
+    let custom = match custom_defs(&state).await {
+        Ok(custom) => custom,
+        Err(e) => return store_error_page(Chrome::for_user(&user, "/leads"), e),
+    };
+    let mut body = update_body(&posted, &lead);
+    if let Some(values) = custom_body(&custom, &posted, Some(&lead)) {
+        body["custom"] = values;
+    }
     match records::update(ctx(&state, &user), &LEADS, id, &body).await {
         Ok(_) => Redirect::to(&lead_url(id)).into_response(),
         Err(e) => form_error(
             &user,
-            FormTarget::edit(i18n::texts(&user.actor.locale), id),
+            FormTarget::edit(i18n::texts(&user.actor.locale), id, custom),
             &posted,
             e,
         ),
@@ -774,6 +799,16 @@ struct LeadPage {
     csrf: String,
     /// Shown to the lead's owner while the lead is not converted.
     release: Option<ReleaseForm>,
+    s: &'static SalesTexts,
+    /// Whether the lead may be converted (it is neither converted nor disqualified).
+    convertible: bool,
+    /// What a converted lead became: (label, name, address).
+    converted_into: Vec<(&'static str, String, String)>,
+    /// Whether the undo of the conversion is offered (to its owner, managers and admins).
+    may_undo: bool,
+    notice: Option<&'static str>,
+    /// Score, owner change, checklist and custom fields.
+    work: LeadWork,
 }
 
 /// The form that returns a lead to the public pool, with what was typed and why it was refused
@@ -782,6 +817,11 @@ struct LeadPage {
 pub(super) struct ReleaseForm {
     pub(super) reason: String,
     pub(super) error: Option<String>,
+}
+
+/// Whether a history value is an instant as the API writes them (`2026-12-21T20:54:22.580Z`).
+fn parse_time(text: &str) -> bool {
+    text.len() >= 20 && text.as_bytes()[10] == b'T' && DateTime::parse_from_rfc3339(text).is_ok()
 }
 
 /// A history value as a person reads it.
@@ -798,6 +838,10 @@ fn shown_value(t: &Texts, names: &HashMap<i64, String>, field: &str, value: &Val
                 name
             }
         }
+        ("grade", Value::String(code)) => grade_label(t, code),
+        ("tier", Value::String(code)) => sales_texts(t.lang).tier_label(code),
+        // Instants (protected until, assigned at, …) in the user's time zone.
+        (_, Value::String(text)) if parse_time(text) => local_time(text),
         (_, Value::Array(items)) => items.iter().map(text_of).collect::<Vec<_>>().join(", "),
         (_, Value::Bool(b)) => if *b { t.yes } else { t.no }.to_owned(),
         (_, other) => text_of(other),
@@ -830,7 +874,25 @@ fn activity_entry(t: &Texts, names: &HashMap<i64, String>, activity: &Value) -> 
     }
 }
 
-fn history_entry(t: &Texts, names: &HashMap<i64, String>, entry: &Value) -> Option<Entry> {
+/// A field's label in the history: the form's label, a custom field's own label (`labels`,
+/// by `custom.KEY`), or the name of a field only rules and jobs set.
+fn field_label(t: &Texts, labels: &HashMap<String, String>, field: &str) -> String {
+    if let Some(label) = labels.get(field) {
+        return label.clone();
+    }
+    let known = t.field(field);
+    if known != field {
+        return known.to_owned();
+    }
+    sales_texts(t.lang).history_field(field)
+}
+
+fn history_entry(
+    t: &Texts,
+    names: &HashMap<i64, String>,
+    labels: &HashMap<String, String>,
+    entry: &Value,
+) -> Option<Entry> {
     let at = text_of(&entry["at"]);
     let (title, changes) = match entry["action"].as_str()? {
         "create" => (t.created_the_lead.to_owned(), Vec::new()),
@@ -842,7 +904,7 @@ fn history_entry(t: &Texts, names: &HashMap<i64, String>, entry: &Value) -> Opti
             (
                 t.changed.to_owned(),
                 vec![Change {
-                    field: t.field(field).to_owned(),
+                    field: field_label(t, labels, field),
                     old: shown_value(t, names, field, &entry["old_value"]),
                     new: shown_value(t, names, field, &entry["new_value"]),
                 }],
@@ -850,12 +912,24 @@ fn history_entry(t: &Texts, names: &HashMap<i64, String>, entry: &Value) -> Opti
         }
         // A logged follow-up is on the timeline itself.
         "activity" => return None,
-        other => (other.to_owned(), Vec::new()),
+        other => (
+            sales_texts(t.lang)
+                .history_action(other)
+                .map_or_else(|| other.to_owned(), str::to_owned),
+            Vec::new(),
+        ),
+    };
+    // A change a rule or a job made is theirs, not the person's who set it off.
+    let channel = entry["channel"].as_str().unwrap_or_default();
+    let who = if matches!(channel, "rule" | "job") {
+        t.channel(channel).to_owned()
+    } else {
+        entry["actor"].as_str().unwrap_or_default().to_owned()
     };
     Some(Entry {
         when: local_time(&at),
         at,
-        who: entry["actor"].as_str().unwrap_or_default().to_owned(),
+        who,
         kind: "history",
         title,
         outcome: None,
@@ -877,15 +951,102 @@ pub(super) async fn lead_page(
     release: Option<ReleaseForm>,
     code: StatusCode,
 ) -> Response {
+    let forms = LeadForms {
+        posted,
+        error,
+        release,
+        notice: None,
+        work_error: None,
+    };
+    lead_page_with(state, user, id, forms, code).await
+}
+
+/// What the lead page shows besides the lead: forms as posted and a notice.
+pub(super) struct LeadForms<'a> {
+    posted: Option<&'a Posted>,
+    error: Option<Invalid>,
+    release: Option<ReleaseForm>,
+    notice: Option<&'static str>,
+    /// A refused post of the working panel: (`owner` or `qualification`, message).
+    work_error: Option<(&'static str, String)>,
+}
+
+/// The lead page after a refused post of its working panel (owner change, checklist).
+pub(super) async fn lead_page_for_work(
+    state: &AppState,
+    user: &Viewer,
+    id: i64,
+    error: (&'static str, String),
+    code: StatusCode,
+) -> Response {
+    let forms = LeadForms {
+        posted: None,
+        error: None,
+        release: None,
+        notice: None,
+        work_error: Some(error),
+    };
+    lead_page_with(state, user, id, forms, code).await
+}
+
+/// What a converted lead became, as links: (label, name, address) of each record the user may
+/// see.
+async fn conversion_links(
+    state: &AppState,
+    user: &Viewer,
+    s: &'static SalesTexts,
+    lead: &Value,
+) -> Vec<(&'static str, String, String)> {
+    let mut links = Vec::new();
+    for (label, table, field, path) in [
+        (s.account, &ACCOUNTS, "converted_account_id", "/accounts"),
+        (s.contact, &CONTACTS, "converted_contact_id", "/contacts"),
+        (
+            s.opportunity,
+            &OPPORTUNITIES,
+            "converted_opportunity_id",
+            "/opportunities",
+        ),
+    ] {
+        let Some(id) = lead[field].as_i64() else {
+            continue;
+        };
+        if let Ok(record) = records::get(&state.db, &user.actor, table, id).await {
+            links.push((label, text_of(&record["name"]), format!("{path}/{id}")));
+        }
+    }
+    links
+}
+
+async fn lead_page_with(
+    state: &AppState,
+    user: &Viewer,
+    id: i64,
+    forms: LeadForms<'_>,
+    code: StatusCode,
+) -> Response {
+    let LeadForms {
+        posted,
+        error,
+        release,
+        notice,
+        work_error,
+    } = forms;
     let chrome = Chrome::for_user(user, lead_url(id));
     let t = chrome.t;
     let loaded = async {
         let lead = records::get(&state.db, &user.actor, &LEADS, id).await?;
         let activities = activities::list(&state.db, &user.actor, &LEADS, id).await?;
         let history = history::read(&state.db, &user.actor, &LEADS, id).await?;
-        Ok::<_, StoreError>((lead, activities, history, usernames(state).await?))
+        let labels: HashMap<String, String> = custom_defs(state)
+            .await?
+            .into_iter()
+            .map(|d| (d.name, d.label))
+            .collect();
+        let names = usernames(state).await?;
+        Ok::<_, StoreError>((lead, activities, history, names, labels))
     };
-    let (lead, activities, history, names) = match loaded.await {
+    let (lead, activities, history, names, labels) = match loaded.await {
         Ok(loaded) => loaded,
         Err(e) => return store_error_page(chrome, e),
     };
@@ -896,7 +1057,7 @@ pub(super) async fn lead_page(
             history
                 .iter()
                 .rev()
-                .filter_map(|h| history_entry(t, &names, h)),
+                .filter_map(|h| history_entry(t, &names, &labels, h)),
         )
         .collect();
     // Newest first. Both lists are newest first already, and the stable sort keeps that order
@@ -932,7 +1093,23 @@ pub(super) async fn lead_page(
     ];
     let open = status != LeadStatus::Converted.code();
     let owned = lead["owner_id"].as_i64() == Some(user.actor.user_id);
+    let s = sales_texts(&user.actor.locale);
+    let converted_into = if open {
+        Vec::new()
+    } else {
+        conversion_links(state, user, s, &lead).await
+    };
+    let work = match super::lead_work::load(state, user, &lead, work_error).await {
+        Ok(work) => work,
+        Err(e) => return store_error_page(chrome, e),
+    };
     let page = LeadPage {
+        s,
+        convertible: open && status != LeadStatus::Disqualified.code(),
+        converted_into,
+        may_undo: !open && (owned || user.actor.role != Role::Rep),
+        notice,
+        work,
         release: (open && owned).then(|| release.unwrap_or_default()),
         url: lead_url(id),
         name: text_of(&lead["name"]),
@@ -955,16 +1132,35 @@ pub(super) async fn lead_page(
     render(code, &page)
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct ShowQuery {
+    undone: String,
+    moved: String,
+}
+
 /// `GET /leads/{id}`
 pub(super) async fn show(
     State(state): State<AppState>,
     user: Viewer,
     Path(id): Path<String>,
+    Query(query): Query<ShowQuery>,
 ) -> Response {
-    match parse_id(&id) {
-        Some(id) => lead_page(&state, &user, id, None, None, None, StatusCode::OK).await,
-        None => lead_not_found(Chrome::for_user(&user, "/leads")),
-    }
+    let Some(id) = parse_id(&id) else {
+        return lead_not_found(Chrome::for_user(&user, "/leads"));
+    };
+    let forms = LeadForms {
+        posted: None,
+        error: None,
+        release: None,
+        notice: if !query.undone.is_empty() {
+            Some(sales_texts(&user.actor.locale).conversion_undone)
+        } else {
+            (!query.moved.is_empty()).then(|| sales_texts(&user.actor.locale).owner_changed)
+        },
+        work_error: None,
+    };
+    lead_page_with(&state, &user, id, forms, StatusCode::OK).await
 }
 
 /// `POST /leads/{id}/activities`
@@ -1027,6 +1223,100 @@ pub(super) async fn log_activity(
     }
 }
 
+/// The lead page after a refused post of the working panel.
+async fn refused(
+    state: &AppState,
+    user: &Viewer,
+    id: i64,
+    form: &'static str,
+    error: StoreError,
+) -> Response {
+    let chrome = Chrome::for_user(user, lead_url(id));
+    let s = sales_texts(&user.actor.locale);
+    let (status, message) = match error {
+        StoreError::Invalid(invalid) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            qualification_message(s, &chrome, &invalid),
+        ),
+        StoreError::Conflict(message) => (StatusCode::CONFLICT, chrome.t.message(&message)),
+        StoreError::Forbidden(message) => (StatusCode::FORBIDDEN, s.forbidden_message(&message)),
+        other => return store_error_page(chrome, other),
+    };
+    lead_page_for_work(state, user, id, (form, message), status).await
+}
+
+/// `POST /leads/{id}/owner`: gives the lead to another user (转移负责人).
+pub(super) async fn change_owner(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let posted = Posted::from_pairs(pairs);
+    if let Some(refused) = csrf_refusal(&user, posted.csrf()) {
+        return refused;
+    }
+    let Some(id) = parse_id(&id) else {
+        return lead_not_found(Chrome::for_user(&user, "/leads"));
+    };
+    let body = json!({"owner_id": posted.get("owner_id").trim().parse::<i64>().ok()});
+    let assigned = match assignment::parse_assign(&body, Some(id)) {
+        Ok((ids, owner)) => assignment::assign(ctx(&state, &user), &ids, owner).await,
+        Err(invalid) => Err(invalid.into()),
+    };
+    match assigned {
+        Ok(_) => Redirect::to(&format!("{}?moved=1", lead_url(id))).into_response(),
+        Err(e @ StoreError::NotFound(_)) => {
+            store_error_page(Chrome::for_user(&user, lead_url(id)), e)
+        }
+        Err(e) => refused(&state, &user, id, "owner", e).await,
+    }
+}
+
+/// `POST /leads/{id}/qualification`: ticks the checklist as posted (`item` once per ticked
+/// box), and with `qualify` also marks the lead qualified.
+pub(super) async fn qualify(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let ticked: Vec<String> = pairs
+        .iter()
+        .filter(|(name, _)| name == "item")
+        .map(|(_, key)| key.clone())
+        .collect();
+    let posted = Posted::from_pairs(pairs);
+    if let Some(refused) = csrf_refusal(&user, posted.csrf()) {
+        return refused;
+    }
+    let Some(id) = parse_id(&id) else {
+        return lead_not_found(Chrome::for_user(&user, "/leads"));
+    };
+    let current = match qualification::lead(&state.db, &user.actor, id).await {
+        Ok(current) => current,
+        Err(e) => return store_error_page(Chrome::for_user(&user, lead_url(id)), e),
+    };
+    let items: Map<String, Value> = current["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["key"].as_str())
+        .map(|key| (key.to_owned(), Value::Bool(ticked.iter().any(|t| t == key))))
+        .collect();
+    let body = json!({ "items": items });
+    if let Err(e) = qualification::put(ctx(&state, &user), id, &body).await {
+        return refused(&state, &user, id, "qualification", e).await;
+    }
+    if !posted.get("qualify").is_empty() {
+        let change = json!({"status": LeadStatus::Qualified.code()});
+        if let Err(e) = records::update(ctx(&state, &user), &LEADS, id, &change).await {
+            return refused(&state, &user, id, "qualification", e).await;
+        }
+    }
+    Redirect::to(&format!("{}#qualification", lead_url(id))).into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1083,5 +1373,48 @@ mod tests {
         let body = update_body(&posted(&[("name", ""), ("tags", "")]), &lead);
         assert_eq!(body["name"], "");
         assert_eq!(body["tags"], json!([]));
+    }
+
+    #[test]
+    fn history_names_fields_values_and_rules_in_words() {
+        let t = i18n::texts("zh");
+        let names = HashMap::new();
+        let labels = HashMap::from([("custom.budget".to_owned(), "预算".to_owned())]);
+        let entry = |field: &str, old: Value, new: Value, channel: &str| {
+            history_entry(
+                t,
+                &names,
+                &labels,
+                &json!({"action": "update", "field": field, "old_value": old,
+                        "new_value": new, "actor": "admin", "channel": channel,
+                        "at": "2026-12-06T12:00:00.000Z"}),
+            )
+            .unwrap()
+        };
+        let rescored = entry("tier", json!("low"), json!("high"), "rule");
+        assert_eq!(rescored.who, "规则", "a rule's change is the rule's");
+        assert_eq!(rescored.changes[0].field, "潜力");
+        assert_eq!(
+            (
+                rescored.changes[0].old.as_str(),
+                rescored.changes[0].new.as_str()
+            ),
+            ("低", "高")
+        );
+        let protected = entry(
+            "protected_until",
+            Value::Null,
+            json!("2026-12-21T20:54:22.580Z"),
+            "job",
+        );
+        assert_eq!(protected.who, "定时任务");
+        assert_eq!(protected.changes[0].field, "保护期至");
+        assert_eq!(
+            protected.changes[0].new, "2026-12-22 04:54",
+            "China Standard Time"
+        );
+        let custom = entry("custom.budget", Value::Null, json!(50000), "ui");
+        assert_eq!(custom.who, "admin");
+        assert_eq!(custom.changes[0].field, "预算");
     }
 }

@@ -8,13 +8,19 @@
 
 mod account;
 mod board;
+mod conversion;
+mod customers;
 mod dashboard;
 mod i18n;
 mod imports;
+mod lead_form;
+mod lead_work;
 mod leads;
+mod my_day;
 mod notifications;
 mod page;
 mod pool;
+mod sales_texts;
 
 use crate::AppState;
 use axum::extract::DefaultBodyLimit;
@@ -58,4 +64,22 @@ pub fn router() -> Router<AppState> {
         .route("/imports/new", get(imports::new_form))
         .route("/imports/{id}", get(imports::show))
         .route("/imports/{id}/start", post(imports::start))
+        .route(
+            "/leads/{id}/convert",
+            get(conversion::form).post(conversion::convert),
+        )
+        .route("/leads/{id}/conversion/undo", post(conversion::undo))
+        .route("/leads/{id}/owner", post(leads::change_owner))
+        .route("/leads/{id}/qualification", post(leads::qualify))
+        .route("/accounts", get(customers::accounts))
+        .route("/accounts/{id}", get(customers::account))
+        .route("/contacts", get(customers::contacts))
+        .route("/contacts/{id}", get(customers::contact))
+        .route("/opportunities", get(customers::opportunities))
+        .route("/opportunities/{id}", get(customers::opportunity))
+        .route(
+            "/handover",
+            get(customers::handover_form).post(customers::handover),
+        )
+        .route("/today", get(my_day::page))
 }

@@ -1,0 +1,56 @@
+//! What the lead pages share: the use case context of a page, a lead's address, the fields of
+//! a posted form, and a JSON value as the text a form shows.
+
+use super::page::Viewer;
+use crate::AppState;
+use serde_json::Value;
+use std::collections::HashMap;
+use xiansuo_app::Ctx;
+use xiansuo_core::history::Channel;
+
+/// The context of a use case run from a page: the signed-in user through the UI, now.
+pub(super) fn ctx<'a>(state: &'a AppState, user: &'a Viewer) -> Ctx<'a> {
+    Ctx {
+        hooks: xiansuo_app::hooks::ALL,
+        db: &state.db,
+        actor: &user.actor,
+        channel: Channel::Ui,
+        now: state.clock.now(),
+    }
+}
+
+/// The address of a lead's page.
+pub(super) fn lead_url(id: i64) -> String {
+    format!("/leads/{id}")
+}
+
+/// The text of a JSON value as a form or a page shows it: empty for null.
+pub(super) fn text_of(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A form as posted: field name → value.
+pub(super) struct Posted(HashMap<String, String>);
+
+impl Posted {
+    pub(super) fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        Posted(pairs.into_iter().collect())
+    }
+
+    pub(super) fn get(&self, name: &str) -> &str {
+        self.0.get(name).map_or("", String::as_str)
+    }
+
+    pub(super) fn csrf(&self) -> &str {
+        self.get("csrf_token")
+    }
+}
+
+/// The id in a page's path, if it is one.
+pub(super) fn parse_id(id: &str) -> Option<i64> {
+    id.parse().ok()
+}
