@@ -47,11 +47,21 @@ impl Row {
         &self.cells
     }
 
+    /// The cell of column `name`. A name the statement did not select is a mistake in the
+    /// code, not a null: debug builds (and so every test) stop on it.
     pub fn get(&self, name: &str) -> &Cell {
-        self.columns
-            .iter()
-            .position(|c| c == name)
-            .map_or(&Cell::Null, |i| &self.cells[i])
+        match self.columns.iter().position(|c| c == name) {
+            Some(i) => &self.cells[i],
+            None => {
+                debug_assert!(false, "no column '{name}' in a row of {:?}", self.columns);
+                &Cell::Null
+            }
+        }
+    }
+
+    /// Whether the statement selected column `name`.
+    pub fn has(&self, name: &str) -> bool {
+        self.columns.iter().any(|c| c == name)
     }
 
     pub fn int(&self, name: &str) -> i64 {
@@ -62,7 +72,11 @@ impl Row {
         match self.get(name) {
             Cell::Int(v) => Some(*v),
             Cell::Real(v) => Some(*v as i64),
-            Cell::Text(s) => s.parse().ok(),
+            Cell::Text(s) => {
+                let parsed = s.parse().ok();
+                debug_assert!(parsed.is_some(), "column '{name}' holds text, not a number");
+                parsed
+            }
             Cell::Null => None,
         }
     }
