@@ -6,6 +6,7 @@ pub mod activities;
 pub mod assignment;
 pub mod attachments;
 pub mod auth;
+pub mod bulk;
 pub mod convert;
 pub mod custom_fields;
 pub mod customers;

@@ -1,6 +1,6 @@
 //! The web UI: server-rendered HTML pages for people, next to the JSON API. Pages are askama
-//! templates compiled into the binary, styled by one embedded stylesheet, with no script and
-//! nothing loaded from elsewhere. Sessions come from [`crate::auth`]; every form that writes
+//! templates compiled into the binary, styled by one embedded stylesheet, with nothing loaded
+//! from elsewhere; a few small scripts of our own only enhance pages that work without them. Sessions come from [`crate::auth`]; every form that writes
 //! carries the session's CSRF token in a `csrf_token` field, checked before anything else.
 //!
 //! Each page module calls the same `xiansuo_db` functions as the JSON API, with the signed-in
@@ -8,10 +8,14 @@
 
 mod account;
 mod board;
+mod bulk;
 mod dashboard;
+mod duplicates;
 mod i18n;
 mod imports;
+mod lead_list;
 mod leads;
+mod list_texts;
 mod notifications;
 mod pool;
 
@@ -40,20 +44,31 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(account::logout))
         .route("/settings/locale", post(account::set_locale))
         .route("/dashboard", get(dashboard::page))
-        .route("/leads", get(leads::list).post(leads::create))
+        .route("/leads", get(lead_list::list).post(leads::create))
+        .route("/leads/export", get(lead_list::export))
+        .route("/leads/bulk", post(bulk::bulk))
+        .route("/leads/duplicates/check", get(duplicates::check))
+        .route("/assets/lead-form.js", get(duplicates::script))
         .route("/leads/new", get(leads::new_form))
         .route("/leads/{id}", get(leads::show).post(leads::update))
         .route("/leads/{id}/edit", get(leads::edit_form))
         .route("/leads/{id}/activities", post(leads::log_activity))
         .route("/leads/{id}/release", post(pool::release))
         .route("/pool", get(pool::page))
-        .route("/pool/{id}/claim", post(pool::claim))
+        .route(
+            "/pool/{id}/claim",
+            get(pool::confirm_claim).post(pool::claim),
+        )
         .route("/notifications", get(notifications::page))
         .route("/notifications/read-all", post(notifications::read_all))
         .route("/notifications/{id}/read", post(notifications::read_one))
         .route("/board", get(board::page))
         .route("/board/{id}/move", post(board::move_deal))
-        .route("/board/{id}/close", post(board::close_deal))
+        .route(
+            "/board/{id}/close",
+            get(board::confirm_close).post(board::close_deal),
+        )
+        .route("/assets/board.js", get(board::script))
         .route(
             "/imports",
             get(imports::list)
@@ -106,13 +121,16 @@ const STYLESHEET: &str = include_str!("../../assets/app.css");
 /// can be cached for a year and a new release still reaches every browser at once.
 fn stylesheet_version() -> &'static str {
     static VERSION: OnceLock<String> = OnceLock::new();
-    VERSION.get_or_init(|| {
-        // FNV-1a: stable across builds and platforms, unlike std's hasher.
-        let hash = STYLESHEET.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
-        format!("{:012x}", hash & 0xffff_ffff_ffff)
-    })
+    VERSION.get_or_init(|| content_version(STYLESHEET))
+}
+
+/// A short hash of an embedded asset, for its address.
+fn content_version(text: &str) -> String {
+    // FNV-1a: stable across builds and platforms, unlike std's hasher.
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{:012x}", hash & 0xffff_ffff_ffff)
 }
 
 async fn stylesheet() -> Response {
@@ -181,7 +199,7 @@ fn render(status: StatusCode, page: &impl Template) -> Response {
             headers.insert(
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(
-                    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+                    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
                 ),
             );
             headers.insert(
