@@ -2041,7 +2041,8 @@ pub(crate) mod browser {
             .unwrap());
         screenshot(&client, "list-phone").await;
 
-        // Every page is in the navigation on a phone too, and the board's columns stack.
+        // Every page is in the navigation on a phone too, and the board shows one column at a
+        // time, the next one a swipe away.
         open_from_nav(&client, "/board").await;
         let (scroll, _) = widths(&client).await;
         assert!(
@@ -2049,11 +2050,14 @@ pub(crate) mod browser {
             "the board does not overflow sideways on a phone: {scroll} > {inner}"
         );
         let columns = client.find_all(Locator::Css(".column")).await.unwrap();
-        let (_, first_top, first_width, _) = columns[0].rectangle().await.unwrap();
-        let (_, second_top, _, _) = columns[1].rectangle().await.unwrap();
+        let (first_left, first_top, first_width, _) = columns[0].rectangle().await.unwrap();
+        let (second_left, second_top, _, _) = columns[1].rectangle().await.unwrap();
         assert!(
-            second_top > first_top && first_width <= inner as f64,
-            "columns stack"
+            second_top == first_top
+                && second_left >= first_left + first_width
+                && first_width <= inner as f64
+                && first_width > inner as f64 * 0.7,
+            "one column fills the screen, the next beside it"
         );
         screenshot(&client, "board-phone").await;
 

@@ -824,6 +824,14 @@ mod browser {
             json!({"name": "赵敏", "company": "明教贸易有限公司", "phone": "13900001111"}),
         )
         .await;
+        let reply = app
+            .post(
+                "/api/v1/opportunities",
+                &liu.token,
+                json!({"name": "云启 CRM 项目", "amount": 120000, "stage": "met"}),
+            )
+            .await;
+        let deal = reply.body["id"].as_i64().expect("a deal");
         let base = app.base.clone();
         run_in_chromium(chromedriver, base, scenario).await;
         let owned = app
@@ -834,6 +842,10 @@ mod browser {
             .await
             .ids();
         assert_eq!(owned.len(), 2, "both leads are 何静's now");
+        let moved = app
+            .get(&format!("/api/v1/opportunities/{deal}"), &app.admin_token)
+            .await;
+        assert_eq!(moved.body["stage"], "found", "the deal was dragged");
     }
 
     async fn scenario(client: Client, base: String) {
@@ -859,7 +871,6 @@ mod browser {
             .await
             .unwrap();
         wait_for_address(&client, |a| a.starts_with("/leads")).await;
-        screenshot(&client, "list-desktop").await;
 
         // Typing a colleague's prospect's phone shows who holds it, before saving.
         client.goto(&format!("{base}/leads/new")).await.unwrap();
@@ -948,6 +959,38 @@ mod browser {
             .await
             .unwrap();
         assert_eq!(done, "已完成 2 条");
+        screenshot(&client, "bulk-summary").await;
+        client.goto(&format!("{base}/leads")).await.unwrap();
+        wait()
+            .for_element(Locator::Css("#lead-total"))
+            .await
+            .unwrap();
+        screenshot(&client, "leads-list-desktop").await;
+
+        // Drag the deal to the next column. WebDriver's pointer actions do not raise HTML5
+        // drag events in Chromium, so the events are raised as a browser would raise them.
+        client.goto(&format!("{base}/board")).await.unwrap();
+        wait()
+            .for_element(Locator::Css("#stage-met .deal[draggable=true]"))
+            .await
+            .expect("draggable cards");
+        client
+            .execute(
+                "const card = document.querySelector('#stage-met .deal');\
+                 const target = document.querySelector('#stage-found');\
+                 const data = new DataTransfer();\
+                 card.dispatchEvent(new DragEvent('dragstart', {bubbles: true, dataTransfer: data}));\
+                 target.dispatchEvent(new DragEvent('dragover', {bubbles: true, cancelable: true, dataTransfer: data}));\
+                 target.dispatchEvent(new DragEvent('drop', {bubbles: true, cancelable: true, dataTransfer: data}));",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        wait()
+            .for_element(Locator::Css("#stage-found .deal"))
+            .await
+            .expect("the card in its new column after the move");
+        screenshot(&client, "board-desktop").await;
 
         // The list at phone width: no sideways scrolling, the bulk bar and views within reach.
         client.set_window_size(375, 800).await.unwrap();
@@ -965,7 +1008,7 @@ mod browser {
             .is_displayed()
             .await
             .unwrap());
-        screenshot(&client, "list-phone").await;
+        screenshot(&client, "leads-list-phone").await;
         client.goto(&format!("{base}/leads/new")).await.unwrap();
         wait()
             .for_element(Locator::Css("#field-phone"))
