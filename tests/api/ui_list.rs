@@ -22,6 +22,7 @@ on_both_databases!(
     the_duplicate_warning_names_the_colleague_who_holds_the_prospect,
     the_board_pages_each_column_filters_by_month_and_owner_and_asks_why_a_deal_was_lost,
     the_pool_pages_its_leads_and_a_claim_shows_the_remaining_limit_first,
+    duplicate_groups_are_merged_field_by_field_on_a_screen_and_the_merge_undone,
 );
 
 /// Gives a user the display name people know them by.
@@ -780,6 +781,141 @@ async fn the_pool_pages_its_leads_and_a_claim_shows_the_remaining_limit_first(ap
         .await;
     assert!(full.body.contains("已达认领上限"), "{}", full.body);
     assert!(!full.body.contains("id=\"claim-confirm\""));
+}
+
+async fn duplicate_groups_are_merged_field_by_field_on_a_screen_and_the_merge_undone(app: TestApp) {
+    use xiansuo_db::jobs::{self, JobEnv};
+    let team = app.team("华东销售", None).await;
+    app.user("chen", Role::Manager, Some(team)).await;
+    let rep = app.user("rep08", Role::Rep, Some(team)).await;
+    let older = lead(
+        &app,
+        &rep,
+        json!({"name": "王芳", "phone": "13812345678", "email": "wang@old.example", "company": "云启"}),
+    )
+    .await;
+    app.clock.advance(chrono::Duration::hours(1));
+    let newer = lead(
+        &app,
+        &rep,
+        json!({"name": "王芳", "phone": "138 1234 5678", "email": "wang@new.example", "title": "采购经理"}),
+    )
+    .await;
+    let reply = app
+        .post(
+            &format!("/api/v1/leads/{newer}/activities"),
+            &rep.token,
+            json!({"type": "call", "content": "新号码上联系到了"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+
+    let browser = Browser::signed_in(&app, "chen").await;
+    let page = browser.get("/duplicates").await;
+    page.assert_html(StatusCode::OK);
+    assert_eq!(text_by_id(&page, "scan-state"), "还没有扫描过。");
+    let started = browser
+        .post("/duplicates/scan", &[("csrf_token", &page.csrf())])
+        .await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    jobs::run_due(&app.db, &JobEnv::default(), app.clock_now())
+        .await
+        .unwrap();
+    let page = browser.get("/duplicates").await;
+    assert!(
+        text_by_id(&page, "scan-state").contains("找到 1 组"),
+        "{}",
+        page.body
+    );
+    let merge_link = format!("/duplicates/merge?id={older}&#38;id={newer}");
+    assert!(page.body.contains(&merge_link), "{}", page.body);
+
+    // The screen: the older lead is kept by default, each differing field offers both values.
+    let screen = browser
+        .get(&format!("/duplicates/merge?id={older}&id={newer}"))
+        .await;
+    screen.assert_html(StatusCode::OK);
+    assert!(screen
+        .body
+        .contains(&format!("id=\"survivor-{older}\" checked")));
+    assert!(screen
+        .body
+        .contains(&format!("id=\"field-email-{older}\" checked")));
+    assert!(screen.body.contains(&format!("id=\"field-email-{newer}\"")));
+    assert!(
+        screen
+            .body
+            .contains(&format!("id=\"field-title-{newer}\" checked")),
+        "an empty value is filled from the other lead: {}",
+        screen.body
+    );
+    assert!(
+        !screen.body.contains("name=\"field.phone\""),
+        "the same phone is no choice"
+    );
+
+    let (older_id, newer_id) = (older.to_string(), newer.to_string());
+    let csrf = screen.csrf();
+    let merged = browser
+        .post(
+            "/duplicates/merge",
+            &[
+                ("csrf_token", &csrf),
+                ("id", &older_id),
+                ("id", &newer_id),
+                ("survivor", &older_id),
+                ("field.email", &newer_id),
+                ("field.title", &newer_id),
+                ("field.company", &older_id),
+            ],
+        )
+        .await;
+    assert_eq!(merged.status, StatusCode::SEE_OTHER, "{}", merged.body);
+    let done = browser.get(merged.location()).await;
+    done.assert_html(StatusCode::OK);
+    assert!(done.body.contains("id=\"undo-merge\""));
+    let kept = lead_json(&app, older).await;
+    assert_eq!(kept["email"], "wang@new.example");
+    assert_eq!(kept["title"], "采购经理");
+    assert_eq!(kept["company"], "云启");
+    assert_eq!(
+        app.get(&format!("/api/v1/leads/{newer}"), &rep.token)
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "the merged lead is archived"
+    );
+    let activities = app
+        .get(&format!("/api/v1/leads/{older}/activities"), &rep.token)
+        .await
+        .body;
+    assert_eq!(
+        activities["items"].as_array().unwrap().len(),
+        1,
+        "{activities}"
+    );
+
+    // Undo: the merged lead is back with its follow-up, the kept lead as it was.
+    let undo_path = {
+        let marker = "action=\"/duplicates/merges/";
+        let start = done.body.find(marker).unwrap() + "action=\"".len();
+        let end = done.body[start..].find('"').unwrap() + start;
+        done.body[start..end].to_owned()
+    };
+    let undone = browser.post(&undo_path, &[("csrf_token", &csrf)]).await;
+    undone.assert_html(StatusCode::OK);
+    assert!(undone.body.contains("已撤销合并"), "{}", undone.body);
+    assert!(!undone.body.contains("id=\"undo-merge\""));
+    let back = lead_json(&app, newer).await;
+    assert_eq!(back["email"], "wang@new.example");
+    assert_eq!(lead_json(&app, older).await["email"], "wang@old.example");
+    let activities = app
+        .get(&format!("/api/v1/leads/{newer}/activities"), &rep.token)
+        .await
+        .body;
+    assert_eq!(activities["items"].as_array().unwrap().len(), 1);
+    let again = browser.post(&undo_path, &[("csrf_token", &csrf)]).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "an undo happens once");
 }
 
 mod browser {

@@ -16,6 +16,7 @@ mod imports;
 mod lead_list;
 mod leads;
 mod list_texts;
+mod merge;
 mod notifications;
 mod pool;
 
@@ -49,6 +50,14 @@ pub fn router() -> Router<AppState> {
         .route("/leads/bulk", post(bulk::bulk))
         .route("/leads/duplicates/check", get(duplicates::check))
         .route("/assets/lead-form.js", get(duplicates::script))
+        .route("/duplicates", get(merge::groups))
+        .route("/duplicates/scan", post(merge::start_scan))
+        .route(
+            "/duplicates/merge",
+            get(merge::merge_form).post(merge::merge_post),
+        )
+        .route("/duplicates/merges/{id}", get(merge::merged))
+        .route("/duplicates/merges/{id}/undo", post(merge::undo))
         .route("/leads/new", get(leads::new_form))
         .route("/leads/{id}", get(leads::show).post(leads::update))
         .route("/leads/{id}/edit", get(leads::edit_form))
