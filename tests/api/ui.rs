@@ -1285,7 +1285,7 @@ async fn a_csv_is_uploaded_mapped_imported_and_its_row_report_downloaded(app: Te
     let page = finished_import(&browser, &path).await;
     assert_eq!(text_by_id(&page, "count-imported"), "2");
     assert_eq!(text_by_id(&page, "count-failed"), "1");
-    let report = format!("/api/v1/imports/{id}/errors.csv");
+    let report = format!("/imports/{id}/errors.csv");
     assert!(
         page.body.contains(&format!("href=\"{report}\"")),
         "{}",
@@ -1300,6 +1300,11 @@ async fn a_csv_is_uploaded_mapped_imported_and_its_row_report_downloaded(app: Te
     assert!(
         csv.body.contains("李雷") || csv.body.contains("12"),
         "{}",
+        csv.body
+    );
+    assert!(
+        csv.body.starts_with("\u{FEFF}行号,结果,字段,原因,") && csv.body.contains("失败"),
+        "the report speaks the user's language: {}",
         csv.body
     );
     let leads = app.get("/api/v1/leads?q=王芳", &rep.token).await;

@@ -12,6 +12,7 @@ mod bulk;
 mod dashboard;
 mod duplicates;
 mod i18n;
+mod import_report;
 mod imports;
 mod lead_list;
 mod leads;
@@ -90,6 +91,7 @@ pub fn router() -> Router<AppState> {
         .route("/imports/new", get(imports::new_form))
         .route("/imports/{id}", get(imports::show))
         .route("/imports/{id}/start", post(imports::start))
+        .route("/imports/{id}/errors.csv", get(import_report::errors_csv))
 }
 
 /// The signed-in user of a page, with how many of their notifications are unread, which the
