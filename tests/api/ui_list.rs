@@ -79,10 +79,20 @@ async fn the_list_shows_its_total_views_filters_and_next_follow_ups(app: TestApp
         )
         .await;
     }
+    let reply = app
+        .post(
+            "/api/v1/custom-fields",
+            &app.admin_token,
+            json!({"object": "lead", "key": "products", "label": "意向产品",
+                   "field_type": "multi_select", "options": ["ERP", "CRM"]}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     let wang = lead(
         &app,
         &rep,
-        json!({"name": "王芳", "grade": "B", "tags": ["展会"], "phone": "138-1234-5678"}),
+        json!({"name": "王芳", "grade": "B", "tags": ["展会"], "phone": "138-1234-5678",
+               "custom": {"products": ["CRM"]}}),
     )
     .await;
     lead(&app, &other, json!({"name": "李雷"})).await;
@@ -133,6 +143,7 @@ async fn the_list_shows_its_total_views_filters_and_next_follow_ups(app: TestApp
         ("view=overdue", "共 1 条", "王芳"),
         ("view=due", "共 1 条", "王芳"),
         ("in_pool=true", "共 0 条", ""),
+        ("custom.products=CRM", "共 1 条", "王芳"),
     ] {
         let page = browser.get(&format!("/leads?{query}")).await;
         page.assert_html(StatusCode::OK);
@@ -144,6 +155,12 @@ async fn the_list_shows_its_total_views_filters_and_next_follow_ups(app: TestApp
         overdue.body.contains("2026-11-02 18:00") && overdue.body.contains("已逾期"),
         "the next follow-up column: {}",
         overdue.body
+    );
+    let custom = browser.get("/leads").await;
+    assert!(
+        custom.body.contains("意向产品") && custom.body.contains("name=\"custom.products\""),
+        "a filter per custom field: {}",
+        custom.body
     );
     let bad = browser.get("/leads?created_from=yesterday").await;
     bad.assert_html(StatusCode::OK);

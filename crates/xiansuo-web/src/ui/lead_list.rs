@@ -17,12 +17,12 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use xiansuo_core::clock::{china_date, china_midnight, from_millis};
 use xiansuo_core::lead::{DemandStage, Grade, LeadStatus, Tier, Urgency, BUILTIN_SOURCES};
 use xiansuo_db::export::{Export, Format};
 use xiansuo_db::schema::LEADS;
-use xiansuo_db::{followups, record, StoreError};
+use xiansuo_db::{custom_fields, followups, record, StoreError};
 
 /// The page sizes offered; the first is the default.
 const PAGE_SIZES: [&str; 3] = ["30", "50", "100"];
@@ -67,12 +67,15 @@ pub(super) struct ListQuery {
     sort: String,
     per: String,
     cursor: String,
+    /// Custom field filters, `custom.KEY=value`, and whatever else the address holds.
+    #[serde(flatten)]
+    extra: BTreeMap<String, String>,
 }
 
 impl ListQuery {
     /// The view and filters that are set, by their names in the page's address.
-    fn filters(&self) -> Vec<(&'static str, &str)> {
-        [
+    fn filters(&self) -> Vec<(&str, &str)> {
+        let mut set: Vec<(&str, &str)> = [
             ("view", &self.view),
             ("q", &self.q),
             ("status", &self.status),
@@ -96,7 +99,19 @@ impl ListQuery {
         .into_iter()
         .map(|(name, value)| (name, value.trim()))
         .filter(|(_, value)| !value.is_empty())
-        .collect()
+        .collect();
+        set.extend(
+            self.extra
+                .iter()
+                .filter(|(name, value)| name.starts_with("custom.") && !value.trim().is_empty())
+                .map(|(name, value)| (name.as_str(), value.trim())),
+        );
+        set
+    }
+
+    /// The value of a custom field filter.
+    fn custom(&self, name: &str) -> &str {
+        self.extra.get(name).map_or("", |v| v.trim())
     }
 
     /// The filters as a query string, which the bulk actions and the export carry.
@@ -249,6 +264,58 @@ struct LeadRow {
     created: String,
 }
 
+/// A filter on a lead custom field: a choice for select and yes/no fields, text otherwise.
+struct CustomFilter {
+    name: String,
+    label: String,
+    value: String,
+    /// Empty for a text box.
+    choices: Vec<Choice>,
+}
+
+/// The filters for the lead custom fields the admin defined.
+async fn custom_filters(
+    state: &AppState,
+    t: &Texts,
+    query: &ListQuery,
+) -> Result<Vec<CustomFilter>, StoreError> {
+    Ok(custom_fields::list(&state.db)
+        .await?
+        .iter()
+        .filter(|def| def["object"] == "lead")
+        .filter_map(|def| {
+            let name = format!("custom.{}", def["key"].as_str()?);
+            let value = query.custom(&name).to_owned();
+            let choices = match def["field_type"].as_str()? {
+                "boolean" => with_all(
+                    t,
+                    &value,
+                    [("true", t.yes), ("false", t.no)]
+                        .into_iter()
+                        .map(|(v, label)| (v.to_owned(), label.to_owned())),
+                ),
+                "single_select" | "multi_select" => with_all(
+                    t,
+                    &value,
+                    def["options"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .map(|o| (o.to_owned(), o.to_owned())),
+                ),
+                _ => Vec::new(),
+            };
+            Some(CustomFilter {
+                label: text_of(&def["label"]),
+                name,
+                value,
+                choices,
+            })
+        })
+        .collect())
+}
+
 /// A link to a built-in view.
 struct ViewLink {
     label: &'static str,
@@ -273,6 +340,7 @@ struct LeadListPage {
     urgencies: Vec<Choice>,
     demand_stages: Vec<Choice>,
     pool_states: Vec<Choice>,
+    customs: Vec<CustomFilter>,
     /// Empty when the user sees only their own leads.
     owners: Vec<Choice>,
     sorts: Vec<Choice>,
@@ -314,8 +382,11 @@ pub(super) async fn list(
     let t = chrome.t;
     let l = list_texts(t.lang);
     let now = state.clock.now();
-    let names = match people(&state).await {
-        Ok(names) => names,
+    let (names, customs) = match people(&state).await {
+        Ok(names) => match custom_filters(&state, t, &query).await {
+            Ok(customs) => (names, customs),
+            Err(e) => return store_error_page(chrome, e),
+        },
         Err(e) => return store_error_page(chrome, e),
     };
     let sorts = sort_choices(t);
@@ -440,7 +511,11 @@ pub(super) async fn list(
         &query.updated_to,
     ]
     .iter()
-    .any(|v| !v.trim().is_empty());
+    .any(|v| !v.trim().is_empty())
+        || query
+            .filters()
+            .iter()
+            .any(|(name, _)| name.starts_with("custom."));
     let page = LeadListPage {
         l,
         csrf: user.csrf.clone(),
@@ -497,6 +572,7 @@ pub(super) async fn list(
                 .map(|(v, label)| (v.to_owned(), label.to_owned())),
         ),
         owners,
+        customs,
         sorts: sorts
             .iter()
             .map(|(value, label)| Choice::new(*value, *label, sort))
