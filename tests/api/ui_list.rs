@@ -23,6 +23,7 @@ on_both_databases!(
     the_board_pages_each_column_filters_by_month_and_owner_and_asks_why_a_deal_was_lost,
     the_pool_pages_its_leads_and_a_claim_shows_the_remaining_limit_first,
     duplicate_groups_are_merged_field_by_field_on_a_screen_and_the_merge_undone,
+    a_person_saves_views_of_the_list_that_only_they_see,
 );
 
 /// Gives a user the display name people know them by.
@@ -933,6 +934,63 @@ async fn duplicate_groups_are_merged_field_by_field_on_a_screen_and_the_merge_un
     assert_eq!(activities["items"].as_array().unwrap().len(), 1);
     let again = browser.post(&undo_path, &[("csrf_token", &csrf)]).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "an undo happens once");
+}
+
+async fn a_person_saves_views_of_the_list_that_only_they_see(app: TestApp) {
+    let a = app.user("rep_a", Role::Rep, None).await;
+    app.user("rep_b", Role::Rep, None).await;
+    lead(&app, &a, json!({"name": "B级客户一", "grade": "B"})).await;
+    lead(&app, &a, json!({"name": "C级客户一", "grade": "C"})).await;
+    let browser = Browser::signed_in(&app, "rep_a").await;
+    let page = browser.get("/leads?grade=B").await;
+    let csrf = page.csrf();
+    let empty = browser
+        .post(
+            "/leads/views",
+            &[("csrf_token", &csrf), ("name", " "), ("filters", "grade=B")],
+        )
+        .await;
+    empty.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+    let saved = browser
+        .post(
+            "/leads/views",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "重点客户"),
+                ("filters", "grade=B&bogus=1"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(saved.location(), "/leads?grade=B");
+    let list = browser.get("/leads").await;
+    assert!(
+        list.body
+            .contains("<a href=\"/leads?grade=B\">重点客户</a>"),
+        "{}",
+        list.body
+    );
+    let opened = browser.get("/leads?grade=B").await;
+    assert!(opened.body.contains(
+        "<a href=\"/leads?grade=B\" aria-current=\"page\" class=\"current\">重点客户</a>"
+    ));
+    assert_eq!(text_by_id(&opened, "lead-total"), "共 1 条");
+    let marker = "action=\"/leads/views/";
+    let start = list.body.find(marker).unwrap() + "action=\"".len();
+    let end = list.body[start..].find('"').unwrap() + start;
+    let delete = list.body[start..end].to_owned();
+
+    // Nobody else sees or deletes it.
+    let other = Browser::signed_in(&app, "rep_b").await;
+    assert!(!other.get("/leads").await.body.contains("重点客户"));
+    let refused = other
+        .post(&delete, &[("csrf_token", &other.csrf().await)])
+        .await;
+    refused.assert_html(StatusCode::NOT_FOUND);
+
+    let deleted = browser.post(&delete, &[("csrf_token", &csrf)]).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert!(!browser.get("/leads").await.body.contains("重点客户"));
 }
 
 mod browser {

@@ -31,6 +31,7 @@ pub mod privacy;
 pub mod qualification;
 pub mod record;
 pub mod reports;
+pub mod saved_views;
 pub mod schema;
 pub mod scope;
 pub mod scoring;

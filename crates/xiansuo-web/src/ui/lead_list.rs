@@ -1,5 +1,5 @@
 //! The lead list: the total, a page size, built-in views shared by everyone (我的线索,
-//! 今日新增, 待跟进, 逾期未跟进), filters on every standard field, dates, tags, tier and pool
+//! 今日新增, 待跟进, 逾期未跟进) and each person's own saved views, filters on every standard field, dates, tags, tier and pool
 //! state, the next follow-up and last activity of each lead, an export of exactly what the list
 //! shows, and the row selection the bulk actions start from ([`super::bulk`]). The list is the
 //! record engine's, read with the user as actor, so data scope is the store's.
@@ -7,13 +7,17 @@
 use super::i18n::Texts;
 use super::leads::{ctx, lead_url, status_label, text_of, usernames as people};
 use super::list_texts::{fill, list_texts, ListTexts};
-use super::{local_date, render, store_error_page, thousands, Choice, Chrome, Viewer};
+use super::{
+    csrf_refusal, local_date, message_page, render, store_error_page, thousands, Choice, Chrome,
+    Viewer,
+};
 use crate::AppState;
 use askama::Template;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::Value;
@@ -22,7 +26,7 @@ use xiansuo_core::clock::{china_date, china_midnight, from_millis};
 use xiansuo_core::lead::{DemandStage, Grade, LeadStatus, Tier, Urgency, BUILTIN_SOURCES};
 use xiansuo_db::export::{Export, Format};
 use xiansuo_db::schema::LEADS;
-use xiansuo_db::{custom_fields, followups, record, StoreError};
+use xiansuo_db::{custom_fields, followups, record, saved_views, StoreError};
 
 /// The page sizes offered; the first is the default.
 const PAGE_SIZES: [&str; 3] = ["30", "50", "100"];
@@ -323,6 +327,15 @@ struct ViewLink {
     current: bool,
 }
 
+/// A link to one of the user's saved views, with the form that deletes it.
+struct SavedLink {
+    id: i64,
+    name: String,
+    delete_label: String,
+    url: String,
+    current: bool,
+}
+
 #[derive(Template)]
 #[template(path = "lead_list.html")]
 struct LeadListPage {
@@ -330,6 +343,7 @@ struct LeadListPage {
     l: &'static ListTexts,
     csrf: String,
     views: Vec<ViewLink>,
+    saved: Vec<SavedLink>,
     query: ListQuery,
     total: String,
     apply_all: String,
@@ -382,11 +396,15 @@ pub(super) async fn list(
     let t = chrome.t;
     let l = list_texts(t.lang);
     let now = state.clock.now();
-    let (names, customs) = match people(&state).await {
-        Ok(names) => match custom_filters(&state, t, &query).await {
-            Ok(customs) => (names, customs),
-            Err(e) => return store_error_page(chrome, e),
-        },
+    let loaded = async {
+        Ok::<_, StoreError>((
+            people(&state).await?,
+            custom_filters(&state, t, &query).await?,
+            saved_views::list(&state.db, &user.actor).await?,
+        ))
+    };
+    let (names, customs, saved) = match loaded.await {
+        Ok(loaded) => loaded,
         Err(e) => return store_error_page(chrome, e),
     };
     let sorts = sort_choices(t);
@@ -487,6 +505,20 @@ pub(super) async fn list(
     })
     .collect();
     let filter_string = query.filter_string();
+    let saved = saved
+        .iter()
+        .map(|view| {
+            let stored = text_of(&view["query"]);
+            let name = text_of(&view["name"]);
+            SavedLink {
+                id: view["id"].as_i64().unwrap_or_default(),
+                delete_label: fill(l.delete_view, &[("name", &name)]),
+                name,
+                url: ListQuery::from_filter_string(&stored).url(None),
+                current: !stored.is_empty() && stored == filter_string,
+            }
+        })
+        .collect();
     let export = |format: &str| {
         let mut pairs = vec![("format", format)];
         pairs.extend(query.filters());
@@ -520,6 +552,7 @@ pub(super) async fn list(
         l,
         csrf: user.csrf.clone(),
         views,
+        saved,
         total: fill(l.total, &[("n", &thousands(total))]),
         apply_all: fill(l.apply_all, &[("n", &thousands(total))]),
         statuses: with_all(
@@ -650,6 +683,65 @@ pub(super) async fn export(
         body,
     )
         .into_response()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct SaveViewForm {
+    csrf_token: String,
+    name: String,
+    filters: String,
+}
+
+/// `POST /leads/views`: saves the list's filters under a name, then opens the view.
+pub(super) async fn save_view(
+    State(state): State<AppState>,
+    user: Viewer,
+    Form(form): Form<SaveViewForm>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    // Only what the list understands is kept, in its own spelling.
+    let query = ListQuery::from_filter_string(&form.filters);
+    let chrome = Chrome::for_user(&user, query.url(None));
+    let t = chrome.t;
+    match saved_views::create(ctx(&state, &user), &form.name, &query.filter_string()).await {
+        Ok(_) => Redirect::to(&query.url(None)).into_response(),
+        Err(StoreError::Invalid(invalid)) => message_page(
+            chrome,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            t.error_title,
+            &super::leads::invalid_text(t, &invalid),
+        ),
+        Err(e) => store_error_page(chrome, e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct DeleteViewForm {
+    csrf_token: String,
+}
+
+/// `POST /leads/views/{id}/delete`
+pub(super) async fn delete_view(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<DeleteViewForm>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    let chrome = Chrome::for_user(&user, "/leads");
+    let Ok(id) = id.parse::<i64>() else {
+        return store_error_page(chrome, StoreError::NotFound("Saved view"));
+    };
+    match saved_views::delete(&state.db, &user.actor, id).await {
+        Ok(()) => Redirect::to("/leads").into_response(),
+        Err(e) => store_error_page(chrome, e),
+    }
 }
 
 #[cfg(test)]

@@ -48,6 +48,8 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard", get(dashboard::page))
         .route("/leads", get(lead_list::list).post(leads::create))
         .route("/leads/export", get(lead_list::export))
+        .route("/leads/views", post(lead_list::save_view))
+        .route("/leads/views/{id}/delete", post(lead_list::delete_view))
         .route("/leads/bulk", post(bulk::bulk))
         .route("/leads/duplicates/check", get(duplicates::check))
         .route("/assets/lead-form.js", get(duplicates::script))
