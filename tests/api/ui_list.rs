@@ -24,6 +24,7 @@ on_both_databases!(
     the_pool_pages_its_leads_and_a_claim_shows_the_remaining_limit_first,
     duplicate_groups_are_merged_field_by_field_on_a_screen_and_the_merge_undone,
     a_person_saves_views_of_the_list_that_only_they_see,
+    the_list_pages_speak_english,
 );
 
 /// Gives a user the display name people know them by.
@@ -991,6 +992,113 @@ async fn a_person_saves_views_of_the_list_that_only_they_see(app: TestApp) {
     let deleted = browser.post(&delete, &[("csrf_token", &csrf)]).await;
     assert_eq!(deleted.status, StatusCode::SEE_OTHER);
     assert!(!browser.get("/leads").await.body.contains("重点客户"));
+}
+
+/// Chinese characters in the page outside what people typed (which these pages hold none of)
+/// and the language switch's own name.
+fn chinese_in(html: &str) -> Vec<char> {
+    html.replace("中文", "")
+        .replace("线</span>", "")
+        .chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .collect()
+}
+
+async fn the_list_pages_speak_english(app: TestApp) {
+    let team = app.team("East", None).await;
+    app.user("lin", Role::Manager, Some(team)).await;
+    let rep = app.user("rep", Role::Rep, Some(team)).await;
+    let pool = create_pool(
+        &app,
+        json!({"name": "East pool", "member_user_ids": [rep.id]}),
+    )
+    .await;
+    let pooled = pooled_lead(&app, pool, "Pooled Person", "13700000001").await;
+    let held = lead(
+        &app,
+        &rep,
+        json!({"name": "Ann Lee", "phone": "13900002222"}),
+    )
+    .await;
+    let deal_id = deal(
+        &app,
+        &rep,
+        json!({"name": "Big deal", "amount": 10, "stage": "met"}),
+    )
+    .await;
+    let browser = Browser::signed_in(&app, "lin").await;
+    let csrf = browser.csrf().await;
+    browser
+        .post(
+            "/settings/locale",
+            &[("csrf_token", &csrf), ("locale", "en"), ("back", "/leads")],
+        )
+        .await;
+    let rep_browser = Browser::signed_in(&app, "rep").await;
+    let rep_csrf = rep_browser.csrf().await;
+    rep_browser
+        .post(
+            "/settings/locale",
+            &[
+                ("csrf_token", &rep_csrf),
+                ("locale", "en"),
+                ("back", "/pool"),
+            ],
+        )
+        .await;
+    let held_id = held.to_string();
+    for (page, label) in [
+        (browser.get("/leads").await, "Bulk actions"),
+        (browser.get("/leads?view=overdue").await, "Overdue"),
+        (browser.get("/duplicates").await, "Duplicate leads"),
+        (browser.get("/board").await, "Expected close month"),
+        (
+            browser
+                .get(&format!("/board/{deal_id}/close?result=lost"))
+                .await,
+            "Why it was lost",
+        ),
+        (
+            bulk(
+                &browser,
+                &csrf,
+                &[
+                    ("action", "status"),
+                    ("scope", "selected"),
+                    ("id", &held_id),
+                ],
+            )
+            .await,
+            "Change status: 1 leads.",
+        ),
+        (
+            browser
+                .get(&format!("/duplicates/merge?id={held}&id={held}"))
+                .await,
+            "Choose at least two leads",
+        ),
+        (rep_browser.get("/pool").await, "Public pool"),
+        (
+            rep_browser
+                .get(&format!("/pool/{pool}/claim?lead_id={pooled}"))
+                .await,
+            "Confirm the claim",
+        ),
+    ] {
+        assert!(page.body.contains("lang=\"en\""), "{}", page.body);
+        assert!(page.body.contains(label), "{label}: {}", page.body);
+        assert_eq!(chinese_in(&page.body), Vec::<char>::new(), "{}", page.body);
+    }
+    let check = browser
+        .get("/leads/duplicates/check?phone=13900002222")
+        .await;
+    assert!(check.body.contains("Same phone"), "{}", check.body);
+    assert_eq!(
+        chinese_in(&check.body),
+        Vec::<char>::new(),
+        "{}",
+        check.body
+    );
 }
 
 mod browser {
