@@ -344,10 +344,9 @@ async fn a_rep_cannot_bulk_change_leads_outside_their_scope(app: TestApp) {
     )
     .await;
     refused.assert_html(StatusCode::FORBIDDEN);
-    assert!(
-        refused.body.contains("id=\"bulk-error\""),
-        "{}",
-        refused.body
+    assert_eq!(
+        text_by_id(&refused, "bulk-error"),
+        "只能转给你数据权限内的人"
     );
     assert_eq!(lead_json(&app, mine).await["owner_id"], a.id);
 

@@ -133,8 +133,20 @@ fn skip_reason(t: &Texts, l: &ListTexts, error: &StoreError) -> String {
     match error {
         StoreError::NotFound(_) => l.out_of_scope.to_owned(),
         StoreError::Invalid(invalid) => invalid_text(t, invalid),
-        StoreError::Conflict(m) | StoreError::Forbidden(m) => t.message(m),
+        StoreError::Conflict(m) | StoreError::Forbidden(m) => store_message(t, l, m),
         other => other.to_string(),
+    }
+}
+
+/// A store message of a bulk action in the user's words: the ones bulk work meets that the
+/// shared texts do not know, else as the shared texts say it.
+fn store_message(t: &Texts, l: &ListTexts, message: &str) -> String {
+    if message.ends_with("is converted and read-only") {
+        l.skip_converted.to_owned()
+    } else if message.starts_with("you may only give leads to users within your data scope") {
+        l.owner_out_of_scope.to_owned()
+    } else {
+        t.message(message)
     }
 }
 
@@ -213,8 +225,14 @@ pub(super) async fn bulk(
                     StatusCode::UNPROCESSABLE_ENTITY,
                 ))
             }
-            StoreError::Forbidden(m) => Ok((String::new(), t.message(&m), StatusCode::FORBIDDEN)),
-            StoreError::Conflict(m) => Ok((String::new(), t.message(&m), StatusCode::CONFLICT)),
+            StoreError::Forbidden(m) => Ok((
+                String::new(),
+                store_message(t, l, &m),
+                StatusCode::FORBIDDEN,
+            )),
+            StoreError::Conflict(m) => {
+                Ok((String::new(), store_message(t, l, &m), StatusCode::CONFLICT))
+            }
             other => Err(other),
         }
     };
