@@ -987,9 +987,10 @@ pub async fn list(
                 "false" | "0" => q.push("pool_id IS NULL".into(), []),
                 _ => return Err(Invalid::new("in_pool", "must be true or false").into()),
             },
+            // Driven from the planned follow-ups (indexed by time), not lead by lead.
             "follow_up_before" if table.record_type == RecordType::Lead => q.push(
-                "EXISTS (SELECT 1 FROM activities a WHERE a.record_type = 'lead' \
-                 AND a.record_id = leads.id AND a.deleted_at IS NULL AND a.next_follow_up_at < ? \
+                "id IN (SELECT a.record_id FROM activities a WHERE a.record_type = 'lead' \
+                 AND a.deleted_at IS NULL AND a.next_follow_up_at < ? \
                  AND NOT EXISTS (SELECT 1 FROM activities b WHERE b.record_type = 'lead' \
                  AND b.record_id = a.record_id AND b.deleted_at IS NULL \
                  AND (b.created_at > a.created_at OR (b.created_at = a.created_at AND b.id > a.id))))"
