@@ -28,6 +28,7 @@ mod reports;
 mod scope;
 mod scoring;
 mod ui;
+mod ui_list;
 mod ui_sales;
 mod webhooks;
 

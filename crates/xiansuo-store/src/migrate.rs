@@ -75,6 +75,14 @@ pub const SQLITE: &[(&str, &str)] = &[
         "0016_sparse_indexes",
         include_str!("../migrations/sqlite/0016_sparse_indexes.sql"),
     ),
+    (
+        "0017_disqualify_reason",
+        include_str!("../migrations/sqlite/0017_disqualify_reason.sql"),
+    ),
+    (
+        "0018_saved_views",
+        include_str!("../migrations/sqlite/0018_saved_views.sql"),
+    ),
 ];
 
 /// (version, SQL) for PostgreSQL.
@@ -142,6 +150,14 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0016_sparse_indexes",
         include_str!("../migrations/postgres/0016_sparse_indexes.sql"),
+    ),
+    (
+        "0017_disqualify_reason",
+        include_str!("../migrations/postgres/0017_disqualify_reason.sql"),
+    ),
+    (
+        "0018_saved_views",
+        include_str!("../migrations/postgres/0018_saved_views.sql"),
     ),
 ];
 

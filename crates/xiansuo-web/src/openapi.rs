@@ -234,6 +234,14 @@ impl Doc {
                         "Pass as `cursor` for the next page; null on the last page",
                     ),
                 )
+                .property(
+                    "total",
+                    scalar(
+                        Type::Integer,
+                        false,
+                        "How many records match the filters on all pages; only with `count=true`",
+                    ),
+                )
                 .required("items")
                 .required("next_cursor"),
         );
@@ -4076,7 +4084,7 @@ impl Doc {
             HttpMethod::Get,
             "/api/v1/pipeline/board",
             operation("pipelineBoard", "pipeline", "Deals per stage")
-                .parameters(Some(vec![owner_filter()]))
+                .parameters(Some(vec![owner_filter(), close_month_parameter().build()]))
                 .response("200", json_response("The board", "PipelineBoard")),
             &[Failure::Invalid],
         );
@@ -6213,7 +6221,27 @@ fn list_parameters(table: &Table) -> Vec<Parameter> {
             "`true` lists deleted records instead of live ones",
             boolean("Deleted").default(Some(json!(false))),
         ),
+        query(
+            "count",
+            "`true` adds `total`, how many records match on all pages",
+            boolean("Count").default(Some(json!(false))),
+        ),
     ];
+    if table.record_type == RecordType::Opportunity {
+        params.push(close_month_parameter());
+    }
+    if table.record_type == RecordType::Lead {
+        params.push(query(
+            "in_pool",
+            "`true`: only leads waiting in a public pool (公海); `false`: only leads that are not",
+            boolean("In a pool"),
+        ));
+        params.push(instant(
+            "follow_up_before",
+            "Only leads whose next planned follow-up (set by their latest follow-up) is before \
+             this instant; with the current time, the overdue ones",
+        ));
+    }
     params.extend(
         table
             .fields
@@ -6222,6 +6250,15 @@ fn list_parameters(table: &Table) -> Vec<Parameter> {
             .map(filter_parameter),
     );
     params.into_iter().map(ParameterBuilder::build).collect()
+}
+
+/// `close_month`: deals expected to close in one month.
+fn close_month_parameter() -> ParameterBuilder {
+    query(
+        "close_month",
+        "Only deals whose `expected_close_date` falls in this month (YYYY-MM)",
+        string(false, "Month"),
+    )
 }
 
 /// The list's filters without its paging, and the file format.

@@ -98,6 +98,7 @@ fn label(table: &Table, field: &str) -> (&'static str, &'static str) {
         (_, "email") => ("邮箱", "Email"),
         (_, "source") => ("来源", "Source"),
         (_, "status") => ("状态", "Status"),
+        (_, "disqualify_reason") => ("无效原因", "Disqualify reason"),
         (_, "owner_id") => ("负责人", "Owner"),
         (_, "score") => ("评分", "Score"),
         (_, "grade") => ("等级", "Grade"),

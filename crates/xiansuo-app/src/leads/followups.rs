@@ -1109,6 +1109,31 @@ pub async fn comments(db: &Db, actor: &Actor, activity_id: i64) -> StoreResult<V
         .collect())
 }
 
+/// The next planned follow-up of each of these leads (the one their latest follow-up set), as
+/// RFC 3339 instants; leads without one are left out. For a list page: the ids come from a list
+/// already read with the caller's scope.
+pub async fn next_planned(
+    db: &Db,
+    lead_ids: &[i64],
+) -> anyhow::Result<std::collections::HashMap<i64, String>> {
+    if lead_ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let sql = format!(
+        "SELECT a.record_id, a.next_follow_up_at FROM activities a \
+         WHERE a.record_type = 'lead' AND a.deleted_at IS NULL AND a.record_id IN ({}) \
+         AND a.next_follow_up_at IS NOT NULL AND {LATEST}",
+        vec!["?"; lead_ids.len()].join(", ")
+    );
+    let params: Vec<Param> = lead_ids.iter().map(|id| Param::Int(*id)).collect();
+    Ok(db
+        .fetch_all(&sql, &params)
+        .await?
+        .iter()
+        .map(|r| (r.int("record_id"), rfc3339(r.int("next_follow_up_at"))))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

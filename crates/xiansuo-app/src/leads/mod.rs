@@ -3,6 +3,7 @@
 
 pub mod activities;
 pub mod assignment;
+pub mod bulk;
 pub mod conversion;
 pub mod dedup;
 pub mod followups;
@@ -10,6 +11,7 @@ pub mod merge;
 pub mod my_day;
 pub mod pool;
 pub mod qualification;
+pub mod saved_views;
 pub mod scoring;
 pub mod unconvert;
 pub mod working_hours;

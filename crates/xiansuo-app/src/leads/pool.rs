@@ -1751,3 +1751,46 @@ async fn tell_recycled(
     )
     .await
 }
+
+/// How many more leads the actor may claim from a pool now, by each of its limits:
+/// `{"max_held", "held", "may_hold", "max_claims_per_day", "claimed_today", "may_claim_today",
+/// "may_claim"}` (`null` where the pool sets no limit). What a claim checks, for showing before
+/// a claim; the claim itself checks again under its lock.
+pub async fn allowance(ctx: Ctx<'_>, pool_id: i64) -> StoreResult<Value> {
+    let pool = visible_pool(ctx.db, ctx.actor, pool_id).await?;
+    let me = ctx.actor.user_id;
+    let s = &pool.settings;
+    let held = ctx
+        .db
+        .fetch_optional(
+            &format!("SELECT COUNT(*) AS n FROM leads WHERE owner_id = ? AND claimed_pool_id = ? AND deleted_at IS NULL AND status NOT IN {CLOSED}"),
+            &[Param::Int(me), Param::Int(pool.id)],
+        )
+        .await?
+        .map_or(0, |r| r.int("n"));
+    let hours = working_hours(ctx.db).await?;
+    let (day_start, _) = hours.day_bounds(ctx.now);
+    let today = ctx
+        .db
+        .fetch_optional(
+            "SELECT COUNT(*) AS n FROM pool_moves WHERE user_id = ? AND pool_id = ? AND kind = 'claim' AND at >= ?",
+            &[Param::Int(me), Param::Int(pool.id), Param::Int(to_millis(day_start))],
+        )
+        .await?
+        .map_or(0, |r| r.int("n"));
+    let may_hold = s.max_held.map(|max| (max - held).max(0));
+    let may_claim_today = s.max_claims_per_day.map(|max| (max - today).max(0));
+    let may_claim = match (may_hold, may_claim_today) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    Ok(json!({
+        "max_held": s.max_held,
+        "held": held,
+        "may_hold": may_hold,
+        "max_claims_per_day": s.max_claims_per_day,
+        "claimed_today": today,
+        "may_claim_today": may_claim_today,
+        "may_claim": may_claim,
+    }))
+}

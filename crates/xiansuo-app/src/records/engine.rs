@@ -667,6 +667,9 @@ async fn set_deleted(
 pub struct Page {
     pub items: Vec<Value>,
     pub next_cursor: Option<String>,
+    /// How many records match the filters on all pages, when the list was asked with
+    /// `count=true`.
+    pub total: Option<i64>,
 }
 
 /// The list parameters every record list accepts besides field filters.
@@ -681,7 +684,30 @@ pub const LIST_PARAMS: &[&str] = &[
     "updated_from",
     "updated_to",
     "deleted",
+    "count",
 ];
+
+/// List parameters only leads accept: whether a lead waits in a public pool, and when its next
+/// planned follow-up is (the one its latest follow-up set).
+pub const LEAD_LIST_PARAMS: &[&str] = &["in_pool", "follow_up_before"];
+
+/// List parameters only opportunities accept: the month (YYYY-MM) they are expected to close in.
+pub const OPPORTUNITY_LIST_PARAMS: &[&str] = &["close_month"];
+
+/// `expected_close_date` within the month `value` (YYYY-MM): dates are stored as YYYY-MM-DD
+/// text, so the month is a range of text on either database.
+pub fn close_month_condition(value: &str) -> StoreResult<String> {
+    let first = NaiveDate::parse_from_str(&format!("{}-01", value.trim()), "%Y-%m-%d")
+        .map_err(|_| Invalid::new("close_month", "must be a month, YYYY-MM"))?;
+    let next = first
+        .checked_add_months(chrono::Months::new(1))
+        .ok_or_else(|| Invalid::new("close_month", "must be a month, YYYY-MM"))?;
+    Ok(format!(
+        "expected_close_date >= '{}' AND expected_close_date < '{}'",
+        first.format("%Y-%m-%d"),
+        next.format("%Y-%m-%d")
+    ))
+}
 
 struct Query {
     conditions: Vec<String>,
@@ -750,6 +776,7 @@ pub async fn list(
     let mut sort = "-created_at".to_owned();
     let mut deleted = false;
     let mut defs: Option<Vec<CustomFieldDef>> = None;
+    let mut count = false;
 
     for (name, value) in params {
         let value = value.trim();
@@ -798,6 +825,31 @@ pub async fn list(
                 }
             }
             "q" => {}
+            "count" => {
+                count = match value {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    _ => return Err(Invalid::new("count", "must be true or false").into()),
+                }
+            }
+            "in_pool" if table.record_type == RecordType::Lead => match value {
+                "true" | "1" => q.push("pool_id IS NOT NULL".into(), []),
+                "false" | "0" => q.push("pool_id IS NULL".into(), []),
+                _ => return Err(Invalid::new("in_pool", "must be true or false").into()),
+            },
+            // Driven from the planned follow-ups (indexed by time), not lead by lead.
+            "follow_up_before" if table.record_type == RecordType::Lead => q.push(
+                "id IN (SELECT a.record_id FROM activities a WHERE a.record_type = 'lead' \
+                 AND a.deleted_at IS NULL AND a.next_follow_up_at < ? \
+                 AND NOT EXISTS (SELECT 1 FROM activities b WHERE b.record_type = 'lead' \
+                 AND b.record_id = a.record_id AND b.deleted_at IS NULL \
+                 AND (b.created_at > a.created_at OR (b.created_at = a.created_at AND b.id > a.id))))"
+                    .into(),
+                [Param::Int(parse_instant(name, value, false)?)],
+            ),
+            "close_month" if table.record_type == RecordType::Opportunity => {
+                q.push(close_month_condition(value)?, []);
+            }
             "team_id" => {
                 let teams = id_list("team_id", value)?;
                 let tree = crate::scope::team_tree(db).await?;
@@ -884,6 +936,18 @@ pub async fn list(
         )
     })?;
     let column = sort_field.column();
+    let total = if count {
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM {} WHERE {}",
+            table.name,
+            q.conditions.join(" AND ")
+        );
+        db.fetch_optional(&sql, &q.params)
+            .await?
+            .map(|r| r.int("n"))
+    } else {
+        None
+    };
     if let Some(cursor) = cursor {
         let (value, id) = decode_cursor(&cursor)?;
         let op = if descending { "<" } else { ">" };
@@ -926,6 +990,7 @@ pub async fn list(
             })
             .collect(),
         next_cursor,
+        total,
     })
 }
 
@@ -937,6 +1002,12 @@ fn unknown_filter(table: &Table, name: &str) -> StoreError {
         .map(|f| f.name)
         .collect();
     accepted.extend(LIST_PARAMS);
+    if table.record_type == RecordType::Lead {
+        accepted.extend(LEAD_LIST_PARAMS);
+    }
+    if table.record_type == RecordType::Opportunity {
+        accepted.extend(OPPORTUNITY_LIST_PARAMS);
+    }
     accepted.push("custom.KEY");
     Invalid::new(
         name,

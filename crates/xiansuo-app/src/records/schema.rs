@@ -320,6 +320,11 @@ pub static LEADS: Table = Table {
             Kind::Code(CodeSet::LeadStatus),
             "Status (状态)",
         )),
+        f(
+            "disqualify_reason",
+            Kind::Text(200),
+            "Why the lead was disqualified (无效原因)",
+        ),
         OWNER,
         f(
             "assigned_at",

@@ -804,24 +804,29 @@ pub async fn forecast(
     }))
 }
 
-/// `GET /api/v1/pipeline/board?owner_id=`: the kanban summary, one column per stage in pipeline
+/// `GET /api/v1/pipeline/board?owner_id=&close_month=`: the kanban summary, one column per stage in pipeline
 /// order (inactive stages only while they hold deals) with the number of deals the actor may
 /// see, their amount and their weighted amount.
 pub async fn board(db: &Db, actor: &Actor, params: &[(String, String)]) -> StoreResult<Value> {
     let mut owners = Vec::new();
+    let mut month = None;
     for (name, value) in params {
         match name.as_str() {
             "owner_id" => owners = owner_filter(value)?,
+            "close_month" => month = Some(crate::records::engine::close_month_condition(value)?),
             _ => {
                 return Err(Invalid::new(
                     name.as_str(),
-                    "is not a parameter of the board (accepted: owner_id)",
+                    "is not a parameter of the board (accepted: owner_id, close_month)",
                 )
                 .into())
             }
         }
     }
-    let conditions = scope_conditions(actor, &owners);
+    let mut conditions = scope_conditions(actor, &owners);
+    if let Some(month) = month {
+        conditions.push_str(&format!(" AND {month}"));
+    }
     let rows = db
         .fetch_all(
             &format!(

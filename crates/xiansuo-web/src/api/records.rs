@@ -27,9 +27,11 @@ pub fn router(table: &'static Table) -> Router<AppState> {
             get(
                 move |State(s): State<AppState>, auth: Auth, QueryPairs(q): QueryPairs| async move {
                     let page = records::list(&s.db, &auth.actor, table, &q).await?;
-                    ApiResult::Ok(Json(
-                        json!({"items": page.items, "next_cursor": page.next_cursor}),
-                    ))
+                    let mut body = json!({"items": page.items, "next_cursor": page.next_cursor});
+                    if let Some(total) = page.total {
+                        body["total"] = json!(total);
+                    }
+                    ApiResult::Ok(Json(body))
                 },
             )
             .post(

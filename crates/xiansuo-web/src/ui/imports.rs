@@ -24,6 +24,7 @@ use xiansuo_app::data::import::custom_columns;
 use xiansuo_app::data::import::mapping::FIELDS;
 use xiansuo_app::data::import::upload::{self, UPLOAD_LIMIT};
 use xiansuo_app::StoreError;
+use xiansuo_core::Invalid;
 
 /// Imports listed.
 const LISTED: &str = "50";
@@ -297,7 +298,13 @@ fn targets(t: &Texts, custom: &[(String, String)]) -> Vec<(String, String)> {
 fn preview_row(t: &Texts, line: &Value) -> PreviewRow {
     let result = text_of(&line["result"]);
     let reason = match (line["field"].as_str(), line["reason"].as_str()) {
-        (Some(field), Some(reason)) => format!("{}: {reason}", t.field(field)),
+        (Some(field), Some(reason)) => {
+            format!(
+                "{}: {}",
+                t.field(field),
+                t.invalid(&Invalid::new(field, reason))
+            )
+        }
         (None, Some(reason)) => reason.to_owned(),
         _ => String::new(),
     };
@@ -376,7 +383,11 @@ async fn import_page(
         skipped: progress("skipped"),
         failed: progress("failed"),
         warned: progress("warned"),
-        errors_csv: upload["errors_csv"].as_str().map(str::to_owned),
+        // The report in the user's words (`import_report`), not the API's.
+        errors_csv: upload["errors_csv"]
+            .as_str()
+            .and_then(|_| upload["id"].as_i64())
+            .map(|id| format!("/imports/{id}/errors.csv")),
         chrome,
     };
     render(status, &page)

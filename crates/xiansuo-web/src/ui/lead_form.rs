@@ -1,11 +1,12 @@
 //! What the lead pages share: the use case context of a page, a lead's address, the fields of
-//! a posted form, and a JSON value as the text a form shows.
+//! a posted form, a JSON value as the text a form shows, and people's names.
 
 use super::page::Viewer;
 use crate::AppState;
 use serde_json::Value;
 use std::collections::HashMap;
-use xiansuo_app::Ctx;
+use xiansuo_app::admin::users;
+use xiansuo_app::{Ctx, StoreError};
 use xiansuo_core::history::Channel;
 
 /// The context of a use case run from a page: the signed-in user through the UI, now.
@@ -53,4 +54,27 @@ impl Posted {
 /// The id in a page's path, if it is one.
 pub(super) fn parse_id(id: &str) -> Option<i64> {
     id.parse().ok()
+}
+
+/// User id → the name people know them by (the display name, else the username), to show
+/// owners and authors.
+pub(super) async fn usernames(state: &AppState) -> Result<HashMap<i64, String>, StoreError> {
+    Ok(users::list(&state.db, &[])
+        .await?
+        .iter()
+        .filter_map(|u| {
+            let name = u["display_name"]
+                .as_str()
+                .filter(|n| !n.trim().is_empty())
+                .or_else(|| u["username"].as_str())?;
+            Some((u["id"].as_i64()?, name.to_owned()))
+        })
+        .collect())
+}
+
+/// The name of the user whose id is `id`, from [`usernames`]; empty when unknown.
+pub(super) fn username(names: &HashMap<i64, String>, id: &Value) -> String {
+    id.as_i64()
+        .and_then(|id| names.get(&id).cloned())
+        .unwrap_or_default()
 }

@@ -19,6 +19,7 @@ use xiansuo_core::role::Role;
 use xiansuo_core::Invalid;
 
 /// A custom field of leads as the forms show it.
+#[derive(Clone)]
 pub(super) struct CustomDef {
     /// The form field's name: `custom.KEY`.
     pub(super) name: String,

@@ -1,20 +1,22 @@
-//! The lead pages: the list with search, filters, sorting and keyset paging; the create and
-//! edit forms; and the lead page with its details, a timeline of follow-ups and history, and a
+//! The lead pages: the create and edit forms (with the duplicate warnings of
+//! [`super::duplicates`]); and the lead page with its details, a timeline of follow-ups and history, and a
 //! form to log a follow-up. Every read and write goes through the record engine with the user's
 //! data scope, so a lead outside it is a 404 here as in the API.
 
+use super::duplicates::{self, CheckQuery, Warning};
 use super::i18n::{self, Texts};
-pub(super) use super::lead_form::{ctx, lead_url, parse_id, text_of, Posted};
+pub(super) use super::lead_form::{ctx, lead_url, parse_id, text_of, username, usernames, Posted};
 use super::lead_work::{custom_body, custom_defs, qualification_message, CustomDef, LeadWork};
+use super::list_texts::{list_texts, ListTexts};
 use super::page::{
-    csrf_refusal, instant_of_local, lead_not_found, local_date, local_time, message_page, render,
+    csrf_refusal, instant_of_local, lead_not_found, local_time, message_page, render,
     store_error_page, Choice, Chrome, Viewer,
 };
 use super::sales_texts::{sales_texts, SalesTexts};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::DateTime;
@@ -22,7 +24,6 @@ use serde::Deserialize;
 use serde_json::json;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use xiansuo_app::admin::users;
 use xiansuo_app::leads::activities;
 use xiansuo_app::leads::{assignment, qualification};
 use xiansuo_app::records::schema::{ACCOUNTS, CONTACTS, LEADS, OPPORTUNITIES};
@@ -31,35 +32,6 @@ use xiansuo_app::StoreError;
 use xiansuo_core::lead::{ActivityType, Grade, LeadStatus, Outcome, BUILTIN_SOURCES};
 use xiansuo_core::role::Role;
 use xiansuo_core::Invalid;
-
-/// Rows per list page.
-const PAGE_SIZE: &str = "30";
-
-/// The list's sort choices: the store's sort parameter and the label. The first is the default.
-fn sort_choices(t: &Texts) -> [(&'static str, &'static str); 5] {
-    [
-        ("-created_at", t.sort_newest),
-        ("created_at", t.sort_oldest),
-        ("-updated_at", t.sort_updated),
-        ("-score", t.sort_score),
-        ("name", t.sort_name),
-    ]
-}
-
-/// User id → username, to show owners and authors.
-pub(super) async fn usernames(state: &AppState) -> Result<HashMap<i64, String>, StoreError> {
-    Ok(users::list(&state.db, &[])
-        .await?
-        .iter()
-        .filter_map(|u| Some((u["id"].as_i64()?, u["username"].as_str()?.to_owned())))
-        .collect())
-}
-
-pub(super) fn username(names: &HashMap<i64, String>, id: &Value) -> String {
-    id.as_i64()
-        .and_then(|id| names.get(&id).cloned())
-        .unwrap_or_default()
-}
 
 pub(super) fn status_label(t: &Texts, code: &str) -> String {
     LeadStatus::parse(code).map_or_else(|_| code.to_owned(), |s| s.label(t.lang).to_owned())
@@ -72,218 +44,6 @@ fn grade_label(t: &Texts, code: &str) -> String {
 /// A validation error as a person reads it: the field's label and the message.
 pub(super) fn invalid_text(t: &Texts, invalid: &Invalid) -> String {
     format!("{}: {}", t.field(&invalid.field), t.invalid(invalid))
-}
-
-// ---------------------------------------------------------------------------------------------
-// The list
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(super) struct ListQuery {
-    q: String,
-    status: String,
-    source: String,
-    grade: String,
-    owner: String,
-    sort: String,
-    cursor: String,
-}
-
-impl ListQuery {
-    /// The parameters that are set, by their names in the page's address.
-    fn set(&self) -> Vec<(&'static str, &str)> {
-        [
-            ("q", &self.q),
-            ("status", &self.status),
-            ("source", &self.source),
-            ("grade", &self.grade),
-            ("owner", &self.owner),
-            ("sort", &self.sort),
-        ]
-        .into_iter()
-        .map(|(name, value)| (name, value.trim()))
-        .filter(|(_, value)| !value.is_empty())
-        .collect()
-    }
-
-    /// The search and filters that are set, as the store's list parameters.
-    fn filters(&self) -> Vec<(&'static str, &str)> {
-        self.set()
-            .into_iter()
-            .filter(|(name, _)| *name != "sort")
-            .map(|(name, value)| (if name == "owner" { "owner_id" } else { name }, value))
-            .collect()
-    }
-
-    /// This list's address on another page (`cursor`), keeping search, filters and sorting.
-    fn url(&self, cursor: Option<&str>) -> String {
-        let mut pairs = self.set();
-        pairs.extend(cursor.map(|c| ("cursor", c)));
-        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-        if query.is_empty() {
-            "/leads".to_owned()
-        } else {
-            format!("/leads?{query}")
-        }
-    }
-}
-
-struct LeadRow {
-    url: String,
-    name: String,
-    company: String,
-    title: String,
-    phone: String,
-    status: String,
-    status_label: String,
-    grade: String,
-    grade_label: String,
-    score: String,
-    owner: String,
-    created: String,
-}
-
-#[derive(Template)]
-#[template(path = "leads.html")]
-struct LeadsPage {
-    chrome: Chrome,
-    q: String,
-    statuses: Vec<Choice>,
-    sources: Vec<Choice>,
-    grades: Vec<Choice>,
-    /// Empty when the user sees only their own leads.
-    owners: Vec<Choice>,
-    sorts: Vec<Choice>,
-    rows: Vec<LeadRow>,
-    filtered: bool,
-    first_url: Option<String>,
-    next_url: Option<String>,
-    error: Option<String>,
-}
-
-/// A filter's choices, led by "all" (no filter).
-fn with_all(
-    t: &Texts,
-    current: &str,
-    choices: impl Iterator<Item = (String, String)>,
-) -> Vec<Choice> {
-    std::iter::once(Choice::new("", t.all, current))
-        .chain(choices.map(|(value, label)| Choice::new(value, label, current)))
-        .collect()
-}
-
-/// `GET /leads`
-pub(super) async fn list(
-    State(state): State<AppState>,
-    user: Viewer,
-    uri: Uri,
-    Query(query): Query<ListQuery>,
-) -> Response {
-    let back = uri
-        .path_and_query()
-        .map_or_else(|| "/leads".to_owned(), ToString::to_string);
-    let chrome = Chrome::for_user(&user, back);
-    let t = chrome.t;
-    let names = match usernames(&state).await {
-        Ok(names) => names,
-        Err(e) => return store_error_page(chrome, e),
-    };
-    let sorts = sort_choices(t);
-    let sort = sorts
-        .iter()
-        .find(|(value, _)| *value == query.sort)
-        .map_or(sorts[0].0, |s| s.0);
-    let filters = query.filters();
-    let mut params: Vec<(String, String)> = filters
-        .iter()
-        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
-        .collect();
-    params.push(("limit".into(), PAGE_SIZE.into()));
-    params.push(("sort".into(), sort.into()));
-    if !query.cursor.is_empty() {
-        params.push(("cursor".into(), query.cursor.clone()));
-    }
-    let (items, next_cursor, error) = match records::list(&state.db, &user.actor, &LEADS, &params)
-        .await
-    {
-        Ok(page) => (page.items, page.next_cursor, None),
-        Err(StoreError::Invalid(invalid)) => (Vec::new(), None, Some(invalid_text(t, &invalid))),
-        Err(e) => return store_error_page(chrome, e),
-    };
-    let rows = items
-        .iter()
-        .map(|lead| {
-            let status = text_of(&lead["status"]);
-            let grade = text_of(&lead["grade"]);
-            LeadRow {
-                url: lead["id"].as_i64().map(lead_url).unwrap_or_default(),
-                name: text_of(&lead["name"]),
-                company: text_of(&lead["company"]),
-                title: text_of(&lead["title"]),
-                phone: text_of(&lead["phone"]),
-                status_label: status_label(t, &status),
-                status,
-                grade_label: grade_label(t, &grade),
-                grade,
-                score: text_of(&lead["score"]),
-                owner: username(&names, &lead["owner_id"]),
-                created: local_date(lead["created_at"].as_str().unwrap_or_default()),
-            }
-        })
-        .collect();
-    let owners = match &user.actor.visible_owners {
-        Some(ids) if ids.len() < 2 => Vec::new(),
-        visible => {
-            let mut people: Vec<(&i64, &String)> = names
-                .iter()
-                .filter(|(id, _)| visible.as_ref().is_none_or(|ids| ids.contains(id)))
-                .collect();
-            people.sort_by(|a, b| a.1.cmp(b.1));
-            with_all(
-                t,
-                query.owner.trim(),
-                people
-                    .into_iter()
-                    .map(|(id, name)| (id.to_string(), name.clone())),
-            )
-        }
-    };
-    let page = LeadsPage {
-        q: query.q.clone(),
-        statuses: with_all(
-            t,
-            query.status.trim(),
-            LeadStatus::ALL
-                .iter()
-                .map(|s| (s.code().to_owned(), s.label(t.lang).to_owned())),
-        ),
-        sources: with_all(
-            t,
-            query.source.trim(),
-            BUILTIN_SOURCES
-                .iter()
-                .map(|s| (s.0.to_owned(), t.source_label(s.0).to_owned())),
-        ),
-        grades: with_all(
-            t,
-            query.grade.trim(),
-            Grade::ALL
-                .iter()
-                .map(|g| (g.code().to_owned(), g.label(t.lang).to_owned())),
-        ),
-        owners,
-        sorts: sorts
-            .iter()
-            .map(|(value, label)| Choice::new(*value, *label, sort))
-            .collect(),
-        rows,
-        filtered: !filters.is_empty(),
-        first_url: (!query.cursor.is_empty()).then(|| query.url(None)),
-        next_url: next_cursor.map(|c| query.url(Some(&c))),
-        error,
-        chrome,
-    };
-    render(StatusCode::OK, &page)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -417,6 +177,12 @@ struct LeadFormPage {
     inputs: Vec<FormInput>,
     /// An error that belongs to no field of the form.
     error: Option<String>,
+    /// Records that match what was posted, shown with "save anyway".
+    duplicates: Vec<Warning>,
+    /// The lead being edited, which the duplicate check leaves out.
+    lead_id: Option<i64>,
+    script_url: &'static str,
+    dup: &'static ListTexts,
 }
 
 /// Which lead form a page shows: its heading, where it posts, where "cancel" leads, and the
@@ -426,6 +192,7 @@ struct FormTarget {
     action: String,
     cancel: String,
     custom: Vec<CustomDef>,
+    lead_id: Option<i64>,
 }
 
 impl FormTarget {
@@ -435,6 +202,7 @@ impl FormTarget {
             action: "/leads".into(),
             cancel: "/leads".into(),
             custom,
+            lead_id: None,
         }
     }
 
@@ -444,18 +212,20 @@ impl FormTarget {
             action: lead_url(id),
             cancel: lead_url(id),
             custom,
+            lead_id: Some(id),
         }
     }
 }
 
 /// The lead form filled with `value(name)`, with `error` next to its field, or `other_error`
-/// above the form.
+/// above the form, and the `duplicates` of what was posted.
 fn lead_form(
     user: &Viewer,
     target: FormTarget,
     value: impl Fn(&str) -> String,
     mut error: Option<Invalid>,
     other_error: Option<String>,
+    duplicates: Vec<Warning>,
     status: StatusCode,
 ) -> Response {
     let chrome = Chrome::for_user(user, target.cancel.clone());
@@ -527,6 +297,10 @@ fn lead_form(
         csrf: user.csrf.clone(),
         inputs,
         error: other_error,
+        duplicates,
+        lead_id: target.lead_id,
+        script_url: super::duplicates::script_url(),
+        dup: list_texts(t.lang),
         chrome,
     };
     render(status, &page)
@@ -550,6 +324,7 @@ pub(super) async fn new_form(State(state): State<AppState>, user: Viewer) -> Res
         defaults,
         None,
         None,
+        Vec::new(),
         StatusCode::OK,
     )
 }
@@ -566,6 +341,7 @@ fn form_error(user: &Viewer, target: FormTarget, posted: &Posted, error: StoreEr
             value,
             Some(in_words(user, invalid)),
             None,
+            Vec::new(),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         StoreError::Conflict(message) => lead_form(
@@ -574,6 +350,7 @@ fn form_error(user: &Viewer, target: FormTarget, posted: &Posted, error: StoreEr
             value,
             None,
             Some(t.message(&message)),
+            Vec::new(),
             StatusCode::CONFLICT,
         ),
         other => store_error_page(Chrome::for_user(user, target.cancel), other),
@@ -608,6 +385,10 @@ pub(super) async fn create(
         Ok(custom) => custom,
         Err(e) => return store_error_page(Chrome::for_user(&user, "/leads"), e),
     };
+    let target = || FormTarget::new_lead(i18n::texts(&user.actor.locale), custom.clone());
+    if let Some(warned) = duplicates_first(&state, &user, &posted, None, target).await {
+        return warned;
+    }
     let mut body = create_body(&posted);
     if let Some(values) = custom_body(&custom, &posted, None) {
         body["custom"] = values;
@@ -626,6 +407,41 @@ pub(super) async fn create(
             e,
         ),
     }
+}
+
+/// The form again with the records that match what was posted, unless the person already saw
+/// them and chose "save anyway" (`dup_ack`); `None` when nothing strongly matches.
+async fn duplicates_first(
+    state: &AppState,
+    user: &Viewer,
+    posted: &Posted,
+    except: Option<i64>,
+    target: impl FnOnce() -> FormTarget,
+) -> Option<Response> {
+    if !posted.get("dup_ack").is_empty() {
+        return None;
+    }
+    let typed = CheckQuery {
+        phone: posted.get("phone").to_owned(),
+        email: posted.get("email").to_owned(),
+        name: posted.get("name").to_owned(),
+        company: posted.get("company").to_owned(),
+        except: except.map(|id| id.to_string()).unwrap_or_default(),
+    };
+    let found = duplicates::warnings(state, user, &typed).await;
+    if !found.iter().any(|w| w.strong) {
+        return None;
+    }
+    let value = |name: &str| posted.get(name).to_owned();
+    Some(lead_form(
+        user,
+        target(),
+        value,
+        None,
+        None,
+        found,
+        StatusCode::CONFLICT,
+    ))
 }
 
 /// `GET /leads/{id}/edit`
@@ -655,6 +471,7 @@ pub(super) async fn edit_form(
             |name| form_value(&lead, name),
             None,
             None,
+            Vec::new(),
             StatusCode::OK,
         ),
         Err(e) => store_error_page(Chrome::for_user(&user, "/leads"), e),
@@ -684,6 +501,15 @@ pub(super) async fn update(
         Err(e) => return store_error_page(Chrome::for_user(&user, "/leads"), e),
     };
     let mut body = update_body(&posted, &lead);
+    let keys_changed = ["phone", "email", "name", "company"]
+        .iter()
+        .any(|name| body.get(name).is_some());
+    if keys_changed {
+        let target = || FormTarget::edit(i18n::texts(&user.actor.locale), id, custom.clone());
+        if let Some(warned) = duplicates_first(&state, &user, &posted, Some(id), target).await {
+            return warned;
+        }
+    }
     if let Some(values) = custom_body(&custom, &posted, Some(&lead)) {
         body["custom"] = values;
     }

@@ -1,21 +1,28 @@
 //! The web UI: server-rendered HTML pages for people, next to the JSON API. Pages are askama
-//! templates compiled into the binary, styled by one embedded stylesheet, with no script and
-//! nothing loaded from elsewhere. Sessions come from [`crate::auth`]; every form that writes
-//! carries the session's CSRF token in a `csrf_token` field, checked before anything else.
+//! templates compiled into the binary, styled by one embedded stylesheet, with nothing loaded
+//! from elsewhere; a few small scripts of our own only enhance pages that work without them.
+//! Sessions come from [`crate::auth`]; every form that writes carries the session's CSRF token
+//! in a `csrf_token` field, checked before anything else.
 //!
-//! Each page module calls the same `xiansuo_db` functions as the JSON API, with the signed-in
+//! Each page module calls the same `xiansuo_app` functions as the JSON API, with the signed-in
 //! user as the actor, so data scope and every rule are the store's, never the page's.
 
 mod account;
 mod board;
+mod bulk;
 mod conversion;
 mod customers;
 mod dashboard;
+mod duplicates;
 mod i18n;
+mod import_report;
 mod imports;
 mod lead_form;
+mod lead_list;
 mod lead_work;
 mod leads;
+mod list_texts;
+mod merge;
 mod my_day;
 mod notifications;
 mod page;
@@ -38,20 +45,41 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(account::logout))
         .route("/settings/locale", post(account::set_locale))
         .route("/dashboard", get(dashboard::page))
-        .route("/leads", get(leads::list).post(leads::create))
+        .route("/leads", get(lead_list::list).post(leads::create))
+        .route("/leads/export", get(lead_list::export))
+        .route("/leads/views", post(lead_list::save_view))
+        .route("/leads/views/{id}/delete", post(lead_list::delete_view))
+        .route("/leads/bulk", post(bulk::bulk))
+        .route("/leads/duplicates/check", get(duplicates::check))
+        .route("/assets/lead-form.js", get(duplicates::script))
+        .route("/duplicates", get(merge::groups))
+        .route("/duplicates/scan", post(merge::start_scan))
+        .route(
+            "/duplicates/merge",
+            get(merge::merge_form).post(merge::merge_post),
+        )
+        .route("/duplicates/merges/{id}", get(merge::merged))
+        .route("/duplicates/merges/{id}/undo", post(merge::undo))
         .route("/leads/new", get(leads::new_form))
         .route("/leads/{id}", get(leads::show).post(leads::update))
         .route("/leads/{id}/edit", get(leads::edit_form))
         .route("/leads/{id}/activities", post(leads::log_activity))
         .route("/leads/{id}/release", post(pool::release))
         .route("/pool", get(pool::page))
-        .route("/pool/{id}/claim", post(pool::claim))
+        .route(
+            "/pool/{id}/claim",
+            get(pool::confirm_claim).post(pool::claim),
+        )
         .route("/notifications", get(notifications::page))
         .route("/notifications/read-all", post(notifications::read_all))
         .route("/notifications/{id}/read", post(notifications::read_one))
         .route("/board", get(board::page))
         .route("/board/{id}/move", post(board::move_deal))
-        .route("/board/{id}/close", post(board::close_deal))
+        .route(
+            "/board/{id}/close",
+            get(board::confirm_close).post(board::close_deal),
+        )
+        .route("/assets/board.js", get(board::script))
         .route(
             "/imports",
             get(imports::list)
@@ -82,4 +110,5 @@ pub fn router() -> Router<AppState> {
             get(customers::handover_form).post(customers::handover),
         )
         .route("/today", get(my_day::page))
+        .route("/imports/{id}/errors.csv", get(import_report::errors_csv))
 }

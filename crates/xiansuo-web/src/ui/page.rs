@@ -59,13 +59,16 @@ pub(super) const STYLESHEET: &str = include_str!("../../assets/app.css");
 /// can be cached for a year and a new release still reaches every browser at once.
 pub(super) fn stylesheet_version() -> &'static str {
     static VERSION: OnceLock<String> = OnceLock::new();
-    VERSION.get_or_init(|| {
-        // FNV-1a: stable across builds and platforms, unlike std's hasher.
-        let hash = STYLESHEET.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
-        format!("{:012x}", hash & 0xffff_ffff_ffff)
-    })
+    VERSION.get_or_init(|| content_version(STYLESHEET))
+}
+
+/// A short hash of an embedded asset, for its address.
+pub(super) fn content_version(text: &str) -> String {
+    // FNV-1a: stable across builds and platforms, unlike std's hasher.
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{:012x}", hash & 0xffff_ffff_ffff)
 }
 
 pub(super) async fn stylesheet() -> Response {
@@ -134,7 +137,7 @@ pub(super) fn render(status: StatusCode, page: &impl Template) -> Response {
             headers.insert(
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(
-                    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+                    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
                 ),
             );
             headers.insert(

@@ -1,12 +1,16 @@
-//! The public pool (公海) pages: the pools the user belongs to with the leads waiting in them
-//! (phones masked until claimed, as the API shows them), claiming a lead, and returning a held
-//! lead to the pool from its page. A claim the pool's limits or cool-down refuse is shown on
-//! the pool page with the store's reason, not as an error page.
+//! The public pool (公海) pages: the pools the user belongs to (or one of them) with the leads
+//! waiting in them, a page at a time (phones masked until claimed, as the API shows them) and
+//! how many more the user may claim; claiming a lead after a confirmation that shows the
+//! pool's remaining limits; and returning a held lead to the pool from its page. A claim the
+//! pool's limits or cool-down refuse is shown on the pool page with the store's reason, not
+//! as an error page.
 
 use super::i18n::Texts;
+use super::lead_list::{phone_shown, PhoneShown};
 use super::leads::{ctx, invalid_text, lead_page, lead_url, parse_id, text_of, ReleaseForm};
+use super::list_texts::{fill, list_texts, ListTexts};
 use super::page::{
-    csrf_refusal, lead_not_found, local_date, render, store_error_page, Chrome, Viewer,
+    csrf_refusal, lead_not_found, local_date, render, store_error_page, Choice, Chrome, Viewer,
 };
 use crate::AppState;
 use askama::Template;
@@ -19,14 +23,14 @@ use serde_json::{json, Value};
 use xiansuo_app::leads::pool;
 use xiansuo_app::StoreError;
 
-/// Leads shown per pool.
-const LEADS_PER_POOL: &str = "50";
+/// Leads shown per pool and page.
+const LEADS_PER_POOL: &str = "20";
 
 struct PoolLead {
     id: i64,
     name: String,
     company: String,
-    phone: String,
+    phone: Option<PhoneShown>,
     region: String,
     source: String,
     created: String,
@@ -37,22 +41,79 @@ struct PoolView {
     name: String,
     count: i64,
     leads: Vec<PoolLead>,
+    /// How many more the user may claim here, when the pool limits it.
+    may_claim: Option<String>,
+    shown: String,
+    more_url: Option<String>,
+    first_url: Option<String>,
 }
 
 #[derive(Template)]
 #[template(path = "pool.html")]
 struct PoolPage {
     chrome: Chrome,
-    csrf: String,
+    l: &'static ListTexts,
     pools: Vec<PoolView>,
+    /// The pool filter, when the user belongs to more than one.
+    choices: Vec<Choice>,
     error: Option<String>,
     notice: Option<&'static str>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+/// The pool page's address: a notice, one pool or all, and per pool the cursor of the page
+/// shown (`after_POOL`).
+#[derive(Default)]
 pub(super) struct PoolQuery {
-    returned: String,
+    returned: bool,
+    pool: String,
+    cursors: Vec<(i64, String)>,
+}
+
+impl PoolQuery {
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut query = PoolQuery::default();
+        for (name, value) in pairs {
+            match name.as_str() {
+                "returned" => query.returned = !value.is_empty(),
+                "pool" => query.pool = value.trim().to_owned(),
+                _ => {
+                    if let Some(id) = name.strip_prefix("after_").and_then(|i| i.parse().ok()) {
+                        query.cursors.push((id, value));
+                    }
+                }
+            }
+        }
+        query
+    }
+
+    fn cursor(&self, pool: i64) -> Option<&str> {
+        self.cursors
+            .iter()
+            .find(|(p, _)| *p == pool)
+            .map(|(_, c)| c.as_str())
+    }
+
+    /// This page with `pool`'s list at `cursor` (its first page when `None`).
+    fn url(&self, pool: i64, cursor: Option<&str>) -> String {
+        let mut pairs: Vec<(String, &str)> = Vec::new();
+        if !self.pool.is_empty() {
+            pairs.push(("pool".into(), &self.pool));
+        }
+        for (p, c) in &self.cursors {
+            if *p != pool {
+                pairs.push((format!("after_{p}"), c));
+            }
+        }
+        if let Some(c) = cursor {
+            pairs.push((format!("after_{pool}"), c));
+        }
+        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        if query.is_empty() {
+            format!("/pool#pool-{pool}")
+        } else {
+            format!("/pool?{query}#pool-{pool}")
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -79,45 +140,85 @@ fn pool_lead(t: &Texts, lead: &Value) -> PoolLead {
         id: lead["id"].as_i64().unwrap_or_default(),
         name: text_of(&lead["name"]),
         company: text_of(&lead["company"]),
-        phone: text_of(&lead["phone"]),
+        phone: phone_shown(lead),
         region,
         source: t.source_label(&text_of(&lead["source"])).to_owned(),
         created: local_date(lead["created_at"].as_str().unwrap_or_default()),
     }
 }
 
+/// How many more leads the user may claim from a pool, as the pages say it; `None` when the
+/// pool sets no limit.
+fn may_claim(l: &ListTexts, allowance: &Value) -> Option<String> {
+    allowance["may_claim"]
+        .as_i64()
+        .map(|n| fill(l.pool_may_claim, &[("n", &n.to_string())]))
+}
+
 /// The pool page, with a refused claim's reason above the pools.
 async fn pool_page(
     state: &AppState,
     user: &Viewer,
+    query: &PoolQuery,
     error: Option<String>,
     notice: Option<&'static str>,
     status: StatusCode,
 ) -> Response {
     let chrome = Chrome::for_user(user, "/pool");
     let t = chrome.t;
+    let l = list_texts(t.lang);
     let loaded = async {
         let mut pools = Vec::new();
-        for p in pool::list(&state.db, &user.actor).await? {
+        let all = pool::list(&state.db, &user.actor).await?;
+        let choices: Vec<Choice> = if all.len() > 1 {
+            std::iter::once(Choice::new("", t.all, &query.pool))
+                .chain(
+                    all.iter()
+                        .map(|p| Choice::new(text_of(&p["id"]), text_of(&p["name"]), &query.pool)),
+                )
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for p in &all {
             let Some(id) = p["id"].as_i64() else { continue };
-            let params = [("limit".to_owned(), LEADS_PER_POOL.to_owned())];
-            let (leads, _) = pool::leads(&state.db, &user.actor, id, &params).await?;
+            if !query.pool.is_empty() && query.pool != id.to_string() {
+                continue;
+            }
+            let mut params = vec![("limit".to_owned(), LEADS_PER_POOL.to_owned())];
+            if let Some(cursor) = query.cursor(id) {
+                params.push(("cursor".to_owned(), cursor.to_owned()));
+            }
+            let (leads, next) = pool::leads(&state.db, &user.actor, id, &params).await?;
+            let allowance = pool::allowance(ctx(state, user), id).await?;
+            let count = p["lead_count"].as_i64().unwrap_or_default();
             pools.push(PoolView {
                 id,
                 name: text_of(&p["name"]),
-                count: p["lead_count"].as_i64().unwrap_or_default(),
-                leads: leads.iter().map(|l| pool_lead(t, l)).collect(),
+                count,
+                shown: fill(
+                    l.pool_shown,
+                    &[
+                        ("shown", &leads.len().to_string()),
+                        ("count", &count.to_string()),
+                    ],
+                ),
+                leads: leads.iter().map(|lead| pool_lead(t, lead)).collect(),
+                may_claim: may_claim(l, &allowance),
+                more_url: next.as_deref().map(|c| query.url(id, Some(c))),
+                first_url: query.cursor(id).map(|_| query.url(id, None)),
             });
         }
-        Ok::<_, StoreError>(pools)
+        Ok::<_, StoreError>((pools, choices))
     };
-    let pools = match loaded.await {
-        Ok(pools) => pools,
+    let (pools, choices) = match loaded.await {
+        Ok(loaded) => loaded,
         Err(e) => return store_error_page(chrome, e),
     };
     let page = PoolPage {
-        csrf: user.csrf.clone(),
+        l,
         pools,
+        choices,
         error,
         notice,
         chrome,
@@ -125,15 +226,80 @@ async fn pool_page(
     render(status, &page)
 }
 
-/// `GET /pool`
+/// `GET /pool?pool=&after_POOL=`
 pub(super) async fn page(
     State(state): State<AppState>,
     user: Viewer,
-    Query(query): Query<PoolQuery>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
     let t = super::i18n::texts(&user.actor.locale);
-    let notice = (!query.returned.is_empty()).then_some(t.returned_to_pool);
-    pool_page(&state, &user, None, notice, StatusCode::OK).await
+    let query = PoolQuery::from_pairs(pairs);
+    let notice = query.returned.then_some(t.returned_to_pool);
+    pool_page(&state, &user, &query, None, notice, StatusCode::OK).await
+}
+
+#[derive(Template)]
+#[template(path = "pool_claim.html")]
+struct ClaimPage {
+    chrome: Chrome,
+    l: &'static ListTexts,
+    csrf: String,
+    pool_id: i64,
+    lead_id: i64,
+    intro: String,
+    /// The pool's limits as they stand for the user.
+    limits: Vec<String>,
+    blocked: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct ClaimQuery {
+    lead_id: String,
+}
+
+/// `GET /pool/{id}/claim?lead_id=`: the confirmation, with what the pool still allows.
+pub(super) async fn confirm_claim(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(pool_id): Path<String>,
+    Query(query): Query<ClaimQuery>,
+) -> Response {
+    let chrome = Chrome::for_user(&user, "/pool");
+    let l = list_texts(chrome.t.lang);
+    let (Some(pool_id), Some(lead_id)) = (parse_id(&pool_id), parse_id(query.lead_id.trim()))
+    else {
+        return store_error_page(chrome, StoreError::NotFound("Pool"));
+    };
+    let loaded = async {
+        let p = pool::get(&state.db, &user.actor, pool_id).await?;
+        let allowance = pool::allowance(ctx(&state, &user), pool_id).await?;
+        Ok::<_, StoreError>((p, allowance))
+    };
+    let (p, allowance) = match loaded.await {
+        Ok(loaded) => loaded,
+        Err(e) => return store_error_page(chrome, e),
+    };
+    let number = |name: &str| allowance[name].as_i64().map(|n| n.to_string());
+    let mut limits = Vec::new();
+    if let (Some(held), Some(max)) = (number("held"), number("max_held")) {
+        limits.push(fill(l.pool_held, &[("held", &held), ("max", &max)]));
+    }
+    if let (Some(today), Some(max)) = (number("claimed_today"), number("max_claims_per_day")) {
+        limits.push(fill(l.pool_today, &[("today", &today), ("max", &max)]));
+    }
+    limits.push(may_claim(l, &allowance).unwrap_or_else(|| l.pool_no_limit.to_owned()));
+    let page = ClaimPage {
+        l,
+        csrf: user.csrf.clone(),
+        pool_id,
+        lead_id,
+        intro: fill(l.pool_claim_intro, &[("pool", &text_of(&p["name"]))]),
+        limits,
+        blocked: allowance["may_claim"].as_i64() == Some(0),
+        chrome,
+    };
+    render(StatusCode::OK, &page)
 }
 
 /// `POST /pool/{id}/claim`: the lead becomes the user's, and its page opens.
@@ -158,12 +324,22 @@ pub(super) async fn claim(
         Ok(_) => Redirect::to(&lead_url(lead_id)).into_response(),
         Err(StoreError::Conflict(message)) => {
             let message = t.message(&message);
-            pool_page(&state, &user, Some(message), None, StatusCode::CONFLICT).await
+            let query = PoolQuery::default();
+            pool_page(
+                &state,
+                &user,
+                &query,
+                Some(message),
+                None,
+                StatusCode::CONFLICT,
+            )
+            .await
         }
         Err(StoreError::Invalid(invalid)) => {
             let message = invalid_text(t, &invalid);
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            pool_page(&state, &user, Some(message), None, status).await
+            let query = PoolQuery::default();
+            pool_page(&state, &user, &query, Some(message), None, status).await
         }
         Err(e) => store_error_page(Chrome::for_user(&user, "/pool"), e),
     }

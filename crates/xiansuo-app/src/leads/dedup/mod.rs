@@ -13,6 +13,7 @@
 //!
 //! The duplicate scan over the whole base lives in [`scan`].
 
+pub mod probe;
 pub mod scan;
 
 use crate::error::{StoreError, StoreResult};
