@@ -30,6 +30,7 @@ use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::history::{snapshot, Channel};
 use xiansuo_core::lead::LeadStatus;
 use xiansuo_core::pool::{masked_phone, Decision, Protection, Recycle, RecycleKind, Timers};
+use xiansuo_core::rules::region_of;
 use xiansuo_core::{Invalid, Text};
 use xiansuo_store::{Db, Param, Row, Tx};
 
@@ -650,7 +651,8 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) -> Stor
     Ok(())
 }
 
-/// The pool whose criteria fit a lead best: region (the lead's region, province or city) and
+/// The pool whose criteria fit a lead best: region (the region of the lead's province, as its
+/// code or name, the province or the city) and
 /// industry, each matching or left open; the more criteria matched, the better; ties go to the
 /// oldest pool.
 async fn matching_pool(tx: &mut Tx, lead: &Row) -> anyhow::Result<Option<i64>> {
@@ -660,9 +662,13 @@ async fn matching_pool(tx: &mut Tx, lead: &Row) -> anyhow::Result<Option<i64>> {
             &[],
         )
         .await?;
+    let province = lead.opt_text("province");
+    let region = province.as_deref().and_then(region_of);
     let lead_regions = [
-        lead.opt_text("region"),
-        lead.opt_text("province"),
+        region.map(|r| r.code().to_owned()),
+        region.map(|r| r.label("zh").to_owned()),
+        region.map(|r| r.label("en").to_owned()),
+        province,
         lead.opt_text("city"),
     ];
     let industry = lead.opt_text("industry");

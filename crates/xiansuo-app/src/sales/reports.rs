@@ -622,8 +622,8 @@ pub async fn sales_cycle(
     let mut out = Vec::new();
     for r in &rows {
         let key = cell(r, "k");
-        let label = match r.opt_int("k") {
-            Some(id) if group_by == "owner" => json!(names.get(&id)),
+        let label = match group_by {
+            "owner" => json!(r.opt_int("k").and_then(|id| names.get(&id))),
             _ => key.clone(),
         };
         let won = r.int("n");
