@@ -71,6 +71,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         "0016_sparse_indexes",
         include_str!("../migrations/sqlite/0016_sparse_indexes.sql"),
     ),
+    (
+        "0017_settings",
+        include_str!("../migrations/sqlite/0017_settings.sql"),
+    ),
 ];
 
 /// (version, SQL) for PostgreSQL.
@@ -138,6 +142,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0016_sparse_indexes",
         include_str!("../migrations/postgres/0016_sparse_indexes.sql"),
+    ),
+    (
+        "0017_settings",
+        include_str!("../migrations/postgres/0017_settings.sql"),
     ),
 ];
 
