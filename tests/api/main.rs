@@ -26,6 +26,7 @@ mod reports;
 mod scope;
 mod scoring;
 mod ui;
+mod ui_settings;
 mod webhooks;
 
 /// Declares each scenario once per database: `sqlite::NAME` and `postgres::NAME`.

@@ -27,14 +27,14 @@ on_both_databases!(
 );
 
 /// A page as the server sent it.
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
+pub(crate) struct Page {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: String,
 }
 
 impl Page {
-    fn location(&self) -> &str {
+    pub(crate) fn location(&self) -> &str {
         self.headers
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
@@ -42,7 +42,7 @@ impl Page {
     }
 
     /// The value of the first hidden `csrf_token` field.
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let marker = "name=\"csrf_token\" value=\"";
         let start = self
             .body
@@ -53,20 +53,20 @@ impl Page {
         self.body[start..start + end].to_owned()
     }
 
-    fn assert_html(&self, status: StatusCode) {
+    pub(crate) fn assert_html(&self, status: StatusCode) {
         assert_eq!(self.status, status, "{}", self.body);
         assert_eq!(self.headers[CONTENT_TYPE], "text/html; charset=utf-8");
     }
 }
 
 /// A browser without a browser: keeps cookies and shows redirects instead of following them.
-struct Browser {
+pub(crate) struct Browser {
     base: String,
     client: reqwest::Client,
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Browser {
+    pub(crate) fn new(app: &TestApp) -> Browser {
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -79,7 +79,7 @@ impl Browser {
     }
 
     /// A browser signed in through the sign-in form.
-    async fn signed_in(app: &TestApp, username: &str) -> Browser {
+    pub(crate) async fn signed_in(app: &TestApp, username: &str) -> Browser {
         let browser = Browser::new(app);
         let form = browser.get("/login").await;
         let page = browser
@@ -107,7 +107,7 @@ impl Browser {
         }
     }
 
-    async fn get(&self, path: &str) -> Page {
+    pub(crate) async fn get(&self, path: &str) -> Page {
         Self::page(
             self.client
                 .get(format!("{}{path}", self.base))
@@ -118,7 +118,7 @@ impl Browser {
         .await
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
         Self::page(
             self.client
                 .post(format!("{}{path}", self.base))
@@ -150,7 +150,7 @@ impl Browser {
     }
 
     /// The CSRF token of the signed-in session, as the pages carry it.
-    async fn csrf(&self) -> String {
+    pub(crate) async fn csrf(&self) -> String {
         self.get("/leads/new").await.csrf()
     }
 }
@@ -643,7 +643,7 @@ async fn html_in_a_lead_is_shown_as_text(app: TestApp) {
 }
 
 /// The text a browser shows for escaped HTML.
-fn shown_text(html: &str) -> String {
+pub(crate) fn shown_text(html: &str) -> String {
     [
         ("&#60;", "<"),
         ("&lt;", "<"),
@@ -1626,7 +1626,7 @@ async fn the_new_pages_speak_english(app: TestApp) {
     }
 }
 
-mod browser {
+pub(crate) mod browser {
     //! One real-browser run: ChromeDriver and headless Chromium, started by the test.
 
     use crate::support::{Backend, TestApp};
@@ -1638,7 +1638,7 @@ mod browser {
     use xiansuo_core::role::Role;
 
     /// The ChromeDriver process; killed when the test ends, however it ends.
-    struct ChromeDriver {
+    pub(crate) struct ChromeDriver {
         child: Child,
         url: String,
     }
@@ -1652,7 +1652,7 @@ mod browser {
 
     /// `CHROMEDRIVER` if set, else `chromedriver` on the PATH (Debian's chromium-driver puts it
     /// in /usr/bin).
-    fn find_chromedriver() -> Option<PathBuf> {
+    pub(crate) fn find_chromedriver() -> Option<PathBuf> {
         if let Some(path) = std::env::var_os("CHROMEDRIVER") {
             return Some(PathBuf::from(path));
         }
@@ -1671,7 +1671,7 @@ mod browser {
         })
     }
 
-    async fn start_chromedriver(path: PathBuf) -> ChromeDriver {
+    pub(crate) async fn start_chromedriver(path: PathBuf) -> ChromeDriver {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -1726,6 +1726,20 @@ mod browser {
 
         let driver = start_chromedriver(chromedriver).await;
         let profile = tempfile::tempdir().expect("a profile directory");
+        let client = chromium(&driver, profile.path()).await;
+
+        // The scenario runs as a task of its own so that a failed assertion still ends the
+        // browser session before the test fails.
+        let outcome = tokio::spawn(scenario(client.clone(), app.base.clone())).await;
+        let _ = client.close().await;
+        drop(driver);
+        if let Err(e) = outcome {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
+
+    /// A headless Chromium session through `driver`, with its profile in `profile`.
+    pub(crate) async fn chromium(driver: &ChromeDriver, profile: &std::path::Path) -> Client {
         let mut options = json!({
             "args": [
                 "--headless",
@@ -1737,7 +1751,7 @@ mod browser {
                 "--disable-sync",
                 "--no-first-run",
                 "--window-size=1280,1000",
-                format!("--user-data-dir={}", profile.path().display()),
+                format!("--user-data-dir={}", profile.display()),
             ]
         });
         if let Some(binary) = find_chromium() {
@@ -1745,20 +1759,11 @@ mod browser {
         }
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("goog:chromeOptions".into(), options);
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(capabilities)
             .connect(&driver.url)
             .await
-            .expect("a Chromium session");
-
-        // The scenario runs as a task of its own so that a failed assertion still ends the
-        // browser session before the test fails.
-        let outcome = tokio::spawn(scenario(client.clone(), app.base.clone())).await;
-        let _ = client.close().await;
-        drop(driver);
-        if let Err(e) = outcome {
-            std::panic::resume_unwind(e.into_panic());
-        }
+            .expect("a Chromium session")
     }
 
     async fn text_of(client: &Client, css: &str) -> String {
@@ -1772,7 +1777,7 @@ mod browser {
     }
 
     /// Saves a screenshot when `XIANSUO_SCREENSHOTS` names a directory, to look at the pages.
-    async fn screenshot(client: &Client, name: &str) {
+    pub(crate) async fn screenshot(client: &Client, name: &str) {
         if let Some(dir) = std::env::var_os("XIANSUO_SCREENSHOTS") {
             let png = client.screenshot().await.expect("a screenshot");
             std::fs::write(PathBuf::from(dir).join(format!("{name}.png")), png)
@@ -2089,7 +2094,7 @@ mod browser {
     }
 
     /// The page's scroll width and the window's inner width, in CSS pixels.
-    async fn widths(client: &Client) -> (i64, i64) {
+    pub(crate) async fn widths(client: &Client) -> (i64, i64) {
         let width = client
             .execute(
                 "return [document.documentElement.scrollWidth, window.innerWidth];",
@@ -2101,7 +2106,7 @@ mod browser {
     }
 
     /// Follows the navigation bar's link to `path`, which must be visible.
-    async fn open_from_nav(client: &Client, path: &str) {
+    pub(crate) async fn open_from_nav(client: &Client, path: &str) {
         let link = client
             .find(Locator::Css(&format!(".nav a[href='{path}']")))
             .await
@@ -2115,7 +2120,7 @@ mod browser {
     }
 
     /// Waits until the browser's address (path and query) is as `wanted`.
-    async fn wait_for_address(client: &Client, wanted: impl Fn(&str) -> bool) {
+    pub(crate) async fn wait_for_address(client: &Client, wanted: impl Fn(&str) -> bool) {
         let started = Instant::now();
         loop {
             let url = client.current_url().await.unwrap();

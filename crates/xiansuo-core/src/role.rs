@@ -183,7 +183,11 @@ mod tests {
 
     #[test]
     fn token_scopes_parse_their_codes_and_only_read_only_cannot_write() {
-        for scope in [TokenScope::ReadOnly, TokenScope::ReadWrite, TokenScope::Admin] {
+        for scope in [
+            TokenScope::ReadOnly,
+            TokenScope::ReadWrite,
+            TokenScope::Admin,
+        ] {
             assert_eq!(TokenScope::parse(scope.code()).unwrap(), scope);
         }
         assert!(TokenScope::parse("root").is_err());

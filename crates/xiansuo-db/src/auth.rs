@@ -3,8 +3,8 @@
 
 use crate::db::{Db, Param};
 use crate::error::{StoreError, StoreResult};
-use crate::scope::Actor;
 use crate::record::rfc3339;
+use crate::scope::Actor;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
@@ -170,7 +170,10 @@ pub async fn create_scoped_token(
     let obj = body
         .as_object()
         .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
-    if let Some(extra) = obj.keys().find(|k| !["name", "scope"].contains(&k.as_str())) {
+    if let Some(extra) = obj
+        .keys()
+        .find(|k| !["name", "scope"].contains(&k.as_str()))
+    {
         return Err(Invalid::new(
             extra.as_str(),
             "is not a field of a token (accepted: name, scope)",

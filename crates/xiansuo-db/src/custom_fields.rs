@@ -2,10 +2,10 @@
 //! record engine checks every write against them.
 
 use crate::db::{Db, Dialect, Param};
-use crate::schema::Table;
-use crate::scope::Actor;
 use crate::error::{StoreError, StoreResult};
 use crate::record::rfc3339;
+use crate::schema::Table;
+use crate::scope::Actor;
 use serde_json::{json, Value};
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::{parse_key, CustomFieldDef, FieldType, RecordType};

@@ -125,8 +125,7 @@ impl FromRequestParts<AppState> for Auth {
             let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
             if !safe && !actor.access.may_write() {
                 return Err(ApiError::Forbidden(
-                    "this API token is read-only; use a read_write token to change anything"
-                        .into(),
+                    "this API token is read-only; use a read_write token to change anything".into(),
                 ));
             }
             return Ok(Auth {

@@ -14,6 +14,7 @@ mod imports;
 mod leads;
 mod notifications;
 mod pool;
+mod settings;
 
 use crate::auth::{same_secret, SessionUser};
 use crate::AppState;
@@ -66,6 +67,7 @@ pub fn router() -> Router<AppState> {
         .route("/imports/new", get(imports::new_form))
         .route("/imports/{id}", get(imports::show))
         .route("/imports/{id}/start", post(imports::start))
+        .merge(settings::router())
 }
 
 /// The signed-in user of a page, with how many of their notifications are unread, which the
@@ -143,6 +145,8 @@ struct TopBarUser {
     locale: String,
     /// Unread notifications.
     unread: i64,
+    /// Sees the settings link rather than only their profile's.
+    is_admin: bool,
 }
 
 impl Chrome {
@@ -164,6 +168,7 @@ impl Chrome {
                 back: back.into(),
                 locale: user.actor.locale.clone(),
                 unread: user.unread,
+                is_admin: user.actor.is_admin(),
             }),
         }
     }
