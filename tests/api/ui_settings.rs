@@ -22,6 +22,8 @@ on_both_databases!(
     an_admin_defines_edits_and_deletes_a_custom_field_told_first_what_becomes_of_its_values,
     an_admin_adds_edits_and_archives_a_pipeline_stage,
     tokens_have_scopes_and_a_read_only_token_cannot_write,
+    an_admin_subscribes_a_webhook_reads_its_deliveries_and_sends_one_again,
+    an_admin_orders_assignment_rules_with_buttons_and_new_leads_follow_the_order,
     the_settings_speak_english,
 );
 
@@ -1099,6 +1101,329 @@ async fn tokens_have_scopes_and_a_read_only_token_cannot_write(app: TestApp) {
     assert!(page.body.contains("已撤销"));
 }
 
+async fn an_admin_subscribes_a_webhook_reads_its_deliveries_and_sends_one_again(app: TestApp) {
+    app.user("wang", Role::Rep, None).await;
+    let rep = Browser::signed_in(&app, "wang").await;
+    rep.get("/settings/webhooks")
+        .await
+        .assert_html(StatusCode::FORBIDDEN);
+
+    let admin = Browser::signed_in(&app, "admin").await;
+    let csrf = admin.csrf().await;
+    let no_events = admin
+        .post(
+            "/settings/webhooks",
+            &[
+                ("csrf_token", &csrf),
+                ("url", "https://crm.example.com/hook"),
+            ],
+        )
+        .await;
+    no_events.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        text_by_id(&no_events, "error-events").as_deref(),
+        Some("请至少选择一个事件")
+    );
+    let bad_url = admin
+        .post(
+            "/settings/webhooks",
+            &[
+                ("csrf_token", &csrf),
+                ("url", "ftp://crm.example.com"),
+                ("events", "lead.created"),
+            ],
+        )
+        .await;
+    bad_url.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text_by_id(&bad_url, "error-url").is_some_and(|e| e.contains("https://")));
+    assert!(
+        bad_url.body.contains("value=\"lead.created\" checked"),
+        "the chosen events are kept"
+    );
+
+    // Nothing listens on port 9 of this machine, so every delivery fails at once.
+    let created = admin
+        .post(
+            "/settings/webhooks",
+            &[
+                ("csrf_token", &csrf),
+                ("url", "http://127.0.0.1:9/hook"),
+                ("description", "ERP 同步"),
+                ("events", "lead.created"),
+                ("events", "lead.converted"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let secret = text_by_id(&created, "new-secret").expect("the secret, shown once");
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let hooks = app.get("/api/v1/webhooks", &app.admin_token).await;
+    let hook = &hooks.body["items"][0];
+    assert_eq!(hook["events"], json!(["lead.created", "lead.converted"]));
+    assert_eq!(hook["description"], "ERP 同步");
+    let id = hook["id"].as_i64().unwrap();
+    let path = format!("/settings/webhooks/{id}");
+    assert!(!admin.get(&path).await.body.contains(&secret));
+
+    let tested = admin
+        .post(&format!("{path}/test"), &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(tested.status, StatusCode::SEE_OTHER, "{}", tested.body);
+    let page = admin.get(&path).await;
+    let delivery = {
+        let marker = "id=\"delivery-";
+        let start = page.body.find(marker).expect("a delivery in the log") + marker.len();
+        let end = page.body[start..].find('"').unwrap();
+        page.body[start..start + end].to_owned()
+    };
+    assert!(page.body.contains("<code>ping</code>"), "{}", page.body);
+    assert!(page.body.contains("失败"), "the test failed: {}", page.body);
+
+    let again = admin
+        .post(
+            &format!("/settings/deliveries/{delivery}/redeliver"),
+            &[("csrf_token", &csrf), ("webhook_id", &id.to_string())],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    let page = admin.get(again.location()).await;
+    assert!(page.body.contains("等待中"), "{}", page.body);
+    let twice = admin
+        .post(
+            &format!("/settings/deliveries/{delivery}/redeliver"),
+            &[("csrf_token", &csrf), ("webhook_id", &id.to_string())],
+        )
+        .await;
+    twice.assert_html(StatusCode::CONFLICT);
+    assert!(text_by_id(&twice, "webhook-alert").is_some_and(|a| a.contains("等待中")));
+
+    let edited = admin
+        .post(
+            &path,
+            &[
+                ("csrf_token", &csrf),
+                ("url", "http://127.0.0.1:9/hook"),
+                ("description", ""),
+                ("events", "lead.assigned"),
+            ],
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.body);
+    let hook = app
+        .get(&format!("/api/v1/webhooks/{id}"), &app.admin_token)
+        .await;
+    assert_eq!(hook.body["events"], json!(["lead.assigned"]));
+    assert_eq!(hook.body["active"], false, "the box was left unticked");
+    assert_eq!(hook.body["description"], json!(null));
+
+    let deleted = admin
+        .post(&format!("{path}/delete"), &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/api/v1/webhooks", &app.admin_token).await.body["items"],
+        json!([])
+    );
+}
+
+async fn an_admin_orders_assignment_rules_with_buttons_and_new_leads_follow_the_order(
+    app: TestApp,
+) {
+    let liu = app.user("liu", Role::Rep, None).await;
+    let chen = app.user("chen", Role::Rep, None).await;
+    Browser::signed_in(&app, "liu")
+        .await
+        .get("/settings/assignment")
+        .await
+        .assert_html(StatusCode::FORBIDDEN);
+    let admin = Browser::signed_in(&app, "admin").await;
+    let csrf = admin.csrf().await;
+    let (liu_id, chen_id) = (liu.id.to_string(), chen.id.to_string());
+
+    let bad_field = admin
+        .post(
+            "/settings/assignment",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "按薪水"),
+                ("active", "on"),
+                ("cond0_field", "salary"),
+                ("cond0_operator", "gte"),
+                ("cond0_value", "10000"),
+                ("target", "user"),
+                ("user_id", &liu_id),
+            ],
+        )
+        .await;
+    bad_field.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        text_by_id(&bad_field, "error-condition-0").is_some_and(|e| e.contains("salary")),
+        "{}",
+        bad_field.body
+    );
+    assert!(
+        bad_field.body.contains("value=\"按薪水\""),
+        "the rule is kept"
+    );
+    let no_user = admin
+        .post(
+            "/settings/assignment",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "没有人"),
+                ("active", "on"),
+                ("target", "user"),
+                ("user_id", ""),
+            ],
+        )
+        .await;
+    no_user.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        text_by_id(&no_user, "error-target").is_some(),
+        "{}",
+        no_user.body
+    );
+
+    for (name, field, value, user) in [
+        ("全部给刘", "", "", &liu_id),
+        ("展会线索给陈", "source", "event", &chen_id),
+    ] {
+        let added = admin
+            .post(
+                "/settings/assignment",
+                &[
+                    ("csrf_token", &csrf),
+                    ("name", name),
+                    ("active", "on"),
+                    ("cond0_field", field),
+                    ("cond0_operator", "eq"),
+                    ("cond0_value", value),
+                    ("target", "user"),
+                    ("user_id", user),
+                    ("fallback", "next_rule"),
+                ],
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    }
+    let rules = app.get("/api/v1/assignment/rules", &app.admin_token).await;
+    let ids: Vec<i64> = rules.ids();
+    assert_eq!(ids.len(), 2);
+    let owner_of = |lead: serde_json::Value| lead["owner_id"].as_i64();
+    let lead = app
+        .lead(
+            &app.admin_token,
+            json!({"name": "陈友谅", "source": "event"}),
+        )
+        .await;
+    assert_eq!(
+        owner_of(lead),
+        Some(liu.id),
+        "the first rule takes every lead"
+    );
+
+    let page = admin.get("/settings/assignment").await;
+    assert!(
+        page.body.find("全部给刘") < page.body.find("展会线索给陈"),
+        "the rules are listed in order"
+    );
+    let moved = admin
+        .post(
+            &format!("/settings/assignment/{}/move", ids[1]),
+            &[("csrf_token", &csrf), ("direction", "up")],
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
+    let rules = app.get("/api/v1/assignment/rules", &app.admin_token).await;
+    assert_eq!(rules.ids(), [ids[1], ids[0]]);
+    let lead = app
+        .lead(
+            &app.admin_token,
+            json!({"name": "张三丰", "source": "event"}),
+        )
+        .await;
+    assert_eq!(
+        owner_of(lead),
+        Some(chen.id),
+        "now the trade-show rule comes first"
+    );
+    let lead = app
+        .lead(
+            &app.admin_token,
+            json!({"name": "宋远桥", "source": "referral"}),
+        )
+        .await;
+    assert_eq!(owner_of(lead), Some(liu.id));
+    let top = admin
+        .post(
+            &format!("/settings/assignment/{}/move", ids[1]),
+            &[("csrf_token", &csrf), ("direction", "up")],
+        )
+        .await;
+    assert_eq!(
+        top.status,
+        StatusCode::SEE_OTHER,
+        "moving the first up changes nothing"
+    );
+    assert_eq!(
+        app.get("/api/v1/assignment/rules", &app.admin_token)
+            .await
+            .ids(),
+        [ids[1], ids[0]]
+    );
+
+    let edit = admin.get(&format!("/settings/assignment/{}", ids[0])).await;
+    edit.assert_html(StatusCode::OK);
+    assert!(edit.body.contains("value=\"全部给刘\""));
+    let edited = admin
+        .post(
+            &format!("/settings/assignment/{}", ids[0]),
+            &[
+                ("csrf_token", &csrf),
+                ("name", "其余给刘（暂停）"),
+                ("target", "user"),
+                ("user_id", &liu_id),
+                ("fallback", "next_rule"),
+            ],
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.body);
+    let rule = app
+        .get(
+            &format!("/api/v1/assignment/rules/{}", ids[0]),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(rule.body["name"], "其余给刘（暂停）");
+    assert_eq!(rule.body["active"], false);
+    let admin_id = app.get("/api/v1/me", &app.admin_token).await.body["id"].as_i64();
+    let lead = app
+        .lead(
+            &app.admin_token,
+            json!({"name": "俞莲舟", "source": "referral"}),
+        )
+        .await;
+    assert_eq!(
+        owner_of(lead),
+        admin_id,
+        "no active rule matches: the creator keeps it"
+    );
+
+    let deleted = admin
+        .post(
+            &format!("/settings/assignment/{}/delete", ids[1]),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/api/v1/assignment/rules", &app.admin_token)
+            .await
+            .ids(),
+        [ids[0]]
+    );
+}
+
 async fn the_settings_speak_english(app: TestApp) {
     let admin = Browser::signed_in(&app, "admin").await;
     let csrf = admin.csrf().await;
@@ -1316,12 +1641,21 @@ mod browser {
         let (_, _, card_width, _) = card.rectangle().await.unwrap();
         assert!(card_width <= inner as f64, "a user is a card that fits");
         screenshot(&client, "settings-users-phone").await;
-        client
-            .goto(&format!("{base}/settings/profile"))
-            .await
-            .unwrap();
-        let (scroll, inner) = widths(&client).await;
-        assert!(scroll <= inner, "the profile fits: {scroll} > {inner}");
-        screenshot(&client, "settings-profile-phone").await;
+        for page in [
+            "profile",
+            "teams",
+            "stages",
+            "assignment",
+            "webhooks",
+            "tokens",
+        ] {
+            client
+                .goto(&format!("{base}/settings/{page}"))
+                .await
+                .unwrap();
+            let (scroll, inner) = widths(&client).await;
+            assert!(scroll <= inner, "/settings/{page} fits: {scroll} > {inner}");
+            screenshot(&client, &format!("settings-{page}-phone")).await;
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! 设置 / Settings: the pages where an admin configures people (users, the org tree), the data
-//! model (custom fields, pipeline stages) and API tokens, and where every user keeps their own
+//! model (custom fields, pipeline stages), assignment rules, webhooks and API tokens, and where every user keeps their own
 //! profile (name, language, time zone, password) and tokens.
 //!
 //! Every change calls the same `xiansuo_db` use case as the API with the signed-in user as the
@@ -7,6 +7,8 @@
 //! [`xiansuo_db::Actor::require_admin`] before showing anything, and a refused write comes back
 //! as the store's error, shown next to its field (an invalid value) or above the form.
 
+mod assignment;
+mod channels;
 mod data;
 mod people;
 mod profile;
@@ -76,6 +78,39 @@ pub(super) fn router() -> Router<AppState> {
             get(data::stages).post(data::create_stage),
         )
         .route("/settings/stages/{id}", post(data::update_stage))
+        .route(
+            "/settings/assignment",
+            get(assignment::rules).post(assignment::create_rule),
+        )
+        .route(
+            "/settings/assignment/{id}",
+            get(assignment::rule).post(assignment::update_rule),
+        )
+        .route(
+            "/settings/assignment/{id}/move",
+            post(assignment::move_rule),
+        )
+        .route(
+            "/settings/assignment/{id}/delete",
+            post(assignment::delete_rule),
+        )
+        .route(
+            "/settings/webhooks",
+            get(channels::hooks).post(channels::create_hook),
+        )
+        .route(
+            "/settings/webhooks/{id}",
+            get(channels::hook).post(channels::update_hook),
+        )
+        .route(
+            "/settings/webhooks/{id}/delete",
+            post(channels::delete_hook),
+        )
+        .route("/settings/webhooks/{id}/test", post(channels::test_hook))
+        .route(
+            "/settings/deliveries/{id}/redeliver",
+            post(channels::redeliver),
+        )
 }
 
 /// A link in the settings menu.
@@ -96,6 +131,8 @@ fn sections(user: &Viewer, s: &SettingsTexts, current: &str) -> Vec<Section> {
         ("/settings/teams", s.teams_title),
         ("/settings/fields", s.fields_title),
         ("/settings/stages", s.stages_title),
+        ("/settings/assignment", s.assignment_title),
+        ("/settings/webhooks", s.webhooks_title),
     ];
     let admin = if user.actor.is_admin() {
         &admin[..]
@@ -154,6 +191,14 @@ impl Errors {
         self.0
             .iter()
             .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    /// The message for the first field under `prefix` (`target` covers `target.user_id`).
+    fn starting(&self, prefix: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(f, _)| f.starts_with(prefix))
             .map(|(_, m)| m.as_str())
     }
 
@@ -287,6 +332,12 @@ async fn index(user: Viewer) -> Response {
         ("/settings/teams", s.teams_title, s.teams_intro),
         ("/settings/fields", s.fields_title, s.fields_intro),
         ("/settings/stages", s.stages_title, s.stages_intro),
+        (
+            "/settings/assignment",
+            s.assignment_title,
+            s.assignment_intro,
+        ),
+        ("/settings/webhooks", s.webhooks_title, s.webhooks_intro),
         ("/settings/tokens", s.tokens_title, s.tokens_intro),
     ];
     render(
