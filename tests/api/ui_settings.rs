@@ -24,6 +24,7 @@ on_both_databases!(
     tokens_have_scopes_and_a_read_only_token_cannot_write,
     an_admin_subscribes_a_webhook_reads_its_deliveries_and_sends_one_again,
     an_admin_orders_assignment_rules_with_buttons_and_new_leads_follow_the_order,
+    an_admin_sets_tiers_and_scoring_rules_that_score_new_leads,
     the_settings_speak_english,
 );
 
@@ -1424,6 +1425,141 @@ async fn an_admin_orders_assignment_rules_with_buttons_and_new_leads_follow_the_
     );
 }
 
+async fn an_admin_sets_tiers_and_scoring_rules_that_score_new_leads(app: TestApp) {
+    app.user("wang", Role::Rep, None).await;
+    Browser::signed_in(&app, "wang")
+        .await
+        .get("/settings/scoring")
+        .await
+        .assert_html(StatusCode::FORBIDDEN);
+    let admin = Browser::signed_in(&app, "admin").await;
+    let csrf = admin.csrf().await;
+
+    let bad = admin
+        .post(
+            "/settings/scoring/settings",
+            &[
+                ("csrf_token", &csrf),
+                ("max_score", "100"),
+                ("high_threshold", "很高"),
+                ("medium_threshold", "30"),
+            ],
+        )
+        .await;
+    bad.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        text_by_id(&bad, "error-high_threshold").is_some(),
+        "{}",
+        bad.body
+    );
+    let tiers = admin
+        .post(
+            "/settings/scoring/settings",
+            &[
+                ("csrf_token", &csrf),
+                ("max_score", "100"),
+                ("high_threshold", "60"),
+                ("medium_threshold", "15"),
+            ],
+        )
+        .await;
+    assert_eq!(tiers.status, StatusCode::SEE_OTHER, "{}", tiers.body);
+    let settings = app.get("/api/v1/scoring/settings", &app.admin_token).await;
+    assert_eq!(settings.body["high_threshold"], 60);
+    assert_eq!(settings.body["medium_threshold"], 15);
+
+    let refused = admin
+        .post(
+            "/settings/scoring",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "高薪"),
+                ("kind", "fit"),
+                ("points", "20"),
+                ("active", "on"),
+                ("cond0_field", "salary"),
+                ("cond0_operator", "gte"),
+                ("cond0_value", "10000"),
+            ],
+        )
+        .await;
+    refused.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text_by_id(&refused, "error-condition-0").is_some_and(|e| e.contains("salary")));
+    for (name, kind, points, word) in [
+        ("总监", "fit", "20", "总监"),
+        ("学生", "negative", "-25", "学生"),
+    ] {
+        let added = admin
+            .post(
+                "/settings/scoring",
+                &[
+                    ("csrf_token", &csrf),
+                    ("name", name),
+                    ("kind", kind),
+                    ("points", points),
+                    ("active", "on"),
+                    ("cond0_field", "title"),
+                    ("cond0_operator", "contains"),
+                    ("cond0_value", word),
+                ],
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    }
+    let rules = app.get("/api/v1/scoring/rules", &app.admin_token).await;
+    let ids = rules.ids();
+    assert_eq!(ids.len(), 2, "{}", rules.body);
+    let lead = app
+        .lead(
+            &app.admin_token,
+            json!({"name": "赵敏", "title": "销售总监"}),
+        )
+        .await;
+    assert_eq!(lead["score"], 20, "{lead}");
+    assert_eq!(lead["tier"], "medium");
+    let page = admin.get("/settings/scoring").await;
+    assert!(page.body.contains("契合度") && page.body.contains("扣分"));
+
+    let edited = admin
+        .post(
+            &format!("/settings/scoring/{}", ids[0]),
+            &[
+                ("csrf_token", &csrf),
+                ("name", "总监"),
+                ("kind", "fit"),
+                ("points", "70"),
+                ("active", "on"),
+                ("cond0_field", "title"),
+                ("cond0_operator", "contains"),
+                ("cond0_value", "总监"),
+            ],
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.body);
+    let lead = app
+        .lead(
+            &app.admin_token,
+            json!({"name": "周芷若", "title": "技术总监"}),
+        )
+        .await;
+    assert_eq!(lead["score"], 70);
+    assert_eq!(lead["tier"], "high");
+
+    let deleted = admin
+        .post(
+            &format!("/settings/scoring/{}/delete", ids[1]),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/api/v1/scoring/rules", &app.admin_token)
+            .await
+            .ids(),
+        [ids[0]]
+    );
+}
+
 async fn the_settings_speak_english(app: TestApp) {
     let admin = Browser::signed_in(&app, "admin").await;
     let csrf = admin.csrf().await;
@@ -1643,6 +1779,7 @@ mod browser {
         screenshot(&client, "settings-users-phone").await;
         for page in [
             "profile",
+            "scoring",
             "teams",
             "stages",
             "assignment",

@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use xiansuo_db::{assignment, users, StoreError};
 
 /// Conditions a rule form has room for.
-const CONDITION_ROWS: usize = 3;
+pub(super) const CONDITION_ROWS: usize = 3;
 const OPERATORS: [&str; 9] = [
     "eq", "ne", "in", "contains", "gt", "gte", "lt", "lte", "exists",
 ];
@@ -29,7 +29,7 @@ const FALLBACKS: [&str; 2] = ["next_rule", "default"];
 
 /// One condition as the form holds it.
 #[derive(Default, Clone)]
-struct Condition {
+pub(super) struct Condition {
     field: String,
     operator: String,
     value: String,
@@ -61,23 +61,7 @@ impl RuleForm {
             ..RuleForm::default()
         };
         for (key, value) in pairs {
-            if let Some(rest) = key.strip_prefix("cond") {
-                let Some((i, part)) = rest.split_once('_') else {
-                    continue;
-                };
-                let Some(row) = i
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|i| form.conditions.get_mut(i))
-                else {
-                    continue;
-                };
-                match part {
-                    "field" => row.field = value,
-                    "operator" => row.operator = value,
-                    "value" => row.value = value,
-                    _ => {}
-                }
+            if read_condition(&mut form.conditions, &key, &value) {
                 continue;
             }
             match key.as_str() {
@@ -101,29 +85,10 @@ impl RuleForm {
     /// A stored rule (as the API shows it) in the form's shape.
     fn of_rule(rule: &Value) -> RuleForm {
         let target = &rule["target"];
-        let mut conditions: Vec<Condition> = rule["conditions"]
-            .as_array()
-            .map(|items| {
-                items
-                    .iter()
-                    .map(|c| Condition {
-                        field: text_of(&c["field"]),
-                        operator: text_of(&c["operator"]),
-                        value: match &c["value"] {
-                            Value::Array(list) => {
-                                list.iter().map(text_of).collect::<Vec<_>>().join(",")
-                            }
-                            other => text_of(other),
-                        },
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        conditions.resize(CONDITION_ROWS.max(conditions.len()), Condition::default());
         RuleForm {
             name: text_of(&rule["name"]),
             active: rule["active"].as_bool().unwrap_or(true),
-            conditions,
+            conditions: conditions_of(rule),
             target: text_of(&target["type"]),
             user_id: text_of(&target["user_id"]),
             team_id: text_of(&target["team_id"]),
@@ -141,25 +106,7 @@ impl RuleForm {
 
     /// The body of `POST` or `PATCH /api/v1/assignment/rules`.
     fn body(&self) -> Value {
-        let conditions: Vec<Value> = self
-            .conditions
-            .iter()
-            .filter(|c| !c.field.trim().is_empty())
-            .map(|c| {
-                let mut condition = json!({"field": c.field.trim(), "operator": c.operator});
-                let value = c.value.trim();
-                if c.operator == "in" {
-                    condition["value"] = json!(value
-                        .split([',', '，'])
-                        .map(str::trim)
-                        .filter(|v| !v.is_empty())
-                        .collect::<Vec<_>>());
-                } else if !value.is_empty() {
-                    condition["value"] = typed(value);
-                }
-                condition
-            })
-            .collect();
+        let conditions = conditions_json(&self.conditions);
         let strategy = if self.strategy.is_empty() {
             "round_robin"
         } else {
@@ -183,6 +130,98 @@ impl RuleForm {
     }
 }
 
+/// Takes a posted `condN_field`, `condN_operator` or `condN_value` into `conditions`; false
+/// for any other key.
+pub(super) fn read_condition(conditions: &mut [Condition], key: &str, value: &str) -> bool {
+    let Some((i, part)) = key
+        .strip_prefix("cond")
+        .and_then(|rest| rest.split_once('_'))
+    else {
+        return false;
+    };
+    let Some(row) = i.parse::<usize>().ok().and_then(|i| conditions.get_mut(i)) else {
+        return false;
+    };
+    let value = value.to_owned();
+    match part {
+        "field" => row.field = value,
+        "operator" => row.operator = value,
+        "value" => row.value = value,
+        _ => return false,
+    }
+    true
+}
+
+/// The stored conditions of a rule (as the API shows it), with empty rows up to the form's.
+pub(super) fn conditions_of(rule: &Value) -> Vec<Condition> {
+    let mut conditions: Vec<Condition> = rule["conditions"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|c| Condition {
+                    field: text_of(&c["field"]),
+                    operator: text_of(&c["operator"]),
+                    value: match &c["value"] {
+                        Value::Array(list) => {
+                            list.iter().map(text_of).collect::<Vec<_>>().join(",")
+                        }
+                        other => text_of(other),
+                    },
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    conditions.resize(CONDITION_ROWS.max(conditions.len()), Condition::default());
+    conditions
+}
+
+/// The `conditions` of a rule body: the rows with a field.
+pub(super) fn conditions_json(conditions: &[Condition]) -> Vec<Value> {
+    conditions
+        .iter()
+        .filter(|c| !c.field.trim().is_empty())
+        .map(|c| {
+            let mut condition = json!({"field": c.field.trim(), "operator": c.operator});
+            let value = c.value.trim();
+            if c.operator == "in" {
+                condition["value"] = json!(value
+                    .split([',', '，'])
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .collect::<Vec<_>>());
+            } else if !value.is_empty() {
+                condition["value"] = typed(value);
+            }
+            condition
+        })
+        .collect()
+}
+
+/// The rows of the condition part of a form, each with the store's refusal of it.
+pub(super) fn condition_rows(
+    s: &SettingsTexts,
+    conditions: &[Condition],
+    errors: &Errors,
+) -> Vec<ConditionRow> {
+    conditions
+        .iter()
+        .enumerate()
+        .map(|(index, c)| ConditionRow {
+            index,
+            field: c.field.clone(),
+            value: c.value.clone(),
+            operators: OPERATORS
+                .iter()
+                .map(|o| Choice::new(*o, s.code(&format!("op:{o}")), &c.operator))
+                .collect(),
+            error: errors
+                .starting(&format!("conditions[{index}]"))
+                .map(str::to_owned),
+        })
+        .collect()
+}
+
 /// A condition's value as typed: a whole or decimal number, true or false, or else text, since
 /// scores and numeric or yes/no custom fields compare with values of their own kind.
 fn typed(value: &str) -> Value {
@@ -204,12 +243,12 @@ fn typed(value: &str) -> Value {
 }
 
 /// A condition row of the form, with its choices and the store's refusal of it.
-struct ConditionRow {
-    index: usize,
-    field: String,
-    value: String,
-    operators: Vec<Choice>,
-    error: Option<String>,
+pub(super) struct ConditionRow {
+    pub(super) index: usize,
+    pub(super) field: String,
+    pub(super) value: String,
+    pub(super) operators: Vec<Choice>,
+    pub(super) error: Option<String>,
 }
 
 /// A member checkbox.
@@ -252,23 +291,7 @@ async fn rule_view(
 ) -> Result<RuleView, StoreError> {
     let people = users::list(&state.db, &[("active".to_owned(), "true".to_owned())]).await?;
     let teams = users::list_teams(&state.db).await?;
-    let conditions = form
-        .conditions
-        .iter()
-        .enumerate()
-        .map(|(index, c)| ConditionRow {
-            index,
-            field: c.field.clone(),
-            value: c.value.clone(),
-            operators: OPERATORS
-                .iter()
-                .map(|o| Choice::new(*o, s.code(&format!("op:{o}")), &c.operator))
-                .collect(),
-            error: errors
-                .starting(&format!("conditions[{index}]"))
-                .map(str::to_owned),
-        })
-        .collect();
+    let conditions = condition_rows(s, &form.conditions, errors);
     let mut user_choices = vec![Choice::new("", "—", &form.user_id)];
     user_choices.extend(
         people
@@ -342,8 +365,8 @@ struct RulesPage {
     notice: Option<&'static str>,
 }
 
-/// What a rule does, in a line: its conditions and its target.
-fn summary(s: &SettingsTexts, rule: &Value) -> String {
+/// A rule's conditions in a line, or "every lead".
+pub(super) fn conditions_text(s: &SettingsTexts, rule: &Value) -> String {
     let conditions: Vec<String> = rule["conditions"]
         .as_array()
         .map(|items| {
@@ -363,12 +386,20 @@ fn summary(s: &SettingsTexts, rule: &Value) -> String {
                 .collect()
         })
         .unwrap_or_default();
-    let when = if conditions.is_empty() {
+    if conditions.is_empty() {
         s.every_lead.to_owned()
     } else {
         conditions.join(" · ")
-    };
-    format!("{when} → {}", s.code(&text_of(&rule["target"]["type"])))
+    }
+}
+
+/// What a rule does, in a line: its conditions and its target.
+fn summary(s: &SettingsTexts, rule: &Value) -> String {
+    format!(
+        "{} → {}",
+        conditions_text(s, rule),
+        s.code(&text_of(&rule["target"]["type"]))
+    )
 }
 
 async fn rules_page(

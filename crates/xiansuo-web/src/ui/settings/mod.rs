@@ -1,5 +1,5 @@
 //! 设置 / Settings: the pages where an admin configures people (users, the org tree), the data
-//! model (custom fields, pipeline stages), assignment rules, webhooks and API tokens, and where every user keeps their own
+//! model (custom fields, pipeline stages), scoring and assignment rules, webhooks and API tokens, and where every user keeps their own
 //! profile (name, language, time zone, password) and tokens.
 //!
 //! Every change calls the same `xiansuo_db` use case as the API with the signed-in user as the
@@ -12,6 +12,7 @@ mod channels;
 mod data;
 mod people;
 mod profile;
+mod scoring;
 mod texts;
 
 use super::i18n::Texts;
@@ -79,6 +80,16 @@ pub(super) fn router() -> Router<AppState> {
         )
         .route("/settings/stages/{id}", post(data::update_stage))
         .route(
+            "/settings/scoring",
+            get(scoring::page).post(scoring::create_rule),
+        )
+        .route("/settings/scoring/settings", post(scoring::save_settings))
+        .route(
+            "/settings/scoring/{id}",
+            get(scoring::rule).post(scoring::update_rule),
+        )
+        .route("/settings/scoring/{id}/delete", post(scoring::delete_rule))
+        .route(
             "/settings/assignment",
             get(assignment::rules).post(assignment::create_rule),
         )
@@ -131,6 +142,7 @@ fn sections(user: &Viewer, s: &SettingsTexts, current: &str) -> Vec<Section> {
         ("/settings/teams", s.teams_title),
         ("/settings/fields", s.fields_title),
         ("/settings/stages", s.stages_title),
+        ("/settings/scoring", s.scoring_title),
         ("/settings/assignment", s.assignment_title),
         ("/settings/webhooks", s.webhooks_title),
     ];
