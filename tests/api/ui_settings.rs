@@ -25,6 +25,7 @@ on_both_databases!(
     an_admin_subscribes_a_webhook_reads_its_deliveries_and_sends_one_again,
     an_admin_orders_assignment_rules_with_buttons_and_new_leads_follow_the_order,
     an_admin_sets_tiers_and_scoring_rules_that_score_new_leads,
+    an_admin_sets_up_a_web_form_and_copies_the_snippet_visitors_post_through,
     the_settings_speak_english,
 );
 
@@ -1560,6 +1561,148 @@ async fn an_admin_sets_tiers_and_scoring_rules_that_score_new_leads(app: TestApp
     );
 }
 
+async fn an_admin_sets_up_a_web_form_and_copies_the_snippet_visitors_post_through(app: TestApp) {
+    app.user("wang", Role::Rep, None).await;
+    Browser::signed_in(&app, "wang")
+        .await
+        .get("/settings/forms")
+        .await
+        .assert_html(StatusCode::FORBIDDEN);
+    let admin = Browser::signed_in(&app, "admin").await;
+    let csrf = admin.csrf().await;
+    let page = admin.get("/settings/forms").await;
+    page.assert_html(StatusCode::OK);
+
+    let no_contact = admin
+        .post(
+            "/settings/forms",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "春季展会报名"),
+                ("language", "zh"),
+                ("ask", "company"),
+                ("source", "event"),
+                ("active", "on"),
+            ],
+        )
+        .await;
+    no_contact.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        text_by_id(&no_contact, "error-fields").as_deref(),
+        Some("表单至少要显示姓名、邮箱或手机中的一项")
+    );
+    let bad_origin = admin
+        .post(
+            "/settings/forms",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "春季展会报名"),
+                ("language", "zh"),
+                ("ask", "name"),
+                ("ask", "phone"),
+                ("source", "event"),
+                ("allowed_origins", "https://www.example.com/landing?x=1"),
+                ("active", "on"),
+            ],
+        )
+        .await;
+    bad_origin.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text_by_id(&bad_origin, "error-allowed_origins").is_some());
+
+    let created = admin
+        .post(
+            "/settings/forms",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "春季展会报名"),
+                ("language", "zh"),
+                ("ask", "name"),
+                ("ask", "phone"),
+                ("ask", "company"),
+                ("required", "name"),
+                ("required", "phone"),
+                ("source", "event"),
+                ("thank_you", "谢谢，我们会尽快联系您。"),
+                ("active", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let page = admin.get(created.location()).await;
+    page.assert_html(StatusCode::OK);
+    let url = text_by_id(&page, "form-url").expect("the form's address");
+    assert!(url.starts_with(&format!("{}/f/", app.base)), "{url}");
+    // The textarea holds the HTML escaped, which a browser shows (and copies) as written.
+    let snippet = text_by_id(&page, "embed-snippet")
+        .expect("the snippet to copy")
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
+        .replace("&#34;", "\"")
+        .replace("&#38;", "&");
+    assert!(
+        snippet.starts_with("<form") && snippet.contains(&format!("action=\"{url}\"")),
+        "{snippet}"
+    );
+
+    // A visitor posts the form the snippet names; the lead has the form's source.
+    let posted = reqwest::Client::new()
+        .post(&url)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .form(&[
+            ("name", "谢逊"),
+            ("phone", "13912345678"),
+            ("company", "金毛狮王贸易"),
+        ])
+        .send()
+        .await
+        .expect("the form answers");
+    assert!(posted.status().is_success(), "{}", posted.status());
+    let leads = app.get("/api/v1/leads?q=谢逊", &app.admin_token).await;
+    assert_eq!(leads.body["items"][0]["source"], "event", "{}", leads.body);
+
+    let id: i64 = created
+        .location()
+        .trim_start_matches("/settings/forms/")
+        .parse()
+        .unwrap();
+    let edited = admin
+        .post(
+            &format!("/settings/forms/{id}"),
+            &[
+                ("csrf_token", &csrf),
+                ("name", "春季展会报名（已结束）"),
+                ("language", "zh"),
+                ("ask", "name"),
+                ("ask", "email"),
+                ("required", "email"),
+                ("source", "event"),
+            ],
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.body);
+    let stored = app
+        .get(&format!("/api/v1/forms/{id}"), &app.admin_token)
+        .await;
+    assert_eq!(stored.body["name"], "春季展会报名（已结束）");
+    assert_eq!(stored.body["active"], false);
+    assert_eq!(
+        stored.body["fields"],
+        json!([{"field": "name", "required": false, "label_zh": null, "label_en": null},
+               {"field": "email", "required": true, "label_zh": null, "label_en": null}])
+    );
+
+    let deleted = admin
+        .post(
+            &format!("/settings/forms/{id}/delete"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    app.get(&format!("/api/v1/forms/{id}"), &app.admin_token)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+}
+
 async fn the_settings_speak_english(app: TestApp) {
     let admin = Browser::signed_in(&app, "admin").await;
     let csrf = admin.csrf().await;
@@ -1783,6 +1926,7 @@ mod browser {
             "teams",
             "stages",
             "assignment",
+            "forms",
             "webhooks",
             "tokens",
         ] {

@@ -1,5 +1,5 @@
 //! 设置 / Settings: the pages where an admin configures people (users, the org tree), the data
-//! model (custom fields, pipeline stages), scoring and assignment rules, webhooks and API tokens, and where every user keeps their own
+//! model (custom fields, pipeline stages), scoring and assignment rules, web forms, webhooks and API tokens, and where every user keeps their own
 //! profile (name, language, time zone, password) and tokens.
 //!
 //! Every change calls the same `xiansuo_db` use case as the API with the signed-in user as the
@@ -10,6 +10,7 @@
 mod assignment;
 mod channels;
 mod data;
+mod forms;
 mod people;
 mod profile;
 mod scoring;
@@ -105,6 +106,9 @@ pub(super) fn router() -> Router<AppState> {
             "/settings/assignment/{id}/delete",
             post(assignment::delete_rule),
         )
+        .route("/settings/forms", get(forms::list).post(forms::create))
+        .route("/settings/forms/{id}", get(forms::show).post(forms::update))
+        .route("/settings/forms/{id}/delete", post(forms::delete))
         .route(
             "/settings/webhooks",
             get(channels::hooks).post(channels::create_hook),
@@ -144,6 +148,7 @@ fn sections(user: &Viewer, s: &SettingsTexts, current: &str) -> Vec<Section> {
         ("/settings/stages", s.stages_title),
         ("/settings/scoring", s.scoring_title),
         ("/settings/assignment", s.assignment_title),
+        ("/settings/forms", s.forms_title),
         ("/settings/webhooks", s.webhooks_title),
     ];
     let admin = if user.actor.is_admin() {
@@ -349,6 +354,7 @@ async fn index(user: Viewer) -> Response {
             s.assignment_title,
             s.assignment_intro,
         ),
+        ("/settings/forms", s.forms_title, s.forms_intro),
         ("/settings/webhooks", s.webhooks_title, s.webhooks_intro),
         ("/settings/tokens", s.tokens_title, s.tokens_intro),
     ];
