@@ -243,6 +243,13 @@ async fn a_user_changes_their_own_password_only_with_the_current_one(app: TestAp
         .await;
     wrong.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
     assert_eq!(wrong.body["error"]["field"], "current_password");
+    app.patch(
+        &format!("/api/v1/users/{}", rep.id),
+        &rep.token,
+        json!({"password": "no-current-needed"}),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "forbidden");
     let changed = app
         .post(
             "/api/v1/me/password",
@@ -1238,6 +1245,11 @@ async fn an_admin_orders_assignment_rules_with_buttons_and_new_leads_follow_the_
         .get("/settings/assignment")
         .await
         .assert_html(StatusCode::FORBIDDEN);
+    for path in ["/api/v1/assignment/rules", "/api/v1/scoring/rules"] {
+        app.get(path, &liu.token)
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    }
     let admin = Browser::signed_in(&app, "admin").await;
     let csrf = admin.csrf().await;
     let (liu_id, chen_id) = (liu.id.to_string(), chen.id.to_string());

@@ -205,9 +205,10 @@ pub async fn create(db: &Db, user: NewUser, now: DateTime<Utc>) -> StoreResult<V
     Ok(user_json(&row))
 }
 
-/// Applies `{"display_name", "email", "role", "team_id", "locale", "active", "password"}` to a
-/// user. Only admins may change role, team and active; anyone may change their own name, email,
-/// locale and password.
+/// Applies `{"display_name", "email", "role", "team_id", "locale", "time_zone", "active",
+/// "password"}` to a user. Only admins may change role, team and active, and set another user's
+/// password; anyone may change their own name, email, locale and time zone (their own password
+/// only through [`change_password`], with the current one).
 pub async fn update(
     db: &Db,
     actor: &crate::scope::Actor,
@@ -259,6 +260,10 @@ pub async fn update(
                 Param::from(parse_time_zone("time_zone", as_str()?)?.name()),
             )),
             "role" => sets.push(("role", Param::from(Role::parse(as_str()?)?.code()))),
+            "password" if actor.user_id == id => return Err(StoreError::Forbidden(
+                "change your own password with POST /api/v1/me/password, giving the current one"
+                    .into(),
+            )),
             "password" => sets.push((
                 "password_hash",
                 Param::from(hash_password(parse_password(as_str()?)?)?),

@@ -1046,9 +1046,11 @@ impl Doc {
         self.schema(
             "UserPatch",
             request_object(
-                "Changes to a user. Anyone may change their own name, email, locale, time zone and \
-                 password; only an admin may change role, team, active and mask_phones, or another user. \
-                 The last active admin cannot be demoted or deactivated (409)",
+                "Changes to a user. Anyone may change their own name, email, locale and time zone \
+                 (their own password only with POST /api/v1/me/password, giving the current one); \
+                 only an admin may change role, team, active and mask_phones, or another user, \
+                 whose password they may set. The last active admin cannot be demoted or \
+                 deactivated (409)",
                 vec![
                     prop(
                         "display_name",
@@ -5310,8 +5312,9 @@ impl Doc {
             HttpMethod::Get,
             "/api/v1/scoring/rules",
             operation("listScoringRules", tag, "List scoring rules")
+                .description(Some("Admins only."))
                 .response("200", json_response("Every rule", "ScoringRuleList")),
-            &[],
+            &[Failure::Forbidden],
         );
         self.add(
             HttpMethod::Post,
@@ -5329,8 +5332,9 @@ impl Doc {
             HttpMethod::Get,
             "/api/v1/scoring/rules/{id}",
             operation("getScoringRule", tag, "Get a scoring rule")
+                .description(Some("Admins only."))
                 .response("200", json_response("The rule", "ScoringRule")),
-            &[],
+            &[Failure::Forbidden],
         );
         self.add(
             HttpMethod::Patch,
@@ -5659,11 +5663,13 @@ impl Doc {
         self.add(
             HttpMethod::Get,
             "/api/v1/assignment/rules",
-            operation("listAssignmentRules", tag, "List assignment rules").response(
-                "200",
-                json_response("Every rule, in order", "AssignmentRuleList"),
-            ),
-            &[],
+            operation("listAssignmentRules", tag, "List assignment rules")
+                .description(Some("Admins only."))
+                .response(
+                    "200",
+                    json_response("Every rule, in order", "AssignmentRuleList"),
+                ),
+            &[Failure::Forbidden],
         );
         self.add(
             HttpMethod::Post,
@@ -5699,8 +5705,9 @@ impl Doc {
             HttpMethod::Get,
             "/api/v1/assignment/rules/{id}",
             operation("getAssignmentRule", tag, "Get an assignment rule")
+                .description(Some("Admins only."))
                 .response("200", json_response("The rule", "AssignmentRule")),
-            &[],
+            &[Failure::Forbidden],
         );
         self.add(
             HttpMethod::Patch,
