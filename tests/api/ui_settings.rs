@@ -1386,6 +1386,50 @@ async fn an_admin_orders_assignment_rules_with_buttons_and_new_leads_follow_the_
         [ids[1], ids[0]]
     );
 
+    // Dragging (where script runs) sends the whole new order through a form of its own.
+    let page = admin.get("/settings/assignment").await;
+    assert!(page
+        .body
+        .contains("<script src=\"/assets/settings.js\" defer></script>"));
+    let script = reqwest::get(format!("{}/assets/settings.js", app.base))
+        .await
+        .unwrap();
+    assert!(script.headers()[reqwest::header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    assert!(script.text().await.unwrap().contains("reorder-form"));
+    let dragged = admin
+        .post(
+            "/settings/assignment/reorder",
+            &[
+                ("csrf_token", &csrf),
+                ("rule_ids", &format!("{},{}", ids[0], ids[1])),
+            ],
+        )
+        .await;
+    assert_eq!(dragged.status, StatusCode::SEE_OTHER, "{}", dragged.body);
+    assert_eq!(
+        app.get("/api/v1/assignment/rules", &app.admin_token)
+            .await
+            .ids(),
+        [ids[0], ids[1]]
+    );
+    let partial = admin
+        .post(
+            "/settings/assignment/reorder",
+            &[("csrf_token", &csrf), ("rule_ids", &ids[0].to_string())],
+        )
+        .await;
+    partial.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+    let back = admin
+        .post(
+            &format!("/settings/assignment/{}/move", ids[1]),
+            &[("csrf_token", &csrf), ("direction", "up")],
+        )
+        .await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER);
+
     let edit = admin.get(&format!("/settings/assignment/{}", ids[0])).await;
     edit.assert_html(StatusCode::OK);
     assert!(edit.body.contains("value=\"全部给刘\""));
@@ -1899,6 +1943,56 @@ mod browser {
             .unwrap();
         assert!(row.contains("细分行业") && row.contains("多选"), "{row}");
         screenshot(&client, "settings-fields-desktop").await;
+
+        // Two assignment rules, then the second dragged above the first: the script sends the
+        // new order as a form.
+        client
+            .goto(&format!("{base}/settings/assignment"))
+            .await
+            .unwrap();
+        for name in ["先到先得", "大客户优先"] {
+            fill(&client, "#new-rule-form #field-name", name).await;
+            client
+                .find(Locator::Css("#new-rule-form #field-user_id"))
+                .await
+                .unwrap()
+                .select_by_index(1)
+                .await
+                .unwrap();
+            submit(&client, "new-rule-form").await;
+            wait_for_address(&client, |a| a.contains("saved=1")).await;
+            client
+                .goto(&format!("{base}/settings/assignment"))
+                .await
+                .unwrap();
+        }
+        client
+            .execute(
+                "const [a, b] = document.querySelectorAll('#rules li[data-rule-id]');
+                 const dt = new DataTransfer();
+                 b.dispatchEvent(new DragEvent('dragstart', {dataTransfer: dt, bubbles: true}));
+                 const box = a.getBoundingClientRect();
+                 a.dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true,
+                     cancelable: true, clientY: box.top + 1}));
+                 a.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true,
+                     cancelable: true}));",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        wait_for_address(&client, |a| a.contains("saved=1")).await;
+        let first = wait()
+            .for_element(Locator::Css("#rules li .rule-name"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            first.contains("大客户优先"),
+            "the dragged rule comes first: {first}"
+        );
+        screenshot(&client, "settings-assignment-desktop").await;
 
         client.set_window_size(375, 812).await.unwrap();
         client

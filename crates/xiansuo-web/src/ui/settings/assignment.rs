@@ -1,5 +1,6 @@
 //! Assignment rules (admins only), in the order they are tried: moved up and down with buttons
-//! (forms, so the keyboard and any browser can do it), switched on and off, changed and
+//! (forms, so the keyboard and any browser can do it) or, where script runs, dragged (the
+//! script sends the new order as a form), switched on and off, changed and
 //! deleted; a rule is up to three conditions and a target (a user, a team, a list of members
 //! with a strategy, or a public pool), with what to do when nobody can take the lead. Every
 //! change goes through `xiansuo_db::assignment`, as `/api/v1/assignment/rules` does.
@@ -680,6 +681,40 @@ pub(crate) async fn move_rule(
     };
     match moved.await {
         Ok(()) => saved("/settings/assignment"),
+        Err(e) => store_error_page(Chrome::for_user(&user, "/settings/assignment"), e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ReorderPost {
+    csrf_token: String,
+    /// Every rule's id, comma-separated, in the new order.
+    rule_ids: String,
+}
+
+/// `POST /settings/assignment/reorder`: the order a drag left the list in, as
+/// `POST /api/v1/assignment/rules/reorder`.
+pub(crate) async fn reorder_rules(
+    State(state): State<AppState>,
+    user: Viewer,
+    Form(form): Form<ReorderPost>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    if let Some(refused) = admin_only(&user, "/settings/assignment") {
+        return refused;
+    }
+    let ids: Vec<Value> = form
+        .rule_ids
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(optional_number)
+        .collect();
+    match assignment::reorder(&state.db, &json!({ "rule_ids": ids })).await {
+        Ok(_) => saved("/settings/assignment"),
         Err(e) => store_error_page(Chrome::for_user(&user, "/settings/assignment"), e),
     }
 }

@@ -99,6 +99,10 @@ pub(super) fn router() -> Router<AppState> {
             get(assignment::rule).post(assignment::update_rule),
         )
         .route(
+            "/settings/assignment/reorder",
+            post(assignment::reorder_rules),
+        )
+        .route(
             "/settings/assignment/{id}/move",
             post(assignment::move_rule),
         )
@@ -126,6 +130,24 @@ pub(super) fn router() -> Router<AppState> {
             "/settings/deliveries/{id}/redeliver",
             post(channels::redeliver),
         )
+}
+
+const SCRIPT: &str = include_str!("../../../assets/settings.js");
+
+/// `GET /assets/settings.js`: dragging rules into order, on top of the buttons that do it
+/// without script. Served like the stylesheet, under a hash of its text.
+pub(super) async fn script() -> Response {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/javascript; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-cache"),
+        ],
+        SCRIPT,
+    )
+        .into_response()
 }
 
 /// A link in the settings menu.
