@@ -26,6 +26,7 @@ on_both_databases!(
     an_admin_orders_assignment_rules_with_buttons_and_new_leads_follow_the_order,
     an_admin_sets_tiers_and_scoring_rules_that_score_new_leads,
     an_admin_sets_up_a_web_form_and_copies_the_snippet_visitors_post_through,
+    an_admin_sets_up_a_public_pool_and_cannot_delete_one_that_holds_leads,
     the_settings_speak_english,
 );
 
@@ -1759,6 +1760,110 @@ async fn an_admin_sets_up_a_web_form_and_copies_the_snippet_visitors_post_throug
         .assert_error(StatusCode::NOT_FOUND, "not_found");
 }
 
+async fn an_admin_sets_up_a_public_pool_and_cannot_delete_one_that_holds_leads(app: TestApp) {
+    let rep = app.user("wang", Role::Rep, None).await;
+    Browser::signed_in(&app, "wang")
+        .await
+        .get("/settings/pools")
+        .await
+        .assert_html(StatusCode::FORBIDDEN);
+    let admin = Browser::signed_in(&app, "admin").await;
+    let csrf = admin.csrf().await;
+    let member = rep.id.to_string();
+
+    let bad = admin
+        .post(
+            "/settings/pools",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "华东公海"),
+                ("max_held", "很多"),
+                ("members", &member),
+            ],
+        )
+        .await;
+    bad.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text_by_id(&bad, "error-max_held").is_some(), "{}", bad.body);
+    assert!(bad.body.contains("value=\"华东公海\""));
+    let created = admin
+        .post(
+            "/settings/pools",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "华东公海"),
+                ("region", "上海"),
+                ("max_held", "20"),
+                ("max_claims_per_day", ""),
+                ("cooldown_days", "7"),
+                ("members", &member),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let pools = app.get("/api/v1/pools", &app.admin_token).await;
+    let stored = &pools.body["items"][0];
+    assert_eq!(stored["max_held"], 20);
+    assert_eq!(stored["max_claims_per_day"], json!(null));
+    assert_eq!(stored["cooldown_days"], 7);
+    assert_eq!(stored["member_user_ids"], json!([rep.id]));
+    let id = stored["id"].as_i64().unwrap();
+    let taken = admin
+        .post(
+            "/settings/pools",
+            &[("csrf_token", &csrf), ("name", "华东公海")],
+        )
+        .await;
+    taken.assert_html(StatusCode::CONFLICT);
+    assert!(taken.body.contains("已有名为「华东公海」的公海"));
+
+    let path = format!("/settings/pools/{id}");
+    let edited = admin
+        .post(
+            &path,
+            &[
+                ("csrf_token", &csrf),
+                ("name", "华东一区公海"),
+                ("region", "上海"),
+                ("max_held", ""),
+                ("max_claims_per_day", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.body);
+    let stored = app
+        .get(&format!("/api/v1/pools/{id}"), &app.admin_token)
+        .await;
+    assert_eq!(stored.body["name"], "华东一区公海");
+    assert_eq!(stored.body["max_held"], json!(null));
+    assert_eq!(stored.body["max_claims_per_day"], 5);
+    assert_eq!(stored.body["member_user_ids"], json!([]), "no box ticked");
+
+    crate::pool::pooled_lead(&app, id, "殷素素", "13700001111").await;
+    let refused = admin
+        .post(&format!("{path}/delete"), &[("csrf_token", &csrf)])
+        .await;
+    refused.assert_html(StatusCode::CONFLICT);
+    assert!(
+        text_by_id(&refused, "pool-alert").is_some_and(|a| a.contains("还有 1 条线索")),
+        "{}",
+        refused.body
+    );
+    let empty = app
+        .post("/api/v1/pools", &app.admin_token, json!({"name": "空公海"}))
+        .await;
+    let empty = empty.body["id"].as_i64().unwrap();
+    let deleted = admin
+        .post(
+            &format!("/settings/pools/{empty}/delete"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    app.get(&format!("/api/v1/pools/{empty}"), &app.admin_token)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+}
+
 async fn the_settings_speak_english(app: TestApp) {
     let admin = Browser::signed_in(&app, "admin").await;
     let csrf = admin.csrf().await;
@@ -2032,6 +2137,7 @@ mod browser {
             "teams",
             "stages",
             "assignment",
+            "pools",
             "forms",
             "webhooks",
             "tokens",

@@ -1,5 +1,5 @@
 //! 设置 / Settings: the pages where an admin configures people (users, the org tree), the data
-//! model (custom fields, pipeline stages), scoring and assignment rules, web forms, webhooks and API tokens, and where every user keeps their own
+//! model (custom fields, pipeline stages), scoring and assignment rules, public pools, web forms, webhooks and API tokens, and where every user keeps their own
 //! profile (name, language, time zone, password) and tokens.
 //!
 //! Every change calls the same `xiansuo_db` use case as the API with the signed-in user as the
@@ -12,6 +12,7 @@ mod channels;
 mod data;
 mod forms;
 mod people;
+mod pools;
 mod profile;
 mod scoring;
 mod texts;
@@ -110,6 +111,9 @@ pub(super) fn router() -> Router<AppState> {
             "/settings/assignment/{id}/delete",
             post(assignment::delete_rule),
         )
+        .route("/settings/pools", get(pools::list).post(pools::create))
+        .route("/settings/pools/{id}", get(pools::show).post(pools::update))
+        .route("/settings/pools/{id}/delete", post(pools::delete))
         .route("/settings/forms", get(forms::list).post(forms::create))
         .route("/settings/forms/{id}", get(forms::show).post(forms::update))
         .route("/settings/forms/{id}/delete", post(forms::delete))
@@ -170,6 +174,7 @@ fn sections(user: &Viewer, s: &SettingsTexts, current: &str) -> Vec<Section> {
         ("/settings/stages", s.stages_title),
         ("/settings/scoring", s.scoring_title),
         ("/settings/assignment", s.assignment_title),
+        ("/settings/pools", s.pools_title),
         ("/settings/forms", s.forms_title),
         ("/settings/webhooks", s.webhooks_title),
     ];
@@ -376,6 +381,7 @@ async fn index(user: Viewer) -> Response {
             s.assignment_title,
             s.assignment_intro,
         ),
+        ("/settings/pools", s.pools_title, s.pools_intro),
         ("/settings/forms", s.forms_title, s.forms_intro),
         ("/settings/webhooks", s.webhooks_title, s.webhooks_intro),
         ("/settings/tokens", s.tokens_title, s.tokens_intro),

@@ -1,0 +1,391 @@
+//! Public pools (公海, admins only): their members, the limits on what a member may hold and
+//! claim a day, the cool-down before a returned lead may be claimed again, and the protection a
+//! claim gives; created, changed and deleted through `xiansuo_db::pool`, which refuses to delete
+//! a pool that still holds leads (shown above the form).
+
+use super::{
+    no_refusal, optional, optional_number, parse_id, refusal, saved, saved_notice, text_of, Frame,
+    Menu, Refusal,
+};
+use crate::ui::{csrf_refusal, render, store_error_page, Chrome, Viewer};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use xiansuo_db::{pool, users, StoreError};
+
+/// The limits a pool form sets, in the order it shows them.
+const LIMITS: [&str; 5] = [
+    "max_held",
+    "max_claims_per_day",
+    "cooldown_days",
+    "protection_days",
+    "protection_max_days",
+];
+
+/// The fields of a pool form; `members` repeats, one per user.
+#[derive(Default)]
+struct PoolForm {
+    csrf_token: String,
+    name: String,
+    region: String,
+    industry: String,
+    members: Vec<String>,
+    /// The limits by name, as typed.
+    limits: Vec<(String, String)>,
+}
+
+impl PoolForm {
+    fn from_pairs(pairs: Vec<(String, String)>) -> PoolForm {
+        let mut form = PoolForm::default();
+        for (key, value) in pairs {
+            match key.as_str() {
+                "csrf_token" => form.csrf_token = value,
+                "name" => form.name = value,
+                "region" => form.region = value,
+                "industry" => form.industry = value,
+                "members" => form.members.push(value),
+                limit if LIMITS.contains(&limit) => form.limits.push((key, value)),
+                _ => {}
+            }
+        }
+        form
+    }
+
+    fn of_pool(stored: &Value) -> PoolForm {
+        PoolForm {
+            name: text_of(&stored["name"]),
+            region: text_of(&stored["region"]),
+            industry: text_of(&stored["industry"]),
+            members: stored["member_user_ids"]
+                .as_array()
+                .map(|m| m.iter().map(text_of).collect())
+                .unwrap_or_default(),
+            limits: LIMITS
+                .iter()
+                .map(|l| ((*l).to_owned(), text_of(&stored[*l])))
+                .collect(),
+            ..PoolForm::default()
+        }
+    }
+
+    fn limit(&self, name: &str) -> &str {
+        self.limits
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// The body of `POST` or `PATCH /api/v1/pools`. An empty hold or claim limit is no limit;
+    /// an empty day count keeps the pool's (or the default).
+    fn body(&self) -> Value {
+        let mut body = Map::new();
+        body.insert("name".into(), Value::from(self.name.trim()));
+        body.insert("region".into(), optional(&self.region));
+        body.insert("industry".into(), optional(&self.industry));
+        body.insert(
+            "member_user_ids".into(),
+            Value::from(
+                self.members
+                    .iter()
+                    .map(|m| optional_number(m))
+                    .collect::<Vec<_>>(),
+            ),
+        );
+        for name in LIMITS {
+            let value = self.limit(name);
+            let nullable = matches!(name, "max_held" | "max_claims_per_day");
+            if nullable || !value.trim().is_empty() {
+                body.insert(name.into(), optional_number(value));
+            }
+        }
+        Value::Object(body)
+    }
+}
+
+/// A limit's input.
+struct LimitInput {
+    name: &'static str,
+    label: &'static str,
+    value: String,
+}
+
+/// A member checkbox.
+struct MemberChoice {
+    id: String,
+    username: String,
+    checked: bool,
+}
+
+struct PoolView {
+    name: String,
+    region: String,
+    industry: String,
+    members: Vec<MemberChoice>,
+    limits: Vec<LimitInput>,
+}
+
+async fn pool_view(
+    state: &AppState,
+    s: &super::SettingsTexts,
+    form: &PoolForm,
+) -> Result<PoolView, StoreError> {
+    let people = users::list(&state.db, &[("active".to_owned(), "true".to_owned())]).await?;
+    let labels = [
+        s.max_held,
+        s.max_claims_per_day,
+        s.cooldown_days,
+        s.protection_days,
+        s.protection_max_days,
+    ];
+    Ok(PoolView {
+        name: form.name.clone(),
+        region: form.region.clone(),
+        industry: form.industry.clone(),
+        members: people
+            .iter()
+            .map(|u| {
+                let id = text_of(&u["id"]);
+                MemberChoice {
+                    checked: form.members.contains(&id),
+                    username: text_of(&u["username"]),
+                    id,
+                }
+            })
+            .collect(),
+        limits: LIMITS
+            .iter()
+            .zip(labels)
+            .map(|(name, label)| LimitInput {
+                name,
+                label,
+                value: form.limit(name).to_owned(),
+            })
+            .collect(),
+    })
+}
+
+struct PoolRow {
+    id: i64,
+    name: String,
+    region: String,
+    members: usize,
+    leads: i64,
+}
+
+#[derive(Template)]
+#[template(path = "settings_pools.html")]
+struct PoolsPage {
+    chrome: Chrome,
+    menu: Menu,
+    pools: Vec<PoolRow>,
+    form: PoolView,
+    refused: Refusal,
+    notice: Option<&'static str>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct SavedQuery {
+    saved: String,
+}
+
+async fn pools_page(
+    state: &AppState,
+    user: &Viewer,
+    form: PoolForm,
+    refused: Refusal,
+    notice: Option<&'static str>,
+) -> Response {
+    let frame = Frame::new(user, "/settings/pools");
+    let s = frame.menu.s;
+    let loaded = async {
+        user.actor.require_admin("manage pools")?;
+        let pools = pool::list(&state.db, &user.actor).await?;
+        let view = pool_view(state, s, &form).await?;
+        Ok::<_, StoreError>((pools, view))
+    };
+    let (pools, view) = match loaded.await {
+        Ok(loaded) => loaded,
+        Err(e) => return store_error_page(frame.chrome, e),
+    };
+    let rows = pools
+        .iter()
+        .map(|p| PoolRow {
+            id: p["id"].as_i64().unwrap_or_default(),
+            name: text_of(&p["name"]),
+            region: text_of(&p["region"]),
+            members: p["member_user_ids"].as_array().map_or(0, Vec::len)
+                + p["member_team_ids"].as_array().map_or(0, Vec::len),
+            leads: p["lead_count"].as_i64().unwrap_or_default(),
+        })
+        .collect();
+    let page = PoolsPage {
+        pools: rows,
+        form: view,
+        refused,
+        notice,
+        chrome: frame.chrome,
+        menu: frame.menu,
+    };
+    render(page.refused.status, &page)
+}
+
+/// `GET /settings/pools`
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    user: Viewer,
+    Query(query): Query<SavedQuery>,
+) -> Response {
+    let s = super::settings_texts(&user.actor.locale);
+    let notice = saved_notice(s, &query.saved);
+    let form = PoolForm {
+        limits: LIMITS
+            .iter()
+            .map(|l| ((*l).to_owned(), String::new()))
+            .collect(),
+        ..PoolForm::default()
+    };
+    pools_page(&state, &user, form, no_refusal(), notice).await
+}
+
+/// `POST /settings/pools`: a new pool, as `POST /api/v1/pools`.
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    user: Viewer,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let form = PoolForm::from_pairs(pairs);
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    match pool::create(&state.db, &user.actor, &form.body(), state.clock.now()).await {
+        Ok(_) => saved("/settings/pools"),
+        Err(e) => match refusal(&user, "/settings/pools", e) {
+            Ok(refused) => pools_page(&state, &user, form, refused, None).await,
+            Err(page) => *page,
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "settings_pool.html")]
+struct PoolPage {
+    chrome: Chrome,
+    menu: Menu,
+    id: i64,
+    leads: i64,
+    form: PoolView,
+    refused: Refusal,
+    notice: Option<&'static str>,
+}
+
+async fn pool_page(
+    state: &AppState,
+    user: &Viewer,
+    id: i64,
+    sent: Option<PoolForm>,
+    refused: Refusal,
+    notice: Option<&'static str>,
+) -> Response {
+    let frame = Frame::new(user, "/settings/pools");
+    let s = frame.menu.s;
+    let loaded = async {
+        user.actor.require_admin("manage pools")?;
+        let stored = pool::get(&state.db, &user.actor, id).await?;
+        let form = sent.unwrap_or_else(|| PoolForm::of_pool(&stored));
+        let view = pool_view(state, s, &form).await?;
+        Ok::<_, StoreError>((stored, view))
+    };
+    let (stored, view) = match loaded.await {
+        Ok(loaded) => loaded,
+        Err(e) => return store_error_page(frame.chrome, e),
+    };
+    let page = PoolPage {
+        id,
+        leads: stored["lead_count"].as_i64().unwrap_or_default(),
+        form: view,
+        refused,
+        notice,
+        chrome: frame.chrome,
+        menu: frame.menu,
+    };
+    render(page.refused.status, &page)
+}
+
+fn not_found(user: &Viewer) -> Response {
+    store_error_page(
+        Chrome::for_user(user, "/settings/pools"),
+        StoreError::NotFound("Pool"),
+    )
+}
+
+/// `GET /settings/pools/{id}`
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(id): Path<String>,
+    Query(query): Query<SavedQuery>,
+) -> Response {
+    let Some(id) = parse_id(&id) else {
+        return not_found(&user);
+    };
+    let s = super::settings_texts(&user.actor.locale);
+    let notice = saved_notice(s, &query.saved);
+    pool_page(&state, &user, id, None, no_refusal(), notice).await
+}
+
+/// `POST /settings/pools/{id}`, as `PATCH /api/v1/pools/{id}`.
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let form = PoolForm::from_pairs(pairs);
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    let Some(id) = parse_id(&id) else {
+        return not_found(&user);
+    };
+    match pool::update(&state.db, &user.actor, id, &form.body(), state.clock.now()).await {
+        Ok(_) => saved(&format!("/settings/pools/{id}")),
+        Err(e) => match refusal(&user, "/settings/pools", e) {
+            Ok(refused) => pool_page(&state, &user, id, Some(form), refused, None).await,
+            Err(page) => *page,
+        },
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct CsrfPost {
+    csrf_token: String,
+}
+
+/// `POST /settings/pools/{id}/delete`, as `DELETE /api/v1/pools/{id}`; a pool that still holds
+/// leads stays, and its page says why.
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfPost>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    let Some(id) = parse_id(&id) else {
+        return not_found(&user);
+    };
+    match pool::delete(&state.db, &user.actor, id, state.clock.now()).await {
+        Ok(()) => Redirect::to("/settings/pools?saved=1").into_response(),
+        Err(e) => match refusal(&user, "/settings/pools", e) {
+            Ok(refused) => pool_page(&state, &user, id, None, refused, None).await,
+            Err(page) => *page,
+        },
+    }
+}
