@@ -27,6 +27,7 @@ on_both_databases!(
     an_admin_sets_tiers_and_scoring_rules_that_score_new_leads,
     an_admin_sets_up_a_web_form_and_copies_the_snippet_visitors_post_through,
     an_admin_sets_up_a_public_pool_and_cannot_delete_one_that_holds_leads,
+    an_admin_adds_changes_and_deletes_a_recycle_rule,
     the_settings_speak_english,
 );
 
@@ -1864,6 +1865,114 @@ async fn an_admin_sets_up_a_public_pool_and_cannot_delete_one_that_holds_leads(a
         .assert_error(StatusCode::NOT_FOUND, "not_found");
 }
 
+async fn an_admin_adds_changes_and_deletes_a_recycle_rule(app: TestApp) {
+    app.user("wang", Role::Rep, None).await;
+    Browser::signed_in(&app, "wang")
+        .await
+        .get("/settings/recycle")
+        .await
+        .assert_html(StatusCode::FORBIDDEN);
+    let admin = Browser::signed_in(&app, "admin").await;
+    let csrf = admin.csrf().await;
+    let bad = admin
+        .post(
+            "/settings/recycle",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "7天未跟进"),
+                ("kind", "no_follow_up"),
+                ("after", "一周"),
+                ("unit", "days"),
+                ("pool_id", ""),
+                ("active", "on"),
+            ],
+        )
+        .await;
+    bad.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text_by_id(&bad, "error-after").is_some(), "{}", bad.body);
+    let added = admin
+        .post(
+            "/settings/recycle",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "7天未跟进"),
+                ("kind", "no_follow_up"),
+                ("after", "7"),
+                ("unit", "days"),
+                ("warn_before", "2"),
+                ("pool_id", ""),
+                ("active", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let rules = app
+        .get("/api/v1/pools/recycle-rules", &app.admin_token)
+        .await;
+    let rule = &rules.body["items"][0];
+    assert_eq!(rule["after"], 7, "{}", rules.body);
+    assert_eq!(rule["warn_before"], 2);
+    let id = rule["id"].as_i64().unwrap();
+
+    let refused = admin
+        .post(
+            &format!("/settings/recycle/{id}"),
+            &[
+                ("csrf_token", &csrf),
+                ("name", "7天未跟进"),
+                ("kind", "no_follow_up"),
+                ("after", "-1"),
+                ("unit", "days"),
+                ("active", "on"),
+            ],
+        )
+        .await;
+    refused.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        text_by_id(&refused, &format!("error-recycle-{id}-after")).is_some(),
+        "{}",
+        refused.body
+    );
+    let changed = admin
+        .post(
+            &format!("/settings/recycle/{id}"),
+            &[
+                ("csrf_token", &csrf),
+                ("name", "10天未跟进"),
+                ("kind", "no_follow_up"),
+                ("after", "10"),
+                ("unit", "days"),
+                ("warn_before", "3"),
+                ("pool_id", ""),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+    let rule = app
+        .get(
+            &format!("/api/v1/pools/recycle-rules/{id}"),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(rule.body["name"], "10天未跟进");
+    assert_eq!(rule.body["after"], 10);
+    assert_eq!(rule.body["active"], false);
+
+    let deleted = admin
+        .post(
+            &format!("/settings/recycle/{id}/delete"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/api/v1/pools/recycle-rules", &app.admin_token)
+            .await
+            .body["items"],
+        json!([])
+    );
+}
+
 async fn the_settings_speak_english(app: TestApp) {
     let admin = Browser::signed_in(&app, "admin").await;
     let csrf = admin.csrf().await;
@@ -2138,6 +2247,7 @@ mod browser {
             "stages",
             "assignment",
             "pools",
+            "recycle",
             "forms",
             "webhooks",
             "tokens",

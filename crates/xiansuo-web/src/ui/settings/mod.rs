@@ -114,6 +114,15 @@ pub(super) fn router() -> Router<AppState> {
         .route("/settings/pools", get(pools::list).post(pools::create))
         .route("/settings/pools/{id}", get(pools::show).post(pools::update))
         .route("/settings/pools/{id}/delete", post(pools::delete))
+        .route(
+            "/settings/recycle",
+            get(pools::recycle_rules).post(pools::create_recycle_rule),
+        )
+        .route("/settings/recycle/{id}", post(pools::update_recycle_rule))
+        .route(
+            "/settings/recycle/{id}/delete",
+            post(pools::delete_recycle_rule),
+        )
         .route("/settings/forms", get(forms::list).post(forms::create))
         .route("/settings/forms/{id}", get(forms::show).post(forms::update))
         .route("/settings/forms/{id}/delete", post(forms::delete))
@@ -175,6 +184,7 @@ fn sections(user: &Viewer, s: &SettingsTexts, current: &str) -> Vec<Section> {
         ("/settings/scoring", s.scoring_title),
         ("/settings/assignment", s.assignment_title),
         ("/settings/pools", s.pools_title),
+        ("/settings/recycle", s.recycle_title),
         ("/settings/forms", s.forms_title),
         ("/settings/webhooks", s.webhooks_title),
     ];
@@ -382,6 +392,7 @@ async fn index(user: Viewer) -> Response {
             s.assignment_intro,
         ),
         ("/settings/pools", s.pools_title, s.pools_intro),
+        ("/settings/recycle", s.recycle_title, s.recycle_intro),
         ("/settings/forms", s.forms_title, s.forms_intro),
         ("/settings/webhooks", s.webhooks_title, s.webhooks_intro),
         ("/settings/tokens", s.tokens_title, s.tokens_intro),

@@ -1,13 +1,14 @@
 //! Public pools (公海, admins only): their members, the limits on what a member may hold and
 //! claim a day, the cool-down before a returned lead may be claimed again, and the protection a
 //! claim gives; created, changed and deleted through `xiansuo_db::pool`, which refuses to delete
-//! a pool that still holds leads (shown above the form).
+//! a pool that still holds leads (shown above the form). And the recycle rules that send leads
+//! not followed up in time back to a pool, with a warning ahead.
 
 use super::{
-    no_refusal, optional, optional_number, parse_id, refusal, saved, saved_notice, text_of, Frame,
-    Menu, Refusal,
+    no_refusal, optional, optional_number, parse_id, refusal, saved, saved_notice, text_of, Errors,
+    Frame, Menu, Refusal,
 };
-use crate::ui::{csrf_refusal, render, store_error_page, Chrome, Viewer};
+use crate::ui::{csrf_refusal, render, store_error_page, Choice, Chrome, Viewer};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -387,5 +388,252 @@ pub(crate) async fn delete(
             Ok(refused) => pool_page(&state, &user, id, None, refused, None).await,
             Err(page) => *page,
         },
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recycle rules: leads not followed up (or not converted) in time go back to a pool.
+
+const RECYCLE_KINDS: [&str; 3] = ["no_first_follow_up", "no_follow_up", "not_converted"];
+const UNITS: [&str; 2] = ["hours", "days"];
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct RecyclePost {
+    csrf_token: String,
+    name: String,
+    kind: String,
+    after: String,
+    unit: String,
+    warn_before: String,
+    pool_id: String,
+    active: String,
+}
+
+impl RecyclePost {
+    /// The body of `POST` or `PATCH /api/v1/pools/recycle-rules`.
+    fn body(&self) -> Value {
+        let mut body = Map::new();
+        body.insert("name".into(), Value::from(self.name.trim()));
+        body.insert("kind".into(), Value::from(self.kind.trim()));
+        body.insert("after".into(), optional_number(&self.after));
+        body.insert("unit".into(), Value::from(self.unit.trim()));
+        if !self.warn_before.trim().is_empty() {
+            body.insert("warn_before".into(), optional_number(&self.warn_before));
+        }
+        body.insert("pool_id".into(), optional_number(&self.pool_id));
+        body.insert("active".into(), Value::Bool(!self.active.is_empty()));
+        Value::Object(body)
+    }
+}
+
+struct RecycleRow {
+    id: i64,
+    name: String,
+    after: String,
+    warn_before: String,
+    active: bool,
+    kinds: Vec<Choice>,
+    units: Vec<Choice>,
+    pools: Vec<Choice>,
+    errors: Errors,
+    alert: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "settings_recycle.html")]
+struct RecyclePage {
+    chrome: Chrome,
+    menu: Menu,
+    rules: Vec<RecycleRow>,
+    form: RecyclePost,
+    kinds: Vec<Choice>,
+    units: Vec<Choice>,
+    pools: Vec<Choice>,
+    refused: Refusal,
+    notice: Option<&'static str>,
+}
+
+fn code_choices(s: &super::SettingsTexts, codes: &[&str], current: &str) -> Vec<Choice> {
+    codes
+        .iter()
+        .map(|c| Choice::new(*c, s.code(c), current))
+        .collect()
+}
+
+fn pool_choices(s: &super::SettingsTexts, pools: &[Value], current: &str) -> Vec<Choice> {
+    let mut choices = vec![Choice::new("", s.best_pool, current)];
+    choices.extend(
+        pools
+            .iter()
+            .map(|p| Choice::new(text_of(&p["id"]), text_of(&p["name"]), current)),
+    );
+    choices
+}
+
+async fn recycle_page(
+    state: &AppState,
+    user: &Viewer,
+    form: RecyclePost,
+    refused: Refusal,
+    row: Option<(i64, RecyclePost, Refusal)>,
+    notice: Option<&'static str>,
+) -> Response {
+    let frame = Frame::new(user, "/settings/recycle");
+    let s = frame.menu.s;
+    let loaded = async {
+        Ok::<_, StoreError>((
+            pool::list_rules(&state.db, &user.actor).await?,
+            pool::list(&state.db, &user.actor).await?,
+        ))
+    };
+    let (rules, pools) = match loaded.await {
+        Ok(loaded) => loaded,
+        Err(e) => return store_error_page(frame.chrome, e),
+    };
+    let mut status = refused.status;
+    let mut row = row;
+    let rows = rules
+        .iter()
+        .map(|r| {
+            let id = r["id"].as_i64().unwrap_or_default();
+            let (shown, refusal) = match row.take() {
+                Some((row_id, sent, refused)) if row_id == id => {
+                    status = refused.status;
+                    (sent, refused)
+                }
+                other => {
+                    row = other;
+                    let stored = RecyclePost {
+                        name: text_of(&r["name"]),
+                        kind: text_of(&r["kind"]),
+                        after: text_of(&r["after"]),
+                        unit: text_of(&r["unit"]),
+                        warn_before: text_of(&r["warn_before"]),
+                        pool_id: text_of(&r["pool_id"]),
+                        active: if r["active"] == true {
+                            "on".into()
+                        } else {
+                            String::new()
+                        },
+                        ..RecyclePost::default()
+                    };
+                    (stored, no_refusal())
+                }
+            };
+            RecycleRow {
+                id,
+                kinds: code_choices(s, &RECYCLE_KINDS, &shown.kind),
+                units: code_choices(s, &UNITS, &shown.unit),
+                pools: pool_choices(s, &pools, &shown.pool_id),
+                active: !shown.active.is_empty(),
+                name: shown.name,
+                after: shown.after,
+                warn_before: shown.warn_before,
+                errors: refusal.errors,
+                alert: refusal.alert,
+            }
+        })
+        .collect();
+    let kind = if form.kind.is_empty() {
+        "no_follow_up"
+    } else {
+        form.kind.as_str()
+    };
+    let unit = if form.unit.is_empty() {
+        "days"
+    } else {
+        form.unit.as_str()
+    };
+    let page = RecyclePage {
+        rules: rows,
+        kinds: code_choices(s, &RECYCLE_KINDS, kind),
+        units: code_choices(s, &UNITS, unit),
+        pools: pool_choices(s, &pools, &form.pool_id),
+        form,
+        refused,
+        notice,
+        chrome: frame.chrome,
+        menu: frame.menu,
+    };
+    render(status, &page)
+}
+
+/// `GET /settings/recycle`
+pub(crate) async fn recycle_rules(
+    State(state): State<AppState>,
+    user: Viewer,
+    Query(query): Query<SavedQuery>,
+) -> Response {
+    let s = super::settings_texts(&user.actor.locale);
+    let notice = saved_notice(s, &query.saved);
+    let form = RecyclePost {
+        active: "on".into(),
+        ..RecyclePost::default()
+    };
+    recycle_page(&state, &user, form, no_refusal(), None, notice).await
+}
+
+/// `POST /settings/recycle`: a new rule, as `POST /api/v1/pools/recycle-rules`.
+pub(crate) async fn create_recycle_rule(
+    State(state): State<AppState>,
+    user: Viewer,
+    Form(form): Form<RecyclePost>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    match pool::create_rule(&state.db, &user.actor, &form.body(), state.clock.now()).await {
+        Ok(_) => saved("/settings/recycle"),
+        Err(e) => match refusal(&user, "/settings/recycle", e) {
+            Ok(refused) => recycle_page(&state, &user, form, refused, None, None).await,
+            Err(page) => *page,
+        },
+    }
+}
+
+/// `POST /settings/recycle/{id}`, as `PATCH /api/v1/pools/recycle-rules/{id}`.
+pub(crate) async fn update_recycle_rule(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<RecyclePost>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    let Some(id) = parse_id(&id) else {
+        return not_found(&user);
+    };
+    let body = form.body();
+    match pool::update_rule(&state.db, &user.actor, id, &body, state.clock.now()).await {
+        Ok(_) => saved("/settings/recycle"),
+        Err(e) => match refusal(&user, "/settings/recycle", e) {
+            Ok(refused) => {
+                let row = Some((id, form, refused));
+                let blank = RecyclePost::default();
+                recycle_page(&state, &user, blank, no_refusal(), row, None).await
+            }
+            Err(page) => *page,
+        },
+    }
+}
+
+/// `POST /settings/recycle/{id}/delete`, as `DELETE /api/v1/pools/recycle-rules/{id}`.
+pub(crate) async fn delete_recycle_rule(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfPost>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    let Some(id) = parse_id(&id) else {
+        return not_found(&user);
+    };
+    match pool::delete_rule(&state.db, &user.actor, id, state.clock.now()).await {
+        Ok(()) => saved("/settings/recycle"),
+        Err(e) => store_error_page(Chrome::for_user(&user, "/settings/recycle"), e),
     }
 }
