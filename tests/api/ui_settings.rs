@@ -28,6 +28,7 @@ on_both_databases!(
     an_admin_sets_up_a_web_form_and_copies_the_snippet_visitors_post_through,
     an_admin_sets_up_a_public_pool_and_cannot_delete_one_that_holds_leads,
     an_admin_adds_changes_and_deletes_a_recycle_rule,
+    an_admin_adds_changes_and_deletes_an_sla_rule,
     the_settings_speak_english,
 );
 
@@ -1973,6 +1974,95 @@ async fn an_admin_adds_changes_and_deletes_a_recycle_rule(app: TestApp) {
     );
 }
 
+async fn an_admin_adds_changes_and_deletes_an_sla_rule(app: TestApp) {
+    app.user("wang", Role::Rep, None).await;
+    Browser::signed_in(&app, "wang")
+        .await
+        .get("/settings/sla")
+        .await
+        .assert_html(StatusCode::FORBIDDEN);
+    let admin = Browser::signed_in(&app, "admin").await;
+    let csrf = admin.csrf().await;
+    let bad = admin
+        .post(
+            "/settings/sla",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "4小时首次联系"),
+                ("hours", "四"),
+                ("action", "escalate"),
+                ("active", "on"),
+            ],
+        )
+        .await;
+    bad.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        text_by_id(&bad, "error-sla-0-hours").is_some(),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains("value=\"4小时首次联系\""));
+    let added = admin
+        .post(
+            "/settings/sla",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "4小时首次联系"),
+                ("hours", "4"),
+                ("action", "escalate"),
+                ("active", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let rules = app.get("/api/v1/sla/rules", &app.admin_token).await;
+    let rule = &rules.body["items"][0];
+    assert_eq!(rule["hours"], 4, "{}", rules.body);
+    assert_eq!(rule["action"], "escalate");
+    let id = rule["id"].as_i64().unwrap();
+
+    let pool = app
+        .post(
+            "/api/v1/pools",
+            &app.admin_token,
+            json!({"name": "超时公海"}),
+        )
+        .await;
+    let pool = pool.body["id"].to_string();
+    let changed = admin
+        .post(
+            &format!("/settings/sla/{id}"),
+            &[
+                ("csrf_token", &csrf),
+                ("name", "8小时未联系改派"),
+                ("hours", "8"),
+                ("action", "reassign"),
+                ("target_pool_id", &pool),
+                ("target_user_id", ""),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+    let rule = app
+        .get(&format!("/api/v1/sla/rules/{id}"), &app.admin_token)
+        .await;
+    assert_eq!(rule.body["action"], "reassign");
+    assert_eq!(rule.body["target_pool_id"].to_string(), pool);
+    assert_eq!(rule.body["active"], false);
+
+    let deleted = admin
+        .post(
+            &format!("/settings/sla/{id}/delete"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/api/v1/sla/rules", &app.admin_token).await.body["items"],
+        json!([])
+    );
+}
+
 async fn the_settings_speak_english(app: TestApp) {
     let admin = Browser::signed_in(&app, "admin").await;
     let csrf = admin.csrf().await;
@@ -2248,6 +2338,7 @@ mod browser {
             "assignment",
             "pools",
             "recycle",
+            "sla",
             "forms",
             "webhooks",
             "tokens",

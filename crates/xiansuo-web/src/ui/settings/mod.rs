@@ -1,5 +1,5 @@
 //! 设置 / Settings: the pages where an admin configures people (users, the org tree), the data
-//! model (custom fields, pipeline stages), scoring and assignment rules, public pools, web forms, webhooks and API tokens, and where every user keeps their own
+//! model (custom fields, pipeline stages), scoring and assignment rules, public pools, recycle and SLA rules, web forms, webhooks and API tokens, and where every user keeps their own
 //! profile (name, language, time zone, password) and tokens.
 //!
 //! Every change calls the same `xiansuo_db` use case as the API with the signed-in user as the
@@ -15,6 +15,7 @@ mod people;
 mod pools;
 mod profile;
 mod scoring;
+mod sla;
 mod texts;
 
 use super::i18n::Texts;
@@ -123,6 +124,9 @@ pub(super) fn router() -> Router<AppState> {
             "/settings/recycle/{id}/delete",
             post(pools::delete_recycle_rule),
         )
+        .route("/settings/sla", get(sla::rules).post(sla::create))
+        .route("/settings/sla/{id}", post(sla::update))
+        .route("/settings/sla/{id}/delete", post(sla::delete))
         .route("/settings/forms", get(forms::list).post(forms::create))
         .route("/settings/forms/{id}", get(forms::show).post(forms::update))
         .route("/settings/forms/{id}/delete", post(forms::delete))
@@ -185,6 +189,7 @@ fn sections(user: &Viewer, s: &SettingsTexts, current: &str) -> Vec<Section> {
         ("/settings/assignment", s.assignment_title),
         ("/settings/pools", s.pools_title),
         ("/settings/recycle", s.recycle_title),
+        ("/settings/sla", s.sla_title),
         ("/settings/forms", s.forms_title),
         ("/settings/webhooks", s.webhooks_title),
     ];
@@ -393,6 +398,7 @@ async fn index(user: Viewer) -> Response {
         ),
         ("/settings/pools", s.pools_title, s.pools_intro),
         ("/settings/recycle", s.recycle_title, s.recycle_intro),
+        ("/settings/sla", s.sla_title, s.sla_intro),
         ("/settings/forms", s.forms_title, s.forms_intro),
         ("/settings/webhooks", s.webhooks_title, s.webhooks_intro),
         ("/settings/tokens", s.tokens_title, s.tokens_intro),
