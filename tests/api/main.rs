@@ -30,6 +30,7 @@ mod scoring;
 mod ui;
 mod ui_list;
 mod ui_sales;
+mod ui_settings;
 mod webhooks;
 
 /// Declares each scenario once per database: `sqlite::NAME` and `postgres::NAME`.

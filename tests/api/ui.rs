@@ -66,7 +66,7 @@ pub(crate) struct Browser {
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Browser {
+    pub(crate) fn new(app: &TestApp) -> Browser {
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -1654,7 +1654,7 @@ pub(crate) mod browser {
     use xiansuo_core::role::Role;
 
     /// The ChromeDriver process; killed when the test ends, however it ends.
-    struct ChromeDriver {
+    pub(crate) struct ChromeDriver {
         child: Child,
         url: String,
     }
@@ -1687,7 +1687,7 @@ pub(crate) mod browser {
         })
     }
 
-    async fn start_chromedriver(path: PathBuf) -> ChromeDriver {
+    pub(crate) async fn start_chromedriver(path: PathBuf) -> ChromeDriver {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -1746,6 +1746,20 @@ pub(crate) mod browser {
     {
         let driver = start_chromedriver(chromedriver).await;
         let profile = tempfile::tempdir().expect("a profile directory");
+        let client = chromium(&driver, profile.path()).await;
+
+        // The scenario runs as a task of its own so that a failed assertion still ends the
+        // browser session before the test fails.
+        let outcome = tokio::spawn(scenario(client.clone(), base)).await;
+        let _ = client.close().await;
+        drop(driver);
+        if let Err(e) = outcome {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
+
+    /// A headless Chromium session through `driver`, with its profile in `profile`.
+    pub(crate) async fn chromium(driver: &ChromeDriver, profile: &std::path::Path) -> Client {
         let mut options = json!({
             "args": [
                 "--headless",
@@ -1757,7 +1771,7 @@ pub(crate) mod browser {
                 "--disable-sync",
                 "--no-first-run",
                 "--window-size=1280,1000",
-                format!("--user-data-dir={}", profile.path().display()),
+                format!("--user-data-dir={}", profile.display()),
             ]
         });
         if let Some(binary) = find_chromium() {
@@ -1765,18 +1779,11 @@ pub(crate) mod browser {
         }
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("goog:chromeOptions".into(), options);
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(capabilities)
             .connect(&driver.url)
             .await
-            .expect("a Chromium session");
-
-        let outcome = tokio::spawn(scenario(client.clone(), base)).await;
-        let _ = client.close().await;
-        drop(driver);
-        if let Err(e) = outcome {
-            std::panic::resume_unwind(e.into_panic());
-        }
+            .expect("a Chromium session")
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

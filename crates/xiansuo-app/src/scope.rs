@@ -3,7 +3,7 @@
 
 use crate::error::{StoreError, StoreResult};
 use xiansuo_core::pool::masked_phone;
-use xiansuo_core::role::{subtree, DataScope, Role};
+use xiansuo_core::role::{subtree, DataScope, Role, TokenScope};
 use xiansuo_core::Phone;
 use xiansuo_store::{Db, Param};
 
@@ -30,6 +30,9 @@ pub struct Actor {
     pub visible_owners: Option<Vec<i64>>,
     /// Sees phone numbers masked (138****5678) in records, lists, history and exports.
     pub mask_phones: bool,
+    /// What the API token of the request may do; [`TokenScope::Admin`] (all the role allows)
+    /// for a web session and for work done on a user's behalf.
+    pub access: TokenScope,
 }
 
 impl Actor {
@@ -66,6 +69,7 @@ impl Actor {
             locale: row.text("locale"),
             visible_owners,
             mask_phones: row.int("mask_phones") != 0,
+            access: TokenScope::Admin,
         }))
     }
 
@@ -131,8 +135,9 @@ impl Actor {
             .is_none_or(|ids| ids.contains(&owner))
     }
 
+    /// An admin acting with all an admin may do: not through a token of lesser scope.
     pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
+        self.role == Role::Admin && self.access == TokenScope::Admin
     }
 }
 

@@ -108,6 +108,45 @@ pub fn would_cycle(teams: &[(i64, Option<i64>)], team: i64, parent: i64) -> bool
     subtree(teams, team).contains(&parent)
 }
 
+/// What an API token may do, within what its user's role allows. A web session may do all its
+/// user may ([`TokenScope::Admin`]). Ordered from least to most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TokenScope {
+    /// Reads only: every write is refused.
+    ReadOnly,
+    /// Reads and writes records, but no admin-only change, even for an admin's token.
+    ReadWrite,
+    /// All its user's role allows; only admins may create one.
+    Admin,
+}
+
+impl TokenScope {
+    pub fn code(self) -> &'static str {
+        match self {
+            TokenScope::ReadOnly => "read_only",
+            TokenScope::ReadWrite => "read_write",
+            TokenScope::Admin => "admin",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Self, Invalid> {
+        match value {
+            "read_only" => Ok(TokenScope::ReadOnly),
+            "read_write" => Ok(TokenScope::ReadWrite),
+            "admin" => Ok(TokenScope::Admin),
+            _ => Err(Invalid::new(
+                "scope",
+                format!("'{value}' is not one of: read_only, read_write, admin"),
+            )),
+        }
+    }
+
+    /// Whether the token may change anything.
+    pub fn may_write(self) -> bool {
+        self != TokenScope::ReadOnly
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +179,19 @@ mod tests {
         assert_eq!(Role::parse("rep").unwrap().data_scope(), DataScope::Own);
         assert_eq!(Role::Manager.data_scope(), DataScope::Subtree);
         assert!(Role::parse("root").is_err());
+    }
+
+    #[test]
+    fn token_scopes_parse_their_codes_and_only_read_only_cannot_write() {
+        for scope in [
+            TokenScope::ReadOnly,
+            TokenScope::ReadWrite,
+            TokenScope::Admin,
+        ] {
+            assert_eq!(TokenScope::parse(scope.code()).unwrap(), scope);
+        }
+        assert!(TokenScope::parse("root").is_err());
+        assert!(!TokenScope::ReadOnly.may_write());
+        assert!(TokenScope::ReadWrite.may_write());
     }
 }

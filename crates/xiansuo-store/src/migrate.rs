@@ -83,6 +83,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         "0018_saved_views",
         include_str!("../migrations/sqlite/0018_saved_views.sql"),
     ),
+    (
+        "0019_settings",
+        include_str!("../migrations/sqlite/0019_settings.sql"),
+    ),
 ];
 
 /// (version, SQL) for PostgreSQL.
@@ -158,6 +162,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0018_saved_views",
         include_str!("../migrations/postgres/0018_saved_views.sql"),
+    ),
+    (
+        "0019_settings",
+        include_str!("../migrations/postgres/0019_settings.sql"),
     ),
 ];
 

@@ -96,10 +96,11 @@ async fn token_actor(state: &AppState, token: &str) -> ApiResult<Actor> {
     if let Some((actor, _)) = state.actors.get(&key) {
         return Ok(actor);
     }
-    let user_id = auth::user_for_token(&state.db, token)
+    let (user_id, scope) = auth::user_for_token(&state.db, token)
         .await?
         .ok_or_else(|| ApiError::Unauthorized("the API token is unknown or revoked".into()))?;
-    let actor = actor(state, user_id).await?;
+    let mut actor = actor(state, user_id).await?;
+    actor.access = scope;
     state.actors.put(key, (actor.clone(), None));
     Ok(actor)
 }
@@ -121,8 +122,15 @@ impl FromRequestParts<AppState> for Auth {
                 })
                 .map(str::trim)
                 .ok_or_else(|| ApiError::Unauthorized("use Authorization: Bearer TOKEN".into()))?;
+            let actor = token_actor(state, token).await?;
+            let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+            if !safe && !actor.access.may_write() {
+                return Err(ApiError::Forbidden(
+                    "this API token is read-only; use a read_write token to change anything".into(),
+                ));
+            }
             return Ok(Auth {
-                actor: token_actor(state, token).await?,
+                actor,
                 channel: Channel::Api,
             });
         }

@@ -116,7 +116,10 @@ around them. Request and response bodies are JSON.
 ## Authentication
 
 Send `Authorization: Bearer TOKEN` with a token printed by `xiansuo token create --username NAME` \
-(or created with `POST /api/v1/tokens`). The web UI signs in with `POST /api/v1/auth/login` \
+(or created with `POST /api/v1/tokens`). A token has a scope: `read_only` tokens may only read \
+(any write is refused with 403), `read_write` tokens read and write what their user may but do \
+nothing admin-only, `admin` tokens do all their user's role allows (`xiansuo token create` makes \
+those). The web UI signs in with `POST /api/v1/auth/login` \
 instead, which sets the `xs_session` cookie; a write (POST, PATCH, DELETE) authenticated by that \
 cookie must also send the `csrf_token` from the login response in the `X-CSRF-Token` header. \
 What a caller sees follows their role's data scope: a rep their own records, a manager their \
@@ -1005,6 +1008,13 @@ impl Doc {
                         "mask_phones",
                         boolean("Sees phone numbers masked (138****5678) everywhere"),
                     ),
+                    prop(
+                        "time_zone",
+                        string(
+                            false,
+                            "IANA time zone the UI shows times in; Asia/Shanghai unless chosen",
+                        ),
+                    ),
                     prop("created_at", date_time(false, "When it was created")),
                     prop("updated_at", date_time(false, "When it last changed")),
                 ],
@@ -1045,8 +1055,11 @@ impl Doc {
         self.schema(
             "UserPatch",
             request_object(
-                "Changes to a user. Anyone may change their own name, email, locale and \
-                 password; only an admin may change role, team, active and mask_phones, or another user",
+                "Changes to a user. Anyone may change their own name, email, locale and time zone \
+                 (their own password only with POST /api/v1/me/password, giving the current one); \
+                 only an admin may change role, team, active and mask_phones, or another user, \
+                 whose password they may set. The last active admin cannot be demoted or \
+                 deactivated (409)",
                 vec![
                     prop(
                         "display_name",
@@ -1054,6 +1067,10 @@ impl Doc {
                     ),
                     prop("email", string(true, "Email address")),
                     prop("locale", codes(locales(), false, "Language of the UI")),
+                    prop(
+                        "time_zone",
+                        string(false, "An IANA time zone such as Asia/Shanghai"),
+                    ),
                     prop(
                         "password",
                         string(false, "At least 8 characters")
@@ -1213,6 +1230,10 @@ impl Doc {
     }
 
     fn tokens(&mut self) {
+        const SCOPES: [&str; 3] = ["read_only", "read_write", "admin"];
+        const SCOPE_TEXT: &str = "read_only: reads only, every write is refused (403); \
+             read_write: reads and writes what its user may, but nothing admin-only; \
+             admin: all its user's role allows";
         self.schema(
             "Token",
             response_object(
@@ -1220,6 +1241,7 @@ impl Doc {
                 vec![
                     prop("id", int64(false, "Unique id")),
                     prop("name", string(false, "What it is for")),
+                    prop("scope", codes(SCOPES, false, SCOPE_TEXT)),
                     prop("created_at", date_time(false, "When it was created")),
                     prop("revoked_at", date_time(true, "When it was revoked")),
                 ],
@@ -1230,10 +1252,21 @@ impl Doc {
             "TokenInput",
             request_object(
                 "A new token",
-                vec![prop(
-                    "name",
-                    string(true, "What it is for; default `api`").max_length(Some(100)),
-                )],
+                vec![
+                    prop(
+                        "name",
+                        string(true, "What it is for; default `api`").max_length(Some(100)),
+                    ),
+                    prop(
+                        "scope",
+                        codes(
+                            SCOPES,
+                            true,
+                            "What the token may do; default read_write. Only an admin may create \
+                             an admin token, and no token may create one that may do more than itself",
+                        ),
+                    ),
+                ],
                 &[],
             ),
         );
@@ -1244,10 +1277,12 @@ impl Doc {
                 vec![
                     prop("id", int64(false, "Unique id")),
                     prop("name", string(false, "What it is for")),
+                    prop("scope", codes(SCOPES, false, SCOPE_TEXT)),
                     prop(
                         "token",
                         string(false, "The secret, for `Authorization: Bearer TOKEN`"),
                     ),
+                    prop("created_at", date_time(false, "When it was created")),
                 ],
             ),
         );
@@ -1269,7 +1304,7 @@ impl Doc {
                 ))
                 .request_body(Some(json_body("TokenInput")))
                 .response("201", json_response("Created", "NewToken")),
-            &[Failure::Invalid],
+            &[Failure::Forbidden, Failure::Invalid],
         );
         self.add(
             HttpMethod::Delete,
@@ -1405,8 +1440,45 @@ impl Doc {
                     prop("field_type", codes(field_types(), false, "Value type")),
                     prop("options", options()),
                     prop("required", boolean("Must be given on create")),
+                    prop(
+                        "position",
+                        int64(false, "Order in forms and lists; lower first, then by id"),
+                    ),
+                    prop(
+                        "records_with_value",
+                        int64(
+                            false,
+                            "How many records (not deleted) hold a value for it: what deleting \
+                             it would hide. Only in GET /api/v1/custom-fields/{id}",
+                        ),
+                    ),
                     prop("created_at", date_time(false, "When it was created")),
                 ],
+            ),
+        );
+        self.schema(
+            "CustomFieldPatch",
+            request_object(
+                "Changes to a custom field. The record type, key and field type are fixed, since \
+                 records store values under the key; stored values stay as they are",
+                vec![
+                    prop(
+                        "label",
+                        string(false, "Shown in the UI").max_length(Some(100)),
+                    ),
+                    prop(
+                        "options",
+                        options().description(Some(
+                            "The choices of a select field, distinct; refused for others",
+                        )),
+                    ),
+                    prop(
+                        "required",
+                        boolean("Must be given on every create and change"),
+                    ),
+                    prop("position", int64(false, "Order, 0 to 1000000; lower first")),
+                ],
+                &[],
             ),
         );
         self.schema(
@@ -1459,6 +1531,40 @@ impl Doc {
                 .request_body(Some(json_body("CustomFieldInput")))
                 .response("201", json_response("Created", "CustomField")),
             &[Failure::Conflict, Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/custom-fields/{id}",
+            operation("getCustomField", tag, "Get a custom field definition")
+                .description(Some(
+                    "With `records_with_value`, how many records hold a value for it.",
+                ))
+                .response("200", json_response("The definition", "CustomField")),
+            &[],
+        );
+        self.add(
+            HttpMethod::Patch,
+            "/api/v1/custom-fields/{id}",
+            operation("updateCustomField", tag, "Change a custom field")
+                .description(Some("Admins only."))
+                .request_body(Some(json_body("CustomFieldPatch")))
+                .response(
+                    "200",
+                    json_response("The changed definition", "CustomField"),
+                ),
+            &[Failure::Invalid],
+        );
+        self.add(
+            HttpMethod::Delete,
+            "/api/v1/custom-fields/{id}",
+            operation("deleteCustomField", tag, "Delete a custom field")
+                .description(Some(
+                    "Admins only. The values records hold for it are kept in their `custom` \
+                     object and history, but no page, filter, rule, import or check uses them; \
+                     a new field with the same key and type shows them again.",
+                ))
+                .response("204", ResponseBuilder::new().description("Deleted")),
+            &[],
         );
     }
 
@@ -1967,6 +2073,38 @@ impl Doc {
             operation("getMe", tag, "Who am I")
                 .response("200", json_response("The signed-in user", "User")),
             &[],
+        );
+        self.schema(
+            "PasswordChange",
+            request_object(
+                "Your current password and the new one",
+                vec![
+                    prop(
+                        "current_password",
+                        string(false, "Your password now")
+                            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password))),
+                    ),
+                    prop(
+                        "new_password",
+                        string(false, "At least 8 characters")
+                            .min_length(Some(8))
+                            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password))),
+                    ),
+                ],
+                &["current_password", "new_password"],
+            ),
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/me/password",
+            operation("changeMyPassword", tag, "Change your own password")
+                .description(Some(
+                    "The current password is required; a wrong one is a 422 on \
+                     `current_password`. Stored with argon2id.",
+                ))
+                .request_body(Some(json_body("PasswordChange")))
+                .response("204", ResponseBuilder::new().description("Changed")),
+            &[Failure::Invalid],
         );
     }
 
@@ -5363,8 +5501,9 @@ impl Doc {
             HttpMethod::Get,
             "/api/v1/scoring/rules",
             operation("listScoringRules", tag, "List scoring rules")
+                .description(Some("Admins only."))
                 .response("200", json_response("Every rule", "ScoringRuleList")),
-            &[],
+            &[Failure::Forbidden],
         );
         self.add(
             HttpMethod::Post,
@@ -5382,8 +5521,9 @@ impl Doc {
             HttpMethod::Get,
             "/api/v1/scoring/rules/{id}",
             operation("getScoringRule", tag, "Get a scoring rule")
+                .description(Some("Admins only."))
                 .response("200", json_response("The rule", "ScoringRule")),
-            &[],
+            &[Failure::Forbidden],
         );
         self.add(
             HttpMethod::Patch,
@@ -5712,11 +5852,13 @@ impl Doc {
         self.add(
             HttpMethod::Get,
             "/api/v1/assignment/rules",
-            operation("listAssignmentRules", tag, "List assignment rules").response(
-                "200",
-                json_response("Every rule, in order", "AssignmentRuleList"),
-            ),
-            &[],
+            operation("listAssignmentRules", tag, "List assignment rules")
+                .description(Some("Admins only."))
+                .response(
+                    "200",
+                    json_response("Every rule, in order", "AssignmentRuleList"),
+                ),
+            &[Failure::Forbidden],
         );
         self.add(
             HttpMethod::Post,
@@ -5752,8 +5894,9 @@ impl Doc {
             HttpMethod::Get,
             "/api/v1/assignment/rules/{id}",
             operation("getAssignmentRule", tag, "Get an assignment rule")
+                .description(Some("Admins only."))
                 .response("200", json_response("The rule", "AssignmentRule")),
-            &[],
+            &[Failure::Forbidden],
         );
         self.add(
             HttpMethod::Patch,

@@ -3,6 +3,7 @@
 
 use crate::error::{StoreError, StoreResult};
 use crate::records::rfc3339;
+use crate::scope::Actor;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
@@ -10,6 +11,8 @@ use rand::RngCore;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use xiansuo_core::clock::to_millis;
+use xiansuo_core::role::TokenScope;
+use xiansuo_core::{Invalid, Text};
 use xiansuo_store::{Db, Param};
 
 /// A new random secret with a readable prefix (`xs_…` for tokens).
@@ -48,15 +51,16 @@ pub async fn create_token(
     Ok((id, token))
 }
 
-/// The user a bearer token belongs to, if the token exists and is not revoked.
-pub async fn user_for_token(db: &Db, token: &str) -> anyhow::Result<Option<i64>> {
-    Ok(db
-        .fetch_optional(
-            "SELECT user_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
-            &[Param::from(hash_secret(token))],
-        )
-        .await?
-        .map(|r| r.int("user_id")))
+/// The user a bearer token belongs to and what the token may do, if the token exists and is
+/// not revoked.
+pub async fn user_for_token(db: &Db, token: &str) -> anyhow::Result<Option<(i64, TokenScope)>> {
+    db.fetch_optional(
+        "SELECT user_id, scope FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
+        &[Param::from(hash_secret(token))],
+    )
+    .await?
+    .map(|r| Ok((r.int("user_id"), TokenScope::parse(&r.text("scope"))?)))
+    .transpose()
 }
 
 /// A user's tokens (never the secrets).
@@ -72,6 +76,7 @@ pub async fn list_tokens(db: &Db, user_id: i64) -> StoreResult<Vec<Value>> {
             json!({
                 "id": r.int("id"),
                 "name": r.text("name"),
+                "scope": r.text("scope"),
                 "created_at": rfc3339(r.int("created_at")),
                 "revoked_at": r.opt_int("revoked_at").map(rfc3339),
             })
@@ -151,6 +156,74 @@ pub async fn end_session(db: &Db, secret: &str) -> anyhow::Result<()> {
     )
     .await?;
     Ok(())
+}
+
+/// Creates an API token for the actor from `{"name"?, "scope"?}` (scope `read_only`,
+/// `read_write` — the default — or `admin`). Only an admin may create an admin token, and no
+/// token may create one that may do more than itself. The answer holds the token, shown once.
+pub async fn create_scoped_token(
+    db: &Db,
+    actor: &Actor,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> StoreResult<Value> {
+    let obj = body
+        .as_object()
+        .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
+    if let Some(extra) = obj
+        .keys()
+        .find(|k| !["name", "scope"].contains(&k.as_str()))
+    {
+        return Err(Invalid::new(
+            extra.as_str(),
+            "is not a field of a token (accepted: name, scope)",
+        )
+        .into());
+    }
+    let name = match obj.get("name") {
+        Some(Value::String(n)) => Text::parse("name", n, 100)?.into_string(),
+        None | Some(Value::Null) => "api".to_owned(),
+        Some(_) => return Err(Invalid::new("name", "must be a string").into()),
+    };
+    let scope = match obj.get("scope") {
+        Some(Value::String(s)) => TokenScope::parse(s)?,
+        None | Some(Value::Null) => TokenScope::ReadWrite,
+        Some(_) => return Err(Invalid::new("scope", "must be a string").into()),
+    };
+    if scope == TokenScope::Admin && !actor.is_admin() {
+        return Err(StoreError::Forbidden(
+            "only an admin may create an admin token".into(),
+        ));
+    }
+    if scope > actor.access {
+        return Err(StoreError::Forbidden(format!(
+            "a {} token cannot create a {} token",
+            actor.access.code(),
+            scope.code()
+        )));
+    }
+    let token = new_secret("xs_");
+    let mut tx = db.begin().await?;
+    let id = tx
+        .insert_returning_id(
+            "INSERT INTO api_tokens (user_id, name, token_hash, scope, created_at) VALUES (?, ?, ?, ?, ?)",
+            &[
+                Param::Int(actor.user_id),
+                Param::from(name.as_str()),
+                Param::from(hash_secret(&token)),
+                Param::from(scope.code()),
+                Param::Int(to_millis(now)),
+            ],
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(json!({
+        "id": id,
+        "name": name,
+        "scope": scope.code(),
+        "token": token,
+        "created_at": rfc3339(to_millis(now)),
+    }))
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::role::{would_cycle, Role, TeamKind};
+use xiansuo_core::working_hours::parse_time_zone;
 use xiansuo_core::{Invalid, Text};
 use xiansuo_store::{Db, Param, Row};
 
@@ -68,6 +69,7 @@ pub fn user_json(r: &Row) -> Value {
         "locale": r.text("locale"),
         "active": r.int("active") != 0,
         "mask_phones": r.int("mask_phones") != 0,
+        "time_zone": r.opt_text("time_zone").unwrap_or_else(|| DEFAULT_TIME_ZONE.to_owned()),
         "created_at": rfc3339(r.int("created_at")),
         "updated_at": rfc3339(r.int("updated_at")),
     })
@@ -203,9 +205,10 @@ pub async fn create(db: &Db, user: NewUser, now: DateTime<Utc>) -> StoreResult<V
     Ok(user_json(&row))
 }
 
-/// Applies `{"display_name", "email", "role", "team_id", "locale", "active", "password"}` to a
-/// user. Only admins may change role, team and active; anyone may change their own name, email,
-/// locale and password.
+/// Applies `{"display_name", "email", "role", "team_id", "locale", "time_zone", "active",
+/// "password"}` to a user. Only admins may change role, team and active, and set another user's
+/// password; anyone may change their own name, email, locale and time zone (their own password
+/// only through [`change_password`], with the current one).
 pub async fn update(
     db: &Db,
     actor: &crate::scope::Actor,
@@ -252,7 +255,15 @@ pub async fn update(
                 }),
             )),
             "locale" => sets.push(("locale", Param::from(parse_locale(as_str()?)?))),
+            "time_zone" => sets.push((
+                "time_zone",
+                Param::from(parse_time_zone("time_zone", as_str()?)?.name()),
+            )),
             "role" => sets.push(("role", Param::from(Role::parse(as_str()?)?.code()))),
+            "password" if actor.user_id == id => return Err(StoreError::Forbidden(
+                "change your own password with POST /api/v1/me/password, giving the current one"
+                    .into(),
+            )),
             "password" => sets.push((
                 "password_hash",
                 Param::from(hash_password(parse_password(as_str()?)?)?),
@@ -292,7 +303,7 @@ pub async fn update(
                 sets.push(("team_id", Param::from(team)));
             }
             _ => {
-                return Err(Invalid::new(key.as_str(), "is not a field of a user (accepted: display_name, email, locale, password, role, team_id, active, mask_phones)").into());
+                return Err(Invalid::new(key.as_str(), "is not a field of a user (accepted: display_name, email, locale, time_zone, password, role, team_id, active, mask_phones)").into());
             }
         }
     }
@@ -300,6 +311,7 @@ pub async fn update(
     tx.fetch_optional("SELECT id FROM users WHERE id = ?", &[Param::Int(id)])
         .await?
         .ok_or(StoreError::NotFound("User"))?;
+    guard_last_admin(&mut tx, id, obj).await?;
     if !sets.is_empty() {
         let assignments: Vec<String> = sets.iter().map(|(c, _)| format!("{c} = ?")).collect();
         let mut params: Vec<Param> = sets.into_iter().map(|(_, p)| p).collect();
@@ -576,4 +588,118 @@ pub async fn save_team(
         .ok_or(StoreError::NotFound("Team"))?;
     tx.commit().await?;
     Ok(team_json(&row))
+}
+
+/// The time zone of a user who has not chosen one: China Standard Time.
+pub const DEFAULT_TIME_ZONE: &str = "Asia/Shanghai";
+
+/// Refuses a change that would leave no active admin: demoting or deactivating the last one
+/// would lock everyone out of the settings. Run inside the change's transaction; on PostgreSQL
+/// the active admins are locked, so two admins demoting each other at once cannot both win.
+async fn guard_last_admin(
+    tx: &mut xiansuo_store::Tx,
+    id: i64,
+    change: &serde_json::Map<String, Value>,
+) -> StoreResult<()> {
+    let demotes = change
+        .get("role")
+        .and_then(Value::as_str)
+        .is_some_and(|r| Role::parse(r).is_ok_and(|r| r != Role::Admin));
+    let deactivates = change.get("active") == Some(&Value::Bool(false));
+    if !demotes && !deactivates {
+        return Ok(());
+    }
+    let lock = match tx.dialect() {
+        xiansuo_store::Dialect::Postgres => " FOR UPDATE",
+        xiansuo_store::Dialect::Sqlite => "",
+    };
+    let admins: Vec<i64> = tx
+        .fetch_all(
+            &format!(
+                "SELECT id FROM users WHERE role = ? AND active = 1 AND deleted_at IS NULL ORDER BY id{lock}"
+            ),
+            &[Param::from(Role::Admin.code())],
+        )
+        .await?
+        .iter()
+        .map(|r| r.int("id"))
+        .collect();
+    if admins == [id] {
+        let field = if demotes { "role" } else { "active" };
+        return Err(StoreError::Conflict(format!(
+            "this is the last active admin: make another user an admin before changing {field}"
+        )));
+    }
+    Ok(())
+}
+
+/// Changes the actor's own password from `{"current_password", "new_password"}`: the current
+/// one must be given, so that a session left open cannot be used to take the account over.
+pub async fn change_password(
+    db: &Db,
+    actor: &crate::scope::Actor,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let field = |name: &str| {
+        body.get(name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| Invalid::new(name, "is required and must be a string"))
+    };
+    let current = field("current_password")?;
+    let new = parse_password(field("new_password")?)
+        .map_err(|e| Invalid::new("new_password", e.message))?;
+    let hash = db
+        .fetch_optional(
+            "SELECT password_hash FROM users WHERE id = ?",
+            &[Param::Int(actor.user_id)],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("User"))?
+        .text("password_hash");
+    let (current, new) = (current.to_owned(), new.to_owned());
+    // argon2 is deliberately slow: off the async workers.
+    let new_hash = tokio::task::spawn_blocking(move || {
+        if verify_password(&current, &hash) {
+            hash_password(&new).map(Some)
+        } else {
+            Ok(None)
+        }
+    })
+    .await
+    .map_err(anyhow::Error::from)??
+    .ok_or_else(|| Invalid::new("current_password", "is not your current password"))?;
+    db.execute(
+        "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
+        &[
+            Param::from(new_hash),
+            Param::Int(to_millis(now)),
+            Param::Int(actor.user_id),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Creates a user from the API's body (admins only).
+pub async fn create_by(
+    db: &Db,
+    actor: &crate::scope::Actor,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> StoreResult<Value> {
+    actor.require_admin("create users")?;
+    create(db, parse_new_user(body)?, now).await
+}
+
+/// Creates (`id` `None`) or changes a team (admins only).
+pub async fn save_team_by(
+    db: &Db,
+    actor: &crate::scope::Actor,
+    id: Option<i64>,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> StoreResult<Value> {
+    actor.require_admin("change the org tree")?;
+    save_team(db, id, body, now).await
 }

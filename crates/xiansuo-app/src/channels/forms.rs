@@ -1212,6 +1212,7 @@ async fn form_actor(db: &Db, form: &Form) -> anyhow::Result<Actor> {
         locale: form.language.clone(),
         visible_owners: None,
         mask_phones: false,
+        access: xiansuo_core::role::TokenScope::Admin,
     })
 }
 

@@ -438,6 +438,7 @@ mod tests {
             locale: "zh".into(),
             visible_owners: (role != Role::Admin).then(|| vec![user_id, 7]),
             mask_phones: false,
+            access: xiansuo_core::role::TokenScope::Admin,
         }
     }
 

@@ -3,11 +3,13 @@
 
 use crate::error::{StoreError, StoreResult};
 use crate::records::json::rfc3339;
+use crate::records::schema::Table;
+use crate::scope::Actor;
 use serde_json::{json, Value};
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::{parse_key, CustomFieldDef, FieldType, RecordType};
 use xiansuo_core::{Invalid, Text};
-use xiansuo_store::{Db, Param};
+use xiansuo_store::{Db, Dialect, Param};
 
 /// The definitions for one record type.
 pub async fn definitions(db: &Db, record_type: RecordType) -> anyhow::Result<Vec<CustomFieldDef>> {
@@ -22,7 +24,7 @@ pub async fn definitions(db: &Db, record_type: RecordType) -> anyhow::Result<Vec
 async fn read_definitions(db: &Db, record_type: RecordType) -> anyhow::Result<Vec<CustomFieldDef>> {
     let rows = db
         .fetch_all(
-            "SELECT key, field_type, options, required FROM custom_field_defs WHERE record_type = ? ORDER BY id",
+            "SELECT key, field_type, options, required FROM custom_field_defs WHERE record_type = ? ORDER BY position, id",
             &[Param::from(record_type.code())],
         )
         .await?;
@@ -47,6 +49,7 @@ fn to_json(r: &xiansuo_store::Row) -> Value {
         "field_type": r.text("field_type"),
         "options": serde_json::from_str::<Value>(&r.text("options")).unwrap_or(json!([])),
         "required": r.int("required") != 0,
+        "position": r.int("position"),
         "created_at": rfc3339(r.int("created_at")),
     })
 }
@@ -55,7 +58,7 @@ fn to_json(r: &xiansuo_store::Row) -> Value {
 pub async fn list(db: &Db) -> StoreResult<Vec<Value>> {
     Ok(db
         .fetch_all(
-            "SELECT * FROM custom_field_defs ORDER BY record_type, id",
+            "SELECT * FROM custom_field_defs ORDER BY record_type, position, id",
             &[],
         )
         .await?
@@ -96,25 +99,7 @@ pub async fn create(
     let key = parse_key(text("key")?)?;
     let label = Text::parse("label", text("label")?, 100)?;
     let field_type = FieldType::parse(text("field_type")?)?;
-    let options: Vec<String> = match body.get("options") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|i| {
-                i.as_str()
-                    .map(|s| Text::parse("options", s, 100).map(Text::into_string))
-                    .unwrap_or_else(|| Err(Invalid::new("options", "must be a list of strings")))
-            })
-            .collect::<Result<_, _>>()?,
-        Some(_) => return Err(Invalid::new("options", "must be a list of strings").into()),
-    };
-    let is_select = matches!(field_type, FieldType::SingleSelect | FieldType::MultiSelect);
-    if is_select && options.is_empty() {
-        return Err(Invalid::new("options", "a select field needs at least one option").into());
-    }
-    if !is_select && !options.is_empty() {
-        return Err(Invalid::new("options", "only select fields have options").into());
-    }
+    let options = parse_options(field_type, body.get("options"))?;
     let required = match body.get("required") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
@@ -160,4 +145,188 @@ pub async fn create(
     tx.commit().await?;
     db.settings().clear::<Vec<CustomFieldDef>>();
     Ok(to_json(&row))
+}
+
+/// The options of a field of `field_type` from the `options` of a body: a select field needs at
+/// least one, distinct; other fields have none.
+fn parse_options(field_type: FieldType, value: Option<&Value>) -> Result<Vec<String>, Invalid> {
+    let options: Vec<String> = match value {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .map(|s| Text::parse("options", s, 100).map(Text::into_string))
+                    .unwrap_or_else(|| Err(Invalid::new("options", "must be a list of strings")))
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(Invalid::new("options", "must be a list of strings")),
+    };
+    let is_select = matches!(field_type, FieldType::SingleSelect | FieldType::MultiSelect);
+    if is_select && options.is_empty() {
+        return Err(Invalid::new(
+            "options",
+            "a select field needs at least one option",
+        ));
+    }
+    if !is_select && !options.is_empty() {
+        return Err(Invalid::new("options", "only select fields have options"));
+    }
+    if let Some(twice) = options
+        .iter()
+        .enumerate()
+        .find_map(|(i, o)| options[..i].contains(o).then_some(o))
+    {
+        return Err(Invalid::new(
+            "options",
+            format!("'{twice}' is listed twice"),
+        ));
+    }
+    Ok(options)
+}
+
+/// Adds a definition (admins only); see [`create`].
+pub async fn create_by(
+    db: &Db,
+    actor: &Actor,
+    body: &Value,
+    now: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<Value> {
+    actor.require_admin("define custom fields")?;
+    create(db, body, now).await
+}
+
+async fn load(db: &Db, id: i64) -> StoreResult<xiansuo_store::Row> {
+    db.fetch_optional(
+        "SELECT * FROM custom_field_defs WHERE id = ?",
+        &[Param::Int(id)],
+    )
+    .await?
+    .ok_or(StoreError::NotFound("CustomField"))
+}
+
+/// One definition with `records_with_value`: how many records (not deleted) hold a value for
+/// it, which is what deleting it would hide.
+pub async fn get(db: &Db, id: i64) -> StoreResult<Value> {
+    let row = load(db, id).await?;
+    let record_type = RecordType::parse(&row.text("record_type"))?;
+    let key = parse_key(&row.text("key"))?;
+    // The key is checked to be lower-case letters, digits and '_', so it can be written into
+    // the SQL.
+    let holds = match db.dialect() {
+        Dialect::Sqlite => format!("json_extract(custom, '$.{key}') IS NOT NULL"),
+        Dialect::Postgres => format!("(custom::jsonb -> '{key}') IS NOT NULL"),
+    };
+    let count = db
+        .fetch_optional(
+            &format!(
+                "SELECT COUNT(*) AS n FROM {} WHERE deleted_at IS NULL AND {holds}",
+                Table::of(record_type).name
+            ),
+            &[],
+        )
+        .await?
+        .map_or(0, |r| r.int("n"));
+    let mut field = to_json(&row);
+    field["records_with_value"] = Value::from(count);
+    Ok(field)
+}
+
+/// Changes a definition (admins only) from `{"label"?, "options"?, "required"?, "position"?}`.
+/// The record type, key and field type are fixed, since records store values under the key in
+/// the type's shape. Values already stored stay as they are, even an option no longer listed.
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    body: &Value,
+    now: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<Value> {
+    actor.require_admin("define custom fields")?;
+    let obj = body
+        .as_object()
+        .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
+    let before = load(db, id).await?;
+    let field_type = FieldType::parse(&before.text("field_type"))?;
+    let mut sets: Vec<(&str, Param)> = Vec::new();
+    for (name, value) in obj {
+        match name.as_str() {
+            "label" => {
+                let label = value
+                    .as_str()
+                    .ok_or_else(|| Invalid::new("label", "must be a string"))?;
+                sets.push(("label", Param::from(Text::parse("label", label, 100)?.into_string())));
+            }
+            "options" => {
+                let options = parse_options(field_type, Some(value))?;
+                sets.push(("options", Param::from(json!(options).to_string())));
+            }
+            "required" => sets.push((
+                "required",
+                Param::Int(i64::from(
+                    value
+                        .as_bool()
+                        .ok_or_else(|| Invalid::new("required", "must be true or false"))?,
+                )),
+            )),
+            "position" => sets.push((
+                "position",
+                Param::Int(
+                    value
+                        .as_i64()
+                        .filter(|p| (0..=1_000_000).contains(p))
+                        .ok_or_else(|| {
+                            Invalid::new("position", "must be a whole number from 0 to 1000000")
+                        })?,
+                ),
+            )),
+            "object" | "key" | "field_type" => {
+                return Err(Invalid::new(
+                    name.as_str(),
+                    "cannot change: records store their values under it; add a new field instead",
+                )
+                .into())
+            }
+            _ => {
+                return Err(Invalid::new(
+                    name.as_str(),
+                    "is not a field of a custom field definition (accepted: label, options, required, position)",
+                )
+                .into())
+            }
+        }
+    }
+    if !sets.is_empty() {
+        let assignments: Vec<String> = sets.iter().map(|(c, _)| format!("{c} = ?")).collect();
+        let mut params: Vec<Param> = sets.into_iter().map(|(_, p)| p).collect();
+        params.extend([Param::Int(to_millis(now)), Param::Int(id)]);
+        db.execute(
+            &format!(
+                "UPDATE custom_field_defs SET {}, updated_at = ? WHERE id = ?",
+                assignments.join(", ")
+            ),
+            &params,
+        )
+        .await?;
+        db.settings().clear::<Vec<CustomFieldDef>>();
+    }
+    Ok(to_json(&load(db, id).await?))
+}
+
+/// Deletes a definition (admins only). The values records hold for it are kept in their data
+/// and history, so nothing is lost, but no page, filter, rule or check uses them any more; a
+/// new field with the same key and type shows them again.
+pub async fn delete(db: &Db, actor: &Actor, id: i64) -> StoreResult<()> {
+    actor.require_admin("define custom fields")?;
+    let n = db
+        .execute(
+            "DELETE FROM custom_field_defs WHERE id = ?",
+            &[Param::Int(id)],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound("CustomField"));
+    }
+    db.settings().clear::<Vec<CustomFieldDef>>();
+    Ok(())
 }

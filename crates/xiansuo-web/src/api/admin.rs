@@ -7,12 +7,11 @@ use crate::extract::{Id, JsonBody, QueryPairs};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use xiansuo_app::admin::{auth, users};
 use xiansuo_app::records::custom_fields;
-use xiansuo_core::Text;
 
 fn require_admin(auth: &Auth, what: &str) -> ApiResult<()> {
     if auth.actor.is_admin() {
@@ -105,15 +104,9 @@ async fn create_token(
     auth: Auth,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let name = match body.get("name") {
-        Some(Value::String(n)) => Text::parse("name", n, 100)?.into_string(),
-        None | Some(Value::Null) => "api".to_owned(),
-        Some(_) => return Err(xiansuo_core::Invalid::new("name", "must be a string").into()),
-    };
-    let (id, token) = auth::create_token(&s.db, auth.actor.user_id, &name, s.clock.now()).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": id, "name": name, "token": token})),
+        Json(auth::create_scoped_token(&s.db, &auth.actor, &body, s.clock.now()).await?),
     ))
 }
 
@@ -153,4 +146,48 @@ pub fn router() -> Router<AppState> {
             "/api/v1/custom-fields",
             get(list_custom_fields).post(create_custom_field),
         )
+        .route(
+            "/api/v1/custom-fields/{id}",
+            get(get_custom_field)
+                .patch(update_custom_field)
+                .delete(delete_custom_field),
+        )
+        .route("/api/v1/me/password", post(change_password))
+}
+
+async fn get_custom_field(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(custom_fields::get(&s.db, id).await?))
+}
+
+async fn update_custom_field(
+    State(s): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        custom_fields::update(&s.db, &auth.actor, id, &body, s.clock.now()).await?,
+    ))
+}
+
+async fn delete_custom_field(
+    State(s): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+) -> ApiResult<StatusCode> {
+    custom_fields::delete(&s.db, &auth.actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn change_password(
+    State(s): State<AppState>,
+    auth: Auth,
+    JsonBody(body): JsonBody,
+) -> ApiResult<StatusCode> {
+    users::change_password(&s.db, &auth.actor, &body, s.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

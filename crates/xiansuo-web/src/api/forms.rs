@@ -65,7 +65,7 @@ async fn delete(State(s): State<AppState>, auth: Auth, Id(id): Id) -> ApiResult<
 
 /// This server's address as the admin's browser reached it: the `Host` header, over HTTPS
 /// when cookies are marked secure (served behind HTTPS) or a trusted proxy says so.
-fn public_base(s: &AppState, headers: &HeaderMap) -> ApiResult<String> {
+pub(crate) fn public_base(s: &AppState, headers: &HeaderMap) -> ApiResult<String> {
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())

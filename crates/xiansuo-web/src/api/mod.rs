@@ -4,7 +4,7 @@
 mod admin;
 pub(crate) mod dedup;
 mod followups;
-mod forms;
+pub(crate) mod forms;
 mod imports;
 mod notifications;
 mod pipeline;

@@ -24,7 +24,8 @@ fn require_admin(auth: &Auth, what: &str) -> ApiResult<()> {
 
 // ---- Scoring ------------------------------------------------------------------------------
 
-async fn list_scoring_rules(State(s): State<AppState>, _auth: Auth) -> ApiResult<Json<Value>> {
+async fn list_scoring_rules(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
+    require_admin(&auth, "read scoring rules")?;
     Ok(Json(
         json!({"items": scoring::list_rules(&s.db).await?, "next_cursor": null}),
     ))
@@ -44,9 +45,10 @@ async fn create_scoring_rule(
 
 async fn get_scoring_rule(
     State(s): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
+    require_admin(&auth, "read scoring rules")?;
     Ok(Json(scoring::get_rule(&s.db, id).await?))
 }
 
@@ -110,7 +112,8 @@ async fn add_lead_event(
 
 // ---- Assignment ---------------------------------------------------------------------------
 
-async fn list_assignment_rules(State(s): State<AppState>, _auth: Auth) -> ApiResult<Json<Value>> {
+async fn list_assignment_rules(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
+    require_admin(&auth, "read assignment rules")?;
     Ok(Json(
         json!({"items": assignment::list_rules(&s.db).await?, "next_cursor": null}),
     ))
@@ -130,9 +133,10 @@ async fn create_assignment_rule(
 
 async fn get_assignment_rule(
     State(s): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
+    require_admin(&auth, "read assignment rules")?;
     Ok(Json(assignment::get_rule(&s.db, id).await?))
 }
 

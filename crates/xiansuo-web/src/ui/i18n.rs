@@ -186,6 +186,8 @@ pub struct Texts {
     pub sales_cycle_report: &'static str,
     pub channels_report: &'static str,
     pub no_data: &'static str,
+    pub nav_settings: &'static str,
+    pub nav_profile: &'static str,
 
     /// Import states, row results and the preview's `ok`, by code.
     codes: &'static [(&'static str, &'static str)],
@@ -475,6 +477,8 @@ static ZH: Texts = Texts {
     sales_cycle_report: "销售周期",
     channels_report: "渠道成本",
     no_data: "这段时间没有数据。",
+    nav_settings: "设置",
+    nav_profile: "个人设置",
     codes: &[
         ("uploaded", "待开始"),
         ("running", "导入中"),
@@ -756,6 +760,8 @@ static EN: Texts = Texts {
     sales_cycle_report: "Sales cycle",
     channels_report: "Channel costs",
     no_data: "No data in this range.",
+    nav_settings: "Settings",
+    nav_profile: "Profile",
     codes: &[
         ("uploaded", "Not started"),
         ("running", "Running"),

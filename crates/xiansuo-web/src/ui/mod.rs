@@ -28,6 +28,7 @@ mod notifications;
 mod page;
 mod pool;
 mod sales_texts;
+mod settings;
 
 use crate::AppState;
 use axum::extract::DefaultBodyLimit;
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/leads") }))
         .route("/assets/app.css", get(page::stylesheet))
+        .route("/assets/settings.js", get(settings::script))
         .route("/login", get(account::login_page).post(account::login))
         .route("/logout", post(account::logout))
         .route("/settings/locale", post(account::set_locale))
@@ -111,4 +113,5 @@ pub fn router() -> Router<AppState> {
         )
         .route("/today", get(my_day::page))
         .route("/imports/{id}/errors.csv", get(import_report::errors_csv))
+        .merge(settings::router())
 }

@@ -99,6 +99,8 @@ pub(super) struct TopBarUser {
     pub(super) locale: String,
     /// Unread notifications.
     pub(super) unread: i64,
+    /// Sees the settings link rather than only their profile's.
+    pub(super) is_admin: bool,
 }
 
 impl Chrome {
@@ -120,6 +122,7 @@ impl Chrome {
                 back: back.into(),
                 locale: user.actor.locale.clone(),
                 unread: user.unread,
+                is_admin: user.actor.is_admin(),
             }),
         }
     }

@@ -853,6 +853,7 @@ mod tests {
             locale: "zh".into(),
             visible_owners: visible,
             mask_phones: false,
+            access: xiansuo_core::role::TokenScope::Admin,
         }
     }
 

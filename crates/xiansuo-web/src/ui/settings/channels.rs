@@ -1,0 +1,446 @@
+//! Webhooks (admins only): subscriptions to domain events with their signing secret (shown
+//! once, when created), switched on and off, changed and deleted; a test ping; the delivery log
+//! of each, and sending a finished delivery again. Every change goes through
+//! `xiansuo_app::channels::webhooks`, as `/api/v1/webhooks` does.
+
+use super::frame::{
+    admin_only, no_refusal, optional, parse_id, refusal, saved, saved_notice, text_of, time_in,
+    Frame, Menu, Refusal,
+};
+use crate::ui::page::{csrf_refusal, render, store_error_page, Chrome, Viewer};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use xiansuo_app::admin::users;
+use xiansuo_app::channels::webhooks;
+use xiansuo_app::StoreError;
+
+/// The fields of a webhook form; events come as repeated `events` fields.
+#[derive(Default)]
+struct HookForm {
+    csrf_token: String,
+    url: String,
+    description: String,
+    secret: String,
+    events: Vec<String>,
+    active: bool,
+}
+
+impl HookForm {
+    /// Reads the posted pairs (a checkbox per event, so a key may repeat).
+    fn from_pairs(pairs: Vec<(String, String)>) -> HookForm {
+        let mut form = HookForm::default();
+        for (key, value) in pairs {
+            match key.as_str() {
+                "csrf_token" => form.csrf_token = value,
+                "url" => form.url = value,
+                "description" => form.description = value,
+                "secret" => form.secret = value,
+                "events" => form.events.push(value),
+                "active" => form.active = !value.is_empty(),
+                _ => {}
+            }
+        }
+        form
+    }
+
+    /// The body of `POST` or `PATCH /api/v1/webhooks`.
+    fn body(&self, new: bool) -> Value {
+        let mut body = Map::new();
+        body.insert("url".into(), Value::from(self.url.trim()));
+        body.insert("description".into(), optional(&self.description));
+        body.insert("events".into(), json!(self.events));
+        if new {
+            if !self.secret.trim().is_empty() {
+                body.insert("secret".into(), Value::from(self.secret.trim()));
+            }
+        } else {
+            body.insert("active".into(), Value::Bool(self.active));
+        }
+        Value::Object(body)
+    }
+}
+
+/// A checkbox per event, "all events" first.
+struct EventChoice {
+    code: &'static str,
+    checked: bool,
+}
+
+fn event_choices(chosen: &[String]) -> Vec<EventChoice> {
+    std::iter::once("*")
+        .chain(webhooks::EVENTS.iter().copied())
+        .map(|code| EventChoice {
+            code,
+            checked: chosen.iter().any(|c| c == code),
+        })
+        .collect()
+}
+
+struct HookRow {
+    id: i64,
+    url: String,
+    events: String,
+    description: String,
+    active: bool,
+    failures: i64,
+}
+
+#[derive(Template)]
+#[template(path = "settings_webhooks.html")]
+struct HooksPage {
+    chrome: Chrome,
+    menu: Menu,
+    hooks: Vec<HookRow>,
+    url: String,
+    description: String,
+    events: Vec<EventChoice>,
+    refused: Refusal,
+    /// The secret of the webhook just created, shown this once.
+    secret: Option<String>,
+    notice: Option<&'static str>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct SavedQuery {
+    saved: String,
+}
+
+async fn hooks_page(
+    state: &AppState,
+    user: &Viewer,
+    form: HookForm,
+    refused: Refusal,
+    secret: Option<String>,
+    notice: Option<&'static str>,
+) -> Response {
+    let frame = Frame::new(user, "/settings/webhooks");
+    let hooks = match webhooks::list(&state.db).await {
+        Ok(hooks) => hooks,
+        Err(e) => return store_error_page(frame.chrome, e),
+    };
+    let hooks = hooks
+        .iter()
+        .map(|h| HookRow {
+            id: h["id"].as_i64().unwrap_or_default(),
+            url: text_of(&h["url"]),
+            events: h["events"]
+                .as_array()
+                .map(|e| e.iter().map(text_of).collect::<Vec<_>>().join(", "))
+                .unwrap_or_default(),
+            description: text_of(&h["description"]),
+            active: h["active"].as_bool().unwrap_or_default(),
+            failures: h["failure_count"].as_i64().unwrap_or_default(),
+        })
+        .collect();
+    let status = if secret.is_some() {
+        StatusCode::CREATED
+    } else {
+        refused.status
+    };
+    let page = HooksPage {
+        hooks,
+        events: event_choices(&form.events),
+        url: form.url,
+        description: form.description,
+        refused,
+        secret,
+        notice,
+        chrome: frame.chrome,
+        menu: frame.menu,
+    };
+    render(status, &page)
+}
+
+/// `GET /settings/webhooks`
+pub(crate) async fn hooks(
+    State(state): State<AppState>,
+    user: Viewer,
+    Query(query): Query<SavedQuery>,
+) -> Response {
+    if let Some(refused) = admin_only(&user, "/settings/webhooks") {
+        return refused;
+    }
+    let s = super::texts::settings_texts(&user.actor.locale);
+    let notice = saved_notice(s, &query.saved);
+    hooks_page(
+        &state,
+        &user,
+        HookForm::default(),
+        no_refusal(),
+        None,
+        notice,
+    )
+    .await
+}
+
+/// `POST /settings/webhooks`: a new subscription; the answer shows its secret once.
+pub(crate) async fn create_hook(
+    State(state): State<AppState>,
+    user: Viewer,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let form = HookForm::from_pairs(pairs);
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    if let Some(refused) = admin_only(&user, "/settings/webhooks") {
+        return refused;
+    }
+    match webhooks::create(&state.db, &user.actor, &form.body(true), state.clock.now()).await {
+        Ok(created) => {
+            let secret = Some(text_of(&created["secret"]));
+            hooks_page(
+                &state,
+                &user,
+                HookForm::default(),
+                no_refusal(),
+                secret,
+                None,
+            )
+            .await
+        }
+        Err(e) => match refusal(&user, "/settings/webhooks", e) {
+            Ok(refused) => hooks_page(&state, &user, form, refused, None, None).await,
+            Err(page) => *page,
+        },
+    }
+}
+
+struct DeliveryRow {
+    id: i64,
+    event: String,
+    state: String,
+    attempts: i64,
+    status_code: String,
+    error: String,
+    created: String,
+    /// Finished (succeeded or failed), so it may be sent again.
+    finished: bool,
+}
+
+#[derive(Template)]
+#[template(path = "settings_webhook.html")]
+struct HookPage {
+    chrome: Chrome,
+    menu: Menu,
+    id: i64,
+    url: String,
+    description: String,
+    active: bool,
+    disabled_reason: String,
+    events: Vec<EventChoice>,
+    deliveries: Vec<DeliveryRow>,
+    refused: Refusal,
+    notice: Option<&'static str>,
+}
+
+async fn hook_page(
+    state: &AppState,
+    user: &Viewer,
+    id: i64,
+    sent: Option<HookForm>,
+    refused: Refusal,
+    notice: Option<&'static str>,
+) -> Response {
+    let frame = Frame::new(user, "/settings/webhooks");
+    let loaded = async {
+        let zone = users::get(&state.db, user.actor.user_id).await?["time_zone"]
+            .as_str()
+            .unwrap_or(users::DEFAULT_TIME_ZONE)
+            .to_owned();
+        Ok::<_, StoreError>((
+            webhooks::get(&state.db, id).await?,
+            webhooks::deliveries(&state.db, id, &[]).await?,
+            zone,
+        ))
+    };
+    let (hook, log, zone) = match loaded.await {
+        Ok(loaded) => loaded,
+        Err(e) => return store_error_page(frame.chrome, e),
+    };
+    let form = sent.unwrap_or_else(|| HookForm {
+        url: text_of(&hook["url"]),
+        description: text_of(&hook["description"]),
+        events: hook["events"]
+            .as_array()
+            .map(|e| e.iter().map(text_of).collect())
+            .unwrap_or_default(),
+        active: hook["active"].as_bool().unwrap_or_default(),
+        ..HookForm::default()
+    });
+    let deliveries = log["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|d| {
+                    let state = text_of(&d["state"]);
+                    DeliveryRow {
+                        id: d["id"].as_i64().unwrap_or_default(),
+                        event: text_of(&d["event"]),
+                        finished: state != "pending",
+                        state,
+                        attempts: d["attempts"].as_i64().unwrap_or_default(),
+                        status_code: text_of(&d["status_code"]),
+                        error: text_of(&d["error"]),
+                        created: time_in(&zone, d["created_at"].as_str().unwrap_or_default()),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let page = HookPage {
+        id,
+        events: event_choices(&form.events),
+        url: form.url,
+        description: form.description,
+        active: form.active,
+        disabled_reason: text_of(&hook["disabled_reason"]),
+        deliveries,
+        refused,
+        notice,
+        chrome: frame.chrome,
+        menu: frame.menu,
+    };
+    render(page.refused.status, &page)
+}
+
+fn hook_path(id: i64) -> String {
+    format!("/settings/webhooks/{id}")
+}
+
+fn not_found(user: &Viewer) -> Response {
+    store_error_page(
+        Chrome::for_user(user, "/settings/webhooks"),
+        StoreError::NotFound("webhook"),
+    )
+}
+
+/// `GET /settings/webhooks/{id}`: the subscription and its delivery log.
+pub(crate) async fn hook(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(id): Path<String>,
+    Query(query): Query<SavedQuery>,
+) -> Response {
+    if let Some(refused) = admin_only(&user, "/settings/webhooks") {
+        return refused;
+    }
+    let Some(id) = parse_id(&id) else {
+        return not_found(&user);
+    };
+    let s = super::texts::settings_texts(&user.actor.locale);
+    let notice = saved_notice(s, &query.saved);
+    hook_page(&state, &user, id, None, no_refusal(), notice).await
+}
+
+/// `POST /settings/webhooks/{id}`: URL, description, events and on/off, as
+/// `PATCH /api/v1/webhooks/{id}`.
+pub(crate) async fn update_hook(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let form = HookForm::from_pairs(pairs);
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    if let Some(refused) = admin_only(&user, "/settings/webhooks") {
+        return refused;
+    }
+    let Some(id) = parse_id(&id) else {
+        return not_found(&user);
+    };
+    match webhooks::update(&state.db, id, &form.body(false), state.clock.now()).await {
+        Ok(_) => saved(&hook_path(id)),
+        Err(e) => match refusal(&user, "/settings/webhooks", e) {
+            Ok(refused) => hook_page(&state, &user, id, Some(form), refused, None).await,
+            Err(page) => *page,
+        },
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ActionPost {
+    csrf_token: String,
+    webhook_id: String,
+}
+
+/// `POST /settings/webhooks/{id}/delete`, as `DELETE /api/v1/webhooks/{id}`.
+pub(crate) async fn delete_hook(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<ActionPost>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    if let Some(refused) = admin_only(&user, "/settings/webhooks") {
+        return refused;
+    }
+    let Some(id) = parse_id(&id) else {
+        return not_found(&user);
+    };
+    match webhooks::delete(&state.db, id).await {
+        Ok(()) => saved("/settings/webhooks"),
+        Err(e) => store_error_page(Chrome::for_user(&user, "/settings/webhooks"), e),
+    }
+}
+
+/// `POST /settings/webhooks/{id}/test`: one signed test delivery now, logged like the others.
+pub(crate) async fn test_hook(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<ActionPost>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    if let Some(refused) = admin_only(&user, "/settings/webhooks") {
+        return refused;
+    }
+    let Some(id) = parse_id(&id) else {
+        return not_found(&user);
+    };
+    match webhooks::ping(&state.db, id, state.clock.now()).await {
+        Ok(_) => Redirect::to(&hook_path(id)).into_response(),
+        Err(e) => store_error_page(Chrome::for_user(&user, "/settings/webhooks"), e),
+    }
+}
+
+/// `POST /settings/deliveries/{id}/redeliver`: sends a finished delivery again, as
+/// `POST /api/v1/webhooks/deliveries/{id}/retry`; a refusal shows on the webhook's page.
+pub(crate) async fn redeliver(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<ActionPost>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    if let Some(refused) = admin_only(&user, "/settings/webhooks") {
+        return refused;
+    }
+    let (Some(id), Some(hook)) = (parse_id(&id), parse_id(&form.webhook_id)) else {
+        return not_found(&user);
+    };
+    match webhooks::redeliver(&state.db, id, state.clock.now()).await {
+        Ok(_) => saved(&hook_path(hook)),
+        Err(e) => match refusal(&user, "/settings/webhooks", e) {
+            Ok(refused) => hook_page(&state, &user, hook, None, refused, None).await,
+            Err(page) => *page,
+        },
+    }
+}

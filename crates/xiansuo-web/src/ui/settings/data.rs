@@ -1,0 +1,611 @@
+//! The data model (admins only): custom fields on leads, accounts, contacts and opportunities
+//! (every type, options, required, order; deleting one says first how many records hold a
+//! value and what becomes of those values), and the pipeline stages with their probabilities
+//! (archived by making them inactive, since deals store their codes).
+
+use super::frame::{
+    admin_only, ctx, no_refusal, optional_number, parse_id, refusal, saved, saved_notice, text_of,
+    Errors, Frame, Menu, Refusal,
+};
+use super::texts::SettingsTexts;
+use crate::ui::page::{csrf_refusal, render, store_error_page, Choice, Chrome, Viewer};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use xiansuo_app::records::custom_fields;
+use xiansuo_app::sales::pipeline;
+use xiansuo_app::StoreError;
+
+const OBJECTS: [&str; 4] = ["lead", "account", "contact", "opportunity"];
+const FIELD_TYPES: [&str; 6] = [
+    "text",
+    "number",
+    "date",
+    "single_select",
+    "multi_select",
+    "boolean",
+];
+const STAGE_KINDS: [&str; 3] = ["open", "won", "lost"];
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct SavedQuery {
+    saved: String,
+    deleted: String,
+}
+
+fn choices(s: &SettingsTexts, codes: &[&str], current: &str) -> Vec<Choice> {
+    codes
+        .iter()
+        .map(|c| Choice::new(*c, s.code(c), current))
+        .collect()
+}
+
+/// The options typed one a line, as the store takes them.
+fn option_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn is_select(field_type: &str) -> bool {
+    matches!(field_type, "single_select" | "multi_select")
+}
+
+fn not_found(user: &Viewer, what: &'static str) -> Response {
+    store_error_page(
+        Chrome::for_user(user, "/settings"),
+        StoreError::NotFound(what),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Custom fields
+
+struct FieldRow {
+    id: i64,
+    key: String,
+    label: String,
+    field_type: String,
+    options: String,
+    required: bool,
+    position: i64,
+}
+
+struct FieldGroup {
+    object: String,
+    fields: Vec<FieldRow>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct NewFieldPost {
+    csrf_token: String,
+    object: String,
+    key: String,
+    label: String,
+    field_type: String,
+    options: String,
+    required: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings_fields.html")]
+struct FieldsPage {
+    chrome: Chrome,
+    menu: Menu,
+    groups: Vec<FieldGroup>,
+    form: NewFieldPost,
+    objects: Vec<Choice>,
+    types: Vec<Choice>,
+    refused: Refusal,
+    notice: Option<&'static str>,
+}
+
+async fn fields_page(
+    state: &AppState,
+    user: &Viewer,
+    form: NewFieldPost,
+    refused: Refusal,
+    notice: Option<&'static str>,
+) -> Response {
+    let frame = Frame::new(user, "/settings/fields");
+    let s = frame.menu.s;
+    let defs = match custom_fields::list(&state.db).await {
+        Ok(defs) => defs,
+        Err(e) => return store_error_page(frame.chrome, e),
+    };
+    let groups = OBJECTS
+        .iter()
+        .map(|object| FieldGroup {
+            object: s.code(object).to_owned(),
+            fields: defs
+                .iter()
+                .filter(|d| d["object"] == *object)
+                .map(|d| FieldRow {
+                    id: d["id"].as_i64().unwrap_or_default(),
+                    key: text_of(&d["key"]),
+                    label: text_of(&d["label"]),
+                    field_type: s
+                        .code(d["field_type"].as_str().unwrap_or_default())
+                        .to_owned(),
+                    options: d["options"]
+                        .as_array()
+                        .map(|o| o.iter().map(text_of).collect::<Vec<_>>().join(" · "))
+                        .unwrap_or_default(),
+                    required: d["required"].as_bool().unwrap_or_default(),
+                    position: d["position"].as_i64().unwrap_or_default(),
+                })
+                .collect(),
+        })
+        .collect();
+    let object = if form.object.is_empty() {
+        "lead"
+    } else {
+        &form.object
+    };
+    let field_type = if form.field_type.is_empty() {
+        "text"
+    } else {
+        &form.field_type
+    };
+    let page = FieldsPage {
+        objects: choices(s, &OBJECTS, object),
+        types: choices(s, &FIELD_TYPES, field_type),
+        groups,
+        form,
+        notice,
+        chrome: frame.chrome,
+        menu: frame.menu,
+        refused,
+    };
+    render(page.refused.status, &page)
+}
+
+/// `GET /settings/fields`
+pub(crate) async fn fields(
+    State(state): State<AppState>,
+    user: Viewer,
+    Query(query): Query<SavedQuery>,
+) -> Response {
+    if let Some(refused) = admin_only(&user, "/settings/fields") {
+        return refused;
+    }
+    let s = super::texts::settings_texts(&user.actor.locale);
+    let notice = if query.deleted.is_empty() {
+        saved_notice(s, &query.saved)
+    } else {
+        Some(s.field_deleted)
+    };
+    fields_page(&state, &user, NewFieldPost::default(), no_refusal(), notice).await
+}
+
+/// `POST /settings/fields`: a new custom field, as `POST /api/v1/custom-fields`.
+pub(crate) async fn create_field(
+    State(state): State<AppState>,
+    user: Viewer,
+    Form(form): Form<NewFieldPost>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    let options = option_lines(&form.options);
+    let body = json!({
+        "object": form.object.trim(),
+        "key": form.key.trim(),
+        "label": form.label.trim(),
+        "field_type": form.field_type.trim(),
+        "options": if options.is_empty() { Value::Null } else { json!(options) },
+        "required": !form.required.is_empty(),
+    });
+    match custom_fields::create_by(&state.db, &user.actor, &body, state.clock.now()).await {
+        Ok(_) => saved("/settings/fields"),
+        Err(e) => match refusal(&user, "/settings/fields", e) {
+            Ok(refused) => fields_page(&state, &user, form, refused, None).await,
+            Err(page) => *page,
+        },
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct FieldPost {
+    csrf_token: String,
+    label: String,
+    options: String,
+    required: String,
+    position: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings_field.html")]
+struct FieldPage {
+    chrome: Chrome,
+    menu: Menu,
+    id: i64,
+    object: String,
+    key: String,
+    field_type: String,
+    select: bool,
+    form: FieldPost,
+    refused: Refusal,
+    notice: Option<&'static str>,
+}
+
+async fn field_page(
+    state: &AppState,
+    user: &Viewer,
+    id: i64,
+    sent: Option<FieldPost>,
+    refused: Refusal,
+    notice: Option<&'static str>,
+) -> Response {
+    let frame = Frame::new(user, "/settings/fields");
+    let s = frame.menu.s;
+    let def = match custom_fields::get(&state.db, id).await {
+        Ok(def) => def,
+        Err(e) => return store_error_page(frame.chrome, e),
+    };
+    let field_type = def["field_type"].as_str().unwrap_or_default();
+    let form = sent.unwrap_or_else(|| FieldPost {
+        label: text_of(&def["label"]),
+        options: def["options"]
+            .as_array()
+            .map(|o| o.iter().map(text_of).collect::<Vec<_>>().join("\n"))
+            .unwrap_or_default(),
+        required: if def["required"].as_bool().unwrap_or_default() {
+            "on".to_owned()
+        } else {
+            String::new()
+        },
+        position: text_of(&def["position"]),
+        ..FieldPost::default()
+    });
+    let page = FieldPage {
+        id,
+        object: s
+            .code(def["object"].as_str().unwrap_or_default())
+            .to_owned(),
+        key: text_of(&def["key"]),
+        field_type: s.code(field_type).to_owned(),
+        select: is_select(field_type),
+        form,
+        refused,
+        notice,
+        chrome: frame.chrome,
+        menu: frame.menu,
+    };
+    render(page.refused.status, &page)
+}
+
+/// `GET /settings/fields/{id}`
+pub(crate) async fn field(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(id): Path<String>,
+    Query(query): Query<SavedQuery>,
+) -> Response {
+    if let Some(refused) = admin_only(&user, "/settings/fields") {
+        return refused;
+    }
+    let Some(id) = parse_id(&id) else {
+        return not_found(&user, "CustomField");
+    };
+    let s = super::texts::settings_texts(&user.actor.locale);
+    let notice = saved_notice(s, &query.saved);
+    field_page(&state, &user, id, None, no_refusal(), notice).await
+}
+
+/// `POST /settings/fields/{id}`: label, options, required and order, as
+/// `PATCH /api/v1/custom-fields/{id}`.
+pub(crate) async fn update_field(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<FieldPost>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    let Some(id) = parse_id(&id) else {
+        return not_found(&user, "CustomField");
+    };
+    let select = match custom_fields::get(&state.db, id).await {
+        Ok(def) => is_select(def["field_type"].as_str().unwrap_or_default()),
+        Err(e) => return store_error_page(Chrome::for_user(&user, "/settings/fields"), e),
+    };
+    let mut body = Map::new();
+    body.insert("label".into(), Value::from(form.label.trim()));
+    body.insert("required".into(), Value::Bool(!form.required.is_empty()));
+    if !form.position.trim().is_empty() {
+        body.insert("position".into(), optional_number(&form.position));
+    }
+    if select {
+        body.insert("options".into(), json!(option_lines(&form.options)));
+    }
+    let body = Value::Object(body);
+    match custom_fields::update(&state.db, &user.actor, id, &body, state.clock.now()).await {
+        Ok(_) => saved(&format!("/settings/fields/{id}")),
+        Err(e) => match refusal(&user, "/settings/fields", e) {
+            Ok(refused) => field_page(&state, &user, id, Some(form), refused, None).await,
+            Err(page) => *page,
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "settings_field_delete.html")]
+struct DeletePage {
+    chrome: Chrome,
+    menu: Menu,
+    id: i64,
+    label: String,
+    key: String,
+    object: String,
+    holding: i64,
+}
+
+/// `GET /settings/fields/{id}/delete`: what deleting the field does, before it is done.
+pub(crate) async fn confirm_delete(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    if let Some(refused) = admin_only(&user, "/settings/fields") {
+        return refused;
+    }
+    let Some(id) = parse_id(&id) else {
+        return not_found(&user, "CustomField");
+    };
+    let frame = Frame::new(&user, "/settings/fields");
+    let def = match custom_fields::get(&state.db, id).await {
+        Ok(def) => def,
+        Err(e) => return store_error_page(frame.chrome, e),
+    };
+    let page = DeletePage {
+        id,
+        label: text_of(&def["label"]),
+        key: text_of(&def["key"]),
+        object: frame
+            .menu
+            .s
+            .code(def["object"].as_str().unwrap_or_default())
+            .to_owned(),
+        holding: def["records_with_value"].as_i64().unwrap_or_default(),
+        chrome: frame.chrome,
+        menu: frame.menu,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct CsrfPost {
+    csrf_token: String,
+}
+
+/// `POST /settings/fields/{id}/delete`, as `DELETE /api/v1/custom-fields/{id}`.
+pub(crate) async fn delete_field(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfPost>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    let Some(id) = parse_id(&id) else {
+        return not_found(&user, "CustomField");
+    };
+    match custom_fields::delete(&state.db, &user.actor, id).await {
+        Ok(()) => Redirect::to("/settings/fields?deleted=1").into_response(),
+        Err(e) => store_error_page(Chrome::for_user(&user, "/settings/fields"), e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pipeline stages
+
+struct StageRow {
+    id: i64,
+    code: String,
+    name_zh: String,
+    name_en: String,
+    probability: String,
+    position: String,
+    kinds: Vec<Choice>,
+    active: bool,
+    /// A refused change of this stage: next to its fields, or above them.
+    errors: Errors,
+    alert: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct StagePost {
+    csrf_token: String,
+    code: String,
+    name_zh: String,
+    name_en: String,
+    probability: String,
+    position: String,
+    kind: String,
+    active: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings_stages.html")]
+struct StagesPage {
+    chrome: Chrome,
+    menu: Menu,
+    stages: Vec<StageRow>,
+    form: StagePost,
+    kinds: Vec<Choice>,
+    refused: Refusal,
+    notice: Option<&'static str>,
+}
+
+async fn stages_page(
+    state: &AppState,
+    user: &Viewer,
+    form: StagePost,
+    refused: Refusal,
+    row: Option<(i64, StagePost, Refusal)>,
+    notice: Option<&'static str>,
+) -> Response {
+    let frame = Frame::new(user, "/settings/stages");
+    let s = frame.menu.s;
+    let stages = match pipeline::list_stages(&state.db).await {
+        Ok(stages) => stages,
+        Err(e) => return store_error_page(frame.chrome, e),
+    };
+    let mut status = refused.status;
+    let mut row = row;
+    let rows = stages
+        .iter()
+        .map(|stage| {
+            let id = stage["id"].as_i64().unwrap_or_default();
+            let code = text_of(&stage["code"]);
+            match row.take() {
+                Some((row_id, sent, r)) if row_id == id => {
+                    status = r.status;
+                    StageRow {
+                        id,
+                        code,
+                        kinds: choices(s, &STAGE_KINDS, &sent.kind),
+                        name_zh: sent.name_zh,
+                        name_en: sent.name_en,
+                        probability: sent.probability,
+                        position: sent.position,
+                        active: !sent.active.is_empty(),
+                        errors: r.errors,
+                        alert: r.alert,
+                    }
+                }
+                other => {
+                    row = other;
+                    StageRow {
+                        id,
+                        code,
+                        name_zh: text_of(&stage["name_zh"]),
+                        name_en: text_of(&stage["name_en"]),
+                        probability: text_of(&stage["probability"]),
+                        position: text_of(&stage["position"]),
+                        kinds: choices(s, &STAGE_KINDS, stage["kind"].as_str().unwrap_or("open")),
+                        active: stage["active"].as_bool().unwrap_or_default(),
+                        errors: Errors::default(),
+                        alert: None,
+                    }
+                }
+            }
+        })
+        .collect();
+    let kind = if form.kind.is_empty() {
+        "open"
+    } else {
+        &form.kind
+    };
+    let page = StagesPage {
+        stages: rows,
+        kinds: choices(s, &STAGE_KINDS, kind),
+        form,
+        refused,
+        notice,
+        chrome: frame.chrome,
+        menu: frame.menu,
+    };
+    render(status, &page)
+}
+
+/// `GET /settings/stages`
+pub(crate) async fn stages(
+    State(state): State<AppState>,
+    user: Viewer,
+    Query(query): Query<SavedQuery>,
+) -> Response {
+    if let Some(refused) = admin_only(&user, "/settings/stages") {
+        return refused;
+    }
+    let s = super::texts::settings_texts(&user.actor.locale);
+    let notice = saved_notice(s, &query.saved);
+    stages_page(
+        &state,
+        &user,
+        StagePost::default(),
+        no_refusal(),
+        None,
+        notice,
+    )
+    .await
+}
+
+/// `POST /settings/stages`: a new stage, as `POST /api/v1/pipeline/stages`.
+pub(crate) async fn create_stage(
+    State(state): State<AppState>,
+    user: Viewer,
+    Form(form): Form<StagePost>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    let mut body = Map::new();
+    body.insert("code".into(), Value::from(form.code.trim()));
+    body.insert("name_zh".into(), Value::from(form.name_zh.trim()));
+    if !form.name_en.trim().is_empty() {
+        body.insert("name_en".into(), Value::from(form.name_en.trim()));
+    }
+    body.insert("probability".into(), optional_number(&form.probability));
+    if !form.position.trim().is_empty() {
+        body.insert("position".into(), optional_number(&form.position));
+    }
+    body.insert("kind".into(), Value::from(form.kind.trim()));
+    let body = Value::Object(body);
+    match pipeline::create_stage(ctx(&state, &user), &body).await {
+        Ok(_) => saved("/settings/stages"),
+        Err(e) => match refusal(&user, "/settings/stages", e) {
+            Ok(refused) => stages_page(&state, &user, form, refused, None, None).await,
+            Err(page) => *page,
+        },
+    }
+}
+
+/// `POST /settings/stages/{id}`: names, probability, order, kind and whether the stage is
+/// active, as `PATCH /api/v1/pipeline/stages/{id}`.
+pub(crate) async fn update_stage(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<StagePost>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    let Some(id) = parse_id(&id) else {
+        return not_found(&user, "PipelineStage");
+    };
+    let body = json!({
+        "name_zh": form.name_zh.trim(),
+        "name_en": form.name_en.trim(),
+        "probability": optional_number(&form.probability),
+        "position": optional_number(&form.position),
+        "kind": form.kind.trim(),
+        "active": !form.active.is_empty(),
+    });
+    match pipeline::update_stage(ctx(&state, &user), id, &body).await {
+        Ok(_) => saved("/settings/stages"),
+        Err(e) => match refusal(&user, "/settings/stages", e) {
+            Ok(refused) => {
+                let row = Some((id, form, refused));
+                stages_page(&state, &user, StagePost::default(), no_refusal(), row, None).await
+            }
+            Err(page) => *page,
+        },
+    }
+}

@@ -1,0 +1,208 @@
+//! 设置 / Settings: the pages where an admin configures people (users, the org tree), the data
+//! model (custom fields, pipeline stages), scoring and assignment rules, public pools, recycle and SLA rules, web forms, webhooks and API tokens, and where every user keeps their own
+//! profile (name, language, time zone, password) and tokens.
+//!
+//! Every change calls the same `xiansuo_db` use case as the API with the signed-in user as the
+//! actor, so who may do what is decided by the store alone: an admin page asks the store's
+//! [`xiansuo_app::Actor::require_admin`] before showing anything, and a refused write comes back
+//! as the store's error, shown next to its field (an invalid value) or above the form.
+
+mod assignment;
+mod channels;
+mod data;
+mod forms;
+mod frame;
+mod people;
+mod pools;
+mod profile;
+mod scoring;
+mod sla;
+mod texts;
+
+use super::page::{render, Chrome, Viewer};
+use crate::AppState;
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use frame::{Frame, Menu};
+use texts::SettingsTexts;
+
+/// The settings routes.
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/settings", get(index))
+        .route("/settings/profile", get(profile::page).post(profile::save))
+        .route("/settings/password", post(profile::change_password))
+        .route(
+            "/settings/tokens",
+            get(profile::tokens).post(profile::create_token),
+        )
+        .route("/settings/tokens/{id}/revoke", post(profile::revoke_token))
+        .route(
+            "/settings/users",
+            get(people::users).post(people::create_user),
+        )
+        .route(
+            "/settings/users/{id}",
+            get(people::user).post(people::update_user),
+        )
+        .route(
+            "/settings/users/{id}/password",
+            post(people::reset_password),
+        )
+        .route(
+            "/settings/users/{id}/availability",
+            post(people::availability),
+        )
+        .route(
+            "/settings/teams",
+            get(people::teams).post(people::create_team),
+        )
+        .route("/settings/teams/{id}", post(people::update_team))
+        .route(
+            "/settings/fields",
+            get(data::fields).post(data::create_field),
+        )
+        .route(
+            "/settings/fields/{id}",
+            get(data::field).post(data::update_field),
+        )
+        .route(
+            "/settings/fields/{id}/delete",
+            get(data::confirm_delete).post(data::delete_field),
+        )
+        .route(
+            "/settings/stages",
+            get(data::stages).post(data::create_stage),
+        )
+        .route("/settings/stages/{id}", post(data::update_stage))
+        .route(
+            "/settings/scoring",
+            get(scoring::page).post(scoring::create_rule),
+        )
+        .route("/settings/scoring/settings", post(scoring::save_settings))
+        .route(
+            "/settings/scoring/{id}",
+            get(scoring::rule).post(scoring::update_rule),
+        )
+        .route("/settings/scoring/{id}/delete", post(scoring::delete_rule))
+        .route(
+            "/settings/assignment",
+            get(assignment::rules).post(assignment::create_rule),
+        )
+        .route(
+            "/settings/assignment/{id}",
+            get(assignment::rule).post(assignment::update_rule),
+        )
+        .route(
+            "/settings/assignment/reorder",
+            post(assignment::reorder_rules),
+        )
+        .route(
+            "/settings/assignment/{id}/move",
+            post(assignment::move_rule),
+        )
+        .route(
+            "/settings/assignment/{id}/delete",
+            post(assignment::delete_rule),
+        )
+        .route("/settings/pools", get(pools::list).post(pools::create))
+        .route("/settings/pools/{id}", get(pools::show).post(pools::update))
+        .route("/settings/pools/{id}/delete", post(pools::delete))
+        .route(
+            "/settings/recycle",
+            get(pools::recycle_rules).post(pools::create_recycle_rule),
+        )
+        .route("/settings/recycle/{id}", post(pools::update_recycle_rule))
+        .route(
+            "/settings/recycle/{id}/delete",
+            post(pools::delete_recycle_rule),
+        )
+        .route("/settings/sla", get(sla::rules).post(sla::create))
+        .route("/settings/sla/{id}", post(sla::update))
+        .route("/settings/sla/{id}/delete", post(sla::delete))
+        .route("/settings/forms", get(forms::list).post(forms::create))
+        .route("/settings/forms/{id}", get(forms::show).post(forms::update))
+        .route("/settings/forms/{id}/delete", post(forms::delete))
+        .route(
+            "/settings/webhooks",
+            get(channels::hooks).post(channels::create_hook),
+        )
+        .route(
+            "/settings/webhooks/{id}",
+            get(channels::hook).post(channels::update_hook),
+        )
+        .route(
+            "/settings/webhooks/{id}/delete",
+            post(channels::delete_hook),
+        )
+        .route("/settings/webhooks/{id}/test", post(channels::test_hook))
+        .route(
+            "/settings/deliveries/{id}/redeliver",
+            post(channels::redeliver),
+        )
+}
+
+const SCRIPT: &str = include_str!("../../../assets/settings.js");
+
+/// `GET /assets/settings.js`: dragging rules into order, on top of the buttons that do it
+/// without script. Served like the stylesheet, under a hash of its text.
+pub(super) async fn script() -> Response {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/javascript; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-cache"),
+        ],
+        SCRIPT,
+    )
+        .into_response()
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct IndexPage {
+    chrome: Chrome,
+    menu: Menu,
+    cards: Vec<(&'static str, &'static str, &'static str)>,
+}
+
+/// `GET /settings`: the settings an admin keeps; others have only their own profile, where
+/// they are sent.
+async fn index(user: Viewer) -> Response {
+    if user.actor.require_admin("change settings").is_err() {
+        return Redirect::to("/settings/profile").into_response();
+    }
+    let frame = Frame::new(&user, "/settings");
+    let s = frame.menu.s;
+    let cards = vec![
+        ("/settings/profile", s.profile_title, s.profile_intro),
+        ("/settings/users", s.users_title, s.users_intro),
+        ("/settings/teams", s.teams_title, s.teams_intro),
+        ("/settings/fields", s.fields_title, s.fields_intro),
+        ("/settings/stages", s.stages_title, s.stages_intro),
+        (
+            "/settings/assignment",
+            s.assignment_title,
+            s.assignment_intro,
+        ),
+        ("/settings/pools", s.pools_title, s.pools_intro),
+        ("/settings/recycle", s.recycle_title, s.recycle_intro),
+        ("/settings/sla", s.sla_title, s.sla_intro),
+        ("/settings/forms", s.forms_title, s.forms_intro),
+        ("/settings/webhooks", s.webhooks_title, s.webhooks_intro),
+        ("/settings/tokens", s.tokens_title, s.tokens_intro),
+    ];
+    render(
+        StatusCode::OK,
+        &IndexPage {
+            chrome: frame.chrome,
+            menu: frame.menu,
+            cards,
+        },
+    )
+}

@@ -1,0 +1,377 @@
+//! Every user's own settings: the profile (display name, email, language, time zone), their
+//! password (the current one required, through the store's `users::change_password`), and
+//! their API tokens with a scope each (read-only, read-write, admin), shown once when created.
+
+use super::frame::{
+    field_refusal, no_refusal, optional, parse_id, refusal, saved, saved_notice, text_of, time_in,
+    Frame, Menu, Refusal,
+};
+use crate::ui::page::{csrf_refusal, render, store_error_page, Choice, Chrome, Viewer};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use serde_json::json;
+use xiansuo_app::admin::auth;
+use xiansuo_app::admin::users;
+use xiansuo_app::StoreError;
+
+/// Time zones offered in the profile's list; any other IANA name may be typed.
+const ZONES: &[&str] = &[
+    "Asia/Shanghai",
+    "Asia/Hong_Kong",
+    "Asia/Taipei",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Asia/Dubai",
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Los_Angeles",
+    "UTC",
+];
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ProfilePost {
+    csrf_token: String,
+    display_name: String,
+    email: String,
+    locale: String,
+    time_zone: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct PasswordPost {
+    csrf_token: String,
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct SavedQuery {
+    saved: String,
+    password: String,
+}
+
+/// The values of the profile form.
+struct ProfileForm {
+    display_name: String,
+    email: String,
+    locale: String,
+    time_zone: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings_profile.html")]
+struct ProfilePage {
+    chrome: Chrome,
+    menu: Menu,
+    username: String,
+    role: String,
+    team: String,
+    form: ProfileForm,
+    locales: Vec<Choice>,
+    zones: &'static [&'static str],
+    profile: Refusal,
+    password: Refusal,
+    notice: Option<&'static str>,
+}
+
+async fn profile_page(
+    state: &AppState,
+    user: &Viewer,
+    form: Option<ProfileForm>,
+    profile: Refusal,
+    password: Refusal,
+    notice: Option<&'static str>,
+) -> Response {
+    let frame = Frame::new(user, "/settings/profile");
+    let me = match users::get(&state.db, user.actor.user_id).await {
+        Ok(me) => me,
+        Err(e) => return store_error_page(frame.chrome, e),
+    };
+    let team = match me["team_id"].as_i64() {
+        Some(id) => match users::get_team(&state.db, id).await {
+            Ok(team) => text_of(&team["name"]),
+            Err(e) => return store_error_page(frame.chrome, e),
+        },
+        None => frame.menu.s.no_team.to_owned(),
+    };
+    let form = form.unwrap_or_else(|| ProfileForm {
+        display_name: text_of(&me["display_name"]),
+        email: text_of(&me["email"]),
+        locale: text_of(&me["locale"]),
+        time_zone: text_of(&me["time_zone"]),
+    });
+    let locales = vec![
+        Choice::new("zh", "中文", &form.locale),
+        Choice::new("en", "English", &form.locale),
+    ];
+    let status = [profile.status, password.status]
+        .into_iter()
+        .max_by_key(|s| s.as_u16())
+        .unwrap_or(StatusCode::OK);
+    let page = ProfilePage {
+        username: text_of(&me["username"]),
+        role: frame
+            .menu
+            .s
+            .code(me["role"].as_str().unwrap_or_default())
+            .to_owned(),
+        team,
+        form,
+        locales,
+        zones: ZONES,
+        profile,
+        password,
+        notice,
+        chrome: frame.chrome,
+        menu: frame.menu,
+    };
+    render(status, &page)
+}
+
+/// `GET /settings/profile`
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    user: Viewer,
+    Query(query): Query<SavedQuery>,
+) -> Response {
+    let s = super::texts::settings_texts(&user.actor.locale);
+    let notice = if query.password.is_empty() {
+        saved_notice(s, &query.saved)
+    } else {
+        Some(s.password_changed)
+    };
+    profile_page(&state, &user, None, no_refusal(), no_refusal(), notice).await
+}
+
+/// `POST /settings/profile`: name, email, language and time zone, as `PATCH /users/{me}`.
+pub(crate) async fn save(
+    State(state): State<AppState>,
+    user: Viewer,
+    Form(form): Form<ProfilePost>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    let body = json!({
+        "display_name": optional(&form.display_name),
+        "email": optional(&form.email),
+        "locale": form.locale.trim(),
+        "time_zone": form.time_zone.trim(),
+    });
+    let id = user.actor.user_id;
+    match users::update(&state.db, &user.actor, id, &body, state.clock.now()).await {
+        Ok(_) => saved("/settings/profile"),
+        Err(e) => {
+            let refused = match refusal(&user, "/settings/profile", e) {
+                Ok(refused) => refused,
+                Err(page) => return *page,
+            };
+            let kept = ProfileForm {
+                display_name: form.display_name,
+                email: form.email,
+                locale: form.locale,
+                time_zone: form.time_zone,
+            };
+            profile_page(&state, &user, Some(kept), refused, no_refusal(), None).await
+        }
+    }
+}
+
+/// `POST /settings/password`: the user's own password, the current one required.
+pub(crate) async fn change_password(
+    State(state): State<AppState>,
+    user: Viewer,
+    Form(form): Form<PasswordPost>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    let s = super::texts::settings_texts(&user.actor.locale);
+    if form.new_password != form.confirm_password {
+        let refused = field_refusal("confirm_password", s.passwords_differ);
+        return profile_page(&state, &user, None, no_refusal(), refused, None).await;
+    }
+    let body = json!({
+        "current_password": form.current_password,
+        "new_password": form.new_password,
+    });
+    match users::change_password(&state.db, &user.actor, &body, state.clock.now()).await {
+        Ok(()) => Redirect::to("/settings/profile?password=1").into_response(),
+        Err(e) => match refusal(&user, "/settings/profile", e) {
+            Ok(refused) => profile_page(&state, &user, None, no_refusal(), refused, None).await,
+            Err(page) => *page,
+        },
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// API tokens
+
+struct TokenRow {
+    id: i64,
+    name: String,
+    scope: String,
+    created: String,
+    revoked: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "settings_tokens.html")]
+struct TokensPage {
+    chrome: Chrome,
+    menu: Menu,
+    tokens: Vec<TokenRow>,
+    scopes: Vec<Choice>,
+    name: String,
+    refused: Refusal,
+    /// The token just created: its name and the secret, shown this once.
+    created: Option<(String, String)>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct TokenPost {
+    csrf_token: String,
+    name: String,
+    scope: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct CsrfPost {
+    csrf_token: String,
+}
+
+/// The label of a token scope.
+fn scope_label(s: &super::texts::SettingsTexts, scope: &str) -> String {
+    if scope == "admin" {
+        s.code("token:admin").to_owned()
+    } else {
+        s.code(scope).to_owned()
+    }
+}
+
+async fn tokens_page(
+    state: &AppState,
+    user: &Viewer,
+    form: TokenPost,
+    refused: Refusal,
+    created: Option<(String, String)>,
+) -> Response {
+    let frame = Frame::new(user, "/settings/tokens");
+    let s = frame.menu.s;
+    let loaded = async {
+        let zone = users::get(&state.db, user.actor.user_id).await?["time_zone"]
+            .as_str()
+            .unwrap_or(users::DEFAULT_TIME_ZONE)
+            .to_owned();
+        let tokens = auth::list_tokens(&state.db, user.actor.user_id).await?;
+        Ok::<_, StoreError>((zone, tokens))
+    };
+    let (zone, tokens) = match loaded.await {
+        Ok(loaded) => loaded,
+        Err(e) => return store_error_page(frame.chrome, e),
+    };
+    let tokens = tokens
+        .iter()
+        .rev()
+        .map(|t| TokenRow {
+            id: t["id"].as_i64().unwrap_or_default(),
+            name: text_of(&t["name"]),
+            scope: scope_label(s, t["scope"].as_str().unwrap_or_default()),
+            created: time_in(&zone, t["created_at"].as_str().unwrap_or_default()),
+            revoked: t["revoked_at"].as_str().map(|at| time_in(&zone, at)),
+        })
+        .collect();
+    let chosen = if form.scope.is_empty() {
+        "read_write"
+    } else {
+        form.scope.as_str()
+    };
+    let mut scopes = vec![
+        Choice::new("read_only", scope_label(s, "read_only"), chosen),
+        Choice::new("read_write", scope_label(s, "read_write"), chosen),
+    ];
+    if user.actor.is_admin() {
+        scopes.push(Choice::new("admin", scope_label(s, "admin"), chosen));
+    }
+    let status = refused.status;
+    let page = TokensPage {
+        chrome: frame.chrome,
+        menu: frame.menu,
+        tokens,
+        scopes,
+        name: form.name,
+        refused,
+        created,
+    };
+    render(status, &page)
+}
+
+/// `GET /settings/tokens`: the user's own tokens.
+pub(crate) async fn tokens(State(state): State<AppState>, user: Viewer) -> Response {
+    tokens_page(&state, &user, TokenPost::default(), no_refusal(), None).await
+}
+
+/// `POST /settings/tokens`: a new token, shown once on the page that answers.
+pub(crate) async fn create_token(
+    State(state): State<AppState>,
+    user: Viewer,
+    Form(form): Form<TokenPost>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    let body = json!({ "name": form.name.trim(), "scope": form.scope.trim() });
+    match auth::create_scoped_token(&state.db, &user.actor, &body, state.clock.now()).await {
+        Ok(token) => {
+            let created = (text_of(&token["name"]), text_of(&token["token"]));
+            let mut response = tokens_page(
+                &state,
+                &user,
+                TokenPost::default(),
+                no_refusal(),
+                Some(created),
+            )
+            .await;
+            *response.status_mut() = StatusCode::CREATED;
+            response
+        }
+        Err(e) => match refusal(&user, "/settings/tokens", e) {
+            Ok(refused) => tokens_page(&state, &user, form, refused, None).await,
+            Err(page) => *page,
+        },
+    }
+}
+
+/// `POST /settings/tokens/{id}/revoke`: revokes one of the user's own tokens.
+pub(crate) async fn revoke_token(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfPost>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    let revoked = match parse_id(&id) {
+        Some(id) => {
+            auth::revoke_token(&state.db, Some(user.actor.user_id), id, state.clock.now()).await
+        }
+        None => Err(StoreError::NotFound("Token")),
+    };
+    match revoked {
+        Ok(()) => Redirect::to("/settings/tokens").into_response(),
+        Err(e) => store_error_page(Frame::new(&user, "/settings/tokens").chrome, e),
+    }
+}

@@ -1,0 +1,479 @@
+//! Scoring (admins only): the cap and the tier thresholds, and the rules — fit (conditions on
+//! lead fields), engagement (points per behaviour event, with a half-life and a cap) and
+//! negative — created, changed, switched off and deleted through `xiansuo_app::leads::scoring`, as
+//! `/api/v1/scoring` does. A change rescores every lead in the background.
+
+use super::assignment::{
+    condition_rows, conditions_json, conditions_of, conditions_text, read_condition, Condition,
+    ConditionRow, CONDITION_ROWS,
+};
+use super::frame::{
+    admin_only, ctx, no_refusal, optional_number, parse_id, refusal, saved, saved_notice, text_of,
+    Errors, Frame, Menu, Refusal,
+};
+use super::texts::SettingsTexts;
+use crate::ui::page::{csrf_refusal, render, store_error_page, Choice, Chrome, Viewer};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::Form;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use xiansuo_app::leads::scoring;
+use xiansuo_app::StoreError;
+
+const KINDS: [&str; 3] = ["fit", "engagement", "negative"];
+const EVENT_TYPES: [&str; 6] = [
+    "page_view",
+    "download",
+    "event_attended",
+    "email_opened",
+    "form_submitted",
+    "custom",
+];
+
+/// The fields of a scoring rule form.
+#[derive(Default)]
+struct RuleForm {
+    csrf_token: String,
+    name: String,
+    kind: String,
+    points: String,
+    active: bool,
+    conditions: Vec<Condition>,
+    event_type: String,
+    event_name: String,
+    event_url: String,
+    half_life_days: String,
+    max_points: String,
+}
+
+impl RuleForm {
+    fn blank() -> RuleForm {
+        RuleForm {
+            active: true,
+            conditions: vec![Condition::default(); CONDITION_ROWS],
+            ..RuleForm::default()
+        }
+    }
+
+    fn from_pairs(pairs: Vec<(String, String)>) -> RuleForm {
+        let mut form = RuleForm::blank();
+        form.active = false;
+        for (key, value) in pairs {
+            if read_condition(&mut form.conditions, &key, &value) {
+                continue;
+            }
+            match key.as_str() {
+                "csrf_token" => form.csrf_token = value,
+                "name" => form.name = value,
+                "kind" => form.kind = value,
+                "points" => form.points = value,
+                "active" => form.active = !value.is_empty(),
+                "event_type" => form.event_type = value,
+                "event_name" => form.event_name = value,
+                "event_url" => form.event_url = value,
+                "half_life_days" => form.half_life_days = value,
+                "max_points" => form.max_points = value,
+                _ => {}
+            }
+        }
+        form
+    }
+
+    fn of_rule(rule: &Value) -> RuleForm {
+        RuleForm {
+            name: text_of(&rule["name"]),
+            kind: text_of(&rule["kind"]),
+            points: text_of(&rule["points"]),
+            active: rule["active"].as_bool().unwrap_or(true),
+            conditions: conditions_of(rule),
+            event_type: text_of(&rule["event"]["type"]),
+            event_name: text_of(&rule["event"]["name"]),
+            event_url: text_of(&rule["event"]["url"]),
+            half_life_days: text_of(&rule["half_life_days"]),
+            max_points: text_of(&rule["max_points"]),
+            ..RuleForm::default()
+        }
+    }
+
+    /// The body of `POST` or `PATCH /api/v1/scoring/rules`: an event only for engagement
+    /// rules, conditions for the others.
+    fn body(&self) -> Value {
+        let mut body = Map::new();
+        body.insert("name".into(), Value::from(self.name.trim()));
+        body.insert("kind".into(), Value::from(self.kind.trim()));
+        body.insert("points".into(), optional_number(&self.points));
+        body.insert("active".into(), Value::Bool(self.active));
+        if self.kind == "engagement" {
+            let mut event = json!({"type": self.event_type.trim()});
+            if !self.event_name.trim().is_empty() {
+                event["name"] = Value::from(self.event_name.trim());
+            }
+            if !self.event_url.trim().is_empty() {
+                event["url"] = Value::from(self.event_url.trim());
+            }
+            body.insert("event".into(), event);
+            let half_life = self.half_life_days.trim();
+            if !half_life.is_empty() {
+                body.insert(
+                    "half_life_days".into(),
+                    half_life
+                        .parse::<f64>()
+                        .ok()
+                        .and_then(serde_json::Number::from_f64)
+                        .map_or_else(|| Value::from(half_life), Value::Number),
+                );
+            }
+            if !self.max_points.trim().is_empty() {
+                body.insert("max_points".into(), optional_number(&self.max_points));
+            }
+        } else {
+            body.insert(
+                "conditions".into(),
+                Value::from(conditions_json(&self.conditions)),
+            );
+        }
+        Value::Object(body)
+    }
+}
+
+/// Everything the rule form shows.
+struct RuleView {
+    name: String,
+    points: String,
+    active: bool,
+    kinds: Vec<Choice>,
+    conditions: Vec<ConditionRow>,
+    event_types: Vec<Choice>,
+    event_name: String,
+    event_url: String,
+    half_life_days: String,
+    max_points: String,
+    /// The store's refusal of anything in `event`.
+    event_error: Option<String>,
+}
+
+fn choices(s: &SettingsTexts, codes: &[&str], current: &str) -> Vec<Choice> {
+    codes
+        .iter()
+        .map(|c| Choice::new(*c, s.code(c), current))
+        .collect()
+}
+
+fn rule_view(s: &SettingsTexts, form: RuleForm, errors: &Errors) -> RuleView {
+    let kind = if form.kind.is_empty() {
+        "fit"
+    } else {
+        &form.kind
+    };
+    let event_type = if form.event_type.is_empty() {
+        "page_view"
+    } else {
+        &form.event_type
+    };
+    RuleView {
+        kinds: choices(s, &KINDS, kind),
+        conditions: condition_rows(s, &form.conditions, errors),
+        event_types: choices(s, &EVENT_TYPES, event_type),
+        event_error: errors.starting("event").map(str::to_owned),
+        name: form.name,
+        points: form.points,
+        active: form.active,
+        event_name: form.event_name,
+        event_url: form.event_url,
+        half_life_days: form.half_life_days,
+        max_points: form.max_points,
+    }
+}
+
+struct RuleRow {
+    id: i64,
+    name: String,
+    kind: String,
+    points: i64,
+    active: bool,
+    summary: String,
+}
+
+/// The cap and thresholds as the settings form holds them.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct SettingsPost {
+    csrf_token: String,
+    max_score: String,
+    high_threshold: String,
+    medium_threshold: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings_scoring.html")]
+struct ScoringPage {
+    chrome: Chrome,
+    menu: Menu,
+    settings: SettingsPost,
+    settings_refused: Refusal,
+    rules: Vec<RuleRow>,
+    form: RuleView,
+    refused: Refusal,
+    notice: Option<&'static str>,
+}
+
+async fn scoring_page(
+    state: &AppState,
+    user: &Viewer,
+    sent_settings: Option<SettingsPost>,
+    settings_refused: Refusal,
+    form: RuleForm,
+    refused: Refusal,
+    notice: Option<&'static str>,
+) -> Response {
+    let frame = Frame::new(user, "/settings/scoring");
+    let s = frame.menu.s;
+    let loaded = async {
+        Ok::<_, StoreError>((
+            scoring::get_settings(&state.db).await?,
+            scoring::list_rules(&state.db).await?,
+        ))
+    };
+    let (stored, rules) = match loaded.await {
+        Ok(loaded) => loaded,
+        Err(e) => return store_error_page(frame.chrome, e),
+    };
+    let settings = sent_settings.unwrap_or_else(|| SettingsPost {
+        max_score: text_of(&stored["max_score"]),
+        high_threshold: text_of(&stored["high_threshold"]),
+        medium_threshold: text_of(&stored["medium_threshold"]),
+        ..SettingsPost::default()
+    });
+    let rules = rules
+        .iter()
+        .map(|r| RuleRow {
+            id: r["id"].as_i64().unwrap_or_default(),
+            name: text_of(&r["name"]),
+            kind: s.code(r["kind"].as_str().unwrap_or_default()).to_owned(),
+            points: r["points"].as_i64().unwrap_or_default(),
+            active: r["active"].as_bool().unwrap_or_default(),
+            summary: if r["kind"] == "engagement" {
+                s.code(r["event"]["type"].as_str().unwrap_or_default())
+                    .to_owned()
+            } else {
+                conditions_text(s, r)
+            },
+        })
+        .collect();
+    let status = settings_refused.status.max(refused.status);
+    let page = ScoringPage {
+        settings,
+        settings_refused,
+        rules,
+        form: rule_view(s, form, &refused.errors),
+        refused,
+        notice,
+        chrome: frame.chrome,
+        menu: frame.menu,
+    };
+    render(status, &page)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct SavedQuery {
+    saved: String,
+}
+
+/// `GET /settings/scoring`
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    user: Viewer,
+    Query(query): Query<SavedQuery>,
+) -> Response {
+    if let Some(refused) = admin_only(&user, "/settings/scoring") {
+        return refused;
+    }
+    let s = super::texts::settings_texts(&user.actor.locale);
+    let notice = saved_notice(s, &query.saved);
+    let (blank, none) = (RuleForm::blank(), no_refusal());
+    scoring_page(&state, &user, None, no_refusal(), blank, none, notice).await
+}
+
+/// `POST /settings/scoring/settings`: the cap and tier thresholds, as
+/// `PATCH /api/v1/scoring/settings`.
+pub(crate) async fn save_settings(
+    State(state): State<AppState>,
+    user: Viewer,
+    Form(form): Form<SettingsPost>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    if let Some(refused) = admin_only(&user, "/settings/scoring") {
+        return refused;
+    }
+    let body = json!({
+        "max_score": optional_number(&form.max_score),
+        "high_threshold": optional_number(&form.high_threshold),
+        "medium_threshold": optional_number(&form.medium_threshold),
+    });
+    match scoring::update_settings(ctx(&state, &user), &body).await {
+        Ok(_) => saved("/settings/scoring"),
+        Err(e) => match refusal(&user, "/settings/scoring", e) {
+            Ok(refused) => {
+                let blank = RuleForm::blank();
+                scoring_page(
+                    &state,
+                    &user,
+                    Some(form),
+                    refused,
+                    blank,
+                    no_refusal(),
+                    None,
+                )
+                .await
+            }
+            Err(page) => *page,
+        },
+    }
+}
+
+/// `POST /settings/scoring`: a new rule, as `POST /api/v1/scoring/rules`.
+pub(crate) async fn create_rule(
+    State(state): State<AppState>,
+    user: Viewer,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let form = RuleForm::from_pairs(pairs);
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    if let Some(refused) = admin_only(&user, "/settings/scoring") {
+        return refused;
+    }
+    match scoring::create_rule(ctx(&state, &user), &form.body()).await {
+        Ok(_) => saved("/settings/scoring"),
+        Err(e) => match refusal(&user, "/settings/scoring", e) {
+            Ok(refused) => {
+                scoring_page(&state, &user, None, no_refusal(), form, refused, None).await
+            }
+            Err(page) => *page,
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "settings_scoring_rule.html")]
+struct RulePage {
+    chrome: Chrome,
+    menu: Menu,
+    id: i64,
+    form: RuleView,
+    refused: Refusal,
+    notice: Option<&'static str>,
+}
+
+async fn rule_page(
+    state: &AppState,
+    user: &Viewer,
+    id: i64,
+    sent: Option<RuleForm>,
+    refused: Refusal,
+    notice: Option<&'static str>,
+) -> Response {
+    let frame = Frame::new(user, "/settings/scoring");
+    let form = match sent {
+        Some(form) => form,
+        None => match scoring::get_rule(&state.db, id).await {
+            Ok(rule) => RuleForm::of_rule(&rule),
+            Err(e) => return store_error_page(frame.chrome, e),
+        },
+    };
+    let page = RulePage {
+        id,
+        form: rule_view(frame.menu.s, form, &refused.errors),
+        refused,
+        notice,
+        chrome: frame.chrome,
+        menu: frame.menu,
+    };
+    render(page.refused.status, &page)
+}
+
+fn not_found(user: &Viewer) -> Response {
+    store_error_page(
+        Chrome::for_user(user, "/settings/scoring"),
+        StoreError::NotFound("ScoringRule"),
+    )
+}
+
+/// `GET /settings/scoring/{id}`
+pub(crate) async fn rule(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(id): Path<String>,
+    Query(query): Query<SavedQuery>,
+) -> Response {
+    if let Some(refused) = admin_only(&user, "/settings/scoring") {
+        return refused;
+    }
+    let Some(id) = parse_id(&id) else {
+        return not_found(&user);
+    };
+    let s = super::texts::settings_texts(&user.actor.locale);
+    let notice = saved_notice(s, &query.saved);
+    rule_page(&state, &user, id, None, no_refusal(), notice).await
+}
+
+/// `POST /settings/scoring/{id}`: the whole rule again, as `PATCH /api/v1/scoring/rules/{id}`.
+pub(crate) async fn update_rule(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let form = RuleForm::from_pairs(pairs);
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    if let Some(refused) = admin_only(&user, "/settings/scoring") {
+        return refused;
+    }
+    let Some(id) = parse_id(&id) else {
+        return not_found(&user);
+    };
+    match scoring::update_rule(ctx(&state, &user), id, &form.body()).await {
+        Ok(_) => saved(&format!("/settings/scoring/{id}")),
+        Err(e) => match refusal(&user, "/settings/scoring", e) {
+            Ok(refused) => rule_page(&state, &user, id, Some(form), refused, None).await,
+            Err(page) => *page,
+        },
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct CsrfPost {
+    csrf_token: String,
+}
+
+/// `POST /settings/scoring/{id}/delete`, as `DELETE /api/v1/scoring/rules/{id}`.
+pub(crate) async fn delete_rule(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfPost>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    if let Some(refused) = admin_only(&user, "/settings/scoring") {
+        return refused;
+    }
+    let Some(id) = parse_id(&id) else {
+        return not_found(&user);
+    };
+    match scoring::delete_rule(ctx(&state, &user), id).await {
+        Ok(()) => saved("/settings/scoring"),
+        Err(e) => store_error_page(Chrome::for_user(&user, "/settings/scoring"), e),
+    }
+}
