@@ -27,7 +27,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use frame::{Frame, Menu};
-use texts::SettingsTexts;
 
 /// The settings routes.
 pub(super) fn router() -> Router<AppState> {
