@@ -119,9 +119,24 @@ enum Backend {
 #[derive(Default)]
 pub struct Settings {
     values: Recent<(TypeId, u64), Arc<dyn Any + Send + Sync>>,
+    shared: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl Settings {
+    /// The one value of kind `T` this database keeps for as long as it is open (a cache a use
+    /// case owns), made on first use.
+    pub fn shared<T: Any + Send + Sync + Default>(&self) -> Arc<T> {
+        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        let value = shared
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()))
+            .clone();
+        drop(shared);
+        value
+            .downcast::<T>()
+            .unwrap_or_else(|_| Arc::new(T::default()))
+    }
+
     /// The value of kind `T` under `key` (0 for a setting with one value), when read recently.
     pub fn get<T: Any + Send + Sync + Clone>(&self, key: u64) -> Option<T> {
         self.values

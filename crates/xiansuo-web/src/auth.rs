@@ -16,10 +16,10 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use xiansuo_app::admin::callers::callers;
 use xiansuo_app::admin::{auth, users};
 use xiansuo_app::{Actor, Ctx};
 use xiansuo_core::history::Channel;
-use xiansuo_store::Recent;
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "xs_session";
@@ -66,25 +66,18 @@ async fn actor(state: &AppState, user_id: i64) -> ApiResult<Actor> {
         .ok_or_else(|| ApiError::Unauthorized("the account is disabled".into()))
 }
 
-/// Callers recently authenticated, by the hash of their token or session, with the session's
-/// CSRF token (none for API tokens), so that a burst of calls does not look the same user and
-/// scope up again and again. An entry lives [`Recent::TTL`]; any change to users, teams, tokens
-/// or sessions made through this instance clears the cache at once (see `clear_actor_cache` in
-/// lib.rs), so only changes made through another instance can take that long to be seen here.
-pub type ActorCache = Recent<String, (Actor, Option<String>)>;
-
 async fn session_of(state: &AppState, headers: &HeaderMap) -> ApiResult<Option<(Actor, String)>> {
     let Some(secret) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
     let key = format!("session:{}", auth::hash_secret(&secret));
-    if let Some((actor, Some(csrf))) = state.actors.get(&key) {
+    if let Some((actor, Some(csrf))) = callers(&state.db).get(&key) {
         return Ok(Some((actor, csrf)));
     }
     match auth::session(&state.db, &secret, state.clock.now()).await? {
         Some((user_id, csrf)) => {
             let actor = actor(state, user_id).await?;
-            state.actors.put(key, (actor.clone(), Some(csrf.clone())));
+            callers(&state.db).put(key, (actor.clone(), Some(csrf.clone())));
             Ok(Some((actor, csrf)))
         }
         None => Ok(None),
@@ -93,7 +86,7 @@ async fn session_of(state: &AppState, headers: &HeaderMap) -> ApiResult<Option<(
 
 async fn token_actor(state: &AppState, token: &str) -> ApiResult<Actor> {
     let key = format!("token:{}", auth::hash_secret(token));
-    if let Some((actor, _)) = state.actors.get(&key) {
+    if let Some((actor, _)) = callers(&state.db).get(&key) {
         return Ok(actor);
     }
     let (user_id, scope) = auth::user_for_token(&state.db, token)
@@ -101,7 +94,7 @@ async fn token_actor(state: &AppState, token: &str) -> ApiResult<Actor> {
         .ok_or_else(|| ApiError::Unauthorized("the API token is unknown or revoked".into()))?;
     let mut actor = actor(state, user_id).await?;
     actor.access = scope;
-    state.actors.put(key, (actor.clone(), None));
+    callers(&state.db).put(key, (actor.clone(), None));
     Ok(actor)
 }
 

@@ -11,10 +11,8 @@ pub mod metrics;
 pub mod openapi;
 pub mod ui;
 
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::Method;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
-use axum::middleware::Next;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -38,7 +36,6 @@ pub struct AppState {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub login_limiter: Arc<auth::LoginLimiter>,
-    pub actors: Arc<auth::ActorCache>,
     /// Creates records with group commit.
     pub writer: xiansuo_app::records::writer::Writer,
     /// Mark cookies `Secure` (when served behind HTTPS).
@@ -58,7 +55,6 @@ impl AppState {
             db,
             clock,
             login_limiter: Arc::default(),
-            actors: Arc::default(),
             secure_cookies: false,
             trust_forwarded_for: false,
             metrics: Arc::default(),
@@ -99,35 +95,6 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response:
     ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
 }
 
-/// Paths whose writes can change who a caller is or what they may see: users, teams, tokens,
-/// sessions and the language setting.
-const IDENTITY_PATHS: &[&str] = &[
-    "/api/v1/users",
-    "/api/v1/teams",
-    "/api/v1/tokens",
-    "/api/v1/auth",
-    "/logout",
-    "/settings",
-];
-
-/// Clears the cache of authenticated callers after a write to an identity path, so that a
-/// revoked token, a disabled user or a moved team takes effect on this instance at once.
-async fn clear_actor_cache(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> axum::response::Response {
-    let identity_write = request.method() != Method::GET
-        && IDENTITY_PATHS
-            .iter()
-            .any(|p| request.uri().path().starts_with(p));
-    let response = next.run(request).await;
-    if identity_write {
-        state.actors.clear();
-    }
-    response
-}
-
 /// The whole application.
 pub fn app(state: AppState) -> Router {
     Router::new()
@@ -140,10 +107,6 @@ pub fn app(state: AppState) -> Router {
         .merge(form_pages::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            clear_actor_cache,
-        ))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::record,

@@ -1,6 +1,7 @@
 //! API tokens and web sessions. Both are random secrets handed to the client once and stored
 //! only as SHA-256 hashes, so a copy of the database does not let anyone in.
 
+use crate::admin::callers::forget_callers;
 use crate::error::{StoreError, StoreResult};
 use crate::records::rfc3339;
 use crate::scope::Actor;
@@ -85,15 +86,13 @@ pub async fn list_tokens(db: &Db, user_id: i64) -> StoreResult<Vec<Value>> {
 }
 
 /// Revokes one of a user's tokens (an admin may revoke anyone's).
-pub async fn revoke_token(
-    db: &Db,
-    user_id: Option<i64>,
-    id: i64,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
-    let owner = user_id
-        .map(|u| format!(" AND user_id = {u}"))
-        .unwrap_or_default();
+pub async fn revoke_token(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
+    // An admin may revoke anyone's token; everyone else only their own.
+    let owner = if actor.is_admin() {
+        String::new()
+    } else {
+        format!(" AND user_id = {}", actor.user_id)
+    };
     let n = db
         .execute(
             &format!(
@@ -105,6 +104,7 @@ pub async fn revoke_token(
     if n == 0 {
         return Err(StoreError::NotFound("Token"));
     }
+    forget_callers(db);
     Ok(())
 }
 
@@ -155,6 +155,7 @@ pub async fn end_session(db: &Db, secret: &str) -> anyhow::Result<()> {
         &[Param::from(hash_secret(secret))],
     )
     .await?;
+    forget_callers(db);
     Ok(())
 }
 

@@ -2,4 +2,5 @@
 //! and browser sessions).
 
 pub mod auth;
+pub mod callers;
 pub mod users;

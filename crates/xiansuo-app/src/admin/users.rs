@@ -1,6 +1,7 @@
 //! Users and the org tree (teams). Usernames are unique; a team's name is unique and a team
 //! cannot be moved below itself.
 
+use crate::admin::callers::forget_callers;
 use crate::error::{StoreError, StoreResult};
 use crate::records::rfc3339;
 use crate::scope::team_tree;
@@ -202,6 +203,7 @@ pub async fn create(db: &Db, user: NewUser, now: DateTime<Utc>) -> StoreResult<V
         .await?
         .ok_or(StoreError::NotFound("User"))?;
     tx.commit().await?;
+    forget_callers(db);
     Ok(user_json(&row))
 }
 
@@ -331,6 +333,7 @@ pub async fn update(
         .await?
         .ok_or(StoreError::NotFound("User"))?;
     tx.commit().await?;
+    forget_callers(db);
     Ok(user_json(&row))
 }
 
@@ -587,6 +590,7 @@ pub async fn save_team(
         .await?
         .ok_or(StoreError::NotFound("Team"))?;
     tx.commit().await?;
+    forget_callers(db);
     Ok(team_json(&row))
 }
 
@@ -678,6 +682,7 @@ pub async fn change_password(
         ],
     )
     .await?;
+    forget_callers(db);
     Ok(())
 }
 

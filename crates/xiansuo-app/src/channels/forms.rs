@@ -810,6 +810,7 @@ pub async fn create(
     body: &Value,
     now: DateTime<Utc>,
 ) -> StoreResult<Value> {
+    actor.require_admin("manage web forms")?;
     let defs = lead_custom_fields(db).await?;
     let settings = parse_settings(body, &defs)?;
     if let Some(owner) = settings.owner_id {
@@ -854,7 +855,14 @@ async fn load(tx: &mut Tx, id: i64, lock: bool) -> StoreResult<Form> {
 
 /// Changes some settings of a form; a nested object (`auto_reply`, `consent`, `thank_you`) is
 /// replaced as a whole. A new consent text gets a new consent version.
-pub async fn update(db: &Db, id: i64, body: &Value, now: DateTime<Utc>) -> StoreResult<Value> {
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> StoreResult<Value> {
+    actor.require_admin("manage web forms")?;
     let changes = object(body, "body", ACCEPTED)?;
     let defs = lead_custom_fields(db).await?;
     let mut tx = db.begin().await?;
@@ -898,7 +906,8 @@ pub async fn update(db: &Db, id: i64, body: &Value, now: DateTime<Utc>) -> Store
 }
 
 /// One form by id.
-pub async fn get(db: &Db, id: i64) -> StoreResult<Form> {
+pub async fn get(db: &Db, actor: &Actor, id: i64) -> StoreResult<Form> {
+    actor.require_admin("manage web forms")?;
     let row = db
         .fetch_optional(
             "SELECT * FROM forms WHERE id = ? AND deleted_at IS NULL",
@@ -910,7 +919,8 @@ pub async fn get(db: &Db, id: i64) -> StoreResult<Form> {
 }
 
 /// Every form, oldest first.
-pub async fn list(db: &Db) -> StoreResult<Vec<Value>> {
+pub async fn list(db: &Db, actor: &Actor) -> StoreResult<Vec<Value>> {
+    actor.require_admin("manage web forms")?;
     Ok(db
         .fetch_all(
             "SELECT * FROM forms WHERE deleted_at IS NULL ORDER BY id",
@@ -923,7 +933,8 @@ pub async fn list(db: &Db) -> StoreResult<Vec<Value>> {
 }
 
 /// Deletes a form: its public address stops answering; its submissions stay.
-pub async fn delete(db: &Db, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
+pub async fn delete(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
+    actor.require_admin("manage web forms")?;
     let n = db
         .execute(
             "UPDATE forms SET deleted_at = ?, active = 0 WHERE id = ? AND deleted_at IS NULL",
@@ -1574,10 +1585,11 @@ pub const SUBMISSION_STATUSES: &[&str] =
 /// `?cursor=` (the `next_cursor` of the previous page).
 pub async fn submissions(
     db: &Db,
+    actor: &Actor,
     form_id: i64,
     params: &[(String, String)],
 ) -> StoreResult<(Vec<Value>, Option<String>)> {
-    get(db, form_id).await?;
+    get(db, actor, form_id).await?;
     let mut conditions = vec!["form_id = ?".to_owned()];
     let mut binds = vec![Param::Int(form_id)];
     let mut limit = 50_i64;

@@ -257,6 +257,7 @@ pub async fn create(
     body: &Value,
     now: DateTime<Utc>,
 ) -> StoreResult<Value> {
+    actor.require_admin("manage webhooks")?;
     let input = parse_input(body)?;
     let url = input
         .url
@@ -286,13 +287,14 @@ pub async fn create(
         )
         .await?;
     tx.commit().await?;
-    let mut created = get(db, id).await?;
+    let mut created = get(db, actor, id).await?;
     created["secret"] = json!(secret);
     Ok(created)
 }
 
 /// Every subscription, oldest first.
-pub async fn list(db: &Db) -> StoreResult<Vec<Value>> {
+pub async fn list(db: &Db, actor: &Actor) -> StoreResult<Vec<Value>> {
+    actor.require_admin("manage webhooks")?;
     Ok(db
         .fetch_all(
             &format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks ORDER BY id"),
@@ -305,7 +307,8 @@ pub async fn list(db: &Db) -> StoreResult<Vec<Value>> {
 }
 
 /// One subscription, without its secret.
-pub async fn get(db: &Db, id: i64) -> StoreResult<Value> {
+pub async fn get(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
+    actor.require_admin("manage webhooks")?;
     db.fetch_optional(
         &format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = ?"),
         &[Param::Int(id)],
@@ -317,7 +320,14 @@ pub async fn get(db: &Db, id: i64) -> StoreResult<Value> {
 
 /// Changes the fields sent. Switching a subscription on again clears its failures and the
 /// reason it was switched off.
-pub async fn update(db: &Db, id: i64, body: &Value, now: DateTime<Utc>) -> StoreResult<Value> {
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> StoreResult<Value> {
+    actor.require_admin("manage webhooks")?;
     let input = parse_input(body)?;
     let mut sets = vec!["updated_at = ?".to_owned()];
     let mut params = vec![Param::Int(to_millis(now))];
@@ -358,11 +368,12 @@ pub async fn update(db: &Db, id: i64, body: &Value, now: DateTime<Utc>) -> Store
         return Err(StoreError::NotFound("webhook"));
     }
     tx.commit().await?;
-    get(db, id).await
+    get(db, actor, id).await
 }
 
 /// Deletes a subscription with its delivery log; queued attempts find nothing and stop.
-pub async fn delete(db: &Db, id: i64) -> StoreResult<()> {
+pub async fn delete(db: &Db, actor: &Actor, id: i64) -> StoreResult<()> {
+    actor.require_admin("manage webhooks")?;
     let mut tx = db.begin().await?;
     let deleted = tx
         .execute("DELETE FROM webhooks WHERE id = ?", &[Param::Int(id)])
@@ -798,9 +809,15 @@ async fn count_failure(
 
 /// Sends a `ping` to a subscription now, whether it is on or off, and answers with the
 /// delivery and its outcome. Pings are logged but never retried or counted as failures.
-pub async fn ping(db: &Db, webhook_id: i64, now: DateTime<Utc>) -> StoreResult<Value> {
+pub async fn ping(
+    db: &Db,
+    actor: &Actor,
+    webhook_id: i64,
+    now: DateTime<Utc>,
+) -> StoreResult<Value> {
+    actor.require_admin("manage webhooks")?;
     static HTTP: OnceLock<reqwest::Client> = OnceLock::new();
-    let hook = get(db, webhook_id).await?;
+    let hook = get(db, actor, webhook_id).await?;
     let now_ms = to_millis(now);
     let event_id = new_event_id();
     let data = json!({
@@ -831,7 +848,13 @@ pub async fn ping(db: &Db, webhook_id: i64, now: DateTime<Utc>) -> StoreResult<V
 
 /// Sends a delivery again: one more attempt, queued for the next run of jobs. A delivery that
 /// is still being retried cannot be; nor one of a subscription that is switched off.
-pub async fn redeliver(db: &Db, delivery: i64, now: DateTime<Utc>) -> StoreResult<Value> {
+pub async fn redeliver(
+    db: &Db,
+    actor: &Actor,
+    delivery: i64,
+    now: DateTime<Utc>,
+) -> StoreResult<Value> {
+    actor.require_admin("manage webhooks")?;
     let found = pending(db, delivery)
         .await?
         .ok_or(StoreError::NotFound("webhook delivery"))?;
@@ -949,10 +972,11 @@ async fn delivery_by_id(db: &Db, id: i64) -> StoreResult<Value> {
 /// `?event=`.
 pub async fn deliveries(
     db: &Db,
+    actor: &Actor,
     webhook_id: i64,
     query: &[(String, String)],
 ) -> StoreResult<Value> {
-    get(db, webhook_id).await?;
+    get(db, actor, webhook_id).await?;
     let mut conditions = vec!["webhook_id = ?".to_owned()];
     let mut params = vec![Param::Int(webhook_id)];
     let mut limit = 50;

@@ -572,7 +572,8 @@ fn rule_json(row: &Row) -> anyhow::Result<Value> {
 }
 
 /// Every assignment rule, in the order they are tried.
-pub async fn list_rules(db: &Db) -> StoreResult<Vec<Value>> {
+pub async fn list_rules(db: &Db, actor: &Actor) -> StoreResult<Vec<Value>> {
+    actor.require_admin("read assignment rules")?;
     Ok(db
         .fetch_all("SELECT * FROM assignment_rules ORDER BY position, id", &[])
         .await?
@@ -581,7 +582,13 @@ pub async fn list_rules(db: &Db) -> StoreResult<Vec<Value>> {
         .collect::<anyhow::Result<_>>()?)
 }
 
-pub async fn get_rule(db: &Db, id: i64) -> StoreResult<Value> {
+pub async fn get_rule(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
+    actor.require_admin("read assignment rules")?;
+    find_rule(db, id).await
+}
+
+/// A rule as the API shows it, whoever asks.
+async fn find_rule(db: &Db, id: i64) -> StoreResult<Value> {
     let row = db
         .fetch_optional(
             "SELECT * FROM assignment_rules WHERE id = ?",
@@ -669,6 +676,7 @@ fn definition(rule: &AssignmentRule) -> StoreResult<Param> {
 
 /// Adds a rule (`{name, active?, conditions?, target, fallback?}`) after the others.
 pub async fn create_rule(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
+    ctx.actor.require_admin("change assignment rules")?;
     let rule = parse_rule(ctx.db, body).await?;
     let now = to_millis(ctx.now);
     let mut tx = ctx.db.begin().await?;
@@ -707,10 +715,11 @@ pub async fn create_rule(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
 /// Changes a rule: the fields given replace the stored ones, and the whole rule is checked
 /// again. Members keep their counts; a member taken off a member list loses theirs.
 pub async fn update_rule(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Value> {
+    ctx.actor.require_admin("change assignment rules")?;
     let patch = body
         .as_object()
         .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
-    let current = get_rule(ctx.db, id).await?;
+    let current = find_rule(ctx.db, id).await?;
     let mut merged: Map<String, Value> = assignment::RULE_FIELDS
         .iter()
         .filter_map(|k| current.get(*k).map(|v| ((*k).to_owned(), v.clone())))
@@ -758,7 +767,8 @@ pub async fn update_rule(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Val
 }
 
 /// Deletes a rule with its counts.
-pub async fn delete_rule(db: &Db, id: i64) -> StoreResult<()> {
+pub async fn delete_rule(db: &Db, actor: &Actor, id: i64) -> StoreResult<()> {
+    actor.require_admin("change assignment rules")?;
     let mut tx = db.begin().await?;
     tx.execute(
         "DELETE FROM assignment_counts WHERE rule_id = ?",
@@ -779,7 +789,8 @@ pub async fn delete_rule(db: &Db, id: i64) -> StoreResult<()> {
 }
 
 /// Puts the rules in the order of `{"rule_ids": [...]}`, which must list every rule once.
-pub async fn reorder(db: &Db, body: &Value) -> StoreResult<Vec<Value>> {
+pub async fn reorder(db: &Db, actor: &Actor, body: &Value) -> StoreResult<Vec<Value>> {
+    actor.require_admin("change assignment rules")?;
     let object = body
         .as_object()
         .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
@@ -821,7 +832,7 @@ pub async fn reorder(db: &Db, body: &Value) -> StoreResult<Vec<Value>> {
         .await?;
     }
     tx.commit().await?;
-    list_rules(db).await
+    list_rules(db, actor).await
 }
 
 // ---- Settings -----------------------------------------------------------------------------
@@ -856,6 +867,7 @@ pub async fn get_settings(db: &Db) -> StoreResult<Value> {
 
 /// Changes the fallback: `{fallback_user_id?, fallback_pool_id?}`, at most one of them set.
 pub async fn update_settings(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
+    ctx.actor.require_admin("change the assignment settings")?;
     let object = body
         .as_object()
         .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;

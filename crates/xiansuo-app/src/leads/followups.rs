@@ -72,14 +72,6 @@ const LATEST: &str = "NOT EXISTS (SELECT 1 FROM activities b WHERE b.record_type
      AND b.record_id = a.record_id AND b.deleted_at IS NULL \
      AND (b.created_at > a.created_at OR (b.created_at = a.created_at AND b.id > a.id)))";
 
-fn refuse_unless_admin(actor: &Actor, what: &str) -> StoreResult<()> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(StoreError::Forbidden(format!("only an admin may {what}")))
-    }
-}
-
 fn local_time(hours: &WorkingHours, ms: i64) -> String {
     from_millis(ms)
         .with_timezone(&hours.time_zone)
@@ -120,7 +112,7 @@ pub async fn set_working_hours(
     body: &Value,
     now: DateTime<Utc>,
 ) -> StoreResult<Value> {
-    refuse_unless_admin(actor, "set the working hours")?;
+    actor.require_admin("set the working hours")?;
     let b = Body::parse(
         body,
         &[
@@ -374,7 +366,7 @@ async fn load_sla(db: &Db, id: i64) -> StoreResult<Row> {
 
 /// The SLA rules (admins only).
 pub async fn list_sla_rules(db: &Db, actor: &Actor) -> StoreResult<Vec<Value>> {
-    refuse_unless_admin(actor, "see SLA rules")?;
+    actor.require_admin("see SLA rules")?;
     db.fetch_all(
         "SELECT * FROM sla_rules WHERE deleted_at IS NULL ORDER BY id",
         &[],
@@ -387,7 +379,7 @@ pub async fn list_sla_rules(db: &Db, actor: &Actor) -> StoreResult<Vec<Value>> {
 
 /// One SLA rule (admins only).
 pub async fn get_sla_rule(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
-    refuse_unless_admin(actor, "see SLA rules")?;
+    actor.require_admin("see SLA rules")?;
     Ok(sla_json(&load_sla(db, id).await?)?)
 }
 
@@ -398,7 +390,7 @@ pub async fn create_sla_rule(
     body: &Value,
     now: DateTime<Utc>,
 ) -> StoreResult<Value> {
-    refuse_unless_admin(actor, "create SLA rules")?;
+    actor.require_admin("create SLA rules")?;
     let b = Body::parse(body, SLA_FIELDS, "an SLA rule")?;
     let s = SlaSettings::apply(&b, None)?;
     s.check(db).await?;
@@ -424,7 +416,7 @@ pub async fn update_sla_rule(
     body: &Value,
     now: DateTime<Utc>,
 ) -> StoreResult<Value> {
-    refuse_unless_admin(actor, "change SLA rules")?;
+    actor.require_admin("change SLA rules")?;
     let b = Body::parse(body, SLA_FIELDS, "an SLA rule")?;
     let current = SlaSettings::from_row(&load_sla(db, id).await?)?;
     let s = SlaSettings::apply(&b, Some(&current))?;
@@ -446,7 +438,7 @@ pub async fn delete_sla_rule(
     id: i64,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    refuse_unless_admin(actor, "delete SLA rules")?;
+    actor.require_admin("delete SLA rules")?;
     load_sla(db, id).await?;
     db.execute(
         "UPDATE sla_rules SET deleted_at = ?, active = 0 WHERE id = ?",

@@ -497,14 +497,6 @@ pub async fn get(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
     Ok(pool.to_json(count_of(&counts, id)))
 }
 
-fn refuse_unless_admin(actor: &Actor, what: &str) -> StoreResult<()> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(StoreError::Forbidden(format!("only an admin may {what}")))
-    }
-}
-
 fn name_taken(e: anyhow::Error, name: &str) -> StoreError {
     let text = format!("{e:#}");
     if text.contains("pools_name_key") || text.contains("UNIQUE constraint failed: pools.name") {
@@ -558,7 +550,7 @@ pub async fn create(
     body: &Value,
     now: DateTime<Utc>,
 ) -> StoreResult<Value> {
-    refuse_unless_admin(actor, "create pools")?;
+    actor.require_admin("create pools")?;
     let b = Body::parse(body, POOL_FIELDS, "a pool")?;
     let mut s = PoolSettings::default();
     s.apply(&b)?;
@@ -590,7 +582,7 @@ pub async fn update(
     body: &Value,
     now: DateTime<Utc>,
 ) -> StoreResult<Value> {
-    refuse_unless_admin(actor, "change pools")?;
+    actor.require_admin("change pools")?;
     let b = Body::parse(body, POOL_FIELDS, "a pool")?;
     let mut pool = visible_pool(db, actor, id).await?;
     pool.settings.apply(&b)?;
@@ -611,7 +603,7 @@ pub async fn update(
 
 /// Deletes an empty pool that no rule sends leads to (admins only).
 pub async fn delete(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
-    refuse_unless_admin(actor, "delete pools")?;
+    actor.require_admin("delete pools")?;
     visible_pool(db, actor, id).await?;
     let mut tx = db.begin().await?;
     let waiting = tx
@@ -1474,7 +1466,7 @@ async fn check_rule(db: &Db, s: &RuleSettings) -> StoreResult<()> {
 
 /// The recycle rules (admins only).
 pub async fn list_rules(db: &Db, actor: &Actor) -> StoreResult<Vec<Value>> {
-    refuse_unless_admin(actor, "see recycle rules")?;
+    actor.require_admin("see recycle rules")?;
     db.fetch_all(
         "SELECT * FROM recycle_rules WHERE deleted_at IS NULL ORDER BY id",
         &[],
@@ -1487,7 +1479,7 @@ pub async fn list_rules(db: &Db, actor: &Actor) -> StoreResult<Vec<Value>> {
 
 /// One recycle rule (admins only).
 pub async fn get_rule(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
-    refuse_unless_admin(actor, "see recycle rules")?;
+    actor.require_admin("see recycle rules")?;
     Ok(rule_json(&load_rule(db, id).await?)?)
 }
 
@@ -1498,7 +1490,7 @@ pub async fn create_rule(
     body: &Value,
     now: DateTime<Utc>,
 ) -> StoreResult<Value> {
-    refuse_unless_admin(actor, "create recycle rules")?;
+    actor.require_admin("create recycle rules")?;
     let b = Body::parse(body, RULE_FIELDS, "a recycle rule")?;
     let s = RuleSettings::apply(&b, None)?;
     check_rule(db, &s).await?;
@@ -1524,7 +1516,7 @@ pub async fn update_rule(
     body: &Value,
     now: DateTime<Utc>,
 ) -> StoreResult<Value> {
-    refuse_unless_admin(actor, "change recycle rules")?;
+    actor.require_admin("change recycle rules")?;
     let b = Body::parse(body, RULE_FIELDS, "a recycle rule")?;
     let current = RuleSettings::from_row(&load_rule(db, id).await?)?;
     let s = RuleSettings::apply(&b, Some(&current))?;
@@ -1541,7 +1533,7 @@ pub async fn update_rule(
 
 /// Deletes a recycle rule (admins only).
 pub async fn delete_rule(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
-    refuse_unless_admin(actor, "delete recycle rules")?;
+    actor.require_admin("delete recycle rules")?;
     load_rule(db, id).await?;
     db.execute(
         "UPDATE recycle_rules SET deleted_at = ?, active = 0 WHERE id = ?",

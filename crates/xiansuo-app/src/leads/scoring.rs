@@ -538,7 +538,8 @@ fn rule_json(row: &Row) -> anyhow::Result<Value> {
 }
 
 /// Every scoring rule, oldest first.
-pub async fn list_rules(db: &Db) -> StoreResult<Vec<Value>> {
+pub async fn list_rules(db: &Db, actor: &Actor) -> StoreResult<Vec<Value>> {
+    actor.require_admin("read scoring rules")?;
     Ok(db
         .fetch_all("SELECT * FROM scoring_rules ORDER BY id", &[])
         .await?
@@ -547,7 +548,13 @@ pub async fn list_rules(db: &Db) -> StoreResult<Vec<Value>> {
         .collect::<anyhow::Result<_>>()?)
 }
 
-pub async fn get_rule(db: &Db, id: i64) -> StoreResult<Value> {
+pub async fn get_rule(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
+    actor.require_admin("read scoring rules")?;
+    find_rule(db, id).await
+}
+
+/// A rule as the API shows it, whoever asks.
+async fn find_rule(db: &Db, id: i64) -> StoreResult<Value> {
     let row = db
         .fetch_optional(
             "SELECT * FROM scoring_rules WHERE id = ?",
@@ -579,6 +586,7 @@ async fn queue_rescore(tx: &mut Tx, actor_id: i64, now_ms: i64) -> anyhow::Resul
 /// Adds a rule from `{name, kind, active?, conditions?, event?, points, half_life_days?,
 /// max_points?}` and queues the rescoring of all leads.
 pub async fn create_rule(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
+    ctx.actor.require_admin("change scoring rules")?;
     let rule = parse_rule(ctx.db, body).await?;
     let now = to_millis(ctx.now);
     let mut tx = ctx.db.begin().await?;
@@ -612,10 +620,11 @@ pub async fn create_rule(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
 /// Changes a rule: the fields given replace the stored ones, and the whole rule is checked
 /// again. Queues the rescoring of all leads.
 pub async fn update_rule(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Value> {
+    ctx.actor.require_admin("change scoring rules")?;
     let patch = body
         .as_object()
         .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
-    let current = get_rule(ctx.db, id).await?;
+    let current = find_rule(ctx.db, id).await?;
     let mut merged: Map<String, Value> = scoring::RULE_FIELDS
         .iter()
         .filter_map(|k| current.get(*k).map(|v| ((*k).to_owned(), v.clone())))
@@ -657,6 +666,7 @@ pub async fn update_rule(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Val
 
 /// Deletes a rule and queues the rescoring of all leads.
 pub async fn delete_rule(ctx: Ctx<'_>, id: i64) -> StoreResult<()> {
+    ctx.actor.require_admin("change scoring rules")?;
     let mut tx = ctx.db.begin().await?;
     let deleted = tx
         .execute("DELETE FROM scoring_rules WHERE id = ?", &[Param::Int(id)])
@@ -682,6 +692,7 @@ pub async fn get_settings(db: &Db) -> StoreResult<Value> {
 /// Changes the cap and thresholds (`{max_score?, high_threshold?, medium_threshold?}`) and
 /// queues the rescoring of all leads.
 pub async fn update_settings(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
+    ctx.actor.require_admin("change the scoring settings")?;
     let settings = read_settings(ctx.db).await?.apply(body)?;
     let now = to_millis(ctx.now);
     let mut tx = ctx.db.begin().await?;

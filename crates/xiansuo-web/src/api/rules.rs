@@ -14,20 +14,11 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use xiansuo_app::leads::{assignment, scoring};
 
-fn require_admin(auth: &Auth, what: &str) -> ApiResult<()> {
-    if auth.actor.is_admin() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(format!("only an admin may {what}")))
-    }
-}
-
 // ---- Scoring ------------------------------------------------------------------------------
 
 async fn list_scoring_rules(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
-    require_admin(&auth, "read scoring rules")?;
     Ok(Json(
-        json!({"items": scoring::list_rules(&s.db).await?, "next_cursor": null}),
+        json!({"items": scoring::list_rules(&s.db, &auth.actor).await?, "next_cursor": null}),
     ))
 }
 
@@ -36,7 +27,6 @@ async fn create_scoring_rule(
     auth: Auth,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    require_admin(&auth, "change scoring rules")?;
     Ok((
         StatusCode::CREATED,
         Json(scoring::create_rule(ctx(&s, &auth), &body).await?),
@@ -48,8 +38,7 @@ async fn get_scoring_rule(
     auth: Auth,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    require_admin(&auth, "read scoring rules")?;
-    Ok(Json(scoring::get_rule(&s.db, id).await?))
+    Ok(Json(scoring::get_rule(&s.db, &auth.actor, id).await?))
 }
 
 async fn update_scoring_rule(
@@ -58,7 +47,6 @@ async fn update_scoring_rule(
     Id(id): Id,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
-    require_admin(&auth, "change scoring rules")?;
     Ok(Json(scoring::update_rule(ctx(&s, &auth), id, &body).await?))
 }
 
@@ -67,7 +55,6 @@ async fn delete_scoring_rule(
     auth: Auth,
     Id(id): Id,
 ) -> ApiResult<StatusCode> {
-    require_admin(&auth, "change scoring rules")?;
     scoring::delete_rule(ctx(&s, &auth), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -81,7 +68,6 @@ async fn update_scoring_settings(
     auth: Auth,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
-    require_admin(&auth, "change the scoring settings")?;
     Ok(Json(scoring::update_settings(ctx(&s, &auth), &body).await?))
 }
 
@@ -113,9 +99,8 @@ async fn add_lead_event(
 // ---- Assignment ---------------------------------------------------------------------------
 
 async fn list_assignment_rules(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
-    require_admin(&auth, "read assignment rules")?;
     Ok(Json(
-        json!({"items": assignment::list_rules(&s.db).await?, "next_cursor": null}),
+        json!({"items": assignment::list_rules(&s.db, &auth.actor).await?, "next_cursor": null}),
     ))
 }
 
@@ -124,7 +109,6 @@ async fn create_assignment_rule(
     auth: Auth,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    require_admin(&auth, "change assignment rules")?;
     Ok((
         StatusCode::CREATED,
         Json(assignment::create_rule(ctx(&s, &auth), &body).await?),
@@ -136,8 +120,7 @@ async fn get_assignment_rule(
     auth: Auth,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    require_admin(&auth, "read assignment rules")?;
-    Ok(Json(assignment::get_rule(&s.db, id).await?))
+    Ok(Json(assignment::get_rule(&s.db, &auth.actor, id).await?))
 }
 
 async fn update_assignment_rule(
@@ -146,7 +129,6 @@ async fn update_assignment_rule(
     Id(id): Id,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
-    require_admin(&auth, "change assignment rules")?;
     Ok(Json(
         assignment::update_rule(ctx(&s, &auth), id, &body).await?,
     ))
@@ -157,8 +139,7 @@ async fn delete_assignment_rule(
     auth: Auth,
     Id(id): Id,
 ) -> ApiResult<StatusCode> {
-    require_admin(&auth, "change assignment rules")?;
-    assignment::delete_rule(&s.db, id).await?;
+    assignment::delete_rule(&s.db, &auth.actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -167,9 +148,8 @@ async fn reorder_assignment_rules(
     auth: Auth,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
-    require_admin(&auth, "change assignment rules")?;
     Ok(Json(
-        json!({"items": assignment::reorder(&s.db, &body).await?, "next_cursor": null}),
+        json!({"items": assignment::reorder(&s.db, &auth.actor, &body).await?, "next_cursor": null}),
     ))
 }
 
@@ -182,7 +162,6 @@ async fn update_assignment_settings(
     auth: Auth,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
-    require_admin(&auth, "change the assignment settings")?;
     Ok(Json(
         assignment::update_settings(ctx(&s, &auth), &body).await?,
     ))

@@ -2,7 +2,7 @@
 //! ping, and sending a delivery again (see `xiansuo_app::channels::webhooks`).
 
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{Id, JsonBody, QueryPairs};
 use crate::AppState;
 use axum::extract::State;
@@ -12,20 +12,9 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use xiansuo_app::channels::webhooks;
 
-fn require_admin(auth: &Auth) -> ApiResult<()> {
-    if auth.actor.is_admin() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "only an admin may manage webhooks".into(),
-        ))
-    }
-}
-
 async fn list_webhooks(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
-    require_admin(&auth)?;
     Ok(Json(
-        json!({"items": webhooks::list(&s.db).await?, "next_cursor": null}),
+        json!({"items": webhooks::list(&s.db, &auth.actor).await?, "next_cursor": null}),
     ))
 }
 
@@ -34,7 +23,6 @@ async fn create_webhook(
     auth: Auth,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    require_admin(&auth)?;
     Ok((
         StatusCode::CREATED,
         Json(webhooks::create(&s.db, &auth.actor, &body, s.clock.now()).await?),
@@ -42,8 +30,7 @@ async fn create_webhook(
 }
 
 async fn get_webhook(State(s): State<AppState>, auth: Auth, Id(id): Id) -> ApiResult<Json<Value>> {
-    require_admin(&auth)?;
-    Ok(Json(webhooks::get(&s.db, id).await?))
+    Ok(Json(webhooks::get(&s.db, &auth.actor, id).await?))
 }
 
 async fn update_webhook(
@@ -52,9 +39,8 @@ async fn update_webhook(
     Id(id): Id,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
-    require_admin(&auth)?;
     Ok(Json(
-        webhooks::update(&s.db, id, &body, s.clock.now()).await?,
+        webhooks::update(&s.db, &auth.actor, id, &body, s.clock.now()).await?,
     ))
 }
 
@@ -63,8 +49,7 @@ async fn delete_webhook(
     auth: Auth,
     Id(id): Id,
 ) -> ApiResult<StatusCode> {
-    require_admin(&auth)?;
-    webhooks::delete(&s.db, id).await?;
+    webhooks::delete(&s.db, &auth.actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -74,13 +59,15 @@ async fn list_deliveries(
     Id(id): Id,
     QueryPairs(query): QueryPairs,
 ) -> ApiResult<Json<Value>> {
-    require_admin(&auth)?;
-    Ok(Json(webhooks::deliveries(&s.db, id, &query).await?))
+    Ok(Json(
+        webhooks::deliveries(&s.db, &auth.actor, id, &query).await?,
+    ))
 }
 
 async fn test_webhook(State(s): State<AppState>, auth: Auth, Id(id): Id) -> ApiResult<Json<Value>> {
-    require_admin(&auth)?;
-    Ok(Json(webhooks::ping(&s.db, id, s.clock.now()).await?))
+    Ok(Json(
+        webhooks::ping(&s.db, &auth.actor, id, s.clock.now()).await?,
+    ))
 }
 
 async fn retry_delivery(
@@ -88,10 +75,9 @@ async fn retry_delivery(
     auth: Auth,
     Id(id): Id,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    require_admin(&auth)?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(webhooks::redeliver(&s.db, id, s.clock.now()).await?),
+        Json(webhooks::redeliver(&s.db, &auth.actor, id, s.clock.now()).await?),
     ))
 }
 

@@ -416,7 +416,7 @@ async fn rules_page(
     let frame = Frame::new(user, "/settings/assignment");
     let s = frame.menu.s;
     let loaded = async {
-        let rules = assignment::list_rules(&state.db).await?;
+        let rules = assignment::list_rules(&state.db, &user.actor).await?;
         let view = rule_view(state, s, &form, &refused.errors).await?;
         Ok::<_, StoreError>((rules, view))
     };
@@ -567,7 +567,7 @@ async fn rule_page(
     let frame = Frame::new(user, "/settings/assignment");
     let s = frame.menu.s;
     let loaded = async {
-        let rule = assignment::get_rule(&state.db, id).await?;
+        let rule = assignment::get_rule(&state.db, &user.actor, id).await?;
         let form = sent.unwrap_or_else(|| RuleForm::of_rule(&rule));
         rule_view(state, s, &form, &refused.errors).await
     };
@@ -663,7 +663,7 @@ pub(crate) async fn move_rule(
         return not_found(&user);
     };
     let moved = async {
-        let mut ids: Vec<i64> = assignment::list_rules(&state.db)
+        let mut ids: Vec<i64> = assignment::list_rules(&state.db, &user.actor)
             .await?
             .iter()
             .filter_map(|r| r["id"].as_i64())
@@ -678,7 +678,7 @@ pub(crate) async fn move_rule(
         };
         if let Some(to) = to {
             ids.swap(at, to);
-            assignment::reorder(&state.db, &json!({ "rule_ids": ids })).await?;
+            assignment::reorder(&state.db, &user.actor, &json!({ "rule_ids": ids })).await?;
         }
         Ok::<_, StoreError>(())
     };
@@ -716,7 +716,7 @@ pub(crate) async fn reorder_rules(
         .filter(|id| !id.is_empty())
         .map(optional_number)
         .collect();
-    match assignment::reorder(&state.db, &json!({ "rule_ids": ids })).await {
+    match assignment::reorder(&state.db, &user.actor, &json!({ "rule_ids": ids })).await {
         Ok(_) => saved("/settings/assignment"),
         Err(e) => store_error_page(Chrome::for_user(&user, "/settings/assignment"), e),
     }
@@ -744,7 +744,7 @@ pub(crate) async fn delete_rule(
     let Some(id) = parse_id(&id) else {
         return not_found(&user);
     };
-    match assignment::delete_rule(&state.db, id).await {
+    match assignment::delete_rule(&state.db, &user.actor, id).await {
         Ok(()) => saved("/settings/assignment"),
         Err(e) => store_error_page(Chrome::for_user(&user, "/settings/assignment"), e),
     }

@@ -121,7 +121,7 @@ async fn hooks_page(
     notice: Option<&'static str>,
 ) -> Response {
     let frame = Frame::new(user, "/settings/webhooks");
-    let hooks = match webhooks::list(&state.db).await {
+    let hooks = match webhooks::list(&state.db, &user.actor).await {
         Ok(hooks) => hooks,
         Err(e) => return store_error_page(frame.chrome, e),
     };
@@ -256,8 +256,8 @@ async fn hook_page(
             .unwrap_or(users::DEFAULT_TIME_ZONE)
             .to_owned();
         Ok::<_, StoreError>((
-            webhooks::get(&state.db, id).await?,
-            webhooks::deliveries(&state.db, id, &[]).await?,
+            webhooks::get(&state.db, &user.actor, id).await?,
+            webhooks::deliveries(&state.db, &user.actor, id, &[]).await?,
             zone,
         ))
     };
@@ -359,7 +359,15 @@ pub(crate) async fn update_hook(
     let Some(id) = parse_id(&id) else {
         return not_found(&user);
     };
-    match webhooks::update(&state.db, id, &form.body(false), state.clock.now()).await {
+    match webhooks::update(
+        &state.db,
+        &user.actor,
+        id,
+        &form.body(false),
+        state.clock.now(),
+    )
+    .await
+    {
         Ok(_) => saved(&hook_path(id)),
         Err(e) => match refusal(&user, "/settings/webhooks", e) {
             Ok(refused) => hook_page(&state, &user, id, Some(form), refused, None).await,
@@ -391,7 +399,7 @@ pub(crate) async fn delete_hook(
     let Some(id) = parse_id(&id) else {
         return not_found(&user);
     };
-    match webhooks::delete(&state.db, id).await {
+    match webhooks::delete(&state.db, &user.actor, id).await {
         Ok(()) => saved("/settings/webhooks"),
         Err(e) => store_error_page(Chrome::for_user(&user, "/settings/webhooks"), e),
     }
@@ -413,7 +421,7 @@ pub(crate) async fn test_hook(
     let Some(id) = parse_id(&id) else {
         return not_found(&user);
     };
-    match webhooks::ping(&state.db, id, state.clock.now()).await {
+    match webhooks::ping(&state.db, &user.actor, id, state.clock.now()).await {
         Ok(_) => Redirect::to(&hook_path(id)).into_response(),
         Err(e) => store_error_page(Chrome::for_user(&user, "/settings/webhooks"), e),
     }
@@ -436,7 +444,7 @@ pub(crate) async fn redeliver(
     let (Some(id), Some(hook)) = (parse_id(&id), parse_id(&form.webhook_id)) else {
         return not_found(&user);
     };
-    match webhooks::redeliver(&state.db, id, state.clock.now()).await {
+    match webhooks::redeliver(&state.db, &user.actor, id, state.clock.now()).await {
         Ok(_) => saved(&hook_path(hook)),
         Err(e) => match refusal(&user, "/settings/webhooks", e) {
             Ok(refused) => hook_page(&state, &user, hook, None, refused, None).await,

@@ -232,7 +232,7 @@ async fn forms_page(
     notice: Option<&'static str>,
 ) -> Response {
     let frame = Frame::new(user, "/settings/forms");
-    let list = match forms::list(&state.db).await {
+    let list = match forms::list(&state.db, &user.actor).await {
         Ok(list) => list,
         Err(e) => return store_error_page(frame.chrome, e),
     };
@@ -320,7 +320,7 @@ async fn form_page(
 ) -> Response {
     let frame = Frame::new(user, "/settings/forms");
     let loaded = async {
-        let stored = forms::get(&state.db, id).await?;
+        let stored = forms::get(&state.db, &user.actor, id).await?;
         let defs = forms::lead_custom_fields(&state.db).await?;
         Ok::<_, StoreError>((stored, defs))
     };
@@ -397,7 +397,7 @@ pub(crate) async fn update(
         return not_found(&user);
     };
     // Custom fields the form asks for have no checkbox here; they stay as they are.
-    let kept: Vec<Value> = match forms::get(&state.db, id).await {
+    let kept: Vec<Value> = match forms::get(&state.db, &user.actor, id).await {
         Ok(stored) => stored.to_json()["fields"]
             .as_array()
             .map(|fields| {
@@ -414,7 +414,15 @@ pub(crate) async fn update(
             .unwrap_or_default(),
         Err(e) => return store_error_page(Chrome::for_user(&user, "/settings/forms"), e),
     };
-    match forms::update(&state.db, id, &form.body(&kept), state.clock.now()).await {
+    match forms::update(
+        &state.db,
+        &user.actor,
+        id,
+        &form.body(&kept),
+        state.clock.now(),
+    )
+    .await
+    {
         Ok(_) => saved(&format!("/settings/forms/{id}")),
         Err(e) => match refusal(&user, "/settings/forms", e) {
             Ok(refused) => form_page(&state, &user, &headers, id, Some(form), refused, None).await,
@@ -446,7 +454,7 @@ pub(crate) async fn delete(
     let Some(id) = parse_id(&id) else {
         return not_found(&user);
     };
-    match forms::delete(&state.db, id, state.clock.now()).await {
+    match forms::delete(&state.db, &user.actor, id, state.clock.now()).await {
         Ok(()) => saved("/settings/forms"),
         Err(e) => store_error_page(Chrome::for_user(&user, "/settings/forms"), e),
     }

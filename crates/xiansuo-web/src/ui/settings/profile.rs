@@ -365,9 +365,7 @@ pub(crate) async fn revoke_token(
         return refused;
     }
     let revoked = match parse_id(&id) {
-        Some(id) => {
-            auth::revoke_token(&state.db, Some(user.actor.user_id), id, state.clock.now()).await
-        }
+        Some(id) => auth::revoke_token(&state.db, &user.actor, id, state.clock.now()).await,
         None => Err(StoreError::NotFound("Token")),
     };
     match revoked {

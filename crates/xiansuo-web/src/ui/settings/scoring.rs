@@ -234,7 +234,7 @@ async fn scoring_page(
     let loaded = async {
         Ok::<_, StoreError>((
             scoring::get_settings(&state.db).await?,
-            scoring::list_rules(&state.db).await?,
+            scoring::list_rules(&state.db, &user.actor).await?,
         ))
     };
     let (stored, rules) = match loaded.await {
@@ -383,7 +383,7 @@ async fn rule_page(
     let frame = Frame::new(user, "/settings/scoring");
     let form = match sent {
         Some(form) => form,
-        None => match scoring::get_rule(&state.db, id).await {
+        None => match scoring::get_rule(&state.db, &user.actor, id).await {
             Ok(rule) => RuleForm::of_rule(&rule),
             Err(e) => return store_error_page(frame.chrome, e),
         },
