@@ -1328,7 +1328,7 @@ mod tests {
         db.close().await;
     }
 
-    /// Times a full load: `XIANSUO_DEMO_LEADS=1000000 cargo test --release -p xiansuo-db --lib
+    /// Times a full load: `XIANSUO_DEMO_LEADS=1000000 cargo test --release -p xiansuo --bin xiansuo
     /// demo::tests::times_a_large_load -- --ignored --nocapture`, into a temporary SQLite file or
     /// the (empty) database named by `XIANSUO_DEMO_DATABASE_URL`.
     #[tokio::test]
