@@ -1,5 +1,5 @@
 //! What the lead pages share: the use case context of a page, a lead's address, the fields of
-//! a posted form, a JSON value as the text a form shows, and people's names.
+//! a posted form, a JSON value as the text a form shows, people's names and phones.
 
 use super::page::Viewer;
 use crate::AppState;
@@ -77,4 +77,38 @@ pub(super) fn username(names: &HashMap<i64, String>, id: &Value) -> String {
     id.as_i64()
         .and_then(|id| names.get(&id).cloned())
         .unwrap_or_default()
+}
+
+/// A phone as every page shows it: Chinese mobiles as `138 0013 8000`, other numbers in E.164,
+/// with the `tel:` address to call it (none when the number is masked).
+pub(super) struct PhoneShown {
+    pub(super) text: String,
+    pub(super) tel: Option<String>,
+}
+
+/// The phone of a record as [`PhoneShown`], from its normalised number; `None` without one.
+pub(super) fn phone_shown(record: &Value) -> Option<PhoneShown> {
+    let e164 = record["phone_normalized"]
+        .as_str()
+        .filter(|p| !p.is_empty())
+        .or_else(|| record["phone"].as_str().filter(|p| !p.is_empty()))?;
+    let masked = e164.contains('*');
+    let national = e164.strip_prefix("+86");
+    let text = match national {
+        Some(n) if n.chars().count() == 11 && n.starts_with('1') => {
+            let chars: Vec<char> = n.chars().collect();
+            format!(
+                "{} {} {}",
+                chars[..3].iter().collect::<String>(),
+                chars[3..7].iter().collect::<String>(),
+                chars[7..].iter().collect::<String>()
+            )
+        }
+        Some(n) => format!("+86 {n}"),
+        None => e164.to_owned(),
+    };
+    Some(PhoneShown {
+        text,
+        tel: (!masked && e164.starts_with('+')).then(|| format!("tel:{e164}")),
+    })
 }

@@ -5,6 +5,7 @@
 //! record engine's, read with the user as actor, so data scope is the store's.
 
 use super::i18n::Texts;
+pub(super) use super::lead_form::{phone_shown, PhoneShown};
 use super::leads::{ctx, lead_url, status_label, text_of, usernames as people};
 use super::list_texts::{fill, list_texts, ListTexts};
 use super::page::{
@@ -199,40 +200,6 @@ impl ListQuery {
         }
         params
     }
-}
-
-/// A phone as every list shows it: Chinese mobiles as `138 0013 8000`, other numbers in E.164,
-/// with the `tel:` address to call it (none when the number is masked).
-pub(super) struct PhoneShown {
-    pub(super) text: String,
-    pub(super) tel: Option<String>,
-}
-
-/// The phone of a record as [`PhoneShown`], from its normalised number; `None` without one.
-pub(super) fn phone_shown(record: &Value) -> Option<PhoneShown> {
-    let e164 = record["phone_normalized"]
-        .as_str()
-        .filter(|p| !p.is_empty())
-        .or_else(|| record["phone"].as_str().filter(|p| !p.is_empty()))?;
-    let masked = e164.contains('*');
-    let national = e164.strip_prefix("+86");
-    let text = match national {
-        Some(n) if n.chars().count() == 11 && n.starts_with('1') => {
-            let chars: Vec<char> = n.chars().collect();
-            format!(
-                "{} {} {}",
-                chars[..3].iter().collect::<String>(),
-                chars[3..7].iter().collect::<String>(),
-                chars[7..].iter().collect::<String>()
-            )
-        }
-        Some(n) => format!("+86 {n}"),
-        None => e164.to_owned(),
-    };
-    Some(PhoneShown {
-        text,
-        tel: (!masked && e164.starts_with('+')).then(|| format!("tel:{e164}")),
-    })
 }
 
 /// The people a user may pick as an owner or filter by: everyone in their scope, by name.

@@ -5,7 +5,9 @@
 
 use super::duplicates::{self, CheckQuery, Warning};
 use super::i18n::{self, Texts};
-pub(super) use super::lead_form::{ctx, lead_url, parse_id, text_of, username, usernames, Posted};
+pub(super) use super::lead_form::{
+    ctx, lead_url, parse_id, phone_shown, text_of, username, usernames, Posted,
+};
 use super::lead_work::{custom_body, custom_defs, qualification_message, CustomDef, LeadWork};
 use super::list_texts::{list_texts, ListTexts};
 use super::page::{
@@ -906,7 +908,10 @@ async fn lead_page_with(
     let source = text_of(&lead["source"]);
     let grade = text_of(&lead["grade"]);
     let details = vec![
-        (t.phone, shown("phone")),
+        (
+            t.phone,
+            phone_shown(&lead).map_or_else(|| t.none.to_owned(), |p| p.text),
+        ),
         (t.email, shown("email")),
         (t.title, shown("title")),
         (t.source, t.source_label(&source).to_owned()),
