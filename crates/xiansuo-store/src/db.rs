@@ -59,11 +59,6 @@ impl Row {
         }
     }
 
-    /// Whether the statement selected column `name`.
-    pub fn has(&self, name: &str) -> bool {
-        self.columns.iter().any(|c| c == name)
-    }
-
     pub fn int(&self, name: &str) -> i64 {
         self.opt_int(name).unwrap_or_default()
     }

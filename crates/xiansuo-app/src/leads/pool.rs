@@ -1242,13 +1242,24 @@ pub async fn owner_changed(
     if table.record_type != RecordType::Lead || new_owner.is_none() {
         return Ok(());
     }
+    let cleared: Vec<String> = LEFT_ON_HANDOVER
+        .iter()
+        .map(|c| format!("{c} = NULL"))
+        .collect();
     tx.execute(
-        "UPDATE leads SET pool_id = NULL, claimed_pool_id = NULL, protected_until = NULL WHERE id = ? AND owner_id IS NOT NULL",
+        &format!(
+            "UPDATE leads SET {} WHERE id = ? AND owner_id IS NOT NULL",
+            cleared.join(", ")
+        ),
         &[Param::Int(lead_id)],
     )
     .await?;
     Ok(())
 }
+
+/// What a lead given to a new owner by hand loses: its pool, the pool it was claimed from and
+/// the protection that claim earned.
+const LEFT_ON_HANDOVER: [&str; 3] = ["pool_id", "claimed_pool_id", "protected_until"];
 
 /// The pool's timers as a step of a lead's life: a lead handed to a new owner leaves the
 /// pool for good, and the claim's protection ends (a handover is not a claim).
@@ -1263,7 +1274,7 @@ impl Hook for PoolTimers {
         columns: &mut Vec<(String, Param)>,
     ) -> StoreResult<()> {
         if change.table.record_type == RecordType::Lead && change.new_owner.is_some() {
-            for column in ["pool_id", "claimed_pool_id", "protected_until"] {
+            for column in LEFT_ON_HANDOVER {
                 columns.retain(|(c, _)| c != column);
                 columns.push((column.to_owned(), Param::NullInt));
             }
