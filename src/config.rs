@@ -16,7 +16,7 @@ pub struct Args {
     #[arg(long, global = true, env = "XIANSUO_DATABASE_URL")]
     database_url: Option<String>,
     /// A TOML file with any of: bind, data_dir, database_url, log_format, secure_cookies,
-    /// smtp_url, smtp_from, trust_forwarded_for.
+    /// smtp_url, smtp_from, trust_forwarded_for, max_connections_per_address.
     #[arg(long, global = true, env = "XIANSUO_CONFIG")]
     config: Option<PathBuf>,
     /// Log format: text or json.
@@ -33,6 +33,10 @@ pub struct Args {
     /// a reverse proxy that sets it.
     #[arg(long, global = true, env = "XIANSUO_TRUST_FORWARDED_FOR")]
     trust_forwarded_for: bool,
+    /// Connections one client address may hold at once (default 256; 0 for no cap). Behind a
+    /// reverse proxy every client has the proxy's address: raise it or set 0 there.
+    #[arg(long, global = true, env = "XIANSUO_MAX_CONNECTIONS_PER_ADDRESS")]
+    max_connections_per_address: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -46,6 +50,7 @@ struct File {
     smtp_url: Option<String>,
     smtp_from: Option<String>,
     trust_forwarded_for: Option<bool>,
+    max_connections_per_address: Option<usize>,
 }
 
 /// The settled configuration.
@@ -59,6 +64,7 @@ pub struct Config {
     pub smtp_url: Option<String>,
     pub smtp_from: Option<String>,
     pub trust_forwarded_for: bool,
+    pub max_connections_per_address: Option<usize>,
 }
 
 impl Config {
@@ -97,6 +103,9 @@ impl Config {
             smtp_from: args.smtp_from.or(file.smtp_from).filter(|u| !u.is_empty()),
             trust_forwarded_for: args.trust_forwarded_for
                 || file.trust_forwarded_for.unwrap_or(false),
+            max_connections_per_address: args
+                .max_connections_per_address
+                .or(file.max_connections_per_address),
         })
     }
 

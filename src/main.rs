@@ -149,6 +149,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let mut state = xiansuo_web::AppState::new(db.clone(), clock.clone());
             state.secure_cookies = config.secure_cookies;
             state.trust_forwarded_for = config.trust_forwarded_for;
+            if let Some(cap) = config.max_connections_per_address {
+                state.limits.connections_per_address = cap;
+            }
             let (stop_jobs, stopped) = tokio::sync::watch::channel(false);
             let jobs = tokio::spawn(run_jobs(db.clone(), config.job_env(), clock, stopped));
             xiansuo_web::serve(listener, state, shutdown_signal()).await?;

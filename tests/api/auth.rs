@@ -152,6 +152,55 @@ async fn failed_logins_are_limited_with_429(app: TestApp) {
         "another user is not locked out: {}",
         other.body
     );
+    // The wrong passwords came from 127.0.0.1: from another address the right one signs in.
+    let elsewhere = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let from_elsewhere = Reply::from(
+        elsewhere
+            .post(format!("{}/api/v1/auth/login", app.base))
+            .json(&json!({"username": "lina", "password": "password123"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        from_elsewhere.status,
+        StatusCode::OK,
+        "{}",
+        from_elsewhere.body
+    );
+    // An admin lifts the throttle; a rep may not.
+    let lina = app.get("/api/v1/users", &app.admin_token).await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "lina")
+        .map(|u| u["id"].as_i64().unwrap())
+        .unwrap();
+    let rep = app.user("rep", Role::Rep, None).await;
+    app.post(
+        &format!("/api/v1/users/{lina}/unlock"),
+        &rep.token,
+        json!({}),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    let unlocked = app
+        .post(
+            &format!("/api/v1/users/{lina}/unlock"),
+            &app.admin_token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(unlocked.status, StatusCode::OK, "{}", unlocked.body);
+    assert_eq!(unlocked.body["unlocked"], true);
+    assert_eq!(
+        login(&app, "lina", "password123").await.status,
+        StatusCode::OK
+    );
     let missing = app
         .client
         .post(format!("{}/api/v1/auth/login", app.base))

@@ -17,6 +17,7 @@ on_both_databases!(
     sla_reassigns_to_a_pool_or_a_user_and_refuses_bad_rules,
     managers_comment_on_follow_ups_and_the_author_hears_of_it,
     attachments_are_stored_listed_downloaded_and_deleted_within_scope,
+    attachments_stored_as_base64_text_are_whole_after_the_upgrade,
 );
 
 async fn run_jobs(app: &TestApp) {
@@ -702,4 +703,70 @@ async fn attachments_are_stored_listed_downloaded_and_deleted_within_scope(app: 
         .filter_map(|e| e["action"].as_str())
         .collect();
     assert!(actions.contains(&"attachment") && actions.contains(&"attachment_delete"));
+}
+
+/// Files stored before migration 0024 were base64 text; the upgrade turns them into bytes and
+/// every file downloads as it was uploaded.
+async fn attachments_stored_as_base64_text_are_whole_after_the_upgrade(app: TestApp) {
+    use base64::Engine as _;
+    use xiansuo_store::{Dialect, Param};
+    let rep = app.user("rep", Role::Rep, None).await;
+    let lead = lead_id(&app, &rep.token, "旧附件客户").await;
+    let contract: Vec<u8> = (0..(1024 * 1024 + 5)).map(|i| (i % 253) as u8).collect();
+    let stored = upload(
+        &app,
+        &rep.token,
+        &format!("/api/v1/leads/{lead}/attachments?filename=contract.pdf"),
+        contract.clone(),
+    )
+    .await;
+    assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.body);
+    let id = stored.body["id"].as_i64().unwrap();
+
+    // Put the database back as it was before the upgrade: the pieces as base64 text.
+    let mut tx = app.db.begin().await.unwrap();
+    if app.db.dialect() == Dialect::Postgres {
+        tx.execute_script(
+            "ALTER TABLE attachment_chunks ALTER COLUMN data TYPE TEXT USING translate(encode(data, 'base64'), E'\\n', ''); \
+             ALTER TABLE import_upload_chunks ALTER COLUMN data TYPE TEXT USING encode(data, 'base64');",
+        )
+        .await
+        .unwrap();
+    } else {
+        let pieces = tx
+            .fetch_all("SELECT id, data FROM attachment_chunks", &[])
+            .await
+            .unwrap();
+        assert_eq!(pieces.len(), 2, "two pieces of at most 1 MiB");
+        for piece in pieces {
+            let text = base64::engine::general_purpose::STANDARD.encode(piece.bytes("data"));
+            tx.execute(
+                "UPDATE attachment_chunks SET data = ? WHERE id = ?",
+                &[Param::Text(text), Param::Int(piece.int("id"))],
+            )
+            .await
+            .unwrap();
+        }
+    }
+    tx.execute(
+        "DELETE FROM schema_migrations WHERE version = '0024_file_bytes'",
+        &[],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let applied = xiansuo_app::migrate(&app.db, app.clock_now().timestamp_millis())
+        .await
+        .expect("the upgrade runs");
+    assert_eq!(applied, vec!["0024_file_bytes"]);
+    let download = app
+        .client
+        .get(format!("{}/api/v1/attachments/{id}", app.base))
+        .bearer_auth(&rep.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), StatusCode::OK);
+    assert_eq!(download.bytes().await.unwrap().to_vec(), contract);
 }

@@ -46,6 +46,11 @@ impl TestApp {
     /// Starts the app on a fresh database. `None` when PostgreSQL is asked for but cannot be
     /// reached outside CI.
     pub async fn start(backend: Backend) -> Option<TestApp> {
+        Self::start_with(backend, xiansuo_web::Limits::default()).await
+    }
+
+    /// Starts the app with its own timeouts and connection caps.
+    pub async fn start_with(backend: Backend, limits: xiansuo_web::Limits) -> Option<TestApp> {
         // Server errors are logged; the test harness shows them for failing tests only.
         let _ = tracing_subscriber::fmt()
             .with_env_filter("warn")
@@ -90,7 +95,8 @@ impl TestApp {
             .await
             .expect("migrations apply");
         let clock = FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap());
-        let state = xiansuo_web::AppState::new(db.clone(), Arc::new(clock.clone()));
+        let mut state = xiansuo_web::AppState::new(db.clone(), Arc::new(clock.clone()));
+        state.limits = limits;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a free port");

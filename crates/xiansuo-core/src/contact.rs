@@ -23,6 +23,15 @@ impl Phone {
         if entered.chars().count() > 40 {
             return Err(Invalid::new("phone", "must be at most 40 characters"));
         }
+        if has_stray_letters(entered) {
+            return Err(Invalid::new(
+                "phone",
+                format!(
+                    "'{entered}' has letters in it: a phone number has digits, spaces, +, - and ( ), \
+                     and may end with an extension such as ext. 12"
+                ),
+            ));
+        }
         let digits: String = entered.chars().filter(char::is_ascii_digit).collect();
         // "86 138…" without the plus is how many Chinese systems export mobiles.
         let candidate = if !entered.starts_with('+')
@@ -131,9 +140,40 @@ impl Email {
     }
 }
 
+/// Whether a phone number holds letters other than its extension marker (`ext. 12`, `x12`,
+/// `转12`, `分机12`). Number parsers read letters as a keypad's digits (or drop them), which
+/// would silently store another number than the one typed.
+fn has_stray_letters(entered: &str) -> bool {
+    let lower = entered.to_lowercase();
+    let (number, extension) = ["分机", "ext.", "ext", "转", "x"]
+        .iter()
+        .find_map(|marker| {
+            lower
+                .find(marker)
+                .map(|at| (&lower[..at], &lower[at + marker.len()..]))
+        })
+        .unwrap_or((lower.as_str(), ""));
+    number
+        .chars()
+        .chain(extension.chars())
+        .any(char::is_alphabetic)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn letters_in_a_phone_are_refused_rather_than_read_as_digits() {
+        for typed in ["l3912345678", "1380013800O", "138 0013 8000 张"] {
+            let refused = Phone::parse(typed).unwrap_err();
+            assert_eq!(refused.field, "phone");
+            assert!(refused.message.contains("letters"), "{typed}: {refused:?}");
+        }
+        assert!(!has_stray_letters("+86 10 6552 9988 ext. 12"));
+        assert!(!has_stray_letters("010-65529988转12"));
+        assert!(has_stray_letters("010-65529988 ext. 1a"));
+    }
 
     #[test]
     fn chinese_mobiles_in_every_common_shape_normalise_to_one_number() {

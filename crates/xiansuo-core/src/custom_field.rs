@@ -126,11 +126,8 @@ impl CustomFieldDef {
             (FieldType::Number, _) => Err(wrong("a number")),
             (FieldType::Boolean, Value::Bool(_)) => Ok(value.clone()),
             (FieldType::Boolean, _) => Err(wrong("true or false")),
-            (FieldType::Date, Value::String(s)) => {
-                chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-                    .map(|d| Value::String(d.format("%Y-%m-%d").to_string()))
-                    .map_err(|_| wrong("a date as YYYY-MM-DD"))
-            }
+            (FieldType::Date, Value::String(s)) => crate::validation::date(&field, s)
+                .map(|d| Value::String(d.format("%Y-%m-%d").to_string())),
             (FieldType::Date, _) => Err(wrong("a date as YYYY-MM-DD")),
             (FieldType::SingleSelect, Value::String(s)) if self.options.contains(s) => {
                 Ok(value.clone())

@@ -1,6 +1,7 @@
-//! The error every parser in the domain returns, and the bounded text type used for free-form
-//! fields.
+//! The error every parser in the domain returns, the bounded text type used for free-form
+//! fields, and the parsers of dates and instants that every field with a date uses.
 
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use serde::Serialize;
 
 /// A value that a person sent and that cannot be accepted, with the field it belongs to and a
@@ -88,5 +89,69 @@ mod tests {
         assert!(Text::parse("name", "   ", 10).is_err());
         assert!(Text::parse("name", "a\u{0}b", 10).is_err());
         assert_eq!(Text::parse_optional("title", " ", 10).unwrap(), None);
+    }
+}
+
+/// The years a date or an instant may fall in. A CRM's dates are founding years, birthdays,
+/// follow-ups and deadlines; year 0 or 30000 is a typing mistake, not a date.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1800..=2999;
+
+fn out_of_range(field: &str, value: &str) -> Invalid {
+    Invalid::new(
+        field,
+        format!(
+            "'{value}' is outside the years {} to {}",
+            YEARS.start(),
+            YEARS.end()
+        ),
+    )
+}
+
+/// Parses a calendar date written `YYYY-MM-DD`, within [`YEARS`].
+pub fn date(field: &str, value: &str) -> Result<NaiveDate, Invalid> {
+    let value = value.trim();
+    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| Invalid::new(field, format!("'{value}' is not a date as YYYY-MM-DD")))?;
+    if !YEARS.contains(&date.year()) {
+        return Err(out_of_range(field, value));
+    }
+    Ok(date)
+}
+
+/// Parses an RFC 3339 instant such as `2026-12-01T09:00:00+08:00`, within [`YEARS`].
+pub fn instant(field: &str, value: &str) -> Result<DateTime<FixedOffset>, Invalid> {
+    let value = value.trim();
+    let at = DateTime::parse_from_rfc3339(value).map_err(|_| {
+        Invalid::new(
+            field,
+            format!("'{value}' is not an RFC 3339 time such as 2026-12-01T09:00:00+08:00"),
+        )
+    })?;
+    if !YEARS.contains(&at.year()) {
+        return Err(out_of_range(field, value));
+    }
+    Ok(at)
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::{date, instant};
+
+    #[test]
+    fn dates_and_instants_outside_sane_years_are_refused_with_the_field() {
+        assert_eq!(date("d", " 2026-12-07 ").unwrap().to_string(), "2026-12-07");
+        assert_eq!(date("d", "0000-01-01").unwrap_err().field, "d");
+        assert!(date("d", "0000-01-01")
+            .unwrap_err()
+            .message
+            .contains("1800 to 2999"));
+        assert!(date("d", "2026-02-30").is_err());
+        assert!(instant("at", "2026-12-01T09:00:00+08:00").is_ok());
+        assert!(instant("at", "0000-12-01T09:00:00Z").is_err());
+        assert!(instant("at", "9999-12-01T09:00:00Z").is_err());
+        assert!(instant("at", "tomorrow")
+            .unwrap_err()
+            .message
+            .contains("RFC 3339"));
     }
 }

@@ -50,12 +50,6 @@ pub fn parse_time(field: &str, value: &str) -> Result<NaiveTime, Invalid> {
         .map_err(|_| Invalid::new(field, format!("'{value}' is not a time of day as HH:MM")))
 }
 
-/// Parses `YYYY-MM-DD`.
-pub fn parse_date(field: &str, value: &str) -> Result<NaiveDate, Invalid> {
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-        .map_err(|_| Invalid::new(field, format!("'{value}' is not a date as YYYY-MM-DD")))
-}
-
 /// Parses an IANA time zone name such as `Asia/Shanghai`.
 pub fn parse_time_zone(field: &str, value: &str) -> Result<Tz, Invalid> {
     value.trim().parse::<Tz>().map_err(|_| {
@@ -290,7 +284,7 @@ mod tests {
         assert!(WorkingHours::new(tz, [1].into(), six, nine, none(), none()).is_err());
         assert!(parse_time_zone("time_zone", "Mars/Olympus").is_err());
         assert!(parse_time("start", "9am").is_err());
-        assert!(parse_date("holidays", "2026-02-30").is_err());
+        assert!(crate::validation::date("holidays", "2026-02-30").is_err());
     }
 
     #[test]

@@ -29,6 +29,21 @@ pub enum Cell {
     Int(i64),
     Real(f64),
     Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl Cell {
+    /// The value as JSON; bytes (which no JSON answer should carry) as base64 text.
+    pub fn to_json(&self) -> serde_json::Value {
+        use base64::Engine as _;
+        match self {
+            Cell::Null => serde_json::Value::Null,
+            Cell::Int(n) => (*n).into(),
+            Cell::Real(n) => (*n).into(),
+            Cell::Text(t) => t.as_str().into(),
+            Cell::Bytes(b) => base64::engine::general_purpose::STANDARD.encode(b).into(),
+        }
+    }
 }
 
 /// One result row: column names and their values.
@@ -72,6 +87,10 @@ impl Row {
                 debug_assert!(parsed.is_some(), "column '{name}' holds text, not a number");
                 parsed
             }
+            Cell::Bytes(_) => {
+                debug_assert!(false, "column '{name}' holds bytes, not a number");
+                None
+            }
             Cell::Null => None,
         }
     }
@@ -85,7 +104,23 @@ impl Row {
             Cell::Text(s) => Some(s.clone()),
             Cell::Int(v) => Some(v.to_string()),
             Cell::Real(v) => Some(v.to_string()),
+            Cell::Bytes(_) => {
+                debug_assert!(false, "column '{name}' holds bytes, not text");
+                None
+            }
             Cell::Null => None,
+        }
+    }
+
+    /// The bytes of a BLOB/bytea column; empty for a null.
+    pub fn bytes(&self, name: &str) -> &[u8] {
+        match self.get(name) {
+            Cell::Bytes(b) => b,
+            Cell::Null => &[],
+            other => {
+                debug_assert!(false, "column '{name}' holds {other:?}, not bytes");
+                &[]
+            }
         }
     }
 }
@@ -247,6 +282,7 @@ macro_rules! bind_all {
                 Param::Int(v) => q.bind(*v),
                 Param::Real(v) => q.bind(*v),
                 Param::Text(v) => q.bind(v.as_str()),
+                Param::Bytes(v) => q.bind(v.as_slice()),
             };
         }
         q
@@ -274,6 +310,7 @@ fn decode_sqlite(rows: Vec<SqliteRow>) -> anyhow::Result<Vec<Row>> {
                     Ok(match kind.as_str() {
                         "INTEGER" | "BOOLEAN" | "INT8" | "BIGINT" => Cell::Int(row.try_get(i)?),
                         "REAL" | "DOUBLE" | "FLOAT" => Cell::Real(row.try_get(i)?),
+                        "BLOB" => Cell::Bytes(row.try_get(i)?),
                         _ => Cell::Text(row.try_get(i)?),
                     })
                 })
@@ -321,6 +358,9 @@ fn decode_postgres(rows: Vec<PgRow>) -> anyhow::Result<Vec<Row>> {
                         "FLOAT4" => row
                             .try_get::<Option<f32>, _>(i)?
                             .map_or(Cell::Null, |v| Cell::Real(v.into())),
+                        "BYTEA" => row
+                            .try_get::<Option<Vec<u8>>, _>(i)?
+                            .map_or(Cell::Null, Cell::Bytes),
                         _ => row
                             .try_get::<Option<String>, _>(i)?
                             .map_or(Cell::Null, Cell::Text),

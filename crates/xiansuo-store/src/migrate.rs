@@ -87,6 +87,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         "0019_settings",
         include_str!("../migrations/sqlite/0019_settings.sql"),
     ),
+    (
+        "0024_file_bytes",
+        include_str!("../migrations/sqlite/0024_file_bytes.sql"),
+    ),
 ];
 
 /// (version, SQL) for PostgreSQL.
@@ -167,6 +171,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
         "0019_settings",
         include_str!("../migrations/postgres/0019_settings.sql"),
     ),
+    (
+        "0024_file_bytes",
+        include_str!("../migrations/postgres/0024_file_bytes.sql"),
+    ),
 ];
 
 /// The work of a [`Backfill`], in the migration's transaction.
@@ -225,7 +233,11 @@ pub async fn run(
         tx.execute_script(sql)
             .await
             .with_context(|| format!("applying migration {version}"))?;
-        for backfill in backfills.iter().filter(|b| b.after == *version) {
+        for backfill in OWN_BACKFILLS
+            .iter()
+            .chain(backfills)
+            .filter(|b| b.after == *version)
+        {
             (backfill.run)(&mut tx)
                 .await
                 .with_context(|| format!("computing {}", backfill.what))?;
@@ -239,6 +251,53 @@ pub async fn run(
         applied.push(*version);
     }
     Ok(applied)
+}
+
+/// Storage's own backfills: changes of how values are stored that SQL cannot make.
+const OWN_BACKFILLS: &[Backfill] = &[Backfill {
+    after: "0024_file_bytes",
+    what: "the bytes of stored files",
+    run: |tx| Box::pin(decode_file_pieces(tx)),
+}];
+
+/// Pieces of files decoded per statement by [`decode_file_pieces`]: at most 16 MiB in memory.
+const PIECES_PER_ROUND: i64 = 16;
+
+/// Migration 0024 on SQLite: turns the base64 text of stored file pieces into bytes.
+/// PostgreSQL decodes them in the migration's own SQL.
+async fn decode_file_pieces(tx: &mut Tx) -> anyhow::Result<()> {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine as _;
+    if tx.dialect() == Dialect::Postgres {
+        return Ok(());
+    }
+    for table in ["attachment_chunks", "import_upload_chunks"] {
+        loop {
+            let pieces = tx
+                .fetch_all(
+                    &format!(
+                        "SELECT rowid AS piece, data FROM {table} WHERE typeof(data) = 'text' LIMIT ?"
+                    ),
+                    &[Param::Int(PIECES_PER_ROUND)],
+                )
+                .await?;
+            if pieces.is_empty() {
+                break;
+            }
+            for piece in pieces {
+                let id = piece.int("piece");
+                let bytes = STANDARD
+                    .decode(piece.text("data"))
+                    .with_context(|| format!("piece {id} of {table} is not base64"))?;
+                tx.execute(
+                    &format!("UPDATE {table} SET data = ? WHERE rowid = ?"),
+                    &[Param::Bytes(bytes), Param::Int(id)],
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

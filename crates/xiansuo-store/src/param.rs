@@ -10,6 +10,8 @@ pub enum Param {
     Int(i64),
     Real(f64),
     Text(String),
+    /// Bytes, stored as BLOB on SQLite and bytea on PostgreSQL (files and their pieces).
+    Bytes(Vec<u8>),
 }
 
 /// The null of a parameter's type, for `Option<T>` conversions.
@@ -47,6 +49,11 @@ impl From<String> for Param {
 impl From<f64> for Param {
     fn from(v: f64) -> Self {
         Param::Real(v)
+    }
+}
+impl From<&[u8]> for Param {
+    fn from(v: &[u8]) -> Self {
+        Param::Bytes(v.to_vec())
     }
 }
 impl<T: Into<Param> + Nullable> From<Option<T>> for Param {

@@ -1,7 +1,7 @@
 //! Who is calling: a bearer API token or a web session cookie, turned into an [`Actor`] with
 //! its data scope. Cookie-authenticated writes must carry the session's CSRF token in the
 //! `X-CSRF-Token` header (HTML forms carry it as a field, checked by the UI handlers). Failed
-//! logins are rate limited per username and per client address.
+//! sign-ins are throttled per username at an address and per address ([`crate::throttle`]).
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
@@ -12,10 +12,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 use xiansuo_app::admin::callers::callers;
 use xiansuo_app::admin::{auth, users};
 use xiansuo_app::{Actor, Ctx};
@@ -165,65 +162,6 @@ impl FromRequestParts<AppState> for SessionUser {
     }
 }
 
-/// Counts failed logins in a sliding window, per username and per client address.
-#[derive(Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
-/// Failed attempts allowed per key within [`WINDOW`].
-const MAX_FAILURES_PER_USER: u32 = 5;
-const MAX_FAILURES_PER_ADDRESS: u32 = 20;
-const WINDOW: Duration = Duration::from_secs(15 * 60);
-
-impl LoginLimiter {
-    fn keys(username: &str, ip: IpAddr) -> [(String, u32); 2] {
-        [
-            (
-                format!("user:{}", username.to_lowercase()),
-                MAX_FAILURES_PER_USER,
-            ),
-            (format!("ip:{ip}"), MAX_FAILURES_PER_ADDRESS),
-        ]
-    }
-
-    /// Refuses when too many attempts failed recently.
-    pub fn check(&self, username: &str, ip: IpAddr) -> ApiResult<()> {
-        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        for (key, max) in Self::keys(username, ip) {
-            if let Some((count, since)) = map.get(&key) {
-                let elapsed = since.elapsed();
-                if *count >= max && elapsed < WINDOW {
-                    return Err(ApiError::TooManyRequests {
-                        message: "too many failed sign-in attempts; wait and try again".into(),
-                        retry_after_secs: (WINDOW - elapsed).as_secs().max(1),
-                    });
-                }
-            }
-        }
-        Ok(())
-    }
-
-    pub fn failed(&self, username: &str, ip: IpAddr) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 100_000 {
-            map.retain(|_, (_, since)| since.elapsed() < WINDOW);
-        }
-        for (key, _) in Self::keys(username, ip) {
-            let entry = map.entry(key).or_insert((0, Instant::now()));
-            if entry.1.elapsed() >= WINDOW {
-                *entry = (0, Instant::now());
-            }
-            entry.0 += 1;
-        }
-    }
-
-    pub fn succeeded(&self, username: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(&format!("user:{}", username.to_lowercase()));
-    }
-}
-
 /// Checks a username and password (rate limited) and starts a session. Returns the user id,
 /// the session secret and the CSRF token.
 pub async fn sign_in(
@@ -232,7 +170,13 @@ pub async fn sign_in(
     username: &str,
     password: &str,
 ) -> ApiResult<(i64, String, String)> {
-    state.login_limiter.check(username, ip)?;
+    if let Err(throttled) = state.sign_in_throttle.check(username, ip) {
+        tracing::warn!(username, address = %ip, throttled = %throttled.what, "sign-in throttled");
+        return Err(ApiError::TooManyRequests {
+            message: "too many failed sign-in attempts from here; wait and try again".into(),
+            retry_after_secs: throttled.retry_after_secs,
+        });
+    }
     // An unknown username costs the same argon2 work as a wrong password, so response times do
     // not reveal which usernames exist.
     let (user_id, hash) = match users::find_for_login(&state.db, username).await? {
@@ -241,10 +185,10 @@ pub async fn sign_in(
     };
     let matches = verify_blocking(password, hash).await;
     let Some(user_id) = user_id.filter(|_| matches) else {
-        state.login_limiter.failed(username, ip);
+        state.sign_in_throttle.failed(username, ip);
         return Err(ApiError::Unauthorized("wrong username or password".into()));
     };
-    state.login_limiter.succeeded(username);
+    state.sign_in_throttle.succeeded(username, ip);
     let (secret, csrf) = auth::create_session(&state.db, user_id, state.clock.now()).await?;
     Ok((user_id, secret, csrf))
 }
@@ -343,21 +287,6 @@ pub(crate) fn ctx<'a>(state: &'a AppState, auth: &'a Auth) -> Ctx<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn five_failures_for_one_user_lock_them_out_but_not_others() {
-        let limiter = LoginLimiter::default();
-        let ip: IpAddr = "127.0.0.1".parse().unwrap();
-        for _ in 0..5 {
-            assert!(limiter.check("alice", ip).is_ok());
-            limiter.failed("alice", ip);
-        }
-        assert!(matches!(
-            limiter.check("Alice", ip),
-            Err(ApiError::TooManyRequests { .. })
-        ));
-        assert!(limiter.check("bob", ip).is_ok());
-    }
 
     #[test]
     fn cookies_are_found_among_others() {

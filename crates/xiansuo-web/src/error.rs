@@ -35,6 +35,8 @@ pub enum ApiError {
     },
     #[error("{0}")]
     MethodNotAllowed(String),
+    #[error("{0}")]
+    RequestTimeout(String),
     /// A lead that dedup refused or merged; answered by [`duplicate_response`].
     #[error("{0}")]
     Duplicate(Box<xiansuo_app::leads::dedup::Duplicate>),
@@ -82,6 +84,7 @@ impl ApiError {
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Duplicate(d) if d.merged.is_some() => StatusCode::OK,
             ApiError::Duplicate(_) => StatusCode::CONFLICT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -100,6 +103,7 @@ impl ApiError {
             ApiError::Invalid(_) => "invalid",
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::RequestTimeout(_) => "request_timeout",
             ApiError::Duplicate(_) => "duplicate",
             ApiError::Internal(_) => "internal",
         }

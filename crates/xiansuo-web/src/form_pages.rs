@@ -552,6 +552,15 @@ impl Reply<'_> {
 // ---------------------------------------------------------------------------------------------
 // Handlers.
 
+/// Whether the client asks for JSON (`Accept: application/json`): its errors are then JSON,
+/// like every other API error, instead of a page.
+fn asks_for_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json"))
+}
+
 fn query_value<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
     query
         .iter()
@@ -614,7 +623,7 @@ async fn page(
         Ok(None) => {
             let lang = if asked == Some("en") { "en" } else { "zh" };
             let reply = Reply {
-                html: true,
+                html: !asks_for_json(&headers),
                 lang,
                 form: None,
                 cors: None,
@@ -623,7 +632,7 @@ async fn page(
         }
         Err(e) => {
             let reply = Reply {
-                html: true,
+                html: !asks_for_json(&headers),
                 lang: "zh",
                 form: None,
                 cors: None,
@@ -794,10 +803,7 @@ async fn submit(
             t.to_ascii_lowercase()
                 .starts_with("application/x-www-form-urlencoded")
         })
-        && !headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|a| a.contains("application/json"));
+        && !asks_for_json(&headers);
     let asked = query_value(&query, "lang");
     let form = match forms::by_key(&s.db, &key).await {
         Ok(Some(form)) => form,

@@ -9,6 +9,8 @@ pub mod extract;
 pub mod form_pages;
 pub mod metrics;
 pub mod openapi;
+mod server;
+pub mod throttle;
 pub mod ui;
 
 use axum::extract::{DefaultBodyLimit, State};
@@ -18,14 +20,13 @@ use axum::routing::get;
 use axum::{Json, Router};
 use error::ApiError;
 use serde_json::json;
-use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 use xiansuo_core::Clock;
 use xiansuo_store::Db;
+
+pub use server::{serve, Limits};
 
 /// The largest request body accepted.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -35,7 +36,7 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub struct AppState {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
-    pub login_limiter: Arc<auth::LoginLimiter>,
+    pub sign_in_throttle: Arc<throttle::SignInThrottle>,
     /// Creates records with group commit.
     pub writer: xiansuo_app::records::writer::Writer,
     /// Mark cookies `Secure` (when served behind HTTPS).
@@ -45,6 +46,8 @@ pub struct AppState {
     pub trust_forwarded_for: bool,
     /// Request counts and latencies for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// Timeouts and connection caps per client.
+    pub limits: Limits,
 }
 
 impl AppState {
@@ -54,10 +57,11 @@ impl AppState {
             writer: xiansuo_app::records::writer::Writer::start(db.clone()),
             db,
             clock,
-            login_limiter: Arc::default(),
+            sign_in_throttle: Arc::default(),
             secure_cookies: false,
             trust_forwarded_for: false,
             metrics: Arc::default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -112,22 +116,11 @@ pub fn app(state: AppState) -> Router {
             metrics::record,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            server::body_deadline,
+        ))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
-}
-
-/// Serves the application on `listener` until `shutdown` completes, then lets requests in
-/// flight finish.
-pub async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
 }

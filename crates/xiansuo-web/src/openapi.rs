@@ -1140,6 +1140,28 @@ impl Doc {
                 .response("200", json_response("The changed user", "User")),
             &[Failure::Conflict, Failure::Invalid],
         );
+        self.schema(
+            "SignInUnlock",
+            response_object(
+                "The result of lifting a user's sign-in throttles",
+                vec![prop(
+                    "unlocked",
+                    boolean("Whether any throttle was in force"),
+                )],
+            ),
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/users/{id}/unlock",
+            operation("unlockUserSignIn", tag, "Lift a user's sign-in throttles")
+                .description(Some(
+                    "Admins only. Failed sign-ins are throttled per username at an address and \
+                     per address (docs/SECURITY.md); this lifts the user's throttles at every \
+                     address on the instance that answers.",
+                ))
+                .response("200", json_response("Done", "SignInUnlock")),
+            &[],
+        );
     }
 
     fn teams(&mut self) {
@@ -1989,15 +2011,44 @@ impl Doc {
                     ResponseBuilder::new().description("Taken; go to the form's redirect_url"),
                 )
                 .response("429", too_many),
-            &[
+            &[],
+        );
+        // A browser's post is answered with a page, anything else with the JSON error.
+        let operation = self
+            .paths
+            .paths
+            .get_mut("/f/{key}")
+            .and_then(|item| item.post.as_mut());
+        if let Some(operation) = operation {
+            for failure in [
                 Failure::BadRequest,
                 Failure::Forbidden,
                 Failure::NotFound,
                 Failure::TooLarge,
                 Failure::MediaType,
                 Failure::Invalid,
-            ],
-        );
+            ] {
+                let page = ResponseBuilder::new()
+                    .description(format!(
+                        "`{}` as JSON, or as an HTML page in the form's language for a \
+                         browser's urlencoded post",
+                        failure.name()
+                    ))
+                    .content(
+                        "application/json",
+                        Content::new(Some(Ref::from_schema_name("Error"))),
+                    )
+                    .content(
+                        "text/html",
+                        Content::new(Some(string(false, "The page with the problem"))),
+                    )
+                    .build();
+                operation
+                    .responses
+                    .responses
+                    .insert(failure.status().to_owned(), RefOr::T(page));
+            }
+        }
     }
 
     fn auth(&mut self) {

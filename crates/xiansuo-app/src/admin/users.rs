@@ -26,6 +26,12 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
 }
 
+/// [`hash_password`] on a blocking thread: argon2 is deliberately slow, and must not hold an
+/// async worker that other requests (and `/healthz`) are waiting for.
+pub async fn hash_password_apart(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || hash_password(&password)).await?
+}
+
 /// True when `password` matches the stored hash.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| {
@@ -158,7 +164,7 @@ fn parse_locale(value: &str) -> Result<String, Invalid> {
 
 /// Creates a user; the username must be free and the team must exist.
 pub async fn create(db: &Db, user: NewUser, now: DateTime<Utc>) -> StoreResult<Value> {
-    let hash = hash_password(&user.password)?;
+    let hash = hash_password_apart(user.password.clone()).await?;
     let mut tx = db.begin().await?;
     if let Some(team) = user.team_id {
         tx.fetch_optional(
@@ -268,7 +274,7 @@ pub async fn update(
             )),
             "password" => sets.push((
                 "password_hash",
-                Param::from(hash_password(parse_password(as_str()?)?)?),
+                Param::from(hash_password_apart(parse_password(as_str()?)?.to_owned()).await?),
             )),
             "mask_phones" => sets.push((
                 "mask_phones",
@@ -335,6 +341,17 @@ pub async fn update(
     tx.commit().await?;
     forget_callers(db);
     Ok(user_json(&row))
+}
+
+/// The username whose sign-in throttles an admin lifts (the throttles themselves live in the
+/// web layer's memory).
+pub async fn unlock_sign_in(db: &Db, actor: &crate::scope::Actor, id: i64) -> StoreResult<String> {
+    actor.require_admin("lift sign-in throttles")?;
+    Ok(db
+        .fetch_optional("SELECT username FROM users WHERE id = ?", &[Param::Int(id)])
+        .await?
+        .ok_or(StoreError::NotFound("User"))?
+        .text("username"))
 }
 
 pub async fn get(db: &Db, id: i64) -> StoreResult<Value> {

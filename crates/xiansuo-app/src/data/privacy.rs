@@ -120,11 +120,8 @@ fn row_json(row: &Row) -> Value {
     let mut out = Map::new();
     for (column, cell) in row.columns().iter().zip(row.cells()) {
         let value = match cell {
-            Cell::Null => Value::Null,
             Cell::Int(v) if column.ends_with("_at") => json!(rfc3339(*v)),
-            Cell::Int(v) => json!(v),
-            Cell::Real(v) => json!(v),
-            Cell::Text(t) => json!(t),
+            other => other.to_json(),
         };
         out.insert(column.clone(), value);
     }

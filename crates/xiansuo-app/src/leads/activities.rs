@@ -7,7 +7,6 @@ use crate::records::history;
 use crate::records::schema::Table;
 use crate::records::{self, rfc3339, Ctx};
 use crate::scope::Actor;
-use chrono::DateTime;
 use serde_json::{json, Map, Value};
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::RecordType;
@@ -84,14 +83,8 @@ fn parse(body: &Value, creating: bool) -> StoreResult<Vec<(&'static str, Param)>
     if obj.contains_key("next_follow_up_at") {
         let at = string("next_follow_up_at")?
             .map(|s| {
-                DateTime::parse_from_rfc3339(s)
+                xiansuo_core::validation::instant("next_follow_up_at", s)
                     .map(|t| t.timestamp_millis())
-                    .map_err(|_| {
-                        Invalid::new(
-                            "next_follow_up_at",
-                            "must be an RFC 3339 time such as 2026-12-01T09:00:00+08:00",
-                        )
-                    })
             })
             .transpose()?;
         out.push(("next_follow_up_at", Param::from(at)));

@@ -27,7 +27,8 @@ use xiansuo_core::clock::{from_millis, to_millis};
 use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::history::{snapshot, Channel};
 use xiansuo_core::role::Role;
-use xiansuo_core::working_hours::{parse_date, parse_time, parse_time_zone, WorkingHours};
+use xiansuo_core::validation::date as parse_date;
+use xiansuo_core::working_hours::{parse_time, parse_time_zone, WorkingHours};
 use xiansuo_core::Invalid;
 use xiansuo_store::{Db, Param, Row, Tx};
 
@@ -105,6 +106,9 @@ pub async fn get_working_hours(db: &Db) -> StoreResult<Value> {
     Ok(hours_json(&working_hours(db).await?))
 }
 
+/// The most holidays (or make-up working days) a calendar lists: ten years of them.
+pub const MAX_CALENDAR_DATES: usize = 1000;
+
 /// Sets the working hours (admins only); fields absent stay as they are.
 pub async fn set_working_hours(
     db: &Db,
@@ -159,6 +163,9 @@ pub async fn set_working_hours(
     let end = time("end", current.end)?;
     let dates = |name: &str, current: BTreeSet<chrono::NaiveDate>| -> StoreResult<_> {
         match b.strings(name)? {
+            Some(list) if list.len() > MAX_CALENDAR_DATES => {
+                Err(Invalid::new(name, format!("at most {MAX_CALENDAR_DATES} dates")).into())
+            }
             Some(list) => Ok(list
                 .iter()
                 .map(|d| parse_date(name, d))

@@ -75,6 +75,7 @@ fn cell_param(cell: &Cell, int: bool) -> Param {
         Cell::Int(n) => Param::Int(*n),
         Cell::Real(n) => Param::Real(*n),
         Cell::Text(t) => Param::Text(t.clone()),
+        Cell::Bytes(b) => Param::Bytes(b.clone()),
         Cell::Null if int => Param::NullInt,
         Cell::Null => Param::NullText,
     }
@@ -121,15 +122,6 @@ fn int_column(column: &str) -> bool {
                     | Kind::Timestamp
             )
     })
-}
-
-fn cell_json(cell: &Cell) -> Value {
-    match cell {
-        Cell::Null => Value::Null,
-        Cell::Int(n) => json!(n),
-        Cell::Real(n) => json!(n),
-        Cell::Text(t) => json!(t),
-    }
 }
 
 fn json_cell(value: &Value) -> Cell {
@@ -412,12 +404,12 @@ pub async fn merge(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
         .keys()
         .map(|c| {
             let old = leads[0].1.get(c).unwrap_or(&Cell::Null);
-            (c.clone(), cell_json(old))
+            (c.clone(), Cell::to_json(old))
         })
         .collect();
     let after_image: Map<String, Value> = changes
         .iter()
-        .map(|(c, v)| (c.clone(), cell_json(v)))
+        .map(|(c, v)| (c.clone(), Cell::to_json(v)))
         .collect();
     if !changes.is_empty() {
         write_columns(&mut tx, survivor, &changes, now).await?;
@@ -746,7 +738,7 @@ fn param_json(param: &Param) -> Value {
         Param::Int(n) => json!(n),
         Param::Real(n) => json!(n),
         Param::Text(t) => json!(t),
-        Param::NullInt | Param::NullText => Value::Null,
+        Param::Bytes(_) | Param::NullInt | Param::NullText => Value::Null,
     }
 }
 
@@ -755,6 +747,7 @@ fn param_cell(param: &Param) -> Cell {
         Param::Int(n) => Cell::Int(*n),
         Param::Real(n) => Cell::Real(*n),
         Param::Text(t) => Cell::Text(t.clone()),
+        Param::Bytes(b) => Cell::Bytes(b.clone()),
         Param::NullInt | Param::NullText => Cell::Null,
     }
 }

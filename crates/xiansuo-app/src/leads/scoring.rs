@@ -149,7 +149,7 @@ pub fn record_facts(record: &NewRecord) -> Value {
     let mut out = Map::new();
     for field in record.table().fields {
         let value = match record.get(&field.column()) {
-            None | Some(Param::NullInt | Param::NullText) => Value::Null,
+            None | Some(Param::NullInt | Param::NullText | Param::Bytes(_)) => Value::Null,
             Some(Param::Int(n)) => Value::from(*n),
             Some(Param::Real(n)) => Value::from(*n),
             Some(Param::Text(text)) => match field.kind {

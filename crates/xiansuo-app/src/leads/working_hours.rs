@@ -3,7 +3,8 @@
 //! 09:00–18:00, Asia/Shanghai.
 
 use std::collections::BTreeSet;
-use xiansuo_core::working_hours::{parse_date, parse_time, parse_time_zone, WorkingHours};
+use xiansuo_core::validation::date as parse_date;
+use xiansuo_core::working_hours::{parse_time, parse_time_zone, WorkingHours};
 use xiansuo_store::Db;
 
 /// The working hours SLA clocks count in: the stored ones, else Monday to Friday 09:00–18:00,

@@ -4,16 +4,14 @@
 //!
 //! Files are stored in the database, not on disk, so that every instance over one PostgreSQL
 //! serves every file and a backup of the database is a backup of the files. The content is
-//! kept as base64 text (the one value type both databases bind alike) in chunks of 1 MiB of
-//! file each, so no single value grows large; files are limited to [`MAX_BYTES`].
+//! kept as bytes (BLOB, bytea) in chunks of 1 MiB of file each, so no single value grows large;
+//! files are limited to [`MAX_BYTES`].
 
 use crate::error::{StoreError, StoreResult};
 use crate::records::history;
 use crate::records::schema::Table;
 use crate::records::{self, rfc3339, Ctx};
 use crate::scope::Actor;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use xiansuo_core::clock::to_millis;
@@ -174,11 +172,7 @@ pub async fn upload(
     for (seq, chunk) in file.bytes.chunks(CHUNK_BYTES).enumerate() {
         tx.execute(
             "INSERT INTO attachment_chunks (attachment_id, seq, data) VALUES (?, ?, ?)",
-            &[
-                Param::Int(id),
-                Param::Int(seq as i64),
-                Param::from(STANDARD.encode(chunk)),
-            ],
+            &[Param::Int(id), Param::Int(seq as i64), Param::from(chunk)],
         )
         .await?;
     }
@@ -255,10 +249,7 @@ pub async fn download(db: &Db, actor: &Actor, id: i64) -> StoreResult<Download> 
         .await?;
     let mut bytes = Vec::with_capacity(usize::try_from(row.int("size")).unwrap_or_default());
     for chunk in &chunks {
-        let part = STANDARD
-            .decode(chunk.text("data"))
-            .map_err(|e| anyhow::anyhow!("attachment {id} has a damaged chunk: {e}"))?;
-        bytes.extend_from_slice(&part);
+        bytes.extend_from_slice(chunk.bytes("data"));
     }
     if bytes.len() as i64 != row.int("size") {
         return Err(anyhow::anyhow!(

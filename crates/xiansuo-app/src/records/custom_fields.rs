@@ -147,11 +147,20 @@ pub async fn create(
     Ok(to_json(&row))
 }
 
+/// The most options a select field may offer.
+pub const MAX_OPTIONS: usize = 200;
+
 /// The options of a field of `field_type` from the `options` of a body: a select field needs at
 /// least one, distinct; other fields have none.
 fn parse_options(field_type: FieldType, value: Option<&Value>) -> Result<Vec<String>, Invalid> {
     let options: Vec<String> = match value {
         None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) if items.len() > MAX_OPTIONS => {
+            return Err(Invalid::new(
+                "options",
+                format!("at most {MAX_OPTIONS} options"),
+            ))
+        }
         Some(Value::Array(items)) => items
             .iter()
             .map(|i| {
@@ -172,11 +181,8 @@ fn parse_options(field_type: FieldType, value: Option<&Value>) -> Result<Vec<Str
     if !is_select && !options.is_empty() {
         return Err(Invalid::new("options", "only select fields have options"));
     }
-    if let Some(twice) = options
-        .iter()
-        .enumerate()
-        .find_map(|(i, o)| options[..i].contains(o).then_some(o))
-    {
+    let mut seen = std::collections::HashSet::new();
+    if let Some(twice) = options.iter().find(|o| !seen.insert(o.as_str())) {
         return Err(Invalid::new(
             "options",
             format!("'{twice}' is listed twice"),

@@ -21,6 +21,9 @@ use xiansuo_core::{Email, Invalid, Phone, Text};
 use xiansuo_store::dialect::JsonScalar;
 use xiansuo_store::{Db, Dialect, Param, Row, Tx};
 
+/// The most tags a record may carry.
+pub const MAX_TAGS: usize = 50;
+
 /// What a request asked to write, after parsing: column values, plus the references that must
 /// be checked against the database before writing.
 #[derive(Default)]
@@ -116,18 +119,20 @@ fn parse_field(field: &'static Field, value: &Value, writes: &mut Writes) -> Sto
             let items = value
                 .as_array()
                 .ok_or_else(|| type_error(field, "a list of strings"))?;
+            // Linear in the list, and stops at the first tag too many.
             let mut tags: Vec<String> = Vec::new();
+            let mut seen = std::collections::HashSet::new();
             for item in items {
                 let tag = parse_tag(
                     item.as_str()
                         .ok_or_else(|| type_error(field, "a list of strings"))?,
                 )?;
-                if !tags.contains(&tag) {
+                if seen.insert(tag.clone()) {
+                    if tags.len() == MAX_TAGS {
+                        return Err(Invalid::new(name, format!("at most {MAX_TAGS} tags")).into());
+                    }
                     tags.push(tag);
                 }
-            }
-            if tags.len() > 50 {
-                return Err(Invalid::new(name, "at most 50 tags").into());
             }
             writes.set(
                 name,
@@ -164,8 +169,7 @@ fn parse_field(field: &'static Field, value: &Value, writes: &mut Writes) -> Sto
             writes.set(field.column(), Param::Int(cents(name, amount)?));
         }
         Kind::Date => {
-            let date = NaiveDate::parse_from_str(text()?.trim(), "%Y-%m-%d")
-                .map_err(|_| type_error(field, "a date as YYYY-MM-DD"))?;
+            let date = xiansuo_core::validation::date(name, text()?)?;
             writes.set(name, Param::from(date.format("%Y-%m-%d").to_string()));
         }
         Kind::Id
@@ -1120,14 +1124,7 @@ fn custom_condition(
 }
 
 fn encode_cursor(value: &xiansuo_store::Cell, id: i64) -> String {
-    use xiansuo_store::Cell;
-    let v = match value {
-        Cell::Int(n) => json!(n),
-        Cell::Real(n) => json!(n),
-        Cell::Text(s) => json!(s),
-        Cell::Null => Value::Null,
-    };
-    URL_SAFE_NO_PAD.encode(json!([v, id]).to_string())
+    URL_SAFE_NO_PAD.encode(json!([value.to_json(), id]).to_string())
 }
 
 fn decode_cursor(cursor: &str) -> StoreResult<(Param, i64)> {

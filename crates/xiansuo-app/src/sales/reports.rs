@@ -182,12 +182,7 @@ fn in_units(ms: f64, unit_ms: i64) -> Value {
 
 /// A result cell as JSON.
 fn cell(row: &Row, name: &str) -> Value {
-    match row.get(name) {
-        xiansuo_store::Cell::Null => Value::Null,
-        xiansuo_store::Cell::Int(v) => json!(v),
-        xiansuo_store::Cell::Real(v) => json!(v),
-        xiansuo_store::Cell::Text(s) => json!(s),
-    }
+    row.get(name).to_json()
 }
 
 /// The display names (else usernames) of users.

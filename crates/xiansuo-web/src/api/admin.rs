@@ -120,10 +120,23 @@ async fn create_custom_field(
     ))
 }
 
+async fn unlock_user(State(s): State<AppState>, auth: Auth, Id(id): Id) -> ApiResult<Json<Value>> {
+    let username = users::unlock_sign_in(&s.db, &auth.actor, id).await?;
+    let unlocked = s.sign_in_throttle.unlock(&username);
+    tracing::info!(
+        username,
+        unlocked,
+        by = auth.actor.user_id,
+        "sign-in throttles lifted"
+    );
+    Ok(Json(json!({ "unlocked": unlocked })))
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/users", get(list_users).post(create_user))
         .route("/api/v1/users/{id}", get(get_user).patch(update_user))
+        .route("/api/v1/users/{id}/unlock", post(unlock_user))
         .route("/api/v1/teams", get(list_teams).post(create_team))
         .route("/api/v1/teams/{id}", get(get_team).patch(update_team))
         .route("/api/v1/tokens", get(list_tokens).post(create_token))

@@ -2,7 +2,7 @@
 //! a preview of its first rows under the proposed column mapping), then started with the
 //! caller's choices and run in the background by the same engine as the command line.
 //!
-//! The file is kept in the database (`import_upload_chunks`, base64 in 1 MiB pieces), not on
+//! The file is kept in the database (`import_upload_chunks`, bytes in 1 MiB pieces), not on
 //! the disk of the instance that received it, so that any instance sharing the database can
 //! run the import, show its progress and serve its error report. A run copies it to a
 //! temporary file, because the readers need a file they can seek in; the pieces are deleted
@@ -19,8 +19,6 @@ use super::{
 use crate::error::{StoreError, StoreResult};
 use crate::records::rfc3339;
 use crate::scope::Actor;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use futures_util::Stream;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -153,11 +151,7 @@ pub async fn create(
         }
         tx.execute(
             "INSERT INTO import_upload_chunks (upload_id, seq, data) VALUES (?, ?, ?)",
-            &[
-                Param::Int(id),
-                Param::Int(seq),
-                Param::from(STANDARD.encode(&piece[..n])),
-            ],
+            &[Param::Int(id), Param::Int(seq), Param::from(&piece[..n])],
         )
         .await?;
         seq += 1;
@@ -602,7 +596,7 @@ async fn run_file(
             else {
                 break;
             };
-            out.write_all(&STANDARD.decode(piece.text("data"))?)?;
+            out.write_all(piece.bytes("data"))?;
             seq += 1;
         }
         if seq == 0 {
