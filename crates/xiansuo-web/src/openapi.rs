@@ -696,7 +696,7 @@ impl Doc {
                 .parameter(query(
                     "cursor",
                     "`next_cursor` of the previous page",
-                    string(false, "A cursor"),
+                    string(false, "A cursor").min_length(Some(1)),
                 ))
                 .response("200", json_response("The groups", "DuplicateGroups")),
             &[Failure::Invalid],
@@ -1277,7 +1277,7 @@ impl Doc {
                 vec![
                     prop(
                         "name",
-                        string(true, "What it is for; default `api`").max_length(Some(100)),
+                        text(true, true, 100, "What it is for; default `api`"),
                     ),
                     prop(
                         "scope",
@@ -1511,7 +1511,7 @@ impl Doc {
                     prop("object", codes(objects(), false, "The record type")),
                     prop(
                         "key",
-                        string(false, "The key in `custom`, unique per record type"),
+                        field_key("The key in `custom`, unique per record type"),
                     ),
                     prop(
                         "label",
@@ -1685,7 +1685,7 @@ impl Doc {
         };
         let settings = |creating: bool| {
             let properties = vec![
-                prop("name", string(false, "Shown as the page title").max_length(Some(200))),
+                prop("name", text(false, true, 200, "Shown as the page title")),
                 prop("language", languages().description(Some("The form's language; default zh"))),
                 prop(
                     "fields",
@@ -1944,7 +1944,7 @@ impl Doc {
                 .parameter(query(
                     "cursor",
                     "The next_cursor of the previous page",
-                    string(false, "A cursor"),
+                    string(false, "A cursor").min_length(Some(1)),
                 ))
                 .response(
                     "200",
@@ -3133,14 +3133,14 @@ impl Doc {
                     "from",
                     "Start: a date (YYYY-MM-DD, from its midnight in China time) or an RFC 3339 \
                      time; default 30 days before `to`",
-                    string(false, "Date or time"),
+                    date_or_time("Date or time"),
                 )
                 .build(),
                 query(
                     "to",
                     "End, included: a date (YYYY-MM-DD, to its end in China time) or an RFC 3339 \
                      time; default today; must be after `from`",
-                    string(false, "Date or time"),
+                    date_or_time("Date or time"),
                 )
                 .build(),
                 query(
@@ -3464,7 +3464,7 @@ impl Doc {
                         "campaign",
                         string(true, "The campaign; null for the source as a whole"),
                     ),
-                    prop("month", string(false, "YYYY-MM")),
+                    prop("month", month("YYYY-MM")),
                     prop("amount", number(false, "The spend")),
                     prop("created_at", date_time(false, "When it was first recorded")),
                     prop("updated_at", date_time(false, "When it last changed")),
@@ -3478,7 +3478,7 @@ impl Doc {
                 vec![
                     prop("source", string(false, "The lead source")),
                     prop("campaign", string(true, "A campaign of it, or none")),
-                    prop("month", string(false, "YYYY-MM")),
+                    prop("month", month("YYYY-MM")),
                     prop("amount", number(false, "At least 0, at most two decimals")),
                 ],
                 &["source", "month", "amount"],
@@ -3491,8 +3491,8 @@ impl Doc {
             operation("listChannelCosts", "reports", "List recorded spend")
                 .description(Some("Admins only; by month, source and campaign."))
                 .parameters(Some(vec![
-                    query("from", "First month", string(false, "YYYY-MM")).build(),
-                    query("to", "Last month", string(false, "YYYY-MM")).build(),
+                    query("from", "First month", month("YYYY-MM")).build(),
+                    query("to", "Last month", month("YYYY-MM")).build(),
                 ]))
                 .response("200", json_response("The spend", "ChannelCostList")),
             &[Failure::Forbidden, Failure::Invalid],
@@ -3537,7 +3537,7 @@ impl Doc {
                             "Leads created, leads converted, amount won, or activities logged",
                         ),
                     ),
-                    prop("month", string(false, "YYYY-MM")),
+                    prop("month", month("YYYY-MM")),
                     prop(
                         "value",
                         number(
@@ -3557,7 +3557,7 @@ impl Doc {
                     prop("user_id", int64(true, "The user")),
                     prop("team_id", int64(true, "The team")),
                     prop("metric", codes(metrics, false, "The metric")),
-                    prop("month", string(false, "YYYY-MM")),
+                    prop("month", month("YYYY-MM")),
                     prop("target", number(false, "The target")),
                 ],
             ),
@@ -3579,7 +3579,7 @@ impl Doc {
             response_object(
                 "A month's targets",
                 vec![
-                    prop("month", string(false, "YYYY-MM")),
+                    prop("month", month("YYYY-MM")),
                     prop(
                         "items",
                         array(RefOr::T(attained), "Users' targets, then teams'"),
@@ -3607,12 +3607,7 @@ impl Doc {
                      China time.",
                 ))
                 .parameters(Some(vec![
-                    query(
-                        "month",
-                        "The month; default this month",
-                        string(false, "YYYY-MM"),
-                    )
-                    .build(),
+                    query("month", "The month; default this month", month("YYYY-MM")).build(),
                     query(
                         "format",
                         "`json` (default) or `csv`",
@@ -3642,7 +3637,7 @@ impl Doc {
         };
         let checklist_fields = |creating: bool| {
             vec![
-                prop("name", string(false, "Name").max_length(Some(100))),
+                prop("name", text(false, true, 100, "Name")),
                 prop(
                     "business_unit",
                     string(true, "The business unit it is for").max_length(Some(100)),
@@ -4065,10 +4060,7 @@ impl Doc {
         );
         let stage_fields = || {
             vec![
-                prop(
-                    "name_zh",
-                    string(false, "Chinese name").max_length(Some(50)),
-                ),
+                prop("name_zh", text(false, true, 50, "Chinese name")),
                 prop(
                     "name_en",
                     string(false, "English name; default the Chinese one"),
@@ -4086,7 +4078,7 @@ impl Doc {
         };
         let mut new_stage = vec![prop(
             "code",
-            string(false, "a-z first, then a-z, 0-9, _; fixed once created"),
+            field_key("a-z first, then a-z, 0-9, _; fixed once created"),
         )];
         new_stage.extend(stage_fields());
         self.schema(
@@ -4185,10 +4177,10 @@ impl Doc {
             );
         }
         let amount = |doc: &str| scalar(Type::Number, false, doc);
-        let figures = |month: bool| {
+        let figures = |with_month: bool| {
             let mut props = Vec::new();
-            if month {
-                props.push(prop("month", string(false, "YYYY-MM")));
+            if with_month {
+                props.push(prop("month", month("YYYY-MM")));
             }
             props.extend([
                 prop("open_count", int64(false, "Open deals expected to close")),
@@ -4200,15 +4192,22 @@ impl Doc {
                 ),
                 prop("won_amount", amount("Their amount")),
             ]);
-            response_object(if month { "One month" } else { "All months" }, props)
+            response_object(
+                if with_month {
+                    "One month"
+                } else {
+                    "All months"
+                },
+                props,
+            )
         };
         self.schema(
             "Forecast",
             response_object(
                 "The weighted pipeline forecast by month",
                 vec![
-                    prop("from", string(false, "First month, YYYY-MM")),
-                    prop("to", string(false, "Last month, YYYY-MM")),
+                    prop("from", month("First month, YYYY-MM")),
+                    prop("to", month("Last month, YYYY-MM")),
                     prop(
                         "items",
                         array(RefOr::T(figures(true)), "Every month from `from` to `to`"),
@@ -4234,16 +4233,11 @@ impl Doc {
                      amount × probability; won ones by the month they were won.",
                 ))
                 .parameters(Some(vec![
-                    query(
-                        "from",
-                        "First month; default this month",
-                        string(false, "YYYY-MM"),
-                    )
-                    .build(),
+                    query("from", "First month; default this month", month("YYYY-MM")).build(),
                     query(
                         "to",
                         "Last month; default five months after `from`; at most 60 months",
-                        string(false, "YYYY-MM"),
+                        month("YYYY-MM"),
                     )
                     .build(),
                     owner_filter(),
@@ -4733,7 +4727,7 @@ impl Doc {
                 .parameter(query(
                     "cursor",
                     "`next_cursor` of the previous page",
-                    string(false, "A cursor"),
+                    string(false, "A cursor").min_length(Some(1)),
                 ))
                 .response("200", json_response("A page of leads", "PoolLeadPage")),
             &[Failure::Invalid],
@@ -5084,7 +5078,7 @@ impl Doc {
                 .parameter(query(
                     "cursor",
                     "`next_cursor` of the previous page",
-                    string(false, "A cursor"),
+                    string(false, "A cursor").min_length(Some(1)),
                 ))
                 .response("200", json_response("The follow-ups", "DueFollowUpPage")),
             &[Failure::Invalid, Failure::Forbidden],
@@ -5433,7 +5427,7 @@ impl Doc {
             vec![
                 prop(
                     "max_score",
-                    int64(false, "No score is above this (default 100)"),
+                    int64(false, "No score is above this (default 100)").minimum(Some(1)),
                 ),
                 prop(
                     "high_threshold",
@@ -6341,7 +6335,7 @@ fn field_schema(table: &Table, field: &Field, input: bool) -> RefOr<Schema> {
             .minimum(Some(min))
             .maximum(Some(max))
             .into(),
-        Kind::Text(max) => scalar(Type::String, null, doc).max_length(Some(max)).into(),
+        Kind::Text(max) => text(null, input && field.required, max, doc).into(),
         Kind::Phone | Kind::Email | Kind::Derived => string(null, doc).into(),
         Kind::Code(set) => code_schema(set, null, doc).into(),
         Kind::Tags => ArrayBuilder::new()
@@ -6353,9 +6347,7 @@ fn field_schema(table: &Table, field: &Field, input: bool) -> RefOr<Schema> {
             .additional_properties(Some(AdditionalProperties::FreeForm(true)))
             .into(),
         Kind::Money => scalar(Type::Number, null, doc).minimum(Some(0)).into(),
-        Kind::Date => scalar(Type::String, null, doc)
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
-            .into(),
+        Kind::Date => date(null, doc).into(),
         Kind::Timestamp => date_time(null, doc).into(),
     }
 }
@@ -6373,7 +6365,7 @@ fn list_parameters(table: &Table) -> Vec<Parameter> {
         query(
             name,
             &format!("{doc}: a date (YYYY-MM-DD, a whole UTC day, inclusive) or an RFC 3339 time"),
-            string(false, "Date or time"),
+            date_or_time("Date or time"),
         )
     };
     let mut params = vec![
@@ -6451,7 +6443,7 @@ fn close_month_parameter() -> ParameterBuilder {
     query(
         "close_month",
         "Only deals whose `expected_close_date` falls in this month (YYYY-MM)",
-        string(false, "Month"),
+        month("Month"),
     )
 }
 
@@ -6618,6 +6610,49 @@ fn scalar(t: Type, nullable: bool, doc: &str) -> ObjectBuilder {
 
 fn string(nullable: bool, doc: &str) -> ObjectBuilder {
     scalar(Type::String, nullable, doc)
+}
+
+/// Characters free text may not hold: control characters other than tab and line breaks.
+const CONTROLS: &str = r"\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F";
+
+/// Free text as the server takes it (`xiansuo_core::Text`): no control characters but tab and
+/// line breaks, at most `max` characters, and, when `required`, not blank.
+fn text(nullable: bool, required: bool, max: usize, doc: &str) -> ObjectBuilder {
+    let pattern = if required {
+        format!(r"^[^{CONTROLS}]*[^\s{CONTROLS}][^{CONTROLS}]*$")
+    } else {
+        format!("^[^{CONTROLS}]*$")
+    };
+    string(nullable, doc)
+        .max_length(Some(max))
+        .min_length(required.then_some(1))
+        .pattern(Some(pattern))
+}
+
+/// A key as `xiansuo_core::custom_field::parse_key` takes it: a-z first, then a-z, 0-9 or `_`.
+fn field_key(doc: &str) -> ObjectBuilder {
+    string(false, doc).pattern(Some("^[a-z][a-z0-9_]{0,39}$"))
+}
+
+/// A month, `YYYY-MM`.
+fn month(doc: &str) -> ObjectBuilder {
+    string(false, doc).pattern(Some("^[0-9]{4}-(0[1-9]|1[0-2])$"))
+}
+
+/// A date (`YYYY-MM-DD`) or an RFC 3339 time.
+fn date_or_time(doc: &str) -> RefOr<Schema> {
+    utoipa::openapi::schema::AnyOfBuilder::new()
+        .item(string(false, "A date").format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))))
+        .item(date_time(false, "A time"))
+        .description(Some(doc))
+        .into()
+}
+
+/// A calendar date `YYYY-MM-DD` in the years the server takes (1800 to 2999).
+fn date(nullable: bool, doc: &str) -> ObjectBuilder {
+    string(nullable, doc)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+        .pattern(Some(r"^(1[89]|2[0-9])[0-9]{2}-"))
 }
 
 fn int64(nullable: bool, doc: &str) -> ObjectBuilder {
