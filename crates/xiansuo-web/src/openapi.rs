@@ -3572,6 +3572,29 @@ impl Doc {
                 .response("200", report_response("The targets", "TargetReport")),
             &[Failure::Invalid],
         );
+        self.add(
+            HttpMethod::Delete,
+            "/api/v1/reports/targets",
+            operation("deleteTarget", "reports", "Delete a monthly target")
+                .description(Some(
+                    "Removes the target of one user or one team (give one of user_id, team_id) \
+                     for one metric and month. Admins for anyone; managers for the users and \
+                     teams of their subtree.",
+                ))
+                .parameters(Some(vec![
+                    query("user_id", "A user", int64(false, "The user id")).build(),
+                    query("team_id", "A team", int64(false, "The team id")).build(),
+                    query(
+                        "metric",
+                        "What the target measures",
+                        codes(metrics, false, "The metric"),
+                    )
+                    .build(),
+                    query("month", "The month", string(false, "YYYY-MM")).build(),
+                ]))
+                .response("204", ResponseBuilder::new().description("Deleted")),
+            &[Failure::NotFound, Failure::Invalid],
+        );
     }
 
     /// Qualification checklists, conversion, the pipeline, RFM and handover.
