@@ -1,7 +1,7 @@
 //! The settings pages that tune how the work runs, over HTTP with the cookie-keeping browser of
 //! `ui.rs` and through the API they share their use cases with: the working calendar, dedup
 //! policies per source, channel spend and KPI targets (and deleting a target over the API),
-//! qualification checklists. Each is refused to a rep and shows a refused value next to its
+//! qualification checklists, and the trial of the assignment rules (page and API). Each is refused to a rep and shows a refused value next to its
 //! field. Once in a real headless Chromium: every page through a create, a change, a delete
 //! and a refusal, at desktop width and at 375 px.
 
@@ -18,6 +18,7 @@ on_both_databases!(
     an_admin_records_spend_and_targets_changes_and_deletes_them,
     a_target_is_deleted_over_the_api_by_those_who_may_set_it,
     an_admin_creates_edits_and_deletes_a_qualification_checklist,
+    the_assignment_trial_names_the_rule_and_owner_without_moving_the_turn,
 );
 
 /// The text inside the element with this id (up to its first tag), if the page has one.
@@ -502,6 +503,118 @@ async fn an_admin_creates_edits_and_deletes_a_qualification_checklist(app: TestA
         .assert_html(StatusCode::NOT_FOUND);
 }
 
+async fn the_assignment_trial_names_the_rule_and_owner_without_moving_the_turn(app: TestApp) {
+    let south = app.user("south", Role::Rep, None).await;
+    let rr1 = app.user("rr1", Role::Rep, None).await;
+    let rr2 = app.user("rr2", Role::Rep, None).await;
+    let rule = |body: serde_json::Value| {
+        let app = &app;
+        async move {
+            let reply = app
+                .post("/api/v1/assignment/rules", &app.admin_token, body)
+                .await;
+            assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+            reply.body["id"].as_i64().unwrap()
+        }
+    };
+    let guangdong = rule(json!({"name": "广东线索",
+        "conditions": [{"field": "province", "operator": "eq", "value": "广东"}],
+        "target": {"type": "user", "user_id": south.id}}))
+    .await;
+    let turns = rule(json!({"name": "轮流分配", "target": {"type": "members",
+        "strategy": "round_robin", "members": [{"user_id": rr1.id}, {"user_id": rr2.id}]}}))
+    .await;
+    let trial = |body: serde_json::Value| {
+        let app = &app;
+        async move {
+            app.post("/api/v1/assignment/test", &app.admin_token, body)
+                .await
+        }
+    };
+    let verdict = trial(json!({"lead": {"province": "广东", "source": "web_form"}})).await;
+    assert_eq!(verdict.status, StatusCode::OK, "{}", verdict.body);
+    assert_eq!(verdict.body["rule_id"], guangdong);
+    assert_eq!(verdict.body["owner_id"], south.id);
+    assert_eq!(verdict.body["owner_name"], "south");
+    assert_eq!(
+        verdict.body["tried"],
+        json!([{"id": guangdong, "name": "广东线索", "placed": true}])
+    );
+    let mut predicted = Vec::new();
+    for _ in 0..3 {
+        let verdict = trial(json!({"lead": {"province": "浙江"}})).await;
+        assert_eq!(verdict.body["rule_id"], turns, "{}", verdict.body);
+        predicted.push(verdict.body["owner_id"].as_i64().unwrap());
+    }
+    assert!(
+        predicted.windows(2).all(|w| w[0] == w[1]),
+        "a trial does not move the turn: {predicted:?}"
+    );
+    let lead = app
+        .lead(
+            &app.admin_token,
+            json!({"name": "钱七", "province": "浙江"}),
+        )
+        .await;
+    assert_eq!(
+        lead["owner_id"], predicted[0],
+        "the trial foretold the owner"
+    );
+    let next = trial(json!({"lead_id": lead["id"]})).await;
+    assert_eq!(next.status, StatusCode::OK, "{}", next.body);
+    assert_ne!(
+        next.body["owner_id"], predicted[0],
+        "now it is the other's turn"
+    );
+    let any = trial(json!({"lead": {}})).await;
+    assert_eq!(
+        any.body["rule_id"], turns,
+        "the catch-all rule matches every lead"
+    );
+
+    for (body, field) in [
+        (json!({"lead": {"colour": "red"}}), "colour"),
+        (json!({"lead_id": lead["id"], "lead": {}}), "lead_id"),
+        (json!({"lead": {}, "owner": 1}), "body"),
+    ] {
+        let refused = trial(body.clone()).await;
+        refused.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+        assert_eq!(refused.body["error"]["field"], field, "{body}");
+    }
+    trial(json!({"lead_id": 99999}))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    app.post("/api/v1/assignment/test", &rr1.token, json!({"lead": {}}))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+
+    let admin = Browser::signed_in(&app, "admin").await;
+    let rules = admin.get("/settings/assignment").await;
+    assert!(rules.body.contains("id=\"rule-test-start\""));
+    let page = admin
+        .get("/settings/assignment/test?province=%E5%B9%BF%E4%B8%9C")
+        .await;
+    page.assert_html(StatusCode::OK);
+    assert_eq!(
+        text_by_id(&page, "verdict-rule").as_deref(),
+        Some("广东线索")
+    );
+    assert_eq!(text_by_id(&page, "verdict-owner").as_deref(), Some("south"));
+    let bad = admin.get("/settings/assignment/test?lead_id=abc").await;
+    bad.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text_by_id(&bad, "error-lead_id").is_some_and(|e| e.contains("abc")));
+    let missing = admin.get("/settings/assignment/test?lead_id=99999").await;
+    missing.assert_html(StatusCode::NOT_FOUND);
+    assert_eq!(
+        text_by_id(&missing, "error-lead_id").as_deref(),
+        Some("没有这个 ID 的线索")
+    );
+    let rep = Browser::signed_in(&app, "rr1").await;
+    rep.get("/settings/assignment/test?province=x")
+        .await
+        .assert_html(StatusCode::FORBIDDEN);
+}
+
 mod browser {
     //! An admin goes through the working calendar, dedup policies, spend and targets, and
     //! checklists in headless Chromium: a refusal, a create, a change and a delete on each, then
@@ -700,6 +813,21 @@ mod browser {
         assert!(gone(&client, "#costs li").await && gone(&client, "#targets li").await);
 
         // A checklist: a key that is no key, then created, renamed and deleted.
+        // The assignment trial: an id that is none, then a few fields.
+        client
+            .goto(&format!("{base}/settings/assignment"))
+            .await
+            .unwrap();
+        fill(&client, "#field-test-lead_id", "abc").await;
+        submit(&client, "#rule-test-start button[type=submit]").await;
+        assert!(text(&client, "#error-lead_id").await.contains("abc"));
+        fill(&client, "#field-lead_id", "").await;
+        fill(&client, "#field-province", "广东").await;
+        submit(&client, "#rule-test-form button[type=submit]").await;
+        let verdict = text(&client, "#verdict-text").await;
+        assert!(verdict.contains("没有规则命中"), "{verdict}");
+        screenshot(&client, "settings-assignment-test-desktop").await;
+
         click(&client, ".settings-nav a[href='/settings/checklists']").await;
         wait_for_address(&client, |a| a.starts_with("/settings/checklists")).await;
         fill(&client, "#new-checklist-form #field-name", "标准鉴定").await;
@@ -725,7 +853,13 @@ mod browser {
         assert!(gone(&client, "#checklists li").await);
 
         client.set_window_size(375, 812).await.unwrap();
-        for page in ["working-hours", "dedup", "targets", "checklists"] {
+        for page in [
+            "working-hours",
+            "dedup",
+            "targets",
+            "checklists",
+            "assignment/test",
+        ] {
             client
                 .goto(&format!("{base}/settings/{page}"))
                 .await
@@ -733,7 +867,8 @@ mod browser {
             let (scroll, inner) = widths(&client).await;
             assert!(inner <= 375, "the window is phone-sized: {inner}");
             assert!(scroll <= inner, "/settings/{page} fits: {scroll} > {inner}");
-            screenshot(&client, &format!("settings-{page}-phone")).await;
+            let name = page.replace('/', "-");
+            screenshot(&client, &format!("settings-{name}-phone")).await;
         }
     }
 }

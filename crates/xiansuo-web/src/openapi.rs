@@ -5933,6 +5933,71 @@ impl Doc {
                 .response("200", json_response("Changed", "AssignmentRule")),
             &[Failure::Invalid],
         );
+        self.schema(
+            "AssignmentTestInput",
+            request_object(
+                "The lead to test the rules on: a stored lead, or a few fields of one",
+                vec![
+                    prop("lead_id", int64(false, "A lead you may see")),
+                    prop(
+                        "lead",
+                        any("Fields as a lead has them (`source`, `province`, `custom`: {...})"),
+                    ),
+                ],
+                &[],
+            ),
+        );
+        self.schema(
+            "AssignmentRuleTried",
+            response_object(
+                "A matching rule, in the order tried",
+                vec![
+                    prop("id", int64(false, "The rule")),
+                    prop("name", string(false, "Its name")),
+                    prop("placed", boolean("Whether it would take the lead")),
+                ],
+            ),
+        );
+        self.schema(
+            "AssignmentVerdict",
+            response_object(
+                "What the active rules would do with the lead now",
+                vec![
+                    prop(
+                        "tried",
+                        array(
+                            Ref::from_schema_name("AssignmentRuleTried"),
+                            "The matching rules tried",
+                        ),
+                    ),
+                    prop(
+                        "rule_id",
+                        int64(true, "The rule that would take it; null without one"),
+                    ),
+                    prop(
+                        "by_fallback",
+                        boolean("Whether the settings' fallback would take it"),
+                    ),
+                    prop("owner_id", int64(true, "Who would own it")),
+                    prop("owner_name", string(true, "Their name")),
+                    prop("pool_id", int64(true, "The pool it would go to")),
+                    prop("pool_name", string(true, "Its name")),
+                ],
+            ),
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/assignment/test",
+            operation("testAssignment", tag, "Which rule would take a lead")
+                .description(Some(
+                    "Admins only. Runs the active rules on a stored lead (`lead_id`) or on a few \
+                     fields (`lead`) as a create would, without assigning anything: round-robin \
+                     and daily counts stay as they are and nothing is written.",
+                ))
+                .request_body(Some(json_body("AssignmentTestInput")))
+                .response("200", json_response("The verdict", "AssignmentVerdict")),
+            &[Failure::NotFound, Failure::Invalid],
+        );
         self.add(
             HttpMethod::Delete,
             "/api/v1/assignment/rules/{id}",

@@ -20,6 +20,7 @@ mod outcome;
 mod people;
 mod pools;
 mod profile;
+mod rule_test;
 mod scoring;
 mod sla;
 mod targets;
@@ -152,13 +153,14 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// The routes of the pages that tune how the work runs: the working calendar, dedup policies,
-/// spend and targets, qualification checklists.
+/// spend and targets, qualification checklists, the trial of the assignment rules.
 fn operations() -> Router<AppState> {
     Router::new()
         .route(
             "/settings/working-hours",
             get(calendar::page).post(calendar::save),
         )
+        .route("/settings/assignment/test", get(rule_test::page))
         .route("/settings/dedup", get(dedup::page).post(dedup::save))
         .route("/settings/dedup/default", post(dedup::use_default))
         .route("/settings/targets", get(targets::page))

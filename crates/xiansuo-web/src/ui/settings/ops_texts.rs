@@ -1,5 +1,6 @@
 //! The strings of the settings pages that tune how the work runs — the working calendar, the
-//! dedup policy per source, channel spend and KPI targets, qualification checklists — in Chinese
+//! dedup policy per source, channel spend and KPI targets, qualification checklists, the trial
+//! of the assignment rules — in Chinese
 //! and English, with the store messages only these pages raise. Reached as `SettingsTexts::ops`.
 
 /// The operational settings pages' strings of one language.
@@ -68,6 +69,24 @@ pub(crate) struct OpsTexts {
     pub edit_checklist: &'static str,
     pub no_checklists: &'static str,
     pub back_to_checklists: &'static str,
+
+    pub rule_test_title: &'static str,
+    pub rule_test_intro: &'static str,
+    pub lead_id: &'static str,
+    pub or_fields: &'static str,
+    pub province: &'static str,
+    pub city: &'static str,
+    pub industry: &'static str,
+    pub run_test: &'static str,
+    pub verdict_rule: &'static str,
+    pub verdict_owner: &'static str,
+    pub verdict_pool: &'static str,
+    pub verdict_fallback: &'static str,
+    pub verdict_none: &'static str,
+    pub verdict_nobody: &'static str,
+    pub tried: &'static str,
+    pub tried_unplaced: &'static str,
+    pub back_to_rules: &'static str,
 
     /// Codes (dedup policies, target metrics) → labels.
     pub(super) codes: &'static [(&'static str, &'static str)],
@@ -143,6 +162,24 @@ pub(super) static ZH: OpsTexts = OpsTexts {
     no_checklists: "还没有鉴定清单：线索可以直接标为已鉴定。",
     back_to_checklists: "返回鉴定清单",
 
+    rule_test_title: "这条线索会被哪条规则分配？",
+    rule_test_intro: "按 ID 选一条已有线索，或者填几个字段，看看现在会命中哪条规则、分给谁。只是试算：不会分配线索，也不会改变轮流分配的顺序。",
+    lead_id: "线索 ID",
+    or_fields: "或者填写几个字段",
+    province: "省份",
+    city: "城市",
+    industry: "行业",
+    run_test: "试算",
+    verdict_rule: "命中规则",
+    verdict_owner: "将分配给",
+    verdict_pool: "将进入公海",
+    verdict_fallback: "命中的规则里现在没人能接手，由兜底设置接收。",
+    verdict_none: "没有规则命中：线索留给创建它的人。",
+    verdict_nobody: "规则命中了，但现在没人能接手，也没有设兜底：线索留给创建它的人。",
+    tried: "依次尝试的规则",
+    tried_unplaced: "现在没人能接手",
+    back_to_rules: "返回分配规则",
+
     codes: &[
         ("block", "拦截"),
         ("warn", "提醒"),
@@ -177,6 +214,7 @@ pub(super) static ZH: OpsTexts = OpsTexts {
             "give either user_id or team_id, not both",
             "请选择一个用户或一个团队",
         ),
+        ("no lead with this id", "没有这个 ID 的线索"),
     ],
     patterns: &[
         (
@@ -196,6 +234,7 @@ pub(super) static ZH: OpsTexts = OpsTexts {
             "「{0}」不是有效的来源代码：只能用小写字母、数字和下划线",
         ),
         ("'{}' is used twice", "「{0}」用了两次"),
+        ("'{}' is not an id", "「{0}」不是有效的 ID"),
     ],
 };
 
@@ -264,6 +303,24 @@ pub(super) static EN: OpsTexts = OpsTexts {
     edit_checklist: "Edit checklist",
     no_checklists: "No qualification checklists yet: leads can be marked qualified freely.",
     back_to_checklists: "Back to checklists",
+
+    rule_test_title: "Which rule would take this lead?",
+    rule_test_intro: "Pick a lead by its id, or fill in a few fields, to see which rule matches now and who would get the lead. Only a trial: nothing is assigned and the round-robin turn does not move.",
+    lead_id: "Lead id",
+    or_fields: "Or fill in a few fields",
+    province: "Province",
+    city: "City",
+    industry: "Industry",
+    run_test: "Try",
+    verdict_rule: "Matching rule",
+    verdict_owner: "Would go to",
+    verdict_pool: "Would go to the pool",
+    verdict_fallback: "Nobody the matching rules name can take it now: the fallback setting takes it.",
+    verdict_none: "No rule matches: the lead stays with whoever creates it.",
+    verdict_nobody: "Rules match, but nobody can take it now and no fallback is set: the lead stays with whoever creates it.",
+    tried: "Rules tried, in order",
+    tried_unplaced: "nobody can take it now",
+    back_to_rules: "Back to assignment rules",
 
     codes: &[
         ("block", "Block"),
