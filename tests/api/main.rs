@@ -33,6 +33,7 @@ mod ui;
 mod ui_list;
 mod ui_sales;
 mod ui_settings;
+mod ui_settings_ops;
 mod webhooks;
 
 /// Declares each scenario once per database: `sqlite::NAME` and `postgres::NAME`.

@@ -3618,6 +3618,29 @@ impl Doc {
                 .response("200", report_response("The targets", "TargetReport")),
             &[Failure::Invalid],
         );
+        self.add(
+            HttpMethod::Delete,
+            "/api/v1/reports/targets",
+            operation("deleteTarget", "reports", "Delete a monthly target")
+                .description(Some(
+                    "Removes the target of one user or one team (give one of user_id, team_id) \
+                     for one metric and month. Admins for anyone; managers for the users and \
+                     teams of their subtree.",
+                ))
+                .parameters(Some(vec![
+                    query("user_id", "A user", int64(false, "The user id")).build(),
+                    query("team_id", "A team", int64(false, "The team id")).build(),
+                    query(
+                        "metric",
+                        "What the target measures",
+                        codes(metrics, false, "The metric"),
+                    )
+                    .build(),
+                    query("month", "The month", string(false, "YYYY-MM")).build(),
+                ]))
+                .response("204", ResponseBuilder::new().description("Deleted")),
+            &[Failure::NotFound, Failure::Invalid],
+        );
     }
 
     /// Qualification checklists, conversion, the pipeline, RFM and handover.
@@ -5954,6 +5977,71 @@ impl Doc {
                 .request_body(Some(json_body("AssignmentRulePatch")))
                 .response("200", json_response("Changed", "AssignmentRule")),
             &[Failure::Invalid],
+        );
+        self.schema(
+            "AssignmentTestInput",
+            request_object(
+                "The lead to test the rules on: a stored lead, or a few fields of one",
+                vec![
+                    prop("lead_id", int64(false, "A lead you may see")),
+                    prop(
+                        "lead",
+                        any("Fields as a lead has them (`source`, `province`, `custom`: {...})"),
+                    ),
+                ],
+                &[],
+            ),
+        );
+        self.schema(
+            "AssignmentRuleTried",
+            response_object(
+                "A matching rule, in the order tried",
+                vec![
+                    prop("id", int64(false, "The rule")),
+                    prop("name", string(false, "Its name")),
+                    prop("placed", boolean("Whether it would take the lead")),
+                ],
+            ),
+        );
+        self.schema(
+            "AssignmentVerdict",
+            response_object(
+                "What the active rules would do with the lead now",
+                vec![
+                    prop(
+                        "tried",
+                        array(
+                            Ref::from_schema_name("AssignmentRuleTried"),
+                            "The matching rules tried",
+                        ),
+                    ),
+                    prop(
+                        "rule_id",
+                        int64(true, "The rule that would take it; null without one"),
+                    ),
+                    prop(
+                        "by_fallback",
+                        boolean("Whether the settings' fallback would take it"),
+                    ),
+                    prop("owner_id", int64(true, "Who would own it")),
+                    prop("owner_name", string(true, "Their name")),
+                    prop("pool_id", int64(true, "The pool it would go to")),
+                    prop("pool_name", string(true, "Its name")),
+                ],
+            ),
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/assignment/test",
+            operation("testAssignment", tag, "Which rule would take a lead")
+                .description(Some(
+                    "Admins only. Runs the active rules on a stored lead (`lead_id`) or on a few \
+                     fields (`lead`) as a create would, without assigning anything: round-robin \
+                     and daily counts stay as they are and nothing is written.",
+                ))
+                .request_body(Some(json_body("AssignmentTestInput")))
+                .response("200", json_response("The verdict", "AssignmentVerdict")),
+            &[Failure::NotFound, Failure::Invalid],
         );
         self.add(
             HttpMethod::Delete,

@@ -21,6 +21,7 @@ use crate::records::schema::LEADS;
 use crate::records::{self, rfc3339, Ctx, NewRecord};
 use crate::scope::{team_tree, Actor};
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
@@ -60,6 +61,16 @@ struct UserInfo {
 enum Placement {
     User(i64),
     Queue(i64),
+}
+
+/// What the rules did with one lead.
+#[derive(Debug, Default)]
+struct Decided {
+    placement: Option<Placement>,
+    /// The rule that placed it; `None` with a placement when the fallback took it.
+    rule: Option<i64>,
+    /// The matching rules tried, in order.
+    tried: Vec<i64>,
 }
 
 /// What the rules of one batch of creates read, loaded when first needed and written back
@@ -439,22 +450,23 @@ impl Batch {
         rules: &[AssignmentRule],
         lead: &Value,
         now_ms: i64,
-    ) -> anyhow::Result<Option<Placement>> {
-        let mut matched = false;
+    ) -> anyhow::Result<Decided> {
+        let mut decided = Decided::default();
         for rule in rules.iter().filter(|r| r.matches(lead)) {
-            matched = true;
+            decided.tried.push(rule.id);
             if let Some(placement) = self.place(tx, rule, lead, now_ms).await? {
-                return Ok(Some(placement));
+                decided.placement = Some(placement);
+                decided.rule = Some(rule.id);
+                return Ok(decided);
             }
             if rule.fallback == Fallback::Default {
                 break;
             }
         }
-        if matched {
-            self.fallback(tx).await
-        } else {
-            Ok(None)
+        if !decided.tried.is_empty() {
+            decided.placement = self.fallback(tx).await?;
         }
+        Ok(decided)
     }
 
     /// Writes the counts back.
@@ -506,6 +518,143 @@ async fn team_tree_in(tx: &mut Tx) -> anyhow::Result<Vec<(i64, Option<i64>)>> {
         .collect())
 }
 
+/// The active rules in their order, read with `lock` (`FOR UPDATE` where the counts are written).
+async fn active_rules(tx: &mut Tx, lock: &str) -> anyhow::Result<Vec<AssignmentRule>> {
+    let rows = tx
+        .fetch_all(
+            &format!("SELECT * FROM assignment_rules WHERE active = 1 ORDER BY id{lock}"),
+            &[],
+        )
+        .await?;
+    let mut ordered: Vec<(i64, AssignmentRule)> = rows
+        .iter()
+        .map(|r| Ok((r.int("position"), stored_rule(r)?)))
+        .collect::<anyhow::Result<_>>()?;
+    ordered.sort_by_key(|(position, rule)| (*position, rule.id));
+    Ok(ordered.into_iter().map(|(_, r)| r).collect())
+}
+
+/// The lead a rule test runs on: a stored lead, or a few fields of a lead as the API names them
+/// (`{"source": "web_form", "province": "广东", "custom": {"budget": 50000}}`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SampleLead {
+    pub lead_id: Option<i64>,
+    pub lead: Option<Map<String, Value>>,
+}
+
+impl SampleLead {
+    /// Reads the body of `POST /api/v1/assignment/test`.
+    pub fn parse(body: &Value) -> Result<SampleLead, Invalid> {
+        serde_json::from_value(body.clone())
+            .map_err(|e| Invalid::new("body", format!("{e} (give lead_id or lead)")))
+    }
+}
+
+/// A matching rule the test tried.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct RuleTried {
+    pub id: i64,
+    pub name: String,
+    /// Whether it placed the lead (else nobody it names could take it now).
+    pub placed: bool,
+}
+
+/// What the rules would do with a lead now.
+#[derive(Debug, Serialize)]
+pub struct Verdict {
+    /// The matching rules in the order tried.
+    pub tried: Vec<RuleTried>,
+    /// The rule that would take the lead; `null` when none matched or the fallback took it.
+    pub rule_id: Option<i64>,
+    /// Whether the settings' fallback would take it (a rule matched but could not place it).
+    pub by_fallback: bool,
+    /// Who would own it, or the pool it would go to; neither when no rule matches (the lead
+    /// then keeps the owner its creator gives it).
+    pub owner_id: Option<i64>,
+    pub owner_name: Option<String>,
+    pub pool_id: Option<i64>,
+    pub pool_name: Option<String>,
+}
+
+/// `POST /api/v1/assignment/test` (admins): which active rule would take the lead and who would
+/// get it, worked out as a real create would but without assigning it — the round-robin counts,
+/// daily counts and the lead stay as they are, and nothing is written.
+pub async fn test(
+    db: &Db,
+    actor: &Actor,
+    sample: &SampleLead,
+    now: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<Verdict> {
+    actor.require_admin("test the assignment rules")?;
+    let lead = match (sample.lead_id, &sample.lead) {
+        (Some(id), None) => records::engine::get(db, actor, &LEADS, id).await?,
+        (None, Some(fields)) => {
+            if let Some(unknown) = fields
+                .keys()
+                .find(|k| *k != "custom" && !LEADS.fields.iter().any(|f| f.name == k.as_str()))
+            {
+                return Err(Invalid::new(
+                    unknown.as_str(),
+                    format!("'{unknown}' is not a field of a lead"),
+                )
+                .into());
+            }
+            Value::Object(fields.clone())
+        }
+        _ => return Err(Invalid::new("lead_id", "give either lead_id or lead").into()),
+    };
+    let mut tx = db.begin().await?;
+    let rules = active_rules(&mut tx, "").await?;
+    // The batch only reads; its counts are dropped with it, never flushed.
+    let decided = Batch::new()
+        .decide(&mut tx, &rules, &lead, to_millis(now))
+        .await?;
+    drop(tx);
+    let name_of = |id: i64| {
+        rules
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.name.clone())
+            .unwrap_or_default()
+    };
+    let (owner_id, pool_id) = match decided.placement {
+        Some(Placement::User(user)) => (Some(user), None),
+        Some(Placement::Queue(pool)) => (None, Some(pool)),
+        None => (None, None),
+    };
+    let name = |sql: &'static str, id: Option<i64>| async move {
+        Ok::<_, StoreError>(match id {
+            Some(id) => db
+                .fetch_optional(sql, &[Param::Int(id)])
+                .await?
+                .map(|r| r.text("name")),
+            None => None,
+        })
+    };
+    Ok(Verdict {
+        tried: decided
+            .tried
+            .iter()
+            .map(|id| RuleTried {
+                id: *id,
+                name: name_of(*id),
+                placed: decided.rule == Some(*id),
+            })
+            .collect(),
+        rule_id: decided.rule,
+        by_fallback: decided.placement.is_some() && decided.rule.is_none(),
+        owner_name: name(
+            "SELECT COALESCE(display_name, username) AS name FROM users WHERE id = ?",
+            owner_id,
+        )
+        .await?,
+        pool_name: name("SELECT name FROM pools WHERE id = ?", pool_id).await?,
+        owner_id,
+        pool_id,
+    })
+}
+
 /// Gives the new leads among `records` whose owner was not given an owner (or a queue) by the
 /// active rules, in the write transaction `tx`. Called by `records::insert` before it writes.
 pub async fn assign_new(tx: &mut Tx, records: &mut [&mut NewRecord]) -> anyhow::Result<()> {
@@ -516,21 +665,10 @@ pub async fn assign_new(tx: &mut Tx, records: &mut [&mut NewRecord]) -> anyhow::
         return Ok(());
     }
     let lock = tx.dialect().lock_rows();
-    let rows = tx
-        .fetch_all(
-            &format!("SELECT * FROM assignment_rules WHERE active = 1 ORDER BY id{lock}"),
-            &[],
-        )
-        .await?;
-    if rows.is_empty() {
+    let rules = active_rules(tx, lock).await?;
+    if rules.is_empty() {
         return Ok(());
     }
-    let mut ordered: Vec<(i64, AssignmentRule)> = rows
-        .iter()
-        .map(|r| Ok((r.int("position"), stored_rule(r)?)))
-        .collect::<anyhow::Result<_>>()?;
-    ordered.sort_by_key(|(position, rule)| (*position, rule.id));
-    let rules: Vec<AssignmentRule> = ordered.into_iter().map(|(_, r)| r).collect();
     let mut batch = Batch::new();
     for record in records.iter_mut() {
         if record.table().record_type != RecordType::Lead || record.owner_explicit() {
@@ -538,7 +676,7 @@ pub async fn assign_new(tx: &mut Tx, records: &mut [&mut NewRecord]) -> anyhow::
         }
         let lead = record_facts(record);
         let now_ms = to_millis(record.stamp().now);
-        match batch.decide(tx, &rules, &lead, now_ms).await? {
+        match batch.decide(tx, &rules, &lead, now_ms).await?.placement {
             Some(Placement::User(user)) => record.set("owner_id", Param::Int(user)),
             Some(Placement::Queue(pool)) => {
                 record.set("owner_id", Param::NullInt);

@@ -1031,6 +1031,74 @@ pub async fn set_target(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
     }))
 }
 
+/// `DELETE /api/v1/reports/targets?user_id=…|team_id=…&metric=…&month=YYYY-MM` (admins, and
+/// managers for their subtree): removes the monthly target of a user or a team for one metric.
+pub async fn delete_target(ctx: Ctx<'_>, params: &[(String, String)]) -> StoreResult<()> {
+    if ctx.actor.role == Role::Rep {
+        return Err(StoreError::Forbidden(
+            "only admins and managers may delete targets".into(),
+        ));
+    }
+    let (mut user, mut team, mut metric, mut month) = (None, None, None, None);
+    for (name, value) in params {
+        let id = || {
+            value
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| Invalid::new(name.as_str(), format!("'{value}' is not an id")))
+        };
+        match name.as_str() {
+            "user_id" => user = Some(id()?),
+            "team_id" => team = Some(id()?),
+            "metric" => metric = Some(value.trim().to_owned()),
+            "month" => month = Some(month_code(parse_month("month", value)?)),
+            _ => {
+                return Err(Invalid::new(
+                    name.as_str(),
+                    "is not a parameter of a target (accepted: user_id, team_id, metric, month)",
+                )
+                .into())
+            }
+        }
+    }
+    let (subject, subject_id) = match (user, team) {
+        (Some(u), None) => ("user", u),
+        (None, Some(t)) => ("team", t),
+        _ => {
+            return Err(Invalid::new("user_id", "give either user_id or team_id, not both").into())
+        }
+    };
+    let metric = metric.ok_or_else(|| Invalid::new("metric", "is required"))?;
+    let month = month.ok_or_else(|| Invalid::new("month", "is required, as YYYY-MM"))?;
+    let visible = if subject == "user" {
+        ctx.actor.sees_owner(subject_id)
+    } else {
+        target_teams(ctx.db, ctx.actor)
+            .await?
+            .is_none_or(|teams| teams.contains(&subject_id))
+    };
+    let deleted = if visible {
+        ctx.db
+            .execute(
+                "DELETE FROM report_targets WHERE subject = ? AND subject_id = ? AND metric = ? \
+                 AND month = ?",
+                &[
+                    Param::from(subject),
+                    Param::Int(subject_id),
+                    Param::from(metric),
+                    Param::from(month),
+                ],
+            )
+            .await?
+    } else {
+        0
+    };
+    if deleted == 0 {
+        return Err(StoreError::NotFound("Target"));
+    }
+    Ok(())
+}
+
 fn target_value(metric: &str, value: i64) -> Value {
     if metric == "won_amount" {
         money(value)

@@ -142,6 +142,15 @@ async fn set_target(
     Ok(Json(reports::set_target(ctx(&s, &auth), &body).await?))
 }
 
+async fn delete_target(
+    State(s): State<AppState>,
+    auth: Auth,
+    QueryPairs(q): QueryPairs,
+) -> ApiResult<StatusCode> {
+    reports::delete_target(ctx(&s, &auth), &q).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn list_costs(
     State(s): State<AppState>,
     auth: Auth,
@@ -180,5 +189,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/reports/channels", get(channels))
         .route("/api/v1/reports/costs", get(list_costs).post(set_cost))
         .route("/api/v1/reports/costs/{id}", delete(delete_cost))
-        .route("/api/v1/reports/targets", get(targets).put(set_target))
+        .route(
+            "/api/v1/reports/targets",
+            get(targets).put(set_target).delete(delete_target),
+        )
 }

@@ -14,6 +14,18 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use xiansuo_app::leads::{assignment, scoring};
 
+/// `POST /api/v1/assignment/test`: which rule would take a lead, without assigning it.
+async fn test_assignment(
+    State(s): State<AppState>,
+    auth: Auth,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<assignment::Verdict>> {
+    let sample = assignment::SampleLead::parse(&body)?;
+    Ok(Json(
+        assignment::test(&s.db, &auth.actor, &sample, s.clock.now()).await?,
+    ))
+}
+
 // ---- Scoring ------------------------------------------------------------------------------
 
 async fn list_scoring_rules(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
@@ -248,6 +260,7 @@ pub fn router() -> Router<AppState> {
                 .patch(update_assignment_rule)
                 .delete(delete_assignment_rule),
         )
+        .route("/api/v1/assignment/test", post(test_assignment))
         .route(
             "/api/v1/assignment/settings",
             get(get_assignment_settings).patch(update_assignment_settings),

@@ -673,11 +673,7 @@ pub async fn policies_json(db: &Db) -> anyhow::Result<Value> {
 /// (`{"web_form": "merge", "*": "block", "api": null}`); `null` brings back the built-in
 /// default; sources not named keep theirs.
 pub async fn set_policies(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
-    if !ctx.actor.is_admin() {
-        return Err(StoreError::Forbidden(
-            "only an admin may change the dedup policies".into(),
-        ));
-    }
+    require_policy_admin(ctx.actor)?;
     let object = body.as_object().ok_or_else(|| {
         Invalid::new(
             "body",
@@ -700,6 +696,81 @@ pub async fn set_policies(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
         };
         changes.push((source.clone(), policy));
     }
+    store_policies(ctx, changes).await?;
+    Ok(policies_json(ctx.db).await?)
+}
+
+/// One source's dedup policy as the settings page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourcePolicy {
+    /// The source code, or [`ANY_SOURCE`] for every source not listed.
+    pub source: String,
+    /// The policy in force.
+    pub policy: Policy,
+    /// The policy the source falls back to without the admin's setting: its built-in default,
+    /// else the policy of any other source.
+    pub default: Policy,
+    /// Whether an admin set this source's policy (removing it brings back `default`).
+    pub set: bool,
+}
+
+/// Every source with a policy worth showing: any other source (`*`), the built-in sources and
+/// the sources an admin set, with what is in force and whether it was set.
+pub async fn source_policies(db: &Db) -> anyhow::Result<Vec<SourcePolicy>> {
+    let policies = policies(db).await?;
+    let set: Vec<String> = db
+        .fetch_all("SELECT source FROM dedup_policies ORDER BY source", &[])
+        .await?
+        .iter()
+        .map(|r| r.text("source"))
+        .collect();
+    let defaults = default_policies();
+    let mut sources = vec![ANY_SOURCE.to_owned()];
+    sources.extend(BUILTIN_SOURCES.iter().map(|(s, _, _)| (*s).to_owned()));
+    sources.extend(
+        set.iter()
+            .filter(|s| !sources.contains(s))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    Ok(sources
+        .into_iter()
+        .map(|source| SourcePolicy {
+            policy: policy_for(&policies, &source),
+            default: defaults
+                .get(&source)
+                .copied()
+                .unwrap_or_else(|| policy_for(&policies, ANY_SOURCE)),
+            set: set.contains(&source),
+            source,
+        })
+        .collect())
+}
+
+/// Sets one source's policy (admins), or with `None` removes the admin's setting so that the
+/// built-in default applies again. A bad source is refused on the field `source`.
+pub async fn set_policy(ctx: Ctx<'_>, source: &str, policy: Option<Policy>) -> StoreResult<()> {
+    require_policy_admin(ctx.actor)?;
+    let source = if source.trim() == ANY_SOURCE {
+        ANY_SOURCE.to_owned()
+    } else {
+        parse_source(source)?
+    };
+    store_policies(ctx, vec![(source, policy)]).await
+}
+
+fn require_policy_admin(actor: &Actor) -> StoreResult<()> {
+    if actor.is_admin() {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden(
+            "only an admin may change the dedup policies".into(),
+        ))
+    }
+}
+
+/// Writes each source's policy, `None` deleting the admin's setting.
+async fn store_policies(ctx: Ctx<'_>, changes: Vec<(String, Option<Policy>)>) -> StoreResult<()> {
     let mut tx = ctx.db.begin().await?;
     for (source, policy) in changes {
         tx.execute(
@@ -722,7 +793,7 @@ pub async fn set_policies(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
     }
     tx.commit().await?;
     ctx.db.settings().clear::<BTreeMap<String, Policy>>();
-    Ok(policies_json(ctx.db).await?)
+    Ok(())
 }
 
 /// Rows changed per statement when keys are filled in.

@@ -37,6 +37,10 @@ pub(super) fn sections(user: &Viewer, s: &SettingsTexts, current: &str) -> Vec<S
         ("/settings/pools", s.pools_title),
         ("/settings/recycle", s.recycle_title),
         ("/settings/sla", s.sla_title),
+        ("/settings/working-hours", s.ops.working_hours_title),
+        ("/settings/dedup", s.ops.dedup_title),
+        ("/settings/targets", s.ops.targets_title),
+        ("/settings/checklists", s.ops.checklists_title),
         ("/settings/forms", s.forms_title),
         ("/settings/webhooks", s.webhooks_title),
     ];

@@ -1,5 +1,5 @@
 //! 设置 / Settings: the pages where an admin configures people (users, the org tree), the data
-//! model (custom fields, pipeline stages), scoring and assignment rules, public pools, recycle and SLA rules, web forms, webhooks and API tokens, and where every user keeps their own
+//! model (custom fields, pipeline stages), scoring and assignment rules, public pools, recycle and SLA rules, the working calendar, dedup policies, channel spend and KPI targets, qualification checklists, web forms, webhooks and API tokens, and where every user keeps their own
 //! profile (name, language, time zone, password) and tokens.
 //!
 //! Every change calls the same `xiansuo_db` use case as the API with the signed-in user as the
@@ -8,15 +8,22 @@
 //! as the store's error, shown next to its field (an invalid value) or above the form.
 
 mod assignment;
+mod calendar;
 mod channels;
+mod checklists;
 mod data;
+mod dedup;
 mod forms;
 mod frame;
+mod ops_texts;
+mod outcome;
 mod people;
 mod pools;
 mod profile;
+mod rule_test;
 mod scoring;
 mod sla;
+mod targets;
 mod texts;
 
 use super::page::{render, Chrome, Viewer};
@@ -122,6 +129,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/settings/sla", get(sla::rules).post(sla::create))
         .route("/settings/sla/{id}", post(sla::update))
         .route("/settings/sla/{id}/delete", post(sla::delete))
+        .merge(operations())
         .route("/settings/forms", get(forms::list).post(forms::create))
         .route("/settings/forms/{id}", get(forms::show).post(forms::update))
         .route("/settings/forms/{id}/delete", post(forms::delete))
@@ -142,6 +150,39 @@ pub(super) fn router() -> Router<AppState> {
             "/settings/deliveries/{id}/redeliver",
             post(channels::redeliver),
         )
+}
+
+/// The routes of the pages that tune how the work runs: the working calendar, dedup policies,
+/// spend and targets, qualification checklists, the trial of the assignment rules.
+fn operations() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/settings/working-hours",
+            get(calendar::page).post(calendar::save),
+        )
+        .route("/settings/assignment/test", get(rule_test::page))
+        .route("/settings/dedup", get(dedup::page).post(dedup::save))
+        .route("/settings/dedup/default", post(dedup::use_default))
+        .route("/settings/targets", get(targets::page))
+        .route("/settings/targets/costs", post(targets::set_cost))
+        .route(
+            "/settings/targets/costs/{id}/delete",
+            post(targets::delete_cost),
+        )
+        .route("/settings/targets/targets", post(targets::set_target))
+        .route(
+            "/settings/targets/targets/delete",
+            post(targets::delete_target),
+        )
+        .route(
+            "/settings/checklists",
+            get(checklists::list).post(checklists::create),
+        )
+        .route(
+            "/settings/checklists/{id}",
+            get(checklists::show).post(checklists::update),
+        )
+        .route("/settings/checklists/{id}/delete", post(checklists::delete))
 }
 
 const SCRIPT: &str = include_str!("../../../assets/settings.js");
@@ -192,6 +233,22 @@ async fn index(user: Viewer) -> Response {
         ("/settings/pools", s.pools_title, s.pools_intro),
         ("/settings/recycle", s.recycle_title, s.recycle_intro),
         ("/settings/sla", s.sla_title, s.sla_intro),
+        (
+            "/settings/working-hours",
+            s.ops.working_hours_title,
+            s.ops.working_hours_intro,
+        ),
+        ("/settings/dedup", s.ops.dedup_title, s.ops.dedup_intro),
+        (
+            "/settings/targets",
+            s.ops.targets_title,
+            s.ops.targets_intro,
+        ),
+        (
+            "/settings/checklists",
+            s.ops.checklists_title,
+            s.ops.checklists_intro,
+        ),
         ("/settings/forms", s.forms_title, s.forms_intro),
         ("/settings/webhooks", s.webhooks_title, s.webhooks_intro),
         ("/settings/tokens", s.tokens_title, s.tokens_intro),

@@ -3,6 +3,7 @@
 //! only settings raise are translated here too, before falling back to the UI's own table.
 
 use super::super::i18n::Texts;
+use super::ops_texts::{self, OpsTexts};
 use xiansuo_core::Invalid;
 
 /// The settings pages' strings of one language.
@@ -233,6 +234,9 @@ pub(crate) struct SettingsTexts {
     pub no_tokens: &'static str,
     pub created: &'static str,
 
+    /// The working calendar, dedup, spend and targets, and checklist pages' strings.
+    pub ops: &'static OpsTexts,
+
     /// Codes (roles, team kinds, field types, record types, stage kinds, scopes) → labels.
     codes: &'static [(&'static str, &'static str)],
     /// Store messages → this language.
@@ -249,10 +253,10 @@ impl SettingsTexts {
 
     /// A store message in this language when a translation is known.
     pub fn message(&self, t: &Texts, message: &str) -> String {
-        if let Some(known) = lookup(self.messages, message) {
+        if let Some(known) = lookup(self.messages, message).or(lookup(self.ops.messages, message)) {
             return known.to_owned();
         }
-        for (english, ours) in self.patterns {
+        for (english, ours) in self.patterns.iter().chain(self.ops.patterns) {
             if let Some(values) = captures(english, message) {
                 return values
                     .iter()
@@ -308,6 +312,7 @@ pub(crate) fn settings_texts(locale: &str) -> &'static SettingsTexts {
 }
 
 static ZH: SettingsTexts = SettingsTexts {
+    ops: &ops_texts::ZH,
     settings_title: "设置",
     settings_intro: "管理员在这里配置人员、数据模型和集成。每项修改与 API 走同样的检查。",
     profile_title: "个人设置",
@@ -685,6 +690,7 @@ static ZH: SettingsTexts = SettingsTexts {
 };
 
 static EN: SettingsTexts = SettingsTexts {
+    ops: &ops_texts::EN,
     settings_title: "Settings",
     settings_intro: "Where an admin sets up people, the data model and integrations. Every change passes the same checks as the API.",
     profile_title: "Profile",

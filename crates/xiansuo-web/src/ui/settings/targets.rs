@@ -1,0 +1,452 @@
+//! 投放费用与目标 (admins only): one month at a time, what each channel and campaign cost
+//! (for the acquisition cost report) and the KPI targets of users and teams with their
+//! attainment so far. Recorded, changed and deleted through `xiansuo_app::sales::reports`, as
+//! `/api/v1/reports/costs` and `/api/v1/reports/targets` do.
+
+use super::frame::{
+    admin_only, ctx, no_refusal, parse_id, saved_notice, text_of, Errors, Frame, Menu, Refusal,
+};
+use super::outcome::{answer, CsrfPost};
+use super::texts::{settings_texts, SettingsTexts};
+use crate::ui::page::{csrf_refusal, render, store_error_page, Choice, Chrome, Viewer};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::Form;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use xiansuo_app::admin::users;
+use xiansuo_app::sales::reports;
+use xiansuo_app::StoreError;
+use xiansuo_core::lead::BUILTIN_SOURCES;
+
+const PATH: &str = "/settings/targets";
+/// What a month in a query keeps as it is: `2026-10`.
+const MONTH_QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-');
+const METRICS: [&str; 4] = ["leads", "conversions", "won_amount", "activities"];
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct MonthQuery {
+    month: String,
+    saved: String,
+}
+
+/// A cost form: a row's (source, campaign and month hidden) or the new one's.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct CostPost {
+    csrf_token: String,
+    /// `new` from the form that records a cost, else the row's id.
+    form: String,
+    source: String,
+    campaign: String,
+    month: String,
+    amount: String,
+}
+
+/// A target form: a row's (subject, metric and month hidden) or the new one's.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct TargetPost {
+    csrf_token: String,
+    /// `new` from the form that sets a target, else the row's key.
+    form: String,
+    /// `user:7` or `team:2`.
+    subject: String,
+    metric: String,
+    month: String,
+    value: String,
+}
+
+/// A number for a JSON body: the text itself when it is none, so that the store refuses it.
+fn number(value: &str) -> Value {
+    let value = value.trim();
+    value
+        .parse::<i64>()
+        .map(Value::from)
+        .or_else(|_| value.parse::<f64>().map(Value::from))
+        .unwrap_or_else(|_| Value::from(value))
+}
+
+/// A count as it is, an amount of money with two decimals.
+fn figure(value: &Value) -> String {
+    match value.as_f64() {
+        Some(amount) if value.is_f64() => format!("{amount:.2}"),
+        _ => text_of(value),
+    }
+}
+
+impl CostPost {
+    /// The body of `POST /api/v1/reports/costs`.
+    fn body(&self) -> Value {
+        json!({
+            "source": self.source.trim(),
+            "campaign": self.campaign.trim(),
+            "month": self.month.trim(),
+            "amount": number(&self.amount),
+        })
+    }
+}
+
+impl TargetPost {
+    /// The body of `PUT /api/v1/reports/targets`.
+    fn body(&self) -> Value {
+        let mut body = json!({
+            "metric": self.metric.trim(),
+            "month": self.month.trim(),
+            "value": number(&self.value),
+        });
+        if let Some((kind, id)) = self.subject.split_once(':') {
+            body[format!("{kind}_id")] = number(id);
+        }
+        body
+    }
+
+    /// The query of `DELETE /api/v1/reports/targets`.
+    fn key(&self) -> Vec<(String, String)> {
+        let (kind, id) = self.subject.split_once(':').unwrap_or(("user", ""));
+        vec![
+            (format!("{kind}_id"), id.to_owned()),
+            ("metric".into(), self.metric.clone()),
+            ("month".into(), self.month.clone()),
+        ]
+    }
+}
+
+/// A recorded cost.
+struct CostRow {
+    id: String,
+    source: String,
+    source_label: String,
+    campaign: String,
+    month: String,
+    amount: String,
+    error: Option<String>,
+}
+
+/// A target with its attainment.
+struct TargetRow {
+    key: String,
+    /// The key as an element id (`user-7-leads`).
+    dom_id: String,
+    subject: String,
+    name: String,
+    metric: String,
+    metric_label: String,
+    value: String,
+    actual: String,
+    attainment: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "settings_targets.html")]
+struct TargetsPage {
+    chrome: Chrome,
+    menu: Menu,
+    notice: Option<&'static str>,
+    month: String,
+    costs: Vec<CostRow>,
+    sources: Vec<(&'static str, String)>,
+    cost: CostPost,
+    cost_errors: Errors,
+    targets: Vec<TargetRow>,
+    users: Vec<Choice>,
+    teams: Vec<Choice>,
+    metrics: Vec<Choice>,
+    target: TargetPost,
+    target_errors: Errors,
+    alert: Option<String>,
+}
+
+/// What a failed form sent, so that the page shows it again with the refusal beside it.
+enum Sent {
+    Nothing,
+    Cost(CostPost),
+    Target(TargetPost),
+}
+
+fn source_name(locale: &str, source: &str) -> String {
+    BUILTIN_SOURCES
+        .iter()
+        .find(|(code, _, _)| *code == source)
+        .map_or_else(
+            || source.to_owned(),
+            |(_, zh, en)| (if locale == "en" { *en } else { *zh }).to_owned(),
+        )
+}
+
+fn metric_choices(s: &SettingsTexts, current: &str) -> Vec<Choice> {
+    METRICS
+        .iter()
+        .map(|m| Choice::new(*m, s.ops.code(&format!("metric:{m}")), current))
+        .collect()
+}
+
+async fn targets_page(
+    state: &AppState,
+    user: &Viewer,
+    month: &str,
+    sent: Sent,
+    refused: Refusal,
+    notice: Option<&'static str>,
+) -> Response {
+    let frame = Frame::new(user, PATH);
+    let s = frame.menu.s;
+    let locale = user.actor.locale.as_str();
+    let loaded = async {
+        let mut query = Vec::new();
+        if !month.is_empty() {
+            query.push(("month".to_owned(), month.to_owned()));
+        }
+        let targets = reports::targets(&state.db, &user.actor, &query, state.clock.now()).await?;
+        let month = text_of(&targets.body["month"]);
+        let range = [("from".to_owned(), month.clone()), ("to".to_owned(), month)];
+        let costs = reports::list_costs(&state.db, &user.actor, &range).await?;
+        let people = users::list(&state.db, &[("active".to_owned(), "true".to_owned())]).await?;
+        let teams = users::list_teams(&state.db).await?;
+        Ok::<_, StoreError>((targets.body, costs, people, teams))
+    };
+    let (targets, costs, people, teams) = match loaded.await {
+        Ok(loaded) => loaded,
+        Err(e) => return store_error_page(frame.chrome, e),
+    };
+    let month = text_of(&targets["month"]);
+    let (mut cost_errors, mut target_errors) = (Errors::default(), Errors::default());
+    let (mut cost, mut target) = (
+        CostPost {
+            month: month.clone(),
+            ..CostPost::default()
+        },
+        TargetPost {
+            month: month.clone(),
+            metric: "leads".into(),
+            ..TargetPost::default()
+        },
+    );
+    let mut row_error = None;
+    match sent {
+        Sent::Nothing => {}
+        Sent::Cost(sent) if sent.form == "new" => {
+            cost = sent;
+            cost_errors = refused.errors;
+        }
+        Sent::Target(sent) if sent.form == "new" => {
+            target = sent;
+            target_errors = refused.errors;
+        }
+        Sent::Cost(sent) => row_error = row_refusal(&sent.form, &sent.amount, &refused),
+        Sent::Target(sent) => row_error = row_refusal(&sent.form, &sent.value, &refused),
+    }
+    let failed = |key: &str| row_error.as_ref().filter(|(k, _, _)| k == key);
+    let costs = costs["items"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|c| {
+            let id = text_of(&c["id"]);
+            let failed = failed(&id);
+            CostRow {
+                source: text_of(&c["source"]),
+                source_label: source_name(locale, c["source"].as_str().unwrap_or_default()),
+                campaign: text_of(&c["campaign"]),
+                month: text_of(&c["month"]),
+                amount: failed.map_or_else(|| figure(&c["amount"]), |(_, v, _)| v.clone()),
+                error: failed.map(|(_, _, e)| e.clone()),
+                id,
+            }
+        })
+        .collect();
+    let targets = targets["items"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|t| {
+            let (subject, metric) = (text_of(&t["subject"]), text_of(&t["metric"]));
+            let subject = format!("{subject}:{}", text_of(&t["id"]));
+            let key = format!("{subject}:{metric}");
+            let failed = failed(&key);
+            TargetRow {
+                name: text_of(&t["name"]),
+                metric_label: s.ops.code(&format!("metric:{metric}")).to_owned(),
+                value: failed.map_or_else(|| figure(&t["target"]), |(_, v, _)| v.clone()),
+                actual: figure(&t["actual"]),
+                attainment: match &t["attainment_pct"] {
+                    Value::Null => "—".to_owned(),
+                    pct => format!("{pct}%"),
+                },
+                error: failed.map(|(_, _, e)| e.clone()),
+                dom_id: key.replace(':', "-"),
+                key,
+                subject,
+                metric,
+            }
+        })
+        .collect();
+    let subject_choices = |list: &[Value], kind: &str, label: &str| -> Vec<Choice> {
+        list.iter()
+            .map(|v| {
+                let name = text_of(&v[label]);
+                let name = if name.is_empty() {
+                    text_of(&v["username"])
+                } else {
+                    name
+                };
+                Choice::new(
+                    format!("{kind}:{}", text_of(&v["id"])),
+                    name,
+                    &target.subject,
+                )
+            })
+            .collect()
+    };
+    let page = TargetsPage {
+        notice,
+        costs,
+        sources: BUILTIN_SOURCES
+            .iter()
+            .map(|(code, _, _)| (*code, source_name(locale, code)))
+            .collect(),
+        cost_errors,
+        targets,
+        users: subject_choices(&people, "user", "display_name"),
+        teams: subject_choices(&teams, "team", "name"),
+        metrics: metric_choices(s, &target.metric),
+        target_errors,
+        cost,
+        target,
+        month,
+        alert: refused.alert,
+        chrome: frame.chrome,
+        menu: frame.menu,
+    };
+    render(refused.status, &page)
+}
+
+/// The row a refusal belongs to, what it sent and the message.
+fn row_refusal(key: &str, value: &str, refused: &Refusal) -> Option<(String, String, String)> {
+    refused
+        .errors
+        .starting("")
+        .map(|e| (key.to_owned(), value.to_owned(), e.to_owned()))
+}
+
+/// The month to show again after a refusal: a row's, which the page wrote itself; the current
+/// one for the new forms, whose month may be what was refused.
+fn shown_month(form: &str, month: &str) -> String {
+    if form == "new" {
+        String::new()
+    } else {
+        month.to_owned()
+    }
+}
+
+/// Where a change goes back to: the month it was made in.
+fn back(month: &str) -> String {
+    let month = month.trim();
+    if month.is_empty() {
+        PATH.to_owned()
+    } else {
+        format!(
+            "{PATH}?month={}",
+            percent_encoding::utf8_percent_encode(month, MONTH_QUERY)
+        )
+    }
+}
+
+/// `GET /settings/targets?month=YYYY-MM` (default this month).
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    user: Viewer,
+    Query(query): Query<MonthQuery>,
+) -> Response {
+    if let Some(refused) = admin_only(&user, PATH) {
+        return refused;
+    }
+    let notice = saved_notice(settings_texts(&user.actor.locale), &query.saved);
+    let month = query.month.trim();
+    let refused = no_refusal();
+    targets_page(&state, &user, month, Sent::Nothing, refused, notice).await
+}
+
+/// `POST /settings/targets/costs`: records (or replaces) a month's cost of a source or
+/// campaign, as `POST /api/v1/reports/costs`.
+pub(crate) async fn set_cost(
+    State(state): State<AppState>,
+    user: Viewer,
+    Form(form): Form<CostPost>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    let result = reports::set_cost(ctx(&state, &user), &form.body()).await;
+    let back = back(&form.month);
+    let shown = shown_month(&form.form, &form.month);
+    answer(&user, PATH, &back, result, |refused| {
+        targets_page(&state, &user, &shown, Sent::Cost(form), refused, None)
+    })
+    .await
+}
+
+/// `POST /settings/targets/costs/{id}/delete`, as `DELETE /api/v1/reports/costs/{id}`.
+pub(crate) async fn delete_cost(
+    State(state): State<AppState>,
+    user: Viewer,
+    Path(id): Path<String>,
+    Query(query): Query<MonthQuery>,
+    Form(form): Form<CsrfPost>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    let result = match parse_id(&id) {
+        Some(id) => reports::delete_cost(&state.db, &user.actor, id).await,
+        None => Err(StoreError::NotFound("Cost")),
+    };
+    let back = back(&query.month);
+    answer(&user, PATH, &back, result, |refused| {
+        targets_page(&state, &user, &query.month, Sent::Nothing, refused, None)
+    })
+    .await
+}
+
+/// `POST /settings/targets/targets`: sets (or replaces) a monthly target, as
+/// `PUT /api/v1/reports/targets`.
+pub(crate) async fn set_target(
+    State(state): State<AppState>,
+    user: Viewer,
+    Form(form): Form<TargetPost>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    let result = reports::set_target(ctx(&state, &user), &form.body()).await;
+    let back = back(&form.month);
+    let shown = shown_month(&form.form, &form.month);
+    answer(&user, PATH, &back, result, |refused| {
+        targets_page(&state, &user, &shown, Sent::Target(form), refused, None)
+    })
+    .await
+}
+
+/// `POST /settings/targets/targets/delete`, as `DELETE /api/v1/reports/targets`.
+pub(crate) async fn delete_target(
+    State(state): State<AppState>,
+    user: Viewer,
+    Form(form): Form<TargetPost>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    let result = reports::delete_target(ctx(&state, &user), &form.key()).await;
+    let back = back(&form.month);
+    let shown = shown_month(&form.form, &form.month);
+    answer(&user, PATH, &back, result, |refused| {
+        targets_page(&state, &user, &shown, Sent::Target(form), refused, None)
+    })
+    .await
+}
