@@ -87,6 +87,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         "0019_settings",
         include_str!("../migrations/sqlite/0019_settings.sql"),
     ),
+    (
+        "0020_robots",
+        include_str!("../migrations/sqlite/0020_robots.sql"),
+    ),
 ];
 
 /// (version, SQL) for PostgreSQL.
@@ -166,6 +170,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0019_settings",
         include_str!("../migrations/postgres/0019_settings.sql"),
+    ),
+    (
+        "0020_robots",
+        include_str!("../migrations/postgres/0020_robots.sql"),
     ),
 ];
 
