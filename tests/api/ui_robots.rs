@@ -1,7 +1,7 @@
 //! The group robots' settings page in a real headless Chromium: an admin's first robot is
-//! refused for its address, shown next to the field, then added, changed and deleted; the list
-//! fits at 1366 px and at 375 px. The pages' other paths (a rep refused, the test message, the
-//! log, sending again) are covered over HTTP in `robots.rs` and `ui_settings.rs`.
+//! refused for its address, shown next to the field, then added, changed, sent a test message
+//! that fails and is sent again from the log, and deleted; the list fits at 1366 px and at
+//! 375 px. A rep is refused by the API (`robots.rs`) and by the shared admin gate.
 
 use crate::support::{Backend, TestApp};
 use crate::ui::browser::{chromedriver_or_skip, in_chromium, screenshot, wait_for_address, widths};
@@ -120,8 +120,15 @@ async fn scenario(client: Client, base: String) {
         .unwrap();
     assert!(hint.contains("留空则保持不变"), "{hint}");
 
-    // Changed: a new name and English messages; the secret is kept.
+    // Changed: a new name, English messages and an address where nothing answers (port 9 of
+    // this machine); the secret is kept.
     fill(&client, "#robot-form #field-name", "华东销售群（新）").await;
+    fill(
+        &client,
+        "#robot-form #field-webhook_url",
+        "http://127.0.0.1:9/robot/send?access_token=abc",
+    )
+    .await;
     choose(&client, "#robot-form #field-language", "en").await;
     click(&client, "#robot-form button[type=submit]").await;
     wait()
@@ -136,6 +143,29 @@ async fn scenario(client: Client, base: String) {
         .await
         .unwrap();
     assert_eq!(title, "华东销售群（新）");
+
+    // A test message fails at once and shows in the log, with a button to send it again.
+    click(&client, "#test-robot").await;
+    let row = wait()
+        .for_element(Locator::Css("#deliveries tbody tr"))
+        .await
+        .expect("the test in the log")
+        .text()
+        .await
+        .unwrap();
+    assert!(row.contains("test") && row.contains("失败"), "{row}");
+    click(&client, "#deliveries tbody tr button[type=submit]").await;
+    wait_for_address(&client, |a| a.contains("saved=1")).await;
+    let row = wait()
+        .for_element(Locator::Css("#deliveries tbody tr"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(row.contains("等待中"), "queued again: {row}");
+    client.set_window_size(1366, 900).await.unwrap();
+    screenshot(&client, "settings-robot-desktop").await;
 
     client
         .goto(&format!("{base}/settings/robots"))

@@ -525,7 +525,7 @@ fn money(cents: i64) -> String {
     let yuan = (cents / 100).abs().to_string();
     let mut grouped = String::new();
     for (i, digit) in yuan.chars().enumerate() {
-        if i > 0 && (yuan.len() - i) % 3 == 0 {
+        if i > 0 && (yuan.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(digit);

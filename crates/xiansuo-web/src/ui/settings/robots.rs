@@ -379,14 +379,14 @@ pub(crate) struct ActionPost {
 }
 
 /// The checks of a button's post: its CSRF token, the admin, the id in the path.
-fn action(user: &Viewer, form: &ActionPost, id: &str) -> Result<i64, Response> {
+fn action(user: &Viewer, form: &ActionPost, id: &str) -> Result<i64, Box<Response>> {
     if let Some(refused) = csrf_refusal(user, &form.csrf_token) {
-        return Err(refused);
+        return Err(Box::new(refused));
     }
     if let Some(refused) = admin_only(user, PATH) {
-        return Err(refused);
+        return Err(Box::new(refused));
     }
-    parse_id(id).ok_or_else(|| not_found(user))
+    parse_id(id).ok_or_else(|| Box::new(not_found(user)))
 }
 
 /// `POST /settings/robots/{id}/delete`, as `DELETE /api/v1/robots/{id}`.
@@ -398,7 +398,7 @@ pub(crate) async fn delete(
 ) -> Response {
     let id = match action(&user, &form, &id) {
         Ok(id) => id,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     match robots::delete(&state.db, &user.actor, id).await {
         Ok(()) => saved(PATH),
@@ -415,7 +415,7 @@ pub(crate) async fn test(
 ) -> Response {
     let id = match action(&user, &form, &id) {
         Ok(id) => id,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     match robots::test(&state.db, &user.actor, id, state.clock.now()).await {
         Ok(_) => Redirect::to(&robot_path(id)).into_response(),
@@ -433,7 +433,7 @@ pub(crate) async fn redeliver(
 ) -> Response {
     let id = match action(&user, &form, &id) {
         Ok(id) => id,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let Some(robot) = parse_id(&form.robot_id) else {
         return not_found(&user);
