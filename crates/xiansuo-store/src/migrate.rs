@@ -88,6 +88,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         include_str!("../migrations/sqlite/0019_settings.sql"),
     ),
     (
+        "0020_robots",
+        include_str!("../migrations/sqlite/0020_robots.sql"),
+    ),
+    (
         "0024_file_bytes",
         include_str!("../migrations/sqlite/0024_file_bytes.sql"),
     ),
@@ -170,6 +174,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0019_settings",
         include_str!("../migrations/postgres/0019_settings.sql"),
+    ),
+    (
+        "0020_robots",
+        include_str!("../migrations/postgres/0020_robots.sql"),
     ),
     (
         "0024_file_bytes",

@@ -7,6 +7,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde_json::Value;
+use xiansuo_core::Invalid;
 
 /// A JSON request body.
 pub struct JsonBody(pub Value);
@@ -70,4 +71,52 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
                 ApiError::BadRequest("the id in the path must be a whole number".into())
             })
     }
+}
+
+/// A JSON request body read into the typed request `T` (a struct with
+/// `#[serde(deny_unknown_fields)]`). What does not fit is a 422 naming the field: an unknown
+/// one, or the one whose value has the wrong type.
+pub struct Typed<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Typed<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let JsonBody(body) = JsonBody::from_request(req, state).await?;
+        if !body.is_object() {
+            return Err(ApiError::Invalid(Invalid::new(
+                "body",
+                "must be a JSON object",
+            )));
+        }
+        serde_path_to_error::deserialize(body)
+            .map(Typed)
+            .map_err(|e| ApiError::Invalid(misfit(&e)))
+    }
+}
+
+/// The field a body that does not fit its type is wrong in, and why.
+fn misfit(e: &serde_path_to_error::Error<serde_json::Error>) -> Invalid {
+    let message = e.inner().to_string();
+    // "unknown field `colour`, expected one of `name`, `kind`, …"
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let (field, accepted) = rest.split_once('`').unwrap_or((rest, ""));
+        let accepted = accepted
+            .trim_start_matches(", expected one of ")
+            .trim_start_matches(", expected ")
+            .replace('`', "");
+        return Invalid::new(
+            field,
+            format!("is not a field of this request (accepted: {accepted})"),
+        );
+    }
+    let path = e.path().to_string();
+    let field = if path == "." { "body".to_owned() } else { path };
+    // serde's own words, without the position in the JSON text.
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    Invalid::new(field, message)
 }

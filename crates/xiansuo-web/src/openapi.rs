@@ -31,6 +31,8 @@ use xiansuo_core::lead::{ActivityType, Outcome, BUILTIN_SOURCES};
 use xiansuo_core::pool::RecycleKind;
 use xiansuo_core::role::{Role, TeamKind};
 
+mod robots;
+
 /// The OpenAPI document of the whole JSON API.
 pub fn document() -> OpenApi {
     let mut doc = Doc::default();
@@ -45,6 +47,7 @@ pub fn document() -> OpenApi {
     doc.custom_fields();
     doc.exports();
     doc.webhooks();
+    doc.robots();
     doc.imports();
     doc.pipeline();
     doc.reports();
@@ -2331,73 +2334,17 @@ impl Doc {
         );
         self.schema(
             "WebhookDelivery",
-            response_object(
+            delivery_schema(
                 "One event sent to one subscription",
-                vec![
-                    prop(
-                        "id",
-                        int64(false, "Unique id; also the `X-Xiansuo-Delivery` header"),
-                    ),
-                    prop("webhook_id", int64(false, "The subscription")),
-                    prop("event", string(false, "The event, or `ping` for a test")),
-                    prop(
-                        "event_id",
-                        string(false, "The event's id, the same in every delivery of it"),
-                    ),
-                    prop(
-                        "state",
-                        codes(
-                            ["pending", "succeeded", "failed"],
-                            false,
-                            "`pending`: an attempt is queued; `failed`: every attempt failed",
-                        ),
-                    ),
-                    prop("attempts", int64(false, "Attempts made")),
-                    prop(
-                        "next_attempt_at",
-                        date_time(true, "When the next attempt is due"),
-                    ),
-                    prop("status_code", int64(true, "The last attempt's HTTP status")),
-                    prop(
-                        "response_body",
-                        string(true, "The start of the last answer"),
-                    ),
-                    prop("error", string(true, "The last attempt's error")),
-                    prop("duration_ms", int64(true, "The last attempt's duration")),
-                    prop("created_at", date_time(false, "When the event was raised")),
-                    prop("delivered_at", date_time(true, "When a 2xx answer came")),
-                    prop(
-                        "request_body",
-                        any("The JSON sent: `{\"id\", \"event\", \"occurred_at\", \"data\"}`"),
-                    ),
-                    prop(
-                        "log",
-                        array(
-                            Ref::from_schema_name("WebhookAttempt"),
-                            "Every attempt, in order",
-                        ),
-                    ),
-                ],
+                "Unique id; also the `X-Xiansuo-Delivery` header",
+                ("webhook_id", "The subscription"),
+                "The event, or `ping` for a test",
+                "The JSON sent: `{\"id\", \"event\", \"occurred_at\", \"data\"}`",
             ),
         );
         self.schema(
             "WebhookDeliveryList",
-            response_object(
-                "One page of deliveries, newest first",
-                vec![
-                    prop(
-                        "items",
-                        array(Ref::from_schema_name("WebhookDelivery"), "The deliveries"),
-                    ),
-                    prop(
-                        "next_cursor",
-                        string(
-                            true,
-                            "Pass as `cursor` for the next page; null on the last page",
-                        ),
-                    ),
-                ],
-            ),
+            delivery_list_schema("WebhookDelivery"),
         );
 
         let admin_only = "Admins only.";
@@ -2469,35 +2416,7 @@ impl Doc {
             .description(Some(
                 "Admins only. The delivery log, newest first, with every attempt.",
             ))
-            .parameters(Some(vec![
-                query(
-                    "limit",
-                    "How many deliveries per page",
-                    scalar(Type::Integer, false, "Page size")
-                        .minimum(Some(1))
-                        .maximum(Some(200))
-                        .default(Some(json!(50))),
-                )
-                .build(),
-                query(
-                    "cursor",
-                    "The `next_cursor` of the previous page",
-                    string(false, "Opaque cursor"),
-                )
-                .build(),
-                query(
-                    "state",
-                    "Only deliveries in this state",
-                    codes(["pending", "succeeded", "failed"], false, "State"),
-                )
-                .build(),
-                query(
-                    "event",
-                    "Only deliveries of this event",
-                    string(false, "Event"),
-                )
-                .build(),
-            ]))
+            .parameters(Some(delivery_log_parameters()))
             .response("200", json_response("One page", "WebhookDeliveryList")),
             &[Failure::Forbidden, Failure::Invalid],
         );
@@ -6305,6 +6224,10 @@ fn tags() -> Vec<Tag> {
             "Outbound webhooks: subscriptions to events, signed deliveries, the delivery log",
         ),
         tag(
+            "robots",
+            "Group robots of WeCom, DingTalk and Feishu: chosen events as chat messages",
+        ),
+        tag(
             "imports",
             "Lead imports from CSV and XLSX files: upload, preview, start, progress, error report",
         ),
@@ -6527,6 +6450,112 @@ fn list_parameters(table: &Table) -> Vec<Parameter> {
 }
 
 /// `close_month`: deals expected to close in one month.
+/// One delivery of a delivery log (webhooks', robots') with every attempt; what differs
+/// between the logs is the caller's.
+fn delivery_schema(
+    description: &str,
+    id_doc: &str,
+    owner: (&str, &str),
+    event_doc: &str,
+    request_doc: &str,
+) -> Schema {
+    response_object(
+        description,
+        vec![
+            prop("id", int64(false, id_doc)),
+            prop(owner.0, int64(false, owner.1)),
+            prop("event", string(false, event_doc)),
+            prop(
+                "event_id",
+                string(false, "The event's id, the same in every delivery of it"),
+            ),
+            prop(
+                "state",
+                codes(
+                    ["pending", "succeeded", "failed"],
+                    false,
+                    "`pending`: an attempt is queued; `failed`: every attempt failed",
+                ),
+            ),
+            prop("attempts", int64(false, "Attempts made")),
+            prop(
+                "next_attempt_at",
+                date_time(true, "When the next attempt is due"),
+            ),
+            prop("status_code", int64(true, "The last attempt's HTTP status")),
+            prop(
+                "response_body",
+                string(true, "The start of the last answer"),
+            ),
+            prop("error", string(true, "The last attempt's error")),
+            prop("duration_ms", int64(true, "The last attempt's duration")),
+            prop("created_at", date_time(false, "When the event was raised")),
+            prop("delivered_at", date_time(true, "When the receiver took it")),
+            prop("request_body", any(request_doc)),
+            prop(
+                "log",
+                array(
+                    Ref::from_schema_name("WebhookAttempt"),
+                    "Every attempt, in order",
+                ),
+            ),
+        ],
+    )
+}
+
+/// A page of a delivery log whose deliveries are the schema `item`.
+fn delivery_list_schema(item: &str) -> Schema {
+    response_object(
+        "One page of deliveries, newest first",
+        vec![
+            prop(
+                "items",
+                array(Ref::from_schema_name(item), "The deliveries"),
+            ),
+            prop(
+                "next_cursor",
+                string(
+                    true,
+                    "Pass as `cursor` for the next page; null on the last page",
+                ),
+            ),
+        ],
+    )
+}
+
+/// The query of a delivery log (webhooks', robots'): page size, cursor, state, event.
+fn delivery_log_parameters() -> Vec<Parameter> {
+    vec![
+        query(
+            "limit",
+            "How many deliveries per page",
+            scalar(Type::Integer, false, "Page size")
+                .minimum(Some(1))
+                .maximum(Some(200))
+                .default(Some(json!(50))),
+        )
+        .build(),
+        query(
+            "cursor",
+            "The `next_cursor` of the previous page",
+            string(false, "Opaque cursor"),
+        )
+        .build(),
+        query(
+            "state",
+            "Only deliveries in this state",
+            codes(["pending", "succeeded", "failed"], false, "State"),
+        )
+        .build(),
+        query(
+            "event",
+            "Only deliveries of this event",
+            string(false, "Event"),
+        )
+        .build(),
+    ]
+}
+
 fn close_month_parameter() -> ParameterBuilder {
     query(
         "close_month",

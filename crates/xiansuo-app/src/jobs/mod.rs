@@ -5,7 +5,7 @@
 
 pub mod queue;
 
-use crate::channels::{mail, webhooks};
+use crate::channels::{mail, robots, webhooks};
 use crate::leads::dedup::scan;
 use crate::leads::{followups, pool, scoring};
 use async_trait::async_trait;
@@ -22,6 +22,7 @@ pub const REGISTRY: &[&dyn Registered] = &[
     &mail::SendEmail,
     &mail::NotificationDigest,
     &webhooks::Deliver,
+    &robots::Deliver,
     &scoring::Rescore,
     &scoring::Decay,
     &pool::Recycling,

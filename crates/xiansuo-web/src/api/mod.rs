@@ -12,6 +12,7 @@ mod pool;
 mod privacy;
 mod records;
 mod reports;
+mod robots;
 mod rules;
 mod webhooks;
 
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(forms::router())
         .merge(imports::router())
         .merge(webhooks::router())
+        .merge(robots::router())
         .merge(notifications::router())
         .merge(pipeline::router())
         .merge(pool::router())

@@ -4,9 +4,10 @@
 //! `xiansuo_app::channels::webhooks`, as `/api/v1/webhooks` does.
 
 use super::frame::{
-    admin_only, no_refusal, optional, parse_id, refusal, saved, saved_notice, text_of, time_in,
-    Frame, Menu, Refusal,
+    admin_only, no_refusal, optional, parse_id, refusal, saved, saved_notice, text_of, Frame, Menu,
+    Refusal,
 };
+use super::outbound::{event_choices, viewer_zone, DeliveryLog, EventChoice};
 use crate::ui::page::{csrf_refusal, render, store_error_page, Chrome, Viewer};
 use crate::AppState;
 use askama::Template;
@@ -16,7 +17,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use xiansuo_app::admin::users;
 use xiansuo_app::channels::webhooks;
 use xiansuo_app::StoreError;
 
@@ -67,19 +67,9 @@ impl HookForm {
 }
 
 /// A checkbox per event, "all events" first.
-struct EventChoice {
-    code: &'static str,
-    checked: bool,
-}
-
-fn event_choices(chosen: &[String]) -> Vec<EventChoice> {
-    std::iter::once("*")
-        .chain(webhooks::EVENTS.iter().copied())
-        .map(|code| EventChoice {
-            code,
-            checked: chosen.iter().any(|c| c == code),
-        })
-        .collect()
+fn hook_events(chosen: &[String]) -> Vec<EventChoice> {
+    let events = std::iter::once("*").chain(webhooks::EVENTS.iter().copied());
+    event_choices(events, |_| "", chosen)
 }
 
 struct HookRow {
@@ -146,7 +136,7 @@ async fn hooks_page(
     };
     let page = HooksPage {
         hooks,
-        events: event_choices(&form.events),
+        events: hook_events(&form.events),
         url: form.url,
         description: form.description,
         refused,
@@ -213,18 +203,6 @@ pub(crate) async fn create_hook(
     }
 }
 
-struct DeliveryRow {
-    id: i64,
-    event: String,
-    state: String,
-    attempts: i64,
-    status_code: String,
-    error: String,
-    created: String,
-    /// Finished (succeeded or failed), so it may be sent again.
-    finished: bool,
-}
-
 #[derive(Template)]
 #[template(path = "settings_webhook.html")]
 struct HookPage {
@@ -236,7 +214,7 @@ struct HookPage {
     active: bool,
     disabled_reason: String,
     events: Vec<EventChoice>,
-    deliveries: Vec<DeliveryRow>,
+    log: DeliveryLog,
     refused: Refusal,
     notice: Option<&'static str>,
 }
@@ -251,10 +229,7 @@ async fn hook_page(
 ) -> Response {
     let frame = Frame::new(user, "/settings/webhooks");
     let loaded = async {
-        let zone = users::get(&state.db, user.actor.user_id).await?["time_zone"]
-            .as_str()
-            .unwrap_or(users::DEFAULT_TIME_ZONE)
-            .to_owned();
+        let zone = viewer_zone(state, user).await?;
         Ok::<_, StoreError>((
             webhooks::get(&state.db, &user.actor, id).await?,
             webhooks::deliveries(&state.db, &user.actor, id, &[]).await?,
@@ -275,35 +250,14 @@ async fn hook_page(
         active: hook["active"].as_bool().unwrap_or_default(),
         ..HookForm::default()
     });
-    let deliveries = log["items"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|d| {
-                    let state = text_of(&d["state"]);
-                    DeliveryRow {
-                        id: d["id"].as_i64().unwrap_or_default(),
-                        event: text_of(&d["event"]),
-                        finished: state != "pending",
-                        state,
-                        attempts: d["attempts"].as_i64().unwrap_or_default(),
-                        status_code: text_of(&d["status_code"]),
-                        error: text_of(&d["error"]),
-                        created: time_in(&zone, d["created_at"].as_str().unwrap_or_default()),
-                    }
-                })
-                .collect()
-        })
-        .unwrap_or_default();
     let page = HookPage {
         id,
-        events: event_choices(&form.events),
+        events: hook_events(&form.events),
         url: form.url,
         description: form.description,
         active: form.active,
         disabled_reason: text_of(&hook["disabled_reason"]),
-        deliveries,
+        log: DeliveryLog::new(&log, &zone, "/settings/deliveries", "webhook_id", id),
         refused,
         notice,
         chrome: frame.chrome,

@@ -1,5 +1,8 @@
 //! 设置 / Settings: the pages where an admin configures people (users, the org tree), the data
-//! model (custom fields, pipeline stages), scoring and assignment rules, public pools, recycle and SLA rules, the working calendar, dedup policies, channel spend and KPI targets, qualification checklists, web forms, webhooks and API tokens, and where every user keeps their own
+//! model (custom fields, pipeline stages), scoring and assignment rules, public pools, recycle
+//! and SLA rules, the working calendar, dedup policies, channel spend and KPI targets,
+//! qualification checklists, web forms, webhooks, group robots and API tokens, and where every
+//! user keeps their own
 //! profile (name, language, time zone, password) and tokens.
 //!
 //! Every change calls the same `xiansuo_db` use case as the API with the signed-in user as the
@@ -16,10 +19,12 @@ mod dedup;
 mod forms;
 mod frame;
 mod ops_texts;
+mod outbound;
 mod outcome;
 mod people;
 mod pools;
 mod profile;
+mod robots;
 mod rule_test;
 mod scoring;
 mod sla;
@@ -150,6 +155,17 @@ pub(super) fn router() -> Router<AppState> {
             "/settings/deliveries/{id}/redeliver",
             post(channels::redeliver),
         )
+        .route("/settings/robots", get(robots::list).post(robots::create))
+        .route(
+            "/settings/robots/{id}",
+            get(robots::show).post(robots::update),
+        )
+        .route("/settings/robots/{id}/delete", post(robots::delete))
+        .route("/settings/robots/{id}/test", post(robots::test))
+        .route(
+            "/settings/robots/deliveries/{id}/redeliver",
+            post(robots::redeliver),
+        )
 }
 
 /// The routes of the pages that tune how the work runs: the working calendar, dedup policies,
@@ -251,6 +267,7 @@ async fn index(user: Viewer) -> Response {
         ),
         ("/settings/forms", s.forms_title, s.forms_intro),
         ("/settings/webhooks", s.webhooks_title, s.webhooks_intro),
+        ("/settings/robots", s.robots_title, s.robots_intro),
         ("/settings/tokens", s.tokens_title, s.tokens_intro),
     ];
     render(

@@ -43,7 +43,7 @@ fn role_choices(s: &super::texts::SettingsTexts, current: &str) -> Vec<Choice> {
 
 /// The choices of a team select, "no team" first; `except` leaves a team out (a team is not its
 /// own parent).
-fn team_choices(
+pub(super) fn team_choices(
     teams: &[Value],
     none_label: &str,
     current: &str,
