@@ -87,6 +87,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         "0019_settings",
         include_str!("../migrations/sqlite/0019_settings.sql"),
     ),
+    (
+        "0021_audit",
+        include_str!("../migrations/sqlite/0021_audit.sql"),
+    ),
 ];
 
 /// (version, SQL) for PostgreSQL.
@@ -166,6 +170,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0019_settings",
         include_str!("../migrations/postgres/0019_settings.sql"),
+    ),
+    (
+        "0021_audit",
+        include_str!("../migrations/postgres/0021_audit.sql"),
     ),
 ];
 

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use xiansuo_app::admin::audit::{self, LoginAttempt, LoginResult};
 use xiansuo_app::admin::callers::callers;
 use xiansuo_app::admin::{auth, users};
 use xiansuo_app::{Actor, Ctx};
@@ -224,15 +225,29 @@ impl LoginLimiter {
     }
 }
 
-/// Checks a username and password (rate limited) and starts a session. Returns the user id,
-/// the session secret and the CSRF token.
+/// Checks a username and password (rate limited) and starts a session; every attempt goes to
+/// the login history with the client's address and user agent. Returns the user id, the
+/// session secret and the CSRF token.
 pub async fn sign_in(
     state: &AppState,
     ip: IpAddr,
+    user_agent: &str,
     username: &str,
     password: &str,
 ) -> ApiResult<(i64, String, String)> {
-    state.login_limiter.check(username, ip)?;
+    let log = |result| {
+        let attempt = LoginAttempt {
+            username,
+            address: ip.to_string(),
+            user_agent,
+            result,
+        };
+        audit::record_login(&state.db, attempt, state.clock.now())
+    };
+    if let Err(refused) = state.login_limiter.check(username, ip) {
+        log(LoginResult::Throttled).await?;
+        return Err(refused);
+    }
     // An unknown username costs the same argon2 work as a wrong password, so response times do
     // not reveal which usernames exist.
     let (user_id, hash) = match users::find_for_login(&state.db, username).await? {
@@ -242,11 +257,21 @@ pub async fn sign_in(
     let matches = verify_blocking(password, hash).await;
     let Some(user_id) = user_id.filter(|_| matches) else {
         state.login_limiter.failed(username, ip);
+        log(LoginResult::Failed).await?;
         return Err(ApiError::Unauthorized("wrong username or password".into()));
     };
     state.login_limiter.succeeded(username);
+    log(LoginResult::Succeeded).await?;
     let (secret, csrf) = auth::create_session(&state.db, user_id, state.clock.now()).await?;
     Ok((user_id, secret, csrf))
+}
+
+/// The `User-Agent` a request came with, or nothing.
+pub fn user_agent(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
 }
 
 fn decoy_hash() -> &'static str {
@@ -280,6 +305,7 @@ pub fn session_cookie(secret: &str, secure: bool) -> HeaderValue {
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let field = |name: &str| {
@@ -294,7 +320,14 @@ pub async fn login(
             })
     };
     let (username, password) = (field("username")?, field("password")?);
-    let (user_id, secret, csrf) = sign_in(&state, addr.ip(), &username, &password).await?;
+    let (user_id, secret, csrf) = sign_in(
+        &state,
+        addr.ip(),
+        user_agent(&headers),
+        &username,
+        &password,
+    )
+    .await?;
     let user = users::get(&state.db, user_id).await?;
     let mut response = (
         StatusCode::OK,

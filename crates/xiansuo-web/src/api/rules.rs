@@ -139,7 +139,7 @@ async fn delete_assignment_rule(
     auth: Auth,
     Id(id): Id,
 ) -> ApiResult<StatusCode> {
-    assignment::delete_rule(&s.db, &auth.actor, id).await?;
+    assignment::delete_rule(ctx(&s, &auth), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -149,7 +149,7 @@ async fn reorder_assignment_rules(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(
-        json!({"items": assignment::reorder(&s.db, &auth.actor, &body).await?, "next_cursor": null}),
+        json!({"items": assignment::reorder(ctx(&s, &auth), &body).await?, "next_cursor": null}),
     ))
 }
 

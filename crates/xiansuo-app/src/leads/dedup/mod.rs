@@ -16,6 +16,7 @@
 pub mod probe;
 pub mod scan;
 
+use crate::admin::audit;
 use crate::error::{StoreError, StoreResult};
 use crate::leads::merge;
 use crate::records::lifecycle::{Change, Hook};
@@ -701,6 +702,8 @@ pub async fn set_policies(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
         changes.push((source.clone(), policy));
     }
     let mut tx = ctx.db.begin().await?;
+    let snapshot =
+        audit::Before::take(&mut tx, audit::Setting::DedupPolicies, audit::SINGLETON).await?;
     for (source, policy) in changes {
         tx.execute(
             "DELETE FROM dedup_policies WHERE source = ?",
@@ -720,6 +723,9 @@ pub async fn set_policies(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
             .await?;
         }
     }
+    snapshot
+        .record(&mut tx, Some(ctx.actor), ctx.now, audit::Action::Update)
+        .await?;
     tx.commit().await?;
     ctx.db.settings().clear::<BTreeMap<String, Policy>>();
     Ok(policies_json(ctx.db).await?)
