@@ -266,11 +266,11 @@ pub async fn sign_in(
     Ok((user_id, secret, csrf))
 }
 
-/// The `User-Agent` a request came with, or nothing.
-pub fn user_agent(headers: &HeaderMap) -> &str {
+/// The `User-Agent` a request came with (bytes that are not UTF-8 replaced), or nothing.
+pub fn user_agent(headers: &HeaderMap) -> String {
     headers
         .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
         .unwrap_or_default()
 }
 
@@ -323,7 +323,7 @@ pub async fn login(
     let (user_id, secret, csrf) = sign_in(
         &state,
         addr.ip(),
-        user_agent(&headers),
+        &user_agent(&headers),
         &username,
         &password,
     )

@@ -881,7 +881,9 @@ fn settings_json(s: &Settings) -> Value {
     json!({"fallback_user_id": s.fallback_user_id, "fallback_pool_id": s.fallback_pool_id})
 }
 
-pub async fn get_settings(db: &Db) -> StoreResult<Value> {
+/// Who takes the leads no rule could place (admins only, like the rules).
+pub async fn get_settings(db: &Db, actor: &Actor) -> StoreResult<Value> {
+    actor.require_admin("read the assignment settings")?;
     let mut tx = db.begin().await?;
     let settings = read_settings(&mut tx).await?;
     tx.commit().await?;

@@ -701,8 +701,9 @@ fn settings_json(settings: &Settings) -> Value {
     json!(settings)
 }
 
-/// The cap and tier thresholds.
-pub async fn get_settings(db: &Db) -> StoreResult<Value> {
+/// The cap and tier thresholds (admins only, like the rules).
+pub async fn get_settings(db: &Db, actor: &Actor) -> StoreResult<Value> {
+    actor.require_admin("read the scoring settings")?;
     Ok(settings_json(&read_settings(db).await?))
 }
 

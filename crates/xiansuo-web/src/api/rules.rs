@@ -59,8 +59,8 @@ async fn delete_scoring_rule(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn get_scoring_settings(State(s): State<AppState>, _auth: Auth) -> ApiResult<Json<Value>> {
-    Ok(Json(scoring::get_settings(&s.db).await?))
+async fn get_scoring_settings(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
+    Ok(Json(scoring::get_settings(&s.db, &auth.actor).await?))
 }
 
 async fn update_scoring_settings(
@@ -153,8 +153,8 @@ async fn reorder_assignment_rules(
     ))
 }
 
-async fn get_assignment_settings(State(s): State<AppState>, _auth: Auth) -> ApiResult<Json<Value>> {
-    Ok(Json(assignment::get_settings(&s.db).await?))
+async fn get_assignment_settings(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
+    Ok(Json(assignment::get_settings(&s.db, &auth.actor).await?))
 }
 
 async fn update_assignment_settings(

@@ -126,7 +126,7 @@ pub(super) async fn login(
     match sign_in(
         &state,
         addr.ip(),
-        user_agent(&headers),
+        &user_agent(&headers),
         form.username.trim(),
         &form.password,
     )

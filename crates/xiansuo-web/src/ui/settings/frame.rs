@@ -39,6 +39,7 @@ pub(super) fn sections(user: &Viewer, s: &SettingsTexts, current: &str) -> Vec<S
         ("/settings/sla", s.sla_title),
         ("/settings/forms", s.forms_title),
         ("/settings/webhooks", s.webhooks_title),
+        ("/settings/audit", s.audit_title),
     ];
     let admin = if user.actor.is_admin() {
         &admin[..]

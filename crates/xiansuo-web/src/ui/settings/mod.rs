@@ -1,5 +1,5 @@
 //! 设置 / Settings: the pages where an admin configures people (users, the org tree), the data
-//! model (custom fields, pipeline stages), scoring and assignment rules, public pools, recycle and SLA rules, web forms, webhooks and API tokens, and where every user keeps their own
+//! model (custom fields, pipeline stages), scoring and assignment rules, public pools, recycle and SLA rules, web forms, webhooks, the audit log and API tokens, and where every user keeps their own
 //! profile (name, language, time zone, password) and tokens.
 //!
 //! Every change calls the same `xiansuo_db` use case as the API with the signed-in user as the
@@ -8,6 +8,7 @@
 //! as the store's error, shown next to its field (an invalid value) or above the form.
 
 mod assignment;
+mod audit;
 mod channels;
 mod data;
 mod forms;
@@ -32,6 +33,7 @@ use frame::{Frame, Menu};
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/settings", get(index))
+        .route("/settings/audit", get(audit::page))
         .route("/settings/profile", get(profile::page).post(profile::save))
         .route("/settings/password", post(profile::change_password))
         .route(

@@ -380,6 +380,10 @@ pub(crate) async fn revoke_token(
     };
     match revoked {
         Ok(()) => Redirect::to("/settings/tokens").into_response(),
-        Err(e) => store_error_page(Frame::new(&user, "/settings/tokens").chrome, e),
+        // The last admin token of the last admin: said above the list.
+        Err(e) => match refusal(&user, "/settings/tokens", e) {
+            Ok(refused) => tokens_page(&state, &user, TokenPost::default(), refused, None).await,
+            Err(page) => *page,
+        },
     }
 }
