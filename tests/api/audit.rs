@@ -64,7 +64,7 @@ async fn settings_changes_are_logged_with_who_and_before_and_after(app: TestApp)
             "/api/v1/scoring/rules",
             &app.admin_token,
             json!({"name": "来自官网", "kind": "fit", "points": 10,
-                   "conditions": [{"field": "source", "op": "eq", "value": "web_form"}]}),
+                   "conditions": [{"field": "source", "operator": "eq", "value": "web_form"}]}),
         )
         .await;
     assert_eq!(rule.status, StatusCode::CREATED, "{}", rule.body);

@@ -19,7 +19,12 @@ async fn an_admin_reads_settings_changes_exports_and_sign_ins_in_the_audit_log(a
     let created = admin
         .post(
             "/settings/teams",
-            &[("csrf_token", &csrf), ("name", "华北")],
+            &[
+                ("csrf_token", &csrf),
+                ("name", "华北"),
+                ("parent_id", ""),
+                ("kind", "headquarters"),
+            ],
         )
         .await;
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
@@ -58,10 +63,25 @@ async fn an_admin_reads_settings_changes_exports_and_sign_ins_in_the_audit_log(a
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.body.contains("role=\"alert\""));
 
-    let exported = app.get("/api/v1/leads/export", &app.admin_token).await;
-    assert_eq!(exported.status, StatusCode::OK);
+    let exported = app
+        .client
+        .get(format!("{}/api/v1/leads/export", app.base))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(exported.status(), StatusCode::OK);
+    exported.bytes().await.unwrap();
+    // The export is logged once the file has been written out.
+    for _ in 0..50 {
+        let log = app.get("/api/v1/exports", &app.admin_token).await;
+        if !log.body["items"].as_array().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let exports = admin.get("/settings/audit?tab=exports").await;
-    assert!(crate::ui::section(&exports.body, "audit-exports").contains("leads"));
+    assert!(crate::ui::section(&exports.body, "audit-exports").contains("lead"));
 
     Browser::new(&app)
         .post(

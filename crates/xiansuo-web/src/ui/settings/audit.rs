@@ -192,6 +192,10 @@ static ZH: AuditTexts = AuditTexts {
         ("email", "邮箱"),
         ("role", "角色"),
         ("team_id", "团队"),
+        ("parent_id", "上级团队"),
+        ("user_id", "用户"),
+        ("user_name", "用户"),
+        ("last_used_at", "最近使用"),
         ("locale", "语言"),
         ("time_zone", "时区"),
         ("active", "启用"),
@@ -441,7 +445,10 @@ fn diff(t: &AuditTexts, before: &Value, after: &Value) -> Vec<FieldChange> {
     names
         .into_iter()
         .filter(|name| !NOISE.contains(&name.as_str()) && *name != "id")
-        .filter(|name| before.get(name.as_str()) != after.get(name.as_str()))
+        .filter(|name| {
+            let side = |v: &Value| v.get(name.as_str()).cloned().unwrap_or(Value::Null);
+            side(before) != side(after)
+        })
         .map(|name| FieldChange {
             field: t.field(name),
             before: shown(before.get(name.as_str())),
@@ -617,7 +624,16 @@ mod tests {
             (fields[0].before.as_str(), fields[0].after.as_str()),
             ("华东", "华东区")
         );
-        let created = diff(&EN, &Value::Null, &json!({"label": "预算", "required": 0}));
+        let created = diff(
+            &EN,
+            &Value::Null,
+            &json!({"label": "预算", "required": 0, "deleted_at": null}),
+        );
+        assert_eq!(
+            created.len(),
+            2,
+            "nothing shown for what is empty on both sides"
+        );
         assert_eq!(created[0].field, "Label");
         assert_eq!(created[0].before, "—");
         assert_eq!(created[1].after, "0");
