@@ -109,6 +109,23 @@ async fn an_admin_reads_settings_changes_exports_and_sign_ins_in_the_audit_log(a
     );
     assert!(table.contains("admin") && table.contains("成功"), "{table}");
 
+    // The last admin token of the last admin stays, said on the tokens page.
+    let token = app.get("/api/v1/tokens", &app.admin_token).await.body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let kept = admin
+        .post(
+            &format!("/settings/tokens/{token}/revoke"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(kept.status, StatusCode::CONFLICT);
+    assert!(kept.body.contains("最后一个管理员令牌"), "{}", kept.body);
+    assert_eq!(
+        app.get("/api/v1/me", &app.admin_token).await.status,
+        StatusCode::OK
+    );
+
     let rep = Browser::signed_in(&app, "xiaoli").await;
     assert_eq!(
         rep.get("/settings/audit").await.status,

@@ -193,7 +193,7 @@ static ZH: AuditTexts = AuditTexts {
         ("role", "角色"),
         ("team_id", "团队"),
         ("parent_id", "上级团队"),
-        ("user_id", "用户"),
+        ("user_id", "用户编号"),
         ("user_name", "用户"),
         ("last_used_at", "最近使用"),
         ("locale", "语言"),
