@@ -179,6 +179,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             };
             let user = users::create(
                 &db,
+                None,
                 users::NewUser {
                     username,
                     password,

@@ -13,7 +13,7 @@ on_both_databases!(
     passwords_tokens_and_sessions_are_stored_hashed,
 );
 
-async fn login(app: &TestApp, username: &str, password: &str) -> Reply {
+pub(crate) async fn login(app: &TestApp, username: &str, password: &str) -> Reply {
     let response = app
         .client
         .post(format!("{}/api/v1/auth/login", app.base))
@@ -24,7 +24,7 @@ async fn login(app: &TestApp, username: &str, password: &str) -> Reply {
     Reply::from(response).await
 }
 
-fn session_of(reply: &Reply) -> String {
+pub(crate) fn session_of(reply: &Reply) -> String {
     let cookie = reply
         .headers
         .get("set-cookie")
@@ -36,7 +36,7 @@ fn session_of(reply: &Reply) -> String {
     cookie.split(';').next().unwrap().to_owned()
 }
 
-async fn with_cookie(
+pub(crate) async fn with_cookie(
     app: &TestApp,
     method: Method,
     path: &str,

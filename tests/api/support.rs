@@ -123,6 +123,7 @@ impl TestApp {
     pub async fn user(&self, username: &str, role: Role, team_id: Option<i64>) -> TestUser {
         let user = users::create(
             &self.db,
+            None,
             users::NewUser {
                 username: username.into(),
                 password: "password123".into(),

@@ -66,6 +66,24 @@ pub fn china_midnight(date: NaiveDate) -> i64 {
         - CHINA_OFFSET_MS
 }
 
+/// A bound of a time range given as an RFC 3339 instant, or as a date in China time: its
+/// start, or for the end bound (`end`) the start of the next day, so the date is included.
+pub fn parse_bound(name: &str, value: &str, end: bool) -> Result<i64, crate::Invalid> {
+    let value = value.trim();
+    if let Ok(at) = DateTime::parse_from_rfc3339(value) {
+        // An instant given as the end is included.
+        return Ok(at.timestamp_millis() + i64::from(end));
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        let start = china_midnight(date);
+        return Ok(if end { start + 86_400_000 } else { start });
+    }
+    Err(crate::Invalid::new(
+        name,
+        format!("'{value}' is not a date (YYYY-MM-DD) or an RFC 3339 time"),
+    ))
+}
+
 /// The inverse of [`to_millis`]; out-of-range values clamp to the epoch rather than panic.
 pub fn from_millis(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()

@@ -92,6 +92,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         include_str!("../migrations/sqlite/0020_robots.sql"),
     ),
     (
+        "0021_audit",
+        include_str!("../migrations/sqlite/0021_audit.sql"),
+    ),
+    (
         "0024_file_bytes",
         include_str!("../migrations/sqlite/0024_file_bytes.sql"),
     ),
@@ -178,6 +182,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0020_robots",
         include_str!("../migrations/postgres/0020_robots.sql"),
+    ),
+    (
+        "0021_audit",
+        include_str!("../migrations/postgres/0021_audit.sql"),
     ),
     (
         "0024_file_bytes",

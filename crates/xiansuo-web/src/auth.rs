@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 use std::net::{IpAddr, SocketAddr};
+use xiansuo_app::admin::audit::{self, LoginAttempt, LoginResult};
 use xiansuo_app::admin::callers::callers;
 use xiansuo_app::admin::{auth, users};
 use xiansuo_app::{Actor, Ctx};
@@ -162,16 +163,28 @@ impl FromRequestParts<AppState> for SessionUser {
     }
 }
 
-/// Checks a username and password (rate limited) and starts a session. Returns the user id,
-/// the session secret and the CSRF token.
+/// Checks a username and password (throttled) and starts a session; every attempt goes to
+/// the login history with the client's address and user agent. Returns the user id, the
+/// session secret and the CSRF token.
 pub async fn sign_in(
     state: &AppState,
     ip: IpAddr,
+    user_agent: &str,
     username: &str,
     password: &str,
 ) -> ApiResult<(i64, String, String)> {
+    let log = |result| {
+        let attempt = LoginAttempt {
+            username,
+            address: ip.to_string(),
+            user_agent,
+            result,
+        };
+        audit::record_login(&state.db, attempt, state.clock.now())
+    };
     if let Err(throttled) = state.sign_in_throttle.check(username, ip) {
         tracing::warn!(username, address = %ip, throttled = %throttled.what, "sign-in throttled");
+        log(LoginResult::Throttled).await?;
         return Err(ApiError::TooManyRequests {
             message: "too many failed sign-in attempts from here; wait and try again".into(),
             retry_after_secs: throttled.retry_after_secs,
@@ -186,11 +199,21 @@ pub async fn sign_in(
     let matches = verify_blocking(password, hash).await;
     let Some(user_id) = user_id.filter(|_| matches) else {
         state.sign_in_throttle.failed(username, ip);
+        log(LoginResult::Failed).await?;
         return Err(ApiError::Unauthorized("wrong username or password".into()));
     };
     state.sign_in_throttle.succeeded(username, ip);
+    log(LoginResult::Succeeded).await?;
     let (secret, csrf) = auth::create_session(&state.db, user_id, state.clock.now()).await?;
     Ok((user_id, secret, csrf))
+}
+
+/// The `User-Agent` a request came with (bytes that are not UTF-8 replaced), or nothing.
+pub fn user_agent(headers: &HeaderMap) -> String {
+    headers
+        .get(header::USER_AGENT)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default()
 }
 
 fn decoy_hash() -> &'static str {
@@ -224,6 +247,7 @@ pub fn session_cookie(secret: &str, secure: bool) -> HeaderValue {
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let field = |name: &str| {
@@ -238,7 +262,14 @@ pub async fn login(
             })
     };
     let (username, password) = (field("username")?, field("password")?);
-    let (user_id, secret, csrf) = sign_in(&state, addr.ip(), &username, &password).await?;
+    let (user_id, secret, csrf) = sign_in(
+        &state,
+        addr.ip(),
+        &user_agent(&headers),
+        &username,
+        &password,
+    )
+    .await?;
     let user = users::get(&state.db, user_id).await?;
     let mut response = (
         StatusCode::OK,

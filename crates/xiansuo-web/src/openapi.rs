@@ -24,6 +24,7 @@ use utoipa::openapi::{
     LicenseBuilder, ObjectBuilder, OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Required,
     ResponseBuilder, Schema, SchemaFormat, Tag, Type,
 };
+use xiansuo_app::admin::audit;
 use xiansuo_app::records::schema::{CodeSet, Field, Kind, Table, TABLES};
 use xiansuo_core::custom_field::{FieldType, RecordType};
 use xiansuo_core::history::Channel;
@@ -46,6 +47,7 @@ pub fn document() -> OpenApi {
     doc.tokens();
     doc.custom_fields();
     doc.exports();
+    doc.audit();
     doc.webhooks();
     doc.robots();
     doc.imports();
@@ -993,8 +995,18 @@ impl Doc {
         let locales = || ["zh", "en"];
         self.schema(
             "User",
-            response_object(
-                "A user; never the password",
+            some_required(
+                "A user; never the password. Of other users, managers and reps get only the \
+                 fields needed to pick an owner (id, username, display_name, role, team_id, \
+                 active); admins and the user themselves get all",
+                &[
+                    "id",
+                    "username",
+                    "display_name",
+                    "role",
+                    "team_id",
+                    "active",
+                ],
                 vec![
                     prop("id", int64(false, "Unique id")),
                     prop("username", string(false, "Sign-in name")),
@@ -1062,7 +1074,8 @@ impl Doc {
                  (their own password only with POST /api/v1/me/password, giving the current one); \
                  only an admin may change role, team, active and mask_phones, or another user, \
                  whose password they may set. The last active admin cannot be demoted or \
-                 deactivated (409)",
+                 deactivated (409). A new password ends all the user's sessions, and so does \
+                 deactivation, after which their API tokens stop working too",
                 vec![
                     prop(
                         "display_name",
@@ -1336,10 +1349,195 @@ impl Doc {
             "/api/v1/tokens/{id}",
             operation("revokeToken", tag, "Revoke an API token")
                 .description(Some(
-                    "Your own tokens; an admin may revoke anyone's. It stops working at once.",
+                    "Your own tokens; an admin may revoke anyone's. It stops working at once. \
+                     The last admin-scope token of the last active admin cannot be revoked \
+                     until another is created (409).",
                 ))
                 .response("204", ResponseBuilder::new().description("Revoked")),
-            &[],
+            &[Failure::Conflict],
+        );
+    }
+
+    fn audit(&mut self) {
+        let kinds: Vec<&str> = audit::Setting::ALL.iter().map(|k| k.code()).collect();
+        let actions = [
+            "create",
+            "update",
+            "delete",
+            "reorder",
+            "revoke",
+            "reset_password",
+            "change_password",
+        ];
+        let results = ["succeeded", "failed", "throttled"];
+        let someone = |doc: &str| {
+            response_object(
+                doc,
+                vec![
+                    prop("id", int64(true, "The id; null for a singleton setting")),
+                    prop("name", string(false, "The name; empty when it has none")),
+                ],
+            )
+        };
+        self.schema(
+            "AuditEntry",
+            response_object(
+                "One change of a setting: who, when, what, and the record before and after",
+                vec![
+                    prop(
+                        "id",
+                        int64(false, "Unique id; newer entries have larger ones"),
+                    ),
+                    prop("at", date_time(false, "When")),
+                    prop(
+                        "actor",
+                        someone("Who: a user (name empty and id null for the command line)"),
+                    ),
+                    prop("kind", codes(kinds.clone(), false, "What kind of setting")),
+                    prop("subject", someone("Which record of that kind")),
+                    prop("action", codes(actions, false, "What was done")),
+                    prop(
+                        "before",
+                        any(
+                            "The record before, as stored (times as RFC 3339, secrets as \
+                             fingerprints); null when it was created",
+                        ),
+                    ),
+                    prop("after", any("The record after; null when it was deleted")),
+                ],
+            ),
+        );
+        self.schema(
+            "Login",
+            response_object(
+                "One sign-in attempt with a password",
+                vec![
+                    prop("id", int64(false, "Unique id")),
+                    prop("at", date_time(false, "When")),
+                    prop(
+                        "user_id",
+                        int64(true, "The user with the name given, if any"),
+                    ),
+                    prop("username", string(false, "The name given")),
+                    prop("address", string(false, "The client's IP address")),
+                    prop("user_agent", string(false, "The client's User-Agent")),
+                    prop("result", codes(results, false, "How it ended")),
+                ],
+            ),
+        );
+        for (name, item, doc) in [
+            (
+                "AuditList",
+                "AuditEntry",
+                "One page of settings changes, newest first",
+            ),
+            (
+                "LoginList",
+                "Login",
+                "One page of sign-in attempts, newest first",
+            ),
+        ] {
+            self.schema(
+                name,
+                ObjectBuilder::new()
+                    .description(Some(doc))
+                    .property("items", array(Ref::from_schema_name(item), doc))
+                    .property(
+                        "next_cursor",
+                        string(
+                            true,
+                            "Pass as `cursor` for the next page; null on the last page",
+                        ),
+                    )
+                    .required("items")
+                    .required("next_cursor"),
+            );
+        }
+        let paging = || {
+            [
+                query(
+                    "from",
+                    "From this date (China time) or RFC 3339 instant",
+                    string(false, "YYYY-MM-DD or RFC 3339"),
+                ),
+                query(
+                    "to",
+                    "Up to this date (included) or instant",
+                    string(false, "YYYY-MM-DD or RFC 3339"),
+                ),
+                query(
+                    "limit",
+                    "How many per page",
+                    scalar(Type::Integer, false, "Page size")
+                        .minimum(Some(1))
+                        .maximum(Some(200))
+                        .default(Some(json!(50))),
+                ),
+                query(
+                    "cursor",
+                    "The `next_cursor` of the previous page",
+                    string(false, "Opaque cursor"),
+                ),
+            ]
+        };
+        let tag = "audit";
+        let mut filters = vec![
+            query(
+                "kind",
+                "Only this kind of setting",
+                codes(kinds, false, "Kind"),
+            ),
+            query(
+                "actor",
+                "Only changes by this user",
+                int64(false, "A user id"),
+            ),
+            query(
+                "subject",
+                "Only changes of the record with this id (with `kind`)",
+                int64(false, "A record id"),
+            ),
+        ];
+        filters.extend(paging());
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/audit",
+            operation("listAudit", tag, "List settings changes")
+                .description(Some(
+                    "The audit log of settings (admins only): every change to users, teams, \
+                     API tokens, custom fields, pipeline stages, checklists, scoring and \
+                     assignment rules and settings, availability, pools, recycle and SLA \
+                     rules, working hours, web forms, webhooks, dedup policies, channel spend \
+                     and targets, written in the change's own transaction.",
+                ))
+                .parameters(Some(filters.into_iter().map(ParameterBuilder::build)))
+                .response("200", json_response("One page", "AuditList")),
+            &[Failure::Forbidden, Failure::Invalid],
+        );
+        let mut filters = vec![
+            query(
+                "user",
+                "Only attempts for this user",
+                int64(false, "A user id"),
+            ),
+            query(
+                "result",
+                "Only attempts that ended so",
+                codes(results, false, "Result"),
+            ),
+        ];
+        filters.extend(paging());
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/audit/logins",
+            operation("listLogins", tag, "List sign-in attempts")
+                .description(Some(
+                    "The login history (admins only): every sign-in with a password, through \
+                     the web page or `POST /api/v1/auth/login`, successful or not.",
+                ))
+                .parameters(Some(filters.into_iter().map(ParameterBuilder::build)))
+                .response("200", json_response("One page", "LoginList")),
+            &[Failure::Forbidden, Failure::Invalid],
         );
     }
 
@@ -2154,7 +2352,8 @@ impl Doc {
             operation("changeMyPassword", tag, "Change your own password")
                 .description(Some(
                     "The current password is required; a wrong one is a 422 on \
-                     `current_password`. Stored with argon2id.",
+                     `current_password`. Stored with argon2id. Every other session of yours \
+                     ends; the one the change is made with stays.",
                 ))
                 .request_body(Some(json_body("PasswordChange")))
                 .response("204", ResponseBuilder::new().description("Changed")),
@@ -6211,6 +6410,10 @@ fn tags() -> Vec<Tag> {
         tag("custom-fields", "Admin-defined fields on records"),
         tag("exports", "The audit of who exported which records"),
         tag(
+            "audit",
+            "The audit log of settings changes and the login history (admins)",
+        ),
+        tag(
             "notifications",
             "The caller's own notifications (通知): new leads, due follow-ups, SLA and recycle \
              warnings",
@@ -6673,6 +6876,28 @@ fn json_response(description: &str, schema: &str) -> ResponseBuilder {
 }
 
 /// An object the API serves: every property is always present, possibly null.
+/// A response object of which only `required` are always present.
+fn some_required(
+    description: &str,
+    required: &[&str],
+    properties: Vec<(&str, RefOr<Schema>)>,
+) -> Schema {
+    properties
+        .into_iter()
+        .fold(
+            ObjectBuilder::new().description(Some(description)),
+            |object, (name, schema)| {
+                let object = object.property(name, schema);
+                if required.contains(&name) {
+                    object.required(name)
+                } else {
+                    object
+                }
+            },
+        )
+        .into()
+}
+
 fn response_object(description: &str, properties: Vec<(&str, RefOr<Schema>)>) -> Schema {
     properties
         .into_iter()

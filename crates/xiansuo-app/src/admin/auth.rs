@@ -1,6 +1,7 @@
 //! API tokens and web sessions. Both are random secrets handed to the client once and stored
 //! only as SHA-256 hashes, so a copy of the database does not let anyone in.
 
+use crate::admin::audit;
 use crate::admin::callers::forget_callers;
 use crate::error::{StoreError, StoreResult};
 use crate::records::rfc3339;
@@ -28,7 +29,8 @@ pub fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// Creates an API token for a user; returns (token id, the token). The token is shown once.
+/// Creates an API token for a user from the command line; returns (token id, the token). The
+/// token is shown once.
 pub async fn create_token(
     db: &Db,
     user_id: i64,
@@ -48,6 +50,7 @@ pub async fn create_token(
             ],
         )
         .await?;
+    audit::created(&mut tx, None, now, audit::Setting::ApiToken, id).await?;
     tx.commit().await?;
     Ok((id, token))
 }
@@ -85,7 +88,8 @@ pub async fn list_tokens(db: &Db, user_id: i64) -> StoreResult<Vec<Value>> {
         .collect())
 }
 
-/// Revokes one of a user's tokens (an admin may revoke anyone's).
+/// Revokes one of a user's tokens (an admin may revoke anyone's). The last admin token of the
+/// last active admin stays until another is made, so that the API can always be administered.
 pub async fn revoke_token(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
     // An admin may revoke anyone's token; everyone else only their own.
     let owner = if actor.is_admin() {
@@ -93,18 +97,60 @@ pub async fn revoke_token(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) -
     } else {
         format!(" AND user_id = {}", actor.user_id)
     };
-    let n = db
-        .execute(
+    let mut tx = db.begin().await?;
+    let token = tx
+        .fetch_optional(
             &format!(
-                "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL{owner}"
+                "SELECT user_id, scope FROM api_tokens WHERE id = ? AND revoked_at IS NULL{owner}"
             ),
-            &[Param::Int(to_millis(now)), Param::Int(id)],
+            &[Param::Int(id)],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("Token"))?;
+    if token.text("scope") == TokenScope::Admin.code() {
+        guard_last_admin_token(&mut tx, token.int("user_id")).await?;
+    }
+    let snapshot = audit::Before::take(&mut tx, audit::Setting::ApiToken, id).await?;
+    tx.execute(
+        "UPDATE api_tokens SET revoked_at = ? WHERE id = ?",
+        &[Param::Int(to_millis(now)), Param::Int(id)],
+    )
+    .await?;
+    snapshot
+        .record(&mut tx, Some(actor), now, audit::Action::Revoke)
+        .await?;
+    tx.commit().await?;
+    forget_callers(db);
+    Ok(())
+}
+
+/// Refuses to revoke an admin token of `user` when they are the last active admin and it is
+/// their last live admin token.
+async fn guard_last_admin_token(tx: &mut xiansuo_store::Tx, user: i64) -> StoreResult<()> {
+    let admins = tx
+        .fetch_all(
+            &format!(
+                "SELECT id FROM users WHERE role = 'admin' AND active = 1 AND deleted_at IS NULL{}",
+                tx.dialect().lock_rows()
+            ),
+            &[],
         )
         .await?;
-    if n == 0 {
-        return Err(StoreError::NotFound("Token"));
+    if admins.len() != 1 || admins[0].int("id") != user {
+        return Ok(());
     }
-    forget_callers(db);
+    let live = tx
+        .fetch_optional(
+            "SELECT COUNT(*) AS n FROM api_tokens WHERE user_id = ? AND scope = 'admin' AND revoked_at IS NULL",
+            &[Param::Int(user)],
+        )
+        .await?
+        .map_or(0, |r| r.int("n"));
+    if live <= 1 {
+        return Err(StoreError::Conflict(
+            "this is the last admin token of the last active admin: create another admin token first, then revoke this one".into(),
+        ));
+    }
     Ok(())
 }
 
@@ -217,6 +263,7 @@ pub async fn create_scoped_token(
             ],
         )
         .await?;
+    audit::created(&mut tx, Some(actor), now, audit::Setting::ApiToken, id).await?;
     tx.commit().await?;
     Ok(json!({
         "id": id,

@@ -1,10 +1,12 @@
 //! Users and the org tree (teams). Usernames are unique; a team's name is unique and a team
 //! cannot be moved below itself.
 
+use crate::admin::audit;
+use crate::admin::auth::hash_secret;
 use crate::admin::callers::forget_callers;
 use crate::error::{StoreError, StoreResult};
 use crate::records::rfc3339;
-use crate::scope::team_tree;
+use crate::scope::{team_tree, Actor};
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
@@ -162,8 +164,14 @@ fn parse_locale(value: &str) -> Result<String, Invalid> {
     }
 }
 
-/// Creates a user; the username must be free and the team must exist.
-pub async fn create(db: &Db, user: NewUser, now: DateTime<Utc>) -> StoreResult<Value> {
+/// Creates a user; the username must be free and the team must exist. `by` is who does it
+/// (`None` for the command line), for the audit log.
+pub async fn create(
+    db: &Db,
+    by: Option<&Actor>,
+    user: NewUser,
+    now: DateTime<Utc>,
+) -> StoreResult<Value> {
     let hash = hash_password_apart(user.password.clone()).await?;
     let mut tx = db.begin().await?;
     if let Some(team) = user.team_id {
@@ -187,6 +195,7 @@ pub async fn create(db: &Db, user: NewUser, now: DateTime<Utc>) -> StoreResult<V
             user.username
         )));
     }
+    let at = now;
     let now = to_millis(now);
     let id = tx
         .insert_returning_id(
@@ -204,6 +213,7 @@ pub async fn create(db: &Db, user: NewUser, now: DateTime<Utc>) -> StoreResult<V
             ],
         )
         .await?;
+    audit::created(&mut tx, by, at, audit::Setting::User, id).await?;
     let row = tx
         .fetch_optional("SELECT * FROM users WHERE id = ?", &[Param::Int(id)])
         .await?
@@ -219,7 +229,7 @@ pub async fn create(db: &Db, user: NewUser, now: DateTime<Utc>) -> StoreResult<V
 /// only through [`change_password`], with the current one).
 pub async fn update(
     db: &Db,
-    actor: &crate::scope::Actor,
+    actor: &Actor,
     id: i64,
     body: &Value,
     now: DateTime<Utc>,
@@ -320,6 +330,9 @@ pub async fn update(
         .await?
         .ok_or(StoreError::NotFound("User"))?;
     guard_last_admin(&mut tx, id, obj).await?;
+    let snapshot = audit::Before::take(&mut tx, audit::Setting::User, id).await?;
+    let resets_password = obj.contains_key("password");
+    let deactivates = obj.get("active") == Some(&Value::Bool(false));
     if !sets.is_empty() {
         let assignments: Vec<String> = sets.iter().map(|(c, _)| format!("{c} = ?")).collect();
         let mut params: Vec<Param> = sets.into_iter().map(|(_, p)| p).collect();
@@ -334,6 +347,17 @@ pub async fn update(
         )
         .await?;
     }
+    if resets_password || deactivates {
+        // A new password or a disabled account ends every session of the user.
+        tx.execute("DELETE FROM sessions WHERE user_id = ?", &[Param::Int(id)])
+            .await?;
+    }
+    let action = if resets_password {
+        audit::Action::ResetPassword
+    } else {
+        audit::Action::Update
+    };
+    snapshot.record(&mut tx, Some(actor), now, action).await?;
     let row = tx
         .fetch_optional("SELECT * FROM users WHERE id = ?", &[Param::Int(id)])
         .await?
@@ -345,13 +369,54 @@ pub async fn update(
 
 /// The username whose sign-in throttles an admin lifts (the throttles themselves live in the
 /// web layer's memory).
-pub async fn unlock_sign_in(db: &Db, actor: &crate::scope::Actor, id: i64) -> StoreResult<String> {
+pub async fn unlock_sign_in(db: &Db, actor: &Actor, id: i64) -> StoreResult<String> {
     actor.require_admin("lift sign-in throttles")?;
     Ok(db
         .fetch_optional("SELECT username FROM users WHERE id = ?", &[Param::Int(id)])
         .await?
         .ok_or(StoreError::NotFound("User"))?
         .text("username"))
+}
+
+/// What of a user everyone may see: enough to pick an owner or a colleague, no contact
+/// details or personal settings.
+const PUBLIC_FIELDS: &[&str] = &[
+    "id",
+    "username",
+    "display_name",
+    "role",
+    "team_id",
+    "active",
+];
+
+/// A user as `actor` may see them: all of it for an admin and for the user themselves, only
+/// [`PUBLIC_FIELDS`] for everyone else.
+fn shown_to(actor: &Actor, mut user: Value) -> Value {
+    if actor.is_admin() || user["id"] == actor.user_id {
+        return user;
+    }
+    if let Some(fields) = user.as_object_mut() {
+        fields.retain(|k, _| PUBLIC_FIELDS.contains(&k.as_str()));
+    }
+    user
+}
+
+/// [`get`] as the API answers `actor`: see [`shown_to`].
+pub async fn get_for(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
+    Ok(shown_to(actor, get(db, id).await?))
+}
+
+/// [`list`] as the API answers `actor`: see [`shown_to`].
+pub async fn list_for(
+    db: &Db,
+    actor: &Actor,
+    params: &[(String, String)],
+) -> StoreResult<Vec<Value>> {
+    Ok(list(db, params)
+        .await?
+        .into_iter()
+        .map(|u| shown_to(actor, u))
+        .collect())
 }
 
 pub async fn get(db: &Db, id: i64) -> StoreResult<Value> {
@@ -486,8 +551,9 @@ pub async fn team_id_by_name(db: &Db, name: &str) -> anyhow::Result<Option<i64>>
 }
 
 /// Creates or changes a team from `{"name", "parent_id"?, "kind"?}`. `id` is `None` to create.
-pub async fn save_team(
+async fn save_team(
     db: &Db,
+    actor: &Actor,
     id: Option<i64>,
     body: &Value,
     now: DateTime<Utc>,
@@ -558,19 +624,21 @@ pub async fn save_team(
             )));
         }
     }
+    let at = now;
     let now = to_millis(now);
-    let id = match id {
+    let (id, snapshot) = match id {
         None => {
             let kind = kind.unwrap_or(if matches!(parent, Some(Some(_))) {
                 TeamKind::Team
             } else {
                 TeamKind::Headquarters
             });
-            tx.insert_returning_id(
+            let id = tx.insert_returning_id(
                 "INSERT INTO teams (name, kind, parent_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
                 &[Param::from(name), Param::from(kind.code()), Param::from(parent.flatten()), Param::Int(now), Param::Int(now)],
             )
-            .await?
+            .await?;
+            (id, audit::Before::new_record(audit::Setting::Team, id))
         }
         Some(id) => {
             tx.fetch_optional(
@@ -579,6 +647,7 @@ pub async fn save_team(
             )
             .await?
             .ok_or(StoreError::NotFound("Team"))?;
+            let snapshot = audit::Before::take(&mut tx, audit::Setting::Team, id).await?;
             let mut sets = vec!["updated_at = ?".to_owned()];
             let mut params = vec![Param::Int(now)];
             if let Some(name) = name {
@@ -599,9 +668,15 @@ pub async fn save_team(
                 &params,
             )
             .await?;
-            id
+            (id, snapshot)
         }
     };
+    let action = if snapshot.is_new() {
+        audit::Action::Create
+    } else {
+        audit::Action::Update
+    };
+    snapshot.record(&mut tx, Some(actor), at, action).await?;
     let row = tx
         .fetch_optional("SELECT * FROM teams WHERE id = ?", &[Param::Int(id)])
         .await?
@@ -656,10 +731,13 @@ async fn guard_last_admin(
 
 /// Changes the actor's own password from `{"current_password", "new_password"}`: the current
 /// one must be given, so that a session left open cannot be used to take the account over.
+/// Every other session of the user ends; `keep_session` (the secret of the session the change
+/// was made in, if any) stays.
 pub async fn change_password(
     db: &Db,
-    actor: &crate::scope::Actor,
+    actor: &Actor,
     body: &Value,
+    keep_session: Option<&str>,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     let field = |name: &str| {
@@ -690,7 +768,9 @@ pub async fn change_password(
     .await
     .map_err(anyhow::Error::from)??
     .ok_or_else(|| Invalid::new("current_password", "is not your current password"))?;
-    db.execute(
+    let mut tx = db.begin().await?;
+    let snapshot = audit::Before::take(&mut tx, audit::Setting::User, actor.user_id).await?;
+    tx.execute(
         "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
         &[
             Param::from(new_hash),
@@ -699,6 +779,18 @@ pub async fn change_password(
         ],
     )
     .await?;
+    tx.execute(
+        "DELETE FROM sessions WHERE user_id = ? AND session_hash <> ?",
+        &[
+            Param::Int(actor.user_id),
+            Param::from(keep_session.map(hash_secret).unwrap_or_default()),
+        ],
+    )
+    .await?;
+    snapshot
+        .record(&mut tx, Some(actor), now, audit::Action::ChangePassword)
+        .await?;
+    tx.commit().await?;
     forget_callers(db);
     Ok(())
 }
@@ -706,22 +798,22 @@ pub async fn change_password(
 /// Creates a user from the API's body (admins only).
 pub async fn create_by(
     db: &Db,
-    actor: &crate::scope::Actor,
+    actor: &Actor,
     body: &Value,
     now: DateTime<Utc>,
 ) -> StoreResult<Value> {
     actor.require_admin("create users")?;
-    create(db, parse_new_user(body)?, now).await
+    create(db, Some(actor), parse_new_user(body)?, now).await
 }
 
 /// Creates (`id` `None`) or changes a team (admins only).
 pub async fn save_team_by(
     db: &Db,
-    actor: &crate::scope::Actor,
+    actor: &Actor,
     id: Option<i64>,
     body: &Value,
     now: DateTime<Utc>,
 ) -> StoreResult<Value> {
     actor.require_admin("change the org tree")?;
-    save_team(db, id, body, now).await
+    save_team(db, actor, id, body, now).await
 }

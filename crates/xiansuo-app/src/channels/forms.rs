@@ -18,6 +18,7 @@
 //! posting again within [`DOUBLE_SUBMIT_MS`] gets the first answer, and no second lead: the
 //! submission row claims the person under a unique key before the lead is written.
 
+use crate::admin::audit;
 use crate::channels::mail;
 use crate::error::{StoreError, StoreResult};
 use crate::leads::dedup;
@@ -816,14 +817,14 @@ pub async fn create(
     if let Some(owner) = settings.owner_id {
         check_owner(db, owner).await?;
     }
-    let now = to_millis(now);
+    let ms = to_millis(now);
     let mut params = settings_params(&settings)?;
     params.extend([
         Param::from(new_key()),
         Param::Int(i64::from(settings.consent.is_some())),
         Param::Int(actor.user_id),
-        Param::Int(now),
-        Param::Int(now),
+        Param::Int(ms),
+        Param::Int(ms),
     ]);
     let mut tx = db.begin().await?;
     let id = tx
@@ -836,6 +837,7 @@ pub async fn create(
             &params,
         )
         .await?;
+    audit::created(&mut tx, Some(actor), now, audit::Setting::WebForm, id).await?;
     let form = load(&mut tx, id, false).await?;
     tx.commit().await?;
     Ok(form.to_json())
@@ -867,6 +869,7 @@ pub async fn update(
     let defs = lead_custom_fields(db).await?;
     let mut tx = db.begin().await?;
     let current = load(&mut tx, id, true).await?;
+    let snapshot = audit::Before::take(&mut tx, audit::Setting::WebForm, id).await?;
     let mut merged = current.editable_json();
     for (k, v) in changes {
         merged.insert(k.clone(), v.clone());
@@ -900,6 +903,9 @@ pub async fn update(
         &params,
     )
     .await?;
+    snapshot
+        .record(&mut tx, Some(actor), now, audit::Action::Update)
+        .await?;
     let form = load(&mut tx, id, false).await?;
     tx.commit().await?;
     Ok(form.to_json())
@@ -935,8 +941,16 @@ pub async fn list(db: &Db, actor: &Actor) -> StoreResult<Vec<Value>> {
 /// Deletes a form: its public address stops answering; its submissions stay.
 pub async fn delete(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
     actor.require_admin("manage web forms")?;
-    let n = db
+    let change = audit::Edit {
+        kind: audit::Setting::WebForm,
+        id,
+        action: audit::Action::Delete,
+        by: actor,
+        at: now,
+    };
+    let n = change
         .execute(
+            db,
             "UPDATE forms SET deleted_at = ?, active = 0 WHERE id = ? AND deleted_at IS NULL",
             &[Param::Int(to_millis(now)), Param::Int(id)],
         )

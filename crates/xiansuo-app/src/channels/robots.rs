@@ -17,6 +17,7 @@
 //!
 //! The app has no public base URL setting, so messages carry no link back to the record.
 
+use crate::admin::audit;
 use crate::channels::outbound::{self, Attempt, Ledger, Outcome, Step};
 use crate::error::{StoreError, StoreResult};
 use crate::jobs::queue::{Job, JobEnv, JobFailure};
@@ -367,6 +368,7 @@ pub async fn create(
     actor.require_admin("manage robots")?;
     let robot = merge(None, input)?;
     check_team(db, robot.team_id).await?;
+    let at = now;
     let now = to_millis(now);
     let mut tx = db.begin().await?;
     let id = tx
@@ -384,6 +386,7 @@ pub async fn create(
             .concat(),
         )
         .await?;
+    audit::created(&mut tx, Some(actor), at, audit::Setting::Robot, id).await?;
     tx.commit().await?;
     get(db, actor, id).await
 }
@@ -401,6 +404,7 @@ pub async fn update(
     let robot = merge(Some(current), input)?;
     check_team(db, robot.team_id).await?;
     let mut tx = db.begin().await?;
+    let before = audit::Before::take(&mut tx, audit::Setting::Robot, id).await?;
     let changed = tx
         .execute(
             "UPDATE robots SET name = ?, kind = ?, webhook_url = ?, secret = ?, events = ?, team_id = ?, \
@@ -411,20 +415,27 @@ pub async fn update(
     if changed == 0 {
         return Err(StoreError::NotFound("robot"));
     }
+    before
+        .record(&mut tx, Some(actor), now, audit::Action::Update)
+        .await?;
     tx.commit().await?;
     get(db, actor, id).await
 }
 
 /// Deletes a robot with its delivery log; queued attempts find nothing and stop.
-pub async fn delete(db: &Db, actor: &Actor, id: i64) -> StoreResult<()> {
+pub async fn delete(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
     actor.require_admin("manage robots")?;
     let mut tx = db.begin().await?;
+    let before = audit::Before::take(&mut tx, audit::Setting::Robot, id).await?;
     let deleted = tx
         .execute("DELETE FROM robots WHERE id = ?", &[Param::Int(id)])
         .await?;
     if deleted == 0 {
         return Err(StoreError::NotFound("robot"));
     }
+    before
+        .record(&mut tx, Some(actor), now, audit::Action::Delete)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

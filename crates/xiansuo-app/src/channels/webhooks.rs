@@ -16,6 +16,7 @@
 //! is fixed when the event is raised, so every attempt sends the same bytes and the same event
 //! `id`, by which a receiver can recognise a repeat.
 
+use crate::admin::audit;
 use crate::channels::notifications::{self, Notification};
 pub use crate::channels::outbound::MAX_ATTEMPTS;
 use crate::channels::outbound::{self, Attempt, Ledger, Outcome, Step};
@@ -244,10 +245,13 @@ pub async fn create(
     let secret = input
         .secret
         .unwrap_or_else(|| crate::admin::auth::new_secret("whsec_"));
+    let at = now;
     let now = to_millis(now);
-    let mut tx = db.begin().await?;
-    let id = tx
-        .insert_returning_id(
+    let id = audit::insert(
+            db,
+            actor,
+            at,
+            audit::Setting::Webhook,
             "INSERT INTO webhooks (url, events, secret, description, active, failure_count, created_by, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)",
             &[
@@ -262,7 +266,6 @@ pub async fn create(
             ],
         )
         .await?;
-    tx.commit().await?;
     let mut created = get(db, actor, id).await?;
     created["secret"] = json!(secret);
     Ok(created)
@@ -333,9 +336,16 @@ pub async fn update(
         None => {}
     }
     params.push(Param::Int(id));
-    let mut tx = db.begin().await?;
-    let changed = tx
+    let change = audit::Edit {
+        kind: audit::Setting::Webhook,
+        id,
+        action: audit::Action::Update,
+        by: actor,
+        at: now,
+    };
+    let changed = change
         .execute(
+            db,
             &format!("UPDATE webhooks SET {} WHERE id = ?", sets.join(", ")),
             &params,
         )
@@ -343,21 +353,25 @@ pub async fn update(
     if changed == 0 {
         return Err(StoreError::NotFound("webhook"));
     }
-    tx.commit().await?;
     get(db, actor, id).await
 }
 
 /// Deletes a subscription with its delivery log; queued attempts find nothing and stop.
-pub async fn delete(db: &Db, actor: &Actor, id: i64) -> StoreResult<()> {
+pub async fn delete(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
     actor.require_admin("manage webhooks")?;
-    let mut tx = db.begin().await?;
-    let deleted = tx
-        .execute("DELETE FROM webhooks WHERE id = ?", &[Param::Int(id)])
+    let change = audit::Edit {
+        kind: audit::Setting::Webhook,
+        id,
+        action: audit::Action::Delete,
+        by: actor,
+        at: now,
+    };
+    let deleted = change
+        .execute(db, "DELETE FROM webhooks WHERE id = ?", &[Param::Int(id)])
         .await?;
     if deleted == 0 {
         return Err(StoreError::NotFound("webhook"));
     }
-    tx.commit().await?;
     Ok(())
 }
 

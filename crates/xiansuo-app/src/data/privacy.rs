@@ -130,8 +130,9 @@ fn row_json(row: &Row) -> Value {
 
 /// `GET /api/v1/privacy/export?phone=…&email=…`: everything held about the person, for an
 /// admin; recorded in the export log.
-pub async fn export(ctx: Ctx<'_>, person: &Person) -> StoreResult<Value> {
+pub async fn export(ctx: Ctx<'_>, phone: Option<&str>, email: Option<&str>) -> StoreResult<Value> {
     ctx.actor.require_admin("export or erase a person's data")?;
+    let person = &Person::parse(phone, email)?;
     let db = ctx.db;
     let (leads, contacts) = records(&mut { db }, person).await?;
     let (lead_ids, contact_ids) = (ids(&leads), ids(&contacts));

@@ -10,6 +10,7 @@
 //! time and stay exact under concurrent creates, across instances and restarts. The pure
 //! choice of a member lives in `xiansuo_core::assignment`.
 
+use crate::admin::audit;
 use crate::channels::events;
 use crate::channels::notifications;
 use crate::error::{StoreError, StoreResult};
@@ -839,6 +840,14 @@ pub async fn create_rule(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
             ],
         )
         .await?;
+    audit::created(
+        &mut tx,
+        Some(ctx.actor),
+        ctx.now,
+        audit::Setting::AssignmentRule,
+        id,
+    )
+    .await?;
     let row = tx
         .fetch_optional(
             "SELECT * FROM assignment_rules WHERE id = ?",
@@ -867,6 +876,7 @@ pub async fn update_rule(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Val
     }
     let rule = parse_rule(ctx.db, &Value::Object(merged)).await?;
     let mut tx = ctx.db.begin().await?;
+    let snapshot = audit::Before::take(&mut tx, audit::Setting::AssignmentRule, id).await?;
     let changed = tx
         .execute(
             "UPDATE assignment_rules SET name = ?, active = ?, definition = ?, updated_at = ? WHERE id = ?",
@@ -893,6 +903,9 @@ pub async fn update_rule(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Val
         )
         .await?;
     }
+    snapshot
+        .record(&mut tx, Some(ctx.actor), ctx.now, audit::Action::Update)
+        .await?;
     let row = tx
         .fetch_optional(
             "SELECT * FROM assignment_rules WHERE id = ?",
@@ -905,9 +918,10 @@ pub async fn update_rule(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Val
 }
 
 /// Deletes a rule with its counts.
-pub async fn delete_rule(db: &Db, actor: &Actor, id: i64) -> StoreResult<()> {
-    actor.require_admin("change assignment rules")?;
-    let mut tx = db.begin().await?;
+pub async fn delete_rule(ctx: Ctx<'_>, id: i64) -> StoreResult<()> {
+    ctx.actor.require_admin("change assignment rules")?;
+    let mut tx = ctx.db.begin().await?;
+    let snapshot = audit::Before::take(&mut tx, audit::Setting::AssignmentRule, id).await?;
     tx.execute(
         "DELETE FROM assignment_counts WHERE rule_id = ?",
         &[Param::Int(id)],
@@ -922,12 +936,16 @@ pub async fn delete_rule(db: &Db, actor: &Actor, id: i64) -> StoreResult<()> {
     if deleted == 0 {
         return Err(StoreError::NotFound("AssignmentRule"));
     }
+    snapshot
+        .record(&mut tx, Some(ctx.actor), ctx.now, audit::Action::Delete)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Puts the rules in the order of `{"rule_ids": [...]}`, which must list every rule once.
-pub async fn reorder(db: &Db, actor: &Actor, body: &Value) -> StoreResult<Vec<Value>> {
+pub async fn reorder(ctx: Ctx<'_>, body: &Value) -> StoreResult<Vec<Value>> {
+    let (db, actor) = (ctx.db, ctx.actor);
     actor.require_admin("change assignment rules")?;
     let object = body
         .as_object()
@@ -962,6 +980,8 @@ pub async fn reorder(db: &Db, actor: &Actor, body: &Value) -> StoreResult<Vec<Va
         )
         .into());
     }
+    let snapshot =
+        audit::Before::take(&mut tx, audit::Setting::AssignmentOrder, audit::SINGLETON).await?;
     for (position, id) in ids.iter().enumerate() {
         tx.execute(
             "UPDATE assignment_rules SET position = ? WHERE id = ?",
@@ -969,6 +989,9 @@ pub async fn reorder(db: &Db, actor: &Actor, body: &Value) -> StoreResult<Vec<Va
         )
         .await?;
     }
+    snapshot
+        .record(&mut tx, Some(actor), ctx.now, audit::Action::Reorder)
+        .await?;
     tx.commit().await?;
     list_rules(db, actor).await
 }
@@ -996,7 +1019,9 @@ fn settings_json(s: &Settings) -> Value {
     json!({"fallback_user_id": s.fallback_user_id, "fallback_pool_id": s.fallback_pool_id})
 }
 
-pub async fn get_settings(db: &Db) -> StoreResult<Value> {
+/// Who takes the leads no rule could place (admins only, like the rules).
+pub async fn get_settings(db: &Db, actor: &Actor) -> StoreResult<Value> {
+    actor.require_admin("read the assignment settings")?;
     let mut tx = db.begin().await?;
     let settings = read_settings(&mut tx).await?;
     tx.commit().await?;
@@ -1048,6 +1073,12 @@ pub async fn update_settings(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
         check_pool(ctx.db, "fallback_pool_id", pool).await?;
     }
     let mut tx = ctx.db.begin().await?;
+    let snapshot = audit::Before::take(
+        &mut tx,
+        audit::Setting::AssignmentSettings,
+        audit::SINGLETON,
+    )
+    .await?;
     tx.execute(
         "INSERT INTO assignment_settings (id, fallback_user_id, fallback_pool_id, updated_at) VALUES (1, ?, ?, ?) \
          ON CONFLICT (id) DO UPDATE SET fallback_user_id = excluded.fallback_user_id, \
@@ -1059,6 +1090,9 @@ pub async fn update_settings(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
         ],
     )
     .await?;
+    snapshot
+        .record(&mut tx, Some(ctx.actor), ctx.now, audit::Action::Update)
+        .await?;
     tx.commit().await?;
     Ok(settings_json(&settings))
 }
@@ -1140,6 +1174,7 @@ pub async fn update_availability(ctx: Ctx<'_>, user: i64, body: &Value) -> Store
     let a = read_availability(ctx.db, user).await?.apply(body)?;
     let now = to_millis(ctx.now);
     let mut tx = ctx.db.begin().await?;
+    let snapshot = audit::Before::take(&mut tx, audit::Setting::Availability, user).await?;
     tx.execute(
         "INSERT INTO user_availability (user_id, away_until, max_open_leads, daily_cap, updated_at) VALUES (?, ?, ?, ?, ?) \
          ON CONFLICT (user_id) DO UPDATE SET away_until = excluded.away_until, \
@@ -1153,6 +1188,9 @@ pub async fn update_availability(ctx: Ctx<'_>, user: i64, body: &Value) -> Store
         ],
     )
     .await?;
+    snapshot
+        .record(&mut tx, Some(ctx.actor), ctx.now, audit::Action::Update)
+        .await?;
     tx.commit().await?;
     Ok(availability_json(ctx.db, user, &a, now).await?)
 }

@@ -9,6 +9,7 @@
 //! [`xiansuo_core::working_hours`]) and escalates to the owner's manager or reassigns the lead,
 //! once per rule and assignment.
 
+use crate::admin::audit;
 use crate::channels::{events, notifications};
 use crate::error::{StoreError, StoreResult};
 use crate::jobs::queue::{Job, JobEnv, JobFailure};
@@ -178,6 +179,8 @@ pub async fn set_working_hours(
     let hours = WorkingHours::new(time_zone, weekdays, start, end, holidays, workdays)?;
     let shown = hours_json(&hours);
     let mut tx = db.begin().await?;
+    let snapshot =
+        audit::Before::take(&mut tx, audit::Setting::WorkingHours, audit::SINGLETON).await?;
     tx.execute("DELETE FROM working_hours", &[]).await?;
     tx.execute(
         "INSERT INTO working_hours (time_zone, weekdays, start_time, end_time, holidays, workdays, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -192,6 +195,9 @@ pub async fn set_working_hours(
         ],
     )
     .await?;
+    snapshot
+        .record(&mut tx, Some(actor), now, audit::Action::Update)
+        .await?;
     tx.commit().await?;
     Ok(shown)
 }
@@ -401,17 +407,18 @@ pub async fn create_sla_rule(
     let b = Body::parse(body, SLA_FIELDS, "an SLA rule")?;
     let s = SlaSettings::apply(&b, None)?;
     s.check(db).await?;
-    let now = to_millis(now);
     let mut params = s.params();
-    params.extend([Param::Int(actor.user_id), Param::Int(now), Param::Int(now)]);
-    let mut tx = db.begin().await?;
-    let id = tx
-        .insert_returning_id(
-            "INSERT INTO sla_rules (name, hours, action, target_pool_id, target_user_id, team_id, active, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            &params,
-        )
-        .await?;
-    tx.commit().await?;
+    let ms = to_millis(now);
+    params.extend([Param::Int(actor.user_id), Param::Int(ms), Param::Int(ms)]);
+    let id = audit::insert(
+        db,
+        actor,
+        now,
+        audit::Setting::SlaRule,
+        "INSERT INTO sla_rules (name, hours, action, target_pool_id, target_user_id, team_id, active, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &params,
+    )
+    .await?;
     Ok(sla_json(&load_sla(db, id).await?)?)
 }
 
@@ -430,7 +437,15 @@ pub async fn update_sla_rule(
     s.check(db).await?;
     let mut params = s.params();
     params.extend([Param::Int(to_millis(now)), Param::Int(id)]);
-    db.execute(
+    let change = audit::Edit {
+        kind: audit::Setting::SlaRule,
+        id,
+        action: audit::Action::Update,
+        by: actor,
+        at: now,
+    };
+    change.execute(
+        db,
         "UPDATE sla_rules SET name = ?, hours = ?, action = ?, target_pool_id = ?, target_user_id = ?, team_id = ?, active = ?, updated_at = ? WHERE id = ?",
         &params,
     )
@@ -447,11 +462,20 @@ pub async fn delete_sla_rule(
 ) -> StoreResult<()> {
     actor.require_admin("delete SLA rules")?;
     load_sla(db, id).await?;
-    db.execute(
-        "UPDATE sla_rules SET deleted_at = ?, active = 0 WHERE id = ?",
-        &[Param::Int(to_millis(now)), Param::Int(id)],
-    )
-    .await?;
+    let change = audit::Edit {
+        kind: audit::Setting::SlaRule,
+        id,
+        action: audit::Action::Delete,
+        by: actor,
+        at: now,
+    };
+    change
+        .execute(
+            db,
+            "UPDATE sla_rules SET deleted_at = ?, active = 0 WHERE id = ?",
+            &[Param::Int(to_millis(now)), Param::Int(id)],
+        )
+        .await?;
     Ok(())
 }
 

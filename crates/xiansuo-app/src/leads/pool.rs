@@ -13,6 +13,7 @@
 //! owner M hours or days ahead. The periodic job `pool.recycle` applies them in bounded
 //! batches; every owner change restarts the timers, because they run from `assigned_at`.
 
+use crate::admin::audit;
 use crate::channels::{events, notifications};
 use crate::error::{StoreError, StoreResult};
 use crate::jobs::queue::{Job, JobEnv, JobFailure};
@@ -558,6 +559,7 @@ pub async fn create(
         return Err(Invalid::new("name", "is required").into());
     }
     s.check(db).await?;
+    let at = now;
     let now = to_millis(now);
     let mut tx = db.begin().await?;
     let mut params = settings_params(&s);
@@ -570,6 +572,7 @@ pub async fn create(
         .await
         .map_err(|e| name_taken(e, &s.name))?;
     write_members(&mut tx, id, &s).await?;
+    audit::created(&mut tx, Some(actor), at, audit::Setting::Pool, id).await?;
     tx.commit().await?;
     get(db, actor, id).await
 }
@@ -588,6 +591,7 @@ pub async fn update(
     pool.settings.apply(&b)?;
     pool.settings.check(db).await?;
     let mut tx = db.begin().await?;
+    let snapshot = audit::Before::take(&mut tx, audit::Setting::Pool, id).await?;
     let mut params = settings_params(&pool.settings);
     params.extend([Param::Int(to_millis(now)), Param::Int(id)]);
     tx.execute(
@@ -597,6 +601,9 @@ pub async fn update(
     .await
     .map_err(|e| name_taken(e, &pool.settings.name))?;
     write_members(&mut tx, id, &pool.settings).await?;
+    snapshot
+        .record(&mut tx, Some(actor), now, audit::Action::Update)
+        .await?;
     tx.commit().await?;
     get(db, actor, id).await
 }
@@ -606,6 +613,7 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) -> Stor
     actor.require_admin("delete pools")?;
     visible_pool(db, actor, id).await?;
     let mut tx = db.begin().await?;
+    let snapshot = audit::Before::take(&mut tx, audit::Setting::Pool, id).await?;
     let waiting = tx
         .fetch_optional(
             "SELECT COUNT(*) AS n FROM leads WHERE pool_id = ? AND owner_id IS NULL AND deleted_at IS NULL",
@@ -639,6 +647,9 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) -> Stor
         ],
     )
     .await?;
+    snapshot
+        .record(&mut tx, Some(actor), now, audit::Action::Delete)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -1505,17 +1516,18 @@ pub async fn create_rule(
     let b = Body::parse(body, RULE_FIELDS, "a recycle rule")?;
     let s = RuleSettings::apply(&b, None)?;
     check_rule(db, &s).await?;
-    let now = to_millis(now);
+    let ms = to_millis(now);
     let mut params = s.params();
-    params.extend([Param::Int(actor.user_id), Param::Int(now), Param::Int(now)]);
-    let mut tx = db.begin().await?;
-    let id = tx
-        .insert_returning_id(
-            "INSERT INTO recycle_rules (name, kind, after_amount, unit, warn_before, pool_id, team_id, active, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            &params,
-        )
-        .await?;
-    tx.commit().await?;
+    params.extend([Param::Int(actor.user_id), Param::Int(ms), Param::Int(ms)]);
+    let id = audit::insert(
+        db,
+        actor,
+        now,
+        audit::Setting::RecycleRule,
+        "INSERT INTO recycle_rules (name, kind, after_amount, unit, warn_before, pool_id, team_id, active, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &params,
+    )
+    .await?;
     Ok(rule_json(&load_rule(db, id).await?)?)
 }
 
@@ -1534,7 +1546,15 @@ pub async fn update_rule(
     check_rule(db, &s).await?;
     let mut params = s.params();
     params.extend([Param::Int(to_millis(now)), Param::Int(id)]);
-    db.execute(
+    let change = audit::Edit {
+        kind: audit::Setting::RecycleRule,
+        id,
+        action: audit::Action::Update,
+        by: actor,
+        at: now,
+    };
+    change.execute(
+        db,
         "UPDATE recycle_rules SET name = ?, kind = ?, after_amount = ?, unit = ?, warn_before = ?, pool_id = ?, team_id = ?, active = ?, updated_at = ? WHERE id = ?",
         &params,
     )
@@ -1546,11 +1566,20 @@ pub async fn update_rule(
 pub async fn delete_rule(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
     actor.require_admin("delete recycle rules")?;
     load_rule(db, id).await?;
-    db.execute(
-        "UPDATE recycle_rules SET deleted_at = ?, active = 0 WHERE id = ?",
-        &[Param::Int(to_millis(now)), Param::Int(id)],
-    )
-    .await?;
+    let change = audit::Edit {
+        kind: audit::Setting::RecycleRule,
+        id,
+        action: audit::Action::Delete,
+        by: actor,
+        at: now,
+    };
+    change
+        .execute(
+            db,
+            "UPDATE recycle_rules SET deleted_at = ?, active = 0 WHERE id = ?",
+            &[Param::Int(to_millis(now)), Param::Int(id)],
+        )
+        .await?;
     Ok(())
 }
 

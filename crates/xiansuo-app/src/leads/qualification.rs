@@ -7,6 +7,7 @@
 //! The gate sits in the record engine's create and change paths, so it holds for the API, the
 //! web UI and imports alike.
 
+use crate::admin::audit;
 use crate::error::{StoreError, StoreResult};
 use crate::records::history;
 use crate::records::lifecycle::{Change, Hook};
@@ -220,6 +221,14 @@ pub async fn create(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
         )
         .await?;
     keep_one_default(&mut tx, id, &columns, now).await?;
+    audit::created(
+        &mut tx,
+        Some(ctx.actor),
+        ctx.now,
+        audit::Setting::QualificationChecklist,
+        id,
+    )
+    .await?;
     let row = load(&mut tx, id).await?;
     tx.commit().await?;
     Ok(to_json(&row))
@@ -242,6 +251,7 @@ pub async fn update(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Value> {
     let now = to_millis(ctx.now);
     let mut tx = ctx.db.begin().await?;
     load(&mut tx, id).await?;
+    let snapshot = audit::Before::take(&mut tx, audit::Setting::QualificationChecklist, id).await?;
     if !columns.is_empty() {
         let sets: Vec<String> = columns.iter().map(|(c, _)| format!("{c} = ?")).collect();
         let mut params: Vec<Param> = columns.iter().map(|(_, p)| p.clone()).collect();
@@ -256,6 +266,9 @@ pub async fn update(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Value> {
         .await?;
         keep_one_default(&mut tx, id, &columns, now).await?;
     }
+    snapshot
+        .record(&mut tx, Some(ctx.actor), ctx.now, audit::Action::Update)
+        .await?;
     let row = load(&mut tx, id).await?;
     tx.commit().await?;
     Ok(to_json(&row))
@@ -267,11 +280,15 @@ pub async fn delete(ctx: Ctx<'_>, id: i64) -> StoreResult<()> {
     ctx.actor.require_admin("change qualification checklists")?;
     let mut tx = ctx.db.begin().await?;
     load(&mut tx, id).await?;
+    let snapshot = audit::Before::take(&mut tx, audit::Setting::QualificationChecklist, id).await?;
     tx.execute(
         "UPDATE qualification_checklists SET deleted_at = ?, is_default = 0 WHERE id = ?",
         &[Param::Int(to_millis(ctx.now)), Param::Int(id)],
     )
     .await?;
+    snapshot
+        .record(&mut tx, Some(ctx.actor), ctx.now, audit::Action::Delete)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

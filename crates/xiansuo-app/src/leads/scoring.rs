@@ -10,6 +10,7 @@
 //! only its tier follows the thresholds. Score changes are recorded in the history with the
 //! channel `rule`; converted leads keep the score they had.
 
+use crate::admin::audit;
 use crate::error::{StoreError, StoreResult};
 use crate::jobs::queue::{self, Job, JobEnv, JobFailure};
 use crate::records::custom_fields;
@@ -605,6 +606,14 @@ pub async fn create_rule(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
         )
         .await?;
     queue_rescore(&mut tx, ctx.actor.user_id, now).await?;
+    audit::created(
+        &mut tx,
+        Some(ctx.actor),
+        ctx.now,
+        audit::Setting::ScoringRule,
+        id,
+    )
+    .await?;
     let row = tx
         .fetch_optional(
             "SELECT * FROM scoring_rules WHERE id = ?",
@@ -635,6 +644,7 @@ pub async fn update_rule(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Val
     let rule = parse_rule(ctx.db, &Value::Object(merged)).await?;
     let now = to_millis(ctx.now);
     let mut tx = ctx.db.begin().await?;
+    let snapshot = audit::Before::take(&mut tx, audit::Setting::ScoringRule, id).await?;
     let changed = tx
         .execute(
             "UPDATE scoring_rules SET name = ?, kind = ?, active = ?, definition = ?, updated_at = ? WHERE id = ?",
@@ -652,6 +662,9 @@ pub async fn update_rule(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Val
         return Err(StoreError::NotFound("ScoringRule"));
     }
     queue_rescore(&mut tx, ctx.actor.user_id, now).await?;
+    snapshot
+        .record(&mut tx, Some(ctx.actor), ctx.now, audit::Action::Update)
+        .await?;
     let row = tx
         .fetch_optional(
             "SELECT * FROM scoring_rules WHERE id = ?",
@@ -668,12 +681,16 @@ pub async fn update_rule(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Val
 pub async fn delete_rule(ctx: Ctx<'_>, id: i64) -> StoreResult<()> {
     ctx.actor.require_admin("change scoring rules")?;
     let mut tx = ctx.db.begin().await?;
+    let snapshot = audit::Before::take(&mut tx, audit::Setting::ScoringRule, id).await?;
     let deleted = tx
         .execute("DELETE FROM scoring_rules WHERE id = ?", &[Param::Int(id)])
         .await?;
     if deleted == 0 {
         return Err(StoreError::NotFound("ScoringRule"));
     }
+    snapshot
+        .record(&mut tx, Some(ctx.actor), ctx.now, audit::Action::Delete)
+        .await?;
     queue_rescore(&mut tx, ctx.actor.user_id, to_millis(ctx.now)).await?;
     tx.commit().await?;
     ctx.db.settings().clear::<Arc<Config>>();
@@ -684,8 +701,9 @@ fn settings_json(settings: &Settings) -> Value {
     json!(settings)
 }
 
-/// The cap and tier thresholds.
-pub async fn get_settings(db: &Db) -> StoreResult<Value> {
+/// The cap and tier thresholds (admins only, like the rules).
+pub async fn get_settings(db: &Db, actor: &Actor) -> StoreResult<Value> {
+    actor.require_admin("read the scoring settings")?;
     Ok(settings_json(&read_settings(db).await?))
 }
 
@@ -696,6 +714,8 @@ pub async fn update_settings(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
     let settings = read_settings(ctx.db).await?.apply(body)?;
     let now = to_millis(ctx.now);
     let mut tx = ctx.db.begin().await?;
+    let snapshot =
+        audit::Before::take(&mut tx, audit::Setting::ScoringSettings, audit::SINGLETON).await?;
     tx.execute(
         "INSERT INTO scoring_settings (id, max_score, high_threshold, medium_threshold, updated_at) VALUES (1, ?, ?, ?, ?) \
          ON CONFLICT (id) DO UPDATE SET max_score = excluded.max_score, high_threshold = excluded.high_threshold, \
@@ -709,6 +729,9 @@ pub async fn update_settings(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
     )
     .await?;
     queue_rescore(&mut tx, ctx.actor.user_id, now).await?;
+    snapshot
+        .record(&mut tx, Some(ctx.actor), ctx.now, audit::Action::Update)
+        .await?;
     tx.commit().await?;
     ctx.db.settings().clear::<Arc<Config>>();
     Ok(settings_json(&settings))

@@ -1,6 +1,7 @@
 //! Custom field definitions: which extra fields each record type has. Admins manage them; the
 //! record engine checks every write against them.
 
+use crate::admin::audit;
 use crate::error::{StoreError, StoreResult};
 use crate::records::json::rfc3339;
 use crate::records::schema::Table;
@@ -68,8 +69,9 @@ pub async fn list(db: &Db) -> StoreResult<Vec<Value>> {
 }
 
 /// Adds a definition from `{"object", "key", "label", "field_type", "options"?, "required"?}`.
-pub async fn create(
+async fn create(
     db: &Db,
+    actor: &Actor,
     body: &Value,
     now: chrono::DateTime<chrono::Utc>,
 ) -> StoreResult<Value> {
@@ -119,6 +121,7 @@ pub async fn create(
             record_type.code()
         )));
     }
+    let at = now;
     let now = to_millis(now);
     let id = tx
         .insert_returning_id(
@@ -135,6 +138,7 @@ pub async fn create(
             ],
         )
         .await?;
+    audit::created(&mut tx, Some(actor), at, audit::Setting::CustomField, id).await?;
     let row = tx
         .fetch_optional(
             "SELECT * FROM custom_field_defs WHERE id = ?",
@@ -199,7 +203,7 @@ pub async fn create_by(
     now: chrono::DateTime<chrono::Utc>,
 ) -> StoreResult<Value> {
     actor.require_admin("define custom fields")?;
-    create(db, body, now).await
+    create(db, actor, body, now).await
 }
 
 async fn load(db: &Db, id: i64) -> StoreResult<xiansuo_store::Row> {
@@ -306,7 +310,9 @@ pub async fn update(
         let assignments: Vec<String> = sets.iter().map(|(c, _)| format!("{c} = ?")).collect();
         let mut params: Vec<Param> = sets.into_iter().map(|(_, p)| p).collect();
         params.extend([Param::Int(to_millis(now)), Param::Int(id)]);
-        db.execute(
+        let mut tx = db.begin().await?;
+        let snapshot = audit::Before::take(&mut tx, audit::Setting::CustomField, id).await?;
+        tx.execute(
             &format!(
                 "UPDATE custom_field_defs SET {}, updated_at = ? WHERE id = ?",
                 assignments.join(", ")
@@ -314,6 +320,10 @@ pub async fn update(
             &params,
         )
         .await?;
+        snapshot
+            .record(&mut tx, Some(actor), now, audit::Action::Update)
+            .await?;
+        tx.commit().await?;
         db.settings().clear::<Vec<CustomFieldDef>>();
     }
     Ok(to_json(&load(db, id).await?))
@@ -322,9 +332,16 @@ pub async fn update(
 /// Deletes a definition (admins only). The values records hold for it are kept in their data
 /// and history, so nothing is lost, but no page, filter, rule or check uses them any more; a
 /// new field with the same key and type shows them again.
-pub async fn delete(db: &Db, actor: &Actor, id: i64) -> StoreResult<()> {
+pub async fn delete(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<()> {
     actor.require_admin("define custom fields")?;
-    let n = db
+    let mut tx = db.begin().await?;
+    let snapshot = audit::Before::take(&mut tx, audit::Setting::CustomField, id).await?;
+    let n = tx
         .execute(
             "DELETE FROM custom_field_defs WHERE id = ?",
             &[Param::Int(id)],
@@ -333,6 +350,10 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> StoreResult<()> {
     if n == 0 {
         return Err(StoreError::NotFound("CustomField"));
     }
+    snapshot
+        .record(&mut tx, Some(actor), now, audit::Action::Delete)
+        .await?;
+    tx.commit().await?;
     db.settings().clear::<Vec<CustomFieldDef>>();
     Ok(())
 }

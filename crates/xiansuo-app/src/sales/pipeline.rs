@@ -9,6 +9,7 @@
 //! calls [`check_new`] and [`check_change`] on every write of an opportunity, so the stage is
 //! checked against the stages table whichever way the deal is written.
 
+use crate::admin::audit;
 use crate::channels::events;
 use crate::error::{StoreError, StoreResult};
 use crate::records::history;
@@ -304,6 +305,14 @@ pub async fn create_stage(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
             ],
         )
         .await?;
+    audit::created(
+        &mut tx,
+        Some(ctx.actor),
+        ctx.now,
+        audit::Setting::PipelineStage,
+        id,
+    )
+    .await?;
     let stage = load_stage(&mut tx, id).await?;
     tx.commit().await?;
     Ok(stage.to_json())
@@ -318,6 +327,7 @@ pub async fn update_stage(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Va
     let body = Body::parse(body, "", STAGE_FIELDS)?;
     let mut tx = ctx.db.begin().await?;
     let before = load_stage(&mut tx, id).await?;
+    let snapshot = audit::Before::take(&mut tx, audit::Setting::PipelineStage, id).await?;
     if let Some(code) = body.text("code", 40)? {
         if code != before.code {
             return Err(Invalid::new(
@@ -393,6 +403,9 @@ pub async fn update_stage(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Va
     if let Some(p) = probability.filter(|p| *p != before.probability) {
         follow_stage_probability(&mut tx, ctx, &before, p).await?;
     }
+    snapshot
+        .record(&mut tx, Some(ctx.actor), ctx.now, audit::Action::Update)
+        .await?;
     let stage = load_stage(&mut tx, id).await?;
     tx.commit().await?;
     Ok(stage.to_json())

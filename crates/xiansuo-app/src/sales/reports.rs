@@ -12,6 +12,7 @@
 //! A report is a [`Report`]: the JSON body (`{"items": [...], ...}`) and the same figures as
 //! table rows, which [`Report::csv`] writes as a CSV file for spreadsheet programs.
 
+use crate::admin::audit;
 use crate::error::{StoreError, StoreResult};
 use crate::records::{self, money, rfc3339, Ctx};
 use crate::sales::pipeline::Body;
@@ -71,20 +72,7 @@ pub struct Range {
 
 /// An instant as RFC 3339, or the start (or, for `to`, the end) of a date in China time.
 fn parse_bound(name: &str, value: &str, end: bool) -> StoreResult<i64> {
-    let value = value.trim();
-    if let Ok(at) = DateTime::parse_from_rfc3339(value) {
-        // An instant given as `to` is included.
-        return Ok(at.timestamp_millis() + i64::from(end));
-    }
-    if let Ok(date) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        let start = china_midnight(date);
-        return Ok(if end { start + DAY_MS } else { start });
-    }
-    Err(Invalid::new(
-        name,
-        format!("'{value}' is not a date (YYYY-MM-DD) or an RFC 3339 time"),
-    )
-    .into())
+    Ok(xiansuo_core::clock::parse_bound(name, value, end)?)
 }
 
 impl Range {
@@ -714,11 +702,16 @@ pub async fn set_cost(ctx: Ctx<'_>, body: &Value) -> StoreResult<(Value, bool)> 
         .await?;
     let (id, created) = match existing {
         Some(r) => {
+            let snapshot =
+                audit::Before::take(&mut tx, audit::Setting::ReportCost, r.int("id")).await?;
             tx.execute(
                 "UPDATE report_costs SET amount_cents = ?, updated_at = ? WHERE id = ?",
                 &[Param::Int(amount), Param::Int(now), Param::Int(r.int("id"))],
             )
             .await?;
+            snapshot
+                .record(&mut tx, Some(ctx.actor), ctx.now, audit::Action::Update)
+                .await?;
             (r.int("id"), false)
         }
         None => {
@@ -736,6 +729,14 @@ pub async fn set_cost(ctx: Ctx<'_>, body: &Value) -> StoreResult<(Value, bool)> 
                     &params,
                 )
                 .await?;
+            audit::created(
+                &mut tx,
+                Some(ctx.actor),
+                ctx.now,
+                audit::Setting::ReportCost,
+                id,
+            )
+            .await?;
             (id, true)
         }
     };
@@ -779,10 +780,21 @@ pub async fn list_costs(db: &Db, actor: &Actor, params: &[(String, String)]) -> 
 }
 
 /// `DELETE /api/v1/reports/costs/{id}` (admins).
-pub async fn delete_cost(db: &Db, actor: &Actor, id: i64) -> StoreResult<()> {
+pub async fn delete_cost(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
     actor.require_admin("delete channel spend")?;
-    if db
-        .execute("DELETE FROM report_costs WHERE id = ?", &[Param::Int(id)])
+    let change = audit::Edit {
+        kind: audit::Setting::ReportCost,
+        id,
+        action: audit::Action::Delete,
+        by: actor,
+        at: now,
+    };
+    if change
+        .execute(
+            db,
+            "DELETE FROM report_costs WHERE id = ?",
+            &[Param::Int(id)],
+        )
         .await?
         == 0
     {
@@ -999,6 +1011,8 @@ pub async fn set_target(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
         )
         .await?;
     if let Some(r) = existing {
+        let snapshot =
+            audit::Before::take(&mut tx, audit::Setting::ReportTarget, r.int("id")).await?;
         tx.execute(
             "UPDATE report_targets SET value = ?, set_by = ?, updated_at = ? WHERE id = ?",
             &[
@@ -1009,6 +1023,9 @@ pub async fn set_target(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
             ],
         )
         .await?;
+        snapshot
+            .record(&mut tx, Some(ctx.actor), ctx.now, audit::Action::Update)
+            .await?;
     } else {
         let mut params = key.to_vec();
         params.extend([
@@ -1017,10 +1034,19 @@ pub async fn set_target(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
             Param::Int(now),
             Param::Int(now),
         ]);
-        tx.execute(
-            "INSERT INTO report_targets (subject, subject_id, metric, month, value, set_by, \
-             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            &params,
+        let id = tx
+            .insert_returning_id(
+                "INSERT INTO report_targets (subject, subject_id, metric, month, value, set_by, \
+                 created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                &params,
+            )
+            .await?;
+        audit::created(
+            &mut tx,
+            Some(ctx.actor),
+            ctx.now,
+            audit::Setting::ReportTarget,
+            id,
         )
         .await?;
     }
@@ -1077,22 +1103,38 @@ pub async fn delete_target(ctx: Ctx<'_>, params: &[(String, String)]) -> StoreRe
             .await?
             .is_none_or(|teams| teams.contains(&subject_id))
     };
-    let deleted = if visible {
-        ctx.db
-            .execute(
-                "DELETE FROM report_targets WHERE subject = ? AND subject_id = ? AND metric = ? \
-                 AND month = ?",
-                &[
-                    Param::from(subject),
-                    Param::Int(subject_id),
-                    Param::from(metric),
-                    Param::from(month),
-                ],
-            )
-            .await?
-    } else {
-        0
+    if !visible {
+        return Err(StoreError::NotFound("Target"));
+    }
+    let id = ctx
+        .db
+        .fetch_optional(
+            "SELECT id FROM report_targets WHERE subject = ? AND subject_id = ? AND metric = ? \
+             AND month = ?",
+            &[
+                Param::from(subject),
+                Param::Int(subject_id),
+                Param::from(metric),
+                Param::from(month),
+            ],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("Target"))?
+        .int("id");
+    let change = audit::Edit {
+        kind: audit::Setting::ReportTarget,
+        id,
+        action: audit::Action::Delete,
+        by: ctx.actor,
+        at: ctx.now,
     };
+    let deleted = change
+        .execute(
+            ctx.db,
+            "DELETE FROM report_targets WHERE id = ?",
+            &[Param::Int(id)],
+        )
+        .await?;
     if deleted == 0 {
         return Err(StoreError::NotFound("Target"));
     }

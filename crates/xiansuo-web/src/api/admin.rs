@@ -1,25 +1,27 @@
-//! Users, teams (the org tree), API tokens and custom field definitions. Reading them needs any
-//! signed-in user; changing users, teams and custom fields needs an admin.
+//! Users, teams (the org tree), API tokens, custom field definitions, and the audit log and
+//! login history. Reading users, teams and fields needs any signed-in user (contact details of
+//! others only an admin); changing them, and reading the logs, needs an admin.
 
-use crate::auth::Auth;
+use crate::auth::{cookie, Auth, SESSION_COOKIE};
 use crate::error::ApiResult;
 use crate::extract::{Id, JsonBody, QueryPairs};
 use crate::AppState;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use xiansuo_app::admin::{auth, users};
+use xiansuo_app::admin::{audit, auth, users};
 use xiansuo_app::records::custom_fields;
 
 async fn list_users(
     State(s): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     QueryPairs(q): QueryPairs,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(
-        json!({"items": users::list(&s.db, &q).await?, "next_cursor": null}),
+        json!({"items": users::list_for(&s.db, &auth.actor, &q).await?, "next_cursor": null}),
     ))
 }
 
@@ -34,8 +36,8 @@ async fn create_user(
     ))
 }
 
-async fn get_user(State(s): State<AppState>, _auth: Auth, Id(id): Id) -> ApiResult<Json<Value>> {
-    Ok(Json(users::get(&s.db, id).await?))
+async fn get_user(State(s): State<AppState>, auth: Auth, Id(id): Id) -> ApiResult<Json<Value>> {
+    Ok(Json(users::get_for(&s.db, &auth.actor, id).await?))
 }
 
 async fn update_user(
@@ -152,6 +154,24 @@ pub fn router() -> Router<AppState> {
                 .delete(delete_custom_field),
         )
         .route("/api/v1/me/password", post(change_password))
+        .route("/api/v1/audit", get(list_audit))
+        .route("/api/v1/audit/logins", get(list_logins))
+}
+
+async fn list_audit(
+    State(s): State<AppState>,
+    auth: Auth,
+    QueryPairs(q): QueryPairs,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(audit::list(&s.db, &auth.actor, &q).await?))
+}
+
+async fn list_logins(
+    State(s): State<AppState>,
+    auth: Auth,
+    QueryPairs(q): QueryPairs,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(audit::logins(&s.db, &auth.actor, &q).await?))
 }
 
 async fn get_custom_field(
@@ -178,15 +198,22 @@ async fn delete_custom_field(
     auth: Auth,
     Id(id): Id,
 ) -> ApiResult<StatusCode> {
-    custom_fields::delete(&s.db, &auth.actor, id).await?;
+    custom_fields::delete(&s.db, &auth.actor, id, s.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn change_password(
     State(s): State<AppState>,
     auth: Auth,
+    headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> ApiResult<StatusCode> {
-    users::change_password(&s.db, &auth.actor, &body, s.clock.now()).await?;
+    // A session cookie the change is made with stays signed in; a bearer token has none.
+    let session = if headers.contains_key(AUTHORIZATION) {
+        None
+    } else {
+        cookie(&headers, SESSION_COOKIE)
+    };
+    users::change_password(&s.db, &auth.actor, &body, session.as_deref(), s.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

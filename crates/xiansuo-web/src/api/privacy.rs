@@ -9,7 +9,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use xiansuo_app::data::privacy::{self, Person};
+use xiansuo_app::data::privacy;
 
 /// Every route of this module.
 pub fn router() -> Router<AppState> {
@@ -24,8 +24,8 @@ pub fn router() -> Router<AppState> {
                             .find(|(k, _)| k == name)
                             .map(|(_, v)| v.as_str())
                     };
-                    let person = Person::parse(param("phone"), param("email"))?;
-                    ApiResult::Ok(Json(privacy::export(ctx(&s, &auth), &person).await?))
+                    let (phone, email) = (param("phone"), param("email"));
+                    ApiResult::Ok(Json(privacy::export(ctx(&s, &auth), phone, email).await?))
                 },
             ),
         )

@@ -174,7 +174,7 @@ async fn set_cost(
 }
 
 async fn delete_cost(State(s): State<AppState>, auth: Auth, Id(id): Id) -> ApiResult<StatusCode> {
-    reports::delete_cost(&s.db, &auth.actor, id).await?;
+    reports::delete_cost(&s.db, &auth.actor, id, s.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -55,7 +55,7 @@ async fn update_robot(
 }
 
 async fn delete_robot(State(s): State<AppState>, auth: Auth, Id(id): Id) -> ApiResult<StatusCode> {
-    robots::delete(&s.db, &auth.actor, id).await?;
+    robots::delete(&s.db, &auth.actor, id, s.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -71,8 +71,8 @@ async fn delete_scoring_rule(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn get_scoring_settings(State(s): State<AppState>, _auth: Auth) -> ApiResult<Json<Value>> {
-    Ok(Json(scoring::get_settings(&s.db).await?))
+async fn get_scoring_settings(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
+    Ok(Json(scoring::get_settings(&s.db, &auth.actor).await?))
 }
 
 async fn update_scoring_settings(
@@ -151,7 +151,7 @@ async fn delete_assignment_rule(
     auth: Auth,
     Id(id): Id,
 ) -> ApiResult<StatusCode> {
-    assignment::delete_rule(&s.db, &auth.actor, id).await?;
+    assignment::delete_rule(ctx(&s, &auth), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -161,12 +161,12 @@ async fn reorder_assignment_rules(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(
-        json!({"items": assignment::reorder(&s.db, &auth.actor, &body).await?, "next_cursor": null}),
+        json!({"items": assignment::reorder(ctx(&s, &auth), &body).await?, "next_cursor": null}),
     ))
 }
 
-async fn get_assignment_settings(State(s): State<AppState>, _auth: Auth) -> ApiResult<Json<Value>> {
-    Ok(Json(assignment::get_settings(&s.db).await?))
+async fn get_assignment_settings(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
+    Ok(Json(assignment::get_settings(&s.db, &auth.actor).await?))
 }
 
 async fn update_assignment_settings(

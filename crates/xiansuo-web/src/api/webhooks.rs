@@ -49,7 +49,7 @@ async fn delete_webhook(
     auth: Auth,
     Id(id): Id,
 ) -> ApiResult<StatusCode> {
-    webhooks::delete(&s.db, &auth.actor, id).await?;
+    webhooks::delete(&s.db, &auth.actor, id, s.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

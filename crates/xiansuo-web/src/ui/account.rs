@@ -9,7 +9,7 @@ use super::i18n::{self, Texts};
 use super::page::{
     csrf_refusal, local_path, message_page, render, store_error_page, Chrome, Viewer,
 };
-use crate::auth::{cookie, same_secret, session_cookie, sign_in, SESSION_COOKIE};
+use crate::auth::{cookie, same_secret, session_cookie, sign_in, user_agent, SESSION_COOKIE};
 use crate::error::ApiError;
 use crate::AppState;
 use askama::Template;
@@ -123,7 +123,15 @@ pub(super) async fn login(
             Some(t.sign_in_expired),
         );
     }
-    match sign_in(&state, addr.ip(), form.username.trim(), &form.password).await {
+    match sign_in(
+        &state,
+        addr.ip(),
+        &user_agent(&headers),
+        form.username.trim(),
+        &form.password,
+    )
+    .await
+    {
         Ok((_, secret, _)) => {
             let mut response = Redirect::to("/leads").into_response();
             let headers = response.headers_mut();

@@ -16,6 +16,7 @@
 pub mod probe;
 pub mod scan;
 
+use crate::admin::audit;
 use crate::error::{StoreError, StoreResult};
 use crate::leads::merge;
 use crate::records::lifecycle::{Change, Hook};
@@ -772,6 +773,8 @@ fn require_policy_admin(actor: &Actor) -> StoreResult<()> {
 /// Writes each source's policy, `None` deleting the admin's setting.
 async fn store_policies(ctx: Ctx<'_>, changes: Vec<(String, Option<Policy>)>) -> StoreResult<()> {
     let mut tx = ctx.db.begin().await?;
+    let snapshot =
+        audit::Before::take(&mut tx, audit::Setting::DedupPolicies, audit::SINGLETON).await?;
     for (source, policy) in changes {
         tx.execute(
             "DELETE FROM dedup_policies WHERE source = ?",
@@ -791,6 +794,9 @@ async fn store_policies(ctx: Ctx<'_>, changes: Vec<(String, Option<Policy>)>) ->
             .await?;
         }
     }
+    snapshot
+        .record(&mut tx, Some(ctx.actor), ctx.now, audit::Action::Update)
+        .await?;
     tx.commit().await?;
     ctx.db.settings().clear::<BTreeMap<String, Policy>>();
     Ok(())

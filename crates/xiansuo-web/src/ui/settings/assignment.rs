@@ -678,7 +678,7 @@ pub(crate) async fn move_rule(
         };
         if let Some(to) = to {
             ids.swap(at, to);
-            assignment::reorder(&state.db, &user.actor, &json!({ "rule_ids": ids })).await?;
+            assignment::reorder(ctx(&state, &user), &json!({ "rule_ids": ids })).await?;
         }
         Ok::<_, StoreError>(())
     };
@@ -716,7 +716,7 @@ pub(crate) async fn reorder_rules(
         .filter(|id| !id.is_empty())
         .map(optional_number)
         .collect();
-    match assignment::reorder(&state.db, &user.actor, &json!({ "rule_ids": ids })).await {
+    match assignment::reorder(ctx(&state, &user), &json!({ "rule_ids": ids })).await {
         Ok(_) => saved("/settings/assignment"),
         Err(e) => store_error_page(Chrome::for_user(&user, "/settings/assignment"), e),
     }
@@ -744,7 +744,7 @@ pub(crate) async fn delete_rule(
     let Some(id) = parse_id(&id) else {
         return not_found(&user);
     };
-    match assignment::delete_rule(&state.db, &user.actor, id).await {
+    match assignment::delete_rule(ctx(&state, &user), id).await {
         Ok(()) => saved("/settings/assignment"),
         Err(e) => store_error_page(Chrome::for_user(&user, "/settings/assignment"), e),
     }

@@ -353,7 +353,7 @@ pub(crate) async fn delete_hook(
     let Some(id) = parse_id(&id) else {
         return not_found(&user);
     };
-    match webhooks::delete(&state.db, &user.actor, id).await {
+    match webhooks::delete(&state.db, &user.actor, id, state.clock.now()).await {
         Ok(()) => saved("/settings/webhooks"),
         Err(e) => store_error_page(Chrome::for_user(&user, "/settings/webhooks"), e),
     }

@@ -404,7 +404,7 @@ pub(crate) async fn delete_field(
     let Some(id) = parse_id(&id) else {
         return not_found(&user, "CustomField");
     };
-    match custom_fields::delete(&state.db, &user.actor, id).await {
+    match custom_fields::delete(&state.db, &user.actor, id, state.clock.now()).await {
         Ok(()) => Redirect::to("/settings/fields?deleted=1").into_response(),
         Err(e) => store_error_page(Chrome::for_user(&user, "/settings/fields"), e),
     }

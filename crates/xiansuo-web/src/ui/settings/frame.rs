@@ -44,6 +44,7 @@ pub(super) fn sections(user: &Viewer, s: &SettingsTexts, current: &str) -> Vec<S
         ("/settings/forms", s.forms_title),
         ("/settings/webhooks", s.webhooks_title),
         ("/settings/robots", s.robots_title),
+        ("/settings/audit", s.audit_title),
     ];
     let admin = if user.actor.is_admin() {
         &admin[..]

@@ -1,8 +1,8 @@
 //! 设置 / Settings: the pages where an admin configures people (users, the org tree), the data
 //! model (custom fields, pipeline stages), scoring and assignment rules, public pools, recycle
 //! and SLA rules, the working calendar, dedup policies, channel spend and KPI targets,
-//! qualification checklists, web forms, webhooks, group robots and API tokens, and where every
-//! user keeps their own
+//! qualification checklists, web forms, webhooks, group robots, the audit log and API tokens,
+//! and where every user keeps their own
 //! profile (name, language, time zone, password) and tokens.
 //!
 //! Every change calls the same `xiansuo_db` use case as the API with the signed-in user as the
@@ -11,6 +11,7 @@
 //! as the store's error, shown next to its field (an invalid value) or above the form.
 
 mod assignment;
+mod audit;
 mod calendar;
 mod channels;
 mod checklists;
@@ -44,6 +45,7 @@ use frame::{Frame, Menu};
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/settings", get(index))
+        .route("/settings/audit", get(audit::page))
         .route("/settings/profile", get(profile::page).post(profile::save))
         .route("/settings/password", post(profile::change_password))
         .route(

@@ -6,6 +6,7 @@ use super::frame::{
     field_refusal, no_refusal, optional, parse_id, refusal, saved, saved_notice, text_of, time_in,
     Frame, Menu, Refusal,
 };
+use crate::auth::{cookie, SESSION_COOKIE};
 use crate::ui::page::{csrf_refusal, render, store_error_page, Choice, Chrome, Viewer};
 use crate::AppState;
 use askama::Template;
@@ -191,6 +192,7 @@ pub(crate) async fn save(
 pub(crate) async fn change_password(
     State(state): State<AppState>,
     user: Viewer,
+    headers: axum::http::HeaderMap,
     Form(form): Form<PasswordPost>,
 ) -> Response {
     if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
@@ -205,7 +207,15 @@ pub(crate) async fn change_password(
         "current_password": form.current_password,
         "new_password": form.new_password,
     });
-    match users::change_password(&state.db, &user.actor, &body, state.clock.now()).await {
+    match users::change_password(
+        &state.db,
+        &user.actor,
+        &body,
+        cookie(&headers, SESSION_COOKIE).as_deref(),
+        state.clock.now(),
+    )
+    .await
+    {
         Ok(()) => Redirect::to("/settings/profile?password=1").into_response(),
         Err(e) => match refusal(&user, "/settings/profile", e) {
             Ok(refused) => profile_page(&state, &user, None, no_refusal(), refused, None).await,
@@ -370,6 +380,10 @@ pub(crate) async fn revoke_token(
     };
     match revoked {
         Ok(()) => Redirect::to("/settings/tokens").into_response(),
-        Err(e) => store_error_page(Frame::new(&user, "/settings/tokens").chrome, e),
+        // The last admin token of the last admin: said above the list.
+        Err(e) => match refusal(&user, "/settings/tokens", e) {
+            Ok(refused) => tokens_page(&state, &user, TokenPost::default(), refused, None).await,
+            Err(page) => *page,
+        },
     }
 }

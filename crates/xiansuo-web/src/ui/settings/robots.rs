@@ -400,7 +400,7 @@ pub(crate) async fn delete(
         Ok(id) => id,
         Err(refused) => return *refused,
     };
-    match robots::delete(&state.db, &user.actor, id).await {
+    match robots::delete(&state.db, &user.actor, id, state.clock.now()).await {
         Ok(()) => saved(PATH),
         Err(e) => store_error_page(Chrome::for_user(&user, PATH), e),
     }

@@ -233,7 +233,7 @@ async fn scoring_page(
     let s = frame.menu.s;
     let loaded = async {
         Ok::<_, StoreError>((
-            scoring::get_settings(&state.db).await?,
+            scoring::get_settings(&state.db, &user.actor).await?,
             scoring::list_rules(&state.db, &user.actor).await?,
         ))
     };

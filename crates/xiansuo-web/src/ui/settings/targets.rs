@@ -404,7 +404,7 @@ pub(crate) async fn delete_cost(
         return refused;
     }
     let result = match parse_id(&id) {
-        Some(id) => reports::delete_cost(&state.db, &user.actor, id).await,
+        Some(id) => reports::delete_cost(&state.db, &user.actor, id, state.clock.now()).await,
         None => Err(StoreError::NotFound("Cost")),
     };
     let back = back(&query.month);
