@@ -29,6 +29,7 @@ mod scope;
 mod scoring;
 mod ui;
 mod ui_list;
+mod ui_reports;
 mod ui_sales;
 mod ui_settings;
 mod webhooks;
