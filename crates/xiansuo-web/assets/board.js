@@ -11,6 +11,8 @@
 
   Array.prototype.forEach.call(cards, function (card) {
     card.draggable = true;
+    // Dragging by the deal's name moves the card, not the link to the deal.
+    Array.prototype.forEach.call(card.querySelectorAll("a"), function (link) { link.draggable = false; });
     card.addEventListener("dragstart", function (event) {
       dragged = card;
       card.classList.add("dragging");

@@ -3236,14 +3236,23 @@ impl Doc {
             ]
         };
         let report_response = |description: &str, schema: &str| {
-            json_response(description, schema).content(
-                "text/csv",
-                Content::new(Some(string(
-                    false,
-                    "With `format=csv`: the same figures as a table, UTF-8 with a byte order \
-                     mark and a header row; formula-like text neutralised with a leading `'`",
-                ))),
-            )
+            json_response(description, schema)
+                .content(
+                    "text/csv",
+                    Content::new(Some(string(
+                        false,
+                        "With `format=csv`: the same figures as a table, UTF-8 with a byte order \
+                         mark and a header row; formula-like text neutralised with a leading `'`",
+                    ))),
+                )
+                .content(
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    Content::new(Some(string(
+                        false,
+                        "With `format=xlsx`: the same table as a workbook of one sheet, numbers \
+                         as numbers and text as strings, never formulas",
+                    ))),
+                )
         };
         let common = |extra: Vec<Parameter>| {
             let mut params = vec![
@@ -3263,8 +3272,8 @@ impl Doc {
                 .build(),
                 query(
                     "format",
-                    "`json` (default) or `csv`",
-                    codes(["json", "csv"], false, "The format"),
+                    "`json` (default), `csv` or `xlsx`",
+                    codes(["json", "csv", "xlsx"], false, "The format"),
                 )
                 .build(),
             ];
@@ -3728,8 +3737,8 @@ impl Doc {
                     query("month", "The month; default this month", month("YYYY-MM")).build(),
                     query(
                         "format",
-                        "`json` (default) or `csv`",
-                        codes(["json", "csv"], false, "The format"),
+                        "`json` (default), `csv` or `xlsx`",
+                        codes(["json", "csv", "xlsx"], false, "The format"),
                     )
                     .build(),
                 ]))
@@ -3754,11 +3763,74 @@ impl Doc {
                         codes(metrics, false, "The metric"),
                     )
                     .build(),
-                    query("month", "The month", string(false, "YYYY-MM")).build(),
+                    query("month", "The month", month("YYYY-MM")).build(),
                 ]))
                 .response("204", ResponseBuilder::new().description("Deleted")),
             &[Failure::NotFound, Failure::Invalid],
         );
+
+        let reason = |amount: bool| {
+            let mut props = vec![
+                prop(
+                    "reason",
+                    string(
+                        true,
+                        "The reason as given (trimmed); null when none was given",
+                    ),
+                ),
+                prop("count", int64(false, "How many gave it")),
+                prop("share_pct", pct("count / total")),
+            ];
+            if amount {
+                props.push(prop(
+                    "amount",
+                    number(false, "The lost deals' amount, in yuan"),
+                ));
+            }
+            response_object("One reason", props)
+        };
+        for (path, id, summary, schema, amount, doc) in [
+            (
+                "/api/v1/reports/lost-reasons",
+                "lostReasonsReport",
+                "Why deals were lost",
+                "LostReasonsReport",
+                true,
+                "The deals you may see lost in the range, per reason given when they were lost.",
+            ),
+            (
+                "/api/v1/reports/disqualify-reasons",
+                "disqualifyReasonsReport",
+                "Why leads were disqualified",
+                "DisqualifyReasonsReport",
+                false,
+                "Of the leads you may see created in the range, those now disqualified, per \
+                 reason given (无效原因).",
+            ),
+        ] {
+            let mut props = range_props();
+            props.extend([
+                prop(
+                    "items",
+                    array(
+                        RefOr::T(reason(amount)),
+                        "The 30 reasons given most, most given first",
+                    ),
+                ),
+                prop("other", int64(false, "How many gave a reason not listed")),
+                prop("total", int64(false, "All of them")),
+            ]);
+            self.schema(schema, response_object(summary, props));
+            self.add(
+                HttpMethod::Get,
+                path,
+                operation(id, "reports", summary)
+                    .description(Some(doc))
+                    .parameters(Some(common(Vec::new())))
+                    .response("200", report_response("The report", schema)),
+                &[Failure::Invalid],
+            );
+        }
     }
 
     /// Qualification checklists, conversion, the pipeline, RFM and handover.
@@ -4869,6 +4941,39 @@ impl Doc {
                     "cursor",
                     "`next_cursor` of the previous page",
                     string(false, "A cursor").min_length(Some(1)),
+                ))
+                .parameter(query(
+                    "source",
+                    "Only this source",
+                    string(false, "A source code"),
+                ))
+                .parameter(query(
+                    "province",
+                    "Only this province",
+                    string(false, "A province"),
+                ))
+                .parameter(query("city", "Only this city", string(false, "A city")))
+                .parameter(query(
+                    "tier",
+                    "Only this tier",
+                    codes(["high", "medium", "low"], false, "A tier"),
+                ))
+                .parameter(query(
+                    "created_from",
+                    "Created at or after: a date (from its midnight in China time) or an RFC \
+                     3339 time",
+                    string(false, "Date or time"),
+                ))
+                .parameter(query(
+                    "created_to",
+                    "Created up to: a date (included, to its end in China time) or an RFC 3339 \
+                     time",
+                    string(false, "Date or time"),
+                ))
+                .parameter(query(
+                    "q",
+                    "Text in the name or the company (phones are masked, so not searched)",
+                    string(false, "Text"),
                 ))
                 .response("200", json_response("A page of leads", "PoolLeadPage")),
             &[Failure::Invalid],

@@ -724,7 +724,21 @@ fn masked(row: &Row) -> Value {
     lead
 }
 
+/// The filters of a pool's list besides paging: exact fields, a creation range and a search.
+pub const POOL_FILTERS: &[&str] = &[
+    "source",
+    "province",
+    "city",
+    "tier",
+    "created_from",
+    "created_to",
+    "q",
+];
+
 /// The leads waiting in a pool, newest in the pool first, phones masked; for its members.
+/// Filters: `source`, `province`, `city`, `tier` (exact), `created_from` and `created_to`
+/// (dates in China time, both included, or RFC 3339 instants) and `q` (text in the name or
+/// the company; phones are masked here, so they are not searched).
 pub async fn leads(
     db: &Db,
     actor: &Actor,
@@ -734,21 +748,56 @@ pub async fn leads(
     visible_pool(db, actor, pool_id).await?;
     let mut limit = 50_i64;
     let mut after: Option<(i64, i64)> = None;
+    let mut conditions = String::new();
+    let mut binds = vec![Param::Int(pool_id)];
     for (name, value) in params {
+        let value = value.trim();
         match name.as_str() {
             "limit" => {
                 limit = value
-                    .trim()
                     .parse()
                     .ok()
                     .filter(|n| (1..=500).contains(n))
                     .ok_or_else(|| Invalid::new("limit", "must be a whole number from 1 to 500"))?
             }
-            "cursor" => after = Some(parse_cursor(value.trim())?),
+            "cursor" => after = Some(parse_cursor(value)?),
+            _ if value.is_empty() && POOL_FILTERS.contains(&name.as_str()) => {}
+            "source" | "province" | "city" | "tier" => {
+                conditions.push_str(&format!(" AND {name} = ?"));
+                binds.push(Param::from(value));
+            }
+            "created_from" | "created_to" => {
+                let end = name == "created_to";
+                let at = crate::sales::reports::parse_bound(name, value, end)?;
+                conditions.push_str(if end {
+                    " AND created_at < ?"
+                } else {
+                    " AND created_at >= ?"
+                });
+                binds.push(Param::Int(at));
+            }
+            "q" => {
+                let dialect = db.dialect();
+                conditions.push_str(&format!(
+                    " AND ({} OR {})",
+                    dialect.contains_text("name"),
+                    dialect.contains_text("COALESCE(company, '')")
+                ));
+                binds.extend([Param::from(value), Param::from(value)]);
+                if let Some((condition, params)) =
+                    crate::records::search::candidates(db, value).await?
+                {
+                    conditions.push_str(&format!(" AND {condition}"));
+                    binds.extend(params);
+                }
+            }
             other => {
                 return Err(Invalid::new(
                     other,
-                    "is not a parameter of this list (accepted: limit, cursor)",
+                    format!(
+                        "is not a parameter of this list (accepted: limit, cursor, {})",
+                        POOL_FILTERS.join(", ")
+                    ),
                 )
                 .into())
             }
@@ -756,9 +805,8 @@ pub async fn leads(
     }
     let sort = "COALESCE(pooled_at, created_at)";
     let mut sql = format!(
-        "SELECT *, {sort} AS pool_sort FROM leads WHERE pool_id = ? AND owner_id IS NULL AND deleted_at IS NULL"
+        "SELECT *, {sort} AS pool_sort FROM leads WHERE pool_id = ? AND owner_id IS NULL AND deleted_at IS NULL{conditions}"
     );
-    let mut binds = vec![Param::Int(pool_id)];
     if let Some((at, id)) = after {
         sql.push_str(&format!(" AND ({sort} < ? OR ({sort} = ? AND id < ?))"));
         binds.extend([Param::Int(at), Param::Int(at), Param::Int(id)]);

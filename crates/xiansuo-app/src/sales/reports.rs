@@ -1,7 +1,8 @@
 //! Analytics reports (分析报表): leads by source, campaign, owner, team, status or period with
 //! their conversion; the funnel from new lead to won deal; speed to lead; follow-up activity per
 //! rep; the sales cycle; cost per lead and customer acquisition cost per channel; and monthly KPI
-//! targets per rep and team with their attainment.
+//! targets per rep and team with their attainment; and why deals were lost and leads
+//! disqualified.
 //!
 //! Every report covers a time range (`from`, `to`; the last 30 days by default) and counts only
 //! the records in the actor's data scope. Each is one or a few aggregate queries over indexed
@@ -10,7 +11,8 @@
 //! months are those of China Standard Time, as in the pipeline forecast.
 //!
 //! A report is a [`Report`]: the JSON body (`{"items": [...], ...}`) and the same figures as
-//! table rows, which [`Report::csv`] writes as a CSV file for spreadsheet programs.
+//! table rows, which [`Report::csv`] and [`Report::xlsx`] write as files for spreadsheet
+//! programs.
 
 use crate::admin::audit;
 use crate::error::{StoreError, StoreResult};
@@ -55,6 +57,38 @@ impl Report {
     }
 }
 
+impl Report {
+    /// The rows as an XLSX workbook of one sheet: a bold header row, numbers as numbers and
+    /// text as strings, never formulas, whatever it starts with.
+    pub fn xlsx(&self, sheet_name: &str) -> StoreResult<Vec<u8>> {
+        use rust_xlsxwriter::{Format, Workbook};
+        let xlsx = |e: rust_xlsxwriter::XlsxError| StoreError::Internal(e.into());
+        let bold = Format::new().set_bold();
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(sheet_name).map_err(xlsx)?;
+        for (col, title) in self.header.iter().enumerate() {
+            sheet
+                .write_string_with_format(0, col as u16, title, &bold)
+                .map_err(xlsx)?;
+        }
+        for (row, cells) in self.rows.iter().enumerate() {
+            let row = row as u32 + 1;
+            for (col, value) in cells.iter().enumerate() {
+                let col = col as u16;
+                match value {
+                    Value::Null => continue,
+                    Value::Number(n) => sheet.write_number(row, col, n.as_f64().unwrap_or(0.0)),
+                    Value::String(s) => sheet.write_string(row, col, s),
+                    other => sheet.write_string(row, col, other.to_string()),
+                }
+                .map_err(xlsx)?;
+            }
+        }
+        workbook.save_to_buffer().map_err(xlsx)
+    }
+}
+
 fn csv_cell(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
@@ -71,7 +105,7 @@ pub struct Range {
 }
 
 /// An instant as RFC 3339, or the start (or, for `to`, the end) of a date in China time.
-fn parse_bound(name: &str, value: &str, end: bool) -> StoreResult<i64> {
+pub(crate) fn parse_bound(name: &str, value: &str, end: bool) -> StoreResult<i64> {
     Ok(xiansuo_core::clock::parse_bound(name, value, end)?)
 }
 
@@ -916,7 +950,133 @@ pub async fn channels(
 }
 
 // ---------------------------------------------------------------------------------------------
-// 7. KPI targets.
+// 7. Why deals were lost and leads disqualified.
+
+/// The most reasons a reason report lists one by one; the rest are counted together.
+pub const MAX_REASONS: usize = 30;
+
+/// One reason of a [`reasons`] report: the text people gave (`None` when they gave none), how
+/// many deals or leads gave it, their share of the whole and, for deals, their amount.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ReasonCount {
+    pub reason: Option<String>,
+    pub count: i64,
+    pub share_pct: Option<f64>,
+    /// Yuan; only for lost deals.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<f64>,
+}
+
+/// The body of a reason report: the reasons, most given first, those beyond
+/// [`MAX_REASONS`] counted in `other`, and the `total`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ReasonReport {
+    pub items: Vec<ReasonCount>,
+    /// How many deals or leads gave a reason not listed in `items`.
+    pub other: i64,
+    pub total: i64,
+}
+
+fn share(part: i64, whole: i64) -> Option<f64> {
+    pct(part, whole).as_f64()
+}
+
+/// The reasons of `grouped` (rows `k`, `n` and, for deals, `amount`, largest first) as a report.
+fn reasons(range: Range, rows: &[Row], amounts: bool) -> Report {
+    let total: i64 = rows.iter().map(|r| r.int("n")).sum();
+    let items: Vec<ReasonCount> = rows
+        .iter()
+        .take(MAX_REASONS)
+        .map(|r| ReasonCount {
+            reason: r.opt_text("k").filter(|k| !k.is_empty()),
+            count: r.int("n"),
+            share_pct: share(r.int("n"), total),
+            amount: amounts.then(|| r.int("amount") as f64 / 100.0),
+        })
+        .collect();
+    let listed: i64 = items.iter().map(|i| i.count).sum();
+    let report = ReasonReport {
+        other: total - listed,
+        total,
+        items,
+    };
+    let mut header = vec![
+        "reason".to_owned(),
+        "count".to_owned(),
+        "share_pct".to_owned(),
+    ];
+    if amounts {
+        header.push("amount".to_owned());
+    }
+    let rows = report
+        .items
+        .iter()
+        .map(|i| {
+            let mut row = vec![json!(i.reason), json!(i.count), json!(i.share_pct)];
+            if amounts {
+                row.push(json!(i.amount));
+            }
+            row
+        })
+        .collect();
+    let mut body = range.to_json();
+    if let (Some(body), Value::Object(fields)) = (body.as_object_mut(), json!(report)) {
+        body.extend(fields);
+    }
+    Report { body, header, rows }
+}
+
+/// `GET /api/v1/reports/lost-reasons`: the deals lost in the range per reason given when they
+/// were lost (the same text counts as one reason, spaces around it aside), with their amount.
+pub async fn lost_reasons(
+    db: &Db,
+    actor: &Actor,
+    params: &[(String, String)],
+    now: DateTime<Utc>,
+) -> StoreResult<Report> {
+    let p = Params::parse("lost-reasons", params, &[], now)?;
+    let rows = db
+        .fetch_all(
+            &format!(
+                "SELECT TRIM(o.close_reason) AS k, COUNT(*) AS n, \
+                 CAST(COALESCE(SUM(o.amount_cents), 0) AS BIGINT) AS amount \
+                 FROM opportunities o WHERE o.deleted_at IS NULL AND o.result = 'lost' \
+                 AND o.closed_at >= ? AND o.closed_at < ?{} \
+                 GROUP BY TRIM(o.close_reason) ORDER BY n DESC, k",
+                actor.scope_clause_on("o.owner_id")
+            ),
+            &p.range.params(),
+        )
+        .await?;
+    Ok(reasons(p.range, &rows, true))
+}
+
+/// `GET /api/v1/reports/disqualify-reasons`: of the leads created in the range, those now
+/// disqualified, per reason given (无效原因).
+pub async fn disqualify_reasons(
+    db: &Db,
+    actor: &Actor,
+    params: &[(String, String)],
+    now: DateTime<Utc>,
+) -> StoreResult<Report> {
+    let p = Params::parse("disqualify-reasons", params, &[], now)?;
+    let rows = db
+        .fetch_all(
+            &format!(
+                "SELECT TRIM(l.disqualify_reason) AS k, COUNT(*) AS n FROM leads l \
+                 WHERE l.deleted_at IS NULL AND l.status = 'disqualified' \
+                 AND l.created_at >= ? AND l.created_at < ?{} \
+                 GROUP BY TRIM(l.disqualify_reason) ORDER BY n DESC, k",
+                actor.scope_clause_on("l.owner_id")
+            ),
+            &p.range.params(),
+        )
+        .await?;
+    Ok(reasons(p.range, &rows, false))
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. KPI targets.
 
 /// What a target measures in its month.
 const METRICS: [&str; 4] = ["leads", "conversions", "won_amount", "activities"];

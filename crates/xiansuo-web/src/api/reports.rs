@@ -1,7 +1,8 @@
 //! Analytics reports under `/api/v1/reports`: leads by group, the funnel, speed to lead,
 //! follow-up activity per rep, the sales cycle, cost per lead and acquisition cost per channel
-//! (with the channel spend admins record), and KPI targets with attainment. Each report answers
-//! JSON, or a CSV file with `?format=csv`.
+//! (with the channel spend admins record), KPI targets with attainment, and the reasons deals
+//! were lost and leads disqualified. Each report answers JSON, or a file with `?format=csv` or
+//! `?format=xlsx`.
 
 use crate::auth::ctx;
 use crate::auth::Auth;
@@ -14,23 +15,28 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde_json::Value;
+use xiansuo_app::data::export::Format as File;
 use xiansuo_app::sales::reports::{self, Report};
 use xiansuo_app::StoreResult;
 use xiansuo_core::Invalid;
 
-/// Whether a report is asked for as CSV; the other parameters are the report's.
-fn split_format(query: Vec<(String, String)>) -> ApiResult<(bool, Vec<(String, String)>)> {
-    let mut csv = false;
+/// A query's parameters as pairs.
+type Pairs = Vec<(String, String)>;
+
+/// The file a report is asked for as (`None` for JSON); the other parameters are the report's.
+fn split_format(query: Pairs) -> ApiResult<(Option<File>, Pairs)> {
+    let mut format = None;
     let mut rest = Vec::new();
     for (name, value) in query {
         if name == "format" {
-            csv = match value.trim() {
-                "json" => false,
-                "csv" => true,
+            format = match value.trim() {
+                "json" => None,
+                "csv" => Some(File::Csv),
+                "xlsx" => Some(File::Xlsx),
                 other => {
                     return Err(Invalid::new(
                         "format",
-                        format!("'{other}' is not a format (accepted: json, csv)"),
+                        format!("'{other}' is not a format (accepted: json, csv, xlsx)"),
                     )
                     .into())
                 }
@@ -39,29 +45,37 @@ fn split_format(query: Vec<(String, String)>) -> ApiResult<(bool, Vec<(String, S
             rest.push((name, value));
         }
     }
-    Ok((csv, rest))
+    Ok((format, rest))
 }
 
-/// The report as JSON, or as a CSV attachment named after it and the day.
+/// The report as JSON, or as a CSV or XLSX attachment named after it and the day.
 fn respond(
     s: &AppState,
     name: &str,
-    csv: bool,
+    format: Option<File>,
     report: StoreResult<Report>,
 ) -> ApiResult<Response> {
     let report = report?;
-    if !csv {
+    let Some(format) = format else {
         return Ok(Json(report.body).into_response());
-    }
-    let filename = format!("{name}-{}.csv", s.clock.now().format("%Y%m%d"));
+    };
+    let bytes = match format {
+        File::Csv => report.csv()?,
+        File::Xlsx => report.xlsx(name)?,
+    };
+    let filename = format!(
+        "{name}-{}.{}",
+        s.clock.now().format("%Y%m%d"),
+        format.code()
+    );
     let headers = [
-        (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+        (header::CONTENT_TYPE, format.content_type().to_owned()),
         (
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{filename}\""),
         ),
     ];
-    Ok((headers, report.csv()?).into_response())
+    Ok((headers, bytes).into_response())
 }
 
 async fn leads(
@@ -69,9 +83,9 @@ async fn leads(
     auth: Auth,
     QueryPairs(q): QueryPairs,
 ) -> ApiResult<Response> {
-    let (csv, q) = split_format(q)?;
+    let (format, q) = split_format(q)?;
     let report = reports::leads(&s.db, &auth.actor, &q, s.clock.now()).await;
-    respond(&s, "leads", csv, report)
+    respond(&s, "leads", format, report)
 }
 
 async fn funnel(
@@ -79,9 +93,9 @@ async fn funnel(
     auth: Auth,
     QueryPairs(q): QueryPairs,
 ) -> ApiResult<Response> {
-    let (csv, q) = split_format(q)?;
+    let (format, q) = split_format(q)?;
     let report = reports::funnel(&s.db, &auth.actor, &q, s.clock.now()).await;
-    respond(&s, "funnel", csv, report)
+    respond(&s, "funnel", format, report)
 }
 
 async fn speed_to_lead(
@@ -89,9 +103,9 @@ async fn speed_to_lead(
     auth: Auth,
     QueryPairs(q): QueryPairs,
 ) -> ApiResult<Response> {
-    let (csv, q) = split_format(q)?;
+    let (format, q) = split_format(q)?;
     let report = reports::speed_to_lead(&s.db, &auth.actor, &q, s.clock.now()).await;
-    respond(&s, "speed-to-lead", csv, report)
+    respond(&s, "speed-to-lead", format, report)
 }
 
 async fn activities(
@@ -99,9 +113,9 @@ async fn activities(
     auth: Auth,
     QueryPairs(q): QueryPairs,
 ) -> ApiResult<Response> {
-    let (csv, q) = split_format(q)?;
+    let (format, q) = split_format(q)?;
     let report = reports::activities(&s.db, &auth.actor, &q, s.clock.now()).await;
-    respond(&s, "activities", csv, report)
+    respond(&s, "activities", format, report)
 }
 
 async fn sales_cycle(
@@ -109,9 +123,9 @@ async fn sales_cycle(
     auth: Auth,
     QueryPairs(q): QueryPairs,
 ) -> ApiResult<Response> {
-    let (csv, q) = split_format(q)?;
+    let (format, q) = split_format(q)?;
     let report = reports::sales_cycle(&s.db, &auth.actor, &q, s.clock.now()).await;
-    respond(&s, "sales-cycle", csv, report)
+    respond(&s, "sales-cycle", format, report)
 }
 
 async fn channels(
@@ -119,9 +133,9 @@ async fn channels(
     auth: Auth,
     QueryPairs(q): QueryPairs,
 ) -> ApiResult<Response> {
-    let (csv, q) = split_format(q)?;
+    let (format, q) = split_format(q)?;
     let report = reports::channels(&s.db, &auth.actor, &q, s.clock.now()).await;
-    respond(&s, "channels", csv, report)
+    respond(&s, "channels", format, report)
 }
 
 async fn targets(
@@ -129,9 +143,29 @@ async fn targets(
     auth: Auth,
     QueryPairs(q): QueryPairs,
 ) -> ApiResult<Response> {
-    let (csv, q) = split_format(q)?;
+    let (format, q) = split_format(q)?;
     let report = reports::targets(&s.db, &auth.actor, &q, s.clock.now()).await;
-    respond(&s, "targets", csv, report)
+    respond(&s, "targets", format, report)
+}
+
+async fn lost_reasons(
+    State(s): State<AppState>,
+    auth: Auth,
+    QueryPairs(q): QueryPairs,
+) -> ApiResult<Response> {
+    let (format, q) = split_format(q)?;
+    let report = reports::lost_reasons(&s.db, &auth.actor, &q, s.clock.now()).await;
+    respond(&s, "lost-reasons", format, report)
+}
+
+async fn disqualify_reasons(
+    State(s): State<AppState>,
+    auth: Auth,
+    QueryPairs(q): QueryPairs,
+) -> ApiResult<Response> {
+    let (format, q) = split_format(q)?;
+    let report = reports::disqualify_reasons(&s.db, &auth.actor, &q, s.clock.now()).await;
+    respond(&s, "disqualify-reasons", format, report)
 }
 
 async fn set_target(
@@ -192,5 +226,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/reports/targets",
             get(targets).put(set_target).delete(delete_target),
+        )
+        .route("/api/v1/reports/lost-reasons", get(lost_reasons))
+        .route(
+            "/api/v1/reports/disqualify-reasons",
+            get(disqualify_reasons),
         )
 }

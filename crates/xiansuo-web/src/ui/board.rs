@@ -1,10 +1,11 @@
 //! The pipeline board (看板): one column per stage with the number of deals the user may see,
 //! their amount and weighted amount, and the deals as cards, a page of them per column with a
 //! link to the next; filters by owner and by the month deals are expected to close. On each
-//! card a small form moves the deal to another stage, and "win…" / "lose…" open a confirmation
-//! that asks for the reason (required to lose). A small script of ours (`/assets/board.js`)
-//! lets cards be dragged to another column as a shortcut for the same forms; without it, and by
-//! keyboard, the forms do everything. On a phone one column shows at a time.
+//! card the deal's name opens its page, a small form moves the deal to another stage, and
+//! "win…" / "lose…" open a confirmation that asks for the reason (required to lose). A small
+//! script of ours (`/assets/board.js`) lets cards be dragged to another column as a shortcut
+//! for the same forms; without it, and by keyboard, the forms do everything. On a phone one
+//! column shows at a time.
 
 use super::i18n::Texts;
 use super::lead_list::people_in_scope;

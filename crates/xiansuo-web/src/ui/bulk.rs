@@ -169,7 +169,7 @@ pub(super) async fn bulk(
     let t = chrome.t;
     let l = list_texts(t.lang);
     let (ids, total) = if post.all {
-        let filters = query.store_params(user.actor.user_id, state.clock.now());
+        let filters = query.store_params(user.actor.user_id, user.zone, state.clock.now());
         match bulk::matching(&state.db, &user.actor, &filters).await {
             Ok(found) => found,
             Err(e) => return store_error_page(chrome, e),

@@ -10,8 +10,7 @@
 use super::i18n::Texts;
 use super::leads::{ctx, parse_id, text_of, username, usernames};
 use super::page::{
-    csrf_refusal, group_digits, local_date, local_time, render, store_error_page, thousands,
-    Choice, Chrome, Viewer,
+    csrf_refusal, group_digits, render, store_error_page, thousands, Choice, Chrome, Viewer, Zone,
 };
 use super::sales_texts::{sales_texts, SalesTexts};
 use crate::AppState;
@@ -205,9 +204,12 @@ async fn row(
             Cell::text(text_of(&record["industry"])),
             Cell::text(region(record)),
             owner,
-            Cell::text(local_date(
-                record["created_at"].as_str().unwrap_or_default(),
-            ))
+            Cell::text(
+                names
+                    .user
+                    .zone
+                    .date(record["created_at"].as_str().unwrap_or_default()),
+            )
             .with_class("date"),
         ],
         Kind::Contact => vec![
@@ -498,6 +500,7 @@ pub(super) struct RecordQuery {
 
 fn activity_item(
     t: &Texts,
+    zone: Zone,
     people: &HashMap<i64, String>,
     activity: &Value,
     from_lead: Option<Cell>,
@@ -505,7 +508,7 @@ fn activity_item(
     let at = text_of(&activity["created_at"]);
     let lang = t.lang;
     ActivityItem {
-        when: local_time(&at),
+        when: zone.time(&at),
         at,
         kind: activity["type"]
             .as_str()
@@ -603,9 +606,10 @@ async fn record_page(
                 (s.won_deals, text_of(&value["frequency"])),
                 (
                     s.last_won,
-                    or_none(local_date(
-                        value["last_won_at"].as_str().unwrap_or_default(),
-                    )),
+                    or_none(
+                        user.zone
+                            .date(value["last_won_at"].as_str().unwrap_or_default()),
+                    ),
                 ),
                 (
                     s.rfm_scores,
@@ -657,7 +661,10 @@ async fn record_page(
                 fact(s.website, shown("website")),
                 fact(s.company_size, shown("company_size")),
                 fact(t.owner, owner),
-                fact(t.created_at, local_time(&text_of(&record["created_at"]))),
+                fact(
+                    t.created_at,
+                    user.zone.time(&text_of(&record["created_at"])),
+                ),
             ]
         }
         Kind::Contact => {
@@ -687,7 +694,10 @@ async fn record_page(
                 fact(t.email, shown("email")),
                 fact(s.wechat, shown("wechat")),
                 fact(t.owner, owner),
-                fact(t.created_at, local_time(&text_of(&record["created_at"]))),
+                fact(
+                    t.created_at,
+                    user.zone.time(&text_of(&record["created_at"])),
+                ),
             ]
         }
         Kind::Opportunity => {
@@ -732,7 +742,7 @@ async fn record_page(
             }
             facts.push(fact(
                 t.created_at,
-                local_time(&text_of(&record["created_at"])),
+                user.zone.time(&text_of(&record["created_at"])),
             ));
             facts
         }
@@ -744,7 +754,7 @@ async fn record_page(
         } else {
             None
         };
-        activity_items.push(activity_item(t, &people, a, from_lead));
+        activity_items.push(activity_item(t, user.zone, &people, a, from_lead));
     }
     let page = RecordPage {
         s,

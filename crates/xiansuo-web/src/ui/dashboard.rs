@@ -2,37 +2,22 @@
 //! source with their conversion, the funnel from new lead to won deal, speed to lead per owner,
 //! and this month's KPI targets with their attainment, each with a link to the same report as a
 //! CSV file from the API. The figures are the reports of `xiansuo_app::sales::reports`, which count only
-//! the records in the user's data scope. Bars are inline SVG drawn by the template: no script,
-//! and no inline style, which the pages' content security policy forbids.
+//! the records in the user's data scope. Bars are those of [`super::charts`].
 
 use super::board::money;
+use super::charts::{count, percent, share, Bar, PageQuery};
 use super::i18n::Texts;
 use super::leads::{invalid_text, status_label, text_of};
-use super::page::{display_offset, render, store_error_page, thousands, Chrome, Viewer};
+use super::page::{render, store_error_page, thousands, Chrome, Viewer};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::Duration;
 use serde_json::Value;
 use xiansuo_app::sales::reports::{self, Report};
 use xiansuo_app::StoreError;
-
-/// The days the range covers by default, today included, as in the reports.
-const DEFAULT_DAYS: i64 = 30;
-
-/// One bar of a chart: its label, its length in percent of the chart and what it shows.
-struct Bar {
-    /// The source code or the funnel step, for the row's id.
-    key: String,
-    label: String,
-    /// 0–100, for the SVG.
-    width: String,
-    count: String,
-    share: String,
-    rate: String,
-}
+use xiansuo_core::clock::china_date;
 
 struct SpeedRow {
     owner: String,
@@ -42,15 +27,6 @@ struct SpeedRow {
     within_hour: String,
 }
 
-struct TargetRow {
-    name: String,
-    metric: String,
-    target: String,
-    actual: String,
-    attainment: String,
-    width: String,
-}
-
 /// The figures of the range; absent when the range was refused.
 struct Figures {
     total_leads: String,
@@ -58,7 +34,7 @@ struct Figures {
     funnel: Vec<Bar>,
     speed: Vec<SpeedRow>,
     targets_month: String,
-    targets: Vec<TargetRow>,
+    targets: Vec<Bar>,
 }
 
 #[derive(Template)]
@@ -73,25 +49,6 @@ struct DashboardPage {
     range_query: String,
 }
 
-/// `12.5%`, or a dash without a base.
-fn percent(t: &Texts, value: &Value) -> String {
-    value
-        .as_f64()
-        .map_or_else(|| t.none.to_owned(), |v| format!("{v:.1}%"))
-}
-
-/// An SVG width (0–100) for `part` of `whole`.
-fn width(part: f64, whole: f64) -> String {
-    if whole <= 0.0 {
-        return "0".into();
-    }
-    format!("{:.1}", (part * 100.0 / whole).clamp(0.0, 100.0))
-}
-
-fn count(value: &Value) -> String {
-    thousands(value.as_i64().unwrap_or_default())
-}
-
 fn sources(t: &Texts, report: &Report) -> (String, Vec<Bar>) {
     let total = report.body["total"]["leads"].as_i64().unwrap_or_default();
     let items = report.body["items"].as_array().cloned().unwrap_or_default();
@@ -103,29 +60,28 @@ fn sources(t: &Texts, report: &Report) -> (String, Vec<Bar>) {
                 Some(code) => t.source_label(code).to_owned(),
                 None => t.none.to_owned(),
             };
-            Bar {
-                key: item["key"].as_str().unwrap_or("none").to_owned(),
+            let key = item["key"].as_str().unwrap_or("none");
+            Bar::new(
+                format!("source-{key}"),
                 label,
-                width: width(leads as f64, total as f64),
-                count: thousands(leads),
-                share: percent(t, &share(leads, total)),
-                rate: percent(t, &item["conversion_pct"]),
-            }
+                leads as f64,
+                total as f64,
+                thousands(leads),
+            )
+            .note(format!(
+                "{} {} · {}",
+                t.share,
+                percent(t, &share(leads, total)),
+                t.conversion_rate
+            ))
+            .rate(percent(t, &item["conversion_pct"]))
         })
         .collect();
     (thousands(total), bars)
 }
 
-/// `part / whole` in percent with one decimal, null when `whole` is 0.
-fn share(part: i64, whole: i64) -> Value {
-    if whole == 0 {
-        Value::Null
-    } else {
-        Value::from((part as f64 * 1000.0 / whole as f64).round() / 10.0)
-    }
-}
-
-fn funnel(t: &Texts, report: &Report) -> Vec<Bar> {
+/// The funnel's steps as bars of their share of new leads.
+pub(super) fn funnel(t: &Texts, report: &Report) -> Vec<Bar> {
     let items = report.body["items"].as_array().cloned().unwrap_or_default();
     items
         .iter()
@@ -136,16 +92,20 @@ fn funnel(t: &Texts, report: &Report) -> Vec<Bar> {
             } else {
                 status_label(t, &step)
             };
-            Bar {
-                key: step,
+            Bar::new(
+                format!("step-{step}"),
                 label,
-                width: item["from_first_pct"]
-                    .as_f64()
-                    .map_or_else(|| "0".into(), |p| width(p, 100.0)),
-                count: count(&item["count"]),
-                share: percent(t, &item["from_first_pct"]),
-                rate: percent(t, &item["from_previous_pct"]),
-            }
+                item["from_first_pct"].as_f64().unwrap_or_default(),
+                100.0,
+                count(&item["count"]),
+            )
+            .note(format!(
+                "{} {} · {}",
+                t.of_first,
+                percent(t, &item["from_first_pct"]),
+                t.step_rate
+            ))
+            .rate(percent(t, &item["from_previous_pct"]))
         })
         .collect()
 }
@@ -168,11 +128,13 @@ fn speed(t: &Texts, report: &Report) -> Vec<SpeedRow> {
         .collect()
 }
 
-fn targets(t: &Texts, report: &Report) -> Vec<TargetRow> {
+/// This month's targets as bars of their attainment.
+pub(super) fn targets(t: &Texts, report: &Report) -> Vec<Bar> {
     let items = report.body["items"].as_array().cloned().unwrap_or_default();
     items
         .iter()
-        .map(|item| {
+        .enumerate()
+        .map(|(i, item)| {
             let metric = text_of(&item["metric"]);
             let figure = |v: &Value| {
                 if metric == "won_amount" {
@@ -181,16 +143,26 @@ fn targets(t: &Texts, report: &Report) -> Vec<TargetRow> {
                     count(v)
                 }
             };
-            TargetRow {
-                name: text_of(&item["name"]),
-                metric: t.code(&format!("metric:{metric}")).to_owned(),
-                target: figure(&item["target"]),
-                actual: figure(&item["actual"]),
-                attainment: percent(t, &item["attainment_pct"]),
-                width: item["attainment_pct"]
-                    .as_f64()
-                    .map_or_else(|| "0".into(), |p| width(p, 100.0)),
-            }
+            Bar::new(
+                format!("target-{i}"),
+                format!(
+                    "{} · {}",
+                    text_of(&item["name"]),
+                    t.code(&format!("metric:{metric}"))
+                ),
+                item["attainment_pct"].as_f64().unwrap_or_default(),
+                100.0,
+                percent(t, &item["attainment_pct"]),
+            )
+            .value_class("attainment")
+            .note(format!(
+                "{} · {} {} / {} {}",
+                t.attainment,
+                t.actual,
+                figure(&item["actual"]),
+                t.target,
+                figure(&item["target"])
+            ))
         })
         .collect()
 }
@@ -205,26 +177,9 @@ pub(super) async fn page(
     let chrome = Chrome::for_user(&user, "/dashboard");
     let t = chrome.t;
     let now = state.clock.now();
-    let today = now.with_timezone(&display_offset()).date_naive();
-    // Read leniently: other parameters are ignored and the last `from` and `to` count, so that
-    // an odd address still shows the page.
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or_default()).unwrap_or_default();
-    let given = |name: &str| {
-        pairs
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map_or("", |(_, v)| v.trim())
-    };
-    let from = match given("from") {
-        "" => (today - Duration::days(DEFAULT_DAYS - 1)).to_string(),
-        given => given.to_owned(),
-    };
-    let to = match given("to") {
-        "" => today.to_string(),
-        given => given.to_owned(),
-    };
+    // Reports count China days, as their use cases do.
+    let today = china_date(now);
+    let (from, to) = PageQuery::parse(query.as_deref()).range(today);
     let range = vec![
         ("from".to_owned(), from.clone()),
         ("to".to_owned(), to.clone()),
@@ -269,19 +224,4 @@ pub(super) async fn page(
         range_query,
     };
     render(status, &page)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn bars_are_shares_of_their_whole_and_never_overflow() {
-        assert_eq!(width(1.0, 4.0), "25.0");
-        assert_eq!(width(150.0, 100.0), "100.0");
-        assert_eq!(width(3.0, 0.0), "0");
-        assert_eq!(share(1, 3), json!(33.3));
-        assert_eq!(share(1, 0), Value::Null);
-    }
 }

@@ -10,7 +10,7 @@ use super::lead_form::usernames as people;
 use super::lead_form::{lead_url, text_of};
 use super::list_texts::{fill, list_texts, ListTexts};
 use super::page::content_version;
-use super::page::{local_date, Viewer};
+use super::page::{Viewer, Zone};
 use crate::AppState;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
@@ -64,7 +64,7 @@ pub(super) struct CheckQuery {
     pub(super) except: String,
 }
 
-fn warning(l: &ListTexts, names: &HashMap<i64, String>, found: &Value) -> Warning {
+fn warning(l: &ListTexts, zone: Zone, names: &HashMap<i64, String>, found: &Value) -> Warning {
     let signals: Vec<&str> = found["signals"]
         .as_array()
         .map(|s| {
@@ -105,7 +105,7 @@ fn warning(l: &ListTexts, names: &HashMap<i64, String>, found: &Value) -> Warnin
             .unwrap_or(l.dup_unowned);
         text.push_str(&fill(l.dup_held, &[("owner", name), ("type", kind)]));
         if let Some(until) = found["protected_until"].as_str() {
-            text.push_str(&fill(l.dup_protected, &[("date", &local_date(until))]));
+            text.push_str(&fill(l.dup_protected, &[("date", &zone.date(until))]));
         }
     }
     Warning {
@@ -137,7 +137,12 @@ pub(super) async fn warnings(state: &AppState, user: &Viewer, typed: &CheckQuery
     let names = people(state).await.unwrap_or_default();
     found["matches"]
         .as_array()
-        .map(|items| items.iter().map(|m| warning(l, &names, m)).collect())
+        .map(|items| {
+            items
+                .iter()
+                .map(|m| warning(l, user.zone, &names, m))
+                .collect()
+        })
         .unwrap_or_default()
 }
 

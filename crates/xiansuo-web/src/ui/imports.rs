@@ -7,9 +7,7 @@
 
 use super::i18n::Texts;
 use super::leads::{invalid_text, parse_id, text_of};
-use super::page::{
-    csrf_failed, csrf_refusal, local_time, render, store_error_page, Choice, Chrome, Viewer,
-};
+use super::page::{csrf_failed, csrf_refusal, render, store_error_page, Choice, Chrome, Viewer};
 use crate::auth::same_secret;
 use crate::AppState;
 use askama::Template;
@@ -76,7 +74,7 @@ pub(super) async fn list(State(state): State<AppState>, user: Viewer) -> Respons
                 file_name: text_of(&u["file_name"]),
                 state_label: t.code(&state).to_owned(),
                 state,
-                created: local_time(&text_of(&u["created_at"])),
+                created: user.zone.time(&text_of(&u["created_at"])),
                 imported: count("imported"),
                 skipped: count("skipped"),
                 failed: count("failed"),

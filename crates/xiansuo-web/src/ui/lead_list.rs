@@ -9,8 +9,7 @@ pub(super) use super::lead_form::{phone_shown, PhoneShown};
 use super::leads::{ctx, lead_url, status_label, text_of, usernames as people};
 use super::list_texts::{fill, list_texts, ListTexts};
 use super::page::{
-    csrf_refusal, local_date, message_page, render, store_error_page, thousands, Choice, Chrome,
-    Viewer,
+    csrf_refusal, message_page, render, store_error_page, thousands, Choice, Chrome, Viewer, Zone,
 };
 use crate::AppState;
 use askama::Template;
@@ -30,7 +29,6 @@ use xiansuo_app::records;
 use xiansuo_app::records::custom_fields;
 use xiansuo_app::records::schema::LEADS;
 use xiansuo_app::StoreError;
-use xiansuo_core::clock::{china_date, china_midnight, from_millis};
 use xiansuo_core::lead::{DemandStage, Grade, LeadStatus, Tier, Urgency, BUILTIN_SOURCES};
 
 /// The page sizes offered; the first is the default.
@@ -164,24 +162,29 @@ impl ListQuery {
     }
 
     /// The view and filters as the store's list parameters, for `user` at `now`. Dates are
-    /// whole days in China Standard Time, as people mean them.
-    pub(super) fn store_params(&self, user_id: i64, now: DateTime<Utc>) -> Vec<(String, String)> {
+    /// whole days in the user's time zone, as they mean them.
+    pub(super) fn store_params(
+        &self,
+        user_id: i64,
+        zone: Zone,
+        now: DateTime<Utc>,
+    ) -> Vec<(String, String)> {
         let mut params: Vec<(String, String)> = Vec::new();
         let mut push = |name: &str, value: String| params.push((name.to_owned(), value));
-        let day_start = |date: NaiveDate| from_millis(china_midnight(date)).to_rfc3339();
+        let day_start = |date: NaiveDate| zone.midnight(date).to_rfc3339();
         let day_end = |date: NaiveDate| {
-            from_millis(china_midnight(date + Duration::days(1)) - 1).to_rfc3339()
+            (zone.midnight(date + Duration::days(1)) - Duration::milliseconds(1)).to_rfc3339()
         };
         for (name, value) in self.filters() {
             let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").ok();
             match (name, date) {
                 ("view", _) => match value {
                     "mine" => push("owner_id", user_id.to_string()),
-                    "today" => push("created_from", day_start(china_date(now))),
+                    "today" => push("created_from", day_start(zone.today(now))),
                     "due" => {
                         push(
                             "follow_up_before",
-                            day_start(china_date(now) + Duration::days(1)),
+                            day_start(zone.today(now) + Duration::days(1)),
                         );
                         push("status", OPEN.to_owned());
                     }
@@ -343,7 +346,7 @@ struct LeadListPage {
 }
 
 /// A filter's choices, led by "all" (no filter).
-fn with_all(
+pub(super) fn with_all(
     t: &Texts,
     current: &str,
     choices: impl Iterator<Item = (String, String)>,
@@ -383,7 +386,7 @@ pub(super) async fn list(
         .iter()
         .find(|(value, _)| *value == query.sort())
         .map_or(sorts[0].0, |s| s.0);
-    let filters = query.store_params(user.actor.user_id, now);
+    let filters = query.store_params(user.actor.user_id, user.zone, now);
     let mut params = filters.clone();
     params.push(("limit".into(), query.per().into()));
     params.push(("sort".into(), sort.into()));
@@ -434,12 +437,16 @@ pub(super) async fn list(
                     .as_i64()
                     .and_then(|id| names.get(&id).cloned())
                     .unwrap_or_default(),
-                next_follow_up: planned.map_or_else(String::new, |at| super::page::local_time(at)),
+                next_follow_up: planned.map_or_else(String::new, |at| user.zone.time(at)),
                 overdue: planned
                     .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
                     .is_some_and(|at| at < now),
-                last_activity: local_date(lead["last_activity_at"].as_str().unwrap_or_default()),
-                created: local_date(lead["created_at"].as_str().unwrap_or_default()),
+                last_activity: user
+                    .zone
+                    .date(lead["last_activity_at"].as_str().unwrap_or_default()),
+                created: user
+                    .zone
+                    .date(lead["created_at"].as_str().unwrap_or_default()),
             }
         })
         .collect();
@@ -623,7 +630,7 @@ pub(super) async fn export(
     };
     let filters = query
         .list
-        .store_params(user.actor.user_id, state.clock.now());
+        .store_params(user.actor.user_id, user.zone, state.clock.now());
     let started = match Export::start(ctx(&state, &user), &LEADS, format, filters).await {
         Ok(started) => started,
         Err(e) => return store_error_page(chrome, e),
@@ -736,12 +743,12 @@ mod tests {
     }
 
     #[test]
-    fn views_and_dates_become_the_stores_filters_in_china_time() {
+    fn views_and_dates_become_the_stores_filters_in_the_users_time_zone() {
         let now = DateTime::parse_from_rfc3339("2026-12-06T20:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
         let query = ListQuery::from_filter_string("view=due&created_to=2026-12-01&owner=7");
-        let params = query.store_params(3, now);
+        let params = query.store_params(3, Zone::default(), now);
         assert!(params.contains(&(
             "follow_up_before".into(),
             "2026-12-07T16:00:00+00:00".into()
@@ -749,7 +756,13 @@ mod tests {
         assert!(params.contains(&("status".into(), OPEN.into())));
         assert!(params.contains(&("created_to".into(), "2026-12-01T15:59:59.999+00:00".into())));
         assert!(params.contains(&("owner_id".into(), "7".into())));
-        let mine = ListQuery::from_filter_string("view=mine").store_params(3, now);
+        let berlin = query.store_params(3, Zone::of(Some("Europe/Berlin")), now);
+        assert!(berlin.contains(&("created_to".into(), "2026-12-01T22:59:59.999+00:00".into())));
+        assert!(berlin.contains(&(
+            "follow_up_before".into(),
+            "2026-12-06T23:00:00+00:00".into()
+        )));
+        let mine = ListQuery::from_filter_string("view=mine").store_params(3, Zone::default(), now);
         assert_eq!(mine, vec![("owner_id".to_owned(), "3".to_owned())]);
     }
 }

@@ -5,14 +5,15 @@
 
 use super::duplicates::{self, CheckQuery, Warning};
 use super::i18n::{self, Texts};
+use super::lead_form::PhoneShown;
 pub(super) use super::lead_form::{
     ctx, lead_url, parse_id, phone_shown, text_of, username, usernames, Posted,
 };
 use super::lead_work::{custom_body, custom_defs, qualification_message, CustomDef, LeadWork};
 use super::list_texts::{list_texts, ListTexts};
 use super::page::{
-    csrf_refusal, instant_of_local, lead_not_found, local_time, message_page, render,
-    store_error_page, Choice, Chrome, Viewer,
+    csrf_refusal, lead_not_found, message_page, render, store_error_page, Choice, Chrome, Viewer,
+    Zone,
 };
 use super::sales_texts::{sales_texts, SalesTexts};
 use crate::AppState;
@@ -618,6 +619,10 @@ struct LeadPage {
     grade: String,
     score: String,
     /// (label, value) pairs.
+    /// Shown first among the details, with a `tel:` link when not masked.
+    phone: Option<PhoneShown>,
+    /// The time zone the next follow-up is entered in.
+    zone_hint: String,
     details: Vec<(&'static str, String)>,
     tags: Vec<String>,
     description: String,
@@ -653,7 +658,13 @@ fn parse_time(text: &str) -> bool {
 }
 
 /// A history value as a person reads it.
-fn shown_value(t: &Texts, names: &HashMap<i64, String>, field: &str, value: &Value) -> String {
+fn shown_value(
+    t: &Texts,
+    zone: Zone,
+    names: &HashMap<i64, String>,
+    field: &str,
+    value: &Value,
+) -> String {
     match (field, value) {
         (_, Value::Null) => t.none.to_owned(),
         ("status", Value::String(code)) => status_label(t, code),
@@ -669,18 +680,18 @@ fn shown_value(t: &Texts, names: &HashMap<i64, String>, field: &str, value: &Val
         ("grade", Value::String(code)) => grade_label(t, code),
         ("tier", Value::String(code)) => sales_texts(t.lang).tier_label(code),
         // Instants (protected until, assigned at, …) in the user's time zone.
-        (_, Value::String(text)) if parse_time(text) => local_time(text),
+        (_, Value::String(text)) if parse_time(text) => zone.time(text),
         (_, Value::Array(items)) => items.iter().map(text_of).collect::<Vec<_>>().join(", "),
         (_, Value::Bool(b)) => if *b { t.yes } else { t.no }.to_owned(),
         (_, other) => text_of(other),
     }
 }
 
-fn activity_entry(t: &Texts, names: &HashMap<i64, String>, activity: &Value) -> Entry {
+fn activity_entry(t: &Texts, zone: Zone, names: &HashMap<i64, String>, activity: &Value) -> Entry {
     let at = text_of(&activity["created_at"]);
     let lang = t.lang;
     Entry {
-        when: local_time(&at),
+        when: zone.time(&at),
         at,
         who: username(names, &activity["owner_id"]),
         kind: "activity",
@@ -696,7 +707,9 @@ fn activity_entry(t: &Texts, names: &HashMap<i64, String>, activity: &Value) -> 
             .as_str()
             .map(|c| Outcome::parse(c).map_or(c, |o| o.label(lang)).to_owned()),
         content: activity["content"].as_str().map(str::to_owned),
-        next_follow_up: activity["next_follow_up_at"].as_str().map(local_time),
+        next_follow_up: activity["next_follow_up_at"]
+            .as_str()
+            .map(|at| zone.time(at)),
         changes: Vec::new(),
         channel: None,
     }
@@ -717,6 +730,7 @@ fn field_label(t: &Texts, labels: &HashMap<String, String>, field: &str) -> Stri
 
 fn history_entry(
     t: &Texts,
+    zone: Zone,
     names: &HashMap<i64, String>,
     labels: &HashMap<String, String>,
     entry: &Value,
@@ -733,8 +747,8 @@ fn history_entry(
                 t.changed.to_owned(),
                 vec![Change {
                     field: field_label(t, labels, field),
-                    old: shown_value(t, names, field, &entry["old_value"]),
-                    new: shown_value(t, names, field, &entry["new_value"]),
+                    old: shown_value(t, zone, names, field, &entry["old_value"]),
+                    new: shown_value(t, zone, names, field, &entry["new_value"]),
                 }],
             )
         }
@@ -755,7 +769,7 @@ fn history_entry(
         entry["actor"].as_str().unwrap_or_default().to_owned()
     };
     Some(Entry {
-        when: local_time(&at),
+        when: zone.time(&at),
         at,
         who,
         kind: "history",
@@ -880,12 +894,12 @@ async fn lead_page_with(
     };
     let mut timeline: Vec<Entry> = activities
         .iter()
-        .map(|a| activity_entry(t, &names, a))
+        .map(|a| activity_entry(t, user.zone, &names, a))
         .chain(
             history
                 .iter()
                 .rev()
-                .filter_map(|h| history_entry(t, &names, &labels, h)),
+                .filter_map(|h| history_entry(t, user.zone, &names, &labels, h)),
         )
         .collect();
     // Newest first. Both lists are newest first already, and the stable sort keeps that order
@@ -908,10 +922,6 @@ async fn lead_page_with(
     let source = text_of(&lead["source"]);
     let grade = text_of(&lead["grade"]);
     let details = vec![
-        (
-            t.phone,
-            phone_shown(&lead).map_or_else(|| t.none.to_owned(), |p| p.text),
-        ),
         (t.email, shown("email")),
         (t.title, shown("title")),
         (t.source, t.source_label(&source).to_owned()),
@@ -919,8 +929,8 @@ async fn lead_page_with(
         (t.owner, username(&names, &lead["owner_id"])),
         (t.industry, shown("industry")),
         (t.region, or_none(region)),
-        (t.created_at, local_time(&text_of(&lead["created_at"]))),
-        (t.updated_at, local_time(&text_of(&lead["updated_at"]))),
+        (t.created_at, user.zone.time(&text_of(&lead["created_at"]))),
+        (t.updated_at, user.zone.time(&text_of(&lead["updated_at"]))),
     ];
     let open = status != LeadStatus::Converted.code();
     let owned = lead["owner_id"].as_i64() == Some(user.actor.user_id);
@@ -950,6 +960,8 @@ async fn lead_page_with(
         status,
         grade,
         score: text_of(&lead["score"]),
+        phone: phone_shown(&lead),
+        zone_hint: user.zone.hint(t),
         details,
         tags: lead["tags"]
             .as_array()
@@ -1018,7 +1030,7 @@ pub(super) async fn log_activity(
     }
     let next = posted.get("next_follow_up_at").trim();
     if !next.is_empty() {
-        let Some(at) = instant_of_local(next) else {
+        let Some(at) = user.zone.instant_of_local(next) else {
             let error = Invalid::new(
                 "next_follow_up_at",
                 "must be an RFC 3339 time such as 2026-12-01T09:00:00+08:00",
@@ -1214,6 +1226,7 @@ mod tests {
         let entry = |field: &str, old: Value, new: Value, channel: &str| {
             history_entry(
                 t,
+                Zone::default(),
                 &names,
                 &labels,
                 &json!({"action": "update", "field": field, "old_value": old,

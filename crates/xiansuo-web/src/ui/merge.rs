@@ -7,7 +7,7 @@
 use super::lead_list::phone_shown;
 use super::leads::{ctx, invalid_text, lead_url, status_label, text_of, usernames};
 use super::list_texts::{fill, list_texts, ListTexts};
-use super::page::{csrf_refusal, local_date, local_time, render, store_error_page, Chrome, Viewer};
+use super::page::{csrf_refusal, render, store_error_page, Chrome, Viewer, Zone};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -78,7 +78,7 @@ pub(super) struct GroupsQuery {
 }
 
 /// What a scan says of itself: when it finished and how many groups it found, or its state.
-fn scan_text(l: &ListTexts, scan: &Value) -> String {
+fn scan_text(l: &ListTexts, zone: Zone, scan: &Value) -> String {
     if scan.is_null() {
         return l.dup_never_scanned.to_owned();
     }
@@ -88,7 +88,7 @@ fn scan_text(l: &ListTexts, scan: &Value) -> String {
             &[
                 (
                     "at",
-                    &local_time(scan["finished_at"].as_str().unwrap_or_default()),
+                    &zone.time(scan["finished_at"].as_str().unwrap_or_default()),
                 ),
                 ("n", &text_of(&scan["groups_found"])),
             ],
@@ -159,9 +159,9 @@ pub(super) async fn groups(
                                     .as_i64()
                                     .and_then(|id| names.get(&id).cloned())
                                     .unwrap_or_default(),
-                                created: local_date(
-                                    lead["created_at"].as_str().unwrap_or_default(),
-                                ),
+                                created: user
+                                    .zone
+                                    .date(lead["created_at"].as_str().unwrap_or_default()),
                             })
                             .collect(),
                     }
@@ -172,7 +172,7 @@ pub(super) async fn groups(
     let page = GroupsPage {
         l,
         csrf: user.csrf.clone(),
-        scan: scan_text(l, &found["scan"]),
+        scan: scan_text(l, user.zone, &found["scan"]),
         groups,
         next_url: found["next_cursor"]
             .as_str()
@@ -324,7 +324,7 @@ async fn merge_page(
                     id,
                     url: lead_url(id),
                     name: text_of(&lead["name"]),
-                    created: local_time(&text_of(&lead["created_at"])),
+                    created: user.zone.time(&text_of(&lead["created_at"])),
                     survivor: id == survivor,
                 }
             })

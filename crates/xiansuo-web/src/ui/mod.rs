@@ -10,6 +10,7 @@
 mod account;
 mod board;
 mod bulk;
+mod charts;
 mod conversion;
 mod customers;
 mod dashboard;
@@ -27,6 +28,8 @@ mod my_day;
 mod notifications;
 mod page;
 mod pool;
+mod report_texts;
+mod reports;
 mod sales_texts;
 mod settings;
 
@@ -47,6 +50,8 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(account::logout))
         .route("/settings/locale", post(account::set_locale))
         .route("/dashboard", get(dashboard::page))
+        .route("/reports", get(reports::page))
+        .route("/reports/download", get(reports::download))
         .route("/leads", get(lead_list::list).post(leads::create))
         .route("/leads/export", get(lead_list::export))
         .route("/leads/views", post(lead_list::save_view))

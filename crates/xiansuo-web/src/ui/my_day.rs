@@ -5,7 +5,7 @@
 
 use super::i18n::Texts;
 use super::leads::{text_of, username, usernames};
-use super::page::{local_time, render, store_error_page, thousands, Chrome, Viewer};
+use super::page::{render, store_error_page, thousands, Chrome, Viewer, Zone};
 use super::sales_texts::{sales_texts, SalesTexts};
 use crate::AppState;
 use askama::Template;
@@ -87,7 +87,7 @@ fn record_path(record_type: &str) -> &'static str {
     }
 }
 
-fn follow_up(t: &Texts, people: &HashMap<i64, String>, item: &Value) -> FollowUp {
+fn follow_up(t: &Texts, zone: Zone, people: &HashMap<i64, String>, item: &Value) -> FollowUp {
     let kind = text_of(&item["type"]);
     FollowUp {
         url: format!(
@@ -96,19 +96,19 @@ fn follow_up(t: &Texts, people: &HashMap<i64, String>, item: &Value) -> FollowUp
             item["record_id"]
         ),
         name: text_of(&item["record_name"]),
-        when: local_time(item["due_at"].as_str().unwrap_or_default()),
+        when: zone.time(item["due_at"].as_str().unwrap_or_default()),
         overdue: item["overdue"].as_bool().unwrap_or(false),
         kind: ActivityType::parse(&kind).map_or(kind.clone(), |a| a.label(t.lang).to_owned()),
         owner: username(people, &item["owner_id"]),
     }
 }
 
-fn notice(people: &HashMap<i64, String>, item: &Value) -> Notice {
+fn notice(zone: Zone, people: &HashMap<i64, String>, item: &Value) -> Notice {
     Notice {
         url: format!("/leads/{}", item["lead_id"]),
         name: text_of(&item["lead_name"]),
         message: text_of(&item["message"]),
-        when: local_time(item["created_at"].as_str().unwrap_or_default()),
+        when: zone.time(item["created_at"].as_str().unwrap_or_default()),
         to: username(people, &item["user_id"]),
     }
 }
@@ -153,7 +153,10 @@ pub(super) async fn page(State(state): State<AppState>, user: Viewer) -> Respons
         Ok(loaded) => loaded,
         Err(e) => return store_error_page(chrome, e),
     };
-    let follow_ups: Vec<FollowUp> = due.iter().map(|i| follow_up(t, &people, i)).collect();
+    let follow_ups: Vec<FollowUp> = due
+        .iter()
+        .map(|i| follow_up(t, user.zone, &people, i))
+        .collect();
     let overdue = follow_ups.iter().filter(|f| f.overdue).count() as i64;
     let mut notices = notices.into_iter();
     let mut block = |id, title, empty| Block {
@@ -164,7 +167,7 @@ pub(super) async fn page(State(state): State<AppState>, user: Viewer) -> Respons
             .next()
             .unwrap_or_default()
             .iter()
-            .map(|n| notice(&people, n))
+            .map(|n| notice(user.zone, &people, n))
             .collect::<Vec<_>>(),
     };
     let sla = block("sla", s.sla_warnings, s.no_sla_warnings);

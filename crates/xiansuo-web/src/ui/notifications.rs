@@ -3,7 +3,7 @@
 //! count comes from [`super::page::Viewer`].
 
 use super::leads::{lead_url, parse_id, text_of};
-use super::page::{csrf_refusal, local_time, render, store_error_page, Chrome, Viewer};
+use super::page::{csrf_refusal, render, store_error_page, Chrome, Viewer};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -58,7 +58,7 @@ pub(super) async fn page(State(state): State<AppState>, user: Viewer) -> Respons
             Item {
                 id: n["id"].as_i64().unwrap_or_default(),
                 message: text_of(&n["message"]),
-                when: local_time(&at),
+                when: user.zone.time(&at),
                 at,
                 unread: n["read_at"].is_null(),
                 link: match (n["record_type"].as_str(), n["record_id"].as_i64()) {

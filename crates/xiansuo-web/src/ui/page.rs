@@ -10,9 +10,11 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use chrono::{DateTime, FixedOffset, NaiveDateTime, SecondsFormat};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc};
+use chrono_tz::Tz;
 use std::ops::Deref;
 use std::sync::OnceLock;
+use xiansuo_app::admin::users;
 use xiansuo_app::StoreError;
 
 /// The signed-in user of a page, with how many of their notifications are unread, which the
@@ -20,6 +22,8 @@ use xiansuo_app::StoreError;
 pub(crate) struct Viewer {
     pub(super) user: SessionUser,
     pub(super) unread: i64,
+    /// The time zone of their profile, in which every page shows and reads times.
+    pub(super) zone: Zone,
 }
 
 impl Deref for Viewer {
@@ -35,21 +39,26 @@ impl FromRequestParts<AppState> for Viewer {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let user = SessionUser::from_request_parts(parts, state).await?;
-        let unread = match xiansuo_app::channels::notifications::list(
-            &state.db,
-            user.actor.user_id,
-            true,
-            1,
-        )
-        .await
-        {
-            Ok((_, unread)) => unread,
-            Err(e) => {
-                let chrome = Chrome::for_user(&Viewer { user, unread: 0 }, "/leads");
-                return Err(store_error_page(chrome, StoreError::Internal(e)));
-            }
+        let loaded = async {
+            let (_, unread) =
+                xiansuo_app::channels::notifications::list(&state.db, user.actor.user_id, true, 1)
+                    .await?;
+            let me = users::get(&state.db, user.actor.user_id).await?;
+            let zone = Zone::of(me["time_zone"].as_str());
+            Ok::<_, StoreError>((unread, zone))
         };
-        Ok(Viewer { user, unread })
+        match loaded.await {
+            Ok((unread, zone)) => Ok(Viewer { user, unread, zone }),
+            Err(e) => {
+                let viewer = Viewer {
+                    user,
+                    unread: 0,
+                    zone: Zone::default(),
+                };
+                let chrome = Chrome::for_user(&viewer, "/leads");
+                Err(store_error_page(chrome, e))
+            }
+        }
     }
 }
 
@@ -256,37 +265,92 @@ pub(super) fn lead_not_found(chrome: Chrome) -> Response {
     store_error_page(chrome, StoreError::NotFound("Lead"))
 }
 
-/// Users have no time zone setting yet; the UI shows and reads times in China Standard Time
-/// (UTC+8, no daylight saving), where Xiansuo's users are.
-pub(super) fn display_offset() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+/// The time zone a person reads and enters times in: their profile's (an IANA name), China
+/// Standard Time when they chose none or it is not one. Every time a page shows goes through
+/// it; reports alone count in China days, as their use cases do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Zone(Tz);
+
+impl Default for Zone {
+    fn default() -> Self {
+        Zone(chrono_tz::Asia::Shanghai)
+    }
 }
 
-pub(super) fn parse_instant(rfc3339: &str) -> Option<DateTime<FixedOffset>> {
-    DateTime::parse_from_rfc3339(rfc3339)
-        .ok()
-        .map(|t| t.with_timezone(&display_offset()))
+impl Zone {
+    pub(super) fn of(name: Option<&str>) -> Self {
+        name.and_then(|n| n.trim().parse().ok())
+            .map_or_else(Zone::default, Zone)
+    }
+
+    /// An RFC 3339 instant in this zone.
+    pub(super) fn instant(self, rfc3339: &str) -> Option<DateTime<Tz>> {
+        DateTime::parse_from_rfc3339(rfc3339)
+            .ok()
+            .map(|t| t.with_timezone(&self.0))
+    }
+
+    /// `2026-11-02` from an RFC 3339 instant.
+    pub(super) fn date(self, rfc3339: &str) -> String {
+        self.instant(rfc3339)
+            .map_or_else(String::new, |t| t.format("%Y-%m-%d").to_string())
+    }
+
+    /// `2026-11-02 17:00` from an RFC 3339 instant.
+    pub(super) fn time(self, rfc3339: &str) -> String {
+        self.instant(rfc3339)
+            .map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M").to_string())
+    }
+
+    /// Today's date here.
+    pub(super) fn today(self, now: DateTime<Utc>) -> NaiveDate {
+        now.with_timezone(&self.0).date_naive()
+    }
+
+    /// The instant a date starts here (the first instant after a gap in the clocks).
+    pub(super) fn midnight(self, date: NaiveDate) -> DateTime<Utc> {
+        let naive = date.and_time(NaiveTime::MIN);
+        (0..4)
+            .find_map(|hours| {
+                (naive + chrono::Duration::hours(hours))
+                    .and_local_timezone(self.0)
+                    .earliest()
+            })
+            .map_or_else(|| naive.and_utc(), |t| t.with_timezone(&Utc))
+    }
+
+    /// The zone's name next to a time field: the language's own name for China Standard Time,
+    /// else the IANA name.
+    pub(super) fn hint(self, t: &Texts) -> String {
+        if self == Zone::default() {
+            t.time_zone_hint.to_owned()
+        } else {
+            self.0.name().to_owned()
+        }
+    }
+
+    /// The RFC 3339 instant of a `datetime-local` input value (`2026-11-05T10:00`, seconds
+    /// optional) read here; `None` when it is not one.
+    pub(super) fn instant_of_local(self, value: &str) -> Option<String> {
+        let value = value.trim();
+        let naive = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
+            .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
+            .ok()?;
+        let local = naive.and_local_timezone(self.0).earliest()?;
+        Some(local.to_rfc3339_opts(SecondsFormat::Secs, false))
+    }
 }
 
-/// `2026-11-02` from an RFC 3339 instant.
-pub(super) fn local_date(rfc3339: &str) -> String {
-    parse_instant(rfc3339).map_or_else(String::new, |t| t.format("%Y-%m-%d").to_string())
+/// [`Zone::instant`] in China Standard Time, for the settings pages that do not read the
+/// viewer's zone.
+pub(super) fn parse_instant(rfc3339: &str) -> Option<DateTime<Tz>> {
+    Zone::default().instant(rfc3339)
 }
 
-/// `2026-11-02 17:00` from an RFC 3339 instant.
-pub(super) fn local_time(rfc3339: &str) -> String {
-    parse_instant(rfc3339).map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M").to_string())
-}
-
-/// The RFC 3339 instant of a `datetime-local` input value (`2026-11-05T10:00`, seconds
-/// optional); `None` when it is not one.
+/// [`Zone::instant_of_local`] in China Standard Time, for the settings pages that do not
+/// read the viewer's zone.
 pub(super) fn instant_of_local(value: &str) -> Option<String> {
-    let value = value.trim();
-    let naive = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
-        .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
-        .ok()?;
-    let local = naive.and_local_timezone(display_offset()).single()?;
-    Some(local.to_rfc3339_opts(SecondsFormat::Secs, false))
+    Zone::default().instant_of_local(value)
 }
 
 /// A `back` address for redirects: only a path on this site, so that a form cannot be used
@@ -344,14 +408,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn times_are_shown_and_read_in_china_standard_time() {
-        assert_eq!(local_date("2026-11-02T17:30:00.000Z"), "2026-11-03");
-        assert_eq!(local_time("2026-11-02T09:00:00.000Z"), "2026-11-02 17:00");
+    fn times_are_shown_and_read_in_the_viewers_zone() {
+        let china = Zone::of(None);
+        assert_eq!(china.date("2026-11-02T17:30:00.000Z"), "2026-11-03");
+        assert_eq!(china.time("2026-11-02T09:00:00.000Z"), "2026-11-02 17:00");
         assert_eq!(
-            instant_of_local("2026-11-05T10:00").as_deref(),
+            china.instant_of_local("2026-11-05T10:00").as_deref(),
             Some("2026-11-05T10:00:00+08:00")
         );
-        assert_eq!(instant_of_local("tomorrow"), None);
+        assert_eq!(china.instant_of_local("tomorrow"), None);
+        assert_eq!(Zone::of(Some("Mars/Olympus")), china);
+        let berlin = Zone::of(Some("Europe/Berlin"));
+        assert_eq!(berlin.time("2026-11-02T09:00:00.000Z"), "2026-11-02 10:00");
+        assert_eq!(berlin.date("2026-11-02T23:30:00.000Z"), "2026-11-03");
+        assert_eq!(
+            berlin.instant_of_local("2026-07-01T10:00").as_deref(),
+            Some("2026-07-01T10:00:00+02:00")
+        );
+        let day = NaiveDate::from_ymd_opt(2026, 11, 3).unwrap();
+        assert_eq!(
+            china.midnight(day).to_rfc3339(),
+            "2026-11-02T16:00:00+00:00"
+        );
+        // São Paulo had no midnight on 2018-11-04: the day began at 01:00.
+        let gap = NaiveDate::from_ymd_opt(2018, 11, 4).unwrap();
+        assert_eq!(
+            Zone::of(Some("America/Sao_Paulo"))
+                .midnight(gap)
+                .to_rfc3339(),
+            "2018-11-04T03:00:00+00:00"
+        );
     }
 
     #[test]

@@ -1,27 +1,31 @@
 //! The public pool (公海) pages: the pools the user belongs to (or one of them) with the leads
-//! waiting in them, a page at a time (phones masked until claimed, as the API shows them) and
+//! waiting in them, a page at a time (phones masked until claimed, as the API shows them),
+//! narrowed by source, region, tier, creation dates and a search when asked, and
 //! how many more the user may claim; claiming a lead after a confirmation that shows the
 //! pool's remaining limits; and returning a held lead to the pool from its page. A claim the
 //! pool's limits or cool-down refuse is shown on the pool page with the store's reason, not
 //! as an error page.
 
 use super::i18n::Texts;
-use super::lead_list::{phone_shown, PhoneShown};
+use super::lead_list::{phone_shown, with_all, PhoneShown};
 use super::leads::{ctx, invalid_text, lead_page, lead_url, parse_id, text_of, ReleaseForm};
 use super::list_texts::{fill, list_texts, ListTexts};
 use super::page::{
-    csrf_refusal, lead_not_found, local_date, render, store_error_page, Choice, Chrome, Viewer,
+    csrf_refusal, lead_not_found, render, store_error_page, Choice, Chrome, Viewer, Zone,
 };
+use super::report_texts::report_texts;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use xiansuo_app::leads::pool;
 use xiansuo_app::StoreError;
+use xiansuo_core::lead::{Tier, BUILTIN_SOURCES};
 
 /// Leads shown per pool and page.
 const LEADS_PER_POOL: &str = "20";
@@ -56,16 +60,31 @@ struct PoolPage {
     pools: Vec<PoolView>,
     /// The pool filter, when the user belongs to more than one.
     choices: Vec<Choice>,
+    sources: Vec<Choice>,
+    tiers: Vec<Choice>,
+    province: String,
+    city: String,
+    created_from: String,
+    created_to: String,
+    q: String,
+    /// Some filter besides the pool is set.
+    filtered: bool,
+    /// Why the filters asked for were left out.
+    filter_error: Option<String>,
     error: Option<String>,
     notice: Option<&'static str>,
 }
 
-/// The pool page's address: a notice, one pool or all, and per pool the cursor of the page
-/// shown (`after_POOL`).
+/// The pool page's address: a notice, one pool or all, the filters of the pools' lists, and
+/// per pool the cursor of the page shown (`after_POOL`).
 #[derive(Default)]
 pub(super) struct PoolQuery {
     returned: bool,
     pool: String,
+    /// The filters given, by their name in [`pool::POOL_FILTERS`].
+    filters: Vec<(String, String)>,
+    /// Why the filters asked for were left out.
+    refused_filters: Option<String>,
     cursors: Vec<(i64, String)>,
 }
 
@@ -76,6 +95,13 @@ impl PoolQuery {
             match name.as_str() {
                 "returned" => query.returned = !value.is_empty(),
                 "pool" => query.pool = value.trim().to_owned(),
+                _ if pool::POOL_FILTERS.contains(&name.as_str()) => {
+                    let value = value.trim();
+                    query.filters.retain(|(n, _)| *n != name);
+                    if !value.is_empty() {
+                        query.filters.push((name, value.to_owned()));
+                    }
+                }
                 _ => {
                     if let Some(id) = name.strip_prefix("after_").and_then(|i| i.parse().ok()) {
                         query.cursors.push((id, value));
@@ -84,6 +110,14 @@ impl PoolQuery {
             }
         }
         query
+    }
+
+    /// The value of a filter, empty when not given.
+    fn filter(&self, name: &str) -> &str {
+        self.filters
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v.as_str())
     }
 
     fn cursor(&self, pool: i64) -> Option<&str> {
@@ -98,6 +132,9 @@ impl PoolQuery {
         let mut pairs: Vec<(String, &str)> = Vec::new();
         if !self.pool.is_empty() {
             pairs.push(("pool".into(), &self.pool));
+        }
+        for (name, value) in &self.filters {
+            pairs.push((name.clone(), value));
         }
         for (p, c) in &self.cursors {
             if *p != pool {
@@ -130,7 +167,7 @@ pub(super) struct ReleasePost {
     reason: String,
 }
 
-fn pool_lead(t: &Texts, lead: &Value) -> PoolLead {
+fn pool_lead(t: &Texts, zone: Zone, lead: &Value) -> PoolLead {
     let region = [text_of(&lead["province"]), text_of(&lead["city"])]
         .into_iter()
         .filter(|s| !s.is_empty())
@@ -143,7 +180,7 @@ fn pool_lead(t: &Texts, lead: &Value) -> PoolLead {
         phone: phone_shown(lead),
         region,
         source: t.source_label(&text_of(&lead["source"])).to_owned(),
-        created: local_date(lead["created_at"].as_str().unwrap_or_default()),
+        created: zone.date(lead["created_at"].as_str().unwrap_or_default()),
     }
 }
 
@@ -167,6 +204,25 @@ async fn pool_page(
     let chrome = Chrome::for_user(user, "/pool");
     let t = chrome.t;
     let l = list_texts(t.lang);
+    // The date fields send dates; anything else is said in the user's words.
+    let bad_date = [
+        ("created_from", l.created_from),
+        ("created_to", l.created_to),
+    ]
+    .into_iter()
+    .find(|(name, _)| {
+        let value = query.filter(name);
+        !value.is_empty() && NaiveDate::parse_from_str(value, "%Y-%m-%d").is_err()
+    });
+    if let Some((_, label)) = bad_date {
+        let plain = PoolQuery {
+            pool: query.pool.clone(),
+            refused_filters: Some(format!("{label}: {}", report_texts(t.lang).bad_date)),
+            ..PoolQuery::default()
+        };
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return Box::pin(pool_page(state, user, &plain, error, notice, status)).await;
+    }
     let loaded = async {
         let mut pools = Vec::new();
         let all = pool::list(&state.db, &user.actor).await?;
@@ -186,6 +242,7 @@ async fn pool_page(
                 continue;
             }
             let mut params = vec![("limit".to_owned(), LEADS_PER_POOL.to_owned())];
+            params.extend(query.filters.iter().cloned());
             if let Some(cursor) = query.cursor(id) {
                 params.push(("cursor".to_owned(), cursor.to_owned()));
             }
@@ -203,7 +260,10 @@ async fn pool_page(
                         ("count", &count.to_string()),
                     ],
                 ),
-                leads: leads.iter().map(|lead| pool_lead(t, lead)).collect(),
+                leads: leads
+                    .iter()
+                    .map(|lead| pool_lead(t, user.zone, lead))
+                    .collect(),
                 may_claim: may_claim(l, &allowance),
                 more_url: next.as_deref().map(|c| query.url(id, Some(c))),
                 first_url: query.cursor(id).map(|_| query.url(id, None)),
@@ -213,12 +273,43 @@ async fn pool_page(
     };
     let (pools, choices) = match loaded.await {
         Ok(loaded) => loaded,
+        Err(StoreError::Invalid(invalid)) if !query.filters.is_empty() => {
+            // A filter that is not one: the pools without the filters, and why.
+            let plain = PoolQuery {
+                pool: query.pool.clone(),
+                refused_filters: Some(invalid_text(t, &invalid)),
+                ..PoolQuery::default()
+            };
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return Box::pin(pool_page(state, user, &plain, None, None, status)).await;
+        }
         Err(e) => return store_error_page(chrome, e),
     };
     let page = PoolPage {
         l,
         pools,
         choices,
+        sources: with_all(
+            t,
+            query.filter("source"),
+            BUILTIN_SOURCES
+                .iter()
+                .map(|s| (s.0.to_owned(), t.source_label(s.0).to_owned())),
+        ),
+        tiers: with_all(
+            t,
+            query.filter("tier"),
+            Tier::ALL
+                .iter()
+                .map(|c| (c.code().to_owned(), c.label(t.lang).to_owned())),
+        ),
+        province: query.filter("province").to_owned(),
+        city: query.filter("city").to_owned(),
+        created_from: query.filter("created_from").to_owned(),
+        created_to: query.filter("created_to").to_owned(),
+        q: query.filter("q").to_owned(),
+        filtered: !query.filters.is_empty(),
+        filter_error: query.refused_filters.clone(),
         error,
         notice,
         chrome,
@@ -226,7 +317,7 @@ async fn pool_page(
     render(status, &page)
 }
 
-/// `GET /pool?pool=&after_POOL=`
+/// `GET /pool?pool=&source=&province=&city=&tier=&created_from=&created_to=&q=&after_POOL=`
 pub(super) async fn page(
     State(state): State<AppState>,
     user: Viewer,
