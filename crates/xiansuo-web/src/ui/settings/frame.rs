@@ -43,6 +43,7 @@ pub(super) fn sections(user: &Viewer, s: &SettingsTexts, current: &str) -> Vec<S
         ("/settings/checklists", s.ops.checklists_title),
         ("/settings/forms", s.forms_title),
         ("/settings/webhooks", s.webhooks_title),
+        ("/settings/mail", s.ops.mail_title),
     ];
     let admin = if user.actor.is_admin() {
         &admin[..]

@@ -1,5 +1,5 @@
 //! 设置 / Settings: the pages where an admin configures people (users, the org tree), the data
-//! model (custom fields, pipeline stages), scoring and assignment rules, public pools, recycle and SLA rules, the working calendar, dedup policies, channel spend and KPI targets, qualification checklists, web forms, webhooks and API tokens, and where every user keeps their own
+//! model (custom fields, pipeline stages), scoring and assignment rules, public pools, recycle and SLA rules, the working calendar, dedup policies, outgoing mail, channel spend and KPI targets, qualification checklists, web forms, webhooks and API tokens, and where every user keeps their own
 //! profile (name, language, time zone, password) and tokens.
 //!
 //! Every change calls the same `xiansuo_db` use case as the API with the signed-in user as the
@@ -15,6 +15,7 @@ mod data;
 mod dedup;
 mod forms;
 mod frame;
+mod mail;
 mod ops_texts;
 mod outcome;
 mod people;
@@ -163,6 +164,8 @@ fn operations() -> Router<AppState> {
         .route("/settings/assignment/test", get(rule_test::page))
         .route("/settings/dedup", get(dedup::page).post(dedup::save))
         .route("/settings/dedup/default", post(dedup::use_default))
+        .route("/settings/mail", get(mail::page))
+        .route("/settings/mail/test", post(mail::send_test))
         .route("/settings/targets", get(targets::page))
         .route("/settings/targets/costs", post(targets::set_cost))
         .route(
@@ -251,6 +254,7 @@ async fn index(user: Viewer) -> Response {
         ),
         ("/settings/forms", s.forms_title, s.forms_intro),
         ("/settings/webhooks", s.webhooks_title, s.webhooks_intro),
+        ("/settings/mail", s.ops.mail_title, s.ops.mail_intro),
         ("/settings/tokens", s.tokens_title, s.tokens_intro),
     ];
     render(
