@@ -152,8 +152,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             if let Some(cap) = config.max_connections_per_address {
                 state.limits.connections_per_address = cap;
             }
+            let job_env = config.job_env();
+            state.smtp = xiansuo_app::channels::mail::SmtpSettings::of(&job_env);
             let (stop_jobs, stopped) = tokio::sync::watch::channel(false);
-            let jobs = tokio::spawn(run_jobs(db.clone(), config.job_env(), clock, stopped));
+            let jobs = tokio::spawn(run_jobs(db.clone(), job_env, clock, stopped));
             xiansuo_web::serve(listener, state, shutdown_signal()).await?;
             tracing::info!("stopped accepting requests; requests in flight finished");
             let _ = stop_jobs.send(true);

@@ -1,18 +1,22 @@
 //! Email over SMTP, received by a real SMTP server (aiosmtpd, started by the test and writing
 //! each message into a Maildir): a form lead's personalised auto-reply in the visitor's
-//! language, retried while the mail server is down, and notification digests.
+//! language, retried while the mail server is down, notification digests, and the mail
+//! settings page with its test mail.
 
 use crate::forms::{create_form, post_json};
 use crate::on_both_databases;
-use crate::support::TestApp;
+use crate::support::{Backend, TestApp};
+use crate::ui::Browser;
 use chrono::Duration;
 use mailparse::MailHeaderMap;
 use reqwest::StatusCode;
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use xiansuo_app::channels::mail::SmtpSettings;
 use xiansuo_app::channels::notifications;
 use xiansuo_app::jobs::{self, JobEnv};
+use xiansuo_core::role::Role;
 use xiansuo_store::Param;
 
 on_both_databases!(
@@ -396,4 +400,111 @@ async fn notifications_are_mailed_as_one_digest_per_user(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(sink.messages().len(), 2, "each notification is mailed once");
+}
+
+/// The mail settings page against a real mail server: what is configured (the password
+/// masked), a test mail that arrives, one that cannot leave and says why, a bad address beside
+/// its field, and a rep refused.
+async fn the_mail_settings_page_shows_the_server_and_sends_a_test_mail(backend: Backend) {
+    let Some(sink) = SmtpSink::start(free_port()).await else {
+        return;
+    };
+    let smtp = SmtpSettings {
+        url: Some(sink.url()),
+        from: Some("线索 CRM <crm@example.com>".into()),
+    };
+    let Some(app) = TestApp::start_with_smtp(backend, smtp).await else {
+        return;
+    };
+    app.user("wang", Role::Rep, None).await;
+    let rep = Browser::signed_in(&app, "wang").await;
+    rep.get("/settings/mail")
+        .await
+        .assert_html(StatusCode::FORBIDDEN);
+
+    let admin = Browser::signed_in(&app, "admin").await;
+    let page = admin.get("/settings/mail").await;
+    page.assert_html(StatusCode::OK);
+    assert!(page.body.contains(&sink.url()), "{}", page.body);
+    assert!(page.body.contains("crm@example.com"));
+    assert!(page.body.contains("href=\"/settings/mail\""), "in the menu");
+    let csrf = admin.csrf().await;
+    let sent = admin
+        .post(
+            "/settings/mail/test",
+            &[("csrf_token", csrf.as_str()), ("to", "boss@example.com")],
+        )
+        .await;
+    sent.assert_html(StatusCode::OK);
+    assert!(sent.body.contains("已发送"), "{}", sent.body);
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1);
+    let (to, from, subject, _) = read(&messages[0]);
+    assert!(to.contains("boss@example.com"), "{to}");
+    assert!(from.contains("crm@example.com"), "{from}");
+    assert!(subject.contains("测试邮件"), "{subject}");
+
+    let bad = admin
+        .post(
+            "/settings/mail/test",
+            &[("csrf_token", csrf.as_str()), ("to", "not an address")],
+        )
+        .await;
+    bad.assert_html(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("id=\"error-to\""), "{}", bad.body);
+    assert_eq!(sink.messages().len(), 1);
+
+    // A server that is down, with a password that is never shown.
+    let down = SmtpSettings {
+        url: Some(format!("smtp://mailer:s3cr3t@127.0.0.1:{}", free_port())),
+        from: None,
+    };
+    let Some(app) = TestApp::start_with_smtp(backend, down).await else {
+        return;
+    };
+    let admin = Browser::signed_in(&app, "admin").await;
+    let page = admin.get("/settings/mail").await;
+    assert!(
+        page.body.contains("smtp://mailer:****@127.0.0.1:"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("s3cr3t"));
+    let csrf = admin.csrf().await;
+    let failed = admin
+        .post(
+            "/settings/mail/test",
+            &[("csrf_token", csrf.as_str()), ("to", "boss@example.com")],
+        )
+        .await;
+    failed.assert_html(StatusCode::OK);
+    assert!(failed.body.contains("未发送"), "{}", failed.body);
+    assert!(!failed.body.contains("s3cr3t"));
+
+    // Nothing configured: how to configure it, and a test mail says so.
+    let Some(app) = TestApp::start_with_smtp(backend, SmtpSettings::default()).await else {
+        return;
+    };
+    let admin = Browser::signed_in(&app, "admin").await;
+    let page = admin.get("/settings/mail").await;
+    assert!(page.body.contains("id=\"smtp-not-configured\""));
+    assert!(page.body.contains("--smtp-url") && page.body.contains("XIANSUO_SMTP_URL"));
+    let csrf = admin.csrf().await;
+    let unset = admin
+        .post(
+            "/settings/mail/test",
+            &[("csrf_token", csrf.as_str()), ("to", "boss@example.com")],
+        )
+        .await;
+    assert!(unset.body.contains("未发送") && unset.body.contains("XIANSUO_SMTP_URL"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mail_settings_page_on_sqlite() {
+    the_mail_settings_page_shows_the_server_and_sends_a_test_mail(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mail_settings_page_on_postgres() {
+    the_mail_settings_page_shows_the_server_and_sends_a_test_mail(Backend::Postgres).await;
 }

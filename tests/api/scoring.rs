@@ -18,6 +18,7 @@ on_both_databases!(
     rules_naming_unknown_fields_or_operators_are_refused,
     only_admins_change_rules_and_events_follow_the_data_scope,
     urgency_and_demand_stage_are_lead_fields,
+    previewing_a_rule_counts_what_saving_it_does_and_writes_nothing,
 );
 
 fn id(value: &Value) -> i64 {
@@ -575,4 +576,132 @@ async fn urgency_and_demand_stage_are_lead_fields(app: TestApp) {
         .lead(t, json!({"name": "郑总", "urgency": "urgent"}))
         .await;
     assert_eq!(urgent["score"], 25);
+}
+
+/// The tiers of leads as `POST /api/v1/scoring/preview` counts them, and their scores.
+async fn tiers_and_scores(app: &TestApp, leads: &[i64]) -> (Value, Vec<Value>) {
+    let (mut high, mut medium, mut low) = (0, 0, 0);
+    let mut scores = Vec::new();
+    for lead in leads {
+        let lead = get_lead(app, *lead).await;
+        match lead["tier"].as_str() {
+            Some("high") => high += 1,
+            Some("medium") => medium += 1,
+            _ => low += 1,
+        }
+        scores.push(lead["score"].clone());
+    }
+    (json!({"high": high, "medium": medium, "low": low}), scores)
+}
+
+async fn preview(app: &TestApp, body: Value) -> Value {
+    let reply = app
+        .post("/api/v1/scoring/preview", &app.admin_token, body)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    reply.body
+}
+
+async fn previewing_a_rule_counts_what_saving_it_does_and_writes_nothing(app: TestApp) {
+    let t = &app.admin_token;
+    let mut leads = Vec::new();
+    for (name, title) in [
+        ("赵总", "财务总监"),
+        ("钱总", "销售总监"),
+        ("孙总", "技术总监"),
+        ("李四", "工程师"),
+        ("周五", "学生"),
+    ] {
+        leads.push(id(&app
+            .lead(t, json!({"name": name, "title": title}))
+            .await));
+    }
+    leads.push(id(&app.lead(t, json!({"name": "吴六", "score": 42})).await));
+    let (tiers_before, scores_before) = tiers_and_scores(&app, &leads).await;
+    assert_eq!(tiers_before, json!({"high": 0, "medium": 1, "low": 5}));
+
+    let director = json!({"name": "总监", "kind": "fit", "points": 80,
+        "conditions": [{"field": "title", "operator": "contains", "value": "总监"}]});
+    let new = preview(&app, json!({"rule": director})).await;
+    assert_eq!(new["sample_size"], 6);
+    assert_eq!(new["sample_limit"], 20000);
+    assert_eq!(new["sampled"], false);
+    assert_eq!(new["before"], tiers_before);
+    // The three directors rise; the given score gives way to the rules' score of 0.
+    assert_eq!(new["after"], json!({"high": 3, "medium": 0, "low": 3}));
+    assert_eq!(new["changed"], 4);
+
+    // Nothing was written and nothing queued.
+    assert_eq!(
+        app.get("/api/v1/scoring/rules", t).await.body["items"],
+        json!([])
+    );
+    run_jobs(&app).await;
+    assert_eq!(
+        tiers_and_scores(&app, &leads).await,
+        (tiers_before.clone(), scores_before.clone())
+    );
+
+    // Saving it does what the preview said.
+    let created = rule(&app, director).await;
+    run_jobs(&app).await;
+    let (tiers_now, scores_now) = tiers_and_scores(&app, &leads).await;
+    assert_eq!(tiers_now, new["after"]);
+    let changed = scores_before
+        .iter()
+        .zip(&scores_now)
+        .filter(|(a, b)| a != b)
+        .count();
+    assert_eq!(changed as i64, new["changed"].as_i64().unwrap());
+
+    // A change to a stored rule, likewise.
+    let change = preview(
+        &app,
+        json!({"rule_id": id(&created), "rule": {"points": 50}}),
+    )
+    .await;
+    assert_eq!(change["before"], tiers_now);
+    assert_eq!(change["after"], json!({"high": 0, "medium": 3, "low": 3}));
+    assert_eq!(change["changed"], 3);
+    let patched = app
+        .patch(
+            &format!("/api/v1/scoring/rules/{}", id(&created)),
+            t,
+            json!({"points": 50}),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    run_jobs(&app).await;
+    assert_eq!(tiers_and_scores(&app, &leads).await.0, change["after"]);
+
+    // Only admins; a rule saving would refuse is refused naming the field.
+    let rep = app.user("rep1", Role::Rep, None).await;
+    app.post(
+        "/api/v1/scoring/preview",
+        &rep.token,
+        json!({"rule": {"name": "x", "kind": "fit", "points": 5,
+            "conditions": [{"field": "title", "operator": "exists", "value": true}]}}),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    let bad = app
+        .post(
+            "/api/v1/scoring/preview",
+            t,
+            json!({"rule": {"name": "x", "kind": "fit", "points": 5,
+                "conditions": [{"field": "salary", "operator": "gt", "value": 1}]}}),
+        )
+        .await;
+    bad.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    assert_eq!(bad.body["error"]["field"], "conditions[0].field");
+    app.post("/api/v1/scoring/preview", t, json!({"name": "x"}))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    app.post(
+        "/api/v1/scoring/preview",
+        t,
+        json!({"rule_id": 999_999, "rule": {"points": 5}}),
+    )
+    .await
+    .assert_error(StatusCode::NOT_FOUND, "not_found");
 }

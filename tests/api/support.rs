@@ -6,6 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
 use xiansuo_app::admin::{auth, users};
+use xiansuo_app::channels::mail::SmtpSettings;
 use xiansuo_core::role::Role;
 use xiansuo_core::FixedClock;
 use xiansuo_store::Db;
@@ -51,6 +52,19 @@ impl TestApp {
 
     /// Starts the app with its own timeouts and connection caps.
     pub async fn start_with(backend: Backend, limits: xiansuo_web::Limits) -> Option<TestApp> {
+        Self::start_configured(backend, limits, SmtpSettings::default()).await
+    }
+
+    /// Starts the app with outgoing mail going where `smtp` says.
+    pub async fn start_with_smtp(backend: Backend, smtp: SmtpSettings) -> Option<TestApp> {
+        Self::start_configured(backend, xiansuo_web::Limits::default(), smtp).await
+    }
+
+    async fn start_configured(
+        backend: Backend,
+        limits: xiansuo_web::Limits,
+        smtp: SmtpSettings,
+    ) -> Option<TestApp> {
         // Server errors are logged; the test harness shows them for failing tests only.
         let _ = tracing_subscriber::fmt()
             .with_env_filter("warn")
@@ -97,6 +111,7 @@ impl TestApp {
         let clock = FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap());
         let mut state = xiansuo_web::AppState::new(db.clone(), Arc::new(clock.clone()));
         state.limits = limits;
+        state.smtp = smtp;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a free port");

@@ -1580,6 +1580,45 @@ async fn an_admin_sets_tiers_and_scoring_rules_that_score_new_leads(app: TestApp
     let page = admin.get("/settings/scoring").await;
     assert!(page.body.contains("契合度") && page.body.contains("扣分"));
 
+    // The preview button shows what saving would do and saves nothing.
+    let previewed = admin
+        .post(
+            &format!("/settings/scoring/{}", ids[0]),
+            &[
+                ("csrf_token", &csrf),
+                ("name", "总监"),
+                ("kind", "fit"),
+                ("points", "70"),
+                ("active", "on"),
+                ("cond0_field", "title"),
+                ("cond0_operator", "contains"),
+                ("cond0_value", "总监"),
+                ("preview", "1"),
+            ],
+        )
+        .await;
+    previewed.assert_html(StatusCode::OK);
+    assert_eq!(
+        text_by_id(&previewed, "scoring-preview-changed").as_deref(),
+        Some("1 条线索的分数或等级会改变。")
+    );
+    assert!(
+        previewed.body.contains("最新的 1 条线索"),
+        "{}",
+        previewed.body
+    );
+    assert!(
+        previewed.body.contains("value=\"70\""),
+        "what was sent stays"
+    );
+    let stored = app
+        .get(
+            &format!("/api/v1/scoring/rules/{}", ids[0]),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(stored.body["points"], 20);
+
     let edited = admin
         .post(
             &format!("/settings/scoring/{}", ids[0]),

@@ -48,6 +48,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Timeouts and connection caps per client.
     pub limits: Limits,
+    /// Where outgoing mail goes, as the job runner sends it (for the mail settings page).
+    pub smtp: xiansuo_app::channels::mail::SmtpSettings,
 }
 
 impl AppState {
@@ -62,6 +64,7 @@ impl AppState {
             trust_forwarded_for: false,
             metrics: Arc::default(),
             limits: Limits::default(),
+            smtp: xiansuo_app::channels::mail::SmtpSettings::default(),
         }
     }
 }

@@ -5837,6 +5837,84 @@ impl Doc {
                 .response("204", ResponseBuilder::new().description("Deleted")),
             &[],
         );
+        self.schema(
+            "ScoringPreviewInput",
+            request_object(
+                "A rule to try before saving it",
+                vec![
+                    prop(
+                        "rule_id",
+                        int64(false, "A stored rule to change; leave out for a new rule"),
+                    ),
+                    prop(
+                        "rule",
+                        any(
+                            "A new rule as `createScoringRule` takes it; with `rule_id`, the \
+                             fields to change as `updateScoringRule` takes them",
+                        ),
+                    ),
+                ],
+                &["rule"],
+            ),
+        );
+        self.schema(
+            "TierCounts",
+            response_object(
+                "How many leads are in each tier",
+                vec![
+                    prop("high", int64(false, "High potential")),
+                    prop("medium", int64(false, "Medium potential")),
+                    prop("low", int64(false, "Low potential")),
+                ],
+            ),
+        );
+        self.schema(
+            "ScoringPreview",
+            response_object(
+                "What saving the rule would do to a sample of leads",
+                vec![
+                    prop(
+                        "sample_size",
+                        int64(
+                            false,
+                            "Leads looked at: the newest ones not deleted or converted",
+                        ),
+                    ),
+                    prop("sample_limit", int64(false, "The most a sample holds")),
+                    prop(
+                        "sampled",
+                        boolean("Whether there are more such leads than the sample holds"),
+                    ),
+                    prop(
+                        "changed",
+                        int64(
+                            false,
+                            "Leads of the sample whose score or tier would change",
+                        ),
+                    ),
+                    prop("before", Ref::from_schema_name("TierCounts")),
+                    prop("after", Ref::from_schema_name("TierCounts")),
+                ],
+            ),
+        );
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/scoring/preview",
+            operation(
+                "previewScoringRule",
+                tag,
+                "Try a scoring rule before saving it",
+            )
+            .description(Some(
+                "Admins only. A dry run: scores the newest 20,000 leads that are not deleted \
+                     or converted as they would be scored with the rule saved, and counts the \
+                     tiers now and after. Nothing is written. A rule that saving would refuse is \
+                     a 422 naming the field.",
+            ))
+            .request_body(Some(json_body("ScoringPreviewInput")))
+            .response("200", json_response("The counts", "ScoringPreview")),
+            &[Failure::NotFound, Failure::Invalid],
+        );
         self.add(
             HttpMethod::Get,
             "/api/v1/scoring/settings",

@@ -13,7 +13,9 @@
 //! assignment sends one email, not a thousand), for users with an email address, and only when
 //! an SMTP server is configured. Creating a notification costs nothing more than before.
 
+use crate::error::StoreResult;
 use crate::jobs::queue::{self, Job, JobEnv, JobFailure};
+use crate::scope::Actor;
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, Utc};
 use lettre::message::header::ContentType;
@@ -23,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use xiansuo_core::clock::{from_millis, to_millis};
+use xiansuo_core::Invalid;
 use xiansuo_store::{Db, Param, Tx};
 
 /// The job that sends one message (`email.send`).
@@ -97,17 +100,117 @@ pub async fn enqueue(
     Ok(())
 }
 
+/// Where outgoing mail goes: the SMTP server and the sender, as the job runner has them.
+#[derive(Debug, Clone, Default)]
+pub struct SmtpSettings {
+    /// `smtp://host:port`, `smtps://user:pass@host` …; no email is sent without it.
+    pub url: Option<String>,
+    /// The sender address; [`DEFAULT_FROM`] without it.
+    pub from: Option<String>,
+}
+
+impl SmtpSettings {
+    /// The settings the job runner sends with.
+    pub fn of(env: &JobEnv) -> SmtpSettings {
+        SmtpSettings {
+            url: env.smtp_url.clone(),
+            from: env.smtp_from.clone(),
+        }
+    }
+}
+
+/// The outgoing mail settings in effect, as an admin may see them.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct MailSettings {
+    /// The SMTP URL with its password replaced by `****`; `None` when none is configured.
+    pub smtp_url: Option<String>,
+    /// The sender address.
+    pub from: String,
+    /// Whether `from` is [`DEFAULT_FROM`] because none is configured.
+    pub default_from: bool,
+}
+
+/// The outgoing mail settings in effect (admins only).
+pub fn settings(actor: &Actor, smtp: &SmtpSettings) -> StoreResult<MailSettings> {
+    actor.require_admin("read the mail settings")?;
+    Ok(MailSettings {
+        smtp_url: smtp.url.as_deref().map(masked),
+        from: smtp.from.clone().unwrap_or_else(|| DEFAULT_FROM.to_owned()),
+        default_from: smtp.from.is_none(),
+    })
+}
+
+/// A URL with the password of its user info replaced by `****`.
+fn masked(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            format!("{scheme}://{user}:****@{host}{tail}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// What became of a test mail.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct TestMail {
+    pub sent: bool,
+    /// Why it was not sent.
+    pub reason: Option<String>,
+}
+
+/// Sends a test message to `to` now, through the same channel as every email, and says
+/// whether the mail server took it (admins only). An address that is not one is refused.
+pub async fn send_test(
+    actor: &Actor,
+    smtp: &SmtpSettings,
+    to: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<TestMail> {
+    actor.require_admin("send a test mail")?;
+    let to = to.trim();
+    if let Err(e) = to.parse::<Mailbox>() {
+        return Err(Invalid::new("to", format!("'{to}' is not an email address: {e}")).into());
+    }
+    let email = Email {
+        to: to.to_owned(),
+        subject: "线索 Xiansuo: 测试邮件 / test mail".to_owned(),
+        body: "这是一封测试邮件：外发邮件设置可用。\nThis is a test mail: outgoing mail works.\n"
+            .to_owned(),
+    };
+    Ok(match send(smtp, &email, at).await {
+        Ok(()) => TestMail {
+            sent: true,
+            reason: None,
+        },
+        Err(JobFailure::Retry(reason) | JobFailure::Permanent(reason)) => TestMail {
+            sent: false,
+            reason: Some(reason),
+        },
+    })
+}
+
 /// The `email.send` job: sends the message in `payload` through the configured SMTP server.
 /// A server that cannot be reached, times out or answers with a temporary (4xx) error is
 /// retried; a refused address or a permanent (5xx) error is not.
 async fn send_job(env: &JobEnv, email: &Email, at: DateTime<Utc>) -> Result<(), JobFailure> {
-    let Some(url) = env.smtp_url.as_deref() else {
+    send(&SmtpSettings::of(env), email, at).await
+}
+
+/// Sends one message through the SMTP server of `smtp`.
+async fn send(smtp: &SmtpSettings, email: &Email, at: DateTime<Utc>) -> Result<(), JobFailure> {
+    let Some(url) = smtp.url.as_deref() else {
         return Err(JobFailure::Permanent(
             "no SMTP server is configured (set XIANSUO_SMTP_URL)".into(),
         ));
     };
     let message = build(
-        env.smtp_from.as_deref().unwrap_or(DEFAULT_FROM),
+        smtp.from.as_deref().unwrap_or(DEFAULT_FROM),
         &email.to,
         &email.subject,
         &email.body,
@@ -252,6 +355,16 @@ fn digest_text(locale: &str, items: &[Pending]) -> (String, String) {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn the_password_of_an_smtp_url_is_masked() {
+        assert_eq!(
+            masked("smtps://mailer:s3cr3t@smtp.example.com:465?tls=required"),
+            "smtps://mailer:****@smtp.example.com:465?tls=required"
+        );
+        assert_eq!(masked("smtp://127.0.0.1:25"), "smtp://127.0.0.1:25");
+        assert_eq!(masked("smtp://token@host"), "smtp://token:****@host");
+    }
 
     #[test]
     fn a_message_has_an_encoded_chinese_subject_and_a_single_line_subject() {

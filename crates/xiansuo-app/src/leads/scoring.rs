@@ -626,14 +626,9 @@ pub async fn create_rule(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
     Ok(rule_json(&row)?)
 }
 
-/// Changes a rule: the fields given replace the stored ones, and the whole rule is checked
-/// again. Queues the rescoring of all leads.
-pub async fn update_rule(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Value> {
-    ctx.actor.require_admin("change scoring rules")?;
-    let patch = body
-        .as_object()
-        .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
-    let current = find_rule(ctx.db, id).await?;
+/// A stored rule with the fields of `patch` replacing its own, checked again as a whole.
+async fn patched_rule(db: &Db, id: i64, patch: &Map<String, Value>) -> StoreResult<ScoringRule> {
+    let current = find_rule(db, id).await?;
     let mut merged: Map<String, Value> = scoring::RULE_FIELDS
         .iter()
         .filter_map(|k| current.get(*k).map(|v| ((*k).to_owned(), v.clone())))
@@ -641,7 +636,19 @@ pub async fn update_rule(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Val
     for (k, v) in patch {
         merged.insert(k.clone(), v.clone());
     }
-    let rule = parse_rule(ctx.db, &Value::Object(merged)).await?;
+    let mut rule = parse_rule(db, &Value::Object(merged)).await?;
+    rule.id = id;
+    Ok(rule)
+}
+
+/// Changes a rule: the fields given replace the stored ones, and the whole rule is checked
+/// again. Queues the rescoring of all leads.
+pub async fn update_rule(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Value> {
+    ctx.actor.require_admin("change scoring rules")?;
+    let patch = body
+        .as_object()
+        .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
+    let rule = patched_rule(ctx.db, id, patch).await?;
     let now = to_millis(ctx.now);
     let mut tx = ctx.db.begin().await?;
     let snapshot = audit::Before::take(&mut tx, audit::Setting::ScoringRule, id).await?;
@@ -695,6 +702,136 @@ pub async fn delete_rule(ctx: Ctx<'_>, id: i64) -> StoreResult<()> {
     tx.commit().await?;
     ctx.db.settings().clear::<Arc<Config>>();
     Ok(())
+}
+
+// ---- Preview --------------------------------------------------------------------------------
+
+/// How many leads a preview looks at: the newest leads that rescoring covers.
+pub const PREVIEW_SAMPLE: i64 = 20_000;
+
+/// The body of `POST /api/v1/scoring/preview`: a new rule as `POST /api/v1/scoring/rules`
+/// takes it, or, with `rule_id`, the fields of a stored rule to change as
+/// `PATCH /api/v1/scoring/rules/{id}` takes them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulePreview {
+    #[serde(default)]
+    pub rule_id: Option<i64>,
+    pub rule: Map<String, Value>,
+}
+
+impl RulePreview {
+    /// Reads the body of `POST /api/v1/scoring/preview`.
+    pub fn parse(body: &Value) -> Result<RulePreview, Invalid> {
+        serde_json::from_value(body.clone()).map_err(|e| {
+            Invalid::new(
+                "body",
+                format!("{e} (give rule, and rule_id to change one)"),
+            )
+        })
+    }
+}
+
+/// How many leads of a set are in each tier.
+#[derive(Debug, Default, Serialize, PartialEq, Eq, Clone, Copy)]
+pub struct TierCounts {
+    pub high: i64,
+    pub medium: i64,
+    pub low: i64,
+}
+
+impl TierCounts {
+    fn add(&mut self, tier: Tier) {
+        match tier {
+            Tier::High => self.high += 1,
+            Tier::Medium => self.medium += 1,
+            Tier::Low => self.low += 1,
+        }
+    }
+}
+
+/// What saving a rule would do to a sample of leads, computed without writing anything.
+#[derive(Debug, Serialize)]
+pub struct ScoringPreview {
+    /// How many leads were looked at: the newest leads that are not deleted or converted, at
+    /// most `sample_limit`.
+    pub sample_size: i64,
+    pub sample_limit: i64,
+    /// Whether there are more such leads than the sample holds.
+    pub sampled: bool,
+    /// Leads of the sample whose score or tier would change.
+    pub changed: i64,
+    /// The tiers of the sample now.
+    pub before: TierCounts,
+    /// The tiers of the sample once the rule is saved and the leads rescored.
+    pub after: TierCounts,
+}
+
+/// A dry run of saving a rule (new, or a stored one changed): how the newest leads' scores and
+/// tiers would move, as the rescore job would move them. Writes nothing.
+pub async fn preview_rule(
+    db: &Db,
+    actor: &Actor,
+    preview: &RulePreview,
+    now: DateTime<Utc>,
+) -> StoreResult<ScoringPreview> {
+    actor.require_admin("preview scoring rules")?;
+    let mut config = load(db).await?;
+    match preview.rule_id {
+        Some(id) => {
+            let rule = patched_rule(db, id, &preview.rule).await?;
+            if let Some(slot) = config.rules.iter_mut().find(|r| r.id == id) {
+                *slot = rule;
+            }
+        }
+        None => {
+            let rule = parse_rule(db, &Value::Object(preview.rule.clone())).await?;
+            config.rules.push(rule);
+        }
+    }
+    let rows = db
+        .fetch_all(
+            &format!(
+                "SELECT * FROM leads WHERE deleted_at IS NULL AND status <> ? \
+                 ORDER BY id DESC LIMIT {}",
+                PREVIEW_SAMPLE + 1
+            ),
+            &[Param::from(LeadStatus::Converted.code())],
+        )
+        .await?;
+    let sampled = rows.len() as i64 > PREVIEW_SAMPLE;
+    let rows = &rows[..rows.len().min(PREVIEW_SAMPLE as usize)];
+    let mut events = HashMap::new();
+    if config.needs_events() {
+        let mut tx = db.begin().await?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.int("id")).collect();
+        for chunk in ids.chunks(RESCORE_BATCH as usize) {
+            events.extend(lead_events(&mut tx, chunk).await?);
+        }
+        tx.commit().await?;
+    }
+    let now_ms = to_millis(now);
+    let mut out = ScoringPreview {
+        sample_size: rows.len() as i64,
+        sample_limit: PREVIEW_SAMPLE,
+        sampled,
+        changed: 0,
+        before: TierCounts::default(),
+        after: TierCounts::default(),
+    };
+    for row in rows {
+        let lead = records::to_json(&LEADS, row);
+        let lead_events = events.remove(&row.int("id")).unwrap_or_default();
+        let has_breakdown = row.opt_text("score_breakdown").is_some();
+        let scored = rescored(&config, &lead, has_breakdown, &lead_events, now_ms);
+        let tier_now = Tier::parse(&row.text("tier")).unwrap_or(Tier::Low);
+        out.before.add(tier_now);
+        out.after.add(scored.tier);
+        if scored.score != row.int("score") || scored.tier != tier_now {
+            out.changed += 1;
+        }
+    }
+    Ok(out)
 }
 
 fn settings_json(settings: &Settings) -> Value {
@@ -838,17 +975,8 @@ async fn rescore_job(db: &Db, batch: &RescoreBatch, at: DateTime<Utc>) -> Result
     for row in &rows {
         let lead = records::to_json(&LEADS, row);
         let stored = row.opt_text("score_breakdown");
-        let scored = if !config.scores() && stored.is_some() {
-            // Scored by rules that are gone: back to no score.
-            Scored {
-                score: 0,
-                tier: config.settings.tier(0),
-                breakdown: None,
-            }
-        } else {
-            let lead_events = events.remove(&row.int("id")).unwrap_or_default();
-            score_lead(&config, &lead, &lead_events, now_ms)
-        };
+        let lead_events = events.remove(&row.int("id")).unwrap_or_default();
+        let scored = rescored(&config, &lead, stored.is_some(), &lead_events, now_ms);
         apply(&mut tx, stamp, lead, stored.as_deref(), scored).await?;
     }
     if let Some(&last) = ids.last().filter(|_| ids.len() as i64 == RESCORE_BATCH) {
@@ -862,6 +990,26 @@ async fn rescore_job(db: &Db, batch: &RescoreBatch, at: DateTime<Utc>) -> Result
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// What the rescore job makes of a stored lead: scored by the rules, or, when it was scored by
+/// rules that are all gone (it has a breakdown), back to no score.
+fn rescored(
+    config: &Config,
+    lead: &Value,
+    has_breakdown: bool,
+    events: &[Event],
+    now_ms: i64,
+) -> Scored {
+    if !config.scores() && has_breakdown {
+        Scored {
+            score: 0,
+            tier: config.settings.tier(0),
+            breakdown: None,
+        }
+    } else {
+        score_lead(config, lead, events, now_ms)
+    }
 }
 
 /// `scoring.decay`: when engagement points fade, queues the rescoring of leads with events.

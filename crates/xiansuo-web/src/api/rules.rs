@@ -71,6 +71,18 @@ async fn delete_scoring_rule(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `POST /api/v1/scoring/preview`: what saving a rule would do to the newest leads' tiers.
+async fn preview_scoring_rule(
+    State(s): State<AppState>,
+    auth: Auth,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<scoring::ScoringPreview>> {
+    let preview = scoring::RulePreview::parse(&body)?;
+    Ok(Json(
+        scoring::preview_rule(&s.db, &auth.actor, &preview, s.clock.now()).await?,
+    ))
+}
+
 async fn get_scoring_settings(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
     Ok(Json(scoring::get_settings(&s.db, &auth.actor).await?))
 }
@@ -237,6 +249,7 @@ pub fn router() -> Router<AppState> {
                 .patch(update_scoring_rule)
                 .delete(delete_scoring_rule),
         )
+        .route("/api/v1/scoring/preview", post(preview_scoring_rule))
         .route(
             "/api/v1/scoring/settings",
             get(get_scoring_settings).patch(update_scoring_settings),

@@ -45,6 +45,7 @@ pub(super) fn sections(user: &Viewer, s: &SettingsTexts, current: &str) -> Vec<S
         ("/settings/webhooks", s.webhooks_title),
         ("/settings/robots", s.robots_title),
         ("/settings/audit", s.audit_title),
+        ("/settings/mail", s.ops.mail_title),
     ];
     let admin = if user.actor.is_admin() {
         &admin[..]

@@ -1,7 +1,8 @@
 //! 设置 / Settings: the pages where an admin configures people (users, the org tree), the data
 //! model (custom fields, pipeline stages), scoring and assignment rules, public pools, recycle
 //! and SLA rules, the working calendar, dedup policies, channel spend and KPI targets,
-//! qualification checklists, web forms, webhooks, group robots, the audit log and API tokens,
+//! qualification checklists, web forms, webhooks, group robots, outgoing mail, the audit log and
+//! API tokens,
 //! and where every user keeps their own
 //! profile (name, language, time zone, password) and tokens.
 //!
@@ -19,6 +20,7 @@ mod data;
 mod dedup;
 mod forms;
 mod frame;
+mod mail;
 mod ops_texts;
 mod outbound;
 mod outcome;
@@ -181,6 +183,8 @@ fn operations() -> Router<AppState> {
         .route("/settings/assignment/test", get(rule_test::page))
         .route("/settings/dedup", get(dedup::page).post(dedup::save))
         .route("/settings/dedup/default", post(dedup::use_default))
+        .route("/settings/mail", get(mail::page))
+        .route("/settings/mail/test", post(mail::send_test))
         .route("/settings/targets", get(targets::page))
         .route("/settings/targets/costs", post(targets::set_cost))
         .route(
@@ -270,6 +274,7 @@ async fn index(user: Viewer) -> Response {
         ("/settings/forms", s.forms_title, s.forms_intro),
         ("/settings/webhooks", s.webhooks_title, s.webhooks_intro),
         ("/settings/robots", s.robots_title, s.robots_intro),
+        ("/settings/mail", s.ops.mail_title, s.ops.mail_intro),
         ("/settings/tokens", s.tokens_title, s.tokens_intro),
     ];
     render(

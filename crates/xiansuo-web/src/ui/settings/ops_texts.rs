@@ -18,6 +18,8 @@ pub(crate) struct OpsTexts {
     pub workdays_hint: &'static str,
 
     pub dedup_title: &'static str,
+    pub mail_title: &'static str,
+    pub mail_intro: &'static str,
     pub dedup_intro: &'static str,
     pub source: &'static str,
     pub source_hint: &'static str,
@@ -110,6 +112,8 @@ pub(super) static ZH: OpsTexts = OpsTexts {
     workdays_hint: "本来休息、但要补班的日期（例如周末调休），每行一个 YYYY-MM-DD",
 
     dedup_title: "查重策略",
+    mail_title: "外发邮件",
+    mail_intro: "查看发信用的 SMTP 服务器和发件人，发送测试邮件。",
     dedup_intro: "新线索与已有的线索、联系人或客户重复时怎么处理，按来源设定：拦截（拒绝并列出重复的记录）、提醒（照常创建并标为疑似重复）或合并（把资料并入已有线索）。“其他来源”用于没有单独设定的来源。",
     source: "来源",
     source_hint: "来源代码：小写字母、数字和下划线，例如 trade_show_2026",
@@ -252,6 +256,8 @@ pub(super) static EN: OpsTexts = OpsTexts {
     workdays_hint: "Dates worked although their weekday is not (a weekend made up for a holiday), one a line as YYYY-MM-DD",
 
     dedup_title: "Dedup policy",
+    mail_title: "Outgoing mail",
+    mail_intro: "See the SMTP server and sender the app mails with, and send a test mail.",
     dedup_intro: "What happens when a new lead matches an existing lead, contact or account, per source: block (refuse it and list the matches), warn (create it flagged as a possible duplicate) or merge (put its data into the existing lead). \"Any other source\" covers every source without its own policy.",
     source: "Source",
     source_hint: "A source code: lower-case letters, digits and _, such as trade_show_2026",

@@ -47,6 +47,10 @@ struct RuleForm {
     event_url: String,
     half_life_days: String,
     max_points: String,
+    /// Sent by the preview button: try the rule instead of saving it.
+    preview: bool,
+    /// The dry run of the rule as sent, once previewed.
+    previewed: Option<scoring::ScoringPreview>,
 }
 
 impl RuleForm {
@@ -76,6 +80,7 @@ impl RuleForm {
                 "event_url" => form.event_url = value,
                 "half_life_days" => form.half_life_days = value,
                 "max_points" => form.max_points = value,
+                "preview" => form.preview = true,
                 _ => {}
             }
         }
@@ -100,7 +105,7 @@ impl RuleForm {
 
     /// The body of `POST` or `PATCH /api/v1/scoring/rules`: an event only for engagement
     /// rules, conditions for the others.
-    fn body(&self) -> Value {
+    fn body(&self) -> Map<String, Value> {
         let mut body = Map::new();
         body.insert("name".into(), Value::from(self.name.trim()));
         body.insert("kind".into(), Value::from(self.kind.trim()));
@@ -135,7 +140,91 @@ impl RuleForm {
                 Value::from(conditions_json(&self.conditions)),
             );
         }
-        Value::Object(body)
+        body
+    }
+}
+
+/// The texts of a rule's preview.
+struct PreviewTexts {
+    button: &'static str,
+    title: &'static str,
+    /// `{n}`: how many leads were looked at.
+    sample: &'static str,
+    /// Added when there are more leads than the sample holds.
+    sampled: &'static str,
+    /// `{n}`: how many leads would change.
+    changed: &'static str,
+    unsaved: &'static str,
+    tier: &'static str,
+    now: &'static str,
+    after: &'static str,
+    tiers: [&'static str; 3],
+}
+
+static PREVIEW_ZH: PreviewTexts = PreviewTexts {
+    button: "预览",
+    title: "预览：保存后会怎样",
+    sample: "样本：最新的 {n} 条线索（未删除、未转化）。",
+    sampled: "线索更多时只看最新的这些。",
+    changed: "{n} 条线索的分数或等级会改变。",
+    unsaved: "仅为预览，规则尚未保存。",
+    tier: "潜力等级",
+    now: "现在",
+    after: "保存后",
+    tiers: ["高潜力", "中潜力", "低潜力"],
+};
+
+static PREVIEW_EN: PreviewTexts = PreviewTexts {
+    button: "Preview",
+    title: "Preview: what saving would do",
+    sample: "Sample: the newest {n} leads (not deleted or converted).",
+    sampled: "With more leads, only the newest are looked at.",
+    changed: "{n} leads would change score or tier.",
+    unsaved: "Only a preview: the rule is not saved yet.",
+    tier: "Tier",
+    now: "Now",
+    after: "After saving",
+    tiers: ["High potential", "Medium potential", "Low potential"],
+};
+
+fn preview_texts(locale: &str) -> &'static PreviewTexts {
+    if locale == "en" {
+        &PREVIEW_EN
+    } else {
+        &PREVIEW_ZH
+    }
+}
+
+/// A tier's count now and after saving.
+struct TierRow {
+    label: &'static str,
+    now: i64,
+    after: i64,
+}
+
+/// A preview as the rule form shows it.
+struct PreviewView {
+    t: &'static PreviewTexts,
+    sample: String,
+    sampled: bool,
+    changed: String,
+    rows: Vec<TierRow>,
+}
+
+fn preview_view(t: &'static PreviewTexts, p: &scoring::ScoringPreview) -> PreviewView {
+    let counts = |c: &scoring::TierCounts| [c.high, c.medium, c.low];
+    let rows = t
+        .tiers
+        .iter()
+        .zip(counts(&p.before).into_iter().zip(counts(&p.after)))
+        .map(|(label, (now, after))| TierRow { label, now, after })
+        .collect();
+    PreviewView {
+        t,
+        sample: t.sample.replace("{n}", &p.sample_size.to_string()),
+        sampled: p.sampled,
+        changed: t.changed.replace("{n}", &p.changed.to_string()),
+        rows,
     }
 }
 
@@ -153,6 +242,8 @@ struct RuleView {
     max_points: String,
     /// The store's refusal of anything in `event`.
     event_error: Option<String>,
+    preview_button: &'static str,
+    preview: Option<PreviewView>,
 }
 
 fn choices(s: &SettingsTexts, codes: &[&str], current: &str) -> Vec<Choice> {
@@ -162,7 +253,8 @@ fn choices(s: &SettingsTexts, codes: &[&str], current: &str) -> Vec<Choice> {
         .collect()
 }
 
-fn rule_view(s: &SettingsTexts, form: RuleForm, errors: &Errors) -> RuleView {
+fn rule_view(s: &SettingsTexts, locale: &str, form: RuleForm, errors: &Errors) -> RuleView {
+    let t = preview_texts(locale);
     let kind = if form.kind.is_empty() {
         "fit"
     } else {
@@ -185,6 +277,8 @@ fn rule_view(s: &SettingsTexts, form: RuleForm, errors: &Errors) -> RuleView {
         event_url: form.event_url,
         half_life_days: form.half_life_days,
         max_points: form.max_points,
+        preview_button: t.button,
+        preview: form.previewed.as_ref().map(|p| preview_view(t, p)),
     }
 }
 
@@ -268,7 +362,7 @@ async fn scoring_page(
         settings,
         settings_refused,
         rules,
-        form: rule_view(s, form, &refused.errors),
+        form: rule_view(s, &user.actor.locale, form, &refused.errors),
         refused,
         notice,
         chrome: frame.chrome,
@@ -350,8 +444,17 @@ pub(crate) async fn create_rule(
     if let Some(refused) = admin_only(&user, "/settings/scoring") {
         return refused;
     }
-    match scoring::create_rule(ctx(&state, &user), &form.body()).await {
-        Ok(_) => saved("/settings/scoring"),
+    let mut form = form;
+    let done = if form.preview {
+        preview(&state, &user, None, &mut form).await.map(|()| None)
+    } else {
+        scoring::create_rule(ctx(&state, &user), &Value::Object(form.body()))
+            .await
+            .map(|_| Some(saved("/settings/scoring")))
+    };
+    match done {
+        Ok(Some(saved)) => saved,
+        Ok(None) => scoring_page(&state, &user, None, no_refusal(), form, no_refusal(), None).await,
         Err(e) => match refusal(&user, "/settings/scoring", e) {
             Ok(refused) => {
                 scoring_page(&state, &user, None, no_refusal(), form, refused, None).await
@@ -359,6 +462,23 @@ pub(crate) async fn create_rule(
             Err(page) => *page,
         },
     }
+}
+
+/// The preview button: a dry run of the rule as sent (a new one, or rule `id` changed), kept
+/// with the form to show, as `POST /api/v1/scoring/preview`.
+async fn preview(
+    state: &AppState,
+    user: &Viewer,
+    id: Option<i64>,
+    form: &mut RuleForm,
+) -> Result<(), StoreError> {
+    let input = scoring::RulePreview {
+        rule_id: id,
+        rule: form.body(),
+    };
+    form.previewed =
+        Some(scoring::preview_rule(&state.db, &user.actor, &input, state.clock.now()).await?);
+    Ok(())
 }
 
 #[derive(Template)]
@@ -390,7 +510,7 @@ async fn rule_page(
     };
     let page = RulePage {
         id,
-        form: rule_view(frame.menu.s, form, &refused.errors),
+        form: rule_view(frame.menu.s, &user.actor.locale, form, &refused.errors),
         refused,
         notice,
         chrome: frame.chrome,
@@ -441,8 +561,19 @@ pub(crate) async fn update_rule(
     let Some(id) = parse_id(&id) else {
         return not_found(&user);
     };
-    match scoring::update_rule(ctx(&state, &user), id, &form.body()).await {
-        Ok(_) => saved(&format!("/settings/scoring/{id}")),
+    let mut form = form;
+    let done = if form.preview {
+        preview(&state, &user, Some(id), &mut form)
+            .await
+            .map(|()| None)
+    } else {
+        scoring::update_rule(ctx(&state, &user), id, &Value::Object(form.body()))
+            .await
+            .map(|_| Some(saved(&format!("/settings/scoring/{id}"))))
+    };
+    match done {
+        Ok(Some(saved)) => saved,
+        Ok(None) => rule_page(&state, &user, id, Some(form), no_refusal(), None).await,
         Err(e) => match refusal(&user, "/settings/scoring", e) {
             Ok(refused) => rule_page(&state, &user, id, Some(form), refused, None).await,
             Err(page) => *page,
