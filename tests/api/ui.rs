@@ -1473,15 +1473,26 @@ async fn the_dashboard_shows_the_reports_of_the_users_scope(app: TestApp) {
     assert!(csv.body.contains("event,event,3,1,33.3"), "{}", csv.body);
     let funnel = admin.get(&link(&page, "/api/v1/reports/funnel?")).await;
     assert!(funnel.body.contains("new,4,"), "{}", funnel.body);
-    for start in [
-        "/api/v1/reports/speed-to-lead?",
-        "/api/v1/reports/targets?",
-        "/api/v1/reports/activities?",
-        "/api/v1/reports/sales-cycle?",
-        "/api/v1/reports/channels?",
+    // The other reports are one link away, on the reports page, each with its CSV.
+    admin
+        .get(&link(&page, "/reports?"))
+        .await
+        .assert_html(StatusCode::OK);
+    for report in [
+        "speed-to-lead",
+        "targets",
+        "activities",
+        "sales-cycle",
+        "channels",
     ] {
-        let csv = admin.get(&link(&page, start)).await;
-        assert_eq!(csv.status, StatusCode::OK, "{start}: {}", csv.body);
+        let tab = admin.get(&format!("/reports?report={report}")).await;
+        tab.assert_html(StatusCode::OK);
+        let csv = admin.get(&link(&tab, "/reports/download?")).await;
+        assert_eq!(csv.status, StatusCode::OK, "{report}: {}", csv.body);
+        assert!(csv.headers[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv"));
     }
 
     // A rep sees only their own numbers.

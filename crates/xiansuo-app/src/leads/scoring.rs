@@ -767,6 +767,18 @@ pub struct ScoringPreview {
     pub after: TierCounts,
 }
 
+/// `POST /api/v1/scoring/preview`: the admin check before the body is read, then
+/// [`preview_rule`].
+pub async fn preview_body(
+    db: &Db,
+    actor: &Actor,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> StoreResult<ScoringPreview> {
+    actor.require_admin("preview scoring rules")?;
+    preview_rule(db, actor, &RulePreview::parse(body)?, now).await
+}
+
 /// A dry run of saving a rule (new, or a stored one changed): how the newest leads' scores and
 /// tiers would move, as the rescore job would move them. Writes nothing.
 pub async fn preview_rule(

@@ -77,9 +77,8 @@ async fn preview_scoring_rule(
     auth: Auth,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<scoring::ScoringPreview>> {
-    let preview = scoring::RulePreview::parse(&body)?;
     Ok(Json(
-        scoring::preview_rule(&s.db, &auth.actor, &preview, s.clock.now()).await?,
+        scoring::preview_body(&s.db, &auth.actor, &body, s.clock.now()).await?,
     ))
 }
 
