@@ -768,7 +768,7 @@ pub async fn leads(
             }
             "created_from" | "created_to" => {
                 let end = name == "created_to";
-                let at = crate::sales::reports::parse_bound(name, value, end)?;
+                let at = xiansuo_core::clock::parse_bound(name, value, end)?;
                 conditions.push_str(if end {
                     " AND created_at < ?"
                 } else {

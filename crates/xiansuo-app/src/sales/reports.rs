@@ -104,21 +104,16 @@ pub struct Range {
     pub to: i64,
 }
 
-/// An instant as RFC 3339, or the start (or, for `to`, the end) of a date in China time.
-pub(crate) fn parse_bound(name: &str, value: &str, end: bool) -> StoreResult<i64> {
-    Ok(xiansuo_core::clock::parse_bound(name, value, end)?)
-}
-
 impl Range {
     /// The range of `from` and `to` (dates in China time or RFC 3339 instants; `to` included):
     /// by default the last 30 days, today included.
     pub fn parse(from: Option<&str>, to: Option<&str>, now: DateTime<Utc>) -> StoreResult<Range> {
         let to = match to {
-            Some(v) => parse_bound("to", v, true)?,
+            Some(v) => xiansuo_core::clock::parse_bound("to", v, true)?,
             None => china_midnight(china_date(now)) + DAY_MS,
         };
         let from = match from {
-            Some(v) => parse_bound("from", v, false)?,
+            Some(v) => xiansuo_core::clock::parse_bound("from", v, false)?,
             None => to - DEFAULT_DAYS as i64 * DAY_MS,
         };
         if to <= from {
