@@ -239,7 +239,7 @@ async fn lost_and_disqualify_reasons_and_xlsx_reports_from_the_api(app: TestApp)
     assert_eq!(all["other"], 0);
     assert_eq!(
         all["items"][0],
-        json!({"reason": "价格太高", "count": 2, "share_pct": 66.7, "amount": 50000.0}),
+        json!({"reason": "价格太高", "label": "价格太高", "count": 2, "share_pct": 66.7, "amount": 50000.0}),
         "the same reason with spaces around it counts once: {all}"
     );
     assert_eq!(all["items"][1]["reason"], "预算不足");
@@ -250,7 +250,7 @@ async fn lost_and_disqualify_reasons_and_xlsx_reports_from_the_api(app: TestApp)
         .await);
     assert_eq!(
         reasons["items"],
-        json!([{"reason": "空号", "count": 1, "share_pct": 100.0}]),
+        json!([{"reason": "空号", "label": "空号", "count": 1, "share_pct": 100.0}]),
         "{reasons}"
     );
     let none = ok(app
@@ -292,7 +292,7 @@ async fn lost_and_disqualify_reasons_and_xlsx_reports_from_the_api(app: TestApp)
         .await
         .unwrap();
     assert!(
-        csv.starts_with("\u{feff}reason,count,share_pct,amount\n价格太高,2,66.7,50000.0\n"),
+        csv.starts_with("\u{feff}reason,count,share_pct,amount,label\n价格太高,2,66.7,50000.0,价格太高\n"),
         "{csv}"
     );
     let refused = app

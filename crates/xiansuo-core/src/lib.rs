@@ -3,6 +3,7 @@
 //! (`Phone`, `Email`, `LeadStatus`, …), so that the rest of the program never validates twice.
 
 pub mod assignment;
+pub mod choice;
 pub mod clock;
 pub mod contact;
 pub mod custom_field;

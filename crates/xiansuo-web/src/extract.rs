@@ -83,16 +83,20 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Typed<T>
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let JsonBody(body) = JsonBody::from_request(req, state).await?;
-        if !body.is_object() {
-            return Err(ApiError::Invalid(Invalid::new(
-                "body",
-                "must be a JSON object",
-            )));
-        }
-        serde_path_to_error::deserialize(body)
-            .map(Typed)
-            .map_err(|e| ApiError::Invalid(misfit(&e)))
+        typed(body).map(Typed)
     }
+}
+
+/// A JSON body read into the typed request `T`, as [`Typed`] does; for handlers that check
+/// who may call them before they look at the body.
+pub fn typed<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result<T, ApiError> {
+    if !body.is_object() {
+        return Err(ApiError::Invalid(Invalid::new(
+            "body",
+            "must be a JSON object",
+        )));
+    }
+    serde_path_to_error::deserialize(body).map_err(|e| ApiError::Invalid(misfit(&e)))
 }
 
 /// The field a body that does not fit its type is wrong in, and why.

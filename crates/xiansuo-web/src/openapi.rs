@@ -32,6 +32,7 @@ use xiansuo_core::lead::{ActivityType, Outcome, BUILTIN_SOURCES};
 use xiansuo_core::pool::RecycleKind;
 use xiansuo_core::role::{Role, TeamKind};
 
+mod choices;
 mod robots;
 
 /// The OpenAPI document of the whole JSON API.
@@ -50,6 +51,7 @@ pub fn document() -> OpenApi {
     doc.audit();
     doc.webhooks();
     doc.robots();
+    doc.choices();
     doc.imports();
     doc.pipeline();
     doc.reports();
@@ -6612,6 +6614,10 @@ fn tags() -> Vec<Tag> {
         tag(
             "robots",
             "Group robots of WeCom, DingTalk and Feishu: chosen events as chat messages",
+        ),
+        tag(
+            "choices",
+            "The lists of statuses, sources, outcomes and reasons, with Chinese and English labels",
         ),
         tag(
             "imports",

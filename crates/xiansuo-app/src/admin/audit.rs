@@ -39,12 +39,13 @@ pub enum Setting {
     Webhook,
     Robot,
     DedupPolicies,
+    Choice,
     ReportCost,
     ReportTarget,
 }
 
 impl Setting {
-    pub const ALL: [Setting; 22] = [
+    pub const ALL: [Setting; 23] = [
         Setting::User,
         Setting::Team,
         Setting::ApiToken,
@@ -65,6 +66,7 @@ impl Setting {
         Setting::Webhook,
         Setting::Robot,
         Setting::DedupPolicies,
+        Setting::Choice,
         Setting::ReportCost,
         Setting::ReportTarget,
     ];
@@ -92,6 +94,7 @@ impl Setting {
             Setting::Webhook => "webhook",
             Setting::Robot => "robot",
             Setting::DedupPolicies => "dedup_policies",
+            Setting::Choice => "choice",
             Setting::ReportCost => "report_cost",
             Setting::ReportTarget => "report_target",
         }
@@ -162,6 +165,7 @@ impl Setting {
                 "SELECT source AS entry, policy AS value FROM dedup_policies WHERE ? > 0 ORDER BY source",
                 "",
             ),
+            Setting::Choice => ("SELECT * FROM choices WHERE id = ?", "label_zh"),
             Setting::ReportCost => ("SELECT * FROM report_costs WHERE id = ?", "source"),
             Setting::ReportTarget => ("SELECT * FROM report_targets WHERE id = ?", "metric"),
         }

@@ -5,13 +5,14 @@
 use crate::error::{StoreError, StoreResult};
 use crate::records::history;
 use crate::records::schema::Table;
-use crate::records::{self, rfc3339, Ctx};
+use crate::records::{self, choices, rfc3339, Ctx};
 use crate::scope::Actor;
 use serde_json::{json, Map, Value};
+use xiansuo_core::choice::{ChoiceKind, Choices};
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::history::snapshot;
-use xiansuo_core::lead::{ActivityType, LeadStatus, Outcome};
+use xiansuo_core::lead::{ActivityType, LeadStatus};
 use xiansuo_core::{Invalid, Text};
 use xiansuo_store::{Db, Param, Row, Tx};
 
@@ -33,7 +34,11 @@ fn to_json(r: &Row) -> Value {
 }
 
 /// Parses the fields of an activity body; `creating` requires `type`.
-fn parse(body: &Value, creating: bool) -> StoreResult<Vec<(&'static str, Param)>> {
+fn parse(
+    body: &Value,
+    choices: &Choices,
+    creating: bool,
+) -> StoreResult<Vec<(&'static str, Param)>> {
     let obj: &Map<String, Value> = body
         .as_object()
         .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
@@ -67,9 +72,8 @@ fn parse(body: &Value, creating: bool) -> StoreResult<Vec<(&'static str, Param)>
             "outcome",
             Param::from(
                 string("outcome")?
-                    .map(Outcome::parse)
-                    .transpose()?
-                    .map(|o| o.code()),
+                    .map(|o| choices.parse_listed(ChoiceKind::Outcome, "outcome", o))
+                    .transpose()?,
             ),
         ));
     }
@@ -113,7 +117,7 @@ pub async fn create(
     record_id: i64,
     body: &Value,
 ) -> StoreResult<Value> {
-    let fields = parse(body, true)?;
+    let fields = parse(body, &*choices::all(ctx.db).await?, true)?;
     let mut tx = ctx.db.begin().await?;
     let row = parent(&mut tx, ctx.actor, table, record_id).await?;
     if table.record_type == RecordType::Lead && row.text("status") == LeadStatus::Converted.code() {
@@ -258,7 +262,7 @@ pub async fn get(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
 
 /// Changes an activity; only its author or an admin may.
 pub async fn update(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Value> {
-    let fields = parse(body, false)?;
+    let fields = parse(body, &*choices::all(ctx.db).await?, false)?;
     let mut tx = ctx.db.begin().await?;
     let (row, table) = load(&mut tx, ctx.actor, id).await?;
     if row.opt_int("owner_id") != Some(ctx.actor.user_id) && !ctx.actor.is_admin() {

@@ -6,13 +6,14 @@
 use crate::error::{StoreError, StoreResult};
 use crate::records::json::{cents, to_json};
 use crate::records::lifecycle::{Change, Ctx, NewRecord, Stamp};
-use crate::records::schema::{Field, Kind, Table};
-use crate::records::{custom_fields, history, search};
+use crate::records::schema::{CodeSet, Field, Kind, Table};
+use crate::records::{choices, custom_fields, history, search};
 use crate::scope::Actor;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{DateTime, NaiveDate};
 use serde_json::{json, Map, Value};
+use xiansuo_core::choice::{ChoiceKind, Choices};
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::{self, CustomFieldDef, FieldType, RecordType};
 use xiansuo_core::history::{snapshot, Channel};
@@ -51,7 +52,12 @@ fn type_error(field: &Field, expected: &str) -> StoreError {
 }
 
 /// Parses one request value for one field into column values.
-fn parse_field(field: &'static Field, value: &Value, writes: &mut Writes) -> StoreResult<()> {
+fn parse_field(
+    field: &'static Field,
+    choices: &Choices,
+    value: &Value,
+    writes: &mut Writes,
+) -> StoreResult<()> {
     let name = field.name;
     if value.is_null() {
         match field.kind {
@@ -109,9 +115,16 @@ fn parse_field(field: &'static Field, value: &Value, writes: &mut Writes) -> Sto
                 );
             }
         }
+        Kind::Code(CodeSet::LeadStatus) => {
+            let (status, detail) = choices
+                .parse_status(text()?)
+                .map_err(|e| Invalid::new(name, e.message))?;
+            writes.set(name, Param::from(status.code()));
+            writes.set("status_detail", Param::from(detail));
+        }
         Kind::Code(set) => {
             let code = set
-                .parse(text()?.trim())
+                .parse(choices, text()?.trim())
                 .map_err(|e| Invalid::new(name, e.message))?;
             writes.set(name, Param::from(code));
         }
@@ -186,7 +199,7 @@ fn parse_field(field: &'static Field, value: &Value, writes: &mut Writes) -> Sto
 
 /// Parses a request body (a JSON object) against a table: unknown and read-only fields are
 /// refused with a message listing what is accepted.
-fn parse_body(table: &'static Table, body: &Value) -> StoreResult<Writes> {
+fn parse_body(table: &'static Table, choices: &Choices, body: &Value) -> StoreResult<Writes> {
     let object = body.as_object().ok_or_else(|| {
         Invalid::new(
             "body",
@@ -221,7 +234,15 @@ fn parse_body(table: &'static Table, body: &Value) -> StoreResult<Writes> {
         if value.is_null() && !table.nullable(field) {
             return Err(Invalid::new(field.name, "cannot be null").into());
         }
-        parse_field(field, value, &mut writes)?;
+        parse_field(field, choices, value, &mut writes)?;
+    }
+    // A listed disqualify reason, named by code or label, is stored as its code.
+    for (column, value) in &mut writes.columns {
+        if column == "disqualify_reason" {
+            if let Param::Text(reason) = value {
+                *reason = choices.reason(ChoiceKind::DisqualifyReason, reason);
+            }
+        }
     }
     // Every channel (API, UI, import) parses here, so no write can leave a key stale.
     for key in table.keys {
@@ -341,7 +362,7 @@ async fn reload(tx: &mut Tx, table: &Table, id: i64) -> StoreResult<Value> {
 /// Parses and checks a request body for a new record. Only reads, so it can run outside the
 /// write transaction (on SQLite the one writer connection is then held only for the writes).
 pub async fn prepare(ctx: Ctx<'_>, table: &'static Table, body: &Value) -> StoreResult<NewRecord> {
-    let mut writes = parse_body(table, body)?;
+    let mut writes = parse_body(table, &*choices::all(ctx.db).await?, body)?;
     for field in table.fields.iter().filter(|f| f.required) {
         if !writes.has(&field.column()) {
             return Err(Invalid::new(field.name, "is required").into());
@@ -543,7 +564,7 @@ pub async fn update(
     id: i64,
     body: &Value,
 ) -> StoreResult<Value> {
-    let mut writes = parse_body(table, body)?;
+    let mut writes = parse_body(table, &*choices::all(ctx.db).await?, body)?;
     let defs: Vec<CustomFieldDef> = if writes.custom.is_some() {
         custom_fields::definitions(ctx.db, table.record_type).await?
     } else {
@@ -903,7 +924,8 @@ pub async fn list(
                     .field(name)
                     .filter(|f| f.filter)
                     .ok_or_else(|| unknown_filter(table, name))?;
-                field_condition(dialect, field, value, &mut q)?;
+                let choices = choices::all(db).await?;
+                field_condition(dialect, &choices, field, value, &mut q)?;
             }
         }
     }
@@ -1024,7 +1046,13 @@ fn unknown_filter(table: &Table, name: &str) -> StoreError {
     .into()
 }
 
-fn field_condition(dialect: Dialect, field: &Field, value: &str, q: &mut Query) -> StoreResult<()> {
+fn field_condition(
+    dialect: Dialect,
+    choices: &Choices,
+    field: &Field,
+    value: &str,
+    q: &mut Query,
+) -> StoreResult<()> {
     let name = field.name;
     match field.kind {
         Kind::Owner | Kind::Ref(_) | Kind::Id => {
@@ -1034,11 +1062,38 @@ fn field_condition(dialect: Dialect, field: &Field, value: &str, q: &mut Query) 
                 ids.into_iter().map(Param::Int),
             );
         }
+        Kind::Code(CodeSet::LeadStatus) => {
+            // A fixed type matches every lead of that type; an added status only its own.
+            let (mut types, mut details) = (Vec::new(), Vec::new());
+            for v in value.split(',') {
+                match choices
+                    .parse_status(v)
+                    .map_err(|e| Invalid::new(name, e.message))?
+                {
+                    (_, Some(detail)) => details.push(Param::from(detail)),
+                    (status, None) => types.push(Param::from(status.code())),
+                }
+            }
+            let mut either = Vec::new();
+            if !types.is_empty() {
+                either.push(format!("{name} IN ({})", placeholders(types.len())));
+            }
+            if !details.is_empty() {
+                either.push(format!(
+                    "status_detail IN ({})",
+                    placeholders(details.len())
+                ));
+            }
+            q.push(
+                format!("({})", either.join(" OR ")),
+                types.into_iter().chain(details),
+            );
+        }
         Kind::Code(set) => {
             let codes = value
                 .split(',')
                 .map(|v| {
-                    set.parse(v.trim())
+                    set.parse(choices, v.trim())
                         .map_err(|e| Invalid::new(name, e.message))
                 })
                 .collect::<Result<Vec<_>, _>>()?;

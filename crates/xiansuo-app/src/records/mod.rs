@@ -1,9 +1,10 @@
 //! Records: the engine every table shares ([`engine`]: create, read, change, delete, list
 //! with data scope), the table specs it is driven by ([`schema`]), the steps of a record's
 //! life that features hook into ([`lifecycle`]), the JSON shape of a record ([`json`]), custom
-//! fields, the audit history, the lead search index, attachments, and the group-commit writer.
+//! fields, the choice lists admins edit, the audit history, the lead search index, attachments, and the group-commit writer.
 
 pub mod attachments;
+pub mod choices;
 pub mod custom_fields;
 pub mod engine;
 pub mod history;

@@ -3,11 +3,10 @@
 //! ([`crate::records`]) and the OpenAPI document are both driven from these tables, so the API,
 //! the storage and the documentation cannot drift apart.
 
+use xiansuo_core::choice::{ChoiceKind, Choices};
 use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::dedup;
-use xiansuo_core::lead::{
-    parse_source, ActivityType, DemandStage, Grade, LeadStatus, Outcome, Urgency,
-};
+use xiansuo_core::lead::{ActivityType, DemandStage, Grade, LeadStatus, Outcome, Urgency};
 use xiansuo_core::Invalid;
 
 /// How a field is parsed, stored and shown.
@@ -76,14 +75,16 @@ pub const STAGES: &[(&str, &str, &str, i64)] = &[
 ];
 
 impl CodeSet {
-    /// Parses a code of this set into its stored form.
-    pub fn parse(self, value: &str) -> Result<String, Invalid> {
+    /// Parses a code of this set into its stored form. Statuses, sources and outcomes are the
+    /// admin's lists in `choices` and take a label too; for a status this is its fixed type
+    /// (the record engine also stores an added status, see [`Choices::parse_status`]).
+    pub fn parse(self, choices: &Choices, value: &str) -> Result<String, Invalid> {
         Ok(match self {
-            CodeSet::LeadStatus => LeadStatus::parse(value)?.code().to_owned(),
+            CodeSet::LeadStatus => choices.parse_status(value)?.0.code().to_owned(),
             CodeSet::Grade => Grade::parse(value)?.code().to_owned(),
-            CodeSet::Source => parse_source(value)?,
+            CodeSet::Source => choices.parse_source(value)?,
             CodeSet::ActivityType => ActivityType::parse(value)?.code().to_owned(),
-            CodeSet::Outcome => Outcome::parse(value)?.code().to_owned(),
+            CodeSet::Outcome => choices.parse_listed(ChoiceKind::Outcome, "outcome", value)?,
             CodeSet::Urgency => Urgency::parse(value)?.code().to_owned(),
             CodeSet::DemandStage => DemandStage::parse(value)?.code().to_owned(),
             // Stages are editable: the stages table decides which exist (crate::sales::pipeline).
@@ -318,8 +319,13 @@ pub static LEADS: Table = Table {
         filter(f(
             "status",
             Kind::Code(CodeSet::LeadStatus),
-            "Status (状态)",
+            "Status (状态): one of the six fixed types, or a status an admin added (GET /api/v1/choices?kind=status), by code or label; an added status is stored as its type here and itself in status_detail. As a filter, an added status matches only its own leads",
         )),
+        f(
+            "status_detail",
+            Kind::Derived,
+            "The status an admin added that the lead is in (such as no_answer 未接通 under working), or null for a fixed status",
+        ),
         f(
             "disqualify_reason",
             Kind::Text(200),

@@ -21,6 +21,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
+use xiansuo_core::choice::ChoiceKind;
 use xiansuo_core::clock::{china_date, china_midnight, to_millis};
 use xiansuo_core::custom_field::{parse_key, RecordType};
 use xiansuo_core::history::snapshot;
@@ -576,7 +577,9 @@ pub async fn close(ctx: Ctx<'_>, id: i64, body: &Value, won: bool) -> StoreResul
     let reason = if won {
         body.text("reason", 1000)?
     } else {
-        Some(body.required_text("reason", 1000)?)
+        // A listed lost reason, named by code or label, is stored as its code.
+        let choices = crate::records::choices::all(ctx.db).await?;
+        Some(choices.reason(ChoiceKind::LostReason, &body.required_text("reason", 1000)?))
     };
     let kind = if won { StageKind::Won } else { StageKind::Lost };
     let mut tx = ctx.db.begin().await?;

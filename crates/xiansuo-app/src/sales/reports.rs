@@ -16,12 +16,14 @@
 
 use crate::admin::audit;
 use crate::error::{StoreError, StoreResult};
+use crate::records::choices;
 use crate::records::{self, money, rfc3339, Ctx};
 use crate::sales::pipeline::Body;
 use crate::scope::{team_tree, users_in_teams, Actor};
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use xiansuo_core::choice::{ChoiceKind, Choices};
 use xiansuo_core::clock::{china_date, china_midnight, to_millis, CHINA_OFFSET_MS};
 use xiansuo_core::lead::LeadStatus;
 use xiansuo_core::role::{subtree, Role};
@@ -954,7 +956,10 @@ pub const MAX_REASONS: usize = 30;
 /// many deals or leads gave it, their share of the whole and, for deals, their amount.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ReasonCount {
+    /// As stored: a listed reason's code, or the text people typed.
     pub reason: Option<String>,
+    /// How the reason reads in the user's language: a listed reason's label, or the text.
+    pub label: Option<String>,
     pub count: i64,
     pub share_pct: Option<f64>,
     /// Yuan; only for lost deals.
@@ -976,14 +981,21 @@ fn share(part: i64, whole: i64) -> Option<f64> {
     pct(part, whole).as_f64()
 }
 
+/// The list a reason report's codes are labelled from, and the language.
+type Labels<'a> = (&'a Choices, ChoiceKind, &'a str);
+
 /// The reasons of `grouped` (rows `k`, `n` and, for deals, `amount`, largest first) as a report.
-fn reasons(range: Range, rows: &[Row], amounts: bool) -> Report {
+fn reasons(range: Range, rows: &[Row], labels: Labels<'_>, amounts: bool) -> Report {
     let total: i64 = rows.iter().map(|r| r.int("n")).sum();
     let items: Vec<ReasonCount> = rows
         .iter()
         .take(MAX_REASONS)
         .map(|r| ReasonCount {
             reason: r.opt_text("k").filter(|k| !k.is_empty()),
+            label: r
+                .opt_text("k")
+                .filter(|k| !k.is_empty())
+                .map(|k| labels.0.label(labels.1, &k, labels.2).to_owned()),
             count: r.int("n"),
             share_pct: share(r.int("n"), total),
             amount: amounts.then(|| r.int("amount") as f64 / 100.0),
@@ -1003,6 +1015,7 @@ fn reasons(range: Range, rows: &[Row], amounts: bool) -> Report {
     if amounts {
         header.push("amount".to_owned());
     }
+    header.push("label".to_owned());
     let rows = report
         .items
         .iter()
@@ -1011,6 +1024,7 @@ fn reasons(range: Range, rows: &[Row], amounts: bool) -> Report {
             if amounts {
                 row.push(json!(i.amount));
             }
+            row.push(json!(i.label));
             row
         })
         .collect();
@@ -1043,7 +1057,13 @@ pub async fn lost_reasons(
             &p.range.params(),
         )
         .await?;
-    Ok(reasons(p.range, &rows, true))
+    let choices = choices::all(db).await?;
+    Ok(reasons(
+        p.range,
+        &rows,
+        (&choices, ChoiceKind::LostReason, &actor.locale),
+        true,
+    ))
 }
 
 /// `GET /api/v1/reports/disqualify-reasons`: of the leads created in the range, those now
@@ -1067,7 +1087,13 @@ pub async fn disqualify_reasons(
             &p.range.params(),
         )
         .await?;
-    Ok(reasons(p.range, &rows, false))
+    let choices = choices::all(db).await?;
+    Ok(reasons(
+        p.range,
+        &rows,
+        (&choices, ChoiceKind::DisqualifyReason, &actor.locale),
+        false,
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------

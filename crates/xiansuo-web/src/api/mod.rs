@@ -2,6 +2,7 @@
 //! history and activities, users, teams, tokens and custom field definitions.
 
 mod admin;
+mod choices;
 pub(crate) mod dedup;
 mod followups;
 pub(crate) mod forms;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(imports::router())
         .merge(webhooks::router())
         .merge(robots::router())
+        .merge(choices::router())
         .merge(notifications::router())
         .merge(pipeline::router())
         .merge(pool::router())

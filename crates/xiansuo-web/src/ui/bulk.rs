@@ -18,6 +18,7 @@ use axum::response::Response;
 use axum::Form;
 use xiansuo_app::leads::bulk::{self, Action, MAX_LEADS};
 use xiansuo_app::StoreError;
+use xiansuo_core::choice::ChoiceKind;
 use xiansuo_core::lead::LeadStatus;
 use xiansuo_core::Invalid;
 
@@ -330,10 +331,11 @@ async fn confirm_page(
                     .map(|(id, name)| Choice::new(id.to_string(), name, post.owner.trim())),
             )
             .collect(),
-        statuses: LeadStatus::ALL
-            .iter()
-            .filter(|s| **s != LeadStatus::Converted)
-            .map(|s| Choice::new(s.code(), s.label(t.lang), post.status.trim()))
+        statuses: user
+            .choices
+            .active(ChoiceKind::Status)
+            .filter(|s| s.code != LeadStatus::Converted.code())
+            .map(|s| Choice::new(s.code.as_str(), s.label(t.lang), post.status.trim()))
             .collect(),
         reason: post.reason.clone(),
         tag: post.tag.clone(),

@@ -7,7 +7,7 @@
 use super::board::money;
 use super::charts::{count, percent, share, Bar, PageQuery};
 use super::i18n::Texts;
-use super::leads::{invalid_text, status_label, text_of};
+use super::leads::{invalid_text, source_label, status_label, text_of};
 use super::page::{render, store_error_page, thousands, Chrome, Viewer};
 use crate::AppState;
 use askama::Template;
@@ -17,6 +17,7 @@ use axum::response::Response;
 use serde_json::Value;
 use xiansuo_app::sales::reports::{self, Report};
 use xiansuo_app::StoreError;
+use xiansuo_core::choice::Choices;
 use xiansuo_core::clock::china_date;
 
 struct SpeedRow {
@@ -49,7 +50,7 @@ struct DashboardPage {
     range_query: String,
 }
 
-fn sources(t: &Texts, report: &Report) -> (String, Vec<Bar>) {
+fn sources(t: &Texts, choices: &Choices, report: &Report) -> (String, Vec<Bar>) {
     let total = report.body["total"]["leads"].as_i64().unwrap_or_default();
     let items = report.body["items"].as_array().cloned().unwrap_or_default();
     let bars = items
@@ -57,7 +58,7 @@ fn sources(t: &Texts, report: &Report) -> (String, Vec<Bar>) {
         .map(|item| {
             let leads = item["leads"].as_i64().unwrap_or_default();
             let label = match item["key"].as_str() {
-                Some(code) => t.source_label(code).to_owned(),
+                Some(code) => source_label(t, choices, code),
                 None => t.none.to_owned(),
             };
             let key = item["key"].as_str().unwrap_or("none");
@@ -81,7 +82,7 @@ fn sources(t: &Texts, report: &Report) -> (String, Vec<Bar>) {
 }
 
 /// The funnel's steps as bars of their share of new leads.
-pub(super) fn funnel(t: &Texts, report: &Report) -> Vec<Bar> {
+pub(super) fn funnel(t: &Texts, choices: &Choices, report: &Report) -> Vec<Bar> {
     let items = report.body["items"].as_array().cloned().unwrap_or_default();
     items
         .iter()
@@ -90,7 +91,7 @@ pub(super) fn funnel(t: &Texts, report: &Report) -> Vec<Bar> {
             let label = if step == "won" {
                 t.won.to_owned()
             } else {
-                status_label(t, &step)
+                status_label(t, choices, &step)
             };
             Bar::new(
                 format!("step-{step}"),
@@ -197,11 +198,11 @@ pub(super) async fn page(
     };
     let (figures, error, status) = match loaded.await {
         Ok((leads, funnel_report, speed_report, targets_report)) => {
-            let (total_leads, source_bars) = sources(t, &leads);
+            let (total_leads, source_bars) = sources(t, &user.choices, &leads);
             let figures = Figures {
                 total_leads,
                 sources: source_bars,
-                funnel: funnel(t, &funnel_report),
+                funnel: funnel(t, &user.choices, &funnel_report),
                 speed: speed(t, &speed_report),
                 targets_month: text_of(&targets_report.body["month"]),
                 targets: targets(t, &targets_report),

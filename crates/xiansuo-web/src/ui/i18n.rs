@@ -2,7 +2,6 @@
 //! [`Texts`] for the user's locale; the labels of statuses, grades, sources, activity types and
 //! outcomes come from `xiansuo_core::lead`, so the API's codes and the UI's words cannot drift.
 
-use xiansuo_core::lead::BUILTIN_SOURCES;
 use xiansuo_core::Invalid;
 
 /// The UI strings of one language. A struct rather than a key lookup, so that a missing
@@ -259,14 +258,6 @@ impl Texts {
     /// The label of an import state or a row's check result; unknown codes show themselves.
     pub fn code<'a>(&self, code: &'a str) -> &'a str {
         lookup(self.codes, code).unwrap_or(code)
-    }
-
-    /// The label of a source code; an admin's own sources show their code.
-    pub fn source_label<'a>(&self, code: &'a str) -> &'a str {
-        BUILTIN_SOURCES
-            .iter()
-            .find(|s| s.0 == code)
-            .map_or(code, |s| if self.lang == "en" { s.2 } else { s.1 })
     }
 }
 
@@ -840,8 +831,6 @@ mod tests {
         let zh = texts("zh");
         assert_eq!(zh.field("status"), "状态");
         assert_eq!(zh.field("custom.budget"), "custom.budget");
-        assert_eq!(zh.source_label("referral"), "客户推荐");
-        assert_eq!(texts("en").source_label("trade_show"), "trade_show");
         assert_eq!(
             zh.invalid(&Invalid::new("name", "must not be empty")),
             "不能为空"

@@ -6,7 +6,7 @@
 
 use super::i18n::Texts;
 pub(super) use super::lead_form::{phone_shown, PhoneShown};
-use super::leads::{ctx, lead_url, status_label, text_of, usernames as people};
+use super::leads::{ctx, lead_url, text_of, usernames as people};
 use super::list_texts::{fill, list_texts, ListTexts};
 use super::page::{
     csrf_refusal, message_page, render, store_error_page, thousands, Choice, Chrome, Viewer, Zone,
@@ -29,7 +29,8 @@ use xiansuo_app::records;
 use xiansuo_app::records::custom_fields;
 use xiansuo_app::records::schema::LEADS;
 use xiansuo_app::StoreError;
-use xiansuo_core::lead::{DemandStage, Grade, LeadStatus, Tier, Urgency, BUILTIN_SOURCES};
+use xiansuo_core::choice::ChoiceKind;
+use xiansuo_core::lead::{DemandStage, Grade, Tier, Urgency};
 
 /// The page sizes offered; the first is the default.
 const PAGE_SIZES: [&str; 3] = ["30", "50", "100"];
@@ -423,7 +424,10 @@ pub(super) async fn list(
                 title: text_of(&lead["title"]),
                 company: text_of(&lead["company"]),
                 phone: phone_shown(lead),
-                status_label: status_label(t, &status),
+                status_label: user
+                    .choices
+                    .status_label(&status, lead["status_detail"].as_str(), t.lang)
+                    .to_owned(),
                 status,
                 grade_label: Grade::parse(&grade)
                     .map_or_else(|_| grade.clone(), |g| g.label(t.lang).to_owned()),
@@ -536,16 +540,16 @@ pub(super) async fn list(
         statuses: with_all(
             t,
             query.status.trim(),
-            LeadStatus::ALL
-                .iter()
-                .map(|s| (s.code().to_owned(), s.label(t.lang).to_owned())),
+            user.choices
+                .active(ChoiceKind::Status)
+                .map(|s| (s.code.clone(), s.label(t.lang).to_owned())),
         ),
         sources: with_all(
             t,
             query.source.trim(),
-            BUILTIN_SOURCES
-                .iter()
-                .map(|s| (s.0.to_owned(), t.source_label(s.0).to_owned())),
+            user.choices
+                .active(ChoiceKind::Source)
+                .map(|s| (s.code.clone(), s.label(t.lang).to_owned())),
         ),
         grades: with_all(
             t,

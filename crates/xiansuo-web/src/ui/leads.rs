@@ -32,12 +32,19 @@ use xiansuo_app::leads::{assignment, qualification};
 use xiansuo_app::records::schema::{ACCOUNTS, CONTACTS, LEADS, OPPORTUNITIES};
 use xiansuo_app::records::{self, history};
 use xiansuo_app::StoreError;
-use xiansuo_core::lead::{ActivityType, Grade, LeadStatus, Outcome, BUILTIN_SOURCES};
+use xiansuo_core::choice::{ChoiceKind, Choices};
+use xiansuo_core::lead::{ActivityType, Grade, LeadStatus};
 use xiansuo_core::role::Role;
 use xiansuo_core::Invalid;
 
-pub(super) fn status_label(t: &Texts, code: &str) -> String {
-    LeadStatus::parse(code).map_or_else(|_| code.to_owned(), |s| s.label(t.lang).to_owned())
+/// How a status reads: from the admin's list, so a relabelled or added status shows as named.
+pub(super) fn status_label(t: &Texts, choices: &Choices, code: &str) -> String {
+    choices.label(ChoiceKind::Status, code, t.lang).to_owned()
+}
+
+/// How a source reads; a source no list names shows its code.
+pub(super) fn source_label(t: &Texts, choices: &Choices, code: &str) -> String {
+    choices.label(ChoiceKind::Source, code, t.lang).to_owned()
 }
 
 fn grade_label(t: &Texts, code: &str) -> String {
@@ -72,10 +79,10 @@ const FORM_FIELDS: &[(&str, &str)] = &[
 
 /// Sources a person picks when entering a lead by hand; `api` and `import` are set by those
 /// channels themselves.
-fn manual_sources() -> impl Iterator<Item = &'static str> {
-    BUILTIN_SOURCES
-        .iter()
-        .map(|s| s.0)
+fn manual_sources(choices: &Choices) -> impl Iterator<Item = &str> {
+    choices
+        .active(ChoiceKind::Source)
+        .map(|s| s.code.as_str())
         .filter(|code| !matches!(*code, "api" | "import"))
 }
 
@@ -237,22 +244,35 @@ fn lead_form(
         .iter()
         .map(|&(name, kind)| {
             let current = value(name);
+            let listed = &user.choices;
             let choices = match name {
                 "source" => {
-                    let mut codes: Vec<&str> = manual_sources().collect();
+                    let mut codes: Vec<&str> = manual_sources(listed).collect();
                     if !current.is_empty() && !codes.contains(&current.as_str()) {
                         codes.push(&current);
                     }
                     codes
                         .into_iter()
-                        .map(|code| Choice::new(code, t.source_label(code), &current))
+                        .map(|code| Choice::new(code, source_label(t, listed, code), &current))
                         .collect()
                 }
-                "status" => LeadStatus::ALL
-                    .iter()
-                    .filter(|s| **s != LeadStatus::Converted || current == s.code())
-                    .map(|s| Choice::new(s.code(), s.label(t.lang), &current))
-                    .collect(),
+                "status" => {
+                    // An added status is what the lead shows and the form offers.
+                    let detail = value("status_detail");
+                    let current = if detail.is_empty() {
+                        current.clone()
+                    } else {
+                        detail
+                    };
+                    listed
+                        .of(ChoiceKind::Status)
+                        .filter(|s| {
+                            s.code == current
+                                || (!s.archived && s.code != LeadStatus::Converted.code())
+                        })
+                        .map(|s| Choice::new(s.code.as_str(), s.label(t.lang), &current))
+                        .collect()
+                }
                 "grade" => std::iter::once(Choice::new("", t.none, &current))
                     .chain(
                         Grade::ALL
@@ -563,7 +583,7 @@ struct FollowUpForm {
 }
 
 impl FollowUpForm {
-    fn new(t: &Texts, posted: Option<&Posted>, error: Option<Invalid>) -> Self {
+    fn new(t: &Texts, choices: &Choices, posted: Option<&Posted>, error: Option<Invalid>) -> Self {
         let get = |name: &str| posted.map_or("", |p| p.get(name));
         let kind = if get("type").is_empty() {
             ActivityType::Call.code()
@@ -577,9 +597,9 @@ impl FollowUpForm {
                 .collect(),
             outcomes: std::iter::once(Choice::new("", t.none, get("outcome")))
                 .chain(
-                    Outcome::ALL
-                        .iter()
-                        .map(|o| Choice::new(o.code(), o.label(t.lang), get("outcome"))),
+                    choices
+                        .active(ChoiceKind::Outcome)
+                        .map(|o| Choice::new(o.code.as_str(), o.label(t.lang), get("outcome"))),
                 )
                 .collect(),
             content: get("content").to_owned(),
@@ -661,14 +681,18 @@ fn parse_time(text: &str) -> bool {
 fn shown_value(
     t: &Texts,
     zone: Zone,
+    choices: &Choices,
     names: &HashMap<i64, String>,
     field: &str,
     value: &Value,
 ) -> String {
     match (field, value) {
         (_, Value::Null) => t.none.to_owned(),
-        ("status", Value::String(code)) => status_label(t, code),
-        ("source", Value::String(code)) => t.source_label(code).to_owned(),
+        ("status" | "status_detail", Value::String(code)) => status_label(t, choices, code),
+        ("source", Value::String(code)) => source_label(t, choices, code),
+        ("disqualify_reason", Value::String(code)) => choices
+            .label(ChoiceKind::DisqualifyReason, code, t.lang)
+            .to_owned(),
         ("owner_id", id) => {
             let name = username(names, id);
             if name.is_empty() {
@@ -687,7 +711,13 @@ fn shown_value(
     }
 }
 
-fn activity_entry(t: &Texts, zone: Zone, names: &HashMap<i64, String>, activity: &Value) -> Entry {
+fn activity_entry(
+    t: &Texts,
+    zone: Zone,
+    choices: &Choices,
+    names: &HashMap<i64, String>,
+    activity: &Value,
+) -> Entry {
     let at = text_of(&activity["created_at"]);
     let lang = t.lang;
     Entry {
@@ -705,7 +735,7 @@ fn activity_entry(t: &Texts, zone: Zone, names: &HashMap<i64, String>, activity:
             .unwrap_or_default(),
         outcome: activity["outcome"]
             .as_str()
-            .map(|c| Outcome::parse(c).map_or(c, |o| o.label(lang)).to_owned()),
+            .map(|c| choices.label(ChoiceKind::Outcome, c, lang).to_owned()),
         content: activity["content"].as_str().map(str::to_owned),
         next_follow_up: activity["next_follow_up_at"]
             .as_str()
@@ -731,6 +761,7 @@ fn field_label(t: &Texts, labels: &HashMap<String, String>, field: &str) -> Stri
 fn history_entry(
     t: &Texts,
     zone: Zone,
+    choices: &Choices,
     names: &HashMap<i64, String>,
     labels: &HashMap<String, String>,
     entry: &Value,
@@ -747,8 +778,8 @@ fn history_entry(
                 t.changed.to_owned(),
                 vec![Change {
                     field: field_label(t, labels, field),
-                    old: shown_value(t, zone, names, field, &entry["old_value"]),
-                    new: shown_value(t, zone, names, field, &entry["new_value"]),
+                    old: shown_value(t, zone, choices, names, field, &entry["old_value"]),
+                    new: shown_value(t, zone, choices, names, field, &entry["new_value"]),
                 }],
             )
         }
@@ -894,12 +925,12 @@ async fn lead_page_with(
     };
     let mut timeline: Vec<Entry> = activities
         .iter()
-        .map(|a| activity_entry(t, user.zone, &names, a))
+        .map(|a| activity_entry(t, user.zone, &user.choices, &names, a))
         .chain(
             history
                 .iter()
                 .rev()
-                .filter_map(|h| history_entry(t, user.zone, &names, &labels, h)),
+                .filter_map(|h| history_entry(t, user.zone, &user.choices, &names, &labels, h)),
         )
         .collect();
     // Newest first. Both lists are newest first already, and the stable sort keeps that order
@@ -924,7 +955,7 @@ async fn lead_page_with(
     let details = vec![
         (t.email, shown("email")),
         (t.title, shown("title")),
-        (t.source, t.source_label(&source).to_owned()),
+        (t.source, source_label(t, &user.choices, &source)),
         (t.grade, or_none(grade_label(t, &grade))),
         (t.owner, username(&names, &lead["owner_id"])),
         (t.industry, shown("industry")),
@@ -955,8 +986,11 @@ async fn lead_page_with(
         url: lead_url(id),
         name: text_of(&lead["name"]),
         company: text_of(&lead["company"]),
-        status_label: status_label(t, &status),
-        follow_up: open.then(|| FollowUpForm::new(t, posted, error)),
+        status_label: user
+            .choices
+            .status_label(&status, lead["status_detail"].as_str(), t.lang)
+            .to_owned(),
+        follow_up: open.then(|| FollowUpForm::new(t, &user.choices, posted, error)),
         status,
         grade,
         score: text_of(&lead["score"]),
@@ -1227,6 +1261,7 @@ mod tests {
             history_entry(
                 t,
                 Zone::default(),
+                &Choices::default(),
                 &names,
                 &labels,
                 &json!({"action": "update", "field": field, "old_value": old,

@@ -5,7 +5,7 @@
 //! `merge` use cases do the work with the user as actor.
 
 use super::lead_list::phone_shown;
-use super::leads::{ctx, invalid_text, lead_url, status_label, text_of, usernames};
+use super::leads::{ctx, invalid_text, lead_url, source_label, text_of, usernames};
 use super::list_texts::{fill, list_texts, ListTexts};
 use super::page::{csrf_refusal, render, store_error_page, Chrome, Viewer, Zone};
 use crate::AppState;
@@ -22,6 +22,7 @@ use xiansuo_app::leads::merge;
 use xiansuo_app::records;
 use xiansuo_app::records::schema::LEADS;
 use xiansuo_app::StoreError;
+use xiansuo_core::choice::Choices;
 
 /// Groups per page.
 const GROUPS_PER_PAGE: &str = "20";
@@ -236,14 +237,21 @@ struct MergePage {
 /// A lead's value of a field as the merge screen shows it.
 fn shown(
     t: &super::i18n::Texts,
+    choices: &Choices,
     names: &HashMap<i64, String>,
     lead: &Value,
     field: &str,
 ) -> String {
     match field {
         "phone" => phone_shown(lead).map(|p| p.text).unwrap_or_default(),
-        "status" => status_label(t, &text_of(&lead["status"])),
-        "source" => t.source_label(&text_of(&lead["source"])).to_owned(),
+        "status" => choices
+            .status_label(
+                lead["status"].as_str().unwrap_or_default(),
+                lead["status_detail"].as_str(),
+                t.lang,
+            )
+            .to_owned(),
+        "source" => source_label(t, choices, &text_of(&lead["source"])),
         "owner_id" => lead["owner_id"]
             .as_i64()
             .and_then(|id| names.get(&id).cloned())
@@ -290,7 +298,7 @@ async fn merge_page(
                 .map(|lead| {
                     (
                         lead["id"].as_i64().unwrap_or_default(),
-                        shown(t, &names, lead, field),
+                        shown(t, &user.choices, &names, lead, field),
                     )
                 })
                 .collect();

@@ -13,9 +13,10 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use std::ops::Deref;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use xiansuo_app::admin::users;
 use xiansuo_app::StoreError;
+use xiansuo_core::choice::Choices;
 
 /// The signed-in user of a page, with how many of their notifications are unread, which the
 /// top bar of every page shows.
@@ -24,6 +25,8 @@ pub(crate) struct Viewer {
     pub(super) unread: i64,
     /// The time zone of their profile, in which every page shows and reads times.
     pub(super) zone: Zone,
+    /// The lists of statuses, sources, outcomes and reasons, whose labels pages show.
+    pub(super) choices: Arc<Choices>,
 }
 
 impl Deref for Viewer {
@@ -45,15 +48,22 @@ impl FromRequestParts<AppState> for Viewer {
                     .await?;
             let me = users::get(&state.db, user.actor.user_id).await?;
             let zone = Zone::of(me["time_zone"].as_str());
-            Ok::<_, StoreError>((unread, zone))
+            let choices = xiansuo_app::records::choices::all(&state.db).await?;
+            Ok::<_, StoreError>((unread, zone, choices))
         };
         match loaded.await {
-            Ok((unread, zone)) => Ok(Viewer { user, unread, zone }),
+            Ok((unread, zone, choices)) => Ok(Viewer {
+                user,
+                unread,
+                zone,
+                choices,
+            }),
             Err(e) => {
                 let viewer = Viewer {
                     user,
                     unread: 0,
                     zone: Zone::default(),
+                    choices: Arc::default(),
                 };
                 let chrome = Chrome::for_user(&viewer, "/leads");
                 Err(store_error_page(chrome, e))

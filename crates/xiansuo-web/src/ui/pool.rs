@@ -25,7 +25,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use xiansuo_app::leads::pool;
 use xiansuo_app::StoreError;
-use xiansuo_core::lead::{Tier, BUILTIN_SOURCES};
+use xiansuo_core::choice::{ChoiceKind, Choices};
+use xiansuo_core::lead::Tier;
 
 /// Leads shown per pool and page.
 const LEADS_PER_POOL: &str = "20";
@@ -167,7 +168,7 @@ pub(super) struct ReleasePost {
     reason: String,
 }
 
-fn pool_lead(t: &Texts, zone: Zone, lead: &Value) -> PoolLead {
+fn pool_lead(t: &Texts, zone: Zone, choices: &Choices, lead: &Value) -> PoolLead {
     let region = [text_of(&lead["province"]), text_of(&lead["city"])]
         .into_iter()
         .filter(|s| !s.is_empty())
@@ -179,7 +180,13 @@ fn pool_lead(t: &Texts, zone: Zone, lead: &Value) -> PoolLead {
         company: text_of(&lead["company"]),
         phone: phone_shown(lead),
         region,
-        source: t.source_label(&text_of(&lead["source"])).to_owned(),
+        source: choices
+            .label(
+                ChoiceKind::Source,
+                lead["source"].as_str().unwrap_or_default(),
+                t.lang,
+            )
+            .to_owned(),
         created: zone.date(lead["created_at"].as_str().unwrap_or_default()),
     }
 }
@@ -262,7 +269,7 @@ async fn pool_page(
                 ),
                 leads: leads
                     .iter()
-                    .map(|lead| pool_lead(t, user.zone, lead))
+                    .map(|lead| pool_lead(t, user.zone, &user.choices, lead))
                     .collect(),
                 may_claim: may_claim(l, &allowance),
                 more_url: next.as_deref().map(|c| query.url(id, Some(c))),
@@ -292,9 +299,9 @@ async fn pool_page(
         sources: with_all(
             t,
             query.filter("source"),
-            BUILTIN_SOURCES
-                .iter()
-                .map(|s| (s.0.to_owned(), t.source_label(s.0).to_owned())),
+            user.choices
+                .active(ChoiceKind::Source)
+                .map(|s| (s.code.clone(), s.label(t.lang).to_owned())),
         ),
         tiers: with_all(
             t,

@@ -16,7 +16,7 @@ use super::dashboard;
 use super::i18n::Texts;
 use super::lead_form::usernames;
 use super::lead_list::people_in_scope;
-use super::leads::{invalid_text, status_label, text_of};
+use super::leads::{invalid_text, source_label, status_label, text_of};
 use super::page::{message_page, render, store_error_page, thousands, Choice, Chrome, Viewer};
 use super::report_texts::{report_texts, ReportTexts};
 use crate::AppState;
@@ -30,6 +30,7 @@ use xiansuo_app::data::export::Format as File;
 use xiansuo_app::sales::reports::{self, Report};
 use xiansuo_app::sales::{customers, pipeline};
 use xiansuo_app::StoreError;
+use xiansuo_core::choice::Choices;
 use xiansuo_core::clock::china_date;
 
 /// The months after the range's last that the forecast shows.
@@ -343,7 +344,14 @@ const MONEY: [&str; 8] = [
 
 /// A value of the column `code` as a person reads it: labels for codes, amounts as money,
 /// rates as percentages, counts with separators.
-fn shown(t: &Texts, r: &ReportTexts, code: &str, value: &Value, row: &[(&str, &Value)]) -> Cell {
+fn shown(
+    t: &Texts,
+    r: &ReportTexts,
+    choices: &Choices,
+    code: &str,
+    value: &Value,
+    row: &[(&str, &Value)],
+) -> Cell {
     let num = value.is_number();
     let metric = row
         .iter()
@@ -352,10 +360,10 @@ fn shown(t: &Texts, r: &ReportTexts, code: &str, value: &Value, row: &[(&str, &V
     let text = match (code, value) {
         ("reason", Value::Null) => r.no_reason.to_owned(),
         (_, Value::Null) => t.none.to_owned(),
-        ("source", Value::String(s)) => t.source_label(s).to_owned(),
-        ("status", Value::String(s)) => status_label(t, s),
+        ("source", Value::String(s)) => source_label(t, choices, s),
+        ("status", Value::String(s)) => status_label(t, choices, s),
         ("step", Value::String(s)) if s == "won" => t.won.to_owned(),
-        ("step", Value::String(s)) => status_label(t, s),
+        ("step", Value::String(s)) => status_label(t, choices, s),
         ("metric", Value::String(s)) => t.code(&format!("metric:{s}")).to_owned(),
         ("subject", Value::String(s)) => r.column(s).to_owned(),
         ("target" | "actual", v) if metric == Some("won_amount") => money(v),
@@ -373,7 +381,13 @@ fn shown(t: &Texts, r: &ReportTexts, code: &str, value: &Value, row: &[(&str, &V
 
 /// The report's table as shown: ids left out, and of a group's key and label only the one
 /// people read (the name of an owner or team, the key otherwise, translated).
-fn table(t: &Texts, r: &ReportTexts, q: &ReportQuery, report: &Report) -> Section {
+fn table(
+    t: &Texts,
+    r: &ReportTexts,
+    choices: &Choices,
+    q: &ReportQuery,
+    report: &Report,
+) -> Section {
     let named = matches!(q.group_by, "owner" | "team");
     let keep: Vec<usize> = report
         .header
@@ -384,7 +398,9 @@ fn table(t: &Texts, r: &ReportTexts, q: &ReportQuery, report: &Report) -> Sectio
             !(code.ends_with("_id")
                 || code.as_str() == "id"
                 || (grouped && *i == 0 && named)
-                || (grouped && code.as_str() == "label" && !named))
+                || (grouped && code.as_str() == "label" && !named)
+                // A reason's label replaces its stored code in the reason column.
+                || (!grouped && code.as_str() == "label"))
         })
         .map(|(i, _)| i)
         .collect();
@@ -420,7 +436,7 @@ fn table(t: &Texts, r: &ReportTexts, q: &ReportQuery, report: &Report) -> Sectio
                         (0, _) if !q.kind.groupings().is_empty() => q.group_by,
                         (_, code) => code,
                     };
-                    shown(t, r, code, &row[i], &named_row)
+                    shown(t, r, choices, code, &row[i], &named_row)
                 })
                 .collect()
         })
@@ -442,15 +458,22 @@ fn reason_label(r: &ReportTexts, value: &Value) -> String {
 }
 
 /// The chart and note of the report.
-fn chart(t: &Texts, r: &ReportTexts, q: &ReportQuery, report: &Report, section: &mut Section) {
+fn chart(
+    t: &Texts,
+    r: &ReportTexts,
+    choices: &Choices,
+    q: &ReportQuery,
+    report: &Report,
+    section: &mut Section,
+) {
     let body = &report.body;
     let list = items(body);
     let f64_of = |v: &Value| v.as_f64().unwrap_or_default();
     let most = |field: &str| largest(list.iter().map(|i| f64_of(&i[field])));
     let label = |item: &Value, key: &str| match (q.group_by, &item[key]) {
         (_, Value::Null) => t.none.to_owned(),
-        ("source", Value::String(s)) => t.source_label(s).to_owned(),
-        ("status", Value::String(s)) => status_label(t, s),
+        ("source", Value::String(s)) => source_label(t, choices, s),
+        ("status", Value::String(s)) => status_label(t, choices, s),
         (_, v) => text_of(v),
     };
     let bar = |i: usize, label: String, part: f64, whole: f64, value: String| {
@@ -485,7 +508,7 @@ fn chart(t: &Texts, r: &ReportTexts, q: &ReportQuery, report: &Report, section: 
         }
         Kind::Funnel => {
             section.fill = "step";
-            section.bars = dashboard::funnel(t, report);
+            section.bars = dashboard::funnel(t, choices, report);
         }
         Kind::Speed => {
             let whole = most("median_hours");
@@ -555,7 +578,7 @@ fn chart(t: &Texts, r: &ReportTexts, q: &ReportQuery, report: &Report, section: 
                     let source = text_of(&item["source"]);
                     bar(
                         i,
-                        t.source_label(&source).to_owned(),
+                        source_label(t, choices, &source),
                         f64_of(&item["cost_per_lead"]),
                         whole,
                         money(&item["cost_per_lead"]),
@@ -631,7 +654,7 @@ fn chart(t: &Texts, r: &ReportTexts, q: &ReportQuery, report: &Report, section: 
                 .map(|(i, item)| {
                     let mut b = bar(
                         i,
-                        reason_label(r, &item["reason"]),
+                        reason_label(r, &item["label"]),
                         f64_of(&item["count"]),
                         total as f64,
                         count(&item["count"]),
@@ -718,8 +741,8 @@ pub(super) async fn page(
     };
     let (section, error, status) = match loaded {
         Ok(report) => {
-            let mut section = table(t, r, &q, &report);
-            chart(t, r, &q, &report, &mut section);
+            let mut section = table(t, r, &user.choices, &q, &report);
+            chart(t, r, &user.choices, &q, &report, &mut section);
             (Some(section), None, StatusCode::OK)
         }
         Err(message) => (None, Some(message), StatusCode::UNPROCESSABLE_ENTITY),

@@ -4,8 +4,8 @@
 //! (archived by making them inactive, since deals store their codes).
 
 use super::frame::{
-    admin_only, ctx, no_refusal, optional_number, parse_id, refusal, saved, saved_notice, text_of,
-    Errors, Frame, Menu, Refusal,
+    admin_only, ctx, no_refusal, not_found, optional_number, parse_id, refusal, saved,
+    saved_notice, text_of, Errors, Frame, Menu, Refusal,
 };
 use super::texts::SettingsTexts;
 use crate::ui::page::{csrf_refusal, render, store_error_page, Choice, Chrome, Viewer};
@@ -19,7 +19,6 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use xiansuo_app::records::custom_fields;
 use xiansuo_app::sales::pipeline;
-use xiansuo_app::StoreError;
 
 const OBJECTS: [&str; 4] = ["lead", "account", "contact", "opportunity"];
 const FIELD_TYPES: [&str; 6] = [
@@ -57,13 +56,6 @@ fn option_lines(text: &str) -> Vec<String> {
 
 fn is_select(field_type: &str) -> bool {
     matches!(field_type, "single_select" | "multi_select")
-}
-
-fn not_found(user: &Viewer, what: &'static str) -> Response {
-    store_error_page(
-        Chrome::for_user(user, "/settings"),
-        StoreError::NotFound(what),
-    )
 }
 
 // ---------------------------------------------------------------------------------------------

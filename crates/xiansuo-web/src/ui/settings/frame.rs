@@ -32,6 +32,7 @@ pub(super) fn sections(user: &Viewer, s: &SettingsTexts, current: &str) -> Vec<S
         ("/settings/teams", s.teams_title),
         ("/settings/fields", s.fields_title),
         ("/settings/stages", s.stages_title),
+        ("/settings/choices", s.choices_title),
         ("/settings/scoring", s.scoring_title),
         ("/settings/assignment", s.assignment_title),
         ("/settings/pools", s.pools_title),
@@ -239,6 +240,14 @@ pub(super) fn ctx<'a>(state: &'a AppState, user: &'a Viewer) -> Ctx<'a> {
 }
 
 /// The admin pages' gate: the store's own admin check; its 403 page for anyone else.
+/// The error page for a settings record that does not exist.
+pub(super) fn not_found(user: &Viewer, what: &'static str) -> Response {
+    store_error_page(
+        Chrome::for_user(user, "/settings"),
+        StoreError::NotFound(what),
+    )
+}
+
 pub(super) fn admin_only(user: &Viewer, path: &str) -> Option<Response> {
     user.actor
         .require_admin("change settings")

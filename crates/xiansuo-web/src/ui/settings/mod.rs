@@ -16,6 +16,7 @@ mod audit;
 mod calendar;
 mod channels;
 mod checklists;
+mod choices;
 mod data;
 mod dedup;
 mod forms;
@@ -93,6 +94,12 @@ pub(super) fn router() -> Router<AppState> {
             get(data::stages).post(data::create_stage),
         )
         .route("/settings/stages/{id}", post(data::update_stage))
+        .route(
+            "/settings/choices",
+            get(choices::show).post(choices::create),
+        )
+        .route("/settings/choices/{id}", post(choices::update))
+        .route("/settings/choices/{id}/delete", post(choices::delete))
         .route(
             "/settings/scoring",
             get(scoring::page).post(scoring::create_rule),
@@ -247,6 +254,7 @@ async fn index(user: Viewer) -> Response {
         ("/settings/teams", s.teams_title, s.teams_intro),
         ("/settings/fields", s.fields_title, s.fields_intro),
         ("/settings/stages", s.stages_title, s.stages_intro),
+        ("/settings/choices", s.choices_title, s.choices_intro),
         (
             "/settings/assignment",
             s.assignment_title,
