@@ -23,7 +23,9 @@ fn row<'a>(html: &'a str, id: &str) -> &'a str {
     let start = html
         .find(&format!("id=\"{id}\""))
         .unwrap_or_else(|| panic!("{id} in {html}"));
-    let end = html[start..].find("</li>").map_or(html.len(), |e| start + e);
+    let end = html[start..]
+        .find("</li>")
+        .map_or(html.len(), |e| start + e);
     &html[start..end]
 }
 

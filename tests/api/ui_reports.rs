@@ -292,7 +292,9 @@ async fn lost_and_disqualify_reasons_and_xlsx_reports_from_the_api(app: TestApp)
         .await
         .unwrap();
     assert!(
-        csv.starts_with("\u{feff}reason,count,share_pct,amount,label\n价格太高,2,66.7,50000.0,价格太高\n"),
+        csv.starts_with(
+            "\u{feff}reason,count,share_pct,amount,label\n价格太高,2,66.7,50000.0,价格太高\n"
+        ),
         "{csv}"
     );
     let refused = app

@@ -26,6 +26,7 @@ use xiansuo_app::records;
 use xiansuo_app::records::schema::OPPORTUNITIES;
 use xiansuo_app::sales::pipeline;
 use xiansuo_app::StoreError;
+use xiansuo_core::choice::ChoiceKind;
 
 /// Cards shown per column and page: the most recently changed deals first.
 const CARDS_PER_COLUMN: &str = "20";
@@ -281,7 +282,14 @@ async fn board_page(
                             owner: username(&names, &deal["owner_id"]),
                             expected_close: text_of(&deal["expected_close_date"]),
                             result: text_of(&deal["result"]),
-                            close_reason: text_of(&deal["close_reason"]),
+                            close_reason: user
+                                .choices
+                                .label(
+                                    ChoiceKind::LostReason,
+                                    deal["close_reason"].as_str().unwrap_or_default(),
+                                    t.lang,
+                                )
+                                .to_owned(),
                             moves: targets
                                 .iter()
                                 .map(|(code, name)| {
@@ -381,6 +389,8 @@ struct ClosePage {
     heading: String,
     won: bool,
     reason: String,
+    /// The listed lost reasons, offered as the reason is typed.
+    reasons: Vec<String>,
     error: Option<String>,
 }
 
@@ -415,6 +425,11 @@ async fn close_page(
         ),
         won,
         reason: reason.to_owned(),
+        reasons: user
+            .choices
+            .active(ChoiceKind::LostReason)
+            .map(|c| c.label(chrome.t.lang).to_owned())
+            .collect(),
         error,
         chrome,
     };

@@ -88,6 +88,8 @@ struct ConfirmPage {
     owners: Vec<Choice>,
     statuses: Vec<Choice>,
     reason: String,
+    /// The listed disqualify reasons, offered as the reason is typed.
+    reasons: Vec<String>,
     tag: String,
     /// (field, message) of a refused confirmation.
     error: Option<(String, String)>,
@@ -338,6 +340,11 @@ async fn confirm_page(
             .map(|s| Choice::new(s.code.as_str(), s.label(t.lang), post.status.trim()))
             .collect(),
         reason: post.reason.clone(),
+        reasons: user
+            .choices
+            .active(ChoiceKind::DisqualifyReason)
+            .map(|c| c.label(t.lang).to_owned())
+            .collect(),
         tag: post.tag.clone(),
         error,
         chrome,

@@ -27,6 +27,7 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
+use xiansuo_core::choice::ChoiceKind;
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::dedup::{
@@ -727,7 +728,12 @@ pub async fn source_policies(db: &Db) -> anyhow::Result<Vec<SourcePolicy>> {
         .collect();
     let defaults = default_policies();
     let mut sources = vec![ANY_SOURCE.to_owned()];
-    sources.extend(BUILTIN_SOURCES.iter().map(|(s, _, _)| (*s).to_owned()));
+    sources.extend(
+        crate::records::choices::all(db)
+            .await?
+            .active(ChoiceKind::Source)
+            .map(|s| s.code.clone()),
+    );
     sources.extend(
         set.iter()
             .filter(|s| !sources.contains(s))

@@ -14,8 +14,8 @@ use axum::Form;
 use serde::Deserialize;
 use xiansuo_app::leads::dedup::{self, SourcePolicy};
 use xiansuo_app::StoreResult;
+use xiansuo_core::choice::{ChoiceKind, Choices};
 use xiansuo_core::dedup::{Policy, ANY_SOURCE};
-use xiansuo_core::lead::BUILTIN_SOURCES;
 
 const PATH: &str = "/settings/dedup";
 
@@ -61,17 +61,14 @@ fn policy_choices(s: &super::texts::SettingsTexts, current: &str) -> Vec<Choice>
 }
 
 /// A source's name in the viewer's language, with its code.
-fn source_label(source: &str, locale: &str, any: &str) -> String {
+fn source_label(choices: &Choices, source: &str, locale: &str, any: &str) -> String {
     if source == ANY_SOURCE {
         return any.to_owned();
     }
-    BUILTIN_SOURCES
-        .iter()
-        .find(|(code, _, _)| *code == source)
-        .map_or_else(
-            || source.to_owned(),
-            |(code, zh, en)| format!("{} ({code})", if locale == "en" { en } else { zh }),
-        )
+    choices.get(ChoiceKind::Source, source).map_or_else(
+        || source.to_owned(),
+        |c| format!("{} ({source})", c.label(locale)),
+    )
 }
 
 async fn dedup_page(
@@ -106,7 +103,12 @@ async fn dedup_page(
                 None => p.policy.code(),
             };
             PolicyRow {
-                label: source_label(&p.source, &user.actor.locale, s.ops.any_source),
+                label: source_label(
+                    &user.choices,
+                    &p.source,
+                    &user.actor.locale,
+                    s.ops.any_source,
+                ),
                 policies: policy_choices(s, current),
                 default: s.ops.code(p.default.code()),
                 set: p.set,

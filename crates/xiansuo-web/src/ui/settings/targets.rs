@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use xiansuo_app::admin::users;
 use xiansuo_app::sales::reports;
 use xiansuo_app::StoreError;
-use xiansuo_core::lead::BUILTIN_SOURCES;
+use xiansuo_core::choice::{ChoiceKind, Choices};
 
 const PATH: &str = "/settings/targets";
 /// What a month in a query keeps as it is: `2026-10`.
@@ -149,7 +149,7 @@ struct TargetsPage {
     notice: Option<&'static str>,
     month: String,
     costs: Vec<CostRow>,
-    sources: Vec<(&'static str, String)>,
+    sources: Vec<(String, String)>,
     cost: CostPost,
     cost_errors: Errors,
     targets: Vec<TargetRow>,
@@ -168,14 +168,8 @@ enum Sent {
     Target(TargetPost),
 }
 
-fn source_name(locale: &str, source: &str) -> String {
-    BUILTIN_SOURCES
-        .iter()
-        .find(|(code, _, _)| *code == source)
-        .map_or_else(
-            || source.to_owned(),
-            |(_, zh, en)| (if locale == "en" { *en } else { *zh }).to_owned(),
-        )
+fn source_name(choices: &Choices, locale: &str, source: &str) -> String {
+    choices.label(ChoiceKind::Source, source, locale).to_owned()
 }
 
 fn metric_choices(s: &SettingsTexts, current: &str) -> Vec<Choice> {
@@ -251,7 +245,11 @@ async fn targets_page(
             let failed = failed(&id);
             CostRow {
                 source: text_of(&c["source"]),
-                source_label: source_name(locale, c["source"].as_str().unwrap_or_default()),
+                source_label: source_name(
+                    &user.choices,
+                    locale,
+                    c["source"].as_str().unwrap_or_default(),
+                ),
                 campaign: text_of(&c["campaign"]),
                 month: text_of(&c["month"]),
                 amount: failed.map_or_else(|| figure(&c["amount"]), |(_, v, _)| v.clone()),
@@ -307,9 +305,10 @@ async fn targets_page(
     let page = TargetsPage {
         notice,
         costs,
-        sources: BUILTIN_SOURCES
-            .iter()
-            .map(|(code, _, _)| (*code, source_name(locale, code)))
+        sources: user
+            .choices
+            .active(ChoiceKind::Source)
+            .map(|c| (c.code.clone(), c.label(locale).to_owned()))
             .collect(),
         cost_errors,
         targets,
