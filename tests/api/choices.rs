@@ -13,6 +13,7 @@ use xiansuo_core::role::Role;
 
 on_both_databases!(
     labels_resolve_to_codes_and_an_added_status_keeps_its_type,
+    fixed_codes_and_stages_take_their_labels_too,
     admins_edit_the_lists_and_entries_in_use_are_archived_not_deleted,
     listed_reasons_are_stored_as_codes_and_reported_by_label,
     the_settings_page_adds_relabels_and_refuses_next_to_the_field,
@@ -166,6 +167,70 @@ async fn labels_resolve_to_codes_and_an_added_status_keeps_its_type(app: TestApp
     .await;
     let page = browser.get(&format!("/leads/{added_id}")).await;
     assert!(shown_text(&page.body).contains("未接通"), "{}", page.body);
+}
+
+async fn fixed_codes_and_stages_take_their_labels_too(app: TestApp) {
+    let t = &app.admin_token;
+    let lead = app
+        .lead(t, json!({"name": "赵敏", "grade": "ａ", "urgency": "Urgent: within a week", "demand_stage": "决策"}))
+        .await;
+    assert_eq!(
+        (
+            lead["grade"].as_str(),
+            lead["urgency"].as_str(),
+            lead["demand_stage"].as_str()
+        ),
+        (Some("A"), Some("urgent"), Some("decision"))
+    );
+    let call = app
+        .post(
+            &format!("/api/v1/leads/{}/activities", lead["id"]),
+            t,
+            json!({"type": "电话"}),
+        )
+        .await;
+    assert_eq!(call.body["type"], "call", "{}", call.body);
+    let refused = app
+        .post("/api/v1/leads", t, json!({"name": "赵敏", "grade": "F"}))
+        .await;
+    refused.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    assert!(refused.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("A, B, C, D, E"));
+
+    // Stages by their names: stored as codes, and naming the current stage moves nothing.
+    let deal = app
+        .post(
+            "/api/v1/opportunities",
+            t,
+            json!({"name": "项目", "amount": 1000, "stage": "方案报价"}),
+        )
+        .await;
+    assert_eq!(deal.status, StatusCode::CREATED, "{}", deal.body);
+    assert_eq!(
+        (
+            deal.body["stage"].as_str(),
+            deal.body["probability"].as_i64()
+        ),
+        (Some("proposal"), Some(60))
+    );
+    let path = format!("/api/v1/opportunities/{}", deal.body["id"]);
+    let moved = app.patch(&path, t, json!({"stage": "commitment "})).await;
+    assert_eq!(moved.body["stage"], "commitment", "{}", moved.body);
+    let same = app.patch(&path, t, json!({"stage": "客户承诺"})).await;
+    assert_eq!(same.body["stage"], "commitment", "{}", same.body);
+    let history = app.get(&format!("{path}/history"), t).await;
+    let stage_changes = history.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["field"] == "stage")
+        .count();
+    assert_eq!(stage_changes, 1, "{}", history.body);
+    let unknown = app.patch(&path, t, json!({"stage": "谈判"})).await;
+    unknown.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    assert_eq!(unknown.body["error"]["field"], "stage");
 }
 
 async fn admins_edit_the_lists_and_entries_in_use_are_archived_not_deleted(app: TestApp) {

@@ -8,6 +8,7 @@
 //! `Web form` all resolve ([`Choices::resolve`]).
 
 use crate::lead::{LeadStatus, Outcome, BUILTIN_SOURCES};
+pub use crate::validation::fold;
 use crate::Invalid;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -113,30 +114,6 @@ pub fn builtins() -> Vec<(ChoiceKind, &'static str, &'static str, &'static str)>
         all.push((ChoiceKind::Outcome, o.code(), o.label("zh"), o.label("en")));
     }
     all
-}
-
-/// A value folded for matching: trimmed, full-width letters, digits and signs as their ASCII
-/// forms, the ideographic space as a space, runs of spaces as one, lower case.
-pub fn fold(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    let mut space = false;
-    for c in value.trim().chars() {
-        let c = match c {
-            '\u{3000}' => ' ',
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            c => c,
-        };
-        if c.is_whitespace() {
-            if !space {
-                out.push(' ');
-            }
-            space = true;
-            continue;
-        }
-        space = false;
-        out.extend(c.to_lowercase());
-    }
-    out
 }
 
 /// Every list, read together (they are small), as the record engine and the pages use them.

@@ -32,19 +32,33 @@ macro_rules! code_enum {
                 }
             }
 
-            /// Parses a code, with an error that lists the accepted ones.
+            /// Parses a code, or a label in either language (case, spaces around it and
+            /// full-width forms ignored), with an error that lists the accepted codes.
             pub fn parse(value: &str) -> Result<Self, Invalid> {
                 match value {
                     $($code => Ok($name::$variant),)+
-                    _ => Err(Invalid::new(
+                    _ if !value.trim().is_empty() => {
+                        let folded = crate::validation::fold(value);
+                        $(
+                            if [$code, $zh, $en].iter().any(|v| crate::validation::fold(v) == folded) {
+                                return Ok($name::$variant);
+                            }
+                        )+
+                        Err(Self::unknown(value))
+                    }
+                    _ => Err(Self::unknown(value)),
+                }
+            }
+
+            fn unknown(value: &str) -> Invalid {
+                Invalid::new(
                         $field,
                         format!(
                             "'{}' is not one of: {}",
                             value,
                             [$($code),+].join(", ")
                         ),
-                    )),
-                }
+                )
             }
         }
 

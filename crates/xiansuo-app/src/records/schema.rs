@@ -7,7 +7,7 @@ use xiansuo_core::choice::{ChoiceKind, Choices};
 use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::dedup;
 use xiansuo_core::lead::{ActivityType, DemandStage, Grade, LeadStatus, Outcome, Urgency};
-use xiansuo_core::Invalid;
+use xiansuo_core::{Invalid, Text};
 
 /// How a field is parsed, stored and shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,13 +87,9 @@ impl CodeSet {
             CodeSet::Outcome => choices.parse_listed(ChoiceKind::Outcome, "outcome", value)?,
             CodeSet::Urgency => Urgency::parse(value)?.code().to_owned(),
             CodeSet::DemandStage => DemandStage::parse(value)?.code().to_owned(),
-            // Stages are editable: the stages table decides which exist (crate::sales::pipeline).
-            CodeSet::Stage => xiansuo_core::custom_field::parse_key(value).map_err(|_| {
-                Invalid::new(
-                    "stage",
-                    format!("'{value}' is not a stage code (see GET /api/v1/pipeline/stages)"),
-                )
-            })?,
+            // Stages are editable: the stages table decides which exist and resolves a name to
+            // its code (crate::sales::pipeline).
+            CodeSet::Stage => Text::parse("stage", value, 60)?.into_string(),
         })
     }
 

@@ -21,7 +21,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
-use xiansuo_core::choice::ChoiceKind;
+use xiansuo_core::choice::{fold, ChoiceKind};
 use xiansuo_core::clock::{china_date, china_midnight, to_millis};
 use xiansuo_core::custom_field::{parse_key, RecordType};
 use xiansuo_core::history::snapshot;
@@ -225,8 +225,21 @@ async fn first_of_kind<R: Reader>(r: &mut R, kind: StageKind) -> anyhow::Result<
 }
 
 /// A stage a deal may move to: it exists and is active.
+/// The stage a request names, by its code or either name (case and full-width forms ignored).
+async fn stage_named<R: Reader>(r: &mut R, value: &str) -> anyhow::Result<Option<Stage>> {
+    if let Some(stage) = stage_by_code(r, value).await? {
+        return Ok(Some(stage));
+    }
+    let folded = fold(value);
+    Ok(r.rows("SELECT * FROM pipeline_stages ORDER BY id", &[])
+        .await?
+        .iter()
+        .map(Stage::of)
+        .find(|s| fold(&s.name_zh) == folded || fold(&s.name_en) == folded))
+}
+
 async fn usable_stage<R: Reader>(r: &mut R, field: &str, code: &str) -> StoreResult<Stage> {
-    match stage_by_code(r, code).await? {
+    match stage_named(r, code).await? {
         Some(stage) if stage.active => Ok(stage),
         _ => Err(Invalid::new(
             field,
@@ -499,6 +512,7 @@ pub async fn check_new(db: &Db, record: &mut NewRecord) -> StoreResult<()> {
     if stage.kind == StageKind::Lost {
         return Err(lost_only_by_closing());
     }
+    record.set("stage", Param::from(stage.code.as_str()));
     let mut columns: Vec<(String, Param)> = ["probability"]
         .iter()
         .filter_map(|c| record.get(c).map(|p| ((*c).to_owned(), p.clone())))
@@ -525,16 +539,25 @@ pub async fn check_change(
         return Ok(());
     }
     let from = before["stage"].as_str().unwrap_or_default().to_owned();
-    let to = match column(columns, "stage") {
-        Some(Param::Text(code)) if *code != from => Some(code.clone()),
+    let named = match column(columns, "stage") {
+        Some(Param::Text(value)) if *value != from => Some(value.clone()),
         _ => None,
     };
+    // A stage named by its label is stored as its code; naming the current one moves nothing.
+    let mut to = None;
+    if let Some(named) = named {
+        let stage = usable_stage(tx, "stage", &named).await?;
+        set(columns, "stage", Param::from(stage.code.as_str()));
+        if stage.code != from {
+            to = Some(stage);
+        }
+    }
     match to {
-        Some(to) => {
-            let stage = usable_stage(tx, "stage", &to).await?;
+        Some(stage) => {
             if stage.kind == StageKind::Lost {
                 return Err(lost_only_by_closing());
             }
+            let to = stage.code.clone();
             follow_stage(columns, &stage, before["result"].as_str(), now);
             let payload = json!({
                 "id": before["id"],
