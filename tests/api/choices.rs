@@ -46,26 +46,24 @@ async fn entries(app: &TestApp, kind: &str) -> Vec<Value> {
 
 async fn labels_resolve_to_codes_and_an_added_status_keeps_its_type(app: TestApp) {
     let rep = app.user("rep", Role::Rep, None).await;
-    // The built-in lists, readable by a rep who fills in leads.
-    let statuses = app.get("/api/v1/choices?kind=status", &rep.token).await;
-    assert_eq!(statuses.status, StatusCode::OK);
-    let codes: Vec<&str> = statuses.body["items"]
+    // The built-in lists as the code names them, seeded by the migration and readable by a
+    // rep who fills in leads.
+    let listed = app.get("/api/v1/choices", &rep.token).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let seeded: Vec<(String, String, String, String)> = listed.body["items"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c["code"].as_str().unwrap())
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap().to_owned();
+            (s("kind"), s("code"), s("label_zh"), s("label_en"))
+        })
         .collect();
-    assert_eq!(
-        codes,
-        [
-            "new",
-            "working",
-            "qualified",
-            "converted",
-            "disqualified",
-            "nurturing"
-        ]
-    );
+    let builtin: Vec<(String, String, String, String)> = xiansuo_core::choice::builtins()
+        .into_iter()
+        .map(|(kind, code, zh, en)| (kind.code().into(), code.into(), zh.into(), en.into()))
+        .collect();
+    assert_eq!(seeded, builtin);
 
     // Labels where codes go: a source by its Chinese label, a status by its English one in
     // other case, an outcome by label; all stored as codes.

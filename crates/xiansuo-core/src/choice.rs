@@ -61,11 +61,6 @@ impl ChoiceKind {
                 )
             })
     }
-
-    /// True for reasons: free text stays allowed beside the listed ones.
-    pub fn is_reason(self) -> bool {
-        matches!(self, ChoiceKind::LostReason | ChoiceKind::DisqualifyReason)
-    }
 }
 
 /// One entry of a list.

@@ -263,7 +263,7 @@ fn holders(kind: ChoiceKind) -> (&'static str, &'static str) {
 }
 
 /// How many records hold an entry's code.
-pub async fn uses<R: Reader>(db: &mut R, choice: &Choice) -> anyhow::Result<i64> {
+async fn uses<R: Reader>(db: &mut R, choice: &Choice) -> anyhow::Result<i64> {
     let (table, column) = holders(choice.kind);
     let row = db
         .row(
