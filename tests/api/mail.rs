@@ -333,7 +333,7 @@ async fn notifications_are_mailed_as_one_digest_per_user(app: TestApp) {
             &mut tx,
             &notifications::Notification {
                 user_id: user,
-                kind: "lead.assigned",
+                kind: notifications::Kind::LeadAssigned,
                 record_type: None,
                 record_id: None,
                 message: message.into(),

@@ -923,12 +923,12 @@ async fn a_rep_claims_a_pool_lead_within_the_limits_and_returns_it(app: TestApp)
 
 /// Writes a notification to `user`, `minutes` after the test clock's now.
 async fn notify(app: &TestApp, user: i64, message: &str, lead: Option<i64>, minutes: i64) {
-    use xiansuo_app::channels::notifications::{notify, Notification};
+    use xiansuo_app::channels::notifications::{notify, Kind, Notification};
     use xiansuo_core::custom_field::RecordType;
     let mut tx = app.db.begin().await.unwrap();
     let note = Notification {
         user_id: user,
-        kind: "lead.assigned",
+        kind: Kind::LeadAssigned,
         record_type: lead.map(|_| RecordType::Lead),
         record_id: lead,
         message: message.to_owned(),

@@ -99,6 +99,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         "0024_file_bytes",
         include_str!("../migrations/sqlite/0024_file_bytes.sql"),
     ),
+    (
+        "0026_notification_preferences",
+        include_str!("../migrations/sqlite/0026_notification_preferences.sql"),
+    ),
 ];
 
 /// (version, SQL) for PostgreSQL.
@@ -190,6 +194,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0024_file_bytes",
         include_str!("../migrations/postgres/0024_file_bytes.sql"),
+    ),
+    (
+        "0026_notification_preferences",
+        include_str!("../migrations/postgres/0026_notification_preferences.sql"),
     ),
 ];
 
