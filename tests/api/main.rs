@@ -35,6 +35,7 @@ mod scoring;
 mod ui;
 mod ui_audit;
 mod ui_list;
+mod ui_messages;
 mod ui_reports;
 mod ui_robots;
 mod ui_sales;

@@ -213,8 +213,8 @@ fn operations() -> Router<AppState> {
 
 const SCRIPT: &str = include_str!("../../../assets/settings.js");
 
-/// `GET /assets/settings.js`: dragging rules into order, on top of the buttons that do it
-/// without script. Served like the stylesheet, under a hash of its text.
+/// `GET /assets/settings.js`: dragging rules into order and a web form's auto-reply previewed
+/// while typed, on top of the buttons that do it without script. Served like the stylesheet, under a hash of its text.
 pub(super) async fn script() -> Response {
     (
         [
