@@ -41,6 +41,7 @@ mod ui_robots;
 mod ui_sales;
 mod ui_settings;
 mod ui_settings_ops;
+mod ui_settings_tour;
 mod webhooks;
 
 /// Declares each scenario once per database: `sqlite::NAME` and `postgres::NAME`.
