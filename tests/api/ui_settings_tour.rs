@@ -502,6 +502,14 @@ async fn scenario(client: Client, base: String) {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    client
+        .execute(
+            "document.getElementById('auto-reply-preview').scrollIntoView({block: 'end'});",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    screenshot(&client, "settings-form-auto-reply-desktop").await;
     // An auto-reply needs an address to go to: refused beside its switch until one is asked.
     let error = refused(&client, "#web-form-settings", "#field-auto_reply-enabled").await;
     assert!(error.contains("email") || error.contains("邮箱"), "{error}");
@@ -641,6 +649,58 @@ async fn scenario(client: Client, base: String) {
         );
         screenshot(&client, &format!("settings-{name}-phone")).await;
     }
+    open(&client, &base, "/settings/profile").await;
+    client
+        .execute(
+            "document.getElementById('notification-preferences').scrollIntoView();",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    screenshot(&client, "settings-profile-notifications-phone").await;
+
+    // In English on a phone: the menu's groups, the notification preferences, and a new web
+    // form's auto-reply previewed with the button that posts the form (no script needed).
+    submit(&client, "button[name=locale][value=en]").await;
+    open(&client, &base, "/settings/profile").await;
+    assert!(text_of(&client, ".settings-nav").await.contains("People"));
+    assert!(text_of(&client, "#notification-preferences")
+        .await
+        .contains("A lead is assigned to me"));
+    screenshot(&client, "settings-profile-english-phone").await;
+    open(&client, &base, "/settings/forms").await;
+    fill(&client, "#new-web-form #field-name", "Spring expo").await;
+    fill(
+        &client,
+        "#field-auto_reply-subject_en",
+        "Thank you, {{name}}",
+    )
+    .await;
+    fill(
+        &client,
+        "#field-auto_reply-body_en",
+        "Dear {{name}}, see you at {{form_name}}.",
+    )
+    .await;
+    submit(&client, "#preview-auto-reply").await;
+    let preview = text_of(&client, "#auto-reply-preview").await;
+    assert!(
+        preview.contains("An English visitor gets") && preview.contains("Thank you, Emma Li"),
+        "{preview}"
+    );
+    let (scroll, inner) = widths(&client).await;
+    assert!(
+        scroll <= inner,
+        "the preview fits a phone: {scroll} > {inner}"
+    );
+    client
+        .execute(
+            "document.getElementById('auto-reply-preview').scrollIntoView({block: 'end'});",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    screenshot(&client, "settings-forms-auto-reply-english-phone").await;
 
     // A rep: no admin settings in the menu, and a 403 page at their address.
     client.set_window_size(1366, 900).await.unwrap();
