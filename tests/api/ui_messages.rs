@@ -7,7 +7,8 @@
 use crate::forms::{create_form, post_json};
 use crate::on_both_databases;
 use crate::support::TestApp;
-use crate::ui::{Browser, Page};
+use crate::ui::Browser;
+use crate::ui_settings::text_by_id;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use xiansuo_app::channels::notifications::Kind;
@@ -40,16 +41,6 @@ async fn written(app: &TestApp, user: i64, kind: &str) -> i64 {
         .await
         .unwrap()
         .map_or(0, |r| r.int("n"))
-}
-
-/// The text inside the element with this id (up to its first tag), if the page has one.
-fn text_by_id(page: &Page, id: &str) -> Option<String> {
-    let marker = format!("id=\"{id}\"");
-    let start = page.body.find(&marker)?;
-    let after = &page.body[start..];
-    let open = after.find('>')? + 1;
-    let close = after[open..].find('<')?;
-    Some(after[open..open + close].trim().to_owned())
 }
 
 async fn a_user_chooses_which_notifications_they_get_through_the_api_and_the_profile(app: TestApp) {

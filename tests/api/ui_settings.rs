@@ -33,7 +33,7 @@ on_both_databases!(
 );
 
 /// The text inside the element with this id (up to its first tag), if the page has one.
-fn text_by_id(page: &Page, id: &str) -> Option<String> {
+pub(crate) fn text_by_id(page: &Page, id: &str) -> Option<String> {
     let marker = format!("id=\"{id}\"");
     let start = page.body.find(&marker)?;
     let after = &page.body[start..];
