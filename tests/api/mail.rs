@@ -23,6 +23,7 @@ on_both_databases!(
     a_form_lead_gets_a_personalised_auto_reply_in_its_language,
     an_auto_reply_waits_for_a_mail_server_that_is_down,
     notifications_are_mailed_as_one_digest_per_user,
+    muted_kinds_are_not_mailed_and_a_daily_digest_comes_at_eight,
 );
 
 /// A real SMTP server on loopback that stores what it receives; stopped when dropped.
@@ -333,7 +334,7 @@ async fn notifications_are_mailed_as_one_digest_per_user(app: TestApp) {
             &mut tx,
             &notifications::Notification {
                 user_id: user,
-                kind: "lead.assigned",
+                kind: notifications::Kind::LeadAssigned,
                 record_type: None,
                 record_id: None,
                 message: message.into(),
@@ -400,6 +401,113 @@ async fn notifications_are_mailed_as_one_digest_per_user(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(sink.messages().len(), 2, "each notification is mailed once");
+}
+
+/// A user who muted a kind by email is not mailed it (but sees it in the app); one who chose a
+/// daily digest gets nothing within the minute and everything at 08:00 in their time zone, once.
+async fn muted_kinds_are_not_mailed_and_a_daily_digest_comes_at_eight(app: TestApp) {
+    use notifications::Kind;
+    let Some(sink) = SmtpSink::start(free_port()).await else {
+        return;
+    };
+    let mut users = Vec::new();
+    for (username, email) in [("zhang", "zhang@example.com"), ("li", "li@example.com")] {
+        let user = app.user(username, Role::Rep, None).await;
+        let reply = app
+            .patch(
+                &format!("/api/v1/users/{}", user.id),
+                &app.admin_token,
+                json!({"email": email}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        users.push((user.id, user.token));
+    }
+    let app = &app;
+    let put = |token: String, body: serde_json::Value| async move {
+        app.call(
+            reqwest::Method::PUT,
+            "/api/v1/me/notification-preferences",
+            &token,
+            Some(body),
+        )
+        .await
+    };
+    // 张 mutes assignments by email; 李 wants one digest a day.
+    let muted = put(
+        users[0].1.clone(),
+        json!({"kinds": [{"kind": "lead.assigned", "in_app": true, "email": false}]}),
+    )
+    .await;
+    assert_eq!(muted.status, StatusCode::OK, "{}", muted.body);
+    let daily = put(users[1].1.clone(), json!({"daily_digest": true})).await;
+    assert_eq!(daily.body["daily_digest"], true, "{}", daily.body);
+
+    let now = app.clock_now().timestamp_millis();
+    let mut tx = app.db.begin().await.unwrap();
+    for (user, kind, message) in [
+        (users[0].0, Kind::LeadAssigned, "线索「张伟」已分配给你"),
+        (users[0].0, Kind::FollowupDue, "线索「王芳」的跟进已到期"),
+        (users[1].0, Kind::LeadAssigned, "线索「刘洋」已分配给你"),
+        (
+            users[1].0,
+            Kind::RecycleWarning,
+            "线索「赵敏」将在 2 天后收回公海",
+        ),
+    ] {
+        let note = notifications::Notification {
+            user_id: user,
+            kind,
+            record_type: None,
+            record_id: None,
+            message: message.into(),
+            now_ms: now,
+        };
+        notifications::notify(&mut tx, &note).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    app.clock.advance(Duration::minutes(1));
+    jobs::run_due(&app.db, &env(Some(sink.url())), app.clock_now())
+        .await
+        .unwrap();
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1, "only 张's, within the minute");
+    let (to, _, subject, body) = read(&messages[0]);
+    assert_eq!(to, "zhang@example.com");
+    assert_eq!(subject, "线索：你有 1 条新通知");
+    assert!(body.contains("王芳"), "{body}");
+    assert!(!body.contains("张伟"), "muted by email: {body}");
+    let shown = app.get("/api/v1/notifications", &users[0].1).await;
+    assert_eq!(
+        shown.body["unread"], 2,
+        "both are in the app: {}",
+        shown.body
+    );
+
+    // 17:01 in Shanghai now; 李's digest waits for 08:00 tomorrow.
+    app.clock
+        .advance(Duration::hours(14) + Duration::minutes(58));
+    jobs::run_due(&app.db, &env(Some(sink.url())), app.clock_now())
+        .await
+        .unwrap();
+    assert_eq!(sink.messages().len(), 1, "07:59: not yet");
+    app.clock.advance(Duration::minutes(1));
+    jobs::run_due(&app.db, &env(Some(sink.url())), app.clock_now())
+        .await
+        .unwrap();
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 2, "08:00: the daily digest");
+    let (to, _, subject, body) = read(&messages[1]);
+    assert_eq!(to, "li@example.com");
+    assert_eq!(subject, "线索：每日通知汇总，共 2 条");
+    assert!(body.contains("刘洋") && body.contains("赵敏"), "{body}");
+
+    app.clock.advance(Duration::hours(1));
+    jobs::run_due(&app.db, &env(Some(sink.url())), app.clock_now())
+        .await
+        .unwrap();
+    assert_eq!(sink.messages().len(), 2, "once a day");
 }
 
 /// The mail settings page against a real mail server: what is configured (the password

@@ -36,11 +36,13 @@ mod scoring;
 mod ui;
 mod ui_audit;
 mod ui_list;
+mod ui_messages;
 mod ui_reports;
 mod ui_robots;
 mod ui_sales;
 mod ui_settings;
 mod ui_settings_ops;
+mod ui_settings_tour;
 mod webhooks;
 
 /// Declares each scenario once per database: `sqlite::NAME` and `postgres::NAME`.

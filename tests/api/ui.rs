@@ -923,12 +923,12 @@ async fn a_rep_claims_a_pool_lead_within_the_limits_and_returns_it(app: TestApp)
 
 /// Writes a notification to `user`, `minutes` after the test clock's now.
 async fn notify(app: &TestApp, user: i64, message: &str, lead: Option<i64>, minutes: i64) {
-    use xiansuo_app::channels::notifications::{notify, Notification};
+    use xiansuo_app::channels::notifications::{notify, Kind, Notification};
     use xiansuo_core::custom_field::RecordType;
     let mut tx = app.db.begin().await.unwrap();
     let note = Notification {
         user_id: user,
-        kind: "lead.assigned",
+        kind: Kind::LeadAssigned,
         record_type: lead.map(|_| RecordType::Lead),
         record_id: lead,
         message: message.to_owned(),
@@ -2169,6 +2169,70 @@ pub(crate) mod browser {
         );
         link.click().await.unwrap();
         wait_for_address(client, |a| a.starts_with(path)).await;
+    }
+
+    /// Types `text` into the field `css`, replacing what it held.
+    pub(crate) async fn fill(client: &Client, css: &str, text: &str) {
+        let input = client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        input.clear().await.unwrap();
+        input.send_keys(text).await.unwrap();
+    }
+
+    /// Clicks the element `css`.
+    pub(crate) async fn click(client: &Client, css: &str) {
+        client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// Picks the option `value` of the select `css`.
+    pub(crate) async fn choose(client: &Client, css: &str, value: &str) {
+        client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .select_by_value(value)
+            .await
+            .unwrap();
+    }
+
+    /// Clicks a form's button `css` and waits for the page that answers it.
+    pub(crate) async fn submit(client: &Client, css: &str) {
+        submit_at(client, Locator::Css(css)).await;
+    }
+
+    /// Clicks the form button `button` finds and waits for the page that answers it.
+    pub(crate) async fn submit_at(client: &Client, button: Locator<'_>) {
+        client
+            .execute("window.beforeSubmit = true;", Vec::new())
+            .await
+            .unwrap();
+        client
+            .find(button)
+            .await
+            .unwrap_or_else(|e| panic!("{button:?}: {e}"))
+            .click()
+            .await
+            .unwrap();
+        let started = Instant::now();
+        while client
+            .execute("return window.beforeSubmit === true;", Vec::new())
+            .await
+            .map_or(true, |v| v == serde_json::json!(true))
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no answer to {button:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Waits until the browser's address (path and query) is as `wanted`.

@@ -4,7 +4,9 @@
 //! 375 px. A rep is refused by the API (`robots.rs`) and by the shared admin gate.
 
 use crate::support::{Backend, TestApp};
-use crate::ui::browser::{chromedriver_or_skip, in_chromium, screenshot, wait_for_address, widths};
+use crate::ui::browser::{
+    choose, chromedriver_or_skip, click, fill, in_chromium, screenshot, wait_for_address, widths,
+};
 use fantoccini::{Client, Locator};
 use serde_json::json;
 use std::time::Duration;
@@ -20,35 +22,6 @@ async fn an_admin_adds_changes_and_deletes_a_robot_in_headless_chromium() {
     in_chromium(chromedriver, app.base.clone(), scenario).await;
     let left = app.get("/api/v1/robots", &app.admin_token).await;
     assert_eq!(left.body["items"], json!([]), "deleted in the end");
-}
-
-async fn fill(client: &Client, css: &str, text: &str) {
-    let input = client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"));
-    input.clear().await.unwrap();
-    input.send_keys(text).await.unwrap();
-}
-
-async fn choose(client: &Client, css: &str, value: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .select_by_value(value)
-        .await
-        .unwrap();
-}
-
-async fn click(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap();
 }
 
 async fn scenario(client: Client, base: String) {

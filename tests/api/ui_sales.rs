@@ -616,12 +616,12 @@ async fn my_day_lists_an_overdue_follow_up_and_pool_leads_to_claim(app: TestApp)
 
 /// The notice the recycle job leaves an owner whose lead goes back to the pool soon.
 async fn warn_of_recycling(app: &TestApp, user: i64, lead: i64) {
-    use xiansuo_app::channels::notifications::{notify, Notification};
+    use xiansuo_app::channels::notifications::{notify, Kind, Notification};
     use xiansuo_core::custom_field::RecordType;
     let mut tx = app.db.begin().await.unwrap();
     let note = Notification {
         user_id: user,
-        kind: "lead.recycle_warning",
+        kind: Kind::RecycleWarning,
         record_type: Some(RecordType::Lead),
         record_id: Some(lead),
         message: "线索将在 2 天后收回公海".to_owned(),

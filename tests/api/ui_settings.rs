@@ -33,7 +33,7 @@ on_both_databases!(
 );
 
 /// The text inside the element with this id (up to its first tag), if the page has one.
-fn text_by_id(page: &Page, id: &str) -> Option<String> {
+pub(crate) fn text_by_id(page: &Page, id: &str) -> Option<String> {
     let marker = format!("id=\"{id}\"");
     let start = page.body.find(&marker)?;
     let after = &page.body[start..];
@@ -2147,7 +2147,7 @@ mod browser {
 
     use crate::support::{Backend, TestApp};
     use crate::ui::browser::{
-        chromium, find_chromedriver, open_from_nav, screenshot, start_chromedriver,
+        chromium, fill, find_chromedriver, open_from_nav, screenshot, start_chromedriver,
         wait_for_address, widths,
     };
     use fantoccini::{Client, Locator};
@@ -2178,15 +2178,6 @@ mod browser {
         assert!(users.body.to_string().contains("han.meimei"));
         let fields = app.get("/api/v1/custom-fields", &app.admin_token).await;
         assert_eq!(fields.body["items"][0]["key"], "industry_detail");
-    }
-
-    async fn fill(client: &Client, css: &str, text: &str) {
-        let input = client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"));
-        input.clear().await.unwrap();
-        input.send_keys(text).await.unwrap();
     }
 
     async fn submit(client: &Client, form: &str) {

@@ -622,7 +622,8 @@ mod browser {
 
     use crate::support::{Backend, TestApp};
     use crate::ui::browser::{
-        chromium, find_chromedriver, screenshot, start_chromedriver, wait_for_address, widths,
+        chromium, click, fill, find_chromedriver, screenshot, start_chromedriver, submit,
+        wait_for_address, widths,
     };
     use fantoccini::{Client, Locator};
     use std::time::Duration;
@@ -659,25 +660,6 @@ mod browser {
         );
     }
 
-    async fn fill(client: &Client, css: &str, text: &str) {
-        let input = client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"));
-        input.clear().await.unwrap();
-        input.send_keys(text).await.unwrap();
-    }
-
-    async fn click(client: &Client, css: &str) {
-        client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .click()
-            .await
-            .unwrap();
-    }
-
     async fn text(client: &Client, css: &str) -> String {
         client
             .wait()
@@ -688,27 +670,6 @@ mod browser {
             .text()
             .await
             .unwrap()
-    }
-
-    /// Clicks a form's button and waits for the page that answers it.
-    async fn submit(client: &Client, css: &str) {
-        client
-            .execute("window.beforeSubmit = true;", Vec::new())
-            .await
-            .unwrap();
-        click(client, css).await;
-        let started = std::time::Instant::now();
-        while client
-            .execute("return window.beforeSubmit === true;", Vec::new())
-            .await
-            .map_or(true, |v| v == serde_json::json!(true))
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "no answer to {css}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
     }
 
     async fn saved(client: &Client) {

@@ -3003,14 +3003,7 @@ impl Doc {
                 "A notification to the caller",
                 vec![
                     prop("id", int64(false, "The id")),
-                    prop(
-                        "kind",
-                        string(
-                            false,
-                            "What happened: lead_assigned, followup_due, sla_warning, \
-                             sla_breached, recycle_warning, lead_recycled, mention, …",
-                        ),
-                    ),
+                    prop("kind", notification_kind()),
                     prop(
                         "record_type",
                         string(true, "The type of the record it is about, if any"),
@@ -3107,6 +3100,94 @@ impl Doc {
                     ),
             ),
             &[],
+        );
+        self.schema(
+            "NotificationKindPreference",
+            request_object(
+                "How the caller wants one kind of notification",
+                vec![
+                    prop("kind", notification_kind()),
+                    prop("in_app", boolean("Shown in the app")),
+                    prop("email", boolean("Included in the email digest")),
+                ],
+                &["kind", "in_app", "email"],
+            ),
+        );
+        self.schema(
+            "NotificationPreferences",
+            response_object(
+                "Which notifications the caller gets in the app and by email",
+                vec![
+                    prop(
+                        "kinds",
+                        array(
+                            Ref::from_schema_name("NotificationKindPreference"),
+                            "Every kind; one never set is on in both",
+                        ),
+                    ),
+                    prop(
+                        "daily_digest",
+                        boolean(
+                            "Email comes once a day, at 08:00 in the caller's time zone, \
+                             instead of within the minute",
+                        ),
+                    ),
+                ],
+            ),
+        );
+        self.schema(
+            "NotificationPreferencesChange",
+            request_object(
+                "The kinds to set (the others are kept) and the daily digest",
+                vec![
+                    prop(
+                        "kinds",
+                        array(
+                            Ref::from_schema_name("NotificationKindPreference"),
+                            "The kinds to set",
+                        ),
+                    ),
+                    prop(
+                        "daily_digest",
+                        boolean("Once a day instead of within the minute"),
+                    ),
+                ],
+                &[],
+            ),
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/me/notification-preferences",
+            operation(
+                "getMyNotificationPreferences",
+                "notifications",
+                "Which notifications the caller gets in the app and by email",
+            )
+            .response(
+                "200",
+                json_response("The caller's preferences", "NotificationPreferences"),
+            ),
+            &[],
+        );
+        self.add(
+            HttpMethod::Put,
+            "/api/v1/me/notification-preferences",
+            operation(
+                "setMyNotificationPreferences",
+                "notifications",
+                "Sets which notifications the caller gets in the app and by email",
+            )
+            .description(Some(
+                "A kind muted in both is not written for the caller; muted in the app, it \
+                 stays out of their list and count; muted by email, it is left out of their \
+                 digest. An unknown kind or field is a 422 naming it.",
+            ))
+            .request_body(Some(json_body("NotificationPreferencesChange")))
+            .response(
+                "200",
+                json_response("The caller's preferences now", "NotificationPreferences"),
+            ),
+            &[Failure::Invalid],
         );
     }
 
@@ -7227,6 +7308,15 @@ fn code_schema(set: CodeSet, nullable: bool, doc: &str) -> ObjectBuilder {
             .examples(set.codes()),
         _ => codes(set.codes().iter().map(String::as_str), nullable, doc),
     }
+}
+
+/// The kind of a notification.
+fn notification_kind() -> ObjectBuilder {
+    codes(
+        xiansuo_app::channels::notifications::Kind::ALL.map(|k| k.code()),
+        false,
+        "What happened: lead.assigned, followup.due, sla.escalated, lead.recycle_warning, …",
+    )
 }
 
 /// A string that must be one of `accepted`.

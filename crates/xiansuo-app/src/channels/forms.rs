@@ -1523,8 +1523,7 @@ async fn queue_auto_reply(
     lead: &Map<String, Value>,
     now_ms: i64,
 ) -> anyhow::Result<()> {
-    let reply = &form.auto_reply;
-    if !reply.enabled {
+    if !form.auto_reply.enabled {
         return Ok(());
     }
     let Some(to) = lead.get("email").and_then(Value::as_str) else {
@@ -1533,31 +1532,68 @@ async fn queue_auto_reply(
     let Ok(to) = Email::parse(to) else {
         return Ok(());
     };
-    let (subject, body) = match (
-        &reply.subject_zh,
-        &reply.body_zh,
-        &reply.subject_en,
-        &reply.body_en,
-    ) {
-        (_, _, Some(s), Some(b)) if language == "en" => (s, b),
-        (Some(s), Some(b), _, _) => (s, b),
-        (_, _, Some(s), Some(b)) => (s, b),
-        _ => return Ok(()),
+    let Some(reply) = form.auto_reply.rendered(&form.name, language, lead) else {
+        return Ok(());
     };
-    let value = |name: &str| -> Option<String> {
-        if name == "form_name" {
-            return Some(form.name.clone());
-        }
-        lead.get(name).and_then(Value::as_str).map(str::to_owned)
-    };
-    mail::enqueue(
-        tx,
-        to.entered(),
-        &render_template(subject, value),
-        &render_template(body, value),
-        now_ms,
-    )
-    .await
+    mail::enqueue(tx, to.entered(), &reply.subject, &reply.body, now_ms).await
+}
+
+/// An auto-reply as one visitor gets it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RenderedReply {
+    /// The visitor's language (`zh`, `en`).
+    pub language: String,
+    pub subject: String,
+    pub body: String,
+}
+
+impl AutoReply {
+    /// The message a visitor writing in `language` gets — the one in their language, else the
+    /// other — with its `{{variables}}` filled from the lead `lead` and the form's name.
+    pub fn rendered(
+        &self,
+        form_name: &str,
+        language: &str,
+        lead: &Map<String, Value>,
+    ) -> Option<RenderedReply> {
+        let (subject, body) = match (
+            &self.subject_zh,
+            &self.body_zh,
+            &self.subject_en,
+            &self.body_en,
+        ) {
+            (_, _, Some(s), Some(b)) if language == "en" => (s, b),
+            (Some(s), Some(b), _, _) => (s, b),
+            (_, _, Some(s), Some(b)) => (s, b),
+            _ => return None,
+        };
+        let value = |name: &str| -> Option<String> {
+            if name == "form_name" {
+                return Some(form_name.to_owned());
+            }
+            lead.get(name).and_then(Value::as_str).map(str::to_owned)
+        };
+        Some(RenderedReply {
+            language: language.to_owned(),
+            subject: render_template(subject, value),
+            body: render_template(body, value),
+        })
+    }
+}
+
+/// The auto-reply `auto_reply` (as `POST /api/v1/forms` takes it), checked as saving it would
+/// be, and what a visitor of each language in `samples` would get with that sample
+/// submission, before anything is saved. A refused template is an `Invalid` naming its field.
+pub fn preview_auto_reply(
+    auto_reply: &Value,
+    form_name: &str,
+    samples: &[(&str, Map<String, Value>)],
+) -> Result<Vec<RenderedReply>, Invalid> {
+    let reply = parse_auto_reply(Some(auto_reply))?;
+    Ok(samples
+        .iter()
+        .filter_map(|(language, sample)| reply.rendered(form_name, language, sample))
+        .collect())
 }
 
 /// A submission as the API shows it.

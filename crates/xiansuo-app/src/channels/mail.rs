@@ -264,9 +264,36 @@ struct Pending {
     created_at: i64,
 }
 
+/// How long a daily digest's notifications wait at most: a day and an hour's slack.
+const DAILY_MAX_AGE_MS: i64 = 25 * 3600 * 1000;
+
+/// The hour of the day, in the user's time zone, a daily digest is mailed at.
+const DAILY_HOUR: u32 = 8;
+
+/// The last instant at or before `at` when a daily digest was due in `zone`: 08:00 there today,
+/// or yesterday when it is not yet 08:00.
+fn daily_due(zone: Option<&str>, at: DateTime<Utc>) -> i64 {
+    let zone: chrono_tz::Tz = zone
+        .and_then(|z| z.parse().ok())
+        .unwrap_or(chrono_tz::Asia::Shanghai);
+    let local = at.with_timezone(&zone);
+    let today = local
+        .date_naive()
+        .and_hms_opt(DAILY_HOUR, 0, 0)
+        .and_then(|t| t.and_local_timezone(zone).earliest())
+        .map_or(at, |t| t.with_timezone(&Utc));
+    let due = if today > at {
+        today - chrono::Duration::days(1)
+    } else {
+        today
+    };
+    to_millis(due)
+}
+
 /// The `mail.notifications` job: mails each user with an email address one digest of their
-/// unread notifications, then marks every notification it looked at as handled. Does nothing
-/// when no SMTP server is configured.
+/// unread notifications — within the minute, or at 08:00 in their time zone for those who chose
+/// a daily digest — then marks every notification it looked at as handled. Does nothing when no
+/// SMTP server is configured.
 async fn notification_digest(db: &Db, env: &JobEnv, at: DateTime<Utc>) -> Result<(), JobFailure> {
     if env.smtp_url.is_none() {
         return Ok(());
@@ -276,26 +303,46 @@ async fn notification_digest(db: &Db, env: &JobEnv, at: DateTime<Utc>) -> Result
     // Read or old notifications are not worth an email.
     tx.execute(
         "UPDATE notifications SET mailed_at = ? WHERE mailed_at IS NULL \
-         AND (read_at IS NOT NULL OR created_at < ?)",
-        &[Param::Int(at_ms), Param::Int(at_ms - DIGEST_MAX_AGE_MS)],
+         AND (read_at IS NOT NULL OR created_at < ? OR (created_at < ? \
+         AND user_id NOT IN (SELECT id FROM users WHERE daily_digest = 1)))",
+        &[
+            Param::Int(at_ms),
+            Param::Int(at_ms - DAILY_MAX_AGE_MS),
+            Param::Int(at_ms - DIGEST_MAX_AGE_MS),
+        ],
     )
     .await?;
     let rows = tx
         .fetch_all(
-            "SELECT n.id, n.message, n.created_at, u.email, u.locale, \
+            "SELECT n.id, n.user_id, n.message, n.created_at, u.email, u.locale, u.time_zone, \
+             u.daily_digest, u.digest_mailed_at, \
              u.active = 1 AND u.deleted_at IS NULL AS reachable \
              FROM notifications n JOIN users u ON u.id = n.user_id \
              WHERE n.mailed_at IS NULL AND n.created_at <= ? \
-             ORDER BY n.user_id, n.id LIMIT ?",
+             ORDER BY u.daily_digest, n.user_id, n.id LIMIT ?",
             &[Param::Int(at_ms), Param::Int(DIGEST_BATCH)],
         )
         .await?;
-    let mut digests: BTreeMap<(String, String), Vec<Pending>> = BTreeMap::new();
+    let mut digests: BTreeMap<(String, String, bool), Vec<Pending>> = BTreeMap::new();
+    let mut handled: Vec<String> = Vec::new();
+    let mut daily_users: Vec<String> = Vec::new();
     for row in &rows {
+        let daily = row.int("daily_digest") == 1;
+        if daily {
+            let due = daily_due(row.opt_text("time_zone").as_deref(), at);
+            if row.opt_int("digest_mailed_at").is_some_and(|m| m >= due) {
+                // Waits for the next day's digest.
+                continue;
+            }
+        }
+        handled.push(row.int("id").to_string());
         let email = row.text("email");
         if row.int("reachable") == 1 && !email.trim().is_empty() {
+            if daily {
+                daily_users.push(row.int("user_id").to_string());
+            }
             digests
-                .entry((email, row.text("locale")))
+                .entry((email, row.text("locale"), daily))
                 .or_default()
                 .push(Pending {
                     message: row.text("message"),
@@ -303,16 +350,26 @@ async fn notification_digest(db: &Db, env: &JobEnv, at: DateTime<Utc>) -> Result
                 });
         }
     }
-    for ((email, locale), items) in &digests {
-        let (subject, body) = digest_text(locale, items);
+    for ((email, locale, daily), items) in &digests {
+        let (subject, body) = digest_text(locale, *daily, items);
         enqueue(&mut tx, email, &subject, &body, at_ms).await?;
     }
-    if !rows.is_empty() {
-        let ids: Vec<String> = rows.iter().map(|r| r.int("id").to_string()).collect();
+    if !handled.is_empty() {
         tx.execute(
             &format!(
                 "UPDATE notifications SET mailed_at = ? WHERE id IN ({})",
-                ids.join(",")
+                handled.join(",")
+            ),
+            &[Param::Int(at_ms)],
+        )
+        .await?;
+    }
+    if !daily_users.is_empty() {
+        daily_users.dedup();
+        tx.execute(
+            &format!(
+                "UPDATE users SET digest_mailed_at = ? WHERE id IN ({})",
+                daily_users.join(",")
             ),
             &[Param::Int(at_ms)],
         )
@@ -322,8 +379,9 @@ async fn notification_digest(db: &Db, env: &JobEnv, at: DateTime<Utc>) -> Result
     Ok(())
 }
 
-/// The subject and body of a digest, in the user's language, times in China Standard Time.
-fn digest_text(locale: &str, items: &[Pending]) -> (String, String) {
+/// The subject and body of a digest (a daily one says so), in the user's language, times in
+/// China Standard Time.
+fn digest_text(locale: &str, daily: bool, items: &[Pending]) -> (String, String) {
     let cst = FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).unwrap());
     let lines: Vec<String> = items
         .iter()
@@ -333,16 +391,29 @@ fn digest_text(locale: &str, items: &[Pending]) -> (String, String) {
         })
         .collect();
     if locale == "en" {
+        let subject = if daily {
+            format!(
+                "Xiansuo: your daily digest, {} notification(s)",
+                items.len()
+            )
+        } else {
+            format!("Xiansuo: {} new notification(s)", items.len())
+        };
         (
-            format!("Xiansuo: {} new notification(s)", items.len()),
+            subject,
             format!(
                 "{}\n\nRead them in Xiansuo. Times are China Standard Time.\n",
                 lines.join("\n")
             ),
         )
     } else {
+        let subject = if daily {
+            format!("线索：每日通知汇总，共 {} 条", items.len())
+        } else {
+            format!("线索：你有 {} 条新通知", items.len())
+        };
         (
-            format!("线索：你有 {} 条新通知", items.len()),
+            subject,
             format!(
                 "{}\n\n请登录线索系统查看。时间为北京时间。\n",
                 lines.join("\n")
@@ -414,9 +485,24 @@ mod tests {
                 created_at: 0,
             },
         ];
-        let (subject, body) = digest_text("zh", &items);
+        let (subject, body) = digest_text("zh", false, &items);
         assert_eq!(subject, "线索：你有 2 条新通知");
         assert!(body.starts_with("- 2026-11-02 09:30 线索「张伟」已分配给你\n"));
-        assert!(digest_text("en", &items).0.contains("2 new notification"));
+        assert!(digest_text("en", false, &items)
+            .0
+            .contains("2 new notification"));
+        assert!(digest_text("en", true, &items).0.contains("daily digest"));
+    }
+
+    #[test]
+    fn a_daily_digest_is_due_at_eight_in_the_users_zone() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap();
+        // 17:00 in Shanghai: today's 08:00 there, 00:00 UTC.
+        let shanghai = Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).unwrap();
+        assert_eq!(daily_due(Some("Asia/Shanghai"), at), to_millis(shanghai));
+        assert_eq!(daily_due(None, at), to_millis(shanghai));
+        // 04:00 in New York: yesterday's 08:00 there (EST), 13:00 UTC.
+        let new_york = Utc.with_ymd_and_hms(2026, 11, 1, 13, 0, 0).unwrap();
+        assert_eq!(daily_due(Some("America/New_York"), at), to_millis(new_york));
     }
 }

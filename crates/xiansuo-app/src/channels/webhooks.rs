@@ -613,7 +613,7 @@ async fn count_failure(
         tx,
         &Notification {
             user_id: admin,
-            kind: "webhook.disabled",
+            kind: notifications::Kind::WebhookDisabled,
             record_type: None,
             record_id: None,
             message,

@@ -1335,7 +1335,7 @@ async fn notify_bulk(tx: &mut Tx, owner: i64, count: usize, now_ms: i64) -> anyh
         tx,
         &notifications::Notification {
             user_id: owner,
-            kind: "lead.assigned",
+            kind: notifications::Kind::LeadAssigned,
             record_type: Some(RecordType::Lead),
             record_id: None,
             message,

@@ -376,7 +376,7 @@ async fn notify_owner(tx: &mut Tx, owner: i64, lead: &Value, now: i64) -> anyhow
         tx,
         &Notification {
             user_id: owner,
-            kind: "lead.converted",
+            kind: notifications::Kind::Converted,
             record_type: Some(RecordType::Lead),
             record_id: lead["id"].as_i64(),
             message,

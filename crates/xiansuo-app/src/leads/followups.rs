@@ -557,7 +557,7 @@ async fn escalate(tx: &mut Tx, s: &SlaSettings, lead: &Row, now: i64) -> anyhow:
             tx,
             &notifications::Notification {
                 user_id: manager,
-                kind: "sla.escalated",
+                kind: notifications::Kind::SlaEscalated,
                 record_type: Some(RecordType::Lead),
                 record_id: Some(lead.int("id")),
                 message,
@@ -646,7 +646,7 @@ async fn tell_owner_taken(
         tx,
         &notifications::Notification {
             user_id: owner,
-            kind: "sla.reassigned",
+            kind: notifications::Kind::SlaReassigned,
             record_type: Some(RecordType::Lead),
             record_id: Some(lead.int("id")),
             message,
@@ -1017,7 +1017,7 @@ pub async fn remind(db: &Db, at: DateTime<Utc>) -> anyhow::Result<()> {
             &mut tx,
             &notifications::Notification {
                 user_id: owner,
-                kind: "followup.due",
+                kind: notifications::Kind::FollowupDue,
                 record_type: RecordType::parse(&record_type).ok(),
                 record_id: Some(a.int("record_id")),
                 message,
@@ -1098,7 +1098,7 @@ pub async fn comment(ctx: Ctx<'_>, activity_id: i64, body: &Value) -> StoreResul
             &mut tx,
             &notifications::Notification {
                 user_id: author,
-                kind: "activity.commented",
+                kind: notifications::Kind::Commented,
                 record_type: Some(record_type),
                 record_id: Some(record_id),
                 message,

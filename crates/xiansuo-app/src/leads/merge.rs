@@ -522,7 +522,7 @@ pub async fn merge(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
             &mut tx,
             &Notification {
                 user_id: owner,
-                kind: "lead.merged",
+                kind: notifications::Kind::Merged,
                 record_type: Some(RecordType::Lead),
                 record_id: Some(survivor),
                 message,

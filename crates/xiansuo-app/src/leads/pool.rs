@@ -1232,7 +1232,7 @@ pub async fn release(ctx: Ctx<'_>, lead_id: i64, body: &Value) -> StoreResult<Va
             &mut tx,
             &notifications::Notification {
                 user_id: owner,
-                kind: "lead.released",
+                kind: notifications::Kind::Released,
                 record_type: Some(RecordType::Lead),
                 record_id: Some(lead_id),
                 message,
@@ -1796,7 +1796,7 @@ async fn warn(
         tx,
         &notifications::Notification {
             user_id: owner,
-            kind: "lead.recycle_warning",
+            kind: notifications::Kind::RecycleWarning,
             record_type: Some(RecordType::Lead),
             record_id: Some(lead.int("id")),
             message,
@@ -1828,7 +1828,7 @@ async fn tell_recycled(
         tx,
         &notifications::Notification {
             user_id: owner,
-            kind: "lead.recycled",
+            kind: notifications::Kind::Recycled,
             record_type: Some(RecordType::Lead),
             record_id: Some(lead.int("id")),
             message,

@@ -316,7 +316,7 @@ pub async fn handover(ctx: Ctx<'_>, from: i64, body: &Value) -> StoreResult<Valu
             &mut tx,
             &Notification {
                 user_id: to,
-                kind: "records.handed_over",
+                kind: notifications::Kind::HandedOver,
                 record_type: None,
                 record_id: None,
                 message,

@@ -1,14 +1,15 @@
-//! The caller's own notifications: list them (all or unread), mark one or all read.
+//! The caller's own notifications: list them (all or unread), mark one or all read; and which
+//! kinds they get in the app and by email (`/api/v1/me/notification-preferences`).
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Id, QueryPairs};
+use crate::extract::{Id, QueryPairs, Typed};
 use crate::AppState;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use xiansuo_app::channels::notifications;
+use xiansuo_app::channels::notifications::{self, Preferences, PreferencesChange};
 use xiansuo_core::clock::to_millis;
 
 async fn list(
@@ -61,9 +62,32 @@ async fn read_all(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Value
     Ok(Json(json!({"marked": marked})))
 }
 
-/// `/api/v1/notifications` routes.
+/// `GET /api/v1/me/notification-preferences`
+async fn preferences(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Preferences>> {
+    Ok(Json(
+        notifications::preferences(&s.db, auth.actor.user_id).await?,
+    ))
+}
+
+/// `PUT /api/v1/me/notification-preferences`: the kinds listed are set, the others kept.
+async fn set_preferences(
+    State(s): State<AppState>,
+    auth: Auth,
+    Typed(change): Typed<PreferencesChange>,
+) -> ApiResult<Json<Preferences>> {
+    let now = to_millis(s.clock.now());
+    Ok(Json(
+        notifications::set_preferences(&s.db, auth.actor.user_id, &change, now).await?,
+    ))
+}
+
+/// `/api/v1/notifications` and `/api/v1/me/notification-preferences` routes.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route(
+            "/api/v1/me/notification-preferences",
+            get(preferences).put(set_preferences),
+        )
         .route("/api/v1/notifications", get(list))
         .route("/api/v1/notifications/{id}/read", post(read_one))
         .route("/api/v1/notifications/read-all", post(read_all))

@@ -187,8 +187,10 @@ async fn page(
                 label_zh: entry.label_zh.clone(),
                 label_en: entry.label_en.clone(),
                 position: entry.position.to_string(),
+                // An added status says which fixed type it belongs to; a fixed one is its type.
                 type_label: entry
                     .status_type
+                    .filter(|_| !entry.builtin)
                     .map(|t| all.label(ChoiceKind::Status, t.code(), lang).to_owned())
                     .unwrap_or_default(),
                 archived: entry.archived,

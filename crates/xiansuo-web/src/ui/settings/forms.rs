@@ -1,8 +1,10 @@
 //! Web forms (admins only): the forms visitors fill in on other sites — which lead fields they
 //! ask for and which are required, the source their leads get, the thank-you message, the
 //! sites allowed to post, the consent checkbox — created, changed, switched off and deleted
-//! through `xiansuo_app::channels::forms`, as `/api/v1/forms` does; and the HTML to paste into a page,
-//! ready to copy.
+//! through `xiansuo_app::channels::forms`, as `/api/v1/forms` does; the auto-reply email in
+//! Chinese and English with a preview filled in from a sample submission by the same code as
+//! the real one (a button that posts the form without saving; `settings.js` refreshes it while
+//! typing); and the HTML to paste into a page, ready to copy.
 
 use super::frame::{
     admin_only, no_refusal, optional, parse_id, refusal, saved, saved_notice, text_of, Frame, Menu,
@@ -34,6 +36,53 @@ const LEAD_FIELDS: [&str; 10] = [
     "description",
 ];
 
+/// The sample submissions a preview fills the auto-reply in with, per visitor language.
+const SAMPLES: [(&str, [(&str, &str); 5]); 2] = [
+    (
+        "zh",
+        [
+            ("name", "张伟"),
+            ("company", "恒远信息科技有限公司"),
+            ("title", "采购经理"),
+            ("email", "zhang.wei@example.com"),
+            ("phone", "13800138000"),
+        ],
+    ),
+    (
+        "en",
+        [
+            ("name", "Emma Li"),
+            ("company", "Northwind Trading Ltd."),
+            ("title", "Purchasing Manager"),
+            ("email", "emma.li@example.com"),
+            ("phone", "+86 138 0013 8000"),
+        ],
+    ),
+];
+
+/// The auto-reply's fields as the page edits them.
+#[derive(Default)]
+struct ReplyFields {
+    enabled: bool,
+    subject_zh: String,
+    body_zh: String,
+    subject_en: String,
+    body_en: String,
+}
+
+impl ReplyFields {
+    /// The `auto_reply` object of the API's body.
+    fn body(&self) -> Value {
+        json!({
+            "enabled": self.enabled,
+            "subject_zh": optional(&self.subject_zh),
+            "body_zh": optional(&self.body_zh),
+            "subject_en": optional(&self.subject_en),
+            "body_en": optional(&self.body_en),
+        })
+    }
+}
+
 /// The fields of a web form's settings form; `ask` and `required` repeat, one per field.
 #[derive(Default)]
 struct WebForm {
@@ -48,6 +97,7 @@ struct WebForm {
     consent: String,
     consent_required: bool,
     active: bool,
+    reply: ReplyFields,
 }
 
 impl WebForm {
@@ -77,6 +127,11 @@ impl WebForm {
                 "consent" => form.consent = value,
                 "consent_required" => form.consent_required = !value.is_empty(),
                 "active" => form.active = !value.is_empty(),
+                "auto_reply.enabled" => form.reply.enabled = !value.is_empty(),
+                "auto_reply.subject_zh" => form.reply.subject_zh = value,
+                "auto_reply.body_zh" => form.reply.body_zh = value,
+                "auto_reply.subject_en" => form.reply.subject_en = value,
+                "auto_reply.body_en" => form.reply.body_en = value,
                 _ => {}
             }
         }
@@ -108,6 +163,13 @@ impl WebForm {
             consent: in_language(&stored["consent"], "text_zh", "text_en"),
             consent_required: stored["consent"]["required"] == true,
             active: stored["active"].as_bool().unwrap_or(true),
+            reply: ReplyFields {
+                enabled: stored["auto_reply"]["enabled"] == true,
+                subject_zh: text_of(&stored["auto_reply"]["subject_zh"]),
+                body_zh: text_of(&stored["auto_reply"]["body_zh"]),
+                subject_en: text_of(&stored["auto_reply"]["subject_en"]),
+                body_en: text_of(&stored["auto_reply"]["body_en"]),
+            },
             language,
             ..WebForm::default()
         }
@@ -148,6 +210,7 @@ impl WebForm {
             "allowed_origins": origins,
             "consent": if self.consent.trim().is_empty() { Value::Null } else { consent },
             "active": self.active,
+            "auto_reply": self.reply.body(),
         })
     }
 }
@@ -158,6 +221,24 @@ struct FieldChoice {
     label: &'static str,
     asked: bool,
     required: bool,
+}
+
+/// The auto-reply's subject and body in one language, as the page edits them.
+struct ReplyLanguage {
+    lang: &'static str,
+    subject_key: String,
+    subject_label: &'static str,
+    subject: String,
+    body_key: String,
+    body_label: &'static str,
+    body: String,
+}
+
+/// What one visitor gets, as the preview shows it.
+struct PreviewRow {
+    heading: &'static str,
+    subject: String,
+    body: String,
 }
 
 /// Everything the web form's settings form shows.
@@ -171,11 +252,55 @@ struct FormView {
     consent: String,
     consent_required: bool,
     active: bool,
+    reply_enabled: bool,
+    replies: [ReplyLanguage; 2],
+    /// Where the preview button posts the form.
+    preview_action: String,
+    /// The auto-reply as visitors get it, after the preview button.
+    preview: Option<Vec<PreviewRow>>,
 }
 
-fn form_view(user: &Viewer, form: WebForm) -> FormView {
+fn form_view(
+    user: &Viewer,
+    form: WebForm,
+    id: Option<i64>,
+    preview: Option<Vec<PreviewRow>>,
+) -> FormView {
     let t = crate::ui::i18n::texts(&user.actor.locale);
+    let more = super::texts::settings_texts(&user.actor.locale).more;
+    let reply = form.reply;
+    let language = |lang, subject_label, subject, body_label, body| ReplyLanguage {
+        lang,
+        subject_key: format!("auto_reply.subject_{lang}"),
+        subject_label,
+        subject,
+        body_key: format!("auto_reply.body_{lang}"),
+        body_label,
+        body,
+    };
     FormView {
+        reply_enabled: reply.enabled,
+        replies: [
+            language(
+                "zh",
+                more.subject_zh,
+                reply.subject_zh,
+                more.body_zh,
+                reply.body_zh,
+            ),
+            language(
+                "en",
+                more.subject_en,
+                reply.subject_en,
+                more.body_en,
+                reply.body_en,
+            ),
+        ],
+        preview_action: id.map_or_else(
+            || "/settings/forms/preview".to_owned(),
+            |id| format!("/settings/forms/{id}/preview"),
+        ),
+        preview,
         languages: vec![
             Choice::new("zh", "中文", &form.language),
             Choice::new("en", "English", &form.language),
@@ -230,6 +355,7 @@ async fn forms_page(
     form: WebForm,
     refused: Refusal,
     notice: Option<&'static str>,
+    preview: Option<Vec<PreviewRow>>,
 ) -> Response {
     let frame = Frame::new(user, "/settings/forms");
     let list = match forms::list(&state.db, &user.actor).await {
@@ -248,7 +374,7 @@ async fn forms_page(
         .collect();
     let page = FormsPage {
         forms: rows,
-        form: form_view(user, form),
+        form: form_view(user, form, None, preview),
         refused,
         notice,
         chrome: frame.chrome,
@@ -268,7 +394,7 @@ pub(crate) async fn list(
     }
     let s = super::texts::settings_texts(&user.actor.locale);
     let notice = saved_notice(s, &query.saved);
-    forms_page(&state, &user, WebForm::blank(), no_refusal(), notice).await
+    forms_page(&state, &user, WebForm::blank(), no_refusal(), notice, None).await
 }
 
 /// `POST /settings/forms`: a new web form; its page, with the snippet, opens.
@@ -290,7 +416,7 @@ pub(crate) async fn create(
             Redirect::to(&format!("/settings/forms/{id}")).into_response()
         }
         Err(e) => match refusal(&user, "/settings/forms", e) {
-            Ok(refused) => forms_page(&state, &user, form, refused, None).await,
+            Ok(refused) => forms_page(&state, &user, form, refused, None, None).await,
             Err(page) => *page,
         },
     }
@@ -309,14 +435,22 @@ struct FormPage {
     notice: Option<&'static str>,
 }
 
+/// What `form_page` shows besides the stored form: the form as sent, a refusal, the saved
+/// notice, a preview.
+#[derive(Default)]
+struct Shown {
+    sent: Option<WebForm>,
+    refused: Option<Refusal>,
+    notice: Option<&'static str>,
+    preview: Option<Vec<PreviewRow>>,
+}
+
 async fn form_page(
     state: &AppState,
     user: &Viewer,
     headers: &HeaderMap,
     id: i64,
-    sent: Option<WebForm>,
-    refused: Refusal,
-    notice: Option<&'static str>,
+    shown: Shown,
 ) -> Response {
     let frame = Frame::new(user, "/settings/forms");
     let loaded = async {
@@ -338,14 +472,16 @@ async fn form_page(
             return store_error_page(frame.chrome, StoreError::Internal(anyhow::Error::from(e)))
         }
     };
-    let form = sent.unwrap_or_else(|| WebForm::of_form(&stored.to_json()));
+    let form = shown
+        .sent
+        .unwrap_or_else(|| WebForm::of_form(&stored.to_json()));
     let page = FormPage {
         id,
         url,
         snippet,
-        form: form_view(user, form),
-        refused,
-        notice,
+        form: form_view(user, form, Some(id), shown.preview),
+        refused: shown.refused.unwrap_or_else(no_refusal),
+        notice: shown.notice,
         chrome: frame.chrome,
         menu: frame.menu,
     };
@@ -375,7 +511,11 @@ pub(crate) async fn show(
     };
     let s = super::texts::settings_texts(&user.actor.locale);
     let notice = saved_notice(s, &query.saved);
-    form_page(&state, &user, &headers, id, None, no_refusal(), notice).await
+    let shown = Shown {
+        notice,
+        ..Shown::default()
+    };
+    form_page(&state, &user, &headers, id, shown).await
 }
 
 /// `POST /settings/forms/{id}`, as `PATCH /api/v1/forms/{id}`.
@@ -425,10 +565,106 @@ pub(crate) async fn update(
     {
         Ok(_) => saved(&format!("/settings/forms/{id}")),
         Err(e) => match refusal(&user, "/settings/forms", e) {
-            Ok(refused) => form_page(&state, &user, &headers, id, Some(form), refused, None).await,
+            Ok(refused) => {
+                let shown = Shown {
+                    sent: Some(form),
+                    refused: Some(refused),
+                    ..Shown::default()
+                };
+                form_page(&state, &user, &headers, id, shown).await
+            }
             Err(page) => *page,
         },
     }
+}
+
+/// The auto-reply of `form` as visitors of each language would get it with the sample
+/// submissions, or the refusal of a template saving would refuse.
+fn rendered_replies(
+    user: &Viewer,
+    form: &WebForm,
+) -> Result<Result<Vec<PreviewRow>, Refusal>, Box<Response>> {
+    let more = super::texts::settings_texts(&user.actor.locale).more;
+    let samples: Vec<(&str, serde_json::Map<String, Value>)> = SAMPLES
+        .iter()
+        .map(|(language, values)| {
+            let values = values
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
+                .collect();
+            (*language, values)
+        })
+        .collect();
+    match forms::preview_auto_reply(&form.reply.body(), form.name.trim(), &samples) {
+        Ok(replies) => Ok(Ok(replies
+            .into_iter()
+            .map(|r| PreviewRow {
+                heading: if r.language == "en" {
+                    more.preview_english
+                } else {
+                    more.preview_chinese
+                },
+                subject: r.subject,
+                body: r.body,
+            })
+            .collect())),
+        Err(invalid) => refusal(user, "/settings/forms", StoreError::Invalid(invalid)).map(Err),
+    }
+}
+
+/// `POST /settings/forms/preview`: the new form's page again, as sent, with its auto-reply
+/// previewed; nothing is saved.
+pub(crate) async fn preview_new(
+    State(state): State<AppState>,
+    user: Viewer,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let form = WebForm::from_pairs(pairs);
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    if let Some(refused) = admin_only(&user, "/settings/forms") {
+        return refused;
+    }
+    let (preview, refused) = match rendered_replies(&user, &form) {
+        Ok(Ok(preview)) => (Some(preview), no_refusal()),
+        Ok(Err(refused)) => (None, refused),
+        Err(page) => return *page,
+    };
+    forms_page(&state, &user, form, refused, None, preview).await
+}
+
+/// `POST /settings/forms/{id}/preview`: the form's page again, as sent, with its auto-reply
+/// previewed; nothing is saved.
+pub(crate) async fn preview(
+    State(state): State<AppState>,
+    user: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let form = WebForm::from_pairs(pairs);
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    if let Some(refused) = admin_only(&user, "/settings/forms") {
+        return refused;
+    }
+    let Some(id) = parse_id(&id) else {
+        return not_found(&user);
+    };
+    let (preview, refused) = match rendered_replies(&user, &form) {
+        Ok(Ok(preview)) => (Some(preview), None),
+        Ok(Err(refused)) => (None, Some(refused)),
+        Err(page) => return *page,
+    };
+    let shown = Shown {
+        sent: Some(form),
+        refused,
+        preview,
+        ..Shown::default()
+    };
+    form_page(&state, &user, &headers, id, shown).await
 }
 
 #[derive(Deserialize, Default)]

@@ -21,32 +21,73 @@ pub(super) struct Section {
     pub(super) current: bool,
 }
 
-/// The settings menu for the viewer: every section for an admin, their own ones for others.
-pub(super) fn sections(user: &Viewer, s: &SettingsTexts, current: &str) -> Vec<Section> {
-    let own = [
-        ("/settings/profile", s.profile_title),
-        ("/settings/tokens", s.tokens_title),
-    ];
-    let admin = [
-        ("/settings/users", s.users_title),
-        ("/settings/teams", s.teams_title),
-        ("/settings/fields", s.fields_title),
-        ("/settings/stages", s.stages_title),
-        ("/settings/choices", s.choices_title),
-        ("/settings/scoring", s.scoring_title),
-        ("/settings/assignment", s.assignment_title),
-        ("/settings/pools", s.pools_title),
-        ("/settings/recycle", s.recycle_title),
-        ("/settings/sla", s.sla_title),
-        ("/settings/working-hours", s.ops.working_hours_title),
-        ("/settings/dedup", s.ops.dedup_title),
-        ("/settings/targets", s.ops.targets_title),
-        ("/settings/checklists", s.ops.checklists_title),
-        ("/settings/forms", s.forms_title),
-        ("/settings/webhooks", s.webhooks_title),
-        ("/settings/robots", s.robots_title),
-        ("/settings/audit", s.audit_title),
-        ("/settings/mail", s.ops.mail_title),
+/// A group of the settings menu (people, data, rules, channels, security): a heading on a
+/// desktop, a chip on a phone, where only the current group's sections are listed.
+pub(super) struct Group {
+    pub(super) label: &'static str,
+    pub(super) sections: Vec<Section>,
+    /// Whether the page shown is one of its sections.
+    pub(super) current: bool,
+}
+
+impl Group {
+    /// Where the group's chip leads: its first section.
+    pub(super) fn href(&self) -> &'static str {
+        self.sections.first().map_or("/settings", |s| s.href)
+    }
+}
+
+/// The settings menu for the viewer, in groups: every section for an admin, their own ones for
+/// others.
+pub(super) fn groups(user: &Viewer, s: &SettingsTexts, current: &str) -> Vec<Group> {
+    type Links<'a> = &'a [(&'static str, &'static str)];
+    let own: [(&str, Links); 1] = [(
+        s.more.group_own,
+        &[
+            ("/settings/profile", s.profile_title),
+            ("/settings/tokens", s.tokens_title),
+        ],
+    )];
+    let admin: [(&str, Links); 5] = [
+        (
+            s.more.group_people,
+            &[
+                ("/settings/users", s.users_title),
+                ("/settings/teams", s.teams_title),
+            ],
+        ),
+        (
+            s.more.group_data,
+            &[
+                ("/settings/fields", s.fields_title),
+                ("/settings/stages", s.stages_title),
+                ("/settings/choices", s.choices_title),
+                ("/settings/checklists", s.ops.checklists_title),
+                ("/settings/dedup", s.ops.dedup_title),
+                ("/settings/targets", s.ops.targets_title),
+            ],
+        ),
+        (
+            s.more.group_rules,
+            &[
+                ("/settings/scoring", s.scoring_title),
+                ("/settings/assignment", s.assignment_title),
+                ("/settings/pools", s.pools_title),
+                ("/settings/recycle", s.recycle_title),
+                ("/settings/sla", s.sla_title),
+                ("/settings/working-hours", s.ops.working_hours_title),
+            ],
+        ),
+        (
+            s.more.group_channels,
+            &[
+                ("/settings/forms", s.forms_title),
+                ("/settings/webhooks", s.webhooks_title),
+                ("/settings/robots", s.robots_title),
+                ("/settings/mail", s.ops.mail_title),
+            ],
+        ),
+        (s.more.group_security, &[("/settings/audit", s.audit_title)]),
     ];
     let admin = if user.actor.is_admin() {
         &admin[..]
@@ -55,10 +96,20 @@ pub(super) fn sections(user: &Viewer, s: &SettingsTexts, current: &str) -> Vec<S
     };
     own.iter()
         .chain(admin)
-        .map(|(href, label)| Section {
-            href,
-            label,
-            current: *href == current,
+        .map(|(label, links)| {
+            let sections: Vec<Section> = links
+                .iter()
+                .map(|(href, label)| Section {
+                    href,
+                    label,
+                    current: *href == current,
+                })
+                .collect();
+            Group {
+                label,
+                current: sections.iter().any(|s| s.current),
+                sections,
+            }
         })
         .collect()
 }
@@ -74,7 +125,7 @@ pub(super) struct Frame {
 pub(super) struct Menu {
     pub(super) s: &'static SettingsTexts,
     pub(super) csrf: String,
-    pub(super) sections: Vec<Section>,
+    pub(super) groups: Vec<Group>,
 }
 
 impl Frame {
@@ -85,7 +136,7 @@ impl Frame {
             menu: Menu {
                 s,
                 csrf: user.csrf.clone(),
-                sections: sections(user, s, path),
+                groups: groups(user, s, path),
             },
         }
     }

@@ -4,7 +4,7 @@
 //! qualification checklists, web forms, webhooks, group robots, outgoing mail, the audit log and
 //! API tokens,
 //! and where every user keeps their own
-//! profile (name, language, time zone, password) and tokens.
+//! profile (name, language, time zone, notification preferences, password) and tokens.
 //!
 //! Every change calls the same `xiansuo_db` use case as the API with the signed-in user as the
 //! actor, so who may do what is decided by the store alone: an admin page asks the store's
@@ -22,6 +22,7 @@ mod dedup;
 mod forms;
 mod frame;
 mod mail;
+mod message_texts;
 mod ops_texts;
 mod outbound;
 mod outcome;
@@ -51,6 +52,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/settings/audit", get(audit::page))
         .route("/settings/profile", get(profile::page).post(profile::save))
         .route("/settings/password", post(profile::change_password))
+        .route("/settings/notifications", post(profile::save_notifications))
         .route(
             "/settings/tokens",
             get(profile::tokens).post(profile::create_token),
@@ -149,6 +151,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/settings/forms", get(forms::list).post(forms::create))
         .route("/settings/forms/{id}", get(forms::show).post(forms::update))
         .route("/settings/forms/{id}/delete", post(forms::delete))
+        .route("/settings/forms/preview", post(forms::preview_new))
+        .route("/settings/forms/{id}/preview", post(forms::preview))
         .route(
             "/settings/webhooks",
             get(channels::hooks).post(channels::create_hook),
@@ -216,8 +220,8 @@ fn operations() -> Router<AppState> {
 
 const SCRIPT: &str = include_str!("../../../assets/settings.js");
 
-/// `GET /assets/settings.js`: dragging rules into order, on top of the buttons that do it
-/// without script. Served like the stylesheet, under a hash of its text.
+/// `GET /assets/settings.js`: dragging rules into order and a web form's auto-reply previewed
+/// while typed, on top of the buttons that do it without script. Served like the stylesheet, under a hash of its text.
 pub(super) async fn script() -> Response {
     (
         [

@@ -1,6 +1,8 @@
-//! Every user's own settings: the profile (display name, email, language, time zone), their
-//! password (the current one required, through the store's `users::change_password`), and
-//! their API tokens with a scope each (read-only, read-write, admin), shown once when created.
+//! Every user's own settings: the profile (display name, email, language, time zone), which
+//! notifications they get in the app and by email (as `/api/v1/me/notification-preferences`),
+//! their password (the current one required, through the store's `users::change_password`),
+//! and their API tokens with a scope each (read-only, read-write, admin), shown once when
+//! created.
 
 use super::frame::{
     field_refusal, no_refusal, optional, parse_id, refusal, saved, saved_notice, text_of, time_in,
@@ -18,6 +20,7 @@ use serde::Deserialize;
 use serde_json::json;
 use xiansuo_app::admin::auth;
 use xiansuo_app::admin::users;
+use xiansuo_app::channels::notifications::{self, Kind, KindPreference, PreferencesChange};
 use xiansuo_app::StoreError;
 
 /// Time zones offered in the profile's list; any other IANA name may be typed.
@@ -61,6 +64,27 @@ pub(crate) struct SavedQuery {
     password: String,
 }
 
+/// One kind of notification with its two checkboxes.
+struct KindRow {
+    code: &'static str,
+    label: &'static str,
+    in_app: bool,
+    email: bool,
+}
+
+/// The kinds the viewer may be sent, with their labels: all for an admin, the rest without the
+/// admins' own.
+fn kinds_for(user: &Viewer) -> impl Iterator<Item = (Kind, &'static str)> {
+    let labels = super::texts::settings_texts(&user.actor.locale)
+        .more
+        .notify_kinds;
+    let admin = user.actor.is_admin();
+    Kind::ALL
+        .into_iter()
+        .zip(labels)
+        .filter(move |(kind, _)| admin || !kind.admins_only())
+}
+
 /// The values of the profile form.
 struct ProfileForm {
     display_name: String,
@@ -80,6 +104,8 @@ struct ProfilePage {
     form: ProfileForm,
     locales: Vec<Choice>,
     zones: &'static [&'static str],
+    kinds: Vec<KindRow>,
+    daily_digest: bool,
     profile: Refusal,
     password: Refusal,
     notice: Option<&'static str>,
@@ -98,6 +124,21 @@ async fn profile_page(
         Ok(me) => me,
         Err(e) => return store_error_page(frame.chrome, e),
     };
+    let preferences = match notifications::preferences(&state.db, user.actor.user_id).await {
+        Ok(preferences) => preferences,
+        Err(e) => return store_error_page(frame.chrome, e),
+    };
+    let kinds = kinds_for(user)
+        .map(|(kind, label)| {
+            let set = preferences.kinds.iter().find(|p| p.kind == kind);
+            KindRow {
+                code: kind.code(),
+                label,
+                in_app: set.is_none_or(|p| p.in_app),
+                email: set.is_none_or(|p| p.email),
+            }
+        })
+        .collect();
     let team = match me["team_id"].as_i64() {
         Some(id) => match users::get_team(&state.db, id).await {
             Ok(team) => text_of(&team["name"]),
@@ -130,6 +171,8 @@ async fn profile_page(
         form,
         locales,
         zones: ZONES,
+        kinds,
+        daily_digest: preferences.daily_digest,
         profile,
         password,
         notice,
@@ -185,6 +228,39 @@ pub(crate) async fn save(
             };
             profile_page(&state, &user, Some(kept), refused, no_refusal(), None).await
         }
+    }
+}
+
+/// `POST /settings/notifications`: which notifications the user gets in the app and by email
+/// (a checkbox `in_app` and `email` per kind, ticked ones sent), and the daily digest, as
+/// `PUT /api/v1/me/notification-preferences`.
+pub(crate) async fn save_notifications(
+    State(state): State<AppState>,
+    user: Viewer,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let sent = |name: &str, value: &str| pairs.iter().any(|(n, v)| n == name && v == value);
+    let csrf = pairs
+        .iter()
+        .find(|(n, _)| n == "csrf_token")
+        .map_or("", |(_, v)| v.as_str());
+    if let Some(refused) = csrf_refusal(&user, csrf) {
+        return refused;
+    }
+    let change = PreferencesChange {
+        kinds: kinds_for(&user)
+            .map(|(kind, _)| KindPreference {
+                kind,
+                in_app: sent("in_app", kind.code()),
+                email: sent("email", kind.code()),
+            })
+            .collect(),
+        daily_digest: Some(pairs.iter().any(|(n, _)| n == "daily_digest")),
+    };
+    let now = xiansuo_core::clock::to_millis(state.clock.now());
+    match notifications::set_preferences(&state.db, user.actor.user_id, &change, now).await {
+        Ok(_) => saved("/settings/profile"),
+        Err(e) => store_error_page(Chrome::for_user(&user, "/settings/profile"), e),
     }
 }
 

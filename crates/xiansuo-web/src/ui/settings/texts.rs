@@ -3,6 +3,7 @@
 //! only settings raise are translated here too, before falling back to the UI's own table.
 
 use super::super::i18n::Texts;
+use super::message_texts::{self, MessageTexts};
 use super::ops_texts::{self, OpsTexts};
 use xiansuo_core::Invalid;
 
@@ -255,6 +256,8 @@ pub(crate) struct SettingsTexts {
 
     /// The working calendar, dedup, spend and targets, and checklist pages' strings.
     pub ops: &'static OpsTexts,
+    /// The menu's groups, notification preferences and auto-replies' strings.
+    pub more: &'static MessageTexts,
 
     /// Codes (roles, team kinds, field types, record types, stage kinds, scopes) → labels.
     codes: &'static [(&'static str, &'static str)],
@@ -332,6 +335,7 @@ pub(crate) fn settings_texts(locale: &str) -> &'static SettingsTexts {
 
 static ZH: SettingsTexts = SettingsTexts {
     ops: &ops_texts::ZH,
+    more: &message_texts::ZH,
     settings_title: "设置",
     settings_intro: "管理员在这里配置人员、数据模型和集成。每项修改与 API 走同样的检查。",
     profile_title: "个人设置",
@@ -497,7 +501,7 @@ static ZH: SettingsTexts = SettingsTexts {
     password_hint: "至少 8 个字符",
     passwords_differ: "两次输入的新密码不一致",
     password_changed: "密码已修改。",
-    notifications_note: "通知显示在顶栏的“通知”里；配置了邮件服务器时，每小时把未读通知汇总发到你的邮箱。",
+    notifications_note: "通知显示在顶栏的“通知”里；配置了邮件服务器时，未读通知会汇总发到你的邮箱（见下方的通知偏好）。",
 
     new_user: "新建用户",
     create_user: "创建用户",
@@ -755,6 +759,7 @@ static ZH: SettingsTexts = SettingsTexts {
 
 static EN: SettingsTexts = SettingsTexts {
     ops: &ops_texts::EN,
+    more: &message_texts::EN,
     settings_title: "Settings",
     settings_intro: "Where an admin sets up people, the data model and integrations. Every change passes the same checks as the API.",
     profile_title: "Profile",
@@ -920,7 +925,7 @@ static EN: SettingsTexts = SettingsTexts {
     password_hint: "At least 8 characters",
     passwords_differ: "The two new passwords differ",
     password_changed: "Your password was changed.",
-    notifications_note: "Notifications appear under Notifications in the top bar; when outgoing mail is set up, unread ones are also emailed to you as an hourly digest.",
+    notifications_note: "Notifications appear under Notifications in the top bar; when outgoing mail is set up, unread ones are also emailed to you as a digest (see the notification preferences below).",
 
     new_user: "New user",
     create_user: "Create user",
