@@ -99,6 +99,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         "0024_file_bytes",
         include_str!("../migrations/sqlite/0024_file_bytes.sql"),
     ),
+    (
+        "0025_page_speed",
+        include_str!("../migrations/sqlite/0025_page_speed.sql"),
+    ),
 ];
 
 /// (version, SQL) for PostgreSQL.
@@ -190,6 +194,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0024_file_bytes",
         include_str!("../migrations/postgres/0024_file_bytes.sql"),
+    ),
+    (
+        "0025_page_speed",
+        include_str!("../migrations/postgres/0025_page_speed.sql"),
     ),
 ];
 
