@@ -85,10 +85,15 @@ async fn assert_marks_match(app: &TestApp, step: &str) {
             )
             .await
             .unwrap();
-        let next = activities.first().and_then(|a| a.opt_int("next_follow_up_at"));
+        let next = activities
+            .first()
+            .and_then(|a| a.opt_int("next_follow_up_at"));
         let first = activities.iter().map(|a| a.int("created_at")).min();
         assert_eq!(
-            (lead.opt_int("next_follow_up_at"), lead.opt_int("first_activity_at")),
+            (
+                lead.opt_int("next_follow_up_at"),
+                lead.opt_int("first_activity_at")
+            ),
             (next, first),
             "lead {} after {step}",
             lead.int("id")
@@ -259,7 +264,10 @@ async fn a_lead_keeps_its_next_planned_follow_up_through_every_change(app: TestA
 
     // Merged into a lead without follow-ups, the survivor takes the plan; undone, it goes back.
     let survivor = id(&app
-        .lead(t, json!({"name": "王 芳", "phone": "139-0013-9000", "owner_id": r2.id}))
+        .lead(
+            t,
+            json!({"name": "王 芳", "phone": "139-0013-9000", "owner_id": r2.id}),
+        )
         .await);
     let merged = ok(app
         .post(
@@ -290,11 +298,7 @@ async fn a_lead_keeps_its_next_planned_follow_up_through_every_change(app: TestA
 
     // Imported leads have nothing planned, and the others keep theirs.
     follow_up(&app, &r1.token, other, Some(now + Duration::hours(3))).await;
-    import(
-        &app,
-        "Name,Mobile\n赵敏,13700137000\n王芳,13900139000\n",
-    )
-    .await;
+    import(&app, "Name,Mobile\n赵敏,13700137000\n王芳,13900139000\n").await;
     assert_eq!(
         planned_before(&app, t, later + Duration::minutes(1)).await,
         vec![lead, other]

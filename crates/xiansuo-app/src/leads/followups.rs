@@ -927,9 +927,7 @@ pub async fn due(
             sql.push_str(" AND r.status NOT IN ('converted', 'disqualified')");
         }
         if let Some((at, id)) = after {
-            sql.push_str(&format!(
-                " AND ({due} > ? OR ({due} = ? AND a.id > ?))"
-            ));
+            sql.push_str(&format!(" AND ({due} > ? OR ({due} = ? AND a.id > ?))"));
             binds.extend([Param::Int(at), Param::Int(at), Param::Int(id)]);
         }
         sql.push_str(&format!(" ORDER BY {due}, a.id LIMIT {}", limit + 1));

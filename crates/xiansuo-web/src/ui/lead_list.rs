@@ -26,8 +26,8 @@ use xiansuo_app::data::export::{Export, Format};
 use xiansuo_app::leads::followups;
 use xiansuo_app::leads::saved_views;
 use xiansuo_app::records::custom_fields;
-use xiansuo_app::records::{self, Count};
 use xiansuo_app::records::schema::LEADS;
+use xiansuo_app::records::{self, Count};
 use xiansuo_app::StoreError;
 use xiansuo_core::lead::{DemandStage, Grade, LeadStatus, Tier, Urgency, BUILTIN_SOURCES};
 
@@ -398,13 +398,14 @@ pub(super) async fn list(
         params.push(("cursor".into(), query.cursor.clone()));
     }
     let counted = Count::UpTo(TOTAL_CAP);
-    let (page, error) = match records::list_counted(&state.db, &user.actor, &LEADS, &params, counted)
-        .await
-    {
-        Ok(page) => (Some(page), None),
-        Err(StoreError::Invalid(invalid)) => (None, Some(super::leads::invalid_text(t, &invalid))),
-        Err(e) => return store_error_page(chrome, e),
-    };
+    let (page, error) =
+        match records::list_counted(&state.db, &user.actor, &LEADS, &params, counted).await {
+            Ok(page) => (Some(page), None),
+            Err(StoreError::Invalid(invalid)) => {
+                (None, Some(super::leads::invalid_text(t, &invalid)))
+            }
+            Err(e) => return store_error_page(chrome, e),
+        };
     let (items, next_cursor, total) = page.map_or((Vec::new(), None, String::from("0")), |p| {
         let shown = thousands(p.total.unwrap_or_default());
         let total = if p.total_capped { shown + "+" } else { shown };
