@@ -20,6 +20,7 @@ mod forms;
 mod import;
 mod import_api;
 mod jobs;
+mod lead_marks;
 mod limits;
 mod mail;
 mod merge;

@@ -100,6 +100,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         include_str!("../migrations/sqlite/0024_file_bytes.sql"),
     ),
     (
+        "0025_page_speed",
+        include_str!("../migrations/sqlite/0025_page_speed.sql"),
+    ),
+    (
         "0026_notification_preferences",
         include_str!("../migrations/sqlite/0026_notification_preferences.sql"),
     ),
@@ -198,6 +202,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0024_file_bytes",
         include_str!("../migrations/postgres/0024_file_bytes.sql"),
+    ),
+    (
+        "0025_page_speed",
+        include_str!("../migrations/postgres/0025_page_speed.sql"),
     ),
     (
         "0026_notification_preferences",

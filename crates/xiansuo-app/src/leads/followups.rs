@@ -881,19 +881,45 @@ pub async fn due(
     };
     let mut items: Vec<(i64, i64, Value)> = Vec::new();
     for table in TABLES {
-        let mut sql = format!(
-            "SELECT a.id, a.record_id, a.type, a.outcome, a.content, a.next_follow_up_at, a.owner_id AS author_id, \
-             r.name AS record_name, r.owner_id AS record_owner \
-             FROM activities a JOIN {} r ON r.id = a.record_id \
-             WHERE a.record_type = ? AND a.deleted_at IS NULL AND r.deleted_at IS NULL \
-             AND a.next_follow_up_at >= ? AND a.next_follow_up_at < ? AND r.owner_id IS NOT NULL AND {LATEST}",
-            table.name
-        );
-        let mut binds = vec![
-            Param::from(table.record_type.code()),
-            Param::Int(from),
-            Param::Int(to),
-        ];
+        // A lead keeps the plan of its latest follow-up (migration 0025), indexed with and
+        // without its owner: leads are found by it, then their latest follow-up by id. The
+        // other records are found through the plans of their follow-ups.
+        let (mut sql, mut binds) = if table.record_type == RecordType::Lead {
+            (
+                "SELECT a.id, r.id AS record_id, a.type, a.outcome, a.content, \
+                 r.next_follow_up_at, a.owner_id AS author_id, \
+                 r.name AS record_name, r.owner_id AS record_owner \
+                 FROM leads r JOIN activities a ON a.id = (SELECT b.id FROM activities b \
+                   WHERE b.record_type = 'lead' AND b.record_id = r.id AND b.deleted_at IS NULL \
+                   ORDER BY b.created_at DESC, b.id DESC LIMIT 1) \
+                 WHERE r.deleted_at IS NULL AND r.next_follow_up_at >= ? AND r.next_follow_up_at < ? \
+                 AND r.owner_id IS NOT NULL"
+                    .to_owned(),
+                vec![Param::Int(from), Param::Int(to)],
+            )
+        } else {
+            (
+                format!(
+                    "SELECT a.id, a.record_id, a.type, a.outcome, a.content, a.next_follow_up_at, \
+                     a.owner_id AS author_id, r.name AS record_name, r.owner_id AS record_owner \
+                     FROM activities a JOIN {} r ON r.id = a.record_id \
+                     WHERE a.record_type = ? AND a.deleted_at IS NULL AND r.deleted_at IS NULL \
+                     AND a.next_follow_up_at >= ? AND a.next_follow_up_at < ? AND r.owner_id IS NOT NULL \
+                     AND {LATEST}",
+                    table.name
+                ),
+                vec![
+                    Param::from(table.record_type.code()),
+                    Param::Int(from),
+                    Param::Int(to),
+                ],
+            )
+        };
+        let due = if table.record_type == RecordType::Lead {
+            "r.next_follow_up_at"
+        } else {
+            "a.next_follow_up_at"
+        };
         if let Some(condition) = &owners {
             sql.push_str(&format!(" AND {condition}"));
         }
@@ -901,15 +927,10 @@ pub async fn due(
             sql.push_str(" AND r.status NOT IN ('converted', 'disqualified')");
         }
         if let Some((at, id)) = after {
-            sql.push_str(
-                " AND (a.next_follow_up_at > ? OR (a.next_follow_up_at = ? AND a.id > ?))",
-            );
+            sql.push_str(&format!(" AND ({due} > ? OR ({due} = ? AND a.id > ?))"));
             binds.extend([Param::Int(at), Param::Int(at), Param::Int(id)]);
         }
-        sql.push_str(&format!(
-            " ORDER BY a.next_follow_up_at, a.id LIMIT {}",
-            limit + 1
-        ));
+        sql.push_str(&format!(" ORDER BY {due}, a.id LIMIT {}", limit + 1));
         for r in db.fetch_all(&sql, &binds).await? {
             let due_at = r.int("next_follow_up_at");
             items.push((
@@ -1143,9 +1164,8 @@ pub async fn next_planned(
         return Ok(std::collections::HashMap::new());
     }
     let sql = format!(
-        "SELECT a.record_id, a.next_follow_up_at FROM activities a \
-         WHERE a.record_type = 'lead' AND a.deleted_at IS NULL AND a.record_id IN ({}) \
-         AND a.next_follow_up_at IS NOT NULL AND {LATEST}",
+        "SELECT id AS record_id, next_follow_up_at FROM leads \
+         WHERE id IN ({}) AND next_follow_up_at IS NOT NULL",
         vec!["?"; lead_ids.len()].join(", ")
     );
     let params: Vec<Param> = lead_ids.iter().map(|id| Param::Int(*id)).collect();

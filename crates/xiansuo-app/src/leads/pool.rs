@@ -463,7 +463,10 @@ async fn visible_pool(db: &Db, actor: &Actor, id: i64) -> StoreResult<Pool> {
 async fn lead_counts(db: &Db) -> anyhow::Result<Vec<(i64, i64)>> {
     Ok(db
         .fetch_all(
-            "SELECT pool_id, COUNT(*) AS n FROM leads WHERE pool_id IS NOT NULL AND owner_id IS NULL AND deleted_at IS NULL GROUP BY pool_id",
+            // Pool by pool, each a count of the pool's index (migration 0025); as one GROUP BY,
+            // SQLite would look up every unowned lead through the owner index instead.
+            "SELECT p.id AS pool_id, (SELECT COUNT(*) FROM leads l WHERE l.pool_id = p.id \
+             AND l.owner_id IS NULL AND l.deleted_at IS NULL) AS n FROM pools p",
             &[],
         )
         .await?

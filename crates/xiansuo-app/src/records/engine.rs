@@ -693,8 +693,22 @@ pub struct Page {
     pub items: Vec<Value>,
     pub next_cursor: Option<String>,
     /// How many records match the filters on all pages, when the list was asked with
-    /// `count=true`.
+    /// `count=true` or [`Count::UpTo`].
     pub total: Option<i64>,
+    /// Whether counting stopped at its cap ([`Count::UpTo`]): more records than `total` match.
+    pub total_capped: bool,
+}
+
+/// Whether and how a list counts the records that match it on all pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Count {
+    /// Not at all: keyset pages do not need a total.
+    Not,
+    /// Exactly, however many match (`count=true`).
+    Exactly,
+    /// Exactly up to this many; beyond, the page says that more match. A page showing its
+    /// total over a large base reads at most this many index entries for it.
+    UpTo(i64),
 }
 
 /// The list parameters every record list accepts besides field filters.
@@ -784,12 +798,33 @@ fn placeholders(n: usize) -> String {
 }
 
 /// Lists records visible to the actor with filters, search, sorting and keyset pagination.
-/// `params` are the query-string pairs as sent.
+/// `params` are the query-string pairs as sent; `count=true` counts every match.
 pub async fn list(
     db: &Db,
     actor: &Actor,
     table: &'static Table,
     params: &[(String, String)],
+) -> StoreResult<Page> {
+    list_counting(db, actor, table, params, None).await
+}
+
+/// [`list`] with its total counted as `count` says, whatever `params` say about counting.
+pub async fn list_counted(
+    db: &Db,
+    actor: &Actor,
+    table: &'static Table,
+    params: &[(String, String)],
+    count: Count,
+) -> StoreResult<Page> {
+    list_counting(db, actor, table, params, Some(count)).await
+}
+
+async fn list_counting(
+    db: &Db,
+    actor: &Actor,
+    table: &'static Table,
+    params: &[(String, String)],
+    counting: Option<Count>,
 ) -> StoreResult<Page> {
     let dialect = db.dialect();
     let mut q = Query {
@@ -801,7 +836,9 @@ pub async fn list(
     let mut sort = "-created_at".to_owned();
     let mut deleted = false;
     let mut defs: Option<Vec<CustomFieldDef>> = None;
-    let mut count = false;
+    let mut count = Count::Not;
+    let planned = table.record_type == RecordType::Lead
+        && params.iter().any(|(name, _)| name == "follow_up_before");
 
     for (name, value) in params {
         let value = value.trim();
@@ -852,8 +889,8 @@ pub async fn list(
             "q" => {}
             "count" => {
                 count = match value {
-                    "true" | "1" => true,
-                    "false" | "0" => false,
+                    "true" | "1" => Count::Exactly,
+                    "false" | "0" => Count::Not,
                     _ => return Err(Invalid::new("count", "must be true or false").into()),
                 }
             }
@@ -862,14 +899,10 @@ pub async fn list(
                 "false" | "0" => q.push("pool_id IS NULL".into(), []),
                 _ => return Err(Invalid::new("in_pool", "must be true or false").into()),
             },
-            // Driven from the planned follow-ups (indexed by time), not lead by lead.
+            // The plan of the lead's latest follow-up, kept on the lead (migration 0025) and
+            // indexed with and without the owner.
             "follow_up_before" if table.record_type == RecordType::Lead => q.push(
-                "id IN (SELECT a.record_id FROM activities a WHERE a.record_type = 'lead' \
-                 AND a.deleted_at IS NULL AND a.next_follow_up_at < ? \
-                 AND NOT EXISTS (SELECT 1 FROM activities b WHERE b.record_type = 'lead' \
-                 AND b.record_id = a.record_id AND b.deleted_at IS NULL \
-                 AND (b.created_at > a.created_at OR (b.created_at = a.created_at AND b.id > a.id))))"
-                    .into(),
+                "next_follow_up_at < ?".into(),
                 [Param::Int(parse_instant(name, value, false)?)],
             ),
             "close_month" if table.record_type == RecordType::Opportunity => {
@@ -962,17 +995,37 @@ pub async fn list(
         )
     })?;
     let column = sort_field.column();
-    let total = if count {
-        let sql = format!(
-            "SELECT COUNT(*) AS n FROM {} WHERE {}",
-            table.name,
-            q.conditions.join(" AND ")
-        );
-        db.fetch_optional(&sql, &q.params)
-            .await?
-            .map(|r| r.int("n"))
-    } else {
-        None
+    // Counting the leads with a follow-up filter goes through the index of their plans, which
+    // holds their status too: a status filter is then compared on its entries, kept off the
+    // status index, through which SQLite (without statistics) would walk every open lead. The
+    // page itself is best read through the status index, in creation order.
+    let counted: Vec<String> = q
+        .conditions
+        .iter()
+        .map(|c| match c.strip_prefix("status IN (") {
+            Some(codes) if planned => format!("(status || '') IN ({codes}"),
+            _ => c.clone(),
+        })
+        .collect();
+    let matching = format!("FROM {} WHERE {}", table.name, counted.join(" AND "));
+    let (total, total_capped) = match counting.unwrap_or(count) {
+        Count::Not => (None, false),
+        Count::Exactly => {
+            let sql = format!("SELECT COUNT(*) AS n {matching}");
+            let n = db.fetch_optional(&sql, &q.params).await?;
+            (n.map(|r| r.int("n")), false)
+        }
+        Count::UpTo(cap) => {
+            let sql = format!(
+                "SELECT COUNT(*) AS n FROM (SELECT 1 AS one {matching} LIMIT {}) x",
+                cap + 1
+            );
+            let n = db
+                .fetch_optional(&sql, &q.params)
+                .await?
+                .map_or(0, |r| r.int("n"));
+            (Some(n.min(cap)), n > cap)
+        }
     };
     if let Some(cursor) = cursor {
         let (value, id) = decode_cursor(&cursor)?;
@@ -1017,6 +1070,7 @@ pub async fn list(
             .collect(),
         next_cursor,
         total,
+        total_capped,
     })
 }
 
@@ -1084,10 +1138,12 @@ fn field_condition(
                     placeholders(details.len())
                 ));
             }
-            q.push(
-                format!("({})", either.join(" OR ")),
-                types.into_iter().chain(details),
-            );
+            // One kind alone stays a plain `IN`, as the follow-up views' count expects it.
+            let condition = match either.as_slice() {
+                [one] => one.clone(),
+                _ => format!("({})", either.join(" OR ")),
+            };
+            q.push(condition, types.into_iter().chain(details));
         }
         Kind::Code(set) => {
             let codes = value

@@ -15,7 +15,10 @@ pub mod search;
 pub mod totals;
 pub mod writer;
 
-pub use engine::{create, delete, get, insert, list, prepare, restore, update, Page, LIST_PARAMS};
+pub use engine::{
+    create, delete, get, insert, list, list_counted, prepare, restore, update, Count, Page,
+    LIST_PARAMS,
+};
 pub(crate) use json::{cents, money};
 pub use json::{rfc3339, to_json};
 pub use lifecycle::{Change, Ctx, Hook, Hooks, NewRecord, Stamp};
