@@ -5,8 +5,8 @@
 -- activity, whichever code path makes it (logging, editing or deleting a follow-up, merging
 -- leads and undoing it, converting, importing): finding them through the activities at every
 -- request took seconds at 1,000,000 leads for the follow-up views and speed to lead.
-ALTER TABLE leads ADD COLUMN next_follow_up_at BIGINT;
-ALTER TABLE leads ADD COLUMN first_activity_at BIGINT;
+ALTER TABLE leads ADD COLUMN IF NOT EXISTS next_follow_up_at BIGINT;
+ALTER TABLE leads ADD COLUMN IF NOT EXISTS first_activity_at BIGINT;
 
 UPDATE leads l SET next_follow_up_at = x.next_follow_up_at, first_activity_at = x.first_at
 FROM (
