@@ -57,7 +57,11 @@ async fn planted(app: &TestApp) -> Vec<i64> {
         let outcome = if signal && i % 24 == 4 {
             None
         } else if signal {
-            Some(if i % 40 == 0 { "disqualified" } else { "converted" })
+            Some(if i % 40 == 0 {
+                "disqualified"
+            } else {
+                "converted"
+            })
         } else if i % 11 == 1 {
             Some("converted")
         } else if i % 2 == 1 {
@@ -95,7 +99,10 @@ async fn a_planted_signal_is_learned_and_named_as_the_reason(app: TestApp) {
     assert_eq!(before.status, StatusCode::OK);
     assert_eq!(before.body["model"], Value::Null);
     let none = app
-        .get(&format!("/api/v1/leads/{}/prediction", ids[0]), &app.admin_token)
+        .get(
+            &format!("/api/v1/leads/{}/prediction", ids[0]),
+            &app.admin_token,
+        )
         .await;
     assert_eq!(none.body, json!({"probability": null, "reasons": []}));
 
@@ -137,12 +144,18 @@ async fn a_planted_signal_is_learned_and_named_as_the_reason(app: TestApp) {
         .await;
     assert!(probability(&signal.body) > probability(&plain.body) + 0.2);
     let sorted = app
-        .get("/api/v1/leads?sort=-win_probability&limit=5", &app.admin_token)
+        .get(
+            "/api/v1/leads?sort=-win_probability&limit=5",
+            &app.admin_token,
+        )
         .await;
     assert_eq!(sorted.status, StatusCode::OK, "{}", sorted.body);
     assert_eq!(sorted.body["items"][0]["source"], "referral");
     let likely = app
-        .get("/api/v1/leads?win_probability=0.5..&limit=200", &app.admin_token)
+        .get(
+            "/api/v1/leads?win_probability=0.5..&limit=200",
+            &app.admin_token,
+        )
         .await;
     assert!(likely.body["items"]
         .as_array()
@@ -155,7 +168,10 @@ async fn a_planted_signal_is_learned_and_named_as_the_reason(app: TestApp) {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     let why = app
-        .get(&format!("/api/v1/leads/{open_signal}/prediction"), &app.admin_token)
+        .get(
+            &format!("/api/v1/leads/{open_signal}/prediction"),
+            &app.admin_token,
+        )
         .await;
     assert_eq!(why.status, StatusCode::OK);
     assert!((why.body["probability"].as_f64().unwrap() - probability(&signal.body)).abs() < 1e-9);
@@ -171,15 +187,24 @@ async fn a_planted_signal_is_learned_and_named_as_the_reason(app: TestApp) {
     // In English for a user who reads English, and only within the caller's scope.
     let rep = app.user("rep", Role::Rep, None).await;
     let hidden = app
-        .get(&format!("/api/v1/leads/{open_signal}/prediction"), &rep.token)
+        .get(
+            &format!("/api/v1/leads/{open_signal}/prediction"),
+            &rep.token,
+        )
         .await;
     assert_eq!(hidden.status, StatusCode::NOT_FOUND);
     app.db
-        .execute("UPDATE users SET locale = 'en' WHERE username = 'admin'", &[])
+        .execute(
+            "UPDATE users SET locale = 'en' WHERE username = 'admin'",
+            &[],
+        )
         .await
         .unwrap();
     let english = app
-        .get(&format!("/api/v1/leads/{open_signal}/prediction"), &app.admin_token)
+        .get(
+            &format!("/api/v1/leads/{open_signal}/prediction"),
+            &app.admin_token,
+        )
         .await;
     assert!(english.body["reasons"][0]["text"]
         .as_str()
@@ -228,7 +253,11 @@ async fn too_few_outcomes_are_refused(app: TestApp) {
         .post("/api/v1/prediction/train", &app.admin_token, json!({}))
         .await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
-    assert!(refused.body.to_string().contains("at least 20"), "{}", refused.body);
+    assert!(
+        refused.body.to_string().contains("at least 20"),
+        "{}",
+        refused.body
+    );
     let model = app.get("/api/v1/prediction", &app.admin_token).await;
     assert_eq!(model.body["model"], Value::Null);
 }
@@ -244,7 +273,10 @@ async fn only_admins_see_and_train_the_model(app: TestApp) {
     }
     let own = app.lead(&rep.token, json!({"name": "自己的"})).await;
     let mine = app
-        .get(&format!("/api/v1/leads/{}/prediction", own["id"]), &rep.token)
+        .get(
+            &format!("/api/v1/leads/{}/prediction", own["id"]),
+            &rep.token,
+        )
         .await;
     assert_eq!(mine.status, StatusCode::OK);
     assert_eq!(mine.body["probability"], Value::Null);

@@ -1135,8 +1135,11 @@ fn field_condition(
                         .filter(|p| (0.0..=1.0).contains(p))
                         .map(Some)
                         .ok_or_else(|| {
-                            Invalid::new(name, "must be P, P.., ..Q or P..Q with P and Q from 0 to 1")
-                                .into()
+                            Invalid::new(
+                                name,
+                                "must be P, P.., ..Q or P..Q with P and Q from 0 to 1",
+                            )
+                            .into()
                         }),
                 }
             };

@@ -1,7 +1,9 @@
 //! The `prediction` part of the OpenAPI document: the win-prediction model, training it, and a
 //! lead's probability with its reasons.
 
-use super::{array, codes, date_time, int64, json_response, operation, prop, scalar, string, Doc, Failure};
+use super::{
+    array, codes, date_time, int64, json_response, operation, prop, scalar, string, Doc, Failure,
+};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{HttpMethod, RefOr, Schema};
 use xiansuo_app::leads::prediction::model::Learner;
@@ -9,13 +11,14 @@ use xiansuo_app::leads::prediction::model::Learner;
 impl Doc {
     pub(super) fn prediction(&mut self) {
         let number = |nullable: bool, doc: &str| scalar(Type::Number, nullable, doc);
-        let learners = |nullable: bool, doc: &str| {
-            codes(Learner::ALL.iter().map(|l| l.code()), nullable, doc)
-        };
+        let learners =
+            |nullable: bool, doc: &str| codes(Learner::ALL.iter().map(|l| l.code()), nullable, doc);
         let object = |doc: &str, props: Vec<(&str, RefOr<Schema>)>, required: &[&str]| {
             let built = props
                 .into_iter()
-                .fold(ObjectBuilder::new().description(Some(doc)), |o, (n, s)| o.property(n, s));
+                .fold(ObjectBuilder::new().description(Some(doc)), |o, (n, s)| {
+                    o.property(n, s)
+                });
             required.iter().fold(built, |o, n| o.required(*n))
         };
         self.schema(
@@ -64,8 +67,12 @@ impl Doc {
         self.add(
             HttpMethod::Get,
             "/api/v1/prediction",
-            operation("getPredictionModel", "leads", "The win-prediction model in use (admins)")
-                .response("200", json_response("The model", "PredictionModel")),
+            operation(
+                "getPredictionModel",
+                "leads",
+                "The win-prediction model in use (admins)",
+            )
+            .response("200", json_response("The model", "PredictionModel")),
             &[Failure::Forbidden],
         );
         self.schema(
@@ -74,12 +81,16 @@ impl Doc {
                 "The queued training",
                 vec![prop(
                     "job",
-                    object("The background job `prediction.train`", vec![
-                        prop("id", int64(false, "The job's id")),
-                        prop("kind", string(false, "prediction.train")),
-                        prop("state", codes(["queued", "running"], false, "Its state")),
-                        prop("created_at", date_time(false, "When it was queued")),
-                    ], &["id", "kind", "state", "created_at"]),
+                    object(
+                        "The background job `prediction.train`",
+                        vec![
+                            prop("id", int64(false, "The job's id")),
+                            prop("kind", string(false, "prediction.train")),
+                            prop("state", codes(["queued", "running"], false, "Its state")),
+                            prop("created_at", date_time(false, "When it was queued")),
+                        ],
+                        &["id", "kind", "state", "created_at"],
+                    ),
                 )],
                 &["job"],
             ),
@@ -120,8 +131,12 @@ impl Doc {
         self.add(
             HttpMethod::Get,
             "/api/v1/leads/{id}/prediction",
-            operation("getLeadPrediction", "leads", "A lead's win probability with its reasons")
-                .response("200", json_response("The prediction", "LeadPrediction")),
+            operation(
+                "getLeadPrediction",
+                "leads",
+                "A lead's win probability with its reasons",
+            )
+            .response("200", json_response("The prediction", "LeadPrediction")),
             &[],
         );
     }

@@ -342,7 +342,14 @@ mod tests {
             "source": "Referral", "title": "Head of IT", "tags": ["vip"], "status": "converted",
             "score": 80, "custom": {"budget": 5000, "trial": true}
         });
-        let facts = facts(&lead, &defs, Behaviour { events: 3, activities: 1 });
+        let facts = facts(
+            &lead,
+            &defs,
+            Behaviour {
+                events: 3,
+                activities: 1,
+            },
+        );
         let has = |f: &str, fact: Fact| facts.contains(&(f.to_owned(), fact));
         assert!(has("source", Fact::Is("referral".into())));
         assert!(has("title", Fact::Has("head".into())));

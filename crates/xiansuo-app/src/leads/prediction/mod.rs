@@ -276,8 +276,13 @@ pub async fn train(db: &Db, trained_by: Option<i64>, now: DateTime<Utc>) -> Stor
             .iter()
             .filter_map(|r| {
                 let result = r.opt_text("outcome_result").unwrap_or_default();
-                let positive = result == "won" || (result != "lost" && r.text("status") == "converted");
-                let rate = if positive { positive_rate } else { negative_rate };
+                let positive =
+                    result == "won" || (result != "lost" && r.text("status") == "converted");
+                let rate = if positive {
+                    positive_rate
+                } else {
+                    negative_rate
+                };
                 sampled(r.int("id"), rate).then_some((r, positive))
             })
             .collect();
@@ -412,7 +417,10 @@ async fn score_all(db: &Db, predictor: &Predictor) -> anyhow::Result<i64> {
             params.push(Param::Int(*id));
             params.push(Param::Real(*p));
         }
-        sql.push_str(&format!(" ELSE win_probability END WHERE id IN ({})", id_list(&ids)));
+        sql.push_str(&format!(
+            " ELSE win_probability END WHERE id IN ({})",
+            id_list(&ids)
+        ));
         tx.execute(&sql, &params).await?;
         tx.commit().await?;
         scored += ids.len() as i64;
@@ -465,8 +473,7 @@ pub async fn current(db: &Db, actor: &Actor) -> StoreResult<Value> {
     else {
         return Ok(json!({ "model": null }));
     };
-    let report: Report =
-        serde_json::from_str(&row.text("summary")).map_err(anyhow::Error::from)?;
+    let report: Report = serde_json::from_str(&row.text("summary")).map_err(anyhow::Error::from)?;
     let real = |name: &str| match row.get(name) {
         xiansuo_store::Cell::Real(v) => *v,
         other => other.to_json().as_f64().unwrap_or_default(),

@@ -230,7 +230,8 @@ impl Fitted {
         let mut out = vec![0.0; cols];
         match self {
             Fitted::Trees(booster) => {
-                for (j, v) in booster.calculate_feature_importance(ImportanceMethod::TotalGain, false)
+                for (j, v) in
+                    booster.calculate_feature_importance(ImportanceMethod::TotalGain, false)
                 {
                     if j < cols {
                         out[j] = f64::from(v);
@@ -315,8 +316,8 @@ pub fn out_of_fold(
             continue;
         }
         let train_y: Vec<bool> = train.iter().map(|&i| y[i]).collect();
-        let model = fit(learner, &x.select(&train), &train_y)
-            .with_context(|| format!("fold {}", k + 1))?;
+        let model =
+            fit(learner, &x.select(&train), &train_y).with_context(|| format!("fold {}", k + 1))?;
         for (i, s) in test.iter().zip(model.raw(&x.select(&test))) {
             scores[*i] = s;
         }

@@ -34,6 +34,7 @@ pub(super) fn sections(user: &Viewer, s: &SettingsTexts, current: &str) -> Vec<S
         ("/settings/stages", s.stages_title),
         ("/settings/choices", s.choices_title),
         ("/settings/scoring", s.scoring_title),
+        ("/settings/prediction", super::prediction::menu_label(user)),
         ("/settings/assignment", s.assignment_title),
         ("/settings/pools", s.pools_title),
         ("/settings/recycle", s.recycle_title),
