@@ -5,6 +5,7 @@
 
 use crate::on_both_databases;
 use crate::support::TestApp;
+use crate::ui::Browser;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use xiansuo_app::jobs::{self, JobEnv};
@@ -37,13 +38,14 @@ async fn planted(app: &TestApp) -> Vec<i64> {
     let mut ids = Vec::new();
     for i in 0..LEADS {
         let signal = i % 4 == 0;
+        let city = ["上海", "北京", "广州"][(i / 2) % 3];
         let lead = app
             .lead(
                 &app.admin_token,
                 json!({
                     "name": format!("客户{i}"),
-                    "source": if signal { "referral" } else if i % 2 == 0 { "web_form" } else { "ad" },
-                    "city": ["上海", "北京", "广州"][i % 3],
+                    "source": if signal { "referral" } else if i % 3 == 0 { "web_form" } else { "ad" },
+                    "city": city,
                     "custom": {"plan": if signal { "enterprise" } else { "basic" }},
                 }),
             )
@@ -142,7 +144,13 @@ async fn a_planted_signal_is_learned_and_named_as_the_reason(app: TestApp) {
     let plain = app
         .get(&format!("/api/v1/leads/{open_plain}"), &app.admin_token)
         .await;
-    assert!(probability(&signal.body) > probability(&plain.body) + 0.2);
+    assert!(
+        probability(&signal.body) > probability(&plain.body) + 0.2,
+        "{} against {}: {}",
+        signal.body,
+        plain.body,
+        model.body
+    );
     let sorted = app
         .get(
             "/api/v1/leads?sort=-win_probability&limit=5",
@@ -228,6 +236,37 @@ async fn a_planted_signal_is_learned_and_named_as_the_reason(app: TestApp) {
         .await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
     assert!(changed.body["win_probability"].as_f64().unwrap() < 0.5);
+
+    // The pages: the lead shows its probability and reasons, the admin the model and the chart.
+    let browser = Browser::signed_in(&app, "admin").await;
+    let lead = browser.get(&format!("/leads/{open_signal}")).await;
+    assert_eq!(lead.status, StatusCode::OK);
+    assert!(
+        lead.body.contains("id=\"win-probability\""),
+        "{}",
+        lead.body
+    );
+    assert!(lead.body.contains("Win probability"));
+    assert!(lead.body.contains("raises the win probability"));
+    let settings = browser.get("/settings/prediction").await;
+    assert_eq!(settings.status, StatusCode::OK);
+    assert!(settings.body.contains("href=\"/settings/prediction\""));
+    assert!(settings.body.contains("id=\"prediction-auc\""));
+    assert!(settings.body.contains("<svg class=\"lift-chart\""));
+    assert!(settings.body.contains("Gradient-boosted trees"));
+    let again = browser
+        .post(
+            "/settings/prediction",
+            &[("csrf_token", &browser.csrf().await)],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    assert_eq!(again.location(), "/settings/prediction?saved=1");
+    let rep_browser = Browser::signed_in(&app, "rep").await;
+    assert_eq!(
+        rep_browser.get("/settings/prediction").await.status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 async fn too_few_outcomes_are_refused(app: TestApp) {

@@ -14,6 +14,7 @@
 pub mod features;
 pub mod model;
 
+use crate::data::import::mapping::CONVERTED_ELSEWHERE;
 use crate::error::{StoreError, StoreResult};
 use crate::jobs::queue::{self, Job, JobEnv, JobFailure};
 use crate::records::custom_fields;
@@ -121,9 +122,18 @@ impl Predictor {
     }
 }
 
-/// The counts of outcomes: (positives, negatives).
-const OUTCOME_LABELS: &str = "SUM(CASE WHEN o.result = 'won' OR (l.status = 'converted' AND COALESCE(o.result, '') <> 'lost') THEN 1 ELSE 0 END) AS positives, \
-     SUM(CASE WHEN o.result = 'lost' OR (l.status = 'disqualified' AND COALESCE(o.result, '') <> 'won') THEN 1 ELSE 0 END) AS negatives";
+/// Whether a lead (`l`, with its opportunity `o`) is a positive outcome: won, or converted here
+/// or in the system it was imported from, and not lost.
+fn positive_sql() -> String {
+    format!(
+        "(o.result = 'won' OR (COALESCE(o.result, '') <> 'lost' AND (l.status = 'converted' \
+         OR l.tags LIKE '%\"{CONVERTED_ELSEWHERE}\"%')))"
+    )
+}
+
+/// Whether a lead is a negative outcome: lost, or disqualified and not won.
+const NEGATIVE_SQL: &str =
+    "(o.result = 'lost' OR (l.status = 'disqualified' AND COALESCE(o.result, '') <> 'won'))";
 const OUTCOME_JOIN: &str = "FROM leads l LEFT JOIN opportunities o \
      ON o.id = l.converted_opportunity_id AND o.deleted_at IS NULL \
      WHERE l.deleted_at IS NULL";
@@ -131,7 +141,16 @@ const OUTCOME_JOIN: &str = "FROM leads l LEFT JOIN opportunities o \
 /// How many leads have a positive and a negative outcome.
 pub async fn outcome_counts(db: &Db) -> anyhow::Result<(i64, i64)> {
     let row = db
-        .fetch_optional(&format!("SELECT {OUTCOME_LABELS} {OUTCOME_JOIN}"), &[])
+        .fetch_optional(
+            &format!(
+                "SELECT SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS positives, \
+                 SUM(CASE WHEN {} THEN 0 WHEN {NEGATIVE_SQL} THEN 1 ELSE 0 END) AS negatives \
+                 {OUTCOME_JOIN}",
+                positive_sql(),
+                positive_sql()
+            ),
+            &[],
+        )
         .await?;
     Ok(row.map_or((0, 0), |r| (r.int("positives"), r.int("negatives"))))
 }
@@ -263,9 +282,10 @@ pub async fn train(db: &Db, trained_by: Option<i64>, now: DateTime<Utc>) -> Stor
         let rows = tx
             .fetch_all(
                 &format!(
-                    "SELECT l.*, o.result AS outcome_result {OUTCOME_JOIN} AND l.id > ? \
-                     AND (l.status IN ('converted', 'disqualified') OR o.result IN ('won', 'lost')) \
-                     ORDER BY l.id LIMIT {BATCH}"
+                    "SELECT l.*, CASE WHEN {} THEN 1 ELSE 0 END AS positive {OUTCOME_JOIN} \
+                     AND l.id > ? AND ({} OR {NEGATIVE_SQL}) ORDER BY l.id LIMIT {BATCH}",
+                    positive_sql(),
+                    positive_sql()
                 ),
                 &[Param::Int(after_id)],
             )
@@ -275,9 +295,7 @@ pub async fn train(db: &Db, trained_by: Option<i64>, now: DateTime<Utc>) -> Stor
         let labelled: Vec<(&Row, bool)> = rows
             .iter()
             .filter_map(|r| {
-                let result = r.opt_text("outcome_result").unwrap_or_default();
-                let positive =
-                    result == "won" || (result != "lost" && r.text("status") == "converted");
+                let positive = r.int("positive") == 1;
                 let rate = if positive {
                     positive_rate
                 } else {
@@ -511,7 +529,7 @@ pub async fn start_training(ctx: Ctx<'_>) -> StoreResult<Value> {
                 actor_id: Some(ctx.actor.user_id),
             },
             now,
-            Some(&format!("{}@{now}", Train::KIND)),
+            None,
         )
         .await?;
     }
