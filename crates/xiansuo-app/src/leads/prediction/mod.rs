@@ -522,7 +522,11 @@ pub async fn start_training(ctx: Ctx<'_>) -> StoreResult<Value> {
     let pending = "SELECT id, kind, state, created_at FROM jobs WHERE kind = ? \
                    AND state IN ('queued', 'running') ORDER BY id LIMIT 1";
     let kind = Param::from(Train::KIND);
-    if tx.fetch_optional(pending, &[kind.clone()]).await?.is_none() {
+    if tx
+        .fetch_optional(pending, std::slice::from_ref(&kind))
+        .await?
+        .is_none()
+    {
         queue::enqueue::<Train>(
             &mut tx,
             &TrainRequest {
