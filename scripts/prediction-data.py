@@ -29,7 +29,7 @@ source_weights = [30, 25, 15, 8, 12, 10]
 industries = ["制造", "零售", "金融", "教育", "医疗", "互联网", "物流", "能源"]
 cities = ["上海", "北京", "广州", "深圳", "杭州", "成都", "武汉", "南京", "西安", "苏州"] + [f"城市{i}" for i in range(40)]
 titles = ["采购经理", "IT Director", "总经理", "工程师", "Marketing Manager", "运营", "CTO", "财务总监"]
-leads, events = [], []
+leads, events, oracle = [], [], []
 positives = negatives = 0
 for i in range(1, n + 1):
     source = rng.choices(sources, source_weights)[0]
@@ -45,6 +45,7 @@ for i in range(1, n + 1):
     won = rng.random() < 1 / (1 + math.exp(-logit))
     status, converted_at = "new", None
     if rng.random() < 0.4:
+        oracle.append((logit, won))
         if won:
             status, converted_at = "converted", created + 20 * 86_400_000
             positives += 1
@@ -62,4 +63,22 @@ db.executemany(
 )
 db.executemany("INSERT INTO lead_events (lead_id, type, occurred_at, created_at) VALUES (?, ?, ?, ?)", events)
 db.commit()
-print(json.dumps({"leads": n, "positives": positives, "negatives": negatives, "events": len(events)}))
+
+
+def auc(pairs):
+    """The AUC of the true log-odds on the outcomes: the best any model can reach here."""
+    pairs = sorted(pairs)
+    rank_sum, i = 0.0, 0
+    while i < len(pairs):
+        j = i
+        while j + 1 < len(pairs) and pairs[j + 1][0] == pairs[i][0]:
+            j += 1
+        rank_sum += sum(1 for p in pairs[i:j + 1] if p[1]) * ((i + j) / 2 + 1)
+        i = j + 1
+    pos = sum(1 for p in pairs if p[1])
+    neg = len(pairs) - pos
+    return (rank_sum - pos * (pos + 1) / 2) / (pos * neg)
+
+
+print(json.dumps({"leads": n, "positives": positives, "negatives": negatives, "events": len(events),
+                  "oracle_auc": round(auc(oracle), 4)}))
