@@ -43,6 +43,11 @@ pub(crate) fn prediction_texts(locale: &str) -> &'static PredictionTexts {
     }
 }
 
+/// The win prediction's name (the settings menu's entry), in the language of `locale`.
+pub(crate) fn title(locale: &str) -> &'static str {
+    prediction_texts(locale).title
+}
+
 static ZH: PredictionTexts = PredictionTexts {
     title: "赢单预测",
     lead_title: "赢单概率",

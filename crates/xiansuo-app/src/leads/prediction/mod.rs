@@ -334,10 +334,9 @@ pub async fn train(db: &Db, trained_by: Option<i64>, now: DateTime<Utc>) -> Stor
     }
     let positives = y.iter().filter(|&&l| l).count() as i64;
     let negatives = y.len() as i64 - positives;
-    let (trained, x) = tokio::task::spawn_blocking(move || model::train(&x, &y).map(|t| (t, x)))
+    let trained = tokio::task::spawn_blocking(move || model::train(&x, &y))
         .await
         .map_err(|e| anyhow::anyhow!("training stopped: {e}"))??;
-    drop(x);
 
     let columns = encoder.columns().to_vec();
     let importance = trained.fitted.importance(columns.len());

@@ -5,6 +5,7 @@
 use super::texts::{settings_texts, SettingsTexts};
 use crate::ui::i18n::Texts;
 use crate::ui::page::{store_error_page, Chrome, Viewer};
+use crate::ui::prediction_texts::title as prediction_title;
 use crate::AppState;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -34,7 +35,7 @@ pub(super) fn sections(user: &Viewer, s: &SettingsTexts, current: &str) -> Vec<S
         ("/settings/stages", s.stages_title),
         ("/settings/choices", s.choices_title),
         ("/settings/scoring", s.scoring_title),
-        ("/settings/prediction", super::prediction::menu_label(user)),
+        ("/settings/prediction", prediction_title(&user.actor.locale)),
         ("/settings/assignment", s.assignment_title),
         ("/settings/pools", s.pools_title),
         ("/settings/recycle", s.recycle_title),

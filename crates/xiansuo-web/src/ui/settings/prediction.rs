@@ -18,11 +18,6 @@ use xiansuo_app::leads::prediction;
 
 const PATH: &str = "/settings/prediction";
 
-/// The page's name in the settings menu, in the viewer's language.
-pub(super) fn menu_label(user: &Viewer) -> &'static str {
-    prediction_texts(&user.actor.locale).title
-}
-
 /// One column of the lift chart, in the chart's units (100 × 50).
 struct LiftBar {
     decile: i64,
