@@ -1,5 +1,5 @@
 //! The `xiansuo` binary: `serve` runs the web application; `user`, `token`, `migrate`, `demo`,
-//! `import` and `export` manage the database it runs on. Every command takes the same `--data-dir` /
+//! `import`, `export` and `predict` manage the database it runs on. Every command takes the same `--data-dir` /
 //! `--database-url` (or `XIANSUO_DATABASE_URL`) and optional `--config FILE`.
 
 mod config;
@@ -61,6 +61,11 @@ enum Command {
         #[command(subcommand)]
         command: import_cli::ImportCommand,
     },
+    /// Train the win prediction on the leads' outcomes and score every lead.
+    Predict {
+        #[command(subcommand)]
+        command: PredictCommand,
+    },
     /// Fill the database with realistic demo data: an org tree, users (password `demo12345`),
     /// leads with follow-ups.
     Demo {
@@ -95,6 +100,14 @@ enum JobsCommand {
         #[arg(long)]
         at: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum PredictCommand {
+    /// Train on converted/won against disqualified/lost leads, keep the better of gradient-boosted
+    /// trees and logistic regression by cross-validated AUC, score every lead, and print
+    /// `{"auc", "leads", "positives", "features", "model", …}` as JSON.
+    Train,
 }
 
 #[derive(Subcommand)]
@@ -220,6 +233,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             };
             let report = xiansuo_app::jobs::run_due(&db, &config.job_env(), at).await?;
             println!("{}", serde_json::to_string(&report)?);
+        }
+        Command::Predict {
+            command: PredictCommand::Train,
+        } => {
+            let summary = xiansuo_app::leads::prediction::train(&db, None, clock.now())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", serde_json::to_string(&summary)?);
         }
         Command::Export(args) => export_cli::run(&db, clock.as_ref(), args).await?,
         Command::Import { command } => import_cli::run(&db, clock.as_ref(), command).await?,

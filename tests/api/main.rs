@@ -28,6 +28,7 @@ mod openapi;
 mod permissions;
 mod pipeline;
 mod pool;
+mod prediction;
 mod privacy;
 mod records;
 mod reports;

@@ -132,7 +132,7 @@ async fn sign_in(client: &Client, base: &str, username: &str) {
 }
 
 /// The settings pages, as `settings-{name}` screenshots name them.
-const PAGES: [(&str, &str); 21] = [
+const PAGES: [(&str, &str); 22] = [
     ("profile", "/settings/profile"),
     ("tokens", "/settings/tokens"),
     ("users", "/settings/users"),
@@ -141,6 +141,7 @@ const PAGES: [(&str, &str); 21] = [
     ("stages", "/settings/stages"),
     ("choices", "/settings/choices"),
     ("scoring", "/settings/scoring"),
+    ("prediction", "/settings/prediction"),
     ("assignment", "/settings/assignment"),
     ("pools", "/settings/pools"),
     ("recycle", "/settings/recycle"),
@@ -669,8 +670,8 @@ async fn scenario(client: Client, base: String) {
             .unwrap();
         let listed = listed.as_i64().unwrap();
         assert!(
-            (7..=12).contains(&listed),
-            "{path}: the six groups and the current group's pages, not all 24: {listed}"
+            (7..=13).contains(&listed),
+            "{path}: the six groups and the current group's pages, not all 26: {listed}"
         );
         let menu_height = client
             .execute(

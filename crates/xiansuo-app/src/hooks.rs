@@ -1,6 +1,6 @@
 //! The steps of every record's life, in the order they run (see
 //! [`crate::records::lifecycle::Hook`] for when each method runs): the qualification checklist
-//! and the pipeline's stages check a record first, dedup screens it, scoring scores it,
+//! and the pipeline's stages check a record first, dedup screens it, scoring scores it, the win prediction gives it its probability,
 //! assignment gives a new lead its owner, the pool's timers follow a change of owner, and the
 //! announcements (events, the new owner told) come last, when the record is as it will stay.
 
@@ -8,6 +8,7 @@ use crate::channels::announce::Announcements;
 use crate::leads::assignment::Assignment;
 use crate::leads::dedup::Screening;
 use crate::leads::pool::PoolTimers;
+use crate::leads::prediction::Predicting;
 use crate::leads::qualification::Qualifying;
 use crate::leads::scoring::Scoring;
 use crate::records::lifecycle::Hooks;
@@ -19,6 +20,7 @@ pub static ALL: &Hooks = &[
     &Stages,
     &Screening,
     &Scoring,
+    &Predicting,
     &Assignment,
     &PoolTimers,
     &Announcements,

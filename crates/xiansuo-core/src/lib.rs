@@ -11,6 +11,7 @@ pub mod dedup;
 pub mod history;
 pub mod lead;
 pub mod pool;
+pub mod prediction;
 pub mod role;
 pub mod rules;
 pub mod scoring;

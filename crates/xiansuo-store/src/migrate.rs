@@ -111,6 +111,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         "0027_choices",
         include_str!("../migrations/sqlite/0027_choices.sql"),
     ),
+    (
+        "0028_prediction",
+        include_str!("../migrations/sqlite/0028_prediction.sql"),
+    ),
 ];
 
 /// (version, SQL) for PostgreSQL.
@@ -214,6 +218,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0027_choices",
         include_str!("../migrations/postgres/0027_choices.sql"),
+    ),
+    (
+        "0028_prediction",
+        include_str!("../migrations/postgres/0028_prediction.sql"),
     ),
 ];
 

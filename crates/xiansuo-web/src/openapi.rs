@@ -33,6 +33,7 @@ use xiansuo_core::pool::RecycleKind;
 use xiansuo_core::role::{Role, TeamKind};
 
 mod choices;
+mod prediction;
 mod robots;
 
 /// The OpenAPI document of the whole JSON API.
@@ -60,6 +61,7 @@ pub fn document() -> OpenApi {
     doc.pools();
     doc.follow_ups();
     doc.scoring_and_assignment();
+    doc.prediction();
     doc.forms();
     doc.auth();
     doc.operations();
@@ -6801,6 +6803,8 @@ fn nullable(table: &Table, field: &Field, input: bool) -> bool {
         Kind::Owner => !input,
         // The record engine fills in the channel when no source is given.
         Kind::Code(CodeSet::Source) => false,
+        // Stored as -1 before any model (so it sorts and pages), served as null.
+        Kind::Probability => !input,
         // Sortable columns are NOT NULL (the keyset cursor relies on it), and so are required
         // fields and fields with a default.
         _ => !(field.required || field.sort || table.defaults.iter().any(|d| d.0 == field.name)),
@@ -6833,6 +6837,10 @@ fn field_schema(table: &Table, field: &Field, input: bool) -> RefOr<Schema> {
         Kind::Money => scalar(Type::Number, null, doc).minimum(Some(0)).into(),
         Kind::Date => date(null, doc).into(),
         Kind::Timestamp => date_time(null, doc).into(),
+        Kind::Probability => scalar(Type::Number, null, doc)
+            .minimum(Some(0))
+            .maximum(Some(1))
+            .into(),
     }
 }
 

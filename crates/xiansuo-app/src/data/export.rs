@@ -101,6 +101,7 @@ fn label(table: &Table, field: &str) -> (&'static str, &'static str) {
         (_, "disqualify_reason") => ("无效原因", "Disqualify reason"),
         (_, "owner_id") => ("负责人", "Owner"),
         (_, "score") => ("评分", "Score"),
+        (_, "win_probability") => ("赢单概率", "Win probability"),
         (_, "grade") => ("等级", "Grade"),
         (_, "urgency") => ("紧急程度", "Urgency"),
         (_, "demand_stage") => ("需求阶段", "Demand stage"),

@@ -7,7 +7,7 @@ pub mod queue;
 
 use crate::channels::{mail, robots, webhooks};
 use crate::leads::dedup::scan;
-use crate::leads::{followups, pool, scoring};
+use crate::leads::{followups, pool, prediction, scoring};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use queue::{backoff_ms, claim, enqueue_kind, Registered, KEEP_FINISHED_MS};
@@ -25,6 +25,7 @@ pub const REGISTRY: &[&dyn Registered] = &[
     &robots::Deliver,
     &scoring::Rescore,
     &scoring::Decay,
+    &prediction::Train,
     &pool::Recycling,
     &followups::Remind,
     &followups::SlaCheck,

@@ -10,6 +10,7 @@ pub mod followups;
 pub mod merge;
 pub mod my_day;
 pub mod pool;
+pub mod prediction;
 pub mod qualification;
 pub mod saved_views;
 pub mod scoring;

@@ -120,7 +120,12 @@ pub fn condition_fields(defs: &[CustomFieldDef], for_scoring: bool) -> Vec<Known
             }
             Kind::Date => ValueKind::Date,
             Kind::Tags => ValueKind::List,
-            Kind::Id | Kind::Owner | Kind::UserRef | Kind::Timestamp | Kind::Custom => continue,
+            Kind::Id
+            | Kind::Owner
+            | Kind::UserRef
+            | Kind::Timestamp
+            | Kind::Custom
+            | Kind::Probability => continue,
         };
         if for_scoring && matches!(field.name, "score" | "tier") {
             continue;

@@ -188,6 +188,7 @@ fn parse_field(
         Kind::Id
         | Kind::Derived
         | Kind::Timestamp
+        | Kind::Probability
         | Kind::UserRef
         | Kind::Link(_)
         | Kind::PoolRef => {
@@ -1175,6 +1176,33 @@ fn field_condition(
             }
             if let Some(high) = bound(high)? {
                 q.push(format!("{name} <= ?"), [Param::Int(high)]);
+            }
+        }
+        Kind::Probability => {
+            // `win_probability=0.5..` at least, `..0.2` at most, `0.2..0.5` a range; leads
+            // no model has scored (stored as -1) match no range.
+            let (low, high) = value.split_once("..").unwrap_or((value, value));
+            let bound = |s: &str| -> StoreResult<Option<f64>> {
+                match s.trim() {
+                    "" => Ok(None),
+                    s => s
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|p| (0.0..=1.0).contains(p))
+                        .map(Some)
+                        .ok_or_else(|| {
+                            Invalid::new(
+                                name,
+                                "must be P, P.., ..Q or P..Q with P and Q from 0 to 1",
+                            )
+                            .into()
+                        }),
+                }
+            };
+            let (low, high) = (bound(low)?, bound(high)?);
+            q.push(format!("{name} >= ?"), [Param::Real(low.unwrap_or(0.0))]);
+            if let Some(high) = high {
+                q.push(format!("{name} <= ?"), [Param::Real(high)]);
             }
         }
         Kind::Tags => {

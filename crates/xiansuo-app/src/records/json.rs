@@ -6,7 +6,7 @@ use chrono::SecondsFormat;
 use serde_json::{json, Map, Value};
 use xiansuo_core::clock::from_millis;
 use xiansuo_core::Invalid;
-use xiansuo_store::Row;
+use xiansuo_store::{Cell, Row};
 
 /// Formats a stored instant for the API.
 pub fn rfc3339(ms: i64) -> String {
@@ -51,6 +51,11 @@ pub fn to_json(table: &Table, row: &Row) -> Value {
             | Kind::Derived
             | Kind::Code(_)
             | Kind::Date => row.opt_text(field.name).map_or(Value::Null, Value::from),
+            Kind::Probability => match row.get(field.name) {
+                Cell::Real(p) if *p >= 0.0 => json!(*p),
+                Cell::Int(p) if *p >= 0 => json!(*p as f64),
+                _ => Value::Null,
+            },
             Kind::Tags => parse_json_text(row.opt_text(field.name), json!([])),
             Kind::Custom => parse_json_text(row.opt_text(field.name), json!({})),
             Kind::Money => row.opt_int(&field.column()).map_or(Value::Null, money),

@@ -46,6 +46,9 @@ pub enum Kind {
     Date,
     /// Read-only instant (created, updated, deleted).
     Timestamp,
+    /// Read-only probability from 0 to 1 set by the prediction model; stored as -1 (shown as
+    /// null) while no model has scored the record, so that it sorts and pages like a number.
+    Probability,
 }
 
 /// The code lists a [`Kind::Code`] field can take.
@@ -135,6 +138,7 @@ impl Field {
             Kind::Id
                 | Kind::Derived
                 | Kind::Timestamp
+                | Kind::Probability
                 | Kind::UserRef
                 | Kind::Link(_)
                 | Kind::PoolRef
@@ -360,6 +364,11 @@ pub static LEADS: Table = Table {
                 max: 100_000,
             },
             "Score (评分)",
+        ))),
+        sort(filter(f(
+            "win_probability",
+            Kind::Probability,
+            "Win probability (赢单概率) from 0 to 1 under the model trained on past outcomes (POST /api/v1/prediction/train); null before any model. Filter with win_probability=0.5.. (at least), ..0.2 (at most) or 0.2..0.5",
         ))),
         filter(f("grade", Kind::Code(CodeSet::Grade), "Grade A–E (等级)")),
         filter(f(

@@ -10,6 +10,7 @@ mod imports;
 mod notifications;
 mod pipeline;
 mod pool;
+mod prediction;
 mod privacy;
 mod records;
 mod reports;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .merge(dedup::router())
         .merge(rules::router())
         .merge(reports::router())
+        .merge(prediction::router())
         .merge(privacy::router());
     for table in TABLES {
         router = router.merge(records::router(table));

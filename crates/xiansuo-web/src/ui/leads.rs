@@ -15,6 +15,7 @@ use super::page::{
     csrf_refusal, lead_not_found, message_page, render, store_error_page, Choice, Chrome, Viewer,
     Zone,
 };
+use super::prediction_texts::{prediction_texts, PredictionTexts};
 use super::sales_texts::{sales_texts, SalesTexts};
 use crate::AppState;
 use askama::Template;
@@ -28,7 +29,7 @@ use serde_json::json;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use xiansuo_app::leads::activities;
-use xiansuo_app::leads::{assignment, qualification};
+use xiansuo_app::leads::{assignment, prediction, qualification};
 use xiansuo_app::records::schema::{ACCOUNTS, CONTACTS, LEADS, OPPORTUNITIES};
 use xiansuo_app::records::{self, history};
 use xiansuo_app::StoreError;
@@ -662,6 +663,36 @@ struct LeadPage {
     notice: Option<&'static str>,
     /// Score, owner change, checklist and custom fields.
     work: LeadWork,
+    p: &'static PredictionTexts,
+    /// The win probability in percent with its top reasons; `None` before any model.
+    prediction: Option<WinProbability>,
+}
+
+/// A lead's win probability as its page shows it.
+struct WinProbability {
+    percent: String,
+    reasons: Vec<String>,
+}
+
+/// How many reasons the lead page shows.
+const SHOWN_REASONS: usize = 3;
+
+/// The lead's win probability and its first reasons, from the model in use.
+fn win_probability(prediction: &Value) -> Option<WinProbability> {
+    let probability = prediction["probability"].as_f64()?;
+    Some(WinProbability {
+        percent: format!("{:.0}%", probability * 100.0),
+        reasons: prediction["reasons"]
+            .as_array()
+            .map(|reasons| {
+                reasons
+                    .iter()
+                    .take(SHOWN_REASONS)
+                    .filter_map(|r| r["text"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
 }
 
 /// The form that returns a lead to the public pool, with what was typed and why it was refused
@@ -975,8 +1006,14 @@ async fn lead_page_with(
         Ok(work) => work,
         Err(e) => return store_error_page(chrome, e),
     };
+    let prediction = match prediction::lead_prediction(&state.db, &user.actor, id).await {
+        Ok(prediction) => win_probability(&prediction),
+        Err(e) => return store_error_page(chrome, e),
+    };
     let page = LeadPage {
         s,
+        p: prediction_texts(&user.actor.locale),
+        prediction,
         convertible: open && status != LeadStatus::Disqualified.code(),
         converted_into,
         may_undo: !open && (owned || user.actor.role != Role::Rep),

@@ -28,6 +28,7 @@ mod my_day;
 mod notifications;
 mod page;
 mod pool;
+mod prediction_texts;
 mod report_texts;
 mod reports;
 mod sales_texts;

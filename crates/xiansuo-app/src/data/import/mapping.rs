@@ -379,8 +379,12 @@ fn is_chinese(s: &str) -> bool {
 /// Statuses of other systems as ours. A lead converted elsewhere becomes `qualified` with a tag:
 /// `converted` here means it went through our conversion into an account and a contact, which
 /// an imported row has not, and `record::prepare` refuses it.
+/// The tag an imported lead gets when the system it came from had converted it: it is imported
+/// as qualified (a conversion here makes an account and a contact), and the win prediction counts
+/// the tag as a won outcome.
+pub const CONVERTED_ELSEWHERE: &str = "来源系统已转化";
+
 fn status(value: &str) -> (String, Option<&'static str>) {
-    const CONVERTED_ELSEWHERE: &str = "来源系统已转化";
     let code = match normalise(value).as_str() {
         "new" | "新建" | "新线索" | "未处理" | "opennotcontacted" | "notcontacted" | "open"
         | "lead" | "other" => "new",

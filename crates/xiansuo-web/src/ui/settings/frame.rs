@@ -5,6 +5,7 @@
 use super::texts::{settings_texts, SettingsTexts};
 use crate::ui::i18n::Texts;
 use crate::ui::page::{store_error_page, Chrome, Viewer};
+use crate::ui::prediction_texts::title as prediction_title;
 use crate::AppState;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -71,6 +72,7 @@ pub(super) fn groups(user: &Viewer, s: &SettingsTexts, current: &str) -> Vec<Gro
             s.more.group_rules,
             &[
                 ("/settings/scoring", s.scoring_title),
+                ("/settings/prediction", prediction_title(&user.actor.locale)),
                 ("/settings/assignment", s.assignment_title),
                 ("/settings/pools", s.pools_title),
                 ("/settings/recycle", s.recycle_title),

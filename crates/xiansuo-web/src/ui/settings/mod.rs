@@ -28,6 +28,7 @@ mod outbound;
 mod outcome;
 mod people;
 mod pools;
+mod prediction;
 mod profile;
 mod robots;
 mod rule_test;
@@ -105,6 +106,10 @@ pub(super) fn router() -> Router<AppState> {
         .route(
             "/settings/scoring",
             get(scoring::page).post(scoring::create_rule),
+        )
+        .route(
+            "/settings/prediction",
+            get(prediction::page).post(prediction::train),
         )
         .route("/settings/scoring/settings", post(scoring::save_settings))
         .route(
