@@ -267,6 +267,27 @@ async fn a_planted_signal_is_learned_and_named_as_the_reason(app: TestApp) {
         rep_browser.get("/settings/prediction").await.status,
         StatusCode::FORBIDDEN
     );
+
+    // A week on, the model is trained again on its own (trained by nobody) and leads rescored.
+    let week_on = app.clock_now() + chrono::Duration::days(8);
+    app.clock.advance(chrono::Duration::days(8));
+    run_jobs(&app).await;
+    let retrained = app
+        .db
+        .fetch_all(
+            "SELECT trained_at FROM prediction_models WHERE trained_by IS NULL",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(
+        retrained
+            .iter()
+            .any(|r| r.int("trained_at") >= week_on.timestamp_millis() - 1),
+        "no weekly retraining"
+    );
+    let model = app.get("/api/v1/prediction", &app.admin_token).await;
+    assert!(model.body["auc"].as_f64().unwrap() > 0.75, "{}", model.body);
 }
 
 async fn too_few_outcomes_are_refused(app: TestApp) {

@@ -26,6 +26,7 @@ pub const REGISTRY: &[&dyn Registered] = &[
     &scoring::Rescore,
     &scoring::Decay,
     &prediction::Train,
+    &prediction::Retrain,
     &pool::Recycling,
     &followups::Remind,
     &followups::SlaCheck,

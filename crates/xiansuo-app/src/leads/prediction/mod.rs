@@ -581,6 +581,36 @@ impl Job for Train {
     }
 }
 
+/// Retrains the model every week once an admin has trained one (`prediction.retrain`), so that
+/// it keeps learning from new outcomes and every lead is scored again. Until then, or while the
+/// outcomes have become too few, it does nothing.
+pub struct Retrain;
+
+/// How often the model is trained again, in seconds: weekly.
+pub const RETRAIN_EVERY: i64 = 7 * 24 * 3600;
+
+#[async_trait]
+impl Job for Retrain {
+    const KIND: &'static str = "prediction.retrain";
+    const EVERY: Option<i64> = Some(RETRAIN_EVERY);
+    type Payload = ();
+
+    async fn run(&self, db: &Db, _: &JobEnv, _: (), at: DateTime<Utc>) -> Result<(), JobFailure> {
+        let trained = db
+            .fetch_optional("SELECT id FROM prediction_models LIMIT 1", &[])
+            .await?
+            .is_some();
+        if !trained {
+            return Ok(());
+        }
+        match train(db, None, at).await {
+            Ok(_) | Err(StoreError::Invalid(_) | StoreError::Conflict(_)) => Ok(()),
+            Err(StoreError::Internal(e)) => Err(JobFailure::Retry(format!("{e:#}"))),
+            Err(e) => Err(JobFailure::Permanent(e.to_string())),
+        }
+    }
+}
+
 /// A field's name as people read it.
 fn field_label(field: &str, lang: &str, custom: &HashMap<String, String>) -> String {
     let (zh, en) = match field {
