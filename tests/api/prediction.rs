@@ -254,6 +254,7 @@ async fn a_planted_signal_is_learned_and_named_as_the_reason(app: TestApp) {
     assert!(settings.body.contains("id=\"prediction-auc\""));
     assert!(settings.body.contains("<svg class=\"lift-chart\""));
     assert!(settings.body.contains("Gradient-boosted trees"));
+    assert!(settings.body.contains("Train again"), "a model exists");
     let again = browser
         .post(
             "/settings/prediction",

@@ -20,6 +20,8 @@ pub(crate) struct PredictionTexts {
     pub decile: &'static str,
     pub important: &'static str,
     pub comparison: &'static str,
+    /// The button before any model exists, and once one does.
+    pub train_first: &'static str,
     pub train: &'static str,
     pub queued: &'static str,
     pub learners: [(&'static str, &'static str); 2],
@@ -66,6 +68,7 @@ static ZH: PredictionTexts = PredictionTexts {
     decile: "组",
     important: "最重要的特征",
     comparison: "模型比较",
+    train_first: "训练模型",
     train: "重新训练",
     queued: "已排队训练，完成后所有线索的赢单概率会更新。",
     learners: [
@@ -92,6 +95,7 @@ static EN: PredictionTexts = PredictionTexts {
     decile: "Group",
     important: "Most important features",
     comparison: "Models compared",
+    train_first: "Train the model",
     train: "Train again",
     queued: "Training is queued; every lead's win probability is refreshed when it is done.",
     learners: [
