@@ -678,20 +678,15 @@ struct WinProbability {
 const SHOWN_REASONS: usize = 3;
 
 /// The lead's win probability and its first reasons, from the model in use.
-fn win_probability(prediction: &Value) -> Option<WinProbability> {
-    let probability = prediction["probability"].as_f64()?;
+fn win_probability(prediction: prediction::LeadPrediction) -> Option<WinProbability> {
     Some(WinProbability {
-        percent: format!("{:.0}%", probability * 100.0),
-        reasons: prediction["reasons"]
-            .as_array()
-            .map(|reasons| {
-                reasons
-                    .iter()
-                    .take(SHOWN_REASONS)
-                    .filter_map(|r| r["text"].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        percent: format!("{:.0}%", prediction.probability? * 100.0),
+        reasons: prediction
+            .reasons
+            .into_iter()
+            .take(SHOWN_REASONS)
+            .map(|r| r.text)
+            .collect(),
     })
 }
 
@@ -1007,7 +1002,7 @@ async fn lead_page_with(
         Err(e) => return store_error_page(chrome, e),
     };
     let prediction = match prediction::lead_prediction(&state.db, &user.actor, id).await {
-        Ok(prediction) => win_probability(&prediction),
+        Ok(prediction) => win_probability(prediction),
         Err(e) => return store_error_page(chrome, e),
     };
     let page = LeadPage {

@@ -511,9 +511,24 @@ pub async fn current(db: &Db, actor: &Actor) -> StoreResult<Value> {
     }))
 }
 
+/// A queued training run, as `POST /api/v1/prediction/train` answers it.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueuedTraining {
+    pub job: QueuedJob,
+}
+
+/// The job of a training run.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueuedJob {
+    pub id: i64,
+    pub kind: String,
+    pub state: String,
+    pub created_at: String,
+}
+
 /// Queues a training run (admins only), refusing at once when there are too few outcomes;
 /// answers the job. A run already waiting is answered instead of queueing another.
-pub async fn start_training(ctx: Ctx<'_>) -> StoreResult<Value> {
+pub async fn start_training(ctx: Ctx<'_>) -> StoreResult<QueuedTraining> {
     ctx.actor.require_admin("train the prediction model")?;
     check_outcomes(ctx.db).await?;
     let now = to_millis(ctx.now);
@@ -541,14 +556,14 @@ pub async fn start_training(ctx: Ctx<'_>) -> StoreResult<Value> {
         .await?
         .ok_or_else(|| anyhow::anyhow!("the training job was not queued"))?;
     tx.commit().await?;
-    Ok(json!({
-        "job": {
-            "id": job.int("id"),
-            "kind": job.text("kind"),
-            "state": job.text("state"),
-            "created_at": rfc3339(job.int("created_at")),
-        }
-    }))
+    Ok(QueuedTraining {
+        job: QueuedJob {
+            id: job.int("id"),
+            kind: job.text("kind"),
+            state: job.text("state"),
+            created_at: rfc3339(job.int("created_at")),
+        },
+    })
 }
 
 /// The job that trains the model and scores every lead (`prediction.train`).
@@ -647,6 +662,13 @@ pub struct Reason {
     pub text: String,
 }
 
+/// A lead's win probability (none before any model) and the reasons for it, strongest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeadPrediction {
+    pub probability: Option<f64>,
+    pub reasons: Vec<Reason>,
+}
+
 fn reason_text(label: &str, value: Option<&str>, effect: f64, lang: &str) -> String {
     let strong = effect.abs() >= 1.0;
     if lang == "en" {
@@ -676,7 +698,7 @@ fn reason_text(label: &str, value: Option<&str>, effect: f64, lang: &str) -> Str
 
 /// A lead's probability and the top reasons for it, as `GET /api/v1/leads/{id}/prediction`
 /// answers: `{"probability": null, "reasons": []}` before any model.
-pub async fn lead_prediction(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
+pub async fn lead_prediction(db: &Db, actor: &Actor, id: i64) -> StoreResult<LeadPrediction> {
     let row = db
         .fetch_optional(
             &format!(
@@ -688,7 +710,10 @@ pub async fn lead_prediction(db: &Db, actor: &Actor, id: i64) -> StoreResult<Val
         .await?
         .ok_or(StoreError::NotFound(LEADS.schema))?;
     let Some(predictor) = predictor(db).await? else {
-        return Ok(json!({ "probability": null, "reasons": [] }));
+        return Ok(LeadPrediction {
+            probability: None,
+            reasons: Vec::new(),
+        });
     };
     let mut tx = db.begin().await?;
     let done = behaviour(&mut tx, &[id], &HashMap::new())
@@ -739,7 +764,10 @@ pub async fn lead_prediction(db: &Db, actor: &Actor, id: i64) -> StoreResult<Val
             }
         })
         .collect();
-    Ok(json!({ "probability": probability, "reasons": reasons }))
+    Ok(LeadPrediction {
+        probability: Some(probability),
+        reasons,
+    })
 }
 
 /// Win prediction as a step of a lead's life: a new lead gets its probability before it is
