@@ -115,6 +115,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         "0028_prediction",
         include_str!("../migrations/sqlite/0028_prediction.sql"),
     ),
+    (
+        "0029_external_ids",
+        include_str!("../migrations/sqlite/0029_external_ids.sql"),
+    ),
 ];
 
 /// (version, SQL) for PostgreSQL.
@@ -222,6 +226,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0028_prediction",
         include_str!("../migrations/postgres/0028_prediction.sql"),
+    ),
+    (
+        "0029_external_ids",
+        include_str!("../migrations/postgres/0029_external_ids.sql"),
     ),
 ];
 

@@ -89,6 +89,7 @@ pub fn split_format(params: &[(String, String)]) -> StoreResult<(Format, Vec<(St
 fn label(table: &Table, field: &str) -> (&'static str, &'static str) {
     match (table.record_type, field) {
         (_, "id") => ("编号", "ID"),
+        (_, "external_id") => ("外部编号", "External ID"),
         (RecordType::Account, "name") => ("客户名称", "Account name"),
         (RecordType::Opportunity, "name") => ("机会名称", "Opportunity name"),
         (_, "name") => ("姓名", "Name"),

@@ -257,6 +257,11 @@ const CUSTOM: Field = f(
     "Custom fields, by key; filter with ?custom.KEY=value",
 );
 const DESCRIPTION: Field = f("description", Kind::Text(5000), "Notes");
+const EXTERNAL_ID: Field = filter(f(
+    "external_id",
+    Kind::Text(200),
+    "The record's id in the system it came from (a Salesforce Id, a HubSpot Record ID, the id column of another Xiansuo's export); imports update the record with the same external_id instead of adding another",
+));
 const CREATED_BY: Field = f(
     "created_by",
     Kind::UserRef,
@@ -433,6 +438,7 @@ pub static LEADS: Table = Table {
             "Number of employees",
         ),
         DESCRIPTION,
+        EXTERNAL_ID,
         TAGS,
         CUSTOM,
         f(
@@ -504,6 +510,7 @@ pub static ACCOUNTS: Table = Table {
             "Number of employees",
         ),
         DESCRIPTION,
+        EXTERNAL_ID,
         OWNER,
         TAGS,
         CUSTOM,
@@ -541,6 +548,7 @@ pub static CONTACTS: Table = Table {
         f("email_normalized", Kind::Derived, "The email, lower-cased"),
         f("wechat", Kind::Text(100), "WeChat id"),
         DESCRIPTION,
+        EXTERNAL_ID,
         OWNER,
         TAGS,
         CUSTOM,
@@ -616,6 +624,7 @@ pub static OPPORTUNITIES: Table = Table {
             "When the deal was won or lost",
         ),
         DESCRIPTION,
+        EXTERNAL_ID,
         OWNER,
         TAGS,
         CUSTOM,
