@@ -132,7 +132,7 @@ async fn sign_in(client: &Client, base: &str, username: &str) {
 }
 
 /// The settings pages, as `settings-{name}` screenshots name them.
-const PAGES: [(&str, &str); 22] = [
+const PAGES: [(&str, &str); 23] = [
     ("profile", "/settings/profile"),
     ("tokens", "/settings/tokens"),
     ("users", "/settings/users"),
@@ -150,6 +150,7 @@ const PAGES: [(&str, &str); 22] = [
     ("dedup", "/settings/dedup"),
     ("targets", "/settings/targets"),
     ("checklists", "/settings/checklists"),
+    ("export", "/settings/export"),
     ("forms", "/settings/forms"),
     ("webhooks", "/settings/webhooks"),
     ("robots", "/settings/robots"),

@@ -297,19 +297,7 @@ impl Doc {
                  (`GET /api/v1/exports`)."
             )))
             .parameters(Some(export_parameters(table)))
-            .response(
-                "200",
-                ResponseBuilder::new()
-                    .description("The file, as an attachment named after the records and the day")
-                    .content("text/csv", Content::new(Some(string(false, "CSV"))))
-                    .content(
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        Content::new(Some(
-                            string(false, "XLSX")
-                                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
-                        )),
-                    ),
-            ),
+            .response("200", export_file()),
             &[Failure::BadRequest, Failure::Invalid],
         );
         self.add(
@@ -868,6 +856,13 @@ impl Doc {
                 vec![
                     prop("id", int64(false, "Unique id")),
                     prop(
+                        "external_id",
+                        string(
+                            true,
+                            "Its id in the system it was imported from, if it was imported",
+                        ),
+                    ),
+                    prop(
                         "record_type",
                         codes(record_types, false, "The kind of record it is logged on"),
                     ),
@@ -886,6 +881,7 @@ impl Doc {
                         date_time(true, "When to follow up next"),
                     ),
                     prop("owner_id", int64(true, "The user who logged it")),
+                    prop("created_by", int64(true, "The user who wrote it down")),
                     prop("created_at", date_time(false, "When it was logged")),
                     prop("updated_at", date_time(false, "When it last changed")),
                 ],
@@ -967,6 +963,36 @@ impl Doc {
         self.schema("HistoryList", items("A record's history", "HistoryEntry"));
 
         let tag = "activities";
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/activities/export",
+            operation("exportActivities", tag, "Export follow-ups as CSV or XLSX")
+                .description(Some(
+                    "Every follow-up logged on a lead, account, contact or opportunity that you \
+                     can see (and that is not deleted), oldest first, with the kind and id of its \
+                     record (记录类型, 记录编号), so that it can be imported elsewhere beside \
+                     the records' own exports. CSV (UTF-8 with a byte order mark) or XLSX; times \
+                     are UTC; formula-like text is neutralised. Recorded in `GET /api/v1/exports` \
+                     as record type `activity`.",
+                ))
+                .parameters(Some(vec![
+                    format_parameter(),
+                    query(
+                        "record_type",
+                        "Only the follow-ups on this kind of record",
+                        codes(record_types, false, "A record type"),
+                    )
+                    .build(),
+                    query(
+                        "type",
+                        "Only this kind of follow-up",
+                        codes(ActivityType::ALL.iter().map(|t| t.code()), false, "A type"),
+                    )
+                    .build(),
+                ]))
+                .response("200", export_file()),
+            &[Failure::BadRequest, Failure::Invalid],
+        );
         let path = "/api/v1/activities/{id}";
         self.add(
             HttpMethod::Get,
@@ -1557,7 +1583,14 @@ impl Doc {
                     prop(
                         "record_type",
                         codes(
-                            ["lead", "account", "contact", "opportunity"],
+                            [
+                                "lead",
+                                "account",
+                                "contact",
+                                "opportunity",
+                                "activity",
+                                "person",
+                            ],
                             false,
                             "What was exported",
                         ),
@@ -7046,13 +7079,31 @@ fn close_month_parameter() -> ParameterBuilder {
 }
 
 /// The list's filters without its paging, and the file format.
-fn export_parameters(table: &Table) -> Vec<Parameter> {
-    let mut params = vec![query(
+/// An export's answer: the file as an attachment.
+fn export_file() -> ResponseBuilder {
+    ResponseBuilder::new()
+        .description("The file, as an attachment named after the records and the day")
+        .content("text/csv", Content::new(Some(string(false, "CSV"))))
+        .content(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Content::new(Some(
+                string(false, "XLSX").format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
+            )),
+        )
+}
+
+/// An export's `?format=`.
+fn format_parameter() -> Parameter {
+    query(
         "format",
         "The file format",
         codes(["csv", "xlsx"], false, "File format").default(Some(json!("csv"))),
     )
-    .build()];
+    .build()
+}
+
+fn export_parameters(table: &Table) -> Vec<Parameter> {
+    let mut params = vec![format_parameter()];
     params.extend(
         list_parameters(table)
             .into_iter()

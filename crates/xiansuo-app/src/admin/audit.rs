@@ -42,10 +42,11 @@ pub enum Setting {
     Choice,
     ReportCost,
     ReportTarget,
+    PredictionSchedule,
 }
 
 impl Setting {
-    pub const ALL: [Setting; 23] = [
+    pub const ALL: [Setting; 24] = [
         Setting::User,
         Setting::Team,
         Setting::ApiToken,
@@ -69,6 +70,7 @@ impl Setting {
         Setting::Choice,
         Setting::ReportCost,
         Setting::ReportTarget,
+        Setting::PredictionSchedule,
     ];
 
     /// The code stored in the log and used by the API's `kind` filter.
@@ -97,6 +99,7 @@ impl Setting {
             Setting::Choice => "choice",
             Setting::ReportCost => "report_cost",
             Setting::ReportTarget => "report_target",
+            Setting::PredictionSchedule => "prediction_schedule",
         }
     }
 
@@ -168,6 +171,10 @@ impl Setting {
             Setting::Choice => ("SELECT * FROM choices WHERE id = ?", "label_zh"),
             Setting::ReportCost => ("SELECT * FROM report_costs WHERE id = ?", "source"),
             Setting::ReportTarget => ("SELECT * FROM report_targets WHERE id = ?", "metric"),
+            Setting::PredictionSchedule => (
+                "SELECT every_days, updated_at FROM prediction_schedule WHERE id = 1 AND ? > 0",
+                "",
+            ),
         }
     }
 }

@@ -13,6 +13,7 @@
 
 pub mod features;
 pub mod model;
+pub mod schedule;
 
 use crate::data::import::mapping::CONVERTED_ELSEWHERE;
 use crate::error::{StoreError, StoreResult};
@@ -596,26 +597,24 @@ impl Job for Train {
     }
 }
 
-/// Retrains the model every week once an admin has trained one (`prediction.retrain`), so that
-/// it keeps learning from new outcomes and every lead is scored again. Until then, or while the
-/// outcomes have become too few, it does nothing.
+/// Trains the model again on its own schedule ([`schedule`]: weekly unless an admin chose
+/// otherwise) once an admin has trained one (`prediction.retrain`), so that it keeps learning
+/// from new outcomes and every lead is scored again. It looks daily whether a training is due;
+/// without a model, with retraining off, or while the outcomes have become too few, it does
+/// nothing.
 pub struct Retrain;
 
-/// How often the model is trained again, in seconds: weekly.
-pub const RETRAIN_EVERY: i64 = 7 * 24 * 3600;
+/// How often the retraining job looks whether a training is due, in seconds: daily.
+pub const RETRAIN_CHECK_EVERY: i64 = 24 * 3600;
 
 #[async_trait]
 impl Job for Retrain {
     const KIND: &'static str = "prediction.retrain";
-    const EVERY: Option<i64> = Some(RETRAIN_EVERY);
+    const EVERY: Option<i64> = Some(RETRAIN_CHECK_EVERY);
     type Payload = ();
 
     async fn run(&self, db: &Db, _: &JobEnv, _: (), at: DateTime<Utc>) -> Result<(), JobFailure> {
-        let trained = db
-            .fetch_optional("SELECT id FROM prediction_models LIMIT 1", &[])
-            .await?
-            .is_some();
-        if !trained {
+        if !schedule::due(db, at).await? {
             return Ok(());
         }
         match train(db, None, at).await {

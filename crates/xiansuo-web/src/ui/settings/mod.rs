@@ -19,6 +19,7 @@ mod checklists;
 mod choices;
 mod data;
 mod dedup;
+mod export;
 mod forms;
 mod frame;
 mod mail;
@@ -51,6 +52,8 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/settings", get(index))
         .route("/settings/audit", get(audit::page))
+        .route("/settings/export", get(export::page))
+        .route("/settings/export/{source}", get(export::download))
         .route("/settings/profile", get(profile::page).post(profile::save))
         .route("/settings/password", post(profile::change_password))
         .route("/settings/notifications", post(profile::save_notifications))
@@ -110,6 +113,10 @@ pub(super) fn router() -> Router<AppState> {
         .route(
             "/settings/prediction",
             get(prediction::page).post(prediction::train),
+        )
+        .route(
+            "/settings/prediction/schedule",
+            post(prediction::save_schedule),
         )
         .route("/settings/scoring/settings", post(scoring::save_settings))
         .route(
