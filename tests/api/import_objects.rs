@@ -160,7 +160,7 @@ async fn a_salesforce_export_keeps_its_links_outcomes_and_history(app: TestApp) 
     assert_eq!(xingchen["name"], "北京星辰科技有限公司");
     assert_eq!(xingchen["owner_id"], li.id);
     assert_eq!(xingchen["city"], "北京");
-    assert_eq!(xingchen["created_at"], "2024-11-02T03:04:05Z");
+    assert_eq!(xingchen["created_at"], "2024-11-02T03:04:05.000Z");
     let acme = by_external_id(&app, "accounts", "0015g00000XcA2bAAF").await;
     let admin_id = app.get("/api/v1/users?role=admin", &app.admin_token).await.body["items"][0]
         ["id"]
@@ -198,7 +198,7 @@ async fn a_salesforce_export_keeps_its_links_outcomes_and_history(app: TestApp) 
     assert_eq!(erp["account_id"], xingchen["id"]);
     assert_eq!(erp["result"], "won");
     assert_eq!(erp["amount"], 120000.0);
-    assert_eq!(erp["created_at"], "2025-01-05T02:00:00Z");
+    assert_eq!(erp["created_at"], "2025-01-05T02:00:00.000Z");
     assert!(
         erp["closed_at"].as_str().unwrap().starts_with("2025-03-10"),
         "{erp}"
@@ -316,7 +316,7 @@ async fn hubspot_and_gbk_fxiaoke_exports_are_imported(app: TestApp) {
     let yunhai = by_external_id(&app, "accounts", "9001").await;
     assert_eq!(yunhai["owner_id"], wang.id);
     assert_eq!(yunhai["province"], "浙江");
-    assert_eq!(yunhai["created_at"], "2024-10-01T01:30:00Z", "China time");
+    assert_eq!(yunhai["created_at"], "2024-10-01T01:30:00.000Z", "China time");
     let sam = by_external_id(&app, "contacts", "7002").await;
     let harbor = by_external_id(&app, "accounts", "9002").await;
     assert_eq!(sam["account_id"], harbor["id"], "the first associated company");
@@ -384,7 +384,7 @@ async fn hubspot_and_gbk_fxiaoke_exports_are_imported(app: TestApp) {
     assert_eq!(visits.len(), 1, "logged on the contact named");
     assert_eq!(visits[0]["type"], "visit");
     assert_eq!(visits[0]["owner_id"], wang.id);
-    assert_eq!(visits[0]["created_at"], "2025-01-10T07:00:00Z");
+    assert_eq!(visits[0]["created_at"], "2025-01-10T07:00:00.000Z");
     let lost = &app
         .get("/api/v1/opportunities?q=南方贸易", &app.admin_token)
         .await
