@@ -3,6 +3,7 @@
 //! importing user and the owner, prints the column mapping it will use, shows a progress bar on
 //! stderr while batches commit, and ends with a summary on stdout.
 
+use crate::import_objects_cli::{self, ObjectArgs};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -10,7 +11,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 use xiansuo_app::admin::users;
-use crate::import_objects_cli::{self, ObjectArgs};
 use xiansuo_app::data::import::objects::headers::Object;
 use xiansuo_app::data::import::{self, mapping, source, Dedup, ImportFile};
 use xiansuo_app::Actor;

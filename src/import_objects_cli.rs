@@ -89,7 +89,12 @@ pub async fn run(
         &engine::custom_columns(db, object).await?,
         &overrides,
     )?;
-    println!("{}: {} as {}", args.file.display(), sheet.format, object.plural());
+    println!(
+        "{}: {} as {}",
+        args.file.display(),
+        sheet.format,
+        object.plural()
+    );
     println!("column mapping:");
     for (header, target) in mapping.describe() {
         match target {

@@ -81,7 +81,11 @@ async fn by_external_id(app: &TestApp, table: &str, id: &str) -> Value {
         .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     let items = reply.body["items"].as_array().unwrap();
-    assert_eq!(items.len(), 1, "one {table} with external id {id}: {items:?}");
+    assert_eq!(
+        items.len(),
+        1,
+        "one {table} with external id {id}: {items:?}"
+    );
     items[0].clone()
 }
 
@@ -96,7 +100,10 @@ fn urlencode(text: &str) -> String {
 
 async fn activities_of(app: &TestApp, table: &str, id: &Value) -> Vec<Value> {
     let reply = app
-        .get(&format!("/api/v1/{table}/{id}/activities"), &app.admin_token)
+        .get(
+            &format!("/api/v1/{table}/{id}/activities"),
+            &app.admin_token,
+        )
         .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     reply.body["items"].as_array().unwrap().clone()
@@ -143,17 +150,54 @@ async fn a_salesforce_export_keeps_its_links_outcomes_and_history(app: TestApp) 
     let dir = tempfile::tempdir().unwrap();
     let accounts = write(dir.path(), "Account.csv", SF_ACCOUNTS);
     let out = import(&database, "accounts", &accounts);
-    assert!(out.contains("created 2, updated 0, skipped 0, failed 0 of 2 rows"), "{out}");
-    assert!(out.contains("ParentId"), "unmapped columns are named: {out}");
+    assert!(
+        out.contains("created 2, updated 0, skipped 0, failed 0 of 2 rows"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ParentId"),
+        "unmapped columns are named: {out}"
+    );
     let contacts = write(dir.path(), "Contact.csv", SF_CONTACTS);
     let out = import(&database, "contacts", &contacts);
-    assert!(out.contains("created 2, updated 0, skipped 0, failed 1 of 3 rows"), "{out}");
+    assert!(
+        out.contains("created 2, updated 0, skipped 0, failed 1 of 3 rows"),
+        "{out}"
+    );
     let opportunities = write(dir.path(), "Opportunity.csv", SF_OPPORTUNITIES);
     let out = import(&database, "opportunities", &opportunities);
-    assert!(out.contains("created 3, updated 0, skipped 0, failed 3 of 6 rows"), "{out}");
+    assert!(
+        out.contains("created 3, updated 0, skipped 0, failed 3 of 6 rows"),
+        "{out}"
+    );
     let tasks = write(dir.path(), "Task.csv", SF_TASKS);
+    let preview = xiansuo(
+        &database,
+        &[
+            "import",
+            "activities",
+            tasks.to_str().unwrap(),
+            "--preview",
+            "4",
+        ],
+    );
+    let shown = String::from_utf8_lossy(&preview.stdout);
+    assert!(preview.status.success(), "{shown}");
+    assert!(
+        shown.contains("WhatId → what_ref") && shown.contains("row 5: null → failed (record)"),
+        "{shown}"
+    );
+    assert!(shown.contains("preview only"), "{shown}");
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) AS n FROM activities").await,
+        0,
+        "a preview imports nothing"
+    );
     let out = import(&database, "activities", &tasks);
-    assert!(out.contains("created 3, updated 0, skipped 0, failed 1 of 4 rows"), "{out}");
+    assert!(
+        out.contains("created 3, updated 0, skipped 0, failed 1 of 4 rows"),
+        "{out}"
+    );
 
     // Accounts: owners matched by username, the rest to the importing user; dates kept.
     let xingchen = by_external_id(&app, "accounts", "0015g00000XcA1aAAF").await;
@@ -162,8 +206,10 @@ async fn a_salesforce_export_keeps_its_links_outcomes_and_history(app: TestApp) 
     assert_eq!(xingchen["city"], "北京");
     assert_eq!(xingchen["created_at"], "2024-11-02T03:04:05.000Z");
     let acme = by_external_id(&app, "accounts", "0015g00000XcA2bAAF").await;
-    let admin_id = app.get("/api/v1/users?role=admin", &app.admin_token).await.body["items"][0]
-        ["id"]
+    let admin_id = app
+        .get("/api/v1/users?role=admin", &app.admin_token)
+        .await
+        .body["items"][0]["id"]
         .clone();
     assert_eq!(acme["owner_id"], admin_id);
     let account_report = report(&accounts);
@@ -185,10 +231,12 @@ async fn a_salesforce_export_keeps_its_links_outcomes_and_history(app: TestApp) 
     let ada = by_external_id(&app, "contacts", "0035g00000YdC2bAAF").await;
     assert_eq!(ada["account_id"], Value::Null);
     let contact_report = report(&contacts);
-    assert!(contact_report.iter().any(|(row, result, field, reason)| *row == 3
-        && result == "imported"
-        && field == "account"
-        && reason.contains("0015g00000Xc999AAF")));
+    assert!(contact_report
+        .iter()
+        .any(|(row, result, field, reason)| *row == 3
+            && result == "imported"
+            && field == "account"
+            && reason.contains("0015g00000Xc999AAF")));
     assert!(contact_report
         .iter()
         .any(|(row, result, field, _)| *row == 4 && result == "failed" && field == "name"));
@@ -226,27 +274,42 @@ async fn a_salesforce_export_keeps_its_links_outcomes_and_history(app: TestApp) 
         ]
     );
     let stage_reason = &report(&opportunities)[0].3;
-    assert!(stage_reason.contains("Dreaming") && stage_reason.contains("proposal"), "{stage_reason}");
+    assert!(
+        stage_reason.contains("Dreaming") && stage_reason.contains("proposal"),
+        "{stage_reason}"
+    );
 
     // Activities: on the deal (WhatId before WhoId), on the contact, on the account.
     let on_erp = activities_of(&app, "opportunities", &erp["id"]).await;
     assert_eq!(on_erp.len(), 1, "{on_erp:?}");
     assert_eq!(on_erp[0]["type"], "call");
-    assert!(on_erp[0]["content"].as_str().unwrap().contains("Agreed on phase one"));
-    assert!(on_erp[0]["created_at"].as_str().unwrap().starts_with("2025-03-01"));
+    assert!(on_erp[0]["content"]
+        .as_str()
+        .unwrap()
+        .contains("Agreed on phase one"));
+    assert!(on_erp[0]["created_at"]
+        .as_str()
+        .unwrap()
+        .starts_with("2025-03-01"));
     let on_zhang = activities_of(&app, "contacts", &zhang["id"]).await;
     assert_eq!(on_zhang.len(), 1);
     assert_eq!(on_zhang[0]["type"], "email");
     let on_acme = activities_of(&app, "accounts", &acme["id"]).await;
-    assert!(on_acme.iter().any(|a| a["type"] == "meeting"), "{on_acme:?}");
+    assert!(
+        on_acme.iter().any(|a| a["type"] == "meeting"),
+        "{on_acme:?}"
+    );
     let task_report = report(&tasks);
-    assert!(task_report
-        .iter()
-        .any(|(row, result, _, reason)| *row == 5 && result == "failed" && reason.contains("0035g00000Zz999AAF")));
+    assert!(task_report.iter().any(|(row, result, _, reason)| *row == 5
+        && result == "failed"
+        && reason.contains("0035g00000Zz999AAF")));
 
     // The imported past in the forecast: the won deal counts in March 2025.
     let forecast = app
-        .get("/api/v1/pipeline/forecast?from=2025-02&to=2025-03", &app.admin_token)
+        .get(
+            "/api/v1/pipeline/forecast?from=2025-02&to=2025-03",
+            &app.admin_token,
+        )
         .await;
     assert_eq!(forecast.status, 200, "{}", forecast.body);
     let items = forecast.body["items"].as_array().unwrap();
@@ -268,17 +331,29 @@ async fn a_salesforce_export_keeps_its_links_outcomes_and_history(app: TestApp) 
          0065g00000ZeO7gAAF,0015g00000XcA2bAAF,Acme 续约,3000,Prospecting,2025-09-01,false,false\n",
     );
     let out = import(&database, "opportunities", &newer);
-    assert!(out.contains("created 1, updated 2, skipped 0, failed 0 of 3 rows"), "{out}");
-    assert_eq!(count(&app.db, "SELECT COUNT(*) AS n FROM opportunities").await, 4);
+    assert!(
+        out.contains("created 1, updated 2, skipped 0, failed 0 of 3 rows"),
+        "{out}"
+    );
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) AS n FROM opportunities").await,
+        4
+    );
     let crm = by_external_id(&app, "opportunities", "0065g00000ZeO3cAAF").await;
     assert_eq!(crm["amount"], 90000.0);
     assert_eq!(crm["result"], "won");
     assert!(crm["closed_at"].as_str().unwrap().starts_with("2025-07-15"));
     let history = app
-        .get(&format!("/api/v1/opportunities/{}/history", crm["id"]), &app.admin_token)
+        .get(
+            &format!("/api/v1/opportunities/{}/history", crm["id"]),
+            &app.admin_token,
+        )
         .await;
     assert_eq!(history.status, 200, "{}", history.body);
-    assert!(history.body.to_string().contains("90000"), "the update is in the history");
+    assert!(
+        history.body.to_string().contains("90000"),
+        "the update is in the history"
+    );
     let renewal = by_external_id(&app, "opportunities", "0065g00000ZeO7gAAF").await;
     assert_eq!(renewal["stage"], "met");
 }
@@ -312,14 +387,23 @@ async fn hubspot_and_gbk_fxiaoke_exports_are_imported(app: TestApp) {
          5002,Blue Harbor pilot,contractsent,2025-08-01,12000,9002,,2025-02-02 09:00\n",
     );
     let out = import(&database, "opportunities", &deals);
-    assert!(out.contains("created 2, updated 0, skipped 0, failed 0 of 2 rows"), "{out}");
+    assert!(
+        out.contains("created 2, updated 0, skipped 0, failed 0 of 2 rows"),
+        "{out}"
+    );
     let yunhai = by_external_id(&app, "accounts", "9001").await;
     assert_eq!(yunhai["owner_id"], wang.id);
     assert_eq!(yunhai["province"], "浙江");
-    assert_eq!(yunhai["created_at"], "2024-10-01T01:30:00.000Z", "China time");
+    assert_eq!(
+        yunhai["created_at"], "2024-10-01T01:30:00.000Z",
+        "China time"
+    );
     let sam = by_external_id(&app, "contacts", "7002").await;
     let harbor = by_external_id(&app, "accounts", "9002").await;
-    assert_eq!(sam["account_id"], harbor["id"], "the first associated company");
+    assert_eq!(
+        sam["account_id"], harbor["id"],
+        "the first associated company"
+    );
     let wms = by_external_id(&app, "opportunities", "5001").await;
     assert_eq!(wms["result"], "won");
     assert_eq!(wms["amount"], 250000.0);
@@ -356,7 +440,10 @@ async fn hubspot_and_gbk_fxiaoke_exports_are_imported(app: TestApp) {
          南方贸易 ERP,广州南方贸易有限公司,输单,2025-02-28,输单,价格太高,90000,,2025-01-04 10:00:00\n",
     );
     let out = import(&database, "opportunities", &deals);
-    assert!(out.contains("created 2, updated 0, skipped 0, failed 0 of 2 rows"), "{out}");
+    assert!(
+        out.contains("created 2, updated 0, skipped 0, failed 0 of 2 rows"),
+        "{out}"
+    );
     let followups = gbk(
         "跟进记录.csv",
         "客户名称,联系人,跟进方式,跟进内容,跟进时间,跟进人\n\
@@ -364,7 +451,10 @@ async fn hubspot_and_gbk_fxiaoke_exports_are_imported(app: TestApp) {
          广州南方贸易有限公司,,电话,报价被拒,2025-02-20 09:00:00,\n",
     );
     let out = import(&database, "activities", &followups);
-    assert!(out.contains("created 2, updated 0, skipped 0, failed 0 of 2 rows"), "{out}");
+    assert!(
+        out.contains("created 2, updated 0, skipped 0, failed 0 of 2 rows"),
+        "{out}"
+    );
 
     let hengyuan: Vec<Value> = app
         .get("/api/v1/accounts?q=恒远", &app.admin_token)
@@ -375,7 +465,10 @@ async fn hubspot_and_gbk_fxiaoke_exports_are_imported(app: TestApp) {
         .clone();
     assert_eq!(hengyuan.len(), 1);
     assert_eq!(hengyuan[0]["industry"], "制造业");
-    let chen = &app.get("/api/v1/contacts?q=陈晓明", &app.admin_token).await.body["items"][0];
+    let chen = &app
+        .get("/api/v1/contacts?q=陈晓明", &app.admin_token)
+        .await
+        .body["items"][0];
     assert_eq!(
         chen["account_id"], hengyuan[0]["id"],
         "the account found by its name, whatever the legal form"
@@ -391,7 +484,10 @@ async fn hubspot_and_gbk_fxiaoke_exports_are_imported(app: TestApp) {
         .body["items"][0];
     assert_eq!(lost["result"], "lost");
     assert_eq!(lost["close_reason"], "价格太高");
-    let mes = &app.get("/api/v1/opportunities?q=MES", &app.admin_token).await.body["items"][0];
+    let mes = &app
+        .get("/api/v1/opportunities?q=MES", &app.admin_token)
+        .await
+        .body["items"][0];
     assert_eq!(mes["amount"], 380000.0);
     assert_eq!(mes["stage"], "commitment");
 }
@@ -405,11 +501,21 @@ fn fresh_sqlite(dir: &Path) -> Vec<String> {
     let out = xiansuo(
         &database,
         &[
-            "user", "create", "--username", "boss", "--password", "password123", "--role",
+            "user",
+            "create",
+            "--username",
+            "boss",
+            "--password",
+            "password123",
+            "--role",
             "admin",
         ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     database
 }
 
@@ -446,15 +552,29 @@ async fn a_xiansuo_export_moves_into_a_fresh_database_with_its_links(app: TestAp
         let path = dir.path().join(format!("{table}.csv"));
         let out = xiansuo(
             &source,
-            &["export", table, "--format", "csv", "--output", path.to_str().unwrap()],
+            &[
+                "export",
+                table,
+                "--format",
+                "csv",
+                "--output",
+                path.to_str().unwrap(),
+            ],
         );
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         files.push((table, path));
     }
     let target = fresh_sqlite(dir.path());
     for (table, path) in &files {
         let out = import(&target, table, path);
-        assert!(out.contains("created 1, updated 0, skipped 0, failed 0 of 1 rows"), "{out}");
+        assert!(
+            out.contains("created 1, updated 0, skipped 0, failed 0 of 1 rows"),
+            "{out}"
+        );
     }
     let db = Db::connect(&format!(
         "sqlite://{}",
@@ -525,8 +645,14 @@ async fn an_import_killed_mid_way_finishes_with_each_record_once(app: TestApp) {
         if done > 0 {
             break;
         }
-        assert!(child.try_wait().unwrap().is_none(), "the import ended before it could be killed");
-        assert!(started.elapsed() < Duration::from_secs(120), "no batch was committed");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import ended before it could be killed"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no batch was committed"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let killed = Command::new("kill")
@@ -540,9 +666,16 @@ async fn an_import_killed_mid_way_finishes_with_each_record_once(app: TestApp) {
     let database = vec!["--database-url".to_owned(), url];
     let out = import(&database, "contacts", &file);
     assert!(out.contains("by an earlier run"), "{out}");
-    assert_eq!(count(&app.db, "SELECT COUNT(*) AS n FROM contacts").await, rows);
     assert_eq!(
-        count(&app.db, "SELECT COUNT(DISTINCT external_id) AS n FROM contacts").await,
+        count(&app.db, "SELECT COUNT(*) AS n FROM contacts").await,
+        rows
+    );
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(DISTINCT external_id) AS n FROM contacts"
+        )
+        .await,
         rows,
         "every row once"
     );

@@ -225,9 +225,7 @@ struct Found {
 
 impl Found {
     fn external(&self, record_type: RecordType, id: &str) -> Option<i64> {
-        self.by_external
-            .get(&(record_type, id.to_owned()))
-            .copied()
+        self.by_external.get(&(record_type, id.to_owned())).copied()
     }
 
     /// A WhoId/WhatId: by its Salesforce prefix, or else in `order`.
@@ -478,7 +476,12 @@ fn record_body(
             }
         }
         Object::Contact => {
-            copy(env, values, &mut body, &["title", "phone", "email", "wechat"]);
+            copy(
+                env,
+                values,
+                &mut body,
+                &["title", "phone", "email", "wechat"],
+            );
             if let Some(name) = person_name(m, values) {
                 body.insert("name".into(), json!(name));
             }
@@ -533,7 +536,10 @@ fn record_body(
                 let n = values::whole(p)
                     .filter(|n| (0..=100).contains(n))
                     .ok_or_else(|| {
-                        refuse("probability", format!("'{p}' is not a percentage from 0 to 100"))
+                        refuse(
+                            "probability",
+                            format!("'{p}' is not a percentage from 0 to 100"),
+                        )
                     })?;
                 body.insert("probability".into(), json!(n));
             }
@@ -570,16 +576,19 @@ fn deal_outcome(
     body: &mut Map<String, Value>,
 ) -> Result<Option<Closing>, Refusal> {
     let m = &env.options.mapping;
-    let flagged = m.pick(values, "result").and_then(values::result).or_else(|| {
-        let closed = m.pick(values, "is_closed").and_then(values::flag);
-        let won = m.pick(values, "is_won").and_then(values::flag);
-        match (closed, won) {
-            (_, Some(true)) => Some(StageKind::Won),
-            (Some(true), Some(false)) => Some(StageKind::Lost),
-            (Some(false), _) => Some(StageKind::Open),
-            _ => None,
-        }
-    });
+    let flagged = m
+        .pick(values, "result")
+        .and_then(values::result)
+        .or_else(|| {
+            let closed = m.pick(values, "is_closed").and_then(values::flag);
+            let won = m.pick(values, "is_won").and_then(values::flag);
+            match (closed, won) {
+                (_, Some(true)) => Some(StageKind::Won),
+                (Some(true), Some(false)) => Some(StageKind::Lost),
+                (Some(false), _) => Some(StageKind::Open),
+                _ => None,
+            }
+        });
     let named = match m.pick(values, "stage") {
         Some(cell) => Some(env.stages.resolve(cell).map_err(|e| refuse("stage", e))?),
         None => None,
@@ -587,11 +596,14 @@ fn deal_outcome(
     let kind = flagged.or(named.map(|s| s.kind));
     let stage = match (named, kind) {
         (Some(s), Some(k)) if s.kind == k => Some(s),
-        (_, Some(k)) if k != StageKind::Open || named.is_some() => Some(
-            env.stages
-                .first(k)
-                .ok_or_else(|| refuse("stage", format!("the pipeline has no active {} stage", k.code())))?,
-        ),
+        (_, Some(k)) if k != StageKind::Open || named.is_some() => {
+            Some(env.stages.first(k).ok_or_else(|| {
+                refuse(
+                    "stage",
+                    format!("the pipeline has no active {} stage", k.code()),
+                )
+            })?)
+        }
         _ => named,
     };
     let Some(stage) = stage else {
@@ -689,7 +701,11 @@ fn activity(
     if !missing.is_empty() {
         warnings.push(refuse(
             "record",
-            format!("no record matches {}; logged on {} {record_id}", missing.join(", "), record_type.code()),
+            format!(
+                "no record matches {}; logged on {} {record_id}",
+                missing.join(", "),
+                record_type.code()
+            ),
         ));
     }
     let kind = match m.pick(values, "type") {
@@ -706,10 +722,16 @@ fn activity(
         None => xiansuo_core::lead::ActivityType::Note,
     };
     let outcome = match m.pick(values, "outcome") {
-        Some(cell) => match env.choices.parse_listed(ChoiceKind::Outcome, "outcome", cell) {
+        Some(cell) => match env
+            .choices
+            .parse_listed(ChoiceKind::Outcome, "outcome", cell)
+        {
             Ok(code) => Some(code),
             Err(e) => {
-                warnings.push(refuse("outcome", format!("{}; imported without an outcome", e.message)));
+                warnings.push(refuse(
+                    "outcome",
+                    format!("{}; imported without an outcome", e.message),
+                ));
                 None
             }
         },
@@ -765,10 +787,12 @@ async fn plan(env: &Env<'_>, rows: Vec<SourceRow>) -> anyhow::Result<Plan> {
         let values = row.values.clone();
         let external = m.pick(&values, "external_id").map(str::to_owned);
         let mut warnings = Vec::new();
-        let existing = external.as_deref().and_then(|id| match env.object().record_type() {
-            Some(t) => found.external(t, id),
-            None => found.activities.get(id).copied(),
-        });
+        let existing = external
+            .as_deref()
+            .and_then(|id| match env.object().record_type() {
+                Some(t) => found.external(t, id),
+                None => found.activities.get(id).copied(),
+            });
         if let (None, Some(id)) = (existing, &external) {
             if let Some(first) = earlier.get(id) {
                 let reason = format!("the same id '{id}' as row {first} of this file, which is imported; the row is left out");
@@ -805,7 +829,10 @@ async fn plan(env: &Env<'_>, rows: Vec<SourceRow>) -> anyhow::Result<Plan> {
                     None => {
                         let created_at = instant_of(env, &values, "created_at");
                         let body = Value::Object(body);
-                        match (created_at, records::prepare(env.ctx, table_of(env.object()), &body).await) {
+                        match (
+                            created_at,
+                            records::prepare(env.ctx, table_of(env.object()), &body).await,
+                        ) {
                             (Err(e), _) => Err(e),
                             (_, Err(StoreError::Internal(e))) => return Err(e),
                             (_, Err(StoreError::Invalid(e))) => Err((e.field, e.message)),
@@ -927,7 +954,10 @@ pub async fn run(
     let (id, mut counts) = match previous(db, object, file).await? {
         Some(p) if p.finished => anyhow::bail!("this file was already imported"),
         Some(p) => (p.id, p.counts),
-        None => (start(db, actor, object, file, clock).await?, Counts::default()),
+        None => (
+            start(db, actor, object, file, clock).await?,
+            Counts::default(),
+        ),
     };
     let resumed_after = counts.rows;
     let mut report = ErrorReport::new(file.errors_path(), &sheet.headers, resumed_after > 0)?;
@@ -1094,7 +1124,10 @@ async fn write(
 /// Sets a stored deal's won or lost state as the file gives it, recording the change.
 async fn close(tx: &mut Tx, ctx: Ctx<'_>, id: i64, closing: &Closing) -> anyhow::Result<()> {
     let Some(row) = tx
-        .fetch_optional("SELECT * FROM opportunities WHERE id = ?", &[Param::Int(id)])
+        .fetch_optional(
+            "SELECT * FROM opportunities WHERE id = ?",
+            &[Param::Int(id)],
+        )
         .await?
     else {
         return Ok(());
@@ -1113,7 +1146,10 @@ async fn close(tx: &mut Tx, ctx: Ctx<'_>, id: i64, closing: &Closing) -> anyhow:
     )
     .await?;
     let Some(row) = tx
-        .fetch_optional("SELECT * FROM opportunities WHERE id = ?", &[Param::Int(id)])
+        .fetch_optional(
+            "SELECT * FROM opportunities WHERE id = ?",
+            &[Param::Int(id)],
+        )
         .await?
     else {
         return Ok(());

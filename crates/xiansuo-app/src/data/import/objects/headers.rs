@@ -691,29 +691,64 @@ mod tests {
         let m = mapped(
             Object::Account,
             &[
-                "Id", "Name", "ParentId", "Industry", "BillingCity", "BillingState", "Phone",
-                "Website", "OwnerId", "Owner Name", "CreatedDate",
+                "Id",
+                "Name",
+                "ParentId",
+                "Industry",
+                "BillingCity",
+                "BillingState",
+                "Phone",
+                "Website",
+                "OwnerId",
+                "Owner Name",
+                "CreatedDate",
             ],
         );
         assert_eq!(
             targets(&m),
             [
-                "external_id", "name", "-", "industry", "city", "province", "phone", "website",
-                "owner", "owner", "created_at"
+                "external_id",
+                "name",
+                "-",
+                "industry",
+                "city",
+                "province",
+                "phone",
+                "website",
+                "owner",
+                "owner",
+                "created_at"
             ]
         );
         let m = mapped(
             Object::Opportunity,
             &[
-                "Id", "AccountId", "Name", "Amount", "StageName", "CloseDate", "IsClosed",
-                "IsWon", "Loss_Reason__c", "CreatedDate",
+                "Id",
+                "AccountId",
+                "Name",
+                "Amount",
+                "StageName",
+                "CloseDate",
+                "IsClosed",
+                "IsWon",
+                "Loss_Reason__c",
+                "CreatedDate",
             ],
         );
         assert!(m.unmapped().is_empty(), "{:?}", m.unmapped());
         assert!(m.maps("lost_reason") && m.maps("account_ref") && m.maps("is_won"));
         let m = mapped(
             Object::Activity,
-            &["Id", "WhoId", "WhatId", "Subject", "Description", "ActivityDate", "Type", "Status"],
+            &[
+                "Id",
+                "WhoId",
+                "WhatId",
+                "Subject",
+                "Description",
+                "ActivityDate",
+                "Type",
+                "Status",
+            ],
         );
         assert_eq!(m.unmapped(), ["Status"]);
     }
@@ -722,24 +757,55 @@ mod tests {
     fn chinese_and_xiansuo_headers_are_recognised() {
         let m = mapped(
             Object::Opportunity,
-            &["商机名称", "客户名称", "销售阶段", "预计成交日期", "赢单/输单", "输单原因", "负责人", "创建时间"],
+            &[
+                "商机名称",
+                "客户名称",
+                "销售阶段",
+                "预计成交日期",
+                "赢单/输单",
+                "输单原因",
+                "负责人",
+                "创建时间",
+            ],
         );
         assert!(m.unmapped().is_empty(), "{:?}", m.unmapped());
         assert!(m.maps("result"));
         let m = mapped(
             Object::Contact,
-            &["编号", "客户编号", "姓名", "职位", "电话", "邮箱", "外部编号", "创建时间 (UTC)"],
+            &[
+                "编号",
+                "客户编号",
+                "姓名",
+                "职位",
+                "电话",
+                "邮箱",
+                "外部编号",
+                "创建时间 (UTC)",
+            ],
         );
         assert_eq!(
             targets(&m),
-            ["external_id", "account_ref", "name", "title", "phone", "email", "external_id", "created_at"]
+            [
+                "external_id",
+                "account_ref",
+                "name",
+                "title",
+                "phone",
+                "email",
+                "external_id",
+                "created_at"
+            ]
         );
         assert!(m.is_utc("created_at"));
         let values: Vec<String> = ["7", "3", "张三", "", "", "", "sf-1", ""]
             .iter()
             .map(|s| (*s).to_owned())
             .collect();
-        assert_eq!(m.pick(&values, "external_id"), Some("7"), "编号 ranks first");
+        assert_eq!(
+            m.pick(&values, "external_id"),
+            Some("7"),
+            "编号 ranks first"
+        );
     }
 
     #[test]
@@ -751,7 +817,10 @@ mod tests {
         overrides.insert("stage:Verbal Commit".to_owned(), "commitment".to_owned());
         let m = ObjectMapping::new(Object::Opportunity, &headers, &[], &overrides).unwrap();
         assert_eq!(targets(&m), ["name", "stage"]);
-        assert_eq!(m.stages.get("verbalcommit").map(String::as_str), Some("commitment"));
+        assert_eq!(
+            m.stages.get("verbalcommit").map(String::as_str),
+            Some("commitment")
+        );
         overrides.insert("Phase".to_owned(), "phase".to_owned());
         let e = ObjectMapping::new(Object::Opportunity, &headers, &[], &overrides).unwrap_err();
         assert!(e.to_string().contains("not a target"), "{e}");

@@ -121,9 +121,15 @@ mod tests {
 
     #[test]
     fn salesforce_prefixes_and_list_cells() {
-        assert_eq!(salesforce_type("0035g00000AbCdEAAV"), Some(RecordType::Contact));
+        assert_eq!(
+            salesforce_type("0035g00000AbCdEAAV"),
+            Some(RecordType::Contact)
+        );
         assert_eq!(salesforce_type("00Q5g00000AbCdE"), Some(RecordType::Lead));
-        assert_eq!(salesforce_type("0065g00000AbCdEAAV"), Some(RecordType::Opportunity));
+        assert_eq!(
+            salesforce_type("0065g00000AbCdEAAV"),
+            Some(RecordType::Opportunity)
+        );
         assert_eq!(salesforce_type("001"), None);
         assert_eq!(first_id(" 9001;9002"), "9001");
     }

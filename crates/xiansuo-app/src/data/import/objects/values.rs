@@ -49,11 +49,7 @@ pub fn date(value: &str) -> Option<NaiveDate> {
         .trim()
         .replace(['年', '月', '/', '.'], "-")
         .replace('日', "");
-    let day = cleaned
-        .split([' ', 'T'])
-        .next()
-        .unwrap_or_default()
-        .trim();
+    let day = cleaned.split([' ', 'T']).next().unwrap_or_default().trim();
     NaiveDate::parse_from_str(day, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(day, "%m-%d-%Y"))
         .ok()
@@ -109,8 +105,16 @@ pub fn result(value: &str) -> Option<StageKind> {
         "won" | "closedwon" | "赢单" | "赢" | "成交" | "已成交" | "赢单关闭" | "已赢单" => {
             Some(StageKind::Won)
         }
-        "lost" | "closedlost" | "输单" | "输" | "丢单" | "已输单" | "输单关闭" | "失败"
-        | "closedlosttocompetition" | "无效" => Some(StageKind::Lost),
+        "lost"
+        | "closedlost"
+        | "输单"
+        | "输"
+        | "丢单"
+        | "已输单"
+        | "输单关闭"
+        | "失败"
+        | "closedlosttocompetition"
+        | "无效" => Some(StageKind::Lost),
         "open" | "进行中" | "跟进中" => Some(StageKind::Open),
         _ => None,
     }
@@ -260,7 +264,10 @@ mod tests {
     #[test]
     fn times_and_dates_of_other_systems_are_read() {
         let at = |v| instant(v, false).map(|t| t.to_rfc3339());
-        assert_eq!(at("2025-03-10T08:30:00.000Z").unwrap(), "2025-03-10T08:30:00+00:00");
+        assert_eq!(
+            at("2025-03-10T08:30:00.000Z").unwrap(),
+            "2025-03-10T08:30:00+00:00"
+        );
         assert_eq!(at("2025-03-10 16:30").unwrap(), "2025-03-10T08:30:00+00:00");
         assert_eq!(
             instant("2025-03-10 08:30:00", true).unwrap().to_rfc3339(),
@@ -270,7 +277,10 @@ mod tests {
         assert_eq!(at("2025年3月10日").unwrap(), "2025-03-10T04:00:00+00:00");
         assert_eq!(at("3/10/2025").unwrap(), "2025-03-10T04:00:00+00:00");
         assert_eq!(at("yesterday"), None);
-        assert_eq!(date("2025-03-10 09:00"), NaiveDate::from_ymd_opt(2025, 3, 10));
+        assert_eq!(
+            date("2025-03-10 09:00"),
+            NaiveDate::from_ymd_opt(2025, 3, 10)
+        );
         assert_eq!(date("13/45/2025"), None);
     }
 
@@ -306,6 +316,9 @@ mod tests {
         assert_eq!(s.resolve("closedlost").unwrap().code, "lost");
         assert_eq!(s.resolve("verbal").unwrap().code, "commitment");
         let e = s.resolve("Dreaming").unwrap_err();
-        assert!(e.contains("met 见到客户") && e.contains("stage:Dreaming"), "{e}");
+        assert!(
+            e.contains("met 见到客户") && e.contains("stage:Dreaming"),
+            "{e}"
+        );
     }
 }
