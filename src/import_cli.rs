@@ -1,7 +1,8 @@
-//! `xiansuo import leads FILE` (and, through [`crate::import_objects_cli`], `import accounts`,
-//! `contacts`, `opportunities` and `activities`): the command-line face of [`xiansuo_app::data::import`]. It picks the
-//! importing user and the owner, prints the column mapping it will use, shows a progress bar on
-//! stderr while batches commit, and ends with a summary on stdout.
+//! `xiansuo import leads FILE`: the command-line face of [`xiansuo_app::data::import`]. It picks
+//! the importing user and the owner, prints the column mapping it will use, shows a progress bar
+//! on stderr while batches commit, and ends with a summary on stdout. `import accounts`,
+//! `contacts`, `opportunities` and `activities` pick the importing user here and go on in
+//! [`crate::import_objects_cli`].
 
 use crate::import_objects_cli::{self, ObjectArgs};
 use anyhow::Context;

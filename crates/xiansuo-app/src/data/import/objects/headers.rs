@@ -22,24 +22,6 @@ pub enum Object {
 }
 
 impl Object {
-    pub const ALL: &'static [Object] = &[
-        Object::Account,
-        Object::Contact,
-        Object::Opportunity,
-        Object::Activity,
-    ];
-
-    /// `accounts`, `contacts`, `opportunities`, `activities` (the singular is taken too).
-    pub fn parse(value: &str) -> Option<Object> {
-        match value.trim() {
-            "accounts" | "account" => Some(Object::Account),
-            "contacts" | "contact" => Some(Object::Contact),
-            "opportunities" | "opportunity" => Some(Object::Opportunity),
-            "activities" | "activity" => Some(Object::Activity),
-            _ => None,
-        }
-    }
-
     /// The singular code, as the `imports` table stores it.
     pub fn code(self) -> &'static str {
         match self {
@@ -50,7 +32,7 @@ impl Object {
         }
     }
 
-    /// The plural, as the command and the API name it.
+    /// The plural, as the command names it.
     pub fn plural(self) -> &'static str {
         match self {
             Object::Account => "accounts",
