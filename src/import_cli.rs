@@ -1,7 +1,10 @@
-//! `xiansuo import leads FILE`: the command-line face of [`xiansuo_app::data::import`]. It picks the
-//! importing user and the owner, prints the column mapping it will use, shows a progress bar on
-//! stderr while batches commit, and ends with a summary on stdout.
+//! `xiansuo import leads FILE`: the command-line face of [`xiansuo_app::data::import`]. It picks
+//! the importing user and the owner, prints the column mapping it will use, shows a progress bar
+//! on stderr while batches commit, and ends with a summary on stdout. `import accounts`,
+//! `contacts`, `opportunities` and `activities` pick the importing user here and go on in
+//! [`crate::import_objects_cli`].
 
+use crate::import_objects_cli::{self, ObjectArgs};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -9,6 +12,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 use xiansuo_app::admin::users;
+use xiansuo_app::data::import::objects::headers::Object;
 use xiansuo_app::data::import::{self, mapping, source, Dedup, ImportFile};
 use xiansuo_app::Actor;
 use xiansuo_core::Clock;
@@ -19,6 +23,18 @@ pub enum ImportCommand {
     /// Import leads from a CSV (UTF-8 or GBK/GB18030, found out automatically) or XLSX file.
     /// Running the same file again continues an interrupted import and never imports a row twice.
     Leads(LeadsArgs),
+    /// Import accounts (客户) from a Salesforce, HubSpot, Zoho, 纷享销客, 销售易 or Xiansuo export.
+    /// A row whose id is the external_id of an account updates it instead of adding another.
+    Accounts(ObjectArgs),
+    /// Import contacts (联系人), linked to their accounts by the account's id in the file
+    /// (AccountId, Associated Company IDs, 客户编号) or by its name.
+    Contacts(ObjectArgs),
+    /// Import opportunities (销售机会) with their stage, amount, close date, won/lost outcome and
+    /// lost reason, linked to their accounts, contacts and leads.
+    Opportunities(ObjectArgs),
+    /// Import activities (跟进记录): tasks, events, calls, notes, each logged on the lead,
+    /// contact, account or opportunity it names (WhoId/WhatId, associations, names).
+    Activities(ObjectArgs),
 }
 
 #[derive(Args)]
@@ -54,7 +70,18 @@ pub struct LeadsArgs {
 const BATCH: usize = 1_000;
 
 pub async fn run(db: &Db, clock: &dyn Clock, command: ImportCommand) -> anyhow::Result<()> {
-    let ImportCommand::Leads(args) = command;
+    let (object, object_args) = match command {
+        ImportCommand::Leads(args) => return leads(db, clock, args).await,
+        ImportCommand::Accounts(args) => (Object::Account, args),
+        ImportCommand::Contacts(args) => (Object::Contact, args),
+        ImportCommand::Opportunities(args) => (Object::Opportunity, args),
+        ImportCommand::Activities(args) => (Object::Activity, args),
+    };
+    let actor = importing_user(db, object_args.as_user.as_deref()).await?;
+    import_objects_cli::run(db, clock, &actor, object, object_args).await
+}
+
+async fn leads(db: &Db, clock: &dyn Clock, args: LeadsArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let actor = importing_user(db, args.as_user.as_deref()).await?;
     let owner_id = match &args.owner {

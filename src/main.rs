@@ -6,6 +6,7 @@ mod config;
 mod demo;
 mod export_cli;
 mod import_cli;
+mod import_objects_cli;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};

@@ -120,6 +120,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         include_str!("../migrations/sqlite/0029_external_ids.sql"),
     ),
     (
+        "0031_import_updates",
+        include_str!("../migrations/sqlite/0031_import_updates.sql"),
+    ),
+    (
         "0034_prediction_schedule",
         include_str!("../migrations/sqlite/0034_prediction_schedule.sql"),
     ),
@@ -234,6 +238,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0029_external_ids",
         include_str!("../migrations/postgres/0029_external_ids.sql"),
+    ),
+    (
+        "0031_import_updates",
+        include_str!("../migrations/postgres/0031_import_updates.sql"),
     ),
     (
         "0034_prediction_schedule",

@@ -471,7 +471,7 @@ fn whole_number(value: &str) -> Value {
     }
 }
 
-fn split_list(value: &str) -> Vec<String> {
+pub(super) fn split_list(value: &str) -> Vec<String> {
     value
         .split([',', '，', ';', '；', '、', '|'])
         .map(str::trim)
@@ -480,7 +480,7 @@ fn split_list(value: &str) -> Vec<String> {
         .collect()
 }
 
-fn custom_value(field_type: FieldType, value: &str) -> Value {
+pub(super) fn custom_value(field_type: FieldType, value: &str) -> Value {
     match field_type {
         FieldType::Number => value
             .replace(',', "")

@@ -12,6 +12,7 @@
 //! `import_upload_rows` of an uploaded file, in the transaction of its batch (the HTTP API).
 
 pub mod mapping;
+pub mod objects;
 pub mod source;
 pub mod upload;
 
