@@ -545,35 +545,51 @@ async fn a_xiansuo_export_moves_into_a_fresh_database_with_its_links(app: TestAp
         )
         .await;
     assert_eq!(deal.status, 201, "{}", deal.body);
+    for (path, content) in [
+        (
+            format!("/api/v1/contacts/{}", contact.body["id"]),
+            "约了周三拜访",
+        ),
+        (
+            format!("/api/v1/opportunities/{}", deal.body["id"]),
+            "报价已发",
+        ),
+    ] {
+        let logged = app
+            .post(
+                &format!("{path}/activities"),
+                token,
+                serde_json::json!({"type": "call", "content": content}),
+            )
+            .await;
+        assert_eq!(logged.status, 201, "{}", logged.body);
+    }
+    // The full export, imported file by file into a fresh database, records before follow-ups.
     let source = vec!["--database-url".to_owned(), app.database_url().await];
     let dir = tempfile::tempdir().unwrap();
-    let mut files = Vec::new();
-    for table in ["accounts", "contacts", "opportunities"] {
-        let path = dir.path().join(format!("{table}.csv"));
-        let out = xiansuo(
-            &source,
-            &[
-                "export",
-                table,
-                "--format",
-                "csv",
-                "--output",
-                path.to_str().unwrap(),
-            ],
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        files.push((table, path));
-    }
+    let all = dir.path().join("all");
+    let out = xiansuo(
+        &source,
+        &["export", "all", "--output", all.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let target = fresh_sqlite(dir.path());
-    for (table, path) in &files {
-        let out = import(&target, table, path);
+    for (table, rows) in [
+        ("accounts", 1),
+        ("contacts", 1),
+        ("opportunities", 1),
+        ("activities", 2),
+    ] {
+        let out = import(&target, table, &all.join(format!("{table}.csv")));
         assert!(
-            out.contains("created 1, updated 0, skipped 0, failed 0 of 1 rows"),
-            "{out}"
+            out.contains(&format!(
+                "created {rows}, updated 0, skipped 0, failed 0 of {rows} rows"
+            )),
+            "{table}: {out}"
         );
     }
     let db = Db::connect(&format!(
@@ -607,9 +623,35 @@ async fn a_xiansuo_export_moves_into_a_fresh_database_with_its_links(app: TestAp
             .timestamp(),
         "created_at kept to the second"
     );
-    // Importing the same export again is refused as done; a new export updates.
-    let (_, contacts) = &files[1];
-    let out = import(&target, "contacts", contacts);
+    let mut follow_ups: Vec<(String, i64, String)> = db
+        .fetch_all(
+            "SELECT record_type, record_id, content FROM activities ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.text("record_type"), r.int("record_id"), r.text("content")))
+        .collect();
+    follow_ups.sort();
+    assert_eq!(
+        follow_ups,
+        vec![
+            (
+                "contact".to_owned(),
+                contact_b.int("id"),
+                "约了周三拜访".to_owned()
+            ),
+            (
+                "opportunity".to_owned(),
+                deal_b.int("id"),
+                "报价已发".to_owned()
+            ),
+        ],
+        "each follow-up on the record its 记录类型 and 记录编号 name"
+    );
+    // Importing the same export again is refused as done.
+    let out = import(&target, "contacts", &all.join("contacts.csv"));
     assert!(out.contains("already imported"), "{out}");
 }
 
