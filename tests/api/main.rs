@@ -19,6 +19,7 @@ mod followups;
 mod forms;
 mod import;
 mod import_api;
+mod import_world;
 mod jobs;
 mod lead_marks;
 mod limits;

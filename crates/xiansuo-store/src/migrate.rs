@@ -119,6 +119,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         "0029_external_ids",
         include_str!("../migrations/sqlite/0029_external_ids.sql"),
     ),
+    (
+        "0032_import_outcomes",
+        include_str!("../migrations/sqlite/0032_import_outcomes.sql"),
+    ),
 ];
 
 /// (version, SQL) for PostgreSQL.
@@ -230,6 +234,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0029_external_ids",
         include_str!("../migrations/postgres/0029_external_ids.sql"),
+    ),
+    (
+        "0032_import_outcomes",
+        include_str!("../migrations/postgres/0032_import_outcomes.sql"),
     ),
 ];
 
