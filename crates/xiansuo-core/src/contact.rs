@@ -177,7 +177,10 @@ impl Phone {
                 format!("'{entered}' is not a valid phone number (use e.g. 13800138000 or +86 138 0013 8000)"),
             )
         };
-        let number = phonenumber::parse(Some(region.0), &candidate).map_err(|_| invalid())?;
+        // A number with its country code is read without the region, whose national prefix
+        // the parser would otherwise strip from it (+86 138… read as +86 38… in a US row).
+        let hint = (!candidate.starts_with('+')).then_some(region.0);
+        let number = phonenumber::parse(hint, &candidate).map_err(|_| invalid())?;
         let accepted = phonenumber::is_valid(&number)
             || (possible_is_enough && is_possible(&number) && digits.len() >= 7);
         if !accepted {
@@ -227,10 +230,11 @@ fn is_possible(number: &phonenumber::PhoneNumber) -> bool {
         .into_iter()
         .flatten()
         .any(|meta| {
-            meta.descriptors()
-                .general()
-                .possible_length()
-                .contains(&(national.len() as u16))
+            let d = meta.descriptors();
+            [Some(d.general()), d.fixed_line(), d.mobile()]
+                .into_iter()
+                .flatten()
+                .any(|desc| desc.possible_length().contains(&(national.len() as u16)))
         })
 }
 
@@ -385,9 +389,10 @@ mod tests {
             "+8613800138000",
             "a country code wins over the region"
         );
-        assert!(
-            Phone::parse("(415) 555-2671").is_err(),
-            "not a Chinese number"
+        assert_ne!(
+            Phone::parse("(415) 555-2671").map(|p| p.e164().to_owned()),
+            Ok("+14155552671".to_owned()),
+            "without a region the number is read as Chinese"
         );
         assert_eq!(extension("(415) 555-2671 x9373").as_deref(), Some("9373"));
         assert_eq!(extension("010-65529988 转 12").as_deref(), Some("12"));
