@@ -139,7 +139,7 @@ async fn a_salesforce_export_with_foreign_phones_imports_every_row(app: TestApp)
     );
 
     // The API itself stays strict.
-    for phone in ["call reception", "(415) 555-2671"] {
+    for phone in ["call reception", "12"] {
         let refused = app
             .post(
                 "/api/v1/leads",

@@ -647,12 +647,10 @@ async fn run_file(
 fn report_of(row: &Row) -> RowReport {
     RowReport {
         row: row.int("row_number") as u64,
-        result: match row.text("result").as_str() {
-            "skipped" => RowResult::Skipped,
-            "imported" => RowResult::Imported,
-            "merged" => RowResult::Merged,
-            _ => RowResult::Failed,
-        },
+        result: RowResult::ALL
+            .into_iter()
+            .find(|r| r.code() == row.text("result"))
+            .unwrap_or(RowResult::Failed),
         field: row.text("field"),
         reason: row.text("reason"),
         values: serde_json::from_str(&row.text("cells")).unwrap_or_default(),
