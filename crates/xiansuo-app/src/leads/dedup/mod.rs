@@ -1158,7 +1158,7 @@ mod tests {
         );
         assert_eq!(
             keys("SELECT person_key FROM leads ORDER BY id", "person_key").await,
-            [some("wei zhang"), some("li na")]
+            [some("张伟"), some("李娜")]
         );
         assert_eq!(
             keys("SELECT person_key FROM contacts", "person_key").await,
