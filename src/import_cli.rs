@@ -15,7 +15,7 @@ use xiansuo_app::admin::users;
 use xiansuo_app::data::import::objects::headers::Object;
 use xiansuo_app::data::import::{self, mapping, source, Dedup, ImportFile};
 use xiansuo_app::Actor;
-use xiansuo_core::Clock;
+use xiansuo_core::{Clock, Region};
 use xiansuo_store::Db;
 
 #[derive(Subcommand)]
@@ -45,12 +45,21 @@ pub struct LeadsArgs {
     /// `ignore`, …) that overrides the automatic mapping.
     #[arg(long, default_value = "auto")]
     mapping: String,
-    /// What to do with a row that has the phone, the email, or the name and company of a lead,
-    /// a contact, an account or an earlier row: skip it, report it as an error (block), import
-    /// it flagged as a possible duplicate (warn), or put its data into the lead it duplicates
-    /// (merge: empty fields filled, tags added); each such row is reported.
+    /// What to do with a row that certainly duplicates a lead, a contact, an account or an
+    /// earlier row (the same phone, email or external id): skip it, report it as an error
+    /// (block), import it flagged as a possible duplicate (warn), or put its data into the lead
+    /// it duplicates (merge: empty fields filled, tags added); each such row is reported.
     #[arg(long, default_value = "skip")]
     dedup: Dedup,
+    /// The same for a row that probably duplicates one (the same name at the same company, no
+    /// exact key in common); default: the dedup policy of the import channel for probable
+    /// matches (Settings → Dedup), which flags them for review unless an admin chose otherwise.
+    #[arg(long, value_name = "DEDUP")]
+    dedup_probable: Option<Dedup>,
+    /// The country of rows whose Country column is empty or missing, which reads their phone
+    /// numbers: an ISO code (US, GB) or a name (United States, 美国). Default: China.
+    #[arg(long)]
+    country: Option<String>,
     /// The source code of rows that name none (default: import).
     #[arg(long)]
     source: Option<String>,
@@ -98,6 +107,14 @@ async fn leads(db: &Db, clock: &dyn Clock, args: LeadsArgs) -> anyhow::Result<()
             actor.username
         );
     }
+    let country = match &args.country {
+        Some(c) => Some(Region::parse(c).with_context(|| {
+            format!(
+                "--country: '{c}' is not a country; use an ISO code such as US or CN, or a name"
+            )
+        })?),
+        None => None,
+    };
     if let Some(source) = &args.source {
         xiansuo_core::lead::parse_source(source)
             .map_err(|e| anyhow::anyhow!("--source: {}", e.message))?;
@@ -144,6 +161,8 @@ async fn leads(db: &Db, clock: &dyn Clock, args: LeadsArgs) -> anyhow::Result<()
     let options = import::Options {
         mapping,
         dedup: args.dedup,
+        probable: args.dedup_probable,
+        country,
         source: args.source,
         owner_id,
         batch_size: BATCH,
@@ -210,7 +229,16 @@ async fn leads(db: &Db, clock: &dyn Clock, args: LeadsArgs) -> anyhow::Result<()
         );
     }
     if summary.warned > 0 {
-        println!("{} imported leads may be duplicates", summary.warned);
+        println!(
+            "{} imported leads may be duplicates (flagged for review)",
+            summary.warned
+        );
+    }
+    if summary.warnings > 0 {
+        println!(
+            "{} rows were imported with a warning (a phone kept unverified, a date not read, …)",
+            summary.warnings
+        );
     }
     if summary.merged > 0 {
         println!(

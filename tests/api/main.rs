@@ -20,6 +20,7 @@ mod forms;
 mod import;
 mod import_api;
 mod import_objects;
+mod import_world;
 mod jobs;
 mod lead_marks;
 mod limits;

@@ -124,6 +124,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         include_str!("../migrations/sqlite/0031_import_updates.sql"),
     ),
     (
+        "0032_import_outcomes",
+        include_str!("../migrations/sqlite/0032_import_outcomes.sql"),
+    ),
+    (
         "0034_prediction_schedule",
         include_str!("../migrations/sqlite/0034_prediction_schedule.sql"),
     ),
@@ -242,6 +246,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0031_import_updates",
         include_str!("../migrations/postgres/0031_import_updates.sql"),
+    ),
+    (
+        "0032_import_outcomes",
+        include_str!("../migrations/postgres/0032_import_outcomes.sql"),
     ),
     (
         "0034_prediction_schedule",

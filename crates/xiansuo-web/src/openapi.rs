@@ -399,13 +399,20 @@ impl Doc {
         let signals = || {
             array(
                 codes(
-                    ["phone", "email", "person_and_company", "company"],
+                    [
+                        "phone",
+                        "email",
+                        "external_id",
+                        "person_and_company",
+                        "company",
+                    ],
                     false,
                     "A signal",
                 ),
-                "What the records share: the same phone (E.164), the same email (any case), \
-                 the same person (pinyin, word order ignored) at the same company (legal \
-                 forms and regions ignored) — strong; or only the company — weak",
+                "What the records share: the same phone (E.164), the same email (any case) or \
+                 the same external id — certain; the same person (`person_key`: case, width, \
+                 spaces and word order ignored) at the same company (legal forms and regions \
+                 ignored) — probable; or only the company — weak",
             )
         };
         let owner = || {
@@ -532,8 +539,8 @@ impl Doc {
                 .description(Some(
                     "The leads, contacts and accounts that match the lead, not deleted or \
                      merged. A phone is compared in E.164 (`+86 138-0013-8000` meets \
-                     `13800138000`), an email ignoring case, a name by its pinyin (张伟, 章玮 \
-                     and Wei Zhang meet) and a company by `company_key` (有限公司, Co., Ltd., \
+                     `13800138000`), an email ignoring case, a name by `person_key` (`张 伟` \
+                     and 张伟 meet; 章玮 and 测试2 are others) and a company by `company_key` (有限公司, Co., Ltd., \
                      （北京） do not count). A contact's company is its account's.",
                 ))
                 .response("200", json_response("The matches", "LeadDuplicates")),
@@ -545,9 +552,11 @@ impl Doc {
             "DedupPolicies",
             ObjectBuilder::new()
                 .description(Some(
-                    "Source code → policy; `*` is the policy of every source not listed. What \
-                     a new lead (API, web form, UI; an import chooses its own) that strongly \
-                     matches a lead, contact or account does: `block` — refused with 409 and \
+                    "Source code → policy for certain matches; `*` is the policy of every source \
+                     not listed. What a new lead (API, web form, UI; an import chooses its own) \
+                     that certainly matches a lead, contact or account (the same phone, email \
+                     or external id; see `/api/v1/dedup/probable-policies` for the same name \
+                     at the same company) does: `block` — refused with 409 and \
                      the candidates; `warn` — created with the tag `possible_duplicate` and \
                      `duplicate_of`; `merge` — its data fills the empty fields of the lead it \
                      duplicates, answered with 200, that lead and `merged: true`. Defaults: \
@@ -583,6 +592,49 @@ impl Doc {
             operation("setDedupPolicies", "leads", "Set dedup policies (admins)")
                 .request_body(Some(json_body("DedupPoliciesInput")))
                 .response("200", json_response("The policies now", "DedupPolicies")),
+            &[Failure::Invalid],
+        );
+
+        self.schema(
+            "DedupProbablePolicies",
+            ObjectBuilder::new()
+                .description(Some(
+                    "Source code → policy for probable matches; `*` is the policy of every \
+                     source not listed. A probable match shares only the person's name and the \
+                     company with a lead or contact (no phone, email or external id): `block`, \
+                     `warn` and `merge` as for certain matches. Default: `warn` everywhere (two \
+                     people may share a name at one company, so a person reviews it). An import \
+                     follows the policy of each row's source unless it names `dedup_probable`",
+                ))
+                .additional_properties(Some(AdditionalProperties::RefOr(policy().into()))),
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/dedup/probable-policies",
+            operation(
+                "getDedupProbablePolicies",
+                "leads",
+                "The dedup policy of each source for probable matches",
+            )
+            .response(
+                "200",
+                json_response("The policies", "DedupProbablePolicies"),
+            ),
+            &[],
+        );
+        self.add(
+            HttpMethod::Put,
+            "/api/v1/dedup/probable-policies",
+            operation(
+                "setDedupProbablePolicies",
+                "leads",
+                "Set dedup policies for probable matches (admins)",
+            )
+            .request_body(Some(json_body("DedupPoliciesInput")))
+            .response(
+                "200",
+                json_response("The policies now", "DedupProbablePolicies"),
+            ),
             &[Failure::Invalid],
         );
 
@@ -2767,7 +2819,14 @@ impl Doc {
                         "warned",
                         int64(
                             false,
-                            "Imported although possible duplicates (`dedup: warn`)",
+                            "Imported although possible duplicates (the `warn` action), flagged for review",
+                        ),
+                    ),
+                    prop(
+                        "warnings",
+                        int64(
+                            false,
+                            "Imported with a warning about their data: a phone kept unverified as entered, an outcome date that is not a date, a converted-into id that matches nothing (result `warning` in the row report)",
                         ),
                     ),
                 ],
@@ -2793,9 +2852,9 @@ impl Doc {
                     prop(
                         "result",
                         codes(
-                            ["ok", "failed", "skipped", "imported"],
+                            ["ok", "failed", "skipped", "imported", "merged", "warning"],
                             false,
-                            "What the import would do with it (default choices)",
+                            "What the import would do with it (default choices): `imported` flagged as a possible duplicate, `warning` imported with a warning about its data",
                         ),
                     ),
                     prop("field", string(true, "The field at fault")),
@@ -2845,7 +2904,22 @@ impl Doc {
                         codes(
                             ["skip", "block", "warn", "merge"],
                             false,
-                            "A row that duplicates a lead, a contact, an account or an earlier row: left out (`skip`, the default), reported as failed (`block`), imported and reported (`warn`), or merged into the lead it duplicates (`merge`)",
+                            "A row that certainly duplicates a lead, a contact, an account or an earlier row (the same phone, email or external id): left out (`skip`, the default), reported as failed (`block`), imported flagged and reported (`warn`), or merged into the lead it duplicates (`merge`)",
+                        ),
+                    ),
+                    prop(
+                        "dedup_probable",
+                        codes(
+                            ["skip", "block", "warn", "merge"],
+                            true,
+                            "The same for a row that probably duplicates one (the same name at the same company, no exact key in common); default: the import channel's policy for probable matches (`GET /api/v1/dedup/probable-policies`, source of the row), which flags it for review unless an admin chose otherwise",
+                        ),
+                    ),
+                    prop(
+                        "country",
+                        string(
+                            true,
+                            "The country of rows whose Country column is empty or missing, which reads their phones: an ISO code (`US`) or a name (`United States`, `美国`); default China",
                         ),
                     ),
                     prop(
@@ -6792,9 +6866,19 @@ fn record_schema(table: &Table) -> ObjectBuilder {
             capitalized(&with_article(&table.schema.to_lowercase()))
         ))),
         |object, field| {
-            object
+            let object = object
                 .property(field.name, field_schema(table, field, false))
-                .required(field.name)
+                .required(field.name);
+            if field.kind != Kind::Phone {
+                return object;
+            }
+            let verified = xiansuo_app::records::verified_name(field.name);
+            object
+                .property(
+                    &verified,
+                    scalar(Type::Boolean, true, "Whether the phone was read as a number (it has an E.164 form); false for a phone an import kept as entered because it could not read it; null without a phone"),
+                )
+                .required(&verified)
         },
     )
 }

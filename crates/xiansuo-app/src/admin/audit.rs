@@ -165,7 +165,9 @@ impl Setting {
             Setting::Webhook => ("SELECT * FROM webhooks WHERE id = ?", "url"),
             Setting::Robot => ("SELECT * FROM robots WHERE id = ?", "name"),
             Setting::DedupPolicies => (
-                "SELECT source AS entry, policy AS value FROM dedup_policies WHERE ? > 0 ORDER BY source",
+                "SELECT * FROM (SELECT source AS entry, policy AS value FROM dedup_policies \
+                 UNION ALL SELECT 'probable ' || source AS entry, policy AS value \
+                 FROM dedup_probable_policies) AS p WHERE ? > 0 ORDER BY entry",
                 "",
             ),
             Setting::Choice => ("SELECT * FROM choices WHERE id = ?", "label_zh"),

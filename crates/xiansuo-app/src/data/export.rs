@@ -211,6 +211,7 @@ fn label(source: Source, field: &str) -> (&'static str, &'static str) {
         (_, "converted_contact_id") => ("转化联系人编号", "Converted contact ID"),
         (_, "converted_opportunity_id") => ("转化销售机会编号", "Converted opportunity ID"),
         (_, "converted_at") => ("转化时间 (UTC)", "Converted at (UTC)"),
+        (_, "disqualified_at") => ("无效时间 (UTC)", "Disqualified at (UTC)"),
         (_, "assigned_at") => ("分配时间 (UTC)", "Assigned at (UTC)"),
         (_, "pool_id") => ("线索池编号", "Pool ID"),
         (_, "pooled_at") => ("入池时间 (UTC)", "Pooled at (UTC)"),

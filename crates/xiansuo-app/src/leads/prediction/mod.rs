@@ -15,7 +15,6 @@ pub mod features;
 pub mod model;
 pub mod schedule;
 
-use crate::data::import::mapping::CONVERTED_ELSEWHERE;
 use crate::error::{StoreError, StoreResult};
 use crate::jobs::queue::{self, Job, JobEnv, JobFailure};
 use crate::records::custom_fields;
@@ -123,14 +122,10 @@ impl Predictor {
     }
 }
 
-/// Whether a lead (`l`, with its opportunity `o`) is a positive outcome: won, or converted here
-/// or in the system it was imported from, and not lost.
-fn positive_sql() -> String {
-    format!(
-        "(o.result = 'won' OR (COALESCE(o.result, '') <> 'lost' AND (l.status = 'converted' \
-         OR l.tags LIKE '%\"{CONVERTED_ELSEWHERE}\"%')))"
-    )
-}
+/// Whether a lead (`l`, with its opportunity `o`) is a positive outcome: won, or converted (here,
+/// or in the system it was imported from) and not lost.
+const POSITIVE_SQL: &str =
+    "(o.result = 'won' OR (COALESCE(o.result, '') <> 'lost' AND l.status = 'converted'))";
 
 /// Whether a lead is a negative outcome: lost, or disqualified and not won.
 const NEGATIVE_SQL: &str =
@@ -147,8 +142,7 @@ pub async fn outcome_counts(db: &Db) -> anyhow::Result<(i64, i64)> {
                 "SELECT SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS positives, \
                  SUM(CASE WHEN {} THEN 0 WHEN {NEGATIVE_SQL} THEN 1 ELSE 0 END) AS negatives \
                  {OUTCOME_JOIN}",
-                positive_sql(),
-                positive_sql()
+                POSITIVE_SQL, POSITIVE_SQL
             ),
             &[],
         )
@@ -285,8 +279,7 @@ pub async fn train(db: &Db, trained_by: Option<i64>, now: DateTime<Utc>) -> Stor
                 &format!(
                     "SELECT l.*, CASE WHEN {} THEN 1 ELSE 0 END AS positive {OUTCOME_JOIN} \
                      AND l.id > ? AND ({} OR {NEGATIVE_SQL}) ORDER BY l.id LIMIT {BATCH}",
-                    positive_sql(),
-                    positive_sql()
+                    POSITIVE_SQL, POSITIVE_SQL
                 ),
                 &[Param::Int(after_id)],
             )
