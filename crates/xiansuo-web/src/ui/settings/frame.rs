@@ -6,6 +6,7 @@ use super::texts::{settings_texts, SettingsTexts};
 use crate::ui::i18n::Texts;
 use crate::ui::page::{store_error_page, Chrome, Viewer};
 use crate::ui::prediction_texts::title as prediction_title;
+use super::backup_texts::title as backups_title;
 use crate::AppState;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -89,7 +90,13 @@ pub(super) fn groups(user: &Viewer, s: &SettingsTexts, current: &str) -> Vec<Gro
                 ("/settings/mail", s.ops.mail_title),
             ],
         ),
-        (s.more.group_security, &[("/settings/audit", s.audit_title)]),
+        (
+            s.more.group_security,
+            &[
+                ("/settings/audit", s.audit_title),
+                ("/settings/backups", backups_title(&user.actor.locale)),
+            ],
+        ),
     ];
     let admin = if user.actor.is_admin() {
         &admin[..]
