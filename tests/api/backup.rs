@@ -4,6 +4,7 @@
 //! target holding records, an archive from a newer schema and a damaged archive are refused
 //! and leave the target empty; scheduled backups are taken when due and only `keep` remain.
 
+use crate::on_both_databases;
 use crate::support::{Backend, Reply, TestApp};
 use chrono::{TimeZone, Utc};
 use reqwest::{Method, StatusCode};
@@ -16,7 +17,7 @@ use std::sync::Arc;
 use xiansuo_app::data::backup::archive::{self, Manifest, Piece};
 use xiansuo_core::role::Role;
 use xiansuo_core::FixedClock;
-use xiansuo_store::{migrate, tables, Db};
+use xiansuo_store::{migrate, Db};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xiansuo");
 const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -116,7 +117,7 @@ impl Target {
     /// How many rows `table` holds; 0 when the database has no such table.
     async fn count(&self, table: &str) -> i64 {
         let db = Db::connect(&self.url).await.unwrap();
-        let listed = tables::catalogue(&mut &db, db.dialect()).await.unwrap();
+        let listed = db.tables().await.unwrap();
         let n = if listed.iter().any(|t| t.name == table) {
             db.fetch_optional(&format!("SELECT COUNT(*) AS n FROM {table}"), &[])
                 .await
@@ -189,7 +190,8 @@ async fn fill(app: &TestApp) -> Filled {
         .lead(
             &rep.token,
             json!({"name": "王芳", "company": "杭州云栖科技", "phone": "13812345678", "email": "wang@yunqi.cn"}),
-        )["id"]
+        )
+        .await["id"]
         .as_i64()
         .unwrap();
     for i in 0..15 {
@@ -288,7 +290,9 @@ async fn a_sqlite_database_moves_to_postgresql_whole() {
     // Every table the catalogue lists is in the archive, but the migration ledger and the
     // search index, which a restore computes again.
     let (manifest, sqlite_rows) = contents(&first);
-    let listed: Vec<String> = tables::catalogue(&mut &app.db, app.db.dialect())
+    let listed: Vec<String> = app
+        .db
+        .tables()
         .await
         .unwrap()
         .into_iter()

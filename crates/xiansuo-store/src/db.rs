@@ -62,6 +62,10 @@ impl Row {
         &self.cells
     }
 
+    pub fn into_cells(self) -> Vec<Cell> {
+        self.cells
+    }
+
     /// The cell of column `name`. A name the statement did not select is a mistake in the
     /// code, not a null: debug builds (and so every test) stop on it.
     pub fn get(&self, name: &str) -> &Cell {
@@ -311,7 +315,7 @@ pub(crate) fn decode_sqlite(rows: Vec<SqliteRow>) -> anyhow::Result<Vec<Row>> {
 
 /// The cells of one SQLite row, each in the type its value has (SQLite types values, not
 /// columns).
-pub(crate) fn sqlite_cells(row: &SqliteRow) -> Result<Vec<Cell>, sqlx::Error> {
+fn sqlite_cells(row: &SqliteRow) -> Result<Vec<Cell>, sqlx::Error> {
     (0..row.columns().len())
         .map(|i| {
             let raw = row.try_get_raw(i)?;
@@ -346,7 +350,7 @@ pub(crate) fn decode_postgres(rows: Vec<PgRow>) -> anyhow::Result<Vec<Row>> {
 }
 
 /// The type names of a PostgreSQL row's columns, for [`postgres_cells`].
-pub(crate) fn postgres_kinds(row: &PgRow) -> Vec<String> {
+fn postgres_kinds(row: &PgRow) -> Vec<String> {
     row.columns()
         .iter()
         .map(|c| c.type_info().name().to_owned())
@@ -355,7 +359,7 @@ pub(crate) fn postgres_kinds(row: &PgRow) -> Vec<String> {
 
 /// The cells of one PostgreSQL row whose column types are `kinds`: integers and booleans as
 /// [`Cell::Int`], floats as [`Cell::Real`], bytea as [`Cell::Bytes`], anything else as text.
-pub(crate) fn postgres_cells(row: &PgRow, kinds: &[String]) -> Result<Vec<Cell>, sqlx::Error> {
+fn postgres_cells(row: &PgRow, kinds: &[String]) -> Result<Vec<Cell>, sqlx::Error> {
     kinds
         .iter()
         .enumerate()

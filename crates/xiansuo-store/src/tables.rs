@@ -4,15 +4,10 @@
 //! memory), and the loading side: rows inserted in batches, triggers and foreign keys held
 //! while a whole database is loaded, and id counters moved past the loaded ids.
 
-use crate::db::{
-    bind_all, decode_postgres, decode_sqlite, postgres_cells, postgres_kinds, sqlite_cells,
-    Backend, Cell, Db, Reader, Row, Tx,
-};
+use crate::db::{bind_all, decode_postgres, decode_sqlite, Backend, Cell, Db, Row, Tx};
 use crate::dialect::Dialect;
 use crate::param::Param;
 use anyhow::Context;
-use futures_util::TryStreamExt;
-use tokio::sync::mpsc::Sender;
 
 /// A table as the catalogue describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,12 +33,14 @@ impl Table {
     }
 }
 
-/// Rows handed on by [`Snapshot::stream`], a batch at a time.
+/// Rows read or loaded together.
 pub type Batch = Vec<Vec<Cell>>;
 
-/// At most this many rows, or about [`BATCH_BYTES`], go into one batch.
-const BATCH_ROWS: usize = 512;
-const BATCH_BYTES: usize = 4 << 20;
+/// Rows read in the first page of a table; later pages hold about [`PAGE_BYTES`], at most
+/// [`MAX_PAGE`] rows.
+const FIRST_PAGE: usize = 16;
+const PAGE_BYTES: usize = 4 << 20;
+const MAX_PAGE: usize = 1_000;
 
 /// PostgreSQL column types read as they are; any other (tsvector, jsonb, …) is read as its text.
 const PG_NATIVE: &[&str] = &[
@@ -75,13 +72,16 @@ impl Db {
                 conn: SnapConn::Sqlite(reader.begin().await?),
             },
             Backend::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                sqlx::raw_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    .execute(&mut *tx)
+                let mut snapshot = Snapshot {
+                    conn: SnapConn::Postgres(pool.begin().await?),
+                };
+                snapshot
+                    .fetch_all(
+                        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+                        &[],
+                    )
                     .await?;
-                Snapshot {
-                    conn: SnapConn::Postgres(tx),
-                }
+                snapshot
             }
         };
         // SQLite starts the read transaction at the first read of the database file.
@@ -89,13 +89,14 @@ impl Db {
             SnapConn::Sqlite(_) => "SELECT COUNT(*) AS n FROM sqlite_master",
             SnapConn::Postgres(_) => "SELECT 1 AS started",
         };
-        snapshot.rows(first, &[]).await?;
+        snapshot.fetch_all(first, &[]).await?;
         Ok(snapshot)
     }
 }
 
-impl Reader for Snapshot {
-    async fn rows(&mut self, sql: &str, params: &[Param]) -> anyhow::Result<Vec<Row>> {
+impl Snapshot {
+    /// Runs a query inside the snapshot.
+    pub async fn fetch_all(&mut self, sql: &str, params: &[Param]) -> anyhow::Result<Vec<Row>> {
         match &mut self.conn {
             SnapConn::Sqlite(tx) => {
                 let rows = bind_all!(sqlx::query(sql), params)
@@ -122,61 +123,18 @@ impl Snapshot {
         }
     }
 
-    /// Every ordinary table of the database (see [`catalogue`]).
+    /// Every ordinary table of the database (see [`CATALOGUE_SQLITE`]).
     pub async fn tables(&mut self) -> anyhow::Result<Vec<Table>> {
         let dialect = self.dialect();
-        catalogue(self, dialect).await
+        let rows = self.fetch_all(catalogue_sql(dialect), &[]).await?;
+        Ok(catalogue(dialect, rows))
     }
 
-    /// Sends every row of `table` to `out` in batches, in primary key order, each row's cells
-    /// in the table's column order; returns how many rows there were. Values keep their type:
-    /// integers, floats, text, bytes, null (PostgreSQL types with no counterpart, such as
-    /// tsvector, are sent as their text).
-    pub async fn stream<T: From<Batch>>(
-        &mut self,
-        table: &Table,
-        out: &Sender<T>,
-    ) -> anyhow::Result<u64> {
-        let dialect = self.dialect();
-        let columns: Vec<String> = table
-            .columns
-            .iter()
-            .map(|c| match dialect {
-                Dialect::Postgres if !PG_NATIVE.contains(&c.kind.as_str()) => {
-                    format!("CAST({0} AS TEXT) AS {0}", quoted(&c.name))
-                }
-                _ => quoted(&c.name),
-            })
-            .collect();
-        let order = if table.key.is_empty() {
-            String::new()
-        } else {
-            let key: Vec<String> = table.key.iter().map(|k| quoted(k)).collect();
-            format!(" ORDER BY {}", key.join(", "))
-        };
-        let sql = format!(
-            "SELECT {} FROM {}{order}",
-            columns.join(", "),
-            quoted(&table.name)
-        );
-        let mut batcher = Batcher::new(out);
-        match &mut self.conn {
-            SnapConn::Sqlite(tx) => {
-                let mut rows = sqlx::query(&sql).fetch(&mut **tx);
-                while let Some(row) = rows.try_next().await? {
-                    batcher.push(sqlite_cells(&row)?).await?;
-                }
-            }
-            SnapConn::Postgres(tx) => {
-                let mut rows = sqlx::query(&sql).fetch(&mut **tx);
-                let mut kinds = None;
-                while let Some(row) = rows.try_next().await? {
-                    let kinds = kinds.get_or_insert_with(|| postgres_kinds(&row));
-                    batcher.push(postgres_cells(&row, kinds)?).await?;
-                }
-            }
-        }
-        batcher.finish().await
+    /// The next rows of the table `cursor` reads, `None` after the last; see [`Cursor`].
+    pub async fn next_page(&mut self, cursor: &mut Cursor) -> anyhow::Result<Option<Batch>> {
+        let (sql, params) = cursor.query();
+        let rows = self.fetch_all(&sql, &params).await?;
+        Ok(cursor.advance(rows))
     }
 
     /// Ends the read transaction.
@@ -189,48 +147,126 @@ impl Snapshot {
     }
 }
 
-/// Gathers rows into batches of bounded size and sends them on.
-struct Batcher<'a, T> {
-    out: &'a Sender<T>,
-    batch: Batch,
-    bytes: usize,
-    rows: u64,
+/// Where reading a table has got to: every row of it in primary key order, each row's cells
+/// in the table's column order, a page at a time after the last key read, each page sized to
+/// hold a few megabytes whatever the width of the rows. Values keep their type: integers,
+/// floats, text, bytes, null (PostgreSQL types with no counterpart, such as tsvector, are read
+/// as their text).
+pub struct Cursor {
+    select: String,
+    order_by: String,
+    /// `(key columns) > (placeholders)`.
+    after: String,
+    /// Where the key columns are among the table's columns.
+    positions: Vec<usize>,
+    keyless: bool,
+    last: Option<Vec<Param>>,
+    limit: usize,
+    read: u64,
 }
 
-impl<'a, T: From<Batch>> Batcher<'a, T> {
-    fn new(out: &'a Sender<T>) -> Self {
-        Batcher {
-            out,
-            batch: Vec::new(),
-            bytes: 0,
-            rows: 0,
+impl Cursor {
+    pub fn new(dialect: Dialect, table: &Table) -> Cursor {
+        let columns: Vec<String> = table
+            .columns
+            .iter()
+            .map(|c| match dialect {
+                Dialect::Postgres if !PG_NATIVE.contains(&c.kind.as_str()) => {
+                    format!("CAST({0} AS TEXT) AS {0}", quoted(&c.name))
+                }
+                _ => quoted(&c.name),
+            })
+            .collect();
+        // A table without a primary key (there is none today) is read in the order of all its
+        // columns, by offset.
+        let order: Vec<&str> = if table.key.is_empty() {
+            table.columns.iter().map(|c| c.name.as_str()).collect()
+        } else {
+            table.key.iter().map(String::as_str).collect()
+        };
+        let order_by: Vec<String> = order.iter().map(|k| quoted(k)).collect();
+        let placeholders: Vec<String> = order
+            .iter()
+            .map(|k| placeholder(dialect, table.column(k).map_or("", |c| c.kind.as_str())))
+            .collect();
+        Cursor {
+            select: format!("SELECT {} FROM {}", columns.join(", "), quoted(&table.name)),
+            after: format!("({}) > ({})", order_by.join(", "), placeholders.join(", ")),
+            order_by: order_by.join(", "),
+            positions: order
+                .iter()
+                .filter_map(|k| table.columns.iter().position(|c| c.name == *k))
+                .collect(),
+            keyless: table.key.is_empty(),
+            last: None,
+            limit: FIRST_PAGE,
+            read: 0,
         }
     }
 
-    async fn push(&mut self, cells: Vec<Cell>) -> anyhow::Result<()> {
-        self.bytes += cells.iter().map(cell_size).sum::<usize>();
-        self.batch.push(cells);
-        self.rows += 1;
-        if self.batch.len() >= BATCH_ROWS || self.bytes >= BATCH_BYTES {
-            self.send().await?;
-        }
-        Ok(())
+    /// How many rows have been read.
+    pub fn read(&self) -> u64 {
+        self.read
     }
 
-    async fn send(&mut self) -> anyhow::Result<()> {
-        self.bytes = 0;
-        let batch = std::mem::take(&mut self.batch);
-        self.out
-            .send(T::from(batch))
-            .await
-            .map_err(|_| anyhow::anyhow!("the receiver of the rows stopped"))
+    /// The query of the next page.
+    fn query(&self) -> (String, Vec<Param>) {
+        let (select, order_by, limit) = (&self.select, &self.order_by, self.limit);
+        match &self.last {
+            Some(key) if !self.keyless => (
+                format!(
+                    "{select} WHERE {} ORDER BY {order_by} LIMIT {limit}",
+                    self.after
+                ),
+                key.clone(),
+            ),
+            _ => {
+                let offset = if self.keyless { self.read } else { 0 };
+                (
+                    format!("{select} ORDER BY {order_by} LIMIT {limit} OFFSET {offset}"),
+                    Vec::new(),
+                )
+            }
+        }
     }
 
-    async fn finish(mut self) -> anyhow::Result<u64> {
-        if !self.batch.is_empty() {
-            self.send().await?;
-        }
-        Ok(self.rows)
+    /// Notes a page read: its last key, and the size of the next page.
+    fn advance(&mut self, rows: Vec<Row>) -> Option<Batch> {
+        let final_row = rows.last()?;
+        self.last = Some(
+            self.positions
+                .iter()
+                .map(|&i| param_of(&final_row.cells()[i]))
+                .collect(),
+        );
+        let bytes: usize = rows
+            .iter()
+            .map(|r| r.cells().iter().map(cell_size).sum::<usize>())
+            .sum();
+        self.read += rows.len() as u64;
+        self.limit = (PAGE_BYTES * rows.len() / bytes.max(1)).clamp(1, MAX_PAGE);
+        Some(rows.into_iter().map(Row::into_cells).collect())
+    }
+}
+
+/// The parameter that stands for a cell's value.
+fn param_of(cell: &Cell) -> Param {
+    match cell {
+        Cell::Null => Param::NullText,
+        Cell::Int(v) => Param::Int(*v),
+        Cell::Real(v) => Param::Real(*v),
+        Cell::Text(v) => Param::Text(v.clone()),
+        Cell::Bytes(v) => Param::Bytes(v.clone()),
+    }
+}
+
+/// The placeholder of a value for a column of type `kind`: PostgreSQL is told the column's
+/// type, since a parameter's own type (text for a null) need not be the column's.
+fn placeholder(dialect: Dialect, kind: &str) -> String {
+    match dialect {
+        Dialect::Sqlite => "?".to_owned(),
+        Dialect::Postgres if kind == "bool" => "(CAST(? AS int8) <> 0)".to_owned(),
+        Dialect::Postgres => format!("CAST(? AS {kind})"),
     }
 }
 
@@ -243,106 +279,91 @@ pub fn cell_size(cell: &Cell) -> usize {
     }
 }
 
-/// Every ordinary table the catalogue lists, by name, with its columns and primary key.
-/// SQLite's own tables, virtual tables (the FTS5 search index) and the tables a virtual table
-/// keeps its data in are left out: they are not rows a program wrote.
-pub async fn catalogue(reader: &mut impl Reader, dialect: Dialect) -> anyhow::Result<Vec<Table>> {
-    let mut tables = Vec::new();
+impl Db {
+    /// Every ordinary table of the database (see [`CATALOGUE_SQLITE`]).
+    pub async fn tables(&self) -> anyhow::Result<Vec<Table>> {
+        let dialect = self.dialect();
+        Ok(catalogue(
+            dialect,
+            self.fetch_all(catalogue_sql(dialect), &[]).await?,
+        ))
+    }
+}
+
+/// Every ordinary table of a SQLite database with its columns, one row per column. SQLite's own
+/// tables, virtual tables (the FTS5 search index) and the tables a virtual table keeps its data
+/// in are left out by [`catalogue`]: they are not rows a program wrote.
+const CATALOGUE_SQLITE: &str = "SELECT m.name AS tbl, m.sql AS definition, c.name AS col, \
+     c.type AS kind, c.pk AS pk FROM sqlite_master m JOIN pragma_table_info(m.name) c \
+     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, c.cid";
+
+/// Every base table of the PostgreSQL schema in use with its columns, one row per column.
+const CATALOGUE_POSTGRES: &str = "SELECT CAST(c.table_name AS TEXT) AS tbl, '' AS definition, \
+     CAST(c.column_name AS TEXT) AS col, CAST(c.udt_name AS TEXT) AS kind, \
+     COALESCE((SELECT array_position(CAST(i.indkey AS int2[]), a.attnum) FROM pg_index i \
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) \
+       WHERE i.indrelid = to_regclass(quote_ident(c.table_name)) AND i.indisprimary \
+       AND a.attname = c.column_name), 0) AS pk \
+     FROM information_schema.columns c JOIN information_schema.tables t \
+       ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
+     WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' \
+     ORDER BY c.table_name, c.ordinal_position";
+
+fn catalogue_sql(dialect: Dialect) -> &'static str {
     match dialect {
-        Dialect::Sqlite => {
-            let listed = reader
-                .rows(
-                    "SELECT name, sql FROM sqlite_master WHERE type = 'table' \
-                     AND name NOT LIKE 'sqlite_%' ORDER BY name",
-                    &[],
-                )
-                .await?;
-            let virtual_tables: Vec<String> = listed
-                .iter()
-                .filter(|t| {
-                    t.text("sql")
-                        .to_ascii_uppercase()
-                        .starts_with("CREATE VIRTUAL TABLE")
-                })
-                .map(|t| t.text("name"))
-                .collect();
-            for listed in &listed {
-                let name = listed.text("name");
-                if virtual_tables
-                    .iter()
-                    .any(|v| name == *v || name.starts_with(&format!("{v}_")))
-                {
-                    continue;
-                }
-                let columns = reader
-                    .rows(
-                        "SELECT name, type, pk FROM pragma_table_info(?) ORDER BY cid",
-                        &[Param::from(name.as_str())],
-                    )
-                    .await?;
-                let mut key: Vec<(i64, String)> = columns
-                    .iter()
-                    .filter(|c| c.int("pk") > 0)
-                    .map(|c| (c.int("pk"), c.text("name")))
-                    .collect();
-                key.sort();
-                tables.push(Table {
-                    name,
-                    columns: columns
-                        .iter()
-                        .map(|c| Column {
-                            name: c.text("name"),
-                            kind: c.text("type"),
-                        })
-                        .collect(),
-                    key: key.into_iter().map(|(_, k)| k).collect(),
-                });
-            }
+        Dialect::Sqlite => CATALOGUE_SQLITE,
+        Dialect::Postgres => CATALOGUE_POSTGRES,
+    }
+}
+
+/// The tables the rows of the catalogue query describe, by name.
+fn catalogue(dialect: Dialect, rows: Vec<Row>) -> Vec<Table> {
+    let virtual_tables: Vec<String> = rows
+        .iter()
+        .filter(|r| {
+            dialect == Dialect::Sqlite
+                && r.text("definition")
+                    .to_ascii_uppercase()
+                    .starts_with("CREATE VIRTUAL TABLE")
+        })
+        .map(|r| r.text("tbl"))
+        .collect();
+    let mut tables: Vec<(Table, Vec<(i64, String)>)> = Vec::new();
+    for row in rows {
+        let name = row.text("tbl");
+        if virtual_tables
+            .iter()
+            .any(|v| name == *v || name.starts_with(&format!("{v}_")))
+        {
+            continue;
         }
-        Dialect::Postgres => {
-            let listed = reader
-                .rows(
-                    "SELECT CAST(table_name AS TEXT) AS name FROM information_schema.tables \
-                     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
-                     ORDER BY table_name",
-                    &[],
-                )
-                .await?;
-            for listed in &listed {
-                let name = listed.text("name");
-                let columns = reader
-                    .rows(
-                        "SELECT CAST(column_name AS TEXT) AS name, CAST(udt_name AS TEXT) AS kind \
-                         FROM information_schema.columns \
-                         WHERE table_schema = current_schema() AND table_name = ? \
-                         ORDER BY ordinal_position",
-                        &[Param::from(name.as_str())],
-                    )
-                    .await?;
-                let key = reader
-                    .rows(
-                        "SELECT CAST(a.attname AS TEXT) AS name FROM pg_index i \
-                         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) \
-                         WHERE i.indrelid = CAST(? AS regclass) AND i.indisprimary \
-                         ORDER BY array_position(CAST(i.indkey AS int2[]), a.attnum)",
-                        &[Param::from(quoted(&name))],
-                    )
-                    .await?;
-                tables.push(Table {
-                    name,
-                    columns: columns
-                        .iter()
-                        .map(|c| Column {
-                            name: c.text("name"),
-                            kind: c.text("kind"),
-                        })
-                        .collect(),
-                    key: key.iter().map(|k| k.text("name")).collect(),
-                });
+        if tables.last().is_none_or(|(t, _)| t.name != name) {
+            let table = Table {
+                name: name.clone(),
+                columns: Vec::new(),
+                key: Vec::new(),
+            };
+            tables.push((table, Vec::new()));
+        }
+        if let Some((table, key)) = tables.last_mut() {
+            let column = row.text("col");
+            if row.int("pk") > 0 {
+                key.push((row.int("pk"), column.clone()));
             }
+            table.columns.push(Column {
+                name: column,
+                kind: row.text("kind"),
+            });
         }
     }
-    Ok(tables)
+    tables
+        .into_iter()
+        .map(|(mut table, mut key)| {
+            key.sort();
+            table.key = key.into_iter().map(|(_, k)| k).collect();
+            table
+        })
+        .collect()
 }
 
 /// Triggers and foreign keys set aside by [`Tx::hold_checks`], to be put back by
@@ -356,10 +377,11 @@ pub struct Held {
 }
 
 impl Tx {
-    /// Every ordinary table of the database (see [`catalogue`]).
+    /// Every ordinary table of the database (see [`CATALOGUE_SQLITE`]).
     pub async fn tables(&mut self) -> anyhow::Result<Vec<Table>> {
         let dialect = self.dialect();
-        catalogue(self, dialect).await
+        let rows = self.fetch_all(catalogue_sql(dialect), &[]).await?;
+        Ok(catalogue(dialect, rows))
     }
 
     /// How many rows `table` holds.
@@ -385,14 +407,7 @@ impl Tx {
         let dialect = self.dialect();
         let placeholders: Vec<String> = columns
             .iter()
-            .map(|name| {
-                let kind = table.column(name).map_or("", |c| c.kind.as_str());
-                match dialect {
-                    Dialect::Sqlite => "?".to_owned(),
-                    Dialect::Postgres if kind == "bool" => "(CAST(? AS int8) <> 0)".to_owned(),
-                    Dialect::Postgres => format!("CAST(? AS {kind})"),
-                }
-            })
+            .map(|name| placeholder(dialect, table.column(name).map_or("", |c| c.kind.as_str())))
             .collect();
         let tuple = format!("({})", placeholders.join(", "));
         let names: Vec<String> = columns.iter().map(|c| quoted(c)).collect();
@@ -408,13 +423,7 @@ impl Tx {
                     row.len(),
                     columns.len()
                 );
-                params.extend(row.iter().map(|cell| match cell {
-                    Cell::Null => Param::NullText,
-                    Cell::Int(v) => Param::Int(*v),
-                    Cell::Real(v) => Param::Real(*v),
-                    Cell::Text(v) => Param::Text(v.clone()),
-                    Cell::Bytes(v) => Param::Bytes(v.clone()),
-                }));
+                params.extend(row.iter().map(param_of));
             }
             let sql = format!(
                 "INSERT INTO {} ({}) VALUES {}",

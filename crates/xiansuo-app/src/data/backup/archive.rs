@@ -71,12 +71,6 @@ pub enum Piece {
     Finish(Box<Manifest>),
 }
 
-impl From<Batch> for Piece {
-    fn from(batch: Batch) -> Self {
-        Piece::Rows(batch)
-    }
-}
-
 /// Writes the pieces received into the zip file `path`, through `PATH.partial` renamed at the
 /// end, so that an interrupted backup never leaves a file that looks whole. Returns the size of
 /// the archive. Runs on a blocking thread.

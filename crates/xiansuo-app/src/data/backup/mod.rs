@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::path::Path;
 use std::time::Instant;
-use xiansuo_store::tables::Table;
+use xiansuo_store::tables::{Cursor, Snapshot, Table};
 use xiansuo_store::{migrate, Db, Dialect, Param, Tx};
 
 /// Tables a backup leaves out: the migration ledger (the manifest names the version instead)
@@ -96,22 +96,7 @@ pub async fn backup(db: &Db, path: &Path, now: DateTime<Utc>) -> anyhow::Result<
         tables: Vec::new(),
         rebuilt: vec!["lead_search".into()],
     };
-    let read = async {
-        for table in &tables {
-            let mut entry = TableEntry::new(
-                &table.name,
-                table.columns.iter().map(|c| c.name.clone()).collect(),
-            );
-            pieces
-                .send(Piece::Table(entry.clone()))
-                .await
-                .map_err(|_| anyhow::anyhow!("writing the archive stopped"))?;
-            entry.rows = snapshot.stream(table, &pieces).await?;
-            manifest.tables.push(entry);
-        }
-        anyhow::Ok(())
-    }
-    .await;
+    let read = read_tables(&mut snapshot, &tables, &pieces, &mut manifest).await;
     let rows = manifest.tables.iter().map(|t| t.rows).sum();
     if read.is_ok() {
         // The writer finishes the archive on this piece; a failed read drops the sender
@@ -138,15 +123,41 @@ pub async fn backup(db: &Db, path: &Path, now: DateTime<Utc>) -> anyhow::Result<
     })
 }
 
+/// Streams every table's rows to the archive writer, noting each in the manifest.
+async fn read_tables(
+    snapshot: &mut Snapshot,
+    tables: &[Table],
+    pieces: &tokio::sync::mpsc::Sender<Piece>,
+    manifest: &mut Manifest,
+) -> anyhow::Result<()> {
+    for table in tables {
+        let columns: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
+        let mut entry = TableEntry::new(&table.name, columns);
+        if pieces.send(Piece::Table(entry.clone())).await.is_err() {
+            anyhow::bail!("writing the archive stopped");
+        }
+        let mut cursor = Cursor::new(snapshot.dialect(), table);
+        while let Some(batch) = snapshot.next_page(&mut cursor).await? {
+            if pieces.send(Piece::Rows(batch)).await.is_err() {
+                anyhow::bail!("writing the archive stopped");
+            }
+        }
+        entry.rows = cursor.read();
+        manifest.tables.push(entry);
+    }
+    Ok(())
+}
+
 /// The last migration applied to the database.
-async fn last_migration(reader: &mut impl xiansuo_store::Reader) -> anyhow::Result<String> {
-    let row = reader
-        .row(
+async fn last_migration(snapshot: &mut Snapshot) -> anyhow::Result<String> {
+    let rows = snapshot
+        .fetch_all(
             "SELECT version FROM schema_migrations ORDER BY version DESC LIMIT 1",
             &[],
         )
         .await?;
-    row.map(|r| r.text("version"))
+    rows.first()
+        .map(|r| r.text("version"))
         .ok_or_else(|| anyhow::anyhow!("the database has no migrations applied"))
 }
 

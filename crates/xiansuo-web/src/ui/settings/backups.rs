@@ -9,7 +9,6 @@ use crate::ui::page::{csrf_refusal, render, store_error_page, Chrome, Viewer};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
