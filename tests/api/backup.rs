@@ -195,8 +195,11 @@ async fn fill(app: &TestApp) -> Filled {
         .as_i64()
         .unwrap();
     for i in 0..15 {
-        app.lead(t, json!({"name": format!("客户{i}"), "phone": format!("1390000{i:04}")}))
-            .await;
+        app.lead(
+            t,
+            json!({"name": format!("客户{i}"), "phone": format!("1390000{i:04}")}),
+        )
+        .await;
     }
     let changed = app
         .patch(
@@ -207,7 +210,11 @@ async fn fill(app: &TestApp) -> Filled {
         .await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
     let account = app
-        .post("/api/v1/accounts", t, json!({"name": "北京星辰科技有限公司"}))
+        .post(
+            "/api/v1/accounts",
+            t,
+            json!({"name": "北京星辰科技有限公司"}),
+        )
         .await;
     assert_eq!(account.status, StatusCode::CREATED, "{}", account.body);
     let contact = app
@@ -303,8 +310,18 @@ async fn a_sqlite_database_moves_to_postgresql_whole() {
     assert_eq!(summary["tables"].as_u64(), Some(listed.len() as u64));
     assert_eq!(manifest.dialect, "sqlite");
     for table in [
-        "users", "teams", "leads", "accounts", "contacts", "opportunities", "activities",
-        "history", "attachments", "attachment_chunks", "backup_schedule", "api_tokens",
+        "users",
+        "teams",
+        "leads",
+        "accounts",
+        "contacts",
+        "opportunities",
+        "activities",
+        "history",
+        "attachments",
+        "attachment_chunks",
+        "backup_schedule",
+        "api_tokens",
     ] {
         assert!(
             !sqlite_rows[table].1.is_empty(),
@@ -313,7 +330,11 @@ async fn a_sqlite_database_moves_to_postgresql_whole() {
     }
 
     let restored = restore(&target.url, &first).await;
-    assert!(restored.status.success(), "restore failed: {}", stderr(&restored));
+    assert!(
+        restored.status.success(),
+        "restore failed: {}",
+        stderr(&restored)
+    );
     let restored: Value = serde_json::from_slice(&restored.stdout).unwrap();
     assert_eq!(restored["rows"], summary["rows"]);
 
@@ -349,8 +370,15 @@ async fn a_sqlite_database_moves_to_postgresql_whole() {
         .get("/api/v1/leads?limit=100", &app.admin_token)
         .await
         .body;
-    let after: Value = get("/api/v1/leads?limit=100".into()).await.json().await.unwrap();
-    assert_eq!(after["items"], before["items"], "the same leads, field for field");
+    let after: Value = get("/api/v1/leads?limit=100".into())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        after["items"], before["items"],
+        "the same leads, field for field"
+    );
     let found: Value = get("/api/v1/leads?q=%E7%8E%8B%E8%8A%B3".into())
         .await
         .json()
@@ -475,20 +503,18 @@ async fn a_backup_taken_while_leads_are_written_is_one_snapshot(app: TestApp) {
     // can have been read before its follow-up existed.
     let target = Target::new(Backend::Sqlite).await.unwrap();
     let restored = restore(&target.url, &file).await;
-    assert!(restored.status.success(), "restore failed: {}", stderr(&restored));
+    assert!(
+        restored.status.success(),
+        "restore failed: {}",
+        stderr(&restored)
+    );
     assert_eq!(target.count("leads").await, leads);
     assert_eq!(target.count("activities").await, count("activities"));
     assert_eq!(target.count("history").await, count("history"));
     let db = Db::connect(&target.url).await.unwrap();
     let count_of = |sql: &'static str| {
         let db = db.clone();
-        async move {
-            db.fetch_optional(sql, &[])
-                .await
-                .unwrap()
-                .unwrap()
-                .int("n")
-        }
+        async move { db.fetch_optional(sql, &[]).await.unwrap().unwrap().int("n") }
     };
     let without_history = count_of(
         "SELECT COUNT(*) AS n FROM leads WHERE NOT EXISTS \
@@ -508,7 +534,10 @@ async fn a_backup_taken_while_leads_are_written_is_one_snapshot(app: TestApp) {
     db.close().await;
     assert_eq!(without_history, 0, "every lead came with its history");
     assert_eq!(without_lead, 0, "every follow-up came with its lead");
-    assert!(without_follow_up <= 1, "{without_follow_up} leads lack their follow-up");
+    assert!(
+        without_follow_up <= 1,
+        "{without_follow_up} leads lack their follow-up"
+    );
 }
 
 async fn a_target_with_records_a_newer_archive_and_a_damaged_archive_are_refused(app: TestApp) {
@@ -516,8 +545,11 @@ async fn a_target_with_records_a_newer_archive_and_a_damaged_archive_are_refused
         xiansuo_store::Dialect::Sqlite => Backend::Sqlite,
         xiansuo_store::Dialect::Postgres => Backend::Postgres,
     };
-    app.lead(&app.admin_token, json!({"name": "李雷", "phone": "13911112222"}))
-        .await;
+    app.lead(
+        &app.admin_token,
+        json!({"name": "李雷", "phone": "13911112222"}),
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.zip");
     let url = app.database_url().await;
@@ -591,12 +623,20 @@ async fn a_target_with_records_a_newer_archive_and_a_damaged_archive_are_refused
     let refused = restore(&target.url, &damaged).await;
     assert!(!refused.status.success(), "a damaged archive is refused");
     for table in ["users", "leads", "history", "api_tokens"] {
-        assert_eq!(target.count(table).await, 0, "no row of {table} was left loaded");
+        assert_eq!(
+            target.count(table).await,
+            0,
+            "no row of {table} was left loaded"
+        );
     }
 
     // The target, refused four times, still takes the good archive.
     let restored = restore(&target.url, &good).await;
-    assert!(restored.status.success(), "restore failed: {}", stderr(&restored));
+    assert!(
+        restored.status.success(),
+        "restore failed: {}",
+        stderr(&restored)
+    );
     assert_eq!(target.count("leads").await, 1);
 }
 
@@ -634,18 +674,34 @@ async fn scheduled_backups_are_taken_when_due_and_only_keep_remain(app: TestApp)
     let rep = app.user("rep", Role::Rep, None).await;
     app.lead(t, json!({"name": "韩梅梅", "phone": "13922223333"}))
         .await;
-    put(&app, &rep.token, json!({"enabled": true, "every_hours": 2, "keep": 2}))
-        .await
-        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    put(
+        &app,
+        &rep.token,
+        json!({"enabled": true, "every_hours": 2, "keep": 2}),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "forbidden");
     app.get("/api/v1/backups", &rep.token)
         .await
         .assert_error(StatusCode::FORBIDDEN, "forbidden");
     let off = app.get("/api/v1/backups/schedule", t).await;
-    assert_eq!(off.body, json!({"enabled": false, "every_hours": 24, "keep": 7}));
-    put(&app, t, json!({"enabled": true, "every_hours": 0, "keep": 2}))
-        .await
-        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
-    let set = put(&app, t, json!({"enabled": true, "every_hours": 2, "keep": 2})).await;
+    assert_eq!(
+        off.body,
+        json!({"enabled": false, "every_hours": 24, "keep": 7})
+    );
+    put(
+        &app,
+        t,
+        json!({"enabled": true, "every_hours": 0, "keep": 2}),
+    )
+    .await
+    .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    let set = put(
+        &app,
+        t,
+        json!({"enabled": true, "every_hours": 2, "keep": 2}),
+    )
+    .await;
     assert_eq!(set.status, StatusCode::OK, "{}", set.body);
     assert_eq!(app.get("/api/v1/backups/schedule", t).await.body, set.body);
 
@@ -699,7 +755,10 @@ async fn scheduled_backups_are_taken_when_due_and_only_keep_remain(app: TestApp)
             .len();
         assert_eq!(item["bytes"].as_u64(), Some(size));
         assert_eq!(item["scheduled"], true);
-        assert_eq!(item["created_at"].as_str().map(|s| &s[..10]), Some("2026-12-01"));
+        assert_eq!(
+            item["created_at"].as_str().map(|s| &s[..10]),
+            Some("2026-12-01")
+        );
     }
 
     // Backed up on request: taken at the next run, and still two kept.
@@ -729,7 +788,11 @@ async fn scheduled_backups_are_taken_when_due_and_only_keep_remain(app: TestApp)
     );
     let (manifest, _) = contents(&backups.join("xiansuo-20261201-043000.zip"));
     assert_eq!(
-        manifest.tables.iter().find(|t| t.name == "leads").map(|t| t.rows),
+        manifest
+            .tables
+            .iter()
+            .find(|t| t.name == "leads")
+            .map(|t| t.rows),
         Some(1)
     );
     app.get("/api/v1/backups/999999/download", t)

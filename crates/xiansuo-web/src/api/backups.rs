@@ -3,7 +3,7 @@
 
 use crate::auth::Auth;
 use crate::error::ApiResult;
-use crate::extract::{Id, Typed};
+use crate::extract::{typed, Id, JsonBody};
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::State;
@@ -32,11 +32,15 @@ async fn get_schedule(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<S
     Ok(Json(schedule::schedule(&s.db, &auth.actor).await?))
 }
 
+/// The caller's role is checked before the body is read, so that a rep learns only that they
+/// may not.
 async fn put_schedule(
     State(s): State<AppState>,
     auth: Auth,
-    Typed(input): Typed<Schedule>,
+    JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Schedule>> {
+    auth.actor.require_admin("change the backup schedule")?;
+    let input: Schedule = typed(body)?;
     Ok(Json(
         schedule::set_schedule(&s.db, &auth.actor, input, s.clock.now()).await?,
     ))

@@ -45,10 +45,19 @@ impl Doc {
                     prop("id", int64(false, "The id")),
                     prop("file_name", string(false, "The archive's file name")),
                     prop("bytes", int64(false, "The archive's size")),
-                    prop("schema_version", string(false, "The last migration of the database backed up")),
+                    prop(
+                        "schema_version",
+                        string(false, "The last migration of the database backed up"),
+                    ),
                     prop("tables", int64(false, "Tables in the archive")),
-                    prop("rows", int64(false, "Rows in the archive, all tables together")),
-                    prop("scheduled", boolean("Taken by the schedule rather than asked for")),
+                    prop(
+                        "rows",
+                        int64(false, "Rows in the archive, all tables together"),
+                    ),
+                    prop(
+                        "scheduled",
+                        boolean("Taken by the schedule rather than asked for"),
+                    ),
                     prop("created_at", date_time(false, "When it was taken")),
                 ],
             ),
@@ -70,23 +79,35 @@ impl Doc {
         self.add(
             HttpMethod::Get,
             "/api/v1/backups/schedule",
-            admins(operation("getBackupSchedule", tag, "The schedule of automatic backups"))
-                .response("200", json_response("The schedule", "BackupSchedule")),
+            admins(operation(
+                "getBackupSchedule",
+                tag,
+                "The schedule of automatic backups",
+            ))
+            .response("200", json_response("The schedule", "BackupSchedule")),
             &[Failure::Forbidden],
         );
         self.add(
             HttpMethod::Put,
             "/api/v1/backups/schedule",
-            admins(operation("setBackupSchedule", tag, "Set the schedule of automatic backups"))
-                .request_body(Some(json_body("BackupScheduleInput")))
-                .response("200", json_response("The schedule", "BackupSchedule")),
+            admins(operation(
+                "setBackupSchedule",
+                tag,
+                "Set the schedule of automatic backups",
+            ))
+            .request_body(Some(json_body("BackupScheduleInput")))
+            .response("200", json_response("The schedule", "BackupSchedule")),
             &[Failure::Invalid],
         );
         self.add(
             HttpMethod::Get,
             "/api/v1/backups",
-            admins(operation("listBackups", tag, "The backups in the backup directory"))
-                .response("200", json_response("The backups", "BackupList")),
+            admins(operation(
+                "listBackups",
+                tag,
+                "The backups in the backup directory",
+            ))
+            .response("200", json_response("The backups", "BackupList")),
             &[Failure::Forbidden],
         );
         self.add(
@@ -99,15 +120,22 @@ impl Doc {
         self.add(
             HttpMethod::Get,
             "/api/v1/backups/{id}/download",
-            admins(operation("downloadBackup", tag, "Download a backup's archive")).response(
+            admins(operation(
+                "downloadBackup",
+                tag,
+                "Download a backup's archive",
+            ))
+            .response(
                 "200",
-                ResponseBuilder::new().description("The zip archive").content(
-                    "application/zip",
-                    Content::new(Some(
-                        string(false, "The archive")
-                            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
-                    )),
-                ),
+                ResponseBuilder::new()
+                    .description("The zip archive")
+                    .content(
+                        "application/zip",
+                        Content::new(Some(
+                            string(false, "The archive")
+                                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
+                        )),
+                    ),
             ),
             &[Failure::Forbidden],
         );

@@ -77,8 +77,8 @@ pub enum Piece {
 pub fn write(path: &Path, mut pieces: tokio::sync::mpsc::Receiver<Piece>) -> anyhow::Result<u64> {
     let partial = PathBuf::from(format!("{}.partial", path.display()));
     let written = (|| {
-        let file = File::create(&partial)
-            .with_context(|| format!("creating {}", partial.display()))?;
+        let file =
+            File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
         let mut zip = ZipWriter::new(BufWriter::with_capacity(1 << 20, file));
         let options = SimpleFileOptions::default()
             .compression_method(CompressionMethod::Deflated)
@@ -129,7 +129,10 @@ impl Reader {
         })?;
         let manifest: Manifest = {
             let entry = zip.by_name(MANIFEST).map_err(|_| {
-                anyhow::anyhow!("{} is not a Xiansuo backup: it has no {MANIFEST}", path.display())
+                anyhow::anyhow!(
+                    "{} is not a Xiansuo backup: it has no {MANIFEST}",
+                    path.display()
+                )
             })?;
             serde_json::from_reader(entry)
                 .with_context(|| format!("the manifest of {} is damaged", path.display()))?
@@ -186,7 +189,10 @@ impl TableRows<'_> {
             }
             self.count += 1;
             let row: RowIn = serde_json::from_str(&self.line).with_context(|| {
-                format!("row {} of {} in the archive is damaged", self.count, self.table.name)
+                format!(
+                    "row {} of {} in the archive is damaged",
+                    self.count, self.table.name
+                )
             })?;
             anyhow::ensure!(
                 row.0.len() == self.table.columns.len(),

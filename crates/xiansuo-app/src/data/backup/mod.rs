@@ -217,15 +217,15 @@ pub async fn restore(db: &Db, path: &Path, now: DateTime<Utc>) -> anyhow::Result
                 anyhow::anyhow!("the backup's table {} is not in the schema", entry.name)
             })?;
         if let Some(missing) = entry.columns.iter().find(|c| table.column(c).is_none()) {
-            anyhow::bail!("the backup's column {}.{missing} is not in the schema", entry.name);
+            anyhow::bail!(
+                "the backup's column {}.{missing} is not in the schema",
+                entry.name
+            );
         }
         // Rows a migration put in (the built-in pipeline stages and choices) make way for the
         // backup's own.
         tx.execute(
-            &format!(
-                "DELETE FROM {}",
-                xiansuo_store::tables::quoted(&entry.name)
-            ),
+            &format!("DELETE FROM {}", xiansuo_store::tables::quoted(&entry.name)),
             &[],
         )
         .await?;

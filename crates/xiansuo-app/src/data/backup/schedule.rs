@@ -111,11 +111,9 @@ pub async fn set_schedule(
         .into());
     }
     if !(1..=MAX_KEEP).contains(&schedule.keep) {
-        return Err(Invalid::new(
-            "keep",
-            format!("between 1 and {MAX_KEEP} backups are kept"),
-        )
-        .into());
+        return Err(
+            Invalid::new("keep", format!("between 1 and {MAX_KEEP} backups are kept")).into(),
+        );
     }
     let mut tx = db.begin().await?;
     tx.execute("DELETE FROM backup_schedule WHERE id = 1", &[])

@@ -2,11 +2,11 @@
 //! shown next to its field, the saved notice, reading optional form values, times in the
 //! user's zone, and the admin check of a page.
 
+use super::backup_texts::title as backups_title;
 use super::texts::{settings_texts, SettingsTexts};
 use crate::ui::i18n::Texts;
 use crate::ui::page::{store_error_page, Chrome, Viewer};
 use crate::ui::prediction_texts::title as prediction_title;
-use super::backup_texts::title as backups_title;
 use crate::AppState;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
