@@ -156,7 +156,10 @@ impl Drop for Target {
 
 /// An archive's manifest and, per table, its columns and its rows (each as its values' debug
 /// text, sorted, so that two archives compare whatever order each database read them in).
-fn contents(path: &Path) -> (Manifest, BTreeMap<String, (Vec<String>, Vec<String>)>) {
+/// Per table, its columns and its rows.
+type Tables = BTreeMap<String, (Vec<String>, Vec<String>)>;
+
+fn contents(path: &Path) -> (Manifest, Tables) {
     let mut reader = archive::Reader::open(path).unwrap();
     let manifest = reader.manifest.clone();
     let mut tables = BTreeMap::new();
