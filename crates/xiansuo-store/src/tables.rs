@@ -260,12 +260,40 @@ fn param_of(cell: &Cell) -> Param {
     }
 }
 
+/// A cell as text for PostgreSQL, which casts it to the column's type. A statement is prepared
+/// once with the types of its first parameters; as text every parameter keeps one type however
+/// the values of a column differ (a null first, a number later).
+fn text_param(cell: &Cell) -> Param {
+    match cell {
+        Cell::Null => Param::NullText,
+        Cell::Int(v) => Param::Text(v.to_string()),
+        // Rust writes the shortest text that reads back to the same float.
+        Cell::Real(v) if v.is_nan() => Param::Text("NaN".into()),
+        Cell::Real(v) if v.is_infinite() => {
+            Param::Text(if *v > 0.0 { "Infinity" } else { "-Infinity" }.into())
+        }
+        Cell::Real(v) => Param::Text(v.to_string()),
+        Cell::Text(v) => Param::Text(v.clone()),
+        Cell::Bytes(v) => Param::Text(format!("\\x{}", hex_of(v))),
+    }
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
 /// The placeholder of a value for a column of type `kind`: PostgreSQL is told the column's
 /// type, since a parameter's own type (text for a null) need not be the column's.
 fn placeholder(dialect: Dialect, kind: &str) -> String {
     match dialect {
         Dialect::Sqlite => "?".to_owned(),
-        Dialect::Postgres if kind == "bool" => "(CAST(? AS int8) <> 0)".to_owned(),
+        Dialect::Postgres if kind == "bool" => "(CAST(CAST(? AS text) AS int8) <> 0)".to_owned(),
         Dialect::Postgres => format!("CAST(? AS {kind})"),
     }
 }
@@ -423,7 +451,10 @@ impl Tx {
                     row.len(),
                     columns.len()
                 );
-                params.extend(row.iter().map(param_of));
+                params.extend(row.iter().map(|cell| match dialect {
+                    Dialect::Sqlite => param_of(cell),
+                    Dialect::Postgres => text_param(cell),
+                }));
             }
             let sql = format!(
                 "INSERT INTO {} ({}) VALUES {}",
