@@ -9,6 +9,7 @@ mod architecture;
 mod assignment;
 mod audit;
 mod auth;
+mod backup;
 mod choices;
 mod cli;
 mod crash;

@@ -132,7 +132,7 @@ async fn sign_in(client: &Client, base: &str, username: &str) {
 }
 
 /// The settings pages, as `settings-{name}` screenshots name them.
-const PAGES: [(&str, &str); 23] = [
+const PAGES: [(&str, &str); 24] = [
     ("profile", "/settings/profile"),
     ("tokens", "/settings/tokens"),
     ("users", "/settings/users"),
@@ -156,6 +156,7 @@ const PAGES: [(&str, &str); 23] = [
     ("robots", "/settings/robots"),
     ("mail", "/settings/mail"),
     ("audit", "/settings/audit"),
+    ("backups", "/settings/backups"),
 ];
 
 async fn scenario(client: Client, base: String) {

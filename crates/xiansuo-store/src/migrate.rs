@@ -120,6 +120,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         include_str!("../migrations/sqlite/0029_external_ids.sql"),
     ),
     (
+        "0030_backups",
+        include_str!("../migrations/sqlite/0030_backups.sql"),
+    ),
+    (
         "0031_import_updates",
         include_str!("../migrations/sqlite/0031_import_updates.sql"),
     ),
@@ -244,6 +248,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
         include_str!("../migrations/postgres/0029_external_ids.sql"),
     ),
     (
+        "0030_backups",
+        include_str!("../migrations/postgres/0030_backups.sql"),
+    ),
+    (
         "0031_import_updates",
         include_str!("../migrations/postgres/0031_import_updates.sql"),
     ),
@@ -279,9 +287,35 @@ pub async fn run(
     now_ms: i64,
     backfills: &[Backfill],
 ) -> anyhow::Result<Vec<&'static str>> {
-    let migrations = match db.dialect() {
+    run_to(db, now_ms, backfills, None).await
+}
+
+/// The versions of the migrations this program knows, oldest first.
+pub fn versions() -> impl Iterator<Item = &'static str> {
+    SQLITE.iter().map(|m| m.0)
+}
+
+/// Like [`run`], but stops after the migration `last` (every one when `None`): a backup taken
+/// at an older version is loaded into the schema of that version.
+pub async fn run_to(
+    db: &Db,
+    now_ms: i64,
+    backfills: &[Backfill],
+    last: Option<&str>,
+) -> anyhow::Result<Vec<&'static str>> {
+    let all = match db.dialect() {
         Dialect::Sqlite => SQLITE,
         Dialect::Postgres => POSTGRES,
+    };
+    let migrations = match last {
+        Some(last) => {
+            let end = all
+                .iter()
+                .position(|m| m.0 == last)
+                .with_context(|| format!("no migration is named {last}"))?;
+            &all[..=end]
+        }
+        None => all,
     };
     let mut tx = db.begin().await?;
     tx.execute_script(

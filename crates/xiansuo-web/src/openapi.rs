@@ -32,6 +32,7 @@ use xiansuo_core::lead::{ActivityType, Outcome, BUILTIN_SOURCES};
 use xiansuo_core::pool::RecycleKind;
 use xiansuo_core::role::{Role, TeamKind};
 
+mod backups;
 mod choices;
 mod prediction;
 mod robots;
@@ -62,6 +63,7 @@ pub fn document() -> OpenApi {
     doc.follow_ups();
     doc.scoring_and_assignment();
     doc.prediction();
+    doc.backups();
     doc.forms();
     doc.auth();
     doc.operations();

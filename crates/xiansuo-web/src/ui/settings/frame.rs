@@ -3,6 +3,7 @@
 //! user's zone, and the admin check of a page.
 
 use super::export::export_texts;
+use super::backup_texts::title as backups_title;
 use super::texts::{settings_texts, SettingsTexts};
 use crate::ui::i18n::Texts;
 use crate::ui::page::{store_error_page, Chrome, Viewer};
@@ -91,7 +92,13 @@ pub(super) fn groups(user: &Viewer, s: &SettingsTexts, current: &str) -> Vec<Gro
                 ("/settings/mail", s.ops.mail_title),
             ],
         ),
-        (s.more.group_security, &[("/settings/audit", s.audit_title)]),
+        (
+            s.more.group_security,
+            &[
+                ("/settings/audit", s.audit_title),
+                ("/settings/backups", backups_title(&user.actor.locale)),
+            ],
+        ),
     ];
     let admin = if user.actor.is_admin() {
         &admin[..]

@@ -13,6 +13,8 @@
 
 mod assignment;
 mod audit;
+mod backup_texts;
+mod backups;
 mod calendar;
 mod channels;
 mod checklists;
@@ -54,6 +56,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/settings/audit", get(audit::page))
         .route("/settings/export", get(export::page))
         .route("/settings/export/{source}", get(export::download))
+        .route("/settings/backups", get(backups::page).post(backups::save))
+        .route("/settings/backups/now", post(backups::take_now))
         .route("/settings/profile", get(profile::page).post(profile::save))
         .route("/settings/password", post(profile::change_password))
         .route("/settings/notifications", post(profile::save_notifications))
