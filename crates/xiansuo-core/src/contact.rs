@@ -114,6 +114,15 @@ pub struct Phone {
     e164: String,
 }
 
+/// Whether an E.164 form read for its length alone reads back as the same number: digits
+/// such as `0000550055` are otherwise "possible" as +86 00550055, which is no number at all.
+fn reads_as_itself(e164: &str) -> bool {
+    phonenumber::parse(None, e164)
+        .ok()
+        .filter(is_possible)
+        .is_some_and(|n| n.format().mode(Mode::E164).to_string() == e164)
+}
+
 impl Phone {
     /// Accepts `+86 138 0013 8000`, `138-0013-8000`, `0086 13800138000`, `8613800138000`,
     /// `+1 415 555 0100` and the like: a number without a country code is Chinese.
@@ -181,14 +190,18 @@ impl Phone {
         // the parser would otherwise strip from it (+86 138… read as +86 38… in a US row).
         let hint = (!candidate.starts_with('+')).then_some(region.0);
         let number = phonenumber::parse(hint, &candidate).map_err(|_| invalid())?;
+        let e164 = number.format().mode(Mode::E164).to_string();
         let accepted = phonenumber::is_valid(&number)
-            || (possible_is_enough && is_possible(&number) && digits.len() >= 7);
+            || (possible_is_enough
+                && is_possible(&number)
+                && digits.len() >= 7
+                && reads_as_itself(&e164));
         if !accepted {
             return Err(invalid());
         }
         Ok(Self {
             entered: entered.to_owned(),
-            e164: number.format().mode(Mode::E164).to_string(),
+            e164,
         })
     }
 
@@ -446,6 +459,11 @@ mod tests {
         }
         assert!(matches!(
             Phone::import("12", Region::CHINA),
+            ImportedPhone::Unverified { .. }
+        ));
+        // Found by fuzzing: digits "possible" only as a number that does not read back.
+        assert!(matches!(
+            Phone::import("0000550055", Region::CHINA),
             ImportedPhone::Unverified { .. }
         ));
     }

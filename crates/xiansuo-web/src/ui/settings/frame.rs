@@ -2,8 +2,8 @@
 //! shown next to its field, the saved notice, reading optional form values, times in the
 //! user's zone, and the admin check of a page.
 
-use super::export::export_texts;
 use super::backup_texts::title as backups_title;
+use super::export::export_texts;
 use super::texts::{settings_texts, SettingsTexts};
 use crate::ui::i18n::Texts;
 use crate::ui::page::{store_error_page, Chrome, Viewer};
