@@ -24,7 +24,7 @@ async fn upload(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>) -> Reply
 }
 
 /// Uploads `bytes` as the part `part` of a multipart form, with a file name.
-async fn upload_form(app: &TestApp, token: &str, part: &str, name: &str, bytes: &[u8]) -> Reply {
+pub(crate) async fn upload_form(app: &TestApp, token: &str, part: &str, name: &str, bytes: &[u8]) -> Reply {
     let boundary = "xiansuo-test-boundary-7MA4YWxkTrZu0gW";
     let mut body = Vec::new();
     body.extend_from_slice(
@@ -74,7 +74,7 @@ async fn raw_request(app: &TestApp, head: &str) -> String {
 }
 
 /// Starts an import and waits until it is no longer running.
-async fn start_and_wait(app: &TestApp, token: &str, id: i64, options: Value) -> Value {
+pub(crate) async fn start_and_wait(app: &TestApp, token: &str, id: i64, options: Value) -> Value {
     let started = app
         .post(&format!("/api/v1/imports/{id}/start"), token, options)
         .await;
@@ -91,7 +91,7 @@ async fn start_and_wait(app: &TestApp, token: &str, id: i64, options: Value) -> 
     panic!("the import did not finish within 30 s");
 }
 
-async fn errors_csv(app: &TestApp, token: &str, id: i64) -> (StatusCode, String) {
+pub(crate) async fn errors_csv(app: &TestApp, token: &str, id: i64) -> (StatusCode, String) {
     let response = app
         .client
         .get(format!("{}/api/v1/imports/{id}/errors.csv", app.base))

@@ -155,6 +155,33 @@ impl AnyMapping {
         })
     }
 
+    /// The mapping to show and correct, and why it cannot be imported as it is. A file of
+    /// another kind than leads without a column for the name still shows where its other
+    /// columns go.
+    fn proposed(
+        kind: Kind,
+        headers: &[String],
+        custom: &[CustomColumn],
+        overrides: &BTreeMap<String, String>,
+    ) -> (Option<AnyMapping>, Option<String>) {
+        let proposed = match kind {
+            Kind::Lead => Mapping::new(headers, custom, overrides).map(AnyMapping::Lead),
+            Kind::Object(o) => {
+                ObjectMapping::proposed(o, headers, custom, overrides).map(AnyMapping::Object)
+            }
+        };
+        match proposed {
+            Ok(mapping) => {
+                let error = match &mapping {
+                    AnyMapping::Object(m) => m.complete().err().map(|e| e.to_string()),
+                    AnyMapping::Lead(_) => None,
+                };
+                (Some(mapping), error)
+            }
+            Err(e) => (None, Some(e.to_string())),
+        }
+    }
+
     /// `[{"header", "field"}]`: where each column goes (`null`: not imported).
     fn to_json(&self) -> Value {
         let pairs: Vec<(&str, Option<String>)> = match self {
@@ -251,11 +278,8 @@ pub async fn create(
     }
     let custom = Customs::default().of(db, kind).await?.to_vec();
     let (mapping, mapping_error) =
-        match AnyMapping::new(kind, &sheet.headers, &custom, &BTreeMap::new()) {
-            Ok(m) => (Some(m), None),
-            Err(e) => (None, Some(e.to_string())),
-        };
-    let preview = match mapping {
+        AnyMapping::proposed(kind, &sheet.headers, &custom, &BTreeMap::new());
+    let preview = match mapping.filter(|_| mapping_error.is_none()) {
         Some(AnyMapping::Object(mapping)) => {
             let options = object_options(0, mapping, None);
             engine::check_rows(db, actor, clock, rows, &options)
@@ -449,7 +473,7 @@ async fn upload_json(db: &Db, row: &Row, customs: &mut Customs) -> anyhow::Resul
     let state = row.text("state");
     let options = options_of(row);
     let headers = headers_of(row);
-    let mapping = AnyMapping::new(kind, &headers, custom, &overrides_of(options.as_ref())).ok();
+    let (mapping, _) = AnyMapping::proposed(kind, &headers, custom, &overrides_of(options.as_ref()));
     let started = state != "uploaded";
     let (warned, warnings) = if started {
         db.fetch_optional(
