@@ -716,5 +716,30 @@ Id,AccountId,FirstName,LastName,Position,MobilePhone
         assert!(section.contains("张伟"), "{section}");
         assert!(section.contains("首席技术官"), "{section}");
         screenshot(&client, "import-account").await;
+
+        // In English: the kinds, the order, the counts and the columns' targets.
+        client
+            .find(Locator::Css("button[name=locale][value=en]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        client.goto(&format!("{base}/imports/new")).await.unwrap();
+        let hint = text_of(&client, "#import-order").await;
+        assert!(hint.contains("accounts → contacts → opportunities → activities"), "{hint}");
+        assert!(text_of(&client, ".choice-row").await.contains("Opportunities"));
+        screenshot(&client, "import-new-en").await;
+        client.goto(&format!("{base}/imports")).await.unwrap();
+        client
+            .find(Locator::Css("table.imports a"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_address(&client, |a| a.starts_with("/imports/")).await;
+        assert_eq!(text_of(&client, "#import-kind").await, "Contacts");
+        screenshot(&client, "import-contacts-done-en").await;
     }
 }

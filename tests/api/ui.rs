@@ -1631,7 +1631,7 @@ async fn the_new_pages_speak_english(app: TestApp) {
             "/board",
             &["Pipeline board", "Met", "Proposal", "No deals"][..],
         ),
-        ("/imports", &["Import leads", "No imports yet."][..]),
+        ("/imports", &["Import data", "No imports yet."][..]),
         (
             "/imports/new",
             &["File (CSV or XLSX)", "Upload and preview"][..],
