@@ -24,7 +24,13 @@ async fn upload(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>) -> Reply
 }
 
 /// Uploads `bytes` as the part `part` of a multipart form, with a file name.
-pub(crate) async fn upload_form(app: &TestApp, token: &str, part: &str, name: &str, bytes: &[u8]) -> Reply {
+pub(crate) async fn upload_form(
+    app: &TestApp,
+    token: &str,
+    part: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Reply {
     let boundary = "xiansuo-test-boundary-7MA4YWxkTrZu0gW";
     let mut body = Vec::new();
     body.extend_from_slice(
@@ -170,7 +176,7 @@ async fn a_csv_upload_is_previewed_started_and_reported(app: TestApp) {
     assert_eq!(done["state"], "finished", "{done}");
     assert_eq!(
         done["progress"],
-        json!({"rows": 5, "imported": 4, "skipped": 1, "failed": 0, "warned": 0, "warnings": 1})
+        json!({"rows": 5, "imported": 4, "updated": 0, "skipped": 1, "failed": 0, "warned": 0, "warnings": 1})
     );
     assert_eq!(done["options"]["dedup"], "skip");
     assert_eq!(done["options"]["source"], "event");

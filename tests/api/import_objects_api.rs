@@ -92,8 +92,10 @@ fn mapping(upload: &Value) -> Vec<(String, Value)> {
 
 fn progress(upload: &Value) -> [i64; 6] {
     let p = &upload["progress"];
-    ["rows", "imported", "updated", "skipped", "failed", "warnings"]
-        .map(|name| p[name].as_i64().unwrap_or(-1))
+    [
+        "rows", "imported", "updated", "skipped", "failed", "warnings",
+    ]
+    .map(|name| p[name].as_i64().unwrap_or(-1))
 }
 
 async fn a_salesforce_set_goes_in_through_the_upload_api_with_its_links(app: TestApp) {
@@ -126,7 +128,10 @@ async fn a_salesforce_set_goes_in_through_the_upload_api_with_its_links(app: Tes
     let preview = accounts["preview"].as_array().unwrap();
     assert_eq!(preview.len(), 2);
     assert_eq!(preview[0]["result"], "ok");
-    assert_eq!(preview[0]["record"]["create"]["name"], "北京星辰科技有限公司");
+    assert_eq!(
+        preview[0]["record"]["create"]["name"],
+        "北京星辰科技有限公司"
+    );
     assert_eq!(preview[1]["result"], "warning");
     assert_eq!(preview[1]["field"], "owner");
     assert_eq!(
@@ -228,7 +233,10 @@ async fn a_salesforce_set_goes_in_through_the_upload_api_with_its_links(app: Tes
     )
     .await;
     assert_eq!(progress(&done), [4, 3, 0, 0, 1, 0]);
-    assert_eq!(activities_of(&app, "opportunities", &erp["id"]).await.len(), 1);
+    assert_eq!(
+        activities_of(&app, "opportunities", &erp["id"]).await.len(),
+        1
+    );
     assert_eq!(activities_of(&app, "contacts", &zhang["id"]).await.len(), 1);
 
     // The same accounts file again: previewed as updates, run, each account still once.
@@ -314,10 +322,7 @@ async fn a_gbk_file_is_imported_with_a_corrected_mapping_and_links_by_name(app: 
         "{accounts}"
     );
     assert!(
-        accounts["mapping_error"]
-            .as_str()
-            .unwrap()
-            .contains("name"),
+        accounts["mapping_error"].as_str().unwrap().contains("name"),
         "{accounts}"
     );
     assert_eq!(accounts["preview"], json!([]));
@@ -356,7 +361,10 @@ async fn a_gbk_file_is_imported_with_a_corrected_mapping_and_links_by_name(app: 
     assert_eq!(progress(&done), [2, 2, 0, 0, 0, 0]);
     assert!(mapping(&done).contains(&("公司全称".to_owned(), json!("name"))));
     assert_eq!(done["options"]["mapping"]["公司全称"], "name");
-    let hengyuan = &app.get("/api/v1/accounts?q=恒远", &app.admin_token).await.body["items"][0];
+    let hengyuan = &app
+        .get("/api/v1/accounts?q=恒远", &app.admin_token)
+        .await
+        .body["items"][0];
     assert_eq!(hengyuan["industry"], "制造业");
     assert_eq!(hengyuan["owner_id"], wang.id);
 
@@ -373,7 +381,10 @@ async fn a_gbk_file_is_imported_with_a_corrected_mapping_and_links_by_name(app: 
     )
     .await;
     assert_eq!(progress(&done), [1, 1, 0, 0, 0, 0]);
-    let chen = &app.get("/api/v1/contacts?q=陈晓明", &app.admin_token).await.body["items"][0];
+    let chen = &app
+        .get("/api/v1/contacts?q=陈晓明", &app.admin_token)
+        .await
+        .body["items"][0];
     assert_eq!(chen["account_id"], hengyuan["id"]);
     assert_eq!(chen["title"], "总经理");
 }
@@ -393,11 +404,25 @@ async fn bad_files_kinds_and_options_are_refused_with_a_clear_4xx(app: TestApp) 
     let header_only = upload(&app, &app.admin_token, "contacts", "c.csv", b"Id,Name\n").await;
     assert_eq!(header_only.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(header_only.body["error"]["field"], "file");
-    let png = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0xff, 0];
+    let png = [
+        0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0xff, 0,
+    ];
     let binary = upload(&app, &app.admin_token, "accounts", "logo.png", &png).await;
-    assert_eq!(binary.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", binary.body);
+    assert_eq!(
+        binary.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        binary.body
+    );
     assert_eq!(binary.body["error"]["field"], "file");
-    let kind = upload(&app, &app.admin_token, "deals", "d.csv", SF_ACCOUNTS.as_bytes()).await;
+    let kind = upload(
+        &app,
+        &app.admin_token,
+        "deals",
+        "d.csv",
+        SF_ACCOUNTS.as_bytes(),
+    )
+    .await;
     assert_eq!(kind.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(kind.body["error"]["field"], "kind");
     assert!(kind.body["error"]["message"]
@@ -552,7 +577,7 @@ mod browser {
         chromedriver_or_skip, in_chromium, screenshot, text_of, wait_for_address, widths,
     };
     use fantoccini::{Client, Locator};
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
     use std::time::Duration;
 
     /// Contacts whose job title is under a header nothing recognises.
@@ -609,7 +634,7 @@ Id,AccountId,FirstName,LastName,Position,MobilePhone
     }
 
     /// Picks the kind, uploads the file and waits for the mapping form.
-    async fn upload(client: &Client, base: &str, kind: &str, file: &PathBuf) {
+    async fn upload(client: &Client, base: &str, kind: &str, file: &Path) {
         let wait = || client.wait().at_most(Duration::from_secs(10));
         client.goto(&format!("{base}/imports/new")).await.unwrap();
         wait()
@@ -659,7 +684,9 @@ Id,AccountId,FirstName,LastName,Position,MobilePhone
     async fn scenario(client: Client, base: String, accounts: PathBuf, contacts: PathBuf) {
         sign_in(&client, &base).await;
         client.goto(&format!("{base}/imports/new")).await.unwrap();
-        assert!(text_of(&client, "#import-order").await.contains("客户 → 联系人"));
+        assert!(text_of(&client, "#import-order")
+            .await
+            .contains("客户 → 联系人"));
         screenshot(&client, "import-new").await;
 
         // Accounts, as proposed.
@@ -670,7 +697,9 @@ Id,AccountId,FirstName,LastName,Position,MobilePhone
             .await
             .unwrap();
         assert_eq!(name.prop("value").await.unwrap().as_deref(), Some("name"));
-        assert!(text_of(&client, "table.preview").await.contains("北京星辰科技有限公司"));
+        assert!(text_of(&client, "table.preview")
+            .await
+            .contains("北京星辰科技有限公司"));
         screenshot(&client, "import-accounts-mapping").await;
         start(&client).await;
         assert_eq!(text_of(&client, "#count-imported").await, "2");
@@ -727,8 +756,13 @@ Id,AccountId,FirstName,LastName,Position,MobilePhone
             .unwrap();
         client.goto(&format!("{base}/imports/new")).await.unwrap();
         let hint = text_of(&client, "#import-order").await;
-        assert!(hint.contains("accounts → contacts → opportunities → activities"), "{hint}");
-        assert!(text_of(&client, ".choice-row").await.contains("Opportunities"));
+        assert!(
+            hint.contains("accounts → contacts → opportunities → activities"),
+            "{hint}"
+        );
+        assert!(text_of(&client, ".choice-row")
+            .await
+            .contains("Opportunities"));
         screenshot(&client, "import-new-en").await;
         client.goto(&format!("{base}/imports")).await.unwrap();
         client

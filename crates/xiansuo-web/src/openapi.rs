@@ -2749,7 +2749,13 @@ impl Doc {
         };
         let kinds = || {
             codes(
-                ["leads", "accounts", "contacts", "opportunities", "activities"],
+                [
+                    "leads",
+                    "accounts",
+                    "contacts",
+                    "opportunities",
+                    "activities",
+                ],
                 false,
                 "The kind of record the file holds",
             )

@@ -473,7 +473,8 @@ async fn upload_json(db: &Db, row: &Row, customs: &mut Customs) -> anyhow::Resul
     let state = row.text("state");
     let options = options_of(row);
     let headers = headers_of(row);
-    let (mapping, _) = AnyMapping::proposed(kind, &headers, custom, &overrides_of(options.as_ref()));
+    let (mapping, _) =
+        AnyMapping::proposed(kind, &headers, custom, &overrides_of(options.as_ref()));
     let started = state != "uploaded";
     let (warned, warnings) = if started {
         db.fetch_optional(
