@@ -56,7 +56,13 @@ fn report(file: &Path) -> Vec<(u64, String, String, String)> {
     let mut path = file.as_os_str().to_owned();
     path.push(".errors.csv");
     let bytes = std::fs::read(PathBuf::from(path)).expect("an errors file next to the input");
-    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    report_lines(&bytes)
+}
+
+/// The lines of an error report (UTF-8 with a byte order mark) as (row, result, field, reason).
+pub(crate) fn report_lines(bytes: &[u8]) -> Vec<(u64, String, String, String)> {
+    let body = bytes.strip_prefix("\u{FEFF}".as_bytes()).unwrap_or(bytes);
+    let mut reader = csv::Reader::from_reader(body);
     reader
         .records()
         .map(|r| {

@@ -9,7 +9,8 @@
 
 use crate::import_api::{errors_csv, start_and_wait};
 use crate::import_objects::{
-    activities_of, by_external_id, count, SF_ACCOUNTS, SF_CONTACTS, SF_OPPORTUNITIES, SF_TASKS,
+    activities_of, by_external_id, count, report_lines, SF_ACCOUNTS, SF_CONTACTS, SF_OPPORTUNITIES,
+    SF_TASKS,
 };
 use crate::on_both_databases;
 use crate::support::{Reply, TestApp};
@@ -65,19 +66,7 @@ async fn import(app: &TestApp, kind: &str, name: &str, bytes: &[u8], options: Va
 async fn report(app: &TestApp, token: &str, upload: &Value) -> Vec<(u64, String, String, String)> {
     let (status, text) = errors_csv(app, token, upload["id"].as_i64().unwrap()).await;
     assert_eq!(status, StatusCode::OK, "{text}");
-    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{FEFF}').as_bytes());
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            (
-                r[0].parse().unwrap(),
-                r[1].to_owned(),
-                r[2].to_owned(),
-                r[3].to_owned(),
-            )
-        })
-        .collect()
+    report_lines(text.as_bytes())
 }
 
 /// The (header, field) pairs of an upload's mapping.
@@ -574,7 +563,7 @@ mod browser {
     use crate::import_objects::SF_ACCOUNTS;
     use crate::support::{Backend, TestApp};
     use crate::ui::browser::{
-        chromedriver_or_skip, in_chromium, screenshot, text_of, wait_for_address, widths,
+        chromedriver_or_skip, in_chromium, screenshot, sign_in, text_of, wait_for_address, widths,
     };
     use fantoccini::{Client, Locator};
     use std::path::{Path, PathBuf};
@@ -604,33 +593,6 @@ Id,AccountId,FirstName,LastName,Position,MobilePhone
         })
         .await;
         drop(dir);
-    }
-
-    async fn sign_in(client: &Client, base: &str) {
-        let wait = || client.wait().at_most(Duration::from_secs(10));
-        client.goto(&format!("{base}/imports")).await.unwrap();
-        wait()
-            .for_element(Locator::Css("input[name=username]"))
-            .await
-            .expect("the sign-in page")
-            .send_keys("admin")
-            .await
-            .unwrap();
-        client
-            .find(Locator::Css("input[name=password]"))
-            .await
-            .unwrap()
-            .send_keys("password123")
-            .await
-            .unwrap();
-        client
-            .find(Locator::Css("form button[type=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        wait_for_address(client, |a| a.starts_with("/leads")).await;
     }
 
     /// Picks the kind, uploads the file and waits for the mapping form.
@@ -682,7 +644,7 @@ Id,AccountId,FirstName,LastName,Position,MobilePhone
     }
 
     async fn scenario(client: Client, base: String, accounts: PathBuf, contacts: PathBuf) {
-        sign_in(&client, &base).await;
+        sign_in(&client, &base, "admin").await;
         client.goto(&format!("{base}/imports/new")).await.unwrap();
         assert!(text_of(&client, "#import-order")
             .await

@@ -319,6 +319,17 @@ struct ImportPage {
     errors_csv: Option<String>,
 }
 
+/// The texts of a JSON array (of headers, of targets).
+fn texts_of(array: &Value) -> Vec<String> {
+    array
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(text_of)
+        .collect()
+}
+
 /// The label of a field or target of `kind`.
 pub(super) fn target_label<'a>(t: &Texts, it: &ImportTexts, kind: Kind, code: &'a str) -> &'a str {
     match kind {
@@ -420,13 +431,7 @@ async fn import_page(
             .collect(),
         Err(e) => return store_error_page(chrome, e),
     };
-    let codes: Vec<String> = upload["targets"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .map(text_of)
-        .collect();
+    let codes = texts_of(&upload["targets"]);
     let targets = targets(t, it, kind, &codes, &custom);
     let proposed = |i: usize| -> String {
         upload["mapping"][i]["field"]
@@ -527,13 +532,7 @@ pub(super) async fn start(
         Ok(upload) => upload,
         Err(e) => return store_error_page(chrome(), e),
     };
-    let headers: Vec<String> = current["headers"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .map(text_of)
-        .collect();
+    let headers = texts_of(&current["headers"]);
     let chosen: Vec<String> = (0..headers.len())
         .map(|i| {
             let input = format!("col{i}");

@@ -984,14 +984,7 @@ pub async fn run(
         ),
     };
     let resumed_after = counts.rows;
-    let mut report = match options.report_to {
-        ReportTo::File => Some(ErrorReport::new(
-            file.errors_path(),
-            &sheet.headers,
-            resumed_after > 0,
-        )?),
-        ReportTo::Upload(_) => None,
-    };
+    let mut report = ErrorReport::of_run(options.report_to, file, &sheet.headers, resumed_after)?;
     for _ in 0..resumed_after {
         match sheet.rows.recv().await {
             Some(Ok(_)) => {}
