@@ -285,15 +285,7 @@ pub async fn create(
             engine::check_rows(db, actor, clock, rows, &options)
                 .await?
                 .into_iter()
-                .map(|p| {
-                    let mut line = json!({"row": p.row, "record": p.shown, "result": "ok", "field": null, "reason": null});
-                    if let Some(r) = one_report(&p.reports) {
-                        line["result"] = json!(r.result.code());
-                        line["field"] = json!((!r.field.is_empty()).then_some(r.field));
-                        line["reason"] = json!(r.reason);
-                    }
-                    line
-                })
+                .map(|p| preview_line(p.row, "record", p.shown, one_report(&p.reports)))
                 .collect()
         }
         Some(AnyMapping::Lead(mapping)) => {
@@ -301,15 +293,7 @@ pub async fn create(
             check_rows(db, actor, clock, &rows, &options)
                 .await?
                 .into_iter()
-                .map(|p| {
-                    let mut line = json!({"row": p.row, "lead": p.body, "result": "ok", "field": null, "reason": null});
-                    if let Some(r) = p.report {
-                        line["result"] = json!(r.result.code());
-                        line["field"] = json!((!r.field.is_empty()).then_some(r.field));
-                        line["reason"] = json!(r.reason);
-                    }
-                    line
-                })
+                .map(|p| preview_line(p.row, "lead", p.body, p.report))
                 .collect()
         }
         None => Vec::new(),
@@ -370,6 +354,17 @@ pub async fn create(
     answer["mapping_error"] = json!(mapping_error);
     answer["preview"] = Value::Array(preview);
     Ok(answer)
+}
+
+/// A row of a preview: what it becomes (under `key`), and what the import would do with it.
+fn preview_line(row: u64, key: &str, body: Value, report: Option<RowReport>) -> Value {
+    let mut line = json!({"row": row, key: body, "result": "ok", "field": null, "reason": null});
+    if let Some(r) = report {
+        line["result"] = json!(r.result.code());
+        line["field"] = json!((!r.field.is_empty()).then_some(r.field));
+        line["reason"] = json!(r.reason);
+    }
+    line
 }
 
 /// Reads until `buf` is full or the file ends.
