@@ -12,7 +12,7 @@ use std::time::Instant;
 use xiansuo_app::admin::users;
 use xiansuo_app::data::import::objects::engine::{self, Options};
 use xiansuo_app::data::import::objects::headers::{Object, ObjectMapping};
-use xiansuo_app::data::import::{mapping, source, ImportFile};
+use xiansuo_app::data::import::{mapping, source, ImportFile, ReportTo};
 use xiansuo_app::Actor;
 use xiansuo_core::Clock;
 use xiansuo_store::Db;
@@ -114,6 +114,7 @@ pub async fn run(
         mapping,
         owner_id,
         batch_size: BATCH,
+        report_to: ReportTo::File,
     };
     if let Some(limit) = args.preview {
         for row in engine::preview(db, actor, clock, &mut sheet, &options, limit).await? {

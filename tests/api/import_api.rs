@@ -24,7 +24,13 @@ async fn upload(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>) -> Reply
 }
 
 /// Uploads `bytes` as the part `part` of a multipart form, with a file name.
-async fn upload_form(app: &TestApp, token: &str, part: &str, name: &str, bytes: &[u8]) -> Reply {
+pub(crate) async fn upload_form(
+    app: &TestApp,
+    token: &str,
+    part: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Reply {
     let boundary = "xiansuo-test-boundary-7MA4YWxkTrZu0gW";
     let mut body = Vec::new();
     body.extend_from_slice(
@@ -74,7 +80,7 @@ async fn raw_request(app: &TestApp, head: &str) -> String {
 }
 
 /// Starts an import and waits until it is no longer running.
-async fn start_and_wait(app: &TestApp, token: &str, id: i64, options: Value) -> Value {
+pub(crate) async fn start_and_wait(app: &TestApp, token: &str, id: i64, options: Value) -> Value {
     let started = app
         .post(&format!("/api/v1/imports/{id}/start"), token, options)
         .await;
@@ -91,7 +97,7 @@ async fn start_and_wait(app: &TestApp, token: &str, id: i64, options: Value) -> 
     panic!("the import did not finish within 30 s");
 }
 
-async fn errors_csv(app: &TestApp, token: &str, id: i64) -> (StatusCode, String) {
+pub(crate) async fn errors_csv(app: &TestApp, token: &str, id: i64) -> (StatusCode, String) {
     let response = app
         .client
         .get(format!("{}/api/v1/imports/{id}/errors.csv", app.base))
@@ -170,7 +176,7 @@ async fn a_csv_upload_is_previewed_started_and_reported(app: TestApp) {
     assert_eq!(done["state"], "finished", "{done}");
     assert_eq!(
         done["progress"],
-        json!({"rows": 5, "imported": 4, "skipped": 1, "failed": 0, "warned": 0, "warnings": 1})
+        json!({"rows": 5, "imported": 4, "updated": 0, "skipped": 1, "failed": 0, "warned": 0, "warnings": 1})
     );
     assert_eq!(done["options"]["dedup"], "skip");
     assert_eq!(done["options"]["source"], "event");

@@ -56,7 +56,13 @@ fn report(file: &Path) -> Vec<(u64, String, String, String)> {
     let mut path = file.as_os_str().to_owned();
     path.push(".errors.csv");
     let bytes = std::fs::read(PathBuf::from(path)).expect("an errors file next to the input");
-    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    report_lines(&bytes)
+}
+
+/// The lines of an error report (UTF-8 with a byte order mark) as (row, result, field, reason).
+pub(crate) fn report_lines(bytes: &[u8]) -> Vec<(u64, String, String, String)> {
+    let body = bytes.strip_prefix("\u{FEFF}".as_bytes()).unwrap_or(bytes);
+    let mut reader = csv::Reader::from_reader(body);
     reader
         .records()
         .map(|r| {
@@ -72,7 +78,7 @@ fn report(file: &Path) -> Vec<(u64, String, String, String)> {
 }
 
 /// The one record of `table` with this external id, through the API.
-async fn by_external_id(app: &TestApp, table: &str, id: &str) -> Value {
+pub(crate) async fn by_external_id(app: &TestApp, table: &str, id: &str) -> Value {
     let reply = app
         .get(
             &format!("/api/v1/{table}?external_id={}", urlencode(id)),
@@ -98,7 +104,7 @@ fn urlencode(text: &str) -> String {
         .collect()
 }
 
-async fn activities_of(app: &TestApp, table: &str, id: &Value) -> Vec<Value> {
+pub(crate) async fn activities_of(app: &TestApp, table: &str, id: &Value) -> Vec<Value> {
     let reply = app
         .get(
             &format!("/api/v1/{table}/{id}/activities"),
@@ -109,24 +115,24 @@ async fn activities_of(app: &TestApp, table: &str, id: &Value) -> Vec<Value> {
     reply.body["items"].as_array().unwrap().clone()
 }
 
-async fn count(db: &Db, sql: &str) -> i64 {
+pub(crate) async fn count(db: &Db, sql: &str) -> i64 {
     db.fetch_optional(sql, &[]).await.unwrap().unwrap().int("n")
 }
 
-const SF_ACCOUNTS: &str = "\
+pub(crate) const SF_ACCOUNTS: &str = "\
 Id,Name,ParentId,Industry,BillingCity,BillingState,Phone,Website,OwnerId,Owner Name,CreatedDate
 0015g00000XcA1aAAF,北京星辰科技有限公司,,Software,北京,北京,010-6552 9988,https://xingchen.example.cn,0055g00000Ab1AAAA,li.lei,2024-11-02T03:04:05.000Z
 0015g00000XcA2bAAF,Acme Retail Ltd,,Retail,Shanghai,Shanghai,+86 21 5555 0000,,0055g00000Zz9ZZZZ,Nobody Known,2024-12-01T00:00:00.000Z
 ";
 
-const SF_CONTACTS: &str = "\
+pub(crate) const SF_CONTACTS: &str = "\
 Id,AccountId,FirstName,LastName,Title,Email,Phone,MobilePhone,CreatedDate
 0035g00000YdC1aAAF,0015g00000XcA1aAAF,伟,张,CTO,zhang.wei@xingchen.example.cn,,13800138000,2024-11-03T01:00:00.000Z
 0035g00000YdC2bAAF,0015g00000Xc999AAF,Ada,Lovelace,Buyer,ada@acme.example.com,,,2024-12-02T01:00:00.000Z
 0035g00000YdC3cAAF,0015g00000XcA2bAAF,,,Nobody,,,,2024-12-03T01:00:00.000Z
 ";
 
-const SF_OPPORTUNITIES: &str = "\
+pub(crate) const SF_OPPORTUNITIES: &str = "\
 Id,AccountId,Name,Amount,StageName,CloseDate,IsClosed,IsWon,Loss_Reason__c,CreatedDate
 0065g00000ZeO1aAAF,0015g00000XcA1aAAF,星辰 ERP 一期,120000,Closed Won,2025-03-10,true,true,,2025-01-05T02:00:00.000Z
 0065g00000ZeO2bAAF,0015g00000XcA2bAAF,Acme POS,5000.50,Closed Lost,2025-02-14,true,false,Price,2025-01-10T02:00:00.000Z
@@ -136,7 +142,7 @@ Id,AccountId,Name,Amount,StageName,CloseDate,IsClosed,IsWon,Loss_Reason__c,Creat
 0065g00000ZeO6fAAF,0015g00000XcA1aAAF,Bad date,100,Prospecting,31/31/2025,false,false,,
 ";
 
-const SF_TASKS: &str = "\
+pub(crate) const SF_TASKS: &str = "\
 Id,WhoId,WhatId,Subject,Description,ActivityDate,Type,Status
 00T5g00000AaT1aAAF,0035g00000YdC1aAAF,0065g00000ZeO1aAAF,Pricing call,Agreed on phase one,2025-03-01,Call,Completed
 00T5g00000AaT2bAAF,0035g00000YdC1aAAF,,Intro,Sent the deck,2025-02-01,Email,Completed

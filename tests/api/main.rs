@@ -21,6 +21,7 @@ mod forms;
 mod import;
 mod import_api;
 mod import_objects;
+mod import_objects_api;
 mod import_world;
 mod jobs;
 mod lead_marks;

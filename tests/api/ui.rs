@@ -1631,7 +1631,7 @@ async fn the_new_pages_speak_english(app: TestApp) {
             "/board",
             &["Pipeline board", "Met", "Proposal", "No deals"][..],
         ),
-        ("/imports", &["Import leads", "No imports yet."][..]),
+        ("/imports", &["Import data", "No imports yet."][..]),
         (
             "/imports/new",
             &["File (CSV or XLSX)", "Upload and preview"][..],
@@ -2237,6 +2237,34 @@ pub(crate) mod browser {
     }
 
     /// Waits until the browser's address (path and query) is as `wanted`.
+    /// Signs in as `username` (password `password123`) from the leads page, and waits for it.
+    pub(crate) async fn sign_in(client: &Client, base: &str, username: &str) {
+        let wait = || client.wait().at_most(Duration::from_secs(10));
+        client.goto(&format!("{base}/leads")).await.unwrap();
+        wait()
+            .for_element(Locator::Css("input[name=username]"))
+            .await
+            .expect("the sign-in page")
+            .send_keys(username)
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css("input[name=password]"))
+            .await
+            .unwrap()
+            .send_keys("password123")
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css("form button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_address(client, |a| a.starts_with("/leads")).await;
+    }
+
     pub(crate) async fn wait_for_address(client: &Client, wanted: impl Fn(&str) -> bool) {
         let started = Instant::now();
         loop {

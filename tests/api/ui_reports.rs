@@ -542,8 +542,8 @@ mod browser {
 
     use crate::support::{Backend, TestApp};
     use crate::ui::browser::{
-        chromedriver_or_skip, in_chromium, open_from_nav, screenshot, text_of, wait_for_address,
-        widths,
+        chromedriver_or_skip, in_chromium, open_from_nav, screenshot, sign_in, text_of,
+        wait_for_address, widths,
     };
     use fantoccini::{Client, Locator};
     use serde_json::{json, Value};
@@ -577,33 +577,6 @@ mod browser {
             scenario(client, base, deal)
         })
         .await;
-    }
-
-    async fn sign_in(client: &Client, base: &str, username: &str) {
-        let wait = || client.wait().at_most(Duration::from_secs(10));
-        client.goto(&format!("{base}/leads")).await.unwrap();
-        wait()
-            .for_element(Locator::Css("input[name=username]"))
-            .await
-            .expect("the sign-in page")
-            .send_keys(username)
-            .await
-            .unwrap();
-        client
-            .find(Locator::Css("input[name=password]"))
-            .await
-            .unwrap()
-            .send_keys("password123")
-            .await
-            .unwrap();
-        client
-            .find(Locator::Css("form button[type=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        wait_for_address(client, |a| a.starts_with("/leads")).await;
     }
 
     /// The text the link `css` downloads, fetched by the page itself (with its session).

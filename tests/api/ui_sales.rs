@@ -988,7 +988,7 @@ mod browser {
 
     use crate::support::{Backend, TestApp};
     use crate::ui::browser::{
-        chromedriver_or_skip, in_chromium, screenshot, text_of, wait_for_address, widths,
+        chromedriver_or_skip, in_chromium, screenshot, sign_in, text_of, wait_for_address, widths,
     };
     use fantoccini::{Client, Locator};
     use serde_json::json;
@@ -1018,36 +1018,9 @@ mod browser {
         .await;
     }
 
-    async fn sign_in(client: &Client, base: &str) {
-        let wait = || client.wait().at_most(Duration::from_secs(10));
-        client.goto(&format!("{base}/leads")).await.unwrap();
-        wait()
-            .for_element(Locator::Css("input[name=username]"))
-            .await
-            .expect("the sign-in page")
-            .send_keys("liu")
-            .await
-            .unwrap();
-        client
-            .find(Locator::Css("input[name=password]"))
-            .await
-            .unwrap()
-            .send_keys("password123")
-            .await
-            .unwrap();
-        client
-            .find(Locator::Css("form button[type=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        wait_for_address(client, |a| a.starts_with("/leads")).await;
-    }
-
     async fn scenario(client: Client, base: String, lead: i64) {
         let wait = || client.wait().at_most(Duration::from_secs(10));
-        sign_in(&client, &base).await;
+        sign_in(&client, &base, "liu").await;
         client.goto(&format!("{base}/leads/{lead}")).await.unwrap();
         let convert = wait()
             .for_element(Locator::Id("convert-lead"))

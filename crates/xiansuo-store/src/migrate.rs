@@ -135,6 +135,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         "0034_prediction_schedule",
         include_str!("../migrations/sqlite/0034_prediction_schedule.sql"),
     ),
+    (
+        "0036_object_uploads",
+        include_str!("../migrations/sqlite/0036_object_uploads.sql"),
+    ),
 ];
 
 /// (version, SQL) for PostgreSQL.
@@ -262,6 +266,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0034_prediction_schedule",
         include_str!("../migrations/postgres/0034_prediction_schedule.sql"),
+    ),
+    (
+        "0036_object_uploads",
+        include_str!("../migrations/postgres/0036_object_uploads.sql"),
     ),
 ];
 

@@ -2747,9 +2747,23 @@ impl Doc {
                 "`uploaded`: waiting to be started; `failed`: see `error`, may be started again",
             )
         };
+        let kinds = || {
+            codes(
+                [
+                    "leads",
+                    "accounts",
+                    "contacts",
+                    "opportunities",
+                    "activities",
+                ],
+                false,
+                "The kind of record the file holds",
+            )
+        };
         let import_props = || {
             vec![
                 prop("id", int64(false, "Unique id")),
+                prop("kind", kinds()),
                 prop("user_id", int64(false, "Who uploaded it; nobody else sees it")),
                 prop("file_name", string(false, "The file's name")),
                 prop("file_size", int64(false, "Bytes")),
@@ -2764,7 +2778,7 @@ impl Doc {
                         .schema_type(typed(Type::Array, true))
                         .items(Ref::from_schema_name("ImportColumn"))
                         .description(Some(
-                            "Where each column goes, with the mapping given at start; null while no column gives the name",
+                            "Where each column goes, with the mapping given at start; for leads null while no column gives the name (other kinds show their columns and say so in `mapping_error`)",
                         )),
                 ),
                 prop(
@@ -2773,6 +2787,13 @@ impl Doc {
                         .schema_type(typed(Type::Array, true))
                         .items(string(false, "A header"))
                         .description(Some("Headers that are not imported")),
+                ),
+                prop(
+                    "targets",
+                    array(
+                        string(false, "A field, or `custom.KEY`"),
+                        "Where a column of this kind can go, for `mapping` at start (or `ignore`)",
+                    ),
                 ),
                 prop("estimated_rows", int64(false, "Rows in the file, estimated from its lines")),
                 prop("state", states()),
@@ -2799,7 +2820,7 @@ impl Doc {
                         "field",
                         string(
                             true,
-                            "The lead field (`custom.KEY` for custom fields); null: not imported",
+                            "The field or target of the kind (`custom.KEY` for custom fields, `account_ref` for a link by the source system's id, …); null: not imported",
                         ),
                     ),
                 ],
@@ -2811,7 +2832,14 @@ impl Doc {
                 "Rows handled so far, committed batch by batch",
                 vec![
                     prop("rows", int64(false, "Rows read and handled")),
-                    prop("imported", int64(false, "Leads created")),
+                    prop("imported", int64(false, "Records created")),
+                    prop(
+                        "updated",
+                        int64(
+                            false,
+                            "Records updated, found by the external id of the row (accounts, contacts, opportunities, activities; 0 for leads)",
+                        ),
+                    ),
                     prop(
                         "skipped",
                         int64(false, "Duplicates and empty rows left out"),
@@ -2821,14 +2849,14 @@ impl Doc {
                         "warned",
                         int64(
                             false,
-                            "Imported although possible duplicates (the `warn` action), flagged for review",
+                            "Leads imported although possible duplicates (the `warn` action), flagged for review",
                         ),
                     ),
                     prop(
                         "warnings",
                         int64(
                             false,
-                            "Imported with a warning about their data: a phone kept unverified as entered, an outcome date that is not a date, a converted-into id that matches nothing (result `warning` in the row report)",
+                            "Imported with a warning about their data: a phone kept unverified as entered, an outcome date that is not a date, a converted-into id that matches nothing, an owner or a linked record not found (result `warning` in the row report)",
                         ),
                     ),
                 ],
@@ -2850,7 +2878,11 @@ impl Doc {
                             "Its row number as a spreadsheet shows it (the header is 1)",
                         ),
                     ),
-                    prop("lead", any("The lead body the row gives")),
+                    prop("lead", any("Leads: the lead body the row gives")),
+                    prop(
+                        "record",
+                        any("Other kinds: what the row would do, `{\"create\": body}` or `{\"update\": id, \"body\": changes}` (with `closing`, a deal's won or lost state), or the activity; null when refused"),
+                    ),
                     prop(
                         "result",
                         codes(
@@ -2895,7 +2927,7 @@ impl Doc {
                         "mapping",
                         ObjectBuilder::new()
                             .description(Some(
-                                "Header → field (`name`, `phone`, `custom.KEY`, `ignore`, …), over the automatic mapping",
+                                "Header → field (`name`, `phone`, `account_ref`, `custom.KEY`, `ignore`, …; see the upload's `targets`), over the automatic mapping; for opportunities `stage:NAME` → a stage code names a stage of the file",
                             ))
                             .additional_properties(Some(AdditionalProperties::RefOr(
                                 string(false, "A field").into(),
@@ -2906,7 +2938,7 @@ impl Doc {
                         codes(
                             ["skip", "block", "warn", "merge"],
                             false,
-                            "A row that certainly duplicates a lead, a contact, an account or an earlier row (the same phone, email or external id): left out (`skip`, the default), reported as failed (`block`), imported flagged and reported (`warn`), or merged into the lead it duplicates (`merge`)",
+                            "Leads only. A row that certainly duplicates a lead, a contact, an account or an earlier row (the same phone, email or external id): left out (`skip`, the default), reported as failed (`block`), imported flagged and reported (`warn`), or merged into the lead it duplicates (`merge`)",
                         ),
                     ),
                     prop(
@@ -2914,23 +2946,23 @@ impl Doc {
                         codes(
                             ["skip", "block", "warn", "merge"],
                             true,
-                            "The same for a row that probably duplicates one (the same name at the same company, no exact key in common); default: the import channel's policy for probable matches (`GET /api/v1/dedup/probable-policies`, source of the row), which flags it for review unless an admin chose otherwise",
+                            "Leads only. The same for a row that probably duplicates one (the same name at the same company, no exact key in common); default: the import channel's policy for probable matches (`GET /api/v1/dedup/probable-policies`, source of the row), which flags it for review unless an admin chose otherwise",
                         ),
                     ),
                     prop(
                         "country",
                         string(
                             true,
-                            "The country of rows whose Country column is empty or missing, which reads their phones: an ISO code (`US`) or a name (`United States`, `美国`); default China",
+                            "Leads only. The country of rows whose Country column is empty or missing, which reads their phones: an ISO code (`US`) or a name (`United States`, `美国`); default China",
                         ),
                     ),
                     prop(
                         "source",
-                        string(false, "The source of rows that name none (default `import`)"),
+                        string(false, "Leads only. The source of rows that name none (default `import`)"),
                     ),
                     prop(
                         "owner_id",
-                        int64(false, "Who owns the imported leads (default: you); within your data scope"),
+                        int64(false, "Who owns the imported leads, or the other records whose owner column names no user (default: you); within your data scope"),
                     ),
                 ],
                 &[],
@@ -2993,18 +3025,29 @@ impl Doc {
                 .description(Some(
                     "Reads the file's format and encoding from its bytes (CSV in UTF-8, UTF-16 \
                      or GBK/GB18030, comma-, tab- or semicolon-separated; XLSX, first sheet), \
-                     proposes a mapping of its headers (Chinese headers such as 姓名/手机/公司, \
-                     and Salesforce, HubSpot and Zoho export headers) and previews the first \
-                     rows. Nothing is imported until `POST /api/v1/imports/{id}/start`. An \
-                     empty, binary or unreadable file, or one without rows, is a 422 naming \
-                     `file`; a file imported already is a 409.",
+                     proposes a mapping of its headers for the kind of record (Chinese headers \
+                     such as 姓名/手机/公司 or 客户名称, and the export headers of Salesforce, \
+                     HubSpot, Zoho, 纷享销客, 销售易 and Xiansuo) and previews the first rows. \
+                     Nothing is imported until `POST /api/v1/imports/{id}/start`. An empty, \
+                     binary or unreadable file, or one without rows, is a 422 naming `file`; \
+                     an unknown `kind` a 422 naming `kind`; a file of leads imported already is \
+                     a 409 (files of other kinds may be imported again: they update by external \
+                     id).",
                 ))
-                .parameters(Some(vec![query(
-                    "file_name",
-                    "The file's name, for a raw body",
-                    string(false, "A file name"),
-                )
-                .build()]))
+                .parameters(Some(vec![
+                    query(
+                        "file_name",
+                        "The file's name, for a raw body",
+                        string(false, "A file name"),
+                    )
+                    .build(),
+                    query(
+                        "kind",
+                        "What the file holds; import accounts, then contacts, then opportunities, then activities, so that links resolve",
+                        kinds().default(Some(json!("leads"))),
+                    )
+                    .build(),
+                ]))
                 .request_body(Some(upload_body))
                 .response(
                     "201",
@@ -3069,11 +3112,14 @@ impl Doc {
                 .description(Some(
                     "Runs the import in the background with these choices (an empty body takes \
                      the defaults); follow it with `GET /api/v1/imports/{id}`. Rows are checked \
-                     exactly as `POST /api/v1/leads` checks a lead, deduplicated against leads, \
-                     contacts and earlier rows, and written in batches of 1,000, each in one \
-                     transaction; every lead's history records the channel `import`. A failed \
-                     import may be started again and continues after its last batch; a \
-                     finished or running one is a 409.",
+                     exactly as `POST /api/v1/leads` (or the kind's own endpoint) checks a \
+                     record, leads deduplicated against leads, contacts and earlier rows, other \
+                     kinds updating the record with the row's external id, and written in \
+                     batches of 1,000, each in one transaction; every record's history records \
+                     the channel `import`. Links to other records resolve by the source \
+                     system's ids or by names, within your data scope. A failed import may be \
+                     started again and continues after its last batch; a finished or running \
+                     one is a 409.",
                 ))
                 .request_body(Some(
                     RequestBodyBuilder::new()
@@ -6813,7 +6859,7 @@ fn tags() -> Vec<Tag> {
         ),
         tag(
             "imports",
-            "Lead imports from CSV and XLSX files: upload, preview, start, progress, error report",
+            "Imports of leads, accounts, contacts, opportunities and activities from CSV and XLSX files: upload, preview, start, progress, error report",
         ),
         tag(
             "qualification",

@@ -1,6 +1,7 @@
-//! Lead imports over HTTP: upload a CSV or XLSX file (as the raw body, or as the `file` part
-//! of a multipart form) up to 100 MiB, look at the proposed mapping and a preview, start it
-//! with your choices, follow its progress, and fetch the per-row error report. The import
+//! Imports over HTTP: upload a CSV or XLSX file of leads, accounts, contacts, opportunities or
+//! activities (`?kind=`; as the raw body, or as the `file` part of a multipart form) up to
+//! 100 MiB, look at the proposed mapping and a preview, start it with your choices (the mapping
+//! corrected), follow its progress, and fetch the per-row error report. The import
 //! runs in the background on the instance that was asked to start it; the file and the
 //! report are kept in the database (see `xiansuo_app::data::import::upload`).
 
@@ -18,7 +19,7 @@ use axum::{Json, Router};
 use futures_util::StreamExt;
 use serde_json::Value;
 use std::io::Write;
-use xiansuo_app::data::import::upload::{self, UPLOAD_LIMIT};
+use xiansuo_app::data::import::upload::{self, Kind, UPLOAD_LIMIT};
 
 fn too_large() -> ApiError {
     ApiError::PayloadTooLarge(format!(
@@ -129,13 +130,15 @@ async fn create_import(
     request: Request,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let mut name = None;
+    let mut kind = Kind::Lead;
     for (key, value) in &query {
         match key.as_str() {
             "file_name" => name = Some(value.clone()),
+            "kind" => kind = Kind::parse(value)?,
             other => {
                 return Err(xiansuo_core::Invalid::new(
                     other,
-                    "is not a parameter of an upload (accepted: file_name)",
+                    "is not a parameter of an upload (accepted: file_name, kind)",
                 )
                 .into())
             }
@@ -159,6 +162,7 @@ async fn create_import(
         s.clock.as_ref(),
         file.path(),
         name.as_deref().unwrap_or(""),
+        kind,
     )
     .await?;
     Ok((StatusCode::CREATED, Json(created)))

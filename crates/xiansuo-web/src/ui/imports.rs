@@ -1,11 +1,14 @@
-//! The import wizard: upload a CSV or XLSX file (a multipart form), look at the proposed column
-//! mapping and the first rows with their check result, change where columns go, start the
-//! import, and follow it on a page that refreshes itself while it runs, with its counts and a
-//! link to the row report (errors.csv). `/imports` lists the user's imports. The pages call the
+//! The import wizard: pick what to import (leads, accounts, contacts, opportunities or
+//! activities, with a hint on their order), upload a CSV or XLSX file (a multipart form), look
+//! at the proposed column mapping and the first rows with their check result, change where
+//! columns go, start the import, and follow it on a page that refreshes itself while it runs,
+//! with its counts and a link to the row report (errors.csv). `/imports` lists the user's
+//! imports. The pages call the
 //! same `xiansuo_app::data::import::upload` functions as `/api/v1/imports`; an upload belongs to the
 //! user who sent it, so anyone else gets a 404.
 
 use super::i18n::Texts;
+use super::import_texts::{import_texts, ImportTexts};
 use super::leads::{invalid_text, parse_id, text_of};
 use super::page::{csrf_failed, csrf_refusal, render, store_error_page, Choice, Chrome, Viewer};
 use crate::auth::same_secret;
@@ -18,9 +21,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde_json::{json, Map, Value};
 use std::io::Write;
-use xiansuo_app::data::import::custom_columns;
-use xiansuo_app::data::import::mapping::{FIELDS, IMPORT_FIELDS};
-use xiansuo_app::data::import::upload::{self, UPLOAD_LIMIT};
+use xiansuo_app::data::import::upload::{self, Kind, UPLOAD_LIMIT};
 use xiansuo_app::StoreError;
 
 /// Imports listed.
@@ -36,6 +37,7 @@ fn import_url(id: i64) -> String {
 struct ImportRow {
     url: String,
     file_name: String,
+    kind: String,
     state: String,
     state_label: String,
     created: String,
@@ -48,6 +50,7 @@ struct ImportRow {
 #[template(path = "imports.html")]
 struct ImportsPage {
     chrome: Chrome,
+    it: &'static ImportTexts,
     rows: Vec<ImportRow>,
 }
 
@@ -55,6 +58,7 @@ struct ImportsPage {
 pub(super) async fn list(State(state): State<AppState>, user: Viewer) -> Response {
     let chrome = Chrome::for_user(&user, "/imports");
     let t = chrome.t;
+    let it = import_texts(&user.actor.locale);
     let params = [("limit".to_owned(), LISTED.to_owned())];
     let listed = match upload::list(&state.db, &user.actor, &params).await {
         Ok(listed) => listed,
@@ -71,6 +75,7 @@ pub(super) async fn list(State(state): State<AppState>, user: Viewer) -> Respons
             ImportRow {
                 url: u["id"].as_i64().map(import_url).unwrap_or_default(),
                 file_name: text_of(&u["file_name"]),
+                kind: it.kind_label(&text_of(&u["kind"])).to_owned(),
                 state_label: t.code(&state).to_owned(),
                 state,
                 created: user.zone.time(&text_of(&u["created_at"])),
@@ -80,29 +85,45 @@ pub(super) async fn list(State(state): State<AppState>, user: Viewer) -> Respons
             }
         })
         .collect();
-    render(StatusCode::OK, &ImportsPage { chrome, rows })
+    render(StatusCode::OK, &ImportsPage { chrome, it, rows })
 }
 
 #[derive(Template)]
 #[template(path = "import_new.html")]
 struct UploadPage {
     chrome: Chrome,
+    it: &'static ImportTexts,
     csrf: String,
+    kinds: Vec<Choice>,
     error: Option<String>,
 }
 
-fn upload_form(user: &Viewer, error: Option<String>, status: StatusCode) -> Response {
+fn upload_form(user: &Viewer, kind: Kind, error: Option<String>, status: StatusCode) -> Response {
+    let it = import_texts(&user.actor.locale);
     let page = UploadPage {
         chrome: Chrome::for_user(user, "/imports/new"),
+        it,
         csrf: user.csrf.clone(),
+        kinds: Kind::ALL
+            .into_iter()
+            .map(|k| Choice::new(k.plural(), it.kind_label(k.plural()), kind.plural()))
+            .collect(),
         error,
     };
     render(status, &page)
 }
 
-/// `GET /imports/new`
-pub(super) async fn new_form(user: Viewer) -> Response {
-    upload_form(&user, None, StatusCode::OK)
+/// `GET /imports/new`: `?kind=` picks the kind of record (leads otherwise).
+pub(super) async fn new_form(
+    user: Viewer,
+    axum::extract::Query(query): axum::extract::Query<Vec<(String, String)>>,
+) -> Response {
+    let kind = query
+        .iter()
+        .find(|(name, _)| name == "kind")
+        .and_then(|(_, value)| Kind::parse(value).ok())
+        .unwrap_or(Kind::Lead);
+    upload_form(&user, kind, None, StatusCode::OK)
 }
 
 /// Why an upload could not be received.
@@ -140,17 +161,19 @@ async fn spool(field: &mut Field<'_>) -> Result<tempfile::NamedTempFile, Refusal
     Ok(file)
 }
 
-/// The file of the upload form and its name. The CSRF field comes first in the form, so a
-/// file from a form that is not the session's is refused before it is stored.
+/// The file of the upload form, its name and the kind picked before it. The CSRF field comes
+/// first in the form, so a file from a form that is not the session's is refused before it is
+/// stored.
 async fn receive(
     state: &AppState,
     user: &Viewer,
     request: Request,
-) -> Result<(tempfile::NamedTempFile, String), Refusal> {
+) -> Result<(tempfile::NamedTempFile, String, Kind), Refusal> {
     let mut form = Multipart::from_request(request, state)
         .await
         .map_err(|_| Refusal::Broken)?;
     let mut csrf_checked = false;
+    let mut kind = Kind::Lead;
     loop {
         let mut field = match form.next_field().await {
             Ok(Some(field)) => field,
@@ -166,10 +189,14 @@ async fn receive(
                 }
                 csrf_checked = true;
             }
+            Some("kind") => {
+                let code = field.text().await.map_err(|_| Refusal::Broken)?;
+                kind = Kind::parse(&code).map_err(|_| Refusal::Broken)?;
+            }
             Some("file") if csrf_checked => {
                 let name = field.file_name().unwrap_or_default().to_owned();
                 let file = spool(&mut field).await?;
-                return Ok((file, name));
+                return Ok((file, name, kind));
             }
             Some("file") => return Err(Refusal::Csrf),
             _ => {}
@@ -189,19 +216,21 @@ pub(super) async fn upload(
     request: Request,
 ) -> Response {
     let t = super::i18n::texts(&user.actor.locale);
-    let (file, name) = match receive(&state, &user, request).await {
+    let lead = Kind::Lead;
+    let (file, name, kind) = match receive(&state, &user, request).await {
         Ok(received) => received,
         Err(Refusal::Csrf) => return csrf_failed(&user),
         Err(Refusal::NoFile) => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return upload_form(&user, Some(t.no_file.into()), status);
+            return upload_form(&user, lead, Some(t.no_file.into()), status);
         }
         Err(Refusal::TooLarge) => {
             let status = StatusCode::PAYLOAD_TOO_LARGE;
-            return upload_form(&user, Some(t.file_too_large.into()), status);
+            return upload_form(&user, lead, Some(t.file_too_large.into()), status);
         }
         Err(Refusal::Broken) => {
-            return upload_form(&user, Some(t.bad_upload.into()), StatusCode::BAD_REQUEST)
+            let status = StatusCode::BAD_REQUEST;
+            return upload_form(&user, lead, Some(t.bad_upload.into()), status);
         }
     };
     let created = upload::create(
@@ -210,6 +239,7 @@ pub(super) async fn upload(
         state.clock.as_ref(),
         file.path(),
         &name,
+        kind,
     )
     .await;
     match created {
@@ -229,11 +259,12 @@ pub(super) async fn upload(
         }
         Err(StoreError::Invalid(invalid)) => upload_form(
             &user,
+            kind,
             Some(t.invalid(&invalid)),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         Err(StoreError::Conflict(message)) => {
-            upload_form(&user, Some(t.message(&message)), StatusCode::CONFLICT)
+            upload_form(&user, kind, Some(t.message(&message)), StatusCode::CONFLICT)
         }
         Err(e) => store_error_page(Chrome::for_user(&user, "/imports/new"), e),
     }
@@ -255,6 +286,8 @@ struct PreviewRow {
     name: String,
     phone: String,
     company: String,
+    /// What the row would do to a record other than a lead: create or update.
+    action: String,
     result: String,
     result_label: String,
     reason: String,
@@ -264,9 +297,13 @@ struct PreviewRow {
 #[template(path = "import.html")]
 struct ImportPage {
     chrome: Chrome,
+    it: &'static ImportTexts,
     csrf: String,
     url: String,
     file_name: String,
+    /// Leads, which take a default country and are checked for duplicates.
+    is_lead: bool,
+    kind_label: String,
     state: String,
     state_label: String,
     mapping: Vec<MappingRow>,
@@ -276,38 +313,95 @@ struct ImportPage {
     imported: i64,
     skipped: i64,
     failed: i64,
+    updated: i64,
     warned: i64,
     warnings: i64,
     errors_csv: Option<String>,
 }
 
-/// Where each column can go: not imported, a lead field, or a custom field of leads.
-fn targets(t: &Texts, custom: &[(String, String)]) -> Vec<(String, String)> {
-    std::iter::once((String::new(), t.ignore_column.to_owned()))
-        .chain(
-            FIELDS
-                .iter()
-                .chain(IMPORT_FIELDS)
-                .map(|f| ((*f).to_owned(), t.field(f).to_owned())),
-        )
-        .chain(custom.iter().cloned())
+/// The texts of a JSON array (of headers, of targets).
+fn texts_of(array: &Value) -> Vec<String> {
+    array
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(text_of)
         .collect()
 }
 
-fn preview_row(t: &Texts, line: &Value) -> PreviewRow {
+/// The label of a field or target of `kind`.
+pub(super) fn target_label<'a>(t: &Texts, it: &ImportTexts, kind: Kind, code: &'a str) -> &'a str {
+    match kind {
+        Kind::Lead => t.field(code),
+        Kind::Object(_) => it.target(t, code),
+    }
+}
+
+/// Where each column can go: not imported, a field of the kind, or one of its custom fields.
+fn targets(
+    t: &Texts,
+    it: &ImportTexts,
+    kind: Kind,
+    codes: &[String],
+    custom: &[(String, String)],
+) -> Vec<(String, String)> {
+    std::iter::once((String::new(), t.ignore_column.to_owned()))
+        .chain(codes.iter().map(|code| {
+            let label = custom
+                .iter()
+                .find(|(c, _)| c == code)
+                .map_or_else(|| target_label(t, it, kind, code), |(_, l)| l.as_str());
+            (code.clone(), label.to_owned())
+        }))
+        .collect()
+}
+
+fn preview_row(t: &Texts, it: &ImportTexts, kind: Kind, line: &Value) -> PreviewRow {
     let result = text_of(&line["result"]);
     let reason = match (line["field"].as_str(), line["reason"].as_str()) {
         (Some(field), Some(reason)) => {
-            format!("{}: {}", t.field(field), t.row_reason(field, reason))
+            format!(
+                "{}: {}",
+                target_label(t, it, kind, field),
+                t.row_reason(field, reason)
+            )
         }
-        (None, Some(reason)) => reason.to_owned(),
+        (None, Some(reason)) => t.message(reason),
         _ => String::new(),
+    };
+    // A lead as the API would get it; another record as `create`, or `update` with its body.
+    let record = &line["record"];
+    let (body, action) = if kind == Kind::Lead {
+        (&line["lead"], "")
+    } else if record["update"].is_null() {
+        let created = if record["create"].is_null() {
+            record
+        } else {
+            &record["create"]
+        };
+        (created, it.will_create)
+    } else {
+        (&record["body"], it.will_update)
+    };
+    let name = match (body["name"].as_str(), body["content"].as_str()) {
+        (Some(name), _) => name.to_owned(),
+        (None, Some(content)) => content.chars().take(40).collect(),
+        _ => [&body["last_name"], &body["first_name"]]
+            .iter()
+            .map(|v| text_of(v))
+            .collect::<String>(),
     };
     PreviewRow {
         row: text_of(&line["row"]),
-        name: text_of(&line["lead"]["name"]),
-        phone: text_of(&line["lead"]["phone"]),
-        company: text_of(&line["lead"]["company"]),
+        name,
+        phone: text_of(&body["phone"]),
+        company: text_of(&body["company"]),
+        action: if record.is_null() && kind != Kind::Lead {
+            String::new()
+        } else {
+            action.to_owned()
+        },
         result_label: t.code(&result).to_owned(),
         result,
         reason,
@@ -328,14 +422,17 @@ async fn import_page(
     let id = upload["id"].as_i64().unwrap_or_default();
     let chrome = Chrome::for_user(user, import_url(id));
     let t = chrome.t;
-    let custom: Vec<(String, String)> = match custom_columns(&state.db).await {
+    let it = import_texts(&user.actor.locale);
+    let kind = Kind::parse(&text_of(&upload["kind"])).unwrap_or(Kind::Lead);
+    let custom: Vec<(String, String)> = match upload::custom_columns_of(&state.db, kind).await {
         Ok(columns) => columns
             .into_iter()
             .map(|c| (format!("custom.{}", c.key), c.label))
             .collect(),
-        Err(e) => return store_error_page(chrome, StoreError::Internal(e)),
+        Err(e) => return store_error_page(chrome, e),
     };
-    let targets = targets(t, &custom);
+    let codes = texts_of(&upload["targets"]);
+    let targets = targets(t, it, kind, &codes, &custom);
     let proposed = |i: usize| -> String {
         upload["mapping"][i]["field"]
             .as_str()
@@ -365,18 +462,25 @@ async fn import_page(
     let progress = |name: &str| upload["progress"][name].as_i64().unwrap_or_default();
     let error = error.or_else(|| upload["error"].as_str().map(str::to_owned));
     let page = ImportPage {
+        it,
         csrf: user.csrf.clone(),
         url: import_url(id),
         file_name: text_of(&upload["file_name"]),
+        is_lead: kind == Kind::Lead,
+        kind_label: it.kind_label(kind.plural()).to_owned(),
         state_label: t.code(&state_code).to_owned(),
         state: state_code,
         mapping,
-        preview: preview.iter().map(|line| preview_row(t, line)).collect(),
+        preview: preview
+            .iter()
+            .map(|line| preview_row(t, it, kind, line))
+            .collect(),
         error,
         rows_done: progress("rows"),
         imported: progress("imported"),
         skipped: progress("skipped"),
         failed: progress("failed"),
+        updated: progress("updated"),
         warned: progress("warned"),
         warnings: progress("warnings"),
         // The report in the user's words (`import_report`), not the API's.
@@ -428,13 +532,7 @@ pub(super) async fn start(
         Ok(upload) => upload,
         Err(e) => return store_error_page(chrome(), e),
     };
-    let headers: Vec<String> = current["headers"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .map(text_of)
-        .collect();
+    let headers = texts_of(&current["headers"]);
     let chosen: Vec<String> = (0..headers.len())
         .map(|i| {
             let input = format!("col{i}");
@@ -449,11 +547,15 @@ pub(super) async fn start(
         let target = if target.is_empty() { "ignore" } else { target };
         mapping.insert(header.clone(), Value::from(target));
     }
-    let country = pairs
-        .iter()
-        .find(|(name, _)| name == "country")
-        .map_or("", |(_, value)| value.trim());
-    let body = json!({ "mapping": mapping, "country": country });
+    let body = if current["kind"] == "leads" {
+        let country = pairs
+            .iter()
+            .find(|(name, _)| name == "country")
+            .map_or("", |(_, value)| value.trim());
+        json!({ "mapping": mapping, "country": country })
+    } else {
+        json!({ "mapping": mapping })
+    };
     let (message, status) =
         match upload::start(&state.db, &user.actor, state.clock.as_ref(), id, &body).await {
             Ok(started) => {

@@ -17,6 +17,7 @@ mod dashboard;
 mod duplicates;
 mod i18n;
 mod import_report;
+mod import_texts;
 mod imports;
 mod lead_form;
 mod lead_list;

@@ -290,14 +290,7 @@ pub async fn run(
         None => (start(db, actor, file, clock).await?, Counts::default()),
     };
     let resumed_after = counts.rows;
-    let mut report = match options.report_to {
-        ReportTo::File => Some(ErrorReport::new(
-            file.errors_path(),
-            &sheet.headers,
-            resumed_after > 0,
-        )?),
-        ReportTo::Upload(_) => None,
-    };
+    let mut report = ErrorReport::of_run(options.report_to, file, &sheet.headers, resumed_after)?;
     for _ in 0..resumed_after {
         match sheet.rows.recv().await {
             Some(Ok(_)) => {}
@@ -1094,6 +1087,25 @@ struct ErrorReport {
 }
 
 impl ErrorReport {
+    /// The report of a run that reports to `report_to`, after `resumed_after` rows of an
+    /// earlier run: a file's (`FILE.errors.csv`), or none for an upload, whose batches save
+    /// their reports themselves.
+    fn of_run(
+        report_to: ReportTo,
+        file: &ImportFile,
+        headers: &[String],
+        resumed_after: u64,
+    ) -> anyhow::Result<Option<ErrorReport>> {
+        Ok(match report_to {
+            ReportTo::File => Some(ErrorReport::new(
+                file.errors_path(),
+                headers,
+                resumed_after > 0,
+            )?),
+            ReportTo::Upload(_) => None,
+        })
+    }
+
     fn new(path: PathBuf, headers: &[String], append: bool) -> anyhow::Result<ErrorReport> {
         if !append && path.exists() {
             std::fs::remove_file(&path)

@@ -1,6 +1,8 @@
-//! Imports through the HTTP API: a file is uploaded and checked (format, encoding, header row,
-//! a preview of its first rows under the proposed column mapping), then started with the
-//! caller's choices and run in the background by the same engine as the command line.
+//! Imports through the HTTP API: a file of leads, accounts, contacts, opportunities or
+//! activities is uploaded and checked (format, encoding, header row, a preview of its first
+//! rows under the proposed column mapping), then started with the caller's choices and run in
+//! the background by the same engine as the command line ([`super::run`] for leads,
+//! [`super::objects::engine`] for the other kinds).
 //!
 //! The file is kept in the database (`import_upload_chunks`, bytes in 1 MiB pieces), not on
 //! the disk of the instance that received it, so that any instance sharing the database can
@@ -9,9 +11,16 @@
 //! once the import has finished. Reported rows go to `import_upload_rows` in the transaction of
 //! their batch, so a run that is interrupted and started again reports every row once.
 //!
+//! A file of leads is imported once: its run in `imports` is keyed by the file's SHA-256. The
+//! other kinds update by external id, so the same file may be uploaded and run again (after the
+//! accounts its contacts name have been imported, say); each upload's run is keyed by the
+//! upload (`upload:ID`).
+//!
 //! An upload belongs to the user who sent it: to anyone else it does not exist.
 
-use super::mapping::{CustomColumn, Mapping};
+use super::mapping::{CustomColumn, Mapping, FIELDS, IMPORT_FIELDS};
+use super::objects::engine;
+use super::objects::headers::{Object, ObjectMapping};
 use super::source::{self, SourceRow};
 use super::{
     check_rows, custom_columns, Dedup, ImportFile, Options, ReportTo, RowReport, RowResult,
@@ -21,7 +30,7 @@ use crate::records::rfc3339;
 use crate::scope::Actor;
 use futures_util::Stream;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::Arc;
@@ -48,25 +57,198 @@ const STALE_MS: i64 = 10 * 60 * 1000;
 /// Report lines per piece of the streamed error report.
 const REPORT_PAGE: i64 = 2_000;
 
+/// The kind of record an upload imports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Lead,
+    Object(Object),
+}
+
+impl Kind {
+    /// Every kind, in the order to import them: the records first, then what links to them.
+    pub const ALL: [Kind; 5] = [
+        Kind::Lead,
+        Kind::Object(Object::Account),
+        Kind::Object(Object::Contact),
+        Kind::Object(Object::Opportunity),
+        Kind::Object(Object::Activity),
+    ];
+
+    /// The singular code, as `imports` and `import_uploads` store it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Kind::Lead => "lead",
+            Kind::Object(o) => o.code(),
+        }
+    }
+
+    /// The plural, as the API and the command line name it.
+    pub fn plural(self) -> &'static str {
+        match self {
+            Kind::Lead => "leads",
+            Kind::Object(o) => o.plural(),
+        }
+    }
+
+    /// A kind by its plural or singular code.
+    pub fn parse(code: &str) -> Result<Kind, Invalid> {
+        let code = code.trim();
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.plural() == code || k.code() == code)
+            .ok_or_else(|| {
+                Invalid::new(
+                    "kind",
+                    format!("'{code}' is not a kind of import (accepted: leads, accounts, contacts, opportunities, activities)"),
+                )
+            })
+    }
+
+    fn of_row(row: &Row) -> Kind {
+        let code = row.text("record_type");
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.code() == code)
+            .unwrap_or(Kind::Lead)
+    }
+}
+
+/// The custom fields columns may go to, by kind, read once per kind.
+#[derive(Default)]
+struct Customs(HashMap<&'static str, Vec<CustomColumn>>);
+
+impl Customs {
+    async fn of(&mut self, db: &Db, kind: Kind) -> anyhow::Result<&[CustomColumn]> {
+        if !self.0.contains_key(kind.code()) {
+            let columns = match kind {
+                Kind::Lead => custom_columns(db).await?,
+                Kind::Object(o) => engine::custom_columns(db, o).await?,
+            };
+            self.0.insert(kind.code(), columns);
+        }
+        Ok(self
+            .0
+            .get(kind.code())
+            .map(Vec::as_slice)
+            .unwrap_or_default())
+    }
+}
+
+/// A column mapping of either kind.
+enum AnyMapping {
+    Lead(Mapping),
+    Object(ObjectMapping),
+}
+
+impl AnyMapping {
+    fn new(
+        kind: Kind,
+        headers: &[String],
+        custom: &[CustomColumn],
+        overrides: &BTreeMap<String, String>,
+    ) -> anyhow::Result<AnyMapping> {
+        Ok(match kind {
+            Kind::Lead => AnyMapping::Lead(Mapping::new(headers, custom, overrides)?),
+            Kind::Object(o) => {
+                AnyMapping::Object(ObjectMapping::new(o, headers, custom, overrides)?)
+            }
+        })
+    }
+
+    /// The mapping to show and correct, and why it cannot be imported as it is. A file of
+    /// another kind than leads without a column for the name still shows where its other
+    /// columns go.
+    fn proposed(
+        kind: Kind,
+        headers: &[String],
+        custom: &[CustomColumn],
+        overrides: &BTreeMap<String, String>,
+    ) -> (Option<AnyMapping>, Option<String>) {
+        let proposed = match kind {
+            Kind::Lead => Mapping::new(headers, custom, overrides).map(AnyMapping::Lead),
+            Kind::Object(o) => {
+                ObjectMapping::proposed(o, headers, custom, overrides).map(AnyMapping::Object)
+            }
+        };
+        match proposed {
+            Ok(mapping) => {
+                let error = match &mapping {
+                    AnyMapping::Object(m) => m.complete().err().map(|e| e.to_string()),
+                    AnyMapping::Lead(_) => None,
+                };
+                (Some(mapping), error)
+            }
+            Err(e) => (None, Some(e.to_string())),
+        }
+    }
+
+    /// `[{"header", "field"}]`: where each column goes (`null`: not imported).
+    fn to_json(&self) -> Value {
+        let pairs: Vec<(&str, Option<String>)> = match self {
+            AnyMapping::Lead(m) => m
+                .describe()
+                .into_iter()
+                .map(|(h, t)| (h, t.map(ToString::to_string)))
+                .collect(),
+            AnyMapping::Object(m) => m
+                .describe()
+                .into_iter()
+                .map(|(h, t)| (h, t.map(ToString::to_string)))
+                .collect(),
+        };
+        pairs
+            .into_iter()
+            .map(|(header, field)| json!({"header": header, "field": field}))
+            .collect()
+    }
+
+    fn unmapped(&self) -> Vec<&str> {
+        match self {
+            AnyMapping::Lead(m) => m.unmapped(),
+            AnyMapping::Object(m) => m.unmapped(),
+        }
+    }
+}
+
+/// Where a column of `kind` can go: its fields, then `custom.KEY` of its custom fields.
+pub fn targets(kind: Kind, custom: &[CustomColumn]) -> Vec<String> {
+    let fields: Vec<&str> = match kind {
+        Kind::Lead => FIELDS.iter().chain(IMPORT_FIELDS).copied().collect(),
+        Kind::Object(o) => o.targets().to_vec(),
+    };
+    fields
+        .into_iter()
+        .map(str::to_owned)
+        .chain(custom.iter().map(|c| format!("custom.{}", c.key)))
+        .collect()
+}
+
+/// The custom fields of `kind` that columns can be mapped to.
+pub async fn custom_columns_of(db: &Db, kind: Kind) -> StoreResult<Vec<CustomColumn>> {
+    Ok(Customs::default().of(db, kind).await?.to_vec())
+}
+
 fn bad_file(message: impl std::fmt::Display) -> StoreError {
     Invalid::new("file", message.to_string()).into()
 }
 
-/// Checks a received file (`path`, as the client named it `name`) and stores it; answers with
-/// the upload, the proposed mapping and a preview of the first rows. A file that cannot be
-/// read as CSV or XLSX, or has no rows under its header, is refused with the reason.
+/// Checks a received file of `kind` (`path`, as the client named it `name`) and stores it;
+/// answers with the upload, the proposed mapping and a preview of the first rows. A file that
+/// cannot be read as CSV or XLSX, or has no rows under its header, is refused with the reason.
 pub async fn create(
     db: &Db,
     actor: &Actor,
     clock: &dyn Clock,
     path: &Path,
     name: &str,
+    kind: Kind,
 ) -> StoreResult<Value> {
     let size = std::fs::metadata(path).map_err(anyhow::Error::from)?.len();
     if size == 0 {
-        return Err(bad_file(
-            "the file is empty: send a CSV or XLSX file with a header row and rows of leads",
-        ));
+        return Err(bad_file(format!(
+            "the file is empty: send a CSV or XLSX file with a header row and rows of {}",
+            kind.plural()
+        )));
     }
     let format = source::detect(path).map_err(bad_file)?;
     let mut sheet = source::open(path).await.map_err(bad_file)?;
@@ -78,40 +260,40 @@ pub async fn create(
         }
     }
     if rows.is_empty() {
-        return Err(bad_file(
-            "the file has a header row but no rows of leads under it",
-        ));
+        return Err(bad_file(format!(
+            "the file has a header row but no rows of {} under it",
+            kind.plural()
+        )));
     }
     let import_file = ImportFile::open(path).await?;
-    if let Some(done) = super::previous(db, &import_file)
-        .await?
-        .filter(|p| p.finished)
-    {
+    let done = match kind {
+        Kind::Lead => super::previous(db, &import_file).await?,
+        Kind::Object(_) => None,
+    };
+    if let Some(done) = done.filter(|p| p.finished) {
         return Err(StoreError::Conflict(format!(
             "this file was imported already ({} leads imported, {} skipped, {} failed); a file is imported once",
             done.counts.imported, done.counts.skipped, done.counts.failed
         )));
     }
-    let custom = custom_columns(db).await?;
-    let (mapping, mapping_error) = match Mapping::new(&sheet.headers, &custom, &BTreeMap::new()) {
-        Ok(m) => (Some(m), None),
-        Err(e) => (None, Some(e.to_string())),
-    };
-    let preview = match &mapping {
-        Some(mapping) => {
-            let options = options_for(0, mapping.clone(), &Start::default());
+    let custom = Customs::default().of(db, kind).await?.to_vec();
+    let (mapping, mapping_error) =
+        AnyMapping::proposed(kind, &sheet.headers, &custom, &BTreeMap::new());
+    let preview = match mapping.filter(|_| mapping_error.is_none()) {
+        Some(AnyMapping::Object(mapping)) => {
+            let options = object_options(0, mapping, None);
+            engine::check_rows(db, actor, clock, rows, &options)
+                .await?
+                .into_iter()
+                .map(|p| preview_line(p.row, "record", p.shown, one_report(&p.reports)))
+                .collect()
+        }
+        Some(AnyMapping::Lead(mapping)) => {
+            let options = options_for(0, mapping, &Start::default());
             check_rows(db, actor, clock, &rows, &options)
                 .await?
                 .into_iter()
-                .map(|p| {
-                    let mut line = json!({"row": p.row, "lead": p.body, "result": "ok", "field": null, "reason": null});
-                    if let Some(r) = p.report {
-                        line["result"] = json!(r.result.code());
-                        line["field"] = json!((!r.field.is_empty()).then_some(r.field));
-                        line["reason"] = json!(r.reason);
-                    }
-                    line
-                })
+                .map(|p| preview_line(p.row, "lead", p.body, p.report))
                 .collect()
         }
         None => Vec::new(),
@@ -126,9 +308,10 @@ pub async fn create(
     let mut tx = db.begin().await?;
     let id = tx
         .insert_returning_id(
-            "INSERT INTO import_uploads (user_id, file_name, file_size, file_sha256, format, headers, estimated_rows, state, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'uploaded', ?, ?)",
+            "INSERT INTO import_uploads (record_type, user_id, file_name, file_size, file_sha256, format, headers, estimated_rows, state, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'uploaded', ?, ?)",
             &[
+                Param::from(kind.code()),
                 Param::Int(actor.user_id),
                 Param::from(name),
                 Param::Int(size as i64),
@@ -141,6 +324,15 @@ pub async fn create(
             ],
         )
         .await?;
+    let run_key = match kind {
+        Kind::Lead => import_file.sha256.clone(),
+        Kind::Object(_) => format!("upload:{id}"),
+    };
+    tx.execute(
+        "UPDATE import_uploads SET run_key = ? WHERE id = ?",
+        &[Param::from(run_key), Param::Int(id)],
+    )
+    .await?;
     let mut reader = std::fs::File::open(path).map_err(anyhow::Error::from)?;
     let mut piece = vec![0_u8; PIECE];
     let mut seq = 0_i64;
@@ -162,6 +354,17 @@ pub async fn create(
     answer["mapping_error"] = json!(mapping_error);
     answer["preview"] = Value::Array(preview);
     Ok(answer)
+}
+
+/// A row of a preview: what it becomes (under `key`), and what the import would do with it.
+fn preview_line(row: u64, key: &str, body: Value, report: Option<RowReport>) -> Value {
+    let mut line = json!({"row": row, key: body, "result": "ok", "field": null, "reason": null});
+    if let Some(r) = report {
+        line["result"] = json!(r.result.code());
+        line["field"] = json!((!r.field.is_empty()).then_some(r.field));
+        line["reason"] = json!(r.reason);
+    }
+    line
 }
 
 /// Reads until `buf` is full or the file ends.
@@ -189,17 +392,50 @@ fn options_for(upload: i64, mapping: Mapping, choices: &Start) -> Options {
     }
 }
 
-const UPLOAD_COLUMNS: &str = "u.id, u.user_id, u.file_name, u.file_size, u.file_sha256, u.format, \
-     u.headers, u.estimated_rows, u.state, u.options, u.error, u.created_at, u.updated_at, \
-     u.started_at, u.finished_at, i.rows_done, i.imported, i.skipped, i.failed, \
-     i.updated_at AS progress_at";
+fn object_options(upload: i64, mapping: ObjectMapping, owner_id: Option<i64>) -> engine::Options {
+    engine::Options {
+        mapping,
+        owner_id,
+        batch_size: BATCH,
+        report_to: ReportTo::Upload(upload),
+    }
+}
+
+/// A preview row's reports as the one report an upload keeps per row.
+fn one_report(reports: &[RowReport]) -> Option<RowReport> {
+    let first = reports.first()?;
+    let failed = reports.iter().any(|r| r.result == RowResult::Failed);
+    Some(RowReport {
+        result: if failed {
+            RowResult::Failed
+        } else if first.result == RowResult::Imported {
+            RowResult::Warning
+        } else {
+            first.result
+        },
+        reason: reports
+            .iter()
+            .map(|r| r.reason.as_str())
+            .collect::<Vec<_>>()
+            .join("; "),
+        ..first.clone()
+    })
+}
+
+const UPLOAD_COLUMNS: &str = "u.id, u.record_type, u.run_key, u.user_id, u.file_name, \
+     u.file_size, u.file_sha256, u.format, u.headers, u.estimated_rows, u.state, u.options, \
+     u.error, u.created_at, u.updated_at, u.started_at, u.finished_at, i.rows_done, i.imported, \
+     i.updated, i.skipped, i.failed, i.updated_at AS progress_at";
+
+/// The run of an upload in `imports`.
+const RUN_JOIN: &str =
+    "LEFT JOIN imports i ON i.record_type = u.record_type AND i.file_sha256 = u.run_key";
 
 /// An upload of `actor`, with the progress of its import.
 async fn fetch(db: &Db, actor: &Actor, id: i64) -> StoreResult<Row> {
     db.fetch_optional(
         &format!(
-            "SELECT {UPLOAD_COLUMNS} FROM import_uploads u \
-             LEFT JOIN imports i ON i.record_type = 'lead' AND i.file_sha256 = u.file_sha256 \
+            "SELECT {UPLOAD_COLUMNS} FROM import_uploads u {RUN_JOIN} \
              WHERE u.id = ? AND u.user_id = ?"
         ),
         &[Param::Int(id), Param::Int(actor.user_id)],
@@ -225,21 +461,15 @@ fn overrides_of(options: Option<&Value>) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-/// `[{"header", "field"}]`: where each column goes (`null`: not imported).
-fn mapping_json(mapping: &Mapping) -> Value {
-    mapping
-        .describe()
-        .into_iter()
-        .map(|(header, target)| json!({"header": header, "field": target.map(ToString::to_string)}))
-        .collect()
-}
-
-async fn upload_json(db: &Db, row: &Row, custom: &[CustomColumn]) -> anyhow::Result<Value> {
+async fn upload_json(db: &Db, row: &Row, customs: &mut Customs) -> anyhow::Result<Value> {
     let id = row.int("id");
+    let kind = Kind::of_row(row);
+    let custom = customs.of(db, kind).await?;
     let state = row.text("state");
     let options = options_of(row);
     let headers = headers_of(row);
-    let mapping = Mapping::new(&headers, custom, &overrides_of(options.as_ref())).ok();
+    let (mapping, _) =
+        AnyMapping::proposed(kind, &headers, custom, &overrides_of(options.as_ref()));
     let started = state != "uploaded";
     let (warned, warnings) = if started {
         db.fetch_optional(
@@ -262,19 +492,22 @@ async fn upload_json(db: &Db, row: &Row, custom: &[CustomColumn]) -> anyhow::Res
     let reported = count("skipped") + count("failed") + warned + warnings;
     Ok(json!({
         "id": id,
+        "kind": kind.plural(),
         "user_id": row.int("user_id"),
         "file_name": row.text("file_name"),
         "file_size": row.int("file_size"),
         "format": row.text("format"),
         "headers": headers,
-        "mapping": mapping.as_ref().map(mapping_json),
-        "unmapped": mapping.as_ref().map(|m| m.unmapped()),
+        "mapping": mapping.as_ref().map(AnyMapping::to_json),
+        "unmapped": mapping.as_ref().map(AnyMapping::unmapped),
+        "targets": targets(kind, custom),
         "estimated_rows": row.int("estimated_rows"),
         "state": state,
         "options": options,
         "progress": {
             "rows": count("rows_done"),
             "imported": count("imported"),
+            "updated": count("updated"),
             "skipped": count("skipped"),
             "failed": count("failed"),
             "warned": warned,
@@ -292,7 +525,7 @@ async fn upload_json(db: &Db, row: &Row, custom: &[CustomColumn]) -> anyhow::Res
 /// One upload of the caller, with its progress.
 pub async fn get(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
     let row = fetch(db, actor, id).await?;
-    Ok(upload_json(db, &row, &custom_columns(db).await?).await?)
+    Ok(upload_json(db, &row, &mut Customs::default()).await?)
 }
 
 /// The caller's uploads, newest first: `?limit=` (1–100, default 20) and `?cursor=`.
@@ -325,8 +558,7 @@ pub async fn list(db: &Db, actor: &Actor, query: &[(String, String)]) -> StoreRe
     let rows = db
         .fetch_all(
             &format!(
-                "SELECT {UPLOAD_COLUMNS} FROM import_uploads u \
-                 LEFT JOIN imports i ON i.record_type = 'lead' AND i.file_sha256 = u.file_sha256 \
+                "SELECT {UPLOAD_COLUMNS} FROM import_uploads u {RUN_JOIN} \
                  WHERE u.user_id = ? AND u.id < ? ORDER BY u.id DESC LIMIT {}",
                 limit + 1
             ),
@@ -334,10 +566,10 @@ pub async fn list(db: &Db, actor: &Actor, query: &[(String, String)]) -> StoreRe
         )
         .await?;
     let more = rows.len() as i64 > limit;
-    let custom = custom_columns(db).await?;
+    let mut customs = Customs::default();
     let mut items = Vec::new();
     for row in rows.iter().take(limit as usize) {
-        items.push(upload_json(db, row, &custom).await?);
+        items.push(upload_json(db, row, &mut customs).await?);
     }
     let next_cursor = more
         .then(|| {
@@ -364,7 +596,10 @@ struct Start {
     owner_id: Option<i64>,
 }
 
-fn parse_start(body: &Value) -> Result<Start, Invalid> {
+/// The options of a lead import that other kinds do not take.
+const LEAD_OPTIONS: [&str; 4] = ["dedup", "dedup_probable", "country", "source"];
+
+fn parse_start(body: &Value, kind: Kind) -> Result<Start, Invalid> {
     let object = match body {
         Value::Null => return Ok(Start::default()),
         Value::Object(o) => o,
@@ -374,6 +609,15 @@ fn parse_start(body: &Value) -> Result<Start, Invalid> {
     for (key, value) in object {
         match (key.as_str(), value) {
             (_, Value::Null) => {}
+            (lead_only, _) if kind != Kind::Lead && LEAD_OPTIONS.contains(&lead_only) => {
+                return Err(Invalid::new(
+                    lead_only,
+                    format!(
+                        "is an option of lead imports; an import of {} takes mapping and owner_id",
+                        kind.plural()
+                    ),
+                ))
+            }
             ("mapping", Value::Object(m)) => {
                 for (header, field) in m {
                     let Some(field) = field.as_str() else {
@@ -458,10 +702,17 @@ impl Default for Start {
     }
 }
 
+/// How a started upload runs.
+pub enum Run {
+    Leads(Options),
+    /// The options, and the key of the run in `imports`.
+    Objects(engine::Options, String),
+}
+
 /// What [`start`] hands to [`run`].
 pub struct Started {
     pub upload: Value,
-    pub options: Options,
+    pub options: Run,
 }
 
 /// Checks the choices and marks the upload as running; the caller then runs it with [`run`].
@@ -475,7 +726,8 @@ pub async fn start(
     body: &Value,
 ) -> StoreResult<Started> {
     let row = fetch(db, actor, id).await?;
-    let choices = parse_start(body)?;
+    let kind = Kind::of_row(&row);
+    let choices = parse_start(body, kind)?;
     let now = to_millis(clock.now());
     let state = row.text("state");
     let last_progress = row.int("updated_at").max(row.int("progress_at"));
@@ -491,8 +743,8 @@ pub async fn start(
         _ => {}
     }
     let headers = headers_of(&row);
-    let custom = custom_columns(db).await?;
-    let mapping = Mapping::new(&headers, &custom, &choices.overrides)
+    let custom = Customs::default().of(db, kind).await?.to_vec();
+    let mapping = AnyMapping::new(kind, &headers, &custom, &choices.overrides)
         .map_err(|e| Invalid::new("mapping", e.to_string()))?;
     if let Some(owner) = choices.owner_id {
         check_owner(db, actor, owner).await?;
@@ -500,8 +752,8 @@ pub async fn start(
     let sha = row.text("file_sha256");
     let other = db
         .fetch_optional(
-            "SELECT id FROM import_uploads WHERE file_sha256 = ? AND state = 'running' AND id <> ?",
-            &[Param::from(sha.as_str()), Param::Int(id)],
+            "SELECT id FROM import_uploads WHERE file_sha256 = ? AND record_type = ? AND state = 'running' AND id <> ?",
+            &[Param::from(sha.as_str()), Param::from(kind.code()), Param::Int(id)],
         )
         .await?;
     if other.is_some() {
@@ -509,14 +761,20 @@ pub async fn start(
             "the same file is being imported by another upload; wait for it to finish".into(),
         ));
     }
-    let options_json = json!({
-        "mapping": choices.overrides,
-        "dedup": choices.dedup_code,
-        "dedup_probable": choices.probable.map(Dedup::code),
-        "country": choices.country.as_ref().map(|c| c.code().to_owned()),
-        "source": choices.source,
-        "owner_id": choices.owner_id,
-    });
+    let options_json = match kind {
+        Kind::Lead => json!({
+            "mapping": choices.overrides,
+            "dedup": choices.dedup_code,
+            "dedup_probable": choices.probable.map(Dedup::code),
+            "country": choices.country.as_ref().map(|c| c.code().to_owned()),
+            "source": choices.source,
+            "owner_id": choices.owner_id,
+        }),
+        Kind::Object(_) => json!({
+            "mapping": choices.overrides,
+            "owner_id": choices.owner_id,
+        }),
+    };
     let mut tx = db.begin().await?;
     let claimed = tx
         .execute(
@@ -538,13 +796,21 @@ pub async fn start(
         ));
     }
     tx.commit().await?;
+    let options = match mapping {
+        AnyMapping::Lead(mapping) => Run::Leads(options_for(id, mapping, &choices)),
+        AnyMapping::Object(mapping) => Run::Objects(
+            object_options(id, mapping, choices.owner_id),
+            row.opt_text("run_key")
+                .unwrap_or_else(|| format!("upload:{id}")),
+        ),
+    };
     Ok(Started {
         upload: get(db, actor, id).await?,
-        options: options_for(id, mapping, &choices),
+        options,
     })
 }
 
-/// The owner given to imported leads must be an active user within the caller's scope.
+/// The owner given to imported records must be an active user within the caller's scope.
 async fn check_owner(db: &Db, actor: &Actor, owner: i64) -> StoreResult<()> {
     let exists = db
         .fetch_optional(
@@ -558,7 +824,7 @@ async fn check_owner(db: &Db, actor: &Actor, owner: i64) -> StoreResult<()> {
     }
     if !actor.sees_owner(owner) {
         return Err(StoreError::Forbidden(format!(
-            "you may only give leads to users within your data scope; user {owner} is outside it"
+            "you may only give records to users within your data scope; user {owner} is outside it"
         )));
     }
     Ok(())
@@ -566,7 +832,7 @@ async fn check_owner(db: &Db, actor: &Actor, owner: i64) -> StoreResult<()> {
 
 /// Runs a started upload to its end and records how it ended. Meant to be spawned: it never
 /// fails, it writes the failure on the upload instead.
-pub async fn run(db: Db, actor: Actor, clock: Arc<dyn Clock>, id: i64, options: Options) {
+pub async fn run(db: Db, actor: Actor, clock: Arc<dyn Clock>, id: i64, options: Run) {
     let result = run_file(&db, &actor, clock.as_ref(), id, &options).await;
     let now = to_millis(clock.now());
     let outcome = match &result {
@@ -612,7 +878,7 @@ async fn run_file(
     actor: &Actor,
     clock: &dyn Clock,
     id: i64,
-    options: &Options,
+    options: &Run,
 ) -> anyhow::Result<()> {
     let copy = tempfile::Builder::new()
         .prefix("xiansuo-import-")
@@ -638,9 +904,17 @@ async fn run_file(
         }
         out.flush()?;
     }
-    let file = ImportFile::open(copy.path()).await?;
+    let mut file = ImportFile::open(copy.path()).await?;
     let sheet = source::open(copy.path()).await?;
-    super::run(db, actor, clock, &file, sheet, options, |_| {}).await?;
+    match options {
+        Run::Leads(options) => {
+            super::run(db, actor, clock, &file, sheet, options, |_| {}).await?;
+        }
+        Run::Objects(options, key) => {
+            file.sha256.clone_from(key);
+            engine::run(db, actor, clock, &file, sheet, options, |_| {}).await?;
+        }
+    }
     Ok(())
 }
 
@@ -739,47 +1013,80 @@ pub async fn errors_csv(
 mod tests {
     use super::*;
 
+    fn parse_start_lead(body: &Value) -> Result<Start, Invalid> {
+        parse_start(body, Kind::Lead)
+    }
+
+    #[test]
+    fn other_kinds_refuse_the_options_of_leads() {
+        let accounts = Kind::parse("accounts").unwrap();
+        assert_eq!(accounts, Kind::Object(Object::Account));
+        assert_eq!(Kind::parse("contact").unwrap().plural(), "contacts");
+        assert_eq!(Kind::parse("deals").unwrap_err().field, "kind");
+        assert_eq!(
+            parse_start(&json!({"dedup": "warn"}), accounts)
+                .err()
+                .unwrap()
+                .field,
+            "dedup"
+        );
+        let start = parse_start(
+            &json!({"mapping": {"Account Name": "name", "stage:Won": "paid"}, "owner_id": 3}),
+            accounts,
+        )
+        .unwrap();
+        assert_eq!(start.overrides["stage:Won"], "paid");
+        assert_eq!(start.owner_id, Some(3));
+    }
+
     #[test]
     fn start_options_are_checked_field_by_field() {
         assert_eq!(
-            parse_start(&json!({"dedup": "ask"})).err().unwrap().field,
+            parse_start_lead(&json!({"dedup": "ask"}))
+                .err()
+                .unwrap()
+                .field,
             "dedup"
         );
         assert_eq!(
-            parse_start(&json!({"source": "Not A Code!"}))
+            parse_start_lead(&json!({"source": "Not A Code!"}))
                 .err()
                 .unwrap()
                 .field,
             "source"
         );
         assert_eq!(
-            parse_start(&json!({"owner_id": "x"})).err().unwrap().field,
+            parse_start_lead(&json!({"owner_id": "x"}))
+                .err()
+                .unwrap()
+                .field,
             "owner_id"
         );
         assert_eq!(
-            parse_start(&json!({"mapping": {"A": 1}}))
+            parse_start_lead(&json!({"mapping": {"A": 1}}))
                 .err()
                 .unwrap()
                 .field,
             "mapping"
         );
         assert_eq!(
-            parse_start(&json!({"colour": 1})).err().unwrap().field,
+            parse_start_lead(&json!({"colour": 1})).err().unwrap().field,
             "colour"
         );
         let start =
-            parse_start(&json!({"dedup": "warn", "mapping": {"手机号码": "phone"}})).unwrap();
+            parse_start_lead(&json!({"dedup": "warn", "mapping": {"手机号码": "phone"}})).unwrap();
         assert_eq!(start.dedup, Dedup::Warn);
         assert_eq!(start.overrides["手机号码"], "phone");
-        assert_eq!(parse_start(&Value::Null).unwrap().dedup, Dedup::Skip);
-        let start = parse_start(&json!({"country": "美国", "dedup_probable": "merge"})).unwrap();
+        assert_eq!(parse_start_lead(&Value::Null).unwrap().dedup, Dedup::Skip);
+        let start =
+            parse_start_lead(&json!({"country": "美国", "dedup_probable": "merge"})).unwrap();
         assert_eq!(
             start.country.map(|c| c.code().to_owned()).as_deref(),
             Some("US")
         );
         assert_eq!(start.probable, Some(Dedup::Merge));
         assert_eq!(
-            parse_start(&json!({"country": "Atlantis"}))
+            parse_start_lead(&json!({"country": "Atlantis"}))
                 .err()
                 .unwrap()
                 .field,

@@ -4,7 +4,8 @@
 //! count of rows handled in the file's `imports` row (keyed by object and SHA-256), so a killed
 //! import loses only the batch in flight and running the same file again continues after the
 //! last committed batch. Every row that is refused or imported with a warning is reported by
-//! row number in `FILE.errors.csv`.
+//! row number: in `FILE.errors.csv` (the command line), or in the `import_upload_rows` of an
+//! uploaded file, in the transaction of its batch (the HTTP API and the web UI).
 //!
 //! A row whose id in the file (`external_id`) is the external id of a record of the same type
 //! updates that record instead of adding another, so an export imported twice, or a newer one,
@@ -19,7 +20,9 @@ use super::links::{self, Owners};
 use super::values::{self, Stages};
 use crate::data::import::mapping::{self, CustomColumn};
 use crate::data::import::source::{Sheet, SourceRow};
-use crate::data::import::{report, ErrorReport, ImportFile, RowReport, RowResult};
+use crate::data::import::{
+    report, save_reports, ErrorReport, ImportFile, ReportTo, RowReport, RowResult,
+};
 use crate::records::history;
 use crate::records::schema::{Table, ACCOUNTS, CONTACTS, OPPORTUNITIES};
 use crate::records::{self, Ctx, NewRecord};
@@ -47,6 +50,8 @@ pub struct Options {
     pub owner_id: Option<i64>,
     /// Rows per transaction.
     pub batch_size: usize,
+    /// Where reported rows go.
+    pub report_to: ReportTo,
 }
 
 /// Counts over the whole file, including batches committed by an earlier run.
@@ -348,7 +353,7 @@ fn owner(env: &Env<'_>, values: &[String], warnings: &mut Vec<Refusal>) -> Optio
                 format!(
                     "'{cell}' is no user's username, display name or email; the record goes to {}",
                     match env.options.owner_id {
-                        Some(id) => format!("user {id} (--owner)"),
+                        Some(id) => format!("user {id}, the import's owner"),
                         None => format!("the importing user {}", env.ctx.actor.username),
                     }
                 ),
@@ -903,6 +908,17 @@ pub async fn preview(
             None => break,
         }
     }
+    check_rows(db, actor, clock, rows, options).await
+}
+
+/// Checks rows exactly as an import would, writing nothing.
+pub async fn check_rows(
+    db: &Db,
+    actor: &Actor,
+    clock: &dyn Clock,
+    rows: Vec<SourceRow>,
+    options: &Options,
+) -> anyhow::Result<Vec<PreviewRow>> {
     let env = Env::load(ctx(db, actor, clock), options).await?;
     let plan = plan(&env, rows).await?;
     let mut out: Vec<PreviewRow> = plan
@@ -968,7 +984,7 @@ pub async fn run(
         ),
     };
     let resumed_after = counts.rows;
-    let mut report = ErrorReport::new(file.errors_path(), &sheet.headers, resumed_after > 0)?;
+    let mut report = ErrorReport::of_run(options.report_to, file, &sheet.headers, resumed_after)?;
     for _ in 0..resumed_after {
         match sheet.rows.recv().await {
             Some(Ok(_)) => {}
@@ -993,7 +1009,9 @@ pub async fn run(
         let plan = plan(&env, rows).await?;
         let (next, reports, warnings) = write(&env, id, plan, counts).await?;
         warned += warnings;
-        report.write(&reports)?;
+        if let Some(report) = &mut report {
+            report.write(&reports)?;
+        }
         counts = next;
         progress(&counts);
     }
@@ -1010,7 +1028,10 @@ pub async fn run(
         counts,
         resumed_after,
         warned,
-        errors_file: report.finish()?,
+        errors_file: match report {
+            Some(report) => report.finish()?,
+            None => None,
+        },
     })
 }
 
@@ -1090,6 +1111,7 @@ async fn write(
             .iter()
             .filter(|r| r.result == RowResult::Skipped)
             .count() as u64;
+    reports.sort_by_key(|r| r.row);
     let mut tx = env.ctx.db.begin().await?;
     for (index, closing) in &closings {
         let record = &mut creates[*index];
@@ -1104,6 +1126,9 @@ async fn write(
         records::insert(&mut tx, &mut refs).await?;
     }
     write_activities(&mut tx, env.ctx, &activities).await?;
+    if let ReportTo::Upload(upload) = env.options.report_to {
+        save_reports(&mut tx, upload, &one_per_row(&reports)).await?;
+    }
     let updated = tx
         .execute(
             "UPDATE imports SET rows_done = ?, imported = ?, updated = ?, skipped = ?, failed = ?, updated_at = ? WHERE id = ? AND rows_done = ?",
@@ -1125,8 +1150,32 @@ async fn write(
         );
     }
     tx.commit().await?;
-    reports.sort_by_key(|r| r.row);
     Ok((next, reports, warned))
+}
+
+/// The reports of an upload, one per row (its table holds one): a row's warnings are joined,
+/// and a row imported with warnings counts as a `warning` there, as a lead's would.
+fn one_per_row(reports: &[RowReport]) -> Vec<RowReport> {
+    let mut out: Vec<RowReport> = Vec::with_capacity(reports.len());
+    for r in reports {
+        let result = match r.result {
+            RowResult::Imported => RowResult::Warning,
+            other => other,
+        };
+        match out.last_mut() {
+            Some(last) if last.row == r.row => {
+                last.reason = format!("{}; {}", last.reason, r.reason);
+                if result == RowResult::Failed {
+                    last.result = result;
+                }
+            }
+            _ => out.push(RowReport {
+                result,
+                ..r.clone()
+            }),
+        }
+    }
+    out
 }
 
 /// Sets a stored deal's won or lost state as the file gives it, recording the change.

@@ -487,7 +487,21 @@ pub struct ObjectMapping {
 impl ObjectMapping {
     /// Maps a header row. `overrides` (header → target, `custom.KEY` or `ignore`, and
     /// `stage:NAME` → stage code) come from a mapping file and win over the automatic mapping.
+    /// A mapping without a column for the record's name is refused.
     pub fn new(
+        object: Object,
+        headers: &[String],
+        custom: &[CustomColumn],
+        overrides: &BTreeMap<String, String>,
+    ) -> anyhow::Result<ObjectMapping> {
+        let mapping = ObjectMapping::proposed(object, headers, custom, overrides)?;
+        mapping.complete()?;
+        Ok(mapping)
+    }
+
+    /// The mapping [`ObjectMapping::new`] makes, whether or not a column gives the name: what
+    /// is shown to be corrected.
+    pub fn proposed(
         object: Object,
         headers: &[String],
         custom: &[CustomColumn],
@@ -520,26 +534,31 @@ impl ObjectMapping {
             }
             columns.push(target);
         }
-        let mapping = ObjectMapping {
+        Ok(ObjectMapping {
             object,
             headers: headers.to_vec(),
             columns,
             stages,
             utc,
-        };
+        })
+    }
+
+    /// Refuses a mapping without a column for the record's name.
+    pub fn complete(&self) -> anyhow::Result<()> {
+        let object = self.object;
         let required: &[&str] = match object {
             Object::Account | Object::Opportunity => &["name"],
             Object::Contact => &["name", "first_name", "last_name"],
             Object::Activity => &[],
         };
-        if !required.is_empty() && !required.iter().any(|f| mapping.maps(f)) {
+        if !required.is_empty() && !required.iter().any(|f| self.maps(f)) {
             bail!(
-                "no column gives the {}'s name (headers: {}); map one with --mapping",
+                "no column gives the {}'s name (headers: {}); map a column to name (--mapping on the command line, `mapping` when starting an upload)",
                 object.code(),
-                headers.join(", ")
+                self.headers.join(", ")
             );
         }
-        Ok(mapping)
+        Ok(())
     }
 
     /// True when some column goes to `field`.
