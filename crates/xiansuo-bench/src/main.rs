@@ -517,7 +517,7 @@ mod tests {
     #[test]
     fn the_import_file_has_chinese_headers_and_one_row_per_lead() {
         let path = std::env::temp_dir().join(format!("xiansuo-bench-{}.csv", std::process::id()));
-        write_csv(3, &path).unwrap();
+        write_csv(3, &path, false).unwrap();
         let mut reader = csv::Reader::from_path(&path).unwrap();
         let headers: Vec<String> = reader
             .headers()
@@ -531,5 +531,25 @@ mod tests {
         assert_eq!(rows.len(), 3);
         assert_eq!(&rows[1][0], lead_body(1)["name"].as_str().unwrap());
         assert_eq!(&rows[2][4], "bench2@example.com");
+    }
+
+    #[test]
+    fn with_countries_one_row_in_ten_is_abroad_with_a_phone_of_its_own() {
+        let path = std::env::temp_dir().join(format!("xiansuo-bench-w{}.csv", std::process::id()));
+        write_csv(100, &path, true).unwrap();
+        let mut reader = csv::Reader::from_path(&path).unwrap();
+        assert_eq!(reader.headers().unwrap().get(6), Some("国家"));
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        std::fs::remove_file(&path).unwrap();
+        let abroad: Vec<&csv::StringRecord> = rows.iter().filter(|r| &r[6] != "中国").collect();
+        assert_eq!(abroad.len(), 10);
+        assert_eq!(&abroad[0][6], "United States");
+        assert_eq!(
+            &abroad[0][1], "(200) 555-0000 x12",
+            "now and then with an extension"
+        );
+        assert_eq!(&abroad[4][6], "日本");
+        let phones: std::collections::HashSet<&str> = rows.iter().map(|r| &r[1]).collect();
+        assert_eq!(phones.len(), 100, "every row has a phone of its own");
     }
 }
