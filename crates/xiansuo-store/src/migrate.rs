@@ -119,6 +119,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         "0029_external_ids",
         include_str!("../migrations/sqlite/0029_external_ids.sql"),
     ),
+    (
+        "0033_report_summaries",
+        include_str!("../migrations/sqlite/0033_report_summaries.sql"),
+    ),
 ];
 
 /// (version, SQL) for PostgreSQL.
@@ -230,6 +234,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0029_external_ids",
         include_str!("../migrations/postgres/0029_external_ids.sql"),
+    ),
+    (
+        "0033_report_summaries",
+        include_str!("../migrations/postgres/0033_report_summaries.sql"),
     ),
 ];
 
