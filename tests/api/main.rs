@@ -31,6 +31,7 @@ mod pool;
 mod prediction;
 mod privacy;
 mod records;
+mod report_summaries;
 mod reports;
 mod robots;
 mod scope;

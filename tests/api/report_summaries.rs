@@ -1,0 +1,428 @@
+//! The reports' per-day summaries: after many writes made at once from several clients
+//! (creating, reassigning, changing status, converting, winning and losing deals, merging,
+//! deleting, logging and deleting follow-ups), every report read from the summaries equals the
+//! same report recounted from the records, for an admin, a manager and a rep; and an upgrade
+//! fills the summaries in for the records that already exist.
+
+use crate::on_both_databases;
+use crate::support::{TestApp, TestUser};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use xiansuo_app::sales::reports::{self, Report, Tally};
+use xiansuo_app::Actor;
+use xiansuo_core::role::Role;
+use xiansuo_core::FixedClock;
+
+on_both_databases!(
+    reports_from_the_summaries_equal_a_recount_after_concurrent_writes,
+    the_upgrade_fills_the_summaries_in_for_existing_records,
+);
+
+/// The clients writing at once, and the writes each makes.
+const CLIENTS: u64 = 4;
+const WRITES: usize = 60;
+
+/// What a client needs to write through the API on its own task.
+#[derive(Clone)]
+struct Client {
+    base: String,
+    http: reqwest::Client,
+    clock: FixedClock,
+    admin: String,
+    rep_ids: Vec<i64>,
+}
+
+impl Client {
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.admin);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let body = response.json().await.unwrap_or(Value::Null);
+        assert!(
+            !status.is_server_error(),
+            "{path} answered {status}: {body}"
+        );
+        (status, body)
+    }
+
+    /// A write chosen at random; a write that the state of the moment refuses (a lead that
+    /// another client merged or deleted meanwhile) is refused with a 4xx, which is fine.
+    async fn write(&self, rng: &mut StdRng, leads: &mut Vec<i64>, activities: &mut Vec<i64>) {
+        // Any time of October (China time), so that the writes fall on many days.
+        let october = Utc.with_ymd_and_hms(2026, 9, 30, 16, 0, 0).unwrap();
+        self.clock
+            .set(october + Duration::minutes(rng.gen_range(0..31 * 24 * 60)));
+        let lead = if leads.is_empty() {
+            None
+        } else {
+            Some(leads[rng.gen_range(0..leads.len())])
+        };
+        let owner = self.rep_ids[rng.gen_range(0..self.rep_ids.len())];
+        match (rng.gen_range(0..12), lead) {
+            (0..=2, _) | (_, None) => {
+                let campaign = [json!(null), json!("双11预热"), json!("年会")][rng.gen_range(0..3)];
+                let source = ["web_form", "event", "referral"][rng.gen_range(0..3)];
+                let owner = if rng.gen_bool(0.2) {
+                    json!(null)
+                } else {
+                    json!(owner)
+                };
+                let (status, body) = self
+                    .call(
+                        Method::POST,
+                        "/api/v1/leads",
+                        Some(
+                            json!({"name": "客户", "source": source, "campaign": campaign,
+                            "owner_id": owner}),
+                        ),
+                    )
+                    .await;
+                if status == StatusCode::CREATED {
+                    leads.push(body["id"].as_i64().expect("a lead id"));
+                }
+            }
+            (3, Some(lead)) => {
+                let status = ["working", "qualified", "nurturing"][rng.gen_range(0..3)];
+                self.call(
+                    Method::PATCH,
+                    &format!("/api/v1/leads/{lead}"),
+                    Some(json!({ "status": status })),
+                )
+                .await;
+            }
+            (4, Some(lead)) => {
+                self.call(
+                    Method::PATCH,
+                    &format!("/api/v1/leads/{lead}"),
+                    Some(json!({ "owner_id": owner })),
+                )
+                .await;
+            }
+            (5, Some(lead)) => {
+                let (status, body) = self
+                    .call(
+                        Method::POST,
+                        &format!("/api/v1/leads/{lead}/convert"),
+                        Some(json!({"create_opportunity": true, "opportunity": {
+                            "name": "项目", "amount": rng.gen_range(1..500) * 1000,
+                            "stage": "proposal", "expected_close_date": "2026-12-01"}})),
+                    )
+                    .await;
+                if status == StatusCode::OK {
+                    let deal = body["opportunity"]["id"].as_i64().expect("a deal id");
+                    let (verb, body) = if rng.gen_bool(0.6) {
+                        ("win", json!({}))
+                    } else {
+                        ("lose", json!({"reason": "价格太高"}))
+                    };
+                    self.call(
+                        Method::POST,
+                        &format!("/api/v1/opportunities/{deal}/{verb}"),
+                        Some(body),
+                    )
+                    .await;
+                    if rng.gen_bool(0.2) {
+                        self.call(
+                            Method::DELETE,
+                            &format!("/api/v1/opportunities/{deal}"),
+                            None,
+                        )
+                        .await;
+                    }
+                }
+            }
+            (6, Some(lead)) => {
+                let other = leads[rng.gen_range(0..leads.len())];
+                if other != lead {
+                    self.call(
+                        Method::POST,
+                        "/api/v1/leads/merge",
+                        Some(json!({"survivor_id": lead, "merged_ids": [other]})),
+                    )
+                    .await;
+                }
+            }
+            (7, Some(lead)) => {
+                self.call(Method::DELETE, &format!("/api/v1/leads/{lead}"), None)
+                    .await;
+                leads.retain(|l| *l != lead);
+            }
+            (8, _) if !activities.is_empty() => {
+                let activity = activities.swap_remove(rng.gen_range(0..activities.len()));
+                self.call(
+                    Method::DELETE,
+                    &format!("/api/v1/activities/{activity}"),
+                    None,
+                )
+                .await;
+            }
+            (_, Some(lead)) => {
+                let outcome = [json!(null), json!("call_back"), json!("visit_requested")]
+                    [rng.gen_range(0..3)];
+                let kind = ["call", "wechat", "visit"][rng.gen_range(0..3)];
+                let (status, body) = self
+                    .call(
+                        Method::POST,
+                        &format!("/api/v1/leads/{lead}/activities"),
+                        Some(json!({"type": kind, "outcome": outcome})),
+                    )
+                    .await;
+                if status == StatusCode::CREATED {
+                    activities.push(body["id"].as_i64().expect("an activity id"));
+                }
+            }
+        }
+    }
+}
+
+/// A team (a manager and two reps) and a rep outside it; four clients writing at once.
+async fn busy_october(app: &TestApp) -> (TestUser, TestUser) {
+    let team = app.team("华东一组", None).await;
+    let manager = app.user("wang.manager", Role::Manager, Some(team)).await;
+    let li = app.user("li.rep", Role::Rep, Some(team)).await;
+    let zhao = app.user("zhao.rep", Role::Rep, Some(team)).await;
+    let other = app.user("qian.rep", Role::Rep, None).await;
+    let client = Client {
+        base: app.base.clone(),
+        http: app.client.clone(),
+        clock: app.clock.clone(),
+        admin: app.admin_token.clone(),
+        rep_ids: vec![li.id, zhao.id, other.id, manager.id],
+    };
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|seed| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                let mut rng = StdRng::seed_from_u64(seed);
+                let (mut leads, mut activities) = (Vec::new(), Vec::new());
+                for _ in 0..WRITES {
+                    client.write(&mut rng, &mut leads, &mut activities).await;
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("a client's writes");
+    }
+    app.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap());
+    (manager, li)
+}
+
+fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Both readings of a report, which must be the same.
+fn same(what: &str, summaries: Report, records: Report) {
+    assert_eq!(summaries.body, records.body, "{what}: the JSON");
+    assert_eq!(summaries.rows, records.rows, "{what}: the rows");
+}
+
+/// Every report that reads the summaries, read both ways over October and over the first
+/// half of it, for `actor`; answers the total of leads by source over October.
+async fn assert_reports_match(app: &TestApp, actor: &Actor) -> i64 {
+    let now: DateTime<Utc> = app.clock_now();
+    let db = &app.db;
+    let mut october_leads = 0;
+    for range in [("2026-10-01", "2026-10-31"), ("2026-10-01", "2026-10-15")] {
+        let base = [("from", range.0), ("to", range.1)];
+        for group_by in ["source", "campaign", "owner", "team", "status", "period"] {
+            let mut ps = base.to_vec();
+            ps.push(("group_by", group_by));
+            let periods: &[Option<&str>] = if group_by == "period" {
+                &[None, Some("week"), Some("month")]
+            } else {
+                &[None]
+            };
+            for period in periods {
+                let mut ps = ps.clone();
+                if let Some(period) = period {
+                    ps.push(("period", period));
+                }
+                let p = params(&ps);
+                let s = reports::leads_from(db, actor, &p, now, Tally::Summaries)
+                    .await
+                    .unwrap();
+                let r = reports::leads_from(db, actor, &p, now, Tally::Records)
+                    .await
+                    .unwrap();
+                if group_by == "source" && range.1 == "2026-10-31" {
+                    october_leads = s.body["total"]["leads"].as_i64().unwrap();
+                }
+                same(&format!("leads by {group_by} {period:?} {range:?}"), s, r);
+            }
+        }
+        let p = params(&base);
+        same(
+            "funnel",
+            reports::funnel_from(db, actor, &p, now, Tally::Summaries)
+                .await
+                .unwrap(),
+            reports::funnel_from(db, actor, &p, now, Tally::Records)
+                .await
+                .unwrap(),
+        );
+        same(
+            "speed to lead",
+            reports::speed_to_lead_from(db, actor, &p, now, Tally::Summaries)
+                .await
+                .unwrap(),
+            reports::speed_to_lead_from(db, actor, &p, now, Tally::Records)
+                .await
+                .unwrap(),
+        );
+        same(
+            "activities",
+            reports::activities_from(db, actor, &p, now, Tally::Summaries)
+                .await
+                .unwrap(),
+            reports::activities_from(db, actor, &p, now, Tally::Records)
+                .await
+                .unwrap(),
+        );
+        if actor.is_admin() {
+            same(
+                "channels",
+                reports::channels_from(db, actor, &p, now, Tally::Summaries)
+                    .await
+                    .unwrap(),
+                reports::channels_from(db, actor, &p, now, Tally::Records)
+                    .await
+                    .unwrap(),
+            );
+        }
+    }
+    let p = params(&[("month", "2026-10")]);
+    same(
+        "targets",
+        reports::targets_from(db, actor, &p, now, Tally::Summaries)
+            .await
+            .unwrap(),
+        reports::targets_from(db, actor, &p, now, Tally::Records)
+            .await
+            .unwrap(),
+    );
+    october_leads
+}
+
+/// Targets of October for every metric, for the team and for a rep, so that the targets
+/// report has actuals to compare.
+async fn set_targets(app: &TestApp, team: i64, rep: i64) {
+    for metric in ["leads", "conversions", "won_amount", "activities"] {
+        for subject in [json!({"team_id": team}), json!({"user_id": rep})] {
+            let mut body = json!({"metric": metric, "month": "2026-10", "value": 10});
+            body.as_object_mut()
+                .unwrap()
+                .extend(subject.as_object().unwrap().clone());
+            let reply = app
+                .call(
+                    Method::PUT,
+                    "/api/v1/reports/targets",
+                    &app.admin_token,
+                    Some(body),
+                )
+                .await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        }
+    }
+}
+
+async fn actor(app: &TestApp, user: i64) -> Actor {
+    Actor::load(&app.db, user)
+        .await
+        .expect("reading the user")
+        .expect("the user as an actor")
+}
+
+async fn admin_id(app: &TestApp) -> i64 {
+    app.get("/api/v1/me", &app.admin_token).await.body["id"]
+        .as_i64()
+        .expect("the admin's id")
+}
+
+async fn reports_from_the_summaries_equal_a_recount_after_concurrent_writes(app: TestApp) {
+    let (manager, li) = busy_october(&app).await;
+    let team = app.get("/api/v1/teams", &app.admin_token).await.body["items"][0]["id"]
+        .as_i64()
+        .expect("the team");
+    set_targets(&app, team, li.id).await;
+
+    let admin = actor(&app, admin_id(&app).await).await;
+    let all = assert_reports_match(&app, &admin).await;
+    let team_only = assert_reports_match(&app, &actor(&app, manager.id).await).await;
+    let own = assert_reports_match(&app, &actor(&app, li.id).await).await;
+    // The writes left leads to count, and each scope sees fewer than the one above it.
+    assert!(
+        all > team_only && team_only > own && own > 0,
+        "{all} {team_only} {own}"
+    );
+
+    // The API answers what the records say.
+    let answered = app
+        .get(
+            "/api/v1/reports/funnel?from=2026-10-01&to=2026-10-31",
+            &manager.token,
+        )
+        .await;
+    assert_eq!(answered.status, StatusCode::OK, "{}", answered.body);
+    let recounted = reports::funnel_from(
+        &app.db,
+        &actor(&app, manager.id).await,
+        &params(&[("from", "2026-10-01"), ("to", "2026-10-31")]),
+        app.clock_now(),
+        Tally::Records,
+    )
+    .await
+    .unwrap();
+    assert_eq!(answered.body, recounted.body);
+}
+
+/// Removes migration 0033 as if the database predated it, then runs the upgrade.
+async fn undo_and_redo_the_upgrade(app: &TestApp) {
+    let drop = if app.db.dialect() == xiansuo_store::Dialect::Postgres {
+        "DROP FUNCTION leads_report() CASCADE; DROP FUNCTION opportunities_report() CASCADE; \
+         DROP FUNCTION activities_report() CASCADE; DROP FUNCTION report_lead_add(leads, BIGINT); \
+         DROP FUNCTION report_activity_add(activities, BIGINT); \
+         DROP FUNCTION report_china_day(BIGINT);"
+    } else {
+        "DROP TRIGGER leads_report_insert; DROP TRIGGER leads_report_update; \
+         DROP TRIGGER leads_report_delete; DROP TRIGGER opportunities_report_insert; \
+         DROP TRIGGER opportunities_report_update; DROP TRIGGER opportunities_report_delete; \
+         DROP TRIGGER activities_report_insert; DROP TRIGGER activities_report_update; \
+         DROP TRIGGER activities_report_delete;"
+    };
+    let mut tx = app.db.begin().await.unwrap();
+    tx.execute_script(&format!(
+        "{drop} DROP TABLE report_lead_days; DROP TABLE report_activity_days; \
+         DROP INDEX leads_converted_opportunity_idx; DROP INDEX leads_contacted_report_idx; \
+         DELETE FROM schema_migrations WHERE version = '0033_report_summaries';"
+    ))
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let applied = xiansuo_app::migrate(&app.db, app.clock_now().timestamp_millis())
+        .await
+        .expect("the upgrade runs");
+    assert_eq!(applied, vec!["0033_report_summaries"]);
+}
+
+async fn the_upgrade_fills_the_summaries_in_for_existing_records(app: TestApp) {
+    let (manager, _) = busy_october(&app).await;
+    undo_and_redo_the_upgrade(&app).await;
+    let admin = actor(&app, admin_id(&app).await).await;
+    assert!(assert_reports_match(&app, &admin).await > 0);
+    assert_reports_match(&app, &actor(&app, manager.id).await).await;
+}
