@@ -69,7 +69,7 @@ impl Client {
         let owner = self.rep_ids[rng.gen_range(0..self.rep_ids.len())];
         match (rng.gen_range(0..12), lead) {
             (0..=2, _) | (_, None) => {
-                let campaign = [json!(null), json!("双11预热"), json!("年会")][rng.gen_range(0..3)];
+                let campaign = [json!(null), json!("双11预热"), json!("年会")][rng.gen_range(0..3)].clone();
                 let source = ["web_form", "event", "referral"][rng.gen_range(0..3)];
                 let owner = if rng.gen_bool(0.2) {
                     json!(null)
@@ -167,7 +167,8 @@ impl Client {
             }
             (_, Some(lead)) => {
                 let outcome = [json!(null), json!("call_back"), json!("visit_requested")]
-                    [rng.gen_range(0..3)];
+                    [rng.gen_range(0..3)]
+                    .clone();
                 let kind = ["call", "wechat", "visit"][rng.gen_range(0..3)];
                 let (status, body) = self
                     .call(
