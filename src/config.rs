@@ -16,7 +16,7 @@ pub struct Args {
     #[arg(long, global = true, env = "XIANSUO_DATABASE_URL")]
     database_url: Option<String>,
     /// A TOML file with any of: bind, data_dir, database_url, log_format, secure_cookies,
-    /// smtp_url, smtp_from, trust_forwarded_for, max_connections_per_address.
+    /// smtp_url, smtp_from, trust_forwarded_for, max_connections_per_address, backup_dir.
     #[arg(long, global = true, env = "XIANSUO_CONFIG")]
     config: Option<PathBuf>,
     /// Log format: text or json.
@@ -37,6 +37,10 @@ pub struct Args {
     /// reverse proxy every client has the proxy's address: raise it or set 0 there.
     #[arg(long, global = true, env = "XIANSUO_MAX_CONNECTIONS_PER_ADDRESS")]
     max_connections_per_address: Option<usize>,
+    /// Where scheduled backups and those taken from the settings page go (default
+    /// DATA_DIR/backups).
+    #[arg(long, global = true, env = "XIANSUO_BACKUP_DIR")]
+    backup_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -51,6 +55,7 @@ struct File {
     smtp_from: Option<String>,
     trust_forwarded_for: Option<bool>,
     max_connections_per_address: Option<usize>,
+    backup_dir: Option<PathBuf>,
 }
 
 /// The settled configuration.
@@ -65,6 +70,7 @@ pub struct Config {
     pub smtp_from: Option<String>,
     pub trust_forwarded_for: bool,
     pub max_connections_per_address: Option<usize>,
+    pub backup_dir: PathBuf,
 }
 
 impl Config {
@@ -87,12 +93,17 @@ impl Config {
             "text" => false,
             other => anyhow::bail!("log format '{other}' is not text or json"),
         };
+        let data_dir = args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("data"));
         Ok(Config {
             bind: file.bind.unwrap_or_else(|| "127.0.0.1:8080".into()),
-            data_dir: args
-                .data_dir
-                .or(file.data_dir)
-                .unwrap_or_else(|| PathBuf::from("data")),
+            backup_dir: args
+                .backup_dir
+                .or(file.backup_dir)
+                .unwrap_or_else(|| data_dir.join("backups")),
+            data_dir,
             database_url: args
                 .database_url
                 .or(file.database_url)
@@ -131,6 +142,7 @@ impl Config {
             http: reqwest::Client::new(),
             smtp_url: self.smtp_url.clone(),
             smtp_from: self.smtp_from.clone(),
+            backup_dir: Some(self.backup_dir.clone()),
         }
     }
 }

@@ -1,7 +1,10 @@
-//! `xiansuo import leads FILE`: the command-line face of [`xiansuo_app::data::import`]. It picks the
-//! importing user and the owner, prints the column mapping it will use, shows a progress bar on
-//! stderr while batches commit, and ends with a summary on stdout.
+//! `xiansuo import leads FILE`: the command-line face of [`xiansuo_app::data::import`]. It picks
+//! the importing user and the owner, prints the column mapping it will use, shows a progress bar
+//! on stderr while batches commit, and ends with a summary on stdout. `import accounts`,
+//! `contacts`, `opportunities` and `activities` pick the importing user here and go on in
+//! [`crate::import_objects_cli`].
 
+use crate::import_objects_cli::{self, ObjectArgs};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -9,9 +12,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 use xiansuo_app::admin::users;
+use xiansuo_app::data::import::objects::headers::Object;
 use xiansuo_app::data::import::{self, mapping, source, Dedup, ImportFile};
 use xiansuo_app::Actor;
-use xiansuo_core::Clock;
+use xiansuo_core::{Clock, Region};
 use xiansuo_store::Db;
 
 #[derive(Subcommand)]
@@ -19,6 +23,18 @@ pub enum ImportCommand {
     /// Import leads from a CSV (UTF-8 or GBK/GB18030, found out automatically) or XLSX file.
     /// Running the same file again continues an interrupted import and never imports a row twice.
     Leads(LeadsArgs),
+    /// Import accounts (客户) from a Salesforce, HubSpot, Zoho, 纷享销客, 销售易 or Xiansuo export.
+    /// A row whose id is the external_id of an account updates it instead of adding another.
+    Accounts(ObjectArgs),
+    /// Import contacts (联系人), linked to their accounts by the account's id in the file
+    /// (AccountId, Associated Company IDs, 客户编号) or by its name.
+    Contacts(ObjectArgs),
+    /// Import opportunities (销售机会) with their stage, amount, close date, won/lost outcome and
+    /// lost reason, linked to their accounts, contacts and leads.
+    Opportunities(ObjectArgs),
+    /// Import activities (跟进记录): tasks, events, calls, notes, each logged on the lead,
+    /// contact, account or opportunity it names (WhoId/WhatId, associations, names).
+    Activities(ObjectArgs),
 }
 
 #[derive(Args)]
@@ -29,12 +45,21 @@ pub struct LeadsArgs {
     /// `ignore`, …) that overrides the automatic mapping.
     #[arg(long, default_value = "auto")]
     mapping: String,
-    /// What to do with a row that has the phone, the email, or the name and company of a lead,
-    /// a contact, an account or an earlier row: skip it, report it as an error (block), import
-    /// it flagged as a possible duplicate (warn), or put its data into the lead it duplicates
-    /// (merge: empty fields filled, tags added); each such row is reported.
+    /// What to do with a row that certainly duplicates a lead, a contact, an account or an
+    /// earlier row (the same phone, email or external id): skip it, report it as an error
+    /// (block), import it flagged as a possible duplicate (warn), or put its data into the lead
+    /// it duplicates (merge: empty fields filled, tags added); each such row is reported.
     #[arg(long, default_value = "skip")]
     dedup: Dedup,
+    /// The same for a row that probably duplicates one (the same name at the same company, no
+    /// exact key in common); default: the dedup policy of the import channel for probable
+    /// matches (Settings → Dedup), which flags them for review unless an admin chose otherwise.
+    #[arg(long, value_name = "DEDUP")]
+    dedup_probable: Option<Dedup>,
+    /// The country of rows whose Country column is empty or missing, which reads their phone
+    /// numbers: an ISO code (US, GB) or a name (United States, 美国). Default: China.
+    #[arg(long)]
+    country: Option<String>,
     /// The source code of rows that name none (default: import).
     #[arg(long)]
     source: Option<String>,
@@ -54,7 +79,18 @@ pub struct LeadsArgs {
 const BATCH: usize = 1_000;
 
 pub async fn run(db: &Db, clock: &dyn Clock, command: ImportCommand) -> anyhow::Result<()> {
-    let ImportCommand::Leads(args) = command;
+    let (object, object_args) = match command {
+        ImportCommand::Leads(args) => return leads(db, clock, args).await,
+        ImportCommand::Accounts(args) => (Object::Account, args),
+        ImportCommand::Contacts(args) => (Object::Contact, args),
+        ImportCommand::Opportunities(args) => (Object::Opportunity, args),
+        ImportCommand::Activities(args) => (Object::Activity, args),
+    };
+    let actor = importing_user(db, object_args.as_user.as_deref()).await?;
+    import_objects_cli::run(db, clock, &actor, object, object_args).await
+}
+
+async fn leads(db: &Db, clock: &dyn Clock, args: LeadsArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let actor = importing_user(db, args.as_user.as_deref()).await?;
     let owner_id = match &args.owner {
@@ -71,6 +107,14 @@ pub async fn run(db: &Db, clock: &dyn Clock, command: ImportCommand) -> anyhow::
             actor.username
         );
     }
+    let country = match &args.country {
+        Some(c) => Some(Region::parse(c).with_context(|| {
+            format!(
+                "--country: '{c}' is not a country; use an ISO code such as US or CN, or a name"
+            )
+        })?),
+        None => None,
+    };
     if let Some(source) = &args.source {
         xiansuo_core::lead::parse_source(source)
             .map_err(|e| anyhow::anyhow!("--source: {}", e.message))?;
@@ -117,6 +161,8 @@ pub async fn run(db: &Db, clock: &dyn Clock, command: ImportCommand) -> anyhow::
     let options = import::Options {
         mapping,
         dedup: args.dedup,
+        probable: args.dedup_probable,
+        country,
         source: args.source,
         owner_id,
         batch_size: BATCH,
@@ -183,7 +229,16 @@ pub async fn run(db: &Db, clock: &dyn Clock, command: ImportCommand) -> anyhow::
         );
     }
     if summary.warned > 0 {
-        println!("{} imported leads may be duplicates", summary.warned);
+        println!(
+            "{} imported leads may be duplicates (flagged for review)",
+            summary.warned
+        );
+    }
+    if summary.warnings > 0 {
+        println!(
+            "{} rows were imported with a warning (a phone kept unverified, a date not read, …)",
+            summary.warnings
+        );
     }
     if summary.merged > 0 {
         println!(

@@ -1,11 +1,13 @@
 //! The `xiansuo` binary: `serve` runs the web application; `user`, `token`, `migrate`, `demo`,
-//! `import`, `export` and `predict` manage the database it runs on. Every command takes the same `--data-dir` /
+//! `import`, `export`, `predict`, `backup` and `restore` manage the database it runs on. Every command takes the same `--data-dir` /
 //! `--database-url` (or `XIANSUO_DATABASE_URL`) and optional `--config FILE`.
 
+mod backup_cli;
 mod config;
 mod demo;
 mod export_cli;
 mod import_cli;
+mod import_objects_cli;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -66,6 +68,10 @@ enum Command {
         #[command(subcommand)]
         command: PredictCommand,
     },
+    /// Write a consistent backup of the whole database to one archive while it stays in use.
+    Backup(backup_cli::BackupArgs),
+    /// Load a backup archive into an empty database (a new SQLite file or PostgreSQL database).
+    Restore(backup_cli::RestoreArgs),
     /// Fill the database with realistic demo data: an org tree, users (password `demo12345`),
     /// leads with follow-ups.
     Demo {
@@ -151,6 +157,10 @@ async fn open(config: &Config, clock: &dyn Clock) -> anyhow::Result<Db> {
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    if let Command::Restore(args) = command {
+        // A restore migrates the database itself, to the backup's schema version first.
+        return backup_cli::restore(&config, clock.as_ref(), args).await;
+    }
     let db = open(&config, clock.as_ref()).await?;
     match command {
         Command::Serve { bind } => {
@@ -244,6 +254,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Export(args) => export_cli::run(&db, clock.as_ref(), args).await?,
         Command::Import { command } => import_cli::run(&db, clock.as_ref(), command).await?,
+        Command::Backup(args) => backup_cli::backup(&db, clock.as_ref(), args).await?,
+        Command::Restore(_) => {}
         Command::Demo { leads } => {
             let started = std::time::Instant::now();
             let summary = demo::generate(&db, leads, clock.now(), |done| {

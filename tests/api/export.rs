@@ -3,6 +3,7 @@
 
 use crate::on_both_databases;
 use crate::support::{TestApp, TestUser};
+use crate::ui::Browser;
 use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
 use reqwest::header::{HeaderMap, CONTENT_DISPOSITION, CONTENT_TYPE};
 use reqwest::StatusCode;
@@ -18,6 +19,9 @@ on_both_databases!(
     a_large_export_pages_through_every_record,
     phones_are_masked_for_users_who_may_not_see_them,
     the_cli_exports_through_the_real_binary,
+    follow_ups_are_exported_with_their_records_within_scope,
+    a_full_export_keeps_the_ids_that_link_the_records,
+    admins_download_the_full_export_from_settings,
 );
 
 const HYPERLINK: &str = "=HYPERLINK(\"http://x\")";
@@ -429,4 +433,271 @@ async fn phones_are_masked_for_users_who_may_not_see_them(app: TestApp) {
         .get(&format!("/api/v1/leads/{id}"), &app.admin_token)
         .await;
     assert_eq!(admin_view.body["phone_normalized"], "+8613900001111");
+}
+
+/// Logs a follow-up on a record and returns its id.
+async fn follow_up(app: &TestApp, token: &str, record: &str, content: &str) -> i64 {
+    let reply = app
+        .post(
+            &format!("{record}/activities"),
+            token,
+            json!({"type": "call", "content": content}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.body["id"].as_i64().unwrap()
+}
+
+/// The follow-ups of the records a user can see, with the kind and id of each record; another
+/// rep's are not in it, nor those of a deleted lead; filters narrow it and bad ones are refused.
+async fn follow_ups_are_exported_with_their_records_within_scope(app: TestApp) {
+    let (rep, other) = seed(&app).await;
+    let mine = app.lead(&rep.token, json!({"name": "王芳"})).await;
+    let theirs = app.lead(&other.token, json!({"name": "赵六"})).await;
+    let gone = app.lead(&rep.token, json!({"name": "钱七"})).await;
+    let mine_path = format!("/api/v1/leads/{}", mine["id"]);
+    let called = follow_up(&app, &rep.token, &mine_path, "=约了周三拜访").await;
+    follow_up(
+        &app,
+        &other.token,
+        &format!("/api/v1/leads/{}", theirs["id"]),
+        "别人的",
+    )
+    .await;
+    follow_up(
+        &app,
+        &rep.token,
+        &format!("/api/v1/leads/{}", gone["id"]),
+        "删掉的",
+    )
+    .await;
+    let deleted = app
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/leads/{}", gone["id"]),
+            &rep.token,
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
+
+    let (status, headers, body) =
+        download(&app, "/api/v1/activities/export?format=csv", &rep.token).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        headers[CONTENT_DISPOSITION],
+        "attachment; filename=\"activities-20261102.csv\""
+    );
+    let (header, rows) = read_csv(&body);
+    assert_eq!(rows.len(), 1, "only the rep's own follow-up: {rows:?}");
+    let row = &rows[0];
+    assert_eq!(row[column(&header, "编号")], called.to_string());
+    assert_eq!(row[column(&header, "记录类型")], "lead");
+    assert_eq!(row[column(&header, "记录编号")], mine["id"].to_string());
+    assert_eq!(row[column(&header, "跟进方式")], "call");
+    assert_eq!(row[column(&header, "跟进内容")], "'=约了周三拜访");
+    assert_eq!(row[column(&header, "负责人")], "rep_a");
+
+    // The admin sees both reps' follow-ups; a filter on the kind of record narrows it.
+    let (_, _, body) = download(&app, "/api/v1/activities/export", &app.admin_token).await;
+    assert_eq!(read_csv(&body).1.len(), 2);
+    let (_, _, body) = download(
+        &app,
+        "/api/v1/activities/export?record_type=account",
+        &app.admin_token,
+    )
+    .await;
+    assert_eq!(read_csv(&body).1.len(), 0);
+    let (status, _, body) = download(
+        &app,
+        "/api/v1/activities/export?format=xlsx&type=call",
+        &app.admin_token,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(body)).expect("an XLSX file");
+    assert_eq!(workbook.worksheet_range("activities").unwrap().height(), 3);
+
+    for bad in ["type=fax", "record_type=user", "owner=1", "format=pdf"] {
+        let (status, _, body) = download(
+            &app,
+            &format!("/api/v1/activities/export?{bad}"),
+            &app.admin_token,
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    let audit = app.get("/api/v1/exports", &rep.token).await;
+    assert_eq!(audit.body["items"][0]["record_type"], "activity");
+}
+
+/// `xiansuo export all` writes the five files, and the ids in them link up: the contact's
+/// 客户编号 is its account's 编号, the deal's account too, and each follow-up's 记录编号 is a
+/// record of its 记录类型 in the files.
+async fn a_full_export_keeps_the_ids_that_link_the_records(app: TestApp) {
+    let (rep, _) = seed(&app).await;
+    let account = app
+        .post(
+            "/api/v1/accounts",
+            &rep.token,
+            json!({"name": "恒远集团", "external_id": "001A"}),
+        )
+        .await;
+    assert_eq!(account.status, StatusCode::CREATED, "{}", account.body);
+    let account_id = account.body["id"].as_i64().unwrap();
+    let contact = app
+        .post(
+            "/api/v1/contacts",
+            &rep.token,
+            json!({"name": "周杰", "account_id": account_id, "phone": "13911112222"}),
+        )
+        .await;
+    assert_eq!(contact.status, StatusCode::CREATED, "{}", contact.body);
+    let deal = app
+        .post(
+            "/api/v1/opportunities",
+            &rep.token,
+            json!({"name": "恒远 ERP", "account_id": account_id, "amount": 120000.5}),
+        )
+        .await;
+    assert_eq!(deal.status, StatusCode::CREATED, "{}", deal.body);
+    follow_up(
+        &app,
+        &rep.token,
+        &format!("/api/v1/accounts/{account_id}"),
+        "拜访",
+    )
+    .await;
+    follow_up(
+        &app,
+        &rep.token,
+        &format!("/api/v1/contacts/{}", contact.body["id"]),
+        "电话",
+    )
+    .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let all = dir.path().join("全部");
+    let stdout = app
+        .xiansuo_ok(&["export", "all", "--output", &all.display().to_string()])
+        .await;
+    for line in [
+        "exported 4 leads",
+        "exported 1 accounts",
+        "exported 1 contacts",
+        "exported 1 opportunities",
+        "exported 2 activities",
+    ] {
+        assert!(stdout.contains(line), "{line} in {stdout}");
+    }
+    let file = |name: &str| read_csv(&std::fs::read(all.join(name)).unwrap());
+    let (accounts_header, accounts) = file("accounts.csv");
+    assert_eq!(
+        accounts[0][column(&accounts_header, "编号")],
+        account_id.to_string()
+    );
+    assert_eq!(accounts[0][column(&accounts_header, "外部编号")], "001A");
+    let (contacts_header, contacts) = file("contacts.csv");
+    assert_eq!(
+        contacts[0][column(&contacts_header, "客户编号")],
+        account_id.to_string()
+    );
+    let (deals_header, deals) = file("opportunities.csv");
+    assert_eq!(
+        deals[0][column(&deals_header, "客户编号")],
+        account_id.to_string()
+    );
+    let (_, leads) = file("leads.csv");
+    assert_eq!(leads.len(), 4);
+    let (activities_header, activities) = file("activities.csv");
+    let mut links: Vec<(String, String)> = activities
+        .iter()
+        .map(|r| {
+            (
+                r[column(&activities_header, "记录类型")].clone(),
+                r[column(&activities_header, "记录编号")].clone(),
+            )
+        })
+        .collect();
+    links.sort();
+    assert_eq!(
+        links,
+        vec![
+            ("account".to_owned(), account_id.to_string()),
+            (
+                "contact".to_owned(),
+                contacts[0][column(&contacts_header, "编号")].clone()
+            ),
+        ]
+    );
+
+    let elsewhere = dir.path().join("x").display().to_string();
+    let filtered = app
+        .xiansuo(&[
+            "export",
+            "all",
+            "--filter",
+            "status=new",
+            "--output",
+            &elsewhere,
+        ])
+        .await;
+    assert!(!filtered.status.success());
+    assert!(String::from_utf8_lossy(&filtered.stderr).contains("no --filter"));
+}
+
+/// The settings page of the full export: an admin downloads each file through the browser; a
+/// rep is refused, and so is a name that is not one of the five.
+async fn admins_download_the_full_export_from_settings(app: TestApp) {
+    seed(&app).await;
+    app.user("wang", Role::Rep, None).await;
+    let admin = Browser::signed_in(&app, "admin").await;
+    let page = admin.get("/settings/export").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("导出全部数据"));
+    for name in [
+        "leads",
+        "accounts",
+        "contacts",
+        "opportunities",
+        "activities",
+    ] {
+        assert!(
+            page.body
+                .contains(&format!("/settings/export/{name}?format=xlsx")),
+            "{name}"
+        );
+    }
+    let file = admin.get("/settings/export/leads?format=csv").await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
+    assert_eq!(
+        file.headers[CONTENT_DISPOSITION],
+        "attachment; filename=\"leads-20261102.csv\""
+    );
+    let (header, rows) = read_csv(file.body.as_bytes());
+    assert_eq!(rows.len(), 4);
+    column(&header, "姓名");
+    assert_eq!(
+        admin.get("/settings/export/users").await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        admin.get("/settings/export/leads?format=pdf").await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    let rep = Browser::signed_in(&app, "wang").await;
+    assert_eq!(
+        rep.get("/settings/export").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        rep.get("/settings/export/leads").await.status,
+        StatusCode::FORBIDDEN
+    );
 }

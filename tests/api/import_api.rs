@@ -149,7 +149,7 @@ async fn a_csv_upload_is_previewed_started_and_reported(app: TestApp) {
     assert_eq!(preview[0]["lead"]["name"], "Wei Zhang");
     assert_eq!(preview[0]["result"], "ok");
     assert_eq!(preview[1]["lead"]["source"], "web_form");
-    assert_eq!(preview[2]["result"], "failed");
+    assert_eq!(preview[2]["result"], "warning");
     assert_eq!(preview[2]["field"], "phone");
     assert_eq!(preview[3]["result"], "skipped", "{}", preview[3]);
     assert_eq!(preview[3]["field"], "phone");
@@ -170,7 +170,7 @@ async fn a_csv_upload_is_previewed_started_and_reported(app: TestApp) {
     assert_eq!(done["state"], "finished", "{done}");
     assert_eq!(
         done["progress"],
-        json!({"rows": 5, "imported": 3, "skipped": 1, "failed": 1, "warned": 0})
+        json!({"rows": 5, "imported": 4, "skipped": 1, "failed": 0, "warned": 0, "warnings": 1})
     );
     assert_eq!(done["options"]["dedup"], "skip");
     assert_eq!(done["options"]["source"], "event");
@@ -185,7 +185,7 @@ async fn a_csv_upload_is_previewed_started_and_reported(app: TestApp) {
         .iter()
         .map(|l| l["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["Wei Zhang", "Na Li", "Min Chen"]);
+    assert_eq!(names, ["Wei Zhang", "Na Li", "Fang Wang", "Min Chen"]);
     assert_eq!(imported[0]["source"], "event", "the default source applies");
     assert_eq!(imported[1]["source"], "web_form", "the file's source wins");
     let history = app
@@ -208,7 +208,7 @@ async fn a_csv_upload_is_previewed_started_and_reported(app: TestApp) {
     let rows: Vec<csv::StringRecord> = lines.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 2);
     assert_eq!(&rows[0][0], "4");
-    assert_eq!(&rows[0][1], "failed");
+    assert_eq!(&rows[0][1], "warning", "the phone is kept unverified");
     assert_eq!(&rows[0][2], "phone");
     assert_eq!(&rows[0][6], "'=HYPERLINK(\"http://evil\")", "neutralised");
     assert_eq!(&rows[1][0], "5");

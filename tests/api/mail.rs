@@ -130,6 +130,7 @@ fn env(url: Option<String>) -> JobEnv {
         http: reqwest::Client::new(),
         smtp_url: url,
         smtp_from: Some("线索 CRM <crm@example.com>".into()),
+        backup_dir: None,
     }
 }
 

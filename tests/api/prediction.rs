@@ -1,7 +1,8 @@
 //! Win prediction: trained on leads with a planted signal (referrals on the enterprise plan
 //! convert), it ranks them well and names the planted fields as reasons; it refuses to train on
 //! too few outcomes; only admins see or train the model; every lead carries its probability
-//! once a model exists; and `xiansuo predict train` prints its summary.
+//! once a model exists; `xiansuo predict train` prints its summary; the model is trained again
+//! on the schedule an admin sets; and a converted lead's outcome is its deal's, won or lost.
 
 use crate::on_both_databases;
 use crate::support::TestApp;
@@ -17,6 +18,8 @@ on_both_databases!(
     too_few_outcomes_are_refused,
     only_admins_see_and_train_the_model,
     the_command_line_trains_and_prints_its_summary,
+    retraining_follows_the_schedule_an_admin_sets,
+    won_and_lost_deals_are_the_outcomes_of_their_leads,
 );
 
 /// How many leads the planted data has.
@@ -263,13 +266,15 @@ async fn a_planted_signal_is_learned_and_named_as_the_reason(app: TestApp) {
         .await;
     assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
     assert_eq!(again.location(), "/settings/prediction?saved=1");
+    run_jobs(&app).await;
     let rep_browser = Browser::signed_in(&app, "rep").await;
     assert_eq!(
         rep_browser.get("/settings/prediction").await.status,
         StatusCode::FORBIDDEN
     );
 
-    // A week on, the model is trained again on its own (trained by nobody) and leads rescored.
+    // A week after that training, the model is trained again on its own (trained by nobody)
+    // and leads rescored.
     let week_on = app.clock_now() + chrono::Duration::days(8);
     app.clock.advance(chrono::Duration::days(8));
     run_jobs(&app).await;
@@ -345,18 +350,8 @@ async fn only_admins_see_and_train_the_model(app: TestApp) {
 
 async fn the_command_line_trains_and_prints_its_summary(app: TestApp) {
     let ids = planted(&app).await;
-    let url = app.database_url().await;
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_xiansuo"))
-        .args(["--database-url", &url, "predict", "train"])
-        .env_remove("XIANSUO_DATABASE_URL")
-        .output()
-        .expect("the binary runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let summary: Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+    let stdout = app.xiansuo_ok(&["predict", "train"]).await;
+    let summary: Value = serde_json::from_str(&stdout).expect("one JSON object");
     assert!(summary["auc"].as_f64().unwrap() > 0.75, "{summary}");
     assert!(summary["positives"].as_i64().unwrap() >= 20);
     assert!(summary["leads"].as_i64().unwrap() > summary["positives"].as_i64().unwrap());
@@ -373,11 +368,224 @@ async fn the_command_line_trains_and_prints_its_summary(app: TestApp) {
         .execute("UPDATE leads SET status = 'new'", &[])
         .await
         .unwrap();
-    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_xiansuo"))
-        .args(["--database-url", &url, "predict", "train"])
-        .env_remove("XIANSUO_DATABASE_URL")
-        .output()
-        .expect("the binary runs");
+    let refused = app.xiansuo(&["predict", "train"]).await;
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("too few outcomes"));
+}
+
+async fn model_count(app: &TestApp) -> usize {
+    app.db
+        .fetch_all("SELECT id FROM prediction_models", &[])
+        .await
+        .unwrap()
+        .len()
+}
+
+fn instant(value: &Value) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(
+        value.as_str().unwrap_or_else(|| panic!("a time: {value}")),
+    )
+    .unwrap()
+    .to_utc()
+}
+
+/// Weekly by default; an admin sets every two days, and the model is trained again two days
+/// after the last training, not one; with 0 it is never trained on its own. Bad intervals are
+/// refused, reps may not touch it, each change is in the settings audit, and the page sets it.
+async fn retraining_follows_the_schedule_an_admin_sets(app: TestApp) {
+    planted(&app).await;
+    let path = "/api/v1/prediction/schedule";
+    let before = app.get(path, &app.admin_token).await;
+    assert_eq!(before.status, StatusCode::OK, "{}", before.body);
+    assert_eq!(before.body, json!({"every_days": 7, "next_at": null}));
+
+    let queued = app
+        .post("/api/v1/prediction/train", &app.admin_token, json!({}))
+        .await;
+    assert_eq!(queued.status, StatusCode::ACCEPTED, "{}", queued.body);
+    run_jobs(&app).await;
+    assert_eq!(model_count(&app).await, 1);
+    let trained_at = app.clock_now();
+    let weekly = app.get(path, &app.admin_token).await;
+    assert_eq!(
+        instant(&weekly.body["next_at"]),
+        trained_at + chrono::Duration::days(7)
+    );
+
+    let set = app
+        .call(
+            reqwest::Method::PUT,
+            path,
+            &app.admin_token,
+            Some(json!({"every_days": 2})),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.body);
+    assert_eq!(set.body["every_days"], 2);
+    assert_eq!(
+        instant(&set.body["next_at"]),
+        trained_at + chrono::Duration::days(2)
+    );
+    app.clock.advance(chrono::Duration::days(1));
+    run_jobs(&app).await;
+    assert_eq!(model_count(&app).await, 1, "one day on, not yet");
+    app.clock
+        .advance(chrono::Duration::days(1) + chrono::Duration::minutes(1));
+    run_jobs(&app).await;
+    assert_eq!(model_count(&app).await, 2, "two days on, trained again");
+
+    let off = app
+        .call(
+            reqwest::Method::PUT,
+            path,
+            &app.admin_token,
+            Some(json!({"every_days": 0})),
+        )
+        .await;
+    assert_eq!(off.body, json!({"every_days": 0, "next_at": null}));
+    app.clock.advance(chrono::Duration::days(30));
+    run_jobs(&app).await;
+    assert_eq!(model_count(&app).await, 2, "retraining is off");
+
+    for bad in [
+        json!({"every_days": 366}),
+        json!({"every_days": -1}),
+        json!({"every_days": "weekly"}),
+        json!({}),
+        json!({"every_days": 3, "hours": 1}),
+    ] {
+        let refused = app
+            .call(
+                reqwest::Method::PUT,
+                path,
+                &app.admin_token,
+                Some(bad.clone()),
+            )
+            .await;
+        assert!(
+            refused.status.is_client_error(),
+            "{bad}: {}",
+            refused.status
+        );
+        assert_ne!(refused.status, StatusCode::FORBIDDEN, "{bad}");
+    }
+    let rep = app.user("rep_s", Role::Rep, None).await;
+    assert_eq!(
+        app.get(path, &rep.token).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let refused = app
+        .call(
+            reqwest::Method::PUT,
+            path,
+            &rep.token,
+            Some(json!({"every_days": 1})),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let audit = app
+        .get("/api/v1/audit?kind=prediction_schedule", &app.admin_token)
+        .await;
+    assert_eq!(
+        audit.body["items"].as_array().unwrap().len(),
+        2,
+        "{}",
+        audit.body
+    );
+
+    let browser = Browser::signed_in(&app, "admin").await;
+    let page = browser.get("/settings/prediction").await;
+    assert!(page.body.contains("id=\"prediction-schedule\""));
+    let saved = browser
+        .post(
+            "/settings/prediction/schedule",
+            &[("csrf_token", &browser.csrf().await), ("every_days", "14")],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let page = browser.get(saved.location()).await;
+    assert!(page.body.contains("已保存"), "{}", page.body);
+    assert!(page.body.contains("value=\"14\""));
+    assert!(page.body.contains("id=\"prediction-next\""));
+    let refused = browser
+        .post(
+            "/settings/prediction/schedule",
+            &[
+                ("csrf_token", &browser.csrf().await),
+                ("every_days", "每周"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("every_days") || refused.body.contains("1 to 365"));
+}
+
+/// A converted lead's outcome is its deal's: won is positive, lost is negative even though the
+/// lead was converted; a converted lead without a deal is positive and a disqualified one
+/// negative.
+async fn won_and_lost_deals_are_the_outcomes_of_their_leads(app: TestApp) {
+    let mut deals = Vec::new();
+    for i in 0..24 {
+        let lead = app
+            .lead(
+                &app.admin_token,
+                json!({"name": format!("商机客户{i}"), "company": format!("公司{i}")}),
+            )
+            .await;
+        let converted = app
+            .post(
+                &format!("/api/v1/leads/{}/convert", lead["id"]),
+                &app.admin_token,
+                json!({"create_opportunity": true, "opportunity": {"name": format!("项目{i}"), "amount": 1000}}),
+            )
+            .await;
+        assert_eq!(converted.status, StatusCode::OK, "{}", converted.body);
+        deals.push(converted.body["opportunity"]["id"].as_i64().unwrap());
+    }
+    for (i, deal) in deals.iter().enumerate() {
+        let (action, body) = if i % 2 == 0 {
+            ("win", json!({}))
+        } else {
+            ("lose", json!({"reason": "价格"}))
+        };
+        let closed = app
+            .post(
+                &format!("/api/v1/opportunities/{deal}/{action}"),
+                &app.admin_token,
+                body,
+            )
+            .await;
+        assert_eq!(closed.status, StatusCode::OK, "{}", closed.body);
+    }
+    for i in 0..10 {
+        let lead = app
+            .lead(&app.admin_token, json!({"name": format!("无效客户{i}")}))
+            .await;
+        let dropped = app
+            .patch(
+                &format!("/api/v1/leads/{}", lead["id"]),
+                &app.admin_token,
+                json!({"status": "disqualified", "disqualify_reason": "空号"}),
+            )
+            .await;
+        assert_eq!(dropped.status, StatusCode::OK, "{}", dropped.body);
+        let lead = app
+            .lead(&app.admin_token, json!({"name": format!("直接转化{i}")}))
+            .await;
+        let converted = app
+            .post(
+                &format!("/api/v1/leads/{}/convert", lead["id"]),
+                &app.admin_token,
+                json!({"create_opportunity": false}),
+            )
+            .await;
+        assert_eq!(converted.status, StatusCode::OK, "{}", converted.body);
+    }
+    let stdout = app.xiansuo_ok(&["predict", "train"]).await;
+    let summary: Value = serde_json::from_str(&stdout).expect("one JSON object");
+    assert_eq!(summary["leads"], 44, "{summary}");
+    assert_eq!(
+        summary["positives"], 22,
+        "12 won and 10 converted without a deal: {summary}"
+    );
 }

@@ -379,7 +379,7 @@ async fn reports_from_the_summaries_equal_a_recount_after_concurrent_writes(app:
     assert_eq!(answered.body, recounted.body);
 }
 
-/// Removes migration 0033 as if the database predated it, then runs the upgrade.
+/// Removes migration 0035 as if the database predated it, then runs the upgrade.
 async fn undo_and_redo_the_upgrade(app: &TestApp) {
     let drop = if app.db.dialect() == xiansuo_store::Dialect::Postgres {
         "DROP FUNCTION leads_report() CASCADE; DROP FUNCTION opportunities_report() CASCADE; \
@@ -397,7 +397,7 @@ async fn undo_and_redo_the_upgrade(app: &TestApp) {
     tx.execute_script(&format!(
         "{drop} DROP TABLE report_lead_days; DROP TABLE report_activity_days; \
          DROP INDEX leads_converted_opportunity_idx; DROP INDEX leads_contacted_report_idx; \
-         DELETE FROM schema_migrations WHERE version = '0033_report_summaries';"
+         DELETE FROM schema_migrations WHERE version = '0035_report_summaries';"
     ))
     .await
     .unwrap();
@@ -405,7 +405,7 @@ async fn undo_and_redo_the_upgrade(app: &TestApp) {
     let applied = xiansuo_app::migrate(&app.db, app.clock_now().timestamp_millis())
         .await
         .expect("the upgrade runs");
-    assert_eq!(applied, vec!["0033_report_summaries"]);
+    assert_eq!(applied, vec!["0035_report_summaries"]);
 }
 
 async fn the_upgrade_fills_the_summaries_in_for_existing_records(app: TestApp) {

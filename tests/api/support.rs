@@ -205,6 +205,29 @@ impl TestApp {
         }
     }
 
+    /// Runs the `xiansuo` binary over the test app's database with `args`, as an operator would,
+    /// and asserts that it succeeded; answers its standard output.
+    pub async fn xiansuo_ok(&self, args: &[&str]) -> String {
+        let output = self.xiansuo(args).await;
+        assert!(
+            output.status.success(),
+            "xiansuo {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Runs the `xiansuo` binary over the test app's database with `args`.
+    pub async fn xiansuo(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_xiansuo"))
+            .arg("--database-url")
+            .arg(self.database_url().await)
+            .args(args)
+            .env_remove("XIANSUO_DATABASE_URL")
+            .output()
+            .expect("the binary runs")
+    }
+
     /// Calls the API with a bearer token and a JSON body.
     pub async fn call(
         &self,

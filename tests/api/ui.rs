@@ -1249,7 +1249,7 @@ async fn a_csv_is_uploaded_mapped_imported_and_its_row_report_downloaded(app: Te
         "备注 goes to the description: {remark}"
     );
     assert!(
-        page.body.contains("王芳") && page.body.contains("class=\"badge result-failed\""),
+        page.body.contains("王芳") && page.body.contains("class=\"badge result-warning\""),
         "the preview shows the rows and the bad phone: {}",
         page.body
     );
@@ -1283,8 +1283,8 @@ async fn a_csv_is_uploaded_mapped_imported_and_its_row_report_downloaded(app: Te
     assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
     assert_eq!(started.location(), path);
     let page = finished_import(&browser, &path).await;
-    assert_eq!(text_by_id(&page, "count-imported"), "2");
-    assert_eq!(text_by_id(&page, "count-failed"), "1");
+    assert_eq!(text_by_id(&page, "count-imported"), "3");
+    assert_eq!(text_by_id(&page, "count-warnings"), "1");
     let report = format!("/imports/{id}/errors.csv");
     assert!(
         page.body.contains(&format!("href=\"{report}\"")),
@@ -1303,7 +1303,8 @@ async fn a_csv_is_uploaded_mapped_imported_and_its_row_report_downloaded(app: Te
         csv.body
     );
     assert!(
-        csv.body.starts_with("\u{FEFF}行号,结果,字段,原因,") && csv.body.contains("失败"),
+        csv.body.starts_with("\u{FEFF}行号,结果,字段,原因,")
+            && csv.body.contains("导入（数据有提醒）"),
         "the report speaks the user's language: {}",
         csv.body
     );

@@ -132,7 +132,7 @@ async fn sign_in(client: &Client, base: &str, username: &str) {
 }
 
 /// The settings pages, as `settings-{name}` screenshots name them.
-const PAGES: [(&str, &str); 22] = [
+const PAGES: [(&str, &str); 24] = [
     ("profile", "/settings/profile"),
     ("tokens", "/settings/tokens"),
     ("users", "/settings/users"),
@@ -150,11 +150,13 @@ const PAGES: [(&str, &str); 22] = [
     ("dedup", "/settings/dedup"),
     ("targets", "/settings/targets"),
     ("checklists", "/settings/checklists"),
+    ("export", "/settings/export"),
     ("forms", "/settings/forms"),
     ("webhooks", "/settings/webhooks"),
     ("robots", "/settings/robots"),
     ("mail", "/settings/mail"),
     ("audit", "/settings/audit"),
+    ("backups", "/settings/backups"),
 ];
 
 async fn scenario(client: Client, base: String) {

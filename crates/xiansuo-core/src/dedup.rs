@@ -1,17 +1,17 @@
 //! Finding duplicates. Normalised keys first: two spellings of one company or one person give
 //! the same key. Phones and emails have theirs already (E.164 and lower-case, in
 //! [`crate::contact`]); here are the company key (legal suffixes, region prefixes and
-//! punctuation removed) and the person key (pinyin for Chinese names, word order ignored for
-//! Latin ones).
+//! punctuation removed) and the person key (the name without its form: case, width, spaces,
+//! punctuation, and word order for Latin names).
 //!
-//! Then how keys weigh as evidence ([`signals`]): the same phone or the same email is a strong
-//! match, and so are the same person at the same company; the same company alone is weak (a
+//! Then how keys weigh as evidence ([`signals`]): the same phone, email or external id is a
+//! certain match, the same person at the same company a probable one ([`Certainty`]), both
+//! strong; the same company alone is weak (a
 //! colleague, shown as "same company" but never blocking). Last, what to do with a new lead that
 //! strongly matches ([`Policy`]), and how groups of duplicates form across the base
 //! ([`connected`]).
 
 use crate::Invalid;
-use pinyin::ToPinyin;
 use std::collections::{BTreeMap, HashMap};
 
 /// The tag a lead created despite strong matches carries (warn policy); remove it to dismiss.
@@ -240,18 +240,36 @@ fn without_region_prefix(text: &str, had_suffix: bool) -> String {
     rest.to_owned()
 }
 
-/// The key under which spellings of one person's name meet: Chinese characters become their
-/// pinyin without tones (张伟, 章玮 and `Zhang Wei` meet), Latin names keep their letters,
-/// lower-cased, apostrophes dropped; the words are sorted, so `Wei Zhang` and `zhang wei` meet too. `None` when the
-/// name has no letters.
+/// The key under which spellings of one person's name meet: the same name in another form —
+/// upper or lower case, full- or half-width, with or without spaces and punctuation, a Latin
+/// name's words in another order (`Wei Zhang`, `zhang wei`) — gives the same key. Names that
+/// differ in more than their form are different people: 张伟 and 章玮 (homophones), 张伟 and
+/// `Zhang Wei` (another script), 测试1 and 测试2 (digits count). `None` when the name has no
+/// letters.
 pub fn person_key(name: &str) -> Option<String> {
+    let text = to_half_width(name).to_lowercase();
+    if !text.chars().any(char::is_alphabetic) {
+        return None;
+    }
+    // Han characters, kana and hangul: scripts whose names are written without spaces.
+    let is_cjk = |c: char| {
+        matches!(c,
+            '\u{3040}'..='\u{30FF}'
+            | '\u{3400}'..='\u{4DBF}'
+            | '\u{4E00}'..='\u{9FFF}'
+            | '\u{AC00}'..='\u{D7AF}'
+            | '\u{F900}'..='\u{FAFF}'
+            | '\u{20000}'..='\u{2FA1F}')
+    };
+    if text.chars().any(is_cjk) {
+        // A Chinese name is its characters and digits, whatever stands between them.
+        return Some(text.chars().filter(|c| c.is_alphanumeric()).collect());
+    }
     let mut words: Vec<String> = Vec::new();
     let mut word = String::new();
-    for c in to_half_width(name).chars() {
-        if let Some(pinyin) = c.to_pinyin() {
-            words.extend([std::mem::take(&mut word), pinyin.plain().to_owned()]);
-        } else if c.is_alphabetic() {
-            word.extend(c.to_lowercase());
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            word.push(c);
         } else if c != '\'' && c != '’' {
             // An apostrophe joins its word (O'Brien is obrien); anything else separates words.
             words.push(std::mem::take(&mut word));
@@ -260,15 +278,17 @@ pub fn person_key(name: &str) -> Option<String> {
     words.push(word);
     words.retain(|w| !w.is_empty());
     words.sort_unstable();
-    (!words.is_empty()).then(|| words.join(" "))
+    Some(words.join(" "))
 }
 
-/// What a record is compared by: its phone in E.164, its lower-cased email, its person key and
-/// its company key (for a contact, its account's).
+/// What a record is compared by: its phone in E.164, its lower-cased email, the id it had in
+/// the system it came from (leads only), its person key and its company key (for a contact,
+/// its account's).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Keys {
     pub phone: Option<String>,
     pub email: Option<String>,
+    pub external_id: Option<String>,
     pub person: Option<String>,
     pub company: Option<String>,
 }
@@ -280,6 +300,8 @@ pub enum Signal {
     Phone,
     /// The same email address.
     Email,
+    /// The same id in the system both came from (an import's `external_id`).
+    ExternalId,
     /// The same person's name at the same company.
     PersonAndCompany,
     /// The same company, another person (or no name to compare): weak.
@@ -292,6 +314,7 @@ impl Signal {
         match self {
             Signal::Phone => "phone",
             Signal::Email => "email",
+            Signal::ExternalId => "external_id",
             Signal::PersonAndCompany => "person_and_company",
             Signal::Company => "company",
         }
@@ -302,8 +325,15 @@ impl Signal {
         self != Signal::Company
     }
 
+    /// True when the signal makes a duplicate certain: an exact key (phone, email, external
+    /// id). The same name at the same company is only probable: two people may share a name.
+    pub fn is_certain(self) -> bool {
+        matches!(self, Signal::Phone | Signal::Email | Signal::ExternalId)
+    }
+
     fn weight(self) -> u32 {
         match self {
+            Signal::ExternalId => 5,
             Signal::Phone | Signal::Email => 4,
             Signal::PersonAndCompany => 3,
             Signal::Company => 1,
@@ -319,6 +349,9 @@ pub fn signals(probe: &Keys, other: &Keys) -> Vec<Signal> {
         matches!((a, b), (Some(a), Some(b)) if a == b)
     }
     let mut found = Vec::new();
+    if same(&probe.external_id, &other.external_id) {
+        found.push(Signal::ExternalId);
+    }
     if same(&probe.phone, &other.phone) {
         found.push(Signal::Phone);
     }
@@ -338,6 +371,36 @@ pub fn signals(probe: &Keys, other: &Keys) -> Vec<Signal> {
 /// True when the signals make a duplicate (not merely the same company).
 pub fn is_strong(signals: &[Signal]) -> bool {
     signals.iter().any(|s| s.is_strong())
+}
+
+/// How sure a set of signals makes a duplicate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Certainty {
+    /// The same name at the same company, and no exact key.
+    Probable,
+    /// An exact key: phone, email or external id.
+    Certain,
+}
+
+impl Certainty {
+    /// The code used in the API and reports.
+    pub fn code(self) -> &'static str {
+        match self {
+            Certainty::Probable => "probable",
+            Certainty::Certain => "certain",
+        }
+    }
+}
+
+/// How sure these signals make a duplicate; `None` when they do not make one.
+pub fn certainty(signals: &[Signal]) -> Option<Certainty> {
+    if signals.iter().any(|s| s.is_certain()) {
+        Some(Certainty::Certain)
+    } else if is_strong(signals) {
+        Some(Certainty::Probable)
+    } else {
+        None
+    }
 }
 
 /// How much a set of signals weighs, to pick the strongest of several matches: a phone and an
@@ -395,6 +458,13 @@ pub fn default_policies() -> BTreeMap<String, Policy> {
         (ANY_SOURCE.to_owned(), Policy::Warn),
         ("web_form".to_owned(), Policy::Merge),
     ])
+}
+
+/// The policies for probable matches (the same name at the same company) when an admin has set
+/// none: on every channel the lead is created and flagged for a person to review, since two
+/// people may share a name at one company.
+pub fn default_probable_policies() -> BTreeMap<String, Policy> {
+    BTreeMap::from([(ANY_SOURCE.to_owned(), Policy::Warn)])
 }
 
 /// The policy for `source` under `policies` (source → policy, with [`ANY_SOURCE`] for the rest).
@@ -578,15 +648,15 @@ mod tests {
 
     #[test]
     fn one_person_spelled_many_ways_has_one_key() {
+        for spelling in ["张伟", "张 伟", " 张伟 ", "张·伟", "张伟\u{3000}"] {
+            assert_eq!(person_key(spelling).as_deref(), Some("张伟"), "{spelling}");
+        }
         for spelling in [
-            "张伟",
-            "张 伟",
-            " 张伟 ",
-            "章玮",
             "Zhang Wei",
             "zhang wei",
             "Wei Zhang",
             "WEI ZHANG",
+            "Ｚｈａｎｇ Ｗｅｉ",
         ] {
             assert_eq!(
                 person_key(spelling).as_deref(),
@@ -594,7 +664,7 @@ mod tests {
                 "{spelling}"
             );
         }
-        assert_eq!(person_key("欧阳娜娜").as_deref(), Some("na na ou yang"));
+        assert_eq!(person_key("测试１").as_deref(), Some("测试1"));
         assert_eq!(person_key("John O'Brien"), person_key("obrien john"));
         assert_eq!(person_key("Mary-Jane Smith"), person_key("smith mary jane"));
         assert_eq!(person_key("艾力·买买提"), person_key("艾力买买提"));
@@ -608,6 +678,11 @@ mod tests {
             ("李娜", "李明"),
             ("John Smith", "Jon Smith"),
             ("Wei Zhang", "Zhang Wen"),
+            ("张伟", "章玮"),
+            ("张伟", "Zhang Wei"),
+            ("测试1", "测试2"),
+            ("测试1", "测试"),
+            ("Test 1", "Test 2"),
         ];
         for (a, b) in pairs {
             assert_ne!(person_key(a), person_key(b), "{a} vs {b}");
@@ -626,6 +701,7 @@ mod tests {
         Keys {
             phone: some(phone),
             email: some(email),
+            external_id: None,
             person: some(person),
             company: some(company),
         }
@@ -661,6 +737,17 @@ mod tests {
             signals(&Keys::default(), &Keys::default()).is_empty(),
             "missing keys never match"
         );
+        assert_eq!(certainty(&[Signal::Phone]), Some(Certainty::Certain));
+        assert_eq!(
+            certainty(&[Signal::PersonAndCompany]),
+            Some(Certainty::Probable)
+        );
+        assert_eq!(certainty(&[Signal::Company]), None);
+        let imported = Keys {
+            external_id: Some("00Q5e000001".into()),
+            ..Keys::default()
+        };
+        assert_eq!(signals(&imported, &imported.clone()), [Signal::ExternalId]);
         assert!(weight(&[Signal::Phone, Signal::Email]) > weight(&[Signal::Phone]));
         assert!(weight(&[Signal::Email]) > weight(&[Signal::PersonAndCompany]));
         assert!(weight(&[Signal::PersonAndCompany]) > weight(&[Signal::Company]));

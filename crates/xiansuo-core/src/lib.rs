@@ -20,5 +20,5 @@ pub mod validation;
 pub mod working_hours;
 
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use contact::{Email, Phone};
+pub use contact::{Email, ImportedPhone, Phone, Region};
 pub use validation::{Invalid, Text};

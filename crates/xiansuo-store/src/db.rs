@@ -62,6 +62,10 @@ impl Row {
         &self.cells
     }
 
+    pub fn into_cells(self) -> Vec<Cell> {
+        self.cells
+    }
+
     /// The cell of column `name`. A name the statement did not select is a mistake in the
     /// code, not a null: debug builds (and so every test) stop on it.
     pub fn get(&self, name: &str) -> &Cell {
@@ -128,12 +132,12 @@ impl Row {
 /// An open database: the pools, the dialect, and small caches shared by every clone.
 #[derive(Clone)]
 pub struct Db {
-    backend: Backend,
+    pub(crate) backend: Backend,
     settings: Arc<Settings>,
 }
 
 #[derive(Clone)]
-enum Backend {
+pub(crate) enum Backend {
     Sqlite {
         writer: SqlitePool,
         reader: SqlitePool,
@@ -241,7 +245,7 @@ impl std::fmt::Debug for Db {
 /// Rewrites `?` placeholders as `$1, $2, …` for PostgreSQL. A `?` inside a quoted string or
 /// identifier is left alone, and `??` stands for PostgreSQL's own `?` operator (so `??|` and
 /// `??&` for `?|` and `?&`): placeholders forbid none of the database's operators.
-fn numbered(sql: &str) -> String {
+pub(crate) fn numbered(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
     let mut n = 0;
     let mut quote: Option<char> = None;
@@ -288,88 +292,103 @@ macro_rules! bind_all {
         q
     }};
 }
+pub(crate) use bind_all;
 
 fn columns_of<R: sqlx::Row>(row: &R) -> Arc<[String]> {
     row.columns().iter().map(|c| c.name().to_owned()).collect()
 }
 
-fn decode_sqlite(rows: Vec<SqliteRow>) -> anyhow::Result<Vec<Row>> {
+pub(crate) fn decode_sqlite(rows: Vec<SqliteRow>) -> anyhow::Result<Vec<Row>> {
     let Some(first) = rows.first() else {
         return Ok(Vec::new());
     };
     let columns = columns_of(first);
     rows.iter()
         .map(|row| {
-            let cells = (0..columns.len())
-                .map(|i| {
-                    let raw = row.try_get_raw(i)?;
-                    if raw.is_null() {
-                        return Ok(Cell::Null);
-                    }
-                    let kind = raw.type_info().name().to_owned();
-                    Ok(match kind.as_str() {
-                        "INTEGER" | "BOOLEAN" | "INT8" | "BIGINT" => Cell::Int(row.try_get(i)?),
-                        "REAL" | "DOUBLE" | "FLOAT" => Cell::Real(row.try_get(i)?),
-                        "BLOB" => Cell::Bytes(row.try_get(i)?),
-                        _ => Cell::Text(row.try_get(i)?),
-                    })
-                })
-                .collect::<Result<Vec<_>, sqlx::Error>>()?;
             Ok(Row {
                 columns: columns.clone(),
-                cells,
+                cells: sqlite_cells(row)?,
             })
         })
         .collect()
 }
 
-fn decode_postgres(rows: Vec<PgRow>) -> anyhow::Result<Vec<Row>> {
+/// The cells of one SQLite row, each in the type its value has (SQLite types values, not
+/// columns).
+fn sqlite_cells(row: &SqliteRow) -> Result<Vec<Cell>, sqlx::Error> {
+    (0..row.columns().len())
+        .map(|i| {
+            let raw = row.try_get_raw(i)?;
+            if raw.is_null() {
+                return Ok(Cell::Null);
+            }
+            let kind = raw.type_info().name().to_owned();
+            Ok(match kind.as_str() {
+                "INTEGER" | "BOOLEAN" | "INT8" | "BIGINT" => Cell::Int(row.try_get(i)?),
+                "REAL" | "DOUBLE" | "FLOAT" => Cell::Real(row.try_get(i)?),
+                "BLOB" => Cell::Bytes(row.try_get(i)?),
+                _ => Cell::Text(row.try_get(i)?),
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn decode_postgres(rows: Vec<PgRow>) -> anyhow::Result<Vec<Row>> {
     let Some(first) = rows.first() else {
         return Ok(Vec::new());
     };
     let columns = columns_of(first);
-    let kinds: Vec<String> = first
-        .columns()
-        .iter()
-        .map(|c| c.type_info().name().to_owned())
-        .collect();
+    let kinds = postgres_kinds(first);
     rows.iter()
         .map(|row| {
-            let cells = kinds
-                .iter()
-                .enumerate()
-                .map(|(i, kind)| {
-                    Ok(match kind.as_str() {
-                        "INT8" => row
-                            .try_get::<Option<i64>, _>(i)?
-                            .map_or(Cell::Null, Cell::Int),
-                        "INT4" => row
-                            .try_get::<Option<i32>, _>(i)?
-                            .map_or(Cell::Null, |v| Cell::Int(v.into())),
-                        "INT2" => row
-                            .try_get::<Option<i16>, _>(i)?
-                            .map_or(Cell::Null, |v| Cell::Int(v.into())),
-                        "BOOL" => row
-                            .try_get::<Option<bool>, _>(i)?
-                            .map_or(Cell::Null, |v| Cell::Int(v.into())),
-                        "FLOAT8" => row
-                            .try_get::<Option<f64>, _>(i)?
-                            .map_or(Cell::Null, Cell::Real),
-                        "FLOAT4" => row
-                            .try_get::<Option<f32>, _>(i)?
-                            .map_or(Cell::Null, |v| Cell::Real(v.into())),
-                        "BYTEA" => row
-                            .try_get::<Option<Vec<u8>>, _>(i)?
-                            .map_or(Cell::Null, Cell::Bytes),
-                        _ => row
-                            .try_get::<Option<String>, _>(i)?
-                            .map_or(Cell::Null, Cell::Text),
-                    })
-                })
-                .collect::<Result<Vec<_>, sqlx::Error>>()?;
             Ok(Row {
                 columns: columns.clone(),
-                cells,
+                cells: postgres_cells(row, &kinds)?,
+            })
+        })
+        .collect()
+}
+
+/// The type names of a PostgreSQL row's columns, for [`postgres_cells`].
+fn postgres_kinds(row: &PgRow) -> Vec<String> {
+    row.columns()
+        .iter()
+        .map(|c| c.type_info().name().to_owned())
+        .collect()
+}
+
+/// The cells of one PostgreSQL row whose column types are `kinds`: integers and booleans as
+/// [`Cell::Int`], floats as [`Cell::Real`], bytea as [`Cell::Bytes`], anything else as text.
+fn postgres_cells(row: &PgRow, kinds: &[String]) -> Result<Vec<Cell>, sqlx::Error> {
+    kinds
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| {
+            Ok(match kind.as_str() {
+                "INT8" => row
+                    .try_get::<Option<i64>, _>(i)?
+                    .map_or(Cell::Null, Cell::Int),
+                "INT4" => row
+                    .try_get::<Option<i32>, _>(i)?
+                    .map_or(Cell::Null, |v| Cell::Int(v.into())),
+                "INT2" => row
+                    .try_get::<Option<i16>, _>(i)?
+                    .map_or(Cell::Null, |v| Cell::Int(v.into())),
+                "BOOL" => row
+                    .try_get::<Option<bool>, _>(i)?
+                    .map_or(Cell::Null, |v| Cell::Int(v.into())),
+                "FLOAT8" => row
+                    .try_get::<Option<f64>, _>(i)?
+                    .map_or(Cell::Null, Cell::Real),
+                "FLOAT4" => row
+                    .try_get::<Option<f32>, _>(i)?
+                    .map_or(Cell::Null, |v| Cell::Real(v.into())),
+                "BYTEA" => row
+                    .try_get::<Option<Vec<u8>>, _>(i)?
+                    .map_or(Cell::Null, Cell::Bytes),
+                _ => row
+                    .try_get::<Option<String>, _>(i)?
+                    .map_or(Cell::Null, Cell::Text),
             })
         })
         .collect()
@@ -538,14 +557,14 @@ impl Reader for Tx {
 /// A write transaction. Dropping it without [`Tx::commit`] rolls it back, so an error anywhere
 /// in a use case leaves nothing half-written.
 pub struct Tx {
-    conn: Conn,
+    pub(crate) conn: Conn,
     /// Values a use case reads once per transaction and reuses for the rest of it, one per type
     /// (the active webhook subscriptions: a batch of a thousand creates asks once, not a
     /// thousand times, and still sees every subscription committed before it began).
     memo: HashMap<TypeId, Box<dyn Any + Send>>,
 }
 
-enum Conn {
+pub(crate) enum Conn {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }

@@ -120,8 +120,24 @@ pub const SQLITE: &[(&str, &str)] = &[
         include_str!("../migrations/sqlite/0029_external_ids.sql"),
     ),
     (
-        "0033_report_summaries",
-        include_str!("../migrations/sqlite/0033_report_summaries.sql"),
+        "0030_backups",
+        include_str!("../migrations/sqlite/0030_backups.sql"),
+    ),
+    (
+        "0031_import_updates",
+        include_str!("../migrations/sqlite/0031_import_updates.sql"),
+    ),
+    (
+        "0032_import_outcomes",
+        include_str!("../migrations/sqlite/0032_import_outcomes.sql"),
+    ),
+    (
+        "0034_prediction_schedule",
+        include_str!("../migrations/sqlite/0034_prediction_schedule.sql"),
+    ),
+    (
+        "0035_report_summaries",
+        include_str!("../migrations/sqlite/0035_report_summaries.sql"),
     ),
 ];
 
@@ -236,8 +252,24 @@ pub const POSTGRES: &[(&str, &str)] = &[
         include_str!("../migrations/postgres/0029_external_ids.sql"),
     ),
     (
-        "0033_report_summaries",
-        include_str!("../migrations/postgres/0033_report_summaries.sql"),
+        "0030_backups",
+        include_str!("../migrations/postgres/0030_backups.sql"),
+    ),
+    (
+        "0031_import_updates",
+        include_str!("../migrations/postgres/0031_import_updates.sql"),
+    ),
+    (
+        "0032_import_outcomes",
+        include_str!("../migrations/postgres/0032_import_outcomes.sql"),
+    ),
+    (
+        "0034_prediction_schedule",
+        include_str!("../migrations/postgres/0034_prediction_schedule.sql"),
+    ),
+    (
+        "0035_report_summaries",
+        include_str!("../migrations/postgres/0035_report_summaries.sql"),
     ),
 ];
 
@@ -263,9 +295,35 @@ pub async fn run(
     now_ms: i64,
     backfills: &[Backfill],
 ) -> anyhow::Result<Vec<&'static str>> {
-    let migrations = match db.dialect() {
+    run_to(db, now_ms, backfills, None).await
+}
+
+/// The versions of the migrations this program knows, oldest first.
+pub fn versions() -> impl Iterator<Item = &'static str> {
+    SQLITE.iter().map(|m| m.0)
+}
+
+/// Like [`run`], but stops after the migration `last` (every one when `None`): a backup taken
+/// at an older version is loaded into the schema of that version.
+pub async fn run_to(
+    db: &Db,
+    now_ms: i64,
+    backfills: &[Backfill],
+    last: Option<&str>,
+) -> anyhow::Result<Vec<&'static str>> {
+    let all = match db.dialect() {
         Dialect::Sqlite => SQLITE,
         Dialect::Postgres => POSTGRES,
+    };
+    let migrations = match last {
+        Some(last) => {
+            let end = all
+                .iter()
+                .position(|m| m.0 == last)
+                .with_context(|| format!("no migration is named {last}"))?;
+            &all[..=end]
+        }
+        None => all,
     };
     let mut tx = db.begin().await?;
     tx.execute_script(

@@ -32,6 +32,7 @@ use xiansuo_core::lead::{ActivityType, Outcome, BUILTIN_SOURCES};
 use xiansuo_core::pool::RecycleKind;
 use xiansuo_core::role::{Role, TeamKind};
 
+mod backups;
 mod choices;
 mod prediction;
 mod robots;
@@ -62,6 +63,7 @@ pub fn document() -> OpenApi {
     doc.follow_ups();
     doc.scoring_and_assignment();
     doc.prediction();
+    doc.backups();
     doc.forms();
     doc.auth();
     doc.operations();
@@ -297,19 +299,7 @@ impl Doc {
                  (`GET /api/v1/exports`)."
             )))
             .parameters(Some(export_parameters(table)))
-            .response(
-                "200",
-                ResponseBuilder::new()
-                    .description("The file, as an attachment named after the records and the day")
-                    .content("text/csv", Content::new(Some(string(false, "CSV"))))
-                    .content(
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        Content::new(Some(
-                            string(false, "XLSX")
-                                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
-                        )),
-                    ),
-            ),
+            .response("200", export_file()),
             &[Failure::BadRequest, Failure::Invalid],
         );
         self.add(
@@ -411,13 +401,20 @@ impl Doc {
         let signals = || {
             array(
                 codes(
-                    ["phone", "email", "person_and_company", "company"],
+                    [
+                        "phone",
+                        "email",
+                        "external_id",
+                        "person_and_company",
+                        "company",
+                    ],
                     false,
                     "A signal",
                 ),
-                "What the records share: the same phone (E.164), the same email (any case), \
-                 the same person (pinyin, word order ignored) at the same company (legal \
-                 forms and regions ignored) — strong; or only the company — weak",
+                "What the records share: the same phone (E.164), the same email (any case) or \
+                 the same external id — certain; the same person (`person_key`: case, width, \
+                 spaces and word order ignored) at the same company (legal forms and regions \
+                 ignored) — probable; or only the company — weak",
             )
         };
         let owner = || {
@@ -544,8 +541,8 @@ impl Doc {
                 .description(Some(
                     "The leads, contacts and accounts that match the lead, not deleted or \
                      merged. A phone is compared in E.164 (`+86 138-0013-8000` meets \
-                     `13800138000`), an email ignoring case, a name by its pinyin (张伟, 章玮 \
-                     and Wei Zhang meet) and a company by `company_key` (有限公司, Co., Ltd., \
+                     `13800138000`), an email ignoring case, a name by `person_key` (`张 伟` \
+                     and 张伟 meet; 章玮 and 测试2 are others) and a company by `company_key` (有限公司, Co., Ltd., \
                      （北京） do not count). A contact's company is its account's.",
                 ))
                 .response("200", json_response("The matches", "LeadDuplicates")),
@@ -557,9 +554,11 @@ impl Doc {
             "DedupPolicies",
             ObjectBuilder::new()
                 .description(Some(
-                    "Source code → policy; `*` is the policy of every source not listed. What \
-                     a new lead (API, web form, UI; an import chooses its own) that strongly \
-                     matches a lead, contact or account does: `block` — refused with 409 and \
+                    "Source code → policy for certain matches; `*` is the policy of every source \
+                     not listed. What a new lead (API, web form, UI; an import chooses its own) \
+                     that certainly matches a lead, contact or account (the same phone, email \
+                     or external id; see `/api/v1/dedup/probable-policies` for the same name \
+                     at the same company) does: `block` — refused with 409 and \
                      the candidates; `warn` — created with the tag `possible_duplicate` and \
                      `duplicate_of`; `merge` — its data fills the empty fields of the lead it \
                      duplicates, answered with 200, that lead and `merged: true`. Defaults: \
@@ -595,6 +594,49 @@ impl Doc {
             operation("setDedupPolicies", "leads", "Set dedup policies (admins)")
                 .request_body(Some(json_body("DedupPoliciesInput")))
                 .response("200", json_response("The policies now", "DedupPolicies")),
+            &[Failure::Invalid],
+        );
+
+        self.schema(
+            "DedupProbablePolicies",
+            ObjectBuilder::new()
+                .description(Some(
+                    "Source code → policy for probable matches; `*` is the policy of every \
+                     source not listed. A probable match shares only the person's name and the \
+                     company with a lead or contact (no phone, email or external id): `block`, \
+                     `warn` and `merge` as for certain matches. Default: `warn` everywhere (two \
+                     people may share a name at one company, so a person reviews it). An import \
+                     follows the policy of each row's source unless it names `dedup_probable`",
+                ))
+                .additional_properties(Some(AdditionalProperties::RefOr(policy().into()))),
+        );
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/dedup/probable-policies",
+            operation(
+                "getDedupProbablePolicies",
+                "leads",
+                "The dedup policy of each source for probable matches",
+            )
+            .response(
+                "200",
+                json_response("The policies", "DedupProbablePolicies"),
+            ),
+            &[],
+        );
+        self.add(
+            HttpMethod::Put,
+            "/api/v1/dedup/probable-policies",
+            operation(
+                "setDedupProbablePolicies",
+                "leads",
+                "Set dedup policies for probable matches (admins)",
+            )
+            .request_body(Some(json_body("DedupPoliciesInput")))
+            .response(
+                "200",
+                json_response("The policies now", "DedupProbablePolicies"),
+            ),
             &[Failure::Invalid],
         );
 
@@ -868,6 +910,13 @@ impl Doc {
                 vec![
                     prop("id", int64(false, "Unique id")),
                     prop(
+                        "external_id",
+                        string(
+                            true,
+                            "Its id in the system it was imported from, if it was imported",
+                        ),
+                    ),
+                    prop(
                         "record_type",
                         codes(record_types, false, "The kind of record it is logged on"),
                     ),
@@ -886,6 +935,7 @@ impl Doc {
                         date_time(true, "When to follow up next"),
                     ),
                     prop("owner_id", int64(true, "The user who logged it")),
+                    prop("created_by", int64(true, "The user who wrote it down")),
                     prop("created_at", date_time(false, "When it was logged")),
                     prop("updated_at", date_time(false, "When it last changed")),
                 ],
@@ -967,6 +1017,36 @@ impl Doc {
         self.schema("HistoryList", items("A record's history", "HistoryEntry"));
 
         let tag = "activities";
+        self.add(
+            HttpMethod::Get,
+            "/api/v1/activities/export",
+            operation("exportActivities", tag, "Export follow-ups as CSV or XLSX")
+                .description(Some(
+                    "Every follow-up logged on a lead, account, contact or opportunity that you \
+                     can see (and that is not deleted), oldest first, with the kind and id of its \
+                     record (记录类型, 记录编号), so that it can be imported elsewhere beside \
+                     the records' own exports. CSV (UTF-8 with a byte order mark) or XLSX; times \
+                     are UTC; formula-like text is neutralised. Recorded in `GET /api/v1/exports` \
+                     as record type `activity`.",
+                ))
+                .parameters(Some(vec![
+                    format_parameter(),
+                    query(
+                        "record_type",
+                        "Only the follow-ups on this kind of record",
+                        codes(record_types, false, "A record type"),
+                    )
+                    .build(),
+                    query(
+                        "type",
+                        "Only this kind of follow-up",
+                        codes(ActivityType::ALL.iter().map(|t| t.code()), false, "A type"),
+                    )
+                    .build(),
+                ]))
+                .response("200", export_file()),
+            &[Failure::BadRequest, Failure::Invalid],
+        );
         let path = "/api/v1/activities/{id}";
         self.add(
             HttpMethod::Get,
@@ -1557,7 +1637,14 @@ impl Doc {
                     prop(
                         "record_type",
                         codes(
-                            ["lead", "account", "contact", "opportunity"],
+                            [
+                                "lead",
+                                "account",
+                                "contact",
+                                "opportunity",
+                                "activity",
+                                "person",
+                            ],
                             false,
                             "What was exported",
                         ),
@@ -2734,7 +2821,14 @@ impl Doc {
                         "warned",
                         int64(
                             false,
-                            "Imported although possible duplicates (`dedup: warn`)",
+                            "Imported although possible duplicates (the `warn` action), flagged for review",
+                        ),
+                    ),
+                    prop(
+                        "warnings",
+                        int64(
+                            false,
+                            "Imported with a warning about their data: a phone kept unverified as entered, an outcome date that is not a date, a converted-into id that matches nothing (result `warning` in the row report)",
                         ),
                     ),
                 ],
@@ -2760,9 +2854,9 @@ impl Doc {
                     prop(
                         "result",
                         codes(
-                            ["ok", "failed", "skipped", "imported"],
+                            ["ok", "failed", "skipped", "imported", "merged", "warning"],
                             false,
-                            "What the import would do with it (default choices)",
+                            "What the import would do with it (default choices): `imported` flagged as a possible duplicate, `warning` imported with a warning about its data",
                         ),
                     ),
                     prop("field", string(true, "The field at fault")),
@@ -2812,7 +2906,22 @@ impl Doc {
                         codes(
                             ["skip", "block", "warn", "merge"],
                             false,
-                            "A row that duplicates a lead, a contact, an account or an earlier row: left out (`skip`, the default), reported as failed (`block`), imported and reported (`warn`), or merged into the lead it duplicates (`merge`)",
+                            "A row that certainly duplicates a lead, a contact, an account or an earlier row (the same phone, email or external id): left out (`skip`, the default), reported as failed (`block`), imported flagged and reported (`warn`), or merged into the lead it duplicates (`merge`)",
+                        ),
+                    ),
+                    prop(
+                        "dedup_probable",
+                        codes(
+                            ["skip", "block", "warn", "merge"],
+                            true,
+                            "The same for a row that probably duplicates one (the same name at the same company, no exact key in common); default: the import channel's policy for probable matches (`GET /api/v1/dedup/probable-policies`, source of the row), which flags it for review unless an admin chose otherwise",
+                        ),
+                    ),
+                    prop(
+                        "country",
+                        string(
+                            true,
+                            "The country of rows whose Country column is empty or missing, which reads their phones: an ISO code (`US`) or a name (`United States`, `美国`); default China",
                         ),
                     ),
                     prop(
@@ -6759,9 +6868,19 @@ fn record_schema(table: &Table) -> ObjectBuilder {
             capitalized(&with_article(&table.schema.to_lowercase()))
         ))),
         |object, field| {
-            object
+            let object = object
                 .property(field.name, field_schema(table, field, false))
-                .required(field.name)
+                .required(field.name);
+            if field.kind != Kind::Phone {
+                return object;
+            }
+            let verified = xiansuo_app::records::verified_name(field.name);
+            object
+                .property(
+                    &verified,
+                    scalar(Type::Boolean, true, "Whether the phone was read as a number (it has an E.164 form); false for a phone an import kept as entered because it could not read it; null without a phone"),
+                )
+                .required(&verified)
         },
     )
 }
@@ -7046,13 +7165,31 @@ fn close_month_parameter() -> ParameterBuilder {
 }
 
 /// The list's filters without its paging, and the file format.
-fn export_parameters(table: &Table) -> Vec<Parameter> {
-    let mut params = vec![query(
+/// An export's answer: the file as an attachment.
+fn export_file() -> ResponseBuilder {
+    ResponseBuilder::new()
+        .description("The file, as an attachment named after the records and the day")
+        .content("text/csv", Content::new(Some(string(false, "CSV"))))
+        .content(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Content::new(Some(
+                string(false, "XLSX").format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
+            )),
+        )
+}
+
+/// An export's `?format=`.
+fn format_parameter() -> Parameter {
+    query(
         "format",
         "The file format",
         codes(["csv", "xlsx"], false, "File format").default(Some(json!("csv"))),
     )
-    .build()];
+    .build()
+}
+
+fn export_parameters(table: &Table) -> Vec<Parameter> {
+    let mut params = vec![format_parameter()];
     params.extend(
         list_parameters(table)
             .into_iter()

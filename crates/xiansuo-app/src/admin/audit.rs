@@ -42,10 +42,11 @@ pub enum Setting {
     Choice,
     ReportCost,
     ReportTarget,
+    PredictionSchedule,
 }
 
 impl Setting {
-    pub const ALL: [Setting; 23] = [
+    pub const ALL: [Setting; 24] = [
         Setting::User,
         Setting::Team,
         Setting::ApiToken,
@@ -69,6 +70,7 @@ impl Setting {
         Setting::Choice,
         Setting::ReportCost,
         Setting::ReportTarget,
+        Setting::PredictionSchedule,
     ];
 
     /// The code stored in the log and used by the API's `kind` filter.
@@ -97,6 +99,7 @@ impl Setting {
             Setting::Choice => "choice",
             Setting::ReportCost => "report_cost",
             Setting::ReportTarget => "report_target",
+            Setting::PredictionSchedule => "prediction_schedule",
         }
     }
 
@@ -162,12 +165,18 @@ impl Setting {
             Setting::Webhook => ("SELECT * FROM webhooks WHERE id = ?", "url"),
             Setting::Robot => ("SELECT * FROM robots WHERE id = ?", "name"),
             Setting::DedupPolicies => (
-                "SELECT source AS entry, policy AS value FROM dedup_policies WHERE ? > 0 ORDER BY source",
+                "SELECT * FROM (SELECT source AS entry, policy AS value FROM dedup_policies \
+                 UNION ALL SELECT 'probable ' || source AS entry, policy AS value \
+                 FROM dedup_probable_policies) AS p WHERE ? > 0 ORDER BY entry",
                 "",
             ),
             Setting::Choice => ("SELECT * FROM choices WHERE id = ?", "label_zh"),
             Setting::ReportCost => ("SELECT * FROM report_costs WHERE id = ?", "source"),
             Setting::ReportTarget => ("SELECT * FROM report_targets WHERE id = ?", "metric"),
+            Setting::PredictionSchedule => (
+                "SELECT every_days, updated_at FROM prediction_schedule WHERE id = 1 AND ? > 0",
+                "",
+            ),
         }
     }
 }

@@ -1,11 +1,16 @@
-//! Export: the records a list query selects, written as CSV or XLSX for spreadsheet programs,
-//! and the audit of who exported what. An export pages through [`records::list`] with its cursor,
-//! so it sees exactly what the list shows (data scope, filters, search, sort) and never holds
-//! more than two pages of records (the one being written and the next). Text that a
-//! spreadsheet would take for a formula is neutralised, because an exported file is opened by
-//! people who did not write its contents.
+//! Export: the records a list query selects, or the follow-ups (跟进记录) of the records a user
+//! can see, written as CSV or XLSX for spreadsheet programs, and the audit of who exported what.
+//! A record export pages through [`records::list`] with its cursor, so it sees exactly what the
+//! list shows (data scope, filters, search, sort); a follow-up export pages by id over the
+//! follow-ups whose record is in the actor's scope. Neither holds more than two pages (the one
+//! being written and the next). Text that a spreadsheet would take for a formula is
+//! neutralised, because an exported file is opened by people who did not write its contents.
+//!
+//! Every export carries the ids that link records (a contact's 客户编号, a follow-up's record),
+//! so the five files of a full export ([`SOURCES`]) can be imported elsewhere with their links.
 
 use crate::error::{StoreError, StoreResult};
+use crate::leads::activities;
 use crate::records;
 use crate::records::schema::{Kind, Table, TABLES};
 use crate::scope::Actor;
@@ -16,6 +21,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::history::Channel;
+use xiansuo_core::lead::ActivityType;
 use xiansuo_core::Invalid;
 use xiansuo_store::{Db, Param};
 
@@ -84,14 +90,92 @@ pub fn split_format(params: &[(String, String)]) -> StoreResult<(Format, Vec<(St
     Ok((format, filters))
 }
 
+/// What an export writes: the records of one table, or the follow-ups.
+#[derive(Debug, Clone, Copy)]
+pub enum Source {
+    Records(&'static Table),
+    Activities,
+}
+
+/// Everything a full export holds, one file each, in the order an import needs them (records
+/// before the follow-ups logged on them).
+pub const SOURCES: [Source; 5] = [
+    Source::Records(&records::schema::LEADS),
+    Source::Records(&records::schema::ACCOUNTS),
+    Source::Records(&records::schema::CONTACTS),
+    Source::Records(&records::schema::OPPORTUNITIES),
+    Source::Activities,
+];
+
+/// The columns of a follow-up export, in order.
+const ACTIVITY_COLUMNS: &[(&str, Kind)] = &[
+    ("id", Kind::Id),
+    ("external_id", Kind::Text(200)),
+    ("record_type", Kind::Derived),
+    ("record_id", Kind::Derived),
+    ("type", Kind::Derived),
+    ("outcome", Kind::Derived),
+    ("content", Kind::Text(10_000)),
+    ("next_follow_up_at", Kind::Timestamp),
+    ("owner_id", Kind::Owner),
+    ("created_by", Kind::UserRef),
+    ("created_at", Kind::Timestamp),
+    ("updated_at", Kind::Timestamp),
+];
+
+impl Source {
+    /// The name in URLs, on the command line and as the file and sheet name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Records(table) => table.name,
+            Source::Activities => "activities",
+        }
+    }
+
+    /// The record type written to the export audit.
+    fn audit_code(self) -> &'static str {
+        match self {
+            Source::Records(table) => table.record_type.code(),
+            Source::Activities => "activity",
+        }
+    }
+
+    /// The source named on the command line or in a URL: a record table or `activities`.
+    pub fn named(name: &str) -> Result<Source, Invalid> {
+        SOURCES
+            .iter()
+            .copied()
+            .find(|s| s.name() == name)
+            .ok_or_else(|| {
+                Invalid::new(
+                    "table",
+                    format!(
+                        "'{name}' cannot be exported (accepted: {})",
+                        SOURCES.map(Source::name).join(", ")
+                    ),
+                )
+            })
+    }
+}
+
 /// The headers of a field's column in Chinese and English. Spreadsheet users read labels, and
 /// the import recognises these Chinese headers, so an exported file can be imported again.
-fn label(table: &Table, field: &str) -> (&'static str, &'static str) {
-    match (table.record_type, field) {
+fn label(source: Source, field: &str) -> (&'static str, &'static str) {
+    let record_type = match source {
+        Source::Records(table) => Some(table.record_type),
+        Source::Activities => None,
+    };
+    match (record_type, field) {
         (_, "id") => ("编号", "ID"),
+        (None, "record_type") => ("记录类型", "Record type"),
+        (None, "record_id") => ("记录编号", "Record ID"),
+        (None, "type") => ("跟进方式", "Type"),
+        (None, "outcome") => ("跟进结果", "Outcome"),
+        (None, "content") => ("跟进内容", "Content"),
+        (None, "next_follow_up_at") => ("下次跟进时间 (UTC)", "Next follow-up at (UTC)"),
         (_, "external_id") => ("外部编号", "External ID"),
-        (RecordType::Account, "name") => ("客户名称", "Account name"),
-        (RecordType::Opportunity, "name") => ("机会名称", "Opportunity name"),
+        (Some(RecordType::Account), "name") => ("客户名称", "Account name"),
+        (Some(RecordType::Opportunity), "name") => ("机会名称", "Opportunity name"),
         (_, "name") => ("姓名", "Name"),
         (_, "company") => ("公司", "Company"),
         (_, "title") => ("职位", "Title"),
@@ -127,6 +211,7 @@ fn label(table: &Table, field: &str) -> (&'static str, &'static str) {
         (_, "converted_contact_id") => ("转化联系人编号", "Converted contact ID"),
         (_, "converted_opportunity_id") => ("转化销售机会编号", "Converted opportunity ID"),
         (_, "converted_at") => ("转化时间 (UTC)", "Converted at (UTC)"),
+        (_, "disqualified_at") => ("无效时间 (UTC)", "Disqualified at (UTC)"),
         (_, "assigned_at") => ("分配时间 (UTC)", "Assigned at (UTC)"),
         (_, "pool_id") => ("线索池编号", "Pool ID"),
         (_, "pooled_at") => ("入池时间 (UTC)", "Pooled at (UTC)"),
@@ -193,14 +278,89 @@ enum Column {
     Custom(String),
 }
 
+/// The filters a follow-up export takes: the kind of record and the kind of follow-up.
+#[derive(Debug, Clone, Default)]
+struct ActivityFilters {
+    record_type: Option<RecordType>,
+    kind: Option<ActivityType>,
+}
+
+impl ActivityFilters {
+    fn parse(filters: &[(String, String)]) -> StoreResult<ActivityFilters> {
+        let mut parsed = ActivityFilters::default();
+        for (name, value) in filters {
+            match name.as_str() {
+                "record_type" => parsed.record_type = Some(RecordType::parse(value.trim())?),
+                "type" => parsed.kind = Some(ActivityType::parse(value.trim())?),
+                other => {
+                    return Err(Invalid::new(
+                        other,
+                        "is not a filter of a follow-up export (accepted: record_type, type)",
+                    )
+                    .into())
+                }
+            }
+        }
+        Ok(parsed)
+    }
+}
+
+/// One page of the follow-ups whose record the actor can see and that is not deleted, in id
+/// order from after `after`.
+async fn activity_page(
+    db: &Db,
+    actor: &Actor,
+    filters: &ActivityFilters,
+    after: i64,
+) -> StoreResult<records::Page> {
+    let visible: Vec<String> = TABLES
+        .iter()
+        .filter(|t| filters.record_type.is_none_or(|r| r == t.record_type))
+        .map(|t| {
+            format!(
+                "(a.record_type = '{}' AND EXISTS (SELECT 1 FROM {} r WHERE r.id = a.record_id AND r.deleted_at IS NULL{}))",
+                t.record_type.code(),
+                t.name,
+                actor.scope_clause_on("r.owner_id")
+            )
+        })
+        .collect();
+    let mut params = vec![Param::Int(after)];
+    let mut kind = String::new();
+    if let Some(k) = filters.kind {
+        kind = " AND a.type = ?".into();
+        params.push(Param::from(k.code()));
+    }
+    let rows = db
+        .fetch_all(
+            &format!(
+                "SELECT a.* FROM activities a WHERE a.id > ? AND a.deleted_at IS NULL{kind} AND ({}) ORDER BY a.id LIMIT {PAGE}",
+                visible.join(" OR ")
+            ),
+            &params,
+        )
+        .await?;
+    let full = rows.len() == PAGE.parse::<usize>().unwrap_or(usize::MAX);
+    Ok(records::Page {
+        next_cursor: rows
+            .last()
+            .filter(|_| full)
+            .map(|r| r.int("id").to_string()),
+        items: rows.iter().map(activities::to_json).collect(),
+        total: None,
+        total_capped: false,
+    })
+}
+
 /// An export under way: the query, the columns, and where paging has got to. It owns all it
 /// needs, so the HTTP layer can stream it after answering with the headers.
 pub struct Export {
     db: Db,
     actor: Actor,
-    table: &'static Table,
+    source: Source,
     format: Format,
     filters: Vec<(String, String)>,
+    activity_filters: ActivityFilters,
     channel: Channel,
     at: DateTime<chrono::Utc>,
     columns: Vec<Column>,
@@ -215,27 +375,30 @@ impl Export {
     /// anything is written.
     pub async fn start(
         ctx: records::Ctx<'_>,
-        table: &'static Table,
+        source: Source,
         format: Format,
         filters: Vec<(String, String)>,
     ) -> StoreResult<Export> {
-        let first = records::list(ctx.db, ctx.actor, table, &page_query(&filters, None)).await?;
-        let deleted = filters
-            .iter()
-            .any(|(k, v)| k == "deleted" && matches!(v.trim(), "true" | "1"));
-        let mut columns: Vec<Column> = table
-            .fields
-            .iter()
-            .filter(|f| match f.kind {
-                // The normalised forms repeat the entered ones; custom fields get a column each.
-                Kind::Derived | Kind::Custom => false,
-                _ => deleted || f.name != "deleted_at",
-            })
-            .map(|f| Column::Field(f.name, f.kind))
-            .collect();
-        for def in crate::records::custom_fields::definitions(ctx.db, table.record_type).await? {
-            columns.push(Column::Custom(def.key));
-        }
+        let (first, columns, activity_filters) = match source {
+            Source::Records(table) => {
+                let first =
+                    records::list(ctx.db, ctx.actor, table, &page_query(&filters, None)).await?;
+                (
+                    first,
+                    record_columns(ctx.db, table, &filters).await?,
+                    ActivityFilters::default(),
+                )
+            }
+            Source::Activities => {
+                let parsed = ActivityFilters::parse(&filters)?;
+                let first = activity_page(ctx.db, ctx.actor, &parsed, 0).await?;
+                let columns = ACTIVITY_COLUMNS
+                    .iter()
+                    .map(|(name, kind)| Column::Field(name, *kind))
+                    .collect();
+                (first, columns, parsed)
+            }
+        };
         // Owners and creators are shown by username; users are few next to records.
         let usernames = ctx
             .db
@@ -247,9 +410,10 @@ impl Export {
         Ok(Export {
             db: ctx.db.clone(),
             actor: ctx.actor.clone(),
-            table,
+            source,
             format,
             filters,
+            activity_filters,
             channel: ctx.channel,
             at: ctx.now,
             columns,
@@ -266,7 +430,7 @@ impl Export {
             .iter()
             .map(|c| match c {
                 Column::Field(name, _) => {
-                    let (zh_label, en_label) = label(self.table, name);
+                    let (zh_label, en_label) = label(self.source, name);
                     let label = if zh { zh_label } else { en_label };
                     if label.is_empty() {
                         (*name).to_owned()
@@ -285,8 +449,16 @@ impl Export {
             return Ok(None);
         };
         if let Some(cursor) = &page.next_cursor {
-            let query = page_query(&self.filters, Some(cursor.as_str()));
-            self.pending = Some(records::list(&self.db, &self.actor, self.table, &query).await?);
+            self.pending = Some(match self.source {
+                Source::Records(table) => {
+                    let query = page_query(&self.filters, Some(cursor.as_str()));
+                    records::list(&self.db, &self.actor, table, &query).await?
+                }
+                Source::Activities => {
+                    let after = cursor.parse().unwrap_or(i64::MAX);
+                    activity_page(&self.db, &self.actor, &self.activity_filters, after).await?
+                }
+            });
         }
         let rows: Vec<Vec<Cell>> = page.items.iter().map(|r| self.cells(r)).collect();
         self.rows += rows.len() as u64;
@@ -338,7 +510,7 @@ impl Export {
                 "INSERT INTO exports (user_id, record_type, filters, format, rows, channel, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 &[
                     Param::Int(self.actor.user_id),
-                    Param::from(self.table.record_type.code()),
+                    Param::from(self.source.audit_code()),
                     Param::from(Value::Object(filters).to_string()),
                     Param::from(self.format.code()),
                     Param::Int(self.rows as i64),
@@ -416,7 +588,7 @@ impl Export {
         let date = CellFormat::new().set_num_format("yyyy-mm-dd");
         let mut workbook = Workbook::new();
         let sheet = workbook.add_worksheet_with_constant_memory();
-        sheet.set_name(self.table.name).map_err(xlsx)?;
+        sheet.set_name(self.source.name()).map_err(xlsx)?;
         for (col, title) in self.header().into_iter().enumerate() {
             sheet
                 .write_string_with_format(0, col as u16, title, &bold)
@@ -461,6 +633,32 @@ fn value_cell(value: &Value) -> Cell {
         ),
         Value::Object(_) => Cell::Text(value.to_string()),
     }
+}
+
+/// The columns of a record export: every field but the derived ones, then one per custom
+/// field; `deleted_at` only when deleted records are asked for.
+async fn record_columns(
+    db: &Db,
+    table: &'static Table,
+    filters: &[(String, String)],
+) -> StoreResult<Vec<Column>> {
+    let deleted = filters
+        .iter()
+        .any(|(k, v)| k == "deleted" && matches!(v.trim(), "true" | "1"));
+    let mut columns: Vec<Column> = table
+        .fields
+        .iter()
+        .filter(|f| match f.kind {
+            // The normalised forms repeat the entered ones; custom fields get a column each.
+            Kind::Derived | Kind::Custom => false,
+            _ => deleted || f.name != "deleted_at",
+        })
+        .map(|f| Column::Field(f.name, f.kind))
+        .collect();
+    for def in crate::records::custom_fields::definitions(db, table.record_type).await? {
+        columns.push(Column::Custom(def.key));
+    }
+    Ok(columns)
 }
 
 fn page_query(filters: &[(String, String)], cursor: Option<&str>) -> Vec<(String, String)> {
@@ -551,23 +749,6 @@ pub async fn audit(db: &Db, actor: &Actor, params: &[(String, String)]) -> Store
     Ok(json!({ "items": items, "next_cursor": next_cursor }))
 }
 
-/// The table exported under a URL segment or CLI name (`leads`, `accounts`, …).
-pub fn table_named(name: &str) -> Result<&'static Table, Invalid> {
-    TABLES
-        .iter()
-        .copied()
-        .find(|t| t.name == name)
-        .ok_or_else(|| {
-            Invalid::new(
-                "table",
-                format!(
-                    "'{name}' cannot be exported (accepted: {})",
-                    TABLES.iter().map(|t| t.name).collect::<Vec<_>>().join(", ")
-                ),
-            )
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -603,7 +784,7 @@ mod tests {
                 if matches!(field.kind, Kind::Derived | Kind::Custom) {
                     continue;
                 }
-                let (zh, en) = label(table, field.name);
+                let (zh, en) = label(Source::Records(table), field.name);
                 assert!(
                     !zh.is_empty() && !en.is_empty(),
                     "{}.{}",
@@ -612,6 +793,21 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_follow_up_column_has_both_labels_and_sources_are_named() {
+        for (name, _) in ACTIVITY_COLUMNS {
+            let (zh, en) = label(Source::Activities, name);
+            assert!(!zh.is_empty() && !en.is_empty(), "activities.{name}");
+        }
+        for source in SOURCES {
+            assert_eq!(Source::named(source.name()).unwrap().name(), source.name());
+        }
+        let refused = Source::named("users").unwrap_err();
+        assert!(refused
+            .message
+            .contains("leads, accounts, contacts, opportunities, activities"));
     }
 
     #[test]

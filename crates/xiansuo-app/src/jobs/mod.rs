@@ -6,6 +6,7 @@
 pub mod queue;
 
 use crate::channels::{mail, robots, webhooks};
+use crate::data::backup::schedule as backups;
 use crate::leads::dedup::scan;
 use crate::leads::{followups, pool, prediction, scoring};
 use async_trait::async_trait;
@@ -30,6 +31,8 @@ pub const REGISTRY: &[&dyn Registered] = &[
     &pool::Recycling,
     &followups::Remind,
     &followups::SlaCheck,
+    &backups::Scheduled,
+    &backups::TakeNow,
 ];
 
 /// The jobs that run on their own, with how often, in seconds.

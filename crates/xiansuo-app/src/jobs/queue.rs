@@ -35,6 +35,8 @@ pub struct JobEnv {
     pub smtp_url: Option<String>,
     /// The sender address of outgoing email.
     pub smtp_from: Option<String>,
+    /// Where scheduled and requested backups are written; none are taken without it.
+    pub backup_dir: Option<std::path::PathBuf>,
 }
 
 /// Why a job did not complete.

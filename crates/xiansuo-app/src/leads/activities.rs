@@ -18,9 +18,11 @@ use xiansuo_store::{Db, Param, Row, Tx};
 
 const FIELDS: &[&str] = &["type", "outcome", "content", "next_follow_up_at"];
 
-fn to_json(r: &Row) -> Value {
+/// A follow-up as the API and exports show it.
+pub(crate) fn to_json(r: &Row) -> Value {
     json!({
         "id": r.int("id"),
+        "external_id": r.opt_text("external_id"),
         "record_type": r.text("record_type"),
         "record_id": r.int("record_id"),
         "type": r.text("type"),
@@ -28,6 +30,7 @@ fn to_json(r: &Row) -> Value {
         "content": r.opt_text("content"),
         "next_follow_up_at": r.opt_int("next_follow_up_at").map(rfc3339),
         "owner_id": r.opt_int("owner_id"),
+        "created_by": r.opt_int("created_by"),
         "created_at": rfc3339(r.int("created_at")),
         "updated_at": rfc3339(r.int("updated_at")),
     })

@@ -328,6 +328,25 @@ fn check_lead_rules(table: &Table, before: Option<&Value>, writes: &Writes) -> S
     Ok(())
 }
 
+/// Keeps `disqualified_at` with a lead's status: the time it became disqualified, cleared when
+/// it leaves that status.
+fn stamp_disqualified(table: &Table, before: Option<&Value>, writes: &mut Writes, now: i64) {
+    if table.record_type != RecordType::Lead {
+        return;
+    }
+    let Some((_, status)) = writes.columns.iter().find(|(c, _)| c == "status") else {
+        return;
+    };
+    let disqualified = LeadStatus::Disqualified.code();
+    let now_disqualified = *status == Param::from(disqualified);
+    let was_disqualified = before.and_then(|b| b["status"].as_str()) == Some(disqualified);
+    if now_disqualified && !was_disqualified {
+        writes.set("disqualified_at", Param::Int(now));
+    } else if !now_disqualified && was_disqualified {
+        writes.set("disqualified_at", Param::NullInt);
+    }
+}
+
 async fn load_for_update(
     tx: &mut Tx,
     table: &'static Table,
@@ -370,6 +389,7 @@ pub async fn prepare(ctx: Ctx<'_>, table: &'static Table, body: &Value) -> Store
         }
     }
     check_lead_rules(table, None, &writes)?;
+    stamp_disqualified(table, None, &mut writes, to_millis(ctx.now));
     for (column, value) in table.defaults {
         if !writes.has(column) {
             writes.set(*column, Param::from(*value));
@@ -579,6 +599,7 @@ pub async fn update(
     let row = load_for_update(&mut tx, table, ctx.actor, id, false).await?;
     let before = to_json(table, &row);
     check_lead_rules(table, Some(&before), &writes)?;
+    stamp_disqualified(table, Some(&before), &mut writes, to_millis(ctx.now));
     let change = Change {
         table,
         id,

@@ -1,5 +1,6 @@
 //! A record as the API shows it: stored instants as RFC 3339, money in yuan from cents, tags
-//! and custom fields as JSON, every field of the table's spec present.
+//! and custom fields as JSON, every field of the table's spec present, and beside each phone
+//! whether it was read as a number (`phone_verified`).
 
 use crate::records::schema::{Kind, Table};
 use chrono::SecondsFormat;
@@ -63,9 +64,30 @@ pub fn to_json(table: &Table, row: &Row) -> Value {
                 .opt_int(field.name)
                 .map_or(Value::Null, |ms| Value::from(rfc3339(ms))),
         };
+        if field.kind == Kind::Phone {
+            out.insert(
+                verified_name(field.name),
+                phone_verified(&value, row, field.name),
+            );
+        }
         out.insert(field.name.to_owned(), value);
     }
     Value::Object(out)
+}
+
+/// The name of the field that says whether a phone field was read as a number:
+/// `phone_verified`.
+pub fn verified_name(phone_field: &str) -> String {
+    format!("{phone_field}_verified")
+}
+
+/// Whether a stored phone was read as a number (it has an E.164 form); null without a phone.
+/// Only an import stores a phone it could not read.
+fn phone_verified(phone: &Value, row: &Row, name: &str) -> Value {
+    if phone.is_null() {
+        return Value::Null;
+    }
+    json!(row.opt_text(&format!("{name}_normalized")).is_some())
 }
 
 fn parse_json_text(text: Option<String>, default: Value) -> Value {

@@ -20,5 +20,5 @@ pub use engine::{
     LIST_PARAMS,
 };
 pub(crate) use json::{cents, money};
-pub use json::{rfc3339, to_json};
+pub use json::{rfc3339, to_json, verified_name};
 pub use lifecycle::{Change, Ctx, Hook, Hooks, NewRecord, Stamp};

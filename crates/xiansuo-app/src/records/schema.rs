@@ -213,7 +213,7 @@ const COMPANY_KEY_DOC: &str =
      regions (（北京）, 上海…), punctuation and case removed";
 
 const PERSON_KEY_DOC: &str =
-    "The name normalised for finding duplicates: toneless pinyin for Chinese, lower case, word order ignored (张伟, 章玮 and Wei Zhang meet)";
+    "The name normalised for finding duplicates: case, width, spaces and punctuation ignored, a Latin name's word order too (张 伟 and 张伟 meet, Wei Zhang and zhang wei meet); names differing in characters or digits stay apart (章玮, 测试2)";
 
 impl Table {
     pub fn field(&self, name: &str) -> Option<&'static Field> {
@@ -260,7 +260,7 @@ const DESCRIPTION: Field = f("description", Kind::Text(5000), "Notes");
 const EXTERNAL_ID: Field = filter(f(
     "external_id",
     Kind::Text(200),
-    "The record's id in the system it came from (a Salesforce Id, a HubSpot Record ID, the id column of another Xiansuo's export); imports update the record with the same external_id instead of adding another",
+    "The record's id in the system it came from (a Salesforce Id, a HubSpot Record ID, the id column of another Xiansuo's export). Importing accounts, contacts, opportunities or activities again updates the record with the same external_id instead of adding another; a lead import takes it as a certain duplicate and follows its dedup choice",
 ));
 const CREATED_BY: Field = f(
     "created_by",
@@ -301,7 +301,7 @@ pub static LEADS: Table = Table {
         f(
             "phone",
             Kind::Phone,
-            "Phone as entered; any country's format, Chinese if no country code",
+            "Phone as entered; any country's format, Chinese if no country code. phone_verified says whether it was read as a number: an import keeps a phone it cannot read, unverified, without phone_normalized",
         ),
         f("phone_normalized", Kind::Derived, "The phone in E.164"),
         f("email", Kind::Email, "Email as entered"),
@@ -459,7 +459,12 @@ pub static LEADS: Table = Table {
         f(
             "converted_at",
             Kind::Timestamp,
-            "When the lead was converted",
+            "When the lead was converted (for a lead imported as converted, the conversion date of the file, else the import's time)",
+        ),
+        f(
+            "disqualified_at",
+            Kind::Timestamp,
+            "When the lead was last disqualified (for a lead imported as disqualified, the date of the file, else the import's time); null while it is not disqualified",
         ),
         CREATED_BY,
         CREATED_AT,

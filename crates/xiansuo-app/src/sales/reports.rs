@@ -11,7 +11,7 @@
 //!
 //! Leads by group, the funnel, speed to lead, activities, channels and the targets of leads and
 //! activities read per-day summaries (`report_lead_days`, `report_activity_days`, migration
-//! 0033) when their range is whole days, as the default range and ranges given as dates are:
+//! 0035) when their range is whole days, as the default range and ranges given as dates are:
 //! what they cost follows the days and keys of the range, not its leads. The summaries are
 //! kept exact by triggers in the transaction of every write; a range that starts or ends inside
 //! a day reads the records themselves ([`Tally`]), and so does the check of the summaries.

@@ -1,4 +1,5 @@
-//! Duplicates and merges over HTTP: a lead's duplicates, the dedup policies per source, the
+//! Duplicates and merges over HTTP: a lead's duplicates, the dedup policies per source (for
+//! certain and for probable matches), the
 //! duplicate scan and its groups, merging leads and undoing a merge; and the answer to a lead
 //! create that dedup refused (409 with the candidates) or merged (200 with the lead).
 
@@ -15,6 +16,7 @@ use serde_json::json;
 use xiansuo_app::leads::dedup::{self, scan};
 use xiansuo_app::leads::merge;
 use xiansuo_core::clock::to_millis;
+use xiansuo_core::dedup::Certainty;
 
 /// Every route of this module.
 pub fn router() -> Router<AppState> {
@@ -33,11 +35,28 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/dedup/policies",
             get(|State(s): State<AppState>, _auth: Auth| async move {
-                ApiResult::Ok(Json(dedup::policies_json(&s.db).await?))
+                ApiResult::Ok(Json(dedup::policies_json(&s.db, Certainty::Certain).await?))
             })
             .put(
                 |State(s): State<AppState>, auth: Auth, JsonBody(body): JsonBody| async move {
-                    ApiResult::Ok(Json(dedup::set_policies(ctx(&s, &auth), &body).await?))
+                    ApiResult::Ok(Json(
+                        dedup::set_policies(ctx(&s, &auth), Certainty::Certain, &body).await?,
+                    ))
+                },
+            ),
+        )
+        .route(
+            "/api/v1/dedup/probable-policies",
+            get(|State(s): State<AppState>, _auth: Auth| async move {
+                ApiResult::Ok(Json(
+                    dedup::policies_json(&s.db, Certainty::Probable).await?,
+                ))
+            })
+            .put(
+                |State(s): State<AppState>, auth: Auth, JsonBody(body): JsonBody| async move {
+                    ApiResult::Ok(Json(
+                        dedup::set_policies(ctx(&s, &auth), Certainty::Probable, &body).await?,
+                    ))
                 },
             ),
         )

@@ -2,6 +2,7 @@
 //! history and activities, users, teams, tokens and custom field definitions.
 
 mod admin;
+pub(crate) mod backups;
 mod choices;
 pub(crate) mod dedup;
 mod followups;
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .merge(rules::router())
         .merge(reports::router())
         .merge(prediction::router())
+        .merge(backups::router())
         .merge(privacy::router());
     for table in TABLES {
         router = router.merge(records::router(table));

@@ -1,15 +1,16 @@
-//! Win prediction over HTTP: the model in use and a new training run (admins), and a lead's
-//! probability with the reasons for it (within the caller's data scope).
+//! Win prediction over HTTP: the model in use, a new training run and the retraining schedule
+//! (admins), and a lead's probability with the reasons for it (within the caller's data scope).
 
 use crate::auth::{ctx, Auth};
 use crate::error::ApiResult;
-use crate::extract::Id;
+use crate::extract::{Id, Typed};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use xiansuo_app::leads::prediction;
+use xiansuo_app::leads::prediction::schedule::{self, ScheduleInput};
 
 /// Every route of this module.
 pub fn router() -> Router<AppState> {
@@ -26,6 +27,17 @@ pub fn router() -> Router<AppState> {
                 let job = prediction::start_training(ctx(&s, &auth)).await?;
                 ApiResult::Ok((StatusCode::ACCEPTED, Json(job)))
             }),
+        )
+        .route(
+            "/api/v1/prediction/schedule",
+            get(|State(s): State<AppState>, auth: Auth| async move {
+                ApiResult::Ok(Json(schedule::get(&s.db, &auth.actor).await?))
+            })
+            .put(
+                |State(s): State<AppState>, auth: Auth, Typed(input): Typed<ScheduleInput>| async move {
+                    ApiResult::Ok(Json(schedule::set(ctx(&s, &auth), &input).await?))
+                },
+            ),
         )
         .route(
             "/api/v1/leads/{id}/prediction",

@@ -5,15 +5,14 @@ use crate::auth::ctx;
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use crate::extract::{Id, JsonBody, QueryPairs};
-use crate::AppState;
-use axum::body::Body;
+use crate::{download, AppState};
 use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use xiansuo_app::data::export::{self, Export, Format};
+use xiansuo_app::data::export::{self, Export, Source};
 use xiansuo_app::leads::activities;
 use xiansuo_app::records::schema::Table;
 use xiansuo_app::records::{self, history};
@@ -48,7 +47,7 @@ pub fn router(table: &'static Table) -> Router<AppState> {
             &format!("{base}/export"),
             get(
                 move |State(s): State<AppState>, auth: Auth, QueryPairs(q): QueryPairs| async move {
-                    export_file(&s, &auth, table, &q).await
+                    export_file(&s, &auth, Source::Records(table), &q).await
                 },
             ),
         )
@@ -115,39 +114,18 @@ pub fn router(table: &'static Table) -> Router<AppState> {
         )
 }
 
-/// `GET /api/v1/{table}/export`: the file as an attachment. The query is checked (and the
-/// first page read) before answering, so a bad filter is a 422; a CSV is then streamed page by
-/// page.
+/// `GET /api/v1/{table}/export` and `/api/v1/activities/export`: the file as an attachment.
+/// The query is checked (and the first page read) before answering, so a bad filter is a 422;
+/// a CSV is then streamed page by page.
 async fn export_file(
     s: &AppState,
     auth: &Auth,
-    table: &'static Table,
+    source: Source,
     query: &[(String, String)],
 ) -> ApiResult<Response> {
     let (format, filters) = export::split_format(query)?;
-    let started = Export::start(ctx(s, auth), table, format, filters).await?;
-    let filename = format!(
-        "{}-{}.{}",
-        table.name,
-        s.clock.now().format("%Y%m%d"),
-        format.code()
-    );
-    let body = match format {
-        Format::Csv => Body::from_stream(started.csv_stream()),
-        Format::Xlsx => {
-            let mut file = Vec::new();
-            started.write_to(&mut file).await?;
-            Body::from(file)
-        }
-    };
-    let headers = [
-        (header::CONTENT_TYPE, format.content_type().to_owned()),
-        (
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{filename}\""),
-        ),
-    ];
-    Ok((headers, body).into_response())
+    let started = Export::start(ctx(s, auth), source, format, filters).await?;
+    Ok(download::attachment(started, source, format, s.clock.now()).await?)
 }
 
 /// `/api/v1/exports`: the export audit.
@@ -184,12 +162,23 @@ async fn delete_activity(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `/api/v1/activities/{id}`
+/// `/api/v1/activities/{id}`, and `/api/v1/activities/export`: every follow-up on the records
+/// the caller can see, with the ids of those records.
 pub fn activity_router() -> Router<AppState> {
-    Router::new().route(
-        "/api/v1/activities/{id}",
-        get(get_activity)
-            .patch(update_activity)
-            .delete(delete_activity),
-    )
+    Router::new()
+        .route(
+            // A static segment, so axum matches it before `{id}`.
+            "/api/v1/activities/export",
+            get(
+                |State(s): State<AppState>, auth: Auth, QueryPairs(q): QueryPairs| async move {
+                    export_file(&s, &auth, Source::Activities, &q).await
+                },
+            ),
+        )
+        .route(
+            "/api/v1/activities/{id}",
+            get(get_activity)
+                .patch(update_activity)
+                .delete(delete_activity),
+        )
 }

@@ -2,11 +2,13 @@
 //! lead's probability with its reasons.
 
 use super::{
-    array, codes, date_time, int64, json_response, operation, prop, scalar, string, Doc, Failure,
+    array, codes, date_time, int64, json_body, json_response, operation, prop, request_object,
+    scalar, string, Doc, Failure,
 };
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{HttpMethod, RefOr, Schema};
 use xiansuo_app::leads::prediction::model::Learner;
+use xiansuo_app::leads::prediction::schedule::MAX_EVERY_DAYS;
 
 impl Doc {
     pub(super) fn prediction(&mut self) {
@@ -108,6 +110,65 @@ impl Doc {
                 ))
                 .response("202", json_response("Queued", "PredictionJob")),
             &[Failure::Conflict],
+        );
+        let every_days = |doc: &str| {
+            int64(false, doc)
+                .minimum(Some(0))
+                .maximum(Some(MAX_EVERY_DAYS))
+        };
+        self.schema(
+            "PredictionSchedule",
+            object(
+                "How often the model is trained again on its own",
+                vec![
+                    prop("every_days", every_days("Days from one training to the next; 0 when it is trained only on request")),
+                    prop("next_at", date_time(true, "When it is next trained; null before the first model or with retraining off")),
+                ],
+                &["every_days", "next_at"],
+            ),
+        );
+        self.schema(
+            "PredictionScheduleInput",
+            request_object(
+                "The retraining interval",
+                vec![prop(
+                    "every_days",
+                    every_days(
+                        "Days from one training to the next (1–365), or 0 to train only on request",
+                    ),
+                )],
+                &["every_days"],
+            ),
+        );
+        let path = "/api/v1/prediction/schedule";
+        self.add(
+            HttpMethod::Get,
+            path,
+            operation(
+                "getPredictionSchedule",
+                "leads",
+                "How often the win prediction is trained again (admins)",
+            )
+            .description(Some(
+                "Weekly unless an admin chose otherwise; only once a first model has been trained.",
+            ))
+            .response("200", json_response("The schedule", "PredictionSchedule")),
+            &[Failure::Forbidden],
+        );
+        self.add(
+            HttpMethod::Put,
+            path,
+            operation(
+                "setPredictionSchedule",
+                "leads",
+                "Set how often the win prediction is trained again (admins)",
+            )
+            .description(Some(
+                "Logged in the settings audit (`kind=prediction_schedule`).",
+            ))
+            .request_body(Some(json_body("PredictionScheduleInput")))
+            .response("200", json_response("The schedule", "PredictionSchedule")),
+            &[Failure::Forbidden, Failure::Invalid],
         );
         self.schema(
             "LeadPrediction",

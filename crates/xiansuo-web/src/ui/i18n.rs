@@ -155,6 +155,11 @@ pub struct Texts {
     pub skipped: &'static str,
     pub failed: &'static str,
     pub warned: &'static str,
+    pub warnings: &'static str,
+    pub phone_unverified: &'static str,
+    pub phone_unverified_hint: &'static str,
+    pub country: &'static str,
+    pub country_hint: &'static str,
     pub error_report: &'static str,
     pub refreshing: &'static str,
     pub back_to_imports: &'static str,
@@ -253,6 +258,16 @@ impl Texts {
         }
         lookup(self.field_messages, &invalid.field)
             .map_or_else(|| invalid.message.clone(), str::to_owned)
+    }
+
+    /// The reason an import reports for a row, in this language: a known message or pattern
+    /// (a duplicate, a phone kept unverified), else what is wrong with the field.
+    pub fn row_reason(&self, field: &str, reason: &str) -> String {
+        let message = self.message(reason);
+        if message != reason {
+            return message;
+        }
+        self.invalid(&Invalid::new(field, reason))
     }
 
     /// The label of an import state or a row's check result; unknown codes show themselves.
@@ -438,7 +453,12 @@ static ZH: Texts = Texts {
     imported: "已导入",
     skipped: "已跳过",
     failed: "失败",
-    warned: "有提醒",
+    warned: "疑似重复",
+    warnings: "数据有提醒",
+    phone_unverified: "未验证",
+    phone_unverified_hint: "导入时无法识别为电话号码，按原样保存；不参与查重",
+    country: "默认国家/地区",
+    country_hint: "没有“国家”列或该列为空的行，按这个国家读电话号码，例如 US、英国；不填则为中国",
     error_report: "下载逐行报告（errors.csv）",
     refreshing: "导入进行中，页面每 2 秒刷新一次。",
     back_to_imports: "返回导入列表",
@@ -479,8 +499,9 @@ static ZH: Texts = Texts {
         ("failed", "失败"),
         ("ok", "通过"),
         ("skipped", "跳过"),
-        ("imported", "导入（有提醒）"),
+        ("imported", "导入（疑似重复）"),
         ("merged", "合并"),
+        ("warning", "导入（数据有提醒）"),
         ("metric:leads", "新线索"),
         ("metric:conversions", "转化"),
         ("metric:won_amount", "赢单金额"),
@@ -509,6 +530,14 @@ static ZH: Texts = Texts {
         ("city", "城市"),
         ("company_size", "公司规模"),
         ("description", "描述"),
+        ("external_id", "外部编号"),
+        ("country", "国家/地区"),
+        ("is_converted", "是否已转化"),
+        ("converted_at", "转化时间"),
+        ("disqualified_at", "无效时间"),
+        ("converted_account_id", "转化成的客户（外部编号）"),
+        ("converted_contact_id", "转化成的联系人（外部编号）"),
+        ("converted_opportunity_id", "转化成的销售机会（外部编号）"),
         ("tags", "标签"),
         ("reason", "原因"),
         ("next_follow_up_at", "下次跟进"),
@@ -561,6 +590,18 @@ static ZH: Texts = Texts {
         (
             "lead {} is not in pool '{}' any more: someone else may have claimed it",
             "线索 {0} 已不在公海「{1}」里，可能已被别人领取",
+        ),
+        (
+            "imported unverified, as entered: {}",
+            "无法识别为电话号码，已按原样导入（未验证，不参与查重）：{0}",
+        ),
+        (
+            "certain duplicate: the same {} as {}",
+            "确定重复：{0} 与 {1} 相同",
+        ),
+        (
+            "probable duplicate: the same {} as {}",
+            "可能重复：{0} 与 {1} 相同",
         ),
     ],
     at_most: Some("最多 {n} 个字"),
@@ -722,7 +763,12 @@ static EN: Texts = Texts {
     imported: "Imported",
     skipped: "Skipped",
     failed: "Failed",
-    warned: "With warnings",
+    warned: "Possible duplicates",
+    warnings: "With data warnings",
+    phone_unverified: "unverified",
+    phone_unverified_hint: "An import could not read it as a phone number and kept it as entered; not used to find duplicates",
+    country: "Default country",
+    country_hint: "Phones of rows without a Country column, or with it empty, are read as this country's, such as US or United Kingdom; China when empty",
     error_report: "Download the row report (errors.csv)",
     refreshing: "The import is running; this page refreshes every 2 seconds.",
     back_to_imports: "Back to imports",
@@ -763,7 +809,8 @@ static EN: Texts = Texts {
         ("failed", "Failed"),
         ("ok", "OK"),
         ("skipped", "Skipped"),
-        ("imported", "Imported with a warning"),
+        ("imported", "Imported, possible duplicate"),
+        ("warning", "Imported, data warning"),
         ("merged", "Merged"),
         ("metric:leads", "New leads"),
         ("metric:conversions", "Conversions"),
@@ -793,6 +840,14 @@ static EN: Texts = Texts {
         ("city", "City"),
         ("company_size", "Company size"),
         ("description", "Description"),
+        ("external_id", "External id"),
+        ("country", "Country"),
+        ("is_converted", "Converted?"),
+        ("converted_at", "Converted at"),
+        ("disqualified_at", "Disqualified at"),
+        ("converted_account_id", "Converted into account (external id)"),
+        ("converted_contact_id", "Converted into contact (external id)"),
+        ("converted_opportunity_id", "Converted into opportunity (external id)"),
         ("tags", "Tags"),
         ("reason", "Reason"),
         ("next_follow_up_at", "Next follow-up"),

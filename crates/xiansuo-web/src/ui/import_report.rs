@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
 use xiansuo_app::data::import::upload;
 use xiansuo_app::StoreError;
-use xiansuo_core::Invalid;
 
 /// The report's own columns, in this language.
 fn header(t: &Texts) -> [&'static str; 4] {
@@ -47,7 +46,7 @@ fn translated(t: &Texts, csv: &[u8]) -> Result<Vec<u8>, csv::Error> {
                 let field = cells[2].clone();
                 cells[1] = t.code(&cells[1]).to_owned();
                 if !cells[3].is_empty() {
-                    cells[3] = t.invalid(&Invalid::new(field.as_str(), cells[3].as_str()));
+                    cells[3] = t.row_reason(&field, &cells[3]);
                 }
                 cells[2] = t.field(&field).to_owned();
             }

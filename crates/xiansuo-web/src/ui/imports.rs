@@ -19,10 +19,9 @@ use axum::Form;
 use serde_json::{json, Map, Value};
 use std::io::Write;
 use xiansuo_app::data::import::custom_columns;
-use xiansuo_app::data::import::mapping::FIELDS;
+use xiansuo_app::data::import::mapping::{FIELDS, IMPORT_FIELDS};
 use xiansuo_app::data::import::upload::{self, UPLOAD_LIMIT};
 use xiansuo_app::StoreError;
-use xiansuo_core::Invalid;
 
 /// Imports listed.
 const LISTED: &str = "50";
@@ -278,6 +277,7 @@ struct ImportPage {
     skipped: i64,
     failed: i64,
     warned: i64,
+    warnings: i64,
     errors_csv: Option<String>,
 }
 
@@ -287,6 +287,7 @@ fn targets(t: &Texts, custom: &[(String, String)]) -> Vec<(String, String)> {
         .chain(
             FIELDS
                 .iter()
+                .chain(IMPORT_FIELDS)
                 .map(|f| ((*f).to_owned(), t.field(f).to_owned())),
         )
         .chain(custom.iter().cloned())
@@ -297,11 +298,7 @@ fn preview_row(t: &Texts, line: &Value) -> PreviewRow {
     let result = text_of(&line["result"]);
     let reason = match (line["field"].as_str(), line["reason"].as_str()) {
         (Some(field), Some(reason)) => {
-            format!(
-                "{}: {}",
-                t.field(field),
-                t.invalid(&Invalid::new(field, reason))
-            )
+            format!("{}: {}", t.field(field), t.row_reason(field, reason))
         }
         (None, Some(reason)) => reason.to_owned(),
         _ => String::new(),
@@ -381,6 +378,7 @@ async fn import_page(
         skipped: progress("skipped"),
         failed: progress("failed"),
         warned: progress("warned"),
+        warnings: progress("warnings"),
         // The report in the user's words (`import_report`), not the API's.
         errors_csv: upload["errors_csv"]
             .as_str()
@@ -451,7 +449,11 @@ pub(super) async fn start(
         let target = if target.is_empty() { "ignore" } else { target };
         mapping.insert(header.clone(), Value::from(target));
     }
-    let body = json!({ "mapping": mapping });
+    let country = pairs
+        .iter()
+        .find(|(name, _)| name == "country")
+        .map_or("", |(_, value)| value.trim());
+    let body = json!({ "mapping": mapping, "country": country });
     let (message, status) =
         match upload::start(&state.db, &user.actor, state.clock.as_ref(), id, &body).await {
             Ok(started) => {

@@ -80,10 +80,12 @@ pub(super) fn username(names: &HashMap<i64, String>, id: &Value) -> String {
 }
 
 /// A phone as every page shows it: Chinese mobiles as `138 0013 8000`, other numbers in E.164,
-/// with the `tel:` address to call it (none when the number is masked).
+/// an extension after the number (`ext. 12`), with the `tel:` address to call it (none when the
+/// number is masked); a phone an import kept as entered is shown as entered, unverified.
 pub(super) struct PhoneShown {
     pub(super) text: String,
     pub(super) tel: Option<String>,
+    pub(super) unverified: bool,
 }
 
 /// The phone of a record as [`PhoneShown`], from its normalised number; `None` without one.
@@ -93,6 +95,18 @@ pub(super) fn phone_shown(record: &Value) -> Option<PhoneShown> {
         .filter(|p| !p.is_empty())
         .or_else(|| record["phone"].as_str().filter(|p| !p.is_empty()))?;
     let masked = e164.contains('*');
+    let unverified = record["phone_verified"] == Value::Bool(false);
+    if unverified {
+        return Some(PhoneShown {
+            text: e164.to_owned(),
+            tel: None,
+            unverified,
+        });
+    }
+    let extension = record["phone"]
+        .as_str()
+        .filter(|_| !masked)
+        .and_then(xiansuo_core::contact::extension);
     let national = e164.strip_prefix("+86");
     let text = match national {
         Some(n) if n.chars().count() == 11 && n.starts_with('1') => {
@@ -107,8 +121,17 @@ pub(super) fn phone_shown(record: &Value) -> Option<PhoneShown> {
         Some(n) => format!("+86 {n}"),
         None => e164.to_owned(),
     };
+    let text = match &extension {
+        Some(ext) => format!("{text} ext. {ext}"),
+        None => text,
+    };
+    let tel = match &extension {
+        Some(ext) => format!("tel:{e164};ext={ext}"),
+        None => format!("tel:{e164}"),
+    };
     Some(PhoneShown {
         text,
-        tel: (!masked && e164.starts_with('+')).then(|| format!("tel:{e164}")),
+        tel: (!masked && e164.starts_with('+')).then_some(tel),
+        unverified,
     })
 }

@@ -11,18 +11,17 @@ use super::list_texts::{fill, list_texts, ListTexts};
 use super::page::{
     csrf_refusal, message_page, render, store_error_page, thousands, Choice, Chrome, Viewer, Zone,
 };
-use crate::AppState;
+use crate::{download, AppState};
 use askama::Template;
-use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode, Uri};
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
-use xiansuo_app::data::export::{Export, Format};
+use xiansuo_app::data::export::{Export, Format, Source};
 use xiansuo_app::leads::followups;
 use xiansuo_app::leads::saved_views;
 use xiansuo_app::records::custom_fields;
@@ -644,36 +643,14 @@ pub(super) async fn export(
     let filters = query
         .list
         .store_params(user.actor.user_id, user.zone, state.clock.now());
-    let started = match Export::start(ctx(&state, &user), &LEADS, format, filters).await {
+    let source = Source::Records(&LEADS);
+    let started = match Export::start(ctx(&state, &user), source, format, filters).await {
         Ok(started) => started,
         Err(e) => return store_error_page(chrome, e),
     };
-    let filename = format!(
-        "leads-{}.{}",
-        state.clock.now().format("%Y%m%d"),
-        format.code()
-    );
-    let body = match format {
-        Format::Csv => Body::from_stream(started.csv_stream()),
-        Format::Xlsx => {
-            let mut file = Vec::new();
-            if let Err(e) = started.write_to(&mut file).await {
-                return store_error_page(chrome, e);
-            }
-            Body::from(file)
-        }
-    };
-    (
-        [
-            (header::CONTENT_TYPE, format.content_type().to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response()
+    download::attachment(started, source, format, state.clock.now())
+        .await
+        .unwrap_or_else(|e| store_error_page(chrome, e))
 }
 
 #[derive(Deserialize, Default)]

@@ -24,6 +24,12 @@ pub(crate) struct PredictionTexts {
     pub train_first: &'static str,
     pub train: &'static str,
     pub queued: &'static str,
+    pub schedule: &'static str,
+    pub every_days: &'static str,
+    pub schedule_hint: &'static str,
+    pub next_at: &'static str,
+    pub save_schedule: &'static str,
+    pub schedule_saved: &'static str,
     pub learners: [(&'static str, &'static str); 2],
 }
 
@@ -71,6 +77,12 @@ static ZH: PredictionTexts = PredictionTexts {
     train_first: "训练模型",
     train: "重新训练",
     queued: "已排队训练，完成后所有线索的赢单概率会更新。",
+    schedule: "自动重新训练",
+    every_days: "间隔天数",
+    schedule_hint: "从上次训练起每隔几天自动重新训练一次（1–365），0 表示只在点击按钮时训练。",
+    next_at: "下次训练",
+    save_schedule: "保存",
+    schedule_saved: "已保存。",
     learners: [
         ("gradient_boosted_trees", "梯度提升树"),
         ("logistic_regression", "逻辑回归"),
@@ -98,6 +110,12 @@ static EN: PredictionTexts = PredictionTexts {
     train_first: "Train the model",
     train: "Train again",
     queued: "Training is queued; every lead's win probability is refreshed when it is done.",
+    schedule: "Automatic retraining",
+    every_days: "Every (days)",
+    schedule_hint: "Days from one training to the next (1–365); 0 trains only when you press the button.",
+    next_at: "Next training",
+    save_schedule: "Save",
+    schedule_saved: "Saved.",
     learners: [
         ("gradient_boosted_trees", "Gradient-boosted trees"),
         ("logistic_regression", "Logistic regression"),

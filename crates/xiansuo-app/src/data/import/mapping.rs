@@ -4,7 +4,9 @@
 //! complete the automatic mapping; a header naming a custom field's key or label goes there.
 //!
 //! A row becomes the same JSON body an API client would send, so that `record::prepare` checks
-//! an imported lead exactly as it checks one created through the API.
+//! an imported lead exactly as it checks one created through the API, and the [`RowFacts`] the
+//! import reads itself: the country that reads its phone, its outcome in the system it came
+//! from, with its date and the ids of what it was converted into.
 
 use anyhow::bail;
 use serde_json::{json, Map, Value};
@@ -56,7 +58,19 @@ pub const FIELDS: &[&str] = &[
     "city",
     "company_size",
     "description",
+    "external_id",
     "tags",
+];
+
+/// Columns an import reads itself rather than as lead fields (see [`RowFacts`]).
+pub const IMPORT_FIELDS: &[&str] = &[
+    "country",
+    "is_converted",
+    "converted_at",
+    "disqualified_at",
+    "converted_account_id",
+    "converted_contact_id",
+    "converted_opportunity_id",
 ];
 
 /// Known headers, compared after [`normalise`], with their field and a rank: when several
@@ -115,6 +129,17 @@ const HEADERS: &[(&str, &str, u8)] = &[
     ("描述", "description", 0),
     ("说明", "description", 0),
     ("标签", "tags", 0),
+    ("外部编号", "external_id", 0),
+    ("编号", "external_id", 1),
+    ("线索编号", "external_id", 1),
+    ("国家", "country", 0),
+    ("国家地区", "country", 0),
+    ("国家或地区", "country", 0),
+    ("是否转化", "is_converted", 0),
+    ("转化时间", "converted_at", 0),
+    ("转化日期", "converted_at", 0),
+    ("无效时间", "disqualified_at", 0),
+    ("无效日期", "disqualified_at", 0),
     // English, and the API names of Salesforce (FirstName, LeadSource, …)
     ("name", "name", 0),
     ("fullname", "name", 0),
@@ -151,6 +176,21 @@ const HEADERS: &[(&str, &str, u8)] = &[
     ("description", "description", 0),
     ("notes", "description", 0),
     ("tags", "tags", 0),
+    // Ids in the system of origin: Salesforce Id, HubSpot Record ID, Zoho Record Id
+    ("externalid", "external_id", 0),
+    ("id", "external_id", 1),
+    ("leadid", "external_id", 1),
+    ("recordid", "external_id", 1),
+    ("country", "country", 0),
+    ("countryregion", "country", 0),
+    ("isconverted", "is_converted", 0),
+    ("converteddate", "converted_at", 0),
+    ("convertedat", "converted_at", 0),
+    ("disqualifieddate", "disqualified_at", 0),
+    ("disqualifiedat", "disqualified_at", 0),
+    ("convertedaccountid", "converted_account_id", 0),
+    ("convertedcontactid", "converted_contact_id", 0),
+    ("convertedopportunityid", "converted_opportunity_id", 0),
 ];
 
 /// A header as compared: lower-case, without spaces, punctuation or a required-field star.
@@ -268,11 +308,7 @@ impl Mapping {
                 continue;
             };
             let parsed = match *field {
-                "status" => {
-                    let (code, tag) = status(value);
-                    tags.extend(tag.map(Value::from));
-                    json!(code)
-                }
+                "status" => json!(status(value)),
                 "source" => {
                     let (code, tag) = source(value);
                     tags.extend(tag.map(Value::from));
@@ -308,6 +344,43 @@ impl Mapping {
     }
 }
 
+/// What a row says that is not a lead field: read by the import itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowFacts<'v> {
+    /// The country the lead is in (as written: a name or an ISO code), which reads its phone.
+    pub country: Option<&'v str>,
+    /// Salesforce's `IsConverted`: true, yes, 1, 是.
+    pub is_converted: bool,
+    /// When it was converted or disqualified there, as written.
+    pub converted_at: Option<&'v str>,
+    pub disqualified_at: Option<&'v str>,
+    /// The external ids of the account, contact and opportunity it was converted into.
+    pub converted_account_id: Option<&'v str>,
+    pub converted_contact_id: Option<&'v str>,
+    pub converted_opportunity_id: Option<&'v str>,
+}
+
+impl Mapping {
+    /// The facts of a row that the import reads itself.
+    pub fn facts<'v>(&self, values: &'v [String]) -> RowFacts<'v> {
+        let get = |f: &'static str| self.pick(values, &Target::Field(f));
+        RowFacts {
+            country: get("country"),
+            is_converted: get("is_converted").is_some_and(|v| {
+                matches!(
+                    normalise(v).as_str(),
+                    "true" | "yes" | "y" | "1" | "是" | "已转化"
+                )
+            }),
+            converted_at: get("converted_at"),
+            disqualified_at: get("disqualified_at"),
+            converted_account_id: get("converted_account_id"),
+            converted_contact_id: get("converted_contact_id"),
+            converted_opportunity_id: get("converted_opportunity_id"),
+        }
+    }
+}
+
 fn auto(key: &str, custom: &[CustomColumn]) -> Option<(Target, u8)> {
     if let Some((_, field, rank)) = HEADERS.iter().find(|(h, _, _)| *h == key) {
         return Some((Target::Field(field), *rank));
@@ -340,11 +413,12 @@ fn parse_spec(header: &str, spec: &str, custom: &[CustomColumn]) -> anyhow::Resu
             None => bail!("the mapping file maps '{header}' to '{spec}', but leads have no custom field '{key}'"),
         };
     }
-    match FIELDS.iter().find(|f| **f == spec) {
+    match FIELDS.iter().chain(IMPORT_FIELDS).find(|f| **f == spec) {
         Some(field) => Ok(Some(Target::Field(field))),
         None => bail!(
-            "the mapping file maps '{header}' to '{spec}', which is not a lead field (accepted: {}, custom.KEY, ignore)",
-            FIELDS.join(", ")
+            "the mapping file maps '{header}' to '{spec}', which is not a lead field (accepted: {}, {}, custom.KEY, ignore)",
+            FIELDS.join(", "),
+            IMPORT_FIELDS.join(", ")
         ),
     }
 }
@@ -376,15 +450,9 @@ fn is_chinese(s: &str) -> bool {
     s.chars().any(|c| matches!(c, '\u{4E00}'..='\u{9FFF}'))
 }
 
-/// Statuses of other systems as ours. A lead converted elsewhere becomes `qualified` with a tag:
-/// `converted` here means it went through our conversion into an account and a contact, which
-/// an imported row has not, and `record::prepare` refuses it.
-/// The tag an imported lead gets when the system it came from had converted it: it is imported
-/// as qualified (a conversion here makes an account and a contact), and the win prediction counts
-/// the tag as a won outcome.
-pub const CONVERTED_ELSEWHERE: &str = "来源系统已转化";
-
-fn status(value: &str) -> (String, Option<&'static str>) {
+/// Statuses of other systems as ours. A lead converted or disqualified there keeps that
+/// outcome here (the import sets it: `record::prepare` takes no converted lead).
+fn status(value: &str) -> String {
     let code = match normalise(value).as_str() {
         "new" | "新建" | "新线索" | "未处理" | "opennotcontacted" | "notcontacted" | "open"
         | "lead" | "other" => "new",
@@ -403,13 +471,13 @@ fn status(value: &str) -> (String, Option<&'static str>) {
         "disqualified" | "无效" | "closednotconverted" | "unqualified" | "notqualified"
         | "junklead" | "lostlead" => "disqualified",
         "nurturing" | "培育" | "contactinfuture" | "badtiming" | "subscriber" => "nurturing",
-        "converted" | "已转化" | "closedconverted" | "customer" | "evangelist" => {
-            return ("qualified".into(), Some(CONVERTED_ELSEWHERE))
+        "converted" | "已转化" | "转化" | "closedconverted" | "customer" | "evangelist" => {
+            "converted"
         }
         // Unknown: passed on as given, so that the row fails with the list of accepted codes.
-        _ => return (value.to_owned(), None),
+        _ => return value.to_owned(),
     };
-    (code.into(), None)
+    code.into()
 }
 
 /// Sources of other systems as our source codes. A value we cannot place becomes `other`, with
@@ -471,7 +539,7 @@ fn whole_number(value: &str) -> Value {
     }
 }
 
-fn split_list(value: &str) -> Vec<String> {
+pub(super) fn split_list(value: &str) -> Vec<String> {
     value
         .split([',', '，', ';', '；', '、', '|'])
         .map(str::trim)
@@ -480,7 +548,7 @@ fn split_list(value: &str) -> Vec<String> {
         .collect()
 }
 
-fn custom_value(field_type: FieldType, value: &str) -> Value {
+pub(super) fn custom_value(field_type: FieldType, value: &str) -> Value {
     match field_type {
         FieldType::Number => value
             .replace(',', "")
@@ -620,8 +688,8 @@ mod tests {
             "the mobile wins over the office phone"
         );
         assert_eq!(body["source"], "event");
-        assert_eq!(body["status"], "qualified");
-        assert_eq!(body["tags"], json!(["来源系统已转化"]));
+        assert_eq!(body["status"], "converted", "the outcome is kept");
+        assert!(body.get("tags").is_none());
         assert_eq!(body["company_size"], 1200);
         assert!(
             body.get("description").is_none(),
@@ -632,7 +700,7 @@ mod tests {
             ("Working - Contacted", "working"),
             ("Closed - Not Converted", "disqualified"),
         ] {
-            assert_eq!(status(given).0, ours);
+            assert_eq!(status(given), ours);
         }
         for (given, ours) in [
             ("Web", "web_form"),
@@ -664,8 +732,9 @@ mod tests {
             "State/Region",
             "City",
             "Record ID",
+            "Country/Region",
         ]);
-        assert_eq!(m.unmapped(), ["Record ID"]);
+        assert!(m.unmapped().is_empty(), "{:?}", m.unmapped());
         let body = m.body(&headers(&[
             "明",
             "王",
@@ -679,7 +748,9 @@ mod tests {
             "浙江",
             "杭州",
             "901",
+            "United States",
         ]));
+        assert_eq!(body["external_id"], "901");
         assert_eq!(
             body["name"], "王明",
             "Chinese names put the family name first"
@@ -690,6 +761,37 @@ mod tests {
         );
         assert_eq!(body["source"], "web_form");
         assert_eq!(body["province"], "浙江");
+    }
+
+    #[test]
+    fn salesforce_ids_countries_and_outcomes_are_read() {
+        let m = mapped(&[
+            "Id",
+            "LastName",
+            "Country",
+            "IsConverted",
+            "ConvertedDate",
+            "ConvertedAccountId",
+        ]);
+        assert!(m.unmapped().is_empty(), "{:?}", m.unmapped());
+        let row = headers(&["00Q5e01", "Smith", "USA", "true", "2025-03-14", "0015e09"]);
+        assert_eq!(m.body(&row)["external_id"], "00Q5e01");
+        assert!(m.body(&row).get("country").is_none(), "not a lead field");
+        let facts = m.facts(&row);
+        assert_eq!(facts.country, Some("USA"));
+        assert!(facts.is_converted);
+        assert_eq!(facts.converted_at, Some("2025-03-14"));
+        assert_eq!(facts.converted_account_id, Some("0015e09"));
+        let not = headers(&["00Q5e02", "Jones", "", "false", "", ""]);
+        assert_eq!(m.facts(&not), RowFacts::default());
+        let m = mapped(&["姓名", "外部编号", "编号", "国家/地区"]);
+        let row = headers(&["张三", "", "88", "中国"]);
+        assert_eq!(
+            m.body(&row)["external_id"],
+            "88",
+            "编号 when 外部编号 is empty"
+        );
+        assert_eq!(m.facts(&row).country, Some("中国"));
     }
 
     #[test]

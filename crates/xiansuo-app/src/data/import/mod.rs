@@ -1,7 +1,14 @@
 //! Importing leads from a CSV or XLSX file. Every row is turned into the body an API client
-//! would send and checked by `records::prepare`, so an import accepts and refuses exactly what the
-//! API does; duplicates (same normalised phone or email as another row of the file, a lead or a
-//! contact) are skipped, refused or let through as the caller chose. Rows are written in batches,
+//! would send and checked by `records::prepare`, so an import accepts and refuses what the API
+//! does, with three differences for data as other systems hold it: a phone is read in the
+//! country of its row (a Country column, else the import's default country, else China), and
+//! one that cannot be read is kept as entered, unverified, with a warning rather than refused;
+//! a lead converted or disqualified in the system it came from keeps that outcome and its date.
+//!
+//! Duplicates are *certain* (the same phone, email or external id as another row of the file, a
+//! lead, a contact or an account) or *probable* (the same name at the same company); each kind
+//! is skipped, refused, flagged or merged as the caller or the import channel's dedup policy
+//! says, and reported with its kind and key. Rows are written in batches,
 //! one transaction each, together with the count of rows handled in the `imports` row of the
 //! file (keyed by its SHA-256): a crash loses only the batch in flight, and running the same
 //! file again continues after the last committed batch. While one batch is written, the next is
@@ -12,6 +19,7 @@
 //! `import_upload_rows` of an uploaded file, in the transaction of its batch (the HTTP API).
 
 pub mod mapping;
+pub mod objects;
 pub mod source;
 pub mod upload;
 
@@ -29,13 +37,16 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::FieldType;
-use xiansuo_core::dedup::{is_strong, Keys, Policy, Signal};
+use xiansuo_core::custom_field::RecordType;
+use xiansuo_core::dedup::{policy_for, Certainty, Keys, Policy, Signal};
 use xiansuo_core::history::Channel;
-use xiansuo_core::Clock;
+use xiansuo_core::lead::LeadStatus;
+use xiansuo_core::{Clock, ImportedPhone, Phone, Region};
 use xiansuo_store::{Db, Param, Tx};
 
-/// What to do with a row that strongly matches a lead, a contact, an account or an earlier row
-/// (the same phone, email, or name and company; see [`crate::leads::dedup`]).
+/// What to do with a row that duplicates a lead, a contact, an account or an earlier row
+/// (certainly: the same phone, email or external id; probably: the same name and company; see
+/// [`crate::leads::dedup`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dedup {
     /// Leave it out and report it.
@@ -46,6 +57,28 @@ pub enum Dedup {
     Warn,
     /// Put its data into the lead it duplicates (empty fields filled, tags added) and report it.
     Merge,
+}
+
+impl From<Policy> for Dedup {
+    fn from(policy: Policy) -> Self {
+        match policy {
+            Policy::Block => Dedup::Block,
+            Policy::Warn => Dedup::Warn,
+            Policy::Merge => Dedup::Merge,
+        }
+    }
+}
+
+impl Dedup {
+    /// The code used on the command line and in the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            Dedup::Skip => "skip",
+            Dedup::Block => "block",
+            Dedup::Warn => "warn",
+            Dedup::Merge => "merge",
+        }
+    }
 }
 
 impl std::str::FromStr for Dedup {
@@ -68,7 +101,13 @@ impl std::str::FromStr for Dedup {
 #[derive(Debug, Clone)]
 pub struct Options {
     pub mapping: Mapping,
+    /// What to do with a certain duplicate.
     pub dedup: Dedup,
+    /// What to do with a probable duplicate; the import channel's dedup policy for probable
+    /// matches (per source) when not given.
+    pub probable: Option<Dedup>,
+    /// The country of rows whose Country column is empty or missing (China otherwise).
+    pub country: Option<Region>,
     /// The source of rows that name none (the channel's default, `import`, otherwise).
     pub source: Option<String>,
     /// The owner of every imported lead (the importing user otherwise).
@@ -93,19 +132,31 @@ pub enum ReportTo {
 pub enum RowResult {
     Failed,
     Skipped,
-    /// Imported, with a warning (a possible duplicate under `--dedup warn`).
+    /// Imported, flagged as a possible duplicate (the `warn` action).
     Imported,
     /// Not imported as a new lead: its data went into the lead it duplicates (`--dedup merge`).
     Merged,
+    /// Imported, but some of its data was not taken as given: a phone kept unverified, a date
+    /// that is not one, an id of the system of origin that matches nothing here.
+    Warning,
 }
 
 impl RowResult {
+    pub const ALL: [RowResult; 5] = [
+        RowResult::Failed,
+        RowResult::Skipped,
+        RowResult::Imported,
+        RowResult::Merged,
+        RowResult::Warning,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             RowResult::Failed => "failed",
             RowResult::Skipped => "skipped",
             RowResult::Imported => "imported",
             RowResult::Merged => "merged",
+            RowResult::Warning => "warning",
         }
     }
 }
@@ -214,6 +265,8 @@ pub struct Summary {
     pub resumed_after: u64,
     /// Rows imported despite a possible duplicate (`--dedup warn`).
     pub warned: u64,
+    /// Rows imported with a warning about their data (an unverified phone, …).
+    pub warnings: u64,
     /// Rows merged into the leads they duplicate (`--dedup merge`), counted as skipped.
     pub merged: u64,
     /// The error report, when some row was reported.
@@ -253,6 +306,7 @@ pub async fn run(
         }
     }
     let mut warned = 0;
+    let mut warnings = 0;
     let mut merged = 0;
     let ctx = |now| Ctx {
         hooks: crate::hooks::ALL,
@@ -276,6 +330,7 @@ pub async fn run(
                 RowResult::Failed => next.failed += 1,
                 RowResult::Skipped => next.skipped += 1,
                 RowResult::Imported => warned += 1,
+                RowResult::Warning => warnings += 1,
                 RowResult::Merged => {
                     next.skipped += 1;
                     merged += 1;
@@ -318,6 +373,7 @@ pub async fn run(
         counts,
         resumed_after,
         warned,
+        warnings,
         merged,
         errors_file: report.map(ErrorReport::finish).transpose()?.flatten(),
     })
@@ -432,9 +488,12 @@ fn report(row: &SourceRow, result: RowResult, field: &str, reason: String) -> Ro
     }
 }
 
-/// The strong keys of a row, by which rows of one batch find each other.
+/// The keys of a row by which rows of one batch find each other, certain ones first.
 fn strong_keys(keys: &Keys) -> Vec<(Signal, String)> {
     let mut out = Vec::new();
+    if let Some(id) = &keys.external_id {
+        out.push((Signal::ExternalId, id.clone()));
+    }
     if let Some(phone) = &keys.phone {
         out.push((Signal::Phone, phone.clone()));
     }
@@ -450,6 +509,7 @@ fn strong_keys(keys: &Keys) -> Vec<(Signal, String)> {
 /// The report's field and words for what two rows share.
 fn signal_words(signal: Signal) -> (&'static str, &'static str) {
     match signal {
+        Signal::ExternalId => ("external_id", "external id"),
         Signal::Phone => ("phone", "phone"),
         Signal::Email => ("email", "email"),
         _ => ("name", "name and company"),
@@ -553,8 +613,25 @@ async fn read_and_check(
 struct Checked {
     rows: Vec<SourceRow>,
     /// The rows that passed, by index into `rows`, as new leads.
-    prepared: Vec<(usize, NewRecord)>,
+    prepared: Vec<Prepared>,
     reports: Vec<RowReport>,
+}
+
+/// A row that passed its checks, with what is left to do against the base.
+struct Prepared {
+    index: usize,
+    record: NewRecord,
+    /// Warnings about its data: (field, reason).
+    warnings: Vec<(&'static str, String)>,
+    /// Links to records it was converted into, by their external id: (column, table, id).
+    links: Vec<(&'static str, RecordType, String)>,
+}
+
+/// An outcome the system of origin gave a lead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Converted,
+    Disqualified,
 }
 
 async fn check_each(
@@ -564,20 +641,123 @@ async fn check_each(
 ) -> anyhow::Result<Checked> {
     let mut reports = Vec::new();
     let mut prepared = Vec::new();
+    let now = to_millis(ctx.now);
     for (index, row) in rows.iter().enumerate() {
         if row.is_empty() {
             reports.push(report(row, RowResult::Skipped, "", "empty row".into()));
             continue;
         }
-        let body = body_of(options, row);
-        match records::prepare(ctx, &LEADS, &body).await {
-            Ok(record) => prepared.push((index, record)),
+        let mut body = body_of(options, row);
+        let facts = options.mapping.facts(&row.values);
+        let mut warnings = Vec::new();
+        let outcome = match body.get("status").and_then(Value::as_str) {
+            _ if facts.is_converted => Some(Outcome::Converted),
+            Some("converted") => Some(Outcome::Converted),
+            Some("disqualified") => Some(Outcome::Disqualified),
+            _ => None,
+        };
+        if outcome == Some(Outcome::Converted) {
+            // Only the convert action makes a lead converted through `prepare`; the outcome is
+            // set below.
+            if let Some(body) = body.as_object_mut() {
+                body.remove("status");
+            }
+        }
+        // The phone is read here, in the row's country, and set after `prepare`.
+        let phone = match body.as_object_mut().and_then(|b| b.remove("phone")) {
+            Some(Value::String(raw)) if !raw.trim().is_empty() => {
+                let region = facts
+                    .country
+                    .and_then(Region::parse)
+                    .or(options.country)
+                    .unwrap_or(Region::CHINA);
+                Some(Phone::import(&raw, region))
+            }
+            _ => None,
+        };
+        let mut record = match records::prepare(ctx, &LEADS, &body).await {
+            Ok(record) => record,
             Err(StoreError::Internal(e)) => return Err(e),
             Err(StoreError::Invalid(e)) => {
                 reports.push(report(row, RowResult::Failed, &e.field, e.message));
+                continue;
             }
-            Err(e) => reports.push(report(row, RowResult::Failed, "", e.to_string())),
+            Err(e) => {
+                reports.push(report(row, RowResult::Failed, "", e.to_string()));
+                continue;
+            }
+        };
+        match phone {
+            Some(ImportedPhone::Verified(phone)) => {
+                record.set("phone", Param::from(phone.entered()));
+                record.set("phone_normalized", Param::from(phone.e164()));
+            }
+            Some(ImportedPhone::Unverified { entered, reason }) => {
+                warnings.push((
+                    "phone",
+                    format!("imported unverified, as entered: {reason}"),
+                ));
+                record.set("phone", Param::from(entered));
+                record.set("phone_normalized", Param::NullText);
+            }
+            None => {}
         }
+        let mut when = |field: &'static str, value: Option<&str>| match value.map(outcome_time) {
+            Some(Some(ms)) => ms,
+            Some(None) => {
+                warnings.push((
+                    field,
+                    format!(
+                        "'{}' is not a date (use e.g. 2025-03-14 or 2025-03-14T10:00:00Z): the import's time is used",
+                        value.unwrap_or_default()
+                    ),
+                ));
+                now
+            }
+            None => now,
+        };
+        match outcome {
+            Some(Outcome::Converted) => {
+                let at = when("converted_at", facts.converted_at);
+                record.set("status", Param::from(LeadStatus::Converted.code()));
+                record.set("converted_at", Param::Int(at));
+            }
+            Some(Outcome::Disqualified) => {
+                let at = when("disqualified_at", facts.disqualified_at);
+                record.set("disqualified_at", Param::Int(at));
+            }
+            None => {}
+        }
+        let links = if outcome == Some(Outcome::Converted) {
+            [
+                (
+                    "converted_account_id",
+                    RecordType::Account,
+                    facts.converted_account_id,
+                ),
+                (
+                    "converted_contact_id",
+                    RecordType::Contact,
+                    facts.converted_contact_id,
+                ),
+                (
+                    "converted_opportunity_id",
+                    RecordType::Opportunity,
+                    facts.converted_opportunity_id,
+                ),
+            ]
+            .into_iter()
+            .filter_map(|(column, table, id)| Some((column, table, id?.to_owned())))
+            .collect()
+        } else {
+            Vec::new()
+        };
+        prepared.push(Prepared {
+            index,
+            record,
+            warnings,
+            links,
+        });
     }
     Ok(Checked {
         rows,
@@ -586,8 +766,84 @@ async fn check_each(
     })
 }
 
+/// An outcome's date as a file gives it: an RFC 3339 instant, or a date (and time) in one of
+/// the forms exports use, taken as UTC; `None` when it is not one.
+fn outcome_time(value: &str) -> Option<i64> {
+    use chrono::{NaiveDate, NaiveDateTime};
+    let value = value.trim();
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(value) {
+        return Some(at.timestamp_millis());
+    }
+    const DATE_TIMES: &[&str] = &[
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y/%m/%d %H:%M:%S",
+        "%Y/%m/%d %H:%M",
+        "%m/%d/%Y %H:%M",
+        "%m/%d/%Y %I:%M %p",
+    ];
+    const DATES: &[&str] = &[
+        "%Y-%m-%d",
+        "%Y/%m/%d",
+        "%Y.%m.%d",
+        "%Y年%m月%d日",
+        "%m/%d/%Y",
+    ];
+    let at = DATE_TIMES
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(value, f).ok())
+        .or_else(|| {
+            DATES
+                .iter()
+                .find_map(|f| NaiveDate::parse_from_str(value, f).ok())
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })?;
+    Some(at.and_utc().timestamp_millis())
+}
+
+/// The ids of the records (by type) that have these external ids.
+async fn by_external_id(
+    db: &Db,
+    wanted: &[(&'static str, RecordType, String)],
+) -> anyhow::Result<HashMap<(RecordType, String), i64>> {
+    let mut found = HashMap::new();
+    for (record_type, table) in [
+        (RecordType::Account, "accounts"),
+        (RecordType::Contact, "contacts"),
+        (RecordType::Opportunity, "opportunities"),
+    ] {
+        let mut ids: Vec<&str> = wanted
+            .iter()
+            .filter(|(_, t, _)| *t == record_type)
+            .map(|(_, _, id)| id.as_str())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for chunk in ids.chunks(500) {
+            let params: Vec<Param> = chunk.iter().map(|id| Param::from(*id)).collect();
+            for row in db
+                .fetch_all(
+                    &format!(
+                        "SELECT id, external_id FROM {table} WHERE deleted_at IS NULL AND external_id IN ({}) ORDER BY id",
+                        vec!["?"; chunk.len()].join(", ")
+                    ),
+                    &params,
+                )
+                .await?
+            {
+                found
+                    .entry((record_type, row.text("external_id")))
+                    .or_insert(row.int("id"));
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// Decides every checked row of a batch against the base and the rows before it in the
-/// batch: created, flagged, merged, skipped or refused.
+/// batch: created, flagged, merged, skipped or refused, certain and probable duplicates each
+/// by their own action.
 async fn dedup_batch(ctx: Ctx<'_>, options: &Options, checked: Checked) -> anyhow::Result<Batch> {
     let Checked {
         rows,
@@ -596,23 +852,82 @@ async fn dedup_batch(ctx: Ctx<'_>, options: &Options, checked: Checked) -> anyho
     } = checked;
     // One query for the whole batch; earlier batches of the file are committed, so it finds
     // them too.
-    let keys: Vec<Keys> = prepared.iter().map(|(_, r)| dedup::keys_of(r)).collect();
+    let keys: Vec<Keys> = prepared.iter().map(|p| dedup::keys_of(&p.record)).collect();
     let probes: Vec<&Keys> = keys.iter().collect();
     let holders = dedup::holders(ctx.db, &probes, &[], false).await?;
+    let wanted: Vec<_> = prepared.iter().flat_map(|p| p.links.clone()).collect();
+    let linked = if wanted.is_empty() {
+        HashMap::new()
+    } else {
+        by_external_id(ctx.db, &wanted).await?
+    };
+    let probable_policies = match options.probable {
+        Some(_) => None,
+        None => Some(dedup::probable_policies(ctx.db).await?.0),
+    };
     let mut earlier: HashMap<(Signal, String), (u64, usize)> = HashMap::new();
     let mut records: Vec<NewRecord> = Vec::with_capacity(prepared.len());
     let mut merges = Vec::new();
-    for ((index, mut record), keys) in prepared.into_iter().zip(&keys) {
+    for (p, keys) in prepared.into_iter().zip(&keys) {
+        let Prepared {
+            index,
+            mut record,
+            mut warnings,
+            links,
+        } = p;
         let row = &rows[index];
+        for (column, record_type, id) in links {
+            match linked.get(&(record_type, id.clone())) {
+                Some(&found) => record.set(column, Param::Int(found)),
+                None => warnings.push((
+                    column,
+                    format!(
+                        "no {} has the external id '{id}': not linked",
+                        record_type.code()
+                    ),
+                )),
+            }
+        }
+        let warning_text = warnings
+            .iter()
+            .map(|(_, w)| w.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        let with_warnings = |reason: String| {
+            if warning_text.is_empty() {
+                reason
+            } else {
+                format!("{reason}; {warning_text}")
+            }
+        };
         let found = dedup::matches(keys, &holders);
         let strong = strong_keys(keys);
-        let original = match found.iter().find(|m| is_strong(&m.signals)) {
-            Some(m) => Some(Original::Stored(m)),
-            None => strong.iter().find_map(|k| {
-                earlier
-                    .get(k)
-                    .map(|&(number, index)| Original::Row(k.0, number, index))
-            }),
+        let in_batch = |kind: Certainty| {
+            strong
+                .iter()
+                .filter(|k| (k.0.is_certain()) == (kind == Certainty::Certain))
+                .find_map(|k| {
+                    earlier
+                        .get(k)
+                        .map(|&(number, index)| Original::Row(k.0, number, index))
+                })
+        };
+        let deciding = dedup::deciding(&found);
+        let (kind, original, stored) = match &deciding {
+            Some((Certainty::Certain, stored)) => (
+                Certainty::Certain,
+                Some(Original::Stored(&stored[0])),
+                stored.as_slice(),
+            ),
+            _ => match in_batch(Certainty::Certain) {
+                Some(row) => (Certainty::Certain, Some(row), &[][..]),
+                None => match &deciding {
+                    Some((kind, stored)) => {
+                        (*kind, Some(Original::Stored(&stored[0])), stored.as_slice())
+                    }
+                    None => (Certainty::Probable, in_batch(Certainty::Probable), &[][..]),
+                },
+            },
         };
         if let Some(original) = original {
             let (signal, holder) = match &original {
@@ -623,18 +938,32 @@ async fn dedup_batch(ctx: Ctx<'_>, options: &Options, checked: Checked) -> anyho
                 Original::Row(signal, number, _) => (*signal, format!("row {number} of this file")),
             };
             let (field, words) = signal_words(signal);
-            let reason = format!("duplicate: the same {words} as {holder}");
-            let decision = match (options.dedup, &original) {
+            let reason = format!("{} duplicate: the same {words} as {holder}", kind.code());
+            let action = match kind {
+                Certainty::Certain => options.dedup,
+                Certainty::Probable => match (options.probable, &probable_policies) {
+                    (Some(action), _) => action,
+                    (None, Some(policies)) => {
+                        let source = match record.get("source") {
+                            Some(Param::Text(s)) => s.as_str(),
+                            _ => "",
+                        };
+                        policy_for(policies, source).into()
+                    }
+                    (None, None) => Dedup::Warn,
+                },
+            };
+            let decision = match (action, &original) {
                 (Dedup::Skip, _) => {
                     reports.push(report(row, RowResult::Skipped, field, reason));
                     continue;
                 }
-                (Dedup::Block, _) => Decision::Block,
+                (Dedup::Block, _) => dedup::Decision::Block,
                 (Dedup::Warn, Original::Stored(_)) => {
-                    dedup::decide(ctx.actor, Policy::Warn, &found)
+                    dedup::decide(ctx.actor, Policy::Warn, stored)
                 }
                 (Dedup::Merge, Original::Stored(_)) => {
-                    dedup::decide(ctx.actor, Policy::Merge, &found)
+                    dedup::decide(ctx.actor, Policy::Merge, stored)
                 }
                 (Dedup::Warn, Original::Row(..)) => Decision::Flag { duplicate_of: None },
                 (Dedup::Merge, Original::Row(_, number, index)) => {
@@ -657,10 +986,21 @@ async fn dedup_batch(ctx: Ctx<'_>, options: &Options, checked: Checked) -> anyho
                 }
                 Decision::Flag { duplicate_of } => {
                     dedup::flag(&mut record, duplicate_of);
-                    reports.push(report(row, RowResult::Imported, field, reason));
+                    reports.push(report(
+                        row,
+                        RowResult::Imported,
+                        field,
+                        with_warnings(reason),
+                    ));
                 }
-                Decision::Create => {}
+                Decision::Create => {
+                    if let Some((field, _)) = warnings.first() {
+                        reports.push(report(row, RowResult::Warning, field, warning_text.clone()));
+                    }
+                }
             }
+        } else if let Some((field, _)) = warnings.first() {
+            reports.push(report(row, RowResult::Warning, field, warning_text.clone()));
         }
         for key in strong {
             earlier.entry(key).or_insert((row.number, records.len()));

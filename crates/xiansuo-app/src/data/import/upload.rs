@@ -26,7 +26,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 use xiansuo_core::clock::to_millis;
-use xiansuo_core::{Clock, Invalid};
+use xiansuo_core::{Clock, Invalid, Region};
 use xiansuo_store::{Db, Param, Row};
 
 /// The largest file accepted.
@@ -99,7 +99,7 @@ pub async fn create(
     };
     let preview = match &mapping {
         Some(mapping) => {
-            let options = options_for(0, mapping.clone(), Dedup::Skip, None, None);
+            let options = options_for(0, mapping.clone(), &Start::default());
             check_rows(db, actor, clock, &rows, &options)
                 .await?
                 .into_iter()
@@ -176,18 +176,14 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(filled)
 }
 
-fn options_for(
-    upload: i64,
-    mapping: Mapping,
-    dedup: Dedup,
-    source: Option<String>,
-    owner_id: Option<i64>,
-) -> Options {
+fn options_for(upload: i64, mapping: Mapping, choices: &Start) -> Options {
     Options {
         mapping,
-        dedup,
-        source,
-        owner_id,
+        dedup: choices.dedup,
+        probable: choices.probable,
+        country: choices.country,
+        source: choices.source.clone(),
+        owner_id: choices.owner_id,
         batch_size: BATCH,
         report_to: ReportTo::Upload(upload),
     }
@@ -245,18 +241,25 @@ async fn upload_json(db: &Db, row: &Row, custom: &[CustomColumn]) -> anyhow::Res
     let headers = headers_of(row);
     let mapping = Mapping::new(&headers, custom, &overrides_of(options.as_ref())).ok();
     let started = state != "uploaded";
-    let warned = if started {
+    let (warned, warnings) = if started {
         db.fetch_optional(
-            "SELECT COUNT(*) AS n FROM import_upload_rows WHERE upload_id = ? AND result = 'imported'",
+            "SELECT SUM(CASE WHEN result = 'imported' THEN 1 ELSE 0 END) AS warned, \
+             SUM(CASE WHEN result = 'warning' THEN 1 ELSE 0 END) AS warnings \
+             FROM import_upload_rows WHERE upload_id = ?",
             &[Param::Int(id)],
         )
         .await?
-        .map_or(0, |r| r.int("n"))
+        .map_or((0, 0), |r| {
+            (
+                r.opt_int("warned").unwrap_or(0),
+                r.opt_int("warnings").unwrap_or(0),
+            )
+        })
     } else {
-        0
+        (0, 0)
     };
     let count = |column: &str| if started { row.int(column) } else { 0 };
-    let reported = count("skipped") + count("failed") + warned;
+    let reported = count("skipped") + count("failed") + warned + warnings;
     Ok(json!({
         "id": id,
         "user_id": row.int("user_id"),
@@ -275,6 +278,7 @@ async fn upload_json(db: &Db, row: &Row, custom: &[CustomColumn]) -> anyhow::Res
             "skipped": count("skipped"),
             "failed": count("failed"),
             "warned": warned,
+            "warnings": warnings,
         },
         "error": row.opt_text("error"),
         "errors_csv": (reported > 0).then(|| format!("/api/v1/imports/{id}/errors.csv")),
@@ -352,6 +356,10 @@ struct Start {
     dedup: Dedup,
     /// The policy as it was given.
     dedup_code: String,
+    /// For probable duplicates; the channel's policy when not given.
+    probable: Option<Dedup>,
+    /// The country of rows without one.
+    country: Option<Region>,
     source: Option<String>,
     owner_id: Option<i64>,
 }
@@ -390,6 +398,28 @@ fn parse_start(body: &Value) -> Result<Start, Invalid> {
             ("dedup", _) => {
                 return Err(Invalid::new("dedup", "must be skip, block, warn or merge"));
             }
+            ("dedup_probable", Value::String(d)) => {
+                start.probable =
+                    Some(d.parse().map_err(|e: String| Invalid::new("dedup_probable", e))?);
+            }
+            ("dedup_probable", _) => {
+                return Err(Invalid::new(
+                    "dedup_probable",
+                    "must be skip, block, warn or merge",
+                ));
+            }
+            ("country", Value::String(c)) if c.trim().is_empty() => {}
+            ("country", Value::String(c)) => {
+                start.country = Some(Region::parse(c).ok_or_else(|| {
+                    Invalid::new(
+                        "country",
+                        format!("'{c}' is not a country: use an ISO code such as US or CN, or a name"),
+                    )
+                })?);
+            }
+            ("country", _) => {
+                return Err(Invalid::new("country", "must be a country code such as US"))
+            }
             ("source", Value::String(s)) => {
                 start.source = Some(
                     xiansuo_core::lead::parse_source(s)
@@ -406,7 +436,7 @@ fn parse_start(body: &Value) -> Result<Start, Invalid> {
             (other, _) => {
                 return Err(Invalid::new(
                     other,
-                    "is not an import option (accepted: mapping, dedup, source, owner_id)",
+                    "is not an import option (accepted: mapping, dedup, dedup_probable, country, source, owner_id)",
                 ))
             }
         }
@@ -420,6 +450,8 @@ impl Default for Start {
             overrides: BTreeMap::new(),
             dedup: Dedup::Skip,
             dedup_code: "skip".to_owned(),
+            probable: None,
+            country: None,
             source: None,
             owner_id: None,
         }
@@ -480,6 +512,8 @@ pub async fn start(
     let options_json = json!({
         "mapping": choices.overrides,
         "dedup": choices.dedup_code,
+        "dedup_probable": choices.probable.map(Dedup::code),
+        "country": choices.country.as_ref().map(|c| c.code().to_owned()),
         "source": choices.source,
         "owner_id": choices.owner_id,
     });
@@ -506,7 +540,7 @@ pub async fn start(
     tx.commit().await?;
     Ok(Started {
         upload: get(db, actor, id).await?,
-        options: options_for(id, mapping, choices.dedup, choices.source, choices.owner_id),
+        options: options_for(id, mapping, &choices),
     })
 }
 
@@ -613,12 +647,10 @@ async fn run_file(
 fn report_of(row: &Row) -> RowReport {
     RowReport {
         row: row.int("row_number") as u64,
-        result: match row.text("result").as_str() {
-            "skipped" => RowResult::Skipped,
-            "imported" => RowResult::Imported,
-            "merged" => RowResult::Merged,
-            _ => RowResult::Failed,
-        },
+        result: RowResult::ALL
+            .into_iter()
+            .find(|r| r.code() == row.text("result"))
+            .unwrap_or(RowResult::Failed),
         field: row.text("field"),
         reason: row.text("reason"),
         values: serde_json::from_str(&row.text("cells")).unwrap_or_default(),
@@ -740,6 +772,19 @@ mod tests {
         assert_eq!(start.dedup, Dedup::Warn);
         assert_eq!(start.overrides["手机号码"], "phone");
         assert_eq!(parse_start(&Value::Null).unwrap().dedup, Dedup::Skip);
+        let start = parse_start(&json!({"country": "美国", "dedup_probable": "merge"})).unwrap();
+        assert_eq!(
+            start.country.map(|c| c.code().to_owned()).as_deref(),
+            Some("US")
+        );
+        assert_eq!(start.probable, Some(Dedup::Merge));
+        assert_eq!(
+            parse_start(&json!({"country": "Atlantis"}))
+                .err()
+                .unwrap()
+                .field,
+            "country"
+        );
     }
 
     #[test]

@@ -3,8 +3,13 @@
 //! contacts (a contact's company is its account's) and accounts (their phone; their company
 //! only as "same company").
 //!
+//! A match is *certain* when an exact key is shared (phone, email, external id) and *probable*
+//! when only the person and company are; each source has a policy for each kind
+//! ([`policies`], [`probable_policies`]).
+//!
 //! Every new lead passes [`screen`], called from `records::prepare`, which applies the dedup
-//! policy of the lead's source (or the one a caller set with [`with_policy`]): *block* refuses
+//! policy of the lead's source for the kind of its strongest match (or, for certain matches,
+//! the one a caller set with [`with_policy`]): *block* refuses
 //! it with the matches the caller may see and, for matches held by others, only who holds them
 //! (撞单); *warn* creates it flagged (the tag [`FLAG_TAG`] and `duplicate_of`); *merge* puts its
 //! data into the strongest matching lead instead (`merge::absorb`). The import engine checks
@@ -31,8 +36,8 @@ use xiansuo_core::choice::ChoiceKind;
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::dedup::{
-    default_policies, is_strong, policy_for, signals, weight, Keys, Policy, Signal, ANY_SOURCE,
-    FLAG_TAG,
+    certainty, default_policies, default_probable_policies, is_strong, policy_for, signals, weight,
+    Certainty, Keys, Policy, Signal, ANY_SOURCE, FLAG_TAG,
 };
 use xiansuo_core::history::Channel;
 use xiansuo_core::lead::{parse_source, LeadStatus, BUILTIN_SOURCES};
@@ -97,6 +102,7 @@ pub fn keys_of(record: &NewRecord) -> Keys {
     Keys {
         phone: text("phone_normalized"),
         email: text("email_normalized"),
+        external_id: text("external_id"),
         person: text("person_key"),
         company: text("company_key"),
     }
@@ -107,6 +113,7 @@ fn keys_of_json(lead: &Value) -> Keys {
     Keys {
         phone: text("phone_normalized"),
         email: text("email_normalized"),
+        external_id: text("external_id"),
         person: text("person_key"),
         company: text("company_key"),
     }
@@ -152,7 +159,7 @@ fn any_of(column: &str, values: &[&str], params: &mut Vec<Param>) -> Option<Stri
 }
 
 /// The records (not deleted, leads not merged) that share a strong key with any of `probes`,
-/// oldest first: leads by phone, email or person and company; contacts by phone, email or person
+/// oldest first: leads by phone, email, external id or person and company; contacts by phone, email or person
 /// and their account's company; accounts by phone. With `same_company`, leads and accounts
 /// sharing only the company key are read too. Leads in `except` are left out.
 pub async fn holders(
@@ -166,6 +173,7 @@ pub async fn holders(
     };
     let phones = collect(|k| &k.phone);
     let emails = collect(|k| &k.email);
+    let external_ids = collect(|k| &k.external_id);
     let companies = collect(|k| &k.company);
     let pairs: Vec<(&str, &str)> = probes
         .iter()
@@ -183,13 +191,22 @@ pub async fn holders(
     };
 
     const LEAD: &str = "SELECT 'lead' AS kind, id, owner_id, created_at, status, \
-         phone_normalized AS phone, email_normalized AS email, person_key AS person, \
-         company_key AS company FROM leads WHERE deleted_at IS NULL";
+         phone_normalized AS phone, email_normalized AS email, external_id, \
+         person_key AS person, company_key AS company FROM leads WHERE deleted_at IS NULL";
     // One branch per key, so that each probes its own index: PostgreSQL reads a whole table
     // for `phone IN (…) OR email IN (…)` with a thousand values each.
     let companies: &[&str] = if same_company { &companies } else { &[] };
-    const LEAD_KEYS: [&str; 3] = ["phone_normalized", "email_normalized", "company_key"];
-    for (column, values) in LEAD_KEYS.into_iter().zip([&phones[..], &emails, companies]) {
+    const LEAD_KEYS: [&str; 4] = [
+        "phone_normalized",
+        "email_normalized",
+        "external_id",
+        "company_key",
+    ];
+    for (column, values) in
+        LEAD_KEYS
+            .into_iter()
+            .zip([&phones[..], &emails, &external_ids, companies])
+    {
         if let Some(term) = any_of(column, values, &mut params) {
             let except = except(&mut params);
             branches.push(format!("{LEAD} AND {term}{except}"));
@@ -203,7 +220,7 @@ pub async fn holders(
     // A contact's company is its account's.
     const CONTACT: &str = "SELECT 'contact' AS kind, c.id, c.owner_id, c.created_at, \
          NULL AS status, c.phone_normalized AS phone, c.email_normalized AS email, \
-         c.person_key AS person, a.company_key AS company \
+         NULL AS external_id, c.person_key AS person, a.company_key AS company \
          FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id WHERE c.deleted_at IS NULL";
     for (column, values) in [
         ("c.phone_normalized", &phones),
@@ -218,7 +235,8 @@ pub async fn holders(
     }
 
     const ACCOUNT: &str = "SELECT 'account' AS kind, id, owner_id, created_at, NULL AS status, \
-         phone_normalized AS phone, NULL AS email, NULL AS person, company_key AS company \
+         phone_normalized AS phone, NULL AS email, NULL AS external_id, NULL AS person, \
+         company_key AS company \
          FROM accounts WHERE deleted_at IS NULL";
     for (column, values) in [
         ("phone_normalized", &phones[..]),
@@ -259,6 +277,7 @@ pub async fn holders(
             keys: Keys {
                 phone: r.opt_text("phone"),
                 email: r.opt_text("email"),
+                external_id: r.opt_text("external_id"),
                 person: r.opt_text("person"),
                 company: r.opt_text("company"),
             },
@@ -338,6 +357,18 @@ pub fn decide(actor: &Actor, policy: Policy, matches: &[Match]) -> Decision {
     }
 }
 
+/// The matches that decide a new lead: the certain ones when there are any, else the probable
+/// ones, with which kind they are; `None` when nothing strong matches.
+pub fn deciding(matches: &[Match]) -> Option<(Certainty, Vec<Match>)> {
+    let best = matches.iter().filter_map(|m| certainty(&m.signals)).max()?;
+    let chosen = matches
+        .iter()
+        .filter(|m| certainty(&m.signals) == Some(best))
+        .cloned()
+        .collect();
+    Some((best, chosen))
+}
+
 /// Marks a new lead as a possible duplicate: the tag [`FLAG_TAG`] and `duplicate_of`.
 pub fn flag(record: &mut NewRecord, duplicate_of: Option<i64>) {
     let mut tags: Vec<String> = match record.get("tags") {
@@ -353,13 +384,18 @@ pub fn flag(record: &mut NewRecord, duplicate_of: Option<i64>) {
     }
 }
 
-/// The policy for a new lead: the one a caller set with [`with_policy`], otherwise the one for
-/// its source.
-async fn policy_in_force(db: &Db, source: &str) -> anyhow::Result<Policy> {
-    if let Ok(policy) = OVERRIDE.try_with(|p| *p) {
-        return Ok(policy);
+/// The policy for a new lead whose strongest matches are of this kind: for certain matches the
+/// one a caller set with [`with_policy`], otherwise the source's policy for that kind.
+async fn policy_in_force(db: &Db, source: &str, kind: Certainty) -> anyhow::Result<Policy> {
+    match kind {
+        Certainty::Certain => {
+            if let Ok(policy) = OVERRIDE.try_with(|p| *p) {
+                return Ok(policy);
+            }
+            Ok(policy_for(&policies(db).await?, source))
+        }
+        Certainty::Probable => Ok(policy_for(&probable_policies(db).await?.0, source)),
     }
-    Ok(policy_for(&policies(db).await?, source))
 }
 
 /// Checks a new record before it is written (the hook in `records::prepare`): for a lead, finds
@@ -371,7 +407,11 @@ pub async fn screen(ctx: Ctx<'_>, record: &mut NewRecord) -> StoreResult<()> {
         return Ok(());
     }
     let keys = keys_of(record);
-    if keys.phone.is_none() && keys.email.is_none() && keys.company.is_none() {
+    if keys.phone.is_none()
+        && keys.email.is_none()
+        && keys.external_id.is_none()
+        && keys.company.is_none()
+    {
         return Ok(());
     }
     let source = match record.get("source") {
@@ -379,11 +419,10 @@ pub async fn screen(ctx: Ctx<'_>, record: &mut NewRecord) -> StoreResult<()> {
         _ => String::new(),
     };
     let found = holders(ctx.db, &[&keys], &[], false).await?;
-    let found = matches(&keys, &found);
-    if found.is_empty() {
+    let Some((kind, found)) = deciding(&matches(&keys, &found)) else {
         return Ok(());
-    }
-    let policy = policy_in_force(ctx.db, &source).await?;
+    };
+    let policy = policy_in_force(ctx.db, &source, kind).await?;
     match decide(ctx.actor, policy, &found) {
         Decision::Create => Ok(()),
         Decision::Flag { duplicate_of } => {
@@ -423,14 +462,11 @@ pub async fn screen_change(
     }
     let id = after["id"].as_i64().unwrap_or_default();
     let found = holders(ctx.db, &[&keys], &[id], false).await?;
-    let found: Vec<Match> = matches(&keys, &found)
-        .into_iter()
-        .filter(|m| is_strong(&m.signals))
-        .collect();
-    if found.is_empty() {
+    let Some((kind, found)) = deciding(&matches(&keys, &found)) else {
         return Ok(after);
-    }
-    let policy = policy_in_force(ctx.db, after["source"].as_str().unwrap_or_default()).await?;
+    };
+    let source = after["source"].as_str().unwrap_or_default();
+    let policy = policy_in_force(ctx.db, source, kind).await?;
     if policy == Policy::Block {
         return Err(StoreError::Duplicate(Box::new(Duplicate {
             candidates: describe(ctx.db, ctx.actor, &found, to_millis(ctx.now)).await?,
@@ -631,29 +667,76 @@ pub async fn lead_duplicates(db: &Db, actor: &Actor, id: i64, now_ms: i64) -> St
     Ok(json!(out))
 }
 
-/// The policy per source ([`ANY_SOURCE`] for sources not listed): the built-in defaults with
-/// the admin's settings over them.
-pub async fn policies(db: &Db) -> anyhow::Result<BTreeMap<String, Policy>> {
-    if let Some(p) = db.settings().get::<BTreeMap<String, Policy>>(0) {
-        return Ok(p);
+/// The table of the admin's policies for one kind of match.
+fn policy_table(kind: Certainty) -> &'static str {
+    match kind {
+        Certainty::Certain => "dedup_policies",
+        Certainty::Probable => "dedup_probable_policies",
     }
-    let mut policies = default_policies();
+}
+
+/// The built-in policies for one kind of match.
+fn defaults_for(kind: Certainty) -> BTreeMap<String, Policy> {
+    match kind {
+        Certainty::Certain => default_policies(),
+        Certainty::Probable => default_probable_policies(),
+    }
+}
+
+async fn read_policies(db: &Db, kind: Certainty) -> anyhow::Result<BTreeMap<String, Policy>> {
+    let mut policies = defaults_for(kind);
     for row in db
-        .fetch_all("SELECT source, policy FROM dedup_policies", &[])
+        .fetch_all(
+            &format!("SELECT source, policy FROM {}", policy_table(kind)),
+            &[],
+        )
         .await?
     {
         if let Ok(policy) = Policy::parse("policy", &row.text("policy")) {
             policies.insert(row.text("source"), policy);
         }
     }
+    Ok(policies)
+}
+
+/// The policy per source for certain matches ([`ANY_SOURCE`] for sources not listed): the
+/// built-in defaults with the admin's settings over them.
+pub async fn policies(db: &Db) -> anyhow::Result<BTreeMap<String, Policy>> {
+    if let Some(p) = db.settings().get::<BTreeMap<String, Policy>>(0) {
+        return Ok(p);
+    }
+    let policies = read_policies(db, Certainty::Certain).await?;
     db.settings().put(0, policies.clone());
     Ok(policies)
 }
 
-/// `GET /api/v1/dedup/policies`: source → policy for `*` (any source not listed), every
-/// built-in source, and every source an admin set.
-pub async fn policies_json(db: &Db) -> anyhow::Result<Value> {
-    let policies = policies(db).await?;
+/// The policy per source for probable matches (the same name at the same company), as
+/// [`policies`] is for certain ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbablePolicies(pub BTreeMap<String, Policy>);
+
+/// The policies for probable matches: the built-in defaults with the admin's settings over them.
+pub async fn probable_policies(db: &Db) -> anyhow::Result<ProbablePolicies> {
+    if let Some(p) = db.settings().get::<ProbablePolicies>(0) {
+        return Ok(p);
+    }
+    let policies = ProbablePolicies(read_policies(db, Certainty::Probable).await?);
+    db.settings().put(0, policies.clone());
+    Ok(policies)
+}
+
+async fn policies_of(db: &Db, kind: Certainty) -> anyhow::Result<BTreeMap<String, Policy>> {
+    match kind {
+        Certainty::Certain => policies(db).await,
+        Certainty::Probable => Ok(probable_policies(db).await?.0),
+    }
+}
+
+/// `GET /api/v1/dedup/policies` (certain matches) and `GET /api/v1/dedup/probable-policies`:
+/// source → policy for `*` (any source not listed), every built-in source, and every source an
+/// admin set.
+pub async fn policies_json(db: &Db, kind: Certainty) -> anyhow::Result<Value> {
+    let policies = policies_of(db, kind).await?;
     let mut out = Map::new();
     out.insert(
         ANY_SOURCE.to_owned(),
@@ -671,10 +754,11 @@ pub async fn policies_json(db: &Db) -> anyhow::Result<Value> {
     Ok(Value::Object(out))
 }
 
-/// `PUT /api/v1/dedup/policies` (admins): sets the policy of each source named in the body
-/// (`{"web_form": "merge", "*": "block", "api": null}`); `null` brings back the built-in
-/// default; sources not named keep theirs.
-pub async fn set_policies(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
+/// `PUT /api/v1/dedup/policies` and `PUT /api/v1/dedup/probable-policies` (admins): sets the
+/// policy of each source named in the body (`{"web_form": "merge", "*": "block", "api": null}`)
+/// for that kind of match; `null` brings back the built-in default; sources not named keep
+/// theirs.
+pub async fn set_policies(ctx: Ctx<'_>, kind: Certainty, body: &Value) -> StoreResult<Value> {
     require_policy_admin(ctx.actor)?;
     let object = body.as_object().ok_or_else(|| {
         Invalid::new(
@@ -698,35 +782,49 @@ pub async fn set_policies(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
         };
         changes.push((source.clone(), policy));
     }
-    store_policies(ctx, changes).await?;
-    Ok(policies_json(ctx.db).await?)
+    store_policies(ctx, kind, changes).await?;
+    Ok(policies_json(ctx.db, kind).await?)
 }
 
-/// One source's dedup policy as the settings page lists it.
+/// One source's dedup policies as the settings page lists them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourcePolicy {
     /// The source code, or [`ANY_SOURCE`] for every source not listed.
     pub source: String,
-    /// The policy in force.
+    /// The policy in force for certain matches.
     pub policy: Policy,
     /// The policy the source falls back to without the admin's setting: its built-in default,
     /// else the policy of any other source.
     pub default: Policy,
     /// Whether an admin set this source's policy (removing it brings back `default`).
     pub set: bool,
+    /// The same three for probable matches.
+    pub probable: Policy,
+    pub probable_default: Policy,
+    pub probable_set: bool,
 }
 
 /// Every source with a policy worth showing: any other source (`*`), the built-in sources and
 /// the sources an admin set, with what is in force and whether it was set.
 pub async fn source_policies(db: &Db) -> anyhow::Result<Vec<SourcePolicy>> {
-    let policies = policies(db).await?;
-    let set: Vec<String> = db
-        .fetch_all("SELECT source FROM dedup_policies ORDER BY source", &[])
-        .await?
-        .iter()
-        .map(|r| r.text("source"))
-        .collect();
+    let certain = policies(db).await?;
+    let probable = probable_policies(db).await?.0;
+    let set_of = |kind: Certainty| async move {
+        anyhow::Ok(
+            db.fetch_all(
+                &format!("SELECT source FROM {} ORDER BY source", policy_table(kind)),
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| r.text("source"))
+            .collect::<Vec<String>>(),
+        )
+    };
+    let set = set_of(Certainty::Certain).await?;
+    let probable_set = set_of(Certainty::Probable).await?;
     let defaults = default_policies();
+    let probable_defaults = default_probable_policies();
     let mut sources = vec![ANY_SOURCE.to_owned()];
     sources.extend(
         crate::records::choices::all(db)
@@ -734,36 +832,47 @@ pub async fn source_policies(db: &Db) -> anyhow::Result<Vec<SourcePolicy>> {
             .active(ChoiceKind::Source)
             .map(|s| s.code.clone()),
     );
-    sources.extend(
-        set.iter()
-            .filter(|s| !sources.contains(s))
-            .cloned()
-            .collect::<Vec<_>>(),
-    );
+    for source in set.iter().chain(&probable_set) {
+        if !sources.contains(source) {
+            sources.push(source.clone());
+        }
+    }
     Ok(sources
         .into_iter()
         .map(|source| SourcePolicy {
-            policy: policy_for(&policies, &source),
+            policy: policy_for(&certain, &source),
             default: defaults
                 .get(&source)
                 .copied()
-                .unwrap_or_else(|| policy_for(&policies, ANY_SOURCE)),
+                .unwrap_or_else(|| policy_for(&certain, ANY_SOURCE)),
             set: set.contains(&source),
+            probable: policy_for(&probable, &source),
+            probable_default: probable_defaults
+                .get(&source)
+                .copied()
+                .unwrap_or_else(|| policy_for(&probable, ANY_SOURCE)),
+            probable_set: probable_set.contains(&source),
             source,
         })
         .collect())
 }
 
-/// Sets one source's policy (admins), or with `None` removes the admin's setting so that the
-/// built-in default applies again. A bad source is refused on the field `source`.
-pub async fn set_policy(ctx: Ctx<'_>, source: &str, policy: Option<Policy>) -> StoreResult<()> {
+/// Sets one source's policy for one kind of match (admins), or with `None` removes the admin's
+/// setting so that the built-in default applies again. A bad source is refused on the field
+/// `source`.
+pub async fn set_policy(
+    ctx: Ctx<'_>,
+    kind: Certainty,
+    source: &str,
+    policy: Option<Policy>,
+) -> StoreResult<()> {
     require_policy_admin(ctx.actor)?;
     let source = if source.trim() == ANY_SOURCE {
         ANY_SOURCE.to_owned()
     } else {
         parse_source(source)?
     };
-    store_policies(ctx, vec![(source, policy)]).await
+    store_policies(ctx, kind, vec![(source, policy)]).await
 }
 
 fn require_policy_admin(actor: &Actor) -> StoreResult<()> {
@@ -776,20 +885,25 @@ fn require_policy_admin(actor: &Actor) -> StoreResult<()> {
     }
 }
 
-/// Writes each source's policy, `None` deleting the admin's setting.
-async fn store_policies(ctx: Ctx<'_>, changes: Vec<(String, Option<Policy>)>) -> StoreResult<()> {
+/// Writes each source's policy for one kind of match, `None` deleting the admin's setting.
+async fn store_policies(
+    ctx: Ctx<'_>,
+    kind: Certainty,
+    changes: Vec<(String, Option<Policy>)>,
+) -> StoreResult<()> {
+    let table = policy_table(kind);
     let mut tx = ctx.db.begin().await?;
     let snapshot =
         audit::Before::take(&mut tx, audit::Setting::DedupPolicies, audit::SINGLETON).await?;
     for (source, policy) in changes {
         tx.execute(
-            "DELETE FROM dedup_policies WHERE source = ?",
+            &format!("DELETE FROM {table} WHERE source = ?"),
             &[Param::from(source.as_str())],
         )
         .await?;
         if let Some(policy) = policy {
             tx.execute(
-                "INSERT INTO dedup_policies (source, policy, updated_by, updated_at) VALUES (?, ?, ?, ?)",
+                &format!("INSERT INTO {table} (source, policy, updated_by, updated_at) VALUES (?, ?, ?, ?)"),
                 &[
                     Param::from(source),
                     Param::from(policy.code()),
@@ -805,6 +919,7 @@ async fn store_policies(ctx: Ctx<'_>, changes: Vec<(String, Option<Policy>)>) ->
         .await?;
     tx.commit().await?;
     ctx.db.settings().clear::<BTreeMap<String, Policy>>();
+    ctx.db.settings().clear::<ProbablePolicies>();
     Ok(())
 }
 
@@ -812,7 +927,8 @@ async fn store_policies(ctx: Ctx<'_>, changes: Vec<(String, Option<Policy>)>) ->
 const FILL_BATCH: usize = 500;
 
 /// The keys that migrations 0005 and 0013 add and SQL cannot compute: company keys (region
-/// lists) and person keys (pinyin) of every existing record.
+/// lists) and person keys of every existing record; migration 0032 computes the person keys
+/// again, now that names differing in more than their form no longer share one.
 pub const BACKFILLS: &[Backfill] = &[
     Backfill {
         after: "0005_dedup_keys",
@@ -824,6 +940,11 @@ pub const BACKFILLS: &[Backfill] = &[
         what: "the person keys of existing records",
         run: |tx| Box::pin(fill_person_keys(tx)),
     },
+    Backfill {
+        after: "0032_import_outcomes",
+        what: "the person keys of existing records, digits and characters kept",
+        run: |tx| Box::pin(fill_person_keys(tx)),
+    },
 ];
 
 /// Computes the company keys of every existing lead and account (migration 0005).
@@ -831,7 +952,7 @@ async fn fill_keys(tx: &mut Tx) -> anyhow::Result<()> {
     fill_columns(tx, "company_key").await
 }
 
-/// Computes the person keys of every existing lead and contact (migration 0013).
+/// Computes the person keys of every existing lead and contact (migrations 0013 and 0032).
 async fn fill_person_keys(tx: &mut Tx) -> anyhow::Result<()> {
     fill_columns(tx, "person_key").await
 }
@@ -1037,7 +1158,7 @@ mod tests {
         );
         assert_eq!(
             keys("SELECT person_key FROM leads ORDER BY id", "person_key").await,
-            [some("wei zhang"), some("li na")]
+            [some("张伟"), some("李娜")]
         );
         assert_eq!(
             keys("SELECT person_key FROM contacts", "person_key").await,

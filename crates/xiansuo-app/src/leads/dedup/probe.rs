@@ -34,6 +34,7 @@ pub async fn check(db: &Db, actor: &Actor, typed: &Typed<'_>, now_ms: i64) -> St
             .map(|e| e.normalized().to_owned()),
         person: person_key(typed.name.trim()),
         company: company_key(typed.company.trim()),
+        external_id: None,
     };
     if keys.phone.is_none() && keys.email.is_none() && keys.company.is_none() {
         return Ok(json!({ "matches": [] }));

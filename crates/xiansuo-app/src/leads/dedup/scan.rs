@@ -61,6 +61,7 @@ const MAX_SHOWN: i64 = 100;
 const KEYS: &[(Signal, &[&str])] = &[
     (Signal::Phone, &["phone_normalized"]),
     (Signal::Email, &["email_normalized"]),
+    (Signal::ExternalId, &["external_id"]),
     (Signal::PersonAndCompany, &["person_key", "company_key"]),
 ];
 

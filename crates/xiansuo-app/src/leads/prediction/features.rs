@@ -4,7 +4,6 @@
 //! enough (at most [`TOP_VALUES`] of them), so that a field with a million distinct values
 //! costs no more than one with a dozen.
 
-use crate::data::import::mapping::CONVERTED_ELSEWHERE;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -76,12 +75,7 @@ pub fn facts(lead: &Value, defs: &[CustomFieldDef], behaviour: Behaviour) -> Vec
         }
     }
     if let Some(tags) = lead["tags"].as_array() {
-        // The tag of a lead converted in the system it was imported from is its outcome.
-        for tag in tags
-            .iter()
-            .filter_map(Value::as_str)
-            .filter(|t| *t != CONVERTED_ELSEWHERE)
-        {
+        for tag in tags.iter().filter_map(Value::as_str) {
             out.push(("tags".to_owned(), Fact::Has(tag.trim().to_lowercase())));
         }
     }
@@ -345,7 +339,7 @@ mod tests {
             },
         ];
         let lead = json!({
-            "source": "Referral", "title": "Head of IT", "tags": ["vip", CONVERTED_ELSEWHERE], "status": "converted",
+            "source": "Referral", "title": "Head of IT", "tags": ["vip"], "status": "converted",
             "score": 80, "custom": {"budget": 5000, "trial": true}
         });
         let facts = facts(
@@ -364,7 +358,6 @@ mod tests {
         assert!(has("custom.trial", Fact::Is("yes".into())));
         assert!(has("events", Fact::Number(3.0)));
         assert!(!facts.iter().any(|(f, _)| f == "status" || f == "score"));
-        assert!(!facts.contains(&("tags".to_owned(), Fact::Has(CONVERTED_ELSEWHERE.into()))));
     }
 
     #[test]

@@ -13,8 +13,8 @@
 
 pub mod features;
 pub mod model;
+pub mod schedule;
 
-use crate::data::import::mapping::CONVERTED_ELSEWHERE;
 use crate::error::{StoreError, StoreResult};
 use crate::jobs::queue::{self, Job, JobEnv, JobFailure};
 use crate::records::custom_fields;
@@ -122,14 +122,10 @@ impl Predictor {
     }
 }
 
-/// Whether a lead (`l`, with its opportunity `o`) is a positive outcome: won, or converted here
-/// or in the system it was imported from, and not lost.
-fn positive_sql() -> String {
-    format!(
-        "(o.result = 'won' OR (COALESCE(o.result, '') <> 'lost' AND (l.status = 'converted' \
-         OR l.tags LIKE '%\"{CONVERTED_ELSEWHERE}\"%')))"
-    )
-}
+/// Whether a lead (`l`, with its opportunity `o`) is a positive outcome: won, or converted (here,
+/// or in the system it was imported from) and not lost.
+const POSITIVE_SQL: &str =
+    "(o.result = 'won' OR (COALESCE(o.result, '') <> 'lost' AND l.status = 'converted'))";
 
 /// Whether a lead is a negative outcome: lost, or disqualified and not won.
 const NEGATIVE_SQL: &str =
@@ -146,8 +142,7 @@ pub async fn outcome_counts(db: &Db) -> anyhow::Result<(i64, i64)> {
                 "SELECT SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS positives, \
                  SUM(CASE WHEN {} THEN 0 WHEN {NEGATIVE_SQL} THEN 1 ELSE 0 END) AS negatives \
                  {OUTCOME_JOIN}",
-                positive_sql(),
-                positive_sql()
+                POSITIVE_SQL, POSITIVE_SQL
             ),
             &[],
         )
@@ -284,8 +279,7 @@ pub async fn train(db: &Db, trained_by: Option<i64>, now: DateTime<Utc>) -> Stor
                 &format!(
                     "SELECT l.*, CASE WHEN {} THEN 1 ELSE 0 END AS positive {OUTCOME_JOIN} \
                      AND l.id > ? AND ({} OR {NEGATIVE_SQL}) ORDER BY l.id LIMIT {BATCH}",
-                    positive_sql(),
-                    positive_sql()
+                    POSITIVE_SQL, POSITIVE_SQL
                 ),
                 &[Param::Int(after_id)],
             )
@@ -596,26 +590,24 @@ impl Job for Train {
     }
 }
 
-/// Retrains the model every week once an admin has trained one (`prediction.retrain`), so that
-/// it keeps learning from new outcomes and every lead is scored again. Until then, or while the
-/// outcomes have become too few, it does nothing.
+/// Trains the model again on its own schedule ([`schedule`]: weekly unless an admin chose
+/// otherwise) once an admin has trained one (`prediction.retrain`), so that it keeps learning
+/// from new outcomes and every lead is scored again. It looks daily whether a training is due;
+/// without a model, with retraining off, or while the outcomes have become too few, it does
+/// nothing.
 pub struct Retrain;
 
-/// How often the model is trained again, in seconds: weekly.
-pub const RETRAIN_EVERY: i64 = 7 * 24 * 3600;
+/// How often the retraining job looks whether a training is due, in seconds: daily.
+pub const RETRAIN_CHECK_EVERY: i64 = 24 * 3600;
 
 #[async_trait]
 impl Job for Retrain {
     const KIND: &'static str = "prediction.retrain";
-    const EVERY: Option<i64> = Some(RETRAIN_EVERY);
+    const EVERY: Option<i64> = Some(RETRAIN_CHECK_EVERY);
     type Payload = ();
 
     async fn run(&self, db: &Db, _: &JobEnv, _: (), at: DateTime<Utc>) -> Result<(), JobFailure> {
-        let trained = db
-            .fetch_optional("SELECT id FROM prediction_models LIMIT 1", &[])
-            .await?
-            .is_some();
-        if !trained {
+        if !schedule::due(db, at).await? {
             return Ok(());
         }
         match train(db, None, at).await {

@@ -172,6 +172,7 @@ static ZH: AuditTexts = AuditTexts {
         ("choice", "选项"),
         ("report_cost", "渠道花费"),
         ("report_target", "目标"),
+        ("prediction_schedule", "赢单预测重新训练"),
     ],
     actions: &[
         ("create", "新建"),
@@ -312,6 +313,7 @@ static EN: AuditTexts = AuditTexts {
         ("choice", "Choice list entry"),
         ("report_cost", "Channel spend"),
         ("report_target", "Target"),
+        ("prediction_schedule", "Win prediction retraining"),
     ],
     actions: &[
         ("create", "Created"),

@@ -1,6 +1,8 @@
 //! 查重策略 (admins only): what happens to a new lead that matches an existing record, per
-//! source — block, warn or merge — with "any other source" (`*`) for the rest. Read and set
-//! through `xiansuo_app::leads::dedup`, as `/api/v1/dedup/policies` does.
+//! source and per kind of match (certain: phone, email or external id; probable: name and
+//! company) — block, warn or merge — with "any other source" (`*`) for the rest. Read and set
+//! through `xiansuo_app::leads::dedup`, as `/api/v1/dedup/policies` and
+//! `/api/v1/dedup/probable-policies` do.
 
 use super::frame::{admin_only, ctx, no_refusal, saved_notice, Errors, Frame, Menu, Refusal};
 use super::outcome::{answer, SavedQuery};
@@ -15,7 +17,7 @@ use serde::Deserialize;
 use xiansuo_app::leads::dedup::{self, SourcePolicy};
 use xiansuo_app::StoreResult;
 use xiansuo_core::choice::{ChoiceKind, Choices};
-use xiansuo_core::dedup::{Policy, ANY_SOURCE};
+use xiansuo_core::dedup::{Certainty, Policy, ANY_SOURCE};
 
 const PATH: &str = "/settings/dedup";
 
@@ -26,18 +28,37 @@ pub(crate) struct PolicyPost {
     csrf_token: String,
     source: String,
     policy: String,
+    /// `probable` for the policy of probable matches; certain matches otherwise.
+    kind: String,
     /// `new` from the form that adds a source.
     form: String,
 }
 
-/// One source's row.
-struct PolicyRow {
-    source: String,
-    label: String,
+impl PolicyPost {
+    fn kind(&self) -> Certainty {
+        if self.kind == "probable" {
+            Certainty::Probable
+        } else {
+            Certainty::Certain
+        }
+    }
+}
+
+/// One kind's policy in a source's row.
+struct KindPolicy {
+    kind: &'static str,
+    label: &'static str,
     policies: Vec<Choice>,
     default: &'static str,
     set: bool,
     error: Option<String>,
+}
+
+/// One source's row: its policy for certain matches, then for probable ones.
+struct PolicyRow {
+    source: String,
+    label: String,
+    kinds: Vec<KindPolicy>,
 }
 
 #[derive(Template)]
@@ -92,15 +113,30 @@ async fn dedup_page(
         row_error = refused
             .errors
             .starting("")
-            .map(|e| (sent.source.clone(), e.to_owned()));
+            .map(|e| (sent.source.clone(), sent.kind(), e.to_owned()));
     }
     let rows = sources
         .iter()
         .map(|p| {
-            let failed = row_error.as_ref().filter(|(source, _)| *source == p.source);
-            let current = match failed {
-                Some(_) => sent.policy.as_str(),
-                None => p.policy.code(),
+            let kind = |kind: Certainty, policy: Policy, default: Policy, set: bool| {
+                let failed = row_error
+                    .as_ref()
+                    .filter(|(source, k, _)| *source == p.source && *k == kind);
+                let current = match failed {
+                    Some(_) => sent.policy.as_str(),
+                    None => policy.code(),
+                };
+                KindPolicy {
+                    kind: kind.code(),
+                    label: match kind {
+                        Certainty::Certain => s.ops.certain_policy,
+                        Certainty::Probable => s.ops.probable_policy,
+                    },
+                    policies: policy_choices(s, current),
+                    default: s.ops.code(default.code()),
+                    set,
+                    error: failed.map(|(_, _, e)| e.clone()),
+                }
             };
             PolicyRow {
                 label: source_label(
@@ -109,10 +145,15 @@ async fn dedup_page(
                     &user.actor.locale,
                     s.ops.any_source,
                 ),
-                policies: policy_choices(s, current),
-                default: s.ops.code(p.default.code()),
-                set: p.set,
-                error: failed.map(|(_, e)| e.clone()),
+                kinds: vec![
+                    kind(Certainty::Certain, p.policy, p.default, p.set),
+                    kind(
+                        Certainty::Probable,
+                        p.probable,
+                        p.probable_default,
+                        p.probable_set,
+                    ),
+                ],
                 source: p.source.clone(),
             }
         })
@@ -143,8 +184,8 @@ pub(crate) async fn page(
     dedup_page(&state, &user, PolicyPost::default(), no_refusal(), notice).await
 }
 
-/// `POST /settings/dedup`: one source's policy, as `PUT /api/v1/dedup/policies` with
-/// `{"source": "policy"}`.
+/// `POST /settings/dedup`: one source's policy for one kind of match, as
+/// `PUT /api/v1/dedup/policies` (or `probable-policies`) with `{"source": "policy"}`.
 pub(crate) async fn save(
     State(state): State<AppState>,
     user: Viewer,
@@ -155,7 +196,7 @@ pub(crate) async fn save(
     }
     let result: StoreResult<()> = async {
         let policy = Policy::parse("policy", form.policy.trim())?;
-        dedup::set_policy(ctx(&state, &user), &form.source, Some(policy)).await
+        dedup::set_policy(ctx(&state, &user), form.kind(), &form.source, Some(policy)).await
     }
     .await;
     answer(&user, PATH, PATH, result, |refused| {
@@ -174,7 +215,7 @@ pub(crate) async fn use_default(
     if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
         return refused;
     }
-    let result = dedup::set_policy(ctx(&state, &user), &form.source, None).await;
+    let result = dedup::set_policy(ctx(&state, &user), form.kind(), &form.source, None).await;
     answer(&user, PATH, PATH, result, |refused| {
         dedup_page(&state, &user, form, refused, None)
     })

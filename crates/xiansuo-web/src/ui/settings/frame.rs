@@ -2,6 +2,8 @@
 //! shown next to its field, the saved notice, reading optional form values, times in the
 //! user's zone, and the admin check of a page.
 
+use super::backup_texts::title as backups_title;
+use super::export::export_texts;
 use super::texts::{settings_texts, SettingsTexts};
 use crate::ui::i18n::Texts;
 use crate::ui::page::{store_error_page, Chrome, Viewer};
@@ -66,6 +68,7 @@ pub(super) fn groups(user: &Viewer, s: &SettingsTexts, current: &str) -> Vec<Gro
                 ("/settings/checklists", s.ops.checklists_title),
                 ("/settings/dedup", s.ops.dedup_title),
                 ("/settings/targets", s.ops.targets_title),
+                ("/settings/export", export_title(&user.actor.locale)),
             ],
         ),
         (
@@ -89,7 +92,13 @@ pub(super) fn groups(user: &Viewer, s: &SettingsTexts, current: &str) -> Vec<Gro
                 ("/settings/mail", s.ops.mail_title),
             ],
         ),
-        (s.more.group_security, &[("/settings/audit", s.audit_title)]),
+        (
+            s.more.group_security,
+            &[
+                ("/settings/audit", s.audit_title),
+                ("/settings/backups", backups_title(&user.actor.locale)),
+            ],
+        ),
     ];
     let admin = if user.actor.is_admin() {
         &admin[..]
@@ -114,6 +123,11 @@ pub(super) fn groups(user: &Viewer, s: &SettingsTexts, current: &str) -> Vec<Gro
             }
         })
         .collect()
+}
+
+/// The full export's name in the settings menu.
+fn export_title(locale: &str) -> &'static str {
+    export_texts(locale).title
 }
 
 /// What every settings page carries besides its own content: the frame of every page, and

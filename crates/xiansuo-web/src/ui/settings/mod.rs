@@ -13,12 +13,15 @@
 
 mod assignment;
 mod audit;
+mod backup_texts;
+mod backups;
 mod calendar;
 mod channels;
 mod checklists;
 mod choices;
 mod data;
 mod dedup;
+mod export;
 mod forms;
 mod frame;
 mod mail;
@@ -51,6 +54,10 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/settings", get(index))
         .route("/settings/audit", get(audit::page))
+        .route("/settings/export", get(export::page))
+        .route("/settings/export/{source}", get(export::download))
+        .route("/settings/backups", get(backups::page).post(backups::save))
+        .route("/settings/backups/now", post(backups::take_now))
         .route("/settings/profile", get(profile::page).post(profile::save))
         .route("/settings/password", post(profile::change_password))
         .route("/settings/notifications", post(profile::save_notifications))
@@ -110,6 +117,10 @@ pub(super) fn router() -> Router<AppState> {
         .route(
             "/settings/prediction",
             get(prediction::page).post(prediction::train),
+        )
+        .route(
+            "/settings/prediction/schedule",
+            post(prediction::save_schedule),
         )
         .route("/settings/scoring/settings", post(scoring::save_settings))
         .route(

@@ -1,10 +1,11 @@
 //! 赢单预测 (admins only): the win-prediction model in use — its cross-validated AUC, the lift
 //! of its best-scored tenth, a lift chart drawn on the server as SVG, the models compared and
-//! the most important features — and the button that trains it again, as
-//! `GET /api/v1/prediction` and `POST /api/v1/prediction/train` do.
+//! the most important features — the button that trains it again, and how often it is trained
+//! again on its own, as `GET /api/v1/prediction`, `POST /api/v1/prediction/train` and
+//! `PUT /api/v1/prediction/schedule` do.
 
 use super::frame::{admin_only, ctx, Frame, Menu};
-use super::outcome::{answer, CsrfPost, SavedQuery};
+use super::outcome::{answer, CsrfPost};
 use crate::ui::page::{csrf_refusal, render, store_error_page, Chrome, Viewer, Zone};
 use crate::ui::prediction_texts::{prediction_texts, PredictionTexts};
 use crate::AppState;
@@ -13,8 +14,10 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
+use serde::Deserialize;
 use serde_json::Value;
 use xiansuo_app::leads::prediction;
+use xiansuo_app::leads::prediction::schedule::{self, Schedule, ScheduleInput};
 
 const PATH: &str = "/settings/prediction";
 
@@ -54,6 +57,9 @@ struct PredictionPage {
     notice: Option<&'static str>,
     alert: Option<String>,
     model: Option<Shown>,
+    schedule: Schedule,
+    /// When the next training is, in the viewer's zone.
+    schedule_next: Option<String>,
 }
 
 /// The lift chart's columns: each decile's lift scaled to the largest (or 2, whichever is
@@ -133,12 +139,20 @@ async fn prediction_page(
 ) -> Response {
     let frame = Frame::new(user, PATH);
     let p = prediction_texts(&user.actor.locale);
-    let model = match prediction::current(&state.db, &user.actor).await {
-        Ok(model) => model,
+    let read = async {
+        Ok::<_, xiansuo_app::StoreError>((
+            prediction::current(&state.db, &user.actor).await?,
+            schedule::get(&state.db, &user.actor).await?,
+        ))
+    };
+    let (model, schedule) = match read.await {
+        Ok(read) => read,
         Err(e) => return store_error_page(frame.chrome, e),
     };
     let page = PredictionPage {
         model: shown(p, user.zone, &model),
+        schedule_next: schedule.next_at.as_deref().map(|at| user.zone.time(at)),
+        schedule,
         chrome: frame.chrome,
         menu: frame.menu,
         p,
@@ -148,16 +162,29 @@ async fn prediction_page(
     render(code, &page)
 }
 
+/// `?saved=1` after a training was queued, with `what=schedule` after the schedule was saved.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct PageQuery {
+    saved: String,
+    what: String,
+}
+
 /// `GET /settings/prediction`.
 pub(crate) async fn page(
     State(state): State<AppState>,
     user: Viewer,
-    Query(query): Query<SavedQuery>,
+    Query(query): Query<PageQuery>,
 ) -> Response {
     if let Some(refused) = admin_only(&user, PATH) {
         return refused;
     }
-    let notice = (!query.saved.is_empty()).then_some(prediction_texts(&user.actor.locale).queued);
+    let p = prediction_texts(&user.actor.locale);
+    let notice = (!query.saved.is_empty()).then_some(if query.what == "schedule" {
+        p.schedule_saved
+    } else {
+        p.queued
+    });
     prediction_page(&state, &user, StatusCode::OK, notice, None).await
 }
 
@@ -174,5 +201,44 @@ pub(crate) async fn train(
     answer(&user, PATH, PATH, result, |refused| {
         prediction_page(&state, &user, refused.status, None, refused.alert)
     })
+    .await
+}
+
+/// The schedule form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ScheduleForm {
+    csrf_token: String,
+    every_days: String,
+}
+
+/// `POST /settings/prediction/schedule`: sets how often the model is trained again, as
+/// `PUT /api/v1/prediction/schedule`.
+pub(crate) async fn save_schedule(
+    State(state): State<AppState>,
+    user: Viewer,
+    Form(form): Form<ScheduleForm>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
+        return refused;
+    }
+    let result = match form.every_days.trim().parse::<i64>() {
+        Ok(every_days) => schedule::set(ctx(&state, &user), &ScheduleInput { every_days }).await,
+        Err(_) => Err(xiansuo_core::Invalid::new(
+            "every_days",
+            format!(
+                "must be a whole number of days from 1 to {}, or 0 to train only on request",
+                schedule::MAX_EVERY_DAYS
+            ),
+        )
+        .into()),
+    };
+    answer(
+        &user,
+        PATH,
+        "/settings/prediction?what=schedule",
+        result,
+        |refused| prediction_page(&state, &user, refused.status, None, refused.alert),
+    )
     .await
 }
