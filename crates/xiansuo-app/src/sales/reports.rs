@@ -10,11 +10,11 @@
 //! weeks and months are those of China Standard Time, as in the pipeline forecast.
 //!
 //! Leads by group, the funnel, speed to lead, activities, channels and the targets of leads and
-//! activities read per-day summaries (`report_lead_days`, `report_activity_days`, migration
-//! 0035) when their range is whole days, as the default range and ranges given as dates are:
-//! what they cost follows the days and keys of the range, not its leads. The summaries are
-//! kept exact by triggers in the transaction of every write; a range that starts or ends inside
-//! a day reads the records themselves ([`Tally`]), and so does the check of the summaries.
+//! activities read per-day summaries ([`summaries`], migration 0035) when their range is whole
+//! days, as the default range and ranges given as dates are: what they cost follows the days
+//! and keys of the range, not its leads. A summary is read with the changes not yet folded
+//! into it, so it is exact at every moment; a range that starts or ends inside a day reads the
+//! records themselves ([`Tally`]), and so does the check of the summaries.
 //!
 //! A report is a [`Report`]: the JSON body (`{"items": [...], ...}`) and the same figures as
 //! table rows, which [`Report::csv`] and [`Report::xlsx`] write as files for spreadsheet
@@ -25,6 +25,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::records::choices;
 use crate::records::{self, money, rfc3339, Ctx};
 use crate::sales::pipeline::Body;
+use crate::sales::summaries::{activity_days, LeadDays};
 use crate::scope::{team_tree, users_in_teams, Actor};
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use serde_json::{json, Map, Value};
@@ -342,6 +343,14 @@ pub async fn leads_from(
     // Leads are counted per key first; owners and teams are named after that, so that the
     // users and teams are read once per owner, not once per lead.
     let counts = if p.range.summarised(tally) {
+        let (days, converted) = match group_by {
+            "source" => (LeadDays::Source, "s.converted".to_owned()),
+            "campaign" => (LeadDays::Campaign, "s.converted".to_owned()),
+            _ => (
+                LeadDays::Status,
+                format!("CASE WHEN s.status = '{CONVERTED}' THEN s.leads ELSE 0 END"),
+            ),
+        };
         let key = match group_by {
             "owner" | "team" => "NULLIF(s.owner_id, 0)".to_owned(),
             "period" => period_sql(db.dialect(), "s.day", period),
@@ -350,9 +359,9 @@ pub async fn leads_from(
         };
         format!(
             "SELECT {key} AS k, CAST(SUM(s.leads) AS BIGINT) AS n, \
-             CAST(SUM(CASE WHEN s.status = '{CONVERTED}' THEN s.leads ELSE 0 END) AS BIGINT) \
-             AS converted FROM report_lead_days s WHERE s.day >= ? AND s.day < ?{} \
-             GROUP BY {key} HAVING SUM(s.leads) > 0",
+             CAST(SUM({converted}) AS BIGINT) AS converted FROM {} \
+             WHERE s.day >= ? AND s.day < ?{} GROUP BY {key} HAVING SUM(s.leads) > 0",
+            days.rows(),
             actor.scope_clause_on("s.owner_id")
         )
     } else {
@@ -482,7 +491,8 @@ pub async fn funnel_from(
         format!(
             "SELECT CAST(SUM(s.leads) AS BIGINT) AS new, {steps}, \
              CAST(SUM(s.won) AS BIGINT) AS won, CAST(SUM(s.won_amount) AS BIGINT) AS won_amount, \
-             {others} FROM report_lead_days s WHERE s.day >= ? AND s.day < ?{}",
+             {others} FROM {} WHERE s.day >= ? AND s.day < ?{}",
+            LeadDays::Status.rows(),
             actor.scope_clause_on("s.owner_id")
         )
     } else {
@@ -567,8 +577,9 @@ pub async fn speed_to_lead_from(
                      CAST(SUM(s.contacted) AS BIGINT) AS counted, \
                      CAST(SUM(s.speed_ms) AS BIGINT) AS total, \
                      CAST(SUM(s.within_hour) AS BIGINT) AS within_hour \
-                     FROM report_lead_days s WHERE s.day >= ? AND s.day < ?{} \
+                     FROM {} WHERE s.day >= ? AND s.day < ?{} \
                      GROUP BY s.owner_id HAVING SUM(s.leads) > 0 ORDER BY counted DESC, k",
+                    LeadDays::Status.rows(),
                     actor.scope_clause_on("s.owner_id")
                 ),
                 &p.range.params(),
@@ -678,9 +689,10 @@ pub async fn activities_from(
             "SELECT NULLIF(s.owner_id, 0) AS k, s.type AS type, \
              CASE WHEN s.outcome_given = 1 THEN s.outcome END AS outcome, \
              CAST(SUM(s.activities) AS BIGINT) AS n \
-             FROM report_activity_days s WHERE s.day >= ? AND s.day < ?{} \
+             FROM {} WHERE s.day >= ? AND s.day < ?{} \
              GROUP BY s.owner_id, s.type, s.outcome_given, s.outcome \
              HAVING SUM(s.activities) > 0 ORDER BY k, type, outcome",
+            activity_days(),
             actor.scope_clause_on("s.owner_id")
         )
     } else {
@@ -1007,11 +1019,11 @@ pub async fn channels_from(
     let sql = if p.range.summarised(tally) {
         format!(
             "SELECT s.source AS k, CAST(SUM(s.leads) AS BIGINT) AS leads, \
-             CAST(SUM(CASE WHEN s.status = '{CONVERTED}' THEN s.leads ELSE 0 END) AS BIGINT) \
-             AS converted, CAST(SUM(s.won) AS BIGINT) AS won, \
+             CAST(SUM(s.converted) AS BIGINT) AS converted, CAST(SUM(s.won) AS BIGINT) AS won, \
              CAST(SUM(s.won_amount) AS BIGINT) AS won_amount \
-             FROM report_lead_days s WHERE s.day >= ? AND s.day < ? \
-             GROUP BY s.source HAVING SUM(s.leads) > 0"
+             FROM {} WHERE s.day >= ? AND s.day < ? \
+             GROUP BY s.source HAVING SUM(s.leads) > 0",
+            LeadDays::Source.rows()
         )
     } else {
         format!(
@@ -1573,13 +1585,15 @@ pub async fn targets_from(
         for metric in &metrics {
             let sql = match metric.as_str() {
                 "leads" if summarised => format!(
-                    "SELECT owner_id, CAST(SUM(leads) AS BIGINT) AS n FROM report_lead_days \
-                     WHERE {owners_in} AND day >= ? AND day < ? GROUP BY owner_id"
+                    "SELECT s.owner_id AS owner_id, CAST(SUM(s.leads) AS BIGINT) AS n FROM {} \
+                     WHERE s.{owners_in} AND s.day >= ? AND s.day < ? GROUP BY s.owner_id",
+                    LeadDays::Status.rows()
                 ),
                 "activities" if summarised => format!(
-                    "SELECT owner_id, CAST(SUM(activities) AS BIGINT) AS n \
-                     FROM report_activity_days WHERE {owners_in} AND day >= ? AND day < ? \
-                     GROUP BY owner_id"
+                    "SELECT s.owner_id AS owner_id, CAST(SUM(s.activities) AS BIGINT) AS n \
+                     FROM {} WHERE s.{owners_in} AND s.day >= ? AND s.day < ? \
+                     GROUP BY s.owner_id",
+                    activity_days()
                 ),
                 "leads" => format!(
                     "SELECT owner_id, COUNT(*) AS n FROM leads WHERE deleted_at IS NULL \

@@ -1,47 +1,105 @@
 -- Per-day summaries the reports read instead of every lead and follow-up of their range.
 --
--- A report over whole days (China time) adds up at most one row per day and key here rather
--- than reading each lead of the range: at 1,000,000 leads, a month held 82,000 leads and took
--- 70-170 ms to group for an admin. The rows are kept exact by the triggers below in the same
--- transaction as every write of a lead, follow-up or deal, whichever code path makes it
--- (creating, editing, assigning, converting, merging, deleting, erasing, importing, the pool),
--- and filled in below for the records that exist. Concurrent writers add to a row with
--- INSERT … ON CONFLICT DO UPDATE, which takes the row's lock until the writer commits.
+-- A report over whole days (China time) adds up a few rows per day here rather than reading
+-- each lead of the range: at 1,000,000 leads, a month held 82,000 leads and took 70-170 ms to
+-- group for an admin.
+--
+-- Writers never update a shared row. Triggers on every write of a lead, follow-up or deal,
+-- whichever code path makes it (creating, editing, assigning, converting, merging, deleting,
+-- erasing, importing, the pool), only append change rows (`report_lead_changes`,
+-- `report_activity_changes`: +1 for a record as it is now, -1 for it as it was), in the
+-- writer's transaction, with no unique key: two writers of the same day, source and owner never
+-- wait for each other, and a status change (-1 old status, +1 new) takes no lock another
+-- writer could hold. The background job `reports.fold` (one at a time across instances) folds
+-- the change rows into the summaries and deletes them in one transaction; a report reads the
+-- summaries plus the change rows not yet folded, so it is exact at every moment.
+--
+-- The summaries are narrow, one table per grouping the reports need, so that a year of leads
+-- folds into few rows: by status (the funnel, speed to lead, leads by status, owner, team and
+-- period, targets), by source (leads by source, channels) and by campaign (leads by campaign),
+-- each also by day and owner (the data scope). Follow-ups are by day, owner, type and outcome.
 --
 -- Keys hold no NULL, so that a key is one row: no owner is owner 0 (ids start at 1), and a
 -- text that may be absent is stored as '' with a flag saying whether it was given, so that an
 -- empty text and no text stay apart as they do in the reports.
---
--- report_lead_days: the leads not deleted, by the China day of their creation, owner, source,
--- campaign and status; how many of them there are, how many deals converted from them are won
--- (and for how much), how many have a follow-up, the sum of the times from creation to the
--- first one and how many of those times are within an hour (for speed to lead).
-CREATE TABLE report_lead_days (
+
+-- The leads not deleted, by the China day of their creation, owner and status: how many, how
+-- many deals converted from them are won (and for how much), how many have a follow-up, the
+-- sum of the times from creation to the first one and how many are within an hour.
+CREATE TABLE report_lead_status_days (
     day BIGINT NOT NULL,
     owner_id BIGINT NOT NULL,
-    source TEXT NOT NULL,
     status TEXT NOT NULL,
-    campaign_given INTEGER NOT NULL,
-    campaign TEXT NOT NULL,
     leads BIGINT NOT NULL,
     won BIGINT NOT NULL,
     won_amount BIGINT NOT NULL,
     contacted BIGINT NOT NULL,
     speed_ms BIGINT NOT NULL,
     within_hour BIGINT NOT NULL,
-    PRIMARY KEY (day, owner_id, source, status, campaign_given, campaign)
+    PRIMARY KEY (day, owner_id, status)
 );
 
--- report_activity_days: the follow-ups not deleted, by the China day they were logged, the user
--- they count for, their type and outcome.
+-- The same leads by day, owner and source: how many, how many converted, won and for how much.
+CREATE TABLE report_lead_source_days (
+    day BIGINT NOT NULL,
+    owner_id BIGINT NOT NULL,
+    source TEXT NOT NULL,
+    leads BIGINT NOT NULL,
+    converted BIGINT NOT NULL,
+    won BIGINT NOT NULL,
+    won_amount BIGINT NOT NULL,
+    PRIMARY KEY (day, owner_id, source)
+);
+
+-- The same leads by day, owner and campaign: how many, how many converted.
+CREATE TABLE report_lead_campaign_days (
+    day BIGINT NOT NULL,
+    owner_id BIGINT NOT NULL,
+    campaign_given BIGINT NOT NULL,
+    campaign TEXT NOT NULL,
+    leads BIGINT NOT NULL,
+    converted BIGINT NOT NULL,
+    PRIMARY KEY (day, owner_id, campaign_given, campaign)
+);
+
+-- The follow-ups not deleted, by the China day they were logged, the user they count for,
+-- their type and outcome.
 CREATE TABLE report_activity_days (
     day BIGINT NOT NULL,
     owner_id BIGINT NOT NULL,
     type TEXT NOT NULL,
-    outcome_given INTEGER NOT NULL,
+    outcome_given BIGINT NOT NULL,
     outcome TEXT NOT NULL,
     activities BIGINT NOT NULL,
     PRIMARY KEY (day, owner_id, type, outcome_given, outcome)
+);
+
+-- Changes of leads not yet folded, with every key of the three lead summaries.
+CREATE TABLE report_lead_changes (
+    id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    day BIGINT NOT NULL,
+    owner_id BIGINT NOT NULL,
+    source TEXT NOT NULL,
+    status TEXT NOT NULL,
+    campaign_given BIGINT NOT NULL,
+    campaign TEXT NOT NULL,
+    leads BIGINT NOT NULL,
+    won BIGINT NOT NULL,
+    won_amount BIGINT NOT NULL,
+    contacted BIGINT NOT NULL,
+    speed_ms BIGINT NOT NULL,
+    within_hour BIGINT NOT NULL
+);
+
+-- Changes of follow-ups not yet folded.
+CREATE TABLE report_activity_changes (
+    id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    day BIGINT NOT NULL,
+    owner_id BIGINT NOT NULL,
+    type TEXT NOT NULL,
+    outcome_given BIGINT NOT NULL,
+    outcome TEXT NOT NULL,
+    activities BIGINT NOT NULL
 );
 
 -- The deal converted from a lead, for the triggers of deals.
@@ -57,8 +115,9 @@ CREATE FUNCTION report_china_day(t BIGINT) RETURNS BIGINT LANGUAGE sql IMMUTABLE
     SELECT t - (((t + 28800000) % 86400000) + 86400000) % 86400000
 $$;
 
-INSERT INTO report_lead_days (day, owner_id, source, status, campaign_given, campaign, leads, won,
-    won_amount, contacted, speed_ms, within_hour)
+-- The records that exist, summarised as the fold would.
+INSERT INTO report_lead_changes (day, owner_id, source, status, campaign_given, campaign, leads,
+    won, won_amount, contacted, speed_ms, within_hour)
 SELECT report_china_day(l.created_at) AS d, COALESCE(l.owner_id, 0) AS o, l.source, l.status,
     CASE WHEN l.campaign IS NULL THEN 0 ELSE 1 END AS g, COALESCE(l.campaign, '') AS c,
     COUNT(*),
@@ -72,17 +131,35 @@ FROM leads l LEFT JOIN opportunities p
 WHERE l.deleted_at IS NULL
 GROUP BY d, o, l.source, l.status, g, c;
 
+INSERT INTO report_lead_status_days (day, owner_id, status, leads, won, won_amount, contacted,
+    speed_ms, within_hour)
+SELECT day, owner_id, status, SUM(leads), SUM(won), SUM(won_amount), SUM(contacted),
+    SUM(speed_ms), SUM(within_hour)
+FROM report_lead_changes GROUP BY day, owner_id, status;
+
+INSERT INTO report_lead_source_days (day, owner_id, source, leads, converted, won, won_amount)
+SELECT day, owner_id, source, SUM(leads),
+    SUM(CASE WHEN status = 'converted' THEN leads ELSE 0 END), SUM(won), SUM(won_amount)
+FROM report_lead_changes GROUP BY day, owner_id, source;
+
+INSERT INTO report_lead_campaign_days (day, owner_id, campaign_given, campaign, leads, converted)
+SELECT day, owner_id, campaign_given, campaign, SUM(leads),
+    SUM(CASE WHEN status = 'converted' THEN leads ELSE 0 END)
+FROM report_lead_changes GROUP BY day, owner_id, campaign_given, campaign;
+
+DELETE FROM report_lead_changes;
+
 INSERT INTO report_activity_days (day, owner_id, type, outcome_given, outcome, activities)
 SELECT report_china_day(a.created_at) AS d, COALESCE(a.owner_id, 0) AS o, a.type,
     CASE WHEN a.outcome IS NULL THEN 0 ELSE 1 END AS g, COALESCE(a.outcome, '') AS t, COUNT(*)
 FROM activities a WHERE a.deleted_at IS NULL
 GROUP BY d, o, a.type, g, t;
 
--- Adds one lead (sign 1) to its row, or takes it away (sign -1). Its won deal is read as it is
--- now; the trigger of deals moves the figures when a deal changes.
-CREATE FUNCTION report_lead_add(l leads, sign BIGINT) RETURNS void LANGUAGE sql AS $$
-    INSERT INTO report_lead_days (day, owner_id, source, status, campaign_given, campaign, leads,
-        won, won_amount, contacted, speed_ms, within_hour)
+-- Appends one lead (sign 1) or takes it away (sign -1). Its won deal is read as it is now; the
+-- trigger of deals appends the change when a deal changes.
+CREATE FUNCTION report_lead_change(l leads, sign BIGINT) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO report_lead_changes (day, owner_id, source, status, campaign_given, campaign,
+        leads, won, won_amount, contacted, speed_ms, within_hour)
     SELECT report_china_day(l.created_at), COALESCE(l.owner_id, 0), l.source, l.status,
         CASE WHEN l.campaign IS NULL THEN 0 ELSE 1 END, COALESCE(l.campaign, ''), sign,
         sign * COALESCE(p.won, 0), sign * COALESCE(p.amount, 0),
@@ -92,23 +169,16 @@ CREATE FUNCTION report_lead_add(l leads, sign BIGINT) RETURNS void LANGUAGE sql 
     FROM (SELECT 1) one LEFT JOIN (SELECT 1 AS won, COALESCE(amount_cents, 0) AS amount
         FROM opportunities WHERE id = l.converted_opportunity_id AND deleted_at IS NULL
         AND result = 'won') p ON true
-    ON CONFLICT (day, owner_id, source, status, campaign_given, campaign) DO UPDATE SET
-        leads = report_lead_days.leads + excluded.leads,
-        won = report_lead_days.won + excluded.won,
-        won_amount = report_lead_days.won_amount + excluded.won_amount,
-        contacted = report_lead_days.contacted + excluded.contacted,
-        speed_ms = report_lead_days.speed_ms + excluded.speed_ms,
-        within_hour = report_lead_days.within_hour + excluded.within_hour
 $$;
 
--- A lead counts in its row while it is not deleted.
+-- A lead counts while it is not deleted.
 CREATE FUNCTION leads_report() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP <> 'INSERT' AND OLD.deleted_at IS NULL THEN
-        PERFORM report_lead_add(OLD, -1);
+        PERFORM report_lead_change(OLD, -1);
     END IF;
     IF TG_OP <> 'DELETE' AND NEW.deleted_at IS NULL THEN
-        PERFORM report_lead_add(NEW, 1);
+        PERFORM report_lead_change(NEW, 1);
     END IF;
     RETURN NULL;
 END
@@ -150,15 +220,12 @@ BEGIN
         amount_now := amount_now - COALESCE(OLD.amount_cents, 0);
     END IF;
     IF won_now <> 0 OR amount_now <> 0 THEN
-        INSERT INTO report_lead_days (day, owner_id, source, status, campaign_given, campaign,
-            leads, won, won_amount, contacted, speed_ms, within_hour)
+        INSERT INTO report_lead_changes (day, owner_id, source, status, campaign_given,
+            campaign, leads, won, won_amount, contacted, speed_ms, within_hour)
         SELECT report_china_day(l.created_at), COALESCE(l.owner_id, 0), l.source, l.status,
             CASE WHEN l.campaign IS NULL THEN 0 ELSE 1 END, COALESCE(l.campaign, ''), 0,
             won_now, amount_now, 0, 0, 0
-        FROM leads l WHERE l.converted_opportunity_id = deal AND l.deleted_at IS NULL
-        ON CONFLICT (day, owner_id, source, status, campaign_given, campaign) DO UPDATE SET
-            won = report_lead_days.won + excluded.won,
-            won_amount = report_lead_days.won_amount + excluded.won_amount;
+        FROM leads l WHERE l.converted_opportunity_id = deal AND l.deleted_at IS NULL;
     END IF;
     RETURN NULL;
 END
@@ -173,23 +240,21 @@ CREATE TRIGGER opportunities_report_delete AFTER DELETE ON opportunities
 FOR EACH ROW WHEN (OLD.deleted_at IS NULL AND OLD.result = 'won')
 EXECUTE FUNCTION opportunities_report();
 
--- Adds one follow-up (sign 1) to its row, or takes it away (sign -1).
-CREATE FUNCTION report_activity_add(a activities, sign BIGINT) RETURNS void LANGUAGE sql AS $$
-    INSERT INTO report_activity_days (day, owner_id, type, outcome_given, outcome, activities)
+-- Appends one follow-up (sign 1) or takes it away (sign -1).
+CREATE FUNCTION report_activity_change(a activities, sign BIGINT) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO report_activity_changes (day, owner_id, type, outcome_given, outcome, activities)
     VALUES (report_china_day(a.created_at), COALESCE(a.owner_id, 0), a.type,
         CASE WHEN a.outcome IS NULL THEN 0 ELSE 1 END, COALESCE(a.outcome, ''), sign)
-    ON CONFLICT (day, owner_id, type, outcome_given, outcome) DO UPDATE SET
-        activities = report_activity_days.activities + excluded.activities
 $$;
 
--- A follow-up counts in its row while it is not deleted.
+-- A follow-up counts while it is not deleted.
 CREATE FUNCTION activities_report() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP <> 'INSERT' AND OLD.deleted_at IS NULL THEN
-        PERFORM report_activity_add(OLD, -1);
+        PERFORM report_activity_change(OLD, -1);
     END IF;
     IF TG_OP <> 'DELETE' AND NEW.deleted_at IS NULL THEN
-        PERFORM report_activity_add(NEW, 1);
+        PERFORM report_activity_change(NEW, 1);
     END IF;
     RETURN NULL;
 END
