@@ -15,7 +15,7 @@
 //! snapshot (consistent with the records of that snapshot), and a restore loads them with the
 //! triggers held; an archive from before 0035 gets them computed by the migration after loading.
 
-use crate::jobs::{Job, JobEnv, JobFailure};
+use crate::jobs::queue::{Job, JobEnv, JobFailure};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use xiansuo_store::{Db, Dialect, Param, Tx};

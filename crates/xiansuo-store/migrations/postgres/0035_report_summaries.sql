@@ -156,19 +156,26 @@ FROM activities a WHERE a.deleted_at IS NULL
 GROUP BY d, o, a.type, g, t;
 
 -- Appends one lead (sign 1) or takes it away (sign -1). Its won deal is read as it is now; the
--- trigger of deals appends the change when a deal changes.
-CREATE FUNCTION report_lead_change(l leads, sign BIGINT) RETURNS void LANGUAGE sql AS $$
+-- trigger of deals appends the change when a deal changes. PL/pgSQL keeps the plans of its
+-- statements for the session, which a function in SQL would plan again on every call.
+CREATE FUNCTION report_lead_change(l leads, sign BIGINT) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    won BIGINT;
+    amount BIGINT;
+    waited BIGINT := l.first_activity_at - l.created_at;
+BEGIN
+    IF l.converted_opportunity_id IS NOT NULL THEN
+        SELECT 1, COALESCE(amount_cents, 0) INTO won, amount FROM opportunities
+        WHERE id = l.converted_opportunity_id AND deleted_at IS NULL AND result = 'won';
+    END IF;
     INSERT INTO report_lead_changes (day, owner_id, source, status, campaign_given, campaign,
         leads, won, won_amount, contacted, speed_ms, within_hour)
-    SELECT report_china_day(l.created_at), COALESCE(l.owner_id, 0), l.source, l.status,
+    VALUES (report_china_day(l.created_at), COALESCE(l.owner_id, 0), l.source, l.status,
         CASE WHEN l.campaign IS NULL THEN 0 ELSE 1 END, COALESCE(l.campaign, ''), sign,
-        sign * COALESCE(p.won, 0), sign * COALESCE(p.amount, 0),
-        CASE WHEN l.first_activity_at IS NULL THEN 0 ELSE sign END,
-        sign * COALESCE(l.first_activity_at - l.created_at, 0),
-        CASE WHEN l.first_activity_at - l.created_at <= 3600000 THEN sign ELSE 0 END
-    FROM (SELECT 1) one LEFT JOIN (SELECT 1 AS won, COALESCE(amount_cents, 0) AS amount
-        FROM opportunities WHERE id = l.converted_opportunity_id AND deleted_at IS NULL
-        AND result = 'won') p ON true
+        sign * COALESCE(won, 0), sign * COALESCE(amount, 0),
+        CASE WHEN waited IS NULL THEN 0 ELSE sign END, sign * COALESCE(waited, 0),
+        CASE WHEN waited <= 3600000 THEN sign ELSE 0 END);
+END
 $$;
 
 -- A lead counts while it is not deleted.
@@ -241,10 +248,13 @@ FOR EACH ROW WHEN (OLD.deleted_at IS NULL AND OLD.result = 'won')
 EXECUTE FUNCTION opportunities_report();
 
 -- Appends one follow-up (sign 1) or takes it away (sign -1).
-CREATE FUNCTION report_activity_change(a activities, sign BIGINT) RETURNS void LANGUAGE sql AS $$
+CREATE FUNCTION report_activity_change(a activities, sign BIGINT) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
     INSERT INTO report_activity_changes (day, owner_id, type, outcome_given, outcome, activities)
     VALUES (report_china_day(a.created_at), COALESCE(a.owner_id, 0), a.type,
-        CASE WHEN a.outcome IS NULL THEN 0 ELSE 1 END, COALESCE(a.outcome, ''), sign)
+        CASE WHEN a.outcome IS NULL THEN 0 ELSE 1 END, COALESCE(a.outcome, ''), sign);
+END
 $$;
 
 -- A follow-up counts while it is not deleted.
