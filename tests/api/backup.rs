@@ -633,7 +633,48 @@ async fn a_target_with_records_a_newer_archive_and_a_damaged_archive_are_refused
         );
     }
 
-    // The target, refused four times, still takes the good archive.
+    // Whole but for a lead whose owner is not in the archive: the foreign keys, checked over
+    // the loaded rows, refuse it and nothing stays loaded.
+    let orphaned = dir.path().join("orphaned.zip");
+    let mut reader = archive::Reader::open(&good).unwrap();
+    let manifest = reader.manifest.clone();
+    let (pieces, received) = tokio::sync::mpsc::channel(4);
+    let path = orphaned.clone();
+    let writing = tokio::task::spawn_blocking(move || archive::write(&path, received));
+    for entry in &manifest.tables {
+        pieces.send(Piece::Table(entry.clone())).await.unwrap();
+        let owner = entry.columns.iter().position(|c| c == "owner_id");
+        let mut rows = reader.table(entry).unwrap();
+        while let Some(mut batch) = rows.next_batch().unwrap() {
+            if let (true, Some(owner)) = (entry.name == "leads", owner) {
+                for row in &mut batch {
+                    row[owner] = xiansuo_store::Cell::Int(987_654);
+                }
+            }
+            pieces.send(Piece::Rows(batch)).await.unwrap();
+        }
+    }
+    pieces
+        .send(Piece::Finish(Box::new(manifest)))
+        .await
+        .unwrap();
+    drop(pieces);
+    writing.await.unwrap().unwrap();
+    let refused = restore(&target.url, &orphaned).await;
+    assert!(
+        !refused.status.success(),
+        "a lead without its owner is refused"
+    );
+    assert!(stderr(&refused).contains("leads"), "{}", stderr(&refused));
+    for table in ["users", "leads", "history"] {
+        assert_eq!(
+            target.count(table).await,
+            0,
+            "no row of {table} was left loaded"
+        );
+    }
+
+    // The target, refused five times, still takes the good archive.
     let restored = restore(&target.url, &good).await;
     assert!(
         restored.status.success(),

@@ -58,6 +58,11 @@ enum Command {
         /// The file to write.
         #[arg(long)]
         output: std::path::PathBuf,
+        /// Add a 国家 (country) column: one row in ten is then a lead abroad, its phone written
+        /// as that country writes it (with an extension now and then), as in an export of a
+        /// team that sells worldwide.
+        #[arg(long)]
+        countries: bool,
     },
 }
 
@@ -381,14 +386,54 @@ const CSV_COLUMNS: [(&str, &str); 6] = [
     ("来源", "source"),
 ];
 
-/// Writes `rows` bench leads (from `n` = 0, so the file is the same on every run) as CSV.
-fn write_csv(rows: u64, output: &std::path::Path) -> anyhow::Result<()> {
+/// The countries of the rows abroad written by `xiansuo-bench csv --countries`, as exports
+/// name them.
+const ABROAD: [&str; 5] = [
+    "United States",
+    "USA",
+    "Deutschland",
+    "United Kingdom",
+    "日本",
+];
+
+/// The `k`th phone number of the country `ABROAD[country]`, written as people there write it.
+fn phone_abroad(country: usize, k: u64) -> String {
+    let (area, line) = (200 + k / 10_000 % 700, k % 10_000);
+    match country {
+        0 => format!("({area}) 555-{line:04}"),
+        1 => format!("+1 {area}-555-{line:04}"),
+        2 => format!("030 {area}{line:04}"),
+        3 => format!("020 7{area} {line:04}"),
+        _ => format!("03-5{area}-{line:04}"),
+    }
+}
+
+/// Writes `rows` bench leads (from `n` = 0, so the file is the same on every run) as CSV; with
+/// `countries`, a 国家 column, and one row in ten abroad.
+fn write_csv(rows: u64, output: &std::path::Path, countries: bool) -> anyhow::Result<()> {
     let mut writer = csv::Writer::from_path(output)
         .with_context(|| format!("cannot write {}", output.display()))?;
-    writer.write_record(CSV_COLUMNS.map(|(header, _)| header))?;
+    let mut header: Vec<&str> = CSV_COLUMNS.map(|(header, _)| header).to_vec();
+    if countries {
+        header.push("国家");
+    }
+    writer.write_record(&header)?;
     for n in 0..rows {
         let lead = lead_body(n);
-        writer.write_record(CSV_COLUMNS.map(|(_, field)| lead[field].as_str().unwrap_or("")))?;
+        let mut record: Vec<String> = CSV_COLUMNS
+            .map(|(_, field)| lead[field].as_str().unwrap_or("").to_owned())
+            .to_vec();
+        if countries {
+            if n % 10 == 9 {
+                let country = (n / 10 % ABROAD.len() as u64) as usize;
+                let extension = if n % 70 == 9 { " x12" } else { "" };
+                record[1] = format!("{}{extension}", phone_abroad(country, n / 50));
+                record.push(ABROAD[country].to_owned());
+            } else {
+                record.push("中国".to_owned());
+            }
+        }
+        writer.write_record(&record)?;
     }
     writer.flush()?;
     Ok(())
@@ -403,7 +448,11 @@ async fn main() -> anyhow::Result<()> {
         Command::Read { server, requests } => {
             read(Target::new(&server)?, server.clients, requests).await
         }
-        Command::Csv { rows, output } => write_csv(rows, &output),
+        Command::Csv {
+            rows,
+            output,
+            countries,
+        } => write_csv(rows, &output, countries),
     }
 }
 

@@ -316,6 +316,20 @@ impl Db {
             self.fetch_all(catalogue_sql(dialect), &[]).await?,
         ))
     }
+
+    /// Turns SQLite's foreign key enforcement off (`held`) or on again on the writer connection,
+    /// for a bulk load whose keys [`Tx::resume_checks`] checks in one pass: enforced, every row
+    /// loaded before the row it refers to makes SQLite look for such rows again at each insert
+    /// into the table referred to. The pragma has no effect inside a transaction. PostgreSQL:
+    /// nothing to do (its foreign keys are dropped and added again by the load's transaction).
+    pub async fn hold_foreign_keys(&self, held: bool) -> anyhow::Result<()> {
+        if self.dialect() == Dialect::Sqlite {
+            let on = if held { "OFF" } else { "ON" };
+            self.execute_script(&format!("PRAGMA foreign_keys = {on}"))
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 /// Every ordinary table of a SQLite database with its columns, one row per column. SQLite's own
@@ -394,14 +408,17 @@ fn catalogue(dialect: Dialect, rows: Vec<Row>) -> Vec<Table> {
         .collect()
 }
 
-/// Triggers and foreign keys set aside by [`Tx::hold_checks`], to be put back by
-/// [`Tx::resume_checks`].
+/// Triggers, foreign keys and secondary indexes set aside by [`Tx::hold_checks`], to be put
+/// back by [`Tx::resume_checks`].
 pub struct Held {
     /// SQLite: the triggers' `CREATE TRIGGER` statements. PostgreSQL: the tables whose
     /// triggers are disabled.
     triggers: Vec<String>,
     /// PostgreSQL: (table, constraint name, definition) of each foreign key dropped.
     foreign_keys: Vec<(String, String, String)>,
+    /// The `CREATE INDEX` statement of each index dropped: every index but those of primary
+    /// keys and unique constraints, built again in one pass over the loaded rows.
+    indexes: Vec<String>,
 }
 
 impl Tx {
@@ -469,18 +486,34 @@ impl Tx {
         Ok(())
     }
 
-    /// Sets triggers and foreign keys aside for the rest of the transaction, so that rows can
-    /// be loaded as they were in any order without triggers adding to tables loaded as they
-    /// were too: SQLite defers its foreign key checks to the commit and drops the triggers;
-    /// PostgreSQL disables the tables' triggers and drops the foreign keys.
+    /// Sets triggers, foreign keys and secondary indexes aside for the rest of the transaction,
+    /// so that rows can be loaded as they were in any order without triggers adding to tables
+    /// loaded as they were too, and indexes are built once over the loaded rows instead of
+    /// entry by entry: SQLite drops the triggers and indexes and checks foreign keys when they
+    /// are put back (call it on a connection whose enforcement [`Db::hold_foreign_keys`] has
+    /// turned off; otherwise they are deferred to the commit); PostgreSQL disables the tables'
+    /// triggers and drops the foreign keys and indexes.
     pub async fn hold_checks(&mut self) -> anyhow::Result<Held> {
         let mut held = Held {
             triggers: Vec::new(),
             foreign_keys: Vec::new(),
+            indexes: Vec::new(),
         };
         match self.dialect() {
             Dialect::Sqlite => {
                 self.execute("PRAGMA defer_foreign_keys = ON", &[]).await?;
+                let indexes = self
+                    .fetch_all(
+                        "SELECT name, sql FROM sqlite_master WHERE type = 'index' \
+                         AND sql IS NOT NULL ORDER BY name",
+                        &[],
+                    )
+                    .await?;
+                for index in indexes {
+                    self.execute(&format!("DROP INDEX {}", quoted(&index.text("name"))), &[])
+                        .await?;
+                    held.indexes.push(index.text("sql"));
+                }
                 let triggers = self
                     .fetch_all(
                         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name",
@@ -527,18 +560,60 @@ impl Tx {
                         .await?;
                     held.foreign_keys.push((table, name, key.text("def")));
                 }
+                let indexes = self
+                    .fetch_all(
+                        "SELECT CAST(i.relname AS TEXT) AS name, pg_get_indexdef(x.indexrelid) AS def \
+                         FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid \
+                         JOIN pg_namespace n ON n.oid = i.relnamespace \
+                         WHERE n.nspname = current_schema() AND NOT EXISTS (SELECT 1 \
+                         FROM pg_constraint c WHERE c.conindid = x.indexrelid \
+                         AND c.contype IN ('p', 'u', 'x')) ORDER BY 1",
+                        &[],
+                    )
+                    .await?;
+                for index in indexes {
+                    self.execute(&format!("DROP INDEX {}", quoted(&index.text("name"))), &[])
+                        .await?;
+                    held.indexes.push(index.text("def"));
+                }
             }
         }
         Ok(held)
     }
 
-    /// Puts back what [`Tx::hold_checks`] set aside. On PostgreSQL each foreign key is checked
-    /// against the loaded rows as it is added again; SQLite checks them at the commit.
+    /// Puts back what [`Tx::hold_checks`] set aside, indexes first. Every foreign key is checked
+    /// against the loaded rows: on PostgreSQL as it is added again, on SQLite by
+    /// `PRAGMA foreign_key_check`, whose first violations are named in the error.
     pub async fn resume_checks(&mut self, held: Held) -> anyhow::Result<()> {
+        for sql in held.indexes {
+            self.execute_script(&sql)
+                .await
+                .with_context(|| format!("building the index again: {sql}"))?;
+        }
         match self.dialect() {
             Dialect::Sqlite => {
                 for sql in held.triggers {
                     self.execute_script(&sql).await?;
+                }
+                let broken = self.fetch_all("PRAGMA foreign_key_check", &[]).await?;
+                if !broken.is_empty() {
+                    let named: Vec<String> = broken
+                        .iter()
+                        .take(5)
+                        .map(|r| {
+                            format!(
+                                "{} row {} refers to a missing {}",
+                                r.text("table"),
+                                r.int("rowid"),
+                                r.text("parent")
+                            )
+                        })
+                        .collect();
+                    anyhow::bail!(
+                        "{} rows refer to rows that are not there: {}",
+                        broken.len(),
+                        named.join("; ")
+                    );
                 }
             }
             Dialect::Postgres => {

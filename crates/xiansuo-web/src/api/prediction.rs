@@ -3,7 +3,7 @@
 
 use crate::auth::{ctx, Auth};
 use crate::error::ApiResult;
-use crate::extract::{Id, Typed};
+use crate::extract::{typed, Id, JsonBody};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -34,7 +34,11 @@ pub fn router() -> Router<AppState> {
                 ApiResult::Ok(Json(schedule::get(&s.db, &auth.actor).await?))
             })
             .put(
-                |State(s): State<AppState>, auth: Auth, Typed(input): Typed<ScheduleInput>| async move {
+                // The caller's role is checked before the body is read, so that a rep learns
+                // only that they may not.
+                |State(s): State<AppState>, auth: Auth, JsonBody(body): JsonBody| async move {
+                    auth.actor.require_admin("change the retraining schedule")?;
+                    let input: ScheduleInput = typed(body)?;
                     ApiResult::Ok(Json(schedule::set(ctx(&s, &auth), &input).await?))
                 },
             ),

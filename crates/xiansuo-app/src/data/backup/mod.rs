@@ -189,6 +189,34 @@ pub async fn restore(db: &Db, path: &Path, now: DateTime<Utc>) -> anyhow::Result
         Some(&manifest.schema_version),
     )
     .await?;
+    // Foreign keys are checked once over the loaded rows, not as each row goes in.
+    db.hold_foreign_keys(true).await?;
+    let loaded = load(db, &mut archive, &manifest, &known[..=position]).await;
+    db.hold_foreign_keys(false).await?;
+    let rows = loaded?;
+    let migrated = crate::migrate(db, now_ms)
+        .await?
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    Ok(RestoreSummary {
+        file: path.display().to_string(),
+        schema_version: manifest.schema_version,
+        migrated,
+        tables: manifest.tables.len(),
+        rows,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Loads the archive's rows into `db` in one transaction, which any error rolls back; `known`
+/// are the schema versions up to the archive's. Returns how many rows were loaded.
+async fn load(
+    db: &Db,
+    archive: &mut Reader,
+    manifest: &Manifest,
+    known: &[&str],
+) -> anyhow::Result<u64> {
     let mut tx = db.begin().await?;
     let applied: Vec<String> = tx
         .fetch_all("SELECT version FROM schema_migrations", &[])
@@ -198,7 +226,7 @@ pub async fn restore(db: &Db, path: &Path, now: DateTime<Utc>) -> anyhow::Result
         .collect();
     if let Some(newer) = applied
         .iter()
-        .filter(|v| !known[..=position].contains(&v.as_str()))
+        .filter(|v| !known.contains(&v.as_str()))
         .max()
     {
         anyhow::bail!(
@@ -234,7 +262,7 @@ pub async fn restore(db: &Db, path: &Path, now: DateTime<Utc>) -> anyhow::Result
     for entry in &manifest.tables {
         let table = tables.iter().find(|t| t.name == entry.name).cloned();
         let table = table.ok_or_else(|| anyhow::anyhow!("{} vanished", entry.name))?;
-        let read = load_table(&mut archive, &mut tx, &table, entry).await?;
+        let read = load_table(archive, &mut tx, &table, entry).await?;
         anyhow::ensure!(
             read == entry.rows,
             "the archive holds {read} rows of {} but its manifest says {}: the archive is damaged",
@@ -256,19 +284,7 @@ pub async fn restore(db: &Db, path: &Path, now: DateTime<Utc>) -> anyhow::Result
     tx.resume_checks(held).await?;
     tx.advance_counters().await?;
     tx.commit().await?;
-    let migrated = crate::migrate(db, now_ms)
-        .await?
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
-    Ok(RestoreSummary {
-        file: path.display().to_string(),
-        schema_version: manifest.schema_version,
-        migrated,
-        tables: manifest.tables.len(),
-        rows,
-        seconds: started.elapsed().as_secs_f64(),
-    })
+    Ok(rows)
 }
 
 /// Refuses a database that holds records.

@@ -3,7 +3,7 @@
 //! user's zone, and the admin check of a page.
 
 use super::backup_texts::title as backups_title;
-use super::export::export_texts;
+use super::export_texts::export_texts;
 use super::texts::{settings_texts, SettingsTexts};
 use crate::ui::i18n::Texts;
 use crate::ui::page::{store_error_page, Chrome, Viewer};

@@ -22,6 +22,7 @@ mod choices;
 mod data;
 mod dedup;
 mod export;
+mod export_texts;
 mod forms;
 mod frame;
 mod mail;
