@@ -16,6 +16,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use xiansuo_app::jobs::{self, JobEnv};
 use xiansuo_app::sales::reports::{self, Tally};
 use xiansuo_app::sales::summaries;
 use xiansuo_app::Actor;
@@ -25,6 +26,7 @@ use xiansuo_core::FixedClock;
 on_both_databases!(
     reports_from_the_summaries_equal_a_recount_after_concurrent_writes,
     the_upgrade_fills_the_summaries_in_for_existing_records,
+    a_busy_minute_is_folded_again_soon_and_a_quiet_one_is_not,
 );
 
 /// The clients writing at once, and the writes each makes.
@@ -474,6 +476,59 @@ async fn the_upgrade_fills_the_summaries_in_for_existing_records(app: TestApp) {
     let admin = actor(&app, admin_id(&app).await).await;
     assert!(assert_reports_match(&app, &admin).await > 0);
     assert_reports_match(&app, &actor(&app, manager.id).await).await;
+}
+
+/// The fold job, run by the job runner: after a minute of many changes it runs again ten
+/// seconds later, and after a quiet one only in the next minute's slot.
+async fn a_busy_minute_is_folded_again_soon_and_a_quiet_one_is_not(app: TestApp) {
+    // As many changes as a busy minute leaves, netting to nothing.
+    app.db
+        .execute(
+            &format!(
+                "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {}) \
+                 INSERT INTO report_lead_changes (day, owner_id, source, status, campaign_given, \
+                 campaign, leads, won, won_amount, contacted, speed_ms, within_hour) \
+                 SELECT 1790000000000, 0, 'web_form', 'new', 0, '', 1 - 2 * (n % 2), 0, 0, 0, 0, 0 \
+                 FROM g",
+                summaries::BUSY
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+    let db = &app.db;
+    let queued_folds = || async move {
+        db.fetch_all(
+            "SELECT run_at FROM jobs WHERE kind = 'reports.fold' AND state = 'queued'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.int("run_at"))
+        .collect::<Vec<_>>()
+    };
+    let at = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 20).unwrap();
+    jobs::run_due(&app.db, &JobEnv::default(), at)
+        .await
+        .unwrap();
+    assert_eq!(
+        changes(&app).await,
+        0,
+        "the minute's fold moved every change"
+    );
+    let soon = at.timestamp_millis() + summaries::SOON_MS;
+    assert_eq!(queued_folds().await, vec![soon]);
+
+    let later = at + Duration::milliseconds(summaries::SOON_MS);
+    jobs::run_due(&app.db, &JobEnv::default(), later)
+        .await
+        .unwrap();
+    assert_eq!(
+        queued_folds().await,
+        Vec::<i64>::new(),
+        "nothing was left to fold"
+    );
 }
 
 /// Two leads of the same day, source and owner, one working and one qualified, change status

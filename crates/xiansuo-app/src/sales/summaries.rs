@@ -5,7 +5,7 @@
 //! change row (+1 for the record as it is now, −1 for it as it was) to `report_lead_changes` or
 //! `report_activity_changes` in the writer's transaction, so writers of the same day, source
 //! and owner never wait for one another and cannot deadlock. [`Fold`] (a background job, one
-//! run per minute across all instances) moves the change rows into the narrow summary tables,
+//! run per minute across all instances, sooner while changes come fast) moves the change rows into the narrow summary tables,
 //! one per grouping the reports need, in one transaction per batch: the batch is added to the
 //! summaries and deleted from the changes together. A report reads a summary plus the changes
 //! not yet folded ([`LeadDays::rows`], [`activity_days`]) in one statement, so it is exact at
@@ -15,13 +15,20 @@
 //! snapshot (consistent with the records of that snapshot), and a restore loads them with the
 //! triggers held; an archive from before 0035 gets them computed by the migration after loading.
 
-use crate::jobs::queue::{Job, JobEnv, JobFailure};
+use crate::jobs::queue::{enqueue, Job, JobEnv, JobFailure};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use xiansuo_core::clock::to_millis;
 use xiansuo_store::{Db, Dialect, Param, Tx};
 
 /// Change rows folded per transaction, so that a fold never holds SQLite's writer for long.
 const BATCH: i64 = 20_000;
+
+/// A fold that moved at least this many change rows runs again [`SOON_MS`] later instead of a
+/// minute later: a report reads every change not yet folded, so a busy minute should not leave
+/// a large backlog.
+pub const BUSY: u64 = 10_000;
+pub const SOON_MS: i64 = 10_000;
 
 /// The summaries of leads, by grouping. Each also has the day (China time) of the leads'
 /// creation and their owner (0 for none), for the range and the data scope.
@@ -243,7 +250,8 @@ async fn begin_snapshot(db: &Db) -> anyhow::Result<Tx> {
     Ok(tx)
 }
 
-/// Folds the reports' change rows into their summaries, once a minute.
+/// Folds the reports' change rows into their summaries, once a minute, and again
+/// [`SOON_MS`] later after a fold of [`BUSY`] changes or more.
 pub struct Fold;
 
 #[async_trait]
@@ -252,13 +260,21 @@ impl Job for Fold {
     const EVERY: Option<i64> = Some(60);
     type Payload = ();
 
-    async fn run(&self, db: &Db, _: &JobEnv, _: (), _: DateTime<Utc>) -> Result<(), JobFailure> {
+    async fn run(&self, db: &Db, _: &JobEnv, _: (), at: DateTime<Utc>) -> Result<(), JobFailure> {
         let folded = fold(db).await?;
         tracing::debug!(
             leads = folded.lead_changes,
             activities = folded.activity_changes,
             "folded report changes"
         );
+        if folded.lead_changes + folded.activity_changes >= BUSY {
+            // Keyed like the periodic runs, so that it is one run with a slot's that falls on
+            // the same instant.
+            let soon = to_millis(at) + SOON_MS;
+            let mut tx = db.begin().await?;
+            enqueue::<Fold>(&mut tx, &(), soon, Some(&format!("{}@{soon}", Self::KIND))).await?;
+            tx.commit().await?;
+        }
         Ok(())
     }
 }
