@@ -1,6 +1,7 @@
 //! Backup and restore with the real binary: a SQLite database backed up, restored into a new
 //! PostgreSQL database and backed up again gives the same rows, and a server over it serves the
-//! same leads; a backup taken while leads are being written is one consistent snapshot; a
+//! same leads; a backup taken while leads are being written is one consistent snapshot (the
+//! reports' summaries and unfolded changes included: restored, the reports equal a recount); a
 //! target holding records, an archive from a newer schema and a damaged archive are refused
 //! and leave the target empty; scheduled backups are taken when due and only `keep` remain.
 
@@ -15,6 +16,9 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use xiansuo_app::data::backup::archive::{self, Manifest, Piece};
+use xiansuo_app::sales::reports::{self, Tally};
+use xiansuo_app::sales::summaries;
+use xiansuo_app::Actor;
 use xiansuo_core::role::Role;
 use xiansuo_core::FixedClock;
 use xiansuo_store::{migrate, Db};
@@ -534,6 +538,30 @@ async fn a_backup_taken_while_leads_are_written_is_one_snapshot(app: TestApp) {
          (SELECT 1 FROM activities a WHERE a.record_type = 'lead' AND a.record_id = leads.id)",
     )
     .await;
+    // The reports' summaries and changes came from the same snapshot as the records: read from
+    // them, the restored reports equal a recount, before and after a fold in the new database.
+    let admin_id = app.get("/api/v1/me", &app.admin_token).await.body["id"]
+        .as_i64()
+        .unwrap();
+    let admin = Actor::load(&db, admin_id).await.unwrap().unwrap();
+    let all_time = [
+        ("from".to_owned(), "2000-01-01".to_owned()),
+        ("to".to_owned(), "2099-12-31".to_owned()),
+    ];
+    let now = app.clock_now();
+    for folded in [false, true] {
+        if folded {
+            summaries::fold(&db).await.unwrap();
+        }
+        let funnel = |tally| reports::funnel_from(&db, &admin, &all_time, now, tally);
+        let (summarised, recounted) =
+            (funnel(Tally::Summaries).await, funnel(Tally::Records).await);
+        assert_eq!(summarised.unwrap().body, recounted.unwrap().body);
+        let logged = |tally| reports::activities_from(&db, &admin, &all_time, now, tally);
+        let (summarised, recounted) =
+            (logged(Tally::Summaries).await, logged(Tally::Records).await);
+        assert_eq!(summarised.unwrap().body, recounted.unwrap().body);
+    }
     db.close().await;
     assert_eq!(without_history, 0, "every lead came with its history");
     assert_eq!(without_lead, 0, "every follow-up came with its lead");

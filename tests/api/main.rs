@@ -35,6 +35,7 @@ mod pool;
 mod prediction;
 mod privacy;
 mod records;
+mod report_summaries;
 mod reports;
 mod robots;
 mod scope;

@@ -136,6 +136,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         include_str!("../migrations/sqlite/0034_prediction_schedule.sql"),
     ),
     (
+        "0035_report_summaries",
+        include_str!("../migrations/sqlite/0035_report_summaries.sql"),
+    ),
+    (
         "0036_object_uploads",
         include_str!("../migrations/sqlite/0036_object_uploads.sql"),
     ),
@@ -266,6 +270,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0034_prediction_schedule",
         include_str!("../migrations/postgres/0034_prediction_schedule.sql"),
+    ),
+    (
+        "0035_report_summaries",
+        include_str!("../migrations/postgres/0035_report_summaries.sql"),
     ),
     (
         "0036_object_uploads",

@@ -9,6 +9,7 @@ use crate::channels::{mail, robots, webhooks};
 use crate::data::backup::schedule as backups;
 use crate::leads::dedup::scan;
 use crate::leads::{followups, pool, prediction, scoring};
+use crate::sales::summaries;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use queue::{backoff_ms, claim, enqueue_kind, Registered, KEEP_FINISHED_MS};
@@ -33,6 +34,7 @@ pub const REGISTRY: &[&dyn Registered] = &[
     &followups::SlaCheck,
     &backups::Scheduled,
     &backups::TakeNow,
+    &summaries::Fold,
 ];
 
 /// The jobs that run on their own, with how often, in seconds.

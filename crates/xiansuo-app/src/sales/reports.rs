@@ -6,9 +6,15 @@
 //!
 //! Every report covers a time range (`from`, `to`; the last 30 days by default) and counts only
 //! the records in the actor's data scope. Each is one or a few aggregate queries over indexed
-//! columns (medians included, with window functions, so that no row leaves the database): what
-//! a report costs follows the records in its range, not the size of the base. Days, weeks and
-//! months are those of China Standard Time, as in the pipeline forecast.
+//! columns (medians included, with window functions, so that no row leaves the database). Days,
+//! weeks and months are those of China Standard Time, as in the pipeline forecast.
+//!
+//! Leads by group, the funnel, speed to lead, activities, channels and the targets of leads and
+//! activities read per-day summaries ([`summaries`], migration 0035) when their range is whole
+//! days, as the default range and ranges given as dates are: what they cost follows the days
+//! and keys of the range, not its leads. A summary is read with the changes not yet folded
+//! into it, so it is exact at every moment; a range that starts or ends inside a day reads the
+//! records themselves ([`Tally`]), and so does the check of the summaries.
 //!
 //! A report is a [`Report`]: the JSON body (`{"items": [...], ...}`) and the same figures as
 //! table rows, which [`Report::csv`] and [`Report::xlsx`] write as files for spreadsheet
@@ -19,6 +25,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::records::choices;
 use crate::records::{self, money, rfc3339, Ctx};
 use crate::sales::pipeline::Body;
+use crate::sales::summaries::{activity_days, LeadDays};
 use crate::scope::{team_tree, users_in_teams, Actor};
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use serde_json::{json, Map, Value};
@@ -99,6 +106,15 @@ fn csv_cell(value: &Value) -> String {
     }
 }
 
+/// Where a report reads its counts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tally {
+    /// The per-day summaries when the range is whole China days, otherwise the records.
+    Summaries,
+    /// The records of the range, each of them: the reference the summaries must equal.
+    Records,
+}
+
 /// The time range of a report: `[from, to)` in Unix milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Range {
@@ -126,6 +142,18 @@ impl Range {
 
     fn params(&self) -> [Param; 2] {
         [Param::Int(self.from), Param::Int(self.to)]
+    }
+
+    /// True when both ends are China midnights: the range is whole days of the summaries.
+    fn whole_days(&self) -> bool {
+        [self.from, self.to]
+            .iter()
+            .all(|t| (t + CHINA_OFFSET_MS).rem_euclid(DAY_MS) == 0)
+    }
+
+    /// True when a report asked to read `tally` reads the summaries for this range.
+    fn summarised(&self, tally: Tally) -> bool {
+        tally == Tally::Summaries && self.whole_days()
     }
 
     fn to_json(self) -> Value {
@@ -292,6 +320,17 @@ pub async fn leads(
     params: &[(String, String)],
     now: DateTime<Utc>,
 ) -> StoreResult<Report> {
+    leads_from(db, actor, params, now, Tally::Summaries).await
+}
+
+/// [`leads`], read from `tally`.
+pub async fn leads_from(
+    db: &Db,
+    actor: &Actor,
+    params: &[(String, String)],
+    now: DateTime<Utc>,
+    tally: Tally,
+) -> StoreResult<Report> {
     let p = Params::parse("leads", params, &["group_by", "period"], now)?;
     let group_by = p.choice(
         "group_by",
@@ -301,20 +340,44 @@ pub async fn leads(
     if p.values.contains_key("period") && group_by != "period" {
         return Err(Invalid::new("period", "is used only with group_by=period").into());
     }
-    let key = match group_by {
-        "owner" | "team" => "l.owner_id".to_owned(),
-        "period" => period_sql(db.dialect(), "l.created_at", period),
-        column => format!("l.{column}"),
-    };
     // Leads are counted per key first; owners and teams are named after that, so that the
     // users and teams are read once per owner, not once per lead.
-    let counts = format!(
-        "SELECT {key} AS k, COUNT(*) AS n, \
-         CAST(SUM(CASE WHEN l.status = '{CONVERTED}' THEN 1 ELSE 0 END) AS BIGINT) AS converted \
-         FROM leads l WHERE l.deleted_at IS NULL AND l.created_at >= ? AND l.created_at < ?{} \
-         GROUP BY {key}",
-        actor.scope_clause_on("l.owner_id")
-    );
+    let counts = if p.range.summarised(tally) {
+        let (days, converted) = match group_by {
+            "source" => (LeadDays::Source, "s.converted".to_owned()),
+            "campaign" => (LeadDays::Campaign, "s.converted".to_owned()),
+            _ => (
+                LeadDays::Status,
+                format!("CASE WHEN s.status = '{CONVERTED}' THEN s.leads ELSE 0 END"),
+            ),
+        };
+        let key = match group_by {
+            "owner" | "team" => "NULLIF(s.owner_id, 0)".to_owned(),
+            "period" => period_sql(db.dialect(), "s.day", period),
+            "campaign" => "CASE WHEN s.campaign_given = 1 THEN s.campaign END".to_owned(),
+            column => format!("s.{column}"),
+        };
+        format!(
+            "SELECT {key} AS k, CAST(SUM(s.leads) AS BIGINT) AS n, \
+             CAST(SUM({converted}) AS BIGINT) AS converted FROM {} \
+             WHERE s.day >= ? AND s.day < ?{} GROUP BY {key} HAVING SUM(s.leads) > 0",
+            days.rows(),
+            actor.scope_clause_on("s.owner_id")
+        )
+    } else {
+        let key = match group_by {
+            "owner" | "team" => "l.owner_id".to_owned(),
+            "period" => period_sql(db.dialect(), "l.created_at", period),
+            column => format!("l.{column}"),
+        };
+        format!(
+            "SELECT {key} AS k, COUNT(*) AS n, \
+             CAST(SUM(CASE WHEN l.status = '{CONVERTED}' THEN 1 ELSE 0 END) AS BIGINT) AS converted \
+             FROM leads l WHERE l.deleted_at IS NULL AND l.created_at >= ? AND l.created_at < ?{} \
+             GROUP BY {key}",
+            actor.scope_clause_on("l.owner_id")
+        )
+    };
     let sql = match group_by {
         "owner" => format!(
             "SELECT x.k AS k, COALESCE(u.display_name, u.username) AS label, x.n AS n, \
@@ -386,35 +449,64 @@ pub async fn funnel(
     params: &[(String, String)],
     now: DateTime<Utc>,
 ) -> StoreResult<Report> {
+    funnel_from(db, actor, params, now, Tally::Summaries).await
+}
+
+/// [`funnel`], read from `tally`.
+pub async fn funnel_from(
+    db: &Db,
+    actor: &Actor,
+    params: &[(String, String)],
+    now: DateTime<Utc>,
+    tally: Tally,
+) -> StoreResult<Report> {
     let p = Params::parse("funnel", params, &[], now)?;
+    let summarised = p.range.summarised(tally);
+    // What a row counts for: a lead, or a summary of `leads` leads.
+    let (status, one) = if summarised {
+        ("s.status", "s.leads")
+    } else {
+        ("l.status", "1")
+    };
     let reached = |statuses: &[LeadStatus]| {
         let list: Vec<String> = statuses.iter().map(|s| format!("'{}'", s.code())).collect();
         format!(
-            "CAST(SUM(CASE WHEN l.status IN ({}) THEN 1 ELSE 0 END) AS BIGINT)",
+            "CAST(SUM(CASE WHEN {status} IN ({}) THEN {one} ELSE 0 END) AS BIGINT)",
             list.join(",")
         )
     };
     use LeadStatus::{Converted, Disqualified, Nurturing, Qualified, Working};
-    let row = db
-        .fetch_optional(
-            &format!(
-                "SELECT COUNT(*) AS new, {} AS working, {} AS qualified, {} AS converted, \
-                 CAST(SUM(CASE WHEN o.result = 'won' THEN 1 ELSE 0 END) AS BIGINT) AS won, \
-                 CAST(SUM(CASE WHEN o.result = 'won' THEN o.amount_cents ELSE 0 END) AS BIGINT) AS won_amount, \
-                 {} AS disqualified, {} AS nurturing \
-                 FROM leads l LEFT JOIN opportunities o \
-                   ON o.id = l.converted_opportunity_id AND o.deleted_at IS NULL \
-                 WHERE l.deleted_at IS NULL AND l.created_at >= ? AND l.created_at < ?{}",
-                reached(&[Working, Qualified, Converted]),
-                reached(&[Qualified, Converted]),
-                reached(&[Converted]),
-                reached(&[Disqualified]),
-                reached(&[Nurturing]),
-                actor.scope_clause_on("l.owner_id")
-            ),
-            &p.range.params(),
+    let steps = format!(
+        "{} AS working, {} AS qualified, {} AS converted",
+        reached(&[Working, Qualified, Converted]),
+        reached(&[Qualified, Converted]),
+        reached(&[Converted]),
+    );
+    let others = format!(
+        "{} AS disqualified, {} AS nurturing",
+        reached(&[Disqualified]),
+        reached(&[Nurturing]),
+    );
+    let sql = if summarised {
+        format!(
+            "SELECT CAST(SUM(s.leads) AS BIGINT) AS new, {steps}, \
+             CAST(SUM(s.won) AS BIGINT) AS won, CAST(SUM(s.won_amount) AS BIGINT) AS won_amount, \
+             {others} FROM {} WHERE s.day >= ? AND s.day < ?{}",
+            LeadDays::Status.rows(),
+            actor.scope_clause_on("s.owner_id")
         )
-        .await?;
+    } else {
+        format!(
+            "SELECT COUNT(*) AS new, {steps}, \
+             CAST(SUM(CASE WHEN o.result = 'won' THEN 1 ELSE 0 END) AS BIGINT) AS won, \
+             CAST(SUM(CASE WHEN o.result = 'won' THEN o.amount_cents ELSE 0 END) AS BIGINT) AS won_amount, \
+             {others} FROM leads l LEFT JOIN opportunities o \
+               ON o.id = l.converted_opportunity_id AND o.deleted_at IS NULL \
+             WHERE l.deleted_at IS NULL AND l.created_at >= ? AND l.created_at < ?{}",
+            actor.scope_clause_on("l.owner_id")
+        )
+    };
+    let row = db.fetch_optional(&sql, &p.range.params()).await?;
     let get = |name: &str| row.as_ref().map_or(0, |r| r.int(name));
     let first = get("new");
     let mut previous = None;
@@ -462,24 +554,73 @@ pub async fn speed_to_lead(
     params: &[(String, String)],
     now: DateTime<Utc>,
 ) -> StoreResult<Report> {
+    speed_to_lead_from(db, actor, params, now, Tally::Summaries).await
+}
+
+/// [`speed_to_lead`], read from `tally`.
+pub async fn speed_to_lead_from(
+    db: &Db,
+    actor: &Actor,
+    params: &[(String, String)],
+    now: DateTime<Utc>,
+    tally: Tally,
+) -> StoreResult<Report> {
     let p = Params::parse("speed-to-lead", params, &[], now)?;
+    let scope = actor.scope_clause_on("l.owner_id");
     // The first activity of each lead is kept on it (migration 0025), in the reports'
     // covering index of leads by creation time.
-    let values = format!(
-        "SELECT l.owner_id AS k, l.first_activity_at - l.created_at AS v \
-         FROM leads l WHERE l.deleted_at IS NULL AND l.created_at >= ? AND l.created_at < ?{}",
-        actor.scope_clause_on("l.owner_id")
-    );
-    let within =
-        format!(", CAST(SUM(CASE WHEN v <= {HOUR_MS} THEN 1 ELSE 0 END) AS BIGINT) AS within_hour");
-    let rows = summary(db, &values, &within, &p.range.params()).await?;
+    let (rows, medians) = if p.range.summarised(tally) {
+        let rows = db
+            .fetch_all(
+                &format!(
+                    "SELECT NULLIF(s.owner_id, 0) AS k, CAST(SUM(s.leads) AS BIGINT) AS n, \
+                     CAST(SUM(s.contacted) AS BIGINT) AS counted, \
+                     CAST(SUM(s.speed_ms) AS BIGINT) AS total, \
+                     CAST(SUM(s.within_hour) AS BIGINT) AS within_hour \
+                     FROM {} WHERE s.day >= ? AND s.day < ?{} \
+                     GROUP BY s.owner_id HAVING SUM(s.leads) > 0 ORDER BY counted DESC, k",
+                    LeadDays::Status.rows(),
+                    actor.scope_clause_on("s.owner_id")
+                ),
+                &p.range.params(),
+            )
+            .await?;
+        // A median needs the values: those of the leads with a follow-up, which their own
+        // index holds.
+        let contacted = format!(
+            "SELECT l.owner_id AS k, l.first_activity_at - l.created_at AS v FROM leads l \
+             WHERE l.deleted_at IS NULL AND l.first_activity_at IS NOT NULL \
+             AND l.created_at >= ? AND l.created_at < ?{scope}"
+        );
+        let medians: HashMap<Option<i64>, Value> = summary(db, &contacted, "", &p.range.params())
+            .await?
+            .iter()
+            .map(|r| (r.opt_int("k"), median_of(r, 60_000)))
+            .collect();
+        (rows, Some(medians))
+    } else {
+        let values = format!(
+            "SELECT l.owner_id AS k, l.first_activity_at - l.created_at AS v \
+             FROM leads l WHERE l.deleted_at IS NULL AND l.created_at >= ? AND l.created_at < ?{scope}"
+        );
+        let within = format!(
+            ", CAST(SUM(CASE WHEN v <= {HOUR_MS} THEN 1 ELSE 0 END) AS BIGINT) AS within_hour"
+        );
+        (
+            summary(db, &values, &within, &p.range.params()).await?,
+            None,
+        )
+    };
     let names = user_names(db, rows.iter().filter_map(|r| r.opt_int("k"))).await?;
     let mut items = Vec::new();
     let mut out = Vec::new();
     for r in &rows {
         let owner = r.opt_int("k");
         let (leads, contacted) = (r.int("n"), r.int("counted"));
-        let median = median_of(r, 60_000);
+        let median = match &medians {
+            Some(medians) => medians.get(&owner).cloned().unwrap_or(Value::Null),
+            None => median_of(r, 60_000),
+        };
         let average = average_of(r, 60_000);
         let within = pct(r.int("within_hour"), contacted);
         let name = owner.and_then(|o| names.get(&o).cloned());
@@ -531,19 +672,39 @@ pub async fn activities(
     params: &[(String, String)],
     now: DateTime<Utc>,
 ) -> StoreResult<Report> {
+    activities_from(db, actor, params, now, Tally::Summaries).await
+}
+
+/// [`activities`], read from `tally`.
+pub async fn activities_from(
+    db: &Db,
+    actor: &Actor,
+    params: &[(String, String)],
+    now: DateTime<Utc>,
+    tally: Tally,
+) -> StoreResult<Report> {
     let p = Params::parse("activities", params, &[], now)?;
-    let rows = db
-        .fetch_all(
-            &format!(
-                "SELECT a.owner_id AS k, a.type AS type, a.outcome AS outcome, COUNT(*) AS n \
-                 FROM activities a WHERE a.deleted_at IS NULL \
-                 AND a.created_at >= ? AND a.created_at < ?{} \
-                 GROUP BY a.owner_id, a.type, a.outcome ORDER BY a.owner_id, a.type, a.outcome",
-                actor.scope_clause_on("a.owner_id")
-            ),
-            &p.range.params(),
+    let sql = if p.range.summarised(tally) {
+        format!(
+            "SELECT NULLIF(s.owner_id, 0) AS k, s.type AS type, \
+             CASE WHEN s.outcome_given = 1 THEN s.outcome END AS outcome, \
+             CAST(SUM(s.activities) AS BIGINT) AS n \
+             FROM {} WHERE s.day >= ? AND s.day < ?{} \
+             GROUP BY s.owner_id, s.type, s.outcome_given, s.outcome \
+             HAVING SUM(s.activities) > 0 ORDER BY k, type, outcome",
+            activity_days(),
+            actor.scope_clause_on("s.owner_id")
         )
-        .await?;
+    } else {
+        format!(
+            "SELECT a.owner_id AS k, a.type AS type, a.outcome AS outcome, COUNT(*) AS n \
+             FROM activities a WHERE a.deleted_at IS NULL \
+             AND a.created_at >= ? AND a.created_at < ?{} \
+             GROUP BY a.owner_id, a.type, a.outcome ORDER BY a.owner_id, a.type, a.outcome",
+            actor.scope_clause_on("a.owner_id")
+        )
+    };
+    let rows = db.fetch_all(&sql, &p.range.params()).await?;
     let names = user_names(db, rows.iter().filter_map(|r| r.opt_int("k"))).await?;
     let mut per_user: BTreeMap<Option<i64>, UserActivity> = BTreeMap::new();
     let mut out = Vec::new();
@@ -842,23 +1003,41 @@ pub async fn channels(
     params: &[(String, String)],
     now: DateTime<Utc>,
 ) -> StoreResult<Report> {
+    channels_from(db, actor, params, now, Tally::Summaries).await
+}
+
+/// [`channels`], read from `tally`.
+pub async fn channels_from(
+    db: &Db,
+    actor: &Actor,
+    params: &[(String, String)],
+    now: DateTime<Utc>,
+    tally: Tally,
+) -> StoreResult<Report> {
     actor.require_admin("see cost per lead and acquisition cost")?;
     let p = Params::parse("channels", params, &[], now)?;
-    let rows = db
-        .fetch_all(
-            &format!(
-                "SELECT l.source AS k, COUNT(*) AS leads, \
-                 CAST(SUM(CASE WHEN l.status = '{CONVERTED}' THEN 1 ELSE 0 END) AS BIGINT) AS converted, \
-                 CAST(SUM(CASE WHEN o.result = 'won' THEN 1 ELSE 0 END) AS BIGINT) AS won, \
-                 CAST(SUM(CASE WHEN o.result = 'won' THEN o.amount_cents ELSE 0 END) AS BIGINT) AS won_amount \
-                 FROM leads l LEFT JOIN opportunities o \
-                   ON o.id = l.converted_opportunity_id AND o.deleted_at IS NULL \
-                 WHERE l.deleted_at IS NULL AND l.created_at >= ? AND l.created_at < ? \
-                 GROUP BY l.source"
-            ),
-            &p.range.params(),
+    let sql = if p.range.summarised(tally) {
+        format!(
+            "SELECT s.source AS k, CAST(SUM(s.leads) AS BIGINT) AS leads, \
+             CAST(SUM(s.converted) AS BIGINT) AS converted, CAST(SUM(s.won) AS BIGINT) AS won, \
+             CAST(SUM(s.won_amount) AS BIGINT) AS won_amount \
+             FROM {} WHERE s.day >= ? AND s.day < ? \
+             GROUP BY s.source HAVING SUM(s.leads) > 0",
+            LeadDays::Source.rows()
         )
-        .await?;
+    } else {
+        format!(
+            "SELECT l.source AS k, COUNT(*) AS leads, \
+             CAST(SUM(CASE WHEN l.status = '{CONVERTED}' THEN 1 ELSE 0 END) AS BIGINT) AS converted, \
+             CAST(SUM(CASE WHEN o.result = 'won' THEN 1 ELSE 0 END) AS BIGINT) AS won, \
+             CAST(SUM(CASE WHEN o.result = 'won' THEN o.amount_cents ELSE 0 END) AS BIGINT) AS won_amount \
+             FROM leads l LEFT JOIN opportunities o \
+               ON o.id = l.converted_opportunity_id AND o.deleted_at IS NULL \
+             WHERE l.deleted_at IS NULL AND l.created_at >= ? AND l.created_at < ? \
+             GROUP BY l.source"
+        )
+    };
+    let rows = db.fetch_all(&sql, &p.range.params()).await?;
     let first_month = china_date(DateTime::from_timestamp_millis(p.range.from).unwrap_or_default());
     let last_month =
         china_date(DateTime::from_timestamp_millis(p.range.to - 1).unwrap_or_default());
@@ -1339,6 +1518,17 @@ pub async fn targets(
     params: &[(String, String)],
     now: DateTime<Utc>,
 ) -> StoreResult<Report> {
+    targets_from(db, actor, params, now, Tally::Summaries).await
+}
+
+/// [`targets`], read from `tally` (a month is always whole days).
+pub async fn targets_from(
+    db: &Db,
+    actor: &Actor,
+    params: &[(String, String)],
+    now: DateTime<Utc>,
+    tally: Tally,
+) -> StoreResult<Report> {
     let today = china_date(now);
     let mut month = today.with_day(1).unwrap_or(today);
     for (name, value) in params {
@@ -1391,8 +1581,20 @@ pub async fn targets(
     if !owners.is_empty() {
         let list: Vec<String> = owners.iter().map(i64::to_string).collect();
         let owners_in = format!("owner_id IN ({})", list.join(","));
+        let summarised = range.summarised(tally);
         for metric in &metrics {
             let sql = match metric.as_str() {
+                "leads" if summarised => format!(
+                    "SELECT s.owner_id AS owner_id, CAST(SUM(s.leads) AS BIGINT) AS n FROM {} \
+                     WHERE s.{owners_in} AND s.day >= ? AND s.day < ? GROUP BY s.owner_id",
+                    LeadDays::Status.rows()
+                ),
+                "activities" if summarised => format!(
+                    "SELECT s.owner_id AS owner_id, CAST(SUM(s.activities) AS BIGINT) AS n \
+                     FROM {} WHERE s.{owners_in} AND s.day >= ? AND s.day < ? \
+                     GROUP BY s.owner_id",
+                    activity_days()
+                ),
                 "leads" => format!(
                     "SELECT owner_id, COUNT(*) AS n FROM leads WHERE deleted_at IS NULL \
                      AND {owners_in} AND created_at >= ? AND created_at < ? GROUP BY owner_id"
@@ -1513,6 +1715,25 @@ mod tests {
         assert_eq!(r.to - r.from, HOUR_MS + 1);
         assert!(Range::parse(Some("2026-10-02"), Some("2026-10-01"), now).is_err());
         assert!(Range::parse(Some("yesterday"), None, now).is_err());
+    }
+
+    #[test]
+    fn only_ranges_of_whole_china_days_read_the_summaries() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap();
+        let by_default = Range::parse(None, None, now).unwrap();
+        assert!(by_default.summarised(Tally::Summaries));
+        assert!(!by_default.summarised(Tally::Records));
+        let dates = Range::parse(Some("2026-10-01"), Some("2026-10-31"), now).unwrap();
+        assert!(dates.summarised(Tally::Summaries));
+        let china_midnights = Range::parse(
+            Some("2026-10-01T00:00:00+08:00"),
+            Some("2026-10-02T00:00:00+08:00"),
+            now,
+        );
+        // `to` is included, so an instant as `to` ends a millisecond after it.
+        assert!(!china_midnights.unwrap().summarised(Tally::Summaries));
+        let utc_days = Range::parse(Some("2026-10-01T00:00:00Z"), None, now).unwrap();
+        assert!(!utc_days.summarised(Tally::Summaries));
     }
 
     #[test]
