@@ -714,17 +714,26 @@ Id,AccountId,FirstName,LastName,Position,MobilePhone
             value_of(&client, "dedup_probable").await.as_deref(),
             Some("")
         );
-        let leads_page = client.current_url().await.unwrap();
-        client
-            .find(Locator::Id("import-options"))
+        // The form was the answer to the upload's POST; the import's own page shows it too.
+        let action = client
+            .find(Locator::Css("form[action$='/start']"))
             .await
             .unwrap()
-            .scroll_into_view()
+            .attr("action")
+            .await
+            .unwrap()
+            .unwrap();
+        let leads_page = format!("{base}{}", action.trim_end_matches("/start"));
+        client
+            .execute(
+                "document.getElementById('import-options').scrollIntoView();",
+                Vec::new(),
+            )
             .await
             .unwrap();
         screenshot(&client, "import-leads-options-phone").await;
         client.set_window_size(1280, 900).await.unwrap();
-        client.goto(leads_page.as_str()).await.unwrap();
+        client.goto(&leads_page).await.unwrap();
         screenshot(&client, "import-leads-options").await;
 
         // The list names both kinds; the account shows its contact.
@@ -767,7 +776,7 @@ Id,AccountId,FirstName,LastName,Position,MobilePhone
         screenshot(&client, "import-new-en").await;
         client.goto(&format!("{base}/imports")).await.unwrap();
         client
-            .find(Locator::Css("table.imports a"))
+            .find(Locator::LinkText("Contact.csv"))
             .await
             .unwrap()
             .click()
@@ -776,7 +785,7 @@ Id,AccountId,FirstName,LastName,Position,MobilePhone
         wait_for_address(&client, |a| a.starts_with("/imports/")).await;
         assert_eq!(text_of(&client, "#import-kind").await, "Contacts");
         screenshot(&client, "import-contacts-done-en").await;
-        client.goto(leads_page.as_str()).await.unwrap();
+        client.goto(&leads_page).await.unwrap();
         assert!(text_of(&client, "#import-options")
             .await
             .contains("By the assignment rules"));
