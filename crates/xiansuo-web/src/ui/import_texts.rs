@@ -20,6 +20,7 @@ pub struct ImportTexts {
     /// The owner of the imported records: its label, hint, and the choices beside users.
     pub owner: &'static str,
     pub owner_hint: &'static str,
+    pub owner_hint_leads: &'static str,
     pub owner_rules: &'static str,
     pub owner_me: &'static str,
     /// A refused owner: not an active user within the importer's data scope.
@@ -74,7 +75,8 @@ static ZH: ImportTexts = ImportTexts {
     will_update: "更新",
     record: "记录",
     owner: "负责人",
-    owner_hint: "导入的记录归谁。文件里有“负责人”列的行，以该列为准（仅客户、联系人、销售机会、跟进记录）。",
+    owner_hint: "导入的记录归谁。文件里“负责人”列写了用户的行，归该用户。",
+    owner_hint_leads: "导入的线索归谁。按分配规则时，每条线索像新建线索一样由规则分配。",
     owner_rules: "按分配规则",
     owner_me: "我",
     owner_refused: "只能选择你数据范围内的在职用户。",
@@ -137,7 +139,8 @@ static EN: ImportTexts = ImportTexts {
     will_update: "Update",
     record: "Record",
     owner: "Owner",
-    owner_hint: "Who owns the imported records. Rows with an Owner column keep the owner it names (accounts, contacts, opportunities and activities only).",
+    owner_hint: "Who owns the imported records. A row whose Owner column names a user goes to that user.",
+    owner_hint_leads: "Who owns the imported leads. By the assignment rules, each lead gets its owner as a newly created lead does.",
     owner_rules: "By the assignment rules",
     owner_me: "Me",
     owner_refused: "Choose an active user within your data scope.",
