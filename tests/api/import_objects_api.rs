@@ -575,6 +575,9 @@ Id,AccountId,FirstName,LastName,Position,MobilePhone
 0035g00000YdC1aAAF,0015g00000XcA1aAAF,伟,张,首席技术官,13800138000
 ";
 
+    /// Leads, whose start form also asks what becomes of duplicates.
+    const LEADS: &str = "姓名,手机,公司\n王芳,13812345678,云启科技\n";
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn accounts_then_contacts_are_imported_through_the_wizard_in_headless_chromium() {
         let Some(chromedriver) = chromedriver_or_skip() else {
@@ -588,8 +591,10 @@ Id,AccountId,FirstName,LastName,Position,MobilePhone
         std::fs::write(&accounts, SF_ACCOUNTS).unwrap();
         let contacts = dir.path().join("Contact.csv");
         std::fs::write(&contacts, CONTACTS).unwrap();
+        let leads = dir.path().join("线索.csv");
+        std::fs::write(&leads, LEADS).unwrap();
         in_chromium(chromedriver, app.base.clone(), move |client, base| {
-            scenario(client, base, accounts, contacts)
+            scenario(client, base, [accounts, contacts, leads])
         })
         .await;
         drop(dir);
@@ -643,7 +648,14 @@ Id,AccountId,FirstName,LastName,Position,MobilePhone
             .expect("the import finishes");
     }
 
-    async fn scenario(client: Client, base: String, accounts: PathBuf, contacts: PathBuf) {
+    /// The value of the form control with `id`.
+    async fn value_of(client: &Client, id: &str) -> Option<String> {
+        let control = client.find(Locator::Id(id)).await.unwrap();
+        control.prop("value").await.unwrap()
+    }
+
+    async fn scenario(client: Client, base: String, files: [PathBuf; 3]) {
+        let [accounts, contacts, leads] = files;
         sign_in(&client, &base, "admin").await;
         client.goto(&format!("{base}/imports/new")).await.unwrap();
         assert!(text_of(&client, "#import-order")
@@ -662,6 +674,11 @@ Id,AccountId,FirstName,LastName,Position,MobilePhone
         assert!(text_of(&client, "table.preview")
             .await
             .contains("北京星辰科技有限公司"));
+        // The records go to the signed-in user unless another is chosen.
+        assert_eq!(
+            text_of(&client, "#owner_id option:checked").await,
+            "我 (admin)"
+        );
         screenshot(&client, "import-accounts-mapping").await;
         start(&client).await;
         assert_eq!(text_of(&client, "#count-imported").await, "2");
@@ -686,7 +703,38 @@ Id,AccountId,FirstName,LastName,Position,MobilePhone
         start(&client).await;
         assert_eq!(text_of(&client, "#count-imported").await, "1");
         screenshot(&client, "import-contacts-done-phone").await;
+
+        // Leads on a phone: the assignment rules by default, duplicates skipped.
+        upload(&client, &base, "leads", &leads).await;
+        let (scroll, width) = widths(&client).await;
+        assert!(scroll <= width, "the start form scrolls sideways");
+        assert_eq!(value_of(&client, "owner_id").await.as_deref(), Some(""));
+        assert_eq!(value_of(&client, "dedup").await.as_deref(), Some("skip"));
+        assert_eq!(
+            value_of(&client, "dedup_probable").await.as_deref(),
+            Some("")
+        );
+        // The form was the answer to the upload's POST; the import's own page shows it too.
+        let action = client
+            .find(Locator::Css("form[action$='/start']"))
+            .await
+            .unwrap()
+            .attr("action")
+            .await
+            .unwrap()
+            .unwrap();
+        let leads_page = format!("{base}{}", action.trim_end_matches("/start"));
+        client
+            .execute(
+                "document.getElementById('import-options').scrollIntoView();",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        screenshot(&client, "import-leads-options-phone").await;
         client.set_window_size(1280, 900).await.unwrap();
+        client.goto(&leads_page).await.unwrap();
+        screenshot(&client, "import-leads-options").await;
 
         // The list names both kinds; the account shows its contact.
         client.goto(&format!("{base}/imports")).await.unwrap();
@@ -728,7 +776,7 @@ Id,AccountId,FirstName,LastName,Position,MobilePhone
         screenshot(&client, "import-new-en").await;
         client.goto(&format!("{base}/imports")).await.unwrap();
         client
-            .find(Locator::Css("table.imports a"))
+            .find(Locator::LinkText("Contact.csv"))
             .await
             .unwrap()
             .click()
@@ -737,5 +785,10 @@ Id,AccountId,FirstName,LastName,Position,MobilePhone
         wait_for_address(&client, |a| a.starts_with("/imports/")).await;
         assert_eq!(text_of(&client, "#import-kind").await, "Contacts");
         screenshot(&client, "import-contacts-done-en").await;
+        client.goto(&leads_page).await.unwrap();
+        assert!(text_of(&client, "#import-options")
+            .await
+            .contains("By the assignment rules"));
+        screenshot(&client, "import-leads-options-en").await;
     }
 }

@@ -21,6 +21,7 @@ on_both_databases!(
     reading_notifications_lowers_the_unread_count_in_the_top_bar,
     a_deal_moves_to_another_column_of_the_board_and_is_won_or_lost,
     a_csv_is_uploaded_mapped_imported_and_its_row_report_downloaded,
+    the_wizard_gives_the_records_to_the_chosen_owner_within_the_users_scope,
     the_new_pages_speak_english,
     the_dashboard_shows_the_reports_of_the_users_scope,
     the_dashboard_speaks_english_and_refuses_a_bad_range_on_the_page,
@@ -130,10 +131,16 @@ impl Browser {
         .await
     }
 
-    /// Sends the import form: the CSRF token first, then the file, as a browser does.
+    /// Sends the import form for leads: the CSRF token first, then the file, as a browser does.
     async fn upload(&self, csrf: &str, file_name: &str, bytes: Vec<u8>) -> Page {
+        self.upload_kind(csrf, "leads", file_name, bytes).await
+    }
+
+    /// Sends the import form for `kind` (`leads`, `accounts`, …).
+    async fn upload_kind(&self, csrf: &str, kind: &str, file_name: &str, bytes: Vec<u8>) -> Page {
         let form = reqwest::multipart::Form::new()
             .text("csrf_token", csrf.to_owned())
+            .text("kind", kind.to_owned())
             .part(
                 "file",
                 reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned()),
@@ -1350,6 +1357,140 @@ async fn a_csv_is_uploaded_mapped_imported_and_its_row_report_downloaded(app: Te
     assert_eq!(text_by_id(&page, "count-imported"), "1");
     let leads = app.get("/api/v1/leads?q=张伟", &rep.token).await;
     assert_eq!(leads.body["items"][0]["name"], "张伟");
+}
+
+/// The `<select>` named `name` on a page, up to its end.
+fn select<'a>(page: &'a Page, name: &str) -> &'a str {
+    let marker = format!("name=\"{name}\"");
+    let start = page
+        .body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("a select {name} in {}", page.body));
+    let end = page.body[start..].find("</select>").unwrap() + start;
+    &page.body[start..end]
+}
+
+async fn the_wizard_gives_the_records_to_the_chosen_owner_within_the_users_scope(app: TestApp) {
+    let team = app.team("华东", None).await;
+    let other_team = app.team("华南", None).await;
+    let manager = app.user("guan", Role::Manager, Some(team)).await;
+    let ma = app.user("ma", Role::Rep, Some(team)).await;
+    let niu = app.user("niu", Role::Rep, Some(other_team)).await;
+
+    // A manager gives leads to a rep of their team; the assignment rules are the default.
+    let browser = Browser::signed_in(&app, "guan").await;
+    let csrf = browser.get("/imports/new").await.csrf();
+    let csv = "姓名,手机,公司\n王芳,13812345678,云启科技\n李雷,13900001111,星河公司\n";
+    let page = browser
+        .upload(&csrf, "名单.csv", csv.as_bytes().to_vec())
+        .await;
+    page.assert_html(StatusCode::OK);
+    let owners = select(&page, "owner_id");
+    assert!(
+        owners.contains("<option value=\"\" selected>按分配规则</option>")
+            && owners.contains(&format!("value=\"{}\">我 (guan)", manager.id))
+            && owners.contains(&format!("value=\"{}\">ma<", ma.id))
+            && !owners.contains(&format!("value=\"{}\"", niu.id)),
+        "the rules, the manager, their team and no one else: {owners}"
+    );
+    let dedup = select(&page, "dedup");
+    assert!(
+        dedup.contains("value=\"skip\" selected>跳过，不导入")
+            && dedup.contains("value=\"merge\">合并到已有线索"),
+        "{dedup}"
+    );
+    assert!(select(&page, "dedup_probable").contains("value=\"\" selected>按导入渠道的查重设置"));
+    let id = import_id(&page);
+    let path = format!("/imports/{id}");
+    let ma_id = ma.id.to_string();
+    let started = browser
+        .post(
+            &format!("{path}/start"),
+            &[
+                ("csrf_token", &csrf),
+                ("col0", "name"),
+                ("col1", "phone"),
+                ("col2", "company"),
+                ("owner_id", &ma_id),
+                ("dedup", "warn"),
+                ("dedup_probable", "skip"),
+            ],
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    let page = finished_import(&browser, &path).await;
+    assert_eq!(text_by_id(&page, "count-imported"), "2");
+    let options = &app
+        .get(&format!("/api/v1/imports/{id}"), &manager.token)
+        .await
+        .body["options"];
+    assert_eq!(
+        (&options["dedup"], &options["dedup_probable"]),
+        (&json!("warn"), &json!("skip")),
+        "{options}"
+    );
+    let leads = app.get("/api/v1/leads", &ma.token).await;
+    let items = leads.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{}", leads.body);
+    assert!(
+        items.iter().all(|l| l["owner_id"] == ma.id),
+        "{}",
+        leads.body
+    );
+
+    // A rep imports accounts: they own them by default and cannot give them to another team.
+    let rep = Browser::signed_in(&app, "ma").await;
+    let csrf = rep.get("/imports/new").await.csrf();
+    let csv = "客户名称,所在城市\n恒远科技,上海\n";
+    let page = rep
+        .upload_kind(&csrf, "accounts", "客户.csv", csv.as_bytes().to_vec())
+        .await;
+    page.assert_html(StatusCode::OK);
+    let owners = select(&page, "owner_id");
+    assert!(
+        owners.contains(&format!("value=\"{}\" selected>我 (ma)", ma.id))
+            && !owners.contains("按分配规则")
+            && !owners.contains(&format!("value=\"{}\"", niu.id)),
+        "{owners}"
+    );
+    let path = format!("/imports/{}", import_id(&page));
+    let niu_id = niu.id.to_string();
+    let refused = rep
+        .post(
+            &format!("{path}/start"),
+            &[
+                ("csrf_token", &csrf),
+                ("col0", "name"),
+                ("col1", "city"),
+                ("owner_id", &niu_id),
+            ],
+        )
+        .await;
+    refused.assert_html(StatusCode::FORBIDDEN);
+    let error = section(&refused.body, "owner-error");
+    assert!(error.contains("只能选择你数据范围内的在职用户"), "{error}");
+    assert!(
+        select(&refused, "owner_id").contains(&format!("value=\"{}\" selected>我 (ma)", ma.id)),
+        "the refused owner is not offered"
+    );
+    let accounts = app.get("/api/v1/accounts?q=恒远", &app.admin_token).await;
+    assert_eq!(accounts.body["items"], json!([]), "nothing imported");
+    let started = rep
+        .post(
+            &format!("{path}/start"),
+            &[
+                ("csrf_token", &csrf),
+                ("col0", "name"),
+                ("col1", "city"),
+                ("owner_id", &ma_id),
+            ],
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    let page = finished_import(&rep, &path).await;
+    assert_eq!(text_by_id(&page, "count-imported"), "1");
+    let accounts = app.get("/api/v1/accounts?q=恒远", &app.admin_token).await;
+    assert_eq!(accounts.body["items"][0]["owner_id"], ma.id);
 }
 
 /// The text of one bar of a dashboard chart (`source-event`, `step-new`, …).

@@ -1,7 +1,8 @@
 //! The strings of the import wizard for the kinds of record beside leads (accounts, contacts,
 //! opportunities, activities) in Chinese (zh-CN, the default) and English: the kind picker, the
 //! hint on the order of imports, and the names of the columns' targets that are not record
-//! fields (links by id or by name, deal outcomes, the owner by name). Kept beside
+//! fields (links by id or by name, deal outcomes, the owner by name), and the start form's
+//! choices (the owner of the imported records, what to do with duplicate leads). Kept beside
 //! [`super::i18n`] in a struct of their own; a missing translation is a compile error here too.
 
 use super::i18n::Texts;
@@ -16,6 +17,22 @@ pub struct ImportTexts {
     pub will_create: &'static str,
     pub will_update: &'static str,
     pub record: &'static str,
+    /// The owner of the imported records: its label, hint, and the choices beside users.
+    pub owner: &'static str,
+    pub owner_hint: &'static str,
+    pub owner_hint_leads: &'static str,
+    pub owner_rules: &'static str,
+    pub owner_me: &'static str,
+    /// A refused owner: not an active user within the importer's data scope.
+    pub owner_refused: &'static str,
+    /// What to do with duplicates of leads, certain and probable.
+    pub dedup: &'static str,
+    pub dedup_probable: &'static str,
+    pub dedup_hint: &'static str,
+    /// The probable policy left to the import channel's settings.
+    pub dedup_channel: &'static str,
+    /// The dedup policies by code (`skip`, `block`, `warn`, `merge`).
+    pub dedups: &'static [(&'static str, &'static str)],
     /// The kinds by their plural code.
     kinds: &'static [(&'static str, &'static str)],
     /// Targets by code, over the record fields of [`Texts::field`].
@@ -57,6 +74,22 @@ static ZH: ImportTexts = ImportTexts {
     will_create: "新建",
     will_update: "更新",
     record: "记录",
+    owner: "负责人",
+    owner_hint: "导入的记录归谁。文件里“负责人”列写了用户的行，归该用户。",
+    owner_hint_leads: "导入的线索归谁。按分配规则时，每条线索像新建线索一样由规则分配。",
+    owner_rules: "按分配规则",
+    owner_me: "我",
+    owner_refused: "只能选择你数据范围内的在职用户。",
+    dedup: "确定重复时",
+    dedup_probable: "疑似重复时",
+    dedup_hint: "确定重复：手机号、邮箱或外部编号相同；疑似重复：姓名和公司相同。",
+    dedup_channel: "按导入渠道的查重设置",
+    dedups: &[
+        ("skip", "跳过，不导入"),
+        ("block", "记为错误行"),
+        ("warn", "照常导入并标记疑似重复"),
+        ("merge", "合并到已有线索"),
+    ],
     kinds: &[
         ("leads", "线索"),
         ("accounts", "客户"),
@@ -105,6 +138,22 @@ static EN: ImportTexts = ImportTexts {
     will_create: "Create",
     will_update: "Update",
     record: "Record",
+    owner: "Owner",
+    owner_hint: "Who owns the imported records. A row whose Owner column names a user goes to that user.",
+    owner_hint_leads: "Who owns the imported leads. By the assignment rules, each lead gets its owner as a newly created lead does.",
+    owner_rules: "By the assignment rules",
+    owner_me: "Me",
+    owner_refused: "Choose an active user within your data scope.",
+    dedup: "Certain duplicates",
+    dedup_probable: "Probable duplicates",
+    dedup_hint: "Certain: the same phone, email or external id; probable: the same name and company.",
+    dedup_channel: "As the import channel's duplicate settings say",
+    dedups: &[
+        ("skip", "Skip them"),
+        ("block", "Report them as errors"),
+        ("warn", "Import them, flagged as possible duplicates"),
+        ("merge", "Merge them into the existing lead"),
+    ],
     kinds: &[
         ("leads", "Leads"),
         ("accounts", "Accounts"),

@@ -1,7 +1,9 @@
 //! The import wizard: pick what to import (leads, accounts, contacts, opportunities or
 //! activities, with a hint on their order), upload a CSV or XLSX file (a multipart form), look
 //! at the proposed column mapping and the first rows with their check result, change where
-//! columns go, start the import, and follow it on a page that refreshes itself while it runs,
+//! columns go, choose who owns the imported records (the signed-in user, anyone active within
+//! their data scope, or for leads the assignment rules) and for leads what becomes of certain
+//! and probable duplicates, start the import, and follow it on a page that refreshes itself while it runs,
 //! with its counts and a link to the row report (errors.csv). `/imports` lists the user's
 //! imports. The pages call the
 //! same `xiansuo_app::data::import::upload` functions as `/api/v1/imports`; an upload belongs to the
@@ -21,8 +23,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde_json::{json, Map, Value};
 use std::io::Write;
+use xiansuo_app::admin::users;
 use xiansuo_app::data::import::upload::{self, Kind, UPLOAD_LIMIT};
 use xiansuo_app::StoreError;
+use xiansuo_core::role::Role;
 
 /// Imports listed.
 const LISTED: &str = "50";
@@ -253,6 +257,7 @@ pub(super) async fn upload(
                 &preview,
                 None,
                 error,
+                None,
                 StatusCode::OK,
             )
             .await
@@ -307,6 +312,12 @@ struct ImportPage {
     state: String,
     state_label: String,
     mapping: Vec<MappingRow>,
+    /// Who owns the imported records: the user's id, others' ids, or empty for the rules.
+    owners: Vec<Choice>,
+    owner_error: Option<String>,
+    /// What to do with certain and with probable duplicates of leads.
+    dedups: Vec<Choice>,
+    probables: Vec<Choice>,
     preview: Vec<PreviewRow>,
     error: Option<String>,
     rows_done: i64,
@@ -408,15 +419,124 @@ fn preview_row(t: &Texts, it: &ImportTexts, kind: Kind, line: &Value) -> Preview
     }
 }
 
-/// The page of an upload: before it starts, the mapping form (with `chosen`, the targets as
+/// The start form's choices as posted.
+struct Posted {
+    /// The targets of the columns, in their order.
+    mapping: Vec<String>,
+    owner: String,
+    dedup: String,
+    probable: String,
+}
+
+impl Posted {
+    fn of(pairs: &[(String, String)], columns: usize) -> Posted {
+        let value = |field: &str| {
+            pairs
+                .iter()
+                .find(|(name, _)| name == field)
+                .map_or_else(String::new, |(_, value)| value.trim().to_owned())
+        };
+        Posted {
+            mapping: (0..columns).map(|i| value(&format!("col{i}"))).collect(),
+            owner: value("owner_id"),
+            dedup: value("dedup"),
+            probable: value("dedup_probable"),
+        }
+    }
+
+    /// The start options of the API beside the mapping, for `kind`.
+    fn options(&self, kind: Kind, body: &mut Value) {
+        if !self.owner.is_empty() {
+            body["owner_id"] = self
+                .owner
+                .parse::<i64>()
+                .map_or_else(|_| Value::from(self.owner.as_str()), Value::from);
+        }
+        if kind == Kind::Lead {
+            if !self.dedup.is_empty() {
+                body["dedup"] = Value::from(self.dedup.as_str());
+            }
+            if !self.probable.is_empty() {
+                body["dedup_probable"] = Value::from(self.probable.as_str());
+            }
+        }
+    }
+}
+
+/// Whom the user may give the imported records to: themselves first, then the active users
+/// within their data scope by username; for leads, the assignment rules (no owner) before them.
+/// A rep gets the records by default, as does anyone importing records other than leads.
+async fn owner_choices(
+    state: &AppState,
+    user: &Viewer,
+    it: &ImportTexts,
+    kind: Kind,
+    posted: Option<&str>,
+) -> Result<Vec<Choice>, StoreError> {
+    let me = user.actor.user_id;
+    let default = if kind == Kind::Lead && user.actor.role != Role::Rep {
+        String::new()
+    } else {
+        me.to_string()
+    };
+    let mut others: Vec<(i64, String)> = users::list(&state.db, &[])
+        .await?
+        .iter()
+        .filter(|u| u["active"].as_bool().unwrap_or(false))
+        .filter_map(|u| {
+            let id = u["id"].as_i64()?;
+            (id != me && user.actor.sees_owner(id)).then(|| (id, text_of(&u["username"])))
+        })
+        .collect();
+    others.sort_by(|a, b| a.1.cmp(&b.1));
+    // A refused owner is not offered: the default is chosen again.
+    let offered = |id: &str| {
+        (kind == Kind::Lead && id.is_empty())
+            || id == me.to_string()
+            || others.iter().any(|(other, _)| other.to_string() == id)
+    };
+    let current = posted.filter(|id| offered(id)).unwrap_or(&default);
+    let rules = (kind == Kind::Lead).then(|| Choice::new("", it.owner_rules, current));
+    let mine = Choice::new(
+        me.to_string(),
+        format!("{} ({})", it.owner_me, user.actor.username),
+        current,
+    );
+    Ok(rules
+        .into_iter()
+        .chain(std::iter::once(mine))
+        .chain(
+            others
+                .into_iter()
+                .map(|(id, name)| Choice::new(id.to_string(), name, current)),
+        )
+        .collect())
+}
+
+/// The dedup policies to choose from, with `first` (the channel's setting) before them.
+fn dedup_choices(it: &ImportTexts, first: Option<&str>, current: &str) -> Vec<Choice> {
+    first
+        .map(|label| Choice::new("", label, current))
+        .into_iter()
+        .chain(
+            it.dedups
+                .iter()
+                .map(|(code, label)| Choice::new(*code, *label, current)),
+        )
+        .collect()
+}
+
+/// The page of an upload: before it starts, the start form (with `posted`, the choices as
 /// posted, after a refused start) and the preview when there is one; afterwards, its progress.
+#[allow(clippy::too_many_arguments)]
 async fn import_page(
     state: &AppState,
     user: &Viewer,
     upload: &Value,
     preview: &[Value],
-    chosen: Option<&[String]>,
+    posted: Option<&Posted>,
     error: Option<String>,
+    owner_error: Option<String>,
     status: StatusCode,
 ) -> Response {
     let id = upload["id"].as_i64().unwrap_or_default();
@@ -446,8 +566,10 @@ async fn import_page(
         .iter()
         .enumerate()
         .map(|(i, header)| {
-            let current =
-                chosen.map_or_else(|| proposed(i), |c| c.get(i).cloned().unwrap_or_default());
+            let current = posted.map_or_else(
+                || proposed(i),
+                |p| p.mapping.get(i).cloned().unwrap_or_default(),
+            );
             MappingRow {
                 input: format!("col{i}"),
                 header: text_of(header),
@@ -459,6 +581,16 @@ async fn import_page(
         })
         .collect();
     let state_code = text_of(&upload["state"]);
+    let owners = if state_code == "uploaded" {
+        match owner_choices(state, user, it, kind, posted.map(|p| p.owner.as_str())).await {
+            Ok(owners) => owners,
+            Err(e) => return store_error_page(chrome, e),
+        }
+    } else {
+        Vec::new()
+    };
+    let dedup = posted.map_or("skip", |p| p.dedup.as_str());
+    let probable = posted.map_or("", |p| p.probable.as_str());
     let progress = |name: &str| upload["progress"][name].as_i64().unwrap_or_default();
     let error = error.or_else(|| upload["error"].as_str().map(str::to_owned));
     let page = ImportPage {
@@ -471,6 +603,10 @@ async fn import_page(
         state_label: t.code(&state_code).to_owned(),
         state: state_code,
         mapping,
+        owners,
+        owner_error,
+        dedups: dedup_choices(it, None, dedup),
+        probables: dedup_choices(it, Some(it.dedup_channel), probable),
         preview: preview
             .iter()
             .map(|line| preview_row(t, it, kind, line))
@@ -504,12 +640,26 @@ pub(super) async fn show(
         return store_error_page(chrome(), StoreError::NotFound("import"));
     };
     match upload::get(&state.db, &user.actor, id).await {
-        Ok(upload) => import_page(&state, &user, &upload, &[], None, None, StatusCode::OK).await,
+        Ok(upload) => {
+            import_page(
+                &state,
+                &user,
+                &upload,
+                &[],
+                None,
+                None,
+                None,
+                StatusCode::OK,
+            )
+            .await
+        }
         Err(e) => store_error_page(chrome(), e),
     }
 }
 
-/// `POST /imports/{id}/start`: `colN` is where the N-th column goes (empty: not imported).
+/// `POST /imports/{id}/start`: `colN` is where the N-th column goes (empty: not imported),
+/// `owner_id` who owns the records (empty: the assignment rules for leads, the user otherwise);
+/// for leads `country`, `dedup` and `dedup_probable` (empty: the channel's setting).
 pub(super) async fn start(
     State(state): State<AppState>,
     user: Viewer,
@@ -533,30 +683,24 @@ pub(super) async fn start(
         Err(e) => return store_error_page(chrome(), e),
     };
     let headers = texts_of(&current["headers"]);
-    let chosen: Vec<String> = (0..headers.len())
-        .map(|i| {
-            let input = format!("col{i}");
-            pairs
-                .iter()
-                .find(|(name, _)| *name == input)
-                .map_or_else(String::new, |(_, value)| value.trim().to_owned())
-        })
-        .collect();
+    let kind = Kind::parse(&text_of(&current["kind"])).unwrap_or(Kind::Lead);
+    let posted = Posted::of(&pairs, headers.len());
     let mut mapping = Map::new();
-    for (header, target) in headers.iter().zip(&chosen) {
+    for (header, target) in headers.iter().zip(&posted.mapping) {
         let target = if target.is_empty() { "ignore" } else { target };
         mapping.insert(header.clone(), Value::from(target));
     }
-    let body = if current["kind"] == "leads" {
+    let mut body = json!({ "mapping": mapping });
+    if kind == Kind::Lead {
         let country = pairs
             .iter()
             .find(|(name, _)| name == "country")
             .map_or("", |(_, value)| value.trim());
-        json!({ "mapping": mapping, "country": country })
-    } else {
-        json!({ "mapping": mapping })
-    };
-    let (message, status) =
+        body["country"] = Value::from(country);
+    }
+    posted.options(kind, &mut body);
+    let it = import_texts(&user.actor.locale);
+    let (message, owner_error, status) =
         match upload::start(&state.db, &user.actor, state.clock.as_ref(), id, &body).await {
             Ok(started) => {
                 tokio::spawn(upload::run(
@@ -568,20 +712,36 @@ pub(super) async fn start(
                 ));
                 return Redirect::to(&import_url(id)).into_response();
             }
-            Err(StoreError::Invalid(invalid)) => {
-                (invalid_text(t, &invalid), StatusCode::UNPROCESSABLE_ENTITY)
+            // A refused owner: not a user, inactive, or outside the user's scope.
+            Err(StoreError::Invalid(invalid)) if invalid.field == "owner_id" => (
+                None,
+                Some(it.owner_refused.to_owned()),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            Err(StoreError::Forbidden(_)) if !posted.owner.is_empty() => (
+                None,
+                Some(it.owner_refused.to_owned()),
+                StatusCode::FORBIDDEN,
+            ),
+            Err(StoreError::Invalid(invalid)) => (
+                Some(invalid_text(t, &invalid)),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            Err(StoreError::Conflict(message)) => {
+                (Some(t.message(&message)), None, StatusCode::CONFLICT)
             }
-            Err(StoreError::Conflict(message)) => (t.message(&message), StatusCode::CONFLICT),
             Err(e) => return store_error_page(chrome(), e),
         };
-    // The mapping form again, as it was posted, with the reason.
+    // The start form again, as it was posted, with the reason.
     import_page(
         &state,
         &user,
         &current,
         &[],
-        Some(&chosen),
-        Some(message),
+        Some(&posted),
+        message,
+        owner_error,
         status,
     )
     .await

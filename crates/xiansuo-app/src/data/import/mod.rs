@@ -110,7 +110,7 @@ pub struct Options {
     pub country: Option<Region>,
     /// The source of rows that name none (the channel's default, `import`, otherwise).
     pub source: Option<String>,
-    /// The owner of every imported lead (the importing user otherwise).
+    /// The owner of every imported lead (the assignment rules, or their fallback, otherwise).
     pub owner_id: Option<i64>,
     /// Rows per transaction.
     pub batch_size: usize,
