@@ -2,8 +2,8 @@
 //! outcomes, lost reasons and disqualify reasons that admins edit.
 
 use super::{
-    array, boolean, codes, int64, json_body, json_response, operation, prop, query, request_object,
-    response_object, string, text, Doc, Failure,
+    array, boolean, codes, int64, json_body, json_response, operation, optional_boolean, prop,
+    query, request_object, response_object, string, text, Doc, Failure,
 };
 use utoipa::openapi::{HttpMethod, Ref, ResponseBuilder};
 use xiansuo_core::choice::ChoiceKind;
@@ -82,7 +82,7 @@ impl Doc {
         let mut change_props = labels();
         change_props.push(prop(
             "archived",
-            boolean("Hide it from pickers; the six fixed statuses cannot be archived"),
+            optional_boolean("Hide it from pickers; the six fixed statuses cannot be archived"),
         ));
         self.schema(
             "ChoiceChange",
