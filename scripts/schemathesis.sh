@@ -72,6 +72,7 @@ XIANSUO_TOKEN="$token" schemathesis --config-file scripts/schemathesis.toml run 
     --phases examples,coverage,fuzzing,stateful \
     --max-time "$seconds" \
     --generation-deterministic \
+    --generation-database none \
     --workers 2 \
     --no-color \
     --report junit,pytest --report-dir "$report"

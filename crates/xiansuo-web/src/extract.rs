@@ -147,3 +147,21 @@ fn misfit(e: &serde_path_to_error::Error<serde_json::Error>) -> Invalid {
         .to_owned();
     Invalid::new(field, message)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn numbers_without_a_fraction_are_whole_numbers_and_others_stay() {
+        let mut body = json!({"position": 74847.0, "ids": [1.0, 2], "amount": 2.5, "huge": 1e300});
+        whole_numbers(&mut body);
+        assert!(body["position"].is_i64());
+        assert!(body["ids"][0].is_i64());
+        assert_eq!(
+            body,
+            json!({"position": 74847, "ids": [1, 2], "amount": 2.5, "huge": 1e300})
+        );
+    }
+}

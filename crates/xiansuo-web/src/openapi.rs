@@ -2579,13 +2579,10 @@ impl Doc {
                 prop("events", events().min_items(Some(1))),
                 prop(
                     "secret",
-                    text(
-                        false,
-                        false,
-                        200,
-                        "The signing key; generated when not given",
-                    )
-                    .min_length(Some(16)),
+                    string(false, "The signing key; generated when not given")
+                        .min_length(Some(16))
+                        .max_length(Some(200))
+                        .pattern(Some(r"^[^\u0000-\u001F\u007F-\u009F]*$")),
                 ),
                 prop("description", text(true, false, 500, "A note for admins")),
                 prop(
@@ -3824,7 +3821,12 @@ impl Doc {
                     ),
                     prop("campaign", string(true, "A campaign of it, or none")),
                     prop("month", month("YYYY-MM")),
-                    prop("amount", number(false, "At least 0, at most two decimals")),
+                    prop(
+                        "amount",
+                        number(false, "At least 0, at most two decimals")
+                            .minimum(Some(0))
+                            .maximum(Some(10_000_000_000_000_i64)),
+                    ),
                 ],
                 &["source", "month", "amount"],
             ),
@@ -3869,10 +3871,10 @@ impl Doc {
             request_object(
                 "A monthly target of a user or a team (give one of user_id, team_id)",
                 vec![
-                    prop("user_id", int64(false, "A user")),
+                    prop("user_id", int64(true, "A user")),
                     prop(
                         "team_id",
-                        int64(false, "A team; its actual counts its subtree's members"),
+                        int64(true, "A team; its actual counts its subtree's members"),
                     ),
                     prop(
                         "metric",
@@ -4082,7 +4084,7 @@ impl Doc {
                             vec![
                                 prop("key", field_key("a-z first, then a-z, 0-9, _")),
                                 prop("label", text(false, true, 200, "The question")),
-                                prop("required", boolean("Must be met; default true")),
+                                prop("required", optional_boolean("Must be met; default true")),
                             ],
                             &["key", "label"],
                         ),
@@ -4889,9 +4891,8 @@ impl Doc {
     fn pools(&mut self) {
         let tag = "pools";
         let ids = |doc: &str| array(int64(false, "An id"), doc);
-        let pool_fields =
-            || {
-                vec![
+        let pool_fields = || {
+            vec![
                 prop("name", text(false, true, 100, "The pool's name, unique")),
                 prop(
                     "region",
@@ -4912,11 +4913,13 @@ impl Doc {
                 ),
                 prop(
                     "member_user_ids",
-                    ids("Users who may see the pool's leads and claim them"),
+                    ids("Users who may see the pool's leads and claim them; null keeps them")
+                        .schema_type(typed(Type::Array, true)),
                 ),
                 prop(
                     "member_team_ids",
-                    ids("Teams whose users (with their subtrees) may see and claim"),
+                    ids("Teams whose users (with their subtrees) may see and claim; null keeps them")
+                        .schema_type(typed(Type::Array, true)),
                 ),
                 prop(
                     "max_held",
@@ -4936,7 +4939,7 @@ impl Doc {
                 prop(
                     "cooldown_days",
                     int64(
-                        false,
+                        true,
                         "Days before a user may claim again a lead they returned or that was \
                          recycled from them",
                     ).minimum(Some(0)).maximum(Some(3650)),
@@ -4944,7 +4947,7 @@ impl Doc {
                 prop(
                     "protection_days",
                     int64(
-                        false,
+                        true,
                         "Protection period (保护期) of a claimed lead, renewed by each follow-up",
                     ).minimum(Some(0)).maximum(Some(3650)),
                 ),
@@ -4955,7 +4958,7 @@ impl Doc {
                         .maximum(Some(3650)),
                 ),
             ]
-            };
+        };
         let mut shown = pool_fields();
         shown.insert(0, prop("id", int64(false, "Unique id")));
         shown.extend([
@@ -5200,14 +5203,14 @@ impl Doc {
                 .parameter(query(
                     "created_from",
                     "Created at or after: a date (from its midnight in China time) or an RFC \
-                     3339 time",
-                    date_or_time("Date or time"),
+                     3339 time; empty for any",
+                    date_or_time_or_empty("Date or time"),
                 ))
                 .parameter(query(
                     "created_to",
                     "Created up to: a date (included, to its end in China time) or an RFC 3339 \
-                     time",
-                    date_or_time("Date or time"),
+                     time; empty for any",
+                    date_or_time_or_empty("Date or time"),
                 ))
                 .parameter(query(
                     "q",
@@ -6008,10 +6011,7 @@ impl Doc {
                 vec![
                     prop("type", codes(event_types(), false, "The event type")),
                     prop("name", text(true, false, 200, "Its name")),
-                    prop(
-                        "url",
-                        string(true, "The page or file").max_length(Some(2000)),
-                    ),
+                    prop("url", text(true, false, 2000, "The page or file")),
                     prop(
                         "occurred_at",
                         date_time(true, "When it happened (default now; at most a day ahead)"),
@@ -7293,10 +7293,21 @@ fn filter_parameter(field: &Field) -> ParameterBuilder {
         Kind::Int { .. } => query(
             field.name,
             &format!(
-                "{doc}. `N` exactly, `N..` at least, `..M` at most, `N..M` between (inclusive)"
+                "{doc}. `N` exactly, `N..` at least, `..M` at most, `N..M` between (inclusive); \
+                 empty for any"
             ),
             string(false, "A number or a range").pattern(Some(
-                r"^(-?[0-9]+|-?[0-9]+\.\.|\.\.-?[0-9]+|-?[0-9]+\.\.-?[0-9]+)$",
+                r"^(|-?[0-9]{1,18}|-?[0-9]{1,18}\.\.|\.\.-?[0-9]{1,18}|-?[0-9]{1,18}\.\.-?[0-9]{1,18})$",
+            )),
+        ),
+        Kind::Probability => query(
+            field.name,
+            &format!(
+                "{doc}. `P` exactly, `P..` at least, `..Q` at most, `P..Q` between (inclusive), \
+                 P and Q from 0 to 1; empty for any"
+            ),
+            string(false, "A probability or a range").pattern(Some(
+                r"^(|P|P\.\.|\.\.P|P\.\.P)$".replace('P', r"(0(\.[0-9]{1,6})?|1(\.0{1,6})?)"),
             )),
         ),
         _ => query(
@@ -7499,6 +7510,16 @@ fn date_or_time(doc: &str) -> RefOr<Schema> {
 
 /// The start of a date or time in the years the server takes (1800 to 2999).
 const YEARS: &str = r"^(1[89]|2[0-9])[0-9]{2}-";
+
+/// A date or time as [`date_or_time`], or empty for none.
+fn date_or_time_or_empty(doc: &str) -> RefOr<Schema> {
+    utoipa::openapi::schema::AnyOfBuilder::new()
+        .item(date(false, "A date"))
+        .item(date_time(false, "A time"))
+        .item(string(false, "None").max_length(Some(0)))
+        .description(Some(doc))
+        .into()
+}
 
 /// A calendar date `YYYY-MM-DD` in the years the server takes (1800 to 2999).
 fn date(nullable: bool, doc: &str) -> ObjectBuilder {
