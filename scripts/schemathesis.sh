@@ -65,6 +65,8 @@ report=target/schemathesis
 rm -rf "$report"
 mkdir -p "$report"
 echo "schemathesis against $bin for ${seconds}s"
+# One worker: with two, hypothesis's parsing of its own sources is not thread-safe and now and
+# then ends a run with an internal error.
 set +e
 XIANSUO_TOKEN="$token" schemathesis --config-file scripts/schemathesis.toml run \
     "$base/api/openapi.json" \
@@ -72,8 +74,7 @@ XIANSUO_TOKEN="$token" schemathesis --config-file scripts/schemathesis.toml run 
     --phases examples,coverage,fuzzing,stateful \
     --max-time "$seconds" \
     --generation-deterministic \
-    --generation-database none \
-    --workers 2 \
+    --workers 1 \
     --no-color \
     --report junit,pytest --report-dir "$report"
 status=$?

@@ -2252,7 +2252,7 @@ impl Doc {
                 .parameter(query(
                     "limit",
                     "Submissions per page, 1–500; default 50",
-                    int64(false, "A count"),
+                    int64(false, "A count").minimum(Some(1)).maximum(Some(500)),
                 ))
                 .parameter(query(
                     "cursor",
@@ -2998,9 +2998,7 @@ impl Doc {
                             string(false, "The CSV or XLSX file")
                                 .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
                         )
-                        .required("file")
-                        // The server reads the part `file` and nothing else.
-                        .additional_properties(Some(AdditionalProperties::FreeForm(false))),
+                        .required("file"),
                 )),
             )
             .build();
@@ -4094,7 +4092,7 @@ impl Doc {
                             "The items, replacing the old ones; null keeps them"
                         },
                     )
-                    .schema_type(typed(Type::Array, !creating)),
+                    .schema_type(typed(Type::Array, true)),
                 ),
                 prop(
                     "is_default",
@@ -4201,8 +4199,10 @@ impl Doc {
                     prop(
                         "items",
                         ObjectBuilder::new()
+                            .schema_type(typed(Type::Object, true))
                             .description(Some(
-                                "Item key → true (met) or false; replaces the ticked items",
+                                "Item key → true (met) or false; replaces the ticked items; null \
+                                 keeps them",
                             ))
                             .additional_properties(Some(AdditionalProperties::RefOr(
                                 boolean("Met").into(),
@@ -4334,12 +4334,14 @@ impl Doc {
                     ),
                     prop(
                         "create_opportunity",
-                        boolean("Create an opportunity; absent: only when `opportunity` is sent"),
+                        optional_boolean(
+                            "Create an opportunity; absent: only when `opportunity` is sent",
+                        ),
                     ),
                     prop(
                         "opportunity",
                         request_object(
-                            "The new opportunity; each field is optional",
+                            "The new opportunity; each field is optional; null for none",
                             vec![
                                 prop(
                                     "name",
@@ -4357,7 +4359,8 @@ impl Doc {
                                 ),
                             ],
                             &[],
-                        ),
+                        )
+                        .schema_type(typed(Type::Object, true)),
                     ),
                 ],
                 &[],
@@ -4492,7 +4495,12 @@ impl Doc {
                 prop("name_zh", text(false, true, 50, "Chinese name")),
                 prop(
                     "name_en",
-                    text(false, true, 50, "English name; default the Chinese one"),
+                    text(
+                        false,
+                        false,
+                        50,
+                        "English name; empty or absent: the Chinese one",
+                    ),
                 ),
                 prop(
                     "probability",
@@ -4502,12 +4510,22 @@ impl Doc {
                 ),
                 prop(
                     "position",
-                    int64(false, "Order; default last")
+                    int64(true, "Order; default last")
                         .minimum(Some(0))
                         .maximum(Some(1_000_000)),
                 ),
-                prop("kind", stage_kind()),
-                prop("active", boolean("Deals may move to it; default true")),
+                prop(
+                    "kind",
+                    codes(
+                        ["open", "won", "lost"],
+                        true,
+                        "What reaching it means; null: open on create, unchanged on a change",
+                    ),
+                ),
+                prop(
+                    "active",
+                    optional_boolean("Deals may move to it; default true"),
+                ),
             ]
         };
         let mut new_stage = vec![prop(
@@ -4572,11 +4590,11 @@ impl Doc {
         let stage = || {
             prop(
                 "stage",
-                code_schema(
-                    CodeSet::Stage,
+                string(
                     true,
-                    "A stage of that kind; default the first active one (paid, lost)",
-                ),
+                    "A stage of that kind; empty or null: the first active one (paid, lost)",
+                )
+                .pattern(Some("^([a-z][a-z0-9_]{0,39})?$")),
             )
         };
         self.schema(
@@ -5075,7 +5093,7 @@ impl Doc {
                 prop(
                     "warn_before",
                     int64(
-                        false,
+                        true,
                         "Warn the owner this long before (same unit); 0: no warning",
                     ),
                 ),
@@ -5697,9 +5715,7 @@ impl Doc {
                                 string(false, "The file, with its name")
                                     .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
                             )
-                            .required("file")
-                            // The server reads the part `file` and nothing else.
-                            .additional_properties(Some(AdditionalProperties::FreeForm(false))),
+                            .required("file"),
                     )),
                 )
                 .build();
@@ -5758,8 +5774,8 @@ impl Doc {
                 .response(
                     "200",
                     ResponseBuilder::new()
-                        .description("The file")
-                        .content("application/octet-stream", binary("The file")),
+                        .description("The file, with the media type it was uploaded with")
+                        .content("*/*", binary("The file")),
                 ),
             &[],
         );

@@ -51,11 +51,17 @@ impl Doc {
         );
         let labels = || {
             vec![
-                prop("label_zh", text(false, true, 60, "The Chinese label")),
-                prop("label_en", text(false, true, 60, "The English label")),
+                prop(
+                    "label_zh",
+                    text(true, true, 60, "The Chinese label; null keeps it"),
+                ),
+                prop(
+                    "label_en",
+                    text(true, true, 60, "The English label; null keeps it"),
+                ),
                 prop(
                     "position",
-                    int64(false, "Display order within the list")
+                    int64(true, "Display order within the list; null keeps it")
                         .minimum(Some(0))
                         .maximum(Some(100_000)),
                 ),
