@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs every check and test Xiansuo has: formatting, clippy with warnings as errors, and the
 # whole test suite on SQLite and on PostgreSQL (127.0.0.1:5432), including the browser tests in
-# headless Chromium. Installs Chromium and ChromeDriver with apt-get and the test SMTP server
-# aiosmtpd with pip when they are missing, and starts the local PostgreSQL cluster if it is
-# installed but stopped. With CI=true, a PostgreSQL, ChromeDriver or aiosmtpd that cannot be
-# reached fails the run instead of skipping.
+# headless Chromium, then the server against its OpenAPI document (scripts/schemathesis.sh, 75 s).
+# Installs Chromium and ChromeDriver with apt-get, and the test SMTP server aiosmtpd and
+# schemathesis with pip, when they are missing, and starts the local PostgreSQL cluster if it is
+# installed but stopped. With CI=true, a PostgreSQL, ChromeDriver, aiosmtpd or schemathesis that
+# cannot be had fails the run instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,8 +41,29 @@ set +e
 cargo test --workspace --locked 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
+
+# The server against its OpenAPI document: schemathesis for 75 s on the debug binary the tests
+# just built (scripts/schemathesis.sh says what it checks). It counts as one test below.
+api_passed=0
+api_failed=0
+if command -v schemathesis >/dev/null 2>&1 || python3 -m pip install --quiet "schemathesis>=4.32,<5"; then
+    if scripts/schemathesis.sh 75; then
+        api_passed=1
+    else
+        api_failed=1
+        status=1
+    fi
+elif [[ "${CI:-}" == "true" ]]; then
+    echo "schemathesis cannot be installed" >&2
+    api_failed=1
+    status=1
+else
+    echo "schemathesis cannot be installed: the API was not checked against its document"
+fi
+
 # One closing line for the whole run: cargo prints a result per test binary, the last of which
 # is often a binary without tests.
-awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-     END { printf "total: %d passed, %d failed\n", p, f }' "$log"
+awk -v ap="$api_passed" -v af="$api_failed" \
+    '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "total: %d passed, %d failed\n", p + ap, f + af }' "$log"
 exit "$status"

@@ -13,6 +13,7 @@ on_both_databases!(
     sql_metacharacters_html_and_emoji_are_stored_exactly,
     bad_list_parameters_are_explained,
     calls_without_valid_credentials_get_401,
+    a_number_without_a_fraction_is_taken_as_a_whole_number,
 );
 
 async fn raw(
@@ -209,10 +210,24 @@ async fn bad_list_parameters_are_explained(app: TestApp) {
         "/api/v1/leads?colour=red",
         "/api/v1/leads?custom.nope=1",
         "/api/v1/leads?score=a..b",
+        "/api/v1/users?active=maybe",
     ] {
         let reply = app.get(path, t).await;
         reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
     }
+}
+
+/// JSON does not tell 100 from 100.0: a whole number may be sent either way.
+async fn a_number_without_a_fraction_is_taken_as_a_whole_number(app: TestApp) {
+    let t = &app.admin_token;
+    let reply = app
+        .patch("/api/v1/scoring/settings", t, json!({"max_score": 90.0}))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body["max_score"], json!(90));
+    app.patch("/api/v1/scoring/settings", t, json!({"max_score": 90.5}))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
 }
 
 async fn calls_without_valid_credentials_get_401(app: TestApp) {

@@ -17,9 +17,32 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<Value>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(JsonBody(v)),
+            Ok(axum::Json(mut v)) => {
+                whole_numbers(&mut v);
+                Ok(JsonBody(v))
+            }
             Err(rejection) => Err(json_rejection(rejection)),
         }
+    }
+}
+
+/// JSON does not tell `2` from `2.0`, and neither does the API: a number without a fraction
+/// (within the range a float holds exactly) is read as the whole number wherever one is
+/// expected, and as the same number where any number is.
+fn whole_numbers(value: &mut Value) {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= EXACT) {
+                // Exact by the bound above.
+                #[allow(clippy::cast_possible_truncation)]
+                let whole = f as i64;
+                *value = Value::from(whole);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers),
+        _ => {}
     }
 }
 
@@ -123,4 +146,22 @@ fn misfit(e: &serde_path_to_error::Error<serde_json::Error>) -> Invalid {
         .unwrap_or_default()
         .to_owned();
     Invalid::new(field, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn numbers_without_a_fraction_are_whole_numbers_and_others_stay() {
+        let mut body = json!({"position": 74847.0, "ids": [1.0, 2], "amount": 2.5, "huge": 1e300});
+        whole_numbers(&mut body);
+        assert!(body["position"].is_i64());
+        assert!(body["ids"][0].is_i64());
+        assert_eq!(
+            body,
+            json!({"position": 74847, "ids": [1, 2], "amount": 2.5, "huge": 1e300})
+        );
+    }
 }

@@ -203,7 +203,7 @@ impl Doc {
                 .parameter_in(ParameterIn::Path)
                 .required(Required::True)
                 .description(Some("The id"))
-                .schema(Some(int64(false, "The id")))
+                .schema(Some(id(false, "The id")))
                 .build();
             op.parameters
                 .get_or_insert_with(Vec::new)
@@ -584,6 +584,9 @@ impl Doc {
                     "Source code (or `*`) → `block`, `warn`, `merge`, or null for the built-in \
                      default; sources not named keep their policy",
                 ))
+                .property_names(Some(
+                    string(false, "A source code or `*`").pattern(Some("^([a-z0-9_]{1,40}|\\*)$")),
+                ))
                 .additional_properties(Some(AdditionalProperties::RefOr(
                     codes(["block", "warn", "merge"], true, "A dedup policy, or null").into(),
                 ))),
@@ -742,12 +745,12 @@ impl Doc {
                 .parameter(query(
                     "limit",
                     "Groups per page, 1–200 (default 50)",
-                    int64(false, "A count"),
+                    int64(false, "A count").minimum(Some(1)).maximum(Some(200)),
                 ))
                 .parameter(query(
                     "cursor",
                     "`next_cursor` of the previous page",
-                    string(false, "A cursor").min_length(Some(1)),
+                    id_cursor(),
                 ))
                 .response("200", json_response("The groups", "DuplicateGroups")),
             &[Failure::Invalid],
@@ -953,7 +956,7 @@ impl Doc {
                 ),
                 prop(
                     "content",
-                    string(true, "What was said or done").max_length(Some(10_000)),
+                    text(true, false, 10_000, "What was said or done"),
                 ),
                 prop(
                     "next_follow_up_at",
@@ -1140,7 +1143,7 @@ impl Doc {
                     prop("team_id", int64(true, "An existing team")),
                     prop(
                         "display_name",
-                        string(true, "Name shown to others").max_length(Some(100)),
+                        text(true, true, 100, "Name shown to others"),
                     ),
                     prop("email", string(true, "Email address")),
                     prop(
@@ -1163,7 +1166,7 @@ impl Doc {
                 vec![
                     prop(
                         "display_name",
-                        string(true, "Name shown to others").max_length(Some(100)),
+                        text(true, true, 100, "Name shown to others"),
                     ),
                     prop("email", string(true, "Email address")),
                     prop("locale", codes(locales(), false, "Language of the UI")),
@@ -1290,7 +1293,7 @@ impl Doc {
         );
         let fields = || {
             vec![
-                prop("name", string(false, "Unique name").max_length(Some(100))),
+                prop("name", text(false, true, 100, "Unique name")),
                 prop(
                     "parent_id",
                     int64(true, "The team above; null or absent for a top-level team"),
@@ -1492,7 +1495,7 @@ impl Doc {
             ),
         );
         self.schema(
-            "Login",
+            "LoginAttempt",
             response_object(
                 "One sign-in attempt with a password",
                 vec![
@@ -1517,7 +1520,7 @@ impl Doc {
             ),
             (
                 "LoginList",
-                "Login",
+                "LoginAttempt",
                 "One page of sign-in attempts, newest first",
             ),
         ] {
@@ -1542,12 +1545,12 @@ impl Doc {
                 query(
                     "from",
                     "From this date (China time) or RFC 3339 instant",
-                    string(false, "YYYY-MM-DD or RFC 3339"),
+                    date_or_time("YYYY-MM-DD or RFC 3339"),
                 ),
                 query(
                     "to",
                     "Up to this date (included) or instant",
-                    string(false, "YYYY-MM-DD or RFC 3339"),
+                    date_or_time("YYYY-MM-DD or RFC 3339"),
                 ),
                 query(
                     "limit",
@@ -1560,7 +1563,7 @@ impl Doc {
                 query(
                     "cursor",
                     "The `next_cursor` of the previous page",
-                    string(false, "Opaque cursor"),
+                    id_cursor(),
                 ),
             ]
         };
@@ -1706,7 +1709,7 @@ impl Doc {
                     query(
                         "cursor",
                         "The `next_cursor` of the previous page",
-                        string(false, "Opaque cursor"),
+                        id_cursor(),
                     )
                     .build(),
                 ]))
@@ -1744,8 +1747,19 @@ impl Doc {
         };
         self.schema(
             "CustomField",
-            response_object(
+            some_required(
                 "The definition of a custom field, kept in a record's `custom` object",
+                &[
+                    "id",
+                    "object",
+                    "key",
+                    "label",
+                    "field_type",
+                    "options",
+                    "required",
+                    "position",
+                    "created_at",
+                ],
                 vec![
                     prop("id", int64(false, "Unique id")),
                     prop("object", codes(objects(), false, "The record type")),
@@ -1776,21 +1790,26 @@ impl Doc {
                 "Changes to a custom field. The record type, key and field type are fixed, since \
                  records store values under the key; stored values stay as they are",
                 vec![
-                    prop(
-                        "label",
-                        string(false, "Shown in the UI").max_length(Some(100)),
-                    ),
+                    prop("label", text(false, true, 100, "Shown in the UI")),
                     prop(
                         "options",
-                        options().description(Some(
-                            "The choices of a select field, distinct; refused for others",
+                        options()
+                            .schema_type(typed(Type::Array, true))
+                            .description(Some(
+                            "The choices of a select field, distinct; refused for others; null \
+                             keeps them",
                         )),
                     ),
                     prop(
                         "required",
                         boolean("Must be given on every create and change"),
                     ),
-                    prop("position", int64(false, "Order, 0 to 1000000; lower first")),
+                    prop(
+                        "position",
+                        int64(false, "Order, 0 to 1000000; lower first")
+                            .minimum(Some(0))
+                            .maximum(Some(1_000_000)),
+                    ),
                 ],
                 &[],
             ),
@@ -1805,10 +1824,7 @@ impl Doc {
                         "key",
                         field_key("The key in `custom`, unique per record type"),
                     ),
-                    prop(
-                        "label",
-                        string(false, "Shown in the UI").max_length(Some(100)),
-                    ),
+                    prop("label", text(false, true, 100, "Shown in the UI")),
                     prop("field_type", codes(field_types(), false, "Value type")),
                     prop(
                         "options",
@@ -1916,7 +1932,11 @@ impl Doc {
                             "A lead field (name, company, title, phone, email, industry, \
                              province, city, company_size, description) or custom.KEY of a \
                              lead custom field",
-                        ),
+                        )
+                        .pattern(Some(
+                            "^(name|company|title|phone|email|industry|province|city|\
+                             company_size|description|custom\\.[a-z][a-z0-9_]{0,39})$",
+                        )),
                     ),
                     prop("required", boolean("Must be filled in; default false")),
                     prop(
@@ -1981,7 +2001,8 @@ impl Doc {
                 prop("language", languages().description(Some("The form's language; default zh"))),
                 prop(
                     "fields",
-                    array(Ref::from_schema_name("FormField"), "The fields, in order; at least one of name, email, phone"),
+                    array(Ref::from_schema_name("FormField"), "The fields, in order; at least one of name, email, phone")
+                        .min_items(Some(1)),
                 ),
                 prop("source", code_schema(CodeSet::Source, false, "The leads' source; default web_form")),
                 prop("campaign", string(true, "The leads' campaign (市场活动)").max_length(Some(200))),
@@ -2231,12 +2252,12 @@ impl Doc {
                 .parameter(query(
                     "limit",
                     "Submissions per page, 1–500; default 50",
-                    int64(false, "A count"),
+                    int64(false, "A count").minimum(Some(1)).maximum(Some(500)),
                 ))
                 .parameter(query(
                     "cursor",
                     "The next_cursor of the previous page",
-                    string(false, "A cursor").min_length(Some(1)),
+                    id_cursor(),
                 ))
                 .response(
                     "200",
@@ -2554,21 +2575,16 @@ impl Doc {
         );
         let input_props = || {
             vec![
-                prop(
-                    "url",
-                    string(false, "An http:// or https:// URL").max_length(Some(2000)),
-                ),
+                prop("url", web_url("An http:// or https:// URL")),
                 prop("events", events().min_items(Some(1))),
                 prop(
                     "secret",
                     string(false, "The signing key; generated when not given")
                         .min_length(Some(16))
-                        .max_length(Some(200)),
+                        .max_length(Some(200))
+                        .pattern(Some(r"^[^\u0000-\u001F\u007F-\u009F]*$")),
                 ),
-                prop(
-                    "description",
-                    string(true, "A note for admins").max_length(Some(500)),
-                ),
+                prop("description", text(true, false, 500, "A note for admins")),
                 prop(
                     "active",
                     boolean("Deliver events; switching it on again clears its failures"),
@@ -3038,7 +3054,7 @@ impl Doc {
                     query(
                         "file_name",
                         "The file's name, for a raw body",
-                        string(false, "A file name"),
+                        string(false, "A file name").min_length(Some(1)),
                     )
                     .build(),
                     query(
@@ -3090,7 +3106,7 @@ impl Doc {
                     query(
                         "cursor",
                         "The `next_cursor` of the previous page",
-                        string(false, "Opaque cursor"),
+                        id_cursor(),
                     )
                     .build(),
                 ]))
@@ -3306,7 +3322,7 @@ impl Doc {
                     ),
                     prop(
                         "daily_digest",
-                        boolean("Once a day instead of within the minute"),
+                        optional_boolean("Once a day instead of within the minute"),
                     ),
                 ],
                 &[],
@@ -3843,10 +3859,18 @@ impl Doc {
             request_object(
                 "Spend to record; the same source, campaign and month again replaces the amount",
                 vec![
-                    prop("source", string(false, "The lead source")),
+                    prop(
+                        "source",
+                        code_schema(CodeSet::Source, false, "The lead source"),
+                    ),
                     prop("campaign", string(true, "A campaign of it, or none")),
                     prop("month", month("YYYY-MM")),
-                    prop("amount", number(false, "At least 0, at most two decimals")),
+                    prop(
+                        "amount",
+                        number(false, "At least 0, at most two decimals")
+                            .minimum(Some(0))
+                            .maximum(Some(10_000_000_000_000_i64)),
+                    ),
                 ],
                 &["source", "month", "amount"],
             ),
@@ -3891,10 +3915,10 @@ impl Doc {
             request_object(
                 "A monthly target of a user or a team (give one of user_id, team_id)",
                 vec![
-                    prop("user_id", int64(false, "A user")),
+                    prop("user_id", int64(true, "A user")),
                     prop(
                         "team_id",
-                        int64(false, "A team; its actual counts its subtree's members"),
+                        int64(true, "A team; its actual counts its subtree's members"),
                     ),
                     prop(
                         "metric",
@@ -4079,10 +4103,7 @@ impl Doc {
             response_object(
                 "One item of a checklist",
                 vec![
-                    prop(
-                        "key",
-                        string(false, "a-z, 0-9 and _, unique in the checklist"),
-                    ),
+                    prop("key", field_key("a-z, 0-9 and _, unique in the checklist")),
                     prop("label", string(false, "The question, as people read it")),
                     prop("required", boolean("Must be met before the lead qualifies")),
                 ],
@@ -4093,11 +4114,11 @@ impl Doc {
                 prop("name", text(false, true, 100, "Name")),
                 prop(
                     "business_unit",
-                    string(true, "The business unit it is for").max_length(Some(100)),
+                    text(true, false, 100, "The business unit it is for"),
                 ),
                 prop(
                     "product_line",
-                    string(true, "The product line it is for").max_length(Some(100)),
+                    text(true, false, 100, "The product line it is for"),
                 ),
                 prop(
                     "items",
@@ -4105,22 +4126,25 @@ impl Doc {
                         request_object(
                             "An item; `required` defaults to true",
                             vec![
-                                prop("key", string(false, "a-z first, then a-z, 0-9, _")),
-                                prop("label", string(false, "The question").max_length(Some(200))),
-                                prop("required", boolean("Must be met; default true")),
+                                prop("key", field_key("a-z first, then a-z, 0-9, _")),
+                                prop("label", text(false, true, 200, "The question")),
+                                prop("required", optional_boolean("Must be met; default true")),
                             ],
                             &["key", "label"],
                         ),
                         if creating {
                             "The items, at most 50"
                         } else {
-                            "The items, replacing the old ones"
+                            "The items, replacing the old ones; null keeps them"
                         },
-                    ),
+                    )
+                    .schema_type(typed(Type::Array, true)),
                 ),
                 prop(
                     "is_default",
-                    boolean("The checklist of leads that have not chosen one; at most one is"),
+                    optional_boolean(
+                        "The checklist of leads that have not chosen one; at most one is",
+                    ),
                 ),
             ]
         };
@@ -4221,8 +4245,10 @@ impl Doc {
                     prop(
                         "items",
                         ObjectBuilder::new()
+                            .schema_type(typed(Type::Object, true))
                             .description(Some(
-                                "Item key → true (met) or false; replaces the ticked items",
+                                "Item key → true (met) or false; replaces the ticked items; null \
+                                 keeps them",
                             ))
                             .additional_properties(Some(AdditionalProperties::RefOr(
                                 boolean("Met").into(),
@@ -4354,12 +4380,14 @@ impl Doc {
                     ),
                     prop(
                         "create_opportunity",
-                        boolean("Create an opportunity; absent: only when `opportunity` is sent"),
+                        optional_boolean(
+                            "Create an opportunity; absent: only when `opportunity` is sent",
+                        ),
                     ),
                     prop(
                         "opportunity",
                         request_object(
-                            "The new opportunity; each field is optional",
+                            "The new opportunity; each field is optional; null for none",
                             vec![
                                 prop(
                                     "name",
@@ -4370,18 +4398,15 @@ impl Doc {
                                     scalar(Type::Number, true, "At most two decimals")
                                         .minimum(Some(0)),
                                 ),
-                                prop(
-                                    "expected_close_date",
-                                    scalar(Type::String, true, "YYYY-MM-DD")
-                                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))),
-                                ),
+                                prop("expected_close_date", date(true, "YYYY-MM-DD")),
                                 prop(
                                     "stage",
                                     string(false, "An active open or won stage; default `met`"),
                                 ),
                             ],
                             &[],
-                        ),
+                        )
+                        .schema_type(typed(Type::Object, true)),
                     ),
                 ],
                 &[],
@@ -4516,7 +4541,12 @@ impl Doc {
                 prop("name_zh", text(false, true, 50, "Chinese name")),
                 prop(
                     "name_en",
-                    string(false, "English name; default the Chinese one"),
+                    text(
+                        false,
+                        false,
+                        50,
+                        "English name; empty or absent: the Chinese one",
+                    ),
                 ),
                 prop(
                     "probability",
@@ -4524,9 +4554,24 @@ impl Doc {
                         .minimum(Some(0))
                         .maximum(Some(100)),
                 ),
-                prop("position", int64(false, "Order; default last")),
-                prop("kind", stage_kind()),
-                prop("active", boolean("Deals may move to it; default true")),
+                prop(
+                    "position",
+                    int64(true, "Order; default last")
+                        .minimum(Some(0))
+                        .maximum(Some(1_000_000)),
+                ),
+                prop(
+                    "kind",
+                    codes(
+                        ["open", "won", "lost"],
+                        true,
+                        "What reaching it means; null: open on create, unchanged on a change",
+                    ),
+                ),
+                prop(
+                    "active",
+                    optional_boolean("Deals may move to it; default true"),
+                ),
             ]
         };
         let mut new_stage = vec![prop(
@@ -4588,29 +4633,38 @@ impl Doc {
                 .response("200", json_response("The stage", "PipelineStage")),
             &[Failure::Conflict, Failure::Invalid],
         );
+        let stage = || {
+            prop(
+                "stage",
+                string(
+                    true,
+                    "A stage of that kind; empty or null: the first active one (paid, lost)",
+                )
+                .pattern(Some("^([a-z][a-z0-9_]{0,39})?$")),
+            )
+        };
         self.schema(
             "CloseInput",
             request_object(
-                "Why the deal was won or lost",
+                "Why the deal was won",
                 vec![
-                    prop(
-                        "reason",
-                        string(true, "Required to lose, optional to win").max_length(Some(1000)),
-                    ),
-                    prop(
-                        "stage",
-                        string(
-                            true,
-                            "A stage of that kind; default the first active one (paid, lost)",
-                        ),
-                    ),
+                    prop("reason", text(true, false, 1000, "Why, if you like")),
+                    stage(),
                 ],
                 &[],
             ),
         );
-        for (won, id, summary) in [
-            (true, "winOpportunity", "Win a deal"),
-            (false, "loseOpportunity", "Lose a deal"),
+        self.schema(
+            "LoseInput",
+            request_object(
+                "Why the deal was lost",
+                vec![prop("reason", text(false, true, 1000, "Why")), stage()],
+                &["reason"],
+            ),
+        );
+        for (won, id, summary, body) in [
+            (true, "winOpportunity", "Win a deal", "CloseInput"),
+            (false, "loseOpportunity", "Lose a deal", "LoseInput"),
         ] {
             let verb = if won { "win" } else { "lose" };
             self.add(
@@ -4624,7 +4678,7 @@ impl Doc {
                          (lost) answers 409. A deal is lost only this way; moving it back to an \
                          open stage with PATCH reopens it.",
                     ))
-                    .request_body(Some(json_body("CloseInput")))
+                    .request_body(Some(json_body(body)))
                     .response("200", json_response("The deal", "Opportunity")),
                 &[Failure::Conflict, Failure::Invalid],
             );
@@ -4825,7 +4879,9 @@ impl Doc {
                     query(
                         "page",
                         "The page, from 1",
-                        scalar(Type::Integer, false, "Page").minimum(Some(1)),
+                        scalar(Type::Integer, false, "Page")
+                            .minimum(Some(1))
+                            .maximum(Some(1_000_000)),
                     )
                     .build(),
                 ]))
@@ -4851,7 +4907,8 @@ impl Doc {
                     ),
                     prop(
                         "record_types",
-                        array(record_types(), "Which records; default all four types"),
+                        array(record_types(), "Which records; default all four types")
+                            .min_items(Some(1)),
                     ),
                 ],
                 &["to_user_id"],
@@ -4898,13 +4955,9 @@ impl Doc {
     fn pools(&mut self) {
         let tag = "pools";
         let ids = |doc: &str| array(int64(false, "An id"), doc);
-        let pool_fields =
-            |required_name: bool| {
-                vec![
-                prop(
-                    "name",
-                    string(!required_name, "The pool's name, unique").max_length(Some(100)),
-                ),
+        let pool_fields = || {
+            vec![
+                prop("name", text(false, true, 100, "The pool's name, unique")),
                 prop(
                     "region",
                     string(
@@ -4924,18 +4977,20 @@ impl Doc {
                 ),
                 prop(
                     "member_user_ids",
-                    ids("Users who may see the pool's leads and claim them"),
+                    ids("Users who may see the pool's leads and claim them; null keeps them")
+                        .schema_type(typed(Type::Array, true)),
                 ),
                 prop(
                     "member_team_ids",
-                    ids("Teams whose users (with their subtrees) may see and claim"),
+                    ids("Teams whose users (with their subtrees) may see and claim; null keeps them")
+                        .schema_type(typed(Type::Array, true)),
                 ),
                 prop(
                     "max_held",
                     int64(
                         true,
                         "How many open leads from this pool one user may hold; null: no limit",
-                    ),
+                    ).minimum(Some(0)).maximum(Some(1000000)),
                 ),
                 prop(
                     "max_claims_per_day",
@@ -4943,30 +4998,32 @@ impl Doc {
                         true,
                         "How many leads one user may claim from this pool per day (in the working \
                          hours' time zone); null: no limit",
-                    ),
+                    ).minimum(Some(0)).maximum(Some(1000000)),
                 ),
                 prop(
                     "cooldown_days",
                     int64(
-                        false,
+                        true,
                         "Days before a user may claim again a lead they returned or that was \
                          recycled from them",
-                    ),
+                    ).minimum(Some(0)).maximum(Some(3650)),
                 ),
                 prop(
                     "protection_days",
                     int64(
-                        false,
+                        true,
                         "Protection period (保护期) of a claimed lead, renewed by each follow-up",
-                    ),
+                    ).minimum(Some(0)).maximum(Some(3650)),
                 ),
                 prop(
                     "protection_max_days",
-                    int64(false, "The most protection after a claim, in days"),
+                    int64(true, "The most protection after a claim, in days; null keeps it")
+                        .minimum(Some(0))
+                        .maximum(Some(3650)),
                 ),
             ]
-            };
-        let mut shown = pool_fields(true);
+        };
+        let mut shown = pool_fields();
         shown.insert(0, prop("id", int64(false, "Unique id")));
         shown.extend([
             prop("lead_count", int64(false, "Leads waiting in the pool")),
@@ -4976,11 +5033,11 @@ impl Doc {
         self.schema("Pool", response_object("A public pool (公海)", shown));
         self.schema(
             "PoolInput",
-            request_object("A new pool", pool_fields(true), &["name"]),
+            request_object("A new pool", pool_fields(), &["name"]),
         );
         self.schema(
             "PoolPatch",
-            request_object("Changes to a pool", pool_fields(false), &[]),
+            request_object("Changes to a pool", pool_fields(), &[]),
         );
         self.schema("PoolList", items("The pools you may see", "Pool"));
         self.schema(
@@ -5007,7 +5064,12 @@ impl Doc {
             "PoolClaim",
             request_object(
                 "Leads to claim for yourself, all or none",
-                vec![prop("lead_ids", ids("1 to 100 lead ids"))],
+                vec![prop(
+                    "lead_ids",
+                    ids("1 to 100 lead ids")
+                        .min_items(Some(1))
+                        .max_items(Some(100)),
+                )],
                 &["lead_ids"],
             ),
         );
@@ -5016,7 +5078,12 @@ impl Doc {
             request_object(
                 "Leads to give to a user, all or none",
                 vec![
-                    prop("lead_ids", ids("1 to 100 lead ids")),
+                    prop(
+                        "lead_ids",
+                        ids("1 to 100 lead ids")
+                            .min_items(Some(1))
+                            .max_items(Some(100)),
+                    ),
                     prop("owner_id", int64(false, "The user who gets them")),
                 ],
                 &["lead_ids", "owner_id"],
@@ -5027,10 +5094,7 @@ impl Doc {
             request_object(
                 "A lead going back to a pool",
                 vec![
-                    prop(
-                        "reason",
-                        string(false, "Why it goes back").max_length(Some(500)),
-                    ),
+                    prop("reason", text(false, true, 500, "Why it goes back")),
                     prop(
                         "pool_id",
                         int64(
@@ -5046,7 +5110,7 @@ impl Doc {
         let kinds = || RecycleKind::ALL.iter().map(|k| k.code());
         let rule_fields = || {
             vec![
-                prop("name", string(false, "A name").max_length(Some(100))),
+                prop("name", text(false, true, 100, "A name")),
                 prop(
                     "kind",
                     codes(
@@ -5059,7 +5123,9 @@ impl Doc {
                 ),
                 prop(
                     "after",
-                    int64(false, "How many hours or days until the lead goes back"),
+                    int64(false, "How many hours or days until the lead goes back")
+                        .minimum(Some(1))
+                        .maximum(Some(87_600)),
                 ),
                 prop(
                     "unit",
@@ -5073,7 +5139,7 @@ impl Doc {
                 prop(
                     "warn_before",
                     int64(
-                        false,
+                        true,
                         "Warn the owner this long before (same unit); 0: no warning",
                     ),
                 ),
@@ -5175,12 +5241,12 @@ impl Doc {
                 .parameter(query(
                     "limit",
                     "Leads per page, 1–500 (default 50)",
-                    int64(false, "A count"),
+                    int64(false, "A count").minimum(Some(1)).maximum(Some(500)),
                 ))
                 .parameter(query(
                     "cursor",
                     "`next_cursor` of the previous page",
-                    string(false, "A cursor").min_length(Some(1)),
+                    pair_cursor(),
                 ))
                 .parameter(query(
                     "source",
@@ -5201,14 +5267,14 @@ impl Doc {
                 .parameter(query(
                     "created_from",
                     "Created at or after: a date (from its midnight in China time) or an RFC \
-                     3339 time",
-                    string(false, "Date or time"),
+                     3339 time; empty for any",
+                    date_or_time_or_empty("Date or time"),
                 ))
                 .parameter(query(
                     "created_to",
                     "Created up to: a date (included, to its end in China time) or an RFC 3339 \
-                     time",
-                    string(false, "Date or time"),
+                     time; empty for any",
+                    date_or_time_or_empty("Date or time"),
                 ))
                 .parameter(query(
                     "q",
@@ -5363,7 +5429,7 @@ impl Doc {
                 ],
             ),
         );
-        let day = || string(false, "A date, YYYY-MM-DD");
+        let day = || date(false, "A date, YYYY-MM-DD");
         let hours_fields = || {
             vec![
                 prop(
@@ -5377,10 +5443,10 @@ impl Doc {
                         "The weekdays worked; default Monday to Friday",
                     ),
                 ),
-                prop("start", string(false, "Start of the working day, HH:MM")),
+                prop("start", clock_time("Start of the working day, HH:MM")),
                 prop(
                     "end",
-                    string(false, "End of the working day, HH:MM, after start"),
+                    clock_time("End of the working day, HH:MM, after start"),
                 ),
                 prop(
                     "holidays",
@@ -5409,13 +5475,15 @@ impl Doc {
         );
         let sla_fields = || {
             vec![
-                prop("name", string(false, "A name").max_length(Some(100))),
+                prop("name", text(false, true, 100, "A name")),
                 prop(
                     "hours",
                     int64(
                         false,
                         "Working hours from the assignment to the first follow-up, 1–2000",
-                    ),
+                    )
+                    .minimum(Some(1))
+                    .maximum(Some(2000)),
                 ),
                 prop(
                     "action",
@@ -5483,10 +5551,7 @@ impl Doc {
             "ActivityCommentInput",
             request_object(
                 "A comment",
-                vec![prop(
-                    "content",
-                    string(false, "The comment").max_length(Some(2000)),
-                )],
+                vec![prop("content", text(false, true, 2000, "The comment"))],
                 &["content"],
             ),
         );
@@ -5554,17 +5619,17 @@ impl Doc {
                 .parameter(query(
                     "days",
                     "For upcoming: how many days ahead, 1–90 (default 7)",
-                    int64(false, "Days"),
+                    int64(false, "Days").minimum(Some(1)).maximum(Some(90)),
                 ))
                 .parameter(query(
                     "limit",
                     "Follow-ups per page, 1–500 (default 100)",
-                    int64(false, "A count"),
+                    int64(false, "A count").minimum(Some(1)).maximum(Some(500)),
                 ))
                 .parameter(query(
                     "cursor",
                     "`next_cursor` of the previous page",
-                    string(false, "A cursor").min_length(Some(1)),
+                    pair_cursor(),
                 ))
                 .response("200", json_response("The follow-ups", "DueFollowUpPage")),
             &[Failure::Invalid, Failure::Forbidden],
@@ -5715,7 +5780,7 @@ impl Doc {
                 .parameter(query(
                     "filename",
                     "The file's name, for a raw body",
-                    string(false, "A file name"),
+                    string(false, "A file name").min_length(Some(1)),
                 ))
                 .parameter(query(
                     "activity_id",
@@ -5755,8 +5820,8 @@ impl Doc {
                 .response(
                     "200",
                     ResponseBuilder::new()
-                        .description("The file")
-                        .content("application/octet-stream", binary("The file")),
+                        .description("The file, with the media type it was uploaded with")
+                        .content("*/*", binary("The file")),
                 ),
             &[],
         );
@@ -5838,7 +5903,7 @@ impl Doc {
         let kinds = || ScoringKind::ALL.iter().map(|k| k.code());
         let scoring_fields = || {
             vec![
-                prop("name", string(false, "Shown in breakdowns").max_length(Some(100))),
+                prop("name", text(false, true, 100, "Shown in breakdowns")),
                 prop(
                     "kind",
                     codes(
@@ -5877,7 +5942,9 @@ impl Doc {
                         Type::Integer,
                         true,
                         "Rules on events: the most the rule adds (or takes away) in total",
-                    ),
+                    )
+                    .minimum(Some(1))
+                    .maximum(Some(100_000)),
                 ),
             ]
         };
@@ -5913,21 +5980,27 @@ impl Doc {
             vec![
                 prop(
                     "max_score",
-                    int64(false, "No score is above this (default 100)").minimum(Some(1)),
+                    int64(false, "No score is above this (default 100)")
+                        .minimum(Some(1))
+                        .maximum(Some(100000)),
                 ),
                 prop(
                     "high_threshold",
                     int64(
                         false,
                         "A score at or above this is high potential (default 70)",
-                    ),
+                    )
+                    .minimum(Some(0))
+                    .maximum(Some(100000)),
                 ),
                 prop(
                     "medium_threshold",
                     int64(
                         false,
                         "A score at or above this is medium potential (default 40)",
-                    ),
+                    )
+                    .minimum(Some(0))
+                    .maximum(Some(100000)),
                 ),
             ]
         };
@@ -5999,11 +6072,8 @@ impl Doc {
                 "A behaviour event",
                 vec![
                     prop("type", codes(event_types(), false, "The event type")),
-                    prop("name", string(true, "Its name").max_length(Some(200))),
-                    prop(
-                        "url",
-                        string(true, "The page or file").max_length(Some(2000)),
-                    ),
+                    prop("name", text(true, false, 200, "Its name")),
+                    prop("url", text(true, false, 2000, "The page or file")),
                     prop(
                         "occurred_at",
                         date_time(true, "When it happened (default now; at most a day ahead)"),
@@ -6088,7 +6158,9 @@ impl Doc {
                     ),
                     prop(
                         "rule",
-                        any(
+                        scalar(
+                            Type::Object,
+                            false,
                             "A new rule as `createScoringRule` takes it; with `rule_id`, the \
                              fields to change as `updateScoringRule` takes them",
                         ),
@@ -6281,7 +6353,7 @@ impl Doc {
         let assignment_fields =
             || {
                 vec![
-                prop("name", string(false, "The rule's name").max_length(Some(100))),
+                prop("name", text(false, true, 100, "The rule's name")),
                 prop("active", boolean("Inactive rules are skipped; default true")),
                 prop(
                     "conditions",
@@ -6398,7 +6470,9 @@ impl Doc {
                 vec![
                     prop(
                         "lead_ids",
-                        array(int64(false, "A lead id"), "1 to 1000 lead ids"),
+                        array(int64(false, "A lead id"), "1 to 1000 lead ids")
+                            .min_items(Some(1))
+                            .max_items(Some(1000)),
                     ),
                     prop(
                         "owner_id",
@@ -6423,14 +6497,18 @@ impl Doc {
                     int64(
                         true,
                         "Rules skip the user while they hold this many open leads",
-                    ),
+                    )
+                    .minimum(Some(0))
+                    .maximum(Some(1000000)),
                 ),
                 prop(
                     "daily_cap",
                     int64(
                         true,
                         "The most leads rules give the user in a day (China time)",
-                    ),
+                    )
+                    .minimum(Some(0))
+                    .maximum(Some(1000000)),
                 ),
             ]
         };
@@ -6624,7 +6702,7 @@ impl Doc {
                 ))
                 .request_body(Some(json_body("LeadBulkAssignment")))
                 .response("200", json_response("The leads", "AssignedLeads")),
-            &[Failure::Conflict, Failure::Invalid],
+            &[Failure::NotFound, Failure::Conflict, Failure::Invalid],
         );
         self.add(
             HttpMethod::Post,
@@ -6981,7 +7059,7 @@ fn field_schema(table: &Table, field: &Field, input: bool) -> RefOr<Schema> {
     let doc = field.doc;
     match field.kind {
         Kind::Id | Kind::Owner | Kind::UserRef | Kind::Ref(_) | Kind::Link(_) | Kind::PoolRef => {
-            int64(null, doc).into()
+            id(null, doc).into()
         }
         Kind::Int { min, max } => scalar(Type::Integer, null, doc)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
@@ -7037,7 +7115,7 @@ fn list_parameters(table: &Table) -> Vec<Parameter> {
         query(
             "cursor",
             "The `next_cursor` of the previous page",
-            string(false, "Opaque cursor"),
+            record_cursor(),
         ),
         query(
             "sort",
@@ -7053,7 +7131,7 @@ fn list_parameters(table: &Table) -> Vec<Parameter> {
         comma_list(
             "team_id",
             "Only records owned by members of these teams or of any team below them",
-            int64(false, "A team id"),
+            id(false, "A team id"),
         ),
         instant("created_from", "Created at or after"),
         instant("created_to", "Created at or before"),
@@ -7184,7 +7262,7 @@ fn delivery_log_parameters() -> Vec<Parameter> {
         query(
             "cursor",
             "The `next_cursor` of the previous page",
-            string(false, "Opaque cursor"),
+            id_cursor(),
         )
         .build(),
         query(
@@ -7272,15 +7350,26 @@ fn filter_parameter(field: &Field) -> ParameterBuilder {
     let doc = field.doc;
     match field.kind {
         Kind::Code(set) => comma_list(field.name, doc, code_schema(set, false, "A code")),
-        Kind::Owner | Kind::Ref(_) | Kind::Id => comma_list(field.name, doc, int64(false, "An id")),
-        Kind::Tags => comma_list(field.name, doc, string(false, "A tag")),
+        Kind::Owner | Kind::Ref(_) | Kind::Id => comma_list(field.name, doc, id(false, "An id")),
+        Kind::Tags => comma_list(field.name, doc, string(false, "A tag").min_length(Some(1))),
         Kind::Int { .. } => query(
             field.name,
             &format!(
-                "{doc}. `N` exactly, `N..` at least, `..M` at most, `N..M` between (inclusive)"
+                "{doc}. `N` exactly, `N..` at least, `..M` at most, `N..M` between (inclusive); \
+                 empty for any"
             ),
             string(false, "A number or a range").pattern(Some(
-                r"^(-?[0-9]+|-?[0-9]+\.\.|\.\.-?[0-9]+|-?[0-9]+\.\.-?[0-9]+)$",
+                r"^(|-?[0-9]{1,18}|-?[0-9]{1,18}\.\.|\.\.-?[0-9]{1,18}|-?[0-9]{1,18}\.\.-?[0-9]{1,18})$",
+            )),
+        ),
+        Kind::Probability => query(
+            field.name,
+            &format!(
+                "{doc}. `P` exactly, `P..` at least, `..Q` at most, `P..Q` between (inclusive), \
+                 P and Q from 0 to 1; empty for any"
+            ),
+            string(false, "A probability or a range").pattern(Some(
+                r"^(|P|P\.\.|\.\.P|P\.\.P)$".replace('P', r"(0(\.[0-9]{1,6})?|1(\.0{1,6})?)"),
             )),
         ),
         _ => query(
@@ -7306,7 +7395,8 @@ fn comma_list(name: &str, doc: &str, item: impl Into<ArrayItems>) -> ParameterBu
     query(
         name,
         &format!("{doc}. Comma-separated; matches any of the values"),
-        ArrayBuilder::new().items(item),
+        // An empty list (`?name=`) is refused: leave the parameter out to match everything.
+        ArrayBuilder::new().items(item).min_items(Some(1)),
     )
     .style(Some(ParameterStyle::Form))
     .explode(Some(false))
@@ -7432,9 +7522,38 @@ fn text(nullable: bool, required: bool, max: usize, doc: &str) -> ObjectBuilder 
         .pattern(Some(pattern))
 }
 
+/// An http:// or https:// URL with a host, at most 2,000 characters, as the server takes the
+/// addresses it posts to.
+fn web_url(doc: &str) -> ObjectBuilder {
+    string(false, doc).max_length(Some(2000)).pattern(Some(
+        r"^https?://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,4})?(/[!-~]*)?$",
+    ))
+}
+
+/// The cursor of a list paged by id: the id the previous page ended at.
+fn id_cursor() -> ObjectBuilder {
+    string(false, "A cursor").pattern(Some("^[0-9]{1,18}$"))
+}
+
+/// The cursor of a list paged by a number and an id, `NUMBER_ID`.
+fn pair_cursor() -> ObjectBuilder {
+    string(false, "A cursor").pattern(Some("^-?[0-9]{1,18}_[0-9]{1,18}$"))
+}
+
+/// The cursor of a record list: the sort value and id the previous page ended at, as URL-safe
+/// base64 of a JSON array; only a cursor the server handed out reads back.
+fn record_cursor() -> ObjectBuilder {
+    string(false, "Opaque cursor").pattern(Some("^[A-Za-z0-9_-]+$"))
+}
+
 /// A key as `xiansuo_core::custom_field::parse_key` takes it: a-z first, then a-z, 0-9 or `_`.
 fn field_key(doc: &str) -> ObjectBuilder {
     string(false, doc).pattern(Some("^[a-z][a-z0-9_]{0,39}$"))
+}
+
+/// A time of day, `HH:MM`.
+fn clock_time(doc: &str) -> ObjectBuilder {
+    string(false, doc).pattern(Some("^([01][0-9]|2[0-3]):[0-5][0-9]$"))
 }
 
 /// A month, `YYYY-MM`.
@@ -7445,8 +7564,21 @@ fn month(doc: &str) -> ObjectBuilder {
 /// A date (`YYYY-MM-DD`) or an RFC 3339 time.
 fn date_or_time(doc: &str) -> RefOr<Schema> {
     utoipa::openapi::schema::AnyOfBuilder::new()
-        .item(string(false, "A date").format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))))
+        .item(date(false, "A date"))
         .item(date_time(false, "A time"))
+        .description(Some(doc))
+        .into()
+}
+
+/// The start of a date or time in the years the server takes (1800 to 2999).
+const YEARS: &str = r"^(1[89]|2[0-9])[0-9]{2}-";
+
+/// A date or time as [`date_or_time`], or empty for none.
+fn date_or_time_or_empty(doc: &str) -> RefOr<Schema> {
+    utoipa::openapi::schema::AnyOfBuilder::new()
+        .item(date(false, "A date"))
+        .item(date_time(false, "A time"))
+        .item(string(false, "None").max_length(Some(0)))
         .description(Some(doc))
         .into()
 }
@@ -7455,20 +7587,31 @@ fn date_or_time(doc: &str) -> RefOr<Schema> {
 fn date(nullable: bool, doc: &str) -> ObjectBuilder {
     string(nullable, doc)
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
-        .pattern(Some(r"^(1[89]|2[0-9])[0-9]{2}-"))
+        .pattern(Some(YEARS))
 }
 
 fn int64(nullable: bool, doc: &str) -> ObjectBuilder {
     scalar(Type::Integer, nullable, doc).format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
 }
 
+/// An RFC 3339 time in the years the server takes (1800 to 2999).
 fn date_time(nullable: bool, doc: &str) -> ObjectBuilder {
     scalar(Type::String, nullable, doc)
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+        .pattern(Some(YEARS))
 }
 
 fn boolean(doc: &str) -> ObjectBuilder {
     scalar(Type::Boolean, false, doc)
+}
+
+/// A flag of a change: `null`, like leaving it out, keeps the stored value.
+fn optional_boolean(doc: &str) -> ObjectBuilder {
+    scalar(
+        Type::Boolean,
+        true,
+        &format!("{doc}; null keeps it as it is"),
+    )
 }
 
 fn any(doc: &str) -> ObjectBuilder {
@@ -7477,9 +7620,39 @@ fn any(doc: &str) -> ObjectBuilder {
         .description(Some(doc))
 }
 
-/// One property of an object schema.
+/// One property of an object schema. Ids are positive, so an integer `id` or `…_id` (and the
+/// items of an `…_ids` list) gets `minimum: 1` unless its schema already says otherwise.
 fn prop(name: &str, schema: impl Into<RefOr<Schema>>) -> (&str, RefOr<Schema>) {
-    (name, schema.into())
+    let mut schema = schema.into();
+    if name == "id" || name.ends_with("_id") {
+        positive_id(&mut schema);
+    } else if name.ends_with("_ids") {
+        if let RefOr::T(Schema::Array(list)) = &mut schema {
+            if let ArrayItems::RefOrSchema(item) = &mut list.items {
+                positive_id(item);
+            }
+        }
+    }
+    (name, schema)
+}
+
+/// Gives an integer schema without a lower bound the bound of an id, 1.
+fn positive_id(schema: &mut RefOr<Schema>) {
+    if let RefOr::T(Schema::Object(object)) = schema {
+        let integer = match &object.schema_type {
+            SchemaType::Type(t) => *t == Type::Integer,
+            SchemaType::Array(types) => types.contains(&Type::Integer),
+            SchemaType::AnyValue => false,
+        };
+        if integer && object.minimum.is_none() {
+            object.minimum = Some(1.into());
+        }
+    }
+}
+
+/// An id: a positive whole number.
+fn id(nullable: bool, doc: &str) -> ObjectBuilder {
+    int64(nullable, doc).minimum(Some(1))
 }
 
 fn array(item: impl Into<ArrayItems>, doc: &str) -> ArrayBuilder {

@@ -480,8 +480,13 @@ pub async fn list(db: &Db, params: &[(String, String)]) -> StoreResult<Vec<Value
                 ));
             }
             "active" => {
+                let active = match value.as_str() {
+                    "true" => 1,
+                    "false" => 0,
+                    _ => return Err(Invalid::new("active", "must be true or false").into()),
+                };
                 conditions.push("active = ?".into());
-                binds.push(Param::Int(i64::from(value == "true")));
+                binds.push(Param::Int(active));
             }
             "limit" | "cursor" => {}
             _ => {

@@ -765,6 +765,9 @@ pub async fn leads(
             }
             "cursor" => after = Some(parse_cursor(value)?),
             _ if value.is_empty() && POOL_FILTERS.contains(&name.as_str()) => {}
+            "tier" if !["high", "medium", "low"].contains(&value) => {
+                return Err(Invalid::new("tier", "must be high, medium or low").into());
+            }
             "source" | "province" | "city" | "tier" => {
                 conditions.push_str(&format!(" AND {name} = ?"));
                 binds.push(Param::from(value));

@@ -18,8 +18,16 @@ impl Doc {
         let schedule = |doc: &str| {
             vec![
                 prop("enabled", boolean(doc)),
-                prop("every_hours", int64(false, &every)),
-                prop("keep", int64(false, &keep)),
+                prop(
+                    "every_hours",
+                    int64(false, &every)
+                        .minimum(Some(1))
+                        .maximum(Some(MAX_EVERY_HOURS)),
+                ),
+                prop(
+                    "keep",
+                    int64(false, &keep).minimum(Some(1)).maximum(Some(MAX_KEEP)),
+                ),
             ]
         };
         self.schema(

@@ -2,8 +2,8 @@
 //! outcomes, lost reasons and disqualify reasons that admins edit.
 
 use super::{
-    array, boolean, codes, int64, json_body, json_response, operation, prop, query, request_object,
-    response_object, string, text, Doc, Failure,
+    array, boolean, codes, int64, json_body, json_response, operation, optional_boolean, prop,
+    query, request_object, response_object, string, text, Doc, Failure,
 };
 use utoipa::openapi::{HttpMethod, Ref, ResponseBuilder};
 use xiansuo_core::choice::ChoiceKind;
@@ -51,11 +51,17 @@ impl Doc {
         );
         let labels = || {
             vec![
-                prop("label_zh", text(false, true, 60, "The Chinese label")),
-                prop("label_en", text(false, true, 60, "The English label")),
+                prop(
+                    "label_zh",
+                    text(true, true, 60, "The Chinese label; null keeps it"),
+                ),
+                prop(
+                    "label_en",
+                    text(true, true, 60, "The English label; null keeps it"),
+                ),
                 prop(
                     "position",
-                    int64(false, "Display order within the list")
+                    int64(true, "Display order within the list; null keeps it")
                         .minimum(Some(0))
                         .maximum(Some(100_000)),
                 ),
@@ -82,7 +88,7 @@ impl Doc {
         let mut change_props = labels();
         change_props.push(prop(
             "archived",
-            boolean("Hide it from pickers; the six fixed statuses cannot be archived"),
+            optional_boolean("Hide it from pickers; the six fixed statuses cannot be archived"),
         ));
         self.schema(
             "ChoiceChange",

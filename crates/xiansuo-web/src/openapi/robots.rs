@@ -5,7 +5,7 @@
 use super::{
     array, boolean, codes, date_time, delivery_list_schema, delivery_log_parameters,
     delivery_schema, int64, json_body, json_response, operation, prop, request_object,
-    response_object, string, Doc, Failure,
+    response_object, string, text, web_url, Doc, Failure,
 };
 use utoipa::openapi::{HttpMethod, Ref, ResponseBuilder};
 use xiansuo_app::channels::robots::{Kind, EVENTS, LANGUAGES};
@@ -64,23 +64,18 @@ impl Doc {
         );
         let input_props = || {
             vec![
-                prop(
-                    "name",
-                    string(false, "What admins call it").max_length(Some(100)),
-                ),
+                prop("name", text(false, true, 100, "What admins call it")),
                 prop("kind", kinds()),
-                prop(
-                    "webhook_url",
-                    string(false, "An http:// or https:// URL").max_length(Some(2000)),
-                ),
+                prop("webhook_url", web_url("An http:// or https:// URL")),
                 prop(
                     "secret",
-                    string(
+                    text(
                         true,
+                        false,
+                        200,
                         "DingTalk's 加签 or Feishu's 签名校验 secret; null or empty for none. \
                          WeCom robots take none.",
-                    )
-                    .max_length(Some(200)),
+                    ),
                 ),
                 prop("events", events().min_items(Some(1))),
                 prop(

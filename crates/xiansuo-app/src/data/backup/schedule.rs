@@ -24,6 +24,7 @@ pub const MAX_KEEP: i64 = 365;
 
 /// When backups are taken on their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Schedule {
     pub enabled: bool,
     /// Hours between two scheduled backups (1 to 720).
