@@ -460,6 +460,13 @@ async fn admins_record_spend_and_see_cost_per_lead_and_acquisition_cost(app: Tes
     )
     .await
     .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    // A source is one of the list's: by its label too, and nothing else.
+    let by_label = spend(json!({"source": "展会活动", "month": "2026-09", "amount": 10})).await;
+    assert_eq!(by_label.status, StatusCode::CREATED, "{}", by_label.body);
+    assert_eq!(by_label.body["source"], "event");
+    let unknown = spend(json!({"source": "0*", "month": "2026-10", "amount": 10})).await;
+    unknown.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    assert_eq!(unknown.body["error"]["field"], "source");
     let negative = spend(json!({"source": "ad", "month": "2026-10", "amount": -5})).await;
     negative.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
     assert_eq!(negative.body["error"]["field"], "amount");

@@ -873,7 +873,21 @@ fn cost_json(r: &Row) -> Value {
 pub async fn set_cost(ctx: Ctx<'_>, body: &Value) -> StoreResult<(Value, bool)> {
     ctx.actor.require_admin("record channel spend")?;
     let b = Body::parse(body, "", &["source", "campaign", "month", "amount"])?;
-    let source = b.required_text("source", 100)?;
+    let named = b.required_text("source", 100)?;
+    // A source is one of the list's, named by its code or either label.
+    let sources = choices::all(ctx.db).await?;
+    let source = sources
+        .resolve(ChoiceKind::Source, &named)
+        .map(|c| c.code.clone())
+        .ok_or_else(|| {
+            Invalid::new(
+                "source",
+                format!(
+                    "is not a source; the sources are {}",
+                    sources.listing(ChoiceKind::Source)
+                ),
+            )
+        })?;
     let campaign = b.text("campaign", 200)?.unwrap_or_default();
     let month = month_code(parse_month("month", &b.required_text("month", 7)?)?);
     let amount = cents("amount", b.get("amount"))?;
