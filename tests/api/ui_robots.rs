@@ -108,13 +108,20 @@ async fn scenario(client: Client, base: String) {
         .for_element(Locator::Css("p.notice"))
         .await
         .expect("saved");
-    let title = client
-        .find(Locator::Css("h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // The saved page replaces the form's page: read its title once it has loaded (an element of
+    // the page before may still be found, and then goes stale).
+    let mut title = String::new();
+    for _ in 0..50 {
+        if let Ok(h1) = client.find(Locator::Css("h1")).await {
+            if let Ok(text) = h1.text().await {
+                title = text;
+                if title == "华东销售群（新）" {
+                    break;
+                }
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert_eq!(title, "华东销售群（新）");
 
     // A test message fails at once and shows in the log, with a button to send it again.
