@@ -241,9 +241,17 @@ pub async fn previous(db: &Db, file: &ImportFile) -> anyhow::Result<Option<Previ
 
 /// The custom fields of leads that columns can be mapped to.
 pub async fn custom_columns(db: &Db) -> anyhow::Result<Vec<CustomColumn>> {
+    custom_columns_of(db, RecordType::Lead).await
+}
+
+/// The custom fields of records of `record_type` that columns can be mapped to.
+pub async fn custom_columns_of(
+    db: &Db,
+    record_type: RecordType,
+) -> anyhow::Result<Vec<CustomColumn>> {
     db.fetch_all(
-        "SELECT key, label, field_type FROM custom_field_defs WHERE record_type = 'lead' ORDER BY id",
-        &[],
+        "SELECT key, label, field_type FROM custom_field_defs WHERE record_type = ? ORDER BY id",
+        &[Param::from(record_type.code())],
     )
     .await?
     .iter()

@@ -37,7 +37,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use xiansuo_core::choice::{ChoiceKind, Choices};
 use xiansuo_core::clock::to_millis;
-use xiansuo_core::custom_field::{FieldType, RecordType};
+use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::history::{snapshot, Channel};
 use xiansuo_core::Clock;
 use xiansuo_store::{Db, Param, Tx};
@@ -102,23 +102,10 @@ pub async fn previous(
 
 /// The custom fields of the object that columns can be mapped to (activities have none).
 pub async fn custom_columns(db: &Db, object: Object) -> anyhow::Result<Vec<CustomColumn>> {
-    let Some(record_type) = object.record_type() else {
-        return Ok(Vec::new());
-    };
-    db.fetch_all(
-        "SELECT key, label, field_type FROM custom_field_defs WHERE record_type = ? ORDER BY id",
-        &[Param::from(record_type.code())],
-    )
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(CustomColumn {
-            key: r.text("key"),
-            label: r.text("label"),
-            field_type: FieldType::parse(&r.text("field_type"))?,
-        })
-    })
-    .collect()
+    match object.record_type() {
+        Some(record_type) => crate::data::import::custom_columns_of(db, record_type).await,
+        None => Ok(Vec::new()),
+    }
 }
 
 /// The result of a run.
