@@ -12,6 +12,7 @@ use xiansuo_core::role::Role;
 
 on_both_databases!(
     due_follow_ups_are_listed_per_user_within_scope,
+    a_managers_due_list_pages_through_plans_of_the_same_time_once_each,
     a_due_follow_up_reminds_its_owner_once,
     sla_escalates_to_the_manager_after_working_hours_only,
     sla_reassigns_to_a_pool_or_a_user_and_refuses_bad_rules,
@@ -65,6 +66,57 @@ fn record_ids(reply: &Reply) -> Vec<i64> {
         .iter()
         .map(|i| i["record_id"].as_i64().unwrap())
         .collect()
+}
+
+/// A manager's due list over two reps, a page of two at a time, where three leads share each
+/// planned time: every due lead comes once, earliest plan first, then in the order its
+/// follow-ups were logged; a disqualified lead and another team's lead never come.
+async fn a_managers_due_list_pages_through_plans_of_the_same_time_once_each(app: TestApp) {
+    let team = app.team("上海一组", None).await;
+    let manager = app.user("mgr", Role::Manager, Some(team)).await;
+    let reps = [
+        app.user("rep_a", Role::Rep, Some(team)).await,
+        app.user("rep_b", Role::Rep, Some(team)).await,
+    ];
+    let outsider = app.user("rep_out", Role::Rep, None).await;
+    let now = app.clock_now();
+    let times = [now - Duration::hours(30), now - Duration::hours(2)];
+    let mut expected = Vec::new();
+    for (t, at) in times.iter().enumerate() {
+        for i in 0..3 {
+            let rep = &reps[i % 2];
+            let lead = lead_id(&app, &rep.token, &format!("客户{t}{i}")).await;
+            follow_up(&app, rep, lead, Some(at.to_rfc3339())).await;
+            expected.push(lead);
+        }
+    }
+    let theirs = lead_id(&app, &outsider.token, "别组客户").await;
+    follow_up(&app, &outsider, theirs, Some(times[0].to_rfc3339())).await;
+    let closed = lead_id(&app, &reps[0].token, "无效客户").await;
+    follow_up(&app, &reps[0], closed, Some(times[0].to_rfc3339())).await;
+    let reply = app
+        .patch(
+            &format!("/api/v1/leads/{closed}"),
+            &reps[0].token,
+            json!({"status": "disqualified", "disqualify_reason": "重复"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/follow-ups/due?limit=2".to_owned();
+    for _ in 0..10 {
+        let page = app.get(&path, &manager.token).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let ids = record_ids(&page);
+        assert!(ids.len() <= 2, "{}", page.body);
+        seen.extend(ids);
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/follow-ups/due?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected);
 }
 
 async fn due_follow_ups_are_listed_per_user_within_scope(app: TestApp) {

@@ -84,6 +84,16 @@ impl Dialect {
         }
     }
 
+    /// An aggregate of the text of `expression` over a group's rows, joined by commas, in no
+    /// particular order: one value to fetch instead of a row per record, for figures such as a
+    /// median that the database has no aggregate for on both sides.
+    pub fn joined_text(self, expression: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("group_concat({expression}, ',')"),
+            Dialect::Postgres => format!("string_agg(CAST({expression} AS TEXT), ',')"),
+        }
+    }
+
     /// The operator of a `LIKE` that ignores case (ASCII on SQLite, whose `LIKE` already does).
     pub fn like_ignoring_case(self) -> &'static str {
         match self {

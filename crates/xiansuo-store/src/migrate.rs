@@ -143,6 +143,10 @@ pub const SQLITE: &[(&str, &str)] = &[
         "0036_object_uploads",
         include_str!("../migrations/sqlite/0036_object_uploads.sql"),
     ),
+    (
+        "0038_follow_up_order",
+        include_str!("../migrations/sqlite/0038_follow_up_order.sql"),
+    ),
 ];
 
 /// (version, SQL) for PostgreSQL.
@@ -278,6 +282,10 @@ pub const POSTGRES: &[(&str, &str)] = &[
     (
         "0036_object_uploads",
         include_str!("../migrations/postgres/0036_object_uploads.sql"),
+    ),
+    (
+        "0038_follow_up_order",
+        include_str!("../migrations/postgres/0038_follow_up_order.sql"),
     ),
 ];
 

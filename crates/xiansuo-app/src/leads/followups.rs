@@ -861,14 +861,14 @@ pub async fn due(
             .into()),
         }
     }
-    let owners = match user {
-        Some(u) if actor.sees_owner(u) => Some(format!("r.owner_id = {u}")),
-        Some(u) => {
-            return Err(StoreError::Forbidden(format!(
-                "user {u} is outside your data scope"
-            )))
-        }
-        None => actor.owner_condition("r.owner_id"),
+    if let Some(u) = user.filter(|u| !actor.sees_owner(*u)) {
+        return Err(StoreError::Forbidden(format!(
+            "user {u} is outside your data scope"
+        )));
+    }
+    let owners = |column: &str| match user {
+        Some(u) => Some(format!("{column} = {u}")),
+        None => actor.owner_condition(column),
     };
     let hours = working_hours(db).await?;
     let (day_start, day_end) = hours.day_bounds(now);
@@ -885,17 +885,49 @@ pub async fn due(
         // without its owner: leads are found by it, then their latest follow-up by id. The
         // other records are found through the plans of their follow-ups.
         let (mut sql, mut binds) = if table.record_type == RecordType::Lead {
+            let planned = |r: &str| {
+                let mut c = format!(
+                    "{r}.deleted_at IS NULL AND {r}.next_follow_up_at >= ? \
+                     AND {r}.next_follow_up_at < ? AND {r}.owner_id IS NOT NULL \
+                     AND {r}.status NOT IN ('converted', 'disqualified')"
+                );
+                if let Some(condition) = owners(&format!("{r}.owner_id")) {
+                    c.push_str(&format!(" AND {condition}"));
+                }
+                c
+            };
+            // The page holds the leads due up to the plan of the (limit + 1)th one after the
+            // cursor, ties included: their latest follow-ups are looked up and sorted, not
+            // those of every lead in range (a manager's owners are not in one index range).
+            let mut binds = vec![
+                Param::Int(from),
+                Param::Int(to),
+                Param::Int(from),
+                Param::Int(to),
+            ];
+            let after_cursor = match after {
+                Some((at, _)) => {
+                    binds.push(Param::Int(at));
+                    " AND s.next_follow_up_at > ?"
+                }
+                None => "",
+            };
+            binds.push(Param::Int(to));
             (
-                "SELECT a.id, r.id AS record_id, a.type, a.outcome, a.content, \
-                 r.next_follow_up_at, a.owner_id AS author_id, \
-                 r.name AS record_name, r.owner_id AS record_owner \
-                 FROM leads r JOIN activities a ON a.id = (SELECT b.id FROM activities b \
-                   WHERE b.record_type = 'lead' AND b.record_id = r.id AND b.deleted_at IS NULL \
-                   ORDER BY b.created_at DESC, b.id DESC LIMIT 1) \
-                 WHERE r.deleted_at IS NULL AND r.next_follow_up_at >= ? AND r.next_follow_up_at < ? \
-                 AND r.owner_id IS NOT NULL"
-                    .to_owned(),
-                vec![Param::Int(from), Param::Int(to)],
+                format!(
+                    "SELECT a.id, r.id AS record_id, a.type, a.outcome, a.content, \
+                     r.next_follow_up_at, a.owner_id AS author_id, \
+                     r.name AS record_name, r.owner_id AS record_owner \
+                     FROM leads r JOIN activities a ON a.id = (SELECT b.id FROM activities b \
+                       WHERE b.record_type = 'lead' AND b.record_id = r.id AND b.deleted_at IS NULL \
+                       ORDER BY b.created_at DESC, b.id DESC LIMIT 1) \
+                     WHERE {} AND r.next_follow_up_at <= COALESCE((SELECT s.next_follow_up_at \
+                       FROM leads s WHERE {}{after_cursor} \
+                       ORDER BY s.next_follow_up_at LIMIT 1 OFFSET {limit}), ?)",
+                    planned("r"),
+                    planned("s"),
+                ),
+                binds,
             )
         } else {
             (
@@ -920,11 +952,10 @@ pub async fn due(
         } else {
             "a.next_follow_up_at"
         };
-        if let Some(condition) = &owners {
-            sql.push_str(&format!(" AND {condition}"));
-        }
-        if table.record_type == RecordType::Lead {
-            sql.push_str(" AND r.status NOT IN ('converted', 'disqualified')");
+        if table.record_type != RecordType::Lead {
+            if let Some(condition) = owners("r.owner_id") {
+                sql.push_str(&format!(" AND {condition}"));
+            }
         }
         if let Some((at, id)) = after {
             sql.push_str(&format!(" AND ({due} > ? OR ({due} = ? AND a.id > ?))"));

@@ -1067,12 +1067,24 @@ async fn list_counting(
     } else {
         format!("{column} {direction}, id {direction}")
     };
-    let sql = format!(
-        "SELECT * FROM {} WHERE {} ORDER BY {order} LIMIT {}",
+    let page = format!(
+        "{} WHERE {} ORDER BY {order} LIMIT {}",
         table.name,
         q.conditions.join(" AND "),
         limit + 1
     );
+    // A follow-up filter over several owners reads the index of planned follow-ups by owner,
+    // whose entries are not in page order: the page is picked from the entries alone (for the
+    // default order, newest first, they hold the sort columns) and only its records are read
+    // whole.
+    let sql = if planned {
+        format!(
+            "SELECT * FROM {} WHERE id IN (SELECT id FROM {page}) ORDER BY {order}",
+            table.name
+        )
+    } else {
+        format!("SELECT * FROM {page}")
+    };
     let mut rows = db.fetch_all(&sql, &q.params).await?;
     let next_cursor = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
