@@ -17,11 +17,11 @@ use anyhow::{bail, Context};
 use axum::body::Bytes;
 use axum::http::header::CONTENT_TYPE;
 use axum::routing::post;
-use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
+use sqlx::postgres::PgConnection;
+use sqlx::sqlite::SqliteConnection;
 use sqlx::{Connection, Database};
-use std::str::FromStr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use xiansuo_store::db::{postgres_options, sqlite_options};
 
 /// How to load the probe: like the measurement it stands beside.
 pub struct Options {
@@ -227,17 +227,11 @@ CREATE INDEX history_record_idx ON history (record_type, record_id, id);
 /// One-lead transactions per second on a temporary SQLite file with the server's settings.
 async fn sqlite(duration: Duration) -> anyhow::Result<f64> {
     let dir = tempfile::tempdir()?;
-    // The settings of the server's connections (`Db::connect` in xiansuo-store).
-    let options = SqliteConnectOptions::new()
-        .filename(dir.path().join("probe.db"))
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10))
-        .pragma("cache_size", "-16384")
-        .pragma("mmap_size", "268435456")
-        .pragma("temp_store", "memory");
+    // The settings of the server's own connections.
+    let options = sqlite_options(&format!(
+        "sqlite://{}",
+        dir.path().join("probe.db").display()
+    ))?;
     let mut connection = SqliteConnection::connect_with(&options).await?;
     sqlx::raw_sql(&SCHEMA.replace("{id}", "INTEGER PRIMARY KEY"))
         .execute(&mut connection)
@@ -250,7 +244,8 @@ async fn sqlite(duration: Duration) -> anyhow::Result<f64> {
 /// One-lead transactions per second in a new database on the PostgreSQL server of `url`,
 /// dropped afterwards.
 async fn postgres(url: &str, duration: Duration) -> anyhow::Result<f64> {
-    let options = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
+    // The settings of the server's own connections (each execution planned with its values).
+    let options = postgres_options(url)?;
     let host = options.get_host();
     if !(is_loopback(host) || host.starts_with('/')) {
         bail!("--database-url must name a PostgreSQL server on this machine, not '{host}'");
@@ -264,12 +259,7 @@ async fn postgres(url: &str, duration: Duration) -> anyhow::Result<f64> {
         .execute(&mut admin)
         .await?;
     let measured = async {
-        // As the server's connections: each execution planned with its values.
-        let options = options
-            .clone()
-            .database(&name)
-            .options([("plan_cache_mode", "force_custom_plan")]);
-        let mut connection = PgConnection::connect_with(&options).await?;
+        let mut connection = PgConnection::connect_with(&options.clone().database(&name)).await?;
         sqlx::raw_sql(&SCHEMA.replace("{id}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"))
             .execute(&mut connection)
             .await?;
