@@ -394,6 +394,36 @@ fn postgres_cells(row: &PgRow, kinds: &[String]) -> Result<Vec<Cell>, sqlx::Erro
         .collect()
 }
 
+/// The settings of each of the server's SQLite connections to `sqlite://PATH` (the file is
+/// created if missing): WAL, `synchronous=NORMAL`, foreign keys, a busy timeout, and the page
+/// cache and memory map below. The benchmark's probe opens its raw SQLite file with them too.
+pub fn sqlite_options(url: &str) -> anyhow::Result<SqliteConnectOptions> {
+    Ok(SqliteConnectOptions::from_str(url)
+        .context("parsing the SQLite URL")?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+        // 16 MiB of page cache per connection; with nine connections that keeps the
+        // server within its memory budget on a large database.
+        .pragma("cache_size", "-16384")
+        // Readers drop their page cache whenever a write has happened since their last
+        // read; through a memory map they read the pages in place instead of copying
+        // them in again, which keeps a dedup probe per create cheap under write load.
+        .pragma("mmap_size", "268435456")
+        .pragma("temp_store", "memory"))
+}
+
+/// The settings of each of the server's connections to the PostgreSQL database `url` names.
+pub fn postgres_options(url: &str) -> anyhow::Result<PgConnectOptions> {
+    // Plan each execution with its values: a generic plan cached while a table was still
+    // small (a new install) would otherwise keep scanning it as it grows.
+    Ok(PgConnectOptions::from_str(url)
+        .context("parsing the PostgreSQL URL")?
+        .options([("plan_cache_mode", "force_custom_plan")]))
+}
+
 impl Db {
     fn new(backend: Backend) -> Db {
         Db {
@@ -410,11 +440,7 @@ impl Db {
     /// Opens the database a URL names: `sqlite://PATH` (created if missing) or `postgres://…`.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            // Plan each execution with its values: a generic plan cached while a table was still
-            // small (a new install) would otherwise keep scanning it as it grows.
-            let options = PgConnectOptions::from_str(url)
-                .context("parsing the PostgreSQL URL")?
-                .options([("plan_cache_mode", "force_custom_plan")]);
+            let options = postgres_options(url)?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
@@ -423,21 +449,7 @@ impl Db {
                 .context("connecting to PostgreSQL")?;
             Ok(Db::new(Backend::Postgres(pool)))
         } else if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)
-                .context("parsing the SQLite URL")?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
-                // 16 MiB of page cache per connection; with nine connections that keeps the
-                // server within its memory budget on a large database.
-                .pragma("cache_size", "-16384")
-                // Readers drop their page cache whenever a write has happened since their last
-                // read; through a memory map they read the pages in place instead of copying
-                // them in again, which keeps a dedup probe per create cheap under write load.
-                .pragma("mmap_size", "268435456")
-                .pragma("temp_store", "memory");
+            let options = sqlite_options(url)?;
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
