@@ -5,9 +5,10 @@
 # phase (examples, coverage, fuzzing, and the stateful phase that follows the document's links).
 # The run is bounded by counts, not by time: EXAMPLES generated cases per operation in the
 # fuzzing phase and EXAMPLES stateful scenarios of at most 6 steps (the examples and coverage
-# phases send every case the document defines), with deterministic generation and no example
-# database, so that every run on every machine sends the same requests. Exits non-zero on any
-# failure.
+# phases send every case the document defines), with deterministic generation from a fixed seed
+# and no example database, links taken from the document alone and no values drawn from earlier
+# answers (scripts/schemathesis.toml). So every run on every machine sends the same requests.
+# Exits non-zero on any failure.
 #
 #   scripts/schemathesis.sh [EXAMPLES]     (default 10)
 #
@@ -68,8 +69,9 @@ report=target/schemathesis
 rm -rf "$report"
 mkdir -p "$report"
 echo "schemathesis against $bin, $examples examples per operation"
-# One worker: with two, hypothesis's parsing of its own sources is not thread-safe and now and
-# then ends a run with an internal error.
+# One worker: requests then go out in the same order on every run; and with two, hypothesis's
+# parsing of its own sources is not thread-safe and now and then ends a run with an internal
+# error.
 set +e
 XIANSUO_TOKEN="$token" schemathesis --config-file scripts/schemathesis.toml run \
     "$base/api/openapi.json" \
