@@ -14,6 +14,7 @@ on_both_databases!(
     bad_list_parameters_are_explained,
     calls_without_valid_credentials_get_401,
     a_number_without_a_fraction_is_taken_as_a_whole_number,
+    ids_in_list_and_export_filters_start_at_1,
 );
 
 async fn raw(
@@ -215,6 +216,27 @@ async fn bad_list_parameters_are_explained(app: TestApp) {
         let reply = app.get(path, t).await;
         reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
     }
+}
+
+/// An id filter of a list or an export names stored ids, which start at 1: 0 or a negative
+/// number is refused with the field named, rather than matching nothing.
+async fn ids_in_list_and_export_filters_start_at_1(app: TestApp) {
+    let t = &app.admin_token;
+    for (path, field) in [
+        (
+            "/api/v1/opportunities/export?owner_id=-201,-737",
+            "owner_id",
+        ),
+        ("/api/v1/leads/export?owner_id=0", "owner_id"),
+        ("/api/v1/leads?owner_id=1,-4", "owner_id"),
+        ("/api/v1/leads?team_id=-1", "team_id"),
+    ] {
+        let reply = app.get(path, t).await;
+        reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+        assert_eq!(reply.body["error"]["field"], json!(field), "{path}");
+    }
+    let reply = app.get("/api/v1/leads?owner_id=1", t).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
 }
 
 /// JSON does not tell 100 from 100.0: a whole number may be sent either way.

@@ -4907,8 +4907,12 @@ impl Doc {
                     ),
                     prop(
                         "record_types",
-                        array(record_types(), "Which records; default all four types")
-                            .min_items(Some(1)),
+                        array(
+                            record_types(),
+                            "Which records; left out or null: all four types",
+                        )
+                        .schema_type(typed(Type::Array, true))
+                        .min_items(Some(1)),
                     ),
                 ],
                 &["to_user_id"],
@@ -5108,7 +5112,8 @@ impl Doc {
             ),
         );
         let kinds = || RecycleKind::ALL.iter().map(|k| k.code());
-        let rule_fields = || {
+        // A request may send a null unit (the kind's default); a rule shown always has one.
+        let rule_fields = |input: bool| {
             vec![
                 prop("name", text(false, true, 100, "A name")),
                 prop(
@@ -5131,9 +5136,9 @@ impl Doc {
                     "unit",
                     codes(
                         ["hours", "days"],
-                        false,
-                        "The unit of `after` and `warn_before`; default hours for \
-                         no_first_follow_up, else days",
+                        input,
+                        "The unit of `after` and `warn_before`; null (or left out of a new \
+                         rule): hours for no_first_follow_up, else days",
                     ),
                 ),
                 prop(
@@ -5161,7 +5166,7 @@ impl Doc {
                 prop("active", boolean("Whether the rule applies")),
             ]
         };
-        let mut shown = rule_fields();
+        let mut shown = rule_fields(false);
         shown.insert(0, prop("id", int64(false, "Unique id")));
         shown.extend([
             prop("created_by", int64(true, "The admin who made it")),
@@ -5174,11 +5179,11 @@ impl Doc {
         );
         self.schema(
             "RecycleRuleInput",
-            request_object("A new recycle rule", rule_fields(), &["kind", "after"]),
+            request_object("A new recycle rule", rule_fields(true), &["kind", "after"]),
         );
         self.schema(
             "RecycleRulePatch",
-            request_object("Changes to a recycle rule", rule_fields(), &[]),
+            request_object("Changes to a recycle rule", rule_fields(true), &[]),
         );
         self.schema("RecycleRuleList", items("The recycle rules", "RecycleRule"));
 

@@ -807,12 +807,19 @@ fn like_pattern(fragment: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// A filter's comma-separated ids; an id is a whole number from 1, as ids are stored.
 fn id_list(name: &str, value: &str) -> StoreResult<Vec<i64>> {
     value
         .split(',')
-        .map(|s| s.trim().parse::<i64>())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| Invalid::new(name, "must be a comma-separated list of ids").into())
+        .map(|s| s.trim().parse::<i64>().ok().filter(|&id| id >= 1))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| {
+            Invalid::new(
+                name,
+                "must be a comma-separated list of ids (whole numbers from 1)",
+            )
+            .into()
+        })
 }
 
 fn placeholders(n: usize) -> String {

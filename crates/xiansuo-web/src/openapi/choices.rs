@@ -74,13 +74,13 @@ impl Doc {
                 string(false, "`[a-z0-9_]`, 1–40 characters, unique in its list")
                     .pattern(Some("^[a-z0-9_]{1,40}$")),
             ),
-            prop("status_type", types(false)),
+            prop("status_type", types(true)),
         ];
         new_props.extend(labels());
         self.schema(
             "NewChoice",
             request_object(
-                "A new entry; `status_type` is required for statuses and refused for the rest",
+                "A new entry; `status_type` is required for statuses, and the rest take none (null)",
                 new_props,
                 &["kind", "code", "label_zh", "label_en"],
             ),

@@ -5,21 +5,24 @@
 use super::{
     array, boolean, codes, date_time, delivery_list_schema, delivery_log_parameters,
     delivery_schema, int64, json_body, json_response, operation, prop, request_object,
-    response_object, string, text, web_url, Doc, Failure,
+    response_object, scalar, string, text, typed, web_url, Doc, Failure,
 };
+use utoipa::openapi::schema::Type;
 use utoipa::openapi::{HttpMethod, Ref, ResponseBuilder};
 use xiansuo_app::channels::robots::{Kind, EVENTS, LANGUAGES};
 
 impl Doc {
     pub(super) fn robots(&mut self) {
-        let kinds = || {
+        // A change may send null for any field, which keeps it; a new robot takes null for
+        // `language` and `active` as their defaults.
+        let kinds = |nullable| {
             codes(
                 Kind::ALL.iter().map(|k| k.code()),
-                false,
+                nullable,
                 "`wecom` (企业微信), `dingtalk` (钉钉) or `feishu` (飞书)",
             )
         };
-        let events = || {
+        let events = |nullable| {
             array(
                 codes(
                     EVENTS.iter().copied(),
@@ -28,14 +31,9 @@ impl Doc {
                 ),
                 "The events the robot posts",
             )
+            .schema_type(typed(Type::Array, nullable))
         };
-        let languages = || {
-            codes(
-                LANGUAGES.iter().copied(),
-                false,
-                "The language of its messages",
-            )
-        };
+        let languages = |nullable, doc| codes(LANGUAGES.iter().copied(), nullable, doc);
         self.schema(
             "Robot",
             response_object(
@@ -43,18 +41,18 @@ impl Doc {
                 vec![
                     prop("id", int64(false, "Unique id")),
                     prop("name", string(false, "What admins call it")),
-                    prop("kind", kinds()),
+                    prop("kind", kinds(false)),
                     prop("webhook_url", string(false, "The robot's webhook address")),
                     prop(
                         "signed",
                         boolean("Whether it has a secret (DingTalk 加签, Feishu 签名校验)"),
                     ),
-                    prop("events", events()),
+                    prop("events", events(false)),
                     prop(
                         "team_id",
                         int64(true, "Only records whose owner is in this team's subtree"),
                     ),
-                    prop("language", languages()),
+                    prop("language", languages(false, "The language of its messages")),
                     prop("active", boolean("Whether events are posted")),
                     prop("created_by", int64(true, "The admin who created it")),
                     prop("created_at", date_time(false, "Created")),
@@ -62,11 +60,25 @@ impl Doc {
                 ],
             ),
         );
-        let input_props = || {
+        let input_props = |change: bool| {
+            let keeps = |doc: &str| {
+                if change {
+                    format!("{doc}; null keeps it")
+                } else {
+                    doc.to_owned()
+                }
+            };
             vec![
-                prop("name", text(false, true, 100, "What admins call it")),
-                prop("kind", kinds()),
-                prop("webhook_url", web_url("An http:// or https:// URL")),
+                prop(
+                    "name",
+                    text(change, true, 100, &keeps("What admins call it")),
+                ),
+                prop("kind", kinds(change)),
+                prop(
+                    "webhook_url",
+                    web_url(&keeps("An http:// or https:// URL"))
+                        .schema_type(typed(Type::String, change)),
+                ),
                 prop(
                     "secret",
                     text(
@@ -77,7 +89,7 @@ impl Doc {
                          WeCom robots take none.",
                     ),
                 ),
-                prop("events", events().min_items(Some(1))),
+                prop("events", events(change).min_items(Some(1))),
                 prop(
                     "team_id",
                     int64(
@@ -85,21 +97,42 @@ impl Doc {
                         "Only records whose owner is in this team's subtree; null for all",
                     ),
                 ),
-                prop("language", languages()),
-                prop("active", boolean("Post events (default true)")),
+                prop(
+                    "language",
+                    languages(
+                        true,
+                        if change {
+                            "The language of its messages; null keeps it"
+                        } else {
+                            "The language of its messages; null or left out: zh"
+                        },
+                    ),
+                ),
+                prop(
+                    "active",
+                    scalar(
+                        Type::Boolean,
+                        true,
+                        if change {
+                            "Post events; null keeps it"
+                        } else {
+                            "Post events; null or left out: true"
+                        },
+                    ),
+                ),
             ]
         };
         self.schema(
             "RobotInput",
             request_object(
                 "A new robot",
-                input_props(),
+                input_props(false),
                 &["name", "kind", "webhook_url", "events"],
             ),
         );
         self.schema(
             "RobotPatch",
-            request_object("The fields to change", input_props(), &[]),
+            request_object("The fields to change", input_props(true), &[]),
         );
         self.schema(
             "RobotList",
