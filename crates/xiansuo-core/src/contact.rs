@@ -189,12 +189,25 @@ impl Phone {
         // A number with its country code is read without the region, whose national prefix
         // the parser would otherwise strip from it (+86 138… read as +86 38… in a US row).
         let hint = (!candidate.starts_with('+')).then_some(region.0);
-        let number = phonenumber::parse(hint, &candidate).map_err(|_| invalid())?;
+        let mut number = phonenumber::parse(hint, &candidate).map_err(|_| invalid())?;
+        // The parser takes a national prefix off a number written with its country code
+        // (+7 812… read as +7 12…, as the trunk prefix 8 of Russia). The same digits after
+        // China's international prefix 00 keep it: that reading wins when only it is valid.
+        if let Some(rest) = candidate.strip_prefix('+') {
+            if !phonenumber::is_valid(&number) {
+                let whole = phonenumber::parse(Some(Region::CHINA.0), format!("00{rest}"));
+                if let Some(whole) = whole.ok().filter(phonenumber::is_valid) {
+                    number = whole;
+                }
+            }
+        }
         let e164 = number.format().mode(Mode::E164).to_string();
+        // The length is the number's own, without the international prefix typed before it
+        // (`00`), so that the E.164 form reads again as the same kind of number.
         let accepted = phonenumber::is_valid(&number)
             || (possible_is_enough
                 && is_possible(&number)
-                && digits.len() >= 7
+                && e164.len() > 7
                 && reads_as_itself(&e164));
         if !accepted {
             return Err(invalid());
@@ -466,6 +479,39 @@ mod tests {
             Phone::import("0000550055", Region::CHINA),
             ImportedPhone::Unverified { .. }
         ));
+        // Found by fuzzing: "00" and six digits read as +43 4040, which was kept as verified
+        // although +434040 itself, imported again, is too short to be.
+        for entered in ["00)434040", "+434040"] {
+            assert!(
+                matches!(
+                    Phone::import(entered, Region::CHINA),
+                    ImportedPhone::Unverified { .. }
+                ),
+                "{entered}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_number_whose_area_code_starts_with_the_trunk_prefix_keeps_it() {
+        // St Petersburg (812) and toll-free (800) numbers begin with Russia's trunk prefix 8.
+        for (entered, e164) in [
+            ("+7 812 200-81-27", "+78122008127"),
+            ("+78005553535", "+78005553535"),
+            ("+375 800 111111", "+375800111111"),
+            // Found by fuzzing: read through China's international prefix, as +78122008127,
+            // which did not read again.
+            ("00.7812200812-.7", "+78122008127"),
+        ] {
+            let phone = Phone::parse(entered).unwrap();
+            assert_eq!(phone.e164(), e164, "{entered}");
+            assert_eq!(Phone::parse(e164).unwrap().e164(), e164);
+        }
+        // A national prefix written after the country code still goes.
+        assert_eq!(
+            Phone::parse("+33 06 31 96 65 43").unwrap().e164(),
+            "+33631966543"
+        );
     }
 
     #[test]

@@ -385,6 +385,14 @@ fn auto(key: &str, custom: &[CustomColumn]) -> Option<(Target, u8)> {
     if let Some((_, field, rank)) = HEADERS.iter().find(|(h, _, _)| *h == key) {
         return Some((Target::Field(field), *rank));
     }
+    // A header that is the field's own name, as a mapping file names it (`company_size`).
+    if let Some(field) = FIELDS
+        .iter()
+        .chain(IMPORT_FIELDS)
+        .find(|f| normalise(f) == key)
+    {
+        return Some((Target::Field(field), 0));
+    }
     custom
         .iter()
         .find(|c| normalise(&c.key) == key || normalise(&c.label) == key)
@@ -581,6 +589,19 @@ mod tests {
 
     fn mapped(h: &[&str]) -> Mapping {
         Mapping::new(&headers(h), &[], &BTreeMap::new()).unwrap()
+    }
+
+    #[test]
+    fn a_header_that_is_a_fields_own_name_maps_to_that_field() {
+        let names: Vec<&str> = FIELDS.iter().chain(IMPORT_FIELDS).copied().collect();
+        let m = mapped(&names);
+        let expected: Vec<Option<String>> = names.iter().map(|f| Some((*f).to_owned())).collect();
+        assert_eq!(targets(&m), expected);
+        // Mapped again by the names of its targets, a file maps to the same fields.
+        let m = mapped(&["Name", "NumberOfEmployees", "员工人数"]);
+        let again: Vec<String> = targets(&m).into_iter().flatten().collect();
+        let again: Vec<&str> = again.iter().map(String::as_str).collect();
+        assert_eq!(targets(&mapped(&again)), targets(&m));
     }
 
     #[test]

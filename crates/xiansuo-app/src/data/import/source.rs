@@ -15,6 +15,9 @@ use tokio::sync::mpsc;
 const SAMPLE: usize = 64 * 1024;
 /// Rows waiting between the reading thread and the importer.
 const QUEUE: usize = 4096;
+/// The columns a worksheet can have, A to XFD: a cell beyond them is refused rather than read
+/// into a row of that many cells.
+const COLUMNS: usize = 16_384;
 
 /// What kind of file it is, as told from its bytes rather than its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,13 +196,11 @@ pub async fn open(path: &Path) -> anyhow::Result<Sheet> {
     let (tx, mut rx) = mpsc::channel(QUEUE);
     let owned: PathBuf = path.to_owned();
     std::thread::spawn(move || {
-        let result = match format {
-            Format::Csv {
-                encoding,
-                delimiter,
-            } => read_csv(&owned, encoding, delimiter, &tx),
-            Format::Xlsx => read_xlsx(&owned, &tx),
-        };
+        // False when the importer has stopped listening, so reading can stop.
+        let mut each = |row: SourceRow| tx.blocking_send(Ok(row)).is_ok();
+        let result = File::open(&owned)
+            .map_err(anyhow::Error::from)
+            .and_then(|file| read(format, file, &mut each));
         if let Err(e) = result {
             // The importer may have stopped listening; then nobody needs the error.
             let _ = tx.blocking_send(Err(e));
@@ -220,20 +221,36 @@ pub async fn open(path: &Path) -> anyhow::Result<Sheet> {
     })
 }
 
-type RowSender = mpsc::Sender<anyhow::Result<SourceRow>>;
+/// Reads a whole import file held in memory as [`open`] reads one on disk: tells its format,
+/// then hands every row, the header row first, to `each` until it returns false. An error
+/// (a file that cannot be read as CSV or XLSX) ends the reading, after the rows read before it.
+pub fn read_bytes(bytes: &[u8], each: &mut dyn FnMut(SourceRow) -> bool) -> anyhow::Result<Format> {
+    let format = detect_bytes(&bytes[..bytes.len().min(SAMPLE)], bytes.len() <= SAMPLE)?;
+    read(format, std::io::Cursor::new(bytes), each)?;
+    Ok(format)
+}
 
-/// Sends a row; false when the importer has stopped listening, so reading can stop.
-fn send(tx: &RowSender, row: SourceRow) -> bool {
-    tx.blocking_send(Ok(row)).is_ok()
+/// Reads the rows of a file of a known format; `each` returns false to stop.
+fn read(
+    format: Format,
+    file: impl Read + std::io::Seek,
+    each: &mut dyn FnMut(SourceRow) -> bool,
+) -> anyhow::Result<()> {
+    match format {
+        Format::Csv {
+            encoding,
+            delimiter,
+        } => read_csv(file, encoding, delimiter, each),
+        Format::Xlsx => read_xlsx(file, each),
+    }
 }
 
 fn read_csv(
-    path: &Path,
+    file: impl Read,
     encoding: &'static Encoding,
     delimiter: u8,
-    tx: &RowSender,
+    each: &mut dyn FnMut(SourceRow) -> bool,
 ) -> anyhow::Result<()> {
-    let file = File::open(path)?;
     let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
         .encoding(Some(encoding))
         .strip_bom(true)
@@ -245,6 +262,10 @@ fn read_csv(
         .from_reader(decoded);
     let mut record = csv::StringRecord::new();
     let mut first = true;
+    // Rows are counted one by one, a cell over several lines in one row, as a spreadsheet
+    // shows them (blank lines, which are skipped, are not counted). The reader's own line
+    // numbers count only `\n`: after a `\r\n` or a lone `\r` two rows had the same number.
+    let mut number = 0_u64;
     loop {
         let more = reader.read_record(&mut record).map_err(|e| {
             let line = e.position().map_or(0, csv::Position::line);
@@ -253,7 +274,7 @@ fn read_csv(
         if !more {
             break;
         }
-        let number = record.position().map_or(0, csv::Position::line);
+        number += 1;
         let values = record
             .iter()
             .enumerate()
@@ -267,16 +288,19 @@ fn read_csv(
             })
             .collect();
         first = false;
-        if !send(tx, SourceRow { number, values }) {
+        if !each(SourceRow { number, values }) {
             break;
         }
     }
     Ok(())
 }
 
-fn read_xlsx(path: &Path, tx: &RowSender) -> anyhow::Result<()> {
-    use calamine::{open_workbook, Reader, Xlsx};
-    let mut workbook: Xlsx<_> = open_workbook(path)
+fn read_xlsx(
+    file: impl Read + std::io::Seek,
+    each: &mut dyn FnMut(SourceRow) -> bool,
+) -> anyhow::Result<()> {
+    use calamine::{Reader, Xlsx};
+    let mut workbook = Xlsx::new(BufReader::new(file))
         .map_err(|e| anyhow::anyhow!("the XLSX workbook cannot be read: {e}"))?;
     let sheet = workbook
         .sheet_names()
@@ -295,7 +319,7 @@ fn read_xlsx(path: &Path, tx: &RowSender) -> anyhow::Result<()> {
         let number = u64::from(row) + 1;
         if current.as_ref().is_some_and(|r| r.number != number) {
             if let Some(done) = current.take() {
-                if !send(tx, done) {
+                if !each(done) {
                     return Ok(());
                 }
             }
@@ -305,13 +329,16 @@ fn read_xlsx(path: &Path, tx: &RowSender) -> anyhow::Result<()> {
             values: Vec::new(),
         });
         let column = column as usize;
+        if column >= COLUMNS {
+            bail!("the sheet '{sheet}' has a cell in row {number} beyond column XFD, the last of the 16,384 a worksheet can have");
+        }
         if target.values.len() <= column {
             target.values.resize(column + 1, String::new());
         }
         target.values[column] = cell_text(cell.get_value());
     }
     if let Some(done) = current {
-        send(tx, done);
+        each(done);
     }
     Ok(())
 }
@@ -381,6 +408,54 @@ mod tests {
         assert!(detect_bytes(cut, false).is_ok());
     }
 
+    /// The rows of a file held in memory, the header row first.
+    fn rows_of(bytes: &[u8]) -> anyhow::Result<(Format, Vec<SourceRow>)> {
+        let mut rows = Vec::new();
+        let format = read_bytes(bytes, &mut |row| {
+            rows.push(row);
+            true
+        })?;
+        Ok((format, rows))
+    }
+
+    #[test]
+    fn a_gbk_file_reads_as_the_text_it_holds_with_its_line_numbers() {
+        let text = "姓名,手机\n张三,13800138000\n\n李四,\"139 0013 9000\"\n";
+        let (bytes, _, _) = encoding_rs::GBK.encode(text);
+        let (format, rows) = rows_of(&bytes).unwrap();
+        assert_eq!(format.to_string(), "CSV, GBK/GB18030, comma-separated");
+        let cells: Vec<_> = rows
+            .iter()
+            .map(|r| (r.number, r.values.join("|")))
+            .collect();
+        assert_eq!(
+            cells,
+            [
+                (1, "姓名|手机".to_owned()),
+                (2, "张三|13800138000".to_owned()),
+                (3, "李四|139 0013 9000".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn rows_are_numbered_as_a_spreadsheet_shows_them_whatever_the_line_ends() {
+        // Found by fuzzing: after a \r\n the next row had the number of the one before it,
+        // and with lone \r line ends every row was row 1.
+        for text in [
+            "Name,Notes\r\nA,\"two\r\nlines\"\r\nB,x\r\n",
+            "Name,Notes\rA,\"two\r\nlines\"\rB,x\r",
+            "Name,Notes\nA,\"two\r\nlines\"\nB,x",
+        ] {
+            let (_, rows) = rows_of(text.as_bytes()).unwrap();
+            let numbered: Vec<_> = rows
+                .iter()
+                .map(|r| (r.number, r.values[0].as_str()))
+                .collect();
+            assert_eq!(numbered, [(1, "Name"), (2, "A"), (3, "B")], "{text:?}");
+        }
+    }
+
     #[test]
     fn tabs_and_semicolons_are_recognised_as_separators() {
         assert_eq!(
@@ -414,6 +489,95 @@ mod tests {
         let e = detect_bytes(&latin1, true).unwrap_err().to_string();
         assert!(e.contains("not UTF-8 or GBK"), "{e}");
         assert!(detect_bytes(b"", true).is_err());
+    }
+
+    /// A workbook of one sheet with the given cells (the XML of a `sheetData`), and shared
+    /// strings when some are given.
+    fn workbook(cells: &str, strings: Option<&[&str]>) -> Vec<u8> {
+        use std::io::Write;
+        const MAIN: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+        const RELS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
+        const DOC: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+        let mut parts = vec![
+            (
+                "_rels/.rels".to_owned(),
+                format!(
+                    r#"<Relationships xmlns="{RELS}"><Relationship Id="rId1" Type="{DOC}/officeDocument" Target="xl/workbook.xml"/></Relationships>"#
+                ),
+            ),
+            (
+                "xl/workbook.xml".to_owned(),
+                format!(
+                    r#"<workbook xmlns="{MAIN}" xmlns:r="{DOC}"><sheets><sheet name="线索" sheetId="1" r:id="rId1"/></sheets></workbook>"#
+                ),
+            ),
+            (
+                "xl/_rels/workbook.xml.rels".to_owned(),
+                format!(
+                    r#"<Relationships xmlns="{RELS}"><Relationship Id="rId1" Type="{DOC}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{DOC}/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#
+                ),
+            ),
+            (
+                "xl/worksheets/sheet1.xml".to_owned(),
+                format!(r#"<worksheet xmlns="{MAIN}"><sheetData>{cells}</sheetData></worksheet>"#),
+            ),
+        ];
+        if let Some(strings) = strings {
+            let items: String = strings
+                .iter()
+                .map(|s| format!("<si><t>{s}</t></si>"))
+                .collect();
+            parts.push((
+                "xl/sharedStrings.xml".to_owned(),
+                format!(r#"<sst xmlns="{MAIN}">{items}</sst>"#),
+            ));
+        }
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, text) in parts {
+            zip.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            zip.write_all(text.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_workbook_is_read_row_by_row_and_one_naming_a_missing_string_is_refused() {
+        let cells = r#"<row r="1"><c r="A1" t="s"><v>0</v></c><c r="C1" t="s"><v>1</v></c></row><row r="3"><c r="B3"><v>13800138000</v></c></row>"#;
+        let (format, rows) = rows_of(&workbook(cells, Some(&["姓名", "手机"]))).unwrap();
+        assert_eq!(format, Format::Xlsx);
+        let numbered: Vec<_> = rows
+            .iter()
+            .map(|r| (r.number, r.values.join("|")))
+            .collect();
+        assert_eq!(
+            numbered,
+            [(1, "姓名||手机".to_owned()), (3, "|13800138000".to_owned())]
+        );
+        // Found by fuzzing: a cell naming a shared string the workbook does not have stopped
+        // the reading with a panic instead of an error.
+        for strings in [None, Some(&["姓名"][..])] {
+            let e = rows_of(&workbook(cells, strings)).unwrap_err().to_string();
+            assert!(e.contains("cannot be read"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_cell_beyond_the_last_column_of_a_worksheet_is_refused() {
+        let last = r#"<row r="1"><c r="A1" t="inlineStr"><is><t>Name</t></is></c><c r="XFD1"><v>1</v></c></row>"#;
+        let (_, rows) = rows_of(&workbook(last, None)).unwrap();
+        assert_eq!(rows[0].values.len(), COLUMNS);
+        // Found by fuzzing: a cell in a column numbered in the billions made a row of that
+        // many cells, more memory than the machine has.
+        for cell in [
+            r#"<c r="XFE1"><v>1</v></c>"#,
+            r#"<c r="ZZZZZZ1"><v>1</v></c>"#,
+        ] {
+            let e = rows_of(&workbook(&format!(r#"<row r="1">{cell}</row>"#), None))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("beyond column XFD"), "{e}");
+        }
     }
 
     #[test]

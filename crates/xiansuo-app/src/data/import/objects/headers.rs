@@ -632,6 +632,14 @@ fn auto(object: Object, key: &str, custom: &[CustomColumn]) -> Option<(Target, u
     if let Some((_, field, rank)) = known {
         return (*field != "ignore").then_some((Target::Field(field), *rank));
     }
+    // A header that is the target's own name, as a mapping file names it (`account_ref`).
+    if let Some(field) = object
+        .targets()
+        .iter()
+        .find(|f| mapping::normalise(f) == key)
+    {
+        return Some((Target::Field(field), 0));
+    }
     custom
         .iter()
         .find(|c| mapping::normalise(&c.key) == key || mapping::normalise(&c.label) == key)
@@ -692,6 +700,23 @@ mod tests {
             .into_iter()
             .map(|(_, t)| t.map_or_else(|| "-".to_owned(), ToString::to_string))
             .collect()
+    }
+
+    #[test]
+    fn a_header_that_is_a_targets_own_name_maps_to_that_target() {
+        for object in [
+            Object::Account,
+            Object::Contact,
+            Object::Opportunity,
+            Object::Activity,
+        ] {
+            let m = ObjectMapping::proposed(object, &names(object), &[], &BTreeMap::new()).unwrap();
+            assert_eq!(targets(&m), names(object), "{}", object.code());
+        }
+    }
+
+    fn names(object: Object) -> Vec<String> {
+        object.targets().iter().map(|f| (*f).to_owned()).collect()
     }
 
     #[test]
