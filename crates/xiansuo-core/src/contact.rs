@@ -192,11 +192,19 @@ impl Phone {
         let mut number = phonenumber::parse(hint, &candidate).map_err(|_| invalid())?;
         // The parser takes a national prefix off a number written with its country code
         // (+7 812… read as +7 12…, as the trunk prefix 8 of Russia). The same digits after
-        // China's international prefix 00 keep it: that reading wins when only it is valid.
+        // China's international prefix 00 keep it: that reading wins when only it is valid and
+        // it keeps every digit typed (the parser may take other digits off it as well).
         if let Some(rest) = candidate.strip_prefix('+') {
             if !phonenumber::is_valid(&number) {
                 let whole = phonenumber::parse(Some(Region::CHINA.0), format!("00{rest}"));
-                if let Some(whole) = whole.ok().filter(phonenumber::is_valid) {
+                let typed: String = rest.chars().filter(char::is_ascii_digit).collect();
+                let keeps_every_digit = |n: &phonenumber::PhoneNumber| {
+                    let e164 = n.format().mode(Mode::E164).to_string();
+                    let extension = n.extension().map_or("", |e| e.as_ref());
+                    format!("{}{extension}", &e164[1..]) == typed
+                };
+                let whole = whole.ok().filter(phonenumber::is_valid);
+                if let Some(whole) = whole.filter(keeps_every_digit) {
                     number = whole;
                 }
             }
@@ -512,6 +520,24 @@ mod tests {
             Phone::parse("+33 06 31 96 65 43").unwrap().e164(),
             "+33631966543"
         );
+    }
+
+    #[test]
+    fn a_number_is_never_read_as_one_with_fewer_digits() {
+        // Found by fuzzing: read through China's international prefix, +43 11714578610 lost
+        // five digits (as +43 578610), so an imported number did not import again as itself.
+        for entered in ["0043011714578610x", "+4311714578610"] {
+            if let ImportedPhone::Verified(phone) = Phone::import(entered, Region::CHINA) {
+                match Phone::import(phone.e164(), Region::CHINA) {
+                    ImportedPhone::Verified(again) => assert_eq!(again.e164(), phone.e164()),
+                    ImportedPhone::Unverified { reason, .. } => panic!("{entered}: {reason}"),
+                }
+            }
+        }
+        assert!(!matches!(
+            Phone::import("+4311714578610", Region::CHINA),
+            ImportedPhone::Verified(phone) if phone.e164() == "+43578610"
+        ));
     }
 
     #[test]
