@@ -196,15 +196,17 @@ impl Phone {
         // it keeps every digit typed (the parser may take other digits off it as well).
         if let Some(rest) = candidate.strip_prefix('+') {
             if !phonenumber::is_valid(&number) {
-                let whole = phonenumber::parse(Some(Region::CHINA.0), format!("00{rest}"));
-                let typed: String = rest.chars().filter(char::is_ascii_digit).collect();
+                // `digits` are the candidate's digits: a candidate with a plus is what was
+                // entered, or the plus and the digits entered.
                 let keeps_every_digit = |n: &phonenumber::PhoneNumber| {
                     let e164 = n.format().mode(Mode::E164).to_string();
                     let extension = n.extension().map_or("", |e| e.as_ref());
-                    format!("{}{extension}", &e164[1..]) == typed
+                    format!("{}{extension}", &e164[1..]) == digits
                 };
-                let whole = whole.ok().filter(phonenumber::is_valid);
-                if let Some(whole) = whole.filter(keeps_every_digit) {
+                if let Some(whole) = phonenumber::parse(Some(Region::CHINA.0), format!("00{rest}"))
+                    .ok()
+                    .filter(|n| phonenumber::is_valid(n) && keeps_every_digit(n))
+                {
                     number = whole;
                 }
             }

@@ -585,10 +585,7 @@ pub async fn speed_to_lead_from(
                 &p.range.params(),
             )
             .await?;
-        // `+` keeps SQLite off the index of leads by owner, whose rows it would then read
-        // one by one, on the index of contacted leads, which holds every value needed.
-        let scope = actor.scope_clause_on("+l.owner_id");
-        let medians = contact_medians(db, &scope, &p.range.params()).await?;
+        let medians = contact_medians(db, actor, &p.range.params()).await?;
         (rows, Some(medians))
     } else {
         let values = format!(
@@ -656,9 +653,12 @@ pub async fn speed_to_lead_from(
 /// read in index order without sorting; each owner's middle values are picked here.
 async fn contact_medians(
     db: &Db,
-    scope: &str,
+    actor: &Actor,
     range: &[Param],
 ) -> anyhow::Result<HashMap<Option<i64>, Value>> {
+    // `+` keeps SQLite off the index of leads by owner, whose rows it would then read one by
+    // one, on the index of contacted leads, which holds every value needed.
+    let scope = actor.scope_clause_on("+l.owner_id");
     let pair = "CAST(COALESCE(l.owner_id, 0) AS TEXT) || ':' || \
                 CAST(l.first_activity_at - l.created_at AS TEXT)";
     let sql = format!(
