@@ -123,6 +123,14 @@ fn reads_as_itself(e164: &str) -> bool {
         .is_some_and(|n| n.format().mode(Mode::E164).to_string() == e164)
 }
 
+/// The error of a phone that no numbering plan reads.
+fn not_a_number(entered: &str) -> Invalid {
+    Invalid::new(
+        "phone",
+        format!("'{entered}' is not a valid phone number (use e.g. 13800138000 or +86 138 0013 8000)"),
+    )
+}
+
 impl Phone {
     /// Accepts `+86 138 0013 8000`, `138-0013-8000`, `0086 13800138000`, `8613800138000`,
     /// `+1 415 555 0100` and the like: a number without a country code is Chinese.
@@ -151,7 +159,19 @@ impl Phone {
         }
     }
 
+    /// Reads `value` and accepts the number only when its E.164 form reads again, the same
+    /// way, as the same number: the parser may take digits after a country code for a
+    /// national prefix (`+81 00…`), and a number that changes each time it is read again
+    /// would not match itself in dedup or survive an export and re-import.
     fn read(value: &str, region: Region, possible_is_enough: bool) -> Result<Self, Invalid> {
+        let phone = Phone::read_once(value, region, possible_is_enough)?;
+        match Phone::read_once(&phone.e164, region, possible_is_enough) {
+            Ok(again) if again.e164 == phone.e164 => Ok(phone),
+            _ => Err(not_a_number(&phone.entered)),
+        }
+    }
+
+    fn read_once(value: &str, region: Region, possible_is_enough: bool) -> Result<Self, Invalid> {
         let entered = value.trim();
         if entered.is_empty() {
             return Err(Invalid::new("phone", "must not be empty"));
@@ -180,12 +200,7 @@ impl Phone {
         } else {
             entered.to_owned()
         };
-        let invalid = || {
-            Invalid::new(
-                "phone",
-                format!("'{entered}' is not a valid phone number (use e.g. 13800138000 or +86 138 0013 8000)"),
-            )
-        };
+        let invalid = || not_a_number(entered);
         // A number with its country code is read without the region, whose national prefix
         // the parser would otherwise strip from it (+86 138… read as +86 38… in a US row).
         let hint = (!candidate.starts_with('+')).then_some(region.0);
@@ -540,6 +555,26 @@ mod tests {
             Phone::import("+4311714578610", Region::CHINA),
             ImportedPhone::Verified(phone) if phone.e164() == "+43578610"
         ));
+    }
+
+    #[test]
+    fn a_number_is_accepted_only_when_it_reads_again_as_itself() {
+        // Found by fuzzing: the phone metadata takes +81 00371160200100720 as valid, but
+        // read again it loses more zeros, so it could never match itself.
+        for entered in [" +810000371160200100720", "+8100371160200100720"] {
+            assert!(Phone::parse(entered).is_err(), "{entered}");
+            if let ImportedPhone::Verified(phone) = Phone::import(entered, Region::CHINA) {
+                match Phone::import(phone.e164(), Region::CHINA) {
+                    ImportedPhone::Verified(again) => assert_eq!(again.e164(), phone.e164()),
+                    ImportedPhone::Unverified { reason, .. } => panic!("{entered}: {reason}"),
+                }
+            }
+        }
+        // A national prefix written after the country code is still taken off once.
+        assert_eq!(
+            Phone::parse("+44 (0)20 7946 0018").unwrap().e164(),
+            "+442079460018"
+        );
     }
 
     #[test]
