@@ -127,7 +127,9 @@ fn reads_as_itself(e164: &str) -> bool {
 fn not_a_number(entered: &str) -> Invalid {
     Invalid::new(
         "phone",
-        format!("'{entered}' is not a valid phone number (use e.g. 13800138000 or +86 138 0013 8000)"),
+        format!(
+            "'{entered}' is not a valid phone number (use e.g. 13800138000 or +86 138 0013 8000)"
+        ),
     )
 }
 
@@ -165,6 +167,12 @@ impl Phone {
     /// would not match itself in dedup or survive an export and re-import.
     fn read(value: &str, region: Region, possible_is_enough: bool) -> Result<Self, Invalid> {
         let phone = Phone::read_once(value, region, possible_is_enough)?;
+        // When every digit typed is still in the E.164 form (a country code may have been put
+        // before them), nothing was taken for a prefix and reading it again changes nothing.
+        let typed: String = phone.entered.chars().filter(char::is_ascii_digit).collect();
+        if phone.e164[1..].ends_with(&typed) {
+            return Ok(phone);
+        }
         match Phone::read_once(&phone.e164, region, possible_is_enough) {
             Ok(again) if again.e164 == phone.e164 => Ok(phone),
             _ => Err(not_a_number(&phone.entered)),
