@@ -124,6 +124,20 @@ fn string_literals(text: &str) -> Vec<String> {
             }
         }
     }
+    // Handlers that document themselves are routed at the path of their `#[utoipa::path]`.
+    let mut rest = text;
+    while let Some(at) = rest.find("#[utoipa::path(") {
+        rest = &rest[at..];
+        if let Some(body) = rest
+            .find("path = \"")
+            .map(|p| &rest[p + "path = \"".len()..])
+        {
+            if let Some(end) = body.find('"') {
+                out.push(body[..end].to_owned());
+            }
+        }
+        rest = &rest[1..];
+    }
     out
 }
 

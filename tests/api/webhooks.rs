@@ -230,13 +230,36 @@ async fn admins_manage_webhooks_and_bad_input_is_refused(app: TestApp) {
     );
     assert_eq!(changed.body["active"], false);
     assert_eq!(changed.body["description"], "ERP");
-    app.patch(
-        &format!("/api/v1/webhooks/{id}"),
-        &app.admin_token,
-        json!({"url": "gopher://x"}),
-    )
-    .await
-    .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    // A change names the field it refuses; only the description may be set to null.
+    for (body, field) in [
+        (json!({"url": "gopher://x"}), "url"),
+        (json!({"url": null}), "url"),
+        (json!({"events": null}), "events"),
+        (json!({"events": ["*", 7]}), "events[1]"),
+        (json!({"active": null}), "active"),
+        (json!({"secret": null}), "secret"),
+        (json!({"active": "yes"}), "active"),
+    ] {
+        let reply = app
+            .patch(&format!("/api/v1/webhooks/{id}"), &app.admin_token, body)
+            .await;
+        reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+        assert_eq!(reply.body["error"]["field"], field, "{}", reply.body);
+    }
+    let cleared = app
+        .patch(
+            &format!("/api/v1/webhooks/{id}"),
+            &app.admin_token,
+            json!({"description": null}),
+        )
+        .await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.body);
+    assert_eq!(cleared.body["description"], Value::Null);
+    assert_eq!(
+        cleared.body["events"],
+        json!(["lead.assigned", "lead.converted"]),
+        "a change keeps what it leaves out"
+    );
 
     let list = app.get("/api/v1/webhooks", &app.admin_token).await;
     assert_eq!(list.ids(), vec![id]);

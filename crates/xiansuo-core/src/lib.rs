@@ -14,6 +14,7 @@ pub mod pool;
 pub mod prediction;
 pub mod role;
 pub mod rules;
+pub mod schema;
 pub mod scoring;
 pub mod search;
 pub mod validation;

@@ -2,7 +2,94 @@
 //! fields, and the parsers of dates and instants that every field with a date uses.
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
-use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// A request body not yet read into its type `T` (a struct with
+/// `#[serde(deny_unknown_fields)]`): the JSON of an API request, or a `T` already built (by a
+/// web form). A use case reads it after it has checked that the caller may call it, so that a
+/// caller who may not is refused as such, whatever the body says.
+#[derive(Debug, Clone)]
+pub struct Unread<T>(Body<T>);
+
+#[derive(Debug, Clone)]
+enum Body<T> {
+    Json(serde_json::Value),
+    Built(T),
+}
+
+impl<T> From<T> for Unread<T> {
+    fn from(built: T) -> Self {
+        Unread(Body::Built(built))
+    }
+}
+
+impl<T: DeserializeOwned> Unread<T> {
+    /// The JSON of a request.
+    pub fn json(body: serde_json::Value) -> Self {
+        Unread(Body::Json(body))
+    }
+
+    /// The body as a `T`, or what does not fit, naming the field: an unknown one, a missing
+    /// one, or the one whose value has the wrong type.
+    pub fn read(self) -> Result<T, Invalid> {
+        match self.0 {
+            Body::Built(built) => Ok(built),
+            Body::Json(body) if !body.is_object() => {
+                Err(Invalid::new("body", "must be a JSON object"))
+            }
+            Body::Json(body) => serde_path_to_error::deserialize(body).map_err(|e| misfit(&e)),
+        }
+    }
+}
+
+/// The field a body that does not fit its type is wrong in, and why.
+fn misfit(e: &serde_path_to_error::Error<serde_json::Error>) -> Invalid {
+    let message = e.inner().to_string();
+    let path = e.path().to_string();
+    let within = |field: &str| {
+        if path == "." {
+            field.to_owned()
+        } else {
+            format!("{path}.{field}")
+        }
+    };
+    // "unknown field `colour`, expected one of `name`, `kind`, …"
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let (field, accepted) = rest.split_once('`').unwrap_or((rest, ""));
+        let accepted = accepted
+            .trim_start_matches(", expected one of ")
+            .trim_start_matches(", expected ")
+            .replace('`', "");
+        return Invalid::new(
+            field,
+            format!("is not a field of this request (accepted: {accepted})"),
+        );
+    }
+    // "missing field `url`"
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        return Invalid::new(
+            within(rest.split('`').next().unwrap_or(rest)),
+            "is required",
+        );
+    }
+    let field = if path == "." { "body".to_owned() } else { path };
+    // serde's own words, without the position in the JSON text.
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    Invalid::new(field, message)
+}
+
+/// For a field of a change that may be set to null: the value sent, `null` included
+/// (`Some(None)`), as opposed to a field left out (`None`, with `#[serde(default)]`).
+pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
 
 /// A value that a person sent and that cannot be accepted, with the field it belongs to and a
 /// sentence saying what would be accepted instead.

@@ -7,7 +7,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde_json::Value;
-use xiansuo_core::Invalid;
+use xiansuo_core::validation::Unread;
 
 /// A JSON request body.
 pub struct JsonBody(pub Value);
@@ -113,39 +113,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Typed<T>
 /// A JSON body read into the typed request `T`, as [`Typed`] does; for handlers that check
 /// who may call them before they look at the body.
 pub fn typed<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result<T, ApiError> {
-    if !body.is_object() {
-        return Err(ApiError::Invalid(Invalid::new(
-            "body",
-            "must be a JSON object",
-        )));
-    }
-    serde_path_to_error::deserialize(body).map_err(|e| ApiError::Invalid(misfit(&e)))
-}
-
-/// The field a body that does not fit its type is wrong in, and why.
-fn misfit(e: &serde_path_to_error::Error<serde_json::Error>) -> Invalid {
-    let message = e.inner().to_string();
-    // "unknown field `colour`, expected one of `name`, `kind`, …"
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        let (field, accepted) = rest.split_once('`').unwrap_or((rest, ""));
-        let accepted = accepted
-            .trim_start_matches(", expected one of ")
-            .trim_start_matches(", expected ")
-            .replace('`', "");
-        return Invalid::new(
-            field,
-            format!("is not a field of this request (accepted: {accepted})"),
-        );
-    }
-    let path = e.path().to_string();
-    let field = if path == "." { "body".to_owned() } else { path };
-    // serde's own words, without the position in the JSON text.
-    let message = message
-        .split(" at line ")
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    Invalid::new(field, message)
+    Unread::json(body).read().map_err(ApiError::Invalid)
 }
 
 #[cfg(test)]

@@ -1,15 +1,17 @@
 //! The OpenAPI 3.1 document of the JSON API, served at `/api/openapi.json` and kept as a reviewed
 //! snapshot in `docs/openapi.json`.
 //!
-//! It is built with utoipa's builders instead of being derived from the handlers, because the
-//! record endpoints are generic over the table specs in [`xiansuo_app::records::schema`]: the record
-//! schemas, the writable fields and the list filters are generated from the same specs that
-//! drive the record engine, so a field added to a table is documented without anyone having to
-//! remember it. What is written by hand (users, teams, tokens, auth) mirrors `xiansuo_db`.
+//! It has three sources. The routes of `crate::api::documented()` document themselves: their
+//! handlers carry `#[utoipa::path]` and their inputs and outputs derive `ToSchema`, and
+//! [`Doc::generated`] completes each operation with what every route shares. The record
+//! endpoints are generic over the table specs in [`xiansuo_app::records::schema`], so their
+//! schemas, writable fields and list filters are generated from the same specs that drive the
+//! record engine. The other areas are still described here with utoipa's builders, beside
+//! their handlers in `crate::api`.
 
 use crate::auth::SESSION_COOKIE;
 use crate::BODY_LIMIT;
-use serde_json::{json, Value};
+use serde_json::json;
 use utoipa::openapi::path::{
     OperationBuilder, Parameter, ParameterBuilder, ParameterIn, ParameterStyle,
 };
@@ -31,6 +33,7 @@ use xiansuo_core::history::Channel;
 use xiansuo_core::lead::{ActivityType, Outcome, BUILTIN_SOURCES};
 use xiansuo_core::pool::RecycleKind;
 use xiansuo_core::role::{Role, TeamKind};
+use xiansuo_core::schema::{codes, date_time, scalar, string, text, typed, web_url, YEARS};
 
 mod backups;
 mod choices;
@@ -51,7 +54,8 @@ pub fn document() -> OpenApi {
     doc.custom_fields();
     doc.exports();
     doc.audit();
-    doc.webhooks();
+    doc.webhook_deliveries();
+    doc.generated(crate::api::documented().into_openapi());
     doc.robots();
     doc.choices();
     doc.imports();
@@ -169,7 +173,42 @@ impl Doc {
     /// Adds an operation with the responses every operation of its kind can end in, so that
     /// each call site names only the failures particular to it.
     fn add(&mut self, method: HttpMethod, path: &str, op: OperationBuilder, fails: &[Failure]) {
-        let mut op = op.build();
+        self.add_operation(method, path, op.build(), fails);
+    }
+
+    /// The operations the handlers document (`crate::api::documented`), with their schemas.
+    /// A status a handler lists as one of its failures answers with the shared error response
+    /// of that status.
+    fn generated(&mut self, api: OpenApi) {
+        if let Some(components) = api.components {
+            self.schemas.extend(components.schemas);
+        }
+        for (path, item) in api.paths.paths {
+            let operations = [
+                (HttpMethod::Get, item.get),
+                (HttpMethod::Post, item.post),
+                (HttpMethod::Put, item.put),
+                (HttpMethod::Patch, item.patch),
+                (HttpMethod::Delete, item.delete),
+            ];
+            for (method, op) in operations {
+                let Some(mut op) = op else { continue };
+                let fails: Vec<Failure> = Failure::ALL
+                    .into_iter()
+                    .filter(|f| op.responses.responses.remove(f.status()).is_some())
+                    .collect();
+                self.add_operation(method, &path, op, &fails);
+            }
+        }
+    }
+
+    fn add_operation(
+        &mut self,
+        method: HttpMethod,
+        path: &str,
+        mut op: utoipa::openapi::path::Operation,
+        fails: &[Failure],
+    ) {
         let write = !matches!(method, HttpMethod::Get);
         let public = !path.starts_with("/api/v1/") || path == LOGIN;
         let mut failures = Vec::new();
@@ -2512,109 +2551,9 @@ impl Doc {
         );
     }
 
-    fn webhooks(&mut self) {
-        let event_names = || {
-            let mut names: Vec<&str> = xiansuo_app::channels::webhooks::EVENTS.to_vec();
-            names.push("*");
-            names
-        };
-        let events = || {
-            array(
-                codes(event_names(), false, "An event, or `*` for every event"),
-                "The events delivered",
-            )
-        };
-        let webhook_props = || {
-            vec![
-                prop("id", int64(false, "Unique id")),
-                prop(
-                    "url",
-                    string(false, "Where deliveries are POSTed (http or https)"),
-                ),
-                prop("events", events()),
-                prop("description", string(true, "A note for admins")),
-                prop(
-                    "active",
-                    boolean("Whether events are delivered; switched off after repeated failures"),
-                ),
-                prop(
-                    "failure_count",
-                    int64(false, "Deliveries in a row that failed all their attempts"),
-                ),
-                prop(
-                    "disabled_reason",
-                    string(true, "Why it was switched off automatically"),
-                ),
-                prop(
-                    "disabled_at",
-                    date_time(true, "When it was switched off automatically"),
-                ),
-                prop("created_by", int64(true, "The admin who created it")),
-                prop("created_at", date_time(false, "Created")),
-                prop("updated_at", date_time(false, "Last changed")),
-            ]
-        };
-        self.schema(
-            "Webhook",
-            response_object(
-                "A subscription to domain events; its secret is not shown",
-                webhook_props(),
-            ),
-        );
-        let mut created = webhook_props();
-        created.push(prop(
-            "secret",
-            string(
-                false,
-                "The key of the `X-Xiansuo-Signature` HMAC; shown only in this answer",
-            ),
-        ));
-        self.schema(
-            "CreatedWebhook",
-            response_object("A new subscription, with its secret (shown once)", created),
-        );
-        let input_props = || {
-            vec![
-                prop("url", web_url("An http:// or https:// URL")),
-                prop("events", events().min_items(Some(1))),
-                prop(
-                    "secret",
-                    string(false, "The signing key; generated when not given")
-                        .min_length(Some(16))
-                        .max_length(Some(200))
-                        .pattern(Some(r"^[^\u0000-\u001F\u007F-\u009F]*$")),
-                ),
-                prop("description", text(true, false, 500, "A note for admins")),
-                prop(
-                    "active",
-                    boolean("Deliver events; switching it on again clears its failures"),
-                ),
-            ]
-        };
-        self.schema(
-            "WebhookInput",
-            request_object("A new subscription", input_props(), &["url", "events"]),
-        );
-        self.schema(
-            "WebhookPatch",
-            request_object("The fields to change", input_props(), &[]),
-        );
-        self.schema(
-            "WebhookList",
-            response_object(
-                "Every subscription, oldest first",
-                vec![
-                    prop(
-                        "items",
-                        array(Ref::from_schema_name("Webhook"), "The subscriptions"),
-                    ),
-                    prop(
-                        "next_cursor",
-                        string(true, "Always null: the list is whole"),
-                    ),
-                ],
-            ),
-        );
+    /// The delivery log's schemas of webhooks (the routes document themselves in
+    /// `crate::api::webhooks`; robots share the attempt).
+    fn webhook_deliveries(&mut self) {
         self.schema(
             "WebhookAttempt",
             response_object(
@@ -2651,107 +2590,6 @@ impl Doc {
         self.schema(
             "WebhookDeliveryList",
             delivery_list_schema("WebhookDelivery"),
-        );
-
-        let admin_only = "Admins only.";
-        self.add(
-            HttpMethod::Get,
-            "/api/v1/webhooks",
-            operation("listWebhooks", "webhooks", "List webhooks")
-                .description(Some(admin_only))
-                .response("200", json_response("Every subscription", "WebhookList")),
-            &[Failure::Forbidden],
-        );
-        self.add(
-            HttpMethod::Post,
-            "/api/v1/webhooks",
-            operation("createWebhook", "webhooks", "Create a webhook")
-                .description(Some(
-                    "Admins only. Every active subscription receives each event it names as a \
-                     POST of `{\"id\", \"event\", \"occurred_at\", \"data\"}` with the headers \
-                     `X-Xiansuo-Event`, `X-Xiansuo-Delivery` and `X-Xiansuo-Signature: \
-                     sha256=HEX` (the HMAC-SHA256 of the raw body keyed with the secret). A \
-                     delivery is queued in the transaction of the change, so a change that rolls \
-                     back sends nothing. An answer other than 2xx within 10 s is retried after \
-                     1, 2, 4, … minutes, 8 attempts in all; after 10 deliveries in a row have \
-                     failed, the subscription is switched off and its creator notified.",
-                ))
-                .request_body(Some(json_body("WebhookInput")))
-                .response(
-                    "201",
-                    json_response("Created, with its secret", "CreatedWebhook"),
-                ),
-            &[Failure::Invalid],
-        );
-        self.add(
-            HttpMethod::Get,
-            "/api/v1/webhooks/{id}",
-            operation("getWebhook", "webhooks", "Get a webhook")
-                .description(Some(admin_only))
-                .response("200", json_response("The subscription", "Webhook")),
-            &[Failure::Forbidden],
-        );
-        self.add(
-            HttpMethod::Patch,
-            "/api/v1/webhooks/{id}",
-            operation("updateWebhook", "webhooks", "Change a webhook")
-                .description(Some(
-                    "Admins only. `\"active\": true` switches a subscription on again and clears \
-                     its failures; a new `secret` signs every later attempt.",
-                ))
-                .request_body(Some(json_body("WebhookPatch")))
-                .response("200", json_response("Changed", "Webhook")),
-            &[Failure::Invalid],
-        );
-        self.add(
-            HttpMethod::Delete,
-            "/api/v1/webhooks/{id}",
-            operation("deleteWebhook", "webhooks", "Delete a webhook")
-                .description(Some("Admins only. Its delivery log goes with it."))
-                .response("204", ResponseBuilder::new().description("Deleted")),
-            &[],
-        );
-        self.add(
-            HttpMethod::Get,
-            "/api/v1/webhooks/{id}/deliveries",
-            operation(
-                "listWebhookDeliveries",
-                "webhooks",
-                "List a webhook's deliveries",
-            )
-            .description(Some(
-                "Admins only. The delivery log, newest first, with every attempt.",
-            ))
-            .parameters(Some(delivery_log_parameters()))
-            .response("200", json_response("One page", "WebhookDeliveryList")),
-            &[Failure::Forbidden, Failure::Invalid],
-        );
-        self.add(
-            HttpMethod::Post,
-            "/api/v1/webhooks/{id}/test",
-            operation("testWebhook", "webhooks", "Send a test ping")
-                .description(Some(
-                    "Admins only. Sends a `ping` event now, even to a subscription that is \
-                     switched off, and answers with the delivery and the receiver's answer. A \
-                     ping is not retried and does not count as a failure.",
-                ))
-                .response(
-                    "200",
-                    json_response("The delivery, attempted", "WebhookDelivery"),
-                ),
-            &[],
-        );
-        self.add(
-            HttpMethod::Post,
-            "/api/v1/webhooks/deliveries/{id}/retry",
-            operation("retryWebhookDelivery", "webhooks", "Send a delivery again")
-                .description(Some(
-                    "Admins only. Queues one more attempt of a delivery that succeeded or failed, \
-                     made at the next run of background jobs. A pending delivery, or one of a \
-                     subscription that is switched off, is a 409.",
-                ))
-                .response("202", json_response("Queued", "WebhookDelivery")),
-            &[Failure::Conflict],
         );
     }
 
@@ -7492,49 +7330,6 @@ fn items(description: &str, item: &str) -> Schema {
     )
 }
 
-fn typed(t: Type, nullable: bool) -> SchemaType {
-    if nullable {
-        SchemaType::from_iter([t, Type::Null])
-    } else {
-        SchemaType::new(t)
-    }
-}
-
-fn scalar(t: Type, nullable: bool, doc: &str) -> ObjectBuilder {
-    ObjectBuilder::new()
-        .schema_type(typed(t, nullable))
-        .description(Some(doc))
-}
-
-fn string(nullable: bool, doc: &str) -> ObjectBuilder {
-    scalar(Type::String, nullable, doc)
-}
-
-/// Characters free text may not hold: control characters other than tab and line breaks.
-const CONTROLS: &str = r"\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F";
-
-/// Free text as the server takes it (`xiansuo_core::Text`): no control characters but tab and
-/// line breaks, at most `max` characters, and, when `required`, not blank.
-fn text(nullable: bool, required: bool, max: usize, doc: &str) -> ObjectBuilder {
-    let pattern = if required {
-        format!(r"^[^{CONTROLS}]*[^\s{CONTROLS}][^{CONTROLS}]*$")
-    } else {
-        format!("^[^{CONTROLS}]*$")
-    };
-    string(nullable, doc)
-        .max_length(Some(max))
-        .min_length(required.then_some(1))
-        .pattern(Some(pattern))
-}
-
-/// An http:// or https:// URL with a host, at most 2,000 characters, as the server takes the
-/// addresses it posts to.
-fn web_url(doc: &str) -> ObjectBuilder {
-    string(false, doc).max_length(Some(2000)).pattern(Some(
-        r"^https?://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,4})?(/[!-~]*)?$",
-    ))
-}
-
 /// The cursor of a list paged by id: the id the previous page ended at.
 fn id_cursor() -> ObjectBuilder {
     string(false, "A cursor").pattern(Some("^[0-9]{1,18}$"))
@@ -7575,9 +7370,6 @@ fn date_or_time(doc: &str) -> RefOr<Schema> {
         .into()
 }
 
-/// The start of a date or time in the years the server takes (1800 to 2999).
-const YEARS: &str = r"^(1[89]|2[0-9])[0-9]{2}-";
-
 /// A date or time as [`date_or_time`], or empty for none.
 fn date_or_time_or_empty(doc: &str) -> RefOr<Schema> {
     utoipa::openapi::schema::AnyOfBuilder::new()
@@ -7597,13 +7389,6 @@ fn date(nullable: bool, doc: &str) -> ObjectBuilder {
 
 fn int64(nullable: bool, doc: &str) -> ObjectBuilder {
     scalar(Type::Integer, nullable, doc).format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
-}
-
-/// An RFC 3339 time in the years the server takes (1800 to 2999).
-fn date_time(nullable: bool, doc: &str) -> ObjectBuilder {
-    scalar(Type::String, nullable, doc)
-        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
-        .pattern(Some(YEARS))
 }
 
 fn boolean(doc: &str) -> ObjectBuilder {
@@ -7688,20 +7473,6 @@ fn notification_kind() -> ObjectBuilder {
     )
 }
 
-/// A string that must be one of `accepted`.
-fn codes<'a>(
-    accepted: impl IntoIterator<Item = &'a str>,
-    nullable: bool,
-    doc: &str,
-) -> ObjectBuilder {
-    let mut values: Vec<Value> = accepted.into_iter().map(Value::from).collect();
-    // `enum` is checked on its own, so a nullable code must list null among its values too.
-    if nullable {
-        values.push(Value::Null);
-    }
-    scalar(Type::String, nullable, doc).enum_values(Some(values))
-}
-
 /// `lead` → `a lead`, `account` → `an account`.
 fn with_article(noun: &str) -> String {
     if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
@@ -7723,6 +7494,7 @@ fn capitalized(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
     use xiansuo_app::records::LIST_PARAMS;
 
     fn as_json() -> Value {

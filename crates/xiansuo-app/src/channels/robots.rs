@@ -28,7 +28,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use std::sync::{Arc, OnceLock};
@@ -120,20 +120,15 @@ pub struct RobotInput {
     pub kind: Option<String>,
     pub webhook_url: Option<String>,
     /// DingTalk's 加签 or Feishu's 签名校验 secret; `null` or empty for none.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "xiansuo_core::validation::present")]
     pub secret: Option<Option<String>>,
     pub events: Option<Vec<String>>,
     /// `null` for every team.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "xiansuo_core::validation::present")]
     pub team_id: Option<Option<i64>>,
     /// `zh` or `en`.
     pub language: Option<String>,
     pub active: Option<bool>,
-}
-
-/// A field that was sent, `null` included (`Some(None)`), as opposed to one left out.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
 }
 
 /// A robot's settings, checked.

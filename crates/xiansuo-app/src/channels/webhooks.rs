@@ -27,11 +27,15 @@ use crate::scope::Actor;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use std::sync::{Arc, OnceLock};
+use utoipa::openapi::{ArrayBuilder, ObjectBuilder};
+use utoipa::ToSchema;
 use xiansuo_core::clock::to_millis;
-use xiansuo_core::{Invalid, Text};
+use xiansuo_core::validation::{present, Unread};
+use xiansuo_core::{schema, Invalid, Text};
 use xiansuo_store::{Db, Param, Row, Tx};
 
 /// The log of webhook deliveries.
@@ -103,7 +107,77 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// A subscription's fields as a request gives them; `None` is "not sent".
+/// A new subscription as a request sends it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "A new subscription")]
+pub struct NewWebhook {
+    #[schema(schema_with = url_schema)]
+    pub url: String,
+    #[schema(schema_with = events_schema)]
+    pub events: Vec<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = secret_schema)]
+    pub secret: Option<String>,
+    #[schema(schema_with = description_schema)]
+    pub description: Option<String>,
+    /// Deliver events (the default); a new subscription may start switched off.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
+    pub active: Option<bool>,
+}
+
+/// The fields of a subscription to change; a field left out keeps its value, and only the
+/// description may be null.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "The fields to change")]
+pub struct WebhookPatch {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = url_schema)]
+    pub url: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = events_schema)]
+    pub events: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = secret_schema)]
+    pub secret: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = description_schema)]
+    pub description: Option<Option<String>>,
+    /// Deliver events; switching it on again clears its failures.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
+    pub active: Option<bool>,
+}
+
+fn url_schema() -> ObjectBuilder {
+    schema::web_url("Where deliveries are POSTed: an http:// or https:// URL")
+}
+
+fn events_schema() -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(schema::codes(
+            EVENTS.iter().copied().chain(["*"]),
+            false,
+            "An event, or `*` for every event",
+        ))
+        .min_items(Some(1))
+        .description(Some("The events delivered"))
+}
+
+fn secret_schema() -> ObjectBuilder {
+    schema::string(false, "The signing key; generated when not given")
+        .min_length(Some(16))
+        .max_length(Some(200))
+        .pattern(Some(r"^[^\u0000-\u001F\u007F-\u009F]*$"))
+}
+
+fn description_schema() -> ObjectBuilder {
+    schema::text(true, false, 500, "A note for admins")
+}
+
+/// A subscription's fields, checked; `None` is "not sent".
 #[derive(Default)]
 struct Input {
     url: Option<String>,
@@ -113,82 +187,58 @@ struct Input {
     active: Option<bool>,
 }
 
-fn parse_input(body: &Value) -> Result<Input, Invalid> {
-    let Some(object) = body.as_object() else {
-        return Err(Invalid::new("body", "must be a JSON object"));
-    };
-    let mut input = Input::default();
-    for (key, value) in object {
-        match key.as_str() {
-            "url" => input.url = Some(parse_url(value)?),
-            "events" => input.events = Some(parse_events(value)?),
-            "secret" => {
-                let secret = value
-                    .as_str()
-                    .ok_or_else(|| Invalid::new("secret", "must be a string"))?;
-                let length = secret.chars().count();
-                if !(16..=200).contains(&length) || secret.chars().any(char::is_control) {
-                    return Err(Invalid::new(
-                        "secret",
-                        "must be 16 to 200 characters without control characters; leave it out to have one generated",
-                    ));
-                }
-                input.secret = Some(secret.to_owned());
-            }
-            "description" => {
-                input.description = Some(match value {
-                    Value::Null => None,
-                    Value::String(s) => {
-                        Text::parse_optional("description", s, 500)?.map(Text::into_string)
-                    }
-                    _ => return Err(Invalid::new("description", "must be a string or null")),
-                });
-            }
-            "active" => {
-                input.active = Some(
-                    value
-                        .as_bool()
-                        .ok_or_else(|| Invalid::new("active", "must be true or false"))?,
-                );
-            }
-            other => return Err(Invalid::new(
-                other,
-                "is not a field of webhooks (accepted: url, events, secret, description, active)",
-            )),
-        }
+impl WebhookPatch {
+    fn check(self) -> Result<Input, Invalid> {
+        Ok(Input {
+            url: self
+                .url
+                .map(|url| outbound::parse_url("url", &url))
+                .transpose()?,
+            events: self.events.map(check_events).transpose()?,
+            secret: self.secret.map(check_secret).transpose()?,
+            description: self
+                .description
+                .map(|d| d.map(check_description).transpose().map(Option::flatten))
+                .transpose()?,
+            active: self.active,
+        })
     }
-    Ok(input)
 }
 
-fn parse_url(value: &Value) -> Result<String, Invalid> {
-    let text = value
-        .as_str()
-        .ok_or_else(|| Invalid::new("url", "must be a string"))?;
-    outbound::parse_url("url", text)
+/// A description, or none when it is blank.
+fn check_description(description: String) -> Result<Option<String>, Invalid> {
+    Ok(Text::parse_optional("description", &description, 500)?.map(Text::into_string))
 }
 
-fn parse_events(value: &Value) -> Result<Vec<String>, Invalid> {
+fn check_secret(secret: String) -> Result<String, Invalid> {
+    let length = secret.chars().count();
+    if !(16..=200).contains(&length) || secret.chars().any(char::is_control) {
+        return Err(Invalid::new(
+            "secret",
+            "must be 16 to 200 characters without control characters; leave it out to have one generated",
+        ));
+    }
+    Ok(secret)
+}
+
+fn check_events(list: Vec<String>) -> Result<Vec<String>, Invalid> {
     let accepted = || format!("{} or \"*\" for all", EVENTS.join(", "));
-    let list = value.as_array().filter(|l| !l.is_empty()).ok_or_else(|| {
-        Invalid::new(
+    if list.is_empty() {
+        return Err(Invalid::new(
             "events",
             format!("must be a non-empty list of events: {}", accepted()),
-        )
-    })?;
-    let mut events: Vec<String> = Vec::with_capacity(list.len());
-    for item in list {
-        match item.as_str() {
-            Some(e) if e == "*" || EVENTS.contains(&e) => {
-                if !events.iter().any(|known| known == e) {
-                    events.push(e.to_owned());
-                }
-            }
-            _ => {
-                return Err(Invalid::new(
-                    "events",
-                    format!("{item} is not an event; accepted: {}", accepted()),
-                ))
-            }
+        ));
+    }
+    let mut events: Vec<String> = Vec::with_capacity(list.len().min(EVENTS.len() + 1));
+    for e in list {
+        if e != "*" && !EVENTS.contains(&e.as_str()) {
+            return Err(Invalid::new(
+                "events",
+                format!("\"{e}\" is not an event; accepted: {}", accepted()),
+            ));
+        }
+        if !events.contains(&e) {
+            events.push(e);
         }
     }
     Ok(events)
@@ -208,20 +258,74 @@ fn subscribes(events: &[String], event: &str) -> bool {
     events.iter().any(|e| e == "*" || e == event)
 }
 
-fn webhook_json(row: &Row) -> Value {
-    json!({
-        "id": row.int("id"),
-        "url": row.text("url"),
-        "events": events_of(row),
-        "description": row.opt_text("description"),
-        "active": row.int("active") == 1,
-        "failure_count": row.int("failure_count"),
-        "disabled_reason": row.opt_text("disabled_reason"),
-        "disabled_at": row.opt_int("disabled_at").map(rfc3339),
-        "created_by": row.opt_int("created_by"),
-        "created_at": rfc3339(row.int("created_at")),
-        "updated_at": rfc3339(row.int("updated_at")),
-    })
+/// A subscription to domain events; its secret is not shown.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Webhook {
+    /// Unique id
+    pub id: i64,
+    /// Where deliveries are POSTed (http or https)
+    pub url: String,
+    #[schema(schema_with = events_schema)]
+    pub events: Vec<String>,
+    /// A note for admins
+    #[schema(required = true)]
+    pub description: Option<String>,
+    /// Whether events are delivered; switched off after repeated failures
+    pub active: bool,
+    /// Deliveries in a row that failed all their attempts
+    pub failure_count: i64,
+    /// Why it was switched off automatically
+    #[schema(required = true)]
+    pub disabled_reason: Option<String>,
+    /// When it was switched off automatically
+    #[schema(required = true, format = DateTime)]
+    pub disabled_at: Option<String>,
+    /// The admin who created it
+    #[schema(required = true)]
+    pub created_by: Option<i64>,
+    /// Created
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// Last changed
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+/// A new subscription, with its secret (shown once).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedWebhook {
+    #[serde(flatten)]
+    pub webhook: Webhook,
+    /// The key of the `X-Xiansuo-Signature` HMAC; shown only in this answer
+    pub secret: String,
+}
+
+/// Every subscription, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookList {
+    /// The subscriptions
+    pub items: Vec<Webhook>,
+    /// Always null: the list is whole
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+impl Webhook {
+    fn read(row: &Row) -> Webhook {
+        Webhook {
+            id: row.int("id"),
+            url: row.text("url"),
+            events: events_of(row),
+            description: row.opt_text("description"),
+            active: row.int("active") == 1,
+            failure_count: row.int("failure_count"),
+            disabled_reason: row.opt_text("disabled_reason"),
+            disabled_at: row.opt_int("disabled_at").map(rfc3339),
+            created_by: row.opt_int("created_by"),
+            created_at: rfc3339(row.int("created_at")),
+            updated_at: rfc3339(row.int("updated_at")),
+        }
+    }
 }
 
 const WEBHOOK_COLUMNS: &str = "id, url, events, description, active, failure_count, \
@@ -231,20 +335,18 @@ const WEBHOOK_COLUMNS: &str = "id, url, events, description, active, failure_cou
 pub async fn create(
     db: &Db,
     actor: &Actor,
-    body: &Value,
+    new: Unread<NewWebhook>,
     now: DateTime<Utc>,
-) -> StoreResult<Value> {
+) -> StoreResult<CreatedWebhook> {
     actor.require_admin("manage webhooks")?;
-    let input = parse_input(body)?;
-    let url = input
-        .url
-        .ok_or_else(|| Invalid::new("url", "is required"))?;
-    let events = input
-        .events
-        .ok_or_else(|| Invalid::new("events", "is required"))?;
-    let secret = input
-        .secret
-        .unwrap_or_else(|| crate::admin::auth::new_secret("whsec_"));
+    let new = new.read()?;
+    let url = outbound::parse_url("url", &new.url)?;
+    let events = check_events(new.events)?;
+    let secret = match new.secret {
+        Some(secret) => check_secret(secret)?,
+        None => crate::admin::auth::new_secret("whsec_"),
+    };
+    let description = new.description.map(check_description).transpose()?;
     let at = now;
     let now = to_millis(now);
     let id = audit::insert(
@@ -258,42 +360,47 @@ pub async fn create(
                 Param::from(url),
                 Param::from(serde_json::to_string(&events).map_err(anyhow::Error::from)?),
                 Param::from(secret.as_str()),
-                Param::from(input.description.flatten()),
-                Param::Int(i64::from(input.active.unwrap_or(true))),
+                Param::from(description.flatten()),
+                Param::Int(i64::from(new.active.unwrap_or(true))),
                 Param::Int(actor.user_id),
                 Param::Int(now),
                 Param::Int(now),
             ],
         )
         .await?;
-    let mut created = get(db, actor, id).await?;
-    created["secret"] = json!(secret);
-    Ok(created)
+    Ok(CreatedWebhook {
+        webhook: get(db, actor, id).await?,
+        secret,
+    })
 }
 
 /// Every subscription, oldest first.
-pub async fn list(db: &Db, actor: &Actor) -> StoreResult<Vec<Value>> {
+pub async fn list(db: &Db, actor: &Actor) -> StoreResult<WebhookList> {
     actor.require_admin("manage webhooks")?;
-    Ok(db
+    let items = db
         .fetch_all(
             &format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks ORDER BY id"),
             &[],
         )
         .await?
         .iter()
-        .map(webhook_json)
-        .collect())
+        .map(Webhook::read)
+        .collect();
+    Ok(WebhookList {
+        items,
+        next_cursor: None,
+    })
 }
 
 /// One subscription, without its secret.
-pub async fn get(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
+pub async fn get(db: &Db, actor: &Actor, id: i64) -> StoreResult<Webhook> {
     actor.require_admin("manage webhooks")?;
     db.fetch_optional(
         &format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = ?"),
         &[Param::Int(id)],
     )
     .await?
-    .map(|r| webhook_json(&r))
+    .map(|r| Webhook::read(&r))
     .ok_or(StoreError::NotFound("webhook"))
 }
 
@@ -303,11 +410,11 @@ pub async fn update(
     db: &Db,
     actor: &Actor,
     id: i64,
-    body: &Value,
+    patch: Unread<WebhookPatch>,
     now: DateTime<Utc>,
-) -> StoreResult<Value> {
+) -> StoreResult<Webhook> {
     actor.require_admin("manage webhooks")?;
-    let input = parse_input(body)?;
+    let input = patch.read()?.check()?;
     let mut sets = vec!["updated_at = ?".to_owned()];
     let mut params = vec![Param::Int(to_millis(now))];
     if let Some(url) = input.url {
@@ -638,7 +745,7 @@ pub async fn ping(
     let event_id = outbound::new_event_id();
     let data = json!({
         "webhook_id": webhook_id,
-        "events": hook["events"],
+        "events": hook.events,
         "message": "A test delivery from Xiansuo: the webhook reaches this URL.",
     });
     let body = event_body(&event_id, PING, &data, now_ms);
@@ -714,28 +821,21 @@ mod tests {
 
     #[test]
     fn events_are_known_names_or_a_star_without_repeats() {
+        let events = |list: &[&str]| check_events(list.iter().map(|e| (*e).to_owned()).collect());
         assert_eq!(
-            parse_events(&json!(["lead.created", "lead.created", "*"])).unwrap(),
+            events(&["lead.created", "lead.created", "*"]).unwrap(),
             vec!["lead.created", "*"]
         );
-        assert!(parse_events(&json!([])).is_err());
-        assert!(parse_events(&json!(["lead.exploded"])).is_err());
+        assert!(events(&[]).is_err());
+        assert!(events(&["lead.exploded"]).is_err());
         assert!(subscribes(&["*".to_owned()], "account.created"));
         assert!(!subscribes(&["lead.updated".to_owned()], "lead.created"));
     }
 
     #[test]
     fn unknown_fields_and_short_secrets_are_refused() {
-        assert_eq!(
-            parse_input(&json!({"colour": "red"})).err().unwrap().field,
-            "colour"
-        );
-        assert_eq!(
-            parse_input(&json!({"secret": "short"}))
-                .err()
-                .unwrap()
-                .field,
-            "secret"
-        );
+        assert!(serde_json::from_value::<WebhookPatch>(json!({"colour": "red"})).is_err());
+        let patch: WebhookPatch = serde_json::from_value(json!({"secret": "short"})).unwrap();
+        assert_eq!(patch.check().err().unwrap().field, "secret");
     }
 }

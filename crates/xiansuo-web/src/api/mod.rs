@@ -23,7 +23,14 @@ use crate::auth::{self};
 use crate::AppState;
 use axum::routing::post;
 use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 use xiansuo_app::records::schema::TABLES;
+
+/// The routes whose handlers document themselves (`#[utoipa::path]`), with their part of the
+/// OpenAPI document; `crate::openapi` completes it with what every route shares.
+pub fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default().merge(webhooks::routes())
+}
 
 /// Every `/api/v1` route.
 pub fn router() -> Router<AppState> {
@@ -34,7 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(forms::router())
         .merge(imports::router())
-        .merge(webhooks::router())
+        .merge(Router::from(documented()))
         .merge(robots::router())
         .merge(choices::router())
         .merge(notifications::router())

@@ -195,12 +195,21 @@ const HEADERS: &[(&str, &str, u8)] = &[
 
 /// A header as compared: lower-case, without spaces, punctuation or a required-field star.
 pub fn normalise(header: &str) -> String {
+    normalised(header).collect()
+}
+
+/// Whether `name` (a field's name, a custom field's key or label) is the header whose
+/// [`normalise`]d form is `key`.
+pub fn names(name: &str, key: &str) -> bool {
+    normalised(name).eq(key.chars())
+}
+
+fn normalised(header: &str) -> impl Iterator<Item = char> + '_ {
     header
         .trim_start_matches('\u{FEFF}')
         .chars()
         .filter(|c| !c.is_whitespace() && !"_-./:：*（）()".contains(*c))
         .flat_map(char::to_lowercase)
-        .collect()
 }
 
 /// The mapping of one file's columns.
@@ -386,16 +395,12 @@ fn auto(key: &str, custom: &[CustomColumn]) -> Option<(Target, u8)> {
         return Some((Target::Field(field), *rank));
     }
     // A header that is the field's own name, as a mapping file names it (`company_size`).
-    if let Some(field) = FIELDS
-        .iter()
-        .chain(IMPORT_FIELDS)
-        .find(|f| normalise(f) == key)
-    {
+    if let Some(field) = FIELDS.iter().chain(IMPORT_FIELDS).find(|f| names(f, key)) {
         return Some((Target::Field(field), 0));
     }
     custom
         .iter()
-        .find(|c| normalise(&c.key) == key || normalise(&c.label) == key)
+        .find(|c| names(&c.key, key) || names(&c.label, key))
         .map(|c| {
             (
                 Target::Custom {

@@ -4,8 +4,7 @@
 //! `xiansuo_app::channels::webhooks`, as `/api/v1/webhooks` does.
 
 use super::frame::{
-    admin_only, no_refusal, optional, parse_id, refusal, saved, saved_notice, text_of, Frame, Menu,
-    Refusal,
+    admin_only, no_refusal, parse_id, refusal, saved, saved_notice, Frame, Menu, Refusal,
 };
 use super::outbound::{event_choices, viewer_zone, DeliveryLog, EventChoice};
 use crate::ui::page::{csrf_refusal, render, store_error_page, Chrome, Viewer};
@@ -16,8 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
-use xiansuo_app::channels::webhooks;
+use xiansuo_app::channels::webhooks::{self, NewWebhook, WebhookPatch};
 use xiansuo_app::StoreError;
 
 /// The fields of a webhook form; events come as repeated `events` fields.
@@ -49,20 +47,27 @@ impl HookForm {
         form
     }
 
-    /// The body of `POST` or `PATCH /api/v1/webhooks`.
-    fn body(&self, new: bool) -> Value {
-        let mut body = Map::new();
-        body.insert("url".into(), Value::from(self.url.trim()));
-        body.insert("description".into(), optional(&self.description));
-        body.insert("events".into(), json!(self.events));
-        if new {
-            if !self.secret.trim().is_empty() {
-                body.insert("secret".into(), Value::from(self.secret.trim()));
-            }
-        } else {
-            body.insert("active".into(), Value::Bool(self.active));
+    /// A new subscription, as `POST /api/v1/webhooks` takes it.
+    fn new_webhook(&self) -> NewWebhook {
+        let secret = self.secret.trim();
+        NewWebhook {
+            url: self.url.trim().to_owned(),
+            events: self.events.clone(),
+            secret: (!secret.is_empty()).then(|| secret.to_owned()),
+            description: Some(self.description.clone()),
+            active: None,
         }
-        Value::Object(body)
+    }
+
+    /// The change of a subscription, as `PATCH /api/v1/webhooks/{id}` takes it.
+    fn patch(&self) -> WebhookPatch {
+        WebhookPatch {
+            url: Some(self.url.trim().to_owned()),
+            events: Some(self.events.clone()),
+            secret: None,
+            description: Some(Some(self.description.clone())),
+            active: Some(self.active),
+        }
     }
 }
 
@@ -116,17 +121,15 @@ async fn hooks_page(
         Err(e) => return store_error_page(frame.chrome, e),
     };
     let hooks = hooks
-        .iter()
+        .items
+        .into_iter()
         .map(|h| HookRow {
-            id: h["id"].as_i64().unwrap_or_default(),
-            url: text_of(&h["url"]),
-            events: h["events"]
-                .as_array()
-                .map(|e| e.iter().map(text_of).collect::<Vec<_>>().join(", "))
-                .unwrap_or_default(),
-            description: text_of(&h["description"]),
-            active: h["active"].as_bool().unwrap_or_default(),
-            failures: h["failure_count"].as_i64().unwrap_or_default(),
+            id: h.id,
+            url: h.url,
+            events: h.events.join(", "),
+            description: h.description.unwrap_or_default(),
+            active: h.active,
+            failures: h.failure_count,
         })
         .collect();
     let status = if secret.is_some() {
@@ -183,9 +186,16 @@ pub(crate) async fn create_hook(
     if let Some(refused) = admin_only(&user, "/settings/webhooks") {
         return refused;
     }
-    match webhooks::create(&state.db, &user.actor, &form.body(true), state.clock.now()).await {
+    match webhooks::create(
+        &state.db,
+        &user.actor,
+        form.new_webhook().into(),
+        state.clock.now(),
+    )
+    .await
+    {
         Ok(created) => {
-            let secret = Some(text_of(&created["secret"]));
+            let secret = Some(created.secret);
             hooks_page(
                 &state,
                 &user,
@@ -240,14 +250,12 @@ async fn hook_page(
         Ok(loaded) => loaded,
         Err(e) => return store_error_page(frame.chrome, e),
     };
+    let disabled_reason = hook.disabled_reason.clone().unwrap_or_default();
     let form = sent.unwrap_or_else(|| HookForm {
-        url: text_of(&hook["url"]),
-        description: text_of(&hook["description"]),
-        events: hook["events"]
-            .as_array()
-            .map(|e| e.iter().map(text_of).collect())
-            .unwrap_or_default(),
-        active: hook["active"].as_bool().unwrap_or_default(),
+        url: hook.url,
+        description: hook.description.unwrap_or_default(),
+        events: hook.events,
+        active: hook.active,
         ..HookForm::default()
     });
     let page = HookPage {
@@ -256,7 +264,7 @@ async fn hook_page(
         url: form.url,
         description: form.description,
         active: form.active,
-        disabled_reason: text_of(&hook["disabled_reason"]),
+        disabled_reason,
         log: DeliveryLog::new(&log, &zone, "/settings/deliveries", "webhook_id", id),
         refused,
         notice,
@@ -317,7 +325,7 @@ pub(crate) async fn update_hook(
         &state.db,
         &user.actor,
         id,
-        &form.body(false),
+        form.patch().into(),
         state.clock.now(),
     )
     .await

@@ -633,16 +633,12 @@ fn auto(object: Object, key: &str, custom: &[CustomColumn]) -> Option<(Target, u
         return (*field != "ignore").then_some((Target::Field(field), *rank));
     }
     // A header that is the target's own name, as a mapping file names it (`account_ref`).
-    if let Some(field) = object
-        .targets()
-        .iter()
-        .find(|f| mapping::normalise(f) == key)
-    {
+    if let Some(field) = object.targets().iter().find(|f| mapping::names(f, key)) {
         return Some((Target::Field(field), 0));
     }
     custom
         .iter()
-        .find(|c| mapping::normalise(&c.key) == key || mapping::normalise(&c.label) == key)
+        .find(|c| mapping::names(&c.key, key) || mapping::names(&c.label, key))
         .map(|c| {
             (
                 Target::Custom {

@@ -1,0 +1,79 @@
+//! The shapes of values as the server takes them, for the OpenAPI document: free text as
+//! [`crate::Text`] reads it, the addresses outbound requests go to, times in the years the
+//! parsers accept, codes of a closed set. They sit beside the parsers whose rules they state,
+//! so that a typed request (`#[derive(ToSchema)]`, `#[schema(schema_with = …)]`) and the
+//! document's hand-built parts say the same thing.
+
+use utoipa::openapi::schema::{KnownFormat, SchemaFormat, SchemaType, Type};
+use utoipa::openapi::ObjectBuilder;
+
+/// A type, or that type or null.
+pub fn typed(t: Type, nullable: bool) -> SchemaType {
+    if nullable {
+        SchemaType::from_iter([t, Type::Null])
+    } else {
+        SchemaType::new(t)
+    }
+}
+
+/// A value of one type, described.
+pub fn scalar(t: Type, nullable: bool, doc: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(typed(t, nullable))
+        .description(Some(doc))
+}
+
+/// Any string.
+pub fn string(nullable: bool, doc: &str) -> ObjectBuilder {
+    scalar(Type::String, nullable, doc)
+}
+
+/// Characters free text may not hold: control characters other than tab and line breaks.
+pub const CONTROLS: &str = r"\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F";
+
+/// Free text as the server takes it ([`crate::Text`]): no control characters but tab and
+/// line breaks, at most `max` characters, and, when `required`, not blank.
+pub fn text(nullable: bool, required: bool, max: usize, doc: &str) -> ObjectBuilder {
+    let pattern = if required {
+        format!(r"^[^{CONTROLS}]*[^\s{CONTROLS}][^{CONTROLS}]*$")
+    } else {
+        format!("^[^{CONTROLS}]*$")
+    };
+    string(nullable, doc)
+        .max_length(Some(max))
+        .min_length(required.then_some(1))
+        .pattern(Some(pattern))
+}
+
+/// An http:// or https:// URL with a host, at most 2,000 characters, as the server takes the
+/// addresses it posts to.
+pub fn web_url(doc: &str) -> ObjectBuilder {
+    string(false, doc).max_length(Some(2000)).pattern(Some(
+        r"^https?://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,4})?(/[!-~]*)?$",
+    ))
+}
+
+/// The start of a date or time in the years the server takes (1800 to 2999).
+pub const YEARS: &str = r"^(1[89]|2[0-9])[0-9]{2}-";
+
+/// An RFC 3339 time in the years the server takes (1800 to 2999).
+pub fn date_time(nullable: bool, doc: &str) -> ObjectBuilder {
+    scalar(Type::String, nullable, doc)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+        .pattern(Some(YEARS))
+}
+
+/// One of the codes `accepted`.
+pub fn codes<'a>(
+    accepted: impl IntoIterator<Item = &'a str>,
+    nullable: bool,
+    doc: &str,
+) -> ObjectBuilder {
+    let mut values: Vec<serde_json::Value> =
+        accepted.into_iter().map(serde_json::Value::from).collect();
+    // `enum` is checked on its own, so a nullable code must list null among its values too.
+    if nullable {
+        values.push(serde_json::Value::Null);
+    }
+    scalar(Type::String, nullable, doc).enum_values(Some(values))
+}
