@@ -182,6 +182,40 @@ pub fn fold(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Hook {
+        url: String,
+        #[serde(default, deserialize_with = "present")]
+        note: Option<Option<String>>,
+        events: Option<Vec<String>>,
+    }
+
+    #[test]
+    fn an_unread_body_names_the_field_it_cannot_take() {
+        let field = |body| Unread::<Hook>::json(body).read().unwrap_err().field;
+        assert_eq!(field(json!({"events": []})), "url");
+        assert_eq!(field(json!({"url": "u", "colour": "red"})), "colour");
+        assert_eq!(field(json!({"url": 7})), "url");
+        assert_eq!(field(json!({"url": "u", "events": ["a", 1]})), "events[1]");
+        assert_eq!(field(json!(["url"])), "body");
+        assert_eq!(field(json!(null)), "body");
+    }
+
+    #[test]
+    fn null_is_told_from_a_field_left_out() {
+        let read = |body| Unread::<Hook>::json(body).read().unwrap();
+        assert_eq!(read(json!({"url": "u"})).note, None);
+        assert_eq!(read(json!({"url": "u", "note": null})).note, Some(None));
+        let built = Hook {
+            url: "u".into(),
+            note: None,
+            events: None,
+        };
+        assert_eq!(Unread::from(built).read().unwrap().url, "u");
+    }
 
     #[test]
     fn text_keeps_html_and_emoji_but_trims() {

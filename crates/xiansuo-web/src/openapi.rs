@@ -33,7 +33,7 @@ use xiansuo_core::history::Channel;
 use xiansuo_core::lead::{ActivityType, Outcome, BUILTIN_SOURCES};
 use xiansuo_core::pool::RecycleKind;
 use xiansuo_core::role::{Role, TeamKind};
-use xiansuo_core::schema::{codes, date_time, scalar, string, text, typed, web_url, YEARS};
+use xiansuo_core::schema::{codes, date_time, scalar, string, text, typed, YEARS};
 
 mod backups;
 mod choices;
@@ -56,7 +56,7 @@ pub fn document() -> OpenApi {
     doc.audit();
     doc.webhook_deliveries();
     doc.generated(crate::api::documented().into_openapi());
-    doc.robots();
+    doc.robot_deliveries();
     doc.choices();
     doc.imports();
     doc.pipeline();
@@ -7088,39 +7088,6 @@ fn delivery_list_schema(item: &str) -> Schema {
             ),
         ],
     )
-}
-
-/// The query of a delivery log (webhooks', robots'): page size, cursor, state, event.
-fn delivery_log_parameters() -> Vec<Parameter> {
-    vec![
-        query(
-            "limit",
-            "How many deliveries per page",
-            scalar(Type::Integer, false, "Page size")
-                .minimum(Some(1))
-                .maximum(Some(200))
-                .default(Some(json!(50))),
-        )
-        .build(),
-        query(
-            "cursor",
-            "The `next_cursor` of the previous page",
-            id_cursor(),
-        )
-        .build(),
-        query(
-            "state",
-            "Only deliveries in this state",
-            codes(["pending", "succeeded", "failed"], false, "State"),
-        )
-        .build(),
-        query(
-            "event",
-            "Only deliveries of this event",
-            string(false, "Event"),
-        )
-        .build(),
-    ]
 }
 
 fn close_month_parameter() -> ParameterBuilder {

@@ -32,9 +32,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use std::sync::{Arc, OnceLock};
+use utoipa::openapi::schema::Type;
+use utoipa::openapi::{ArrayBuilder, ObjectBuilder};
+use utoipa::ToSchema;
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::role::subtree;
-use xiansuo_core::{Invalid, Text};
+use xiansuo_core::validation::Unread;
+use xiansuo_core::{schema, Invalid, Text};
 use xiansuo_store::{Db, Param, Row, Tx};
 
 /// The events a robot may be told of. `opportunity.won` is an `opportunity.stage_changed`
@@ -62,8 +66,9 @@ const LEDGER: Ledger = Ledger {
 };
 
 /// Which service a robot lives in; it decides the message format and how it is signed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = RobotKind, description = "`wecom` (企业微信), `dingtalk` (钉钉) or `feishu` (飞书)")]
 pub enum Kind {
     /// 企业微信 群机器人: markdown, not signed.
     Wecom,
@@ -94,41 +99,199 @@ impl Kind {
 }
 
 /// A robot as the API shows it; its secret is never shown, only whether it has one.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(description = "A group robot; its secret is not shown")]
 pub struct Robot {
+    /// Unique id
     pub id: i64,
+    /// What admins call it
     pub name: String,
     pub kind: Kind,
+    /// The robot's webhook address
     pub webhook_url: String,
+    /// Whether it has a secret (DingTalk 加签, Feishu 签名校验)
     pub signed: bool,
+    #[schema(schema_with = events_schema)]
     pub events: Vec<String>,
-    /// Only leads (and deals) whose owner is in this team's subtree.
+    /// Only records whose owner is in this team's subtree
+    #[schema(required = true)]
     pub team_id: Option<i64>,
+    #[schema(schema_with = language_schema)]
     pub language: String,
+    /// Whether events are posted
     pub active: bool,
+    /// The admin who created it
+    #[schema(required = true)]
     pub created_by: Option<i64>,
+    /// Created
+    #[schema(format = DateTime)]
     pub created_at: String,
+    /// Last changed
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
-/// A robot's fields as a request sends them; a field left out keeps its value.
-#[derive(Debug, Default, Deserialize)]
+/// Every robot, oldest first: there are few, so the list is whole.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RobotList {
+    /// The robots
+    pub items: Vec<Robot>,
+    /// Always null: the list is whole
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+/// A new robot as a request sends it.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(description = "A new robot")]
+pub struct NewRobot {
+    #[schema(schema_with = name_schema)]
+    pub name: String,
+    #[schema(schema_with = kind_schema)]
+    pub kind: String,
+    #[schema(schema_with = url_schema)]
+    pub webhook_url: String,
+    #[schema(schema_with = secret_schema)]
+    pub secret: Option<String>,
+    #[schema(schema_with = events_schema)]
+    pub events: Vec<String>,
+    /// Only records whose owner is in this team's subtree; null for all
+    #[schema(minimum = 1)]
+    pub team_id: Option<i64>,
+    #[schema(schema_with = new_language_schema)]
+    pub language: Option<String>,
+    /// Post events; null or left out: true
+    pub active: Option<bool>,
+}
+
+/// A robot's fields as a change sends them; a field left out, or null, keeps its value (the
+/// secret and the team are set to null by null).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = RobotPatch, description = "The fields to change")]
 pub struct RobotInput {
+    #[schema(schema_with = changed_name_schema)]
     pub name: Option<String>,
-    /// `wecom`, `dingtalk` or `feishu`.
+    #[schema(schema_with = changed_kind_schema)]
     pub kind: Option<String>,
+    #[schema(schema_with = changed_url_schema)]
     pub webhook_url: Option<String>,
     /// DingTalk's 加签 or Feishu's 签名校验 secret; `null` or empty for none.
     #[serde(default, deserialize_with = "xiansuo_core::validation::present")]
+    #[schema(schema_with = secret_schema)]
     pub secret: Option<Option<String>>,
+    #[schema(schema_with = changed_events_schema)]
     pub events: Option<Vec<String>>,
-    /// `null` for every team.
+    /// Only records whose owner is in this team's subtree; null for all
     #[serde(default, deserialize_with = "xiansuo_core::validation::present")]
+    #[schema(minimum = 1)]
     pub team_id: Option<Option<i64>>,
-    /// `zh` or `en`.
+    #[schema(schema_with = changed_language_schema)]
     pub language: Option<String>,
+    /// Post events; null keeps it
     pub active: Option<bool>,
+}
+
+impl From<NewRobot> for RobotInput {
+    fn from(new: NewRobot) -> Self {
+        RobotInput {
+            name: Some(new.name),
+            kind: Some(new.kind),
+            webhook_url: Some(new.webhook_url),
+            secret: Some(new.secret),
+            events: Some(new.events),
+            team_id: Some(new.team_id),
+            language: new.language,
+            active: new.active,
+        }
+    }
+}
+
+fn name_schema() -> ObjectBuilder {
+    schema::text(false, true, 100, "What admins call it")
+}
+
+fn changed_name_schema() -> ObjectBuilder {
+    schema::text(true, true, 100, "What admins call it; null keeps it")
+}
+
+fn kinds(nullable: bool) -> ObjectBuilder {
+    schema::codes(
+        Kind::ALL.iter().map(|k| k.code()),
+        nullable,
+        "`wecom` (企业微信), `dingtalk` (钉钉) or `feishu` (飞书)",
+    )
+}
+
+fn kind_schema() -> ObjectBuilder {
+    kinds(false)
+}
+
+fn changed_kind_schema() -> ObjectBuilder {
+    kinds(true)
+}
+
+fn url_schema() -> ObjectBuilder {
+    schema::web_url("An http:// or https:// URL")
+}
+
+fn changed_url_schema() -> ObjectBuilder {
+    schema::web_url("An http:// or https:// URL; null keeps it")
+        .schema_type(schema::typed(Type::String, true))
+}
+
+fn secret_schema() -> ObjectBuilder {
+    schema::text(
+        true,
+        false,
+        200,
+        "DingTalk's 加签 or Feishu's 签名校验 secret; null or empty for none. WeCom robots take none.",
+    )
+}
+
+fn event_list(nullable: bool) -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(schema::codes(
+            EVENTS.iter().copied(),
+            false,
+            "An event; `opportunity.won` is a deal moved into a won stage",
+        ))
+        .schema_type(schema::typed(Type::Array, nullable))
+        .min_items(Some(1))
+        .description(Some("The events the robot posts"))
+}
+
+fn events_schema() -> ArrayBuilder {
+    event_list(false)
+}
+
+fn changed_events_schema() -> ArrayBuilder {
+    event_list(true)
+}
+
+fn language_schema() -> ObjectBuilder {
+    schema::codes(
+        LANGUAGES.iter().copied(),
+        false,
+        "The language of its messages",
+    )
+}
+
+fn new_language_schema() -> ObjectBuilder {
+    schema::codes(
+        LANGUAGES.iter().copied(),
+        true,
+        "The language of its messages; null or left out: zh",
+    )
+}
+
+fn changed_language_schema() -> ObjectBuilder {
+    schema::codes(
+        LANGUAGES.iter().copied(),
+        true,
+        "The language of its messages; null keeps it",
+    )
 }
 
 /// A robot's settings, checked.
@@ -334,9 +497,9 @@ async fn row_of(db: &Db, id: i64) -> StoreResult<Row> {
 }
 
 /// Every robot, oldest first.
-pub async fn list(db: &Db, actor: &Actor) -> StoreResult<Vec<Robot>> {
+pub async fn list(db: &Db, actor: &Actor) -> StoreResult<RobotList> {
     actor.require_admin("manage robots")?;
-    Ok(db
+    let items = db
         .fetch_all(
             &format!("SELECT {ROBOT_COLUMNS} FROM robots ORDER BY id"),
             &[],
@@ -344,7 +507,11 @@ pub async fn list(db: &Db, actor: &Actor) -> StoreResult<Vec<Robot>> {
         .await?
         .iter()
         .map(robot_of)
-        .collect())
+        .collect();
+    Ok(RobotList {
+        items,
+        next_cursor: None,
+    })
 }
 
 /// One robot.
@@ -357,11 +524,11 @@ pub async fn get(db: &Db, actor: &Actor, id: i64) -> StoreResult<Robot> {
 pub async fn create(
     db: &Db,
     actor: &Actor,
-    input: RobotInput,
+    new: Unread<NewRobot>,
     now: DateTime<Utc>,
 ) -> StoreResult<Robot> {
     actor.require_admin("manage robots")?;
-    let robot = merge(None, input)?;
+    let robot = merge(None, new.read()?.into())?;
     check_team(db, robot.team_id).await?;
     let at = now;
     let now = to_millis(now);
@@ -391,10 +558,11 @@ pub async fn update(
     db: &Db,
     actor: &Actor,
     id: i64,
-    input: RobotInput,
+    input: Unread<RobotInput>,
     now: DateTime<Utc>,
 ) -> StoreResult<Robot> {
     actor.require_admin("manage robots")?;
+    let input = input.read()?;
     let current = settings_of(&row_of(db, id).await?);
     let robot = merge(Some(current), input)?;
     check_team(db, robot.team_id).await?;

@@ -29,7 +29,9 @@ use xiansuo_app::records::schema::TABLES;
 /// The routes whose handlers document themselves (`#[utoipa::path]`), with their part of the
 /// OpenAPI document; `crate::openapi` completes it with what every route shares.
 pub fn documented() -> OpenApiRouter<AppState> {
-    OpenApiRouter::default().merge(webhooks::routes())
+    OpenApiRouter::default()
+        .merge(webhooks::routes())
+        .merge(robots::routes())
 }
 
 /// Every `/api/v1` route.
@@ -42,7 +44,6 @@ pub fn router() -> Router<AppState> {
         .merge(forms::router())
         .merge(imports::router())
         .merge(Router::from(documented()))
-        .merge(robots::router())
         .merge(choices::router())
         .merge(notifications::router())
         .merge(pipeline::router())

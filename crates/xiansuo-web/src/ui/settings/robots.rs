@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
 use xiansuo_app::admin::users;
-use xiansuo_app::channels::robots::{self, Kind, Robot, RobotInput, EVENTS, LANGUAGES};
+use xiansuo_app::channels::robots::{self, Kind, NewRobot, Robot, RobotInput, EVENTS, LANGUAGES};
 use xiansuo_app::StoreError;
 
 const PATH: &str = "/settings/robots";
@@ -73,18 +73,32 @@ impl RobotForm {
         }
     }
 
-    /// The request of the store. A secret left empty on a robot's page keeps the one it has.
-    fn input(&self, new: bool) -> RobotInput {
+    /// A new robot, as `POST /api/v1/robots` takes it.
+    fn new_robot(&self) -> NewRobot {
+        NewRobot {
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+            webhook_url: self.webhook_url.clone(),
+            secret: Some(self.secret.trim().to_owned()),
+            events: self.events.clone(),
+            team_id: parse_id(&self.team_id),
+            language: Some(self.language.clone()),
+            active: None,
+        }
+    }
+
+    /// The change of a robot. A secret left empty on a robot's page keeps the one it has.
+    fn input(&self) -> RobotInput {
         let secret = self.secret.trim();
         RobotInput {
             name: Some(self.name.clone()),
             kind: Some(self.kind.clone()),
             webhook_url: Some(self.webhook_url.clone()),
-            secret: (new || !secret.is_empty()).then(|| Some(secret.to_owned())),
+            secret: (!secret.is_empty()).then(|| Some(secret.to_owned())),
             events: Some(self.events.clone()),
             team_id: Some(parse_id(&self.team_id)),
             language: Some(self.language.clone()),
-            active: (!new).then_some(self.active),
+            active: Some(self.active),
         }
     }
 }
@@ -169,6 +183,7 @@ async fn robots_page(
         .filter_map(|t| Some((t["id"].as_i64()?, text_of(&t["name"]))))
         .collect();
     let robots = list
+        .items
         .iter()
         .map(|r| RobotRow {
             id: r.id,
@@ -243,7 +258,14 @@ pub(crate) async fn create(
     if let Some(refused) = admin_only(&user, PATH) {
         return refused;
     }
-    match robots::create(&state.db, &user.actor, form.input(true), state.clock.now()).await {
+    match robots::create(
+        &state.db,
+        &user.actor,
+        form.new_robot().into(),
+        state.clock.now(),
+    )
+    .await
+    {
         Ok(robot) => saved(&robot_path(robot.id)),
         Err(e) => match refusal(&user, PATH, e) {
             Ok(refused) => robots_page(&state, &user, form, refused, None).await,
@@ -358,7 +380,7 @@ pub(crate) async fn update(
         &state.db,
         &user.actor,
         id,
-        form.input(false),
+        form.input().into(),
         state.clock.now(),
     )
     .await
