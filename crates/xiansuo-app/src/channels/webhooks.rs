@@ -177,19 +177,10 @@ fn description_schema() -> ObjectBuilder {
     schema::text(true, false, 500, "A note for admins")
 }
 
-/// A subscription's fields, checked; `None` is "not sent".
-#[derive(Default)]
-struct Input {
-    url: Option<String>,
-    events: Option<Vec<String>>,
-    secret: Option<String>,
-    description: Option<Option<String>>,
-    active: Option<bool>,
-}
-
 impl WebhookPatch {
-    fn check(self) -> Result<Input, Invalid> {
-        Ok(Input {
+    /// The change with each field sent checked and normalised.
+    fn check(self) -> Result<WebhookPatch, Invalid> {
+        Ok(WebhookPatch {
             url: self
                 .url
                 .map(|url| outbound::parse_url("url", &url))
