@@ -10,8 +10,11 @@
 use crate::error::{StoreError, StoreResult};
 use crate::records::rfc3339;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
+use utoipa::openapi::ObjectBuilder;
+use utoipa::ToSchema;
 use xiansuo_core::custom_field::RecordType;
+use xiansuo_core::{schema, Invalid};
 use xiansuo_store::{Db, Param, Row, Tx};
 
 /// What a notification is about. The codes are stored and shown by the API; never renamed.
@@ -96,32 +99,56 @@ impl Kind {
     }
 }
 
+fn kind_schema() -> ObjectBuilder {
+    schema::codes(
+        Kind::ALL.map(Kind::code),
+        false,
+        "What happened: lead.assigned, followup.due, sla.escalated, lead.recycle_warning, …",
+    )
+}
+
 /// How one user wants one kind delivered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(
+    as = NotificationKindPreference,
+    description = "How the caller wants one kind of notification"
+)]
 pub struct KindPreference {
+    #[schema(schema_with = kind_schema)]
     pub kind: Kind,
-    /// Shown in the app (the bell and the notifications page).
+    /// Shown in the app (the bell and the notifications page)
     pub in_app: bool,
-    /// Included in the email digest.
+    /// Included in the email digest
     pub email: bool,
 }
 
 /// A user's notification preferences: every kind, and whether email comes as one digest a day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(
+    as = NotificationPreferences,
+    description = "Which notifications the caller gets in the app and by email"
+)]
 pub struct Preferences {
+    /// Every kind; one never set is on in both
     pub kinds: Vec<KindPreference>,
-    /// Mail the notifications once a day (08:00 in the user's time zone) instead of within
-    /// the minute.
+    /// Email comes once a day, at 08:00 in the caller's time zone, instead of within the minute
     pub daily_digest: bool,
 }
 
 /// A change to a user's preferences: the kinds listed are set, the others kept.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(
+    as = NotificationPreferencesChange,
+    description = "The kinds to set (the others are kept) and the daily digest"
+)]
 pub struct PreferencesChange {
+    /// The kinds to set
     #[serde(default)]
     pub kinds: Vec<KindPreference>,
+    /// Once a day instead of within the minute; null keeps it as it is
+    #[serde(default)]
     pub daily_digest: Option<bool>,
 }
 
@@ -248,26 +275,124 @@ pub async fn notify(tx: &mut Tx, n: &Notification) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn to_json(r: &Row) -> Value {
-    json!({
-        "id": r.int("id"),
-        "kind": r.text("kind"),
-        "record_type": r.opt_text("record_type"),
-        "record_id": r.opt_int("record_id"),
-        "message": r.text("message"),
-        "created_at": rfc3339(r.int("created_at")),
-        "read_at": r.opt_int("read_at").map(rfc3339),
-    })
+/// A notification as its recipient reads it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Notification, description = "A notification to the caller")]
+pub struct Received {
+    /// The id
+    #[schema(minimum = 1)]
+    pub id: i64,
+    #[schema(schema_with = kind_schema)]
+    pub kind: String,
+    /// The type of the record it is about, if any
+    #[schema(required = true)]
+    pub record_type: Option<String>,
+    /// The id of that record
+    #[schema(required = true, minimum = 1)]
+    pub record_id: Option<i64>,
+    /// The text shown to the user
+    pub message: String,
+    #[schema(schema_with = created_at_schema)]
+    pub created_at: String,
+    #[schema(required = true, schema_with = read_at_schema)]
+    pub read_at: Option<String>,
+}
+
+fn created_at_schema() -> ObjectBuilder {
+    schema::date_time(false, "When")
+}
+
+fn read_at_schema() -> ObjectBuilder {
+    schema::date_time(true, "When it was read; null while unread")
+}
+
+impl Received {
+    fn read(r: &Row) -> Received {
+        Received {
+            id: r.int("id"),
+            kind: r.text("kind"),
+            record_type: r.opt_text("record_type"),
+            record_id: r.opt_int("record_id"),
+            message: r.text("message"),
+            created_at: rfc3339(r.int("created_at")),
+            read_at: r.opt_int("read_at").map(rfc3339),
+        }
+    }
+}
+
+/// The caller's notifications, newest first, and how many are unread.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(description = "The caller's notifications")]
+pub struct NotificationList {
+    /// Notifications, newest first
+    pub items: Vec<Received>,
+    /// How many of the caller's are unread in all
+    pub unread: i64,
+}
+
+/// Which notifications to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Only unread ones.
+    pub unread_only: bool,
+    /// How many at most, from 1 to 200.
+    pub limit: i64,
+}
+
+impl Default for ListQuery {
+    fn default() -> Self {
+        ListQuery {
+            unread_only: false,
+            limit: 50,
+        }
+    }
+}
+
+impl ListQuery {
+    /// The query of a request's `?unread=&limit=`; anything else is refused, naming it.
+    pub fn parse(pairs: &[(String, String)]) -> Result<ListQuery, Invalid> {
+        let mut query = ListQuery::default();
+        for (name, value) in pairs {
+            match name.as_str() {
+                "unread" => {
+                    query.unread_only = match value.as_str() {
+                        "true" | "1" => true,
+                        "false" | "0" => false,
+                        _ => return Err(Invalid::new("unread", "must be true or false")),
+                    }
+                }
+                "limit" => {
+                    query.limit = value
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|n| (1..=200).contains(n))
+                        .ok_or_else(|| {
+                            Invalid::new("limit", "must be a whole number from 1 to 200")
+                        })?
+                }
+                other => {
+                    return Err(Invalid::new(
+                        other,
+                        "is not a query parameter here (accepted: unread, limit)",
+                    ))
+                }
+            }
+        }
+        Ok(query)
+    }
+}
+
+/// How many notifications were marked read.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[schema(description = "The notifications marked read")]
+pub struct MarkedRead {
+    /// How many were unread
+    pub marked: u64,
 }
 
 /// A user's notifications, newest first, and how many are unread.
-pub async fn list(
-    db: &Db,
-    user_id: i64,
-    unread_only: bool,
-    limit: i64,
-) -> anyhow::Result<(Vec<Value>, i64)> {
-    let filter = if unread_only {
+pub async fn list(db: &Db, user_id: i64, query: ListQuery) -> anyhow::Result<NotificationList> {
+    let filter = if query.unread_only {
         " AND read_at IS NULL"
     } else {
         ""
@@ -279,22 +404,29 @@ pub async fn list(
                 "SELECT * FROM notifications WHERE user_id = ? AND in_app = 1{filter} \
                  ORDER BY created_at DESC, id DESC LIMIT ?"
             ),
-            &[Param::Int(user_id), Param::Int(limit)],
+            &[Param::Int(user_id), Param::Int(query.limit)],
         )
         .await?;
-    let unread = db
+    Ok(NotificationList {
+        items: rows.iter().map(Received::read).collect(),
+        unread: unread(db, user_id).await?,
+    })
+}
+
+/// How many of a user's notifications shown in the app are unread.
+pub async fn unread(db: &Db, user_id: i64) -> anyhow::Result<i64> {
+    Ok(db
         .fetch_optional(
             "SELECT COUNT(*) AS n FROM notifications \
              WHERE user_id = ? AND in_app = 1 AND read_at IS NULL",
             &[Param::Int(user_id)],
         )
         .await?
-        .map_or(0, |r| r.int("n"));
-    Ok((rows.iter().map(to_json).collect(), unread))
+        .map_or(0, |r| r.int("n")))
 }
 
 /// Marks one of the user's notifications read; another user's is not found.
-pub async fn mark_read(db: &Db, user_id: i64, id: i64, now_ms: i64) -> StoreResult<Value> {
+pub async fn mark_read(db: &Db, user_id: i64, id: i64, now_ms: i64) -> StoreResult<Received> {
     let mut tx = db.begin().await?;
     tx.execute(
         "UPDATE notifications SET read_at = COALESCE(read_at, ?) WHERE id = ? AND user_id = ?",
@@ -309,17 +441,19 @@ pub async fn mark_read(db: &Db, user_id: i64, id: i64, now_ms: i64) -> StoreResu
         .await?
         .ok_or(StoreError::NotFound("notification"))?;
     tx.commit().await?;
-    Ok(to_json(&row))
+    Ok(Received::read(&row))
 }
 
 /// Marks all of the user's notifications read; returns how many were unread.
-pub async fn mark_all_read(db: &Db, user_id: i64, now_ms: i64) -> anyhow::Result<u64> {
-    db.execute(
-        "UPDATE notifications SET read_at = ? \
-         WHERE user_id = ? AND in_app = 1 AND read_at IS NULL",
-        &[Param::Int(now_ms), Param::Int(user_id)],
-    )
-    .await
+pub async fn mark_all_read(db: &Db, user_id: i64, now_ms: i64) -> anyhow::Result<MarkedRead> {
+    let marked = db
+        .execute(
+            "UPDATE notifications SET read_at = ? \
+             WHERE user_id = ? AND in_app = 1 AND read_at IS NULL",
+            &[Param::Int(now_ms), Param::Int(user_id)],
+        )
+        .await?;
+    Ok(MarkedRead { marked })
 }
 
 /// Tells `owner` that the lead `lead` (as the API shows it) is now theirs, in their language.

@@ -32,6 +32,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::default()
         .merge(webhooks::routes())
         .merge(robots::routes())
+        .merge(notifications::routes())
 }
 
 /// Every `/api/v1` route.
@@ -45,7 +46,6 @@ pub fn router() -> Router<AppState> {
         .merge(imports::router())
         .merge(Router::from(documented()))
         .merge(choices::router())
-        .merge(notifications::router())
         .merge(pipeline::router())
         .merge(pool::router())
         .merge(followups::router())

@@ -2,7 +2,7 @@
 //! marked, each opening the lead it is about, and marking one or all read. The top bar's unread
 //! count comes from [`super::page::Viewer`].
 
-use super::leads::{lead_url, parse_id, text_of};
+use super::leads::{lead_url, parse_id};
 use super::page::{csrf_refusal, render, store_error_page, Chrome, Viewer};
 use crate::AppState;
 use askama::Template;
@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
-use xiansuo_app::channels::notifications;
+use xiansuo_app::channels::notifications::{self, ListQuery};
 use xiansuo_app::StoreError;
 use xiansuo_core::clock::to_millis;
 
@@ -46,26 +46,28 @@ pub(super) struct CsrfForm {
 /// `GET /notifications`
 pub(super) async fn page(State(state): State<AppState>, user: Viewer) -> Response {
     let chrome = Chrome::for_user(&user, "/notifications");
-    let (items, unread) =
-        match notifications::list(&state.db, user.actor.user_id, false, SHOWN).await {
-            Ok(listed) => listed,
-            Err(e) => return store_error_page(chrome, StoreError::Internal(e)),
-        };
-    let items = items
-        .iter()
-        .map(|n| {
-            let at = text_of(&n["created_at"]);
-            Item {
-                id: n["id"].as_i64().unwrap_or_default(),
-                message: text_of(&n["message"]),
-                when: user.zone.time(&at),
-                at,
-                unread: n["read_at"].is_null(),
-                link: match (n["record_type"].as_str(), n["record_id"].as_i64()) {
-                    (Some("lead"), Some(id)) => Some(lead_url(id)),
-                    _ => None,
-                },
-            }
+    let query = ListQuery {
+        unread_only: false,
+        limit: SHOWN,
+    };
+    let listed = match notifications::list(&state.db, user.actor.user_id, query).await {
+        Ok(listed) => listed,
+        Err(e) => return store_error_page(chrome, StoreError::Internal(e)),
+    };
+    let unread = listed.unread;
+    let items = listed
+        .items
+        .into_iter()
+        .map(|n| Item {
+            id: n.id,
+            when: user.zone.time(&n.created_at),
+            at: n.created_at,
+            unread: n.read_at.is_none(),
+            link: match (n.record_type.as_deref(), n.record_id) {
+                (Some("lead"), Some(id)) => Some(lead_url(id)),
+                _ => None,
+            },
+            message: n.message,
         })
         .collect();
     let page = NotificationsPage {

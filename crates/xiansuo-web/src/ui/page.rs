@@ -43,9 +43,8 @@ impl FromRequestParts<AppState> for Viewer {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let user = SessionUser::from_request_parts(parts, state).await?;
         let loaded = async {
-            let (_, unread) =
-                xiansuo_app::channels::notifications::list(&state.db, user.actor.user_id, true, 1)
-                    .await?;
+            let unread =
+                xiansuo_app::channels::notifications::unread(&state.db, user.actor.user_id).await?;
             let me = users::get(&state.db, user.actor.user_id).await?;
             let zone = Zone::of(me["time_zone"].as_str());
             let choices = xiansuo_app::records::choices::all(&state.db).await?;
