@@ -32,6 +32,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::default()
         .merge(webhooks::routes())
         .merge(robots::routes())
+        .merge(pipeline::routes())
 }
 
 /// Every `/api/v1` route.
@@ -46,7 +47,6 @@ pub fn router() -> Router<AppState> {
         .merge(Router::from(documented()))
         .merge(choices::router())
         .merge(notifications::router())
-        .merge(pipeline::router())
         .merge(pool::router())
         .merge(followups::router())
         .merge(records::activity_router())
