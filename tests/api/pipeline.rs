@@ -251,6 +251,10 @@ async fn only_admins_edit_checklists_and_bad_ones_are_refused_by_field(app: Test
         ),
         (json!({"name": "x", "items": "budget"}), "items"),
         (json!({"name": "x", "colour": "red"}), "colour"),
+        (
+            json!({"name": "x", "items": [{"key": "a", "label": "A", "colour": 1}]}),
+            "items[0].colour",
+        ),
     ] {
         let reply = app.post("/api/v1/qualification-checklists", t, body).await;
         reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
@@ -729,6 +733,14 @@ async fn stages_are_seeded_editable_by_admins_and_checked_on_every_deal(app: Tes
             "kind",
         ),
         (json!({"code": "x3", "probability": 1}), "name_zh"),
+        (
+            json!({"code": "x4", "name_zh": "x", "probability": 1, "colour": "red"}),
+            "colour",
+        ),
+        (
+            json!({"code": "x5", "name_zh": "x", "probability": 1.5}),
+            "probability",
+        ),
     ] {
         let reply = app.post("/api/v1/pipeline/stages", t, body).await;
         reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
@@ -764,6 +776,14 @@ async fn stages_are_seeded_editable_by_admins_and_checked_on_every_deal(app: Tes
     app.patch(&stage_path, t, json!({"code": "trial"}))
         .await
         .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    // A name may be changed but not emptied.
+    let emptied = app.patch(&stage_path, t, json!({"name_zh": null})).await;
+    emptied.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    assert_eq!(
+        emptied.body["error"]["field"], "name_zh",
+        "{}",
+        emptied.body
+    );
     app.patch(&stage_path, t, json!({"kind": "won"}))
         .await
         .assert_error(StatusCode::CONFLICT, "conflict");
@@ -924,6 +944,12 @@ async fn a_deal_follows_its_stage_and_is_won_or_lost_with_a_reason(app: TestApp)
     app.post(&format!("{path}/win"), t, json!({"stage": "met"}))
         .await
         .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    // A field the request does not have is refused by its name.
+    let unknown = app
+        .post(&format!("{path}/win"), t, json!({"why": "价格"}))
+        .await;
+    unknown.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    assert_eq!(unknown.body["error"]["field"], "why", "{}", unknown.body);
 }
 
 async fn deal(app: &TestApp, token: &str, body: Value) -> Value {
@@ -1412,6 +1438,11 @@ async fn a_handover_is_refused_outside_the_rules(app: TestApp) {
             json!({"to_user_id": peer.id, "record_types": []}),
             "record_types",
         ),
+        (
+            json!({"to_user_id": peer.id, "record_types": [7]}),
+            "record_types[0]",
+        ),
+        (json!({"to_user_id": peer.id, "keep": true}), "keep"),
     ] {
         let reply = app.post(&handover(rep.id), &manager.token, body).await;
         reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");

@@ -61,6 +61,12 @@ fn misfit(e: &serde_path_to_error::Error<serde_json::Error>) -> Invalid {
             .trim_start_matches(", expected one of ")
             .trim_start_matches(", expected ")
             .replace('`', "");
+        // Within a nested object, the field is named with its parents.
+        let field = if path == field || path.ends_with(&format!(".{field}")) {
+            path.clone()
+        } else {
+            within(field)
+        };
         return Invalid::new(
             field,
             format!("is not a field of this request (accepted: {accepted})"),
@@ -191,6 +197,14 @@ mod tests {
         #[serde(default, deserialize_with = "present")]
         note: Option<Option<String>>,
         events: Option<Vec<String>>,
+        #[serde(default)]
+        inner: Option<Inner>,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Inner {
+        size: Option<i64>,
     }
 
     #[test]
@@ -201,6 +215,10 @@ mod tests {
         assert_eq!(field(json!({"url": 7})), "url");
         assert_eq!(field(json!({"url": "u", "events": ["a", 1]})), "events[1]");
         assert_eq!(field(json!(["url"])), "body");
+        assert_eq!(
+            field(json!({"url": "u", "inner": {"colour": "red"}})),
+            "inner.colour"
+        );
         assert_eq!(field(json!(null)), "body");
     }
 
@@ -213,6 +231,7 @@ mod tests {
             url: "u".into(),
             note: None,
             events: None,
+            inner: None,
         };
         assert_eq!(Unread::from(built).read().unwrap().url, "u");
     }

@@ -19,44 +19,119 @@ use crate::leads::qualification;
 use crate::records::history;
 use crate::records::schema::{Table, ACCOUNTS, CONTACTS, LEADS, OPPORTUNITIES};
 use crate::records::{self, Ctx, NewRecord};
-use crate::sales::pipeline::Body;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+use utoipa::openapi::schema::{KnownFormat, OneOfBuilder, SchemaFormat, Type};
+use utoipa::openapi::{ObjectBuilder, Ref};
+use utoipa::ToSchema;
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::history::snapshot;
 use xiansuo_core::lead::LeadStatus;
-use xiansuo_core::Invalid;
+use xiansuo_core::validation::{present, Unread};
+use xiansuo_core::{schema, Invalid};
 use xiansuo_store::{Param, Tx};
 
-/// The fields of `opportunity` in a conversion request.
-const OPPORTUNITY_FIELDS: &[&str] = &["name", "amount", "expected_close_date", "stage"];
+/// What a lead is converted into, as a request sends it.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = ConversionInput, description = "What to convert the lead into")]
+pub struct NewConversion {
+    /// An account you can see to link; absent or null: the oldest account you can see with the
+    /// lead's company key, else a new one
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub account_id: Option<i64>,
+    /// Create an opportunity; absent or null: only when `opportunity` is sent
+    #[serde(default)]
+    pub create_opportunity: Option<bool>,
+    #[serde(default)]
+    pub opportunity: Option<NewDeal>,
+}
 
-/// A parsed conversion request.
+/// The opportunity a conversion creates; each field is optional.
+#[derive(Debug, Default, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(
+    as = ConversionOpportunityInput,
+    description = "The new opportunity; each field is optional; null for none"
+)]
+pub struct NewDeal {
+    /// Default: the lead's company, else its name
+    #[serde(default, deserialize_with = "present")]
+    pub name: Option<String>,
+    /// At most two decimals
+    #[serde(default)]
+    #[schema(minimum = 0)]
+    pub amount: Option<f64>,
+    #[serde(default)]
+    #[schema(schema_with = close_date_schema)]
+    pub expected_close_date: Option<String>,
+    /// An active open or won stage; default `met`
+    #[serde(default, deserialize_with = "present")]
+    pub stage: Option<String>,
+}
+
+fn close_date_schema() -> ObjectBuilder {
+    schema::string(true, "YYYY-MM-DD")
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+        .pattern(Some(schema::YEARS))
+}
+
+/// What a lead became. The records are as their own endpoints show them, custom fields and
+/// all, so they stay JSON.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Conversion, description = "What the lead became")]
+pub struct Converted {
+    #[schema(schema_with = lead_schema)]
+    pub lead: Value,
+    #[schema(schema_with = account_schema)]
+    pub account: Value,
+    #[schema(schema_with = contact_schema)]
+    pub contact: Value,
+    #[schema(required = true, schema_with = opportunity_schema)]
+    pub opportunity: Option<Value>,
+}
+
+pub(crate) fn lead_schema() -> Ref {
+    Ref::from_schema_name("Lead")
+}
+
+fn account_schema() -> Ref {
+    Ref::from_schema_name("Account")
+}
+
+fn contact_schema() -> Ref {
+    Ref::from_schema_name("Contact")
+}
+
+fn opportunity_schema() -> OneOfBuilder {
+    OneOfBuilder::new()
+        .item(Ref::from_schema_name("Opportunity"))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some("Null when none was asked for"))
+}
+
+/// A checked conversion request.
 struct Request {
     account_id: Option<i64>,
     /// The opportunity's fields, when one is to be created.
-    opportunity: Option<Map<String, Value>>,
+    opportunity: Option<NewDeal>,
 }
 
-fn parse(body: &Value) -> StoreResult<Request> {
-    let body = Body::parse(
-        body,
-        "",
-        &["account_id", "create_opportunity", "opportunity"],
-    )?;
-    let account_id = body.int("account_id", 1, i64::MAX)?;
-    let given = match body.get("opportunity") {
-        None | Some(Value::Null) => None,
-        Some(v) => {
-            Body::parse(v, "opportunity", OPPORTUNITY_FIELDS)?;
-            v.as_object().cloned()
-        }
-    };
-    let opportunity = match (body.bool("create_opportunity")?, given) {
+fn check(new: NewConversion) -> Result<Request, Invalid> {
+    if new.account_id.is_some_and(|id| id < 1) {
+        return Err(Invalid::new(
+            "account_id",
+            "must be a whole number of at least 1",
+        ));
+    }
+    let opportunity = match (new.create_opportunity, new.opportunity) {
         (Some(false), Some(_)) => {
-            return Err(
-                Invalid::new("opportunity", "is given but create_opportunity is false").into(),
-            )
+            return Err(Invalid::new(
+                "opportunity",
+                "is given but create_opportunity is false",
+            ))
         }
         (Some(false), None) => None,
         (Some(true), given) => Some(given.unwrap_or_default()),
@@ -64,7 +139,7 @@ fn parse(body: &Value) -> StoreResult<Request> {
         (None, given) => given,
     };
     Ok(Request {
-        account_id,
+        account_id: new.account_id,
         opportunity,
     })
 }
@@ -175,11 +250,21 @@ async fn plan(ctx: Ctx<'_>, lead: &Value, request: &Request) -> StoreResult<Plan
         .map_err(|e| within("contact", e))?;
     let opportunity = match &request.opportunity {
         None => None,
-        Some(fields) => {
-            let mut body = fields.clone();
-            if !body.contains_key("name") {
-                let name = lead["company"].as_str().or(lead["name"].as_str());
-                body.insert("name".into(), json!(name));
+        Some(deal) => {
+            let mut body = Map::new();
+            let name = match &deal.name {
+                Some(name) => Some(name.as_str()),
+                None => lead["company"].as_str().or(lead["name"].as_str()),
+            };
+            body.insert("name".into(), json!(name));
+            if let Some(amount) = deal.amount {
+                body.insert("amount".into(), json!(amount));
+            }
+            if let Some(date) = &deal.expected_close_date {
+                body.insert("expected_close_date".into(), json!(date));
+            }
+            if let Some(stage) = &deal.stage {
+                body.insert("stage".into(), json!(stage));
             }
             if let Some(owner) = owner {
                 body.insert("owner_id".into(), json!(owner));
@@ -242,10 +327,14 @@ async fn insert_one(tx: &mut Tx, record: &mut NewRecord) -> StoreResult<Value> {
         .ok_or_else(|| anyhow::anyhow!("nothing was inserted").into())
 }
 
-/// `POST /api/v1/leads/{id}/convert`: converts the lead and answers
-/// `{"lead", "account", "contact", "opportunity"}` (opportunity null when none was asked for).
-pub async fn convert(ctx: Ctx<'_>, lead_id: i64, body: &Value) -> StoreResult<Value> {
-    let request = parse(body)?;
+/// Converts the lead and answers with what it became (the opportunity null when none was asked
+/// for).
+pub async fn convert(
+    ctx: Ctx<'_>,
+    lead_id: i64,
+    new: Unread<NewConversion>,
+) -> StoreResult<Converted> {
+    let request = check(new.read()?)?;
     let lead = records::get(ctx.db, ctx.actor, &LEADS, lead_id).await?;
     check_status(&lead)?;
     let mut plan = plan(ctx, &lead, &request).await?;
@@ -342,16 +431,18 @@ pub async fn convert(ctx: Ctx<'_>, lead_id: i64, body: &Value) -> StoreResult<Va
         )
         .await?;
     }
-    let answer = json!({
-        "lead": after,
-        "account": account,
-        "contact": contact,
-        "opportunity": opportunity,
-    });
     events::emit(&mut tx, "lead.updated", &after, now).await?;
-    events::emit(&mut tx, "lead.converted", &answer, now).await?;
-    if let Some(owner) = after["owner_id"].as_i64() {
-        notify_owner(&mut tx, owner, &after, now).await?;
+    let owner = after["owner_id"].as_i64();
+    let answer = Converted {
+        lead: after,
+        account,
+        contact,
+        opportunity,
+    };
+    let payload = serde_json::to_value(&answer).map_err(anyhow::Error::from)?;
+    events::emit(&mut tx, "lead.converted", &payload, now).await?;
+    if let Some(owner) = owner {
+        notify_owner(&mut tx, owner, &answer.lead, now).await?;
     }
     tx.commit().await?;
     Ok(answer)
@@ -408,28 +499,34 @@ pub fn activity_condition(table: &Table, record_id: i64) -> (String, Vec<Param>)
 mod tests {
     use super::*;
 
+    fn parse(body: Value) -> Result<Request, Invalid> {
+        check(Unread::<NewConversion>::json(body).read()?)
+    }
+
     #[test]
     fn an_opportunity_is_created_when_asked_for_or_sent() {
-        let r = parse(&json!({"create_opportunity": true})).unwrap();
-        assert_eq!(r.opportunity, Some(Map::new()));
-        let r = parse(&json!({"opportunity": {"amount": 10}})).unwrap();
-        assert!(r.opportunity.is_some());
-        let r = parse(&json!({"create_opportunity": false})).unwrap();
+        let r = parse(json!({"create_opportunity": true})).unwrap();
+        assert!(r.opportunity.is_some_and(|d| d.name.is_none()));
+        let r = parse(json!({"opportunity": {"amount": 10}})).unwrap();
+        assert_eq!(r.opportunity.and_then(|d| d.amount), Some(10.0));
+        let r = parse(json!({"create_opportunity": false})).unwrap();
         assert!(r.opportunity.is_none());
-        assert!(parse(&json!({})).unwrap().opportunity.is_none());
+        assert!(parse(json!({})).unwrap().opportunity.is_none());
     }
 
     #[test]
     fn contradictions_and_unknown_fields_are_refused_by_name() {
-        let err = parse(&json!({"create_opportunity": false, "opportunity": {}}))
+        let err = parse(json!({"create_opportunity": false, "opportunity": {}}))
             .err()
             .unwrap();
-        assert!(err.to_string().starts_with("opportunity:"), "{err}");
-        let err = parse(&json!({"opportunity": {"amount": 1, "color": "red"}}))
+        assert_eq!(err.field, "opportunity");
+        let err = parse(json!({"opportunity": {"amount": 1, "color": "red"}}))
             .err()
             .unwrap();
-        assert!(err.to_string().starts_with("opportunity.color:"), "{err}");
-        let err = parse(&json!({"account_id": "x"})).err().unwrap();
-        assert!(err.to_string().starts_with("account_id:"), "{err}");
+        assert_eq!(err.field, "opportunity.color");
+        let err = parse(json!({"account_id": "x"})).err().unwrap();
+        assert_eq!(err.field, "account_id");
+        let err = parse(json!({"account_id": 0})).err().unwrap();
+        assert_eq!(err.field, "account_id");
     }
 }

@@ -13,16 +13,20 @@ use crate::records::history;
 use crate::records::lifecycle::{Change, Hook};
 use crate::records::schema::{Table, LEADS};
 use crate::records::{self, rfc3339, Ctx, NewRecord};
-use crate::sales::pipeline::Body;
 use crate::scope::Actor;
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use utoipa::openapi::schema::{KnownFormat, SchemaFormat, Type};
+use utoipa::openapi::{ArrayBuilder, ObjectBuilder};
+use utoipa::{PartialSchema, ToSchema};
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::{parse_key, RecordType};
 use xiansuo_core::history::Snapshot;
 use xiansuo_core::lead::LeadStatus;
-use xiansuo_core::Invalid;
+use xiansuo_core::validation::{present, Unread};
+use xiansuo_core::{schema, Invalid, Text};
 use xiansuo_store::Reader;
 use xiansuo_store::{Db, Param, Row, Tx};
 
@@ -30,19 +34,54 @@ use xiansuo_store::{Db, Param, Row, Tx};
 const MAX_ITEMS: usize = 50;
 
 /// One question of a checklist.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = QualificationItem, description = "One item of a checklist")]
 pub struct Item {
+    /// a-z, 0-9 and _, unique in the checklist
+    #[schema(pattern = "^[a-z][a-z0-9_]{0,39}$")]
     pub key: String,
+    /// The question, as people read it
     pub label: String,
+    /// Must be met before the lead qualifies
     pub required: bool,
 }
 
-/// A checklist as stored.
-#[derive(Debug, Clone)]
+/// A qualification checklist as stored.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(
+    as = QualificationChecklist,
+    description = "A qualification checklist (鉴定) for a business unit or product line"
+)]
 pub struct Checklist {
+    /// Unique id
+    #[schema(minimum = 1)]
     pub id: i64,
+    /// Name
     pub name: String,
+    /// The business unit it is for
+    #[schema(required = true)]
+    pub business_unit: Option<String>,
+    /// The product line it is for
+    #[schema(required = true)]
+    pub product_line: Option<String>,
+    /// The items, in order
     pub items: Vec<Item>,
+    /// Applies to leads that have not chosen a checklist
+    pub is_default: bool,
+    /// When it was created
+    #[schema(schema_with = created_at_schema)]
+    pub created_at: String,
+    /// When it last changed
+    #[schema(schema_with = updated_at_schema)]
+    pub updated_at: String,
+}
+
+fn created_at_schema() -> ObjectBuilder {
+    schema::date_time(false, "When it was created")
+}
+
+fn updated_at_schema() -> ObjectBuilder {
+    schema::date_time(false, "When it last changed")
 }
 
 impl Checklist {
@@ -50,7 +89,12 @@ impl Checklist {
         Checklist {
             id: row.int("id"),
             name: row.text("name"),
+            business_unit: row.opt_text("business_unit"),
+            product_line: row.opt_text("product_line"),
             items: stored_items(&row.text("items")),
+            is_default: row.int("is_default") == 1,
+            created_at: rfc3339(row.int("created_at")),
+            updated_at: rfc3339(row.int("updated_at")),
         }
     }
 
@@ -61,6 +105,124 @@ impl Checklist {
             .filter(|i| i.required && !ticked.contains(&i.key))
             .collect()
     }
+}
+
+/// Every checklist, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(
+    as = QualificationChecklistList,
+    description = "Every checklist, oldest first"
+)]
+pub struct ChecklistList {
+    /// The checklists
+    pub items: Vec<Checklist>,
+}
+
+/// A new checklist as a request sends it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = QualificationChecklistInput, description = "A new checklist")]
+pub struct NewChecklist {
+    #[schema(schema_with = name_schema)]
+    pub name: String,
+    #[serde(default)]
+    #[schema(schema_with = business_unit_schema)]
+    pub business_unit: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = product_line_schema)]
+    pub product_line: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = new_items_schema)]
+    pub items: Option<Vec<NewItem>>,
+    #[serde(default)]
+    #[schema(schema_with = is_default_schema)]
+    pub is_default: Option<bool>,
+}
+
+/// The fields of a checklist to change; a field left out keeps its value.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(
+    as = QualificationChecklistPatch,
+    description = "Changes to a checklist: only the fields given change"
+)]
+pub struct ChecklistPatch {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = name_schema)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = business_unit_schema)]
+    pub business_unit: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = product_line_schema)]
+    pub product_line: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = changed_items_schema)]
+    pub items: Option<Option<Vec<NewItem>>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = is_default_schema)]
+    pub is_default: Option<Option<bool>>,
+}
+
+/// An item of a checklist as a request sends it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(
+    as = QualificationItemInput,
+    description = "An item; `required` defaults to true"
+)]
+pub struct NewItem {
+    #[schema(schema_with = key_schema)]
+    pub key: String,
+    #[schema(schema_with = label_schema)]
+    pub label: String,
+    /// Must be met; default true; null: true
+    #[serde(default)]
+    pub required: Option<bool>,
+}
+
+fn name_schema() -> ObjectBuilder {
+    schema::text(false, true, 100, "Name")
+}
+
+fn items_schema(doc: &str) -> ArrayBuilder {
+    ArrayBuilder::new()
+        .schema_type(schema::typed(Type::Array, true))
+        .items(<NewItem as PartialSchema>::schema())
+        .max_items(Some(MAX_ITEMS))
+        .description(Some(doc))
+}
+
+fn new_items_schema() -> ArrayBuilder {
+    items_schema("The items, at most 50; null: none")
+}
+
+fn changed_items_schema() -> ArrayBuilder {
+    items_schema("The items, at most 50, replacing the old ones; null: none")
+}
+
+fn is_default_schema() -> ObjectBuilder {
+    schema::scalar(
+        Type::Boolean,
+        true,
+        "The checklist of leads that have not chosen one; at most one is; null: false",
+    )
+}
+
+fn business_unit_schema() -> ObjectBuilder {
+    schema::text(true, false, 100, "The business unit it is for")
+}
+
+fn product_line_schema() -> ObjectBuilder {
+    schema::text(true, false, 100, "The product line it is for")
+}
+
+fn key_schema() -> ObjectBuilder {
+    schema::string(false, "a-z first, then a-z, 0-9, _").pattern(Some("^[a-z][a-z0-9_]{0,39}$"))
+}
+
+fn label_schema() -> ObjectBuilder {
+    schema::text(false, true, 200, "The question")
 }
 
 fn stored_items(text: &str) -> Vec<Item> {
@@ -82,100 +244,88 @@ fn items_json(items: &[Item]) -> Value {
         .collect()
 }
 
-/// Parses `items`: a list of `{key, label, required?}` with unique keys (`required` defaults
-/// to true).
-fn parse_items(value: Option<&Value>) -> StoreResult<Vec<Item>> {
-    let list = match value {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(list)) => list,
-        Some(_) => {
-            return Err(Invalid::new("items", "must be a list of {key, label, required}").into())
-        }
-    };
+/// Free text that must not be blank.
+fn required_text(field: &str, value: &str, max: usize) -> Result<String, Invalid> {
+    Text::parse_optional(field, value, max)?
+        .map(Text::into_string)
+        .ok_or_else(|| Invalid::new(field, "is required"))
+}
+
+/// Checks `items`: at most [`MAX_ITEMS`], with unique keys (`required` defaults to true).
+fn check_items(list: Vec<NewItem>) -> Result<Vec<Item>, Invalid> {
     if list.len() > MAX_ITEMS {
-        return Err(Invalid::new("items", format!("at most {MAX_ITEMS} items")).into());
+        return Err(Invalid::new("items", format!("at most {MAX_ITEMS} items")));
     }
     let mut items: Vec<Item> = Vec::with_capacity(list.len());
-    for (n, entry) in list.iter().enumerate() {
-        let body = Body::parse(entry, &format!("items[{n}]"), &["key", "label", "required"])?;
-        let key = parse_key(&body.required_text("key", 40)?)
-            .map_err(|e| Invalid::new(body.field("key"), e.message))?;
+    for (n, entry) in list.into_iter().enumerate() {
+        let field = |name: &str| format!("items[{n}].{name}");
+        let key = parse_key(&required_text(&field("key"), &entry.key, 40)?)
+            .map_err(|e| Invalid::new(field("key"), e.message))?;
         if items.iter().any(|i| i.key == key) {
-            return Err(Invalid::new(body.field("key"), format!("'{key}' is used twice")).into());
+            return Err(Invalid::new(field("key"), format!("'{key}' is used twice")));
         }
         items.push(Item {
             key,
-            label: body.required_text("label", 200)?,
-            required: body.bool("required")?.unwrap_or(true),
+            label: required_text(&field("label"), &entry.label, 200)?,
+            required: entry.required.unwrap_or(true),
         });
     }
     Ok(items)
 }
 
-fn to_json(row: &Row) -> Value {
-    json!({
-        "id": row.int("id"),
-        "name": row.text("name"),
-        "business_unit": row.opt_text("business_unit"),
-        "product_line": row.opt_text("product_line"),
-        "items": items_json(&stored_items(&row.text("items"))),
-        "is_default": row.int("is_default") == 1,
-        "created_at": rfc3339(row.int("created_at")),
-        "updated_at": rfc3339(row.int("updated_at")),
-    })
-}
-
 /// Every checklist that is not deleted, oldest first.
-pub async fn list(db: &Db) -> StoreResult<Vec<Value>> {
-    Ok(db
+pub async fn list(db: &Db) -> StoreResult<ChecklistList> {
+    let items = db
         .fetch_all(
             "SELECT * FROM qualification_checklists WHERE deleted_at IS NULL ORDER BY id",
             &[],
         )
         .await?
         .iter()
-        .map(to_json)
-        .collect())
+        .map(Checklist::of)
+        .collect();
+    Ok(ChecklistList { items })
 }
 
 /// One checklist.
-pub async fn get(db: &Db, id: i64) -> StoreResult<Value> {
+pub async fn get(db: &Db, id: i64) -> StoreResult<Checklist> {
     db.fetch_optional(
         "SELECT * FROM qualification_checklists WHERE id = ? AND deleted_at IS NULL",
         &[Param::Int(id)],
     )
     .await?
-    .map(|r| to_json(&r))
+    .map(|r| Checklist::of(&r))
     .ok_or(StoreError::NotFound("QualificationChecklist"))
 }
 
-const FIELDS: &[&str] = &[
-    "name",
-    "business_unit",
-    "product_line",
-    "items",
-    "is_default",
-];
-
-/// The columns a checklist body sets; `creating` requires a name.
-fn parse(body: &Value, creating: bool) -> StoreResult<Vec<(&'static str, Param)>> {
-    let body = Body::parse(body, "", FIELDS)?;
+/// The columns a change sets, in the order of the fields.
+fn columns(patch: ChecklistPatch) -> Result<Vec<(&'static str, Param)>, Invalid> {
+    let optional = |field: &str, value: Option<String>| match value {
+        Some(value) => Ok(Text::parse_optional(field, &value, 100)?.map(Text::into_string)),
+        None => Ok::<_, Invalid>(None),
+    };
     let mut out = Vec::new();
-    if creating || body.has("name") {
-        out.push(("name", Param::from(body.required_text("name", 100)?)));
+    if let Some(name) = patch.name {
+        out.push(("name", Param::from(required_text("name", &name, 100)?)));
     }
-    for name in ["business_unit", "product_line"] {
-        if body.has(name) {
-            out.push((name, Param::from(body.text(name, 100)?)));
-        }
+    if let Some(unit) = patch.business_unit {
+        out.push((
+            "business_unit",
+            Param::from(optional("business_unit", unit)?),
+        ));
     }
-    if creating || body.has("items") {
-        let items = parse_items(body.get("items"))?;
+    if let Some(line) = patch.product_line {
+        out.push(("product_line", Param::from(optional("product_line", line)?)));
+    }
+    if let Some(items) = patch.items {
+        let items = check_items(items.unwrap_or_default())?;
         out.push(("items", Param::from(items_json(&items).to_string())));
     }
-    if creating || body.has("is_default") {
-        let is_default = body.bool("is_default")?.unwrap_or(false);
-        out.push(("is_default", Param::Int(i64::from(is_default))));
+    if let Some(is_default) = patch.is_default {
+        out.push((
+            "is_default",
+            Param::Int(i64::from(is_default.unwrap_or(false))),
+        ));
     }
     Ok(out)
 }
@@ -198,9 +348,16 @@ async fn keep_one_default(
 }
 
 /// Adds a checklist (admins only).
-pub async fn create(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
+pub async fn create(ctx: Ctx<'_>, new: Unread<NewChecklist>) -> StoreResult<Checklist> {
     ctx.actor.require_admin("change qualification checklists")?;
-    let mut columns = parse(body, true)?;
+    let new = new.read()?;
+    let mut columns = columns(ChecklistPatch {
+        name: Some(new.name),
+        business_unit: Some(new.business_unit),
+        product_line: Some(new.product_line),
+        items: Some(new.items),
+        is_default: Some(new.is_default),
+    })?;
     let now = to_millis(ctx.now);
     columns.extend([
         ("created_by", Param::Int(ctx.actor.user_id)),
@@ -231,7 +388,7 @@ pub async fn create(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
     .await?;
     let row = load(&mut tx, id).await?;
     tx.commit().await?;
-    Ok(to_json(&row))
+    Ok(Checklist::of(&row))
 }
 
 async fn load(tx: &mut Tx, id: i64) -> StoreResult<Row> {
@@ -245,9 +402,13 @@ async fn load(tx: &mut Tx, id: i64) -> StoreResult<Row> {
 
 /// Changes the fields given (admins only). Ticks on leads for items that no longer exist are
 /// kept but no longer count.
-pub async fn update(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Value> {
+pub async fn update(
+    ctx: Ctx<'_>,
+    id: i64,
+    patch: Unread<ChecklistPatch>,
+) -> StoreResult<Checklist> {
     ctx.actor.require_admin("change qualification checklists")?;
-    let columns = parse(body, false)?;
+    let columns = columns(patch.read()?)?;
     let now = to_millis(ctx.now);
     let mut tx = ctx.db.begin().await?;
     load(&mut tx, id).await?;
@@ -271,7 +432,7 @@ pub async fn update(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Value> {
         .await?;
     let row = load(&mut tx, id).await?;
     tx.commit().await?;
-    Ok(to_json(&row))
+    Ok(Checklist::of(&row))
 }
 
 /// Deletes a checklist (admins only). Leads that had chosen it fall back to the default
@@ -295,7 +456,7 @@ pub async fn delete(ctx: Ctx<'_>, id: i64) -> StoreResult<()> {
 
 /// What a lead's qualification stands on: its chosen checklist (if still there), its ticked
 /// items, and the checklist that applies (the chosen one, or else the default).
-struct LeadQualification {
+struct Standing {
     chosen: Option<i64>,
     ticked: BTreeSet<String>,
     checklist: Option<Checklist>,
@@ -305,10 +466,7 @@ struct LeadQualification {
 const APPLICABLE: &str = "SELECT * FROM qualification_checklists WHERE deleted_at IS NULL \
      AND (id = ? OR is_default = 1) ORDER BY CASE WHEN id = ? THEN 0 ELSE 1 END, id LIMIT 1";
 
-async fn lead_qualification<R: Reader>(
-    r: &mut R,
-    lead_id: i64,
-) -> anyhow::Result<LeadQualification> {
+async fn lead_qualification<R: Reader>(r: &mut R, lead_id: i64) -> anyhow::Result<Standing> {
     let saved = r
         .row(
             "SELECT checklist_id, items, updated_at FROM lead_qualifications WHERE lead_id = ?",
@@ -325,7 +483,7 @@ async fn lead_qualification<R: Reader>(
         .row(APPLICABLE, &[key.clone(), key])
         .await?
         .map(|row| Checklist::of(&row));
-    Ok(LeadQualification {
+    Ok(Standing {
         chosen,
         ticked,
         checklist,
@@ -412,45 +570,112 @@ pub async fn check_change(
     check_met(tx, id, "status").await
 }
 
-async fn lead_json<R: Reader>(r: &mut R, lead_id: i64) -> StoreResult<Value> {
+/// Where a lead stands against the checklist that applies to it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "Where a lead stands against the checklist that applies to it")]
+pub struct LeadQualification {
+    /// The lead
+    #[schema(minimum = 1)]
+    pub lead_id: i64,
+    /// The checklist that applies: the one chosen, else the default; null when neither exists
+    /// (the lead qualifies freely)
+    #[schema(required = true, minimum = 1)]
+    pub checklist_id: Option<i64>,
+    /// Its name
+    #[schema(required = true)]
+    pub checklist_name: Option<String>,
+    /// True when the lead chose it, false for the default
+    pub chosen: bool,
+    /// The checklist's items
+    pub items: Vec<ItemMet>,
+    /// Required items not met yet, by key
+    pub missing: Vec<String>,
+    /// Every required item is met: the lead may qualify
+    pub complete: bool,
+    /// When items were last ticked
+    #[schema(required = true, schema_with = ticked_at_schema)]
+    pub updated_at: Option<String>,
+}
+
+fn chosen_schema() -> ObjectBuilder {
+    schema::scalar(
+        Type::Integer,
+        true,
+        "The checklist to use; absent keeps the current choice, null goes back to the default",
+    )
+    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+    .minimum(Some(1))
+}
+
+fn ticked_at_schema() -> ObjectBuilder {
+    schema::date_time(true, "When items were last ticked")
+}
+
+/// An item of a lead's checklist and whether it is met.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(
+    as = QualificationItemMet,
+    description = "An item and whether it is met"
+)]
+pub struct ItemMet {
+    /// The key
+    pub key: String,
+    /// The question
+    pub label: String,
+    /// Required to qualify
+    pub required: bool,
+    /// Ticked on this lead
+    pub met: bool,
+}
+
+/// A lead's choice of checklist and its ticked items, as a request sends them.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(
+    as = LeadQualificationInput,
+    description = "The lead's checklist and ticked items"
+)]
+pub struct Ticks {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = chosen_schema)]
+    pub checklist_id: Option<Option<i64>>,
+    /// Item key → true (met) or false; replaces the ticked items; null: none ticked
+    #[serde(default)]
+    pub items: Option<BTreeMap<String, bool>>,
+}
+
+async fn standing<R: Reader>(r: &mut R, lead_id: i64) -> StoreResult<LeadQualification> {
     let q = lead_qualification(r, lead_id).await?;
-    let items: Vec<Value> = q
+    let items = q
         .checklist
         .as_ref()
         .map(|c| {
             c.items
                 .iter()
-                .map(|i| {
-                    json!({
-                        "key": i.key,
-                        "label": i.label,
-                        "required": i.required,
-                        "met": q.ticked.contains(&i.key),
-                    })
+                .map(|i| ItemMet {
+                    key: i.key.clone(),
+                    label: i.label.clone(),
+                    required: i.required,
+                    met: q.ticked.contains(&i.key),
                 })
                 .collect()
         })
         .unwrap_or_default();
-    let missing: Vec<&str> = q
+    let missing: Vec<String> = q
         .checklist
         .as_ref()
-        .map(|c| {
-            c.missing(&q.ticked)
-                .iter()
-                .map(|i| i.key.as_str())
-                .collect()
-        })
+        .map(|c| c.missing(&q.ticked).iter().map(|i| i.key.clone()).collect())
         .unwrap_or_default();
-    Ok(json!({
-        "lead_id": lead_id,
-        "checklist_id": q.checklist.as_ref().map(|c| c.id),
-        "checklist_name": q.checklist.as_ref().map(|c| c.name.clone()),
-        "chosen": q.chosen.is_some() && q.chosen == q.checklist.as_ref().map(|c| c.id),
-        "items": items,
-        "missing": missing,
-        "complete": missing.is_empty(),
-        "updated_at": q.updated_at.map(rfc3339),
-    }))
+    Ok(LeadQualification {
+        lead_id,
+        checklist_id: q.checklist.as_ref().map(|c| c.id),
+        checklist_name: q.checklist.as_ref().map(|c| c.name.clone()),
+        chosen: q.chosen.is_some() && q.chosen == q.checklist.as_ref().map(|c| c.id),
+        items,
+        complete: missing.is_empty(),
+        missing,
+        updated_at: q.updated_at.map(rfc3339),
+    })
 }
 
 async fn load_lead(tx: &mut Tx, actor: &Actor, id: i64) -> StoreResult<Value> {
@@ -470,27 +695,27 @@ async fn load_lead(tx: &mut Tx, actor: &Actor, id: i64) -> StoreResult<Value> {
 
 /// A lead's qualification: the checklist that applies, each item with whether it is met, the
 /// required items still missing.
-pub async fn lead(db: &Db, actor: &Actor, lead_id: i64) -> StoreResult<Value> {
+pub async fn lead(db: &Db, actor: &Actor, lead_id: i64) -> StoreResult<LeadQualification> {
     records::get(db, actor, &LEADS, lead_id).await?;
     let mut reader = db;
-    lead_json(&mut reader, lead_id).await
+    standing(&mut reader, lead_id).await
 }
 
-/// `PUT /api/v1/leads/{id}/qualification` with `{"checklist_id"?, "items": {"key": true}}`:
-/// chooses the lead's checklist (absent: keep the current choice; null: back to the default)
+/// Chooses the lead's checklist (absent: keep the current choice; null: back to the default)
 /// and replaces its ticked items. Each change is in the lead's history as
 /// `qualification.checklist_id` and `qualification.KEY`.
-pub async fn put(ctx: Ctx<'_>, lead_id: i64, body: &Value) -> StoreResult<Value> {
-    let body = Body::parse(body, "", &["checklist_id", "items"])?;
-    let chosen_in_body = body.has("checklist_id");
-    let chosen = body.int("checklist_id", 1, i64::MAX)?;
-    let items = match body.get("items") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(items)) => items.clone(),
-        Some(_) => {
-            return Err(Invalid::new("items", "must be an object of item key -> true/false").into())
-        }
-    };
+pub async fn put(
+    ctx: Ctx<'_>,
+    lead_id: i64,
+    ticks: Unread<Ticks>,
+) -> StoreResult<LeadQualification> {
+    let ticks = ticks.read()?;
+    let chosen_in_body = ticks.checklist_id.is_some();
+    let chosen = ticks.checklist_id.flatten();
+    if chosen.is_some_and(|id| id < 1) {
+        return Err(Invalid::new("checklist_id", "must be a whole number of at least 1").into());
+    }
+    let items = ticks.items.unwrap_or_default();
     let mut tx = ctx.db.begin().await?;
     let lead = load_lead(&mut tx, ctx.actor, lead_id).await?;
     if lead["status"] == LeadStatus::Converted.code() {
@@ -538,12 +763,8 @@ pub async fn put(ctx: Ctx<'_>, lead_id: i64, body: &Value) -> StoreResult<Value>
             )
             .into());
         }
-        match value {
-            Value::Bool(true) => {
-                ticked.insert(key.clone());
-            }
-            Value::Bool(false) => {}
-            _ => return Err(Invalid::new(format!("items.{key}"), "must be true or false").into()),
+        if *value {
+            ticked.insert(key.clone());
         }
     }
     let stored: Map<String, Value> = ticked.iter().map(|k| (k.clone(), json!(true))).collect();
@@ -590,7 +811,7 @@ pub async fn put(ctx: Ctx<'_>, lead_id: i64, body: &Value) -> StoreResult<Value>
         &after,
     )
     .await?;
-    let out = lead_json(&mut tx, lead_id).await?;
+    let out = standing(&mut tx, lead_id).await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -619,28 +840,38 @@ impl Hook for Qualifying {
 mod tests {
     use super::*;
 
+    fn items(list: Value) -> Result<Vec<Item>, Invalid> {
+        check_items(serde_json::from_value(list).unwrap())
+    }
+
     #[test]
     fn items_need_unique_keys_and_a_label_and_are_required_unless_said() {
-        let items = parse_items(Some(&json!([
+        let checked = items(json!([
             {"key": "budget", "label": "预算已确认"},
             {"key": "timeline", "label": "时间表", "required": false},
-        ])))
+        ]))
         .unwrap();
-        assert!(items[0].required);
-        assert!(!items[1].required);
-        let twice = parse_items(Some(&json!([
+        assert!(checked[0].required);
+        assert!(!checked[1].required);
+        let twice = items(json!([
             {"key": "budget", "label": "a"},
             {"key": "budget", "label": "b"},
-        ])))
+        ]))
         .unwrap_err();
-        assert!(twice.to_string().contains("items[1].key"), "{twice}");
-        let bad_key = parse_items(Some(&json!([{"key": "Budget!", "label": "a"}]))).unwrap_err();
-        assert!(bad_key.to_string().contains("items[0].key"), "{bad_key}");
-        let no_label = parse_items(Some(&json!([{"key": "budget"}]))).unwrap_err();
-        assert!(
-            no_label.to_string().contains("items[0].label"),
-            "{no_label}"
-        );
+        assert_eq!(twice.field, "items[1].key");
+        let bad_key = items(json!([{"key": "Budget!", "label": "a"}])).unwrap_err();
+        assert_eq!(bad_key.field, "items[0].key");
+        let no_label = items(json!([{"key": "budget", "label": " "}])).unwrap_err();
+        assert_eq!(no_label.field, "items[0].label");
+        let missing =
+            Unread::<NewChecklist>::json(json!({"name": "BANT", "items": [{"key": "b"}]}))
+                .read()
+                .unwrap_err();
+        assert_eq!(missing.field, "items[0].label");
+        let unknown = Unread::<ChecklistPatch>::json(json!({"colour": "red"}))
+            .read()
+            .unwrap_err();
+        assert_eq!(unknown.field, "colour");
     }
 
     #[test]
@@ -648,6 +879,11 @@ mod tests {
         let checklist = Checklist {
             id: 1,
             name: "BANT".into(),
+            business_unit: None,
+            product_line: None,
+            is_default: false,
+            created_at: String::new(),
+            updated_at: String::new(),
             items: vec![
                 Item {
                     key: "budget".into(),

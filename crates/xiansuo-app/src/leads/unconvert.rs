@@ -14,16 +14,21 @@
 
 use crate::channels::events;
 use crate::error::{StoreError, StoreResult};
+use crate::leads::conversion::lead_schema;
 use crate::records::history;
 use crate::records::schema::{Table, ACCOUNTS, CONTACTS, LEADS, OPPORTUNITIES};
 use crate::records::{self, Ctx};
 use crate::scope::Actor;
+use serde::Serialize;
 use serde_json::{json, Value};
+use utoipa::openapi::ObjectBuilder;
+use utoipa::ToSchema;
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::history::snapshot;
 use xiansuo_core::lead::LeadStatus;
 use xiansuo_core::role::Role;
+use xiansuo_core::schema;
 use xiansuo_store::Db;
 use xiansuo_store::{Dialect, Param, Tx};
 
@@ -241,9 +246,60 @@ fn check_may_undo(actor: &Actor, lead: &Value) -> StoreResult<()> {
     Ok(())
 }
 
-/// `POST /api/v1/leads/{id}/conversion/undo`: see the module documentation. Answers
-/// `{"lead", "archived": [{"type", "id"}], "kept": [{"type", "id", "reason"}]}`.
-pub async fn undo(ctx: Ctx<'_>, lead_id: i64) -> StoreResult<Value> {
+/// What undoing a conversion did.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ConversionUndo, description = "What undoing the conversion did")]
+pub struct Undone {
+    /// The lead as its own endpoint shows it, custom fields and all
+    #[schema(schema_with = lead_schema)]
+    pub lead: Value,
+    /// Records the conversion created, now archived
+    pub archived: Vec<Archived>,
+    /// Records the conversion created that something else uses by now
+    pub kept: Vec<Kept>,
+}
+
+/// A record the conversion created, archived by the undo.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "An archived record")]
+pub struct Archived {
+    #[serde(rename = "type")]
+    #[schema(schema_with = created_type_schema)]
+    pub record_type: String,
+    /// Its id
+    #[schema(minimum = 1)]
+    pub id: i64,
+}
+
+/// A record the conversion created, kept because something else uses it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "A kept record")]
+pub struct Kept {
+    #[serde(rename = "type")]
+    #[schema(schema_with = created_type_schema)]
+    pub record_type: String,
+    /// Its id
+    #[schema(minimum = 1)]
+    pub id: i64,
+    #[schema(schema_with = kept_reason_schema)]
+    pub reason: String,
+}
+
+fn created_type_schema() -> ObjectBuilder {
+    schema::codes(["account", "contact", "opportunity"], false, "Record type")
+}
+
+fn kept_reason_schema() -> ObjectBuilder {
+    schema::codes(
+        ["closed", "activities", "opportunities", "contacts", "leads"],
+        false,
+        "What uses it: the deal was won or lost, follow-ups, other deals, contacts or converted \
+         leads",
+    )
+}
+
+/// Undoes a lead's conversion: see the module documentation.
+pub async fn undo(ctx: Ctx<'_>, lead_id: i64) -> StoreResult<Undone> {
     let now = to_millis(ctx.now);
     let stamp = ctx.stamp();
     let mut tx = ctx.db.begin().await?;
@@ -389,20 +445,24 @@ pub async fn undo(ctx: Ctx<'_>, lead_id: i64) -> StoreResult<Value> {
         &snapshot(&after),
     )
     .await?;
-    let listed = |archived: bool| -> Vec<Value> {
-        created
-            .iter()
-            .filter(|c| c.kept.is_none() == archived)
-            .map(|c| {
-                let mut item = json!({"type": c.table.record_type.code(), "id": c.id});
-                if let Some(reason) = c.kept {
-                    item["reason"] = Value::from(reason);
-                }
-                item
+    let archived: Vec<Archived> = created
+        .iter()
+        .filter(|c| c.kept.is_none())
+        .map(|c| Archived {
+            record_type: c.table.record_type.code().to_owned(),
+            id: c.id,
+        })
+        .collect();
+    let kept: Vec<Kept> = created
+        .iter()
+        .filter_map(|c| {
+            Some(Kept {
+                record_type: c.table.record_type.code().to_owned(),
+                id: c.id,
+                reason: c.kept?.to_owned(),
             })
-            .collect()
-    };
-    let (archived, kept) = (listed(true), listed(false));
+        })
+        .collect();
     history::record_action(
         &mut tx,
         stamp,
@@ -422,7 +482,11 @@ pub async fn undo(ctx: Ctx<'_>, lead_id: i64) -> StoreResult<Value> {
     tx.commit().await?;
     let mut lead = after;
     ctx.actor.mask(&mut lead);
-    Ok(json!({"lead": lead, "archived": archived, "kept": kept}))
+    Ok(Undone {
+        lead,
+        archived,
+        kept,
+    })
 }
 
 #[cfg(test)]

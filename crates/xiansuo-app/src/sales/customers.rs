@@ -13,15 +13,20 @@ use crate::error::{StoreError, StoreResult};
 use crate::records::history;
 use crate::records::schema::{Table, ACCOUNTS, TABLES};
 use crate::records::{self, rfc3339, Ctx};
-use crate::sales::pipeline::Body;
 use crate::scope::Actor;
 use chrono::{DateTime, Utc};
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::BTreeMap;
+use utoipa::openapi::schema::Type;
+use utoipa::openapi::{ArrayBuilder, ObjectBuilder};
+use utoipa::ToSchema;
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::history::snapshot;
 use xiansuo_core::role::Role;
-use xiansuo_core::Invalid;
+use xiansuo_core::validation::Unread;
+use xiansuo_core::{schema, Invalid};
 use xiansuo_store::{Db, Param, Row, Tx};
 
 /// Days since the last win at or below which recency scores 5, 4, 3, 2 (else 1).
@@ -72,43 +77,157 @@ fn classed_accounts(conditions: &str) -> String {
     )
 }
 
-/// The API's view of an account's RFM, from a row of [`classed_accounts`] (`None` for an
-/// account without won deals: no scores, no class).
-fn rfm_json(id: i64, name: &str, owner_id: Option<i64>, row: Option<&Row>) -> Value {
-    let score = |name: &str| row.map(|r| r.int(name));
-    json!({
-        "account_id": id,
-        "account_name": name,
-        "owner_id": owner_id,
-        "recency_days": row.map(|r| r.int("days").max(0)),
-        "frequency": row.map_or(0, |r| r.int("won_count")),
-        "monetary": row.map_or(0, |r| r.int("won_amount_cents")) as f64 / 100.0,
-        "last_won_at": row.and_then(|r| r.opt_int("last_won_at")).map(rfc3339),
-        "recency_score": score("r"),
-        "frequency_score": score("f"),
-        "monetary_score": score("m"),
-        "score": score("score"),
-        "class": row.map(|r| r.text("class")),
-        "a_class": row.is_some_and(|r| r.text("class") == "A"),
-    })
+/// An account's value from its won deals (RFM).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(
+    as = AccountRfm,
+    description = "An account's value from its won deals (RFM)"
+)]
+pub struct AccountRfm {
+    /// The account
+    #[schema(minimum = 1)]
+    pub account_id: i64,
+    /// Its name
+    pub account_name: String,
+    /// Its owner
+    #[schema(required = true, minimum = 1)]
+    pub owner_id: Option<i64>,
+    /// Days since the last win
+    #[schema(required = true)]
+    pub recency_days: Option<i64>,
+    /// Deals won
+    pub frequency: i64,
+    /// Amount won
+    pub monetary: f64,
+    /// The last win
+    #[schema(required = true, schema_with = last_won_schema)]
+    pub last_won_at: Option<String>,
+    /// 5: ≤30 days, 4: ≤90, 3: ≤180, 2: ≤365, else 1
+    #[schema(required = true)]
+    pub recency_score: Option<i64>,
+    /// 5: ≥10 deals, 4: ≥5, 3: ≥3, 2: 2, else 1
+    #[schema(required = true)]
+    pub frequency_score: Option<i64>,
+    /// 5: ≥1,000,000, 4: ≥500,000, 3: ≥100,000, 2: ≥20,000, else 1
+    #[schema(required = true)]
+    pub monetary_score: Option<i64>,
+    /// The sum of the three
+    #[schema(required = true)]
+    pub score: Option<i64>,
+    #[schema(required = true, schema_with = class_schema)]
+    pub class: Option<String>,
+    /// An A-class customer
+    pub a_class: bool,
 }
 
-fn row_json(row: &Row) -> Value {
-    rfm_json(
-        row.int("id"),
-        &row.text("name"),
-        row.opt_int("owner_id"),
-        Some(row),
+fn last_won_schema() -> ObjectBuilder {
+    schema::date_time(true, "The last win")
+}
+
+fn class_schema() -> ObjectBuilder {
+    schema::codes(
+        CLASSES,
+        true,
+        "A: score ≥ 12, B: ≥ 8, else C; null without wins",
     )
 }
 
-/// `GET /api/v1/accounts/{id}/rfm`: the account's RFM from all its won deals.
+/// The classes of customers, best first.
+const CLASSES: [&str; 3] = ["A", "B", "C"];
+
+/// A class of customers, as the RFM report's filter names it: A (score ≥ 12), B (≥ 8) or C.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
+#[schema(description = "A class")]
+pub enum Class {
+    A,
+    B,
+    C,
+}
+
+impl Class {
+    fn parse(code: &str) -> Option<Class> {
+        match code {
+            "A" => Some(Class::A),
+            "B" => Some(Class::B),
+            "C" => Some(Class::C),
+            _ => None,
+        }
+    }
+
+    fn code(self) -> &'static str {
+        CLASSES[self as usize]
+    }
+}
+
+/// Accounts with won deals, best first, one page of them.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = RfmReport, description = "Accounts with won deals, best first")]
+pub struct RfmReport {
+    /// One page
+    pub items: Vec<AccountRfm>,
+    /// Accounts matching
+    pub total: i64,
+    pub counts: ClassCounts,
+    /// This page
+    pub page: i64,
+    /// Accounts per page
+    pub limit: i64,
+}
+
+/// How many accounts are in each class.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = RfmClassCounts, description = "Accounts per class: A, B, C")]
+pub struct ClassCounts {
+    /// Class A accounts
+    #[serde(rename = "A")]
+    pub a: i64,
+    /// Class B accounts
+    #[serde(rename = "B")]
+    pub b: i64,
+    /// Class C accounts
+    #[serde(rename = "C")]
+    pub c: i64,
+}
+
+impl AccountRfm {
+    /// An account's RFM from a row of [`classed_accounts`] (`None` for an account without won
+    /// deals: no scores, no class).
+    fn of(id: i64, name: &str, owner_id: Option<i64>, row: Option<&Row>) -> AccountRfm {
+        let score = |name: &str| row.map(|r| r.int(name));
+        AccountRfm {
+            account_id: id,
+            account_name: name.to_owned(),
+            owner_id,
+            recency_days: row.map(|r| r.int("days").max(0)),
+            frequency: row.map_or(0, |r| r.int("won_count")),
+            monetary: row.map_or(0, |r| r.int("won_amount_cents")) as f64 / 100.0,
+            last_won_at: row.and_then(|r| r.opt_int("last_won_at")).map(rfc3339),
+            recency_score: score("r"),
+            frequency_score: score("f"),
+            monetary_score: score("m"),
+            score: score("score"),
+            class: row.map(|r| r.text("class")),
+            a_class: row.is_some_and(|r| r.text("class") == "A"),
+        }
+    }
+
+    fn read(row: &Row) -> AccountRfm {
+        AccountRfm::of(
+            row.int("id"),
+            &row.text("name"),
+            row.opt_int("owner_id"),
+            Some(row),
+        )
+    }
+}
+
+/// The account's RFM from all its won deals.
 pub async fn account_rfm(
     db: &Db,
     actor: &Actor,
     account_id: i64,
     now: DateTime<Utc>,
-) -> StoreResult<Value> {
+) -> StoreResult<AccountRfm> {
     let account = records::get(db, actor, &ACCOUNTS, account_id).await?;
     let row = db
         .fetch_optional(
@@ -117,8 +236,8 @@ pub async fn account_rfm(
         )
         .await?;
     Ok(match row {
-        Some(row) => row_json(&row),
-        None => rfm_json(
+        Some(row) => AccountRfm::read(&row),
+        None => AccountRfm::of(
             account_id,
             account["name"].as_str().unwrap_or_default(),
             account["owner_id"].as_i64(),
@@ -127,29 +246,27 @@ pub async fn account_rfm(
     })
 }
 
-/// `GET /api/v1/reports/rfm?class=A&limit=&page=`: the accounts the actor may see that have
-/// won deals, best first (class, then total score, then amount), one page at a time, with how
-/// many there are of each class.
+/// `?class=A&limit=&page=`: the accounts the actor may see that have won deals, best first
+/// (class, then total score, then amount), one page at a time, with how many there are of each
+/// class.
 pub async fn report(
     db: &Db,
     actor: &Actor,
     params: &[(String, String)],
     now: DateTime<Utc>,
-) -> StoreResult<Value> {
-    let mut classes: Vec<String> = Vec::new();
+) -> StoreResult<RfmReport> {
+    let mut classes: Vec<Class> = Vec::new();
     let mut limit = 50_i64;
     let mut page = 1_i64;
     for (name, value) in params {
         let value = value.trim();
         match name.as_str() {
             "class" => {
-                classes = value.split(',').map(|c| c.trim().to_owned()).collect();
-                if classes
-                    .iter()
-                    .any(|c| !["A", "B", "C"].contains(&c.as_str()))
-                {
-                    return Err(Invalid::new("class", "must be A, B or C (comma-separated)").into());
-                }
+                classes = value
+                    .split(',')
+                    .map(|c| Class::parse(c.trim()))
+                    .collect::<Option<Vec<Class>>>()
+                    .ok_or_else(|| Invalid::new("class", "must be A, B or C (comma-separated)"))?;
             }
             "limit" => {
                 limit = value
@@ -189,16 +306,16 @@ pub async fn report(
             .find(|r| r.text("class") == class)
             .map_or(0, |r| r.int("n"))
     };
-    let total: i64 = ["A", "B", "C"]
+    let total: i64 = CLASSES
         .iter()
-        .filter(|c| classes.is_empty() || classes.iter().any(|k| k == *c))
+        .filter(|c| classes.is_empty() || classes.iter().any(|k| k.code() == **c))
         .map(|c| count(c))
         .sum();
     let mut params = vec![now];
     let filter = if classes.is_empty() {
         String::new()
     } else {
-        params.extend(classes.iter().map(|c| Param::from(c.as_str())));
+        params.extend(classes.iter().map(|c| Param::from(c.code())));
         format!(" WHERE class IN ({})", vec!["?"; classes.len()].join(", "))
     };
     params.extend([Param::Int(limit), Param::Int((page - 1) * limit)]);
@@ -211,40 +328,79 @@ pub async fn report(
             &params,
         )
         .await?;
-    Ok(json!({
-        "items": rows.iter().map(row_json).collect::<Vec<_>>(),
-        "total": total,
-        "counts": {"A": count("A"), "B": count("B"), "C": count("C")},
-        "page": page,
-        "limit": limit,
-    }))
+    Ok(RfmReport {
+        items: rows.iter().map(AccountRfm::read).collect(),
+        total,
+        counts: ClassCounts {
+            a: count("A"),
+            b: count("B"),
+            c: count("C"),
+        },
+        page,
+        limit,
+    })
 }
 
-/// The record types a handover moves by default: all of them.
-fn record_types(body: &Body<'_>) -> StoreResult<Vec<&'static Table>> {
-    let Some(value) = body.get("record_types").filter(|v| !v.is_null()) else {
+/// Whose records a handover gives to whom, and which, as a request sends it.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = HandoverInput, description = "Who takes the records, and which")]
+pub struct NewHandover {
+    /// An active user within your scope
+    #[schema(required = true, nullable = false, minimum = 1)]
+    pub to_user_id: Option<i64>,
+    #[serde(default)]
+    #[schema(schema_with = record_types_schema)]
+    pub record_types: Option<Vec<String>>,
+}
+
+fn record_types_schema() -> ArrayBuilder {
+    ArrayBuilder::new()
+        .schema_type(schema::typed(Type::Array, true))
+        .items(schema::codes(
+            TABLES.iter().map(|t| t.record_type.code()),
+            false,
+            "A record type",
+        ))
+        .min_items(Some(1))
+        .description(Some("Which records; left out or null: all four types"))
+}
+
+/// What a handover moved.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "What moved")]
+pub struct Handover {
+    /// Who had them
+    #[schema(minimum = 1)]
+    pub from_user_id: i64,
+    /// Who has them now
+    #[schema(minimum = 1)]
+    pub to_user_id: i64,
+    /// Records moved, by record type
+    pub counts: BTreeMap<String, i64>,
+    /// Records moved
+    pub total: i64,
+}
+
+/// The record types a handover moves; all of them by default.
+fn record_types(codes: Option<Vec<String>>) -> Result<Vec<&'static Table>, Invalid> {
+    let Some(codes) = codes else {
         return Ok(TABLES.to_vec());
     };
-    let codes = value
-        .as_array()
-        .filter(|list| !list.is_empty())
-        .ok_or_else(|| {
-            Invalid::new(
-                "record_types",
-                "must be a non-empty list of: lead, account, contact, opportunity",
-            )
-        })?;
+    if codes.is_empty() {
+        return Err(Invalid::new(
+            "record_types",
+            "must be a non-empty list of: lead, account, contact, opportunity",
+        ));
+    }
     let mut tables: Vec<&'static Table> = Vec::new();
     for code in codes {
-        let record_type = code
-            .as_str()
-            .and_then(|c| RecordType::parse(c).ok())
-            .ok_or_else(|| {
-                Invalid::new(
-                    "record_types",
-                    format!("{code} is not one of: lead, account, contact, opportunity"),
-                )
-            })?;
+        let record_type = RecordType::parse(&code).map_err(|_| {
+            Invalid::new(
+                "record_types",
+                format!("\"{code}\" is not one of: lead, account, contact, opportunity"),
+            )
+        })?;
         let table = Table::of(record_type);
         if !tables.iter().any(|t| t.name == table.name) {
             tables.push(table);
@@ -261,22 +417,30 @@ async fn user_row(db: &Db, id: i64) -> anyhow::Result<Option<Row>> {
     .await
 }
 
-/// `POST /api/v1/users/{id}/handover` with `{"to_user_id", "record_types"?}`: gives every
-/// record the user owns — deleted ones too, so that a restore does not bring one back to a rep
-/// who left — to another user, in one transaction, each change in the record's history with
-/// the caller's channel. Admins, and managers for users within their scope, may do it. The
-/// new owner is notified once; leads' timers restart. Answers how many of each were moved.
-pub async fn handover(ctx: Ctx<'_>, from: i64, body: &Value) -> StoreResult<Value> {
+/// Gives every record the user owns — deleted ones too, so that a restore does not bring one
+/// back to a rep who left — to another user, in one transaction, each change in the record's
+/// history with the caller's channel. Admins, and managers for users within their scope, may
+/// do it. The new owner is notified once; leads' timers restart. Answers how many of each were
+/// moved.
+pub async fn handover(
+    ctx: Ctx<'_>,
+    from: i64,
+    handover: Unread<NewHandover>,
+) -> StoreResult<Handover> {
     if ctx.actor.role == Role::Rep {
         return Err(StoreError::Forbidden(
             "only an admin or a manager may hand over a user's records".into(),
         ));
     }
-    let body = Body::parse(body, "", &["to_user_id", "record_types"])?;
-    let to = body
-        .int("to_user_id", 1, i64::MAX)?
-        .ok_or_else(|| Invalid::new("to_user_id", "is required"))?;
-    let tables = record_types(&body)?;
+    let handover = handover.read()?;
+    let to = match handover.to_user_id {
+        None => return Err(Invalid::new("to_user_id", "is required").into()),
+        Some(to) if to < 1 => {
+            return Err(Invalid::new("to_user_id", "must be a whole number of at least 1").into())
+        }
+        Some(to) => to,
+    };
+    let tables = record_types(handover.record_types)?;
     if user_row(ctx.db, from).await?.is_none() {
         return Err(StoreError::NotFound("User"));
     }
@@ -299,12 +463,12 @@ pub async fn handover(ctx: Ctx<'_>, from: i64, body: &Value) -> StoreResult<Valu
     }
     let now = to_millis(ctx.now);
     let mut tx = ctx.db.begin().await?;
-    let mut counts = serde_json::Map::new();
+    let mut counts = BTreeMap::new();
     let mut total = 0;
     for table in &tables {
         let moved = move_records(&mut tx, ctx, table, from, to, now).await?;
         total += moved;
-        counts.insert(table.record_type.code().to_owned(), json!(moved));
+        counts.insert(table.record_type.code().to_owned(), moved);
     }
     if total > 0 {
         let message = if target.text("locale") == "en" {
@@ -326,12 +490,12 @@ pub async fn handover(ctx: Ctx<'_>, from: i64, body: &Value) -> StoreResult<Valu
         .await?;
     }
     tx.commit().await?;
-    Ok(json!({
-        "from_user_id": from,
-        "to_user_id": to,
-        "counts": counts,
-        "total": total,
-    }))
+    Ok(Handover {
+        from_user_id: from,
+        to_user_id: to,
+        counts,
+        total,
+    })
 }
 
 /// Moves one table's records from `from` to `to`; returns how many.

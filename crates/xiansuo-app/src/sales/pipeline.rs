@@ -19,13 +19,19 @@ use crate::records::{self, Ctx, NewRecord};
 use crate::scope::Actor;
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
+use utoipa::openapi::schema::{KnownFormat, SchemaFormat, Type};
+use utoipa::openapi::ObjectBuilder;
+use utoipa::ToSchema;
 use xiansuo_core::choice::{fold, ChoiceKind};
 use xiansuo_core::clock::{china_date, china_midnight, to_millis};
 use xiansuo_core::custom_field::{parse_key, RecordType};
 use xiansuo_core::history::snapshot;
-use xiansuo_core::{Invalid, Text};
+use xiansuo_core::validation::{present, Unread};
+use xiansuo_core::{schema, Invalid, Text};
 use xiansuo_store::{Db, Param, Period, Reader, Row, Tx};
 
 /// A JSON request object whose keys are checked against the accepted ones, with typed getters
@@ -64,10 +70,6 @@ impl<'a> Body<'a> {
         }
     }
 
-    pub(crate) fn has(&self, name: &str) -> bool {
-        self.object.contains_key(name)
-    }
-
     pub(crate) fn get(&self, name: &str) -> Option<&'a Value> {
         self.object.get(name)
     }
@@ -86,14 +88,6 @@ impl<'a> Body<'a> {
     pub(crate) fn required_text(&self, name: &str, max: usize) -> StoreResult<String> {
         self.text(name, max)?
             .ok_or_else(|| Invalid::new(self.field(name), "is required").into())
-    }
-
-    pub(crate) fn bool(&self, name: &str) -> StoreResult<Option<bool>> {
-        match self.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => Err(Invalid::new(self.field(name), "must be true or false").into()),
-        }
     }
 
     pub(crate) fn int(&self, name: &str, min: i64, max: i64) -> StoreResult<Option<i64>> {
@@ -116,7 +110,8 @@ impl<'a> Body<'a> {
 }
 
 /// What reaching a stage means for a deal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum StageKind {
     Open,
     Won,
@@ -146,15 +141,25 @@ impl StageKind {
 }
 
 /// A pipeline stage.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = PipelineStage, description = "A pipeline stage (阶段)")]
 pub struct Stage {
+    /// Unique id
+    #[schema(minimum = 1)]
     pub id: i64,
+    /// The code deals store in `stage`
     pub code: String,
+    /// Chinese name
     pub name_zh: String,
+    /// English name
     pub name_en: String,
+    /// Win probability in percent that deals take
     pub probability: i64,
+    /// Order in the pipeline
     pub position: i64,
+    #[schema(schema_with = kind_schema)]
     pub kind: StageKind,
+    /// Deals may move to it
     pub active: bool,
 }
 
@@ -171,19 +176,171 @@ impl Stage {
             active: row.int("active") == 1,
         }
     }
+}
 
-    fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "code": self.code,
-            "name_zh": self.name_zh,
-            "name_en": self.name_en,
-            "probability": self.probability,
-            "position": self.position,
-            "kind": self.kind.code(),
-            "active": self.active,
-        })
+/// Every stage, in pipeline order.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = PipelineStageList, description = "Every stage, in pipeline order")]
+pub struct StageList {
+    /// The stages
+    pub items: Vec<Stage>,
+}
+
+/// A new stage as a request sends it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = PipelineStageInput, description = "A new stage")]
+pub struct NewStage {
+    #[schema(schema_with = code_schema)]
+    pub code: String,
+    #[schema(schema_with = name_zh_schema)]
+    pub name_zh: String,
+    #[serde(default)]
+    #[schema(schema_with = new_name_en_schema)]
+    pub name_en: Option<String>,
+    /// Percent
+    #[schema(required = true, nullable = false, minimum = 0, maximum = 100)]
+    pub probability: Option<i64>,
+    #[serde(default)]
+    #[schema(schema_with = position_schema)]
+    pub position: Option<i64>,
+    #[serde(default)]
+    #[schema(schema_with = new_kind_schema)]
+    pub kind: Option<StageKind>,
+    /// Deals may move to it; default true; null: true
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
+/// The fields of a stage to change; a field left out, or a number, kind or flag sent as null,
+/// keeps its value.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(
+    as = PipelineStagePatch,
+    description = "Changes to a stage: only the fields given change"
+)]
+pub struct StagePatch {
+    #[serde(default)]
+    #[schema(schema_with = fixed_code_schema)]
+    pub code: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = name_zh_schema)]
+    pub name_zh: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = name_en_schema)]
+    pub name_en: Option<String>,
+    /// Percent; null keeps it as it is
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 100)]
+    pub probability: Option<i64>,
+    #[serde(default)]
+    #[schema(schema_with = position_schema)]
+    pub position: Option<i64>,
+    #[serde(default)]
+    #[schema(schema_with = changed_kind_schema)]
+    pub kind: Option<StageKind>,
+    /// Deals may move to it; null keeps it as it is
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
+const KINDS: [&str; 3] = ["open", "won", "lost"];
+
+fn kind_schema() -> ObjectBuilder {
+    schema::codes(KINDS, false, "What reaching it means")
+}
+
+fn new_kind_schema() -> ObjectBuilder {
+    schema::codes(KINDS, true, "What reaching it means; null: open")
+}
+
+fn changed_kind_schema() -> ObjectBuilder {
+    schema::codes(
+        KINDS,
+        true,
+        "What reaching it means; null keeps it as it is",
+    )
+}
+
+fn code_schema() -> ObjectBuilder {
+    schema::string(false, "a-z first, then a-z, 0-9, _; fixed once created")
+        .pattern(Some("^[a-z][a-z0-9_]{0,39}$"))
+}
+
+fn fixed_code_schema() -> ObjectBuilder {
+    schema::text(
+        true,
+        false,
+        40,
+        "The stage's code, which cannot change: only its own is accepted; empty or null: left \
+         alone",
+    )
+}
+
+fn name_zh_schema() -> ObjectBuilder {
+    schema::text(false, true, 50, "Chinese name")
+}
+
+fn new_name_en_schema() -> ObjectBuilder {
+    schema::text(
+        true,
+        false,
+        50,
+        "English name; empty, null or absent: the Chinese one",
+    )
+}
+
+fn name_en_schema() -> ObjectBuilder {
+    schema::text(false, true, 50, "English name")
+}
+
+fn position_schema() -> ObjectBuilder {
+    schema::scalar(
+        Type::Integer,
+        true,
+        "Order; default last; null keeps it as it is",
+    )
+    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+    .minimum(Some(*POSITIONS.start()))
+    .maximum(Some(*POSITIONS.end()))
+}
+
+/// The win probabilities a stage may have, in percent.
+pub const PROBABILITIES: RangeInclusive<i64> = 0..=100;
+
+/// The positions a stage may have.
+pub const POSITIONS: RangeInclusive<i64> = 0..=1_000_000;
+
+/// Why a number of a stage is refused: it is not a whole number within `range`.
+pub fn not_in(field: &str, range: &RangeInclusive<i64>) -> Invalid {
+    Invalid::new(
+        field,
+        format!(
+            "must be a whole number from {} to {}",
+            range.start(),
+            range.end()
+        ),
+    )
+}
+
+/// A number of a stage, if it lies within `range`.
+fn within(
+    field: &str,
+    value: Option<i64>,
+    range: &RangeInclusive<i64>,
+) -> Result<Option<i64>, Invalid> {
+    match value {
+        Some(n) if !range.contains(&n) => Err(not_in(field, range)),
+        value => Ok(value),
     }
+}
+
+/// Free text that must not be blank.
+fn required_text(field: &str, value: &str, max: usize) -> Result<String, Invalid> {
+    Text::parse_optional(field, value, max)?
+        .map(Text::into_string)
+        .ok_or_else(|| Invalid::new(field, "is required"))
 }
 
 const STAGE_ORDER: &str = "ORDER BY position, id";
@@ -199,8 +356,10 @@ pub async fn stages(db: &Db) -> anyhow::Result<Vec<Stage>> {
 }
 
 /// Every stage as the API shows it.
-pub async fn list_stages(db: &Db) -> StoreResult<Vec<Value>> {
-    Ok(stages(db).await?.iter().map(Stage::to_json).collect())
+pub async fn list_stages(db: &Db) -> StoreResult<StageList> {
+    Ok(StageList {
+        items: stages(db).await?,
+    })
 }
 
 async fn stage_by_code<R: Reader>(r: &mut R, code: &str) -> anyhow::Result<Option<Stage>> {
@@ -249,16 +408,6 @@ async fn usable_stage<R: Reader>(r: &mut R, field: &str, code: &str) -> StoreRes
     }
 }
 
-const STAGE_FIELDS: &[&str] = &[
-    "code",
-    "name_zh",
-    "name_en",
-    "probability",
-    "position",
-    "kind",
-    "active",
-];
-
 async fn load_stage(tx: &mut Tx, id: i64) -> StoreResult<Stage> {
     tx.fetch_optional(
         "SELECT * FROM pipeline_stages WHERE id = ?",
@@ -269,30 +418,31 @@ async fn load_stage(tx: &mut Tx, id: i64) -> StoreResult<Stage> {
     .ok_or(StoreError::NotFound("PipelineStage"))
 }
 
-/// Adds a stage (admins only): `{"code", "name_zh", "name_en"?, "probability", "position"?,
-/// "kind"?, "active"?}`. Without a position it goes last; `name_en` defaults to `name_zh`.
-pub async fn create_stage(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
+/// Adds a stage (admins only). Without a position it goes last; `name_en` defaults to
+/// `name_zh`.
+pub async fn create_stage(ctx: Ctx<'_>, new: Unread<NewStage>) -> StoreResult<Stage> {
     ctx.actor.require_admin("change the pipeline stages")?;
-    let body = Body::parse(body, "", STAGE_FIELDS)?;
-    let code = parse_key(&body.required_text("code", 40)?)
+    let new = new.read()?;
+    let code = parse_key(&required_text("code", &new.code, 40)?)
         .map_err(|e| Invalid::new("code", e.message.replace("field key", "stage code")))?;
-    let name_zh = body.required_text("name_zh", 50)?;
-    let name_en = body.text("name_en", 50)?.unwrap_or_else(|| name_zh.clone());
-    let probability = body
-        .int("probability", 0, 100)?
+    let name_zh = required_text("name_zh", &new.name_zh, 50)?;
+    let name_en = match &new.name_en {
+        Some(name) => Text::parse_optional("name_en", name, 50)?.map(Text::into_string),
+        None => None,
+    }
+    .unwrap_or_else(|| name_zh.clone());
+    let probability = within("probability", new.probability, &PROBABILITIES)?
         .ok_or_else(|| Invalid::new("probability", "is required"))?;
-    let kind = match body.text("kind", 10)? {
-        Some(k) => StageKind::parse(&k)?,
-        None => StageKind::Open,
-    };
-    let active = body.bool("active")?.unwrap_or(true);
+    let kind = new.kind.unwrap_or(StageKind::Open);
+    let active = new.active.unwrap_or(true);
+    let position = within("position", new.position, &POSITIONS)?;
     let mut tx = ctx.db.begin().await?;
     if stage_by_code(&mut tx, &code).await?.is_some() {
         return Err(StoreError::Conflict(format!(
             "a pipeline stage with the code '{code}' exists"
         )));
     }
-    let position = match body.int("position", 0, 1_000_000)? {
+    let position = match position {
         Some(p) => p,
         None => tx
             .fetch_optional(
@@ -329,44 +479,45 @@ pub async fn create_stage(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
     .await?;
     let stage = load_stage(&mut tx, id).await?;
     tx.commit().await?;
-    Ok(stage.to_json())
+    Ok(stage)
 }
 
 /// Changes a stage (admins only). The code is fixed, since deals store it; the kind of a stage
 /// that holds deals is fixed too, since their result follows it. Open deals at the stage whose
 /// probability was the stage's follow a new probability (each change in their history). Every
 /// kind keeps at least one active stage.
-pub async fn update_stage(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Value> {
+pub async fn update_stage(ctx: Ctx<'_>, id: i64, patch: Unread<StagePatch>) -> StoreResult<Stage> {
     ctx.actor.require_admin("change the pipeline stages")?;
-    let body = Body::parse(body, "", STAGE_FIELDS)?;
+    let patch = patch.read()?;
     let mut tx = ctx.db.begin().await?;
     let before = load_stage(&mut tx, id).await?;
     let snapshot = audit::Before::take(&mut tx, audit::Setting::PipelineStage, id).await?;
-    if let Some(code) = body.text("code", 40)? {
-        if code != before.code {
-            return Err(Invalid::new(
-                "code",
-                "cannot change: opportunities store it; add a new stage instead",
-            )
-            .into());
-        }
+    let code = match &patch.code {
+        Some(code) => Text::parse_optional("code", code, 40)?,
+        None => None,
+    };
+    if code.is_some_and(|code| code.as_str() != before.code) {
+        return Err(Invalid::new(
+            "code",
+            "cannot change: opportunities store it; add a new stage instead",
+        )
+        .into());
     }
     let mut sets: Vec<(&str, Param)> = Vec::new();
-    if body.has("name_zh") {
-        sets.push(("name_zh", Param::from(body.required_text("name_zh", 50)?)));
+    if let Some(name) = &patch.name_zh {
+        sets.push(("name_zh", Param::from(required_text("name_zh", name, 50)?)));
     }
-    if body.has("name_en") {
-        sets.push(("name_en", Param::from(body.required_text("name_en", 50)?)));
+    if let Some(name) = &patch.name_en {
+        sets.push(("name_en", Param::from(required_text("name_en", name, 50)?)));
     }
-    let probability = body.int("probability", 0, 100)?;
+    let probability = within("probability", patch.probability, &PROBABILITIES)?;
     if let Some(p) = probability {
         sets.push(("probability", Param::Int(p)));
     }
-    if let Some(p) = body.int("position", 0, 1_000_000)? {
+    if let Some(p) = within("position", patch.position, &POSITIONS)? {
         sets.push(("position", Param::Int(p)));
     }
-    if let Some(kind) = body.text("kind", 10)? {
-        let kind = StageKind::parse(&kind)?;
+    if let Some(kind) = patch.kind {
         if kind != before.kind {
             let used = tx
                 .fetch_optional(
@@ -384,11 +535,11 @@ pub async fn update_stage(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Va
             sets.push(("kind", Param::from(kind.code())));
         }
     }
-    if let Some(active) = body.bool("active")? {
+    if let Some(active) = patch.active {
         sets.push(("active", Param::Int(i64::from(active))));
     }
     if sets.is_empty() {
-        return Ok(before.to_json());
+        return Ok(before);
     }
     let now = to_millis(ctx.now);
     let mut params: Vec<Param> = sets.iter().map(|(_, p)| p.clone()).collect();
@@ -422,7 +573,7 @@ pub async fn update_stage(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Va
         .await?;
     let stage = load_stage(&mut tx, id).await?;
     tx.commit().await?;
-    Ok(stage.to_json())
+    Ok(stage)
 }
 
 /// Moves the open deals at `stage` that had its old probability to the new one.
@@ -592,19 +743,94 @@ async fn load_opportunity(tx: &mut Tx, actor: &Actor, id: i64) -> StoreResult<Ro
     .ok_or(StoreError::NotFound(OPPORTUNITIES.schema))
 }
 
-/// Wins (`won`) or loses a deal: `{"reason", "stage"?}`. A reason is required to lose. The deal
-/// moves to `stage` (a stage of that kind) or else the first active stage of that kind, takes
-/// its probability, and records the reason and the time.
-pub async fn close(ctx: Ctx<'_>, id: i64, body: &Value, won: bool) -> StoreResult<Value> {
-    let body = Body::parse(body, "", &["reason", "stage"])?;
-    let reason = if won {
-        body.text("reason", 1000)?
-    } else {
-        // A listed lost reason, named by code or label, is stored as its code.
-        let choices = crate::records::choices::all(ctx.db).await?;
-        Some(choices.reason(ChoiceKind::LostReason, &body.required_text("reason", 1000)?))
+/// Why a deal was won, and the won stage it goes to.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = CloseInput, description = "Why the deal was won")]
+pub struct Win {
+    #[serde(default)]
+    #[schema(schema_with = win_reason_schema)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = close_stage_schema)]
+    pub stage: Option<String>,
+}
+
+/// Why a deal was lost, and the lost stage it goes to.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = LoseInput, description = "Why the deal was lost")]
+pub struct Loss {
+    /// A lost reason, by its code or its label, or free text
+    #[schema(schema_with = loss_reason_schema)]
+    pub reason: String,
+    #[serde(default)]
+    #[schema(schema_with = close_stage_schema)]
+    pub stage: Option<String>,
+}
+
+fn win_reason_schema() -> ObjectBuilder {
+    schema::text(true, false, 1000, "Why, if you like")
+}
+
+fn loss_reason_schema() -> ObjectBuilder {
+    schema::text(
+        false,
+        true,
+        1000,
+        "Why: a lost reason by its code or label, or free text",
+    )
+}
+
+fn close_stage_schema() -> ObjectBuilder {
+    schema::string(
+        true,
+        "A stage of that kind; empty or null: the first active one (paid, lost)",
+    )
+    .pattern(Some("^([a-z][a-z0-9_]{0,39})?$"))
+}
+
+/// Wins a deal: it moves to `stage` (a won stage) or else the first active won stage, takes
+/// its probability, and records the reason, if any, and the time.
+pub async fn win(ctx: Ctx<'_>, id: i64, win: Unread<Win>) -> StoreResult<Value> {
+    let win = win.read()?;
+    let reason = match &win.reason {
+        Some(reason) => Text::parse_optional("reason", reason, 1000)?.map(Text::into_string),
+        None => None,
     };
-    let kind = if won { StageKind::Won } else { StageKind::Lost };
+    close(ctx, id, StageKind::Won, reason, win.stage.as_deref()).await
+}
+
+/// Loses a deal, which needs a reason: a listed lost reason, named by code or label, is
+/// stored as its code. The deal moves to `stage` (a lost stage) or else the first active lost
+/// stage, and takes its probability.
+pub async fn lose(ctx: Ctx<'_>, id: i64, loss: Unread<Loss>) -> StoreResult<Value> {
+    let loss = loss.read()?;
+    let reason = required_text("reason", &loss.reason, 1000)?;
+    let choices = crate::records::choices::all(ctx.db).await?;
+    let reason = choices.reason(ChoiceKind::LostReason, &reason);
+    close(
+        ctx,
+        id,
+        StageKind::Lost,
+        Some(reason),
+        loss.stage.as_deref(),
+    )
+    .await
+}
+
+/// Closes a deal as `kind` (won or lost) at `stage` or the first active stage of that kind.
+async fn close(
+    ctx: Ctx<'_>,
+    id: i64,
+    kind: StageKind,
+    reason: Option<String>,
+    stage: Option<&str>,
+) -> StoreResult<Value> {
+    let stage = match stage {
+        Some(stage) => Text::parse_optional("stage", stage, 40)?,
+        None => None,
+    };
     let mut tx = ctx.db.begin().await?;
     let row = load_opportunity(&mut tx, ctx.actor, id).await?;
     let before = records::to_json(&OPPORTUNITIES, &row);
@@ -614,9 +840,10 @@ pub async fn close(ctx: Ctx<'_>, id: i64, body: &Value, won: bool) -> StoreResul
             kind.code()
         )));
     }
-    let stage = match body.text("stage", 40)? {
+    let stage = match stage {
         Some(code) => {
-            let stage = usable_stage(&mut tx, "stage", &code).await?;
+            let code = code.as_str();
+            let stage = usable_stage(&mut tx, "stage", code).await?;
             if stage.kind != kind {
                 return Err(Invalid::new(
                     "stage",
@@ -710,8 +937,100 @@ fn scope_conditions(actor: &Actor, owners: &[i64]) -> String {
     sql
 }
 
-fn money(cents: i64) -> Value {
-    json!(cents as f64 / 100.0)
+/// An amount in yuan, from cents.
+fn money(cents: i64) -> f64 {
+    cents as f64 / 100.0
+}
+
+fn month_schema() -> ObjectBuilder {
+    schema::string(false, "YYYY-MM").pattern(Some(MONTH))
+}
+
+/// A month as the forecast takes and shows it.
+const MONTH: &str = "^[0-9]{4}-(0[1-9]|1[0-2])$";
+
+/// The weighted pipeline forecast by month.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "The weighted pipeline forecast by month")]
+pub struct Forecast {
+    /// First month, YYYY-MM
+    #[schema(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    pub from: String,
+    /// Last month, YYYY-MM
+    #[schema(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    pub to: String,
+    /// Every month from `from` to `to`
+    pub items: Vec<ForecastMonth>,
+    /// All months
+    pub total: ForecastFigures,
+}
+
+/// One month of the forecast.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "One month")]
+pub struct ForecastMonth {
+    #[schema(schema_with = month_schema)]
+    pub month: String,
+    #[serde(flatten)]
+    pub figures: ForecastFigures,
+}
+
+/// The open and won deals of a month, or of all months.
+#[derive(Debug, Default, Clone, Copy, Serialize, ToSchema)]
+#[schema(description = "Open deals expected to close, and deals won")]
+pub struct ForecastFigures {
+    /// Open deals expected to close
+    pub open_count: i64,
+    /// Their amount
+    pub open_amount: f64,
+    /// Their amount × probability
+    pub weighted_amount: f64,
+    /// Deals won (by the day won, China time)
+    pub won_count: i64,
+    /// Their amount
+    pub won_amount: f64,
+}
+
+impl ForecastFigures {
+    /// The figures of counts and amounts in cents: open count, open amount, weighted amount
+    /// (cents × percent), won count, won amount.
+    fn of(m: &[i64; 5]) -> ForecastFigures {
+        ForecastFigures {
+            open_count: m[0],
+            open_amount: money(m[1]),
+            weighted_amount: money(m[2] / 100),
+            won_count: m[3],
+            won_amount: money(m[4]),
+        }
+    }
+}
+
+/// The kanban summary: one column per stage.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(
+    as = PipelineBoard,
+    description = "The kanban summary: one column per stage"
+)]
+pub struct Board {
+    /// Active stages, and inactive ones that still hold deals, in order
+    pub items: Vec<BoardColumn>,
+}
+
+/// A stage with the figures of the deals at it that the actor may see.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(
+    as = PipelineBoardColumn,
+    description = "A stage with its deals' figures"
+)]
+pub struct BoardColumn {
+    #[serde(flatten)]
+    pub stage: Stage,
+    /// Deals at the stage
+    pub count: i64,
+    /// Their amount
+    pub amount: f64,
+    /// Their amount × probability
+    pub weighted_amount: f64,
 }
 
 /// The most months one forecast covers.
@@ -726,7 +1045,7 @@ pub async fn forecast(
     actor: &Actor,
     params: &[(String, String)],
     now: DateTime<Utc>,
-) -> StoreResult<Value> {
+) -> StoreResult<Forecast> {
     let today = china_date(now);
     let this_month = today.with_day(1).unwrap_or(today);
     let mut from = this_month;
@@ -816,37 +1135,29 @@ pub async fn forecast(
             m[4] += r.int("amount");
         }
     }
-    let figures = |m: &[i64; 5]| {
-        json!({
-            "open_count": m[0],
-            "open_amount": money(m[1]),
-            "weighted_amount": money(m[2] / 100),
-            "won_count": m[3],
-            "won_amount": money(m[4]),
-        })
-    };
     let mut total = [0_i64; 5];
     let mut items = Vec::new();
-    for (month, m) in &by_month {
+    for (month, m) in by_month {
         for (t, v) in total.iter_mut().zip(m) {
             *t += v;
         }
-        let mut item = figures(m);
-        item["month"] = json!(month);
-        items.push(item);
+        items.push(ForecastMonth {
+            month,
+            figures: ForecastFigures::of(&m),
+        });
     }
-    Ok(json!({
-        "from": from.format("%Y-%m").to_string(),
-        "to": to.format("%Y-%m").to_string(),
-        "items": items,
-        "total": figures(&total),
-    }))
+    Ok(Forecast {
+        from: from.format("%Y-%m").to_string(),
+        to: to.format("%Y-%m").to_string(),
+        items,
+        total: ForecastFigures::of(&total),
+    })
 }
 
 /// `GET /api/v1/pipeline/board?owner_id=&close_month=`: the kanban summary, one column per stage in pipeline
 /// order (inactive stages only while they hold deals) with the number of deals the actor may
 /// see, their amount and their weighted amount.
-pub async fn board(db: &Db, actor: &Actor, params: &[(String, String)]) -> StoreResult<Value> {
+pub async fn board(db: &Db, actor: &Actor, params: &[(String, String)]) -> StoreResult<Board> {
     let mut owners = Vec::new();
     let mut month = None;
     for (name, value) in params {
@@ -877,7 +1188,7 @@ pub async fn board(db: &Db, actor: &Actor, params: &[(String, String)]) -> Store
         )
         .await?;
     let figures: BTreeMap<String, &Row> = rows.iter().map(|r| (r.text("stage"), r)).collect();
-    let items: Vec<Value> = stages(db)
+    let items = stages(db)
         .await?
         .into_iter()
         .filter_map(|stage| {
@@ -885,14 +1196,15 @@ pub async fn board(db: &Db, actor: &Actor, params: &[(String, String)]) -> Store
             if !stage.active && row.is_none() {
                 return None;
             }
-            let mut item = stage.to_json();
-            item["count"] = json!(row.map_or(0, |r| r.int("n")));
-            item["amount"] = money(row.map_or(0, |r| r.int("amount")));
-            item["weighted_amount"] = money(row.map_or(0, |r| r.int("weighted")) / 100);
-            Some(item)
+            Some(BoardColumn {
+                count: row.map_or(0, |r| r.int("n")),
+                amount: money(row.map_or(0, |r| r.int("amount"))),
+                weighted_amount: money(row.map_or(0, |r| r.int("weighted")) / 100),
+                stage,
+            })
         })
         .collect();
-    Ok(json!({ "items": items }))
+    Ok(Board { items })
 }
 
 /// The stages as a step of an opportunity's life: a new or moved opportunity gets a usable

@@ -33,6 +33,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(webhooks::routes())
         .merge(robots::routes())
         .merge(notifications::routes())
+        .merge(pipeline::routes())
 }
 
 /// Every `/api/v1` route.
@@ -46,7 +47,6 @@ pub fn router() -> Router<AppState> {
         .merge(imports::router())
         .merge(Router::from(documented()))
         .merge(choices::router())
-        .merge(pipeline::router())
         .merge(pool::router())
         .merge(followups::router())
         .merge(records::activity_router())

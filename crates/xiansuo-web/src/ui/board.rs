@@ -20,11 +20,11 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::sync::OnceLock;
 use xiansuo_app::records;
 use xiansuo_app::records::schema::OPPORTUNITIES;
-use xiansuo_app::sales::pipeline;
+use xiansuo_app::sales::pipeline::{self, Loss, Stage, StageKind, Win};
 use xiansuo_app::StoreError;
 use xiansuo_core::choice::ChoiceKind;
 
@@ -178,18 +178,23 @@ pub(super) struct CloseForm {
 
 /// `¥1,234,567.50` from an amount in yuan.
 pub(super) fn money(value: &Value) -> String {
-    let Some(yuan) = value.as_f64() else {
-        return String::new();
-    };
+    value.as_f64().map(yuan).unwrap_or_default()
+}
+
+/// An amount in yuan as the board shows it: `¥1,234.50`.
+fn yuan(yuan: f64) -> String {
     let fixed = format!("{:.2}", yuan.abs());
     let (whole, cents) = fixed.split_once('.').unwrap_or((&fixed, "00"));
     let sign = if yuan < 0.0 { "-" } else { "" };
     format!("{sign}¥{}.{cents}", group_digits(whole))
 }
 
-fn stage_name(t: &Texts, stage: &Value) -> String {
-    let key = if t.lang == "en" { "name_en" } else { "name_zh" };
-    text_of(&stage[key])
+fn stage_name(t: &Texts, stage: &Stage) -> String {
+    if t.lang == "en" {
+        stage.name_en.clone()
+    } else {
+        stage.name_zh.clone()
+    }
 }
 
 /// The board, with a refused move's reason above it.
@@ -206,10 +211,10 @@ async fn board_page(
     let filters = query.filters();
     let loaded = async {
         let board = pipeline::board(&state.db, &user.actor, &filters).await?;
-        let stages = board["items"].as_array().cloned().unwrap_or_default();
+        let stages = board.items;
         let mut cards = Vec::new();
-        for stage in &stages {
-            let code = text_of(&stage["code"]);
+        for column in &stages {
+            let code = column.stage.code.clone();
             let mut params = filters.clone();
             params.extend([
                 ("stage".to_owned(), code.clone()),
@@ -243,15 +248,17 @@ async fn board_page(
     // A deal moves to an active stage that is not a lost one: losing needs a reason.
     let targets: Vec<(String, String)> = stages
         .iter()
-        .filter(|s| s["active"] == true && s["kind"] != "lost")
-        .map(|s| (text_of(&s["code"]), stage_name(t, s)))
+        .map(|column| &column.stage)
+        .filter(|s| s.active && s.kind != StageKind::Lost)
+        .map(|s| (s.code.clone(), stage_name(t, s)))
         .collect();
     let columns = stages
         .iter()
         .zip(pages)
-        .map(|(stage, page)| {
-            let code = text_of(&stage["code"]);
-            let count = stage["count"].as_i64().unwrap_or_default();
+        .map(|(column, page)| {
+            let stage = &column.stage;
+            let code = stage.code.clone();
+            let count = column.count;
             Column {
                 shown: fill(
                     l.board_shown_of,
@@ -266,10 +273,10 @@ async fn board_page(
                     .map(|c| query.url(&code, Some(c))),
                 first_url: query.cursor(&code).map(|_| query.url(&code, None)),
                 name: stage_name(t, stage),
-                kind: text_of(&stage["kind"]),
+                kind: stage.kind.code().to_owned(),
                 count,
-                amount: money(&stage["amount"]),
-                weighted: money(&stage["weighted_amount"]),
+                amount: yuan(column.amount),
+                weighted: yuan(column.weighted_amount),
                 cards: page
                     .items
                     .iter()
@@ -480,13 +487,22 @@ pub(super) async fn close_deal(
             return after_write(&state, &user, id, Err(invalid.into())).await;
         }
     };
-    let mut body = Map::new();
     let reason = form.reason.trim();
-    if !reason.is_empty() {
-        body.insert("reason".into(), Value::from(reason));
-    }
     let t = super::i18n::texts(&user.actor.locale);
-    match pipeline::close(ctx(&state, &user), id, &Value::Object(body), won).await {
+    let closed = if won {
+        let win = Win {
+            reason: (!reason.is_empty()).then(|| reason.to_owned()),
+            stage: None,
+        };
+        pipeline::win(ctx(&state, &user), id, win.into()).await
+    } else {
+        let loss = Loss {
+            reason: reason.to_owned(),
+            stage: None,
+        };
+        pipeline::lose(ctx(&state, &user), id, loss.into()).await
+    };
+    match closed {
         Ok(_) => Redirect::to(&format!("/board#deal-{id}")).into_response(),
         Err(StoreError::Invalid(invalid)) => {
             let message = invalid_text(t, &invalid);

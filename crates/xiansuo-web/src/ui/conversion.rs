@@ -18,8 +18,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use serde_json::{json, Map, Value};
-use xiansuo_app::leads::conversion;
+use xiansuo_app::leads::conversion::{self, NewConversion, NewDeal};
 use xiansuo_app::leads::unconvert;
 use xiansuo_app::records;
 use xiansuo_app::records::schema::LEADS;
@@ -245,47 +244,47 @@ pub(super) async fn form(
     }
 }
 
-/// The conversion request the form asks for.
-fn request_body(typed: &Typed) -> Value {
-    let mut body = Map::new();
+/// The conversion request the form asks for, or the field the store would refuse.
+fn request(typed: &Typed) -> Result<NewConversion, Invalid> {
     let account = typed.account_id.trim();
-    if !account.is_empty() {
-        // A number the store checks; anything else is sent as typed for it to refuse by name.
-        body.insert(
-            "account_id".into(),
-            account
-                .parse::<i64>()
-                .map_or_else(|_| json!(account), Value::from),
-        );
-    }
-    body.insert(
-        "create_opportunity".into(),
-        Value::from(typed.create_opportunity),
-    );
-    if typed.create_opportunity {
-        let mut opportunity = Map::new();
-        for (name, value) in [
-            ("name", &typed.name),
-            ("stage", &typed.stage),
-            ("expected_close_date", &typed.expected_close_date),
-        ] {
-            if !value.trim().is_empty() {
-                opportunity.insert(name.into(), Value::from(value.trim()));
-            }
-        }
+    let account_id = if account.is_empty() {
+        None
+    } else {
+        let id = account
+            .parse::<i64>()
+            .map_err(|_| Invalid::new("account_id", "must be a whole number of at least 1"))?;
+        Some(id)
+    };
+    let opportunity = if typed.create_opportunity {
+        let given = |value: &str| {
+            let value = value.trim();
+            (!value.is_empty()).then(|| value.to_owned())
+        };
         let amount = typed.amount.trim().replace([',', '，', '¥', ' '], "");
-        if !amount.is_empty() {
-            // A number the store checks; anything else goes as text for the store to refuse.
-            let value = amount
+        let amount = if amount.is_empty() {
+            None
+        } else {
+            let amount = amount
                 .parse::<f64>()
                 .ok()
-                .and_then(|n| serde_json::Number::from_f64(n).map(Value::Number))
-                .unwrap_or_else(|| Value::from(typed.amount.trim()));
-            opportunity.insert("amount".into(), value);
-        }
-        body.insert("opportunity".into(), Value::Object(opportunity));
-    }
-    Value::Object(body)
+                .filter(|n| n.is_finite())
+                .ok_or_else(|| Invalid::new("opportunity.amount", "must be a number"))?;
+            Some(amount)
+        };
+        Some(NewDeal {
+            name: given(&typed.name),
+            amount,
+            expected_close_date: given(&typed.expected_close_date),
+            stage: given(&typed.stage),
+        })
+    } else {
+        None
+    };
+    Ok(NewConversion {
+        account_id,
+        create_opportunity: Some(typed.create_opportunity),
+        opportunity,
+    })
 }
 
 /// `POST /leads/{id}/convert`: converts the lead and opens the new opportunity, or the account.
@@ -310,12 +309,14 @@ pub(super) async fn convert(
         stage: posted.get("stage").to_owned(),
         expected_close_date: posted.get("expected_close_date").to_owned(),
     };
-    match conversion::convert(ctx(&state, &user), id, &request_body(&typed)).await {
+    let converted = match request(&typed) {
+        Ok(new) => conversion::convert(ctx(&state, &user), id, new.into()).await,
+        Err(invalid) => Err(invalid.into()),
+    };
+    match converted {
         Ok(done) => {
-            let to = match (
-                done["opportunity"]["id"].as_i64(),
-                done["account"]["id"].as_i64(),
-            ) {
+            let opportunity = done.opportunity.as_ref().and_then(|o| o["id"].as_i64());
+            let to = match (opportunity, done.account["id"].as_i64()) {
                 (Some(opportunity), _) => format!("/opportunities/{opportunity}?converted=1"),
                 (None, Some(account)) => format!("/accounts/{account}?converted=1"),
                 (None, None) => lead_url(id),
@@ -383,29 +384,29 @@ mod tests {
             amount: "1,200.50".into(),
             ..Typed::default()
         };
-        assert_eq!(
-            request_body(&typed),
-            json!({"account_id": 12, "create_opportunity": false})
-        );
+        let asked = request(&typed).unwrap();
+        assert_eq!(asked.account_id, Some(12));
+        assert_eq!(asked.create_opportunity, Some(false));
+        assert!(asked.opportunity.is_none());
         let typed = Typed {
             create_opportunity: true,
             stage: "found".into(),
             ..typed
         };
-        assert_eq!(
-            request_body(&typed),
-            json!({"account_id": 12, "create_opportunity": true,
-                   "opportunity": {"name": "云启 ERP", "stage": "found", "amount": 1200.5}})
-        );
+        let deal = request(&typed).unwrap().opportunity.unwrap();
+        assert_eq!(deal.name.as_deref(), Some("云启 ERP"));
+        assert_eq!(deal.stage.as_deref(), Some("found"));
+        assert_eq!(deal.amount, Some(1200.5));
+        assert_eq!(deal.expected_close_date, None);
     }
 
     #[test]
-    fn an_amount_that_is_not_a_number_goes_to_the_store_as_typed() {
+    fn an_amount_that_is_not_a_number_is_refused_by_its_field() {
         let typed = Typed {
             create_opportunity: true,
             amount: "很多".into(),
             ..Typed::default()
         };
-        assert_eq!(request_body(&typed)["opportunity"]["amount"], "很多");
+        assert_eq!(request(&typed).unwrap_err().field, "opportunity.amount");
     }
 }

@@ -27,7 +27,7 @@ use xiansuo_app::leads::activities;
 use xiansuo_app::records;
 use xiansuo_app::records::schema::{Table, ACCOUNTS, CONTACTS, LEADS, OPPORTUNITIES};
 use xiansuo_app::records::totals;
-use xiansuo_app::sales::customers;
+use xiansuo_app::sales::customers::{self, NewHandover};
 use xiansuo_app::sales::pipeline;
 use xiansuo_app::StoreError;
 use xiansuo_core::lead::{ActivityType, Outcome};
@@ -78,9 +78,11 @@ impl Kind {
 
 /// Yuan as the pages show money: `¥1,234,567.50`, whole amounts without decimals.
 pub(super) fn yuan(amount: &Value) -> String {
-    let Some(n) = amount.as_f64() else {
-        return String::new();
-    };
+    amount.as_f64().map(yuan_of).unwrap_or_default()
+}
+
+/// An amount in yuan as the pages show money.
+fn yuan_of(n: f64) -> String {
     let cents = (n.abs() * 100.0).round() as i64;
     let sign = if n < 0.0 { "-" } else { "" };
     let whole = group_digits(&(cents / 100).to_string());
@@ -599,30 +601,30 @@ async fn record_page(
                 Ok(loaded) => loaded,
                 Err(e) => return store_error_page(chrome, e),
             };
-            a_class = value["a_class"].as_bool().unwrap_or(false);
-            let class = text_of(&value["class"]);
+            a_class = value.a_class;
+            let class = value.class.clone().unwrap_or_default();
             rfm = vec![
-                (s.won_amount, yuan(&value["monetary"])),
-                (s.won_deals, text_of(&value["frequency"])),
+                (s.won_amount, yuan_of(value.monetary)),
+                (s.won_deals, value.frequency.to_string()),
                 (
                     s.last_won,
                     or_none(
                         user.zone
-                            .date(value["last_won_at"].as_str().unwrap_or_default()),
+                            .date(value.last_won_at.as_deref().unwrap_or_default()),
                     ),
                 ),
                 (
                     s.rfm_scores,
-                    if value["score"].is_null() {
-                        t.none.to_owned()
-                    } else {
-                        format!(
-                            "R {} · F {} · M {} = {}",
-                            value["recency_score"],
-                            value["frequency_score"],
-                            value["monetary_score"],
-                            value["score"]
-                        )
+                    match (
+                        value.recency_score,
+                        value.frequency_score,
+                        value.monetary_score,
+                        value.score,
+                    ) {
+                        (Some(r), Some(f), Some(m), Some(score)) => {
+                            format!("R {r} · F {f} · M {m} = {score}")
+                        }
+                        _ => t.none.to_owned(),
                     },
                 ),
                 (
@@ -1006,26 +1008,24 @@ pub(super) async fn handover(
         )
         .await;
     };
-    let to = match form.to_user_id.trim() {
-        "" => Value::Null,
-        to => to.parse::<i64>().map_or_else(|_| json!(to), Value::from),
+    // A person not chosen, or not a number, is refused by the store as not given.
+    let handover = NewHandover {
+        to_user_id: form.to_user_id.trim().parse().ok(),
+        record_types: Some(form.record_types.clone()),
     };
-    let body = json!({"to_user_id": to, "record_types": form.record_types});
-    match customers::handover(ctx(&state, &user), from, &body).await {
+    match customers::handover(ctx(&state, &user), from, handover.into()).await {
         Ok(done) => {
             let counts = handover_types(t, s)
                 .iter()
                 .map(|(code, label)| {
-                    format!(
-                        "{label} {}",
-                        thousands(done["counts"][code].as_i64().unwrap_or(0))
-                    )
+                    let moved = done.counts.get(*code).copied().unwrap_or(0);
+                    format!("{label} {}", thousands(moved))
                 })
                 .collect::<Vec<_>>()
                 .join(" · ");
             let message = s
                 .handed_over
-                .replace("{0}", &thousands(done["total"].as_i64().unwrap_or(0)))
+                .replace("{0}", &thousands(done.total))
                 .replace("{1}", &counts);
             handover_page(&state, &user, None, None, Some(message), StatusCode::OK).await
         }

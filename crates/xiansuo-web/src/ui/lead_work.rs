@@ -257,23 +257,19 @@ pub(super) async fn load(
         Vec::new()
     };
     let q = qualification::lead(&state.db, &user.actor, id).await?;
-    let checklist = q["checklist_id"].as_i64().map(|_| Checklist {
-        name: text_of(&q["checklist_name"]),
-        items: q["items"]
-            .as_array()
-            .map(|items| {
-                items
-                    .iter()
-                    .map(|i| CheckItem {
-                        key: text_of(&i["key"]),
-                        label: text_of(&i["label"]),
-                        required: i["required"].as_bool().unwrap_or(false),
-                        met: i["met"].as_bool().unwrap_or(false),
-                    })
-                    .collect()
+    let checklist = q.checklist_id.map(|_| Checklist {
+        name: q.checklist_name.unwrap_or_default(),
+        items: q
+            .items
+            .into_iter()
+            .map(|i| CheckItem {
+                key: i.key,
+                label: i.label,
+                required: i.required,
+                met: i.met,
             })
-            .unwrap_or_default(),
-        complete: q["complete"].as_bool().unwrap_or(false),
+            .collect(),
+        complete: q.complete,
         may_qualify: open && lead["status"] != LeadStatus::Qualified.code(),
     });
     Ok(LeadWork {

@@ -29,7 +29,8 @@ use serde_json::json;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use xiansuo_app::leads::activities;
-use xiansuo_app::leads::{assignment, prediction, qualification};
+use xiansuo_app::leads::qualification::{self, Ticks};
+use xiansuo_app::leads::{assignment, prediction};
 use xiansuo_app::records::schema::{ACCOUNTS, CONTACTS, LEADS, OPPORTUNITIES};
 use xiansuo_app::records::{self, history};
 use xiansuo_app::StoreError;
@@ -1206,15 +1207,19 @@ pub(super) async fn qualify(
         Ok(current) => current,
         Err(e) => return store_error_page(Chrome::for_user(&user, lead_url(id)), e),
     };
-    let items: Map<String, Value> = current["items"]
-        .as_array()
+    let items = current
+        .items
         .into_iter()
-        .flatten()
-        .filter_map(|i| i["key"].as_str())
-        .map(|key| (key.to_owned(), Value::Bool(ticked.iter().any(|t| t == key))))
+        .map(|i| {
+            let met = ticked.contains(&i.key);
+            (i.key, met)
+        })
         .collect();
-    let body = json!({ "items": items });
-    if let Err(e) = qualification::put(ctx(&state, &user), id, &body).await {
+    let ticks = Ticks {
+        checklist_id: None,
+        items: Some(items),
+    };
+    if let Err(e) = qualification::put(ctx(&state, &user), id, ticks.into()).await {
         return refused(&state, &user, id, "qualification", e).await;
     }
     if !posted.get("qualify").is_empty() {

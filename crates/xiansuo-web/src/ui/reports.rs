@@ -241,7 +241,9 @@ async fn load(
             if !q.owner.is_empty() {
                 params.push(("owner_id".to_owned(), q.owner.clone()));
             }
-            let body = pipeline::forecast(db, actor, &params, now).await?;
+            let forecast = pipeline::forecast(db, actor, &params, now).await?;
+            // The page shows every report from its JSON body, as the API sends it.
+            let body = serde_json::to_value(forecast).map_err(anyhow::Error::from)?;
             Ok(table_of(
                 body,
                 &[
@@ -256,7 +258,8 @@ async fn load(
         }
         Kind::Rfm => {
             let params = [("limit".to_owned(), RFM_ACCOUNTS.to_owned())];
-            let body = customers::report(db, actor, &params, now).await?;
+            let report = customers::report(db, actor, &params, now).await?;
+            let body = serde_json::to_value(report).map_err(anyhow::Error::from)?;
             Ok(table_of(
                 body,
                 &[

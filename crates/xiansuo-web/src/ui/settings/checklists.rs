@@ -4,7 +4,7 @@
 //! as `/api/v1/qualification-checklists` does.
 
 use super::frame::{
-    admin_only, ctx, no_refusal, parse_id, saved_notice, text_of, Errors, Frame, Menu, Refusal,
+    admin_only, ctx, no_refusal, parse_id, saved_notice, Errors, Frame, Menu, Refusal,
 };
 use super::outcome::{answer, CsrfPost, SavedQuery};
 use super::texts::settings_texts;
@@ -14,8 +14,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::Form;
-use serde_json::{json, Value};
-use xiansuo_app::leads::qualification;
+use xiansuo_app::leads::qualification::{self, Checklist, ChecklistPatch, NewChecklist, NewItem};
 use xiansuo_app::StoreError;
 
 const PATH: &str = "/settings/checklists";
@@ -83,41 +82,59 @@ impl ChecklistForm {
         form
     }
 
-    fn of(checklist: &Value) -> ChecklistForm {
+    fn of(checklist: Checklist) -> ChecklistForm {
         ChecklistForm {
-            name: text_of(&checklist["name"]),
-            business_unit: text_of(&checklist["business_unit"]),
-            product_line: text_of(&checklist["product_line"]),
-            is_default: checklist["is_default"] == true,
-            items: checklist["items"]
-                .as_array()
-                .map(Vec::as_slice)
-                .unwrap_or_default()
-                .iter()
+            name: checklist.name,
+            business_unit: checklist.business_unit.unwrap_or_default(),
+            product_line: checklist.product_line.unwrap_or_default(),
+            is_default: checklist.is_default,
+            items: checklist
+                .items
+                .into_iter()
                 .map(|i| ItemInput {
-                    key: text_of(&i["key"]),
-                    label: text_of(&i["label"]),
-                    required: i["required"] != false,
+                    key: i.key,
+                    label: i.label,
+                    required: i.required,
                 })
                 .collect(),
             ..ChecklistForm::default()
         }
     }
 
-    /// The body of `POST` or `PATCH /api/v1/qualification-checklists`.
-    fn body(&self) -> Value {
-        let items: Vec<Value> = self
+    /// The checklist as `POST /api/v1/qualification-checklists` takes it.
+    fn new_checklist(&self) -> NewChecklist {
+        let patch = self.patch();
+        NewChecklist {
+            name: patch.name.unwrap_or_default(),
+            business_unit: patch.business_unit.flatten(),
+            product_line: patch.product_line.flatten(),
+            items: patch.items.flatten(),
+            is_default: patch.is_default.flatten(),
+        }
+    }
+
+    /// The change of `PATCH /api/v1/qualification-checklists/{id}`: every field of the form.
+    fn patch(&self) -> ChecklistPatch {
+        let optional = |value: &str| {
+            let value = value.trim();
+            (!value.is_empty()).then(|| value.to_owned())
+        };
+        let items = self
             .items
             .iter()
-            .map(|i| json!({"key": i.key.trim(), "label": i.label.trim(), "required": i.required}))
+            .map(|i| NewItem {
+                key: i.key.trim().to_owned(),
+                label: i.label.trim().to_owned(),
+                required: Some(i.required),
+            })
             .collect();
-        json!({
-            "name": self.name.trim(),
-            "business_unit": super::frame::optional(&self.business_unit),
-            "product_line": super::frame::optional(&self.product_line),
-            "is_default": self.is_default,
-            "items": items,
-        })
+        ChecklistPatch {
+            name: Some(self.name.trim().to_owned()),
+            business_unit: Some(optional(&self.business_unit)),
+            product_line: Some(optional(&self.product_line)),
+            items: Some(Some(items)),
+            is_default: Some(Some(self.is_default)),
+        }
     }
 }
 
@@ -219,17 +236,19 @@ async fn list_page(
         Err(e) => return store_error_page(frame.chrome, e),
     };
     let checklists = checklists
-        .iter()
+        .items
+        .into_iter()
         .map(|c| Summary {
-            id: c["id"].as_i64().unwrap_or_default(),
-            name: text_of(&c["name"]),
-            scope: [text_of(&c["business_unit"]), text_of(&c["product_line"])]
+            id: c.id,
+            scope: [c.business_unit, c.product_line]
                 .into_iter()
+                .flatten()
                 .filter(|s| !s.is_empty())
                 .collect::<Vec<_>>()
                 .join(" · "),
-            items: c["items"].as_array().map_or(0, Vec::len),
-            is_default: c["is_default"] == true,
+            items: c.items.len(),
+            is_default: c.is_default,
+            name: c.name,
         })
         .collect();
     let status = refused.status;
@@ -293,7 +312,7 @@ pub(crate) async fn create(
     if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
         return refused;
     }
-    let result = qualification::create(ctx(&state, &user), &form.body()).await;
+    let result = qualification::create(ctx(&state, &user), form.new_checklist().into()).await;
     answer(&user, PATH, PATH, result, |refused| {
         list_page(&state, &user, form, refused, None)
     })
@@ -315,7 +334,7 @@ pub(crate) async fn show(
     };
     let notice = saved_notice(settings_texts(&user.actor.locale), &query.saved);
     match qualification::get(&state.db, id).await {
-        Ok(c) => edit_page(&user, id, ChecklistForm::of(&c), no_refusal(), notice),
+        Ok(c) => edit_page(&user, id, ChecklistForm::of(c), no_refusal(), notice),
         Err(e) => store_error_page(Chrome::for_user(&user, PATH), e),
     }
 }
@@ -334,7 +353,7 @@ pub(crate) async fn update(
     let Some(id) = parse_id(&id) else {
         return not_found(&user);
     };
-    let result = qualification::update(ctx(&state, &user), id, &form.body()).await;
+    let result = qualification::update(ctx(&state, &user), id, form.patch().into()).await;
     let back = format!("{PATH}/{id}");
     answer(&user, PATH, &back, result, |refused| {
         std::future::ready(edit_page(&user, id, form, refused, None))

@@ -17,8 +17,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
+use std::ops::RangeInclusive;
 use xiansuo_app::records::custom_fields;
-use xiansuo_app::sales::pipeline;
+use xiansuo_app::sales::pipeline::{
+    self, NewStage, StageKind, StagePatch, POSITIONS, PROBABILITIES,
+};
+use xiansuo_core::Invalid;
 
 const OBJECTS: [&str; 4] = ["lead", "account", "contact", "opportunity"];
 const FIELD_TYPES: [&str; 6] = [
@@ -432,6 +436,59 @@ pub(crate) struct StagePost {
     active: String,
 }
 
+impl StagePost {
+    /// A new stage, as `POST /api/v1/pipeline/stages` takes it.
+    fn new_stage(&self) -> Result<NewStage, Invalid> {
+        let name_en = self.name_en.trim();
+        Ok(NewStage {
+            code: self.code.trim().to_owned(),
+            name_zh: self.name_zh.trim().to_owned(),
+            name_en: (!name_en.is_empty()).then(|| name_en.to_owned()),
+            probability: stage_number("probability", &self.probability, &PROBABILITIES)?,
+            position: stage_number("position", &self.position, &POSITIONS)?,
+            kind: stage_kind(&self.kind)?,
+            active: None,
+        })
+    }
+
+    /// The change of a stage: every field of its row.
+    fn patch(&self) -> Result<StagePatch, Invalid> {
+        Ok(StagePatch {
+            code: None,
+            name_zh: Some(self.name_zh.trim().to_owned()),
+            name_en: Some(self.name_en.trim().to_owned()),
+            probability: stage_number("probability", &self.probability, &PROBABILITIES)?,
+            position: stage_number("position", &self.position, &POSITIONS)?,
+            kind: stage_kind(&self.kind)?,
+            active: Some(!self.active.is_empty()),
+        })
+    }
+}
+
+/// A number field of a stage: empty for none, otherwise a whole number.
+fn stage_number(
+    field: &str,
+    value: &str,
+    range: &RangeInclusive<i64>,
+) -> Result<Option<i64>, Invalid> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    value
+        .parse()
+        .map(Some)
+        .map_err(|_| pipeline::not_in(field, range))
+}
+
+/// The kind chosen for a stage; none when the field is empty.
+fn stage_kind(kind: &str) -> Result<Option<StageKind>, Invalid> {
+    let kind = kind.trim();
+    (!kind.is_empty())
+        .then(|| StageKind::parse(kind))
+        .transpose()
+}
+
 #[derive(Template)]
 #[template(path = "settings_stages.html")]
 struct StagesPage {
@@ -461,10 +518,11 @@ async fn stages_page(
     let mut status = refused.status;
     let mut row = row;
     let rows = stages
-        .iter()
+        .items
+        .into_iter()
         .map(|stage| {
-            let id = stage["id"].as_i64().unwrap_or_default();
-            let code = text_of(&stage["code"]);
+            let id = stage.id;
+            let code = stage.code;
             match row.take() {
                 Some((row_id, sent, r)) if row_id == id => {
                     status = r.status;
@@ -486,12 +544,12 @@ async fn stages_page(
                     StageRow {
                         id,
                         code,
-                        name_zh: text_of(&stage["name_zh"]),
-                        name_en: text_of(&stage["name_en"]),
-                        probability: text_of(&stage["probability"]),
-                        position: text_of(&stage["position"]),
-                        kinds: choices(s, &STAGE_KINDS, stage["kind"].as_str().unwrap_or("open")),
-                        active: stage["active"].as_bool().unwrap_or_default(),
+                        name_zh: stage.name_zh,
+                        name_en: stage.name_en,
+                        probability: stage.probability.to_string(),
+                        position: stage.position.to_string(),
+                        kinds: choices(s, &STAGE_KINDS, stage.kind.code()),
+                        active: stage.active,
                         errors: Errors::default(),
                         alert: None,
                     }
@@ -547,19 +605,12 @@ pub(crate) async fn create_stage(
     if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
         return refused;
     }
-    let mut body = Map::new();
-    body.insert("code".into(), Value::from(form.code.trim()));
-    body.insert("name_zh".into(), Value::from(form.name_zh.trim()));
-    if !form.name_en.trim().is_empty() {
-        body.insert("name_en".into(), Value::from(form.name_en.trim()));
-    }
-    body.insert("probability".into(), optional_number(&form.probability));
-    if !form.position.trim().is_empty() {
-        body.insert("position".into(), optional_number(&form.position));
-    }
-    body.insert("kind".into(), Value::from(form.kind.trim()));
-    let body = Value::Object(body);
-    match pipeline::create_stage(ctx(&state, &user), &body).await {
+    let new = form.new_stage();
+    let created = match new {
+        Ok(new) => pipeline::create_stage(ctx(&state, &user), new.into()).await,
+        Err(invalid) => Err(invalid.into()),
+    };
+    match created {
         Ok(_) => saved("/settings/stages"),
         Err(e) => match refusal(&user, "/settings/stages", e) {
             Ok(refused) => stages_page(&state, &user, form, refused, None, None).await,
@@ -582,15 +633,11 @@ pub(crate) async fn update_stage(
     let Some(id) = parse_id(&id) else {
         return not_found(&user, "PipelineStage");
     };
-    let body = json!({
-        "name_zh": form.name_zh.trim(),
-        "name_en": form.name_en.trim(),
-        "probability": optional_number(&form.probability),
-        "position": optional_number(&form.position),
-        "kind": form.kind.trim(),
-        "active": !form.active.is_empty(),
-    });
-    match pipeline::update_stage(ctx(&state, &user), id, &body).await {
+    let changed = match form.patch() {
+        Ok(patch) => pipeline::update_stage(ctx(&state, &user), id, patch.into()).await,
+        Err(invalid) => Err(invalid.into()),
+    };
+    match changed {
         Ok(_) => saved("/settings/stages"),
         Err(e) => match refusal(&user, "/settings/stages", e) {
             Ok(refused) => {
