@@ -32,6 +32,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::default()
         .merge(webhooks::routes())
         .merge(robots::routes())
+        .merge(admin::routes())
 }
 
 /// Every `/api/v1` route.
