@@ -14,7 +14,6 @@ use clap::{Parser, Subcommand};
 use config::Config;
 use std::sync::Arc;
 use xiansuo_app::admin::{auth, users};
-use xiansuo_core::role::Role;
 use xiansuo_core::{Clock, SystemClock};
 use xiansuo_store::Db;
 
@@ -208,11 +207,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 users::NewUser {
                     username,
                     password,
-                    role: Role::parse(&role)?,
+                    role,
                     team_id,
                     display_name: None,
                     email: None,
-                    locale: "zh".into(),
+                    locale: None,
                 },
                 clock.now(),
             )
@@ -220,7 +219,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
                 "created user {} (id {}, role {})",
-                user["username"], user["id"], user["role"]
+                user.username, user.id, user.role
             );
         }
         Command::Token {

@@ -13,6 +13,7 @@ on_both_databases!(
     managers_see_their_subtree_and_nothing_else,
     records_can_only_be_given_to_users_in_scope,
     the_org_tree_refuses_cycles_and_unknown_parents,
+    settings_bodies_are_read_after_the_caller_and_name_the_field_they_cannot_take,
 );
 
 struct Org {
@@ -315,4 +316,142 @@ async fn the_org_tree_refuses_cycles_and_unknown_parents(app: TestApp) {
     assert!(users.body.get("password_hash").is_none());
     let listed = app.get("/api/v1/users?role=rep", t).await;
     assert_eq!(listed.body["items"][0]["username"], "rep_sz");
+}
+
+async fn settings_bodies_are_read_after_the_caller_and_name_the_field_they_cannot_take(
+    app: TestApp,
+) {
+    let rep = app.user("rep", Role::Rep, None).await;
+    let t = &app.admin_token;
+    // A caller who may not change a setting is refused as such, whatever the body says.
+    for path in ["/api/v1/teams", "/api/v1/users", "/api/v1/custom-fields"] {
+        app.post(path, &rep.token, json!({"colour": 1}))
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    }
+    let team = app.team("华北", None).await;
+    app.patch(&format!("/api/v1/teams/{team}"), &rep.token, json!(["x"]))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    app.patch(
+        &format!("/api/v1/users/{}", rep.id),
+        &rep.token,
+        json!({"role": "admin"}),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "forbidden");
+
+    let field = app
+        .post(
+            "/api/v1/custom-fields",
+            t,
+            json!({"object": "lead", "key": "budget", "label": "预算", "field_type": "number"}),
+        )
+        .await;
+    assert_eq!(field.status, StatusCode::CREATED, "{}", field.body);
+    let field = field.body["id"].as_i64().unwrap();
+    let user = json!({"username": "rep_bj", "password": "password123", "role": "rep"});
+    let cases = [
+        (
+            "POST",
+            "/api/v1/teams".to_owned(),
+            json!({"name": "华中", "colour": "red"}),
+            "colour",
+        ),
+        (
+            "POST",
+            "/api/v1/teams".to_owned(),
+            json!({"parent_id": team}),
+            "name",
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/teams/{team}"),
+            json!({"name": null}),
+            "name",
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/teams/{team}"),
+            json!({"kind": "club"}),
+            "kind",
+        ),
+        (
+            "POST",
+            "/api/v1/tokens".to_owned(),
+            json!({"name": "ci", "ttl": 3}),
+            "ttl",
+        ),
+        (
+            "POST",
+            "/api/v1/tokens".to_owned(),
+            json!({"scope": "root"}),
+            "scope",
+        ),
+        (
+            "POST",
+            "/api/v1/users".to_owned(),
+            json!({"username": "x1", "role": "rep"}),
+            "password",
+        ),
+        (
+            "POST",
+            "/api/v1/users".to_owned(),
+            {
+                let mut u = user.clone();
+                u["nickname"] = json!("小王");
+                u
+            },
+            "nickname",
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/users/{}", rep.id),
+            json!({"active": "yes"}),
+            "active",
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/users/{}", rep.id),
+            json!({"locale": "fr"}),
+            "locale",
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/custom-fields/{field}"),
+            json!({"key": "cost"}),
+            "key",
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/custom-fields/{field}"),
+            json!({"position": -1}),
+            "position",
+        ),
+        (
+            "POST",
+            "/api/v1/custom-fields".to_owned(),
+            json!({"object": "lead", "key": "b", "label": "B", "field_type": "text", "hint": ""}),
+            "hint",
+        ),
+        (
+            "POST",
+            "/api/v1/me/password".to_owned(),
+            json!({"current_password": "password123"}),
+            "new_password",
+        ),
+    ];
+    for (method, path, body, field) in cases {
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let reply = app.call(method, &path, t, Some(body)).await;
+        reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+        assert_eq!(
+            reply.body["error"]["field"], field,
+            "{path}: {}",
+            reply.body
+        );
+    }
+    let created = app.post("/api/v1/users", t, user).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["locale"], "zh");
 }

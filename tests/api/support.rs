@@ -142,17 +142,17 @@ impl TestApp {
             users::NewUser {
                 username: username.into(),
                 password: "password123".into(),
-                role,
+                role: role.code().to_owned(),
                 team_id,
                 display_name: None,
                 email: None,
-                locale: "zh".into(),
+                locale: None,
             },
             self.clock_now(),
         )
         .await
         .expect("creating a user");
-        let id = user["id"].as_i64().expect("a user id");
+        let id = user.id;
         let (_, token) = auth::create_token(&self.db, id, "test", self.clock_now())
             .await
             .expect("a token");

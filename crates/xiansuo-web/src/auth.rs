@@ -300,7 +300,7 @@ pub async fn logout(
 }
 
 /// `GET /api/v1/me`
-pub async fn me(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<serde_json::Value>> {
+pub async fn me(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<users::User>> {
     Ok(Json(users::get(&state.db, auth.actor.user_id).await?))
 }
 

@@ -10,11 +10,14 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use utoipa::openapi::ObjectBuilder;
+use utoipa::ToSchema;
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::role::TokenScope;
-use xiansuo_core::{Invalid, Text};
+use xiansuo_core::validation::Unread;
+use xiansuo_core::{schema, Text};
 use xiansuo_store::{Db, Param};
 
 /// A new random secret with a readable prefix (`xs_…` for tokens).
@@ -67,25 +70,120 @@ pub async fn user_for_token(db: &Db, token: &str) -> anyhow::Result<Option<(i64,
     .transpose()
 }
 
-/// A user's tokens (never the secrets).
-pub async fn list_tokens(db: &Db, user_id: i64) -> StoreResult<Vec<Value>> {
-    Ok(db
+/// An API token, without its secret.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(description = "An API token, without its secret")]
+pub struct Token {
+    /// Unique id
+    #[schema(minimum = 1)]
+    pub id: i64,
+    /// What it is for
+    pub name: String,
+    #[schema(schema_with = scope_schema)]
+    pub scope: String,
+    #[schema(schema_with = created_at_schema)]
+    pub created_at: String,
+    #[schema(schema_with = revoked_at_schema, required = true)]
+    pub revoked_at: Option<String>,
+}
+
+/// The caller's tokens, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenList {
+    /// Your tokens
+    pub items: Vec<Token>,
+    /// Always null: the list is whole
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+/// A new token as a request sends it.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "A new token")]
+pub struct NewToken {
+    #[serde(default)]
+    #[schema(schema_with = name_schema)]
+    pub name: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = new_scope_schema)]
+    pub scope: Option<String>,
+}
+
+/// A new token with its secret, shown only this once.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "A new token with its secret, shown only this once")]
+pub struct CreatedToken {
+    /// Unique id
+    #[schema(minimum = 1)]
+    pub id: i64,
+    /// What it is for
+    pub name: String,
+    #[schema(schema_with = scope_schema)]
+    pub scope: String,
+    /// The secret, for `Authorization: Bearer TOKEN`
+    pub token: String,
+    #[schema(schema_with = created_at_schema)]
+    pub created_at: String,
+}
+
+const SCOPES: [TokenScope; 3] = [
+    TokenScope::ReadOnly,
+    TokenScope::ReadWrite,
+    TokenScope::Admin,
+];
+
+fn scope_schema() -> ObjectBuilder {
+    schema::codes(
+        SCOPES.map(TokenScope::code),
+        false,
+        "read_only: reads only, every write is refused (403); read_write: reads and writes \
+         what its user may, but nothing admin-only; admin: all its user's role allows",
+    )
+}
+
+fn new_scope_schema() -> ObjectBuilder {
+    schema::codes(
+        SCOPES.map(TokenScope::code),
+        true,
+        "What the token may do; default read_write. Only an admin may create an admin token, \
+         and no token may create one that may do more than itself",
+    )
+}
+
+fn name_schema() -> ObjectBuilder {
+    schema::text(true, true, 100, "What it is for; default `api`")
+}
+
+fn created_at_schema() -> ObjectBuilder {
+    schema::date_time(false, "When it was created")
+}
+
+fn revoked_at_schema() -> ObjectBuilder {
+    schema::date_time(true, "When it was revoked")
+}
+
+/// The caller's own tokens (never the secrets).
+pub async fn list_tokens(db: &Db, actor: &Actor) -> StoreResult<TokenList> {
+    let items = db
         .fetch_all(
             "SELECT * FROM api_tokens WHERE user_id = ? ORDER BY id",
-            &[Param::Int(user_id)],
+            &[Param::Int(actor.user_id)],
         )
         .await?
         .iter()
-        .map(|r| {
-            json!({
-                "id": r.int("id"),
-                "name": r.text("name"),
-                "scope": r.text("scope"),
-                "created_at": rfc3339(r.int("created_at")),
-                "revoked_at": r.opt_int("revoked_at").map(rfc3339),
-            })
+        .map(|r| Token {
+            id: r.int("id"),
+            name: r.text("name"),
+            scope: r.text("scope"),
+            created_at: rfc3339(r.int("created_at")),
+            revoked_at: r.opt_int("revoked_at").map(rfc3339),
         })
-        .collect())
+        .collect();
+    Ok(TokenList {
+        items,
+        next_cursor: None,
+    })
 }
 
 /// Revokes one of a user's tokens (an admin may revoke anyone's). The last admin token of the
@@ -205,37 +303,23 @@ pub async fn end_session(db: &Db, secret: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Creates an API token for the actor from `{"name"?, "scope"?}` (scope `read_only`,
-/// `read_write` — the default — or `admin`). Only an admin may create an admin token, and no
-/// token may create one that may do more than itself. The answer holds the token, shown once.
+/// Creates an API token for the actor (scope `read_only`, `read_write` — the default — or
+/// `admin`). Only an admin may create an admin token, and no token may create one that may do
+/// more than itself. The answer holds the token, shown once.
 pub async fn create_scoped_token(
     db: &Db,
     actor: &Actor,
-    body: &Value,
+    new: Unread<NewToken>,
     now: DateTime<Utc>,
-) -> StoreResult<Value> {
-    let obj = body
-        .as_object()
-        .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
-    if let Some(extra) = obj
-        .keys()
-        .find(|k| !["name", "scope"].contains(&k.as_str()))
-    {
-        return Err(Invalid::new(
-            extra.as_str(),
-            "is not a field of a token (accepted: name, scope)",
-        )
-        .into());
-    }
-    let name = match obj.get("name") {
-        Some(Value::String(n)) => Text::parse("name", n, 100)?.into_string(),
-        None | Some(Value::Null) => "api".to_owned(),
-        Some(_) => return Err(Invalid::new("name", "must be a string").into()),
+) -> StoreResult<CreatedToken> {
+    let new = new.read()?;
+    let name = match new.name {
+        Some(n) => Text::parse("name", &n, 100)?.into_string(),
+        None => "api".to_owned(),
     };
-    let scope = match obj.get("scope") {
-        Some(Value::String(s)) => TokenScope::parse(s)?,
-        None | Some(Value::Null) => TokenScope::ReadWrite,
-        Some(_) => return Err(Invalid::new("scope", "must be a string").into()),
+    let scope = match new.scope {
+        Some(s) => TokenScope::parse(&s)?,
+        None => TokenScope::ReadWrite,
     };
     if scope == TokenScope::Admin && !actor.is_admin() {
         return Err(StoreError::Forbidden(
@@ -265,13 +349,13 @@ pub async fn create_scoped_token(
         .await?;
     audit::created(&mut tx, Some(actor), now, audit::Setting::ApiToken, id).await?;
     tx.commit().await?;
-    Ok(json!({
-        "id": id,
-        "name": name,
-        "scope": scope.code(),
-        "token": token,
-        "created_at": rfc3339(to_millis(now)),
-    }))
+    Ok(CreatedToken {
+        id,
+        name,
+        scope: scope.code().to_owned(),
+        token,
+        created_at: rfc3339(to_millis(now)),
+    })
 }
 
 #[cfg(test)]

@@ -12,11 +12,14 @@ use argon2::password_hash::{
 };
 use argon2::Argon2;
 use chrono::{DateTime, Utc};
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::{KnownFormat, ObjectBuilder, SchemaFormat};
+use utoipa::ToSchema;
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::role::{would_cycle, Role, TeamKind};
+use xiansuo_core::validation::{present, Unread};
 use xiansuo_core::working_hours::parse_time_zone;
-use xiansuo_core::{Invalid, Text};
+use xiansuo_core::{schema, Invalid, Text};
 use xiansuo_store::{Db, Param, Row};
 
 /// Hashes a password with argon2id and a random salt.
@@ -66,94 +69,266 @@ fn parse_password(value: &str) -> Result<&str, Invalid> {
     }
 }
 
-/// A user as the API shows it (never the password hash).
-pub fn user_json(r: &Row) -> Value {
-    json!({
-        "id": r.int("id"),
-        "username": r.text("username"),
-        "display_name": r.opt_text("display_name"),
-        "email": r.opt_text("email"),
-        "role": r.text("role"),
-        "team_id": r.opt_int("team_id"),
-        "locale": r.text("locale"),
-        "active": r.int("active") != 0,
-        "mask_phones": r.int("mask_phones") != 0,
-        "time_zone": r.opt_text("time_zone").unwrap_or_else(|| DEFAULT_TIME_ZONE.to_owned()),
-        "created_at": rfc3339(r.int("created_at")),
-        "updated_at": rfc3339(r.int("updated_at")),
-    })
-}
+const ROLES: [Role; 3] = [Role::Admin, Role::Manager, Role::Rep];
+const LOCALES: [&str; 2] = ["zh", "en"];
 
-/// What is needed to create a user.
-#[derive(Debug, Clone)]
-pub struct NewUser {
+/// A user as an admin, or the user themselves, sees them; never the password.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(
+    description = "A user; never the password. Of other users, managers and reps get \
+    only the fields needed to pick an owner (id, username, display_name, role, team_id, \
+    active); admins and the user themselves get all"
+)]
+pub struct User {
+    /// Unique id
+    #[schema(minimum = 1)]
+    pub id: i64,
+    /// Sign-in name
     pub username: String,
-    pub password: String,
-    pub role: Role,
-    pub team_id: Option<i64>,
+    /// Name shown to others
+    #[schema(required = true)]
     pub display_name: Option<String>,
+    /// Email address
+    #[schema(required = false)]
     pub email: Option<String>,
+    #[schema(schema_with = role_schema)]
+    pub role: String,
+    /// The team in the org tree
+    #[schema(required = true, minimum = 1)]
+    pub team_id: Option<i64>,
+    #[schema(schema_with = locale_schema, required = false)]
     pub locale: String,
+    /// False when the account is disabled
+    pub active: bool,
+    /// Sees phone numbers masked (138****5678) everywhere
+    #[schema(required = false)]
+    pub mask_phones: bool,
+    /// IANA time zone the UI shows times in; Asia/Shanghai unless chosen
+    #[schema(required = false)]
+    pub time_zone: String,
+    #[schema(schema_with = created_at_schema, required = false)]
+    pub created_at: String,
+    #[schema(schema_with = updated_at_schema, required = false)]
+    pub updated_at: String,
 }
 
-/// Parses `{"username", "password", "role", "team_id"?, "display_name"?, "email"?, "locale"?}`.
-pub fn parse_new_user(body: &Value) -> StoreResult<NewUser> {
-    let obj = body
-        .as_object()
-        .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
-    const ACCEPTED: &[&str] = &[
-        "username",
-        "password",
-        "role",
-        "team_id",
-        "display_name",
-        "email",
-        "locale",
-    ];
-    if let Some(extra) = obj.keys().find(|k| !ACCEPTED.contains(&k.as_str())) {
-        return Err(Invalid::new(
-            extra.as_str(),
-            format!(
-                "is not a field of a user (accepted: {})",
-                ACCEPTED.join(", ")
-            ),
-        )
-        .into());
-    }
-    let text = |name: &str| {
-        obj.get(name)
-            .and_then(Value::as_str)
-            .ok_or_else(|| Invalid::new(name, "is required and must be a string"))
-    };
-    let optional_text = |name: &str| -> Result<Option<&str>, Invalid> {
-        match obj.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(_) => Err(Invalid::new(name, "must be a string")),
+/// What of a user everyone may see: enough to pick an owner or a colleague, no contact
+/// details or personal settings.
+#[derive(Debug, Serialize)]
+pub struct Colleague {
+    pub id: i64,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub role: String,
+    pub team_id: Option<i64>,
+    pub active: bool,
+}
+
+/// A user as the API answers a caller: all of it for an admin and for the user themselves,
+/// only what a [`Colleague`] shows for everyone else. Documented as [`User`], whose other
+/// fields are not required.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Shown {
+    Whole(User),
+    Colleague(Colleague),
+}
+
+/// Users, by username, as the API answers a caller.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserList {
+    /// Users, by username
+    #[schema(value_type = Vec<User>)]
+    pub items: Vec<Shown>,
+    /// Always null: the list is whole
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+impl User {
+    fn read(r: &Row) -> User {
+        User {
+            id: r.int("id"),
+            username: r.text("username"),
+            display_name: r.opt_text("display_name"),
+            email: r.opt_text("email"),
+            role: r.text("role"),
+            team_id: r.opt_int("team_id"),
+            locale: r.text("locale"),
+            active: r.int("active") != 0,
+            mask_phones: r.int("mask_phones") != 0,
+            time_zone: r
+                .opt_text("time_zone")
+                .unwrap_or_else(|| DEFAULT_TIME_ZONE.to_owned()),
+            created_at: rfc3339(r.int("created_at")),
+            updated_at: rfc3339(r.int("updated_at")),
         }
-    };
-    let team_id = match obj.get("team_id") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_i64()
-                .ok_or_else(|| Invalid::new("team_id", "must be a team id"))?,
-        ),
-    };
-    Ok(NewUser {
-        username: parse_username(text("username")?)?,
-        password: parse_password(text("password")?)?.to_owned(),
-        role: Role::parse(text("role")?)?,
-        team_id,
-        display_name: optional_text("display_name")?
-            .map(|s| Text::parse("display_name", s, 100))
-            .transpose()?
-            .map(Text::into_string),
-        email: optional_text("email")?
-            .map(xiansuo_core::Email::parse)
-            .transpose()?
-            .map(|e| e.entered().to_owned()),
-        locale: parse_locale(optional_text("locale")?.unwrap_or("zh"))?,
-    })
+    }
+
+    /// The user as `actor` may see them: see [`Shown`].
+    pub fn shown_to(self, actor: &Actor) -> Shown {
+        if actor.is_admin() || self.id == actor.user_id {
+            return Shown::Whole(self);
+        }
+        Shown::Colleague(Colleague {
+            id: self.id,
+            username: self.username,
+            display_name: self.display_name,
+            role: self.role,
+            team_id: self.team_id,
+            active: self.active,
+        })
+    }
+}
+
+/// A new user as a request (or the command line) sends it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "A new user")]
+pub struct NewUser {
+    #[schema(schema_with = username_schema)]
+    pub username: String,
+    #[schema(schema_with = password_schema)]
+    pub password: String,
+    #[schema(schema_with = role_schema)]
+    pub role: String,
+    /// An existing team
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub team_id: Option<i64>,
+    #[serde(default)]
+    #[schema(schema_with = display_name_schema)]
+    pub display_name: Option<String>,
+    /// Email address
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = new_locale_schema)]
+    pub locale: Option<String>,
+}
+
+/// A new user with every field checked.
+struct Account {
+    username: String,
+    password: String,
+    role: Role,
+    team_id: Option<i64>,
+    display_name: Option<String>,
+    email: Option<String>,
+    locale: String,
+}
+
+impl NewUser {
+    fn check(self) -> Result<Account, Invalid> {
+        Ok(Account {
+            username: parse_username(&self.username)?,
+            password: parse_password(&self.password)?.to_owned(),
+            role: Role::parse(&self.role)?,
+            team_id: self.team_id,
+            display_name: self
+                .display_name
+                .map(|s| Text::parse("display_name", &s, 100).map(Text::into_string))
+                .transpose()?,
+            email: self.email.as_deref().map(parse_email).transpose()?,
+            locale: parse_locale(self.locale.as_deref().unwrap_or("zh"))?,
+        })
+    }
+}
+
+/// The fields of a user to change; a field left out keeps its value, and only the name, the
+/// email and the team may be null. Anyone may change their own name, email, locale and time
+/// zone; the rest only an admin.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(
+    description = "Changes to a user. Anyone may change their own name, email, locale \
+    and time zone (their own password only with POST /api/v1/me/password, giving the current \
+    one); only an admin may change role, team, active and mask_phones, or another user, whose \
+    password they may set. The last active admin cannot be demoted or deactivated (409). A new \
+    password ends all the user's sessions, and so does deactivation, after which their API \
+    tokens stop working too"
+)]
+pub struct UserPatch {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = display_name_schema)]
+    pub display_name: Option<Option<String>>,
+    /// Email address
+    #[serde(default, deserialize_with = "present")]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = locale_schema)]
+    pub locale: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = time_zone_schema)]
+    pub time_zone: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = password_schema)]
+    pub password: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = role_schema)]
+    pub role: Option<String>,
+    /// An existing team
+    #[serde(default, deserialize_with = "present")]
+    #[schema(minimum = 1)]
+    pub team_id: Option<Option<i64>>,
+    /// False disables the account
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
+    pub active: Option<bool>,
+    /// Show this user phone numbers masked (admin only)
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
+    pub mask_phones: Option<bool>,
+}
+
+impl UserPatch {
+    /// The admin-only field this change sets, if any.
+    fn admin_only(&self) -> Option<&'static str> {
+        [
+            ("role", self.role.is_some()),
+            ("team_id", self.team_id.is_some()),
+            ("active", self.active.is_some()),
+            ("mask_phones", self.mask_phones.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(field, set)| set.then_some(field))
+    }
+}
+
+fn role_schema() -> ObjectBuilder {
+    schema::codes(ROLES.map(Role::code), false, "Role; decides the data scope")
+}
+
+fn locale_schema() -> ObjectBuilder {
+    schema::codes(LOCALES, false, "Language of the UI")
+}
+
+fn new_locale_schema() -> ObjectBuilder {
+    schema::codes(LOCALES, true, "Language of the UI; default zh")
+}
+
+fn username_schema() -> ObjectBuilder {
+    schema::string(false, "2–64 letters, digits, '.', '_', '-' or '@'")
+        .min_length(Some(2))
+        .max_length(Some(64))
+}
+
+fn password_schema() -> ObjectBuilder {
+    schema::string(false, "At least 8 characters")
+        .min_length(Some(8))
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password)))
+}
+
+fn display_name_schema() -> ObjectBuilder {
+    schema::text(true, true, 100, "Name shown to others")
+}
+
+fn time_zone_schema() -> ObjectBuilder {
+    schema::string(false, "An IANA time zone such as Asia/Shanghai")
+}
+
+fn parse_email(value: &str) -> Result<String, Invalid> {
+    Ok(xiansuo_core::Email::parse(value)?.entered().to_owned())
 }
 
 fn parse_locale(value: &str) -> Result<String, Invalid> {
@@ -171,7 +346,8 @@ pub async fn create(
     by: Option<&Actor>,
     user: NewUser,
     now: DateTime<Utc>,
-) -> StoreResult<Value> {
+) -> StoreResult<User> {
+    let user = user.check()?;
     let hash = hash_password_apart(user.password.clone()).await?;
     let mut tx = db.begin().await?;
     if let Some(team) = user.team_id {
@@ -220,119 +396,95 @@ pub async fn create(
         .ok_or(StoreError::NotFound("User"))?;
     tx.commit().await?;
     forget_callers(db);
-    Ok(user_json(&row))
+    Ok(User::read(&row))
 }
 
-/// Applies `{"display_name", "email", "role", "team_id", "locale", "time_zone", "active",
-/// "password"}` to a user. Only admins may change role, team and active, and set another user's
-/// password; anyone may change their own name, email, locale and time zone (their own password
-/// only through [`change_password`], with the current one).
+/// Changes the fields of a user that `patch` sets. Only admins may change role, team, active
+/// and phone masking, and set another user's password; anyone may change their own name,
+/// email, locale and time zone (their own password only through [`change_password`], with the
+/// current one).
 pub async fn update(
     db: &Db,
     actor: &Actor,
     id: i64,
-    body: &Value,
+    patch: Unread<UserPatch>,
     now: DateTime<Utc>,
-) -> StoreResult<Value> {
-    let obj = body
-        .as_object()
-        .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
+) -> StoreResult<User> {
     if !actor.is_admin() && actor.user_id != id {
         return Err(StoreError::Forbidden(
             "only an admin may change another user".into(),
         ));
     }
-    let mut sets: Vec<(&str, Param)> = Vec::new();
-    for (key, value) in obj {
-        let admin_only = matches!(key.as_str(), "role" | "team_id" | "active" | "mask_phones");
-        if admin_only && !actor.is_admin() {
-            return Err(StoreError::Forbidden(format!(
-                "only an admin may change {key}"
-            )));
-        }
-        let as_str = || {
-            value
-                .as_str()
-                .ok_or_else(|| Invalid::new(key.as_str(), "must be a string"))
-        };
-        match key.as_str() {
-            "display_name" => sets.push((
-                "display_name",
-                Param::from(if value.is_null() {
-                    None
-                } else {
-                    Some(Text::parse("display_name", as_str()?, 100)?.into_string())
-                }),
-            )),
-            "email" => sets.push((
-                "email",
-                Param::from(if value.is_null() {
-                    None
-                } else {
-                    Some(xiansuo_core::Email::parse(as_str()?)?.entered().to_owned())
-                }),
-            )),
-            "locale" => sets.push(("locale", Param::from(parse_locale(as_str()?)?))),
-            "time_zone" => sets.push((
-                "time_zone",
-                Param::from(parse_time_zone("time_zone", as_str()?)?.name()),
-            )),
-            "role" => sets.push(("role", Param::from(Role::parse(as_str()?)?.code()))),
-            "password" if actor.user_id == id => return Err(StoreError::Forbidden(
-                "change your own password with POST /api/v1/me/password, giving the current one"
-                    .into(),
-            )),
-            "password" => sets.push((
-                "password_hash",
-                Param::from(hash_password_apart(parse_password(as_str()?)?.to_owned()).await?),
-            )),
-            "mask_phones" => sets.push((
-                "mask_phones",
-                Param::Int(i64::from(value.as_bool().ok_or_else(|| {
-                    Invalid::new("mask_phones", "must be true or false")
-                })?)),
-            )),
-            "active" => sets.push((
-                "active",
-                Param::Int(i64::from(
-                    value
-                        .as_bool()
-                        .ok_or_else(|| Invalid::new("active", "must be true or false"))?,
-                )),
-            )),
-            "team_id" => {
-                let team = if value.is_null() {
-                    None
-                } else {
-                    Some(
-                        value
-                            .as_i64()
-                            .ok_or_else(|| Invalid::new("team_id", "must be a team id"))?,
-                    )
-                };
-                if let Some(team) = team {
-                    db.fetch_optional(
-                        "SELECT id FROM teams WHERE id = ? AND deleted_at IS NULL",
-                        &[Param::Int(team)],
-                    )
-                    .await?
-                    .ok_or_else(|| Invalid::new("team_id", format!("no team has id {team}")))?;
-                }
-                sets.push(("team_id", Param::from(team)));
-            }
-            _ => {
-                return Err(Invalid::new(key.as_str(), "is not a field of a user (accepted: display_name, email, locale, time_zone, password, role, team_id, active, mask_phones)").into());
-            }
-        }
+    let patch = patch.read()?;
+    if let Some(field) = patch.admin_only().filter(|_| !actor.is_admin()) {
+        return Err(StoreError::Forbidden(format!(
+            "only an admin may change {field}"
+        )));
     }
+    if patch.password.is_some() && actor.user_id == id {
+        return Err(StoreError::Forbidden(
+            "change your own password with POST /api/v1/me/password, giving the current one".into(),
+        ));
+    }
+    let mut sets: Vec<(&str, Param)> = Vec::new();
+    if let Some(name) = patch.display_name {
+        let name = name
+            .map(|n| Text::parse("display_name", &n, 100).map(Text::into_string))
+            .transpose()?;
+        sets.push(("display_name", Param::from(name)));
+    }
+    if let Some(email) = patch.email {
+        sets.push((
+            "email",
+            Param::from(email.as_deref().map(parse_email).transpose()?),
+        ));
+    }
+    if let Some(locale) = &patch.locale {
+        sets.push(("locale", Param::from(parse_locale(locale)?)));
+    }
+    if let Some(zone) = &patch.time_zone {
+        sets.push((
+            "time_zone",
+            Param::from(parse_time_zone("time_zone", zone)?.name()),
+        ));
+    }
+    let role = patch.role.as_deref().map(Role::parse).transpose()?;
+    if let Some(role) = role {
+        sets.push(("role", Param::from(role.code())));
+    }
+    if let Some(password) = &patch.password {
+        let password = parse_password(password)?.to_owned();
+        sets.push((
+            "password_hash",
+            Param::from(hash_password_apart(password).await?),
+        ));
+    }
+    if let Some(mask) = patch.mask_phones {
+        sets.push(("mask_phones", Param::Int(i64::from(mask))));
+    }
+    if let Some(active) = patch.active {
+        sets.push(("active", Param::Int(i64::from(active))));
+    }
+    if let Some(team) = patch.team_id {
+        if let Some(team) = team {
+            db.fetch_optional(
+                "SELECT id FROM teams WHERE id = ? AND deleted_at IS NULL",
+                &[Param::Int(team)],
+            )
+            .await?
+            .ok_or_else(|| Invalid::new("team_id", format!("no team has id {team}")))?;
+        }
+        sets.push(("team_id", Param::from(team)));
+    }
+    let demotes = role.is_some_and(|r| r != Role::Admin);
+    let deactivates = patch.active == Some(false);
+    let resets_password = patch.password.is_some();
     let mut tx = db.begin().await?;
     tx.fetch_optional("SELECT id FROM users WHERE id = ?", &[Param::Int(id)])
         .await?
         .ok_or(StoreError::NotFound("User"))?;
-    guard_last_admin(&mut tx, id, obj).await?;
+    guard_last_admin(&mut tx, id, demotes, deactivates).await?;
     let snapshot = audit::Before::take(&mut tx, audit::Setting::User, id).await?;
-    let resets_password = obj.contains_key("password");
-    let deactivates = obj.get("active") == Some(&Value::Bool(false));
     if !sets.is_empty() {
         let assignments: Vec<String> = sets.iter().map(|(c, _)| format!("{c} = ?")).collect();
         let mut params: Vec<Param> = sets.into_iter().map(|(_, p)| p).collect();
@@ -364,7 +516,7 @@ pub async fn update(
         .ok_or(StoreError::NotFound("User"))?;
     tx.commit().await?;
     forget_callers(db);
-    Ok(user_json(&row))
+    Ok(User::read(&row))
 }
 
 /// The username whose sign-in throttles an admin lifts (the throttles themselves live in the
@@ -378,54 +530,36 @@ pub async fn unlock_sign_in(db: &Db, actor: &Actor, id: i64) -> StoreResult<Stri
         .text("username"))
 }
 
-/// What of a user everyone may see: enough to pick an owner or a colleague, no contact
-/// details or personal settings.
-const PUBLIC_FIELDS: &[&str] = &[
-    "id",
-    "username",
-    "display_name",
-    "role",
-    "team_id",
-    "active",
-];
-
-/// A user as `actor` may see them: all of it for an admin and for the user themselves, only
-/// [`PUBLIC_FIELDS`] for everyone else.
-fn shown_to(actor: &Actor, mut user: Value) -> Value {
-    if actor.is_admin() || user["id"] == actor.user_id {
-        return user;
-    }
-    if let Some(fields) = user.as_object_mut() {
-        fields.retain(|k, _| PUBLIC_FIELDS.contains(&k.as_str()));
-    }
-    user
+/// [`get`] as the API answers `actor`: see [`Shown`].
+pub async fn get_for(db: &Db, actor: &Actor, id: i64) -> StoreResult<Shown> {
+    Ok(get(db, id).await?.shown_to(actor))
 }
 
-/// [`get`] as the API answers `actor`: see [`shown_to`].
-pub async fn get_for(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
-    Ok(shown_to(actor, get(db, id).await?))
-}
-
-/// [`list`] as the API answers `actor`: see [`shown_to`].
+/// [`list`] as the API answers `actor`: see [`Shown`].
 pub async fn list_for(
     db: &Db,
     actor: &Actor,
     params: &[(String, String)],
-) -> StoreResult<Vec<Value>> {
-    Ok(list(db, params)
+) -> StoreResult<UserList> {
+    let items = list(db, params)
         .await?
         .into_iter()
-        .map(|u| shown_to(actor, u))
-        .collect())
+        .map(|u| u.shown_to(actor))
+        .collect();
+    Ok(UserList {
+        items,
+        next_cursor: None,
+    })
 }
 
-pub async fn get(db: &Db, id: i64) -> StoreResult<Value> {
+/// One user, whole: for the user themselves, for admins, and for what the server does.
+pub async fn get(db: &Db, id: i64) -> StoreResult<User> {
     db.fetch_optional(
         "SELECT * FROM users WHERE id = ? AND deleted_at IS NULL",
         &[Param::Int(id)],
     )
     .await?
-    .map(|r| user_json(&r))
+    .map(|r| User::read(&r))
     .ok_or(StoreError::NotFound("User"))
 }
 
@@ -462,7 +596,7 @@ pub async fn id_by_username(db: &Db, username: &str) -> anyhow::Result<Option<i6
 }
 
 /// Every user, ordered by username. Filters: `role`, `team_id`, `active`.
-pub async fn list(db: &Db, params: &[(String, String)]) -> StoreResult<Vec<Value>> {
+pub async fn list(db: &Db, params: &[(String, String)]) -> StoreResult<Vec<User>> {
     let mut conditions = vec!["deleted_at IS NULL".to_owned()];
     let mut binds = Vec::new();
     for (name, value) in params {
@@ -508,40 +642,147 @@ pub async fn list(db: &Db, params: &[(String, String)]) -> StoreResult<Vec<Value
         )
         .await?
         .iter()
-        .map(user_json)
+        .map(User::read)
         .collect())
 }
 
-fn team_json(r: &Row) -> Value {
-    json!({
-        "id": r.int("id"),
-        "name": r.text("name"),
-        "kind": r.text("kind"),
-        "parent_id": r.opt_int("parent_id"),
-        "created_at": rfc3339(r.int("created_at")),
-        "updated_at": rfc3339(r.int("updated_at")),
-    })
+/// A node of the org tree.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(description = "A node of the org tree (组织架构)")]
+pub struct Team {
+    /// Unique id
+    #[schema(minimum = 1)]
+    pub id: i64,
+    /// Unique name
+    pub name: String,
+    #[schema(schema_with = team_kind_schema)]
+    pub kind: String,
+    /// The team above; null at the top
+    #[schema(required = true, minimum = 1)]
+    pub parent_id: Option<i64>,
+    #[schema(schema_with = created_at_schema)]
+    pub created_at: String,
+    #[schema(schema_with = updated_at_schema)]
+    pub updated_at: String,
 }
 
-pub async fn list_teams(db: &Db) -> StoreResult<Vec<Value>> {
-    Ok(db
+/// Every team, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamList {
+    /// Every team
+    pub items: Vec<Team>,
+    /// Always null: the list is whole
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+/// A new team as a request sends it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "A new team")]
+pub struct NewTeam {
+    #[schema(schema_with = team_name_schema)]
+    pub name: String,
+    /// The team above; null or absent for a top-level team
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub parent_id: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = new_team_kind_schema)]
+    pub kind: Option<String>,
+}
+
+/// The fields of a team to change; a field left out keeps its value, and only the team above
+/// may be null (a top-level team).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "Changes to a team")]
+pub struct TeamPatch {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = team_name_schema)]
+    pub name: Option<String>,
+    /// The team above; null for a top-level team
+    #[serde(default, deserialize_with = "present")]
+    #[schema(minimum = 1)]
+    pub parent_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = new_team_kind_schema)]
+    pub kind: Option<String>,
+}
+
+const TEAM_KINDS: [TeamKind; 4] = [
+    TeamKind::Headquarters,
+    TeamKind::Region,
+    TeamKind::Branch,
+    TeamKind::Team,
+];
+
+fn team_kind_schema() -> ObjectBuilder {
+    schema::codes(
+        TEAM_KINDS.map(TeamKind::code),
+        false,
+        "Level in the org tree",
+    )
+}
+
+fn new_team_kind_schema() -> ObjectBuilder {
+    schema::codes(
+        TEAM_KINDS.map(TeamKind::code),
+        false,
+        "Level in the org tree; by default team below a parent, else headquarters",
+    )
+}
+
+fn team_name_schema() -> ObjectBuilder {
+    schema::text(false, true, 100, "Unique name")
+}
+
+fn created_at_schema() -> ObjectBuilder {
+    schema::date_time(false, "When it was created")
+}
+
+fn updated_at_schema() -> ObjectBuilder {
+    schema::date_time(false, "When it last changed")
+}
+
+impl Team {
+    fn read(r: &Row) -> Team {
+        Team {
+            id: r.int("id"),
+            name: r.text("name"),
+            kind: r.text("kind"),
+            parent_id: r.opt_int("parent_id"),
+            created_at: rfc3339(r.int("created_at")),
+            updated_at: rfc3339(r.int("updated_at")),
+        }
+    }
+}
+
+/// Every team, oldest first; any signed-in user may read the org tree.
+pub async fn list_teams(db: &Db) -> StoreResult<TeamList> {
+    let items = db
         .fetch_all(
             "SELECT * FROM teams WHERE deleted_at IS NULL ORDER BY id",
             &[],
         )
         .await?
         .iter()
-        .map(team_json)
-        .collect())
+        .map(Team::read)
+        .collect();
+    Ok(TeamList {
+        items,
+        next_cursor: None,
+    })
 }
 
-pub async fn get_team(db: &Db, id: i64) -> StoreResult<Value> {
+/// One team; any signed-in user may read the org tree.
+pub async fn get_team(db: &Db, id: i64) -> StoreResult<Team> {
     db.fetch_optional(
         "SELECT * FROM teams WHERE id = ? AND deleted_at IS NULL",
         &[Param::Int(id)],
     )
     .await?
-    .map(|r| team_json(&r))
+    .map(|r| Team::read(&r))
     .ok_or(StoreError::NotFound("Team"))
 }
 
@@ -555,49 +796,20 @@ pub async fn team_id_by_name(db: &Db, name: &str) -> anyhow::Result<Option<i64>>
         .map(|r| r.int("id")))
 }
 
-/// Creates or changes a team from `{"name", "parent_id"?, "kind"?}`. `id` is `None` to create.
+/// Creates (`id` `None`) or changes a team with the fields of `change` that are set.
 async fn save_team(
     db: &Db,
     actor: &Actor,
     id: Option<i64>,
-    body: &Value,
+    change: TeamPatch,
     now: DateTime<Utc>,
-) -> StoreResult<Value> {
-    let obj = body
-        .as_object()
-        .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
-    if let Some(extra) = obj
-        .keys()
-        .find(|k| !["name", "parent_id", "kind"].contains(&k.as_str()))
-    {
-        return Err(Invalid::new(
-            extra.as_str(),
-            "is not a field of a team (accepted: name, parent_id, kind)",
-        )
-        .into());
-    }
-    let name = match obj.get("name") {
-        Some(Value::String(s)) => Some(Text::parse("name", s, 100)?.into_string()),
-        None if id.is_some() => None,
-        _ => return Err(Invalid::new("name", "is required and must be a string").into()),
-    };
-    let parent = match obj.get("parent_id") {
-        None => None,
-        Some(Value::Null) => Some(None),
-        Some(v) => {
-            Some(Some(v.as_i64().ok_or_else(|| {
-                Invalid::new("parent_id", "must be a team id")
-            })?))
-        }
-    };
-    let kind = obj
-        .get("kind")
-        .map(|v| {
-            v.as_str()
-                .ok_or_else(|| Invalid::new("kind", "must be a string"))
-                .and_then(TeamKind::parse)
-        })
+) -> StoreResult<Team> {
+    let name = change
+        .name
+        .map(|n| Text::parse("name", &n, 100).map(Text::into_string))
         .transpose()?;
+    let parent = change.parent_id;
+    let kind = change.kind.as_deref().map(TeamKind::parse).transpose()?;
 
     let mut tx = db.begin().await?;
     if let Some(Some(p)) = parent {
@@ -688,7 +900,7 @@ async fn save_team(
         .ok_or(StoreError::NotFound("Team"))?;
     tx.commit().await?;
     forget_callers(db);
-    Ok(team_json(&row))
+    Ok(Team::read(&row))
 }
 
 /// The time zone of a user who has not chosen one: China Standard Time.
@@ -700,13 +912,9 @@ pub const DEFAULT_TIME_ZONE: &str = "Asia/Shanghai";
 async fn guard_last_admin(
     tx: &mut xiansuo_store::Tx,
     id: i64,
-    change: &serde_json::Map<String, Value>,
+    demotes: bool,
+    deactivates: bool,
 ) -> StoreResult<()> {
-    let demotes = change
-        .get("role")
-        .and_then(Value::as_str)
-        .is_some_and(|r| Role::parse(r).is_ok_and(|r| r != Role::Admin));
-    let deactivates = change.get("active") == Some(&Value::Bool(false));
     if !demotes && !deactivates {
         return Ok(());
     }
@@ -734,24 +942,35 @@ async fn guard_last_admin(
     Ok(())
 }
 
-/// Changes the actor's own password from `{"current_password", "new_password"}`: the current
-/// one must be given, so that a session left open cannot be used to take the account over.
-/// Every other session of the user ends; `keep_session` (the secret of the session the change
-/// was made in, if any) stays.
+/// A change of one's own password as a request sends it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "Your current password and the new one")]
+pub struct PasswordChange {
+    #[schema(schema_with = current_password_schema)]
+    pub current_password: String,
+    #[schema(schema_with = password_schema)]
+    pub new_password: String,
+}
+
+fn current_password_schema() -> ObjectBuilder {
+    schema::string(false, "Your password now")
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password)))
+}
+
+/// Changes the actor's own password: the current one must be given, so that a session left
+/// open cannot be used to take the account over. Every other session of the user ends;
+/// `keep_session` (the secret of the session the change was made in, if any) stays.
 pub async fn change_password(
     db: &Db,
     actor: &Actor,
-    body: &Value,
+    change: Unread<PasswordChange>,
     keep_session: Option<&str>,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let field = |name: &str| {
-        body.get(name)
-            .and_then(Value::as_str)
-            .ok_or_else(|| Invalid::new(name, "is required and must be a string"))
-    };
-    let current = field("current_password")?;
-    let new = parse_password(field("new_password")?)
+    let change = change.read()?;
+    let current = change.current_password;
+    let new = parse_password(&change.new_password)
         .map_err(|e| Invalid::new("new_password", e.message))?;
     let hash = db
         .fetch_optional(
@@ -761,7 +980,7 @@ pub async fn change_password(
         .await?
         .ok_or(StoreError::NotFound("User"))?
         .text("password_hash");
-    let (current, new) = (current.to_owned(), new.to_owned());
+    let new = new.to_owned();
     // argon2 is deliberately slow: off the async workers.
     let new_hash = tokio::task::spawn_blocking(move || {
         if verify_password(&current, &hash) {
@@ -800,25 +1019,43 @@ pub async fn change_password(
     Ok(())
 }
 
-/// Creates a user from the API's body (admins only).
+/// Creates a user (admins only).
 pub async fn create_by(
     db: &Db,
     actor: &Actor,
-    body: &Value,
+    new: Unread<NewUser>,
     now: DateTime<Utc>,
-) -> StoreResult<Value> {
+) -> StoreResult<User> {
     actor.require_admin("create users")?;
-    create(db, Some(actor), parse_new_user(body)?, now).await
+    create(db, Some(actor), new.read()?, now).await
 }
 
-/// Creates (`id` `None`) or changes a team (admins only).
-pub async fn save_team_by(
+/// Creates a team (admins only).
+pub async fn create_team(
     db: &Db,
     actor: &Actor,
-    id: Option<i64>,
-    body: &Value,
+    new: Unread<NewTeam>,
     now: DateTime<Utc>,
-) -> StoreResult<Value> {
+) -> StoreResult<Team> {
     actor.require_admin("change the org tree")?;
-    save_team(db, actor, id, body, now).await
+    let new = new.read()?;
+    let change = TeamPatch {
+        name: Some(new.name),
+        parent_id: Some(new.parent_id),
+        kind: new.kind,
+    };
+    save_team(db, actor, None, change, now).await
+}
+
+/// Renames a team, moves it in the org tree or changes its kind (admins only). A team cannot
+/// be moved below itself.
+pub async fn update_team(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    patch: Unread<TeamPatch>,
+    now: DateTime<Utc>,
+) -> StoreResult<Team> {
+    actor.require_admin("change the org tree")?;
+    save_team(db, actor, Some(id), patch.read()?, now).await
 }

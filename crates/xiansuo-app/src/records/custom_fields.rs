@@ -6,10 +6,16 @@ use crate::error::{StoreError, StoreResult};
 use crate::records::json::rfc3339;
 use crate::records::schema::Table;
 use crate::scope::Actor;
-use serde_json::{json, Value};
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::openapi::schema::Type;
+use utoipa::openapi::{ArrayBuilder, ObjectBuilder};
+use utoipa::ToSchema;
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::{parse_key, CustomFieldDef, FieldType, RecordType};
-use xiansuo_core::{Invalid, Text};
+use xiansuo_core::validation::{present, Unread};
+use xiansuo_core::{schema, Invalid, Text};
 use xiansuo_store::{Db, Dialect, Param};
 
 /// The definitions for one record type.
@@ -41,72 +47,210 @@ async fn read_definitions(db: &Db, record_type: RecordType) -> anyhow::Result<Ve
         .collect()
 }
 
-fn to_json(r: &xiansuo_store::Row) -> Value {
-    json!({
-        "id": r.int("id"),
-        "object": r.text("record_type"),
-        "key": r.text("key"),
-        "label": r.text("label"),
-        "field_type": r.text("field_type"),
-        "options": serde_json::from_str::<Value>(&r.text("options")).unwrap_or(json!([])),
-        "required": r.int("required") != 0,
-        "position": r.int("position"),
-        "created_at": rfc3339(r.int("created_at")),
-    })
+/// The definition of a custom field, kept in a record's `custom` object.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(description = "The definition of a custom field, kept in a record's `custom` object")]
+pub struct CustomField {
+    /// Unique id
+    #[schema(minimum = 1)]
+    pub id: i64,
+    #[schema(schema_with = object_schema)]
+    pub object: String,
+    /// The key in `custom`
+    pub key: String,
+    /// Shown in the UI
+    pub label: String,
+    #[schema(schema_with = field_type_schema)]
+    pub field_type: String,
+    #[schema(schema_with = options_schema)]
+    pub options: Vec<String>,
+    /// Must be given on create
+    pub required: bool,
+    /// Order in forms and lists; lower first, then by id
+    pub position: i64,
+    /// How many records (not deleted) hold a value for it: what deleting it would hide. Only
+    /// in GET /api/v1/custom-fields/{id}
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, nullable = false)]
+    pub records_with_value: Option<i64>,
+    #[schema(schema_with = created_at_schema)]
+    pub created_at: String,
 }
 
-/// All definitions, for the settings API.
-pub async fn list(db: &Db) -> StoreResult<Vec<Value>> {
-    Ok(db
+/// Every definition, by record type.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomFieldList {
+    /// Every definition, by record type
+    pub items: Vec<CustomField>,
+    /// Always null: the list is whole
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+/// A new custom field as a request sends it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "A new custom field")]
+pub struct NewCustomField {
+    #[schema(schema_with = object_schema)]
+    pub object: String,
+    #[schema(schema_with = key_schema)]
+    pub key: String,
+    #[schema(schema_with = label_schema)]
+    pub label: String,
+    #[schema(schema_with = field_type_schema)]
+    pub field_type: String,
+    #[serde(default)]
+    #[schema(schema_with = new_options_schema)]
+    pub options: Option<Vec<String>>,
+    /// Must be given on create; default false
+    #[serde(default)]
+    pub required: Option<bool>,
+}
+
+/// The fields of a definition to change; a field left out keeps its value. The record type,
+/// key and field type are fixed: a request that names them is refused with the reason.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(
+    description = "Changes to a custom field. The record type, key and field type are \
+    fixed, since records store values under the key; stored values stay as they are"
+)]
+pub struct CustomFieldPatch {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = label_schema)]
+    pub label: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = changed_options_schema)]
+    pub options: Option<Option<Vec<String>>>,
+    /// Must be given on every create and change
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
+    pub required: Option<bool>,
+    /// Order, 0 to 1000000; lower first
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false, minimum = 0, maximum = 1_000_000)]
+    pub position: Option<i64>,
+    #[serde(default)]
+    #[schema(ignore)]
+    pub object: Option<IgnoredAny>,
+    #[serde(default)]
+    #[schema(ignore)]
+    pub key: Option<IgnoredAny>,
+    #[serde(default)]
+    #[schema(ignore)]
+    pub field_type: Option<IgnoredAny>,
+}
+
+const OBJECTS: [RecordType; 4] = [
+    RecordType::Lead,
+    RecordType::Account,
+    RecordType::Contact,
+    RecordType::Opportunity,
+];
+
+const FIELD_TYPES: [FieldType; 6] = [
+    FieldType::Text,
+    FieldType::Number,
+    FieldType::Date,
+    FieldType::SingleSelect,
+    FieldType::MultiSelect,
+    FieldType::Boolean,
+];
+
+fn object_schema() -> ObjectBuilder {
+    schema::codes(OBJECTS.map(RecordType::code), false, "The record type")
+}
+
+fn field_type_schema() -> ObjectBuilder {
+    schema::codes(FIELD_TYPES.map(FieldType::code), false, "Value type")
+}
+
+fn key_schema() -> ObjectBuilder {
+    schema::string(false, "The key in `custom`, unique per record type")
+        .pattern(Some("^[a-z][a-z0-9_]{0,39}$"))
+}
+
+fn label_schema() -> ObjectBuilder {
+    schema::text(false, true, 100, "Shown in the UI")
+}
+
+fn options_schema() -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(schema::string(false, "An option").max_length(Some(100)))
+        .description(Some("The choices of a select field"))
+}
+
+/// The options a request may send: distinct, not blank, at most [`MAX_OPTIONS`]; null is
+/// none.
+fn sent_options(doc: &str) -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(schema::text(false, true, 100, "An option"))
+        .max_items(Some(MAX_OPTIONS))
+        .unique_items(true)
+        .schema_type(schema::typed(Type::Array, true))
+        .description(Some(doc))
+}
+
+fn new_options_schema() -> ArrayBuilder {
+    sent_options("The choices; required for select fields, refused for others")
+}
+
+fn changed_options_schema() -> ArrayBuilder {
+    sent_options("The choices of a select field, distinct; refused for others")
+}
+
+fn created_at_schema() -> ObjectBuilder {
+    schema::date_time(false, "When it was created")
+}
+
+impl CustomField {
+    fn read(r: &xiansuo_store::Row) -> CustomField {
+        CustomField {
+            id: r.int("id"),
+            object: r.text("record_type"),
+            key: r.text("key"),
+            label: r.text("label"),
+            field_type: r.text("field_type"),
+            options: serde_json::from_str(&r.text("options")).unwrap_or_default(),
+            required: r.int("required") != 0,
+            position: r.int("position"),
+            records_with_value: None,
+            created_at: rfc3339(r.int("created_at")),
+        }
+    }
+}
+
+/// All definitions, by record type; any signed-in user may read them.
+pub async fn list(db: &Db) -> StoreResult<CustomFieldList> {
+    let items = db
         .fetch_all(
             "SELECT * FROM custom_field_defs ORDER BY record_type, position, id",
             &[],
         )
         .await?
         .iter()
-        .map(to_json)
-        .collect())
+        .map(CustomField::read)
+        .collect();
+    Ok(CustomFieldList {
+        items,
+        next_cursor: None,
+    })
 }
 
-/// Adds a definition from `{"object", "key", "label", "field_type", "options"?, "required"?}`.
+/// Adds a definition.
 async fn create(
     db: &Db,
     actor: &Actor,
-    body: &Value,
+    new: NewCustomField,
     now: chrono::DateTime<chrono::Utc>,
-) -> StoreResult<Value> {
-    let text = |name: &str| -> Result<&str, Invalid> {
-        body.get(name)
-            .and_then(Value::as_str)
-            .ok_or_else(|| Invalid::new(name, "is required and must be a string"))
-    };
-    if let Some(obj) = body.as_object() {
-        if let Some(extra) = obj.keys().find(|k| {
-            ![
-                "object",
-                "key",
-                "label",
-                "field_type",
-                "options",
-                "required",
-            ]
-            .contains(&k.as_str())
-        }) {
-            return Err(Invalid::new(extra.as_str(), "is not a field of a custom field definition (accepted: object, key, label, field_type, options, required)").into());
-        }
-    } else {
-        return Err(Invalid::new("body", "must be a JSON object").into());
-    }
-    let record_type = RecordType::parse(text("object")?)?;
-    let key = parse_key(text("key")?)?;
-    let label = Text::parse("label", text("label")?, 100)?;
-    let field_type = FieldType::parse(text("field_type")?)?;
-    let options = parse_options(field_type, body.get("options"))?;
-    let required = match body.get("required") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(Invalid::new("required", "must be true or false").into()),
-    };
+) -> StoreResult<CustomField> {
+    let record_type = RecordType::parse(&new.object)?;
+    let key = parse_key(&new.key)?;
+    let label = Text::parse("label", &new.label, 100)?;
+    let field_type = FieldType::parse(&new.field_type)?;
+    let options = parse_options(field_type, new.options)?;
+    let required = new.required.unwrap_or(false);
     let mut tx = db.begin().await?;
     let exists = tx
         .fetch_optional(
@@ -148,33 +292,26 @@ async fn create(
         .ok_or(StoreError::NotFound("CustomField"))?;
     tx.commit().await?;
     db.settings().clear::<Vec<CustomFieldDef>>();
-    Ok(to_json(&row))
+    Ok(CustomField::read(&row))
 }
 
 /// The most options a select field may offer.
 pub const MAX_OPTIONS: usize = 200;
 
-/// The options of a field of `field_type` from the `options` of a body: a select field needs at
-/// least one, distinct; other fields have none.
-fn parse_options(field_type: FieldType, value: Option<&Value>) -> Result<Vec<String>, Invalid> {
-    let options: Vec<String> = match value {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) if items.len() > MAX_OPTIONS => {
-            return Err(Invalid::new(
-                "options",
-                format!("at most {MAX_OPTIONS} options"),
-            ))
-        }
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|i| {
-                i.as_str()
-                    .map(|s| Text::parse("options", s, 100).map(Text::into_string))
-                    .unwrap_or_else(|| Err(Invalid::new("options", "must be a list of strings")))
-            })
-            .collect::<Result<_, _>>()?,
-        Some(_) => return Err(Invalid::new("options", "must be a list of strings")),
-    };
+/// The options of a field of `field_type` as sent (none when left out or null): a select field
+/// needs at least one, distinct; other fields have none.
+fn parse_options(field_type: FieldType, sent: Option<Vec<String>>) -> Result<Vec<String>, Invalid> {
+    let sent = sent.unwrap_or_default();
+    if sent.len() > MAX_OPTIONS {
+        return Err(Invalid::new(
+            "options",
+            format!("at most {MAX_OPTIONS} options"),
+        ));
+    }
+    let options: Vec<String> = sent
+        .iter()
+        .map(|s| Text::parse("options", s, 100).map(Text::into_string))
+        .collect::<Result<_, _>>()?;
     let is_select = matches!(field_type, FieldType::SingleSelect | FieldType::MultiSelect);
     if is_select && options.is_empty() {
         return Err(Invalid::new(
@@ -195,15 +332,15 @@ fn parse_options(field_type: FieldType, value: Option<&Value>) -> Result<Vec<Str
     Ok(options)
 }
 
-/// Adds a definition (admins only); see [`create`].
+/// Adds a definition (admins only).
 pub async fn create_by(
     db: &Db,
     actor: &Actor,
-    body: &Value,
+    new: Unread<NewCustomField>,
     now: chrono::DateTime<chrono::Utc>,
-) -> StoreResult<Value> {
+) -> StoreResult<CustomField> {
     actor.require_admin("define custom fields")?;
-    create(db, actor, body, now).await
+    create(db, actor, new.read()?, now).await
 }
 
 async fn load(db: &Db, id: i64) -> StoreResult<xiansuo_store::Row> {
@@ -217,7 +354,7 @@ async fn load(db: &Db, id: i64) -> StoreResult<xiansuo_store::Row> {
 
 /// One definition with `records_with_value`: how many records (not deleted) hold a value for
 /// it, which is what deleting it would hide.
-pub async fn get(db: &Db, id: i64) -> StoreResult<Value> {
+pub async fn get(db: &Db, id: i64) -> StoreResult<CustomField> {
     let row = load(db, id).await?;
     let record_type = RecordType::parse(&row.text("record_type"))?;
     let key = parse_key(&row.text("key"))?;
@@ -237,74 +374,57 @@ pub async fn get(db: &Db, id: i64) -> StoreResult<Value> {
         )
         .await?
         .map_or(0, |r| r.int("n"));
-    let mut field = to_json(&row);
-    field["records_with_value"] = Value::from(count);
-    Ok(field)
+    Ok(CustomField {
+        records_with_value: Some(count),
+        ..CustomField::read(&row)
+    })
 }
 
-/// Changes a definition (admins only) from `{"label"?, "options"?, "required"?, "position"?}`.
-/// The record type, key and field type are fixed, since records store values under the key in
-/// the type's shape. Values already stored stay as they are, even an option no longer listed.
+/// Changes a definition (admins only). The record type, key and field type are fixed, since
+/// records store values under the key in the type's shape. Values already stored stay as they
+/// are, even an option no longer listed.
 pub async fn update(
     db: &Db,
     actor: &Actor,
     id: i64,
-    body: &Value,
+    patch: Unread<CustomFieldPatch>,
     now: chrono::DateTime<chrono::Utc>,
-) -> StoreResult<Value> {
+) -> StoreResult<CustomField> {
     actor.require_admin("define custom fields")?;
-    let obj = body
-        .as_object()
-        .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
+    let patch = patch.read()?;
+    let fixed = [
+        ("object", patch.object.is_some()),
+        ("key", patch.key.is_some()),
+        ("field_type", patch.field_type.is_some()),
+    ];
+    if let Some((field, _)) = fixed.into_iter().find(|(_, sent)| *sent) {
+        return Err(Invalid::new(
+            field,
+            "cannot change: records store their values under it; add a new field instead",
+        )
+        .into());
+    }
     let before = load(db, id).await?;
     let field_type = FieldType::parse(&before.text("field_type"))?;
     let mut sets: Vec<(&str, Param)> = Vec::new();
-    for (name, value) in obj {
-        match name.as_str() {
-            "label" => {
-                let label = value
-                    .as_str()
-                    .ok_or_else(|| Invalid::new("label", "must be a string"))?;
-                sets.push(("label", Param::from(Text::parse("label", label, 100)?.into_string())));
-            }
-            "options" => {
-                let options = parse_options(field_type, Some(value))?;
-                sets.push(("options", Param::from(json!(options).to_string())));
-            }
-            "required" => sets.push((
-                "required",
-                Param::Int(i64::from(
-                    value
-                        .as_bool()
-                        .ok_or_else(|| Invalid::new("required", "must be true or false"))?,
-                )),
-            )),
-            "position" => sets.push((
-                "position",
-                Param::Int(
-                    value
-                        .as_i64()
-                        .filter(|p| (0..=1_000_000).contains(p))
-                        .ok_or_else(|| {
-                            Invalid::new("position", "must be a whole number from 0 to 1000000")
-                        })?,
-                ),
-            )),
-            "object" | "key" | "field_type" => {
-                return Err(Invalid::new(
-                    name.as_str(),
-                    "cannot change: records store their values under it; add a new field instead",
-                )
-                .into())
-            }
-            _ => {
-                return Err(Invalid::new(
-                    name.as_str(),
-                    "is not a field of a custom field definition (accepted: label, options, required, position)",
-                )
-                .into())
-            }
+    if let Some(label) = patch.label {
+        let label = Text::parse("label", &label, 100)?.into_string();
+        sets.push(("label", Param::from(label)));
+    }
+    if let Some(options) = patch.options {
+        let options = parse_options(field_type, options)?;
+        sets.push(("options", Param::from(json!(options).to_string())));
+    }
+    if let Some(required) = patch.required {
+        sets.push(("required", Param::Int(i64::from(required))));
+    }
+    if let Some(position) = patch.position {
+        if !(0..=1_000_000).contains(&position) {
+            return Err(
+                Invalid::new("position", "must be a whole number from 0 to 1000000").into(),
+            );
         }
+        sets.push(("position", Param::Int(position)));
     }
     if !sets.is_empty() {
         let assignments: Vec<String> = sets.iter().map(|(c, _)| format!("{c} = ?")).collect();
@@ -326,7 +446,7 @@ pub async fn update(
         tx.commit().await?;
         db.settings().clear::<Vec<CustomFieldDef>>();
     }
-    Ok(to_json(&load(db, id).await?))
+    Ok(CustomField::read(&load(db, id).await?))
 }
 
 /// Deletes a definition (admins only). The values records hold for it are kept in their data

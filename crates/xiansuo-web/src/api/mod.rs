@@ -34,6 +34,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(robots::routes())
         .merge(notifications::routes())
         .merge(pipeline::routes())
+        .merge(admin::routes())
 }
 
 /// Every `/api/v1` route.

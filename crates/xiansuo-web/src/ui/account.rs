@@ -20,7 +20,6 @@ use axum::Form;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::Deserialize;
-use serde_json::json;
 use std::net::SocketAddr;
 use xiansuo_app::admin::users;
 
@@ -211,8 +210,11 @@ pub(super) async fn set_locale(
         return refused;
     }
     let id = user.actor.user_id;
-    let body = json!({ "locale": form.locale });
-    match users::update(&state.db, &user.actor, id, &body, state.clock.now()).await {
+    let patch = users::UserPatch {
+        locale: Some(form.locale),
+        ..users::UserPatch::default()
+    };
+    match users::update(&state.db, &user.actor, id, patch.into(), state.clock.now()).await {
         Ok(_) => Redirect::to(local_path(&form.back)).into_response(),
         Err(e) => store_error_page(Chrome::for_user(&user, local_path(&form.back)), e),
     }

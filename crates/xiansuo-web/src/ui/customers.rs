@@ -924,18 +924,14 @@ async fn handover_page(
     // Only people within the user's scope: the store refuses anyone else anyway.
     let mut people: Vec<(i64, String, bool)> = people
         .iter()
-        .filter_map(|u| {
-            let id = u["id"].as_i64()?;
-            let name = u["display_name"]
-                .as_str()
+        .filter(|u| user.actor.sees_owner(u.id))
+        .map(|u| {
+            let name = u
+                .display_name
+                .as_deref()
                 .filter(|n| !n.is_empty())
-                .map_or_else(
-                    || text_of(&u["username"]),
-                    |n| format!("{n} ({})", text_of(&u["username"])),
-                );
-            user.actor
-                .sees_owner(id)
-                .then(|| (id, name, u["active"].as_bool().unwrap_or(false)))
+                .map_or_else(|| u.username.clone(), |n| format!("{n} ({})", u.username));
+            (u.id, name, u.active)
         })
         .collect();
     people.sort_by(|a, b| a.1.cmp(&b.1));

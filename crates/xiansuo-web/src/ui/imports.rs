@@ -481,12 +481,9 @@ async fn owner_choices(
     };
     let mut others: Vec<(i64, String)> = users::list(&state.db, &[])
         .await?
-        .iter()
-        .filter(|u| u["active"].as_bool().unwrap_or(false))
-        .filter_map(|u| {
-            let id = u["id"].as_i64()?;
-            (id != me && user.actor.sees_owner(id)).then(|| (id, text_of(&u["username"])))
-        })
+        .into_iter()
+        .filter(|u| u.active && u.id != me && user.actor.sees_owner(u.id))
+        .map(|u| (u.id, u.username))
         .collect();
     others.sort_by(|a, b| a.1.cmp(&b.1));
     // A refused owner is not offered: the default is chosen again.

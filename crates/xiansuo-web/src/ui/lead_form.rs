@@ -61,13 +61,13 @@ pub(super) fn parse_id(id: &str) -> Option<i64> {
 pub(super) async fn usernames(state: &AppState) -> Result<HashMap<i64, String>, StoreError> {
     Ok(users::list(&state.db, &[])
         .await?
-        .iter()
-        .filter_map(|u| {
-            let name = u["display_name"]
-                .as_str()
+        .into_iter()
+        .map(|u| {
+            let name = u
+                .display_name
                 .filter(|n| !n.trim().is_empty())
-                .or_else(|| u["username"].as_str())?;
-            Some((u["id"].as_i64()?, name.to_owned()))
+                .unwrap_or(u.username);
+            (u.id, name)
         })
         .collect())
 }

@@ -19,7 +19,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
-use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use xiansuo_app::data::export::{Export, Format, Source};
 use xiansuo_app::leads::followups;
@@ -263,12 +262,13 @@ async fn custom_filters(
 ) -> Result<Vec<CustomFilter>, StoreError> {
     Ok(custom_fields::list(&state.db)
         .await?
+        .items
         .iter()
-        .filter(|def| def["object"] == "lead")
-        .filter_map(|def| {
-            let name = format!("custom.{}", def["key"].as_str()?);
+        .filter(|def| def.object == "lead")
+        .map(|def| {
+            let name = format!("custom.{}", def.key);
             let value = query.custom(&name).to_owned();
-            let choices = match def["field_type"].as_str()? {
+            let choices = match def.field_type.as_str() {
                 "boolean" => with_all(
                     t,
                     &value,
@@ -279,21 +279,16 @@ async fn custom_filters(
                 "single_select" | "multi_select" => with_all(
                     t,
                     &value,
-                    def["options"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(Value::as_str)
-                        .map(|o| (o.to_owned(), o.to_owned())),
+                    def.options.iter().map(|o| (o.clone(), o.clone())),
                 ),
                 _ => Vec::new(),
             };
-            Some(CustomFilter {
-                label: text_of(&def["label"]),
+            CustomFilter {
+                label: def.label.clone(),
                 name,
                 value,
                 choices,
-            })
+            }
         })
         .collect())
 }

@@ -34,17 +34,15 @@ pub(super) struct CustomDef {
 pub(super) async fn custom_defs(state: &AppState) -> Result<Vec<CustomDef>, StoreError> {
     Ok(custom_fields::list(&state.db)
         .await?
-        .iter()
-        .filter(|d| d["object"] == "lead")
+        .items
+        .into_iter()
+        .filter(|d| d.object == "lead")
         .map(|d| CustomDef {
-            name: format!("custom.{}", text_of(&d["key"])),
-            label: text_of(&d["label"]),
-            field_type: text_of(&d["field_type"]),
-            options: d["options"]
-                .as_array()
-                .map(|o| o.iter().map(text_of).collect())
-                .unwrap_or_default(),
-            required: d["required"].as_bool().unwrap_or(false),
+            name: format!("custom.{}", d.key),
+            label: d.label,
+            field_type: d.field_type,
+            options: d.options,
+            required: d.required,
         })
         .collect())
 }
@@ -239,14 +237,9 @@ pub(super) async fn load(
         let current = text_of(&lead["owner_id"]);
         let mut people: Vec<(i64, String)> = users::list(&state.db, &[])
             .await?
-            .iter()
-            .filter(|u| u["active"].as_bool().unwrap_or(false))
-            .filter_map(|u| {
-                let id = u["id"].as_i64()?;
-                user.actor
-                    .sees_owner(id)
-                    .then(|| (id, text_of(&u["username"])))
-            })
+            .into_iter()
+            .filter(|u| u.active && user.actor.sees_owner(u.id))
+            .map(|u| (u.id, u.username))
             .collect();
         people.sort_by(|a, b| a.1.cmp(&b.1));
         people

@@ -46,7 +46,7 @@ impl FromRequestParts<AppState> for Viewer {
             let unread =
                 xiansuo_app::channels::notifications::unread(&state.db, user.actor.user_id).await?;
             let me = users::get(&state.db, user.actor.user_id).await?;
-            let zone = Zone::of(me["time_zone"].as_str());
+            let zone = Zone::of(Some(&me.time_zone));
             let choices = xiansuo_app::records::choices::all(&state.db).await?;
             Ok::<_, StoreError>((unread, zone, choices))
         };

@@ -294,19 +294,19 @@ async fn rule_view(
     errors: &Errors,
 ) -> Result<RuleView, StoreError> {
     let people = users::list(&state.db, &[("active".to_owned(), "true".to_owned())]).await?;
-    let teams = users::list_teams(&state.db).await?;
+    let teams = users::list_teams(&state.db).await?.items;
     let conditions = condition_rows(s, &form.conditions, errors);
     let mut user_choices = vec![Choice::new("", "—", &form.user_id)];
     user_choices.extend(
         people
             .iter()
-            .map(|u| Choice::new(text_of(&u["id"]), text_of(&u["username"]), &form.user_id)),
+            .map(|u| Choice::new(u.id.to_string(), u.username.as_str(), &form.user_id)),
     );
     let mut team_choices = vec![Choice::new("", "—", &form.team_id)];
     team_choices.extend(
         teams
             .iter()
-            .map(|t| Choice::new(text_of(&t["id"]), text_of(&t["name"]), &form.team_id)),
+            .map(|t| Choice::new(t.id.to_string(), t.name.as_str(), &form.team_id)),
     );
     let target = if form.target.is_empty() {
         "user"
@@ -334,10 +334,10 @@ async fn rule_view(
         members: people
             .iter()
             .map(|u| {
-                let id = text_of(&u["id"]);
+                let id = u.id.to_string();
                 MemberChoice {
                     checked: form.members.contains(&id),
-                    username: text_of(&u["username"]),
+                    username: u.username.clone(),
                     id,
                 }
             })

@@ -496,7 +496,7 @@ pub(crate) async fn page(
     let (s, t) = (frame.menu.s, frame.t());
     let a = audit_texts(&user.actor.locale);
     let zone = match users::get(&state.db, user.actor.user_id).await {
-        Ok(me) => text_of(&me["time_zone"]),
+        Ok(me) => me.time_zone,
         Err(e) => return store_error_page(frame.chrome, e),
     };
     let tab = match query.tab.as_str() {
@@ -538,7 +538,7 @@ pub(crate) async fn page(
     actors.extend(
         people
             .iter()
-            .map(|u| Choice::new(text_of(&u["id"]), text_of(&u["username"]), &query.actor)),
+            .map(|u| Choice::new(u.id.to_string(), u.username.as_str(), &query.actor)),
     );
     let mut results = vec![Choice::new("", a.any, &query.result)];
     results.extend(

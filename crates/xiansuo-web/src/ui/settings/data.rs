@@ -18,7 +18,7 @@ use axum::Form;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::ops::RangeInclusive;
-use xiansuo_app::records::custom_fields;
+use xiansuo_app::records::custom_fields::{self, CustomFieldPatch, NewCustomField};
 use xiansuo_app::sales::pipeline::{
     self, NewStage, StageKind, StagePatch, POSITIONS, PROBABILITIES,
 };
@@ -123,21 +123,17 @@ async fn fields_page(
         .map(|object| FieldGroup {
             object: s.code(object).to_owned(),
             fields: defs
+                .items
                 .iter()
-                .filter(|d| d["object"] == *object)
+                .filter(|d| d.object == *object)
                 .map(|d| FieldRow {
-                    id: d["id"].as_i64().unwrap_or_default(),
-                    key: text_of(&d["key"]),
-                    label: text_of(&d["label"]),
-                    field_type: s
-                        .code(d["field_type"].as_str().unwrap_or_default())
-                        .to_owned(),
-                    options: d["options"]
-                        .as_array()
-                        .map(|o| o.iter().map(text_of).collect::<Vec<_>>().join(" · "))
-                        .unwrap_or_default(),
-                    required: d["required"].as_bool().unwrap_or_default(),
-                    position: d["position"].as_i64().unwrap_or_default(),
+                    id: d.id,
+                    key: d.key.clone(),
+                    label: d.label.clone(),
+                    field_type: s.code(&d.field_type).to_owned(),
+                    options: d.options.join(" · "),
+                    required: d.required,
+                    position: d.position,
                 })
                 .collect(),
         })
@@ -193,15 +189,15 @@ pub(crate) async fn create_field(
         return refused;
     }
     let options = option_lines(&form.options);
-    let body = json!({
-        "object": form.object.trim(),
-        "key": form.key.trim(),
-        "label": form.label.trim(),
-        "field_type": form.field_type.trim(),
-        "options": if options.is_empty() { Value::Null } else { json!(options) },
-        "required": !form.required.is_empty(),
-    });
-    match custom_fields::create_by(&state.db, &user.actor, &body, state.clock.now()).await {
+    let new = NewCustomField {
+        object: form.object.trim().to_owned(),
+        key: form.key.trim().to_owned(),
+        label: form.label.trim().to_owned(),
+        field_type: form.field_type.trim().to_owned(),
+        options: (!options.is_empty()).then_some(options),
+        required: Some(!form.required.is_empty()),
+    };
+    match custom_fields::create_by(&state.db, &user.actor, new.into(), state.clock.now()).await {
         Ok(_) => saved("/settings/fields"),
         Err(e) => match refusal(&user, "/settings/fields", e) {
             Ok(refused) => fields_page(&state, &user, form, refused, None).await,
@@ -249,29 +245,23 @@ async fn field_page(
         Ok(def) => def,
         Err(e) => return store_error_page(frame.chrome, e),
     };
-    let field_type = def["field_type"].as_str().unwrap_or_default();
     let form = sent.unwrap_or_else(|| FieldPost {
-        label: text_of(&def["label"]),
-        options: def["options"]
-            .as_array()
-            .map(|o| o.iter().map(text_of).collect::<Vec<_>>().join("\n"))
-            .unwrap_or_default(),
-        required: if def["required"].as_bool().unwrap_or_default() {
+        label: def.label.clone(),
+        options: def.options.join("\n"),
+        required: if def.required {
             "on".to_owned()
         } else {
             String::new()
         },
-        position: text_of(&def["position"]),
+        position: def.position.to_string(),
         ..FieldPost::default()
     });
     let page = FieldPage {
         id,
-        object: s
-            .code(def["object"].as_str().unwrap_or_default())
-            .to_owned(),
-        key: text_of(&def["key"]),
-        field_type: s.code(field_type).to_owned(),
-        select: is_select(field_type),
+        object: s.code(&def.object).to_owned(),
+        key: def.key,
+        field_type: s.code(&def.field_type).to_owned(),
+        select: is_select(&def.field_type),
         form,
         refused,
         notice,
@@ -314,20 +304,27 @@ pub(crate) async fn update_field(
         return not_found(&user, "CustomField");
     };
     let select = match custom_fields::get(&state.db, id).await {
-        Ok(def) => is_select(def["field_type"].as_str().unwrap_or_default()),
+        Ok(def) => is_select(&def.field_type),
         Err(e) => return store_error_page(Chrome::for_user(&user, "/settings/fields"), e),
     };
-    let mut body = Map::new();
-    body.insert("label".into(), Value::from(form.label.trim()));
-    body.insert("required".into(), Value::Bool(!form.required.is_empty()));
-    if !form.position.trim().is_empty() {
-        body.insert("position".into(), optional_number(&form.position));
-    }
-    if select {
-        body.insert("options".into(), json!(option_lines(&form.options)));
-    }
-    let body = Value::Object(body);
-    match custom_fields::update(&state.db, &user.actor, id, &body, state.clock.now()).await {
+    let position = form.position.trim();
+    let changed = match (!position.is_empty())
+        .then(|| position.parse::<i64>())
+        .transpose()
+    {
+        Ok(position) => {
+            let patch = CustomFieldPatch {
+                label: Some(form.label.trim().to_owned()),
+                required: Some(!form.required.is_empty()),
+                position,
+                options: select.then(|| Some(option_lines(&form.options))),
+                ..CustomFieldPatch::default()
+            };
+            custom_fields::update(&state.db, &user.actor, id, patch.into(), state.clock.now()).await
+        }
+        Err(_) => Err(Invalid::new("position", "must be a whole number from 0 to 1000000").into()),
+    };
+    match changed {
         Ok(_) => saved(&format!("/settings/fields/{id}")),
         Err(e) => match refusal(&user, "/settings/fields", e) {
             Ok(refused) => field_page(&state, &user, id, Some(form), refused, None).await,
@@ -367,14 +364,10 @@ pub(crate) async fn confirm_delete(
     };
     let page = DeletePage {
         id,
-        label: text_of(&def["label"]),
-        key: text_of(&def["key"]),
-        object: frame
-            .menu
-            .s
-            .code(def["object"].as_str().unwrap_or_default())
-            .to_owned(),
-        holding: def["records_with_value"].as_i64().unwrap_or_default(),
+        object: frame.menu.s.code(&def.object).to_owned(),
+        holding: def.records_with_value.unwrap_or_default(),
+        label: def.label,
+        key: def.key,
         chrome: frame.chrome,
         menu: frame.menu,
     };

@@ -259,6 +259,13 @@ pub(super) fn text_of(value: &Value) -> String {
 }
 
 /// A string for a JSON body: `null` when the input was left empty.
+/// A text field of a form: trimmed, `None` when empty.
+pub(super) fn optional_text(value: &str) -> Option<String> {
+    Some(value.trim())
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
 pub(super) fn optional(value: &str) -> Value {
     let value = value.trim();
     if value.is_empty() {

@@ -95,10 +95,5 @@ impl DeliveryLog {
 
 /// The viewer's time zone, for the times of a log.
 pub(super) async fn viewer_zone(state: &AppState, user: &Viewer) -> Result<String, StoreError> {
-    Ok(
-        users::get(&state.db, user.actor.user_id).await?["time_zone"]
-            .as_str()
-            .unwrap_or(users::DEFAULT_TIME_ZONE)
-            .to_owned(),
-    )
+    Ok(users::get(&state.db, user.actor.user_id).await?.time_zone)
 }

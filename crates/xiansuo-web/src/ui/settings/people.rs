@@ -4,8 +4,8 @@
 //! the store refuses it, and the page says so above the form.
 
 use super::frame::{
-    admin_only, ctx, no_refusal, optional, optional_number, parse_id, refusal, saved, saved_notice,
-    text_of, Errors, Frame, Menu, Refusal,
+    admin_only, ctx, no_refusal, optional_number, optional_text, parse_id, refusal, saved,
+    saved_notice, text_of, Errors, Frame, Menu, Refusal,
 };
 use crate::ui::page::{
     csrf_refusal, instant_of_local, parse_instant, render, store_error_page, Choice, Chrome, Viewer,
@@ -19,9 +19,10 @@ use axum::Form;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use xiansuo_app::admin::users;
+use xiansuo_app::admin::users::{self, NewTeam, NewUser, Team, TeamPatch, UserPatch};
 use xiansuo_app::leads::assignment;
 use xiansuo_app::StoreError;
+use xiansuo_core::Invalid;
 
 const ROLES: [&str; 3] = ["rep", "manager", "admin"];
 const TEAM_KINDS: [&str; 4] = ["headquarters", "region", "branch", "team"];
@@ -44,7 +45,7 @@ fn role_choices(s: &super::texts::SettingsTexts, current: &str) -> Vec<Choice> {
 /// The choices of a team select, "no team" first; `except` leaves a team out (a team is not its
 /// own parent).
 pub(super) fn team_choices(
-    teams: &[Value],
+    teams: &[Team],
     none_label: &str,
     current: &str,
     except: Option<i64>,
@@ -53,17 +54,26 @@ pub(super) fn team_choices(
     choices.extend(
         teams
             .iter()
-            .filter(|t| t["id"].as_i64() != except)
-            .map(|t| Choice::new(text_of(&t["id"]), text_of(&t["name"]), current)),
+            .filter(|t| Some(t.id) != except)
+            .map(|t| Choice::new(t.id.to_string(), t.name.as_str(), current)),
     );
     choices
 }
 
-fn team_names(teams: &[Value]) -> HashMap<i64, String> {
-    teams
-        .iter()
-        .filter_map(|t| Some((t["id"].as_i64()?, text_of(&t["name"]))))
-        .collect()
+/// The team a select names, if any; one that is not an id is refused as the API refuses it.
+fn team_id(field: &str, value: &str) -> Result<Option<i64>, Invalid> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    parse_id(value)
+        .map(Some)
+        .ok_or_else(|| Invalid::new(field, "must be a team id"))
+}
+
+/// The name of each team, by id.
+pub(super) fn team_names(teams: &[Team]) -> HashMap<i64, String> {
+    teams.iter().map(|t| (t.id, t.name.clone())).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -118,7 +128,7 @@ async fn users_page(
     let loaded = async {
         Ok::<_, StoreError>((
             users::list(&state.db, &[]).await?,
-            users::list_teams(&state.db).await?,
+            users::list_teams(&state.db).await?.items,
         ))
     };
     let (list, teams) = match loaded.await {
@@ -127,18 +137,18 @@ async fn users_page(
     };
     let names = team_names(&teams);
     let users = list
-        .iter()
+        .into_iter()
         .map(|u| UserRow {
-            id: u["id"].as_i64().unwrap_or_default(),
-            username: text_of(&u["username"]),
-            display_name: text_of(&u["display_name"]),
-            role: s.code(u["role"].as_str().unwrap_or_default()).to_owned(),
-            team: u["team_id"]
-                .as_i64()
+            id: u.id,
+            role: s.code(&u.role).to_owned(),
+            team: u
+                .team_id
                 .and_then(|id| names.get(&id).cloned())
                 .unwrap_or_default(),
-            active: u["active"].as_bool().unwrap_or_default(),
-            masked: u["mask_phones"].as_bool().unwrap_or_default(),
+            active: u.active,
+            masked: u.mask_phones,
+            display_name: u.display_name.unwrap_or_default(),
+            username: u.username,
         })
         .collect();
     let role = if form.role.is_empty() {
@@ -195,18 +205,24 @@ pub(crate) async fn create_user(
     if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
         return refused;
     }
-    let body = json!({
-        "username": form.username.trim(),
-        "password": form.password,
-        "role": form.role.trim(),
-        "team_id": optional_number(&form.team_id),
-        "display_name": optional(&form.display_name),
-        "email": optional(&form.email),
-        "locale": if form.locale.trim().is_empty() { "zh" } else { form.locale.trim() },
-    });
-    match users::create_by(&state.db, &user.actor, &body, state.clock.now()).await {
+    let created = match team_id("team_id", &form.team_id) {
+        Ok(team_id) => {
+            let new = NewUser {
+                username: form.username.trim().to_owned(),
+                password: form.password.clone(),
+                role: form.role.trim().to_owned(),
+                team_id,
+                display_name: optional_text(&form.display_name),
+                email: optional_text(&form.email),
+                locale: optional_text(&form.locale),
+            };
+            users::create_by(&state.db, &user.actor, new.into(), state.clock.now()).await
+        }
+        Err(invalid) => Err(invalid.into()),
+    };
+    match created {
         Ok(created) => {
-            let id = created["id"].as_i64().unwrap_or_default();
+            let id = created.id;
             Redirect::to(&format!("/settings/users/{id}?created=1")).into_response()
         }
         Err(e) => match refusal(&user, "/settings/users", e) {
@@ -281,7 +297,7 @@ async fn user_page(
     let loaded = async {
         Ok::<_, StoreError>((
             users::get(&state.db, id).await?,
-            users::list_teams(&state.db).await?,
+            users::list_teams(&state.db).await?.items,
             assignment::get_availability(ctx(state, user), id).await?,
         ))
     };
@@ -292,12 +308,12 @@ async fn user_page(
         }
     };
     let stored_form = || AccountForm {
-        display_name: text_of(&shown["display_name"]),
-        email: text_of(&shown["email"]),
-        role: text_of(&shown["role"]),
-        team_id: text_of(&shown["team_id"]),
-        locale: text_of(&shown["locale"]),
-        mask_phones: shown["mask_phones"].as_bool().unwrap_or_default(),
+        display_name: shown.display_name.clone().unwrap_or_default(),
+        email: shown.email.clone().unwrap_or_default(),
+        role: shown.role.clone(),
+        team_id: shown.team_id.map(|t| t.to_string()).unwrap_or_default(),
+        locale: shown.locale.clone(),
+        mask_phones: shown.mask_phones,
     };
     let stored_availability = || AvailabilityForm {
         away_until: availability["away_until"]
@@ -351,8 +367,8 @@ async fn user_page(
         .unwrap_or(StatusCode::OK);
     let page = UserPage {
         id,
-        username: text_of(&shown["username"]),
-        active: shown["active"].as_bool().unwrap_or_default(),
+        username: shown.username.clone(),
+        active: shown.active,
         roles: role_choices(s, &form.role),
         teams: team_choices(&teams, s.no_team, &form.team_id, None),
         locales: locale_choices(&form.locale),
@@ -425,20 +441,30 @@ pub(crate) async fn update_user(
             StoreError::NotFound("User"),
         );
     };
-    let body = if form.form == "status" {
-        json!({ "active": form.active == "true" })
+    let patch = if form.form == "status" {
+        Ok(UserPatch {
+            active: Some(form.active == "true"),
+            ..UserPatch::default()
+        })
     } else {
-        json!({
-            "display_name": optional(&form.display_name),
-            "email": optional(&form.email),
-            "role": form.role.trim(),
-            "team_id": optional_number(&form.team_id),
-            "locale": form.locale.trim(),
-            "mask_phones": !form.mask_phones.is_empty(),
+        team_id("team_id", &form.team_id).map(|team_id| UserPatch {
+            display_name: Some(optional_text(&form.display_name)),
+            email: Some(optional_text(&form.email)),
+            role: Some(form.role.trim().to_owned()),
+            team_id: Some(team_id),
+            locale: Some(form.locale.trim().to_owned()),
+            mask_phones: Some(!form.mask_phones.is_empty()),
+            ..UserPatch::default()
         })
     };
     let path = format!("/settings/users/{id}");
-    match users::update(&state.db, &user.actor, id, &body, state.clock.now()).await {
+    let changed = match patch {
+        Ok(patch) => {
+            users::update(&state.db, &user.actor, id, patch.into(), state.clock.now()).await
+        }
+        Err(invalid) => Err(invalid.into()),
+    };
+    match changed {
         Ok(_) => saved(&path),
         Err(e) => match refusal(&user, "/settings/users", e) {
             Ok(refused) => {
@@ -486,8 +512,11 @@ pub(crate) async fn reset_password(
             StoreError::NotFound("User"),
         );
     };
-    let body = json!({ "password": form.password });
-    match users::update(&state.db, &user.actor, id, &body, state.clock.now()).await {
+    let patch = UserPatch {
+        password: Some(form.password),
+        ..UserPatch::default()
+    };
+    match users::update(&state.db, &user.actor, id, patch.into(), state.clock.now()).await {
         Ok(_) => saved(&format!("/settings/users/{id}")),
         Err(e) => match refusal(&user, "/settings/users", e) {
             Ok(refused) => user_page(&state, &user, id, Refused::Password(refused), None).await,
@@ -599,18 +628,16 @@ struct TeamsPage {
 }
 
 /// The teams in tree order (each parent before its children), with their depth.
-fn tree_order(teams: &[Value]) -> Vec<(&Value, usize)> {
+fn tree_order(teams: &[Team]) -> Vec<(&Team, usize)> {
     fn visit<'a>(
-        teams: &'a [Value],
+        teams: &'a [Team],
         parent: Option<i64>,
         depth: usize,
-        out: &mut Vec<(&'a Value, usize)>,
+        out: &mut Vec<(&'a Team, usize)>,
     ) {
-        for team in teams.iter().filter(|t| t["parent_id"].as_i64() == parent) {
+        for team in teams.iter().filter(|t| t.parent_id == parent) {
             out.push((team, depth));
-            if let Some(id) = team["id"].as_i64() {
-                visit(teams, Some(id), depth + 1, out);
-            }
+            visit(teams, Some(team.id), depth + 1, out);
         }
     }
     let mut out = Vec::new();
@@ -637,7 +664,7 @@ async fn teams_page(
     let s = frame.menu.s;
     let loaded = async {
         Ok::<_, StoreError>((
-            users::list_teams(&state.db).await?,
+            users::list_teams(&state.db).await?.items,
             users::list(&state.db, &[]).await?,
         ))
     };
@@ -650,7 +677,7 @@ async fn teams_page(
     let rows = tree_order(&teams)
         .into_iter()
         .map(|(team, depth)| {
-            let id = team["id"].as_i64().unwrap_or_default();
+            let id = team.id;
             let (name, parent, kind, refused) = match row.take() {
                 Some((row_id, sent, r)) if row_id == id => {
                     status = r.status;
@@ -659,9 +686,9 @@ async fn teams_page(
                 other => {
                     row = other;
                     (
-                        text_of(&team["name"]),
-                        text_of(&team["parent_id"]),
-                        text_of(&team["kind"]),
+                        team.name.clone(),
+                        team.parent_id.map(|p| p.to_string()).unwrap_or_default(),
+                        team.kind.clone(),
                         no_refusal(),
                     )
                 }
@@ -670,10 +697,7 @@ async fn teams_page(
                 id,
                 name,
                 depth: depth.min(4),
-                members: people
-                    .iter()
-                    .filter(|u| u["team_id"].as_i64() == Some(id))
-                    .count(),
+                members: people.iter().filter(|u| u.team_id == Some(id)).count(),
                 parents: team_choices(&teams, s.top_level, &parent, Some(id)),
                 kinds: kind_choices(s, &kind),
                 errors: refused.errors,
@@ -723,14 +747,6 @@ pub(crate) async fn teams(
     .await
 }
 
-fn team_body(form: &TeamPost) -> Value {
-    json!({
-        "name": form.name.trim(),
-        "parent_id": optional_number(&form.parent_id),
-        "kind": form.kind.trim(),
-    })
-}
-
 /// `POST /settings/teams`: a new team, as `POST /api/v1/teams`.
 pub(crate) async fn create_team(
     State(state): State<AppState>,
@@ -740,8 +756,18 @@ pub(crate) async fn create_team(
     if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
         return refused;
     }
-    let body = team_body(&form);
-    match users::save_team_by(&state.db, &user.actor, None, &body, state.clock.now()).await {
+    let created = match team_id("parent_id", &form.parent_id) {
+        Ok(parent_id) => {
+            let new = NewTeam {
+                name: form.name.trim().to_owned(),
+                parent_id,
+                kind: Some(form.kind.trim().to_owned()),
+            };
+            users::create_team(&state.db, &user.actor, new.into(), state.clock.now()).await
+        }
+        Err(invalid) => Err(invalid.into()),
+    };
+    match created {
         Ok(_) => saved("/settings/teams"),
         Err(e) => match refusal(&user, "/settings/teams", e) {
             Ok(refused) => teams_page(&state, &user, form, refused, None, None).await,
@@ -766,8 +792,18 @@ pub(crate) async fn update_team(
             StoreError::NotFound("Team"),
         );
     };
-    let body = team_body(&form);
-    match users::save_team_by(&state.db, &user.actor, Some(id), &body, state.clock.now()).await {
+    let changed = match team_id("parent_id", &form.parent_id) {
+        Ok(parent_id) => {
+            let patch = TeamPatch {
+                name: Some(form.name.trim().to_owned()),
+                parent_id: Some(parent_id),
+                kind: Some(form.kind.trim().to_owned()),
+            };
+            users::update_team(&state.db, &user.actor, id, patch.into(), state.clock.now()).await
+        }
+        Err(invalid) => Err(invalid.into()),
+    };
+    match changed {
         Ok(_) => saved("/settings/teams"),
         Err(e) => match refusal(&user, "/settings/teams", e) {
             Ok(refused) => {

@@ -151,10 +151,10 @@ async fn pool_view(
         members: people
             .iter()
             .map(|u| {
-                let id = text_of(&u["id"]);
+                let id = u.id.to_string();
                 MemberChoice {
                     checked: form.members.contains(&id),
-                    username: text_of(&u["username"]),
+                    username: u.username.clone(),
                     id,
                 }
             })

@@ -5,7 +5,7 @@
 //! created.
 
 use super::frame::{
-    field_refusal, no_refusal, optional, parse_id, refusal, saved, saved_notice, text_of, time_in,
+    field_refusal, no_refusal, optional_text, parse_id, refusal, saved, saved_notice, time_in,
     Frame, Menu, Refusal,
 };
 use crate::auth::{cookie, SESSION_COOKIE};
@@ -17,9 +17,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
-use serde_json::json;
-use xiansuo_app::admin::auth;
-use xiansuo_app::admin::users;
+use xiansuo_app::admin::auth::{self, NewToken};
+use xiansuo_app::admin::users::{self, PasswordChange, UserPatch};
 use xiansuo_app::channels::notifications::{self, Kind, KindPreference, PreferencesChange};
 use xiansuo_app::StoreError;
 
@@ -139,18 +138,18 @@ async fn profile_page(
             }
         })
         .collect();
-    let team = match me["team_id"].as_i64() {
+    let team = match me.team_id {
         Some(id) => match users::get_team(&state.db, id).await {
-            Ok(team) => text_of(&team["name"]),
+            Ok(team) => team.name,
             Err(e) => return store_error_page(frame.chrome, e),
         },
         None => frame.menu.s.no_team.to_owned(),
     };
     let form = form.unwrap_or_else(|| ProfileForm {
-        display_name: text_of(&me["display_name"]),
-        email: text_of(&me["email"]),
-        locale: text_of(&me["locale"]),
-        time_zone: text_of(&me["time_zone"]),
+        display_name: me.display_name.clone().unwrap_or_default(),
+        email: me.email.clone().unwrap_or_default(),
+        locale: me.locale.clone(),
+        time_zone: me.time_zone.clone(),
     });
     let locales = vec![
         Choice::new("zh", "中文", &form.locale),
@@ -161,12 +160,8 @@ async fn profile_page(
         .max_by_key(|s| s.as_u16())
         .unwrap_or(StatusCode::OK);
     let page = ProfilePage {
-        username: text_of(&me["username"]),
-        role: frame
-            .menu
-            .s
-            .code(me["role"].as_str().unwrap_or_default())
-            .to_owned(),
+        role: frame.menu.s.code(&me.role).to_owned(),
+        username: me.username,
         team,
         form,
         locales,
@@ -206,14 +201,15 @@ pub(crate) async fn save(
     if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
         return refused;
     }
-    let body = json!({
-        "display_name": optional(&form.display_name),
-        "email": optional(&form.email),
-        "locale": form.locale.trim(),
-        "time_zone": form.time_zone.trim(),
-    });
+    let patch = UserPatch {
+        display_name: Some(optional_text(&form.display_name)),
+        email: Some(optional_text(&form.email)),
+        locale: Some(form.locale.trim().to_owned()),
+        time_zone: Some(form.time_zone.trim().to_owned()),
+        ..UserPatch::default()
+    };
     let id = user.actor.user_id;
-    match users::update(&state.db, &user.actor, id, &body, state.clock.now()).await {
+    match users::update(&state.db, &user.actor, id, patch.into(), state.clock.now()).await {
         Ok(_) => saved("/settings/profile"),
         Err(e) => {
             let refused = match refusal(&user, "/settings/profile", e) {
@@ -279,14 +275,14 @@ pub(crate) async fn change_password(
         let refused = field_refusal("confirm_password", s.passwords_differ);
         return profile_page(&state, &user, None, no_refusal(), refused, None).await;
     }
-    let body = json!({
-        "current_password": form.current_password,
-        "new_password": form.new_password,
-    });
+    let change = PasswordChange {
+        current_password: form.current_password,
+        new_password: form.new_password,
+    };
     match users::change_password(
         &state.db,
         &user.actor,
-        &body,
+        change.into(),
         cookie(&headers, SESSION_COOKIE).as_deref(),
         state.clock.now(),
     )
@@ -357,11 +353,8 @@ async fn tokens_page(
     let frame = Frame::new(user, "/settings/tokens");
     let s = frame.menu.s;
     let loaded = async {
-        let zone = users::get(&state.db, user.actor.user_id).await?["time_zone"]
-            .as_str()
-            .unwrap_or(users::DEFAULT_TIME_ZONE)
-            .to_owned();
-        let tokens = auth::list_tokens(&state.db, user.actor.user_id).await?;
+        let zone = users::get(&state.db, user.actor.user_id).await?.time_zone;
+        let tokens = auth::list_tokens(&state.db, &user.actor).await?;
         Ok::<_, StoreError>((zone, tokens))
     };
     let (zone, tokens) = match loaded.await {
@@ -369,14 +362,15 @@ async fn tokens_page(
         Err(e) => return store_error_page(frame.chrome, e),
     };
     let tokens = tokens
-        .iter()
+        .items
+        .into_iter()
         .rev()
         .map(|t| TokenRow {
-            id: t["id"].as_i64().unwrap_or_default(),
-            name: text_of(&t["name"]),
-            scope: scope_label(s, t["scope"].as_str().unwrap_or_default()),
-            created: time_in(&zone, t["created_at"].as_str().unwrap_or_default()),
-            revoked: t["revoked_at"].as_str().map(|at| time_in(&zone, at)),
+            id: t.id,
+            scope: scope_label(s, &t.scope),
+            created: time_in(&zone, &t.created_at),
+            revoked: t.revoked_at.as_deref().map(|at| time_in(&zone, at)),
+            name: t.name,
         })
         .collect();
     let chosen = if form.scope.is_empty() {
@@ -418,10 +412,13 @@ pub(crate) async fn create_token(
     if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
         return refused;
     }
-    let body = json!({ "name": form.name.trim(), "scope": form.scope.trim() });
-    match auth::create_scoped_token(&state.db, &user.actor, &body, state.clock.now()).await {
+    let new = NewToken {
+        name: Some(form.name.trim().to_owned()),
+        scope: Some(form.scope.trim().to_owned()),
+    };
+    match auth::create_scoped_token(&state.db, &user.actor, new.into(), state.clock.now()).await {
         Ok(token) => {
-            let created = (text_of(&token["name"]), text_of(&token["token"]));
+            let created = (token.name, token.token);
             let mut response = tokens_page(
                 &state,
                 &user,

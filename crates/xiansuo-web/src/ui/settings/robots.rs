@@ -4,10 +4,10 @@
 //! Every change goes through `xiansuo_app::channels::robots`, as `/api/v1/robots` does.
 
 use super::frame::{
-    admin_only, no_refusal, parse_id, refusal, saved, saved_notice, text_of, Frame, Menu, Refusal,
+    admin_only, no_refusal, parse_id, refusal, saved, saved_notice, Frame, Menu, Refusal,
 };
 use super::outbound::{event_choices, viewer_zone, DeliveryLog, EventChoice};
-use super::people::team_choices;
+use super::people::{team_choices, team_names};
 use super::texts::SettingsTexts;
 use crate::ui::page::{csrf_refusal, render, store_error_page, Choice, Chrome, Viewer};
 use crate::AppState;
@@ -16,9 +16,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
-use serde_json::Value;
-use std::collections::HashMap;
-use xiansuo_app::admin::users;
+use xiansuo_app::admin::users::{self, Team};
 use xiansuo_app::channels::robots::{self, Kind, NewRobot, Robot, RobotInput, EVENTS, LANGUAGES};
 use xiansuo_app::StoreError;
 
@@ -119,8 +117,8 @@ async fn fields(
     state: &AppState,
     s: &'static SettingsTexts,
     form: &RobotForm,
-) -> Result<(Fields, Vec<EventChoice>, Vec<Value>), StoreError> {
-    let teams = users::list_teams(&state.db).await?;
+) -> Result<(Fields, Vec<EventChoice>, Vec<Team>), StoreError> {
+    let teams = users::list_teams(&state.db).await?.items;
     let fields = Fields {
         name: form.name.clone(),
         webhook_url: form.webhook_url.clone(),
@@ -178,10 +176,7 @@ async fn robots_page(
         Ok(loaded) => loaded,
         Err(e) => return store_error_page(frame.chrome, e),
     };
-    let team_names: HashMap<i64, String> = teams
-        .iter()
-        .filter_map(|t| Some((t["id"].as_i64()?, text_of(&t["name"]))))
-        .collect();
+    let team_names = team_names(&teams);
     let robots = list
         .items
         .iter()

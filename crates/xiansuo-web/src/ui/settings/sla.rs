@@ -15,7 +15,7 @@ use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use xiansuo_app::admin::users;
+use xiansuo_app::admin::users::{self, User};
 use xiansuo_app::leads::followups;
 use xiansuo_app::leads::pool;
 use xiansuo_app::StoreError;
@@ -98,7 +98,7 @@ struct SlaPage {
 /// The pools and users a rule may reassign to.
 struct Targets {
     pools: Vec<Value>,
-    users: Vec<Value>,
+    users: Vec<User>,
 }
 
 fn view(s: &SettingsTexts, targets: &Targets, id: i64, form: SlaPost, refused: Refusal) -> SlaView {
@@ -115,13 +115,12 @@ fn view(s: &SettingsTexts, targets: &Targets, id: i64, form: SlaPost, refused: R
             .map(|p| Choice::new(text_of(&p["id"]), text_of(&p["name"]), &form.target_pool_id)),
     );
     let mut users = vec![Choice::new("", "—", &form.target_user_id)];
-    users.extend(targets.users.iter().map(|u| {
-        Choice::new(
-            text_of(&u["id"]),
-            text_of(&u["username"]),
-            &form.target_user_id,
-        )
-    }));
+    users.extend(
+        targets
+            .users
+            .iter()
+            .map(|u| Choice::new(u.id.to_string(), u.username.as_str(), &form.target_user_id)),
+    );
     SlaView {
         id,
         actions: ACTIONS

@@ -200,7 +200,7 @@ async fn targets_page(
         let range = [("from".to_owned(), month.clone()), ("to".to_owned(), month)];
         let costs = reports::list_costs(&state.db, &user.actor, &range).await?;
         let people = users::list(&state.db, &[("active".to_owned(), "true".to_owned())]).await?;
-        let teams = users::list_teams(&state.db).await?;
+        let teams = users::list_teams(&state.db).await?.items;
         Ok::<_, StoreError>((targets.body, costs, people, teams))
     };
     let (targets, costs, people, teams) = match loaded.await {
@@ -285,23 +285,6 @@ async fn targets_page(
             }
         })
         .collect();
-    let subject_choices = |list: &[Value], kind: &str, label: &str| -> Vec<Choice> {
-        list.iter()
-            .map(|v| {
-                let name = text_of(&v[label]);
-                let name = if name.is_empty() {
-                    text_of(&v["username"])
-                } else {
-                    name
-                };
-                Choice::new(
-                    format!("{kind}:{}", text_of(&v["id"])),
-                    name,
-                    &target.subject,
-                )
-            })
-            .collect()
-    };
     let page = TargetsPage {
         notice,
         costs,
@@ -312,8 +295,24 @@ async fn targets_page(
             .collect(),
         cost_errors,
         targets,
-        users: subject_choices(&people, "user", "display_name"),
-        teams: subject_choices(&teams, "team", "name"),
+        users: people
+            .iter()
+            .map(|u| {
+                let name = u
+                    .display_name
+                    .as_deref()
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or(&u.username);
+                Choice::new(format!("user:{}", u.id), name, &target.subject)
+            })
+            .collect(),
+        teams: teams
+            .iter()
+            .map(|t| {
+                let value = format!("team:{}", t.id);
+                Choice::new(value, t.name.as_str(), &target.subject)
+            })
+            .collect(),
         metrics: metric_choices(s, &target.metric),
         target_errors,
         cost,
