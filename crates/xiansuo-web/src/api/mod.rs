@@ -32,6 +32,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::default()
         .merge(webhooks::routes())
         .merge(robots::routes())
+        .merge(rules::routes())
 }
 
 /// Every `/api/v1` route.
@@ -52,7 +53,6 @@ pub fn router() -> Router<AppState> {
         .merge(records::activity_router())
         .merge(records::export_audit_router())
         .merge(dedup::router())
-        .merge(rules::router())
         .merge(reports::router())
         .merge(prediction::router())
         .merge(backups::router())
