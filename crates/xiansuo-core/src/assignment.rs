@@ -9,16 +9,22 @@
 //! behind instead of taking every lead until they catch up.
 
 use crate::lead::Region;
-use crate::rules::{self, parse_conditions, refuse_unknown, Condition, KnownField};
+use crate::rules::{self, check_conditions, Condition, KnownField};
+use crate::validation::{instant, present};
 use crate::{Invalid, Text};
 use chrono::DateTime;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 use std::cmp::Ordering;
+use utoipa::ToSchema;
 
 /// How a rule chooses among its members.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(
+    description = "round_robin (in turn), weighted (in turn by weight), least_loaded (fewest \
+                   open leads), territory (by place); default round_robin"
+)]
 pub enum Strategy {
     /// In turn, each member the same number of leads.
     RoundRobin,
@@ -46,26 +52,15 @@ impl Strategy {
             Strategy::Territory => "territory",
         }
     }
-
-    fn parse(value: &str) -> Result<Self, Invalid> {
-        Strategy::ALL
-            .iter()
-            .copied()
-            .find(|s| s.code() == value)
-            .ok_or_else(|| {
-                Invalid::new(
-                    "target.strategy",
-                    format!(
-                        "'{value}' is not one of: round_robin, weighted, least_loaded, territory"
-                    ),
-                )
-            })
-    }
 }
 
 /// What happens when a matching rule finds no member who may take the lead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(
+    description = "When no member may take the lead (away, inactive, at a cap): next_rule tries \
+                   the rules after it (default), default goes to the settings' fallback"
+)]
 pub enum Fallback {
     /// Try the rules after it; if none places the lead, the fallback of the settings.
     NextRule,
@@ -73,26 +68,61 @@ pub enum Fallback {
     Default,
 }
 
+impl Fallback {
+    pub fn code(self) -> &'static str {
+        match self {
+            Fallback::NextRule => "next_rule",
+            Fallback::Default => "default",
+        }
+    }
+}
+
 /// A member of a rule and their share of its leads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(description = "A member and their weight")]
 pub struct Member {
+    /// An active user
     pub user_id: i64,
+    /// Their share for the weighted and territory strategies
     pub weight: i64,
 }
 
 /// A place and the member who covers it. At least one of city, province and region is set;
 /// a city entry with a province matches only that province's city.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(
+    description = "A place and the member who covers it: the lead's city first, then its \
+                   province, then its region"
+)]
 pub struct Territory {
+    /// A province (广东, 广东省 or Guangdong)
+    #[serde(default)]
+    #[schema(schema_with = place_schema)]
     pub province: Option<String>,
+    /// A city (深圳 or 深圳市)
+    #[serde(default)]
+    #[schema(schema_with = place_schema)]
     pub city: Option<String>,
+    #[serde(default)]
     pub region: Option<Region>,
+    /// The member
     pub user_id: i64,
 }
 
+fn place_schema() -> utoipa::openapi::ObjectBuilder {
+    crate::schema::text(
+        true,
+        false,
+        50,
+        "A province (广东, 广东省 or Guangdong) or a city (深圳 or 深圳市)",
+    )
+}
+
 /// Who a rule gives its leads to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[schema(as = AssignmentTarget)]
 pub enum Target {
     /// One user.
     User { user_id: i64 },
@@ -116,10 +146,14 @@ pub enum Target {
 }
 
 /// An assignment rule as the admin wrote it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = AssignmentRuleFields)]
 pub struct AssignmentRule {
+    /// Unique id
     pub id: i64,
+    /// The rule's name
     pub name: String,
+    /// Inactive rules are skipped
     pub active: bool,
     /// All must hold; none means every lead.
     pub conditions: Vec<Condition>,
@@ -127,125 +161,277 @@ pub struct AssignmentRule {
     pub fallback: Fallback,
 }
 
-/// The body fields of a rule.
-pub const RULE_FIELDS: &[&str] = &["name", "active", "conditions", "target", "fallback"];
+/// The kind of a rule's target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = AssignmentTargetType, description = "The kind of target")]
+pub enum TargetType {
+    User,
+    Team,
+    Members,
+    Queue,
+}
+
+impl TargetType {
+    fn code(self) -> &'static str {
+        match self {
+            TargetType::User => "user",
+            TargetType::Team => "team",
+            TargetType::Members => "members",
+            TargetType::Queue => "queue",
+        }
+    }
+}
+
+/// A member of a rule as a request names them.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = AssignmentMemberInput, description = "A member and their weight")]
+pub struct MemberInput {
+    /// An active user
+    #[schema(minimum = 1)]
+    pub user_id: i64,
+    /// Their share for the weighted and territory strategies: 1 to 100, default 1
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 100)]
+    pub weight: Option<i64>,
+}
+
+/// Who a rule gives its leads to, as a request sends it: the fields of its type only.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(
+    as = AssignmentTargetInput,
+    description = "Who gets the leads: a user, a team's active users, a list of members, or a \
+                   queue (public pool: no owner until someone claims the lead)"
+)]
+pub struct TargetInput {
+    #[serde(rename = "type")]
+    pub target_type: TargetType,
+    /// type user: the user
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub user_id: Option<i64>,
+    /// type team: the team
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub team_id: Option<i64>,
+    /// type team: also the users of the teams below it
+    #[serde(default)]
+    pub include_subteams: Option<bool>,
+    #[serde(default)]
+    pub strategy: Option<Strategy>,
+    /// type members: 1 to 500 members
+    #[serde(default)]
+    #[schema(max_items = 500)]
+    pub members: Option<Vec<MemberInput>>,
+    /// type team: weights of some members (others 1)
+    #[serde(default)]
+    #[schema(max_items = 500)]
+    pub weights: Option<Vec<MemberInput>>,
+    /// Strategy territory: the places and their members
+    #[serde(default)]
+    #[schema(max_items = 2000)]
+    pub territories: Option<Vec<Territory>>,
+    /// type queue: the pool
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub pool_id: Option<i64>,
+}
+
+/// A new assignment rule as a request sends it; [`AssignmentRule::check`] checks it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(
+    as = AssignmentRuleInput,
+    description = "A new assignment rule, tried after the others"
+)]
+pub struct NewAssignmentRule {
+    #[schema(schema_with = name_schema)]
+    pub name: String,
+    /// Inactive rules are skipped; default true
+    #[serde(default)]
+    pub active: Option<bool>,
+    /// Which new leads the rule takes; none: every lead
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    pub conditions: Option<Vec<Condition>>,
+    pub target: TargetInput,
+    #[serde(default)]
+    pub fallback: Option<Fallback>,
+}
+
+/// The fields of an assignment rule to change: those sent replace the stored ones, and the
+/// whole rule is checked again.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(
+    description = "Changes to an assignment rule: the fields given replace the stored ones and \
+                   the whole rule is checked again"
+)]
+pub struct AssignmentRulePatch {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = name_schema)]
+    pub name: Option<String>,
+    /// Inactive rules are skipped; null: true
+    #[serde(default, deserialize_with = "present")]
+    pub active: Option<Option<bool>>,
+    /// Which new leads the rule takes; none: every lead
+    #[serde(default, deserialize_with = "present")]
+    #[schema(max_items = 50)]
+    pub conditions: Option<Option<Vec<Condition>>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
+    pub target: Option<TargetInput>,
+    #[serde(default, deserialize_with = "present")]
+    pub fallback: Option<Option<Fallback>>,
+}
+
+fn name_schema() -> utoipa::openapi::ObjectBuilder {
+    crate::schema::text(false, true, 100, "The rule's name")
+}
+
+impl AssignmentRulePatch {
+    /// The rule the change makes of a stored one.
+    pub fn onto(self, stored: &AssignmentRule) -> NewAssignmentRule {
+        NewAssignmentRule {
+            name: self.name.unwrap_or_else(|| stored.name.clone()),
+            active: self.active.unwrap_or(Some(stored.active)),
+            conditions: self
+                .conditions
+                .unwrap_or_else(|| Some(stored.conditions.clone())),
+            target: self
+                .target
+                .unwrap_or_else(|| TargetInput::from(&stored.target)),
+            fallback: self.fallback.unwrap_or(Some(stored.fallback)),
+        }
+    }
+}
+
+impl From<&Target> for TargetInput {
+    fn from(target: &Target) -> TargetInput {
+        let members = |list: &[Member]| {
+            list.iter()
+                .map(|m| MemberInput {
+                    user_id: m.user_id,
+                    weight: Some(m.weight),
+                })
+                .collect()
+        };
+        let blank = |target_type| TargetInput {
+            target_type,
+            user_id: None,
+            team_id: None,
+            include_subteams: None,
+            strategy: None,
+            members: None,
+            weights: None,
+            territories: None,
+            pool_id: None,
+        };
+        match target {
+            Target::User { user_id } => TargetInput {
+                user_id: Some(*user_id),
+                ..blank(TargetType::User)
+            },
+            Target::Queue { pool_id } => TargetInput {
+                pool_id: Some(*pool_id),
+                ..blank(TargetType::Queue)
+            },
+            Target::Team {
+                team_id,
+                include_subteams,
+                strategy,
+                weights,
+                territories,
+            } => TargetInput {
+                team_id: Some(*team_id),
+                include_subteams: Some(*include_subteams),
+                strategy: Some(*strategy),
+                weights: Some(members(weights)),
+                territories: Some(territories.clone()),
+                ..blank(TargetType::Team)
+            },
+            Target::Members {
+                strategy,
+                members: list,
+                territories,
+            } => TargetInput {
+                strategy: Some(*strategy),
+                members: Some(members(list)),
+                territories: Some(territories.clone()),
+                ..blank(TargetType::Members)
+            },
+        }
+    }
+}
 
 const MAX_MEMBERS: usize = 500;
 const MAX_WEIGHT: i64 = 100;
 
-fn id_at(object: &Map<String, Value>, name: &str, at: &str) -> Result<i64, Invalid> {
-    object
-        .get(name)
-        .and_then(Value::as_i64)
-        .ok_or_else(|| Invalid::new(format!("{at}.{name}"), "is required and must be an id"))
+/// The id a target of type `kind` needs, or which field it lacks.
+fn required_id(id: Option<i64>, field: &str) -> Result<i64, Invalid> {
+    id.ok_or_else(|| Invalid::new(format!("target.{field}"), "is required and must be an id"))
 }
 
-fn parse_members(value: &Value, at: &str, required: bool) -> Result<Vec<Member>, Invalid> {
-    let items = match value {
-        Value::Null if !required => return Ok(Vec::new()),
-        Value::Array(items) if !(required && items.is_empty()) && items.len() <= MAX_MEMBERS => {
-            items
-        }
-        _ => {
-            return Err(Invalid::new(
-                at,
-                format!(
-                    "must be a list of {}1 to {MAX_MEMBERS} {{\"user_id\", \"weight\"}} objects",
-                    if required { "" } else { "0 or " }
-                ),
-            ))
-        }
-    };
-    let mut members: Vec<Member> = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
+fn check_members(
+    list: Option<Vec<MemberInput>>,
+    at: &str,
+    required: bool,
+) -> Result<Vec<Member>, Invalid> {
+    let list = list.unwrap_or_default();
+    if (required && list.is_empty()) || list.len() > MAX_MEMBERS {
+        return Err(Invalid::new(
+            at,
+            format!(
+                "must be a list of {}1 to {MAX_MEMBERS} {{\"user_id\", \"weight\"}} objects",
+                if required { "" } else { "0 or " }
+            ),
+        ));
+    }
+    let mut members: Vec<Member> = Vec::with_capacity(list.len());
+    for (i, member) in list.into_iter().enumerate() {
         let at = format!("{at}[{i}]");
-        let object = item
-            .as_object()
-            .ok_or_else(|| Invalid::new(&at, "must be an object {\"user_id\", \"weight\"}"))?;
-        if let Some(extra) = object
-            .keys()
-            .find(|k| !["user_id", "weight"].contains(&k.as_str()))
-        {
-            return Err(Invalid::new(
-                format!("{at}.{extra}"),
-                "is not part of a member (accepted: user_id, weight)",
-            ));
-        }
-        let user_id = id_at(object, "user_id", &at)?;
-        let weight = match object.get("weight") {
-            None | Some(Value::Null) => 1,
-            Some(v) => v
-                .as_i64()
-                .filter(|w| (1..=MAX_WEIGHT).contains(w))
-                .ok_or_else(|| {
-                    Invalid::new(
-                        format!("{at}.weight"),
-                        format!("must be a whole number from 1 to {MAX_WEIGHT}"),
-                    )
-                })?,
+        let weight = match member.weight {
+            None => 1,
+            Some(w) if (1..=MAX_WEIGHT).contains(&w) => w,
+            Some(_) => {
+                return Err(Invalid::new(
+                    format!("{at}.weight"),
+                    format!("must be a whole number from 1 to {MAX_WEIGHT}"),
+                ))
+            }
         };
-        if members.iter().any(|m| m.user_id == user_id) {
+        if members.iter().any(|m| m.user_id == member.user_id) {
             return Err(Invalid::new(
                 format!("{at}.user_id"),
-                format!("user {user_id} is listed twice"),
+                format!("user {} is listed twice", member.user_id),
             ));
         }
-        members.push(Member { user_id, weight });
+        members.push(Member {
+            user_id: member.user_id,
+            weight,
+        });
     }
     Ok(members)
 }
 
-fn parse_territories(value: &Value, at: &str) -> Result<Vec<Territory>, Invalid> {
-    let items = match value {
-        Value::Null => return Ok(Vec::new()),
-        Value::Array(items) if items.len() <= 2000 => items,
-        _ => {
-            return Err(Invalid::new(
-                at,
-                "must be a list of {\"province\", \"city\", \"region\", \"user_id\"} objects",
-            ))
-        }
-    };
-    items
-        .iter()
+fn check_territories(list: Vec<Territory>, at: &str) -> Result<Vec<Territory>, Invalid> {
+    list.into_iter()
         .enumerate()
-        .map(|(i, item)| {
+        .map(|(i, territory)| {
             let at = format!("{at}[{i}]");
-            let object = item.as_object().ok_or_else(|| {
-                Invalid::new(
-                    &at,
-                    "must be an object {\"province\", \"city\", \"region\", \"user_id\"}",
-                )
-            })?;
-            if let Some(extra) = object
-                .keys()
-                .find(|k| !["province", "city", "region", "user_id"].contains(&k.as_str()))
-            {
-                return Err(Invalid::new(
-                    format!("{at}.{extra}"),
-                    "is not part of a territory (accepted: province, city, region, user_id)",
-                ));
-            }
-            let text = |name: &str| -> Result<Option<String>, Invalid> {
-                match object.get(name) {
-                    None | Some(Value::Null) => Ok(None),
-                    Some(Value::String(s)) => {
-                        Ok(Text::parse_optional(&format!("{at}.{name}"), s, 50)?
-                            .map(Text::into_string))
-                    }
-                    Some(_) => Err(Invalid::new(format!("{at}.{name}"), "must be a string")),
-                }
+            let text = |name: &str, value: Option<String>| {
+                value
+                    .map(|v| Text::parse_optional(&format!("{at}.{name}"), &v, 50))
+                    .transpose()
+                    .map(|t| t.flatten().map(Text::into_string))
             };
-            let region = text("region")?
-                .map(|r| {
-                    Region::parse(&r).map_err(|e| Invalid::new(format!("{at}.region"), e.message))
-                })
-                .transpose()?;
             let territory = Territory {
-                province: text("province")?,
-                city: text("city")?,
-                region,
-                user_id: id_at(object, "user_id", &at)?,
+                province: text("province", territory.province)?,
+                city: text("city", territory.city)?,
+                region: territory.region,
+                user_id: territory.user_id,
             };
             if territory.province.is_none()
                 && territory.city.is_none()
@@ -258,173 +444,112 @@ fn parse_territories(value: &Value, at: &str) -> Result<Vec<Territory>, Invalid>
         .collect()
 }
 
-fn parse_target(value: &Value) -> Result<Target, Invalid> {
-    let object = value.as_object().ok_or_else(|| {
-        Invalid::new(
-            "target",
-            "is required: an object with a type (user, team, members or queue)",
-        )
-    })?;
-    let kind = object
-        .get("type")
-        .and_then(Value::as_str)
-        .ok_or_else(|| Invalid::new("target.type", "is required: user, team, members or queue"))?;
-    let accepted: &[&str] = match kind {
-        "user" => &["type", "user_id"],
-        "queue" => &["type", "pool_id"],
-        "team" => &[
-            "type",
-            "team_id",
-            "include_subteams",
-            "strategy",
-            "weights",
-            "territories",
-        ],
-        "members" => &["type", "strategy", "members", "territories"],
-        other => {
+impl TargetInput {
+    /// The target checked: only the fields of its type, each valid.
+    fn check(self) -> Result<Target, Invalid> {
+        let kind = self.target_type;
+        let sent = [
+            ("user_id", self.user_id.is_some()),
+            ("team_id", self.team_id.is_some()),
+            ("include_subteams", self.include_subteams.is_some()),
+            ("strategy", self.strategy.is_some()),
+            ("weights", self.weights.is_some()),
+            ("members", self.members.is_some()),
+            ("territories", self.territories.is_some()),
+            ("pool_id", self.pool_id.is_some()),
+        ];
+        let accepted: &[&str] = match kind {
+            TargetType::User => &["user_id"],
+            TargetType::Queue => &["pool_id"],
+            TargetType::Team => &[
+                "team_id",
+                "include_subteams",
+                "strategy",
+                "weights",
+                "territories",
+            ],
+            TargetType::Members => &["strategy", "members", "territories"],
+        };
+        if let Some((extra, _)) = sent
+            .iter()
+            .find(|(name, given)| *given && !accepted.contains(name))
+        {
             return Err(Invalid::new(
-                "target.type",
-                format!("'{other}' is not one of: user, team, members, queue"),
-            ))
+                format!("target.{extra}"),
+                format!(
+                    "is not part of a {} target (accepted: type, {})",
+                    kind.code(),
+                    accepted.join(", ")
+                ),
+            ));
         }
-    };
-    if let Some(extra) = object.keys().find(|k| !accepted.contains(&k.as_str())) {
-        return Err(Invalid::new(
-            format!("target.{extra}"),
-            format!(
-                "is not part of a {kind} target (accepted: {})",
-                accepted.join(", ")
-            ),
-        ));
-    }
-    let strategy = || match object.get("strategy") {
-        None | Some(Value::Null) => Ok(Strategy::RoundRobin),
-        Some(Value::String(s)) => Strategy::parse(s),
-        Some(_) => Err(Invalid::new("target.strategy", "must be a string")),
-    };
-    let territories = |strategy: Strategy| {
-        let list = parse_territories(
-            object.get("territories").unwrap_or(&Value::Null),
-            "target.territories",
-        )?;
-        match (strategy, list.is_empty()) {
-            (Strategy::Territory, true) => Err(Invalid::new(
+        let strategy = self.strategy.unwrap_or(Strategy::RoundRobin);
+        let territories = || {
+            let list = check_territories(
+                self.territories.clone().unwrap_or_default(),
                 "target.territories",
-                "the territory strategy needs at least one territory",
-            )),
-            (Strategy::Territory, false) | (_, true) => Ok(list),
-            (_, false) => Err(Invalid::new(
-                "target.territories",
-                "only the territory strategy uses territories",
-            )),
-        }
-    };
-    Ok(match kind {
-        "user" => Target::User {
-            user_id: id_at(object, "user_id", "target")?,
-        },
-        "queue" => Target::Queue {
-            pool_id: id_at(object, "pool_id", "target")?,
-        },
-        "team" => {
-            let strategy = strategy()?;
-            Target::Team {
-                team_id: id_at(object, "team_id", "target")?,
-                include_subteams: match object.get("include_subteams") {
-                    None | Some(Value::Null) => false,
-                    Some(Value::Bool(b)) => *b,
-                    Some(_) => {
-                        return Err(Invalid::new(
-                            "target.include_subteams",
-                            "must be true or false",
-                        ))
-                    }
-                },
-                strategy,
-                weights: parse_members(
-                    object.get("weights").unwrap_or(&Value::Null),
-                    "target.weights",
-                    false,
-                )?,
-                territories: territories(strategy)?,
-            }
-        }
-        _ => {
-            let strategy = strategy()?;
-            let members = parse_members(
-                object.get("members").unwrap_or(&Value::Null),
-                "target.members",
-                true,
             )?;
-            let territories = territories(strategy)?;
-            if let Some((i, t)) = territories
-                .iter()
-                .enumerate()
-                .find(|(_, t)| !members.iter().any(|m| m.user_id == t.user_id))
-            {
-                return Err(Invalid::new(
-                    format!("target.territories[{i}].user_id"),
-                    format!("user {} is not one of the members", t.user_id),
-                ));
+            match (strategy, list.is_empty()) {
+                (Strategy::Territory, true) => Err(Invalid::new(
+                    "target.territories",
+                    "the territory strategy needs at least one territory",
+                )),
+                (Strategy::Territory, false) | (_, true) => Ok(list),
+                (_, false) => Err(Invalid::new(
+                    "target.territories",
+                    "only the territory strategy uses territories",
+                )),
             }
-            Target::Members {
+        };
+        Ok(match kind {
+            TargetType::User => Target::User {
+                user_id: required_id(self.user_id, "user_id")?,
+            },
+            TargetType::Queue => Target::Queue {
+                pool_id: required_id(self.pool_id, "pool_id")?,
+            },
+            TargetType::Team => Target::Team {
+                team_id: required_id(self.team_id, "team_id")?,
+                include_subteams: self.include_subteams.unwrap_or(false),
                 strategy,
-                members,
-                territories,
+                weights: check_members(self.weights.clone(), "target.weights", false)?,
+                territories: territories()?,
+            },
+            TargetType::Members => {
+                let members = check_members(self.members.clone(), "target.members", true)?;
+                let territories = territories()?;
+                if let Some((i, t)) = territories
+                    .iter()
+                    .enumerate()
+                    .find(|(_, t)| !members.iter().any(|m| m.user_id == t.user_id))
+                {
+                    return Err(Invalid::new(
+                        format!("target.territories[{i}].user_id"),
+                        format!("user {} is not one of the members", t.user_id),
+                    ));
+                }
+                Target::Members {
+                    strategy,
+                    members,
+                    territories,
+                }
             }
-        }
-    })
+        })
+    }
 }
 
 impl AssignmentRule {
-    /// Parses a rule from a request body; `fields` are what conditions may name. Whether the
-    /// users, teams and pools it names exist is for the caller to check. The id is 0 until the
-    /// rule is stored.
-    pub fn parse(body: &Value, fields: &[KnownField]) -> Result<AssignmentRule, Invalid> {
-        let object = body
-            .as_object()
-            .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
-        refuse_unknown(object, RULE_FIELDS, "an assignment rule")?;
-        let name = object
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or_else(|| Invalid::new("name", "is required and must be a string"))?;
+    /// Checks a rule as a request sent it; `fields` are what conditions may name. Whether
+    /// the users, teams and pools it names exist is for the caller to check. The id is 0 until
+    /// the rule is stored.
+    pub fn check(new: NewAssignmentRule, fields: &[KnownField]) -> Result<AssignmentRule, Invalid> {
         Ok(AssignmentRule {
             id: 0,
-            name: Text::parse("name", name, 100)?.into_string(),
-            active: match object.get("active") {
-                None | Some(Value::Null) => true,
-                Some(Value::Bool(b)) => *b,
-                Some(_) => return Err(Invalid::new("active", "must be true or false")),
-            },
-            conditions: parse_conditions(
-                object.get("conditions").unwrap_or(&Value::Null),
-                "conditions",
-                fields,
-            )?,
-            target: parse_target(object.get("target").unwrap_or(&Value::Null))?,
-            fallback: match object.get("fallback") {
-                None | Some(Value::Null) => Fallback::NextRule,
-                Some(Value::String(s)) if s == "next_rule" => Fallback::NextRule,
-                Some(Value::String(s)) if s == "default" => Fallback::Default,
-                Some(_) => {
-                    return Err(Invalid::new(
-                        "fallback",
-                        "must be next_rule (try the next rules) or default (the fallback of the settings)",
-                    ))
-                }
-            },
-        })
-    }
-
-    /// The rule's body fields as the API shows them (without id and position).
-    pub fn body(&self) -> Value {
-        json!({
-            "name": self.name,
-            "active": self.active,
-            "conditions": self.conditions,
-            "target": self.target,
-            "fallback": self.fallback,
+            name: Text::parse("name", &new.name, 100)?.into_string(),
+            active: new.active.unwrap_or(true),
+            conditions: check_conditions(new.conditions.unwrap_or_default(), "conditions", fields)?,
+            target: new.target.check()?,
+            fallback: new.fallback.unwrap_or(Fallback::NextRule),
         })
     }
 
@@ -569,48 +694,49 @@ pub struct Availability {
     pub daily_cap: Option<i64>,
 }
 
-/// The body fields of a user's availability.
-pub const AVAILABILITY_FIELDS: &[&str] = &["away_until", "max_open_leads", "daily_cap"];
+/// Changes to a user's availability as a request sends them: a field left out keeps its
+/// value, null clears it.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "Changes to a user's availability; null clears; caps from 0")]
+pub struct AvailabilityPatch {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = away_until_schema)]
+    pub away_until: Option<Option<String>>,
+    /// Rules skip the user while they hold this many open leads
+    #[serde(default, deserialize_with = "present")]
+    #[schema(minimum = 0, maximum = 1000000)]
+    pub max_open_leads: Option<Option<i64>>,
+    /// The most leads rules give the user in a day (China time)
+    #[serde(default, deserialize_with = "present")]
+    #[schema(minimum = 0, maximum = 1000000)]
+    pub daily_cap: Option<Option<i64>>,
+}
+
+fn away_until_schema() -> utoipa::openapi::ObjectBuilder {
+    crate::schema::date_time(true, "Rules skip the user until then (leave, holiday)")
+}
 
 impl Availability {
-    /// Applies a change (fields absent stay as they are; null clears).
-    pub fn apply(&self, body: &Value) -> Result<Availability, Invalid> {
-        let object = body
-            .as_object()
-            .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
-        refuse_unknown(object, AVAILABILITY_FIELDS, "a user's availability")?;
-        let cap = |name: &str, current: Option<i64>| -> Result<Option<i64>, Invalid> {
-            match object.get(name) {
-                None => Ok(current),
-                Some(Value::Null) => Ok(None),
-                Some(v) => v
-                    .as_i64()
-                    .filter(|n| (0..=1_000_000).contains(n))
-                    .map(Some)
-                    .ok_or_else(|| {
-                        Invalid::new(name, "must be a whole number from 0 to 1000000, or null")
-                    }),
-            }
+    /// Applies a change (fields left out stay as they are; null clears) and checks it.
+    pub fn apply(&self, patch: AvailabilityPatch) -> Result<Availability, Invalid> {
+        let cap = |name: &str, sent: Option<Option<i64>>, current: Option<i64>| match sent {
+            None => Ok(current),
+            Some(Some(n)) if !(0..=1_000_000).contains(&n) => Err(Invalid::new(
+                name,
+                "must be a whole number from 0 to 1000000, or null",
+            )),
+            Some(sent) => Ok(sent),
         };
-        let away_until = match object.get("away_until") {
+        let away_until = match patch.away_until {
             None => self.away_until,
-            Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(
-                DateTime::parse_from_rfc3339(s.trim())
-                    .map_err(|_| Invalid::new("away_until", "must be an RFC 3339 time, or null"))?
-                    .timestamp_millis(),
-            ),
-            Some(_) => {
-                return Err(Invalid::new(
-                    "away_until",
-                    "must be an RFC 3339 time, or null",
-                ))
-            }
+            Some(None) => None,
+            Some(Some(at)) => Some(instant("away_until", &at)?.timestamp_millis()),
         };
         Ok(Availability {
             away_until,
-            max_open_leads: cap("max_open_leads", self.max_open_leads)?,
-            daily_cap: cap("daily_cap", self.daily_cap)?,
+            max_open_leads: cap("max_open_leads", patch.max_open_leads, self.max_open_leads)?,
+            daily_cap: cap("daily_cap", patch.daily_cap, self.daily_cap)?,
         })
     }
 
@@ -636,6 +762,13 @@ pub fn china_day(now_ms: i64) -> String {
 mod tests {
     use super::*;
     use crate::rules::ValueKind;
+    use crate::validation::Unread;
+    use serde_json::json;
+
+    /// A rule from the JSON of a request, read and checked as the API does.
+    fn parse(body: Value) -> Result<AssignmentRule, Invalid> {
+        AssignmentRule::check(Unread::json(body).read()?, &fields())
+    }
 
     fn fields() -> Vec<KnownField> {
         vec![
@@ -745,20 +878,17 @@ mod tests {
         assert!(a.may_take(1_000, 9, 2));
         assert!(!a.may_take(1_000, 10, 0));
         assert!(!a.may_take(1_000, 0, 3));
-        let changed = a
-            .apply(&json!({"away_until": null, "daily_cap": 5}))
-            .unwrap();
+        let apply = |body| a.apply(crate::validation::Unread::json(body).read()?);
+        let changed = apply(json!({"away_until": null, "daily_cap": 5})).unwrap();
         assert_eq!(changed.away_until, None);
         assert_eq!(changed.daily_cap, Some(5));
         assert_eq!(changed.max_open_leads, Some(10));
         assert_eq!(
-            a.apply(&json!({"daily_cap": -1})).unwrap_err().field,
+            apply(json!({"daily_cap": -1})).unwrap_err().field,
             "daily_cap"
         );
         assert_eq!(
-            a.apply(&json!({"away_until": "tomorrow"}))
-                .unwrap_err()
-                .field,
+            apply(json!({"away_until": "tomorrow"})).unwrap_err().field,
             "away_until"
         );
     }
@@ -777,11 +907,10 @@ mod tests {
 
     #[test]
     fn rules_parse_and_bad_ones_name_the_problem() {
-        let rule = AssignmentRule::parse(
-            &json!({"name": "推荐", "conditions": [{"field": "source", "operator": "eq", "value": "referral"}],
+        let rule = parse(
+            json!({"name": "推荐", "conditions": [{"field": "source", "operator": "eq", "value": "referral"}],
                 "target": {"type": "members", "strategy": "weighted",
                     "members": [{"user_id": 1, "weight": 2}, {"user_id": 2}]}}),
-            &fields(),
         )
         .unwrap();
         assert_eq!(rule.fallback, Fallback::NextRule);
@@ -800,7 +929,7 @@ mod tests {
         .unwrap();
         assert_eq!(round_trip, rule);
 
-        let err = |body: Value| AssignmentRule::parse(&body, &fields()).unwrap_err().field;
+        let err = |body: Value| parse(body).unwrap_err().field;
         assert_eq!(
             err(json!({"target": {"type": "user", "user_id": 1}})),
             "name"

@@ -10,9 +10,10 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
+use utoipa::ToSchema;
 
 /// How a condition compares the lead's value with its own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Operator {
     Eq,
@@ -119,12 +120,72 @@ impl ValueKind {
 /// A field a condition may name, with the kind of value it holds.
 pub type KnownField = (String, ValueKind);
 
-/// One test of a lead's field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One test of a lead's field: all of a rule's conditions must hold. Its value is open JSON,
+/// of the kind of the field it names ([`check_conditions`] checks it against that field).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "A test of one lead field: all of a rule's conditions must hold")]
 pub struct Condition {
+    #[schema(schema_with = field_schema)]
     pub field: String,
+    #[schema(schema_with = operator_schema)]
     pub operator: Operator,
+    #[serde(default)]
+    #[schema(schema_with = value_schema)]
     pub value: Value,
+}
+
+fn value_schema() -> utoipa::openapi::ObjectBuilder {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::AnyValue)
+        .description(Some(
+            "What to compare with, of the field's type. Text compares ignoring case; provinces \
+             and cities without 省/市 (广东 matches 广东省)",
+        ))
+}
+
+fn field_schema() -> utoipa::openapi::ObjectBuilder {
+    crate::schema::string(
+        false,
+        "A lead field (title, company_size, industry, province, city, source, status, grade, \
+         urgency, demand_stage, tags, …), `region` (north, northeast, east, central, south, \
+         southwest, northwest, hk_mo_tw; from the province) or `custom.KEY`. Assignment rules \
+         may also test `score` and `tier`",
+    )
+}
+
+fn operator_schema() -> utoipa::openapi::ObjectBuilder {
+    crate::schema::codes(
+        Operator::ALL.iter().map(|o| o.code()),
+        false,
+        "eq, ne, in (value is a list), contains (text or list), gt/gte/lt/lte (numbers and \
+         dates), exists (value true or false)",
+    )
+}
+
+/// The conditions of a request checked against the fields they may name (`fields`), each
+/// value in canonical form. `at` names the list in error messages, such as `conditions`.
+pub fn check_conditions(
+    conditions: Vec<Condition>,
+    at: &str,
+    fields: &[KnownField],
+) -> Result<Vec<Condition>, Invalid> {
+    if conditions.len() > 50 {
+        return Err(Invalid::new(at, "at most 50 conditions"));
+    }
+    conditions
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            checked(
+                &c.field,
+                c.operator,
+                &c.value,
+                &format!("{at}[{i}]"),
+                fields,
+            )
+        })
+        .collect()
 }
 
 /// The most values an `in` condition may list.
@@ -177,6 +238,24 @@ fn parse_condition(item: &Value, at: &str, fields: &[KnownField]) -> Result<Cond
             .ok_or_else(|| Invalid::new(format!("{at}.{name}"), "is required and must be a string"))
     };
     let field = text("field")?;
+    let operator = Operator::parse(&format!("{at}.operator"), text("operator")?)?;
+    checked(
+        field,
+        operator,
+        object.get("value").unwrap_or(&Value::Null),
+        at,
+        fields,
+    )
+}
+
+/// A condition on `field` checked against the fields it may name, its value in canonical form.
+fn checked(
+    field: &str,
+    operator: Operator,
+    raw: &Value,
+    at: &str,
+    fields: &[KnownField],
+) -> Result<Condition, Invalid> {
     let kind = fields
         .iter()
         .find(|(name, _)| name == field)
@@ -194,7 +273,6 @@ fn parse_condition(item: &Value, at: &str, fields: &[KnownField]) -> Result<Cond
             )
         })?;
     let operator_at = format!("{at}.operator");
-    let operator = Operator::parse(&operator_at, text("operator")?)?;
     if !kind.operators().contains(&operator) {
         return Err(Invalid::new(
             operator_at,
@@ -207,7 +285,6 @@ fn parse_condition(item: &Value, at: &str, fields: &[KnownField]) -> Result<Cond
         ));
     }
     let value_at = format!("{at}.value");
-    let raw = object.get("value").unwrap_or(&Value::Null);
     let value = match operator {
         Operator::Exists => match raw {
             Value::Null => Value::Bool(true),

@@ -8,14 +8,24 @@
 //! rules, the lead as the API shows it, its events and the time.
 
 use crate::lead::{EventType, Tier};
-use crate::rules::{self, parse_conditions, refuse_unknown, Condition, KnownField};
+use crate::rules::{self, check_conditions, Condition, KnownField};
+use crate::schema;
+use crate::validation::present;
 use crate::{Invalid, Text};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
+use utoipa::openapi::schema::{KnownFormat, SchemaFormat, Type};
+use utoipa::openapi::ObjectBuilder;
+use utoipa::ToSchema;
 
 /// What a rule looks at and which way its points go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(
+    as = ScoringRuleKind,
+    description = "fit: conditions on fields; engagement: events; negative: conditions or events \
+                   that take points away"
+)]
 pub enum RuleKind {
     /// Conditions on the lead's data; positive points.
     Fit,
@@ -35,29 +45,42 @@ impl RuleKind {
             RuleKind::Negative => "negative",
         }
     }
-
-    pub fn parse(value: &str) -> Result<Self, Invalid> {
-        RuleKind::ALL
-            .iter()
-            .copied()
-            .find(|k| k.code() == value)
-            .ok_or_else(|| {
-                Invalid::new(
-                    "kind",
-                    format!("'{value}' is not one of: fit, engagement, negative"),
-                )
-            })
-    }
 }
 
 /// Which behaviour events a rule counts: a type, and optionally an exact name (ignoring case)
 /// and a piece of the URL.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "The behaviour events a rule counts")]
 pub struct EventFilter {
     #[serde(rename = "type")]
     pub event_type: EventType,
+    /// Only events with this name (ignoring case)
+    #[serde(default)]
+    #[schema(schema_with = filter_name_schema)]
     pub name: Option<String>,
+    /// Only events whose URL contains this (ignoring case)
+    #[serde(default)]
+    #[schema(schema_with = filter_url_schema)]
     pub url: Option<String>,
+}
+
+fn filter_name_schema() -> ObjectBuilder {
+    schema::text(
+        true,
+        false,
+        500,
+        "Only events with this name (ignoring case)",
+    )
+}
+
+fn filter_url_schema() -> ObjectBuilder {
+    schema::text(
+        true,
+        false,
+        500,
+        "Only events whose URL contains this (ignoring case)",
+    )
 }
 
 impl EventFilter {
@@ -77,98 +100,213 @@ impl EventFilter {
                     .is_some_and(|u| lower(u).contains(&lower(url)))
             })
     }
+
+    /// The filter with its name and URL trimmed, blank ones left out.
+    fn check(self) -> Result<EventFilter, Invalid> {
+        let text = |name: &str, value: Option<String>| {
+            value
+                .map(|v| Text::parse_optional(&format!("event.{name}"), &v, 500))
+                .transpose()
+                .map(|t| t.flatten().map(Text::into_string))
+        };
+        Ok(EventFilter {
+            event_type: self.event_type,
+            name: text("name", self.name)?,
+            url: text("url", self.url)?,
+        })
+    }
 }
 
 /// A scoring rule as the admin wrote it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = ScoringRuleFields)]
 pub struct ScoringRule {
+    /// Unique id
     pub id: i64,
+    /// Shown in breakdowns
     pub name: String,
     pub kind: RuleKind,
+    /// Inactive rules count nothing
     pub active: bool,
     /// All must hold (fit and negative rules).
     pub conditions: Vec<Condition>,
     /// The events counted (engagement rules, and negative rules on events).
+    #[schema(required = true)]
     pub event: Option<EventFilter>,
     /// Points when the conditions hold, or per event.
     pub points: i64,
     /// An event's points halve every this many days; none means they never fade.
+    #[schema(required = true)]
     pub half_life_days: Option<f64>,
     /// The most an event rule adds (or takes away) in total.
+    #[schema(required = true)]
     pub max_points: Option<i64>,
 }
 
-/// The body fields of a rule.
-pub const RULE_FIELDS: &[&str] = &[
-    "name",
-    "kind",
-    "active",
-    "conditions",
-    "event",
-    "points",
-    "half_life_days",
-    "max_points",
-];
+/// A new scoring rule as a request sends it; [`ScoringRule::check`] checks it as a whole.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "A new scoring rule")]
+pub struct NewScoringRule {
+    #[schema(schema_with = name_schema)]
+    pub name: String,
+    pub kind: RuleKind,
+    /// Inactive rules count nothing; default true
+    #[serde(default)]
+    pub active: Option<bool>,
+    /// Fit rules, and negative rules on fields: all must hold
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    pub conditions: Option<Vec<Condition>>,
+    #[serde(default)]
+    pub event: Option<EventFilter>,
+    #[schema(schema_with = points_schema)]
+    pub points: i64,
+    #[serde(default)]
+    #[schema(schema_with = half_life_schema)]
+    pub half_life_days: Option<f64>,
+    #[serde(default)]
+    #[schema(schema_with = max_points_schema)]
+    pub max_points: Option<i64>,
+}
+
+/// The fields of a scoring rule to change: those sent replace the stored ones, and the whole
+/// rule is checked again. `null` clears a field that may be empty.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(
+    description = "Changes to a scoring rule: the fields given replace the stored ones and the \
+                   whole rule is checked again"
+)]
+pub struct ScoringRulePatch {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = name_schema)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
+    pub kind: Option<RuleKind>,
+    /// Inactive rules count nothing; null: true
+    #[serde(default, deserialize_with = "present")]
+    pub active: Option<Option<bool>>,
+    /// Fit rules, and negative rules on fields: all must hold
+    #[serde(default, deserialize_with = "present")]
+    #[schema(max_items = 50)]
+    pub conditions: Option<Option<Vec<Condition>>>,
+    #[serde(default, deserialize_with = "present")]
+    pub event: Option<Option<EventFilter>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = points_schema)]
+    pub points: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = half_life_schema)]
+    pub half_life_days: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = max_points_schema)]
+    pub max_points: Option<Option<i64>>,
+}
+
+fn name_schema() -> ObjectBuilder {
+    schema::text(false, true, 100, "Shown in breakdowns")
+}
+
+fn points_schema() -> ObjectBuilder {
+    schema::scalar(
+        Type::Integer,
+        false,
+        "Points when the conditions hold, or per event: 1 to 10000 for fit and engagement rules, \
+         -10000 to -1 for negative rules",
+    )
+    .minimum(Some(-MAX_RULE_POINTS))
+    .maximum(Some(MAX_RULE_POINTS))
+    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+}
+
+fn half_life_schema() -> ObjectBuilder {
+    schema::scalar(
+        Type::Number,
+        true,
+        "Rules on events: an event's points halve every this many days, above 0 and at most \
+         3650 (none: they never fade)",
+    )
+    .exclusive_minimum(Some(0))
+    .maximum(Some(3650))
+}
+
+fn max_points_schema() -> ObjectBuilder {
+    schema::scalar(
+        Type::Integer,
+        true,
+        "Rules on events: the most the rule adds (or takes away) in total",
+    )
+    .minimum(Some(1))
+    .maximum(Some(100_000))
+    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+}
 
 /// The largest number of points one rule gives or takes.
 const MAX_RULE_POINTS: i64 = 10_000;
 
+impl ScoringRulePatch {
+    /// The rule the change makes of a stored one.
+    pub fn onto(self, stored: &ScoringRule) -> NewScoringRule {
+        NewScoringRule {
+            name: self.name.unwrap_or_else(|| stored.name.clone()),
+            kind: self.kind.unwrap_or(stored.kind),
+            active: self.active.unwrap_or(Some(stored.active)),
+            conditions: self
+                .conditions
+                .unwrap_or_else(|| Some(stored.conditions.clone())),
+            event: self.event.unwrap_or_else(|| stored.event.clone()),
+            points: self.points.unwrap_or(stored.points),
+            half_life_days: self.half_life_days.unwrap_or(stored.half_life_days),
+            max_points: self.max_points.unwrap_or(stored.max_points),
+        }
+    }
+
+    /// The change as a new rule, naming the first field a new rule needs that it lacks.
+    pub fn into_new(self) -> Result<NewScoringRule, Invalid> {
+        let required = |field: &str| Invalid::new(field, "is required");
+        Ok(NewScoringRule {
+            name: self.name.ok_or_else(|| required("name"))?,
+            kind: self.kind.ok_or_else(|| required("kind"))?,
+            active: self.active.flatten(),
+            conditions: self.conditions.flatten(),
+            event: self.event.flatten(),
+            points: self.points.ok_or_else(|| required("points"))?,
+            half_life_days: self.half_life_days.flatten(),
+            max_points: self.max_points.flatten(),
+        })
+    }
+}
+
 impl ScoringRule {
-    /// Parses a rule from a request body; `fields` are what conditions may name. The id is 0
+    /// Checks a rule as a request sent it; `fields` are what conditions may name. The id is 0
     /// until the rule is stored.
-    pub fn parse(body: &Value, fields: &[KnownField]) -> Result<ScoringRule, Invalid> {
-        let object = body
-            .as_object()
-            .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
-        refuse_unknown(object, RULE_FIELDS, "a scoring rule")?;
-        let name = object
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or_else(|| Invalid::new("name", "is required and must be a string"))?;
-        let name = Text::parse("name", name, 100)?.into_string();
-        let kind =
-            RuleKind::parse(object.get("kind").and_then(Value::as_str).ok_or_else(|| {
-                Invalid::new("kind", "is required: fit, engagement or negative")
-            })?)?;
-        let active = match object.get("active") {
-            None | Some(Value::Null) => true,
-            Some(Value::Bool(b)) => *b,
-            Some(_) => return Err(Invalid::new("active", "must be true or false")),
+    pub fn check(new: NewScoringRule, fields: &[KnownField]) -> Result<ScoringRule, Invalid> {
+        let name = Text::parse("name", &new.name, 100)?.into_string();
+        let kind = new.kind;
+        let active = new.active.unwrap_or(true);
+        let conditions =
+            check_conditions(new.conditions.unwrap_or_default(), "conditions", fields)?;
+        let event = new.event.map(EventFilter::check).transpose()?;
+        let points = new.points;
+        let half_life_days = match new.half_life_days {
+            Some(d) if !(d > 0.0 && d <= 3650.0) => {
+                return Err(Invalid::new(
+                    "half_life_days",
+                    "must be a number of days above 0, at most 3650",
+                ))
+            }
+            d => d,
         };
-        let conditions = parse_conditions(
-            object.get("conditions").unwrap_or(&Value::Null),
-            "conditions",
-            fields,
-        )?;
-        let event = match object.get("event") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(parse_event_filter(v)?),
-        };
-        let points = object
-            .get("points")
-            .and_then(Value::as_i64)
-            .ok_or_else(|| Invalid::new("points", "is required and must be a whole number"))?;
-        let half_life_days =
-            match object.get("half_life_days") {
-                None | Some(Value::Null) => None,
-                Some(v) => Some(v.as_f64().filter(|d| *d > 0.0 && *d <= 3650.0).ok_or_else(
-                    || {
-                        Invalid::new(
-                            "half_life_days",
-                            "must be a number of days above 0, at most 3650",
-                        )
-                    },
-                )?),
-            };
-        let max_points = match object.get("max_points") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(
-                v.as_i64()
-                    .filter(|p| (1..=100_000).contains(p))
-                    .ok_or_else(|| {
-                        Invalid::new("max_points", "must be a whole number from 1 to 100000")
-                    })?,
-            ),
+        let max_points = match new.max_points {
+            Some(p) if !(1..=100_000).contains(&p) => {
+                return Err(Invalid::new(
+                    "max_points",
+                    "must be a whole number from 1 to 100000",
+                ))
+            }
+            p => p,
         };
 
         match kind {
@@ -246,21 +384,6 @@ impl ScoringRule {
         })
     }
 
-    /// The rule as the API shows it.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "name": self.name,
-            "kind": self.kind,
-            "active": self.active,
-            "conditions": self.conditions,
-            "event": self.event,
-            "points": self.points,
-            "half_life_days": self.half_life_days,
-            "max_points": self.max_points,
-        })
-    }
-
     /// The points the rule gives a lead with these events at `now_ms`, unrounded.
     fn points_for(&self, lead: &Value, events: &[Event], now_ms: i64) -> f64 {
         match &self.event {
@@ -286,39 +409,6 @@ impl ScoringRule {
     }
 }
 
-fn parse_event_filter(value: &Value) -> Result<EventFilter, Invalid> {
-    let object = value.as_object().ok_or_else(|| {
-        Invalid::new("event", "must be an object {\"type\", \"name\"?, \"url\"?}")
-    })?;
-    if let Some(extra) = object
-        .keys()
-        .find(|k| !["type", "name", "url"].contains(&k.as_str()))
-    {
-        return Err(Invalid::new(
-            format!("event.{extra}"),
-            "is not part of an event filter (accepted: type, name, url)",
-        ));
-    }
-    let event_type = object
-        .get("type")
-        .and_then(Value::as_str)
-        .ok_or_else(|| Invalid::new("event.type", "is required and must be a string"))
-        .and_then(|t| EventType::parse(t).map_err(|e| Invalid::new("event.type", e.message)))?;
-    let text = |name: &str| -> Result<Option<String>, Invalid> {
-        match object.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Text::parse_optional(&format!("event.{name}"), s, 500)
-                .map(|t| t.map(Text::into_string)),
-            Some(_) => Err(Invalid::new(format!("event.{name}"), "must be a string")),
-        }
-    };
-    Ok(EventFilter {
-        event_type,
-        name: text("name")?,
-        url: text("url")?,
-    })
-}
-
 /// An event's points after `age_ms`: halved every `half_life_days`, never grown by an event
 /// dated in the future.
 pub fn decayed(points: i64, age_ms: i64, half_life_days: Option<f64>) -> f64 {
@@ -332,13 +422,20 @@ pub fn decayed(points: i64, age_ms: i64, half_life_days: Option<f64>) -> f64 {
 }
 
 /// The cap on a score and the thresholds of the tiers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(
+    as = ScoringSettings,
+    description = "The cap on scores and the tier thresholds"
+)]
 pub struct Settings {
-    /// No score is above this.
+    /// No score is above this (default 100)
+    #[schema(minimum = 1, maximum = 100000)]
     pub max_score: i64,
-    /// A score at or above this is high potential.
+    /// A score at or above this is high potential (default 70)
+    #[schema(minimum = 0, maximum = 100000)]
     pub high_threshold: i64,
-    /// A score at or above this (and below high) is medium potential.
+    /// A score at or above this (and below high) is medium potential (default 40)
+    #[schema(minimum = 0, maximum = 100000)]
     pub medium_threshold: i64,
 }
 
@@ -352,8 +449,24 @@ impl Default for Settings {
     }
 }
 
-/// The body fields of the settings.
-pub const SETTINGS_FIELDS: &[&str] = &["max_score", "high_threshold", "medium_threshold"];
+/// Changes to the settings: a field left out keeps its value.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "Changes to the scoring settings; 0 ≤ medium ≤ high ≤ max_score")]
+pub struct SettingsPatch {
+    /// No score is above this
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false, minimum = 1, maximum = 100000)]
+    pub max_score: Option<i64>,
+    /// A score at or above this is high potential
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false, minimum = 0, maximum = 100000)]
+    pub high_threshold: Option<i64>,
+    /// A score at or above this is medium potential
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false, minimum = 0, maximum = 100000)]
+    pub medium_threshold: Option<i64>,
+}
 
 impl Settings {
     /// The tier of a score.
@@ -367,25 +480,26 @@ impl Settings {
         }
     }
 
-    /// Applies a change (fields absent stay as they are) and checks the result.
-    pub fn apply(&self, body: &Value) -> Result<Settings, Invalid> {
-        let object = body
-            .as_object()
-            .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
-        refuse_unknown(object, SETTINGS_FIELDS, "the scoring settings")?;
-        let number = |name: &str, current: i64| -> Result<i64, Invalid> {
-            match object.get(name) {
+    /// Applies a change (fields left out stay as they are) and checks the result.
+    pub fn apply(&self, patch: SettingsPatch) -> Result<Settings, Invalid> {
+        let number = |name: &str, sent: Option<i64>, current: i64| -> Result<i64, Invalid> {
+            match sent {
                 None => Ok(current),
-                Some(v) => v
-                    .as_i64()
-                    .filter(|n| (0..=100_000).contains(n))
-                    .ok_or_else(|| Invalid::new(name, "must be a whole number from 0 to 100000")),
+                Some(n) if (0..=100_000).contains(&n) => Ok(n),
+                Some(_) => Err(Invalid::new(
+                    name,
+                    "must be a whole number from 0 to 100000",
+                )),
             }
         };
         let settings = Settings {
-            max_score: number("max_score", self.max_score)?,
-            high_threshold: number("high_threshold", self.high_threshold)?,
-            medium_threshold: number("medium_threshold", self.medium_threshold)?,
+            max_score: number("max_score", patch.max_score, self.max_score)?,
+            high_threshold: number("high_threshold", patch.high_threshold, self.high_threshold)?,
+            medium_threshold: number(
+                "medium_threshold",
+                patch.medium_threshold,
+                self.medium_threshold,
+            )?,
         };
         if settings.max_score < 1 {
             return Err(Invalid::new("max_score", "must be at least 1"));
@@ -419,10 +533,14 @@ pub struct Event {
 }
 
 /// What one rule gave a lead.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = ScoreItem, description = "What one rule gave")]
 pub struct Item {
+    /// The scoring rule
     pub rule_id: i64,
+    /// Its name
     pub rule_name: String,
+    /// Points, negative for negative rules
     pub points: i64,
 }
 
@@ -471,6 +589,8 @@ pub fn evaluate(
 mod tests {
     use super::*;
     use crate::rules::ValueKind;
+    use crate::validation::Unread;
+    use serde_json::json;
 
     const DAY: i64 = 86_400_000;
 
@@ -484,8 +604,18 @@ mod tests {
         ]
     }
 
+    /// A rule from the JSON of a request, read and checked as the API does.
+    fn parse(body: Value) -> Result<ScoringRule, Invalid> {
+        ScoringRule::check(Unread::json(body).read()?, &fields())
+    }
+
+    /// Settings changed by the JSON of a request, read and checked as the API does.
+    fn apply(settings: &Settings, body: Value) -> Result<Settings, Invalid> {
+        settings.apply(Unread::json(body).read()?)
+    }
+
     fn rule(id: i64, body: Value) -> ScoringRule {
-        let mut r = ScoringRule::parse(&body, &fields()).unwrap();
+        let mut r = parse(body).unwrap();
         r.id = id;
         r
     }
@@ -663,7 +793,7 @@ mod tests {
 
     #[test]
     fn bad_rules_name_the_problem() {
-        let err = |body: Value| ScoringRule::parse(&body, &fields()).unwrap_err().field;
+        let err = |body: Value| parse(body).unwrap_err().field;
         assert_eq!(err(json!({"kind": "fit", "points": 1})), "name");
         assert_eq!(
             err(json!({"name": "x", "kind": "bonus", "points": 1})),
@@ -716,20 +846,22 @@ mod tests {
     #[test]
     fn settings_keep_their_thresholds_in_order() {
         let s = Settings::default();
-        assert_eq!(s.apply(&json!({"max_score": 200})).unwrap().max_score, 200);
+        assert_eq!(apply(&s, json!({"max_score": 200})).unwrap().max_score, 200);
         assert_eq!(
-            s.apply(&json!({"high_threshold": 101})).unwrap_err().field,
+            apply(&s, json!({"high_threshold": 101})).unwrap_err().field,
             "high_threshold"
         );
         assert_eq!(
-            s.apply(&json!({"medium_threshold": 80})).unwrap_err().field,
+            apply(&s, json!({"medium_threshold": 80}))
+                .unwrap_err()
+                .field,
             "medium_threshold"
         );
         assert_eq!(
-            s.apply(&json!({"max_score": -1})).unwrap_err().field,
+            apply(&s, json!({"max_score": -1})).unwrap_err().field,
             "max_score"
         );
-        assert_eq!(s.apply(&json!({"cap": 1})).unwrap_err().field, "cap");
+        assert_eq!(apply(&s, json!({"cap": 1})).unwrap_err().field, "cap");
         assert_eq!(s.tier(70), Tier::High);
         assert_eq!(s.tier(69), Tier::Medium);
         assert_eq!(s.tier(39), Tier::Low);

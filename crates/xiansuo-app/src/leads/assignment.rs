@@ -23,18 +23,21 @@ use crate::records::{self, rfc3339, Ctx, NewRecord};
 use crate::scope::{team_tree, Actor};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
+use utoipa::ToSchema;
 use xiansuo_core::assignment::{
-    self, choose, effective_counts, territory_users, AssignmentRule, Availability, Candidate,
-    Fallback, Member, Strategy, Target,
+    self, choose, effective_counts, territory_users, AssignmentRule, AssignmentRulePatch,
+    Availability, AvailabilityPatch, Candidate, Fallback, Member, NewAssignmentRule, Strategy,
+    Target,
 };
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::history::snapshot;
 use xiansuo_core::lead::LeadStatus;
 use xiansuo_core::role::subtree;
+use xiansuo_core::validation::{present, Unread};
 use xiansuo_core::Invalid;
 use xiansuo_store::{Db, Param, Row, Tx};
 
@@ -92,7 +95,7 @@ struct Batch {
     daily: HashMap<String, HashMap<i64, i64>>,
     daily_added: BTreeMap<(i64, String), i64>,
     pools: HashMap<i64, bool>,
-    settings: Option<Settings>,
+    settings: Option<AssignmentSettings>,
 }
 
 impl Batch {
@@ -536,45 +539,66 @@ async fn active_rules(tx: &mut Tx, lock: &str) -> anyhow::Result<Vec<AssignmentR
 }
 
 /// The lead a rule test runs on: a stored lead, or a few fields of a lead as the API names them
-/// (`{"source": "web_form", "province": "广东", "custom": {"budget": 50000}}`).
-#[derive(Debug, Default, Deserialize)]
+/// (`{"source": "web_form", "province": "广东", "custom": {"budget": 50000}}`); those fields
+/// are open JSON, checked against the fields leads have.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(
+    as = AssignmentTestInput,
+    description = "The lead to test the rules on: a stored lead, or a few fields of one"
+)]
 pub struct SampleLead {
+    /// A lead you may see
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false, minimum = 1)]
     pub lead_id: Option<i64>,
+    /// Fields as a lead has them (`source`, `province`, `custom`: {...})
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false, value_type = Object)]
     pub lead: Option<Map<String, Value>>,
 }
 
-impl SampleLead {
-    /// Reads the body of `POST /api/v1/assignment/test`.
-    pub fn parse(body: &Value) -> Result<SampleLead, Invalid> {
-        serde_json::from_value(body.clone())
-            .map_err(|e| Invalid::new("body", format!("{e} (give lead_id or lead)")))
-    }
-}
-
 /// A matching rule the test tried.
-#[derive(Debug, Serialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, PartialEq, Eq, ToSchema)]
+#[schema(
+    as = AssignmentRuleTried,
+    description = "A matching rule, in the order tried"
+)]
 pub struct RuleTried {
+    /// The rule
     pub id: i64,
+    /// Its name
     pub name: String,
-    /// Whether it placed the lead (else nobody it names could take it now).
+    /// Whether it placed the lead (else nobody it names could take it now)
     pub placed: bool,
 }
 
-/// What the rules would do with a lead now.
-#[derive(Debug, Serialize)]
+/// What the rules would do with a lead now. Who would own it, or the pool it would go to;
+/// neither when no rule matches (the lead then keeps the owner its creator gives it).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(
+    as = AssignmentVerdict,
+    description = "What the active rules would do with the lead now"
+)]
 pub struct Verdict {
-    /// The matching rules in the order tried.
+    /// The matching rules in the order tried
     pub tried: Vec<RuleTried>,
-    /// The rule that would take the lead; `null` when none matched or the fallback took it.
+    /// The rule that would take the lead; null when none matched or the fallback took it
+    #[schema(required = true)]
     pub rule_id: Option<i64>,
-    /// Whether the settings' fallback would take it (a rule matched but could not place it).
+    /// Whether the settings' fallback would take it (a rule matched but could not place it)
     pub by_fallback: bool,
-    /// Who would own it, or the pool it would go to; neither when no rule matches (the lead
-    /// then keeps the owner its creator gives it).
+    /// Who would own it
+    #[schema(required = true)]
     pub owner_id: Option<i64>,
+    /// Their name
+    #[schema(required = true)]
     pub owner_name: Option<String>,
+    /// The pool it would go to
+    #[schema(required = true)]
     pub pool_id: Option<i64>,
+    /// Its name
+    #[schema(required = true)]
     pub pool_name: Option<String>,
 }
 
@@ -584,10 +608,11 @@ pub struct Verdict {
 pub async fn test(
     db: &Db,
     actor: &Actor,
-    sample: &SampleLead,
+    sample: Unread<SampleLead>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> StoreResult<Verdict> {
     actor.require_admin("test the assignment rules")?;
+    let sample = sample.read()?;
     let lead = match (sample.lead_id, &sample.lead) {
         (Some(id), None) => records::engine::get(db, actor, &LEADS, id).await?,
         (None, Some(fields)) => {
@@ -693,41 +718,66 @@ pub async fn assign_new(tx: &mut Tx, records: &mut [&mut NewRecord]) -> anyhow::
 
 // ---- Rules --------------------------------------------------------------------------------
 
-fn rule_json(row: &Row) -> anyhow::Result<Value> {
-    let rule = stored_rule(row)?;
-    let mut out = json!({"id": rule.id, "position": row.int("position")});
-    if let (Some(out), Value::Object(body)) = (out.as_object_mut(), rule.body()) {
-        out.extend(body);
-        out.insert(
-            "created_at".into(),
-            Value::from(rfc3339(row.int("created_at"))),
-        );
-        out.insert(
-            "updated_at".into(),
-            Value::from(rfc3339(row.int("updated_at"))),
-        );
+/// A stored assignment rule, as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = AssignmentRule, description = "An assignment rule")]
+pub struct StoredAssignmentRule {
+    #[serde(flatten)]
+    pub rule: AssignmentRule,
+    /// Rules are tried in this order
+    pub position: i64,
+    /// When it was created
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// When it last changed
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+impl StoredAssignmentRule {
+    fn read(row: &Row) -> anyhow::Result<StoredAssignmentRule> {
+        Ok(StoredAssignmentRule {
+            rule: stored_rule(row)?,
+            position: row.int("position"),
+            created_at: rfc3339(row.int("created_at")),
+            updated_at: rfc3339(row.int("updated_at")),
+        })
     }
-    Ok(out)
 }
 
 /// Every assignment rule, in the order they are tried.
-pub async fn list_rules(db: &Db, actor: &Actor) -> StoreResult<Vec<Value>> {
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AssignmentRuleList)]
+pub struct AssignmentRuleList {
+    /// The rules
+    pub items: Vec<StoredAssignmentRule>,
+    /// Always null: the list is whole
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+/// Every assignment rule, in the order they are tried.
+pub async fn list_rules(db: &Db, actor: &Actor) -> StoreResult<AssignmentRuleList> {
     actor.require_admin("read assignment rules")?;
-    Ok(db
+    let items = db
         .fetch_all("SELECT * FROM assignment_rules ORDER BY position, id", &[])
         .await?
         .iter()
-        .map(rule_json)
-        .collect::<anyhow::Result<_>>()?)
+        .map(StoredAssignmentRule::read)
+        .collect::<anyhow::Result<_>>()?;
+    Ok(AssignmentRuleList {
+        items,
+        next_cursor: None,
+    })
 }
 
-pub async fn get_rule(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
+pub async fn get_rule(db: &Db, actor: &Actor, id: i64) -> StoreResult<StoredAssignmentRule> {
     actor.require_admin("read assignment rules")?;
     find_rule(db, id).await
 }
 
 /// A rule as the API shows it, whoever asks.
-async fn find_rule(db: &Db, id: i64) -> StoreResult<Value> {
+async fn find_rule(db: &Db, id: i64) -> StoreResult<StoredAssignmentRule> {
     let row = db
         .fetch_optional(
             "SELECT * FROM assignment_rules WHERE id = ?",
@@ -735,7 +785,7 @@ async fn find_rule(db: &Db, id: i64) -> StoreResult<Value> {
         )
         .await?
         .ok_or(StoreError::NotFound("AssignmentRule"))?;
-    Ok(rule_json(&row)?)
+    Ok(StoredAssignmentRule::read(&row)?)
 }
 
 async fn check_user(db: &Db, field: &str, user: i64) -> StoreResult<()> {
@@ -758,10 +808,10 @@ async fn check_pool(db: &Db, field: &str, pool: i64) -> StoreResult<()> {
     Ok(())
 }
 
-/// Parses a rule and checks that the users, team and pool it names exist.
-async fn parse_rule(db: &Db, body: &Value) -> StoreResult<AssignmentRule> {
+/// Checks a rule as sent, and that the users, team and pool it names exist.
+async fn check_rule(db: &Db, new: NewAssignmentRule) -> StoreResult<AssignmentRule> {
     let defs = custom_fields::definitions(db, RecordType::Lead).await?;
-    let rule = AssignmentRule::parse(body, &condition_fields(&defs, false))?;
+    let rule = AssignmentRule::check(new, &condition_fields(&defs, false))?;
     for (field, user) in rule.users() {
         check_user(db, &field, user).await?;
     }
@@ -813,10 +863,13 @@ fn definition(rule: &AssignmentRule) -> StoreResult<Param> {
     ))
 }
 
-/// Adds a rule (`{name, active?, conditions?, target, fallback?}`) after the others.
-pub async fn create_rule(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
+/// Adds a rule after the others.
+pub async fn create_rule(
+    ctx: Ctx<'_>,
+    new: Unread<NewAssignmentRule>,
+) -> StoreResult<StoredAssignmentRule> {
     ctx.actor.require_admin("change assignment rules")?;
-    let rule = parse_rule(ctx.db, body).await?;
+    let rule = check_rule(ctx.db, new.read()?).await?;
     let now = to_millis(ctx.now);
     let mut tx = ctx.db.begin().await?;
     let position = tx
@@ -856,25 +909,20 @@ pub async fn create_rule(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
         .await?
         .ok_or(StoreError::NotFound("AssignmentRule"))?;
     tx.commit().await?;
-    Ok(rule_json(&row)?)
+    Ok(StoredAssignmentRule::read(&row)?)
 }
 
 /// Changes a rule: the fields given replace the stored ones, and the whole rule is checked
 /// again. Members keep their counts; a member taken off a member list loses theirs.
-pub async fn update_rule(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Value> {
+pub async fn update_rule(
+    ctx: Ctx<'_>,
+    id: i64,
+    patch: Unread<AssignmentRulePatch>,
+) -> StoreResult<StoredAssignmentRule> {
     ctx.actor.require_admin("change assignment rules")?;
-    let patch = body
-        .as_object()
-        .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
+    let patch = patch.read()?;
     let current = find_rule(ctx.db, id).await?;
-    let mut merged: Map<String, Value> = assignment::RULE_FIELDS
-        .iter()
-        .filter_map(|k| current.get(*k).map(|v| ((*k).to_owned(), v.clone())))
-        .collect();
-    for (k, v) in patch {
-        merged.insert(k.clone(), v.clone());
-    }
-    let rule = parse_rule(ctx.db, &Value::Object(merged)).await?;
+    let rule = check_rule(ctx.db, patch.onto(&current.rule)).await?;
     let mut tx = ctx.db.begin().await?;
     let snapshot = audit::Before::take(&mut tx, audit::Setting::AssignmentRule, id).await?;
     let changed = tx
@@ -914,7 +962,7 @@ pub async fn update_rule(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Val
         .await?
         .ok_or(StoreError::NotFound("AssignmentRule"))?;
     tx.commit().await?;
-    Ok(rule_json(&row)?)
+    Ok(StoredAssignmentRule::read(&row)?)
 }
 
 /// Deletes a rule with its counts.
@@ -943,19 +991,20 @@ pub async fn delete_rule(ctx: Ctx<'_>, id: i64) -> StoreResult<()> {
     Ok(())
 }
 
-/// Puts the rules in the order of `{"rule_ids": [...]}`, which must list every rule once.
-pub async fn reorder(ctx: Ctx<'_>, body: &Value) -> StoreResult<Vec<Value>> {
+/// A new order of the assignment rules, as a request sends it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = AssignmentRuleOrder, description = "The new order")]
+pub struct RuleOrder {
+    /// Every rule's id, once, in order
+    pub rule_ids: Vec<i64>,
+}
+
+/// Puts the rules in the order given, which must list every rule once.
+pub async fn reorder(ctx: Ctx<'_>, order: Unread<RuleOrder>) -> StoreResult<AssignmentRuleList> {
     let (db, actor) = (ctx.db, ctx.actor);
     actor.require_admin("change assignment rules")?;
-    let object = body
-        .as_object()
-        .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
-    xiansuo_core::rules::refuse_unknown(object, &["rule_ids"], "a new order of rules")?;
-    let ids: Vec<i64> = object
-        .get("rule_ids")
-        .and_then(Value::as_array)
-        .and_then(|items| items.iter().map(Value::as_i64).collect())
-        .ok_or_else(|| Invalid::new("rule_ids", "is required: the ids of every rule, in order"))?;
+    let ids = order.read()?.rule_ids;
     let mut tx = db.begin().await?;
     let mut existing: Vec<i64> = tx
         .fetch_all("SELECT id FROM assignment_rules", &[])
@@ -999,63 +1048,70 @@ pub async fn reorder(ctx: Ctx<'_>, body: &Value) -> StoreResult<Vec<Value>> {
 // ---- Settings -----------------------------------------------------------------------------
 
 /// Who takes a lead that a matching rule could not place.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct Settings {
-    fallback_user_id: Option<i64>,
-    fallback_pool_id: Option<i64>,
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(description = "The fallback of assignment rules")]
+pub struct AssignmentSettings {
+    /// The user who takes leads a matching rule could not place
+    #[schema(required = true, minimum = 1)]
+    pub fallback_user_id: Option<i64>,
+    /// Or the pool they go to (at most one of the two)
+    #[schema(required = true, minimum = 1)]
+    pub fallback_pool_id: Option<i64>,
 }
 
-async fn read_settings(tx: &mut Tx) -> anyhow::Result<Settings> {
+/// Changes to the fallback as a request sends them: a field left out keeps its value, null
+/// clears it.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "Changes to the fallback; null clears")]
+pub struct AssignmentSettingsPatch {
+    /// The user who takes leads a matching rule could not place
+    #[serde(default, deserialize_with = "present")]
+    #[schema(minimum = 1)]
+    pub fallback_user_id: Option<Option<i64>>,
+    /// Or the pool they go to (at most one of the two)
+    #[serde(default, deserialize_with = "present")]
+    #[schema(minimum = 1)]
+    pub fallback_pool_id: Option<Option<i64>>,
+}
+
+async fn read_settings(tx: &mut Tx) -> anyhow::Result<AssignmentSettings> {
     Ok(tx
         .fetch_optional("SELECT * FROM assignment_settings WHERE id = 1", &[])
         .await?
-        .map_or_else(Settings::default, |r| Settings {
+        .map_or_else(AssignmentSettings::default, |r| AssignmentSettings {
             fallback_user_id: r.opt_int("fallback_user_id"),
             fallback_pool_id: r.opt_int("fallback_pool_id"),
         }))
 }
 
-fn settings_json(s: &Settings) -> Value {
-    json!({"fallback_user_id": s.fallback_user_id, "fallback_pool_id": s.fallback_pool_id})
-}
-
 /// Who takes the leads no rule could place (admins only, like the rules).
-pub async fn get_settings(db: &Db, actor: &Actor) -> StoreResult<Value> {
+pub async fn get_settings(db: &Db, actor: &Actor) -> StoreResult<AssignmentSettings> {
     actor.require_admin("read the assignment settings")?;
     let mut tx = db.begin().await?;
     let settings = read_settings(&mut tx).await?;
     tx.commit().await?;
-    Ok(settings_json(&settings))
+    Ok(settings)
 }
 
-/// Changes the fallback: `{fallback_user_id?, fallback_pool_id?}`, at most one of them set.
-pub async fn update_settings(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
+/// Changes the fallback: a user or a pool, not both.
+pub async fn update_settings(
+    ctx: Ctx<'_>,
+    patch: Unread<AssignmentSettingsPatch>,
+) -> StoreResult<AssignmentSettings> {
     ctx.actor.require_admin("change the assignment settings")?;
-    let object = body
-        .as_object()
-        .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
-    xiansuo_core::rules::refuse_unknown(
-        object,
-        &["fallback_user_id", "fallback_pool_id"],
-        "the assignment settings",
-    )?;
+    let patch = patch.read()?;
     let mut tx = ctx.db.begin().await?;
     let mut settings = read_settings(&mut tx).await?;
     tx.commit().await?;
-    let id = |name: &str, current: Option<i64>| -> Result<Option<i64>, Invalid> {
-        match object.get(name) {
-            None => Ok(current),
-            Some(Value::Null) => Ok(None),
-            Some(v) => v
-                .as_i64()
-                .map(Some)
-                .ok_or_else(|| Invalid::new(name, "must be an id, or null")),
-        }
-    };
-    settings.fallback_user_id = id("fallback_user_id", settings.fallback_user_id)?;
-    settings.fallback_pool_id = id("fallback_pool_id", settings.fallback_pool_id)?;
+    if let Some(user) = patch.fallback_user_id {
+        settings.fallback_user_id = user;
+    }
+    if let Some(pool) = patch.fallback_pool_id {
+        settings.fallback_pool_id = pool;
+    }
     if let (Some(_), Some(_)) = (settings.fallback_user_id, settings.fallback_pool_id) {
-        let field = if object.contains_key("fallback_pool_id") {
+        let field = if patch.fallback_pool_id.is_some() {
             "fallback_pool_id"
         } else {
             "fallback_user_id"
@@ -1094,7 +1150,7 @@ pub async fn update_settings(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
         .record(&mut tx, Some(ctx.actor), ctx.now, audit::Action::Update)
         .await?;
     tx.commit().await?;
-    Ok(settings_json(&settings))
+    Ok(settings)
 }
 
 // ---- Availability -------------------------------------------------------------------------
@@ -1128,50 +1184,84 @@ async fn read_availability(db: &Db, user: i64) -> anyhow::Result<Availability> {
         .unwrap_or_default())
 }
 
-async fn availability_json(
-    db: &Db,
-    user: i64,
-    a: &Availability,
-    now_ms: i64,
-) -> anyhow::Result<Value> {
-    let open = db
-        .fetch_optional(
-            &format!(
-                "SELECT COUNT(*) AS n FROM leads WHERE owner_id = ? AND deleted_at IS NULL AND status NOT IN {CLOSED}"
-            ),
-            &[Param::Int(user)],
-        )
-        .await?
-        .map_or(0, |r| r.int("n"));
-    let today = db
-        .fetch_optional(
-            "SELECT assigned FROM assignment_daily WHERE user_id = ? AND day = ?",
-            &[Param::Int(user), Param::from(assignment::china_day(now_ms))],
-        )
-        .await?
-        .map_or(0, |r| r.int("assigned"));
-    Ok(json!({
-        "user_id": user,
-        "away": a.away_until.is_some_and(|until| until > now_ms),
-        "away_until": a.away_until.map(rfc3339),
-        "max_open_leads": a.max_open_leads,
-        "daily_cap": a.daily_cap,
-        "open_leads": open,
-        "assigned_today": today,
-    }))
+/// Whether assignment rules may give a user leads, with what they hold now.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(
+    as = Availability,
+    description = "Whether assignment rules may give a user leads"
+)]
+pub struct UserAvailability {
+    /// The user
+    pub user_id: i64,
+    /// Rules skip the user until then (leave, holiday)
+    #[schema(required = true, format = DateTime)]
+    pub away_until: Option<String>,
+    /// Rules skip the user while they hold this many open leads
+    #[schema(required = true, minimum = 0, maximum = 1000000)]
+    pub max_open_leads: Option<i64>,
+    /// The most leads rules give the user in a day (China time)
+    #[schema(required = true, minimum = 0, maximum = 1000000)]
+    pub daily_cap: Option<i64>,
+    /// Away now
+    pub away: bool,
+    /// Open leads they hold
+    pub open_leads: i64,
+    /// Leads rules gave them today
+    pub assigned_today: i64,
+}
+
+impl UserAvailability {
+    async fn of(
+        db: &Db,
+        user: i64,
+        a: &Availability,
+        now_ms: i64,
+    ) -> anyhow::Result<UserAvailability> {
+        let open = db
+            .fetch_optional(
+                &format!(
+                    "SELECT COUNT(*) AS n FROM leads WHERE owner_id = ? AND deleted_at IS NULL AND status NOT IN {CLOSED}"
+                ),
+                &[Param::Int(user)],
+            )
+            .await?
+            .map_or(0, |r| r.int("n"));
+        let today = db
+            .fetch_optional(
+                "SELECT assigned FROM assignment_daily WHERE user_id = ? AND day = ?",
+                &[Param::Int(user), Param::from(assignment::china_day(now_ms))],
+            )
+            .await?
+            .map_or(0, |r| r.int("assigned"));
+        Ok(UserAvailability {
+            user_id: user,
+            away: a.away_until.is_some_and(|until| until > now_ms),
+            away_until: a.away_until.map(rfc3339),
+            max_open_leads: a.max_open_leads,
+            daily_cap: a.daily_cap,
+            open_leads: open,
+            assigned_today: today,
+        })
+    }
 }
 
 /// A user's availability, with the open leads they hold and the leads rules gave them today.
-pub async fn get_availability(ctx: Ctx<'_>, user: i64) -> StoreResult<Value> {
+pub async fn get_availability(ctx: Ctx<'_>, user: i64) -> StoreResult<UserAvailability> {
     check_availability_access(ctx.db, ctx.actor, user).await?;
     let a = read_availability(ctx.db, user).await?;
-    Ok(availability_json(ctx.db, user, &a, to_millis(ctx.now)).await?)
+    Ok(UserAvailability::of(ctx.db, user, &a, to_millis(ctx.now)).await?)
 }
 
-/// Changes a user's availability: `{away_until?, max_open_leads?, daily_cap?}` (null clears).
-pub async fn update_availability(ctx: Ctx<'_>, user: i64, body: &Value) -> StoreResult<Value> {
+/// Changes a user's availability (null clears a field).
+pub async fn update_availability(
+    ctx: Ctx<'_>,
+    user: i64,
+    patch: Unread<AvailabilityPatch>,
+) -> StoreResult<UserAvailability> {
     check_availability_access(ctx.db, ctx.actor, user).await?;
-    let a = read_availability(ctx.db, user).await?.apply(body)?;
+    let a = read_availability(ctx.db, user)
+        .await?
+        .apply(patch.read()?)?;
     let now = to_millis(ctx.now);
     let mut tx = ctx.db.begin().await?;
     let snapshot = audit::Before::take(&mut tx, audit::Setting::Availability, user).await?;
@@ -1192,7 +1282,7 @@ pub async fn update_availability(ctx: Ctx<'_>, user: i64, body: &Value) -> Store
         .record(&mut tx, Some(ctx.actor), ctx.now, audit::Action::Update)
         .await?;
     tx.commit().await?;
-    Ok(availability_json(ctx.db, user, &a, now).await?)
+    Ok(UserAvailability::of(ctx.db, user, &a, now).await?)
 }
 
 // ---- Manual assignment --------------------------------------------------------------------
@@ -1200,45 +1290,84 @@ pub async fn update_availability(ctx: Ctx<'_>, user: i64, body: &Value) -> Store
 /// The most leads one bulk assignment may move.
 const MAX_BULK: usize = 1000;
 
-/// Parses `{"lead_ids": [...], "owner_id"}` (bulk) or `{"owner_id"}` (one lead, `single`).
-pub fn parse_assign(body: &Value, single: Option<i64>) -> Result<(Vec<i64>, i64), Invalid> {
-    let object = body
-        .as_object()
-        .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
-    let accepted: &[&str] = if single.is_some() {
-        &["owner_id"]
-    } else {
-        &["lead_ids", "owner_id"]
-    };
-    xiansuo_core::rules::refuse_unknown(object, accepted, "an assignment")?;
-    let owner = object
-        .get("owner_id")
-        .and_then(Value::as_i64)
-        .ok_or_else(|| Invalid::new("owner_id", "is required and must be a user id"))?;
-    let ids = match single {
-        Some(id) => vec![id],
-        None => {
-            let ids: Vec<i64> = object
-                .get("lead_ids")
-                .and_then(Value::as_array)
-                .filter(|items| !items.is_empty() && items.len() <= MAX_BULK)
-                .and_then(|items| items.iter().map(Value::as_i64).collect())
-                .ok_or_else(|| {
-                    Invalid::new(
-                        "lead_ids",
-                        format!("is required: a list of 1 to {MAX_BULK} lead ids"),
-                    )
-                })?;
-            let mut unique = Vec::with_capacity(ids.len());
-            for id in ids {
-                if !unique.contains(&id) {
-                    unique.push(id);
-                }
-            }
-            unique
+/// A lead's new owner, as a request sends it.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "The lead's new owner")]
+pub struct LeadAssignment {
+    /// An active user within your data scope
+    #[schema(minimum = 1)]
+    pub owner_id: i64,
+}
+
+/// Leads to give to one user, all or none, as a request sends them.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "Leads to give to one user, all or none")]
+pub struct LeadBulkAssignment {
+    /// 1 to 1000 lead ids
+    #[schema(min_items = 1, max_items = 1000)]
+    pub lead_ids: Vec<i64>,
+    /// An active user within your data scope
+    #[schema(minimum = 1)]
+    pub owner_id: i64,
+}
+
+/// The leads as they are now, in order.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AssignedLeads)]
+pub struct AssignedLeadList {
+    /// The leads, as `GET /api/v1/leads/{id}` shows them
+    #[schema(schema_with = leads_schema)]
+    pub items: Vec<Value>,
+    /// Always null: the list is whole
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+fn leads_schema() -> utoipa::openapi::ArrayBuilder {
+    utoipa::openapi::ArrayBuilder::new()
+        .items(utoipa::openapi::Ref::from_schema_name("Lead"))
+        .description(Some("The leads as they are now, in order"))
+}
+
+/// Gives one lead the actor can see to another user (see [`assign`]).
+pub async fn assign_lead(
+    ctx: Ctx<'_>,
+    lead_id: i64,
+    change: Unread<LeadAssignment>,
+) -> StoreResult<Value> {
+    let owner = change.read()?.owner_id;
+    assign(ctx, &[lead_id], owner)
+        .await?
+        .pop()
+        .ok_or(StoreError::NotFound(LEADS.schema))
+}
+
+/// Gives up to [`MAX_BULK`] leads the actor can see to one user, all or none (see
+/// [`assign`]); a lead listed twice is given once.
+pub async fn assign_leads(
+    ctx: Ctx<'_>,
+    change: Unread<LeadBulkAssignment>,
+) -> StoreResult<AssignedLeadList> {
+    let change = change.read()?;
+    if change.lead_ids.is_empty() || change.lead_ids.len() > MAX_BULK {
+        return Err(Invalid::new(
+            "lead_ids",
+            format!("is required: a list of 1 to {MAX_BULK} lead ids"),
+        )
+        .into());
+    }
+    let mut unique = Vec::with_capacity(change.lead_ids.len());
+    for id in change.lead_ids {
+        if !unique.contains(&id) {
+            unique.push(id);
         }
-    };
-    Ok((ids, owner))
+    }
+    Ok(AssignedLeadList {
+        items: assign(ctx, &unique, change.owner_id).await?,
+        next_cursor: None,
+    })
 }
 
 /// Gives leads the actor can see to `owner`, all or none, in one transaction: each change in

@@ -25,13 +25,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
+use utoipa::openapi::ObjectBuilder;
+use utoipa::ToSchema;
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::{CustomFieldDef, FieldType, RecordType};
 use xiansuo_core::history::{Channel, Snapshot};
 use xiansuo_core::lead::{EventType, LeadStatus, Region, Tier};
 use xiansuo_core::rules::{KnownField, ValueKind};
-use xiansuo_core::scoring::{self, Event, ScoringRule, Settings};
-use xiansuo_core::{Invalid, Text};
+use xiansuo_core::scoring::{
+    self, Event, Item, NewScoringRule, ScoringRule, ScoringRulePatch, Settings, SettingsPatch,
+};
+use xiansuo_core::validation::{instant, present, Unread};
+use xiansuo_core::{schema, Invalid, Text};
 use xiansuo_store::{Db, Param, Row, Tx};
 
 /// The rules and settings as the create path needs them.
@@ -356,21 +361,34 @@ pub async fn rescore_updated(
     apply(tx, stamp, after, stored.as_deref(), scored).await
 }
 
-/// A lead's score as `GET /api/v1/leads/{id}/score` shows it: `{score, tier, items}`.
-fn score_json(row: &Row) -> Value {
-    let items = row
-        .opt_text("score_breakdown")
-        .and_then(|b| serde_json::from_str::<Value>(&b).ok())
-        .unwrap_or_else(|| json!([]));
-    json!({
-        "score": row.int("score"),
-        "tier": row.opt_text("tier"),
-        "items": items,
-    })
+/// A lead's score and the rules it came from.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(description = "A lead's score and the rules it came from")]
+pub struct LeadScore {
+    /// The score, from 0 to max_score
+    pub score: i64,
+    /// Potential (潜力)
+    #[schema(required = true)]
+    pub tier: Option<Tier>,
+    /// One per rule that gave points; empty while no rule scores the lead
+    pub items: Vec<Item>,
+}
+
+impl LeadScore {
+    fn read(row: &Row) -> LeadScore {
+        LeadScore {
+            score: row.int("score"),
+            tier: row.opt_text("tier").and_then(|t| Tier::parse(&t).ok()),
+            items: row
+                .opt_text("score_breakdown")
+                .and_then(|b| serde_json::from_str(&b).ok())
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// The score of a lead the actor can see, with the rules it came from.
-pub async fn lead_score(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
+pub async fn lead_score(db: &Db, actor: &Actor, id: i64) -> StoreResult<LeadScore> {
     let row = db
         .fetch_optional(
             &format!(
@@ -381,24 +399,64 @@ pub async fn lead_score(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
         )
         .await?
         .ok_or(StoreError::NotFound(LEADS.schema))?;
-    Ok(score_json(&row))
+    Ok(LeadScore::read(&row))
 }
 
-fn event_json(row: &Row) -> Value {
-    json!({
-        "id": row.int("id"),
-        "lead_id": row.int("lead_id"),
-        "type": row.text("type"),
-        "name": row.opt_text("name"),
-        "url": row.opt_text("url"),
-        "occurred_at": rfc3339(row.int("occurred_at")),
-        "created_by": row.opt_int("created_by"),
-        "created_at": rfc3339(row.int("created_at")),
-    })
+/// A behaviour event of a lead.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(description = "A behaviour event of a lead")]
+pub struct LeadEvent {
+    /// Unique id
+    pub id: i64,
+    /// The lead
+    pub lead_id: i64,
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    /// Its name, such as an event or email campaign
+    #[schema(required = true)]
+    pub name: Option<String>,
+    /// The page or file
+    #[schema(required = true)]
+    pub url: Option<String>,
+    /// When it happened
+    #[schema(format = DateTime)]
+    pub occurred_at: String,
+    /// Who posted it
+    #[schema(required = true)]
+    pub created_by: Option<i64>,
+    /// When it was posted
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+impl LeadEvent {
+    fn read(row: &Row) -> LeadEvent {
+        LeadEvent {
+            id: row.int("id"),
+            lead_id: row.int("lead_id"),
+            // Only known types are stored.
+            event_type: EventType::parse(&row.text("type")).unwrap_or(EventType::Custom),
+            name: row.opt_text("name"),
+            url: row.opt_text("url"),
+            occurred_at: rfc3339(row.int("occurred_at")),
+            created_by: row.opt_int("created_by"),
+            created_at: rfc3339(row.int("created_at")),
+        }
+    }
+}
+
+/// The latest 500 events of a lead, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeadEventList {
+    /// The events
+    pub items: Vec<LeadEvent>,
+    /// Always null: the list is whole
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
 }
 
 /// The latest behaviour events of a lead the actor can see, newest first.
-pub async fn list_events(db: &Db, actor: &Actor, lead_id: i64) -> StoreResult<Vec<Value>> {
+pub async fn list_events(db: &Db, actor: &Actor, lead_id: i64) -> StoreResult<LeadEventList> {
     db.fetch_optional(
         &format!(
             "SELECT id FROM leads WHERE id = ? AND deleted_at IS NULL{}",
@@ -408,55 +466,83 @@ pub async fn list_events(db: &Db, actor: &Actor, lead_id: i64) -> StoreResult<Ve
     )
     .await?
     .ok_or(StoreError::NotFound(LEADS.schema))?;
-    Ok(db
+    let items = db
         .fetch_all(
             "SELECT * FROM lead_events WHERE lead_id = ? ORDER BY occurred_at DESC, id DESC LIMIT 500",
             &[Param::Int(lead_id)],
         )
         .await?
         .iter()
-        .map(event_json)
-        .collect())
+        .map(LeadEvent::read)
+        .collect();
+    Ok(LeadEventList {
+        items,
+        next_cursor: None,
+    })
 }
 
 /// Events may be dated at most this far ahead (clocks of the sites that post them differ).
 const EVENT_FUTURE_MS: i64 = 24 * 3600 * 1000;
 
-/// Records a behaviour event `{type, name?, url?, occurred_at?}` for a lead the actor can see
-/// and rescores the lead. Returns `{event, score}`.
-pub async fn add_event(ctx: Ctx<'_>, lead_id: i64, body: &Value) -> StoreResult<Value> {
-    let object = body
-        .as_object()
-        .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
-    xiansuo_core::rules::refuse_unknown(
-        object,
-        &["type", "name", "url", "occurred_at"],
-        "an event",
-    )?;
-    let event_type = EventType::parse(
-        object
-            .get("type")
-            .and_then(Value::as_str)
-            .ok_or_else(|| Invalid::new("type", "is required and must be a string"))?,
-    )?;
-    let text = |name: &str, max: usize| -> Result<Option<String>, Invalid> {
-        match object.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => {
-                Ok(Text::parse_optional(name, s, max)?.map(Text::into_string))
-            }
-            Some(_) => Err(Invalid::new(name, "must be a string")),
-        }
+/// A behaviour event as a request sends it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "A behaviour event")]
+pub struct NewLeadEvent {
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    #[serde(default)]
+    #[schema(schema_with = event_name_schema)]
+    pub name: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = event_url_schema)]
+    pub url: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = occurred_at_schema)]
+    pub occurred_at: Option<String>,
+}
+
+fn event_name_schema() -> ObjectBuilder {
+    schema::text(true, false, 200, "Its name")
+}
+
+fn event_url_schema() -> ObjectBuilder {
+    schema::text(true, false, 2000, "The page or file")
+}
+
+fn occurred_at_schema() -> ObjectBuilder {
+    schema::date_time(true, "When it happened (default now; at most a day ahead)")
+}
+
+/// The event recorded and the lead's score after it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "The event and the lead's score after it")]
+pub struct LeadEventCreated {
+    pub event: LeadEvent,
+    pub score: LeadScore,
+}
+
+/// Records a behaviour event for a lead the actor can see and rescores the lead.
+pub async fn add_event(
+    ctx: Ctx<'_>,
+    lead_id: i64,
+    event: Unread<NewLeadEvent>,
+) -> StoreResult<LeadEventCreated> {
+    let event = event.read()?;
+    let event_type = event.event_type;
+    let text = |name: &str, value: Option<String>, max: usize| -> Result<Option<String>, Invalid> {
+        Ok(value
+            .map(|v| Text::parse_optional(name, &v, max))
+            .transpose()?
+            .flatten()
+            .map(Text::into_string))
     };
-    let name = text("name", 200)?;
-    let url = text("url", 2000)?;
+    let name = text("name", event.name, 200)?;
+    let url = text("url", event.url, 2000)?;
     let now = to_millis(ctx.now);
-    let occurred_at = match object.get("occurred_at") {
-        None | Some(Value::Null) => now,
-        Some(Value::String(s)) => DateTime::parse_from_rfc3339(s.trim())
-            .map_err(|_| Invalid::new("occurred_at", "must be an RFC 3339 time"))?
-            .timestamp_millis(),
-        Some(_) => return Err(Invalid::new("occurred_at", "must be an RFC 3339 time").into()),
+    let occurred_at = match event.occurred_at {
+        None => now,
+        Some(at) => instant("occurred_at", &at)?.timestamp_millis(),
     };
     if occurred_at > now + EVENT_FUTURE_MS {
         return Err(Invalid::new("occurred_at", "must not be more than a day ahead").into());
@@ -520,47 +606,78 @@ pub async fn add_event(ctx: Ctx<'_>, lead_id: i64, body: &Value) -> StoreResult<
             &[Param::Int(event_id)],
         )
         .await?
-        .map(|r| event_json(&r))
-        .unwrap_or(Value::Null);
+        .map(|r| LeadEvent::read(&r))
+        .ok_or(StoreError::NotFound("LeadEvent"))?;
     let score = tx
         .fetch_optional(
             "SELECT score, tier, score_breakdown FROM leads WHERE id = ?",
             &[Param::Int(lead_id)],
         )
         .await?
-        .map(|r| score_json(&r))
-        .unwrap_or(Value::Null);
+        .map(|r| LeadScore::read(&r))
+        .ok_or(StoreError::NotFound(LEADS.schema))?;
     tx.commit().await?;
-    Ok(json!({"event": event, "score": score}))
+    Ok(LeadEventCreated { event, score })
 }
 
 // ---- Rules and settings -------------------------------------------------------------------
 
-fn rule_json(row: &Row) -> anyhow::Result<Value> {
-    let mut out = stored_rule(row)?.to_json();
-    out["created_at"] = Value::from(rfc3339(row.int("created_at")));
-    out["updated_at"] = Value::from(rfc3339(row.int("updated_at")));
-    Ok(out)
+/// A stored scoring rule, as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = ScoringRule, description = "A scoring rule")]
+pub struct StoredScoringRule {
+    #[serde(flatten)]
+    pub rule: ScoringRule,
+    /// When it was created
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// When it last changed
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+impl StoredScoringRule {
+    fn read(row: &Row) -> anyhow::Result<StoredScoringRule> {
+        Ok(StoredScoringRule {
+            rule: stored_rule(row)?,
+            created_at: rfc3339(row.int("created_at")),
+            updated_at: rfc3339(row.int("updated_at")),
+        })
+    }
 }
 
 /// Every scoring rule, oldest first.
-pub async fn list_rules(db: &Db, actor: &Actor) -> StoreResult<Vec<Value>> {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScoringRuleList {
+    /// The rules
+    pub items: Vec<StoredScoringRule>,
+    /// Always null: the list is whole
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+/// Every scoring rule, oldest first.
+pub async fn list_rules(db: &Db, actor: &Actor) -> StoreResult<ScoringRuleList> {
     actor.require_admin("read scoring rules")?;
-    Ok(db
+    let items = db
         .fetch_all("SELECT * FROM scoring_rules ORDER BY id", &[])
         .await?
         .iter()
-        .map(rule_json)
-        .collect::<anyhow::Result<_>>()?)
+        .map(StoredScoringRule::read)
+        .collect::<anyhow::Result<_>>()?;
+    Ok(ScoringRuleList {
+        items,
+        next_cursor: None,
+    })
 }
 
-pub async fn get_rule(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
+pub async fn get_rule(db: &Db, actor: &Actor, id: i64) -> StoreResult<StoredScoringRule> {
     actor.require_admin("read scoring rules")?;
     find_rule(db, id).await
 }
 
 /// A rule as the API shows it, whoever asks.
-async fn find_rule(db: &Db, id: i64) -> StoreResult<Value> {
+async fn find_rule(db: &Db, id: i64) -> StoreResult<StoredScoringRule> {
     let row = db
         .fetch_optional(
             "SELECT * FROM scoring_rules WHERE id = ?",
@@ -568,12 +685,13 @@ async fn find_rule(db: &Db, id: i64) -> StoreResult<Value> {
         )
         .await?
         .ok_or(StoreError::NotFound("ScoringRule"))?;
-    Ok(rule_json(&row)?)
+    Ok(StoredScoringRule::read(&row)?)
 }
 
-async fn parse_rule(db: &Db, body: &Value) -> StoreResult<ScoringRule> {
+/// A rule as sent, checked against the fields leads have now.
+async fn check_rule(db: &Db, new: NewScoringRule) -> StoreResult<ScoringRule> {
     let defs = custom_fields::definitions(db, RecordType::Lead).await?;
-    Ok(ScoringRule::parse(body, &condition_fields(&defs, true))?)
+    Ok(ScoringRule::check(new, &condition_fields(&defs, true))?)
 }
 
 /// Queues the rescoring of every lead, in batches, after rules or settings changed.
@@ -589,11 +707,13 @@ async fn queue_rescore(tx: &mut Tx, actor_id: i64, now_ms: i64) -> anyhow::Resul
     Ok(())
 }
 
-/// Adds a rule from `{name, kind, active?, conditions?, event?, points, half_life_days?,
-/// max_points?}` and queues the rescoring of all leads.
-pub async fn create_rule(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
+/// Adds a rule and queues the rescoring of all leads.
+pub async fn create_rule(
+    ctx: Ctx<'_>,
+    new: Unread<NewScoringRule>,
+) -> StoreResult<StoredScoringRule> {
     ctx.actor.require_admin("change scoring rules")?;
-    let rule = parse_rule(ctx.db, body).await?;
+    let rule = check_rule(ctx.db, new.read()?).await?;
     let now = to_millis(ctx.now);
     let mut tx = ctx.db.begin().await?;
     let id = tx
@@ -628,32 +748,26 @@ pub async fn create_rule(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
         .ok_or(StoreError::NotFound("ScoringRule"))?;
     tx.commit().await?;
     ctx.db.settings().clear::<Arc<Config>>();
-    Ok(rule_json(&row)?)
+    Ok(StoredScoringRule::read(&row)?)
 }
 
 /// A stored rule with the fields of `patch` replacing its own, checked again as a whole.
-async fn patched_rule(db: &Db, id: i64, patch: &Map<String, Value>) -> StoreResult<ScoringRule> {
+async fn patched_rule(db: &Db, id: i64, patch: ScoringRulePatch) -> StoreResult<ScoringRule> {
     let current = find_rule(db, id).await?;
-    let mut merged: Map<String, Value> = scoring::RULE_FIELDS
-        .iter()
-        .filter_map(|k| current.get(*k).map(|v| ((*k).to_owned(), v.clone())))
-        .collect();
-    for (k, v) in patch {
-        merged.insert(k.clone(), v.clone());
-    }
-    let mut rule = parse_rule(db, &Value::Object(merged)).await?;
+    let mut rule = check_rule(db, patch.onto(&current.rule)).await?;
     rule.id = id;
     Ok(rule)
 }
 
 /// Changes a rule: the fields given replace the stored ones, and the whole rule is checked
 /// again. Queues the rescoring of all leads.
-pub async fn update_rule(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Value> {
+pub async fn update_rule(
+    ctx: Ctx<'_>,
+    id: i64,
+    patch: Unread<ScoringRulePatch>,
+) -> StoreResult<StoredScoringRule> {
     ctx.actor.require_admin("change scoring rules")?;
-    let patch = body
-        .as_object()
-        .ok_or_else(|| Invalid::new("body", "must be a JSON object"))?;
-    let rule = patched_rule(ctx.db, id, patch).await?;
+    let rule = patched_rule(ctx.db, id, patch.read()?).await?;
     let now = to_millis(ctx.now);
     let mut tx = ctx.db.begin().await?;
     let snapshot = audit::Before::take(&mut tx, audit::Setting::ScoringRule, id).await?;
@@ -686,7 +800,7 @@ pub async fn update_rule(ctx: Ctx<'_>, id: i64, body: &Value) -> StoreResult<Val
         .ok_or(StoreError::NotFound("ScoringRule"))?;
     tx.commit().await?;
     ctx.db.settings().clear::<Arc<Config>>();
-    Ok(rule_json(&row)?)
+    Ok(StoredScoringRule::read(&row)?)
 }
 
 /// Deletes a rule and queues the rescoring of all leads.
@@ -717,31 +831,28 @@ pub const PREVIEW_SAMPLE: i64 = 20_000;
 /// The body of `POST /api/v1/scoring/preview`: a new rule as `POST /api/v1/scoring/rules`
 /// takes it, or, with `rule_id`, the fields of a stored rule to change as
 /// `PATCH /api/v1/scoring/rules/{id}` takes them.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(description = "A rule to try before saving it")]
 pub struct RulePreview {
-    #[serde(default)]
+    /// A stored rule to change; leave out for a new rule
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false, minimum = 1)]
     pub rule_id: Option<i64>,
-    pub rule: Map<String, Value>,
-}
-
-impl RulePreview {
-    /// Reads the body of `POST /api/v1/scoring/preview`.
-    pub fn parse(body: &Value) -> Result<RulePreview, Invalid> {
-        serde_json::from_value(body.clone()).map_err(|e| {
-            Invalid::new(
-                "body",
-                format!("{e} (give rule, and rule_id to change one)"),
-            )
-        })
-    }
+    /// A new rule as `createScoringRule` takes it; with `rule_id`, the fields to change as
+    /// `updateScoringRule` takes them
+    pub rule: ScoringRulePatch,
 }
 
 /// How many leads of a set are in each tier.
-#[derive(Debug, Default, Serialize, PartialEq, Eq, Clone, Copy)]
+#[derive(Debug, Default, Serialize, PartialEq, Eq, Clone, Copy, ToSchema)]
+#[schema(description = "How many leads are in each tier")]
 pub struct TierCounts {
+    /// High potential
     pub high: i64,
+    /// Medium potential
     pub medium: i64,
+    /// Low potential
     pub low: i64,
 }
 
@@ -756,7 +867,8 @@ impl TierCounts {
 }
 
 /// What saving a rule would do to a sample of leads, computed without writing anything.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "What saving the rule would do to a sample of leads")]
 pub struct ScoringPreview {
     /// How many leads were looked at: the newest leads that are not deleted or converted, at
     /// most `sample_limit`.
@@ -772,37 +884,26 @@ pub struct ScoringPreview {
     pub after: TierCounts,
 }
 
-/// `POST /api/v1/scoring/preview`: the admin check before the body is read, then
-/// [`preview_rule`].
-pub async fn preview_body(
-    db: &Db,
-    actor: &Actor,
-    body: &Value,
-    now: DateTime<Utc>,
-) -> StoreResult<ScoringPreview> {
-    actor.require_admin("preview scoring rules")?;
-    preview_rule(db, actor, &RulePreview::parse(body)?, now).await
-}
-
 /// A dry run of saving a rule (new, or a stored one changed): how the newest leads' scores and
 /// tiers would move, as the rescore job would move them. Writes nothing.
 pub async fn preview_rule(
     db: &Db,
     actor: &Actor,
-    preview: &RulePreview,
+    preview: Unread<RulePreview>,
     now: DateTime<Utc>,
 ) -> StoreResult<ScoringPreview> {
     actor.require_admin("preview scoring rules")?;
+    let preview = preview.read()?;
     let mut config = load(db).await?;
     match preview.rule_id {
         Some(id) => {
-            let rule = patched_rule(db, id, &preview.rule).await?;
+            let rule = patched_rule(db, id, preview.rule).await?;
             if let Some(slot) = config.rules.iter_mut().find(|r| r.id == id) {
                 *slot = rule;
             }
         }
         None => {
-            let rule = parse_rule(db, &Value::Object(preview.rule.clone())).await?;
+            let rule = check_rule(db, preview.rule.into_new()?).await?;
             config.rules.push(rule);
         }
     }
@@ -851,21 +952,16 @@ pub async fn preview_rule(
     Ok(out)
 }
 
-fn settings_json(settings: &Settings) -> Value {
-    json!(settings)
-}
-
 /// The cap and tier thresholds (admins only, like the rules).
-pub async fn get_settings(db: &Db, actor: &Actor) -> StoreResult<Value> {
+pub async fn get_settings(db: &Db, actor: &Actor) -> StoreResult<Settings> {
     actor.require_admin("read the scoring settings")?;
-    Ok(settings_json(&read_settings(db).await?))
+    Ok(read_settings(db).await?)
 }
 
-/// Changes the cap and thresholds (`{max_score?, high_threshold?, medium_threshold?}`) and
-/// queues the rescoring of all leads.
-pub async fn update_settings(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
+/// Changes the cap and thresholds and queues the rescoring of all leads.
+pub async fn update_settings(ctx: Ctx<'_>, patch: Unread<SettingsPatch>) -> StoreResult<Settings> {
     ctx.actor.require_admin("change the scoring settings")?;
-    let settings = read_settings(ctx.db).await?.apply(body)?;
+    let settings = read_settings(ctx.db).await?.apply(patch.read()?)?;
     let now = to_millis(ctx.now);
     let mut tx = ctx.db.begin().await?;
     let snapshot =
@@ -888,7 +984,7 @@ pub async fn update_settings(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
         .await?;
     tx.commit().await?;
     ctx.db.settings().clear::<Arc<Config>>();
-    Ok(settings_json(&settings))
+    Ok(settings)
 }
 
 // ---- Jobs ---------------------------------------------------------------------------------

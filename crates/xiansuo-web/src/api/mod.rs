@@ -35,6 +35,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(notifications::routes())
         .merge(pipeline::routes())
         .merge(admin::routes())
+        .merge(rules::routes())
 }
 
 /// Every `/api/v1` route.
@@ -53,7 +54,6 @@ pub fn router() -> Router<AppState> {
         .merge(records::activity_router())
         .merge(records::export_audit_router())
         .merge(dedup::router())
-        .merge(rules::router())
         .merge(reports::router())
         .merge(prediction::router())
         .merge(backups::router())

@@ -204,18 +204,11 @@ pub(super) async fn load(
     let s = sales_texts(&user.actor.locale);
     let id = lead["id"].as_i64().unwrap_or_default();
     let score = scoring::lead_score(&state.db, &user.actor, id).await?;
-    let score_items = score["items"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|i| {
-                    let points = i["points"].as_i64().unwrap_or_default();
-                    (text_of(&i["rule_name"]), format!("{points:+}"))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let score_items = score
+        .items
+        .into_iter()
+        .map(|i| (i.rule_name, format!("{:+}", i.points)))
+        .collect();
     let defs = custom_defs(state).await?;
     let custom = defs
         .iter()
@@ -267,10 +260,10 @@ pub(super) async fn load(
     });
     Ok(LeadWork {
         s,
-        score: text_of(&score["score"]),
-        tier: score["tier"]
-            .as_str()
-            .map(|code| s.tier_label(code))
+        score: score.score.to_string(),
+        tier: score
+            .tier
+            .map(|tier| s.tier_label(tier.code()))
             .unwrap_or_default(),
         score_items,
         custom,

@@ -29,8 +29,9 @@ use serde_json::json;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use xiansuo_app::leads::activities;
+use xiansuo_app::leads::assignment::{self, LeadAssignment};
+use xiansuo_app::leads::prediction;
 use xiansuo_app::leads::qualification::{self, Ticks};
-use xiansuo_app::leads::{assignment, prediction};
 use xiansuo_app::records::schema::{ACCOUNTS, CONTACTS, LEADS, OPPORTUNITIES};
 use xiansuo_app::records::{self, history};
 use xiansuo_app::StoreError;
@@ -1169,10 +1170,13 @@ pub(super) async fn change_owner(
     let Some(id) = parse_id(&id) else {
         return lead_not_found(Chrome::for_user(&user, "/leads"));
     };
-    let body = json!({"owner_id": posted.get("owner_id").trim().parse::<i64>().ok()});
-    let assigned = match assignment::parse_assign(&body, Some(id)) {
-        Ok((ids, owner)) => assignment::assign(ctx(&state, &user), &ids, owner).await,
-        Err(invalid) => Err(invalid.into()),
+    let owner = posted.get("owner_id").trim().parse::<i64>();
+    let assigned = match owner {
+        Ok(owner_id) => {
+            let change = LeadAssignment { owner_id };
+            assignment::assign_lead(ctx(&state, &user), id, change.into()).await
+        }
+        Err(_) => Err(Invalid::new("owner_id", "is required and must be a user id").into()),
     };
     match assigned {
         Ok(_) => Redirect::to(&format!("{}?moved=1", lead_url(id))).into_response(),

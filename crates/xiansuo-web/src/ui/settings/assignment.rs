@@ -19,8 +19,12 @@ use axum::Form;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use xiansuo_app::admin::users;
-use xiansuo_app::leads::assignment;
+use xiansuo_app::leads::assignment::{self, RuleOrder, StoredAssignmentRule};
 use xiansuo_app::StoreError;
+use xiansuo_core::assignment::{AssignmentRule, Target};
+use xiansuo_core::rules::Condition as RuleCondition;
+use xiansuo_core::validation::Unread;
+use xiansuo_core::Invalid;
 
 /// Conditions a rule form has room for.
 pub(super) const CONDITION_ROWS: usize = 3;
@@ -86,29 +90,53 @@ impl RuleForm {
         form
     }
 
-    /// A stored rule (as the API shows it) in the form's shape.
-    fn of_rule(rule: &Value) -> RuleForm {
-        let target = &rule["target"];
-        RuleForm {
-            name: text_of(&rule["name"]),
-            active: rule["active"].as_bool().unwrap_or(true),
-            conditions: conditions_of(rule),
-            target: text_of(&target["type"]),
-            user_id: text_of(&target["user_id"]),
-            team_id: text_of(&target["team_id"]),
-            include_subteams: target["include_subteams"].as_bool().unwrap_or_default(),
-            members: target["members"]
-                .as_array()
-                .map(|m| m.iter().map(|m| text_of(&m["user_id"])).collect())
-                .unwrap_or_default(),
-            pool_id: text_of(&target["pool_id"]),
-            strategy: text_of(&target["strategy"]),
-            fallback: text_of(&rule["fallback"]),
+    /// A stored rule in the form's shape.
+    fn of_rule(rule: &AssignmentRule) -> RuleForm {
+        let id = |id: &i64| id.to_string();
+        let form = RuleForm {
+            name: rule.name.clone(),
+            active: rule.active,
+            conditions: conditions_of(&rule.conditions),
+            fallback: rule.fallback.code().to_owned(),
             ..RuleForm::default()
+        };
+        match &rule.target {
+            Target::User { user_id } => RuleForm {
+                target: "user".into(),
+                user_id: id(user_id),
+                ..form
+            },
+            Target::Team {
+                team_id,
+                include_subteams,
+                strategy,
+                ..
+            } => RuleForm {
+                target: "team".into(),
+                team_id: id(team_id),
+                include_subteams: *include_subteams,
+                strategy: strategy.code().to_owned(),
+                ..form
+            },
+            Target::Members {
+                strategy, members, ..
+            } => RuleForm {
+                target: "members".into(),
+                members: members.iter().map(|m| id(&m.user_id)).collect(),
+                strategy: strategy.code().to_owned(),
+                ..form
+            },
+            Target::Queue { pool_id } => RuleForm {
+                target: "queue".into(),
+                pool_id: id(pool_id),
+                ..form
+            },
         }
     }
 
-    /// The body of `POST` or `PATCH /api/v1/assignment/rules`.
+    /// The body of `POST` or `PATCH /api/v1/assignment/rules`, read as the API reads a
+    /// request: a condition's value takes the type of the field it names, and the form's text
+    /// is guessed into one (`conditions_json`).
     fn body(&self) -> Value {
         let conditions = conditions_json(&self.conditions);
         let strategy = if self.strategy.is_empty() {
@@ -156,26 +184,19 @@ pub(super) fn read_condition(conditions: &mut [Condition], key: &str, value: &st
     true
 }
 
-/// The stored conditions of a rule (as the API shows it), with empty rows up to the form's.
-pub(super) fn conditions_of(rule: &Value) -> Vec<Condition> {
-    let mut conditions: Vec<Condition> = rule["conditions"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|c| Condition {
-                    field: text_of(&c["field"]),
-                    operator: text_of(&c["operator"]),
-                    value: match &c["value"] {
-                        Value::Array(list) => {
-                            list.iter().map(text_of).collect::<Vec<_>>().join(",")
-                        }
-                        other => text_of(other),
-                    },
-                })
-                .collect()
+/// The stored conditions of a rule, with empty rows up to the form's.
+pub(super) fn conditions_of(stored: &[RuleCondition]) -> Vec<Condition> {
+    let mut conditions: Vec<Condition> = stored
+        .iter()
+        .map(|c| Condition {
+            field: c.field.clone(),
+            operator: c.operator.code().to_owned(),
+            value: match &c.value {
+                Value::Array(list) => list.iter().map(text_of).collect::<Vec<_>>().join(","),
+                other => text_of(other),
+            },
         })
-        .unwrap_or_default();
+        .collect();
     conditions.resize(CONDITION_ROWS.max(conditions.len()), Condition::default());
     conditions
 }
@@ -370,26 +391,16 @@ struct RulesPage {
 }
 
 /// A rule's conditions in a line, or "every lead".
-pub(super) fn conditions_text(s: &SettingsTexts, rule: &Value) -> String {
-    let conditions: Vec<String> = rule["conditions"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|c| {
-                    let operator = format!("op:{}", text_of(&c["operator"]));
-                    format!(
-                        "{} {} {}",
-                        text_of(&c["field"]),
-                        s.code(&operator),
-                        text_of(&c["value"])
-                    )
-                    .trim()
-                    .to_owned()
-                })
-                .collect()
+pub(super) fn conditions_text(s: &SettingsTexts, stored: &[RuleCondition]) -> String {
+    let conditions: Vec<String> = stored
+        .iter()
+        .map(|c| {
+            let operator = format!("op:{}", c.operator.code());
+            format!("{} {} {}", c.field, s.code(&operator), text_of(&c.value))
+                .trim()
+                .to_owned()
         })
-        .unwrap_or_default();
+        .collect();
     if conditions.is_empty() {
         s.every_lead.to_owned()
     } else {
@@ -398,11 +409,17 @@ pub(super) fn conditions_text(s: &SettingsTexts, rule: &Value) -> String {
 }
 
 /// What a rule does, in a line: its conditions and its target.
-fn summary(s: &SettingsTexts, rule: &Value) -> String {
+fn summary(s: &SettingsTexts, rule: &AssignmentRule) -> String {
+    let target = match rule.target {
+        Target::User { .. } => "user",
+        Target::Team { .. } => "team",
+        Target::Members { .. } => "members",
+        Target::Queue { .. } => "queue",
+    };
     format!(
         "{} → {}",
-        conditions_text(s, rule),
-        s.code(&text_of(&rule["target"]["type"]))
+        conditions_text(s, &rule.conditions),
+        s.code(target)
     )
 }
 
@@ -424,15 +441,16 @@ async fn rules_page(
         Ok(loaded) => loaded,
         Err(e) => return store_error_page(frame.chrome, e),
     };
-    let count = rules.len();
+    let count = rules.items.len();
     let rows = rules
-        .iter()
+        .items
+        .into_iter()
         .enumerate()
-        .map(|(i, r)| RuleRow {
-            id: r["id"].as_i64().unwrap_or_default(),
-            name: text_of(&r["name"]),
-            active: r["active"].as_bool().unwrap_or_default(),
-            summary: summary(s, r),
+        .map(|(i, StoredAssignmentRule { rule, .. })| RuleRow {
+            id: rule.id,
+            summary: summary(s, &rule),
+            active: rule.active,
+            name: rule.name,
             first: i == 0,
             last: i + 1 == count,
         })
@@ -490,7 +508,7 @@ pub(crate) async fn create_rule(
     if let Some(refused) = admin_only(&user, "/settings/assignment") {
         return refused;
     }
-    match assignment::create_rule(ctx(&state, &user), &form.body()).await {
+    match assignment::create_rule(ctx(&state, &user), Unread::json(form.body())).await {
         Ok(_) => saved("/settings/assignment"),
         Err(e) => match refusal(&user, "/settings/assignment", e) {
             Ok(refused) => rules_page(&state, &user, form, refused, None).await,
@@ -568,7 +586,7 @@ async fn rule_page(
     let s = frame.menu.s;
     let loaded = async {
         let rule = assignment::get_rule(&state.db, &user.actor, id).await?;
-        let form = sent.unwrap_or_else(|| RuleForm::of_rule(&rule));
+        let form = sent.unwrap_or_else(|| RuleForm::of_rule(&rule.rule));
         rule_view(state, s, &form, &refused.errors).await
     };
     let view = match loaded.await {
@@ -629,7 +647,7 @@ pub(crate) async fn update_rule(
     let Some(id) = parse_id(&id) else {
         return not_found(&user);
     };
-    match assignment::update_rule(ctx(&state, &user), id, &form.body()).await {
+    match assignment::update_rule(ctx(&state, &user), id, Unread::json(form.body())).await {
         Ok(_) => saved(&format!("/settings/assignment/{id}")),
         Err(e) => match refusal(&user, "/settings/assignment", e) {
             Ok(refused) => rule_page(&state, &user, id, Some(form), refused, None).await,
@@ -665,8 +683,9 @@ pub(crate) async fn move_rule(
     let moved = async {
         let mut ids: Vec<i64> = assignment::list_rules(&state.db, &user.actor)
             .await?
+            .items
             .iter()
-            .filter_map(|r| r["id"].as_i64())
+            .map(|r| r.rule.id)
             .collect();
         let at = ids
             .iter()
@@ -678,7 +697,8 @@ pub(crate) async fn move_rule(
         };
         if let Some(to) = to {
             ids.swap(at, to);
-            assignment::reorder(ctx(&state, &user), &json!({ "rule_ids": ids })).await?;
+            let order = RuleOrder { rule_ids: ids };
+            assignment::reorder(ctx(&state, &user), order.into()).await?;
         }
         Ok::<_, StoreError>(())
     };
@@ -709,14 +729,20 @@ pub(crate) async fn reorder_rules(
     if let Some(refused) = admin_only(&user, "/settings/assignment") {
         return refused;
     }
-    let ids: Vec<Value> = form
+    let ids: Result<Vec<i64>, _> = form
         .rule_ids
         .split(',')
         .map(str::trim)
         .filter(|id| !id.is_empty())
-        .map(optional_number)
+        .map(str::parse)
         .collect();
-    match assignment::reorder(ctx(&state, &user), &json!({ "rule_ids": ids })).await {
+    let reordered = match ids {
+        Ok(rule_ids) => {
+            assignment::reorder(ctx(&state, &user), RuleOrder { rule_ids }.into()).await
+        }
+        Err(_) => Err(Invalid::new("rule_ids", "must be rule ids").into()),
+    };
+    match reordered {
         Ok(_) => saved("/settings/assignment"),
         Err(e) => store_error_page(Chrome::for_user(&user, "/settings/assignment"), e),
     }

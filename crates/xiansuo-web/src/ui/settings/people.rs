@@ -22,6 +22,7 @@ use std::collections::HashMap;
 use xiansuo_app::admin::users::{self, NewTeam, NewUser, Team, TeamPatch, UserPatch};
 use xiansuo_app::leads::assignment;
 use xiansuo_app::StoreError;
+use xiansuo_core::assignment::AvailabilityPatch;
 use xiansuo_core::Invalid;
 
 const ROLES: [&str; 3] = ["rep", "manager", "admin"];
@@ -316,16 +317,17 @@ async fn user_page(
         mask_phones: shown.mask_phones,
     };
     let stored_availability = || AvailabilityForm {
-        away_until: availability["away_until"]
-            .as_str()
+        away_until: availability
+            .away_until
+            .as_deref()
             .and_then(parse_instant)
             .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
             .unwrap_or_default(),
-        max_open_leads: text_of(&availability["max_open_leads"]),
-        daily_cap: text_of(&availability["daily_cap"]),
-        away: availability["away"].as_bool().unwrap_or_default(),
-        open_leads: availability["open_leads"].as_i64().unwrap_or_default(),
-        assigned_today: availability["assigned_today"].as_i64().unwrap_or_default(),
+        max_open_leads: shown_cap(availability.max_open_leads),
+        daily_cap: shown_cap(availability.daily_cap),
+        away: availability.away,
+        open_leads: availability.open_leads,
+        assigned_today: availability.assigned_today,
     };
     let (form, account, password, availability_form, away) = match refused {
         Refused::None => (
@@ -534,6 +536,30 @@ pub(crate) struct AvailabilityPost {
     daily_cap: String,
 }
 
+impl AvailabilityPost {
+    /// The caps as sent: none when blank.
+    fn caps(&self) -> Result<(Option<i64>, Option<i64>), Invalid> {
+        let cap = |field: &str, value: &str| {
+            let value = value.trim();
+            (!value.is_empty())
+                .then(|| value.parse())
+                .transpose()
+                .map_err(|_| {
+                    Invalid::new(field, "must be a whole number from 0 to 1000000, or null")
+                })
+        };
+        Ok((
+            cap("max_open_leads", &self.max_open_leads)?,
+            cap("daily_cap", &self.daily_cap)?,
+        ))
+    }
+}
+
+/// A cap as the form shows it: empty when there is none.
+fn shown_cap(cap: Option<i64>) -> String {
+    cap.map(|n| n.to_string()).unwrap_or_default()
+}
+
 /// `POST /settings/users/{id}/availability`: absence and caps, as
 /// `PATCH /api/v1/users/{id}/availability`.
 pub(crate) async fn availability(
@@ -552,18 +578,21 @@ pub(crate) async fn availability(
         );
     };
     let away = form.away_until.trim();
-    let away_until = if away.is_empty() {
-        Value::Null
-    } else {
-        // A value that is no date reaches the store as typed, which refuses it.
-        Value::from(instant_of_local(away).unwrap_or_else(|| away.to_owned()))
+    // A value that is no date reaches the store as typed, which refuses it.
+    let away_until =
+        (!away.is_empty()).then(|| instant_of_local(away).unwrap_or_else(|| away.to_owned()));
+    let patch = form
+        .caps()
+        .map(|(max_open_leads, daily_cap)| AvailabilityPatch {
+            away_until: Some(away_until),
+            max_open_leads: Some(max_open_leads),
+            daily_cap: Some(daily_cap),
+        });
+    let changed = match patch {
+        Ok(patch) => assignment::update_availability(ctx(&state, &user), id, patch.into()).await,
+        Err(refused) => Err(refused.into()),
     };
-    let body = json!({
-        "away_until": away_until,
-        "max_open_leads": optional_number(&form.max_open_leads),
-        "daily_cap": optional_number(&form.daily_cap),
-    });
-    match assignment::update_availability(ctx(&state, &user), id, &body).await {
+    match changed {
         Ok(_) => saved(&format!("/settings/users/{id}")),
         Err(e) => match refusal(&user, "/settings/users", e) {
             Ok(refused) => {

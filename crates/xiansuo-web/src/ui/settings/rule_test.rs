@@ -80,7 +80,9 @@ pub(crate) async fn page(
     }
     let frame = Frame::new(&user, PATH);
     let result = match query.sample() {
-        Ok(sample) => assignment::test(&state.db, &user.actor, &sample, state.clock.now()).await,
+        Ok(sample) => {
+            assignment::test(&state.db, &user.actor, sample.into(), state.clock.now()).await
+        }
         Err(invalid) => Err(StoreError::Invalid(invalid)),
     };
     let (verdict, refused) = match result {

@@ -8,8 +8,8 @@ use super::assignment::{
     ConditionRow, CONDITION_ROWS,
 };
 use super::frame::{
-    admin_only, ctx, no_refusal, optional_number, parse_id, refusal, saved, saved_notice, text_of,
-    Errors, Frame, Menu, Refusal,
+    admin_only, ctx, no_refusal, optional_number, parse_id, refusal, saved, saved_notice, Errors,
+    Frame, Menu, Refusal,
 };
 use super::texts::SettingsTexts;
 use crate::ui::page::{csrf_refusal, render, store_error_page, Choice, Chrome, Viewer};
@@ -20,8 +20,11 @@ use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use xiansuo_app::leads::scoring;
+use xiansuo_app::leads::scoring::{self, StoredScoringRule};
 use xiansuo_app::StoreError;
+use xiansuo_core::scoring::{RuleKind, ScoringRule, SettingsPatch};
+use xiansuo_core::validation::Unread;
+use xiansuo_core::Invalid;
 
 const KINDS: [&str; 3] = ["fit", "engagement", "negative"];
 const EVENT_TYPES: [&str; 6] = [
@@ -87,24 +90,28 @@ impl RuleForm {
         form
     }
 
-    fn of_rule(rule: &Value) -> RuleForm {
+    fn of_rule(rule: &ScoringRule) -> RuleForm {
+        let event = rule.event.as_ref();
+        let shown = |value: Option<String>| value.unwrap_or_default();
         RuleForm {
-            name: text_of(&rule["name"]),
-            kind: text_of(&rule["kind"]),
-            points: text_of(&rule["points"]),
-            active: rule["active"].as_bool().unwrap_or(true),
-            conditions: conditions_of(rule),
-            event_type: text_of(&rule["event"]["type"]),
-            event_name: text_of(&rule["event"]["name"]),
-            event_url: text_of(&rule["event"]["url"]),
-            half_life_days: text_of(&rule["half_life_days"]),
-            max_points: text_of(&rule["max_points"]),
+            name: rule.name.clone(),
+            kind: rule.kind.code().to_owned(),
+            points: rule.points.to_string(),
+            active: rule.active,
+            conditions: conditions_of(&rule.conditions),
+            event_type: shown(event.map(|e| e.event_type.code().to_owned())),
+            event_name: shown(event.and_then(|e| e.name.clone())),
+            event_url: shown(event.and_then(|e| e.url.clone())),
+            half_life_days: shown(rule.half_life_days.map(|d| d.to_string())),
+            max_points: shown(rule.max_points.map(|p| p.to_string())),
             ..RuleForm::default()
         }
     }
 
     /// The body of `POST` or `PATCH /api/v1/scoring/rules`: an event only for engagement
-    /// rules, conditions for the others.
+    /// rules, conditions for the others. The form is read as the API reads a request, since a
+    /// condition's value takes the type of the field it names and the form's text is guessed
+    /// into one (`conditions_json`).
     fn body(&self) -> Map<String, Value> {
         let mut body = Map::new();
         body.insert("name".into(), Value::from(self.name.trim()));
@@ -301,6 +308,24 @@ pub(crate) struct SettingsPost {
     medium_threshold: String,
 }
 
+impl SettingsPost {
+    /// The change the form asks for, as `PATCH /api/v1/scoring/settings` takes it.
+    fn patch(&self) -> Result<SettingsPatch, Invalid> {
+        let number = |field: &str, value: &str| {
+            value
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| Invalid::new(field, "must be a whole number from 0 to 100000"))
+        };
+        Ok(SettingsPatch {
+            max_score: number("max_score", &self.max_score)?,
+            high_threshold: number("high_threshold", &self.high_threshold)?,
+            medium_threshold: number("medium_threshold", &self.medium_threshold)?,
+        })
+    }
+}
+
 #[derive(Template)]
 #[template(path = "settings_scoring.html")]
 struct ScoringPage {
@@ -336,25 +361,24 @@ async fn scoring_page(
         Err(e) => return store_error_page(frame.chrome, e),
     };
     let settings = sent_settings.unwrap_or_else(|| SettingsPost {
-        max_score: text_of(&stored["max_score"]),
-        high_threshold: text_of(&stored["high_threshold"]),
-        medium_threshold: text_of(&stored["medium_threshold"]),
+        max_score: stored.max_score.to_string(),
+        high_threshold: stored.high_threshold.to_string(),
+        medium_threshold: stored.medium_threshold.to_string(),
         ..SettingsPost::default()
     });
     let rules = rules
-        .iter()
-        .map(|r| RuleRow {
-            id: r["id"].as_i64().unwrap_or_default(),
-            name: text_of(&r["name"]),
-            kind: s.code(r["kind"].as_str().unwrap_or_default()).to_owned(),
-            points: r["points"].as_i64().unwrap_or_default(),
-            active: r["active"].as_bool().unwrap_or_default(),
-            summary: if r["kind"] == "engagement" {
-                s.code(r["event"]["type"].as_str().unwrap_or_default())
-                    .to_owned()
-            } else {
-                conditions_text(s, r)
+        .items
+        .into_iter()
+        .map(|StoredScoringRule { rule, .. }| RuleRow {
+            summary: match (&rule.event, rule.kind) {
+                (Some(event), RuleKind::Engagement) => s.code(event.event_type.code()).to_owned(),
+                _ => conditions_text(s, &rule.conditions),
             },
+            id: rule.id,
+            kind: s.code(rule.kind.code()).to_owned(),
+            points: rule.points,
+            active: rule.active,
+            name: rule.name,
         })
         .collect();
     let status = settings_refused.status.max(refused.status);
@@ -405,12 +429,11 @@ pub(crate) async fn save_settings(
     if let Some(refused) = admin_only(&user, "/settings/scoring") {
         return refused;
     }
-    let body = json!({
-        "max_score": optional_number(&form.max_score),
-        "high_threshold": optional_number(&form.high_threshold),
-        "medium_threshold": optional_number(&form.medium_threshold),
-    });
-    match scoring::update_settings(ctx(&state, &user), &body).await {
+    let done = match form.patch() {
+        Ok(patch) => scoring::update_settings(ctx(&state, &user), patch.into()).await,
+        Err(refused) => Err(refused.into()),
+    };
+    match done {
         Ok(_) => saved("/settings/scoring"),
         Err(e) => match refusal(&user, "/settings/scoring", e) {
             Ok(refused) => {
@@ -448,7 +471,7 @@ pub(crate) async fn create_rule(
     let done = if form.preview {
         preview(&state, &user, None, &mut form).await.map(|()| None)
     } else {
-        scoring::create_rule(ctx(&state, &user), &Value::Object(form.body()))
+        scoring::create_rule(ctx(&state, &user), Unread::json(Value::Object(form.body())))
             .await
             .map(|_| Some(saved("/settings/scoring")))
     };
@@ -474,10 +497,10 @@ async fn preview(
 ) -> Result<(), StoreError> {
     let input = scoring::RulePreview {
         rule_id: id,
-        rule: form.body(),
+        rule: Unread::json(Value::Object(form.body())).read()?,
     };
-    form.previewed =
-        Some(scoring::preview_rule(&state.db, &user.actor, &input, state.clock.now()).await?);
+    let now = state.clock.now();
+    form.previewed = Some(scoring::preview_rule(&state.db, &user.actor, input.into(), now).await?);
     Ok(())
 }
 
@@ -504,7 +527,7 @@ async fn rule_page(
     let form = match sent {
         Some(form) => form,
         None => match scoring::get_rule(&state.db, &user.actor, id).await {
-            Ok(rule) => RuleForm::of_rule(&rule),
+            Ok(stored) => RuleForm::of_rule(&stored.rule),
             Err(e) => return store_error_page(frame.chrome, e),
         },
     };
@@ -567,9 +590,13 @@ pub(crate) async fn update_rule(
             .await
             .map(|()| None)
     } else {
-        scoring::update_rule(ctx(&state, &user), id, &Value::Object(form.body()))
-            .await
-            .map(|_| Some(saved(&format!("/settings/scoring/{id}"))))
+        scoring::update_rule(
+            ctx(&state, &user),
+            id,
+            Unread::json(Value::Object(form.body())),
+        )
+        .await
+        .map(|_| Some(saved(&format!("/settings/scoring/{id}"))))
     };
     match done {
         Ok(Some(saved)) => saved,
