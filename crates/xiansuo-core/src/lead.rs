@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 macro_rules! code_enum {
     ($(#[$meta:meta])* $name:ident, $field:literal { $($variant:ident => $code:literal, $zh:literal, $en:literal;)+ }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $(#[serde(rename = $code)] $variant,)+
@@ -59,6 +59,14 @@ macro_rules! code_enum {
                             [$($code),+].join(", ")
                         ),
                 )
+            }
+        }
+
+        /// Read as [`Self::parse`] reads it: a code, or a label in either language.
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let value = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                $name::parse(&value).map_err(|e| serde::de::Error::custom(e.message))
             }
         }
 
@@ -233,6 +241,15 @@ mod tests {
         assert!(err.message.contains("new, working, qualified"), "{err}");
         assert_eq!(Outcome::parse("call_back").unwrap().label("zh"), "可再联系");
         assert_eq!(ActivityType::Wechat.label("en"), "WeChat");
+    }
+
+    #[test]
+    fn a_typed_body_takes_a_label_as_the_parser_does() {
+        let read = |v| serde_json::from_value::<EventType>(v);
+        assert_eq!(read(serde_json::json!("访问页面")).unwrap(), EventType::PageView);
+        assert_eq!(read(serde_json::json!("page view")).unwrap(), EventType::PageView);
+        let err = read(serde_json::json!("visit")).unwrap_err().to_string();
+        assert!(err.contains("page_view, download"), "{err}");
     }
 
     #[test]

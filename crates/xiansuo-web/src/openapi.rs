@@ -4744,11 +4744,6 @@ fn record_cursor() -> ObjectBuilder {
     string(false, "Opaque cursor").pattern(Some("^[A-Za-z0-9_-]+$"))
 }
 
-/// A key as `xiansuo_core::custom_field::parse_key` takes it: a-z first, then a-z, 0-9 or `_`.
-fn field_key(doc: &str) -> ObjectBuilder {
-    string(false, doc).pattern(Some("^[a-z][a-z0-9_]{0,39}$"))
-}
-
 /// A time of day, `HH:MM`.
 fn clock_time(doc: &str) -> ObjectBuilder {
     string(false, doc).pattern(Some("^([01][0-9]|2[0-3]):[0-5][0-9]$"))

@@ -20,7 +20,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 use xiansuo_app::admin::users;
 use xiansuo_app::leads::activities;
@@ -1054,6 +1054,7 @@ pub(super) async fn handover(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn money_is_shown_in_yuan_with_thousands() {

@@ -4,8 +4,8 @@
 //! (archived by making them inactive, since deals store their codes).
 
 use super::frame::{
-    admin_only, ctx, no_refusal, not_found, optional_number, parse_id, refusal, saved,
-    saved_notice, text_of, Errors, Frame, Menu, Refusal,
+    admin_only, ctx, no_refusal, not_found, parse_id, refusal, saved,
+    saved_notice, Errors, Frame, Menu, Refusal,
 };
 use super::texts::SettingsTexts;
 use crate::ui::page::{csrf_refusal, render, store_error_page, Choice, Chrome, Viewer};
@@ -16,7 +16,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
 use std::ops::RangeInclusive;
 use xiansuo_app::records::custom_fields::{self, CustomFieldPatch, NewCustomField};
 use xiansuo_app::sales::pipeline::{

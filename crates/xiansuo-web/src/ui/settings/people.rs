@@ -4,8 +4,8 @@
 //! the store refuses it, and the page says so above the form.
 
 use super::frame::{
-    admin_only, ctx, no_refusal, optional_number, optional_text, parse_id, refusal, saved,
-    saved_notice, text_of, Errors, Frame, Menu, Refusal,
+    admin_only, ctx, no_refusal, optional_text, parse_id, refusal, saved,
+    saved_notice, Errors, Frame, Menu, Refusal,
 };
 use crate::ui::page::{
     csrf_refusal, instant_of_local, parse_instant, render, store_error_page, Choice, Chrome, Viewer,
@@ -17,7 +17,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
-use serde_json::{json, Value};
 use std::collections::HashMap;
 use xiansuo_app::admin::users::{self, NewTeam, NewUser, Team, TeamPatch, UserPatch};
 use xiansuo_app::leads::assignment;
