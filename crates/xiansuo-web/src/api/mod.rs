@@ -32,6 +32,8 @@ pub fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::default()
         .merge(webhooks::routes())
         .merge(robots::routes())
+        .merge(pool::routes())
+        .merge(followups::routes())
 }
 
 /// Every `/api/v1` route.
@@ -47,7 +49,6 @@ pub fn router() -> Router<AppState> {
         .merge(choices::router())
         .merge(notifications::router())
         .merge(pipeline::router())
-        .merge(pool::router())
         .merge(followups::router())
         .merge(records::activity_router())
         .merge(records::export_audit_router())
