@@ -382,6 +382,8 @@ async fn sla_escalates_to_the_manager_after_working_hours_only(app: TestApp) {
         (json!({"start": "19:00"}), "end"),
         (json!({"weekdays": [0]}), "weekdays"),
         (json!({"holidays": ["2026-13-01"]}), "holidays"),
+        (json!({"start": null}), "start"),
+        (json!({"timezone": "Asia/Shanghai"}), "timezone"),
     ] {
         let reply = app
             .call(
@@ -447,6 +449,8 @@ async fn sla_reassigns_to_a_pool_or_a_user_and_refuses_bad_rules(app: TestApp) {
             "target_pool_id",
         ),
         (json!({"hours": 2, "team_id": 999_999}), "team_id"),
+        (json!({"hours": 2, "active": null}), "active"),
+        (json!({"hours": 2, "minutes": 30}), "minutes"),
     ] {
         let reply = app.post("/api/v1/sla/rules", &app.admin_token, body).await;
         reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
@@ -570,6 +574,11 @@ async fn managers_comment_on_follow_ups_and_the_author_hears_of_it(app: TestApp)
         .await;
     empty.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
     assert_eq!(empty.body["error"]["field"], "content");
+    let unknown = app
+        .post(&path, &manager.token, json!({"content": "好", "score": 5}))
+        .await;
+    unknown.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    assert_eq!(unknown.body["error"]["field"], "score");
 
     let comment = app
         .post(

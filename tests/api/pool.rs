@@ -231,6 +231,11 @@ async fn pools_refuse_bad_settings_and_non_admins(app: TestApp) {
         ),
         (json!({"name": "x", "max_held": -1}), "max_held"),
         (json!({"name": "x", "colour": "red"}), "colour"),
+        (json!({"name": "x", "admin_id": 0}), "admin_id"),
+        (
+            json!({"name": "x", "member_team_ids": ["a"]}),
+            "member_team_ids[0]",
+        ),
     ] {
         let reply = app.post("/api/v1/pools", &app.admin_token, body).await;
         reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
@@ -282,6 +287,13 @@ async fn pools_refuse_bad_settings_and_non_admins(app: TestApp) {
     .await;
     for_someone.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
     assert_eq!(for_someone.body["error"]["field"], "owner_id");
+    assert!(
+        for_someone.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("/assign")),
+        "{}",
+        for_someone.body
+    );
     app.call(
         Method::DELETE,
         &format!("/api/v1/pools/{pool}"),
@@ -327,6 +339,14 @@ async fn pools_refuse_bad_settings_and_non_admins(app: TestApp) {
         (
             json!({"kind": "no_follow_up", "after": 3, "pool_id": 999_999}),
             "pool_id",
+        ),
+        (
+            json!({"kind": "no_follow_up", "after": 3, "active": null}),
+            "active",
+        ),
+        (
+            json!({"kind": "no_follow_up", "after": 3, "every": "day"}),
+            "every",
         ),
     ] {
         let reply = app

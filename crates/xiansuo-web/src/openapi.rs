@@ -26,12 +26,13 @@ use utoipa::openapi::{
     LicenseBuilder, ObjectBuilder, OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Required,
     ResponseBuilder, Schema, SchemaFormat, Tag, Type,
 };
+use utoipa::PartialSchema;
 use xiansuo_app::admin::audit;
+use xiansuo_app::records::attachments::{Attachment, AttachmentList};
 use xiansuo_app::records::schema::{CodeSet, Field, Kind, Table, TABLES};
 use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::history::Channel;
 use xiansuo_core::lead::{ActivityType, Outcome, BUILTIN_SOURCES};
-use xiansuo_core::pool::RecycleKind;
 use xiansuo_core::schema::{codes, date_time, scalar, string, text, typed, YEARS};
 
 mod backups;
@@ -56,8 +57,7 @@ pub fn document() -> OpenApi {
     doc.imports();
     doc.reports();
     doc.privacy();
-    doc.pools();
-    doc.follow_ups();
+    doc.record_attachments();
     doc.prediction();
     doc.backups();
     doc.forms();
@@ -3150,781 +3150,14 @@ impl Doc {
         }
     }
 
-    /// The body every error response shares.
-    /// The public pool (公海): pools, their leads, claims, assignments, returns, recycle rules.
-    fn pools(&mut self) {
-        let tag = "pools";
-        let ids = |doc: &str| array(int64(false, "An id"), doc);
-        let pool_fields = || {
-            vec![
-                prop("name", text(false, true, 100, "The pool's name, unique")),
-                prop(
-                    "region",
-                    string(
-                        true,
-                        "Region criterion: a lead whose region, province or city is this fits",
-                    )
-                    .max_length(Some(100)),
-                ),
-                prop(
-                    "industry",
-                    string(true, "Industry criterion: a lead of this industry fits")
-                        .max_length(Some(100)),
-                ),
-                prop(
-                    "admin_id",
-                    int64(true, "The pool's admin, who may assign its leads to members"),
-                ),
-                prop(
-                    "member_user_ids",
-                    ids("Users who may see the pool's leads and claim them; null keeps them")
-                        .schema_type(typed(Type::Array, true)),
-                ),
-                prop(
-                    "member_team_ids",
-                    ids("Teams whose users (with their subtrees) may see and claim; null keeps them")
-                        .schema_type(typed(Type::Array, true)),
-                ),
-                prop(
-                    "max_held",
-                    int64(
-                        true,
-                        "How many open leads from this pool one user may hold; null: no limit",
-                    ).minimum(Some(0)).maximum(Some(1000000)),
-                ),
-                prop(
-                    "max_claims_per_day",
-                    int64(
-                        true,
-                        "How many leads one user may claim from this pool per day (in the working \
-                         hours' time zone); null: no limit",
-                    ).minimum(Some(0)).maximum(Some(1000000)),
-                ),
-                prop(
-                    "cooldown_days",
-                    int64(
-                        true,
-                        "Days before a user may claim again a lead they returned or that was \
-                         recycled from them",
-                    ).minimum(Some(0)).maximum(Some(3650)),
-                ),
-                prop(
-                    "protection_days",
-                    int64(
-                        true,
-                        "Protection period (保护期) of a claimed lead, renewed by each follow-up",
-                    ).minimum(Some(0)).maximum(Some(3650)),
-                ),
-                prop(
-                    "protection_max_days",
-                    int64(true, "The most protection after a claim, in days; null keeps it")
-                        .minimum(Some(0))
-                        .maximum(Some(3650)),
-                ),
-            ]
-        };
-        let mut shown = pool_fields();
-        shown.insert(0, prop("id", int64(false, "Unique id")));
-        shown.extend([
-            prop("lead_count", int64(false, "Leads waiting in the pool")),
-            prop("created_at", date_time(false, "When it was created")),
-            prop("updated_at", date_time(false, "When it last changed")),
-        ]);
-        self.schema("Pool", response_object("A public pool (公海)", shown));
+    /// The files of each record type, generated per table spec; an attachment's own routes
+    /// document themselves (`crate::api`).
+    fn record_attachments(&mut self) {
+        self.schema("Attachment", <Attachment as PartialSchema>::schema());
         self.schema(
-            "PoolInput",
-            request_object("A new pool", pool_fields(), &["name"]),
+            "AttachmentList",
+            <AttachmentList as PartialSchema>::schema(),
         );
-        self.schema(
-            "PoolPatch",
-            request_object("Changes to a pool", pool_fields(), &[]),
-        );
-        self.schema("PoolList", items("The pools you may see", "Pool"));
-        self.schema(
-            "PoolLeadPage",
-            response_object(
-                "Leads waiting in a pool, newest in the pool first; phones masked (138****5678)",
-                vec![
-                    prop("items", array(Ref::from_schema_name("Lead"), "The leads")),
-                    prop(
-                        "next_cursor",
-                        string(
-                            true,
-                            "Pass as `cursor` for the next page; null on the last page",
-                        ),
-                    ),
-                ],
-            ),
-        );
-        self.schema(
-            "PoolLeads",
-            items("The leads, as their new owner sees them", "Lead"),
-        );
-        self.schema(
-            "PoolClaim",
-            request_object(
-                "Leads to claim for yourself, all or none",
-                vec![prop(
-                    "lead_ids",
-                    ids("1 to 100 lead ids")
-                        .min_items(Some(1))
-                        .max_items(Some(100)),
-                )],
-                &["lead_ids"],
-            ),
-        );
-        self.schema(
-            "PoolAssignment",
-            request_object(
-                "Leads to give to a user, all or none",
-                vec![
-                    prop(
-                        "lead_ids",
-                        ids("1 to 100 lead ids")
-                            .min_items(Some(1))
-                            .max_items(Some(100)),
-                    ),
-                    prop("owner_id", int64(false, "The user who gets them")),
-                ],
-                &["lead_ids", "owner_id"],
-            ),
-        );
-        self.schema(
-            "LeadRelease",
-            request_object(
-                "A lead going back to a pool",
-                vec![
-                    prop("reason", text(false, true, 500, "Why it goes back")),
-                    prop(
-                        "pool_id",
-                        int64(
-                            true,
-                            "The pool; by default the one it was claimed from, else the one \
-                             whose region and industry fit it",
-                        ),
-                    ),
-                ],
-                &["reason"],
-            ),
-        );
-        let kinds = || RecycleKind::ALL.iter().map(|k| k.code());
-        // A request may send a null unit (the kind's default); a rule shown always has one.
-        let rule_fields = |input: bool| {
-            vec![
-                prop("name", text(false, true, 100, "A name")),
-                prop(
-                    "kind",
-                    codes(
-                        kinds(),
-                        false,
-                        "no_first_follow_up: no follow-up since the assignment; no_follow_up: \
-                         none since the last one (or the assignment); not_converted: not \
-                         converted since the assignment",
-                    ),
-                ),
-                prop(
-                    "after",
-                    int64(false, "How many hours or days until the lead goes back")
-                        .minimum(Some(1))
-                        .maximum(Some(87_600)),
-                ),
-                prop(
-                    "unit",
-                    codes(
-                        ["hours", "days"],
-                        input,
-                        "The unit of `after` and `warn_before`; null (or left out of a new \
-                         rule): hours for no_first_follow_up, else days",
-                    ),
-                ),
-                prop(
-                    "warn_before",
-                    int64(
-                        true,
-                        "Warn the owner this long before (same unit); 0: no warning",
-                    ),
-                ),
-                prop(
-                    "pool_id",
-                    int64(
-                        true,
-                        "The pool leads go back to; null: the pool whose region and industry \
-                         fit each lead",
-                    ),
-                ),
-                prop(
-                    "team_id",
-                    int64(
-                        true,
-                        "Only leads owned by this team's subtree of the org tree; null: all",
-                    ),
-                ),
-                prop("active", boolean("Whether the rule applies")),
-            ]
-        };
-        let mut shown = rule_fields(false);
-        shown.insert(0, prop("id", int64(false, "Unique id")));
-        shown.extend([
-            prop("created_by", int64(true, "The admin who made it")),
-            prop("created_at", date_time(false, "When it was created")),
-            prop("updated_at", date_time(false, "When it last changed")),
-        ]);
-        self.schema(
-            "RecycleRule",
-            response_object("A rule returning neglected leads to a pool", shown),
-        );
-        self.schema(
-            "RecycleRuleInput",
-            request_object("A new recycle rule", rule_fields(true), &["kind", "after"]),
-        );
-        self.schema(
-            "RecycleRulePatch",
-            request_object("Changes to a recycle rule", rule_fields(true), &[]),
-        );
-        self.schema("RecycleRuleList", items("The recycle rules", "RecycleRule"));
-
-        self.add(
-            HttpMethod::Get,
-            "/api/v1/pools",
-            operation("listPools", tag, "List pools")
-                .description(Some(
-                    "An admin sees every pool; anyone else the pools they are a member or the \
-                     admin of.",
-                ))
-                .response("200", json_response("The pools", "PoolList")),
-            &[],
-        );
-        self.add(
-            HttpMethod::Post,
-            "/api/v1/pools",
-            operation("createPool", tag, "Create a pool")
-                .description(Some("Admins only. A name that is taken is a 409."))
-                .request_body(Some(json_body("PoolInput")))
-                .response("201", json_response("The new pool", "Pool")),
-            &[Failure::Invalid, Failure::Conflict],
-        );
-        let path = "/api/v1/pools/{id}";
-        self.add(
-            HttpMethod::Get,
-            path,
-            operation("getPool", tag, "Get a pool")
-                .response("200", json_response("The pool", "Pool")),
-            &[],
-        );
-        self.add(
-            HttpMethod::Patch,
-            path,
-            operation("updatePool", tag, "Change a pool")
-                .description(Some("Admins only; fields absent stay as they are."))
-                .request_body(Some(json_body("PoolPatch")))
-                .response("200", json_response("The changed pool", "Pool")),
-            &[Failure::Invalid, Failure::Conflict],
-        );
-        self.add(
-            HttpMethod::Delete,
-            path,
-            operation("deletePool", tag, "Delete a pool")
-                .description(Some(
-                    "Admins only. A pool that still holds leads, or that a recycle or SLA rule \
-                     sends leads to, is a 409.",
-                ))
-                .response("204", ResponseBuilder::new().description("Deleted")),
-            &[Failure::Conflict],
-        );
-        self.add(
-            HttpMethod::Get,
-            "/api/v1/pools/{id}/leads",
-            operation("listPoolLeads", tag, "Leads waiting in a pool")
-                .description(Some(
-                    "For the pool's members. Pool leads have no owner, so they are not in \
-                     `GET /api/v1/leads` except for admins. Phones are masked until claimed.",
-                ))
-                .parameter(query(
-                    "limit",
-                    "Leads per page, 1–500 (default 50)",
-                    int64(false, "A count").minimum(Some(1)).maximum(Some(500)),
-                ))
-                .parameter(query(
-                    "cursor",
-                    "`next_cursor` of the previous page",
-                    pair_cursor(),
-                ))
-                .parameter(query(
-                    "source",
-                    "Only this source",
-                    string(false, "A source code"),
-                ))
-                .parameter(query(
-                    "province",
-                    "Only this province",
-                    string(false, "A province"),
-                ))
-                .parameter(query("city", "Only this city", string(false, "A city")))
-                .parameter(query(
-                    "tier",
-                    "Only this tier",
-                    codes(["high", "medium", "low"], false, "A tier"),
-                ))
-                .parameter(query(
-                    "created_from",
-                    "Created at or after: a date (from its midnight in China time) or an RFC \
-                     3339 time; empty for any",
-                    date_or_time_or_empty("Date or time"),
-                ))
-                .parameter(query(
-                    "created_to",
-                    "Created up to: a date (included, to its end in China time) or an RFC 3339 \
-                     time; empty for any",
-                    date_or_time_or_empty("Date or time"),
-                ))
-                .parameter(query(
-                    "q",
-                    "Text in the name or the company (phones are masked, so not searched)",
-                    string(false, "Text"),
-                ))
-                .response("200", json_response("A page of leads", "PoolLeadPage")),
-            &[Failure::Invalid],
-        );
-        self.add(
-            HttpMethod::Post,
-            "/api/v1/pools/{id}/claim",
-            operation("claimPoolLeads", tag, "Claim leads from a pool")
-                .description(Some(
-                    "For the pool's members, for themselves; all or none. A lead someone else \
-                     claimed first, the pool's limits (`max_held`, `max_claims_per_day`) and \
-                     the cool-down after returning a lead are each a 409 saying which. The \
-                     claimed leads restart their timers and get the pool's protection period.",
-                ))
-                .request_body(Some(json_body("PoolClaim")))
-                .response("200", json_response("The claimed leads", "PoolLeads")),
-            &[Failure::Invalid, Failure::Conflict],
-        );
-        self.add(
-            HttpMethod::Post,
-            "/api/v1/pools/{id}/assign",
-            operation("assignPoolLeads", tag, "Give leads from a pool to a user")
-                .description(Some(
-                    "An admin (to anyone) or the pool's admin (to its members); all or none. \
-                     The new owner is notified.",
-                ))
-                .request_body(Some(json_body("PoolAssignment")))
-                .response("200", json_response("The assigned leads", "PoolLeads")),
-            &[Failure::Invalid, Failure::Conflict],
-        );
-        self.add(
-            HttpMethod::Post,
-            "/api/v1/leads/{id}/release",
-            operation("releaseLead", "leads", "Return a lead to a pool")
-                .description(Some(
-                    "By its owner or anyone whose scope covers it, with a reason (in the \
-                     history). The one who held it may not claim it again during the pool's \
-                     cool-down. A lead already in a pool, or converted, is a 409.",
-                ))
-                .request_body(Some(json_body("LeadRelease")))
-                .response("200", json_response("The lead, now in the pool", "Lead")),
-            &[Failure::Invalid, Failure::Conflict],
-        );
-        self.add(
-            HttpMethod::Get,
-            "/api/v1/pools/recycle-rules",
-            operation("listRecycleRules", tag, "List recycle rules")
-                .description(Some("Admins only."))
-                .response("200", json_response("The rules", "RecycleRuleList")),
-            &[],
-        );
-        self.add(
-            HttpMethod::Post,
-            "/api/v1/pools/recycle-rules",
-            operation("createRecycleRule", tag, "Create a recycle rule")
-                .description(Some(
-                    "Admins only. The job `pool.recycle` (every 5 minutes) warns each owner \
-                     once `warn_before` ahead, then returns the lead with the channel `job` in \
-                     its history. Timers run from the assignment (`assigned_at`), so every \
-                     owner change restarts them; a protected lead waits until its \
-                     `protected_until`.",
-                ))
-                .request_body(Some(json_body("RecycleRuleInput")))
-                .response("201", json_response("The new rule", "RecycleRule")),
-            &[Failure::Invalid],
-        );
-        let path = "/api/v1/pools/recycle-rules/{id}";
-        self.add(
-            HttpMethod::Get,
-            path,
-            operation("getRecycleRule", tag, "Get a recycle rule")
-                .response("200", json_response("The rule", "RecycleRule")),
-            &[],
-        );
-        self.add(
-            HttpMethod::Patch,
-            path,
-            operation("updateRecycleRule", tag, "Change a recycle rule")
-                .request_body(Some(json_body("RecycleRulePatch")))
-                .response("200", json_response("The changed rule", "RecycleRule")),
-            &[Failure::Invalid],
-        );
-        self.add(
-            HttpMethod::Delete,
-            path,
-            operation("deleteRecycleRule", tag, "Delete a recycle rule")
-                .response("204", ResponseBuilder::new().description("Deleted")),
-            &[],
-        );
-    }
-
-    /// Follow-ups on time: the due list, working hours, SLA rules, comments, attachments.
-    fn follow_ups(&mut self) {
-        let tag = "follow-ups";
-        self.schema(
-            "DueFollowUp",
-            response_object(
-                "A planned follow-up: the `next_follow_up_at` of a record's latest activity",
-                vec![
-                    prop("activity_id", int64(false, "The activity that planned it")),
-                    prop(
-                        "record_type",
-                        codes(
-                            TABLES.iter().map(|t| t.record_type.code()),
-                            false,
-                            "The kind of record",
-                        ),
-                    ),
-                    prop("record_id", int64(false, "The record")),
-                    prop("record_name", string(false, "The record's name")),
-                    prop("owner_id", int64(false, "The record's owner")),
-                    prop("due_at", date_time(false, "When the follow-up is planned")),
-                    prop("overdue", boolean("True when it is past")),
-                    prop(
-                        "type",
-                        codes(
-                            ActivityType::ALL.iter().map(|t| t.code()),
-                            false,
-                            "The planning activity's type",
-                        ),
-                    ),
-                    prop(
-                        "outcome",
-                        codes(Outcome::ALL.iter().map(|o| o.code()), true, "Its outcome"),
-                    ),
-                    prop("content", string(true, "Its content")),
-                    prop("author_id", int64(true, "Who logged it")),
-                ],
-            ),
-        );
-        self.schema(
-            "DueFollowUpPage",
-            response_object(
-                "Planned follow-ups, earliest first",
-                vec![
-                    prop(
-                        "items",
-                        array(Ref::from_schema_name("DueFollowUp"), "The follow-ups"),
-                    ),
-                    prop(
-                        "next_cursor",
-                        string(
-                            true,
-                            "Pass as `cursor` for the next page; null on the last page",
-                        ),
-                    ),
-                ],
-            ),
-        );
-        let day = || date(false, "A date, YYYY-MM-DD");
-        let hours_fields = || {
-            vec![
-                prop(
-                    "time_zone",
-                    string(false, "An IANA time zone; default Asia/Shanghai"),
-                ),
-                prop(
-                    "weekdays",
-                    array(
-                        int64(false, "1 (Monday) to 7 (Sunday)"),
-                        "The weekdays worked; default Monday to Friday",
-                    ),
-                ),
-                prop("start", clock_time("Start of the working day, HH:MM")),
-                prop(
-                    "end",
-                    clock_time("End of the working day, HH:MM, after start"),
-                ),
-                prop(
-                    "holidays",
-                    array(day(), "Dates not worked although their weekday is"),
-                ),
-                prop(
-                    "workdays",
-                    array(day(), "Dates worked although their weekday is not (调休)"),
-                ),
-            ]
-        };
-        self.schema(
-            "WorkingHours",
-            response_object(
-                "When the team works; SLA clocks count only this time",
-                hours_fields(),
-            ),
-        );
-        self.schema(
-            "WorkingHoursInput",
-            request_object(
-                "Working hours; fields absent stay as they are",
-                hours_fields(),
-                &[],
-            ),
-        );
-        let sla_fields = || {
-            vec![
-                prop("name", text(false, true, 100, "A name")),
-                prop(
-                    "hours",
-                    int64(
-                        false,
-                        "Working hours from the assignment to the first follow-up, 1–2000",
-                    )
-                    .minimum(Some(1))
-                    .maximum(Some(2000)),
-                ),
-                prop(
-                    "action",
-                    codes(
-                        ["escalate", "reassign"],
-                        false,
-                        "escalate: notify the manager of the owner's team (the nearest team \
-                         up the org tree with one, else the admins); reassign: give the lead to \
-                         `target_pool_id` or `target_user_id`",
-                    ),
-                ),
-                prop(
-                    "target_pool_id",
-                    int64(true, "For reassign: the pool the lead goes to"),
-                ),
-                prop(
-                    "target_user_id",
-                    int64(true, "For reassign: the user who gets the lead"),
-                ),
-                prop(
-                    "team_id",
-                    int64(
-                        true,
-                        "Only leads owned by this team's subtree of the org tree; null: all",
-                    ),
-                ),
-                prop("active", boolean("Whether the rule applies")),
-            ]
-        };
-        let mut shown = sla_fields();
-        shown.insert(0, prop("id", int64(false, "Unique id")));
-        shown.extend([
-            prop("created_by", int64(true, "The admin who made it")),
-            prop("created_at", date_time(false, "When it was created")),
-            prop("updated_at", date_time(false, "When it last changed")),
-        ]);
-        self.schema(
-            "SlaRule",
-            response_object("A first-contact service level", shown),
-        );
-        self.schema(
-            "SlaRuleInput",
-            request_object("A new SLA rule", sla_fields(), &["hours"]),
-        );
-        self.schema(
-            "SlaRulePatch",
-            request_object("Changes to an SLA rule", sla_fields(), &[]),
-        );
-        self.schema("SlaRuleList", items("The SLA rules", "SlaRule"));
-        self.schema(
-            "ActivityComment",
-            response_object(
-                "A manager's comment (点评) on a follow-up",
-                vec![
-                    prop("id", int64(false, "Unique id")),
-                    prop("activity_id", int64(false, "The follow-up")),
-                    prop("author_id", int64(false, "Who wrote it")),
-                    prop("author", string(true, "Their username")),
-                    prop("content", string(false, "The comment")),
-                    prop("created_at", date_time(false, "When")),
-                ],
-            ),
-        );
-        self.schema(
-            "ActivityCommentInput",
-            request_object(
-                "A comment",
-                vec![prop("content", text(false, true, 2000, "The comment"))],
-                &["content"],
-            ),
-        );
-        self.schema(
-            "ActivityCommentList",
-            items("Comments, oldest first", "ActivityComment"),
-        );
-        self.schema(
-            "Attachment",
-            response_object(
-                "A file kept with a record",
-                vec![
-                    prop("id", int64(false, "Unique id")),
-                    prop(
-                        "record_type",
-                        codes(
-                            TABLES.iter().map(|t| t.record_type.code()),
-                            false,
-                            "The kind of record",
-                        ),
-                    ),
-                    prop("record_id", int64(false, "The record")),
-                    prop(
-                        "activity_id",
-                        int64(true, "The follow-up of that record it belongs to"),
-                    ),
-                    prop("filename", string(false, "The file's name")),
-                    prop("content_type", string(false, "Its media type")),
-                    prop("size", int64(false, "Its size in bytes")),
-                    prop(
-                        "sha256",
-                        string(false, "The SHA-256 of its content, in hex"),
-                    ),
-                    prop("created_by", int64(true, "Who uploaded it")),
-                    prop("created_at", date_time(false, "When")),
-                    prop("url", string(false, "Where to download it")),
-                ],
-            ),
-        );
-        self.schema("AttachmentList", items("Files, newest first", "Attachment"));
-
-        self.add(
-            HttpMethod::Get,
-            "/api/v1/follow-ups/due",
-            operation("listDueFollowUps", tag, "Planned follow-ups that are due")
-                .description(Some(
-                    "The plan that counts for a record is its latest activity's \
-                     `next_follow_up_at`: logging another follow-up fulfils it. Records owned \
-                     by `user_id` (within your data scope, else 403) or by anyone in your \
-                     scope (a rep: theirs; a manager: their team's). Converted and \
-                     disqualified leads are left out. The job `followups.remind` notifies each \
-                     owner once when a plan falls due.",
-                ))
-                .parameter(query(
-                    "user_id",
-                    "Only records this user owns",
-                    int64(false, "A user id"),
-                ))
-                .parameter(query(
-                    "when",
-                    "due (default): overdue and the rest of today; today: all of today; \
-                     overdue: before now; upcoming: from now, within `days`",
-                    codes(["due", "today", "overdue", "upcoming"], false, "Which"),
-                ))
-                .parameter(query(
-                    "days",
-                    "For upcoming: how many days ahead, 1–90 (default 7)",
-                    int64(false, "Days").minimum(Some(1)).maximum(Some(90)),
-                ))
-                .parameter(query(
-                    "limit",
-                    "Follow-ups per page, 1–500 (default 100)",
-                    int64(false, "A count").minimum(Some(1)).maximum(Some(500)),
-                ))
-                .parameter(query(
-                    "cursor",
-                    "`next_cursor` of the previous page",
-                    pair_cursor(),
-                ))
-                .response("200", json_response("The follow-ups", "DueFollowUpPage")),
-            &[Failure::Invalid, Failure::Forbidden],
-        );
-        self.add(
-            HttpMethod::Get,
-            "/api/v1/sla/working-hours",
-            operation("getWorkingHours", tag, "The working hours")
-                .response("200", json_response("The working hours", "WorkingHours")),
-            &[],
-        );
-        self.add(
-            HttpMethod::Put,
-            "/api/v1/sla/working-hours",
-            operation("setWorkingHours", tag, "Set the working hours")
-                .description(Some("Admins only; fields absent stay as they are."))
-                .request_body(Some(json_body("WorkingHoursInput")))
-                .response("200", json_response("The working hours", "WorkingHours")),
-            &[Failure::Invalid],
-        );
-        self.add(
-            HttpMethod::Get,
-            "/api/v1/sla/rules",
-            operation("listSlaRules", tag, "List SLA rules")
-                .description(Some("Admins only."))
-                .response("200", json_response("The rules", "SlaRuleList")),
-            &[],
-        );
-        self.add(
-            HttpMethod::Post,
-            "/api/v1/sla/rules",
-            operation("createSlaRule", tag, "Create an SLA rule")
-                .description(Some(
-                    "Admins only. The job `sla.check` (every minute) acts once per lead and \
-                     assignment when the owner has logged no follow-up within `hours` working \
-                     hours of getting the lead (assigned Friday 17:00, 2 hours, Mon–Fri \
-                     09:00–18:00: due Monday 10:00).",
-                ))
-                .request_body(Some(json_body("SlaRuleInput")))
-                .response("201", json_response("The new rule", "SlaRule")),
-            &[Failure::Invalid],
-        );
-        let path = "/api/v1/sla/rules/{id}";
-        self.add(
-            HttpMethod::Get,
-            path,
-            operation("getSlaRule", tag, "Get an SLA rule")
-                .response("200", json_response("The rule", "SlaRule")),
-            &[],
-        );
-        self.add(
-            HttpMethod::Patch,
-            path,
-            operation("updateSlaRule", tag, "Change an SLA rule")
-                .request_body(Some(json_body("SlaRulePatch")))
-                .response("200", json_response("The changed rule", "SlaRule")),
-            &[Failure::Invalid],
-        );
-        self.add(
-            HttpMethod::Delete,
-            path,
-            operation("deleteSlaRule", tag, "Delete an SLA rule")
-                .response("204", ResponseBuilder::new().description("Deleted")),
-            &[],
-        );
-        let path = "/api/v1/activities/{id}/comments";
-        self.add(
-            HttpMethod::Get,
-            path,
-            operation(
-                "listActivityComments",
-                "activities",
-                "Comments on a follow-up",
-            )
-            .response("200", json_response("The comments", "ActivityCommentList")),
-            &[],
-        );
-        self.add(
-            HttpMethod::Post,
-            path,
-            operation(
-                "createActivityComment",
-                "activities",
-                "Comment on a follow-up",
-            )
-            .description(Some(
-                "Managers and admins whose scope covers the follow-up's record (点评); \
-                     its author is notified.",
-            ))
-            .request_body(Some(json_body("ActivityCommentInput")))
-            .response("201", json_response("The comment", "ActivityComment")),
-            &[Failure::Invalid],
-        );
-
         let binary = |what: &str| {
             Content::new(Some(
                 string(false, what).format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
@@ -4009,36 +3242,9 @@ impl Doc {
                 );
             }
         }
-        let path = "/api/v1/attachments/{id}";
-        self.add(
-            HttpMethod::Get,
-            path,
-            operation("downloadAttachment", "attachments", "Download a file")
-                .description(Some(
-                    "Whoever can see its record; sent with its media type and as an attachment \
-                     under its name.",
-                ))
-                .response(
-                    "200",
-                    ResponseBuilder::new()
-                        .description("The file, with the media type it was uploaded with")
-                        .content("*/*", binary("The file")),
-                ),
-            &[],
-        );
-        self.add(
-            HttpMethod::Delete,
-            path,
-            operation("deleteAttachment", "attachments", "Delete a file")
-                .description(Some(
-                    "Its uploader, a manager or an admin whose scope covers its record; the \
-                     history keeps that it existed.",
-                ))
-                .response("204", ResponseBuilder::new().description("Deleted")),
-            &[],
-        );
     }
 
+    /// The body every error response shares.
     fn errors(&mut self) {
         self.schema(
             "Error",
@@ -4733,20 +3939,12 @@ fn id_cursor() -> ObjectBuilder {
     string(false, "A cursor").pattern(Some("^[0-9]{1,18}$"))
 }
 
-/// The cursor of a list paged by a number and an id, `NUMBER_ID`.
-fn pair_cursor() -> ObjectBuilder {
-    string(false, "A cursor").pattern(Some("^-?[0-9]{1,18}_[0-9]{1,18}$"))
-}
-
 /// The cursor of a record list: the sort value and id the previous page ended at, as URL-safe
 /// base64 of a JSON array; only a cursor the server handed out reads back.
 fn record_cursor() -> ObjectBuilder {
     string(false, "Opaque cursor").pattern(Some("^[A-Za-z0-9_-]+$"))
 }
 
-/// A time of day, `HH:MM`.
-fn clock_time(doc: &str) -> ObjectBuilder {
-    string(false, doc).pattern(Some("^([01][0-9]|2[0-3]):[0-5][0-9]$"))
 }
 
 /// A month, `YYYY-MM`.
@@ -4772,6 +3970,32 @@ fn date_or_time_or_empty(doc: &str) -> RefOr<Schema> {
         .description(Some(doc))
         .into()
 }
+
+/// A date, an RFC 3339 time, or nothing, as a list's range filter in a query takes it; for
+/// the parameters of handlers that document themselves (`inline(Option<DateOrTimeOrEmpty>)`).
+pub(crate) struct DateOrTimeOrEmpty;
+
+impl utoipa::PartialSchema for DateOrTimeOrEmpty {
+    fn schema() -> RefOr<Schema> {
+        date_or_time_or_empty("Date or time")
+    }
+}
+
+impl utoipa::ToSchema for DateOrTimeOrEmpty {}
+
+/// The bytes of a file as a response sends them, for the handlers that document themselves
+/// (`body = inline(FileContent)`).
+pub(crate) struct FileContent;
+
+impl utoipa::PartialSchema for FileContent {
+    fn schema() -> RefOr<Schema> {
+        string(false, "The file")
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for FileContent {}
 
 /// A calendar date `YYYY-MM-DD` in the years the server takes (1800 to 2999).
 fn date(nullable: bool, doc: &str) -> ObjectBuilder {

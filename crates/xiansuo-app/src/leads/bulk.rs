@@ -196,9 +196,13 @@ pub async fn run(ctx: Ctx<'_>, ids: &[i64], action: &Action) -> StoreResult<Summ
                 records::update(ctx, &LEADS, id, &body).await.map(drop)
             }
             Action::Tag { tag } => add_tag(ctx, id, tag).await,
-            Action::Release { reason } => pool::release(ctx, id, &json!({ "reason": reason }))
-                .await
-                .map(drop),
+            Action::Release { reason } => {
+                let release = pool::LeadRelease {
+                    reason: reason.clone(),
+                    pool_id: None,
+                };
+                pool::release(ctx, id, release.into()).await.map(drop)
+            }
             Action::Delete => records::delete(ctx, &LEADS, id).await,
         };
         match result {

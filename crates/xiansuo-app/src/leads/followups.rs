@@ -14,23 +14,29 @@ use crate::channels::{events, notifications};
 use crate::error::{StoreError, StoreResult};
 use crate::jobs::queue::{Job, JobEnv, JobFailure};
 use crate::leads::activities;
-use crate::leads::pool::{self, check_pool, check_team, check_user, locale, Body};
+use crate::leads::pool::{self, check_pool, check_team, check_user, locale, nullable_id, within};
 use crate::leads::working_hours::working_hours;
+use crate::records::attachments::record_type_schema;
 use crate::records::history;
 use crate::records::schema::{Table, LEADS, TABLES};
 use crate::records::{rfc3339, to_json, Ctx, Stamp};
 use crate::scope::Actor;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
+use utoipa::openapi::schema::{KnownFormat, SchemaFormat, Type};
+use utoipa::openapi::{ArrayBuilder, ObjectBuilder};
+use utoipa::ToSchema;
 use xiansuo_core::clock::{from_millis, to_millis};
 use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::history::{snapshot, Channel};
+use xiansuo_core::lead::{ActivityType, Outcome};
 use xiansuo_core::role::Role;
-use xiansuo_core::validation::date as parse_date;
+use xiansuo_core::validation::{date as parse_date, present, Unread};
 use xiansuo_core::working_hours::{parse_time, parse_time_zone, WorkingHours};
-use xiansuo_core::Invalid;
+use xiansuo_core::{schema, Invalid, Text};
 use xiansuo_store::{Db, Param, Row, Tx};
 
 /// The periodic job that reminds owners of planned follow-ups that have come
@@ -91,20 +97,140 @@ fn dates_json(dates: &BTreeSet<chrono::NaiveDate>) -> Vec<String> {
         .collect()
 }
 
-fn hours_json(h: &WorkingHours) -> Value {
-    json!({
-        "time_zone": h.time_zone.name(),
-        "weekdays": h.weekdays,
-        "start": h.start.format("%H:%M").to_string(),
-        "end": h.end.format("%H:%M").to_string(),
-        "holidays": dates_json(&h.holidays),
-        "workdays": dates_json(&h.workdays),
-    })
+/// The working calendar as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(
+    as = WorkingHours,
+    description = "When the team works; SLA clocks count only this time"
+)]
+pub struct Calendar {
+    /// An IANA time zone; default Asia/Shanghai
+    pub time_zone: String,
+    #[schema(schema_with = shown_weekdays_schema)]
+    pub weekdays: Vec<u8>,
+    #[schema(schema_with = start_schema)]
+    pub start: String,
+    #[schema(schema_with = end_schema)]
+    pub end: String,
+    #[schema(schema_with = holidays_schema)]
+    pub holidays: Vec<String>,
+    #[schema(schema_with = workdays_schema)]
+    pub workdays: Vec<String>,
+}
+
+impl Calendar {
+    fn of(h: &WorkingHours) -> Calendar {
+        Calendar {
+            time_zone: h.time_zone.name().to_owned(),
+            weekdays: h.weekdays.iter().copied().collect(),
+            start: h.start.format("%H:%M").to_string(),
+            end: h.end.format("%H:%M").to_string(),
+            holidays: dates_json(&h.holidays),
+            workdays: dates_json(&h.workdays),
+        }
+    }
+}
+
+/// The working calendar as a change sends it; a field left out stays as it is, a null list of
+/// dates is the empty list.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(
+    as = WorkingHoursInput,
+    description = "Working hours; fields absent stay as they are"
+)]
+pub struct CalendarChange {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = time_zone_schema)]
+    pub time_zone: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = weekdays_schema)]
+    pub weekdays: Option<Vec<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = start_schema)]
+    pub start: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = end_schema)]
+    pub end: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = changed_holidays_schema)]
+    pub holidays: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = changed_workdays_schema)]
+    pub workdays: Option<Option<Vec<String>>>,
+}
+
+fn time_zone_schema() -> ObjectBuilder {
+    schema::text(false, true, 100, "An IANA time zone such as Asia/Shanghai")
+}
+
+fn weekday_list(doc: &str) -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(
+            schema::scalar(Type::Integer, false, "1 (Monday) to 7 (Sunday)")
+                .minimum(Some(1))
+                .maximum(Some(7)),
+        )
+        .description(Some(doc))
+}
+
+fn shown_weekdays_schema() -> ArrayBuilder {
+    weekday_list("The weekdays worked; default Monday to Friday")
+}
+
+fn weekdays_schema() -> ArrayBuilder {
+    weekday_list("The weekdays worked, at least one").min_items(Some(1))
+}
+
+fn clock(doc: &str) -> ObjectBuilder {
+    schema::string(false, doc).pattern(Some("^([01][0-9]|2[0-3]):[0-5][0-9]$"))
+}
+
+fn start_schema() -> ObjectBuilder {
+    clock("Start of the working day, HH:MM")
+}
+
+fn end_schema() -> ObjectBuilder {
+    clock("End of the working day, HH:MM, after start")
+}
+
+fn date_list(nullable: bool, doc: &str) -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(
+            schema::string(false, "A date, YYYY-MM-DD")
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+                .pattern(Some(schema::YEARS)),
+        )
+        .schema_type(schema::typed(Type::Array, nullable))
+        .max_items(Some(MAX_CALENDAR_DATES))
+        .description(Some(doc))
+}
+
+fn holidays_schema() -> ArrayBuilder {
+    date_list(false, "Dates not worked although their weekday is")
+}
+
+fn workdays_schema() -> ArrayBuilder {
+    date_list(false, "Dates worked although their weekday is not (调休)")
+}
+
+fn changed_holidays_schema() -> ArrayBuilder {
+    date_list(
+        true,
+        "Dates not worked although their weekday is; null: none",
+    )
+}
+
+fn changed_workdays_schema() -> ArrayBuilder {
+    date_list(
+        true,
+        "Dates worked although their weekday is not (调休); null: none",
+    )
 }
 
 /// The working hours, as the API shows them.
-pub async fn get_working_hours(db: &Db) -> StoreResult<Value> {
-    Ok(hours_json(&working_hours(db).await?))
+pub async fn get_working_hours(db: &Db) -> StoreResult<Calendar> {
+    Ok(Calendar::of(&working_hours(db).await?))
 }
 
 /// The most holidays (or make-up working days) a calendar lists: ten years of them.
@@ -114,29 +240,20 @@ pub const MAX_CALENDAR_DATES: usize = 1000;
 pub async fn set_working_hours(
     db: &Db,
     actor: &Actor,
-    body: &Value,
+    change: Unread<CalendarChange>,
     now: DateTime<Utc>,
-) -> StoreResult<Value> {
+) -> StoreResult<Calendar> {
     actor.require_admin("set the working hours")?;
-    let b = Body::parse(
-        body,
-        &[
-            "time_zone",
-            "weekdays",
-            "start",
-            "end",
-            "holidays",
-            "workdays",
-        ],
-        "the working hours",
-    )?;
+    let change = change.read()?;
     let current = working_hours(db).await?;
-    let time_zone = match b.text("time_zone", 100)? {
-        Some(Some(tz)) => parse_time_zone("time_zone", &tz)?,
-        Some(None) => return Err(Invalid::new("time_zone", "is required").into()),
+    let time_zone = match change.time_zone {
+        Some(tz) if tz.trim().is_empty() => {
+            return Err(Invalid::new("time_zone", "is required").into())
+        }
+        Some(tz) => parse_time_zone("time_zone", Text::parse("time_zone", &tz, 100)?.as_str())?,
         None => current.time_zone,
     };
-    let weekdays = match b.ids("weekdays")? {
+    let weekdays = match change.weekdays {
         Some(days) => days
             .into_iter()
             .map(|d| {
@@ -153,17 +270,22 @@ pub async fn set_working_hours(
             .collect::<Result<BTreeSet<u8>, _>>()?,
         None => current.weekdays,
     };
-    let time = |name: &str, current| -> StoreResult<_> {
-        match b.text(name, 5)? {
-            Some(Some(t)) => Ok(parse_time(name, &t)?),
-            Some(None) => Err(Invalid::new(name, "is required, as HH:MM").into()),
+    let time = |name: &str, sent: Option<String>, current| -> StoreResult<_> {
+        match sent {
+            Some(t) if t.trim().is_empty() => {
+                Err(Invalid::new(name, "is required, as HH:MM").into())
+            }
+            Some(t) => Ok(parse_time(name, t.trim())?),
             None => Ok(current),
         }
     };
-    let start = time("start", current.start)?;
-    let end = time("end", current.end)?;
-    let dates = |name: &str, current: BTreeSet<chrono::NaiveDate>| -> StoreResult<_> {
-        match b.strings(name)? {
+    let start = time("start", change.start, current.start)?;
+    let end = time("end", change.end, current.end)?;
+    let dates = |name: &str,
+                 sent: Option<Option<Vec<String>>>,
+                 current: BTreeSet<chrono::NaiveDate>|
+     -> StoreResult<_> {
+        match sent.map(Option::unwrap_or_default) {
             Some(list) if list.len() > MAX_CALENDAR_DATES => {
                 Err(Invalid::new(name, format!("at most {MAX_CALENDAR_DATES} dates")).into())
             }
@@ -174,10 +296,11 @@ pub async fn set_working_hours(
             None => Ok(current),
         }
     };
-    let holidays = dates("holidays", current.holidays)?;
-    let workdays = dates("workdays", current.workdays)?;
+    let holidays = dates("holidays", change.holidays, current.holidays)?;
+    let workdays = dates("workdays", change.workdays, current.workdays)?;
     let hours = WorkingHours::new(time_zone, weekdays, start, end, holidays, workdays)?;
-    let shown = hours_json(&hours);
+    let shown = Calendar::of(&hours);
+    let list = |l: &[String]| serde_json::to_string(l).map_err(anyhow::Error::from);
     let mut tx = db.begin().await?;
     let snapshot =
         audit::Before::take(&mut tx, audit::Setting::WorkingHours, audit::SINGLETON).await?;
@@ -185,12 +308,12 @@ pub async fn set_working_hours(
     tx.execute(
         "INSERT INTO working_hours (time_zone, weekdays, start_time, end_time, holidays, workdays, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         &[
-            Param::from(hours.time_zone.name()),
-            Param::from(shown["weekdays"].to_string()),
-            Param::from(shown["start"].as_str().unwrap_or_default()),
-            Param::from(shown["end"].as_str().unwrap_or_default()),
-            Param::from(shown["holidays"].to_string()),
-            Param::from(shown["workdays"].to_string()),
+            Param::from(shown.time_zone.as_str()),
+            Param::from(serde_json::to_string(&shown.weekdays).map_err(anyhow::Error::from)?),
+            Param::from(shown.start.as_str()),
+            Param::from(shown.end.as_str()),
+            Param::from(list(&shown.holidays)?),
+            Param::from(list(&shown.workdays)?),
             Param::Int(to_millis(now)),
         ],
     )
@@ -230,15 +353,161 @@ impl SlaAction {
     }
 }
 
-const SLA_FIELDS: &[&str] = &[
-    "name",
-    "hours",
-    "action",
-    "target_pool_id",
-    "target_user_id",
-    "team_id",
-    "active",
-];
+/// A new SLA rule as a request sends it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = SlaRuleInput, description = "A new SLA rule")]
+pub struct NewSlaRule {
+    /// A name; left out: one saying the hours
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = sla_name_schema)]
+    pub name: Option<String>,
+    #[schema(schema_with = sla_hours_schema)]
+    pub hours: i64,
+    /// escalate (the default) or reassign
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = action_schema)]
+    pub action: Option<String>,
+    #[schema(schema_with = target_pool_schema)]
+    pub target_pool_id: Option<i64>,
+    #[schema(schema_with = target_user_schema)]
+    pub target_user_id: Option<i64>,
+    #[schema(schema_with = sla_team_schema)]
+    pub team_id: Option<i64>,
+    /// Whether the rule applies; left out: true
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
+    pub active: Option<bool>,
+}
+
+/// The fields of an SLA rule to change; a field left out keeps its value, and the pool, the
+/// user and the team are cleared by null.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "Changes to an SLA rule")]
+pub struct SlaRulePatch {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = sla_name_schema)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = sla_hours_schema)]
+    pub hours: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = action_schema)]
+    pub action: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = target_pool_schema)]
+    pub target_pool_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = target_user_schema)]
+    pub target_user_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = sla_team_schema)]
+    pub team_id: Option<Option<i64>>,
+    /// Whether the rule applies
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
+    pub active: Option<bool>,
+}
+
+impl From<NewSlaRule> for SlaRulePatch {
+    fn from(new: NewSlaRule) -> Self {
+        SlaRulePatch {
+            name: new.name,
+            hours: Some(new.hours),
+            action: new.action,
+            target_pool_id: Some(new.target_pool_id),
+            target_user_id: Some(new.target_user_id),
+            team_id: Some(new.team_id),
+            active: new.active,
+        }
+    }
+}
+
+/// The most working hours an SLA rule waits.
+pub const MAX_SLA_HOURS: i64 = 2000;
+
+fn sla_name_schema() -> ObjectBuilder {
+    schema::text(false, true, 100, "A name")
+}
+
+fn sla_hours_schema() -> ObjectBuilder {
+    schema::scalar(
+        Type::Integer,
+        false,
+        "Working hours from the assignment to the first follow-up, 1–2000",
+    )
+    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+    .minimum(Some(1))
+    .maximum(Some(MAX_SLA_HOURS))
+}
+
+fn action_schema() -> ObjectBuilder {
+    schema::codes(
+        [SlaAction::Escalate.code(), SlaAction::Reassign.code()],
+        false,
+        "escalate: notify the manager of the owner's team (the nearest team up the org tree \
+         with one, else the admins); reassign: give the lead to `target_pool_id` or \
+         `target_user_id`",
+    )
+}
+
+fn target_pool_schema() -> ObjectBuilder {
+    nullable_id("For reassign: the pool the lead goes to")
+}
+
+fn target_user_schema() -> ObjectBuilder {
+    nullable_id("For reassign: the user who gets the lead")
+}
+
+fn sla_team_schema() -> ObjectBuilder {
+    nullable_id("Only leads owned by this team's subtree of the org tree; null: all")
+}
+
+/// An SLA rule as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(description = "A first-contact service level")]
+pub struct SlaRule {
+    /// Unique id
+    pub id: i64,
+    /// A name
+    pub name: String,
+    /// Working hours from the assignment to the first follow-up
+    pub hours: i64,
+    #[schema(schema_with = action_schema)]
+    pub action: String,
+    /// For reassign: the pool the lead goes to
+    #[schema(required = true)]
+    pub target_pool_id: Option<i64>,
+    /// For reassign: the user who gets the lead
+    #[schema(required = true)]
+    pub target_user_id: Option<i64>,
+    /// Only leads owned by this team's subtree of the org tree; null: all
+    #[schema(required = true)]
+    pub team_id: Option<i64>,
+    /// Whether the rule applies
+    pub active: bool,
+    /// The admin who made it
+    #[schema(required = true)]
+    pub created_by: Option<i64>,
+    /// When it was created
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// When it last changed
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+/// Every SLA rule, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "The SLA rules")]
+pub struct SlaRuleList {
+    /// The rules
+    pub items: Vec<SlaRule>,
+    /// Always null: the list is whole
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
 
 #[derive(Debug, Clone)]
 struct SlaSettings {
@@ -264,10 +533,9 @@ impl SlaSettings {
         })
     }
 
-    fn apply(b: &Body<'_>, current: Option<&SlaSettings>) -> StoreResult<Self> {
-        let hours = match b.int("hours", 1, 2000)? {
-            Some(Some(h)) => h,
-            Some(None) => return Err(Invalid::new("hours", "is required").into()),
+    fn apply(change: SlaRulePatch, current: Option<&SlaSettings>) -> Result<Self, Invalid> {
+        let hours = match change.hours {
+            Some(h) => within("hours", h, 1, MAX_SLA_HOURS)?,
             None => current.map(|c| c.hours).ok_or_else(|| {
                 Invalid::new(
                     "hours",
@@ -275,44 +543,56 @@ impl SlaSettings {
                 )
             })?,
         };
-        let action = match b.text("action", 20)? {
-            Some(Some(a)) => SlaAction::parse(&a)?,
-            Some(None) => return Err(Invalid::new("action", "is required").into()),
+        let action = match change.action {
+            Some(a) => SlaAction::parse(
+                Text::parse_optional("action", &a, 20)?
+                    .ok_or_else(|| Invalid::new("action", "is required"))?
+                    .as_str(),
+            )?,
             None => current.map_or(SlaAction::Escalate, |c| c.action),
         };
-        let name = match b.text("name", 100)? {
-            Some(n) => n.ok_or_else(|| Invalid::new("name", "is required"))?,
+        let name = match change.name {
+            Some(n) => Text::parse_optional("name", &n, 100)?
+                .map(Text::into_string)
+                .ok_or_else(|| Invalid::new("name", "is required"))?,
             None => current.map_or_else(
                 || format!("first contact within {hours} working hours"),
                 |c| c.name.clone(),
             ),
         };
-        let pick = |name: &str, current: Option<i64>| -> StoreResult<Option<i64>> {
-            Ok(b.int(name, 1, i64::MAX)?.unwrap_or(current))
+        let pick = |name: &str, sent: Option<Option<i64>>, current: Option<i64>| match sent {
+            Some(id) => id.map(|id| within(name, id, 1, i64::MAX)).transpose(),
+            None => Ok(current),
         };
-        let target_pool_id = pick("target_pool_id", current.and_then(|c| c.target_pool_id))?;
-        let target_user_id = pick("target_user_id", current.and_then(|c| c.target_user_id))?;
-        let team_id = pick("team_id", current.and_then(|c| c.team_id))?;
+        let target_pool_id = pick(
+            "target_pool_id",
+            change.target_pool_id,
+            current.and_then(|c| c.target_pool_id),
+        )?;
+        let target_user_id = pick(
+            "target_user_id",
+            change.target_user_id,
+            current.and_then(|c| c.target_user_id),
+        )?;
+        let team_id = pick("team_id", change.team_id, current.and_then(|c| c.team_id))?;
         match (action, target_pool_id, target_user_id) {
             (SlaAction::Escalate, None, None) => {}
             (SlaAction::Escalate, _, _) => {
                 return Err(Invalid::new(
                     "action",
                     "an escalation notifies the manager; set target_pool_id or target_user_id only to reassign",
-                )
-                .into())
+                ))
             }
             (SlaAction::Reassign, Some(_), None) | (SlaAction::Reassign, None, Some(_)) => {}
             (SlaAction::Reassign, _, _) => {
                 return Err(Invalid::new(
                     "target_pool_id",
                     "to reassign, name exactly one of target_pool_id and target_user_id",
-                )
-                .into())
+                ))
             }
         }
-        let active = b
-            .boolean("active")?
+        let active = change
+            .active
             .unwrap_or_else(|| current.is_none_or(|c| c.active));
         Ok(SlaSettings {
             name,
@@ -351,21 +631,21 @@ impl SlaSettings {
     }
 }
 
-fn sla_json(r: &Row) -> anyhow::Result<Value> {
+fn sla_of(r: &Row) -> anyhow::Result<SlaRule> {
     let s = SlaSettings::from_row(r)?;
-    Ok(json!({
-        "id": r.int("id"),
-        "name": s.name,
-        "hours": s.hours,
-        "action": s.action.code(),
-        "target_pool_id": s.target_pool_id,
-        "target_user_id": s.target_user_id,
-        "team_id": s.team_id,
-        "active": s.active,
-        "created_by": r.opt_int("created_by"),
-        "created_at": rfc3339(r.int("created_at")),
-        "updated_at": rfc3339(r.int("updated_at")),
-    }))
+    Ok(SlaRule {
+        id: r.int("id"),
+        name: s.name,
+        hours: s.hours,
+        action: s.action.code().to_owned(),
+        target_pool_id: s.target_pool_id,
+        target_user_id: s.target_user_id,
+        team_id: s.team_id,
+        active: s.active,
+        created_by: r.opt_int("created_by"),
+        created_at: rfc3339(r.int("created_at")),
+        updated_at: rfc3339(r.int("updated_at")),
+    })
 }
 
 async fn load_sla(db: &Db, id: i64) -> StoreResult<Row> {
@@ -378,34 +658,38 @@ async fn load_sla(db: &Db, id: i64) -> StoreResult<Row> {
 }
 
 /// The SLA rules (admins only).
-pub async fn list_sla_rules(db: &Db, actor: &Actor) -> StoreResult<Vec<Value>> {
+pub async fn list_sla_rules(db: &Db, actor: &Actor) -> StoreResult<SlaRuleList> {
     actor.require_admin("see SLA rules")?;
-    db.fetch_all(
-        "SELECT * FROM sla_rules WHERE deleted_at IS NULL ORDER BY id",
-        &[],
-    )
-    .await?
-    .iter()
-    .map(|r| sla_json(r).map_err(StoreError::from))
-    .collect()
+    let items = db
+        .fetch_all(
+            "SELECT * FROM sla_rules WHERE deleted_at IS NULL ORDER BY id",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(sla_of)
+        .collect::<anyhow::Result<_>>()?;
+    Ok(SlaRuleList {
+        items,
+        next_cursor: None,
+    })
 }
 
 /// One SLA rule (admins only).
-pub async fn get_sla_rule(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
+pub async fn get_sla_rule(db: &Db, actor: &Actor, id: i64) -> StoreResult<SlaRule> {
     actor.require_admin("see SLA rules")?;
-    Ok(sla_json(&load_sla(db, id).await?)?)
+    Ok(sla_of(&load_sla(db, id).await?)?)
 }
 
 /// Creates an SLA rule (admins only).
 pub async fn create_sla_rule(
     db: &Db,
     actor: &Actor,
-    body: &Value,
+    new: Unread<NewSlaRule>,
     now: DateTime<Utc>,
-) -> StoreResult<Value> {
+) -> StoreResult<SlaRule> {
     actor.require_admin("create SLA rules")?;
-    let b = Body::parse(body, SLA_FIELDS, "an SLA rule")?;
-    let s = SlaSettings::apply(&b, None)?;
+    let s = SlaSettings::apply(new.read()?.into(), None)?;
     s.check(db).await?;
     let mut params = s.params();
     let ms = to_millis(now);
@@ -419,7 +703,7 @@ pub async fn create_sla_rule(
         &params,
     )
     .await?;
-    Ok(sla_json(&load_sla(db, id).await?)?)
+    Ok(sla_of(&load_sla(db, id).await?)?)
 }
 
 /// Changes an SLA rule (admins only); fields absent stay as they are.
@@ -427,13 +711,13 @@ pub async fn update_sla_rule(
     db: &Db,
     actor: &Actor,
     id: i64,
-    body: &Value,
+    patch: Unread<SlaRulePatch>,
     now: DateTime<Utc>,
-) -> StoreResult<Value> {
+) -> StoreResult<SlaRule> {
     actor.require_admin("change SLA rules")?;
-    let b = Body::parse(body, SLA_FIELDS, "an SLA rule")?;
+    let patch = patch.read()?;
     let current = SlaSettings::from_row(&load_sla(db, id).await?)?;
-    let s = SlaSettings::apply(&b, Some(&current))?;
+    let s = SlaSettings::apply(patch, Some(&current))?;
     s.check(db).await?;
     let mut params = s.params();
     params.extend([Param::Int(to_millis(now)), Param::Int(id)]);
@@ -450,7 +734,7 @@ pub async fn update_sla_rule(
         &params,
     )
     .await?;
-    Ok(sla_json(&load_sla(db, id).await?)?)
+    Ok(sla_of(&load_sla(db, id).await?)?)
 }
 
 /// Deletes an SLA rule (admins only).
@@ -776,6 +1060,64 @@ pub async fn sla_check(db: &Db, at: DateTime<Utc>) -> anyhow::Result<()> {
 // ---------------------------------------------------------------------------------------------
 // Due follow-ups and reminders
 
+/// A planned follow-up that is due.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(
+    as = DueFollowUp,
+    description = "A planned follow-up: the `next_follow_up_at` of a record's latest activity"
+)]
+pub struct DueFollowUp {
+    /// The activity that planned it
+    pub activity_id: i64,
+    #[schema(schema_with = record_type_schema)]
+    pub record_type: String,
+    /// The record
+    pub record_id: i64,
+    /// The record's name
+    pub record_name: String,
+    /// The record's owner
+    pub owner_id: i64,
+    /// When the follow-up is planned
+    #[schema(format = DateTime)]
+    pub due_at: String,
+    /// True when it is past
+    pub overdue: bool,
+    #[serde(rename = "type")]
+    #[schema(schema_with = activity_type_schema)]
+    pub kind: String,
+    #[schema(schema_with = outcome_schema)]
+    pub outcome: Option<String>,
+    /// Its content
+    #[schema(required = true)]
+    pub content: Option<String>,
+    /// Who logged it
+    #[schema(required = true)]
+    pub author_id: Option<i64>,
+}
+
+fn activity_type_schema() -> ObjectBuilder {
+    schema::codes(
+        ActivityType::ALL.iter().map(|t| t.code()),
+        false,
+        "The planning activity's type",
+    )
+}
+
+fn outcome_schema() -> ObjectBuilder {
+    schema::codes(Outcome::ALL.iter().map(|o| o.code()), true, "Its outcome")
+}
+
+/// One page of the follow-ups that are due, earliest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DueFollowUpPage, description = "Planned follow-ups, earliest first")]
+pub struct DuePage {
+    /// The follow-ups
+    pub items: Vec<DueFollowUp>,
+    /// Pass as `cursor` for the next page; null on the last page
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
 /// Which follow-ups a due list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum When {
@@ -810,7 +1152,7 @@ pub async fn due(
     actor: &Actor,
     params: &[(String, String)],
     now: DateTime<Utc>,
-) -> StoreResult<(Vec<Value>, Option<String>)> {
+) -> StoreResult<DuePage> {
     let mut when = When::Due;
     let mut user: Option<i64> = None;
     let mut days = 7_i64;
@@ -879,7 +1221,7 @@ pub async fn due(
         When::Overdue => (i64::MIN, now_ms),
         When::Upcoming => (now_ms, now_ms + days * 24 * HOUR_MS),
     };
-    let mut items: Vec<(i64, i64, Value)> = Vec::new();
+    let mut items: Vec<(i64, i64, DueFollowUp)> = Vec::new();
     for table in TABLES {
         // A lead keeps the plan of its latest follow-up (migration 0025), indexed with and
         // without its owner: leads are found by it, then their latest follow-up by id. The
@@ -967,19 +1309,19 @@ pub async fn due(
             items.push((
                 due_at,
                 r.int("id"),
-                json!({
-                    "activity_id": r.int("id"),
-                    "record_type": table.record_type.code(),
-                    "record_id": r.int("record_id"),
-                    "record_name": r.text("record_name"),
-                    "owner_id": r.int("record_owner"),
-                    "due_at": rfc3339(due_at),
-                    "overdue": due_at < now_ms,
-                    "type": r.text("type"),
-                    "outcome": r.opt_text("outcome"),
-                    "content": r.opt_text("content"),
-                    "author_id": r.opt_int("author_id"),
-                }),
+                DueFollowUp {
+                    activity_id: r.int("id"),
+                    record_type: table.record_type.code().to_owned(),
+                    record_id: r.int("record_id"),
+                    record_name: r.text("record_name"),
+                    owner_id: r.int("record_owner"),
+                    due_at: rfc3339(due_at),
+                    overdue: due_at < now_ms,
+                    kind: r.text("type"),
+                    outcome: r.opt_text("outcome"),
+                    content: r.opt_text("content"),
+                    author_id: r.opt_int("author_id"),
+                },
             ));
         }
     }
@@ -990,7 +1332,10 @@ pub async fn due(
     } else {
         None
     };
-    Ok((items.into_iter().map(|(_, _, v)| v).collect(), next))
+    Ok(DuePage {
+        items: items.into_iter().map(|(_, _, f)| f).collect(),
+        next_cursor: next,
+    })
 }
 
 /// The record an activity is logged on, if it still exists and has an owner to remind.
@@ -1085,29 +1430,77 @@ pub async fn remind(db: &Db, at: DateTime<Utc>) -> anyhow::Result<()> {
 // ---------------------------------------------------------------------------------------------
 // Comments (点评)
 
-fn comment_json(r: &Row) -> Value {
-    json!({
-        "id": r.int("id"),
-        "activity_id": r.int("activity_id"),
-        "author_id": r.int("author_id"),
-        "author": r.opt_text("username"),
-        "content": r.text("content"),
-        "created_at": rfc3339(r.int("created_at")),
-    })
+/// A comment as a request sends it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = ActivityCommentInput, description = "A comment")]
+pub struct NewComment {
+    #[schema(schema_with = content_schema)]
+    pub content: String,
+}
+
+fn content_schema() -> ObjectBuilder {
+    schema::text(false, true, 2000, "The comment")
+}
+
+/// A comment as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(
+    as = ActivityComment,
+    description = "A manager's comment (点评) on a follow-up"
+)]
+pub struct Comment {
+    /// Unique id
+    pub id: i64,
+    /// The follow-up
+    pub activity_id: i64,
+    /// Who wrote it
+    pub author_id: i64,
+    /// Their username
+    #[schema(required = true)]
+    pub author: Option<String>,
+    /// The comment
+    pub content: String,
+    /// When
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+/// The comments on a follow-up, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ActivityCommentList, description = "Comments, oldest first")]
+pub struct CommentList {
+    /// The comments
+    pub items: Vec<Comment>,
+}
+
+impl Comment {
+    fn read(r: &Row) -> Comment {
+        Comment {
+            id: r.int("id"),
+            activity_id: r.int("activity_id"),
+            author_id: r.int("author_id"),
+            author: r.opt_text("username"),
+            content: r.text("content"),
+            created_at: rfc3339(r.int("created_at")),
+        }
+    }
 }
 
 /// A manager or an admin comments on a follow-up they can see; its author is notified.
-pub async fn comment(ctx: Ctx<'_>, activity_id: i64, body: &Value) -> StoreResult<Value> {
+pub async fn comment(
+    ctx: Ctx<'_>,
+    activity_id: i64,
+    new: Unread<NewComment>,
+) -> StoreResult<Comment> {
     let activity = activities::get(ctx.db, ctx.actor, activity_id).await?;
     if !matches!(ctx.actor.role, Role::Manager | Role::Admin) {
         return Err(StoreError::Forbidden(
             "only managers and admins comment (点评) on follow-ups".into(),
         ));
     }
-    let b = Body::parse(body, &["content"], "a comment")?;
-    let content = b
-        .text("content", 2000)?
-        .flatten()
+    let content = Text::parse_optional("content", &new.read()?.content, 2000)?
+        .map(Text::into_string)
         .ok_or_else(|| Invalid::new("content", "is required"))?;
     let record_type = RecordType::parse(activity["record_type"].as_str().unwrap_or_default())?;
     let record_id = activity["record_id"].as_i64().unwrap_or_default();
@@ -1167,21 +1560,22 @@ pub async fn comment(ctx: Ctx<'_>, activity_id: i64, body: &Value) -> StoreResul
         .await?
         .ok_or(StoreError::NotFound("Comment"))?;
     tx.commit().await?;
-    Ok(comment_json(&row))
+    Ok(Comment::read(&row))
 }
 
 /// The comments on a follow-up the actor can see, oldest first.
-pub async fn comments(db: &Db, actor: &Actor, activity_id: i64) -> StoreResult<Vec<Value>> {
+pub async fn comments(db: &Db, actor: &Actor, activity_id: i64) -> StoreResult<CommentList> {
     activities::get(db, actor, activity_id).await?;
-    Ok(db
+    let items = db
         .fetch_all(
             "SELECT c.*, u.username FROM activity_comments c LEFT JOIN users u ON u.id = c.author_id WHERE c.activity_id = ? ORDER BY c.id",
             &[Param::Int(activity_id)],
         )
         .await?
         .iter()
-        .map(comment_json)
-        .collect())
+        .map(Comment::read)
+        .collect();
+    Ok(CommentList { items })
 }
 
 /// The next planned follow-up of each of these leads (the one their latest follow-up set), as

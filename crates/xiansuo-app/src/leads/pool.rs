@@ -25,14 +25,19 @@ use crate::records::{rfc3339, to_json, Ctx, Stamp};
 use crate::scope::{team_tree, Actor};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use utoipa::openapi::schema::{KnownFormat, SchemaFormat, Type};
+use utoipa::openapi::{ArrayBuilder, ObjectBuilder, Ref};
+use utoipa::ToSchema;
 use xiansuo_core::clock::{from_millis, to_millis};
 use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::history::{snapshot, Channel};
 use xiansuo_core::lead::LeadStatus;
 use xiansuo_core::pool::{masked_phone, Decision, Protection, Recycle, RecycleKind, Timers};
 use xiansuo_core::rules::region_of;
-use xiansuo_core::{Invalid, Text};
+use xiansuo_core::validation::{present, Unread};
+use xiansuo_core::{schema, Invalid, Text};
 use xiansuo_store::{Db, Param, Row, Tx};
 
 /// The periodic job that recycles held leads and warns their owners (`pool.recycle`).
@@ -57,112 +62,6 @@ const HOUR_MS: i64 = 3600 * 1000;
 
 /// Statuses whose leads are done with: never recycled, never counted as held.
 const CLOSED: &str = "('converted', 'disqualified')";
-
-// ---------------------------------------------------------------------------------------------
-// Reading settings bodies
-
-/// The fields of a settings body (pools, rules): unknown fields are refused, and a field that
-/// is absent (keep it) is told from one that is `null` (clear it).
-pub(crate) struct Body<'a> {
-    obj: &'a Map<String, Value>,
-}
-
-impl<'a> Body<'a> {
-    pub(crate) fn parse(body: &'a Value, accepted: &[&str], what: &str) -> StoreResult<Self> {
-        let obj = body
-            .as_object()
-            .ok_or_else(|| Invalid::new("body", format!("must be a JSON object: {what}")))?;
-        if let Some(extra) = obj.keys().find(|k| !accepted.contains(&k.as_str())) {
-            return Err(Invalid::new(
-                extra.as_str(),
-                format!(
-                    "is not a field of {what} (accepted: {})",
-                    accepted.join(", ")
-                ),
-            )
-            .into());
-        }
-        Ok(Body { obj })
-    }
-
-    pub(crate) fn get(&self, name: &str) -> Option<&'a Value> {
-        self.obj.get(name)
-    }
-
-    /// Text of at most `max` characters; `Some(None)` for `null` or blank.
-    pub(crate) fn text(&self, name: &str, max: usize) -> StoreResult<Option<Option<String>>> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Value::Null) => Ok(Some(None)),
-            Some(Value::String(s)) => Ok(Some(
-                Text::parse_optional(name, s, max)?.map(Text::into_string),
-            )),
-            Some(_) => Err(Invalid::new(name, "must be a string").into()),
-        }
-    }
-
-    /// A whole number from `min` to `max`; `Some(None)` for `null`.
-    pub(crate) fn int(&self, name: &str, min: i64, max: i64) -> StoreResult<Option<Option<i64>>> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Value::Null) => Ok(Some(None)),
-            Some(v) => match v.as_i64() {
-                Some(n) if (min..=max).contains(&n) => Ok(Some(Some(n))),
-                _ => Err(
-                    Invalid::new(name, format!("must be a whole number from {min} to {max}"))
-                        .into(),
-                ),
-            },
-        }
-    }
-
-    pub(crate) fn boolean(&self, name: &str) -> StoreResult<Option<bool>> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => Err(Invalid::new(name, "must be true or false").into()),
-        }
-    }
-
-    /// A list of distinct ids; `null` is the empty list.
-    pub(crate) fn ids(&self, name: &str) -> StoreResult<Option<Vec<i64>>> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Value::Null) => Ok(Some(Vec::new())),
-            Some(Value::Array(items)) => {
-                let mut ids = Vec::with_capacity(items.len());
-                for item in items {
-                    let id = item
-                        .as_i64()
-                        .ok_or_else(|| Invalid::new(name, "must be a list of ids"))?;
-                    if !ids.contains(&id) {
-                        ids.push(id);
-                    }
-                }
-                Ok(Some(ids))
-            }
-            Some(_) => Err(Invalid::new(name, "must be a list of ids").into()),
-        }
-    }
-
-    /// A list of strings; `null` is the empty list.
-    pub(crate) fn strings(&self, name: &str) -> StoreResult<Option<Vec<String>>> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Value::Null) => Ok(Some(Vec::new())),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|i| {
-                    i.as_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| Invalid::new(name, "must be a list of strings").into())
-                })
-                .collect::<StoreResult<Vec<_>>>()
-                .map(Some),
-            Some(_) => Err(Invalid::new(name, "must be a list of strings").into()),
-        }
-    }
-}
 
 /// Checks that `id` is an active user; `field` names the field at fault.
 pub(crate) async fn check_user(db: &Db, field: &str, id: i64) -> StoreResult<()> {
@@ -245,19 +144,310 @@ pub(crate) async fn team_owner_clause(db: &Db, team: Option<i64>) -> anyhow::Res
 // ---------------------------------------------------------------------------------------------
 // Pools
 
-const POOL_FIELDS: &[&str] = &[
-    "name",
-    "region",
-    "industry",
-    "admin_id",
-    "member_user_ids",
-    "member_team_ids",
-    "max_held",
-    "max_claims_per_day",
-    "cooldown_days",
-    "protection_days",
-    "protection_max_days",
-];
+/// A new pool as a request sends it; every field but the name may be left out or null.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = PoolInput, description = "A new pool")]
+pub struct NewPool {
+    #[schema(schema_with = name_schema)]
+    pub name: String,
+    #[schema(schema_with = region_schema)]
+    pub region: Option<String>,
+    #[schema(schema_with = industry_schema)]
+    pub industry: Option<String>,
+    #[schema(schema_with = admin_schema)]
+    pub admin_id: Option<i64>,
+    #[schema(schema_with = member_users_schema)]
+    pub member_user_ids: Option<Vec<i64>>,
+    #[schema(schema_with = member_teams_schema)]
+    pub member_team_ids: Option<Vec<i64>>,
+    #[schema(schema_with = max_held_schema)]
+    pub max_held: Option<i64>,
+    #[schema(schema_with = max_claims_schema)]
+    pub max_claims_per_day: Option<i64>,
+    #[schema(schema_with = cooldown_schema)]
+    pub cooldown_days: Option<i64>,
+    #[schema(schema_with = protection_schema)]
+    pub protection_days: Option<i64>,
+    #[schema(schema_with = protection_max_schema)]
+    pub protection_max_days: Option<i64>,
+}
+
+/// The fields of a pool to change; a field left out keeps its value, and null clears it (no
+/// criterion, no members, no limit, 0 days). The name may not be null.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "Changes to a pool")]
+pub struct PoolPatch {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = name_schema)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = region_schema)]
+    pub region: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = industry_schema)]
+    pub industry: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = admin_schema)]
+    pub admin_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = member_users_schema)]
+    pub member_user_ids: Option<Option<Vec<i64>>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = member_teams_schema)]
+    pub member_team_ids: Option<Option<Vec<i64>>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = max_held_schema)]
+    pub max_held: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = max_claims_schema)]
+    pub max_claims_per_day: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = cooldown_schema)]
+    pub cooldown_days: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = protection_schema)]
+    pub protection_days: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = protection_max_schema)]
+    pub protection_max_days: Option<Option<i64>>,
+}
+
+impl From<NewPool> for PoolPatch {
+    /// A new pool is a change of the empty one; a protection maximum left out follows the
+    /// protection period.
+    fn from(new: NewPool) -> Self {
+        PoolPatch {
+            name: Some(new.name),
+            region: Some(new.region),
+            industry: Some(new.industry),
+            admin_id: Some(new.admin_id),
+            member_user_ids: Some(new.member_user_ids),
+            member_team_ids: Some(new.member_team_ids),
+            max_held: Some(new.max_held),
+            max_claims_per_day: Some(new.max_claims_per_day),
+            cooldown_days: Some(new.cooldown_days),
+            protection_days: Some(new.protection_days),
+            protection_max_days: new.protection_max_days.map(Some),
+        }
+    }
+}
+
+fn name_schema() -> ObjectBuilder {
+    schema::text(false, true, 100, "The pool's name, unique")
+}
+
+fn region_schema() -> ObjectBuilder {
+    schema::text(
+        true,
+        false,
+        100,
+        "Region criterion: a lead whose region, province or city is this fits; null or blank: any",
+    )
+}
+
+fn industry_schema() -> ObjectBuilder {
+    schema::text(
+        true,
+        false,
+        100,
+        "Industry criterion: a lead of this industry fits; null or blank: any",
+    )
+}
+
+/// An id (1 or more), or null.
+pub(crate) fn nullable_id(doc: &str) -> ObjectBuilder {
+    schema::scalar(Type::Integer, true, doc)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .minimum(Some(1))
+}
+
+fn admin_schema() -> ObjectBuilder {
+    nullable_id("The pool's admin, who may assign its leads to members")
+}
+
+fn id_list_schema(doc: &str) -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .description(Some("An id")),
+        )
+        .schema_type(schema::typed(Type::Array, true))
+        .description(Some(doc))
+}
+
+fn member_users_schema() -> ArrayBuilder {
+    id_list_schema("Users who may see the pool's leads and claim them; null: none")
+}
+
+fn member_teams_schema() -> ArrayBuilder {
+    id_list_schema("Teams whose users (with their subtrees) may see and claim; null: none")
+}
+
+/// A count from `min` to `max`, or null.
+fn count_schema(min: i64, max: i64, doc: &str) -> ObjectBuilder {
+    schema::scalar(Type::Integer, true, doc)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .minimum(Some(min))
+        .maximum(Some(max))
+}
+
+fn max_held_schema() -> ObjectBuilder {
+    count_schema(
+        0,
+        MAX_LIMIT,
+        "How many open leads from this pool one user may hold; null: no limit",
+    )
+}
+
+fn max_claims_schema() -> ObjectBuilder {
+    count_schema(
+        0,
+        MAX_LIMIT,
+        "How many leads one user may claim from this pool per day (in the working hours' time \
+         zone); null: no limit",
+    )
+}
+
+fn cooldown_schema() -> ObjectBuilder {
+    count_schema(
+        0,
+        MAX_DAYS,
+        "Days before a user may claim again a lead they returned or that was recycled from \
+         them; null: 0",
+    )
+}
+
+fn protection_schema() -> ObjectBuilder {
+    count_schema(
+        0,
+        MAX_DAYS,
+        "Protection period (保护期) of a claimed lead, renewed by each follow-up; null: 0",
+    )
+}
+
+fn protection_max_schema() -> ObjectBuilder {
+    count_schema(
+        0,
+        MAX_DAYS,
+        "The most protection after a claim, in days, at least `protection_days`; left out \
+         when `protection_days` is sent: at least that",
+    )
+}
+
+/// The highest hold or claim limit of a pool.
+pub const MAX_LIMIT: i64 = 1_000_000;
+/// The most days of a cool-down or a protection.
+pub const MAX_DAYS: i64 = 3650;
+
+/// `value` if it is from `min` to `max`, else what is wrong with `field`.
+pub(crate) fn within(field: &str, value: i64, min: i64, max: i64) -> Result<i64, Invalid> {
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(Invalid::new(
+            field,
+            format!("must be a whole number from {min} to {max}"),
+        ))
+    }
+}
+
+/// A list of ids without repeats, in the order sent.
+fn distinct(ids: Vec<i64>) -> Vec<i64> {
+    let mut seen = Vec::with_capacity(ids.len());
+    for id in ids {
+        if !seen.contains(&id) {
+            seen.push(id);
+        }
+    }
+    seen
+}
+
+/// A pool as the API shows it, with how many leads wait in it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(description = "A public pool (公海)")]
+pub struct Pool {
+    /// Unique id
+    pub id: i64,
+    /// The pool's name, unique
+    pub name: String,
+    /// Region criterion: a lead whose region, province or city is this fits
+    #[schema(required = true)]
+    pub region: Option<String>,
+    /// Industry criterion: a lead of this industry fits
+    #[schema(required = true)]
+    pub industry: Option<String>,
+    /// The pool's admin, who may assign its leads to members
+    #[schema(required = true)]
+    pub admin_id: Option<i64>,
+    /// Users who may see the pool's leads and claim them
+    pub member_user_ids: Vec<i64>,
+    /// Teams whose users (with their subtrees) may see and claim
+    pub member_team_ids: Vec<i64>,
+    /// How many open leads from this pool one user may hold; null: no limit
+    #[schema(required = true)]
+    pub max_held: Option<i64>,
+    /// How many leads one user may claim from this pool per day; null: no limit
+    #[schema(required = true)]
+    pub max_claims_per_day: Option<i64>,
+    /// Days before a user may claim again a lead they returned or that was recycled from them
+    pub cooldown_days: i64,
+    /// Protection period (保护期) of a claimed lead, renewed by each follow-up
+    pub protection_days: i64,
+    /// The most protection after a claim, in days
+    pub protection_max_days: i64,
+    /// Leads waiting in the pool
+    pub lead_count: i64,
+    /// When it was created
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// When it last changed
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+/// The pools the caller may see, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "The pools you may see")]
+pub struct PoolList {
+    /// The pools
+    pub items: Vec<Pool>,
+    /// Always null: the list is whole
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+/// Leads as a record's JSON (`Lead` in the document): their fields come from the table spec,
+/// custom fields included, so they stay open JSON here.
+fn leads_schema() -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(Ref::from_schema_name("Lead"))
+        .description(Some("The leads"))
+}
+
+/// One page of the leads waiting in a pool.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(
+    description = "Leads waiting in a pool, newest in the pool first; phones masked (138****5678)"
+)]
+pub struct PoolLeadPage {
+    #[schema(schema_with = leads_schema)]
+    pub items: Vec<Value>,
+    /// Pass as `cursor` for the next page; null on the last page
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+/// Leads just claimed or assigned, as the caller sees them now.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "The leads, as their new owner sees them")]
+pub struct PoolLeads {
+    #[schema(schema_with = leads_schema)]
+    pub items: Vec<Value>,
+}
 
 /// A pool's settings, as stored.
 #[derive(Debug, Clone, Default)]
@@ -276,47 +466,64 @@ struct PoolSettings {
 }
 
 impl PoolSettings {
-    fn apply(&mut self, b: &Body<'_>) -> StoreResult<()> {
-        if let Some(name) = b.text("name", 100)? {
-            self.name = name.ok_or_else(|| Invalid::new("name", "is required"))?;
+    fn apply(&mut self, change: PoolPatch) -> Result<(), Invalid> {
+        let text = |field: &str, value: Option<String>| {
+            value
+                .map(|v| Text::parse_optional(field, &v, 100).map(|t| t.map(Text::into_string)))
+                .transpose()
+                .map(Option::flatten)
+        };
+        let count = |field: &str, value: Option<i64>, max: i64| {
+            value.map(|n| within(field, n, 0, max)).transpose()
+        };
+        if let Some(name) = change.name {
+            self.name =
+                text("name", Some(name))?.ok_or_else(|| Invalid::new("name", "is required"))?;
         }
-        if let Some(v) = b.text("region", 100)? {
-            self.region = v;
+        if let Some(v) = change.region {
+            self.region = text("region", v)?;
         }
-        if let Some(v) = b.text("industry", 100)? {
-            self.industry = v;
+        if let Some(v) = change.industry {
+            self.industry = text("industry", v)?;
         }
-        if let Some(v) = b.int("admin_id", 1, i64::MAX)? {
-            self.admin_id = v;
+        if let Some(v) = change.admin_id {
+            self.admin_id = v
+                .map(|id| within("admin_id", id, 1, i64::MAX))
+                .transpose()?;
         }
-        if let Some(v) = b.ids("member_user_ids")? {
-            self.member_user_ids = v;
+        if let Some(v) = change.member_user_ids {
+            self.member_user_ids = distinct(v.unwrap_or_default());
         }
-        if let Some(v) = b.ids("member_team_ids")? {
-            self.member_team_ids = v;
+        if let Some(v) = change.member_team_ids {
+            self.member_team_ids = distinct(v.unwrap_or_default());
         }
-        if let Some(v) = b.int("max_held", 0, 1_000_000)? {
-            self.max_held = v;
+        if let Some(v) = change.max_held {
+            self.max_held = count("max_held", v, MAX_LIMIT)?;
         }
-        if let Some(v) = b.int("max_claims_per_day", 0, 1_000_000)? {
-            self.max_claims_per_day = v;
+        if let Some(v) = change.max_claims_per_day {
+            self.max_claims_per_day = count("max_claims_per_day", v, MAX_LIMIT)?;
         }
-        if let Some(v) = b.int("cooldown_days", 0, 3650)? {
-            self.cooldown_days = v.unwrap_or(0);
+        if let Some(v) = change.cooldown_days {
+            self.cooldown_days = count("cooldown_days", v, MAX_DAYS)?.unwrap_or(0);
         }
-        if let Some(v) = b.int("protection_days", 0, 3650)? {
-            self.protection_days = v.unwrap_or(0);
+        let days_sent = change.protection_days.is_some();
+        if let Some(v) = change.protection_days {
+            self.protection_days = count("protection_days", v, MAX_DAYS)?.unwrap_or(0);
         }
-        if let Some(v) = b.int("protection_max_days", 0, 3650)? {
-            self.protection_max_days = v.unwrap_or(0);
-        }
-        if b.get("protection_days").is_some() && b.get("protection_max_days").is_none() {
-            self.protection_max_days = self.protection_max_days.max(self.protection_days);
+        match change.protection_max_days {
+            Some(v) => {
+                self.protection_max_days = count("protection_max_days", v, MAX_DAYS)?.unwrap_or(0);
+            }
+            None if days_sent => {
+                self.protection_max_days = self.protection_max_days.max(self.protection_days);
+            }
+            None => {}
         }
         if self.protection_max_days < self.protection_days {
-            return Err(
-                Invalid::new("protection_max_days", "must be at least protection_days").into(),
-            );
+            return Err(Invalid::new(
+                "protection_max_days",
+                "must be at least protection_days",
+            ));
         }
         Ok(())
     }
@@ -343,32 +550,32 @@ impl PoolSettings {
 }
 
 /// A pool row with its members.
-struct Pool {
+struct StoredPool {
     id: i64,
     row: Row,
     settings: PoolSettings,
 }
 
-impl Pool {
-    fn to_json(&self, lead_count: i64) -> Value {
-        let s = &self.settings;
-        json!({
-            "id": self.id,
-            "name": s.name,
-            "region": s.region,
-            "industry": s.industry,
-            "admin_id": s.admin_id,
-            "member_user_ids": s.member_user_ids,
-            "member_team_ids": s.member_team_ids,
-            "max_held": s.max_held,
-            "max_claims_per_day": s.max_claims_per_day,
-            "cooldown_days": s.cooldown_days,
-            "protection_days": s.protection_days,
-            "protection_max_days": s.protection_max_days,
-            "lead_count": lead_count,
-            "created_at": rfc3339(self.row.int("created_at")),
-            "updated_at": rfc3339(self.row.int("updated_at")),
-        })
+impl StoredPool {
+    fn shown(&self, lead_count: i64) -> Pool {
+        let s = self.settings.clone();
+        Pool {
+            id: self.id,
+            name: s.name,
+            region: s.region,
+            industry: s.industry,
+            admin_id: s.admin_id,
+            member_user_ids: s.member_user_ids,
+            member_team_ids: s.member_team_ids,
+            max_held: s.max_held,
+            max_claims_per_day: s.max_claims_per_day,
+            cooldown_days: s.cooldown_days,
+            protection_days: s.protection_days,
+            protection_max_days: s.protection_max_days,
+            lead_count,
+            created_at: rfc3339(self.row.int("created_at")),
+            updated_at: rfc3339(self.row.int("updated_at")),
+        }
     }
 
     /// True when `actor` may see the pool and claim from it: an admin, the pool's admin, a
@@ -413,7 +620,7 @@ fn settings_of(row: &Row, members: &[Row]) -> PoolSettings {
     }
 }
 
-async fn load_pools(db: &Db, id: Option<i64>) -> anyhow::Result<Vec<Pool>> {
+async fn load_pools(db: &Db, id: Option<i64>) -> anyhow::Result<Vec<StoredPool>> {
     let (filter, params) = match id {
         Some(id) => (" AND id = ?", vec![Param::Int(id)]),
         None => ("", Vec::new()),
@@ -441,7 +648,7 @@ async fn load_pools(db: &Db, id: Option<i64>) -> anyhow::Result<Vec<Pool>> {
                 .filter(|m| m.int("pool_id") == id)
                 .cloned()
                 .collect();
-            Pool {
+            StoredPool {
                 id,
                 settings: settings_of(&row, &mine),
                 row,
@@ -451,7 +658,7 @@ async fn load_pools(db: &Db, id: Option<i64>) -> anyhow::Result<Vec<Pool>> {
 }
 
 /// A pool the actor may see, or not found.
-async fn visible_pool(db: &Db, actor: &Actor, id: i64) -> StoreResult<Pool> {
+async fn visible_pool(db: &Db, actor: &Actor, id: i64) -> StoreResult<StoredPool> {
     let teams = team_tree(db).await?;
     load_pools(db, Some(id))
         .await?
@@ -483,22 +690,26 @@ fn count_of(counts: &[(i64, i64)], pool: i64) -> i64 {
 }
 
 /// The pools the actor may see (an admin: all), with how many leads wait in each.
-pub async fn list(db: &Db, actor: &Actor) -> StoreResult<Vec<Value>> {
+pub async fn list(db: &Db, actor: &Actor) -> StoreResult<PoolList> {
     let teams = team_tree(db).await?;
     let counts = lead_counts(db).await?;
-    Ok(load_pools(db, None)
+    let items = load_pools(db, None)
         .await?
         .iter()
         .filter(|p| p.admits(actor, &teams))
-        .map(|p| p.to_json(count_of(&counts, p.id)))
-        .collect())
+        .map(|p| p.shown(count_of(&counts, p.id)))
+        .collect();
+    Ok(PoolList {
+        items,
+        next_cursor: None,
+    })
 }
 
 /// One pool the actor may see.
-pub async fn get(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
+pub async fn get(db: &Db, actor: &Actor, id: i64) -> StoreResult<Pool> {
     let pool = visible_pool(db, actor, id).await?;
     let counts = lead_counts(db).await?;
-    Ok(pool.to_json(count_of(&counts, id)))
+    Ok(pool.shown(count_of(&counts, id)))
 }
 
 fn name_taken(e: anyhow::Error, name: &str) -> StoreError {
@@ -551,16 +762,12 @@ fn settings_params(s: &PoolSettings) -> Vec<Param> {
 pub async fn create(
     db: &Db,
     actor: &Actor,
-    body: &Value,
+    new: Unread<NewPool>,
     now: DateTime<Utc>,
-) -> StoreResult<Value> {
+) -> StoreResult<Pool> {
     actor.require_admin("create pools")?;
-    let b = Body::parse(body, POOL_FIELDS, "a pool")?;
     let mut s = PoolSettings::default();
-    s.apply(&b)?;
-    if s.name.is_empty() {
-        return Err(Invalid::new("name", "is required").into());
-    }
+    s.apply(new.read()?.into())?;
     s.check(db).await?;
     let at = now;
     let now = to_millis(now);
@@ -585,13 +792,13 @@ pub async fn update(
     db: &Db,
     actor: &Actor,
     id: i64,
-    body: &Value,
+    patch: Unread<PoolPatch>,
     now: DateTime<Utc>,
-) -> StoreResult<Value> {
+) -> StoreResult<Pool> {
     actor.require_admin("change pools")?;
-    let b = Body::parse(body, POOL_FIELDS, "a pool")?;
+    let patch = patch.read()?;
     let mut pool = visible_pool(db, actor, id).await?;
-    pool.settings.apply(&b)?;
+    pool.settings.apply(patch)?;
     pool.settings.check(db).await?;
     let mut tx = db.begin().await?;
     let snapshot = audit::Before::take(&mut tx, audit::Setting::Pool, id).await?;
@@ -703,6 +910,57 @@ async fn matching_pool(tx: &mut Tx, lead: &Row) -> anyhow::Result<Option<i64>> {
 // ---------------------------------------------------------------------------------------------
 // Leads in a pool
 
+/// Leads a member claims for themselves.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "Leads to claim for yourself, all or none")]
+pub struct PoolClaim {
+    #[schema(schema_with = lead_ids_schema)]
+    pub lead_ids: Vec<i64>,
+}
+
+/// Leads an admin, or the pool's admin, gives to a user.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "Leads to give to a user, all or none")]
+pub struct PoolAssignment {
+    #[schema(schema_with = lead_ids_schema)]
+    pub lead_ids: Vec<i64>,
+    /// The user who gets them
+    #[schema(minimum = 1)]
+    pub owner_id: i64,
+}
+
+/// A held lead going back to a pool.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "A lead going back to a pool")]
+pub struct LeadRelease {
+    #[schema(schema_with = reason_schema)]
+    pub reason: String,
+    /// The pool; by default the one it was claimed from, else the one whose region and
+    /// industry fit it
+    #[schema(minimum = 1)]
+    pub pool_id: Option<i64>,
+}
+
+fn lead_ids_schema() -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .description(Some("An id")),
+        )
+        .min_items(Some(1))
+        .max_items(Some(MAX_LEADS_PER_CLAIM))
+        .description(Some("1 to 100 lead ids"))
+}
+
+fn reason_schema() -> ObjectBuilder {
+    schema::text(false, true, 500, "Why it goes back")
+}
+
 fn parse_cursor(value: &str) -> StoreResult<(i64, i64)> {
     value
         .split_once('_')
@@ -747,7 +1005,7 @@ pub async fn leads(
     actor: &Actor,
     pool_id: i64,
     params: &[(String, String)],
-) -> StoreResult<(Vec<Value>, Option<String>)> {
+) -> StoreResult<PoolLeadPage> {
     visible_pool(db, actor, pool_id).await?;
     let mut limit = 50_i64;
     let mut after: Option<(i64, i64)> = None;
@@ -829,13 +1087,16 @@ pub async fn leads(
     } else {
         None
     };
-    Ok((rows.iter().map(masked).collect(), next))
+    Ok(PoolLeadPage {
+        items: rows.iter().map(masked).collect(),
+        next_cursor: next,
+    })
 }
 
 /// The `lead_ids` of a claim or an assignment: 1 to 100 ids, in ascending order so that two
 /// overlapping transactions lock their leads in the same order and cannot deadlock.
-fn parse_lead_ids(b: &Body<'_>) -> StoreResult<Vec<i64>> {
-    let mut ids = b.ids("lead_ids")?.unwrap_or_default();
+fn check_lead_ids(ids: Vec<i64>) -> StoreResult<Vec<i64>> {
+    let mut ids = distinct(ids);
     if ids.is_empty() {
         return Err(Invalid::new("lead_ids", "name at least one lead").into());
     }
@@ -860,7 +1121,7 @@ fn for_update(tx: &Tx) -> &'static str {
 async fn take(
     tx: &mut Tx,
     stamp: Stamp,
-    pool: &Pool,
+    pool: &StoredPool,
     lead_ids: &[i64],
     owner: i64,
     kind: &str,
@@ -972,16 +1233,18 @@ async fn record_move(
 
 /// A rep (or anyone the pool admits) claims leads from a pool for themselves: all or none,
 /// within the pool's limits and cool-down.
-pub async fn claim(ctx: Ctx<'_>, pool_id: i64, body: &Value) -> StoreResult<Vec<Value>> {
-    let b = Body::parse(body, &["lead_ids", "owner_id"], "a claim")?;
-    let ids = parse_lead_ids(&b)?;
-    if b.get("owner_id").is_some() {
-        return Err(Invalid::new(
-            "owner_id",
-            "a claim is always for yourself; admins assign with POST /api/v1/pools/{id}/assign",
-        )
-        .into());
-    }
+pub async fn claim(ctx: Ctx<'_>, pool_id: i64, claim: Unread<PoolClaim>) -> StoreResult<PoolLeads> {
+    let claim = claim.read().map_err(|e| {
+        if e.field == "owner_id" {
+            Invalid::new(
+                "owner_id",
+                "a claim is always for yourself; admins assign with POST /api/v1/pools/{id}/assign",
+            )
+        } else {
+            e
+        }
+    })?;
+    let ids = check_lead_ids(claim.lead_ids)?;
     let pool = visible_pool(ctx.db, ctx.actor, pool_id).await?;
     let me = ctx.actor.user_id;
     let now = to_millis(ctx.now);
@@ -1049,24 +1312,27 @@ pub async fn claim(ctx: Ctx<'_>, pool_id: i64, body: &Value) -> StoreResult<Vec<
     }
     let taken = take(&mut tx, ctx.stamp(), &pool, &ids, me, "claim").await?;
     tx.commit().await?;
-    Ok(shown(ctx.actor, taken))
+    Ok(PoolLeads {
+        items: shown(ctx.actor, taken),
+    })
 }
 
 /// An admin or the pool's admin gives leads from the pool to a user: an admin to anyone, the
 /// pool's admin to its members. Limits and cool-downs are for claims, not for this.
-pub async fn assign(ctx: Ctx<'_>, pool_id: i64, body: &Value) -> StoreResult<Vec<Value>> {
-    let b = Body::parse(body, &["lead_ids", "owner_id"], "an assignment")?;
-    let ids = parse_lead_ids(&b)?;
-    let owner = b
-        .int("owner_id", 1, i64::MAX)?
-        .flatten()
-        .ok_or_else(|| Invalid::new("owner_id", "is required: the user who gets the leads"))?;
+pub async fn assign(
+    ctx: Ctx<'_>,
+    pool_id: i64,
+    assignment: Unread<PoolAssignment>,
+) -> StoreResult<PoolLeads> {
     let pool = visible_pool(ctx.db, ctx.actor, pool_id).await?;
     if !pool.administered_by(ctx.actor) {
         return Err(StoreError::Forbidden(
             "only an admin or the pool's admin may assign its leads; members claim them".into(),
         ));
     }
+    let assignment = assignment.read()?;
+    let ids = check_lead_ids(assignment.lead_ids)?;
+    let owner = within("owner_id", assignment.owner_id, 1, i64::MAX)?;
     check_user(ctx.db, "owner_id", owner).await?;
     if !ctx.actor.is_admin() {
         let teams = team_tree(ctx.db).await?;
@@ -1089,7 +1355,9 @@ pub async fn assign(ctx: Ctx<'_>, pool_id: i64, body: &Value) -> StoreResult<Vec
         }
     }
     tx.commit().await?;
-    Ok(shown(ctx.actor, taken))
+    Ok(PoolLeads {
+        items: shown(ctx.actor, taken),
+    })
 }
 
 /// Puts a held lead into a pool: no owner, no protection, its timers stopped. `kind` is
@@ -1166,13 +1434,19 @@ async fn pool_name(tx: &mut Tx, id: i64) -> anyhow::Result<String> {
 
 /// Returns a held lead to a pool with a reason: the one named, else the pool it was claimed
 /// from, else the pool whose criteria fit it. Its owner, or anyone whose scope covers it.
-pub async fn release(ctx: Ctx<'_>, lead_id: i64, body: &Value) -> StoreResult<Value> {
-    let b = Body::parse(body, &["reason", "pool_id"], "a release")?;
-    let reason = b
-        .text("reason", 500)?
-        .flatten()
+pub async fn release(
+    ctx: Ctx<'_>,
+    lead_id: i64,
+    release: Unread<LeadRelease>,
+) -> StoreResult<Value> {
+    let release = release.read()?;
+    let reason = Text::parse_optional("reason", &release.reason, 500)?
+        .map(Text::into_string)
         .ok_or_else(|| Invalid::new("reason", "say why the lead goes back to the pool"))?;
-    let named = b.int("pool_id", 1, i64::MAX)?.flatten();
+    let named = release
+        .pool_id
+        .map(|p| within("pool_id", p, 1, i64::MAX))
+        .transpose()?;
     if let Some(pool) = named {
         check_pool(ctx.db, "pool_id", pool).await?;
     }
@@ -1351,16 +1625,185 @@ impl Hook for PoolTimers {
 // ---------------------------------------------------------------------------------------------
 // Recycle rules
 
-const RULE_FIELDS: &[&str] = &[
-    "name",
-    "kind",
-    "after",
-    "unit",
-    "warn_before",
-    "pool_id",
-    "team_id",
-    "active",
-];
+/// A new recycle rule as a request sends it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = RecycleRuleInput, description = "A new recycle rule")]
+pub struct NewRecycleRule {
+    /// A name; left out: the kind's
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = rule_name_schema)]
+    pub name: Option<String>,
+    #[schema(schema_with = kind_schema)]
+    pub kind: String,
+    #[schema(schema_with = after_schema)]
+    pub after: i64,
+    #[schema(schema_with = unit_schema)]
+    pub unit: Option<String>,
+    #[schema(schema_with = warn_before_schema)]
+    pub warn_before: Option<i64>,
+    #[schema(schema_with = rule_pool_schema)]
+    pub pool_id: Option<i64>,
+    #[schema(schema_with = rule_team_schema)]
+    pub team_id: Option<i64>,
+    /// Whether the rule applies; left out: true
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
+    pub active: Option<bool>,
+}
+
+/// The fields of a recycle rule to change; a field left out keeps its value. A null unit is
+/// the kind's default, a null `warn_before` 0, a null pool or team none.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "Changes to a recycle rule")]
+pub struct RecycleRulePatch {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = rule_name_schema)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = kind_schema)]
+    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = after_schema)]
+    pub after: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = unit_schema)]
+    pub unit: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = warn_before_schema)]
+    pub warn_before: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = rule_pool_schema)]
+    pub pool_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = rule_team_schema)]
+    pub team_id: Option<Option<i64>>,
+    /// Whether the rule applies
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
+    pub active: Option<bool>,
+}
+
+impl From<NewRecycleRule> for RecycleRulePatch {
+    fn from(new: NewRecycleRule) -> Self {
+        RecycleRulePatch {
+            name: new.name,
+            kind: Some(new.kind),
+            after: Some(new.after),
+            unit: Some(new.unit),
+            warn_before: Some(new.warn_before),
+            pool_id: Some(new.pool_id),
+            team_id: Some(new.team_id),
+            active: new.active,
+        }
+    }
+}
+
+/// The most hours or days of a recycle rule's timer or warning (ten years in hours).
+pub const MAX_AFTER: i64 = 3650 * 24;
+
+fn rule_name_schema() -> ObjectBuilder {
+    schema::text(false, true, 100, "A name")
+}
+
+fn kind_schema() -> ObjectBuilder {
+    schema::codes(
+        RecycleKind::ALL.iter().map(|k| k.code()),
+        false,
+        "no_first_follow_up: no follow-up since the assignment; no_follow_up: none since the \
+         last one (or the assignment); not_converted: not converted since the assignment",
+    )
+}
+
+fn after_schema() -> ObjectBuilder {
+    count_schema(
+        1,
+        MAX_AFTER,
+        "How many hours or days until the lead goes back",
+    )
+    .schema_type(schema::typed(Type::Integer, false))
+}
+
+fn unit_schema() -> ObjectBuilder {
+    schema::codes(
+        [Unit::Hours.code(), Unit::Days.code()],
+        true,
+        "The unit of `after` and `warn_before`; null (or left out of a new rule): hours for \
+         no_first_follow_up, else days",
+    )
+}
+
+fn warn_before_schema() -> ObjectBuilder {
+    count_schema(
+        0,
+        MAX_AFTER,
+        "Warn the owner this long before (same unit), shorter than `after`; null or 0: no \
+         warning",
+    )
+}
+
+fn rule_pool_schema() -> ObjectBuilder {
+    nullable_id("The pool leads go back to; null: the pool whose region and industry fit each lead")
+}
+
+fn rule_team_schema() -> ObjectBuilder {
+    nullable_id("Only leads owned by this team's subtree of the org tree; null: all")
+}
+
+/// A recycle rule as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(description = "A rule returning neglected leads to a pool")]
+pub struct RecycleRule {
+    /// Unique id
+    pub id: i64,
+    /// A name
+    pub name: String,
+    #[schema(schema_with = kind_schema)]
+    pub kind: String,
+    /// How many hours or days until the lead goes back
+    pub after: i64,
+    #[schema(schema_with = shown_unit_schema)]
+    pub unit: String,
+    /// Warn the owner this long before (same unit); 0: no warning
+    pub warn_before: i64,
+    /// The pool leads go back to; null: the pool whose region and industry fit each lead
+    #[schema(required = true)]
+    pub pool_id: Option<i64>,
+    /// Only leads owned by this team's subtree of the org tree; null: all
+    #[schema(required = true)]
+    pub team_id: Option<i64>,
+    /// Whether the rule applies
+    pub active: bool,
+    /// The admin who made it
+    #[schema(required = true)]
+    pub created_by: Option<i64>,
+    /// When it was created
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// When it last changed
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+fn shown_unit_schema() -> ObjectBuilder {
+    schema::codes(
+        [Unit::Hours.code(), Unit::Days.code()],
+        false,
+        "The unit of `after` and `warn_before`",
+    )
+}
+
+/// Every recycle rule, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "The recycle rules")]
+pub struct RecycleRuleList {
+    /// The rules
+    pub items: Vec<RecycleRule>,
+    /// Always null: the list is whole
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
 
 /// A recycle rule's settings.
 #[derive(Debug, Clone)]
@@ -1419,55 +1862,58 @@ impl RuleSettings {
         })
     }
 
-    fn apply(b: &Body<'_>, current: Option<&RuleSettings>) -> StoreResult<Self> {
-        let kind = match b.text("kind", 50)? {
-            Some(Some(k)) => RecycleKind::parse(&k)?,
-            Some(None) => return Err(Invalid::new("kind", "is required").into()),
+    fn apply(change: RecycleRulePatch, current: Option<&RuleSettings>) -> Result<Self, Invalid> {
+        let kind = match change.kind {
+            Some(k) => RecycleKind::parse(
+                Text::parse_optional("kind", &k, 50)?
+                    .ok_or_else(|| Invalid::new("kind", "is required"))?
+                    .as_str(),
+            )?,
             None => current
                 .map(|c| c.kind)
                 .ok_or_else(|| Invalid::new("kind", "is required"))?,
         };
-        let unit = match b.text("unit", 10)? {
-            Some(Some(u)) => Unit::parse(&u)?,
-            Some(None) | None => match current {
-                Some(c) if b.get("unit").is_none() => c.unit,
-                _ if kind == RecycleKind::NoFirstFollowUp => Unit::Hours,
-                _ => Unit::Days,
-            },
+        let unit = match change.unit {
+            Some(Some(u)) if !u.trim().is_empty() => Unit::parse(u.trim())?,
+            None if current.is_some() => current.map_or(Unit::Days, |c| c.unit),
+            _ if kind == RecycleKind::NoFirstFollowUp => Unit::Hours,
+            _ => Unit::Days,
         };
-        let name = match b.text("name", 100)? {
-            Some(name) => name.ok_or_else(|| Invalid::new("name", "is required"))?,
+        let name = match change.name {
+            Some(name) => Text::parse_optional("name", &name, 100)?
+                .map(Text::into_string)
+                .ok_or_else(|| Invalid::new("name", "is required"))?,
             None => current.map_or_else(|| kind.label("en").to_owned(), |c| c.name.clone()),
         };
-        let max = 3650 * 24;
-        let after = match b.int("after", 1, max)? {
-            Some(Some(n)) => n,
-            Some(None) => return Err(Invalid::new("after", "is required").into()),
+        let after = match change.after {
+            Some(n) => within("after", n, 1, MAX_AFTER)?,
             None => current
                 .map(|c| c.after)
                 .ok_or_else(|| Invalid::new("after", "is required: how many hours or days"))?,
         };
-        let warn_before = match b.int("warn_before", 0, max)? {
-            Some(n) => n.unwrap_or(0),
+        let warn_before = match change.warn_before {
+            Some(n) => n
+                .map(|n| within("warn_before", n, 0, MAX_AFTER))
+                .transpose()?
+                .unwrap_or(0),
             None => current.map_or(0, |c| c.warn_before),
         };
         if warn_before >= after {
             return Err(Invalid::new(
                 "warn_before",
                 "must be shorter than the time after which the lead goes back",
-            )
-            .into());
+            ));
         }
-        let pool_id = match b.int("pool_id", 1, i64::MAX)? {
-            Some(p) => p,
+        let pool_id = match change.pool_id {
+            Some(p) => p.map(|p| within("pool_id", p, 1, i64::MAX)).transpose()?,
             None => current.and_then(|c| c.pool_id),
         };
-        let team_id = match b.int("team_id", 1, i64::MAX)? {
-            Some(t) => t,
+        let team_id = match change.team_id {
+            Some(t) => t.map(|t| within("team_id", t, 1, i64::MAX)).transpose()?,
             None => current.and_then(|c| c.team_id),
         };
-        let active = b
-            .boolean("active")?
+        let active = change
+            .active
             .unwrap_or_else(|| current.is_none_or(|c| c.active));
         Ok(RuleSettings {
             name,
@@ -1503,22 +1949,22 @@ impl RuleSettings {
     }
 }
 
-fn rule_json(r: &Row) -> anyhow::Result<Value> {
+fn rule_of(r: &Row) -> anyhow::Result<RecycleRule> {
     let s = RuleSettings::from_row(r)?;
-    Ok(json!({
-        "id": r.int("id"),
-        "name": s.name,
-        "kind": s.kind.code(),
-        "after": s.after,
-        "unit": s.unit.code(),
-        "warn_before": s.warn_before,
-        "pool_id": s.pool_id,
-        "team_id": s.team_id,
-        "active": s.active,
-        "created_by": r.opt_int("created_by"),
-        "created_at": rfc3339(r.int("created_at")),
-        "updated_at": rfc3339(r.int("updated_at")),
-    }))
+    Ok(RecycleRule {
+        id: r.int("id"),
+        name: s.name,
+        kind: s.kind.code().to_owned(),
+        after: s.after,
+        unit: s.unit.code().to_owned(),
+        warn_before: s.warn_before,
+        pool_id: s.pool_id,
+        team_id: s.team_id,
+        active: s.active,
+        created_by: r.opt_int("created_by"),
+        created_at: rfc3339(r.int("created_at")),
+        updated_at: rfc3339(r.int("updated_at")),
+    })
 }
 
 async fn load_rule(db: &Db, id: i64) -> StoreResult<Row> {
@@ -1541,34 +1987,38 @@ async fn check_rule(db: &Db, s: &RuleSettings) -> StoreResult<()> {
 }
 
 /// The recycle rules (admins only).
-pub async fn list_rules(db: &Db, actor: &Actor) -> StoreResult<Vec<Value>> {
+pub async fn list_rules(db: &Db, actor: &Actor) -> StoreResult<RecycleRuleList> {
     actor.require_admin("see recycle rules")?;
-    db.fetch_all(
-        "SELECT * FROM recycle_rules WHERE deleted_at IS NULL ORDER BY id",
-        &[],
-    )
-    .await?
-    .iter()
-    .map(|r| rule_json(r).map_err(StoreError::from))
-    .collect()
+    let items = db
+        .fetch_all(
+            "SELECT * FROM recycle_rules WHERE deleted_at IS NULL ORDER BY id",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(rule_of)
+        .collect::<anyhow::Result<_>>()?;
+    Ok(RecycleRuleList {
+        items,
+        next_cursor: None,
+    })
 }
 
 /// One recycle rule (admins only).
-pub async fn get_rule(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
+pub async fn get_rule(db: &Db, actor: &Actor, id: i64) -> StoreResult<RecycleRule> {
     actor.require_admin("see recycle rules")?;
-    Ok(rule_json(&load_rule(db, id).await?)?)
+    Ok(rule_of(&load_rule(db, id).await?)?)
 }
 
 /// Creates a recycle rule (admins only).
 pub async fn create_rule(
     db: &Db,
     actor: &Actor,
-    body: &Value,
+    new: Unread<NewRecycleRule>,
     now: DateTime<Utc>,
-) -> StoreResult<Value> {
+) -> StoreResult<RecycleRule> {
     actor.require_admin("create recycle rules")?;
-    let b = Body::parse(body, RULE_FIELDS, "a recycle rule")?;
-    let s = RuleSettings::apply(&b, None)?;
+    let s = RuleSettings::apply(new.read()?.into(), None)?;
     check_rule(db, &s).await?;
     let ms = to_millis(now);
     let mut params = s.params();
@@ -1582,7 +2032,7 @@ pub async fn create_rule(
         &params,
     )
     .await?;
-    Ok(rule_json(&load_rule(db, id).await?)?)
+    Ok(rule_of(&load_rule(db, id).await?)?)
 }
 
 /// Changes a recycle rule (admins only); fields absent stay as they are.
@@ -1590,13 +2040,13 @@ pub async fn update_rule(
     db: &Db,
     actor: &Actor,
     id: i64,
-    body: &Value,
+    patch: Unread<RecycleRulePatch>,
     now: DateTime<Utc>,
-) -> StoreResult<Value> {
+) -> StoreResult<RecycleRule> {
     actor.require_admin("change recycle rules")?;
-    let b = Body::parse(body, RULE_FIELDS, "a recycle rule")?;
+    let patch = patch.read()?;
     let current = RuleSettings::from_row(&load_rule(db, id).await?)?;
-    let s = RuleSettings::apply(&b, Some(&current))?;
+    let s = RuleSettings::apply(patch, Some(&current))?;
     check_rule(db, &s).await?;
     let mut params = s.params();
     params.extend([Param::Int(to_millis(now)), Param::Int(id)]);
@@ -1613,7 +2063,7 @@ pub async fn update_rule(
         &params,
     )
     .await?;
-    Ok(rule_json(&load_rule(db, id).await?)?)
+    Ok(rule_of(&load_rule(db, id).await?)?)
 }
 
 /// Deletes a recycle rule (admins only).
@@ -1844,11 +2294,25 @@ async fn tell_recycled(
     .await
 }
 
-/// How many more leads the actor may claim from a pool now, by each of its limits:
-/// `{"max_held", "held", "may_hold", "max_claims_per_day", "claimed_today", "may_claim_today",
-/// "may_claim"}` (`null` where the pool sets no limit). What a claim checks, for showing before
-/// a claim; the claim itself checks again under its lock.
-pub async fn allowance(ctx: Ctx<'_>, pool_id: i64) -> StoreResult<Value> {
+/// How many more leads someone may claim from a pool now, by each of its limits (`None` where
+/// the pool sets no limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Allowance {
+    pub max_held: Option<i64>,
+    /// Open leads from this pool they hold.
+    pub held: i64,
+    pub may_hold: Option<i64>,
+    pub max_claims_per_day: Option<i64>,
+    /// Leads they claimed from this pool today.
+    pub claimed_today: i64,
+    pub may_claim_today: Option<i64>,
+    /// The lesser of `may_hold` and `may_claim_today`.
+    pub may_claim: Option<i64>,
+}
+
+/// How many more leads the actor may claim from a pool now. What a claim checks, for showing
+/// before a claim; the claim itself checks again under its lock.
+pub async fn allowance(ctx: Ctx<'_>, pool_id: i64) -> StoreResult<Allowance> {
     let pool = visible_pool(ctx.db, ctx.actor, pool_id).await?;
     let me = ctx.actor.user_id;
     let s = &pool.settings;
@@ -1876,13 +2340,13 @@ pub async fn allowance(ctx: Ctx<'_>, pool_id: i64) -> StoreResult<Value> {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
-    Ok(json!({
-        "max_held": s.max_held,
-        "held": held,
-        "may_hold": may_hold,
-        "max_claims_per_day": s.max_claims_per_day,
-        "claimed_today": today,
-        "may_claim_today": may_claim_today,
-        "may_claim": may_claim,
-    }))
+    Ok(Allowance {
+        max_held: s.max_held,
+        held,
+        may_hold,
+        max_claims_per_day: s.max_claims_per_day,
+        claimed_today: today,
+        may_claim_today,
+        may_claim,
+    })
 }

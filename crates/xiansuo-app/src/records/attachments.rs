@@ -9,16 +9,19 @@
 
 use crate::error::{StoreError, StoreResult};
 use crate::records::history;
-use crate::records::schema::Table;
+use crate::records::schema::{Table, TABLES};
 use crate::records::{self, rfc3339, Ctx};
 use crate::scope::Actor;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::json;
 use sha2::{Digest, Sha256};
+use utoipa::openapi::ObjectBuilder;
+use utoipa::ToSchema;
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::lead::LeadStatus;
 use xiansuo_core::role::Role;
-use xiansuo_core::Invalid;
+use xiansuo_core::{schema, Invalid};
 use xiansuo_store::{Db, Param, Row, Tx};
 
 /// The largest file accepted: 20 MiB.
@@ -80,20 +83,70 @@ fn media_type(sent: Option<&str>) -> String {
     .unwrap_or_else(|| "application/octet-stream".to_owned())
 }
 
-fn to_json(r: &Row) -> Value {
-    json!({
-        "id": r.int("id"),
-        "record_type": r.text("record_type"),
-        "record_id": r.int("record_id"),
-        "activity_id": r.opt_int("activity_id"),
-        "filename": r.text("filename"),
-        "content_type": r.text("content_type"),
-        "size": r.int("size"),
-        "sha256": r.text("sha256"),
-        "created_by": r.opt_int("created_by"),
-        "created_at": rfc3339(r.int("created_at")),
-        "url": format!("/api/v1/attachments/{}", r.int("id")),
-    })
+/// A file kept with a record, as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(description = "A file kept with a record")]
+pub struct Attachment {
+    /// Unique id
+    pub id: i64,
+    #[schema(schema_with = record_type_schema)]
+    pub record_type: String,
+    /// The record
+    pub record_id: i64,
+    /// The follow-up of that record it belongs to
+    #[schema(required = true)]
+    pub activity_id: Option<i64>,
+    /// The file's name
+    pub filename: String,
+    /// Its media type
+    pub content_type: String,
+    /// Its size in bytes
+    pub size: i64,
+    /// The SHA-256 of its content, in hex
+    pub sha256: String,
+    /// Who uploaded it
+    #[schema(required = true)]
+    pub created_by: Option<i64>,
+    /// When
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// Where to download it
+    pub url: String,
+}
+
+/// The files of a record, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "Files, newest first")]
+pub struct AttachmentList {
+    /// Files, newest first
+    pub items: Vec<Attachment>,
+}
+
+/// A record type's code, as the document states it.
+pub(crate) fn record_type_schema() -> ObjectBuilder {
+    schema::codes(
+        TABLES.iter().map(|t| t.record_type.code()),
+        false,
+        "The kind of record",
+    )
+}
+
+impl Attachment {
+    fn read(r: &Row) -> Attachment {
+        Attachment {
+            id: r.int("id"),
+            record_type: r.text("record_type"),
+            record_id: r.int("record_id"),
+            activity_id: r.opt_int("activity_id"),
+            filename: r.text("filename"),
+            content_type: r.text("content_type"),
+            size: r.int("size"),
+            sha256: r.text("sha256"),
+            created_by: r.opt_int("created_by"),
+            created_at: rfc3339(r.int("created_at")),
+            url: format!("/api/v1/attachments/{}", r.int("id")),
+        }
+    }
 }
 
 /// The record, inside the write transaction, if the actor can see it.
@@ -116,7 +169,7 @@ pub async fn upload(
     table: &'static Table,
     record_id: i64,
     file: Upload<'_>,
-) -> StoreResult<Value> {
+) -> StoreResult<Attachment> {
     let filename = parse_filename(file.filename)?;
     if file.bytes.is_empty() {
         return Err(Invalid::new("body", "the file is empty").into());
@@ -179,7 +232,7 @@ pub async fn upload(
     let stored = tx
         .fetch_optional("SELECT * FROM attachments WHERE id = ?", &[Param::Int(id)])
         .await?
-        .map(|r| to_json(&r))
+        .map(|r| Attachment::read(&r))
         .ok_or(StoreError::NotFound("Attachment"))?;
     history::record_action(
         &mut tx,
@@ -200,17 +253,18 @@ pub async fn list(
     actor: &Actor,
     table: &'static Table,
     record_id: i64,
-) -> StoreResult<Vec<Value>> {
+) -> StoreResult<AttachmentList> {
     records::get(db, actor, table, record_id).await?;
-    Ok(db
+    let items = db
         .fetch_all(
             "SELECT * FROM attachments WHERE record_type = ? AND record_id = ? AND deleted_at IS NULL ORDER BY id DESC",
             &[Param::from(table.record_type.code()), Param::Int(record_id)],
         )
         .await?
         .iter()
-        .map(to_json)
-        .collect())
+        .map(Attachment::read)
+        .collect();
+    Ok(AttachmentList { items })
 }
 
 /// An attachment whose record the actor can see.
@@ -234,7 +288,7 @@ async fn visible(db: &Db, actor: &Actor, id: i64) -> StoreResult<Row> {
 /// A file to send back: its description and its bytes.
 #[derive(Debug)]
 pub struct Download {
-    pub attachment: Value,
+    pub attachment: Attachment,
     pub bytes: Vec<u8>,
 }
 
@@ -260,7 +314,7 @@ pub async fn download(db: &Db, actor: &Actor, id: i64) -> StoreResult<Download> 
         .into());
     }
     Ok(Download {
-        attachment: to_json(&row),
+        attachment: Attachment::read(&row),
         bytes,
     })
 }

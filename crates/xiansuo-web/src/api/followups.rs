@@ -1,10 +1,14 @@
 //! Follow-ups on time and what hangs off a follow-up: the due list, working hours and SLA rules
-//! (admins), managers' comments (点评) on follow-ups, and attachments on records.
+//! (admins), managers' comments (点评) on follow-ups, and attachments on records (see
+//! `xiansuo_app::leads::followups` and `xiansuo_app::records::attachments`). The handlers
+//! document themselves, as `api::webhooks` describes, except the attachments of each record
+//! type, which are generated per table spec.
 
 use crate::auth::ctx;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Id, JsonBody, QueryPairs};
+use crate::openapi::FileContent;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
@@ -14,65 +18,189 @@ use axum::routing::get;
 use axum::{Json, Router};
 use futures_util::StreamExt;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
-use serde_json::{json, Value};
-use xiansuo_app::leads::followups;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use xiansuo_app::leads::followups::{
+    self, Calendar, CalendarChange, Comment, CommentList, DuePage, NewComment, NewSlaRule, SlaRule,
+    SlaRuleList, SlaRulePatch,
+};
 use xiansuo_app::records::attachments::{self, Upload, MAX_BYTES};
 use xiansuo_app::records::schema::{Table, TABLES};
+use xiansuo_core::validation::Unread;
 use xiansuo_core::Invalid;
 
+/// Planned follow-ups that are due
+///
+/// The plan that counts for a record is its latest activity's `next_follow_up_at`: logging
+/// another follow-up fulfils it. Records owned by `user_id` (within your data scope, else 403)
+/// or by anyone in your scope (a rep: theirs; a manager: their team's). Converted and
+/// disqualified leads are left out. The job `followups.remind` notifies each owner once when a
+/// plan falls due.
+#[utoipa::path(
+    get,
+    path = "/api/v1/follow-ups/due",
+    operation_id = "listDueFollowUps",
+    tag = "follow-ups",
+    params(
+        ("user_id" = Option<i64>, Query, description = "Only records this user owns"),
+        ("when" = Option<String>, Query, description = "due (default): overdue and the rest of today; today: all of today; overdue: before now; upcoming: from now, within `days`", pattern = "^(due|today|overdue|upcoming)$"),
+        ("days" = Option<i64>, Query, description = "For upcoming: how many days ahead, 1–90 (default 7)", minimum = 1, maximum = 90),
+        ("limit" = Option<i64>, Query, description = "Follow-ups per page, 1–500 (default 100)", minimum = 1, maximum = 500),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page", pattern = "^-?[0-9]{1,18}_[0-9]{1,18}$"),
+    ),
+    responses(
+        (status = OK, description = "The follow-ups", body = DuePage),
+        (status = FORBIDDEN, description = "`user_id` is outside your data scope"),
+        (status = UNPROCESSABLE_ENTITY, description = "A parameter is not valid"),
+    )
+)]
 async fn due(
     State(s): State<AppState>,
     auth: Auth,
     QueryPairs(q): QueryPairs,
-) -> ApiResult<Json<Value>> {
-    let (items, next) = followups::due(&s.db, &auth.actor, &q, s.clock.now()).await?;
-    Ok(Json(json!({"items": items, "next_cursor": next})))
+) -> ApiResult<Json<DuePage>> {
+    Ok(Json(
+        followups::due(&s.db, &auth.actor, &q, s.clock.now()).await?,
+    ))
 }
 
-async fn get_working_hours(State(s): State<AppState>, _auth: Auth) -> ApiResult<Json<Value>> {
+/// The working hours
+#[utoipa::path(
+    get,
+    path = "/api/v1/sla/working-hours",
+    operation_id = "getWorkingHours",
+    tag = "follow-ups",
+    responses((status = OK, description = "The working hours", body = Calendar))
+)]
+async fn get_working_hours(State(s): State<AppState>, _auth: Auth) -> ApiResult<Json<Calendar>> {
     Ok(Json(followups::get_working_hours(&s.db).await?))
 }
 
+/// Set the working hours
+///
+/// Admins only; fields absent stay as they are.
+#[utoipa::path(
+    put,
+    path = "/api/v1/sla/working-hours",
+    operation_id = "setWorkingHours",
+    tag = "follow-ups",
+    request_body = CalendarChange,
+    responses(
+        (status = OK, description = "The working hours", body = Calendar),
+        (status = UNPROCESSABLE_ENTITY, description = "A field is not valid"),
+    )
+)]
 async fn set_working_hours(
     State(s): State<AppState>,
     auth: Auth,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Calendar>> {
+    let change = Unread::json(body);
     Ok(Json(
-        followups::set_working_hours(&s.db, &auth.actor, &body, s.clock.now()).await?,
+        followups::set_working_hours(&s.db, &auth.actor, change, s.clock.now()).await?,
     ))
 }
 
-async fn list_sla_rules(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        json!({"items": followups::list_sla_rules(&s.db, &auth.actor).await?, "next_cursor": null}),
-    ))
+/// List SLA rules
+///
+/// Admins only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sla/rules",
+    operation_id = "listSlaRules",
+    tag = "follow-ups",
+    responses(
+        (status = OK, description = "The rules", body = SlaRuleList),
+        (status = FORBIDDEN, description = "Not an admin"),
+    )
+)]
+async fn list_sla_rules(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<SlaRuleList>> {
+    Ok(Json(followups::list_sla_rules(&s.db, &auth.actor).await?))
 }
 
+/// Create an SLA rule
+///
+/// Admins only. The job `sla.check` (every minute) acts once per lead and assignment when the
+/// owner has logged no follow-up within `hours` working hours of getting the lead (assigned
+/// Friday 17:00, 2 hours, Mon–Fri 09:00–18:00: due Monday 10:00).
+#[utoipa::path(
+    post,
+    path = "/api/v1/sla/rules",
+    operation_id = "createSlaRule",
+    tag = "follow-ups",
+    request_body = NewSlaRule,
+    responses(
+        (status = CREATED, description = "The new rule", body = SlaRule),
+        (status = UNPROCESSABLE_ENTITY, description = "A field is not valid"),
+    )
+)]
 async fn create_sla_rule(
     State(s): State<AppState>,
     auth: Auth,
     JsonBody(body): JsonBody,
-) -> ApiResult<(StatusCode, Json<Value>)> {
-    let created = followups::create_sla_rule(&s.db, &auth.actor, &body, s.clock.now()).await?;
+) -> ApiResult<(StatusCode, Json<SlaRule>)> {
+    let new = Unread::json(body);
+    let created = followups::create_sla_rule(&s.db, &auth.actor, new, s.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-async fn get_sla_rule(State(s): State<AppState>, auth: Auth, Id(id): Id) -> ApiResult<Json<Value>> {
+/// Get an SLA rule
+///
+/// Admins only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sla/rules/{id}",
+    operation_id = "getSlaRule",
+    tag = "follow-ups",
+    responses(
+        (status = OK, description = "The rule", body = SlaRule),
+        (status = FORBIDDEN, description = "Not an admin"),
+    )
+)]
+async fn get_sla_rule(
+    State(s): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+) -> ApiResult<Json<SlaRule>> {
     Ok(Json(followups::get_sla_rule(&s.db, &auth.actor, id).await?))
 }
 
+/// Change an SLA rule
+///
+/// Admins only; fields absent stay as they are.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/sla/rules/{id}",
+    operation_id = "updateSlaRule",
+    tag = "follow-ups",
+    request_body = SlaRulePatch,
+    responses(
+        (status = OK, description = "The changed rule", body = SlaRule),
+        (status = UNPROCESSABLE_ENTITY, description = "A field is not valid"),
+    )
+)]
 async fn update_sla_rule(
     State(s): State<AppState>,
     auth: Auth,
     Id(id): Id,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SlaRule>> {
+    let patch = Unread::json(body);
     Ok(Json(
-        followups::update_sla_rule(&s.db, &auth.actor, id, &body, s.clock.now()).await?,
+        followups::update_sla_rule(&s.db, &auth.actor, id, patch, s.clock.now()).await?,
     ))
 }
 
+/// Delete an SLA rule
+///
+/// Admins only.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sla/rules/{id}",
+    operation_id = "deleteSlaRule",
+    tag = "follow-ups",
+    responses((status = NO_CONTENT, description = "Deleted"))
+)]
 async fn delete_sla_rule(
     State(s): State<AppState>,
     auth: Auth,
@@ -82,23 +210,47 @@ async fn delete_sla_rule(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Comments on a follow-up
+///
+/// Whoever can see the follow-up's record.
+#[utoipa::path(
+    get,
+    path = "/api/v1/activities/{id}/comments",
+    operation_id = "listActivityComments",
+    tag = "activities",
+    responses((status = OK, description = "The comments", body = CommentList))
+)]
 async fn list_comments(
     State(s): State<AppState>,
     auth: Auth,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        json!({"items": followups::comments(&s.db, &auth.actor, id).await?}),
-    ))
+) -> ApiResult<Json<CommentList>> {
+    Ok(Json(followups::comments(&s.db, &auth.actor, id).await?))
 }
 
+/// Comment on a follow-up
+///
+/// Managers and admins whose scope covers the follow-up's record (点评); its author is
+/// notified.
+#[utoipa::path(
+    post,
+    path = "/api/v1/activities/{id}/comments",
+    operation_id = "createActivityComment",
+    tag = "activities",
+    request_body = NewComment,
+    responses(
+        (status = CREATED, description = "The comment", body = Comment),
+        (status = UNPROCESSABLE_ENTITY, description = "A field is not valid"),
+    )
+)]
 async fn create_comment(
     State(s): State<AppState>,
     auth: Auth,
     Id(id): Id,
     JsonBody(body): JsonBody,
-) -> ApiResult<(StatusCode, Json<Value>)> {
-    let created = followups::comment(ctx(&s, &auth), id, &body).await?;
+) -> ApiResult<(StatusCode, Json<Comment>)> {
+    let new = Unread::json(body);
+    let created = followups::comment(ctx(&s, &auth), id, new).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -240,8 +392,9 @@ fn attachment_routes(table: &'static Table) -> Router<AppState> {
         &format!("/api/v1/{}/{{id}}/attachments", table.name),
         get(
             move |State(s): State<AppState>, auth: Auth, Id(id): Id| async move {
-                let items = attachments::list(&s.db, &auth.actor, table, id).await?;
-                ApiResult::Ok(Json(json!({ "items": items })))
+                ApiResult::Ok(Json(
+                    attachments::list(&s.db, &auth.actor, table, id).await?,
+                ))
             },
         )
         .post(
@@ -290,20 +443,42 @@ fn content_disposition(filename: &str) -> String {
     )
 }
 
+/// Download a file
+///
+/// Whoever can see its record; sent with its media type and as an attachment under its name.
+#[utoipa::path(
+    get,
+    path = "/api/v1/attachments/{id}",
+    operation_id = "downloadAttachment",
+    tag = "attachments",
+    responses(
+        (status = OK, description = "The file, with the media type it was uploaded with", content_type = "*/*", body = inline(FileContent)),
+    )
+)]
 async fn download(State(s): State<AppState>, auth: Auth, Id(id): Id) -> ApiResult<Response> {
     let file = attachments::download(&s.db, &auth.actor, id).await?;
-    let name = file.attachment["filename"].as_str().unwrap_or("file");
-    let kind = file.attachment["content_type"]
-        .as_str()
-        .unwrap_or("application/octet-stream");
     let headers = [
-        (header::CONTENT_TYPE, kind.to_owned()),
-        (header::CONTENT_DISPOSITION, content_disposition(name)),
+        (header::CONTENT_TYPE, file.attachment.content_type),
+        (
+            header::CONTENT_DISPOSITION,
+            content_disposition(&file.attachment.filename),
+        ),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
     ];
     Ok((headers, Body::from(file.bytes)).into_response())
 }
 
+/// Delete a file
+///
+/// Its uploader, a manager or an admin whose scope covers its record; the history keeps that
+/// it existed.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/attachments/{id}",
+    operation_id = "deleteAttachment",
+    tag = "attachments",
+    responses((status = NO_CONTENT, description = "Deleted"))
+)]
 async fn delete_attachment(
     State(s): State<AppState>,
     auth: Auth,
@@ -313,31 +488,21 @@ async fn delete_attachment(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The follow-up routes that document themselves, with their part of the OpenAPI document.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(due))
+        .routes(routes!(get_working_hours, set_working_hours))
+        .routes(routes!(list_sla_rules, create_sla_rule))
+        .routes(routes!(get_sla_rule, update_sla_rule, delete_sla_rule))
+        .routes(routes!(list_comments, create_comment))
+        .routes(routes!(download, delete_attachment))
+}
+
+/// The attachments of each record type, whose routes and document are generated from the
+/// table specs (`crate::openapi`).
 pub fn router() -> Router<AppState> {
-    let mut router = Router::new()
-        .route("/api/v1/follow-ups/due", get(due))
-        .route(
-            "/api/v1/sla/working-hours",
-            get(get_working_hours).put(set_working_hours),
-        )
-        .route(
-            "/api/v1/sla/rules",
-            get(list_sla_rules).post(create_sla_rule),
-        )
-        .route(
-            "/api/v1/sla/rules/{id}",
-            get(get_sla_rule)
-                .patch(update_sla_rule)
-                .delete(delete_sla_rule),
-        )
-        .route(
-            "/api/v1/activities/{id}/comments",
-            get(list_comments).post(create_comment),
-        )
-        .route(
-            "/api/v1/attachments/{id}",
-            get(download).delete(delete_attachment),
-        );
+    let mut router = Router::new();
     for table in TABLES {
         router = router.merge(attachment_routes(table));
     }

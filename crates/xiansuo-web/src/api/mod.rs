@@ -36,6 +36,8 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(pipeline::routes())
         .merge(admin::routes())
         .merge(rules::routes())
+        .merge(pool::routes())
+        .merge(followups::routes())
 }
 
 /// Every `/api/v1` route.
@@ -49,7 +51,6 @@ pub fn router() -> Router<AppState> {
         .merge(imports::router())
         .merge(Router::from(documented()))
         .merge(choices::router())
-        .merge(pool::router())
         .merge(followups::router())
         .merge(records::activity_router())
         .merge(records::export_audit_router())

@@ -15,7 +15,7 @@ use axum::response::Response;
 use chrono::Duration;
 use serde_json::Value;
 use std::collections::HashMap;
-use xiansuo_app::leads::followups;
+use xiansuo_app::leads::followups::{self, DueFollowUp};
 use xiansuo_app::leads::my_day::{self, NoticeKind};
 use xiansuo_app::leads::pool;
 use xiansuo_app::StoreError;
@@ -87,19 +87,15 @@ fn record_path(record_type: &str) -> &'static str {
     }
 }
 
-fn follow_up(t: &Texts, zone: Zone, people: &HashMap<i64, String>, item: &Value) -> FollowUp {
-    let kind = text_of(&item["type"]);
+fn follow_up(t: &Texts, zone: Zone, people: &HashMap<i64, String>, item: &DueFollowUp) -> FollowUp {
+    let kind = &item.kind;
     FollowUp {
-        url: format!(
-            "{}/{}",
-            record_path(item["record_type"].as_str().unwrap_or_default()),
-            item["record_id"]
-        ),
-        name: text_of(&item["record_name"]),
-        when: zone.time(item["due_at"].as_str().unwrap_or_default()),
-        overdue: item["overdue"].as_bool().unwrap_or(false),
-        kind: ActivityType::parse(&kind).map_or(kind.clone(), |a| a.label(t.lang).to_owned()),
-        owner: username(people, &item["owner_id"]),
+        url: format!("{}/{}", record_path(&item.record_type), item.record_id),
+        name: item.record_name.clone(),
+        when: zone.time(&item.due_at),
+        overdue: item.overdue,
+        kind: ActivityType::parse(kind).map_or(kind.clone(), |a| a.label(t.lang).to_owned()),
+        owner: people.get(&item.owner_id).cloned().unwrap_or_default(),
     }
 }
 
@@ -125,7 +121,9 @@ pub(super) async fn page(State(state): State<AppState>, user: Viewer) -> Respons
             ("when".to_owned(), "due".to_owned()),
             ("limit".to_owned(), FOLLOW_UPS.to_owned()),
         ];
-        let (due, _) = followups::due(&state.db, &user.actor, &params, now).await?;
+        let due = followups::due(&state.db, &user.actor, &params, now)
+            .await?
+            .items;
         let mut notices = Vec::new();
         for kind in [
             NoticeKind::Sla,
@@ -135,13 +133,15 @@ pub(super) async fn page(State(state): State<AppState>, user: Viewer) -> Respons
             notices.push(my_day::notices(&state.db, &user.actor, kind, since, NOTICES).await?);
         }
         let mut pool_leads = Vec::new();
-        for p in pool::list(&state.db, &user.actor).await? {
-            let Some(id) = p["id"].as_i64() else { continue };
+        for p in pool::list(&state.db, &user.actor).await?.items {
+            let id = p.id;
             let params = [("limit".to_owned(), POOL_LEADS.to_owned())];
-            let (leads, _) = pool::leads(&state.db, &user.actor, id, &params).await?;
+            let leads = pool::leads(&state.db, &user.actor, id, &params)
+                .await?
+                .items;
             pool_leads.extend(leads.into_iter().map(|l| PoolLead {
                 pool_id: id,
-                pool: text_of(&p["name"]),
+                pool: p.name.clone(),
                 lead_id: l["id"].as_i64().unwrap_or_default(),
                 name: text_of(&l["name"]),
                 company: text_of(&l["company"]),

@@ -22,8 +22,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::NaiveDate;
 use serde::Deserialize;
-use serde_json::{json, Value};
-use xiansuo_app::leads::pool;
+use serde_json::Value;
+use xiansuo_app::leads::pool::{self, Allowance, LeadRelease, PoolClaim};
 use xiansuo_app::StoreError;
 use xiansuo_core::choice::{ChoiceKind, Choices};
 use xiansuo_core::lead::Tier;
@@ -193,9 +193,9 @@ fn pool_lead(t: &Texts, zone: Zone, choices: &Choices, lead: &Value) -> PoolLead
 
 /// How many more leads the user may claim from a pool, as the pages say it; `None` when the
 /// pool sets no limit.
-fn may_claim(l: &ListTexts, allowance: &Value) -> Option<String> {
-    allowance["may_claim"]
-        .as_i64()
+fn may_claim(l: &ListTexts, allowance: &Allowance) -> Option<String> {
+    allowance
+        .may_claim
         .map(|n| fill(l.pool_may_claim, &[("n", &n.to_string())]))
 }
 
@@ -232,19 +232,19 @@ async fn pool_page(
     }
     let loaded = async {
         let mut pools = Vec::new();
-        let all = pool::list(&state.db, &user.actor).await?;
+        let all = pool::list(&state.db, &user.actor).await?.items;
         let choices: Vec<Choice> = if all.len() > 1 {
             std::iter::once(Choice::new("", t.all, &query.pool))
                 .chain(
                     all.iter()
-                        .map(|p| Choice::new(text_of(&p["id"]), text_of(&p["name"]), &query.pool)),
+                        .map(|p| Choice::new(p.id.to_string(), &p.name, &query.pool)),
                 )
                 .collect()
         } else {
             Vec::new()
         };
         for p in &all {
-            let Some(id) = p["id"].as_i64() else { continue };
+            let id = p.id;
             if !query.pool.is_empty() && query.pool != id.to_string() {
                 continue;
             }
@@ -253,12 +253,13 @@ async fn pool_page(
             if let Some(cursor) = query.cursor(id) {
                 params.push(("cursor".to_owned(), cursor.to_owned()));
             }
-            let (leads, next) = pool::leads(&state.db, &user.actor, id, &params).await?;
+            let page = pool::leads(&state.db, &user.actor, id, &params).await?;
+            let (leads, next) = (page.items, page.next_cursor);
             let allowance = pool::allowance(ctx(state, user), id).await?;
-            let count = p["lead_count"].as_i64().unwrap_or_default();
+            let count = p.lead_count;
             pools.push(PoolView {
                 id,
-                name: text_of(&p["name"]),
+                name: p.name.clone(),
                 count,
                 shown: fill(
                     l.pool_shown,
@@ -378,13 +379,20 @@ pub(super) async fn confirm_claim(
         Ok(loaded) => loaded,
         Err(e) => return store_error_page(chrome, e),
     };
-    let number = |name: &str| allowance[name].as_i64().map(|n| n.to_string());
     let mut limits = Vec::new();
-    if let (Some(held), Some(max)) = (number("held"), number("max_held")) {
-        limits.push(fill(l.pool_held, &[("held", &held), ("max", &max)]));
+    if let Some(max) = allowance.max_held {
+        let held = allowance.held.to_string();
+        limits.push(fill(
+            l.pool_held,
+            &[("held", &held), ("max", &max.to_string())],
+        ));
     }
-    if let (Some(today), Some(max)) = (number("claimed_today"), number("max_claims_per_day")) {
-        limits.push(fill(l.pool_today, &[("today", &today), ("max", &max)]));
+    if let Some(max) = allowance.max_claims_per_day {
+        let today = allowance.claimed_today.to_string();
+        limits.push(fill(
+            l.pool_today,
+            &[("today", &today), ("max", &max.to_string())],
+        ));
     }
     limits.push(may_claim(l, &allowance).unwrap_or_else(|| l.pool_no_limit.to_owned()));
     let page = ClaimPage {
@@ -392,9 +400,9 @@ pub(super) async fn confirm_claim(
         csrf: user.csrf.clone(),
         pool_id,
         lead_id,
-        intro: fill(l.pool_claim_intro, &[("pool", &text_of(&p["name"]))]),
+        intro: fill(l.pool_claim_intro, &[("pool", &p.name)]),
         limits,
-        blocked: allowance["may_claim"].as_i64() == Some(0),
+        blocked: allowance.may_claim == Some(0),
         chrome,
     };
     render(StatusCode::OK, &page)
@@ -417,8 +425,10 @@ pub(super) async fn claim(
             StoreError::NotFound("Pool"),
         );
     };
-    let body = json!({ "lead_ids": [lead_id] });
-    match pool::claim(ctx(&state, &user), pool_id, &body).await {
+    let claim = PoolClaim {
+        lead_ids: vec![lead_id],
+    };
+    match pool::claim(ctx(&state, &user), pool_id, claim.into()).await {
         Ok(_) => Redirect::to(&lead_url(lead_id)).into_response(),
         Err(StoreError::Conflict(message)) => {
             let message = t.message(&message);
@@ -457,8 +467,11 @@ pub(super) async fn release(
         return lead_not_found(Chrome::for_user(&user, "/leads"));
     };
     let t = super::i18n::texts(&user.actor.locale);
-    let body = json!({ "reason": form.reason.trim() });
-    let (message, status) = match pool::release(ctx(&state, &user), id, &body).await {
+    let release = LeadRelease {
+        reason: form.reason.clone(),
+        pool_id: None,
+    };
+    let (message, status) = match pool::release(ctx(&state, &user), id, release.into()).await {
         Ok(_) => return Redirect::to("/pool?returned=1").into_response(),
         Err(StoreError::Invalid(invalid)) => {
             (t.invalid(&invalid), StatusCode::UNPROCESSABLE_ENTITY)

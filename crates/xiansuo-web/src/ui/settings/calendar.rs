@@ -3,7 +3,9 @@
 //! days — read and saved through `xiansuo_app::leads::followups`, as
 //! `/api/v1/sla/working-hours` does.
 
-use super::frame::{admin_only, no_refusal, saved_notice, Errors, Frame, Menu, Refusal};
+use super::frame::{
+    admin_only, no_refusal, saved_notice, whole_number, Errors, Frame, Menu, Refusal,
+};
 use super::outcome::{answer, SavedQuery};
 use super::texts::settings_texts;
 use crate::ui::page::{csrf_refusal, render, store_error_page, Choice, Chrome, Viewer};
@@ -12,8 +14,8 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::Form;
-use serde_json::{json, Value};
-use xiansuo_app::leads::followups;
+use xiansuo_app::leads::followups::{self, Calendar, CalendarChange};
+use xiansuo_core::Invalid;
 
 const PATH: &str = "/settings/working-hours";
 
@@ -54,51 +56,34 @@ impl CalendarForm {
         form
     }
 
-    /// The stored calendar, as the API shows it.
-    fn of(hours: &Value) -> CalendarForm {
-        let list = |name: &str| {
-            hours[name]
-                .as_array()
-                .map(|l| {
-                    l.iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                })
-                .unwrap_or_default()
-        };
+    /// The stored calendar.
+    fn of(hours: Calendar) -> CalendarForm {
         CalendarForm {
-            time_zone: hours["time_zone"].as_str().unwrap_or_default().to_owned(),
-            weekdays: hours["weekdays"]
-                .as_array()
-                .map(|l| l.iter().map(ToString::to_string).collect())
-                .unwrap_or_default(),
-            start: hours["start"].as_str().unwrap_or_default().to_owned(),
-            end: hours["end"].as_str().unwrap_or_default().to_owned(),
-            holidays: list("holidays"),
-            workdays: list("workdays"),
+            time_zone: hours.time_zone,
+            weekdays: hours.weekdays.iter().map(ToString::to_string).collect(),
+            start: hours.start,
+            end: hours.end,
+            holidays: hours.holidays.join("\n"),
+            workdays: hours.workdays.join("\n"),
             ..CalendarForm::default()
         }
     }
 
-    /// The body of `PUT /api/v1/sla/working-hours`.
-    fn body(&self) -> Value {
-        let weekdays: Vec<Value> = self
+    /// The change of `PUT /api/v1/sla/working-hours`: every field, as typed.
+    fn change(&self) -> Result<CalendarChange, Invalid> {
+        let weekdays = self
             .weekdays
             .iter()
-            .map(|d| {
-                d.trim()
-                    .parse::<i64>()
-                    .map_or_else(|_| json!(d), Value::from)
-            })
-            .collect();
-        json!({
-            "time_zone": self.time_zone.trim(),
-            "weekdays": weekdays,
-            "start": self.start.trim(),
-            "end": self.end.trim(),
-            "holidays": dates(&self.holidays),
-            "workdays": dates(&self.workdays),
+            .filter_map(|d| whole_number("weekdays", d, 1..=7).transpose())
+            .collect::<Result<Vec<_>, _>>()?;
+        let list = |text: &str| Some(Some(dates(text).into_iter().map(str::to_owned).collect()));
+        Ok(CalendarChange {
+            time_zone: Some(self.time_zone.clone()),
+            weekdays: Some(weekdays),
+            start: Some(self.start.clone()),
+            end: Some(self.end.clone()),
+            holidays: list(&self.holidays),
+            workdays: list(&self.workdays),
         })
     }
 }
@@ -168,7 +153,7 @@ pub(crate) async fn page(
     }
     let notice = saved_notice(settings_texts(&user.actor.locale), &query.saved);
     match followups::get_working_hours(&state.db).await {
-        Ok(hours) => calendar_page(&user, CalendarForm::of(&hours), no_refusal(), notice),
+        Ok(hours) => calendar_page(&user, CalendarForm::of(hours), no_refusal(), notice),
         Err(e) => store_error_page(Chrome::for_user(&user, PATH), e),
     }
 }
@@ -183,8 +168,16 @@ pub(crate) async fn save(
     if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
         return refused;
     }
-    let result =
-        followups::set_working_hours(&state.db, &user.actor, &form.body(), state.clock.now()).await;
+    if let Some(refused) = admin_only(&user, PATH) {
+        return refused;
+    }
+    let result = match form.change() {
+        Ok(change) => {
+            followups::set_working_hours(&state.db, &user.actor, change.into(), state.clock.now())
+                .await
+        }
+        Err(invalid) => Err(invalid.into()),
+    };
     answer(&user, PATH, PATH, result, |refused| {
         std::future::ready(calendar_page(&user, form, refused, None))
     })
@@ -205,6 +198,17 @@ mod tests {
             weekdays: vec!["1".into(), "x".into()],
             ..CalendarForm::default()
         };
-        assert_eq!(form.body()["weekdays"], json!([1, "x"]));
+        assert_eq!(form.change().unwrap_err().field, "weekdays");
+        let form = CalendarForm {
+            weekdays: vec!["1".into(), "5".into()],
+            holidays: "2026-10-01\n2026-10-02".into(),
+            ..CalendarForm::default()
+        };
+        let change = form.change().unwrap();
+        assert_eq!(change.weekdays, Some(vec![1, 5]));
+        assert_eq!(
+            change.holidays,
+            Some(Some(vec!["2026-10-01".into(), "2026-10-02".into()]))
+        );
     }
 }

@@ -16,6 +16,7 @@ use chrono_tz::Tz;
 use serde_json::Value;
 use xiansuo_app::{Ctx, StoreError};
 use xiansuo_core::history::Channel;
+use xiansuo_core::Invalid;
 
 /// A link in the settings menu.
 pub(super) struct Section {
@@ -286,6 +287,29 @@ pub(super) fn optional_number(value: &str) -> Value {
             .parse::<i64>()
             .map_or_else(|_| Value::from(value), Value::from)
     }
+}
+
+/// A whole number typed into `field`: `None` when left empty; text that is not a number is
+/// refused as the store refuses a number outside `range`.
+pub(super) fn whole_number(
+    field: &str,
+    value: &str,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<Option<i64>, Invalid> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    value.parse().map(Some).map_err(|_| {
+        Invalid::new(
+            field,
+            format!(
+                "must be a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        )
+    })
 }
 
 /// An id from a path segment or a select; `None` when it is not one.

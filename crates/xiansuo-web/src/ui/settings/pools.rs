@@ -5,7 +5,7 @@
 //! not followed up in time back to a pool, with a warning ahead.
 
 use super::frame::{
-    no_refusal, optional, optional_number, parse_id, refusal, saved, saved_notice, text_of, Errors,
+    admin_only, no_refusal, parse_id, refusal, saved, saved_notice, text_of, whole_number, Errors,
     Frame, Menu, Refusal,
 };
 use crate::ui::page::{csrf_refusal, render, store_error_page, Choice, Chrome, Viewer};
@@ -15,10 +15,13 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
-use serde_json::{Map, Value};
 use xiansuo_app::admin::users;
-use xiansuo_app::leads::pool;
+use xiansuo_app::leads::pool::{
+    self, NewPool, NewRecycleRule, Pool, PoolPatch, RecycleRulePatch, MAX_AFTER, MAX_DAYS,
+    MAX_LIMIT,
+};
 use xiansuo_app::StoreError;
+use xiansuo_core::Invalid;
 
 /// The limits a pool form sets, in the order it shows them.
 const LIMITS: [&str; 5] = [
@@ -58,18 +61,25 @@ impl PoolForm {
         form
     }
 
-    fn of_pool(stored: &Value) -> PoolForm {
+    fn of_pool(stored: &Pool) -> PoolForm {
+        let limit = |name: &str| match name {
+            "max_held" => stored.max_held,
+            "max_claims_per_day" => stored.max_claims_per_day,
+            "cooldown_days" => Some(stored.cooldown_days),
+            "protection_days" => Some(stored.protection_days),
+            _ => Some(stored.protection_max_days),
+        };
         PoolForm {
-            name: text_of(&stored["name"]),
-            region: text_of(&stored["region"]),
-            industry: text_of(&stored["industry"]),
-            members: stored["member_user_ids"]
-                .as_array()
-                .map(|m| m.iter().map(text_of).collect())
-                .unwrap_or_default(),
+            name: stored.name.clone(),
+            region: stored.region.clone().unwrap_or_default(),
+            industry: stored.industry.clone().unwrap_or_default(),
+            members: stored.member_user_ids.iter().map(i64::to_string).collect(),
             limits: LIMITS
                 .iter()
-                .map(|l| ((*l).to_owned(), text_of(&stored[*l])))
+                .map(|l| {
+                    let value = limit(l).map(|n| n.to_string()).unwrap_or_default();
+                    ((*l).to_owned(), value)
+                })
                 .collect(),
             ..PoolForm::default()
         }
@@ -82,30 +92,56 @@ impl PoolForm {
             .map_or("", |(_, v)| v.as_str())
     }
 
-    /// The body of `POST` or `PATCH /api/v1/pools`. An empty hold or claim limit is no limit;
-    /// an empty day count keeps the pool's (or the default).
-    fn body(&self) -> Value {
-        let mut body = Map::new();
-        body.insert("name".into(), Value::from(self.name.trim()));
-        body.insert("region".into(), optional(&self.region));
-        body.insert("industry".into(), optional(&self.industry));
-        body.insert(
-            "member_user_ids".into(),
-            Value::from(
-                self.members
-                    .iter()
-                    .map(|m| optional_number(m))
-                    .collect::<Vec<_>>(),
-            ),
-        );
+    /// The change of `PATCH /api/v1/pools/{id}`. An empty hold or claim limit is no limit; an
+    /// empty day count keeps the pool's.
+    fn change(&self) -> Result<PoolPatch, Invalid> {
+        let members = self
+            .members
+            .iter()
+            .filter_map(|m| whole_number("member_user_ids", m, 1..=i64::MAX).transpose())
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut change = PoolPatch {
+            name: Some(self.name.clone()),
+            region: Some(Some(self.region.clone())),
+            industry: Some(Some(self.industry.clone())),
+            member_user_ids: Some(Some(members)),
+            ..PoolPatch::default()
+        };
         for name in LIMITS {
             let value = self.limit(name);
-            let nullable = matches!(name, "max_held" | "max_claims_per_day");
-            if nullable || !value.trim().is_empty() {
-                body.insert(name.into(), optional_number(value));
+            let max = match name {
+                "max_held" | "max_claims_per_day" => MAX_LIMIT,
+                _ if value.trim().is_empty() => continue,
+                _ => MAX_DAYS,
+            };
+            let number = Some(whole_number(name, value, 0..=max)?);
+            match name {
+                "max_held" => change.max_held = number,
+                "max_claims_per_day" => change.max_claims_per_day = number,
+                "cooldown_days" => change.cooldown_days = number,
+                "protection_days" => change.protection_days = number,
+                _ => change.protection_max_days = number,
             }
         }
-        Value::Object(body)
+        Ok(change)
+    }
+
+    /// The new pool of `POST /api/v1/pools`; an empty day count is the default.
+    fn new_pool(&self) -> Result<NewPool, Invalid> {
+        let change = self.change()?;
+        Ok(NewPool {
+            name: self.name.clone(),
+            region: change.region.flatten(),
+            industry: change.industry.flatten(),
+            admin_id: None,
+            member_user_ids: change.member_user_ids.flatten(),
+            member_team_ids: None,
+            max_held: change.max_held.flatten(),
+            max_claims_per_day: change.max_claims_per_day.flatten(),
+            cooldown_days: change.cooldown_days.flatten(),
+            protection_days: change.protection_days.flatten(),
+            protection_max_days: change.protection_max_days.flatten(),
+        })
     }
 }
 
@@ -216,14 +252,14 @@ async fn pools_page(
         Err(e) => return store_error_page(frame.chrome, e),
     };
     let rows = pools
-        .iter()
+        .items
+        .into_iter()
         .map(|p| PoolRow {
-            id: p["id"].as_i64().unwrap_or_default(),
-            name: text_of(&p["name"]),
-            region: text_of(&p["region"]),
-            members: p["member_user_ids"].as_array().map_or(0, Vec::len)
-                + p["member_team_ids"].as_array().map_or(0, Vec::len),
-            leads: p["lead_count"].as_i64().unwrap_or_default(),
+            id: p.id,
+            members: p.member_user_ids.len() + p.member_team_ids.len(),
+            name: p.name,
+            region: p.region.unwrap_or_default(),
+            leads: p.lead_count,
         })
         .collect();
     let page = PoolsPage {
@@ -265,7 +301,14 @@ pub(crate) async fn create(
     if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
         return refused;
     }
-    match pool::create(&state.db, &user.actor, &form.body(), state.clock.now()).await {
+    if let Some(refused) = admin_only(&user, "/settings/pools") {
+        return refused;
+    }
+    let created = match form.new_pool() {
+        Ok(new) => pool::create(&state.db, &user.actor, new.into(), state.clock.now()).await,
+        Err(invalid) => Err(invalid.into()),
+    };
+    match created {
         Ok(_) => saved("/settings/pools"),
         Err(e) => match refusal(&user, "/settings/pools", e) {
             Ok(refused) => pools_page(&state, &user, form, refused, None).await,
@@ -309,7 +352,7 @@ async fn pool_page(
     };
     let page = PoolPage {
         id,
-        leads: stored["lead_count"].as_i64().unwrap_or_default(),
+        leads: stored.lead_count,
         form: view,
         refused,
         notice,
@@ -355,7 +398,16 @@ pub(crate) async fn update(
     let Some(id) = parse_id(&id) else {
         return not_found(&user);
     };
-    match pool::update(&state.db, &user.actor, id, &form.body(), state.clock.now()).await {
+    if let Some(refused) = admin_only(&user, "/settings/pools") {
+        return refused;
+    }
+    let changed = match form.change() {
+        Ok(change) => {
+            pool::update(&state.db, &user.actor, id, change.into(), state.clock.now()).await
+        }
+        Err(invalid) => Err(invalid.into()),
+    };
+    match changed {
         Ok(_) => saved(&format!("/settings/pools/{id}")),
         Err(e) => match refusal(&user, "/settings/pools", e) {
             Ok(refused) => pool_page(&state, &user, id, Some(form), refused, None).await,
@@ -413,19 +465,40 @@ pub(crate) struct RecyclePost {
 }
 
 impl RecyclePost {
-    /// The body of `POST` or `PATCH /api/v1/pools/recycle-rules`.
-    fn body(&self) -> Value {
-        let mut body = Map::new();
-        body.insert("name".into(), Value::from(self.name.trim()));
-        body.insert("kind".into(), Value::from(self.kind.trim()));
-        body.insert("after".into(), optional_number(&self.after));
-        body.insert("unit".into(), Value::from(self.unit.trim()));
-        if !self.warn_before.trim().is_empty() {
-            body.insert("warn_before".into(), optional_number(&self.warn_before));
-        }
-        body.insert("pool_id".into(), optional_number(&self.pool_id));
-        body.insert("active".into(), Value::Bool(!self.active.is_empty()));
-        Value::Object(body)
+    /// `after` as typed, required.
+    fn after(&self) -> Result<i64, Invalid> {
+        whole_number("after", &self.after, 1..=MAX_AFTER)?
+            .ok_or_else(|| Invalid::new("after", "is required"))
+    }
+
+    /// The new rule of `POST /api/v1/pools/recycle-rules`.
+    fn new_rule(&self) -> Result<NewRecycleRule, Invalid> {
+        Ok(NewRecycleRule {
+            name: Some(self.name.clone()),
+            kind: self.kind.clone(),
+            after: self.after()?,
+            unit: Some(self.unit.clone()),
+            warn_before: whole_number("warn_before", &self.warn_before, 0..=MAX_AFTER)?,
+            pool_id: whole_number("pool_id", &self.pool_id, 1..=i64::MAX)?,
+            team_id: None,
+            active: Some(!self.active.is_empty()),
+        })
+    }
+
+    /// The change of `PATCH /api/v1/pools/recycle-rules/{id}`; an empty warning keeps the
+    /// rule's.
+    fn change(&self) -> Result<RecycleRulePatch, Invalid> {
+        let warn_before = whole_number("warn_before", &self.warn_before, 0..=MAX_AFTER)?;
+        Ok(RecycleRulePatch {
+            name: Some(self.name.clone()),
+            kind: Some(self.kind.clone()),
+            after: Some(self.after()?),
+            unit: Some(Some(self.unit.clone())),
+            warn_before: warn_before.map(Some),
+            pool_id: Some(whole_number("pool_id", &self.pool_id, 1..=i64::MAX)?),
+            team_id: None,
+            active: Some(!self.active.is_empty()),
+        })
     }
 }
 
@@ -463,12 +536,12 @@ fn code_choices(s: &super::texts::SettingsTexts, codes: &[&str], current: &str) 
         .collect()
 }
 
-fn pool_choices(s: &super::texts::SettingsTexts, pools: &[Value], current: &str) -> Vec<Choice> {
+fn pool_choices(s: &super::texts::SettingsTexts, pools: &[Pool], current: &str) -> Vec<Choice> {
     let mut choices = vec![Choice::new("", s.best_pool, current)];
     choices.extend(
         pools
             .iter()
-            .map(|p| Choice::new(text_of(&p["id"]), text_of(&p["name"]), current)),
+            .map(|p| Choice::new(p.id.to_string(), &p.name, current)),
     );
     choices
 }
@@ -495,10 +568,12 @@ async fn recycle_page(
     };
     let mut status = refused.status;
     let mut row = row;
+    let pools = pools.items;
     let rows = rules
-        .iter()
+        .items
+        .into_iter()
         .map(|r| {
-            let id = r["id"].as_i64().unwrap_or_default();
+            let id = r.id;
             let (shown, refusal) = match row.take() {
                 Some((row_id, sent, refused)) if row_id == id => {
                     status = refused.status;
@@ -507,17 +582,13 @@ async fn recycle_page(
                 other => {
                     row = other;
                     let stored = RecyclePost {
-                        name: text_of(&r["name"]),
-                        kind: text_of(&r["kind"]),
-                        after: text_of(&r["after"]),
-                        unit: text_of(&r["unit"]),
-                        warn_before: text_of(&r["warn_before"]),
-                        pool_id: text_of(&r["pool_id"]),
-                        active: if r["active"] == true {
-                            "on".into()
-                        } else {
-                            String::new()
-                        },
+                        name: r.name,
+                        kind: r.kind,
+                        after: r.after.to_string(),
+                        unit: r.unit,
+                        warn_before: r.warn_before.to_string(),
+                        pool_id: r.pool_id.map(|p| p.to_string()).unwrap_or_default(),
+                        active: if r.active { "on".into() } else { String::new() },
                         ..RecyclePost::default()
                     };
                     (stored, no_refusal())
@@ -585,7 +656,14 @@ pub(crate) async fn create_recycle_rule(
     if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
         return refused;
     }
-    match pool::create_rule(&state.db, &user.actor, &form.body(), state.clock.now()).await {
+    if let Some(refused) = admin_only(&user, "/settings/recycle") {
+        return refused;
+    }
+    let created = match form.new_rule() {
+        Ok(new) => pool::create_rule(&state.db, &user.actor, new.into(), state.clock.now()).await,
+        Err(invalid) => Err(invalid.into()),
+    };
+    match created {
         Ok(_) => saved("/settings/recycle"),
         Err(e) => match refusal(&user, "/settings/recycle", e) {
             Ok(refused) => recycle_page(&state, &user, form, refused, None, None).await,
@@ -607,8 +685,16 @@ pub(crate) async fn update_recycle_rule(
     let Some(id) = parse_id(&id) else {
         return not_found(&user);
     };
-    let body = form.body();
-    match pool::update_rule(&state.db, &user.actor, id, &body, state.clock.now()).await {
+    if let Some(refused) = admin_only(&user, "/settings/recycle") {
+        return refused;
+    }
+    let changed = match form.change() {
+        Ok(change) => {
+            pool::update_rule(&state.db, &user.actor, id, change.into(), state.clock.now()).await
+        }
+        Err(invalid) => Err(invalid.into()),
+    };
+    match changed {
         Ok(_) => saved("/settings/recycle"),
         Err(e) => match refusal(&user, "/settings/recycle", e) {
             Ok(refused) => {

@@ -3,8 +3,8 @@
 //! and deleted through `xiansuo_app::leads::followups`, as `/api/v1/sla/rules` does.
 
 use super::frame::{
-    no_refusal, optional_number, parse_id, refusal, saved, saved_notice, text_of, Errors, Frame,
-    Menu, Refusal,
+    admin_only, no_refusal, parse_id, refusal, saved, saved_notice, text_of, whole_number, Errors,
+    Frame, Menu, Refusal,
 };
 use super::texts::SettingsTexts;
 use crate::ui::page::{csrf_refusal, render, store_error_page, Choice, Chrome, Viewer};
@@ -14,11 +14,12 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use xiansuo_app::admin::users::{self, User};
-use xiansuo_app::leads::followups;
-use xiansuo_app::leads::pool;
+use xiansuo_app::leads::followups::{self, NewSlaRule, SlaRule, SlaRulePatch, MAX_SLA_HOURS};
+use xiansuo_app::leads::pool::{self, Pool};
 use xiansuo_app::StoreError;
+use xiansuo_core::Invalid;
 
 const ACTIONS: [&str; 2] = ["escalate", "reassign"];
 
@@ -35,34 +36,52 @@ pub(crate) struct SlaPost {
 }
 
 impl SlaPost {
-    /// The body of `POST` or `PATCH /api/v1/sla/rules`: a target only for a reassignment.
-    fn body(&self) -> Value {
+    /// The change of `PATCH /api/v1/sla/rules/{id}`: a target only for a reassignment.
+    fn change(&self) -> Result<SlaRulePatch, Invalid> {
         let reassign = self.action == "reassign";
-        let target = |value: &str| {
+        let target = |field: &str, value: &str| {
             if reassign {
-                optional_number(value)
+                whole_number(field, value, 1..=i64::MAX)
             } else {
-                Value::Null
+                Ok(None)
             }
         };
-        json!({
-            "name": self.name.trim(),
-            "hours": optional_number(&self.hours),
-            "action": self.action.trim(),
-            "target_pool_id": target(&self.target_pool_id),
-            "target_user_id": target(&self.target_user_id),
-            "active": !self.active.is_empty(),
+        let hours = whole_number("hours", &self.hours, 1..=MAX_SLA_HOURS)?
+            .ok_or_else(|| Invalid::new("hours", "is required"))?;
+        Ok(SlaRulePatch {
+            name: Some(self.name.clone()),
+            hours: Some(hours),
+            action: Some(self.action.clone()),
+            target_pool_id: Some(target("target_pool_id", &self.target_pool_id)?),
+            target_user_id: Some(target("target_user_id", &self.target_user_id)?),
+            team_id: None,
+            active: Some(!self.active.is_empty()),
         })
     }
 
-    fn of_rule(rule: &Value) -> SlaPost {
+    /// The new rule of `POST /api/v1/sla/rules`.
+    fn new_rule(&self) -> Result<NewSlaRule, Invalid> {
+        let change = self.change()?;
+        Ok(NewSlaRule {
+            name: change.name,
+            hours: change.hours.unwrap_or_default(),
+            action: change.action,
+            target_pool_id: change.target_pool_id.flatten(),
+            target_user_id: change.target_user_id.flatten(),
+            team_id: None,
+            active: change.active,
+        })
+    }
+
+    fn of_rule(rule: &SlaRule) -> SlaPost {
+        let id = |id: Option<i64>| id.map(|i| i.to_string()).unwrap_or_default();
         SlaPost {
-            name: text_of(&rule["name"]),
-            hours: text_of(&rule["hours"]),
-            action: text_of(&rule["action"]),
-            target_pool_id: text_of(&rule["target_pool_id"]),
-            target_user_id: text_of(&rule["target_user_id"]),
-            active: if rule["active"] == true {
+            name: rule.name.clone(),
+            hours: rule.hours.to_string(),
+            action: rule.action.clone(),
+            target_pool_id: id(rule.target_pool_id),
+            target_user_id: id(rule.target_user_id),
+            active: if rule.active {
                 "on".into()
             } else {
                 String::new()
@@ -97,7 +116,7 @@ struct SlaPage {
 
 /// The pools and users a rule may reassign to.
 struct Targets {
-    pools: Vec<Value>,
+    pools: Vec<Pool>,
     users: Vec<User>,
 }
 
@@ -112,7 +131,7 @@ fn view(s: &SettingsTexts, targets: &Targets, id: i64, form: SlaPost, refused: R
         targets
             .pools
             .iter()
-            .map(|p| Choice::new(text_of(&p["id"]), text_of(&p["name"]), &form.target_pool_id)),
+            .map(|p| Choice::new(p.id.to_string(), &p.name, &form.target_pool_id)),
     );
     let mut users = vec![Choice::new("", "—", &form.target_user_id)];
     users.extend(
@@ -150,7 +169,7 @@ async fn sla_page(
     let loaded = async {
         let rules = followups::list_sla_rules(&state.db, &user.actor).await?;
         let targets = Targets {
-            pools: pool::list(&state.db, &user.actor).await?,
+            pools: pool::list(&state.db, &user.actor).await?.items,
             users: users::list(&state.db, &[("active".to_owned(), "true".to_owned())]).await?,
         };
         Ok::<_, StoreError>((rules, targets))
@@ -162,9 +181,10 @@ async fn sla_page(
     let mut status = refused.status;
     let mut row = row;
     let rows = rules
+        .items
         .iter()
         .map(|r| {
-            let id = r["id"].as_i64().unwrap_or_default();
+            let id = r.id;
             match row.take() {
                 Some((row_id, sent, refused)) if row_id == id => {
                     status = refused.status;
@@ -217,8 +237,16 @@ pub(crate) async fn create(
     if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
         return refused;
     }
-    let body = form.body();
-    match followups::create_sla_rule(&state.db, &user.actor, &body, state.clock.now()).await {
+    if let Some(refused) = admin_only(&user, "/settings/sla") {
+        return refused;
+    }
+    let created = match form.new_rule() {
+        Ok(new) => {
+            followups::create_sla_rule(&state.db, &user.actor, new.into(), state.clock.now()).await
+        }
+        Err(invalid) => Err(invalid.into()),
+    };
+    match created {
         Ok(_) => saved("/settings/sla"),
         Err(e) => match refusal(&user, "/settings/sla", e) {
             Ok(refused) => sla_page(&state, &user, form, refused, None, None).await,
@@ -247,8 +275,17 @@ pub(crate) async fn update(
     let Some(id) = parse_id(&id) else {
         return not_found(&user);
     };
-    let body = form.body();
-    match followups::update_sla_rule(&state.db, &user.actor, id, &body, state.clock.now()).await {
+    if let Some(refused) = admin_only(&user, "/settings/sla") {
+        return refused;
+    }
+    let changed = match form.change() {
+        Ok(change) => {
+            let now = state.clock.now();
+            followups::update_sla_rule(&state.db, &user.actor, id, change.into(), now).await
+        }
+        Err(invalid) => Err(invalid.into()),
+    };
+    match changed {
         Ok(_) => saved("/settings/sla"),
         Err(e) => match refusal(&user, "/settings/sla", e) {
             Ok(refused) => {
