@@ -246,8 +246,14 @@ mod tests {
     #[test]
     fn a_typed_body_takes_a_label_as_the_parser_does() {
         let read = |v| serde_json::from_value::<EventType>(v);
-        assert_eq!(read(serde_json::json!("访问页面")).unwrap(), EventType::PageView);
-        assert_eq!(read(serde_json::json!("page view")).unwrap(), EventType::PageView);
+        assert_eq!(
+            read(serde_json::json!("访问页面")).unwrap(),
+            EventType::PageView
+        );
+        assert_eq!(
+            read(serde_json::json!("page view")).unwrap(),
+            EventType::PageView
+        );
         let err = read(serde_json::json!("visit")).unwrap_err().to_string();
         assert!(err.contains("page_view, download"), "{err}");
     }

@@ -3945,8 +3945,6 @@ fn record_cursor() -> ObjectBuilder {
     string(false, "Opaque cursor").pattern(Some("^[A-Za-z0-9_-]+$"))
 }
 
-}
-
 /// A month, `YYYY-MM`.
 fn month(doc: &str) -> ObjectBuilder {
     string(false, doc).pattern(Some("^[0-9]{4}-(0[1-9]|1[0-2])$"))

@@ -4,8 +4,8 @@
 //! (archived by making them inactive, since deals store their codes).
 
 use super::frame::{
-    admin_only, ctx, no_refusal, not_found, parse_id, refusal, saved,
-    saved_notice, Errors, Frame, Menu, Refusal,
+    admin_only, ctx, no_refusal, not_found, parse_id, refusal, saved, saved_notice, Errors, Frame,
+    Menu, Refusal,
 };
 use super::texts::SettingsTexts;
 use crate::ui::page::{csrf_refusal, render, store_error_page, Choice, Chrome, Viewer};

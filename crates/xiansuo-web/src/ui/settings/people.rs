@@ -4,8 +4,8 @@
 //! the store refuses it, and the page says so above the form.
 
 use super::frame::{
-    admin_only, ctx, no_refusal, optional_text, parse_id, refusal, saved,
-    saved_notice, Errors, Frame, Menu, Refusal,
+    admin_only, ctx, no_refusal, optional_text, parse_id, refusal, saved, saved_notice, Errors,
+    Frame, Menu, Refusal,
 };
 use crate::ui::page::{
     csrf_refusal, instant_of_local, parse_instant, render, store_error_page, Choice, Chrome, Viewer,

@@ -5,8 +5,8 @@
 //! not followed up in time back to a pool, with a warning ahead.
 
 use super::frame::{
-    admin_only, no_refusal, parse_id, refusal, saved, saved_notice, text_of, whole_number, Errors,
-    Frame, Menu, Refusal,
+    admin_only, no_refusal, parse_id, refusal, saved, saved_notice, whole_number, Errors, Frame,
+    Menu, Refusal,
 };
 use crate::ui::page::{csrf_refusal, render, store_error_page, Choice, Chrome, Viewer};
 use crate::AppState;

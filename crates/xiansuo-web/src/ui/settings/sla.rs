@@ -3,8 +3,8 @@
 //! and deleted through `xiansuo_app::leads::followups`, as `/api/v1/sla/rules` does.
 
 use super::frame::{
-    admin_only, no_refusal, parse_id, refusal, saved, saved_notice, text_of, whole_number, Errors,
-    Frame, Menu, Refusal,
+    admin_only, no_refusal, parse_id, refusal, saved, saved_notice, whole_number, Errors, Frame,
+    Menu, Refusal,
 };
 use super::texts::SettingsTexts;
 use crate::ui::page::{csrf_refusal, render, store_error_page, Choice, Chrome, Viewer};
@@ -14,7 +14,6 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
-use serde_json::Value;
 use xiansuo_app::admin::users::{self, User};
 use xiansuo_app::leads::followups::{self, NewSlaRule, SlaRule, SlaRulePatch, MAX_SLA_HOURS};
 use xiansuo_app::leads::pool::{self, Pool};
