@@ -4,8 +4,9 @@
 //! so that a typed request (`#[derive(ToSchema)]`, `#[schema(schema_with = …)]`) and the
 //! document's hand-built parts say the same thing.
 
-use utoipa::openapi::schema::{KnownFormat, SchemaFormat, SchemaType, Type};
-use utoipa::openapi::ObjectBuilder;
+use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, Schema, SchemaFormat, SchemaType, Type};
+use utoipa::openapi::{ObjectBuilder, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
 /// A type, or that type or null.
 pub fn typed(t: Type, nullable: bool) -> SchemaType {
@@ -62,6 +63,46 @@ pub fn date_time(nullable: bool, doc: &str) -> ObjectBuilder {
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
         .pattern(Some(YEARS))
 }
+
+/// A calendar date `YYYY-MM-DD` in the years the server takes (1800 to 2999).
+pub fn date(nullable: bool, doc: &str) -> ObjectBuilder {
+    string(nullable, doc)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+        .pattern(Some(YEARS))
+}
+
+/// A date, an RFC 3339 time, or nothing, as a list's range filter in a query takes it; for
+/// the parameters of handlers that document themselves (`inline(Option<DateOrTimeOrEmpty>)`).
+#[derive(Debug)]
+pub struct DateOrTimeOrEmpty;
+
+impl PartialSchema for DateOrTimeOrEmpty {
+    fn schema() -> RefOr<Schema> {
+        AnyOfBuilder::new()
+            .item(date(false, "A date"))
+            .item(date_time(false, "A time"))
+            .item(string(false, "None").max_length(Some(0)))
+            .description(Some("Date or time"))
+            .into()
+    }
+}
+
+impl ToSchema for DateOrTimeOrEmpty {}
+
+/// The bytes of a file as a response sends them, for the handlers that document themselves
+/// (`body = inline(FileContent)`).
+#[derive(Debug)]
+pub struct FileContent;
+
+impl PartialSchema for FileContent {
+    fn schema() -> RefOr<Schema> {
+        string(false, "The file")
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl ToSchema for FileContent {}
 
 /// One of the codes `accepted`.
 pub fn codes<'a>(

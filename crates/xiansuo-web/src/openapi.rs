@@ -33,7 +33,7 @@ use xiansuo_app::records::schema::{CodeSet, Field, Kind, Table, TABLES};
 use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::history::Channel;
 use xiansuo_core::lead::{ActivityType, Outcome, BUILTIN_SOURCES};
-use xiansuo_core::schema::{codes, date_time, scalar, string, text, typed, YEARS};
+use xiansuo_core::schema::{codes, date, date_time, scalar, string, text, typed};
 
 mod backups;
 mod choices;
@@ -3957,49 +3957,6 @@ fn date_or_time(doc: &str) -> RefOr<Schema> {
         .item(date_time(false, "A time"))
         .description(Some(doc))
         .into()
-}
-
-/// A date or time as [`date_or_time`], or empty for none.
-fn date_or_time_or_empty(doc: &str) -> RefOr<Schema> {
-    utoipa::openapi::schema::AnyOfBuilder::new()
-        .item(date(false, "A date"))
-        .item(date_time(false, "A time"))
-        .item(string(false, "None").max_length(Some(0)))
-        .description(Some(doc))
-        .into()
-}
-
-/// A date, an RFC 3339 time, or nothing, as a list's range filter in a query takes it; for
-/// the parameters of handlers that document themselves (`inline(Option<DateOrTimeOrEmpty>)`).
-pub(crate) struct DateOrTimeOrEmpty;
-
-impl utoipa::PartialSchema for DateOrTimeOrEmpty {
-    fn schema() -> RefOr<Schema> {
-        date_or_time_or_empty("Date or time")
-    }
-}
-
-impl utoipa::ToSchema for DateOrTimeOrEmpty {}
-
-/// The bytes of a file as a response sends them, for the handlers that document themselves
-/// (`body = inline(FileContent)`).
-pub(crate) struct FileContent;
-
-impl utoipa::PartialSchema for FileContent {
-    fn schema() -> RefOr<Schema> {
-        string(false, "The file")
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
-            .into()
-    }
-}
-
-impl utoipa::ToSchema for FileContent {}
-
-/// A calendar date `YYYY-MM-DD` in the years the server takes (1800 to 2999).
-fn date(nullable: bool, doc: &str) -> ObjectBuilder {
-    string(nullable, doc)
-        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
-        .pattern(Some(YEARS))
 }
 
 fn int64(nullable: bool, doc: &str) -> ObjectBuilder {

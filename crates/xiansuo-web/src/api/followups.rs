@@ -8,7 +8,6 @@ use crate::auth::ctx;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Id, JsonBody, QueryPairs};
-use crate::openapi::FileContent;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
@@ -26,6 +25,7 @@ use xiansuo_app::leads::followups::{
 };
 use xiansuo_app::records::attachments::{self, Upload, MAX_BYTES};
 use xiansuo_app::records::schema::{Table, TABLES};
+use xiansuo_core::schema::FileContent;
 use xiansuo_core::validation::Unread;
 use xiansuo_core::Invalid;
 

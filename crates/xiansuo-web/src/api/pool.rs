@@ -7,7 +7,6 @@ use crate::auth::ctx;
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use crate::extract::{Id, JsonBody, QueryPairs};
-use crate::openapi::DateOrTimeOrEmpty;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -19,6 +18,7 @@ use xiansuo_app::leads::pool::{
     self, LeadRelease, NewPool, NewRecycleRule, Pool, PoolAssignment, PoolClaim, PoolLeadPage,
     PoolLeads, PoolList, PoolPatch, RecycleRule, RecycleRuleList, RecycleRulePatch,
 };
+use xiansuo_core::schema::DateOrTimeOrEmpty;
 use xiansuo_core::validation::Unread;
 
 /// List pools
