@@ -575,7 +575,7 @@ async fn the_assignment_trial_names_the_rule_and_owner_without_moving_the_turn(a
     for (body, field) in [
         (json!({"lead": {"colour": "red"}}), "colour"),
         (json!({"lead_id": lead["id"], "lead": {}}), "lead_id"),
-        (json!({"lead": {}, "owner": 1}), "body"),
+        (json!({"lead": {}, "owner": 1}), "owner"),
     ] {
         let refused = trial(body.clone()).await;
         refused.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
