@@ -190,15 +190,18 @@ fn items_schema(doc: &str) -> ArrayBuilder {
         .schema_type(schema::typed(Type::Array, true))
         .items(<NewItem as PartialSchema>::schema())
         .max_items(Some(MAX_ITEMS))
+        // Each key once: the schema cannot say that of one property, but it can refuse the
+        // same item twice.
+        .unique_items(true)
         .description(Some(doc))
 }
 
 fn new_items_schema() -> ArrayBuilder {
-    items_schema("The items, at most 50; null: none")
+    items_schema("The items, at most 50, each key once; null: none")
 }
 
 fn changed_items_schema() -> ArrayBuilder {
-    items_schema("The items, at most 50, replacing the old ones; null: none")
+    items_schema("The items, at most 50, each key once, replacing the old ones; null: none")
 }
 
 fn is_default_schema() -> ObjectBuilder {
