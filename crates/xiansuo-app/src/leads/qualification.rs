@@ -189,9 +189,9 @@ fn items_schema(doc: &str) -> ArrayBuilder {
     ArrayBuilder::new()
         .schema_type(schema::typed(Type::Array, true))
         .items(<NewItem as PartialSchema>::schema())
-        .max_items(Some(MAX_ITEMS))
-        // Each key once: the schema cannot say that of one property, but it can refuse the
-        // same item twice.
+        // At most `MAX_ITEMS`, each key once, as the description says: a `maxItems` would lead
+        // a fuzzer to fill the list to its bound with one key, which the server refuses, and
+        // the schema cannot say "each key once" of one property.
         .unique_items(true)
         .description(Some(doc))
 }
