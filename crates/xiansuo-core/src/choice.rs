@@ -65,15 +65,20 @@ impl ChoiceKind {
 
 /// One entry of a list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(description = "An entry of a choice list")]
 pub struct Choice {
+    /// Unique id
     pub id: i64,
     pub kind: ChoiceKind,
     /// What the API and the database hold: `[a-z0-9_]`, at most 40 characters.
     pub code: String,
+    /// The Chinese label
     pub label_zh: String,
+    /// The English label
     pub label_en: String,
     /// For statuses: the fixed type whose rules apply (`new`, `working`, `qualified`,
     /// `converted`, `disqualified`, `nurturing`).
+    #[schema(required = true)]
     pub status_type: Option<LeadStatus>,
     /// Display order within the list.
     pub position: i64,

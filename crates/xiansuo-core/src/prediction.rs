@@ -3,6 +3,7 @@
 //! probabilities (Platt scaling). The model itself is trained in `xiansuo_app`.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Assigns each example to one of `k` folds so that every fold gets its share of positives and
 /// of negatives (stratified), in a fixed order: examples are dealt round-robin per class, after
@@ -55,11 +56,14 @@ pub fn auc(scores: &[f64], labels: &[bool]) -> f64 {
 
 /// One tenth of the examples ranked by score, best first, with how many of them were
 /// positive and the lift over the overall rate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(description = "A tenth of the outcomes ranked by probability, best first")]
 pub struct Decile {
     /// 1 for the best-scored tenth.
     pub decile: usize,
+    /// Leads in it
     pub examples: usize,
+    /// Of them converted or won
     pub positives: usize,
     /// The decile's positive rate over the overall rate (1 = no better than chance).
     pub lift: f64,

@@ -71,6 +71,23 @@ pub fn date(nullable: bool, doc: &str) -> ObjectBuilder {
         .pattern(Some(YEARS))
 }
 
+/// A date or an RFC 3339 time, as a log's range filter in a query takes it; for the parameters
+/// of handlers that document themselves (`inline(Option<DateOrTime>)`).
+#[derive(Debug)]
+pub struct DateOrTime;
+
+impl PartialSchema for DateOrTime {
+    fn schema() -> RefOr<Schema> {
+        AnyOfBuilder::new()
+            .item(date(false, "A date"))
+            .item(date_time(false, "A time"))
+            .description(Some("YYYY-MM-DD or RFC 3339"))
+            .into()
+    }
+}
+
+impl ToSchema for DateOrTime {}
+
 /// A date, an RFC 3339 time, or nothing, as a list's range filter in a query takes it; for
 /// the parameters of handlers that document themselves (`inline(Option<DateOrTimeOrEmpty>)`).
 #[derive(Debug)]

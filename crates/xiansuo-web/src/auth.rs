@@ -4,18 +4,22 @@
 //! sign-ins are throttled per username at an address and per address ([`crate::throttle`]).
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::JsonBody;
+use crate::extract::Typed;
 use crate::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use xiansuo_app::admin::audit::{self, LoginAttempt, LoginResult};
+use xiansuo_app::admin::auth;
 use xiansuo_app::admin::callers::callers;
-use xiansuo_app::admin::{auth, users};
+use xiansuo_app::admin::users::{self, User};
 use xiansuo_app::{Actor, Ctx};
 use xiansuo_core::history::Channel;
 
@@ -243,39 +247,66 @@ pub fn session_cookie(secret: &str, secure: bool) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static("xs_session=; Max-Age=0"))
 }
 
-/// `POST /api/v1/auth/login`
+/// The credentials `POST /api/v1/auth/login` takes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = Login, description = "Credentials")]
+pub struct Credentials {
+    /// Sign-in name
+    pub username: String,
+    /// Password
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+/// A new web session, as `POST /api/v1/auth/login` answers.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "A new web session")]
+pub struct Session {
+    pub user: users::User,
+    /// Send it as `X-CSRF-Token` on writes authenticated by the cookie
+    pub csrf_token: String,
+}
+
+/// Sign in
+///
+/// Starts a web session and sets its cookie. Failed attempts are rate limited per username and
+/// per client address.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    operation_id = "login",
+    tag = "auth",
+    request_body = Credentials,
+    responses(
+        (status = OK, description = "Signed in", body = Session, headers(
+            ("Set-Cookie" = String, description = "`xs_session=…; HttpOnly; SameSite=Lax; Path=/`")
+        )),
+        (status = UNAUTHORIZED, description = "Wrong username or password, or a disabled account"),
+        (status = UNPROCESSABLE_ENTITY, description = "A field is missing or not a string"),
+        (status = TOO_MANY_REQUESTS, description = "Too many failed sign-ins; see `Retry-After`"),
+    )
+)]
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody,
+    Typed(credentials): Typed<Credentials>,
 ) -> ApiResult<Response> {
-    let field = |name: &str| {
-        body.get(name)
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-            .ok_or_else(|| {
-                ApiError::Invalid(xiansuo_core::Invalid::new(
-                    name,
-                    "is required and must be a string",
-                ))
-            })
-    };
-    let (username, password) = (field("username")?, field("password")?);
     let (user_id, secret, csrf) = sign_in(
         &state,
         addr.ip(),
         &user_agent(&headers),
-        &username,
-        &password,
+        &credentials.username,
+        &credentials.password,
     )
     .await?;
     let user = users::get(&state.db, user_id).await?;
-    let mut response = (
-        StatusCode::OK,
-        Json(json!({"user": user, "csrf_token": csrf})),
-    )
-        .into_response();
+    let session = Session {
+        user,
+        csrf_token: csrf,
+    };
+    let mut response = (StatusCode::OK, Json(session)).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         session_cookie(&secret, state.secure_cookies),
@@ -283,7 +314,16 @@ pub async fn login(
     Ok(response)
 }
 
-/// `POST /api/v1/auth/logout`
+/// Sign out
+///
+/// Ends the web session and clears its cookie.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    operation_id = "logout",
+    tag = "auth",
+    responses((status = NO_CONTENT, description = "Signed out"))
+)]
 pub async fn logout(
     State(state): State<AppState>,
     _auth: Auth,
@@ -299,9 +339,24 @@ pub async fn logout(
     Ok(response)
 }
 
-/// `GET /api/v1/me`
+/// Who am I
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    operation_id = "getMe",
+    tag = "auth",
+    responses((status = OK, description = "The signed-in user", body = User))
+)]
 pub async fn me(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<users::User>> {
     Ok(Json(users::get(&state.db, auth.actor.user_id).await?))
+}
+
+/// The sign-in routes with their part of the OpenAPI document.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
 }
 
 /// The context of a use case run for an authenticated call: the caller, the channel and now.

@@ -27,7 +27,6 @@ use utoipa::openapi::{
     ResponseBuilder, Schema, SchemaFormat, Tag, Type,
 };
 use utoipa::PartialSchema;
-use xiansuo_app::admin::audit;
 use xiansuo_app::records::attachments::{Attachment, AttachmentList};
 use xiansuo_app::records::schema::{CodeSet, Field, Kind, Table, TABLES};
 use xiansuo_core::custom_field::RecordType;
@@ -35,9 +34,6 @@ use xiansuo_core::history::Channel;
 use xiansuo_core::lead::{ActivityType, Outcome, BUILTIN_SOURCES};
 use xiansuo_core::schema::{codes, date, date_time, scalar, string, text, typed};
 
-mod backups;
-mod choices;
-mod prediction;
 mod robots;
 
 /// The OpenAPI document of the whole JSON API.
@@ -48,20 +44,13 @@ pub fn document() -> OpenApi {
     }
     doc.dedup();
     doc.activities();
-    doc.exports();
-    doc.audit();
     doc.webhook_deliveries();
     doc.generated(crate::api::documented().into_openapi());
     doc.robot_deliveries();
-    doc.choices();
     doc.imports();
     doc.reports();
-    doc.privacy();
     doc.record_attachments();
-    doc.prediction();
-    doc.backups();
     doc.forms();
-    doc.auth();
     doc.operations();
     doc.errors();
 
@@ -1108,279 +1097,6 @@ impl Doc {
         );
     }
 
-    fn audit(&mut self) {
-        let kinds: Vec<&str> = audit::Setting::ALL.iter().map(|k| k.code()).collect();
-        let actions = [
-            "create",
-            "update",
-            "delete",
-            "reorder",
-            "revoke",
-            "reset_password",
-            "change_password",
-        ];
-        let results = ["succeeded", "failed", "throttled"];
-        let someone = |doc: &str| {
-            response_object(
-                doc,
-                vec![
-                    prop("id", int64(true, "The id; null for a singleton setting")),
-                    prop("name", string(false, "The name; empty when it has none")),
-                ],
-            )
-        };
-        self.schema(
-            "AuditEntry",
-            response_object(
-                "One change of a setting: who, when, what, and the record before and after",
-                vec![
-                    prop(
-                        "id",
-                        int64(false, "Unique id; newer entries have larger ones"),
-                    ),
-                    prop("at", date_time(false, "When")),
-                    prop(
-                        "actor",
-                        someone("Who: a user (name empty and id null for the command line)"),
-                    ),
-                    prop("kind", codes(kinds.clone(), false, "What kind of setting")),
-                    prop("subject", someone("Which record of that kind")),
-                    prop("action", codes(actions, false, "What was done")),
-                    prop(
-                        "before",
-                        any(
-                            "The record before, as stored (times as RFC 3339, secrets as \
-                             fingerprints); null when it was created",
-                        ),
-                    ),
-                    prop("after", any("The record after; null when it was deleted")),
-                ],
-            ),
-        );
-        self.schema(
-            "LoginAttempt",
-            response_object(
-                "One sign-in attempt with a password",
-                vec![
-                    prop("id", int64(false, "Unique id")),
-                    prop("at", date_time(false, "When")),
-                    prop(
-                        "user_id",
-                        int64(true, "The user with the name given, if any"),
-                    ),
-                    prop("username", string(false, "The name given")),
-                    prop("address", string(false, "The client's IP address")),
-                    prop("user_agent", string(false, "The client's User-Agent")),
-                    prop("result", codes(results, false, "How it ended")),
-                ],
-            ),
-        );
-        for (name, item, doc) in [
-            (
-                "AuditList",
-                "AuditEntry",
-                "One page of settings changes, newest first",
-            ),
-            (
-                "LoginList",
-                "LoginAttempt",
-                "One page of sign-in attempts, newest first",
-            ),
-        ] {
-            self.schema(
-                name,
-                ObjectBuilder::new()
-                    .description(Some(doc))
-                    .property("items", array(Ref::from_schema_name(item), doc))
-                    .property(
-                        "next_cursor",
-                        string(
-                            true,
-                            "Pass as `cursor` for the next page; null on the last page",
-                        ),
-                    )
-                    .required("items")
-                    .required("next_cursor"),
-            );
-        }
-        let paging = || {
-            [
-                query(
-                    "from",
-                    "From this date (China time) or RFC 3339 instant",
-                    date_or_time("YYYY-MM-DD or RFC 3339"),
-                ),
-                query(
-                    "to",
-                    "Up to this date (included) or instant",
-                    date_or_time("YYYY-MM-DD or RFC 3339"),
-                ),
-                query(
-                    "limit",
-                    "How many per page",
-                    scalar(Type::Integer, false, "Page size")
-                        .minimum(Some(1))
-                        .maximum(Some(200))
-                        .default(Some(json!(50))),
-                ),
-                query(
-                    "cursor",
-                    "The `next_cursor` of the previous page",
-                    id_cursor(),
-                ),
-            ]
-        };
-        let tag = "audit";
-        let mut filters = vec![
-            query(
-                "kind",
-                "Only this kind of setting",
-                codes(kinds, false, "Kind"),
-            ),
-            query(
-                "actor",
-                "Only changes by this user",
-                int64(false, "A user id"),
-            ),
-            query(
-                "subject",
-                "Only changes of the record with this id (with `kind`)",
-                int64(false, "A record id"),
-            ),
-        ];
-        filters.extend(paging());
-        self.add(
-            HttpMethod::Get,
-            "/api/v1/audit",
-            operation("listAudit", tag, "List settings changes")
-                .description(Some(
-                    "The audit log of settings (admins only): every change to users, teams, \
-                     API tokens, custom fields, pipeline stages, checklists, scoring and \
-                     assignment rules and settings, availability, pools, recycle and SLA \
-                     rules, working hours, web forms, webhooks, dedup policies, channel spend \
-                     and targets, written in the change's own transaction.",
-                ))
-                .parameters(Some(filters.into_iter().map(ParameterBuilder::build)))
-                .response("200", json_response("One page", "AuditList")),
-            &[Failure::Forbidden, Failure::Invalid],
-        );
-        let mut filters = vec![
-            query(
-                "user",
-                "Only attempts for this user",
-                int64(false, "A user id"),
-            ),
-            query(
-                "result",
-                "Only attempts that ended so",
-                codes(results, false, "Result"),
-            ),
-        ];
-        filters.extend(paging());
-        self.add(
-            HttpMethod::Get,
-            "/api/v1/audit/logins",
-            operation("listLogins", tag, "List sign-in attempts")
-                .description(Some(
-                    "The login history (admins only): every sign-in with a password, through \
-                     the web page or `POST /api/v1/auth/login`, successful or not.",
-                ))
-                .parameters(Some(filters.into_iter().map(ParameterBuilder::build)))
-                .response("200", json_response("One page", "LoginList")),
-            &[Failure::Forbidden, Failure::Invalid],
-        );
-    }
-
-    fn exports(&mut self) {
-        self.schema(
-            "Export",
-            response_object(
-                "One export: who, what, how many rows",
-                vec![
-                    prop("id", int64(false, "Unique id")),
-                    prop("user_id", int64(false, "Who exported")),
-                    prop("username", string(true, "Their username")),
-                    prop(
-                        "record_type",
-                        codes(
-                            [
-                                "lead",
-                                "account",
-                                "contact",
-                                "opportunity",
-                                "activity",
-                                "person",
-                            ],
-                            false,
-                            "What was exported",
-                        ),
-                    ),
-                    prop(
-                        "filters",
-                        any("The list parameters the export was made with, by name"),
-                    ),
-                    prop("format", codes(["csv", "xlsx"], false, "File format")),
-                    prop("rows", int64(false, "How many records the file holds")),
-                    prop(
-                        "channel",
-                        codes(
-                            ["ui", "api", "import", "rule", "job"],
-                            false,
-                            "How it was made; `job` for the command line",
-                        ),
-                    ),
-                    prop("at", date_time(false, "When")),
-                ],
-            ),
-        );
-        self.schema(
-            "ExportList",
-            ObjectBuilder::new()
-                .description(Some("One page of exports, newest first"))
-                .property(
-                    "items",
-                    array(Ref::from_schema_name("Export"), "The exports"),
-                )
-                .property(
-                    "next_cursor",
-                    string(
-                        true,
-                        "Pass as `cursor` for the next page; null on the last page",
-                    ),
-                )
-                .required("items")
-                .required("next_cursor"),
-        );
-        self.add(
-            HttpMethod::Get,
-            "/api/v1/exports",
-            operation("listExports", "exports", "List exports")
-                .description(Some(
-                    "The export audit (PIPL/GDPR: who exported what): an admin sees every \
-                     export, anyone else their own.",
-                ))
-                .parameters(Some(vec![
-                    query(
-                        "limit",
-                        "How many exports per page",
-                        scalar(Type::Integer, false, "Page size")
-                            .minimum(Some(1))
-                            .maximum(Some(500))
-                            .default(Some(json!(50))),
-                    )
-                    .build(),
-                    query(
-                        "cursor",
-                        "The `next_cursor` of the previous page",
-                        id_cursor(),
-                    )
-                    .build(),
-                ]))
-                .response("200", json_response("One page", "ExportList")),
-            &[Failure::Invalid],
-        );
-    }
-
     /// Web forms: the admin API and the public endpoint visitors post to.
     fn forms(&mut self) {
         use xiansuo_app::channels::forms::{
@@ -1845,82 +1561,6 @@ impl Doc {
                     .insert(failure.status().to_owned(), RefOr::T(page));
             }
         }
-    }
-
-    fn auth(&mut self) {
-        self.schema(
-            "Login",
-            request_object(
-                "Credentials",
-                vec![
-                    prop("username", string(false, "Sign-in name")),
-                    prop(
-                        "password",
-                        string(false, "Password")
-                            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password))),
-                    ),
-                ],
-                &["username", "password"],
-            ),
-        );
-        self.schema(
-            "Session",
-            response_object(
-                "A new web session",
-                vec![
-                    prop("user", Ref::from_schema_name("User")),
-                    prop(
-                        "csrf_token",
-                        string(
-                            false,
-                            "Send it as `X-CSRF-Token` on writes authenticated by the cookie",
-                        ),
-                    ),
-                ],
-            ),
-        );
-
-        let tag = "auth";
-        let cookie = HeaderBuilder::new()
-            .schema(string(false, "The session cookie"))
-            .description(Some(format!(
-                "`{SESSION_COOKIE}=…; HttpOnly; SameSite=Lax; Path=/`"
-            )))
-            .build();
-        self.add(
-            HttpMethod::Post,
-            LOGIN,
-            operation("login", tag, "Sign in")
-                .description(Some(
-                    "Starts a web session and sets its cookie. Failed attempts are rate limited \
-                     per username and per client address.",
-                ))
-                .request_body(Some(json_body("Login")))
-                .response(
-                    "200",
-                    json_response("Signed in", "Session").header("Set-Cookie", cookie),
-                ),
-            &[
-                Failure::Unauthorized,
-                Failure::Invalid,
-                Failure::TooManyLogins,
-            ],
-        );
-        self.add(
-            HttpMethod::Post,
-            "/api/v1/auth/logout",
-            operation("logout", tag, "Sign out")
-                .description(Some("Ends the web session and clears its cookie."))
-                .response("204", ResponseBuilder::new().description("Signed out")),
-            &[],
-        );
-        self.add(
-            HttpMethod::Get,
-            "/api/v1/me",
-            operation("getMe", tag, "Who am I")
-                .response("200", json_response("The signed-in user", "User")),
-            &[],
-        );
     }
 
     fn operations(&mut self) {
@@ -2414,117 +2054,6 @@ impl Doc {
                         .content("text/csv", Content::new(Some(string(false, "CSV")))),
                 ),
             &[],
-        );
-    }
-
-    fn privacy(&mut self) {
-        let person = || {
-            vec![
-                query(
-                    "phone",
-                    "The person's phone, in any format (a number without a country code is \
-                     taken as Chinese)",
-                    string(false, "A phone number"),
-                )
-                .build(),
-                query(
-                    "email",
-                    "The person's e-mail",
-                    string(false, "An e-mail address"),
-                )
-                .build(),
-            ]
-        };
-        self.add(
-            HttpMethod::Get,
-            "/api/v1/privacy/export",
-            operation(
-                "exportPerson",
-                "privacy",
-                "Everything held about a person (admins)",
-            )
-            .description(Some(
-                "Finds the leads and contacts (deleted ones too) whose phone or e-mail is the \
-                 one given (at least one of them) and answers with them, their activities, \
-                 their history, their attachments' details and their web-form submissions. \
-                 The export is recorded in /api/v1/exports as record type `person`.",
-            ))
-            .parameters(Some(person()))
-            .response(
-                "200",
-                ResponseBuilder::new()
-                    .description("The person's data")
-                    .content(
-                        "application/json",
-                        Content::new(Some(response_object(
-                            "Everything held about the person",
-                            vec![
-                                prop("person", any("The phone (E.164) and e-mail searched for")),
-                                prop("exported_at", date_time(false, "When")),
-                                prop("leads", any("Their leads, as the API shows leads")),
-                                prop("contacts", any("Their contacts")),
-                                prop("activities", any("Activities on those records")),
-                                prop("history", any("The history of those records")),
-                                prop("attachments", any("Attachments' names, types and sizes")),
-                                prop(
-                                    "form_submissions",
-                                    any("Web-form posts that made their leads"),
-                                ),
-                            ],
-                        ))),
-                    ),
-            ),
-            &[Failure::Forbidden, Failure::Invalid],
-        );
-        self.schema(
-            "PersonErasure",
-            request_object(
-                "Whom to erase and why",
-                vec![
-                    prop("phone", string(false, "The person's phone, in any format")),
-                    prop("email", string(false, "The person's e-mail")),
-                    prop(
-                        "reason",
-                        string(false, "Why, e.g. the person's request and its date"),
-                    ),
-                ],
-                &["reason"],
-            ),
-        );
-        self.add(
-            HttpMethod::Post,
-            "/api/v1/privacy/erase",
-            operation("erasePerson", "privacy", "Erase a person's data (admins)")
-                .description(Some(
-                    "Erases the personal data of every lead and contact with the phone or e-mail \
-                     given, in one transaction, keeping the records for the counts (status, \
-                     source, owner, company, dates, non-text custom fields). Names become \
-                     已擦除; phones, e-mails, WeChat ids, titles, descriptions, text custom \
-                     fields, activity and comment texts, attachments, history values, web-form \
-                     payloads, webhook bodies and queued e-mails carrying the phone or e-mail, \
-                     notifications about the records, merge images and reported import rows \
-                     holding them are cleared or removed. Each record gets a history entry \
-                     `erase` with who and why.",
-                ))
-                .request_body(Some(json_body("PersonErasure")))
-                .response(
-                    "200",
-                    ResponseBuilder::new()
-                        .description("What was erased")
-                        .content(
-                            "application/json",
-                            Content::new(Some(response_object(
-                                "What was erased",
-                                vec![
-                                    prop("person", any("The phone (E.164) and e-mail")),
-                                    prop("erased", any("Counts per kind of data")),
-                                    prop("lead_ids", any("The erased leads")),
-                                    prop("contact_ids", any("The erased contacts")),
-                                ],
-                            ))),
-                        ),
-                ),
-            &[Failure::Forbidden, Failure::Invalid],
         );
     }
 
@@ -3965,15 +3494,6 @@ fn int64(nullable: bool, doc: &str) -> ObjectBuilder {
 
 fn boolean(doc: &str) -> ObjectBuilder {
     scalar(Type::Boolean, false, doc)
-}
-
-/// A flag of a change: `null`, like leaving it out, keeps the stored value.
-fn optional_boolean(doc: &str) -> ObjectBuilder {
-    scalar(
-        Type::Boolean,
-        true,
-        &format!("{doc}; null keeps it as it is"),
-    )
 }
 
 fn any(doc: &str) -> ObjectBuilder {

@@ -10,9 +10,13 @@ use crate::error::StoreResult;
 use crate::records::json::rfc3339;
 use crate::scope::Actor;
 use chrono::{DateTime, Utc};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use utoipa::openapi::{ObjectBuilder, RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
 use xiansuo_core::clock::{parse_bound, to_millis};
+use xiansuo_core::schema;
 use xiansuo_core::Invalid;
 use xiansuo_store::{Cell, Db, Param, Row, Tx};
 
@@ -428,15 +432,15 @@ fn user_id(name: &str, value: &str) -> Result<i64, Invalid> {
         .map_err(|_| Invalid::new(name, "must be a user id"))
 }
 
-/// One page of a log, newest first, as `{"items", "next_cursor"}`.
-async fn page(
+/// One page of a log, newest first, with the cursor of the next page.
+async fn page<T>(
     db: &Db,
     table: &str,
     conditions: &[String],
     params: &[Param],
     limit: i64,
-    to_json: fn(&Row) -> Value,
-) -> StoreResult<Value> {
+    read: fn(&Row) -> T,
+) -> StoreResult<(Vec<T>, Option<String>)> {
     let mut rows = db
         .fetch_all(
             &format!(
@@ -455,33 +459,137 @@ async fn page(
         rows.truncate(limit as usize);
         rows.last().map(|r| r.int("id").to_string())
     });
-    Ok(json!({
-        "items": rows.iter().map(to_json).collect::<Vec<_>>(),
-        "next_cursor": next.flatten(),
-    }))
+    Ok((rows.iter().map(read).collect(), next.flatten()))
 }
 
-fn entry_json(r: &Row) -> Value {
-    let parsed = |column: &str| {
-        r.opt_text(column)
-            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-            .unwrap_or(Value::Null)
-    };
-    json!({
-        "id": r.int("id"),
-        "at": rfc3339(r.int("at")),
-        "actor": {"id": r.opt_int("actor_id"), "name": r.text("actor_name")},
-        "kind": r.text("kind"),
-        "subject": {"id": r.opt_int("subject_id"), "name": r.text("subject_name")},
-        "action": r.text("action"),
-        "before": parsed("before_json"),
-        "after": parsed("after_json"),
-    })
+/// A user or a record an entry names: its id (null for the command line, or for a singleton
+/// setting) and its name (empty when it has none).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(description = "A user or record: its id, null when there is none, and its name")]
+pub struct Named {
+    /// The id; null for the command line or a singleton setting
+    #[schema(required = true)]
+    pub id: Option<i64>,
+    /// The name; empty when it has none
+    pub name: String,
+}
+
+/// One change of a setting: who, when, what, and the record before and after.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(description = "One change of a setting: who, when, what, and the record before and after")]
+pub struct AuditEntry {
+    /// Unique id; newer entries have larger ones
+    pub id: i64,
+    #[schema(schema_with = at_schema)]
+    pub at: String,
+    /// Who: a user (name empty and id null for the command line)
+    pub actor: Named,
+    #[schema(schema_with = kind_schema)]
+    pub kind: String,
+    /// Which record of that kind
+    pub subject: Named,
+    #[schema(schema_with = action_schema)]
+    pub action: String,
+    /// The record before, as stored (times as RFC 3339, secrets as fingerprints); null when it
+    /// was created
+    pub before: Value,
+    /// The record after; null when it was deleted
+    pub after: Value,
+}
+
+/// What the audit log records being done to a setting.
+pub const ACTIONS: [&str; 7] = [
+    "create",
+    "update",
+    "delete",
+    "reorder",
+    "revoke",
+    "reset_password",
+    "change_password",
+];
+
+fn at_schema() -> ObjectBuilder {
+    schema::date_time(false, "When")
+}
+
+fn kind_schema() -> ObjectBuilder {
+    schema::codes(
+        Setting::ALL.iter().map(|k| k.code()),
+        false,
+        "What kind of setting",
+    )
+}
+
+/// The code of a kind of setting, for a query parameter that takes one
+/// (`inline(Option<SettingCode>)`).
+#[derive(Debug)]
+pub struct SettingCode;
+
+impl PartialSchema for SettingCode {
+    fn schema() -> RefOr<Schema> {
+        kind_schema().into()
+    }
+}
+
+impl ToSchema for SettingCode {}
+
+/// How a sign-in ended, for a query parameter that takes one
+/// (`inline(Option<LoginResultCode>)`).
+#[derive(Debug)]
+pub struct LoginResultCode;
+
+impl PartialSchema for LoginResultCode {
+    fn schema() -> RefOr<Schema> {
+        result_schema().into()
+    }
+}
+
+impl ToSchema for LoginResultCode {}
+
+fn action_schema() -> ObjectBuilder {
+    schema::codes(ACTIONS, false, "What was done")
+}
+
+/// One page of settings changes, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "One page of settings changes, newest first")]
+pub struct AuditList {
+    /// One page of settings changes, newest first
+    pub items: Vec<AuditEntry>,
+    /// Pass as `cursor` for the next page; null on the last page
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+impl AuditEntry {
+    fn read(r: &Row) -> AuditEntry {
+        let parsed = |column: &str| {
+            r.opt_text(column)
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                .unwrap_or(Value::Null)
+        };
+        AuditEntry {
+            id: r.int("id"),
+            at: rfc3339(r.int("at")),
+            actor: Named {
+                id: r.opt_int("actor_id"),
+                name: r.text("actor_name"),
+            },
+            kind: r.text("kind"),
+            subject: Named {
+                id: r.opt_int("subject_id"),
+                name: r.text("subject_name"),
+            },
+            action: r.text("action"),
+            before: parsed("before_json"),
+            after: parsed("after_json"),
+        }
+    }
 }
 
 /// The settings changes, newest first (admins only). Filters: `kind`, `actor` (a user id),
 /// `subject` (a record id, with `kind`), `from`, `to`; paging: `limit`, `cursor`.
-pub async fn list(db: &Db, actor: &Actor, query: &[(String, String)]) -> StoreResult<Value> {
+pub async fn list(db: &Db, actor: &Actor, query: &[(String, String)]) -> StoreResult<AuditList> {
     actor.require_admin("read the audit log")?;
     let (mut conditions, mut params, mut limit) = (Vec::new(), Vec::new(), 50);
     for (name, value) in query {
@@ -512,7 +620,16 @@ pub async fn list(db: &Db, actor: &Actor, query: &[(String, String)]) -> StoreRe
             }
         }
     }
-    page(db, "audit_log", &conditions, &params, limit, entry_json).await
+    let (items, next_cursor) = page(
+        db,
+        "audit_log",
+        &conditions,
+        &params,
+        limit,
+        AuditEntry::read,
+    )
+    .await?;
+    Ok(AuditList { items, next_cursor })
 }
 
 /// How a sign-in with a password ended.
@@ -526,6 +643,12 @@ pub enum LoginResult {
 }
 
 impl LoginResult {
+    pub const ALL: [LoginResult; 3] = [
+        LoginResult::Succeeded,
+        LoginResult::Failed,
+        LoginResult::Throttled,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             LoginResult::Succeeded => "succeeded",
@@ -567,21 +690,63 @@ pub async fn record_login(
     Ok(())
 }
 
-fn login_json(r: &Row) -> Value {
-    json!({
-        "id": r.int("id"),
-        "at": rfc3339(r.int("at")),
-        "user_id": r.opt_int("user_id"),
-        "username": r.text("username"),
-        "address": r.text("address"),
-        "user_agent": r.text("user_agent"),
-        "result": r.text("result"),
-    })
+/// One sign-in attempt with a password, as the login history keeps it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = LoginAttempt, description = "One sign-in attempt with a password")]
+pub struct Login {
+    /// Unique id
+    pub id: i64,
+    #[schema(schema_with = at_schema)]
+    pub at: String,
+    /// The user with the name given, if any
+    #[schema(required = true)]
+    pub user_id: Option<i64>,
+    /// The name given
+    pub username: String,
+    /// The client's IP address
+    pub address: String,
+    /// The client's User-Agent
+    pub user_agent: String,
+    #[schema(schema_with = result_schema)]
+    pub result: String,
+}
+
+fn result_schema() -> ObjectBuilder {
+    schema::codes(
+        LoginResult::ALL.map(LoginResult::code),
+        false,
+        "How it ended",
+    )
+}
+
+/// One page of sign-in attempts, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "One page of sign-in attempts, newest first")]
+pub struct LoginList {
+    /// One page of sign-in attempts, newest first
+    pub items: Vec<Login>,
+    /// Pass as `cursor` for the next page; null on the last page
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+impl Login {
+    fn read(r: &Row) -> Login {
+        Login {
+            id: r.int("id"),
+            at: rfc3339(r.int("at")),
+            user_id: r.opt_int("user_id"),
+            username: r.text("username"),
+            address: r.text("address"),
+            user_agent: r.text("user_agent"),
+            result: r.text("result"),
+        }
+    }
 }
 
 /// The sign-in attempts, newest first (admins only). Filters: `user` (a user id), `result`,
 /// `from`, `to`; paging: `limit`, `cursor`.
-pub async fn logins(db: &Db, actor: &Actor, query: &[(String, String)]) -> StoreResult<Value> {
+pub async fn logins(db: &Db, actor: &Actor, query: &[(String, String)]) -> StoreResult<LoginList> {
     actor.require_admin("read the login history")?;
     let (mut conditions, mut params, mut limit) = (Vec::new(), Vec::new(), 50);
     for (name, value) in query {
@@ -594,13 +759,9 @@ pub async fn logins(db: &Db, actor: &Actor, query: &[(String, String)]) -> Store
                 params.push(Param::Int(user_id("user", value)?));
             }
             "result" => {
-                let result = [
-                    LoginResult::Succeeded,
-                    LoginResult::Failed,
-                    LoginResult::Throttled,
-                ]
-                .into_iter()
-                .find(|r| r.code() == value)
+                let result = LoginResult::ALL
+                    .into_iter()
+                    .find(|r| r.code() == value)
                 .ok_or_else(|| {
                     Invalid::new("result", "must be succeeded, failed or throttled")
                 })?;
@@ -616,5 +777,14 @@ pub async fn logins(db: &Db, actor: &Actor, query: &[(String, String)]) -> Store
             }
         }
     }
-    page(db, "login_history", &conditions, &params, limit, login_json).await
+    let (items, next_cursor) = page(
+        db,
+        "login_history",
+        &conditions,
+        &params,
+        limit,
+        Login::read,
+    )
+    .await?;
+    Ok(LoginList { items, next_cursor })
 }

@@ -16,14 +16,18 @@ use crate::records::schema::{Kind, Table, TABLES};
 use crate::scope::Actor;
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use futures_util::Stream;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::io::Write;
+use utoipa::openapi::ObjectBuilder;
+use utoipa::ToSchema;
 use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::history::Channel;
 use xiansuo_core::lead::ActivityType;
+use xiansuo_core::schema;
 use xiansuo_core::Invalid;
-use xiansuo_store::{Db, Param};
+use xiansuo_store::{Db, Param, Row};
 
 /// Records fetched per round trip: the list's largest page.
 const PAGE: &str = "500";
@@ -670,9 +674,99 @@ fn page_query(filters: &[(String, String)], cursor: Option<&str>) -> Vec<(String
     query
 }
 
+/// One export as the export audit keeps it: who, what, how many rows.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Export, description = "One export: who, what, how many rows")]
+pub struct ExportEntry {
+    /// Unique id
+    pub id: i64,
+    /// Who exported
+    pub user_id: i64,
+    /// Their username
+    #[schema(required = true)]
+    pub username: Option<String>,
+    #[schema(schema_with = record_type_schema)]
+    pub record_type: String,
+    /// The list parameters the export was made with, by name (for a person's data, the phone
+    /// and e-mail searched for)
+    pub filters: Value,
+    #[schema(schema_with = format_schema)]
+    pub format: String,
+    /// How many records the file holds
+    pub rows: i64,
+    #[schema(schema_with = channel_schema)]
+    pub channel: String,
+    #[schema(schema_with = at_schema)]
+    pub at: String,
+}
+
+fn record_type_schema() -> ObjectBuilder {
+    let mut types: Vec<&str> = SOURCES.iter().map(|s| s.audit_code()).collect();
+    types.push("person");
+    schema::codes(
+        types,
+        false,
+        "What was exported: a list, or a person's data",
+    )
+}
+
+fn format_schema() -> ObjectBuilder {
+    schema::codes(
+        ["csv", "xlsx", "json"],
+        false,
+        "File format; json for a person's data",
+    )
+}
+
+fn channel_schema() -> ObjectBuilder {
+    schema::codes(
+        [
+            Channel::Ui,
+            Channel::Api,
+            Channel::Import,
+            Channel::Rule,
+            Channel::Job,
+        ]
+        .map(Channel::code),
+        false,
+        "How it was made; `job` for the command line",
+    )
+}
+
+fn at_schema() -> ObjectBuilder {
+    schema::date_time(false, "When")
+}
+
+impl ExportEntry {
+    fn read(r: &Row) -> ExportEntry {
+        ExportEntry {
+            id: r.int("id"),
+            user_id: r.int("user_id"),
+            username: r.opt_text("username"),
+            record_type: r.text("record_type"),
+            filters: serde_json::from_str::<Value>(&r.text("filters")).unwrap_or(json!({})),
+            format: r.text("format"),
+            rows: r.int("rows"),
+            channel: r.text("channel"),
+            at: records::rfc3339(r.int("at")),
+        }
+    }
+}
+
+/// One page of exports, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "One page of exports, newest first")]
+pub struct ExportList {
+    /// The exports
+    pub items: Vec<ExportEntry>,
+    /// Pass as `cursor` for the next page; null on the last page
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
 /// The export audit, newest first: an admin sees every export, anyone else their own.
 /// `?limit=` (1–500, default 50) and `?cursor=` (the `next_cursor` of the previous page).
-pub async fn audit(db: &Db, actor: &Actor, params: &[(String, String)]) -> StoreResult<Value> {
+pub async fn audit(db: &Db, actor: &Actor, params: &[(String, String)]) -> StoreResult<ExportList> {
     let mut limit = 50_i64;
     let mut before: Option<i64> = None;
     for (name, value) in params {
@@ -724,29 +818,17 @@ pub async fn audit(db: &Db, actor: &Actor, params: &[(String, String)]) -> Store
         )
         .await?;
     let more = rows.len() as i64 > limit;
-    let items: Vec<Value> = rows
+    let items: Vec<ExportEntry> = rows
         .iter()
         .take(limit as usize)
-        .map(|r| {
-            json!({
-                "id": r.int("id"),
-                "user_id": r.int("user_id"),
-                "username": r.opt_text("username"),
-                "record_type": r.text("record_type"),
-                "filters": serde_json::from_str::<Value>(&r.text("filters")).unwrap_or(json!({})),
-                "format": r.text("format"),
-                "rows": r.int("rows"),
-                "channel": r.text("channel"),
-                "at": records::rfc3339(r.int("at")),
-            })
-        })
+        .map(ExportEntry::read)
         .collect();
     let next_cursor = if more {
-        items.last().map(|i| i["id"].to_string())
+        items.last().map(|i| i.id.to_string())
     } else {
         None
     };
-    Ok(json!({ "items": items, "next_cursor": next_cursor }))
+    Ok(ExportList { items, next_cursor })
 }
 
 #[cfg(test)]

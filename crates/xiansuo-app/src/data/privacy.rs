@@ -19,12 +19,16 @@ use crate::records::schema::{Table, CONTACTS, LEADS};
 use crate::records::search::{self, Searchable};
 use crate::records::{custom_fields, history};
 use crate::records::{rfc3339, to_json, Ctx};
-use crate::sales::pipeline::Body;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+use utoipa::openapi::ObjectBuilder;
+use utoipa::ToSchema;
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::contact::{Email, Phone};
 use xiansuo_core::custom_field::{FieldType, RecordType};
-use xiansuo_core::Invalid;
+use xiansuo_core::schema;
+use xiansuo_core::validation::Unread;
+use xiansuo_core::{Invalid, Text};
 use xiansuo_store::{Cell, Db, Param, Reader, Row, Tx};
 
 /// The name an erased lead or contact keeps: names are required, and a list still shows a row.
@@ -34,10 +38,103 @@ pub const ERASED_NAME: &str = "已擦除";
 const ERASED_TEXT: &str = "（已擦除）";
 
 /// Whom a request is about: a phone (E.164) and/or an e-mail (normalised).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(description = "The person searched for: the phone in E.164 and the e-mail normalised")]
 pub struct Person {
+    /// The phone in E.164; null when only an e-mail was given
+    #[schema(required = true)]
     pub phone: Option<String>,
+    /// The e-mail, normalised; null when only a phone was given
+    #[schema(required = true)]
     pub email: Option<String>,
+}
+
+/// Whom to erase and why: `{"phone"?, "email"?, "reason"}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = PersonErasure, description = "Whom to erase and why")]
+pub struct Erasure {
+    /// The person's phone, in any format (a number without a country code is taken as Chinese)
+    #[serde(default)]
+    #[schema(schema_with = phone_schema)]
+    pub phone: Option<String>,
+    /// The person's e-mail
+    #[serde(default)]
+    #[schema(schema_with = email_schema)]
+    pub email: Option<String>,
+    /// Why, e.g. the person's request and its date
+    #[schema(schema_with = reason_schema)]
+    pub reason: String,
+}
+
+fn phone_schema() -> ObjectBuilder {
+    schema::text(true, false, 100, "The person's phone, in any format")
+}
+
+fn email_schema() -> ObjectBuilder {
+    schema::text(true, false, 320, "The person's e-mail")
+}
+
+fn reason_schema() -> ObjectBuilder {
+    schema::text(
+        false,
+        true,
+        1_000,
+        "Why, e.g. the person's request and its date",
+    )
+}
+
+/// Everything held about a person, as `GET /api/v1/privacy/export` answers.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "Everything held about the person")]
+pub struct PersonData {
+    pub person: Person,
+    /// When the export was made
+    #[schema(schema_with = exported_at_schema)]
+    pub exported_at: String,
+    /// Their leads, as the API shows leads
+    pub leads: Vec<Value>,
+    /// Their contacts, as the API shows contacts
+    pub contacts: Vec<Value>,
+    /// Activities on those records, every column
+    pub activities: Vec<Value>,
+    /// The history of those records, old and new values as they were stored
+    pub history: Vec<Value>,
+    /// Their attachments' names, types and sizes (not their content)
+    pub attachments: Vec<Value>,
+    /// The web-form posts that made their leads
+    pub form_submissions: Vec<Value>,
+}
+
+fn exported_at_schema() -> ObjectBuilder {
+    schema::date_time(false, "When the export was made")
+}
+
+/// How much of each kind of data an erasure removed or cleared.
+#[derive(Debug, Default, Serialize, ToSchema)]
+#[schema(description = "How many of each kind were erased")]
+pub struct ErasedCounts {
+    pub leads: u64,
+    pub contacts: u64,
+    pub activities: u64,
+    pub attachments: u64,
+    pub history_entries: u64,
+    pub form_submissions: u64,
+    pub webhook_deliveries: u64,
+    pub emails: u64,
+    pub import_rows: u64,
+}
+
+/// What `POST /api/v1/privacy/erase` erased.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "What was erased")]
+pub struct Erased {
+    pub person: Person,
+    pub erased: ErasedCounts,
+    /// The erased leads
+    pub lead_ids: Vec<i64>,
+    /// The erased contacts
+    pub contact_ids: Vec<i64>,
 }
 
 impl Person {
@@ -130,7 +227,11 @@ fn row_json(row: &Row) -> Value {
 
 /// `GET /api/v1/privacy/export?phone=…&email=…`: everything held about the person, for an
 /// admin; recorded in the export log.
-pub async fn export(ctx: Ctx<'_>, phone: Option<&str>, email: Option<&str>) -> StoreResult<Value> {
+pub async fn export(
+    ctx: Ctx<'_>,
+    phone: Option<&str>,
+    email: Option<&str>,
+) -> StoreResult<PersonData> {
     ctx.actor.require_admin("export or erase a person's data")?;
     let person = &Person::parse(phone, email)?;
     let db = ctx.db;
@@ -193,16 +294,16 @@ pub async fn export(ctx: Ctx<'_>, phone: Option<&str>, email: Option<&str>) -> S
         })
         .collect();
     let rows = leads.len() + contacts.len();
-    let document = json!({
-        "person": {"phone": person.phone, "email": person.email},
-        "exported_at": rfc3339(to_millis(ctx.now)),
-        "leads": leads.iter().map(|r| to_json(&LEADS, r)).collect::<Vec<_>>(),
-        "contacts": contacts.iter().map(|r| to_json(&CONTACTS, r)).collect::<Vec<_>>(),
-        "activities": activities.iter().map(row_json).collect::<Vec<_>>(),
-        "history": history,
-        "attachments": attachments.iter().map(row_json).collect::<Vec<_>>(),
-        "form_submissions": submissions.iter().map(row_json).collect::<Vec<_>>(),
-    });
+    let document = PersonData {
+        person: person.clone(),
+        exported_at: rfc3339(to_millis(ctx.now)),
+        leads: leads.iter().map(|r| to_json(&LEADS, r)).collect(),
+        contacts: contacts.iter().map(|r| to_json(&CONTACTS, r)).collect(),
+        activities: activities.iter().map(row_json).collect(),
+        history,
+        attachments: attachments.iter().map(row_json).collect(),
+        form_submissions: submissions.iter().map(row_json).collect(),
+    };
     db.execute(
         "INSERT INTO exports (user_id, record_type, filters, format, rows, channel, at) VALUES (?, 'person', ?, 'json', ?, ?, ?)",
         &[
@@ -300,14 +401,21 @@ async fn erase_import_rows(tx: &mut Tx, person: &Person) -> anyhow::Result<u64> 
 
 /// `POST /api/v1/privacy/erase` with `{"phone"?, "email"?, "reason"}`: erases the person's data
 /// (see the module documentation) and says how much was erased.
-pub async fn erase(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
+pub async fn erase(ctx: Ctx<'_>, erasure: Unread<Erasure>) -> StoreResult<Erased> {
     ctx.actor.require_admin("export or erase a person's data")?;
-    let body = Body::parse(body, "", &["phone", "email", "reason"])?;
+    let erasure = erasure.read()?;
+    let text = |field: &str, value: &Option<String>, max: usize| {
+        value
+            .as_deref()
+            .map(|v| Text::parse_optional(field, v, max))
+            .transpose()
+            .map(|t| t.flatten().map(Text::into_string))
+    };
     let person = &Person::parse(
-        body.text("phone", 100)?.as_deref(),
-        body.text("email", 320)?.as_deref(),
+        text("phone", &erasure.phone, 100)?.as_deref(),
+        text("email", &erasure.email, 320)?.as_deref(),
     )?;
-    let Some(reason) = body.text("reason", 1_000)? else {
+    let Some(reason) = Text::parse_optional("reason", &erasure.reason, 1_000)? else {
         return Err(Invalid::new(
             "reason",
             "say why the data is erased (e.g. the person's request and its date)",
@@ -355,29 +463,22 @@ pub async fn erase(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
         .collect();
     search::index(&mut tx, &searchable, true).await?;
 
-    let mut erased = json!({
-        "leads": leads.len(),
-        "contacts": contacts.len(),
-        "activities": 0,
-        "attachments": 0,
-        "history_entries": 0,
-        "form_submissions": 0,
-        "webhook_deliveries": 0,
-        "emails": 0,
-        "import_rows": 0,
-    });
+    let mut erased = ErasedCounts {
+        leads: leads.len() as u64,
+        contacts: contacts.len() as u64,
+        ..ErasedCounts::default()
+    };
     if let Some((records, params)) = of_records(&lead_ids, &contact_ids) {
         let mut with_text = vec![Param::from(ERASED_TEXT)];
         with_text.extend(params.iter().cloned());
-        erased["activities"] = json!(
-            tx.execute(
+        erased.activities = tx
+            .execute(
                 &format!(
                     "UPDATE activities SET content = NULL WHERE {records} AND content IS NOT NULL"
                 ),
                 &params,
             )
-            .await?
-        );
+            .await?;
         tx.execute(
             &format!(
                 "UPDATE activity_comments SET content = ? WHERE activity_id IN \
@@ -394,20 +495,18 @@ pub async fn erase(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
             &params,
         )
         .await?;
-        erased["attachments"] = json!(
-            tx.execute(&format!("DELETE FROM attachments WHERE {records}"), &params)
-                .await?
-        );
-        erased["history_entries"] = json!(
-            tx.execute(
+        erased.attachments = tx
+            .execute(&format!("DELETE FROM attachments WHERE {records}"), &params)
+            .await?;
+        erased.history_entries = tx
+            .execute(
                 &format!(
                     "UPDATE history SET old_value = NULL, new_value = NULL WHERE {records} \
                      AND (old_value IS NOT NULL OR new_value IS NOT NULL)"
                 ),
                 &params,
             )
-            .await?
-        );
+            .await?;
         tx.execute(
             &format!("UPDATE notifications SET message = ? WHERE {records}"),
             &with_text,
@@ -417,16 +516,15 @@ pub async fn erase(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
     if !lead_ids.is_empty() {
         let list = vec!["?"; lead_ids.len()].join(", ");
         let params: Vec<Param> = lead_ids.iter().map(|id| Param::Int(*id)).collect();
-        erased["form_submissions"] = json!(
-            tx.execute(
+        erased.form_submissions = tx
+            .execute(
                 &format!(
                     "UPDATE form_submissions SET payload = '{{}}', extra = '{{}}', client_ip = '', \
                      user_agent = NULL, referrer = NULL, dedup_key = NULL WHERE lead_id IN ({list})"
                 ),
                 &params,
             )
-            .await?
-        );
+            .await?;
         // A merge keeps images of the leads it joined, to be undone; none may bring them back.
         let mut survivors: Vec<i64> = lead_ids.clone();
         survivors.extend(leads.iter().filter_map(|r| r.opt_int("merged_into")));
@@ -459,8 +557,7 @@ pub async fn erase(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
                 ],
             )
             .await?;
-        erased["webhook_deliveries"] =
-            json!(erased["webhook_deliveries"].as_u64().unwrap_or(0) + deliveries);
+        erased.webhook_deliveries += deliveries;
         let emails = tx
             .execute(
                 &format!(
@@ -470,9 +567,9 @@ pub async fn erase(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
                 &[Param::from(key)],
             )
             .await?;
-        erased["emails"] = json!(erased["emails"].as_u64().unwrap_or(0) + emails);
+        erased.emails += emails;
     }
-    erased["import_rows"] = json!(erase_import_rows(&mut tx, person).await?);
+    erased.import_rows = erase_import_rows(&mut tx, person).await?;
     let stamp = ctx.stamp();
     let note = json!({"reason": reason});
     for id in &lead_ids {
@@ -490,10 +587,10 @@ pub async fn erase(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
         .await?;
     }
     tx.commit().await?;
-    Ok(json!({
-        "person": {"phone": person.phone, "email": person.email},
-        "erased": erased,
-        "lead_ids": lead_ids,
-        "contact_ids": contact_ids,
-    }))
+    Ok(Erased {
+        person: person.clone(),
+        erased,
+        lead_ids,
+        contact_ids,
+    })
 }

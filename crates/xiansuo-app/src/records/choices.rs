@@ -9,9 +9,13 @@ use crate::scope::Actor;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::sync::Arc;
+use utoipa::openapi::ObjectBuilder;
+use utoipa::ToSchema;
 use xiansuo_core::choice::{self, fold, Choice, ChoiceKind, Choices};
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::lead::LeadStatus;
+use xiansuo_core::schema;
+use xiansuo_core::validation::Unread;
 use xiansuo_core::{Invalid, Text};
 use xiansuo_store::{Db, Param, Reader, Row, Tx};
 
@@ -45,33 +49,132 @@ fn choice_of(r: &Row) -> Choice {
 }
 
 /// A new entry of a list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(
+    description = "A new entry; `status_type` is required for statuses, and the rest take none (null)"
+)]
 pub struct NewChoice {
     /// `status`, `source`, `outcome`, `lost_reason` or `disqualify_reason`.
+    #[schema(schema_with = kind_schema)]
     pub kind: String,
     /// `[a-z0-9_]`, 1–40 characters, unique in its list.
+    #[schema(schema_with = code_schema)]
     pub code: String,
     /// 1–60 characters.
+    #[schema(schema_with = new_label_zh_schema)]
     pub label_zh: String,
     /// 1–60 characters.
+    #[schema(schema_with = new_label_en_schema)]
     pub label_en: String,
     /// Statuses only, and required for them: the fixed type whose rules apply.
+    #[serde(default)]
+    #[schema(schema_with = status_type_schema)]
     pub status_type: Option<String>,
     /// Where in the list; at the end when left out.
+    #[serde(default)]
+    #[schema(schema_with = position_schema)]
     pub position: Option<i64>,
 }
 
 /// Changes to an entry; a field left out keeps its value. The code, kind and status type stay.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(description = "The fields to change; code, kind and status type stay")]
 pub struct ChoiceChange {
+    #[serde(default)]
+    #[schema(schema_with = label_zh_schema)]
     pub label_zh: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = label_en_schema)]
     pub label_en: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = position_schema)]
     pub position: Option<i64>,
-    /// Archived entries are hidden from pickers and refused in new writes (sources excepted,
-    /// which take any code); records that hold one still show its label.
+    /// Hide it from pickers (the six fixed statuses cannot be archived): archived entries are
+    /// refused in new writes (sources excepted, which take any code); records that hold one
+    /// still show its label. Null keeps it
+    #[serde(default)]
     pub archived: Option<bool>,
+}
+
+fn kind_schema() -> ObjectBuilder {
+    schema::codes(
+        ChoiceKind::ALL.iter().map(|k| k.code()),
+        false,
+        "The list: `status` (状态), `source` (来源), `outcome` (跟进结果), `lost_reason` \
+         (输单原因) or `disqualify_reason` (无效原因)",
+    )
+}
+
+fn code_schema() -> ObjectBuilder {
+    schema::string(false, "`[a-z0-9_]`, 1–40 characters, unique in its list")
+        .pattern(Some("^[a-z0-9_]{1,40}$"))
+}
+
+fn new_label_zh_schema() -> ObjectBuilder {
+    schema::text(false, true, 60, "The Chinese label")
+}
+
+fn new_label_en_schema() -> ObjectBuilder {
+    schema::text(false, true, 60, "The English label")
+}
+
+fn label_zh_schema() -> ObjectBuilder {
+    schema::text(true, true, 60, "The Chinese label; null keeps it")
+}
+
+fn label_en_schema() -> ObjectBuilder {
+    schema::text(true, true, 60, "The English label; null keeps it")
+}
+
+fn status_type_schema() -> ObjectBuilder {
+    schema::codes(
+        LeadStatus::ALL.iter().map(|s| s.code()),
+        true,
+        "For statuses: the fixed type whose rules apply",
+    )
+}
+
+fn position_schema() -> ObjectBuilder {
+    schema::scalar(
+        utoipa::openapi::Type::Integer,
+        true,
+        "Display order within the list; null keeps it (a new entry goes to the end)",
+    )
+    .minimum(Some(0))
+    .maximum(Some(100_000))
+}
+
+/// Every entry of the lists asked for, in list order: all of them, there are few.
+#[derive(Debug, serde::Serialize, ToSchema)]
+#[schema(description = "The entries, list by list in display order")]
+pub struct ChoiceList {
+    /// The entries
+    pub items: Vec<Choice>,
+    /// Always null: the list is whole
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+/// The choice lists for `GET /api/v1/choices`: anyone signed in reads them; `?kind=` keeps one
+/// list.
+pub async fn list_query(db: &Db, query: &[(String, String)]) -> StoreResult<ChoiceList> {
+    let mut kind = None;
+    for (name, value) in query {
+        match name.as_str() {
+            "kind" => kind = Some(value.as_str()),
+            other => {
+                return Err(
+                    Invalid::new(other, "is not a filter of choices (accepted: kind)").into(),
+                )
+            }
+        }
+    }
+    Ok(ChoiceList {
+        items: list(db, kind).await?,
+        next_cursor: None,
+    })
 }
 
 fn label(field: &str, value: &str) -> Result<String, Invalid> {
@@ -137,10 +240,11 @@ async fn read(tx: &mut Tx, id: i64) -> StoreResult<Choice> {
 pub async fn create(
     db: &Db,
     actor: &Actor,
-    input: NewChoice,
+    input: Unread<NewChoice>,
     now: DateTime<Utc>,
 ) -> StoreResult<Choice> {
     actor.require_admin("edit choice lists")?;
+    let input = input.read()?;
     let kind = ChoiceKind::parse(&input.kind)?;
     let code = choice::parse_code(&input.code)?;
     let zh = label("label_zh", &input.label_zh)?;
@@ -197,10 +301,11 @@ pub async fn update(
     db: &Db,
     actor: &Actor,
     id: i64,
-    change: ChoiceChange,
+    change: Unread<ChoiceChange>,
     now: DateTime<Utc>,
 ) -> StoreResult<Choice> {
     actor.require_admin("edit choice lists")?;
+    let change = change.read()?;
     let mut tx = db.begin().await?;
     let current = read(&mut tx, id).await?;
     let zh = change

@@ -6,8 +6,7 @@
 //! A body is handed to the use case unread (`Unread`), which reads it into its type after it
 //! has checked the caller. The handlers of [`routes`] document themselves (`#[utoipa::path]`);
 //! the statuses a handler lists beyond its success are its own failures, and what every route
-//! shares is added by `crate::openapi`. The routes of [`router`] are still described by hand
-//! there.
+//! shares is added by `crate::openapi`.
 
 use crate::auth::{cookie, Auth, SESSION_COOKIE};
 use crate::error::ApiResult;
@@ -16,13 +15,12 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
-use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use xiansuo_app::admin::audit::{AuditList, LoginList, LoginResultCode, SettingCode};
 use xiansuo_app::admin::auth::{CreatedToken, NewToken, TokenList};
 use xiansuo_app::admin::users::{
     NewTeam, NewUser, PasswordChange, Shown, Team, TeamList, TeamPatch, User, UserList, UserPatch,
@@ -31,6 +29,7 @@ use xiansuo_app::admin::{audit, auth, users};
 use xiansuo_app::records::custom_fields::{
     self, CustomField, CustomFieldList, CustomFieldPatch, NewCustomField,
 };
+use xiansuo_core::schema::DateOrTime;
 use xiansuo_core::validation::Unread;
 
 /// List users
@@ -472,27 +471,71 @@ pub fn routes() -> OpenApiRouter<AppState> {
             update_custom_field,
             delete_custom_field
         ))
+        .routes(routes!(list_audit))
+        .routes(routes!(list_logins))
 }
 
-/// The admin routes that are still described by hand in `crate::openapi`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/audit", get(list_audit))
-        .route("/api/v1/audit/logins", get(list_logins))
-}
-
+/// List settings changes
+///
+/// The audit log of settings (admins only): every change to users, teams, API tokens, custom
+/// fields, pipeline stages, checklists, scoring and assignment rules and settings,
+/// availability, pools, recycle and SLA rules, working hours, web forms, webhooks, dedup
+/// policies, channel spend and targets, written in the change's own transaction.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    operation_id = "listAudit",
+    tag = "audit",
+    params(
+        ("kind" = inline(Option<SettingCode>), Query, description = "Only this kind of setting"),
+        ("actor" = Option<i64>, Query, description = "Only changes by this user", minimum = 1),
+        ("subject" = Option<i64>, Query, description = "Only changes of the record with this id (with `kind`)", minimum = 1),
+        ("from" = inline(Option<DateOrTime>), Query, description = "From this date (China time) or RFC 3339 instant"),
+        ("to" = inline(Option<DateOrTime>), Query, description = "Up to this date (included) or instant"),
+        ("limit" = Option<i64>, Query, description = "How many per page (default 50)", minimum = 1, maximum = 200),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page", pattern = "^[0-9]{1,18}$"),
+    ),
+    responses(
+        (status = OK, description = "One page", body = AuditList),
+        (status = FORBIDDEN, description = "The caller is not an admin"),
+        (status = UNPROCESSABLE_ENTITY, description = "A filter is unknown or not valid"),
+    )
+)]
 async fn list_audit(
     State(s): State<AppState>,
     auth: Auth,
     QueryPairs(q): QueryPairs,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AuditList>> {
     Ok(Json(audit::list(&s.db, &auth.actor, &q).await?))
 }
 
+/// List sign-in attempts
+///
+/// The login history (admins only): every sign-in with a password, through the web page or
+/// `POST /api/v1/auth/login`, successful or not.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/logins",
+    operation_id = "listLogins",
+    tag = "audit",
+    params(
+        ("user" = Option<i64>, Query, description = "Only attempts for this user", minimum = 1),
+        ("result" = inline(Option<LoginResultCode>), Query, description = "Only attempts that ended so"),
+        ("from" = inline(Option<DateOrTime>), Query, description = "From this date (China time) or RFC 3339 instant"),
+        ("to" = inline(Option<DateOrTime>), Query, description = "Up to this date (included) or instant"),
+        ("limit" = Option<i64>, Query, description = "How many per page (default 50)", minimum = 1, maximum = 200),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page", pattern = "^[0-9]{1,18}$"),
+    ),
+    responses(
+        (status = OK, description = "One page", body = LoginList),
+        (status = FORBIDDEN, description = "The caller is not an admin"),
+        (status = UNPROCESSABLE_ENTITY, description = "A filter is unknown or not valid"),
+    )
+)]
 async fn list_logins(
     State(s): State<AppState>,
     auth: Auth,
     QueryPairs(q): QueryPairs,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<LoginList>> {
     Ok(Json(audit::logins(&s.db, &auth.actor, &q).await?))
 }

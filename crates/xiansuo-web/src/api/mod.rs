@@ -2,7 +2,7 @@
 //! history and activities, users, teams, tokens and custom field definitions.
 
 mod admin;
-pub(crate) mod backups;
+mod backups;
 mod choices;
 pub(crate) mod dedup;
 mod followups;
@@ -19,9 +19,8 @@ mod robots;
 mod rules;
 mod webhooks;
 
-use crate::auth::{self};
+use crate::auth;
 use crate::AppState;
-use axum::routing::post;
 use axum::Router;
 use utoipa_axum::router::OpenApiRouter;
 use xiansuo_app::records::schema::TABLES;
@@ -38,27 +37,24 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(rules::routes())
         .merge(pool::routes())
         .merge(followups::routes())
+        .merge(privacy::routes())
+        .merge(records::routes())
+        .merge(auth::routes())
+        .merge(choices::routes())
+        .merge(prediction::routes())
+        .merge(backups::routes())
 }
 
 /// Every `/api/v1` route.
 pub fn router() -> Router<AppState> {
     let mut router = Router::new()
-        .route("/api/v1/auth/login", post(auth::login))
-        .route("/api/v1/auth/logout", post(auth::logout))
-        .route("/api/v1/me", axum::routing::get(auth::me))
-        .merge(admin::router())
         .merge(forms::router())
         .merge(imports::router())
         .merge(Router::from(documented()))
-        .merge(choices::router())
         .merge(followups::router())
         .merge(records::activity_router())
-        .merge(records::export_audit_router())
         .merge(dedup::router())
-        .merge(reports::router())
-        .merge(prediction::router())
-        .merge(backups::router())
-        .merge(privacy::router());
+        .merge(reports::router());
     for table in TABLES {
         router = router.merge(records::router(table));
     }

@@ -12,7 +12,9 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use xiansuo_app::data::export::{self, Export, Source};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use xiansuo_app::data::export::{self, Export, ExportList, Source};
 use xiansuo_app::leads::activities;
 use xiansuo_app::records::schema::Table;
 use xiansuo_app::records::{self, history};
@@ -128,16 +130,35 @@ async fn export_file(
     Ok(download::attachment(started, source, format, s.clock.now()).await?)
 }
 
-/// `/api/v1/exports`: the export audit.
-pub fn export_audit_router() -> Router<AppState> {
-    Router::new().route(
-        "/api/v1/exports",
-        get(
-            |State(s): State<AppState>, auth: Auth, QueryPairs(q): QueryPairs| async move {
-                ApiResult::Ok(Json(export::audit(&s.db, &auth.actor, &q).await?))
-            },
-        ),
+/// List exports
+///
+/// The export audit (PIPL/GDPR: who exported what): an admin sees every export, anyone else
+/// their own.
+#[utoipa::path(
+    get,
+    path = "/api/v1/exports",
+    operation_id = "listExports",
+    tag = "exports",
+    params(
+        ("limit" = Option<i64>, Query, description = "How many exports per page (default 50)", minimum = 1, maximum = 500),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page", pattern = "^[0-9]{1,18}$"),
+    ),
+    responses(
+        (status = OK, description = "One page", body = ExportList),
+        (status = UNPROCESSABLE_ENTITY, description = "A parameter is unknown or not valid"),
     )
+)]
+async fn list_exports(
+    State(s): State<AppState>,
+    auth: Auth,
+    QueryPairs(q): QueryPairs,
+) -> ApiResult<Json<ExportList>> {
+    Ok(Json(export::audit(&s.db, &auth.actor, &q).await?))
+}
+
+/// The record routes whose handlers document themselves.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_exports))
 }
 
 async fn get_activity(State(s): State<AppState>, auth: Auth, Id(id): Id) -> ApiResult<Json<Value>> {

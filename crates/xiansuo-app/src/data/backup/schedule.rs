@@ -13,7 +13,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use utoipa::ToSchema;
 use xiansuo_core::clock::{from_millis, to_millis};
+use xiansuo_core::validation::Unread;
 use xiansuo_core::Invalid;
 use xiansuo_store::{Db, Param, Row};
 
@@ -23,13 +25,20 @@ pub const MAX_EVERY_HOURS: i64 = 720;
 pub const MAX_KEEP: i64 = 365;
 
 /// When backups are taken on their own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(
+    as = BackupSchedule,
+    description = "When backups are taken on their own (off, daily and seven kept until set)"
+)]
 pub struct Schedule {
+    /// Whether backups are taken on their own
     pub enabled: bool,
-    /// Hours between two scheduled backups (1 to 720).
+    /// Hours between two scheduled backups, 1 to 720
+    #[schema(minimum = 1, maximum = 720)]
     pub every_hours: i64,
-    /// How many backups are kept; older ones are deleted (1 to 365).
+    /// How many backups are kept (1 to 365); older ones are deleted
+    #[schema(minimum = 1, maximum = 365)]
     pub keep: i64,
 }
 
@@ -45,16 +54,28 @@ impl Default for Schedule {
 }
 
 /// A backup in the backup directory.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(
+    as = Backup,
+    description = "A backup in the backup directory (DATA_DIR/backups unless configured)"
+)]
 pub struct StoredBackup {
+    /// The id
     pub id: i64,
+    /// The archive's file name
     pub file_name: String,
+    /// The archive's size
     pub bytes: i64,
+    /// The last migration of the database backed up
     pub schema_version: String,
+    /// Tables in the archive
     pub tables: i64,
+    /// Rows in the archive, all tables together
     pub rows: i64,
-    /// Taken by the schedule (rather than asked for).
+    /// Taken by the schedule rather than asked for
     pub scheduled: bool,
+    /// When it was taken
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTime<Utc>,
 }
 
@@ -100,10 +121,11 @@ async fn stored_schedule(db: &Db) -> anyhow::Result<Schedule> {
 pub async fn set_schedule(
     db: &Db,
     actor: &Actor,
-    schedule: Schedule,
+    schedule: Unread<Schedule>,
     now: DateTime<Utc>,
 ) -> StoreResult<Schedule> {
     actor.require_admin("change the backup schedule")?;
+    let schedule = schedule.read()?;
     if !(1..=MAX_EVERY_HOURS).contains(&schedule.every_hours) {
         return Err(Invalid::new(
             "every_hours",

@@ -25,11 +25,12 @@ use crate::scope::Actor;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use features::{Behaviour, Column, Encoder, Fact, Vocabulary};
-use model::{Dense, Evaluation, Fitted, StoredFit};
+use model::{Dense, Evaluation, Fitted, Learner, StoredFit};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
+use utoipa::ToSchema;
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::{CustomFieldDef, RecordType};
 use xiansuo_core::prediction::{mix, sigmoid, Decile, Platt};
@@ -64,11 +65,17 @@ pub struct Summary {
 }
 
 /// One important column of the model.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Important {
-    field: String,
-    value: Option<String>,
-    importance: f64,
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(description = "A column the model leans on")]
+pub struct Important {
+    /// The lead field (custom.KEY for a custom field; events and activities count behaviour
+    /// before the outcome)
+    pub field: String,
+    /// The value the column tests; null for a number
+    #[schema(required = true)]
+    pub value: Option<String>,
+    /// Its share of the model's importance
+    pub importance: f64,
 }
 
 /// What the model's page shows, stored with it.
@@ -470,9 +477,64 @@ pub async fn predictor(db: &Db) -> anyhow::Result<Option<Arc<Predictor>>> {
     Ok(loaded)
 }
 
-/// The model in use as `GET /api/v1/prediction` shows it (admins only): `{"model": null}`
-/// before any training.
-pub async fn current(db: &Db, actor: &Actor) -> StoreResult<Value> {
+/// The model in use as `GET /api/v1/prediction` shows it: only `model` (null) and
+/// `trained_by` (null) before any training.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(
+    as = PredictionModel,
+    description = "The win-prediction model in use; only `model` and `trained_by` (both null) before any training"
+)]
+pub struct ModelReport {
+    /// The kept learner, chosen by cross-validated AUC; null before any training
+    #[schema(required = true)]
+    pub model: Option<Learner>,
+    /// When it was trained (RFC 3339)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, format = DateTime)]
+    pub trained_at: Option<String>,
+    /// Who asked for the training; null from the command line or before any training
+    #[schema(required = true)]
+    pub trained_by: Option<i64>,
+    /// Leads trained on (those with an outcome)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub leads: Option<i64>,
+    /// Of them converted or won
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub positives: Option<i64>,
+    /// Of them disqualified or lost
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub negatives: Option<i64>,
+    /// Cross-validated AUC (0.5 is chance, 1 perfect)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub auc: Option<f64>,
+    /// How many times the overall rate of wins the best-scored tenth has (out of fold)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub top_decile_lift: Option<f64>,
+    /// Columns the model reads
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub features: Option<usize>,
+    /// Each learner compared
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub comparison: Option<Vec<Evaluation>>,
+    /// The lift chart, out of fold
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub deciles: Option<Vec<Decile>>,
+    /// The most important columns, most first
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub important_features: Option<Vec<Important>>,
+}
+
+/// The model in use (admins only); see [`ModelReport`].
+pub async fn current(db: &Db, actor: &Actor) -> StoreResult<ModelReport> {
     actor.require_admin("see the prediction model")?;
     let Some(row) = db
         .fetch_optional(
@@ -482,41 +544,67 @@ pub async fn current(db: &Db, actor: &Actor) -> StoreResult<Value> {
         )
         .await?
     else {
-        return Ok(json!({ "model": null }));
+        return Ok(ModelReport {
+            model: None,
+            trained_at: None,
+            trained_by: None,
+            leads: None,
+            positives: None,
+            negatives: None,
+            auc: None,
+            top_decile_lift: None,
+            features: None,
+            comparison: None,
+            deciles: None,
+            important_features: None,
+        });
     };
     let report: Report = serde_json::from_str(&row.text("summary")).map_err(anyhow::Error::from)?;
     let real = |name: &str| match row.get(name) {
         xiansuo_store::Cell::Real(v) => *v,
         other => other.to_json().as_f64().unwrap_or_default(),
     };
-    Ok(json!({
-        "model": row.text("kind"),
-        "trained_at": rfc3339(row.int("trained_at")),
-        "trained_by": row.opt_int("trained_by"),
-        "leads": row.int("leads"),
-        "positives": row.int("positives"),
-        "negatives": row.int("negatives"),
-        "auc": real("auc"),
-        "top_decile_lift": real("top_decile_lift"),
-        "features": report.features,
-        "comparison": report.comparison,
-        "deciles": report.deciles,
-        "important_features": report.important_features,
-    }))
+    let model = Learner::ALL
+        .iter()
+        .copied()
+        .find(|l| l.code() == row.text("kind"))
+        .ok_or_else(|| anyhow::anyhow!("unknown learner {}", row.text("kind")))?;
+    Ok(ModelReport {
+        model: Some(model),
+        trained_at: Some(rfc3339(row.int("trained_at"))),
+        trained_by: row.opt_int("trained_by"),
+        leads: Some(row.int("leads")),
+        positives: Some(row.int("positives")),
+        negatives: Some(row.int("negatives")),
+        auc: Some(real("auc")),
+        top_decile_lift: Some(real("top_decile_lift")),
+        features: Some(report.features),
+        comparison: Some(report.comparison),
+        deciles: Some(report.deciles),
+        important_features: Some(report.important_features),
+    })
 }
 
 /// A queued training run, as `POST /api/v1/prediction/train` answers it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = PredictionJob, description = "The queued training")]
 pub struct QueuedTraining {
     pub job: QueuedJob,
 }
 
 /// The job of a training run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(description = "The background job `prediction.train`")]
 pub struct QueuedJob {
+    /// The job's id
     pub id: i64,
+    /// prediction.train
     pub kind: String,
+    /// Its state: queued or running
+    #[schema(pattern = "^(queued|running)$")]
     pub state: String,
+    /// When it was queued
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -646,18 +734,28 @@ fn field_label(field: &str, lang: &str, custom: &HashMap<String, String>) -> Str
 }
 
 /// One reason: a field, the lead's value of it, its effect on the log-odds, and a sentence.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(description = "A factor of the probability")]
 pub struct Reason {
+    /// The lead field (custom.KEY for a custom field)
     pub field: String,
+    /// The lead's value of it; null when it has none
+    #[schema(required = true)]
     pub value: Option<String>,
+    /// Its effect on the log-odds: positive raises the probability, negative lowers it
     pub effect: f64,
+    /// The factor in a sentence, in the caller's language
     pub text: String,
 }
 
 /// A lead's win probability (none before any model) and the reasons for it, strongest first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(description = "A lead's win probability and why")]
 pub struct LeadPrediction {
+    /// From 0 to 1; null before any model
+    #[schema(required = true)]
     pub probability: Option<f64>,
+    /// The strongest factors, strongest first (at most five)
     pub reasons: Vec<Reason>,
 }
 

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use smartcore::linalg::basic::arrays::Array;
 use smartcore::linalg::basic::matrix::DenseMatrix;
 use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
+use utoipa::ToSchema;
 use xiansuo_core::prediction::{self, Decile, Platt};
 
 /// Folds of the cross-validation.
@@ -68,7 +69,7 @@ impl Dense {
 }
 
 /// A kind of model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Learner {
     GradientBoostedTrees,
@@ -283,10 +284,13 @@ pub enum StoredFit {
 }
 
 /// How one learner did in cross-validation.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(description = "How one learner did on the same folds")]
 pub struct Evaluation {
     pub model: Learner,
+    /// Cross-validated AUC
     pub auc: f64,
+    /// Top-decile lift
     pub top_decile_lift: f64,
 }
 

@@ -9,7 +9,9 @@ use crate::records::{rfc3339, Ctx};
 use crate::scope::Actor;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use xiansuo_core::clock::to_millis;
+use xiansuo_core::validation::Unread;
 use xiansuo_core::Invalid;
 use xiansuo_store::{Db, Param};
 
@@ -20,19 +22,28 @@ pub const DEFAULT_EVERY_DAYS: i64 = 7;
 pub const MAX_EVERY_DAYS: i64 = 365;
 
 /// The retraining schedule as the API shows it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
+#[schema(
+    as = PredictionSchedule,
+    description = "How often the model is trained again on its own"
+)]
 pub struct Schedule {
-    /// Days between trainings; 0 when the model is only trained on request.
+    /// Days from one training to the next; 0 when it is trained only on request
+    #[schema(minimum = 0, maximum = 365)]
     pub every_days: i64,
-    /// When the model is next trained (RFC 3339): `every_days` after the last training, or
-    /// null when there is no model yet or retraining is off.
+    /// When it is next trained (RFC 3339): `every_days` after the last training, or null
+    /// before the first model or with retraining off
+    #[schema(required = true, format = DateTime)]
     pub next_at: Option<String>,
 }
 
 /// A change to the schedule: `{"every_days": 0–365}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PredictionScheduleInput, description = "The retraining interval")]
 pub struct ScheduleInput {
+    /// Days from one training to the next (1–365), or 0 to train only on request
+    #[schema(minimum = 0, maximum = 365)]
     pub every_days: i64,
 }
 
@@ -84,8 +95,9 @@ pub async fn get(db: &Db, actor: &Actor) -> StoreResult<Schedule> {
 }
 
 /// Sets the interval (admins only), logged in the settings audit.
-pub async fn set(ctx: Ctx<'_>, input: &ScheduleInput) -> StoreResult<Schedule> {
+pub async fn set(ctx: Ctx<'_>, input: Unread<ScheduleInput>) -> StoreResult<Schedule> {
     ctx.actor.require_admin("change the prediction schedule")?;
+    let input = input.read()?;
     if !(0..=MAX_EVERY_DAYS).contains(&input.every_days) {
         return Err(Invalid::new(
             "every_days",

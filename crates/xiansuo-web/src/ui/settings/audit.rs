@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::Value;
-use xiansuo_app::admin::audit::{self, Setting};
+use xiansuo_app::admin::audit::{self, LoginResult, Setting};
 use xiansuo_app::admin::users;
 use xiansuo_app::data::export;
 use xiansuo_app::StoreError;
@@ -504,24 +504,80 @@ pub(crate) async fn page(
         "logins" => "logins",
         _ => "changes",
     };
+    let when = |at: &str| time_in(&zone, at);
+    let (mut entries, mut exports, mut logins) = (Vec::new(), Vec::new(), Vec::new());
     let loaded = match tab {
-        "exports" => export::audit(&state.db, &user.actor, &query.pairs(&["cursor"])).await,
+        "exports" => export::audit(&state.db, &user.actor, &query.pairs(&["cursor"]))
+            .await
+            .map(|page| {
+                exports = page
+                    .items
+                    .into_iter()
+                    .map(|item| ExportRow {
+                        when: when(&item.at),
+                        who: item.username.unwrap_or_default(),
+                        table: item.record_type,
+                        rows: item.rows,
+                        format: item.format,
+                        channel: item.channel,
+                        filters: shown(Some(&item.filters)),
+                    })
+                    .collect();
+                page.next_cursor
+            }),
         "logins" => {
             let pairs = query.pairs(&["result", "from", "to", "cursor"]);
-            audit::logins(&state.db, &user.actor, &pairs).await
+            audit::logins(&state.db, &user.actor, &pairs)
+                .await
+                .map(|page| {
+                    logins = page
+                        .items
+                        .into_iter()
+                        .map(|item| LoginRow {
+                            when: when(&item.at),
+                            failed: item.result != LoginResult::Succeeded.code(),
+                            result: lookup(a.results, &item.result)
+                                .unwrap_or_default()
+                                .to_owned(),
+                            username: item.username,
+                            address: item.address,
+                            user_agent: shown(Some(&Value::from(item.user_agent))),
+                        })
+                        .collect();
+                    page.next_cursor
+                })
         }
         _ => {
             let pairs = query.pairs(&["kind", "actor", "from", "to", "cursor"]);
-            audit::list(&state.db, &user.actor, &pairs).await
+            audit::list(&state.db, &user.actor, &pairs)
+                .await
+                .map(|page| {
+                    entries = page
+                        .items
+                        .into_iter()
+                        .map(|item| Entry {
+                            when: when(&item.at),
+                            who: if item.actor.name.is_empty() {
+                                a.command_line.to_owned()
+                            } else {
+                                item.actor.name
+                            },
+                            action: lookup(a.actions, &item.action)
+                                .unwrap_or_default()
+                                .to_owned(),
+                            kind: a.kind(&item.kind),
+                            name: item.subject.name,
+                            id: item.subject.id.map(|id| id.to_string()).unwrap_or_default(),
+                            fields: diff(a, &item.before, &item.after),
+                        })
+                        .collect();
+                    page.next_cursor
+                })
         }
     };
-    let (items, next, alert) = match loaded {
-        Ok(page) => (
-            page["items"].as_array().cloned().unwrap_or_default(),
-            page["next_cursor"].as_str().map(str::to_owned),
-            None,
-        ),
-        Err(StoreError::Invalid(invalid)) => (Vec::new(), None, Some(s.invalid(t, &invalid))),
+    let (next, alert) = match loaded {
+        Ok(next) => (next, None),
+        Err(StoreError::Invalid(invalid)) => (None, Some(s.invalid(t, &invalid))),
         Err(e) => return store_error_page(frame.chrome, e),
     };
     let people = match users::list(&state.db, &[]).await {
@@ -546,50 +602,6 @@ pub(crate) async fn page(
             .iter()
             .map(|(code, label)| Choice::new(*code, *label, &query.result)),
     );
-    let when = |item: &Value| time_in(&zone, item["at"].as_str().unwrap_or_default());
-    let (mut entries, mut exports, mut logins) = (Vec::new(), Vec::new(), Vec::new());
-    for item in &items {
-        match tab {
-            "exports" => exports.push(ExportRow {
-                when: when(item),
-                who: text_of(&item["username"]),
-                table: text_of(&item["record_type"]),
-                rows: item["rows"].as_i64().unwrap_or_default(),
-                format: text_of(&item["format"]),
-                channel: text_of(&item["channel"]),
-                filters: shown(Some(&item["filters"])),
-            }),
-            "logins" => logins.push(LoginRow {
-                when: when(item),
-                username: text_of(&item["username"]),
-                address: text_of(&item["address"]),
-                user_agent: shown(Some(&item["user_agent"])),
-                result: lookup(a.results, item["result"].as_str().unwrap_or_default())
-                    .unwrap_or_default()
-                    .to_owned(),
-                failed: item["result"] != "succeeded",
-            }),
-            _ => {
-                let kind = item["kind"].as_str().unwrap_or_default();
-                let who = text_of(&item["actor"]["name"]);
-                entries.push(Entry {
-                    when: when(item),
-                    who: if who.is_empty() {
-                        a.command_line.to_owned()
-                    } else {
-                        who
-                    },
-                    action: lookup(a.actions, item["action"].as_str().unwrap_or_default())
-                        .unwrap_or_default()
-                        .to_owned(),
-                    kind: a.kind(kind),
-                    name: text_of(&item["subject"]["name"]),
-                    id: text_of(&item["subject"]["id"]),
-                    fields: diff(a, &item["before"], &item["after"]),
-                })
-            }
-        }
-    }
     let older = next.map(|cursor| query.with_cursor(&cursor));
     let status = if alert.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY

@@ -160,7 +160,8 @@ pub(crate) async fn save(
         Ok(input) => input,
         Err(refused) => return backups_page(&state, &user, refused, None, Some(&form)).await,
     };
-    let result = schedule::set_schedule(&state.db, &user.actor, input, state.clock.now()).await;
+    let result =
+        schedule::set_schedule(&state.db, &user.actor, input.into(), state.clock.now()).await;
     answer(&user, PATH, PATH, result, |refused| {
         backups_page(&state, &user, refused, None, Some(&form))
     })

@@ -315,7 +315,7 @@ pub(crate) async fn create(
             status_type: (kind == ChoiceKind::Status).then(|| form.status_type.clone()),
             position: position_of(&form)?,
         };
-        choices::create(&state.db, &user.actor, input, state.clock.now()).await
+        choices::create(&state.db, &user.actor, input.into(), state.clock.now()).await
     }
     .await;
     match result {
@@ -348,7 +348,7 @@ pub(crate) async fn update(
             position: position_of(&form)?,
             archived: Some(!form.archived.is_empty()),
         };
-        choices::update(&state.db, &user.actor, id, change, state.clock.now()).await
+        choices::update(&state.db, &user.actor, id, change.into(), state.clock.now()).await
     }
     .await;
     match result {

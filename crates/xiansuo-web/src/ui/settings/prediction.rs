@@ -15,9 +15,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
-use serde_json::Value;
-use xiansuo_app::leads::prediction;
 use xiansuo_app::leads::prediction::schedule::{self, Schedule, ScheduleInput};
+use xiansuo_app::leads::prediction::{self, ModelReport};
+use xiansuo_core::prediction::Decile;
 
 const PATH: &str = "/settings/prediction";
 
@@ -64,20 +64,16 @@ struct PredictionPage {
 
 /// The lift chart's columns: each decile's lift scaled to the largest (or 2, whichever is
 /// more), with the line of lift 1.
-fn lift_bars(deciles: &[Value]) -> (Vec<LiftBar>, String) {
-    let top = deciles
-        .iter()
-        .filter_map(|d| d["lift"].as_f64())
-        .fold(2.0_f64, f64::max);
+fn lift_bars(deciles: &[Decile]) -> (Vec<LiftBar>, String) {
+    let top = deciles.iter().map(|d| d.lift).fold(2.0_f64, f64::max);
     let bars = deciles
         .iter()
         .enumerate()
         .map(|(i, d)| {
-            let lift = d["lift"].as_f64().unwrap_or_default();
-            let height = 50.0 * lift / top;
+            let height = 50.0 * d.lift / top;
             LiftBar {
-                decile: d["decile"].as_i64().unwrap_or_default(),
-                lift: format!("{lift:.2}"),
+                decile: d.decile as i64,
+                lift: format!("{:.2}", d.lift),
                 x: format!("{:.1}", i as f64 * 10.0 + 1.0),
                 y: format!("{:.2}", 50.0 - height),
                 height: format!("{height:.2}"),
@@ -87,44 +83,41 @@ fn lift_bars(deciles: &[Value]) -> (Vec<LiftBar>, String) {
     (bars, format!("{:.2}", 50.0 - 50.0 / top))
 }
 
-fn shown(p: &'static PredictionTexts, zone: Zone, model: &Value) -> Option<Shown> {
-    let kind = model["model"].as_str()?;
-    let figure = |v: &Value| format!("{:.3}", v.as_f64().unwrap_or_default());
-    let (bars, baseline) = lift_bars(model["deciles"].as_array().map_or(&[][..], Vec::as_slice));
-    let list = |name: &str| model[name].as_array().cloned().unwrap_or_default();
+fn shown(p: &'static PredictionTexts, zone: Zone, model: ModelReport) -> Option<Shown> {
+    let kind = model.model?;
+    let (bars, baseline) = lift_bars(model.deciles.as_deref().unwrap_or_default());
     Some(Shown {
-        model: p.learner(kind),
-        trained_at: zone.time(model["trained_at"].as_str().unwrap_or_default()),
-        leads: model["leads"].as_i64().unwrap_or_default(),
-        positives: model["positives"].as_i64().unwrap_or_default(),
-        negatives: model["negatives"].as_i64().unwrap_or_default(),
-        auc: figure(&model["auc"]),
-        top_decile_lift: format!(
-            "{:.2}",
-            model["top_decile_lift"].as_f64().unwrap_or_default()
-        ),
+        model: p.learner(kind.code()),
+        trained_at: zone.time(model.trained_at.as_deref().unwrap_or_default()),
+        leads: model.leads.unwrap_or_default(),
+        positives: model.positives.unwrap_or_default(),
+        negatives: model.negatives.unwrap_or_default(),
+        auc: format!("{:.3}", model.auc.unwrap_or_default()),
+        top_decile_lift: format!("{:.2}", model.top_decile_lift.unwrap_or_default()),
         bars,
         baseline,
-        comparison: list("comparison")
+        comparison: model
+            .comparison
+            .unwrap_or_default()
             .iter()
             .map(|c| {
                 (
-                    p.learner(c["model"].as_str().unwrap_or_default()),
-                    figure(&c["auc"]),
-                    format!("{:.2}", c["top_decile_lift"].as_f64().unwrap_or_default()),
+                    p.learner(c.model.code()),
+                    format!("{:.3}", c.auc),
+                    format!("{:.2}", c.top_decile_lift),
                 )
             })
             .collect(),
-        important: list("important_features")
-            .iter()
+        important: model
+            .important_features
+            .unwrap_or_default()
+            .into_iter()
             .map(|f| {
-                let field = f["field"].as_str().unwrap_or_default();
-                let name = match f["value"].as_str() {
-                    Some(value) => format!("{field} = {value}"),
-                    None => field.to_owned(),
+                let name = match f.value {
+                    Some(value) => format!("{} = {value}", f.field),
+                    None => f.field,
                 };
-                let share = f["importance"].as_f64().unwrap_or_default() * 100.0;
-                (name, format!("{share:.1}%"))
+                (name, format!("{:.1}%", f.importance * 100.0))
             })
             .collect(),
     })
@@ -150,7 +143,7 @@ async fn prediction_page(
         Err(e) => return store_error_page(frame.chrome, e),
     };
     let page = PredictionPage {
-        model: shown(p, user.zone, &model),
+        model: shown(p, user.zone, model),
         schedule_next: schedule.next_at.as_deref().map(|at| user.zone.time(at)),
         schedule,
         chrome: frame.chrome,
@@ -223,7 +216,9 @@ pub(crate) async fn save_schedule(
         return refused;
     }
     let result = match form.every_days.trim().parse::<i64>() {
-        Ok(every_days) => schedule::set(ctx(&state, &user), &ScheduleInput { every_days }).await,
+        Ok(every_days) => {
+            schedule::set(ctx(&state, &user), ScheduleInput { every_days }.into()).await
+        }
         Err(_) => Err(xiansuo_core::Invalid::new(
             "every_days",
             format!(
