@@ -38,6 +38,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(rules::routes())
         .merge(pool::routes())
         .merge(followups::routes())
+        .merge(forms::routes())
 }
 
 /// Every `/api/v1` route.
@@ -47,7 +48,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/logout", post(auth::logout))
         .route("/api/v1/me", axum::routing::get(auth::me))
         .merge(admin::router())
-        .merge(forms::router())
         .merge(imports::router())
         .merge(Router::from(documented()))
         .merge(choices::router())
