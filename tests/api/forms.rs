@@ -23,6 +23,7 @@ on_both_databases!(
     fields_the_form_does_not_know_are_kept_on_the_submission,
     the_public_page_and_the_embed_snippet_show_the_form,
     form_settings_are_checked_and_for_admins_only,
+    a_reps_body_is_not_read_and_an_admins_unknown_nested_field_is_named,
     the_submission_log_pages_and_filters,
 );
 
@@ -890,6 +891,47 @@ async fn form_settings_are_checked_and_for_admins_only(app: TestApp) {
     app.get("/api/v1/forms/999/submissions", t)
         .await
         .assert_error(StatusCode::NOT_FOUND, "not_found");
+}
+
+async fn a_reps_body_is_not_read_and_an_admins_unknown_nested_field_is_named(app: TestApp) {
+    let rep = app.user("wang", Role::Rep, None).await;
+    let form = create_form(&app, contact_form()).await;
+    let path = format!("/api/v1/forms/{}", form["id"]);
+    // A rep may not set forms up, whatever the body says: no word about what is wrong with it.
+    let bad = json!({"name": 7, "fields": "all", "auto_reply": {"colour": "red"}});
+    app.post("/api/v1/forms", &rep.token, bad.clone())
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    app.patch(&path, &rep.token, bad)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+
+    // An admin is told which field of a nested object is unknown, and what it takes.
+    let mut body = contact_form();
+    body["auto_reply"] = json!({"enabled": false, "colour": "red"});
+    let refused = app.post("/api/v1/forms", &app.admin_token, body).await;
+    refused.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    assert_eq!(refused.body["error"]["field"], "auto_reply.colour");
+    let message = refused.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("subject_zh"), "{message}");
+    let refused = app
+        .patch(
+            &path,
+            &app.admin_token,
+            json!({"consent": {"text_zh": "我同意", "colour": "red"}}),
+        )
+        .await;
+    refused.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    assert_eq!(refused.body["error"]["field"], "consent.colour");
+    assert_eq!(
+        app.get(&path, &app.admin_token).await.body,
+        form,
+        "nothing changed"
+    );
+    assert_eq!(
+        app.get("/api/v1/forms", &app.admin_token).await.ids().len(),
+        1
+    );
 }
 
 async fn the_submission_log_pages_and_filters(app: TestApp) {

@@ -3,6 +3,10 @@
 //! thank-you message or redirect, allowed origins, consent text) and what happens when a
 //! visitor posts one ([`submit`]).
 //!
+//! Only admins set forms up. A new form ([`FormInput`]) or a change ([`FormChange`]) is read
+//! from its request after the caller is known to be one, then checked as a whole; a form is
+//! shown as [`ShownForm`], and its log of posts as [`FormSubmission`]s.
+//!
 //! A post becomes a lead through the same path as `POST /api/v1/leads` ([`records::prepare`]
 //! and the [`Writer`]), acting as the admin who made the form, through the `api` channel, with
 //! the form's source and campaign, the visit's UTM parameters and referrer, the form's owner
@@ -33,13 +37,17 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
+use utoipa::openapi::schema::{AdditionalProperties, Schema, Type};
+use utoipa::openapi::{ArrayBuilder, ObjectBuilder, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::FieldType;
 use xiansuo_core::dedup::Policy;
 use xiansuo_core::history::Channel;
-use xiansuo_core::lead::parse_source;
+use xiansuo_core::lead::{parse_source, BUILTIN_SOURCES};
 use xiansuo_core::role::Role;
-use xiansuo_core::{Email, Invalid, Phone, Text};
+use xiansuo_core::validation::{present, Unread};
+use xiansuo_core::{schema, Email, Invalid, Phone, Text};
 use xiansuo_store::{Db, Param, Row, Tx};
 
 /// The languages a form speaks.
@@ -124,30 +132,49 @@ enum StandardInput {
     Integer,
 }
 
-/// One field a form asks for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FormField {
+/// One field a form asks for, as stored and as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(description = "A field the form asks for")]
+pub struct AskedField {
     /// A lead field (`email`) or a lead custom field (`custom.budget`).
+    #[schema(schema_with = field_schema)]
     pub field: String,
+    /// Must be filled in
     pub required: bool,
+    #[schema(schema_with = label_zh_schema, required = true)]
     pub label_zh: Option<String>,
+    #[schema(schema_with = label_en_schema, required = true)]
     pub label_en: Option<String>,
 }
 
 /// The email sent to the person who filled in a form.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(
+    description = "The email sent to whoever fills in the form (needs the form to ask for email)"
+)]
 pub struct AutoReply {
+    /// Sent
     pub enabled: bool,
+    #[schema(schema_with = subject_zh_schema, required = true)]
     pub subject_zh: Option<String>,
+    #[schema(schema_with = body_zh_schema, required = true)]
     pub body_zh: Option<String>,
+    #[schema(schema_with = subject_en_schema, required = true)]
     pub subject_en: Option<String>,
+    #[schema(schema_with = body_en_schema, required = true)]
     pub body_en: Option<String>,
 }
 
-/// A text in Chinese and English.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// A text in Chinese and English: the thank-you message of a form.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(
+    description = "What a visitor sees after posting, in Chinese and English: the one in the \
+                   visitor's language, else the other, else a standard thank-you"
+)]
 pub struct Localized {
+    #[schema(schema_with = thank_you_zh_schema, required = true)]
     pub zh: Option<String>,
+    #[schema(schema_with = thank_you_en_schema, required = true)]
     pub en: Option<String>,
 }
 
@@ -160,6 +187,20 @@ pub struct Consent {
     pub required: bool,
 }
 
+/// The consent checkbox of a form as the API shows it: with the version of its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(description = "The consent checkbox, or null for none")]
+pub struct ShownConsent {
+    #[schema(schema_with = consent_zh_schema, required = true)]
+    pub text_zh: Option<String>,
+    #[schema(schema_with = consent_en_schema, required = true)]
+    pub text_en: Option<String>,
+    /// The box must be ticked to post
+    pub required: bool,
+    /// Goes up by one whenever the text changes
+    pub version: i64,
+}
+
 /// A form as stored.
 #[derive(Debug, Clone)]
 pub struct Form {
@@ -167,7 +208,7 @@ pub struct Form {
     pub key: String,
     pub name: String,
     pub language: String,
-    pub fields: Vec<FormField>,
+    pub fields: Vec<AskedField>,
     pub source: String,
     pub campaign: Option<String>,
     /// What happens to a post from someone already held; `None`: the policy of the form's
@@ -184,6 +225,81 @@ pub struct Form {
     pub created_by: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// A form as the API shows it: its settings, its key and address, who made it and when.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(
+    as = Form,
+    description = "A web form (its settings as in FormInput, and these)"
+)]
+pub struct ShownForm {
+    /// Unique id
+    #[schema(minimum = 1)]
+    pub id: i64,
+    /// The random public key in its address
+    pub key: String,
+    /// /f/{key}: its page and where it posts
+    pub public_path: String,
+    /// Its name, shown as the page title
+    pub name: String,
+    #[schema(schema_with = language_schema)]
+    pub language: String,
+    /// The fields, in order
+    #[schema(inline)]
+    pub fields: Vec<AskedField>,
+    #[schema(schema_with = source_schema)]
+    pub source: String,
+    #[schema(schema_with = campaign_schema, required = true)]
+    pub campaign: Option<String>,
+    #[schema(schema_with = policy_schema, required = true)]
+    pub dedup_policy: Option<String>,
+    /// Who owns the leads; null: the assignment rules decide
+    #[schema(required = true, minimum = 1)]
+    pub owner_id: Option<i64>,
+    #[schema(inline)]
+    pub auto_reply: AutoReply,
+    #[schema(inline)]
+    pub thank_you: Localized,
+    /// Where browsers go after posting; null: the thank-you page
+    #[schema(required = true)]
+    pub redirect_url: Option<String>,
+    #[schema(schema_with = shown_origins_schema)]
+    pub allowed_origins: Vec<String>,
+    #[schema(inline, required = true)]
+    pub consent: Option<ShownConsent>,
+    /// Takes posts
+    pub active: bool,
+    /// The admin who made it; leads are created as them
+    #[schema(required = true, minimum = 1)]
+    pub created_by: Option<i64>,
+    #[schema(schema_with = created_at_schema)]
+    pub created_at: String,
+    #[schema(schema_with = updated_at_schema)]
+    pub updated_at: String,
+}
+
+/// Every form, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "Every web form, oldest first")]
+pub struct FormList {
+    /// The forms
+    pub items: Vec<ShownForm>,
+    /// Always null: the list is whole
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+/// A form's address and the HTML to embed it in a page of another site.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "HTML to paste into a page of another site")]
+pub struct FormEmbed {
+    /// The form's public address
+    pub url: String,
+    #[schema(schema_with = language_schema)]
+    pub language: String,
+    /// A plain <form> posting to url; no script
+    pub html: String,
 }
 
 fn from_json_column<T: serde::de::DeserializeOwned + Default>(text: Option<String>) -> T {
@@ -220,43 +336,53 @@ impl Form {
         }
     }
 
-    /// The settings an admin can change, in the shape the API takes them.
-    fn editable_json(&self) -> Map<String, Value> {
-        let value = json!({
-            "name": self.name,
-            "language": self.language,
-            "fields": self.fields,
-            "source": self.source,
-            "campaign": self.campaign,
-            "dedup_policy": self.dedup_policy.map(Policy::code),
-            "owner_id": self.owner_id,
-            "auto_reply": self.auto_reply,
-            "thank_you": self.thank_you,
-            "redirect_url": self.redirect_url,
-            "allowed_origins": self.allowed_origins,
-            "consent": self.consent,
-            "active": self.active,
-        });
-        match value {
-            Value::Object(map) => map,
-            _ => Map::new(),
+    /// The settings an admin can change, as a request would send them.
+    fn settings(&self) -> FormInput {
+        FormInput {
+            name: Some(self.name.clone()),
+            language: Some(self.language.clone()),
+            fields: Some(self.fields.iter().map(FormField::from).collect()),
+            source: Some(self.source.clone()),
+            campaign: self.campaign.clone(),
+            dedup_policy: self.dedup_policy.map(|p| p.code().to_owned()),
+            owner_id: self.owner_id,
+            auto_reply: Some(AutoReplyInput::from(&self.auto_reply)),
+            thank_you: Some(ThankYouInput::from(&self.thank_you)),
+            redirect_url: self.redirect_url.clone(),
+            allowed_origins: Some(self.allowed_origins.clone()),
+            consent: self.consent.as_ref().map(ConsentInput::from),
+            active: Some(self.active),
         }
     }
 
     /// The form as the API shows it.
-    pub fn to_json(&self) -> Value {
-        let mut map = Map::new();
-        map.insert("id".into(), json!(self.id));
-        map.insert("key".into(), json!(self.key));
-        map.insert("public_path".into(), json!(format!("/f/{}", self.key)));
-        map.extend(self.editable_json());
-        if let Some(Value::Object(consent)) = map.get_mut("consent") {
-            consent.insert("version".into(), json!(self.consent_version));
+    pub fn shown(&self) -> ShownForm {
+        ShownForm {
+            id: self.id,
+            key: self.key.clone(),
+            public_path: format!("/f/{}", self.key),
+            name: self.name.clone(),
+            language: self.language.clone(),
+            fields: self.fields.clone(),
+            source: self.source.clone(),
+            campaign: self.campaign.clone(),
+            dedup_policy: self.dedup_policy.map(|p| p.code().to_owned()),
+            owner_id: self.owner_id,
+            auto_reply: self.auto_reply.clone(),
+            thank_you: self.thank_you.clone(),
+            redirect_url: self.redirect_url.clone(),
+            allowed_origins: self.allowed_origins.clone(),
+            consent: self.consent.as_ref().map(|c| ShownConsent {
+                text_zh: c.text_zh.clone(),
+                text_en: c.text_en.clone(),
+                required: c.required,
+                version: self.consent_version,
+            }),
+            active: self.active,
+            created_by: self.created_by,
+            created_at: rfc3339(self.created_at),
+            updated_at: rfc3339(self.updated_at),
         }
-        map.insert("created_by".into(), json!(self.created_by));
-        map.insert("created_at".into(), json!(rfc3339(self.created_at)));
-        map.insert("updated_at".into(), json!(rfc3339(self.updated_at)));
-        Value::Object(map)
     }
 
     /// The language to answer in: the one asked for if the form speaks it, else the form's.
@@ -381,79 +507,469 @@ pub fn shown_fields(form: &Form, defs: &[CustomDef], lang: &str) -> Vec<ShownFie
 }
 
 // ---------------------------------------------------------------------------------------------
-// Settings: parsing and storing forms.
+// Settings: what a request sends, checking it, and storing forms.
 
-const ACCEPTED: &[&str] = &[
-    "name",
-    "language",
-    "fields",
-    "source",
-    "campaign",
-    "dedup_policy",
-    "owner_id",
-    "auto_reply",
-    "thank_you",
-    "redirect_url",
-    "allowed_origins",
-    "consent",
-    "active",
-];
-
-/// The fields of an object, refusing any not in `accepted`.
-fn object<'a>(
-    value: &'a Value,
-    path: &str,
-    accepted: &[&str],
-) -> Result<&'a Map<String, Value>, Invalid> {
-    let map = value
-        .as_object()
-        .ok_or_else(|| Invalid::new(path, "must be an object"))?;
-    if let Some(unknown) = map.keys().find(|k| !accepted.contains(&k.as_str())) {
-        let name = if path == "body" {
-            unknown.clone()
-        } else {
-            format!("{path}.{unknown}")
-        };
-        return Err(Invalid::new(
-            name,
-            format!("is not a setting here (accepted: {})", accepted.join(", ")),
-        ));
-    }
-    Ok(map)
+/// One field a form asks for, as a request sends it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "A field the form asks for")]
+pub struct FormField {
+    #[schema(schema_with = field_schema)]
+    pub field: String,
+    /// Must be filled in; default false; null: false
+    #[serde(default)]
+    pub required: Option<bool>,
+    #[serde(default)]
+    #[schema(schema_with = label_zh_schema)]
+    pub label_zh: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = label_en_schema)]
+    pub label_en: Option<String>,
 }
 
-fn path_of(parent: &str, key: &str) -> String {
-    if parent == "body" {
-        key.to_owned()
-    } else {
-        format!("{parent}.{key}")
+impl From<&AskedField> for FormField {
+    fn from(f: &AskedField) -> Self {
+        FormField {
+            field: f.field.clone(),
+            required: Some(f.required),
+            label_zh: f.label_zh.clone(),
+            label_en: f.label_en.clone(),
+        }
     }
 }
 
-fn opt_text(
-    map: &Map<String, Value>,
-    parent: &str,
-    key: &str,
-    max: usize,
-) -> Result<Option<String>, Invalid> {
-    let path = path_of(parent, key);
-    match map.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Text::parse_optional(&path, s, max)?.map(Text::into_string)),
-        Some(_) => Err(Invalid::new(path, "must be a string")),
+/// The auto-reply of a form as a request sends it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(
+    description = "The email sent to whoever fills in the form (needs the form to ask for \
+                   email): a subject with its body in Chinese, English or both, the visitor \
+                   getting the one in their language, else the other; null: none"
+)]
+pub struct AutoReplyInput {
+    /// Send it (needs a subject and a body); default false; null: false
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    #[schema(schema_with = subject_zh_schema)]
+    pub subject_zh: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = body_zh_schema)]
+    pub body_zh: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = subject_en_schema)]
+    pub subject_en: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = body_en_schema)]
+    pub body_en: Option<String>,
+}
+
+impl From<&AutoReply> for AutoReplyInput {
+    fn from(r: &AutoReply) -> Self {
+        AutoReplyInput {
+            enabled: Some(r.enabled),
+            subject_zh: r.subject_zh.clone(),
+            body_zh: r.body_zh.clone(),
+            subject_en: r.subject_en.clone(),
+            body_en: r.body_en.clone(),
+        }
     }
 }
 
-fn opt_bool(
-    map: &Map<String, Value>,
-    parent: &str,
-    key: &str,
-    default: bool,
-) -> Result<bool, Invalid> {
-    match map.get(key) {
-        None | Some(Value::Null) => Ok(default),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(_) => Err(Invalid::new(path_of(parent, key), "must be true or false")),
+/// The thank-you message of a form as a request sends it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(
+    description = "What a visitor sees after posting, in Chinese and English: the one in the \
+                   visitor's language, else the other, else a standard thank-you; null: the \
+                   standard one"
+)]
+pub struct ThankYouInput {
+    #[serde(default)]
+    #[schema(schema_with = thank_you_zh_schema)]
+    pub zh: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = thank_you_en_schema)]
+    pub en: Option<String>,
+}
+
+impl From<&Localized> for ThankYouInput {
+    fn from(t: &Localized) -> Self {
+        ThankYouInput {
+            zh: t.zh.clone(),
+            en: t.en.clone(),
+        }
+    }
+}
+
+/// The consent checkbox of a form as a request sends it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(
+    description = "The consent checkbox, with its text in Chinese, English or both (a new \
+                   text is a new version); null: none"
+)]
+pub struct ConsentInput {
+    #[serde(default)]
+    #[schema(schema_with = consent_zh_schema)]
+    pub text_zh: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = consent_en_schema)]
+    pub text_en: Option<String>,
+    /// The box must be ticked; default true; null: true
+    #[serde(default)]
+    pub required: Option<bool>,
+}
+
+impl From<&Consent> for ConsentInput {
+    fn from(c: &Consent) -> Self {
+        ConsentInput {
+            text_zh: c.text_zh.clone(),
+            text_en: c.text_en.clone(),
+            required: Some(c.required),
+        }
+    }
+}
+
+/// A new form as a request sends it. A field left out or null gets its default.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "A new web form")]
+pub struct FormInput {
+    #[serde(default)]
+    #[schema(schema_with = name_schema, required = true)]
+    pub name: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = new_language_schema)]
+    pub language: Option<String>,
+    /// The fields, in order, at most 50, each once: at least one of name, email and phone, and
+    /// every lead custom field that every lead needs, as a required field
+    #[serde(default)]
+    #[schema(required = true, nullable = false, min_items = 1, max_items = 50)]
+    pub fields: Option<Vec<FormField>>,
+    #[serde(default)]
+    #[schema(schema_with = new_source_schema)]
+    pub source: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = campaign_schema)]
+    pub campaign: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = policy_schema)]
+    pub dedup_policy: Option<String>,
+    /// Who owns the leads: an active user; null: the assignment rules decide
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub owner_id: Option<i64>,
+    #[serde(default)]
+    #[schema(inline)]
+    pub auto_reply: Option<AutoReplyInput>,
+    #[serde(default)]
+    #[schema(inline)]
+    pub thank_you: Option<ThankYouInput>,
+    #[serde(default)]
+    #[schema(schema_with = redirect_url_schema)]
+    pub redirect_url: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = origins_schema)]
+    pub allowed_origins: Option<Vec<String>>,
+    #[serde(default)]
+    #[schema(inline)]
+    pub consent: Option<ConsentInput>,
+    /// Takes posts; default true; null: true
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
+/// The settings of a form to change. A field left out keeps its value; null gives it its
+/// default, as for a new form; a nested object replaces the old one as a whole.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(
+    description = "Changes to a web form: a field left out keeps its value, null gives it its \
+                   default (as for a new form), and a nested object (auto_reply, thank_you, \
+                   consent) replaces the old one as a whole. The whole form is checked again"
+)]
+pub struct FormChange {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = name_schema)]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = new_language_schema)]
+    pub language: Option<Option<String>>,
+    /// The fields, in order, replacing the old ones: at most 50, each once; at least one of
+    /// name, email and phone, and every lead custom field that every lead needs, as a required
+    /// field
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false, min_items = 1, max_items = 50)]
+    pub fields: Option<Option<Vec<FormField>>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = new_source_schema)]
+    pub source: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = campaign_schema)]
+    pub campaign: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = policy_schema)]
+    pub dedup_policy: Option<Option<String>>,
+    /// Who owns the leads: an active user; null: the assignment rules decide
+    #[serde(default, deserialize_with = "present")]
+    #[schema(minimum = 1)]
+    pub owner_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(inline)]
+    pub auto_reply: Option<Option<AutoReplyInput>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(inline)]
+    pub thank_you: Option<Option<ThankYouInput>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = redirect_url_schema)]
+    pub redirect_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = origins_schema)]
+    pub allowed_origins: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(inline)]
+    pub consent: Option<Option<ConsentInput>>,
+    /// Takes posts; null: true
+    #[serde(default, deserialize_with = "present")]
+    pub active: Option<Option<bool>>,
+}
+
+impl FormChange {
+    /// The settings of `current` with this change made.
+    fn onto(self, current: &Form) -> FormInput {
+        let now = current.settings();
+        FormInput {
+            name: self.name.unwrap_or(now.name),
+            language: self.language.unwrap_or(now.language),
+            fields: self.fields.unwrap_or(now.fields),
+            source: self.source.unwrap_or(now.source),
+            campaign: self.campaign.unwrap_or(now.campaign),
+            dedup_policy: self.dedup_policy.unwrap_or(now.dedup_policy),
+            owner_id: self.owner_id.unwrap_or(now.owner_id),
+            auto_reply: self.auto_reply.unwrap_or(now.auto_reply),
+            thank_you: self.thank_you.unwrap_or(now.thank_you),
+            redirect_url: self.redirect_url.unwrap_or(now.redirect_url),
+            allowed_origins: self.allowed_origins.unwrap_or(now.allowed_origins),
+            consent: self.consent.unwrap_or(now.consent),
+            active: self.active.unwrap_or(now.active),
+        }
+    }
+}
+
+// The shapes of the settings for the OpenAPI document, beside the rules below that they state.
+
+fn name_schema() -> ObjectBuilder {
+    schema::text(false, true, 200, "Shown as the page title")
+}
+
+fn language_schema() -> ObjectBuilder {
+    schema::codes(LANGUAGES.iter().copied(), false, "zh or en")
+}
+
+fn new_language_schema() -> ObjectBuilder {
+    schema::codes(
+        LANGUAGES.iter().copied(),
+        true,
+        "The form's language, zh or en; default zh; null: zh",
+    )
+}
+
+fn field_schema() -> ObjectBuilder {
+    let names: Vec<&str> = LEAD_FIELDS.iter().map(|l| l.0).collect();
+    schema::string(
+        false,
+        &format!(
+            "A lead field ({}) or custom.KEY of a lead custom field",
+            names.join(", ")
+        ),
+    )
+    .pattern(Some(format!(
+        "^({}|custom\\.[a-z][a-z0-9_]{{0,39}})$",
+        names.join("|")
+    )))
+}
+
+fn label_zh_schema() -> ObjectBuilder {
+    schema::text(
+        true,
+        false,
+        200,
+        "The Chinese label; empty or null: the field's own",
+    )
+}
+
+fn label_en_schema() -> ObjectBuilder {
+    schema::text(
+        true,
+        false,
+        200,
+        "The English label; empty or null: the field's own",
+    )
+}
+
+/// The source of a form's leads: admins add their own sources, so the built-in ones are only
+/// examples.
+fn source_code(nullable: bool, doc: &str) -> ObjectBuilder {
+    schema::string(nullable, doc)
+        .pattern(Some("^[a-z0-9_]{1,40}$"))
+        .examples(BUILTIN_SOURCES.iter().map(|s| s.0))
+}
+
+fn source_schema() -> ObjectBuilder {
+    source_code(false, "The leads' source")
+}
+
+fn new_source_schema() -> ObjectBuilder {
+    source_code(true, "The leads' source; default web_form; null: web_form")
+}
+
+fn campaign_schema() -> ObjectBuilder {
+    schema::text(
+        true,
+        false,
+        200,
+        "The leads' campaign (市场活动); empty or null: none",
+    )
+}
+
+fn policy_schema() -> ObjectBuilder {
+    schema::codes(
+        Policy::ALL.iter().map(|p| p.code()),
+        true,
+        "What a post from someone already held does (see /api/v1/dedup/policies); null: the \
+         policy of the form's source",
+    )
+}
+
+/// An auto-reply's subject or body: free text with `{{variables}}`.
+fn template(what: &str, max: usize) -> ObjectBuilder {
+    let variables: Vec<String> = TEMPLATE_VARIABLES
+        .iter()
+        .map(|v| format!("{{{{{v}}}}}"))
+        .collect();
+    schema::text(
+        true,
+        false,
+        max,
+        &format!(
+            "{what}; may use {}; empty or null: none",
+            variables.join(", ")
+        ),
+    )
+}
+
+fn subject_zh_schema() -> ObjectBuilder {
+    template("The Chinese subject", 200)
+}
+
+fn body_zh_schema() -> ObjectBuilder {
+    template("The Chinese plain-text body", 20_000)
+}
+
+fn subject_en_schema() -> ObjectBuilder {
+    template("The English subject", 200)
+}
+
+fn body_en_schema() -> ObjectBuilder {
+    template("The English plain-text body", 20_000)
+}
+
+fn thank_you_zh_schema() -> ObjectBuilder {
+    schema::text(true, false, 2000, "In Chinese; empty or null: none")
+}
+
+fn thank_you_en_schema() -> ObjectBuilder {
+    schema::text(true, false, 2000, "In English; empty or null: none")
+}
+
+fn consent_zh_schema() -> ObjectBuilder {
+    schema::text(
+        true,
+        false,
+        2000,
+        "The text next to the checkbox, in Chinese; empty or null: none",
+    )
+}
+
+fn consent_en_schema() -> ObjectBuilder {
+    schema::text(
+        true,
+        false,
+        2000,
+        "The text next to the checkbox, in English; empty or null: none",
+    )
+}
+
+fn redirect_url_schema() -> RefOr<Schema> {
+    let mut url = schema::web_url(
+        "Send a browser here after posting instead of the thank-you page: an http:// or \
+         https:// URL; empty or null: none",
+    )
+    .build();
+    url.schema_type = schema::typed(Type::String, true);
+    // Empty, like null, is none.
+    url.pattern = url.pattern.map(|p| format!("^$|{p}"));
+    RefOr::T(Schema::Object(url))
+}
+
+fn origins_schema() -> ArrayBuilder {
+    ArrayBuilder::new()
+        .schema_type(schema::typed(Type::Array, true))
+        .items(
+            schema::string(
+                false,
+                "An origin (scheme, host and port, no path), such as https://www.example.com",
+            )
+            .pattern(Some(
+                r"^https?://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?/?$",
+            )),
+        )
+        .max_items(Some(50))
+        .description(Some(
+            "Sites whose pages and scripts may post the form (CORS), at most 50; empty or null: \
+             plain form posts from anywhere, no script answers",
+        ))
+}
+
+fn shown_origins_schema() -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(schema::string(
+            false,
+            "An origin, such as https://www.example.com",
+        ))
+        .description(Some(
+            "Sites whose pages and scripts may post the form (CORS); empty: plain form posts \
+             from anywhere, no script answers",
+        ))
+}
+
+fn created_at_schema() -> ObjectBuilder {
+    schema::date_time(false, "When it was made")
+}
+
+fn updated_at_schema() -> ObjectBuilder {
+    schema::date_time(false, "When it last changed")
+}
+
+/// A language of forms, as the `lang` parameter of a query takes it, for the document of the
+/// handlers that read one (`inline(Option<LanguageCode>)`).
+#[derive(Debug)]
+pub struct LanguageCode;
+
+impl PartialSchema for LanguageCode {
+    fn schema() -> RefOr<Schema> {
+        language_schema().into()
+    }
+}
+
+impl ToSchema for LanguageCode {}
+
+/// Free text of a setting at `path`: trimmed, at most `max` characters; empty is none.
+fn opt_text(path: &str, value: Option<&str>, max: usize) -> Result<Option<String>, Invalid> {
+    match value {
+        None => Ok(None),
+        Some(s) => Ok(Text::parse_optional(path, s, max)?.map(Text::into_string)),
     }
 }
 
@@ -517,7 +1033,7 @@ pub fn render_template(template: &str, value: impl Fn(&str) -> Option<String>) -
 struct Settings {
     name: String,
     language: String,
-    fields: Vec<FormField>,
+    fields: Vec<AskedField>,
     source: String,
     campaign: Option<String>,
     dedup_policy: Option<Policy>,
@@ -530,9 +1046,12 @@ struct Settings {
     active: bool,
 }
 
-fn parse_fields(value: Option<&Value>, defs: &[CustomDef]) -> Result<Vec<FormField>, Invalid> {
+fn parse_fields(
+    value: Option<Vec<FormField>>,
+    defs: &[CustomDef],
+) -> Result<Vec<AskedField>, Invalid> {
     let items = match value {
-        Some(Value::Array(items)) if !items.is_empty() => items,
+        Some(items) if !items.is_empty() => items,
         _ => {
             return Err(Invalid::new(
                 "fields",
@@ -543,14 +1062,10 @@ fn parse_fields(value: Option<&Value>, defs: &[CustomDef]) -> Result<Vec<FormFie
     if items.len() > 50 {
         return Err(Invalid::new("fields", "a form has at most 50 fields"));
     }
-    let mut fields: Vec<FormField> = Vec::new();
-    for (i, item) in items.iter().enumerate() {
+    let mut fields: Vec<AskedField> = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
         let path = format!("fields[{i}]");
-        let map = object(item, &path, &["field", "required", "label_zh", "label_en"])?;
-        let field = match map.get("field") {
-            Some(Value::String(s)) => s.trim().to_owned(),
-            _ => return Err(Invalid::new(format!("{path}.field"), "is required")),
-        };
+        let field = item.field.trim().to_owned();
         let known = match field.strip_prefix("custom.") {
             Some(key) => defs.iter().any(|d| d.key == key),
             None => LEAD_FIELDS.iter().any(|l| l.0 == field),
@@ -572,10 +1087,10 @@ fn parse_fields(value: Option<&Value>, defs: &[CustomDef]) -> Result<Vec<FormFie
                 format!("'{field}' is on the form twice"),
             ));
         }
-        fields.push(FormField {
-            required: opt_bool(map, &path, "required", false)?,
-            label_zh: opt_text(map, &path, "label_zh", 200)?,
-            label_en: opt_text(map, &path, "label_en", 200)?,
+        fields.push(AskedField {
+            required: item.required.unwrap_or(false),
+            label_zh: opt_text(&format!("{path}.label_zh"), item.label_zh.as_deref(), 200)?,
+            label_en: opt_text(&format!("{path}.label_en"), item.label_en.as_deref(), 200)?,
             field,
         });
     }
@@ -605,21 +1120,19 @@ fn parse_fields(value: Option<&Value>, defs: &[CustomDef]) -> Result<Vec<FormFie
     Ok(fields)
 }
 
-fn parse_auto_reply(value: Option<&Value>) -> Result<AutoReply, Invalid> {
-    let Some(value) = value.filter(|v| !v.is_null()) else {
+fn parse_auto_reply(value: Option<AutoReplyInput>) -> Result<AutoReply, Invalid> {
+    let Some(input) = value else {
         return Ok(AutoReply::default());
     };
-    let map = object(
-        value,
-        "auto_reply",
-        &["enabled", "subject_zh", "body_zh", "subject_en", "body_en"],
-    )?;
+    let text = |name: &str, value: Option<&str>, max: usize| {
+        opt_text(&format!("auto_reply.{name}"), value, max)
+    };
     let reply = AutoReply {
-        enabled: opt_bool(map, "auto_reply", "enabled", false)?,
-        subject_zh: opt_text(map, "auto_reply", "subject_zh", 200)?,
-        body_zh: opt_text(map, "auto_reply", "body_zh", 20_000)?,
-        subject_en: opt_text(map, "auto_reply", "subject_en", 200)?,
-        body_en: opt_text(map, "auto_reply", "body_en", 20_000)?,
+        enabled: input.enabled.unwrap_or(false),
+        subject_zh: text("subject_zh", input.subject_zh.as_deref(), 200)?,
+        body_zh: text("body_zh", input.body_zh.as_deref(), 20_000)?,
+        subject_en: text("subject_en", input.subject_en.as_deref(), 200)?,
+        body_en: text("body_en", input.body_en.as_deref(), 20_000)?,
     };
     for (name, text) in [
         ("subject_zh", &reply.subject_zh),
@@ -652,113 +1165,97 @@ fn parse_auto_reply(value: Option<&Value>) -> Result<AutoReply, Invalid> {
     Ok(reply)
 }
 
-fn parse_settings(body: &Value, defs: &[CustomDef]) -> Result<Settings, Invalid> {
-    let map = object(body, "body", ACCEPTED)?;
-    let name =
-        opt_text(map, "body", "name", 200)?.ok_or_else(|| Invalid::new("name", "is required"))?;
-    let language = match map.get("language") {
-        None | Some(Value::Null) => "zh".to_owned(),
-        Some(Value::String(l)) if LANGUAGES.contains(&l.as_str()) => l.clone(),
+fn parse_origins(value: Option<Vec<String>>) -> Result<Vec<String>, Invalid> {
+    let items = value.unwrap_or_default();
+    if items.len() > 50 {
+        return Err(Invalid::new("allowed_origins", "at most 50 origins"));
+    }
+    let mut origins: Vec<String> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("allowed_origins[{i}]");
+        let url = parse_url(&path, item)?;
+        if !matches!(url.path(), "" | "/") || url.query().is_some() {
+            return Err(Invalid::new(
+                path,
+                "must be an origin (scheme, host and port, no path), such as https://www.example.com",
+            ));
+        }
+        let origin = url.origin().ascii_serialization();
+        if !origins.contains(&origin) {
+            origins.push(origin);
+        }
+    }
+    Ok(origins)
+}
+
+fn parse_consent(value: Option<ConsentInput>) -> Result<Option<Consent>, Invalid> {
+    let Some(input) = value else {
+        return Ok(None);
+    };
+    let consent = Consent {
+        text_zh: opt_text("consent.text_zh", input.text_zh.as_deref(), 2000)?,
+        text_en: opt_text("consent.text_en", input.text_en.as_deref(), 2000)?,
+        required: input.required.unwrap_or(true),
+    };
+    if consent.text_zh.is_none() && consent.text_en.is_none() {
+        return Err(Invalid::new(
+            "consent",
+            "needs its text in Chinese (text_zh) or English (text_en)",
+        ));
+    }
+    Ok(Some(consent))
+}
+
+fn parse_settings(input: FormInput, defs: &[CustomDef]) -> Result<Settings, Invalid> {
+    let name = opt_text("name", input.name.as_deref(), 200)?
+        .ok_or_else(|| Invalid::new("name", "is required"))?;
+    let language = match input.language {
+        None => "zh".to_owned(),
+        Some(l) if LANGUAGES.contains(&l.as_str()) => l,
         Some(_) => return Err(Invalid::new("language", "must be zh or en")),
     };
-    let fields = parse_fields(map.get("fields"), defs)?;
-    let source = match map.get("source") {
-        None | Some(Value::Null) => "web_form".to_owned(),
-        Some(Value::String(s)) => parse_source(s)?,
-        Some(_) => return Err(Invalid::new("source", "must be a source code")),
+    let fields = parse_fields(input.fields, defs)?;
+    let source = match input.source {
+        None => "web_form".to_owned(),
+        Some(s) => parse_source(&s)?,
     };
-    let dedup_policy = match map.get("dedup_policy") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(Policy::parse("dedup_policy", s)?),
-        Some(_) => return Err(Invalid::new("dedup_policy", "must be block, warn or merge")),
-    };
-    let owner_id = match map.get("owner_id") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_i64()
-                .ok_or_else(|| Invalid::new("owner_id", "must be a user id or null"))?,
-        ),
-    };
-    let auto_reply = parse_auto_reply(map.get("auto_reply"))?;
+    let dedup_policy = input
+        .dedup_policy
+        .map(|s| Policy::parse("dedup_policy", &s))
+        .transpose()?;
+    let auto_reply = parse_auto_reply(input.auto_reply)?;
     if auto_reply.enabled && !fields.iter().any(|f| f.field == "email") {
         return Err(Invalid::new(
             "auto_reply",
             "an auto-reply needs the form to ask for email",
         ));
     }
-    let thank_you = match map.get("thank_you") {
-        None | Some(Value::Null) => Localized::default(),
-        Some(v) => {
-            let m = object(v, "thank_you", &["zh", "en"])?;
-            Localized {
-                zh: opt_text(m, "thank_you", "zh", 2000)?,
-                en: opt_text(m, "thank_you", "en", 2000)?,
-            }
-        }
+    let thank_you = match input.thank_you {
+        None => Localized::default(),
+        Some(t) => Localized {
+            zh: opt_text("thank_you.zh", t.zh.as_deref(), 2000)?,
+            en: opt_text("thank_you.en", t.en.as_deref(), 2000)?,
+        },
     };
-    let redirect_url = opt_text(map, "body", "redirect_url", 2000)?
+    let redirect_url = opt_text("redirect_url", input.redirect_url.as_deref(), 2000)?
         .map(|u| parse_url("redirect_url", &u).map(String::from))
         .transpose()?;
-    let allowed_origins = match map.get("allowed_origins") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => {
-            if items.len() > 50 {
-                return Err(Invalid::new("allowed_origins", "at most 50 origins"));
-            }
-            let mut origins: Vec<String> = Vec::new();
-            for (i, item) in items.iter().enumerate() {
-                let path = format!("allowed_origins[{i}]");
-                let text = item.as_str().ok_or_else(|| {
-                    Invalid::new(&path, "must be an origin such as https://www.example.com")
-                })?;
-                let url = parse_url(&path, text)?;
-                if !matches!(url.path(), "" | "/") || url.query().is_some() {
-                    return Err(Invalid::new(
-                        path,
-                        "must be an origin (scheme, host and port, no path), such as https://www.example.com",
-                    ));
-                }
-                let origin = url.origin().ascii_serialization();
-                if !origins.contains(&origin) {
-                    origins.push(origin);
-                }
-            }
-            origins
-        }
-        Some(_) => return Err(Invalid::new("allowed_origins", "must be a list of origins")),
-    };
-    let consent = match map.get("consent") {
-        None | Some(Value::Null) => None,
-        Some(v) => {
-            let m = object(v, "consent", &["text_zh", "text_en", "required"])?;
-            let consent = Consent {
-                text_zh: opt_text(m, "consent", "text_zh", 2000)?,
-                text_en: opt_text(m, "consent", "text_en", 2000)?,
-                required: opt_bool(m, "consent", "required", true)?,
-            };
-            if consent.text_zh.is_none() && consent.text_en.is_none() {
-                return Err(Invalid::new(
-                    "consent",
-                    "needs its text in Chinese (text_zh) or English (text_en)",
-                ));
-            }
-            Some(consent)
-        }
-    };
+    let allowed_origins = parse_origins(input.allowed_origins)?;
+    let consent = parse_consent(input.consent)?;
     Ok(Settings {
         name,
         language,
         fields,
         source,
-        campaign: opt_text(map, "body", "campaign", 200)?,
+        campaign: opt_text("campaign", input.campaign.as_deref(), 200)?,
         dedup_policy,
-        owner_id,
+        owner_id: input.owner_id,
         auto_reply,
         thank_you,
         redirect_url,
         allowed_origins,
         consent,
-        active: opt_bool(map, "body", "active", true)?,
+        active: input.active.unwrap_or(true),
     })
 }
 
@@ -804,16 +1301,17 @@ fn settings_params(s: &Settings) -> anyhow::Result<Vec<Param>> {
 const SETTING_COLUMNS: &str = "name, language, fields, source, campaign, dedup_policy, owner_id, \
      auto_reply, thank_you, redirect_url, allowed_origins, consent, active";
 
-/// Creates a form from its settings, with a new random key.
+/// Creates a form from its settings, with a new random key (admins only).
 pub async fn create(
     db: &Db,
     actor: &Actor,
-    body: &Value,
+    new: Unread<FormInput>,
     now: DateTime<Utc>,
-) -> StoreResult<Value> {
+) -> StoreResult<ShownForm> {
     actor.require_admin("manage web forms")?;
+    let new = new.read()?;
     let defs = lead_custom_fields(db).await?;
-    let settings = parse_settings(body, &defs)?;
+    let settings = parse_settings(new, &defs)?;
     if let Some(owner) = settings.owner_id {
         check_owner(db, owner).await?;
     }
@@ -840,7 +1338,7 @@ pub async fn create(
     audit::created(&mut tx, Some(actor), now, audit::Setting::WebForm, id).await?;
     let form = load(&mut tx, id, false).await?;
     tx.commit().await?;
-    Ok(form.to_json())
+    Ok(form.shown())
 }
 
 async fn load(tx: &mut Tx, id: i64, lock: bool) -> StoreResult<Form> {
@@ -855,26 +1353,23 @@ async fn load(tx: &mut Tx, id: i64, lock: bool) -> StoreResult<Form> {
     Ok(Form::from_row(&row))
 }
 
-/// Changes some settings of a form; a nested object (`auto_reply`, `consent`, `thank_you`) is
-/// replaced as a whole. A new consent text gets a new consent version.
+/// Changes some settings of a form (admins only); a nested object (`auto_reply`, `consent`,
+/// `thank_you`) is replaced as a whole, and the whole form is checked again. A new consent
+/// text gets a new consent version.
 pub async fn update(
     db: &Db,
     actor: &Actor,
     id: i64,
-    body: &Value,
+    change: Unread<FormChange>,
     now: DateTime<Utc>,
-) -> StoreResult<Value> {
+) -> StoreResult<ShownForm> {
     actor.require_admin("manage web forms")?;
-    let changes = object(body, "body", ACCEPTED)?;
+    let change = change.read()?;
     let defs = lead_custom_fields(db).await?;
     let mut tx = db.begin().await?;
     let current = load(&mut tx, id, true).await?;
     let snapshot = audit::Before::take(&mut tx, audit::Setting::WebForm, id).await?;
-    let mut merged = current.editable_json();
-    for (k, v) in changes {
-        merged.insert(k.clone(), v.clone());
-    }
-    let settings = parse_settings(&Value::Object(merged), &defs)?;
+    let settings = parse_settings(change.onto(&current), &defs)?;
     if let Some(owner) = settings.owner_id.filter(|o| Some(*o) != current.owner_id) {
         check_owner(db, owner).await?;
     }
@@ -908,10 +1403,10 @@ pub async fn update(
         .await?;
     let form = load(&mut tx, id, false).await?;
     tx.commit().await?;
-    Ok(form.to_json())
+    Ok(form.shown())
 }
 
-/// One form by id.
+/// One form by id (admins only).
 pub async fn get(db: &Db, actor: &Actor, id: i64) -> StoreResult<Form> {
     actor.require_admin("manage web forms")?;
     let row = db
@@ -924,18 +1419,22 @@ pub async fn get(db: &Db, actor: &Actor, id: i64) -> StoreResult<Form> {
     Ok(Form::from_row(&row))
 }
 
-/// Every form, oldest first.
-pub async fn list(db: &Db, actor: &Actor) -> StoreResult<Vec<Value>> {
+/// Every form, oldest first (admins only).
+pub async fn list(db: &Db, actor: &Actor) -> StoreResult<FormList> {
     actor.require_admin("manage web forms")?;
-    Ok(db
+    let items = db
         .fetch_all(
             "SELECT * FROM forms WHERE deleted_at IS NULL ORDER BY id",
             &[],
         )
         .await?
         .iter()
-        .map(|r| Form::from_row(r).to_json())
-        .collect())
+        .map(|r| Form::from_row(r).shown())
+        .collect();
+    Ok(FormList {
+        items,
+        next_cursor: None,
+    })
 }
 
 /// Deletes a form: its public address stops answering; its submissions stay.
@@ -1585,7 +2084,7 @@ impl AutoReply {
 /// be, and what a visitor of each language in `samples` would get with that sample
 /// submission, before anything is saved. A refused template is an `Invalid` naming its field.
 pub fn preview_auto_reply(
-    auto_reply: &Value,
+    auto_reply: AutoReplyInput,
     form_name: &str,
     samples: &[(&str, Map<String, Value>)],
 ) -> Result<Vec<RenderedReply>, Invalid> {
@@ -1596,36 +2095,162 @@ pub fn preview_auto_reply(
         .collect())
 }
 
-/// A submission as the API shows it.
-fn submission_json(r: &Row) -> Value {
-    let parse =
-        |name: &str| serde_json::from_str::<Value>(&r.text(name)).unwrap_or_else(|_| json!({}));
-    json!({
-        "id": r.int("id"),
-        "form_id": r.int("form_id"),
-        "lead_id": r.opt_int("lead_id"),
-        "status": r.text("status"),
-        "client_ip": r.text("client_ip"),
-        "user_agent": r.opt_text("user_agent"),
-        "language": r.text("language"),
-        "values": parse("payload"),
-        "extra": parse("extra"),
-        "utm_source": r.opt_text("utm_source"),
-        "utm_medium": r.opt_text("utm_medium"),
-        "utm_campaign": r.opt_text("utm_campaign"),
-        "utm_term": r.opt_text("utm_term"),
-        "utm_content": r.opt_text("utm_content"),
-        "referrer": r.opt_text("referrer"),
-        "consent": {
-            "given": r.int("consent_given") != 0,
-            "at": r.opt_int("consent_at").map(rfc3339),
-            "version": r.opt_int("consent_version"),
-            "text": r.opt_text("consent_text"),
-        },
-        "error": r.opt_text("error"),
-        "created_at": rfc3339(r.int("created_at")),
-    })
+/// A post to a form as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(description = "A post to a web form")]
+pub struct FormSubmission {
+    /// Unique id
+    #[schema(minimum = 1)]
+    pub id: i64,
+    /// The form
+    #[schema(minimum = 1)]
+    pub form_id: i64,
+    /// The lead made (or merged into); null for spam, blocked or failed
+    #[schema(required = true, minimum = 1)]
+    pub lead_id: Option<i64>,
+    #[schema(schema_with = status_schema)]
+    pub status: String,
+    /// The visitor's address
+    pub client_ip: String,
+    /// The visitor's browser
+    #[schema(required = true)]
+    pub user_agent: Option<String>,
+    #[schema(schema_with = language_schema)]
+    pub language: String,
+    #[schema(schema_with = values_schema)]
+    pub values: Value,
+    #[schema(schema_with = extra_schema)]
+    pub extra: Value,
+    /// From the post
+    #[schema(required = true)]
+    pub utm_source: Option<String>,
+    /// From the post
+    #[schema(required = true)]
+    pub utm_medium: Option<String>,
+    /// From the post
+    #[schema(required = true)]
+    pub utm_campaign: Option<String>,
+    /// From the post
+    #[schema(required = true)]
+    pub utm_term: Option<String>,
+    /// From the post
+    #[schema(required = true)]
+    pub utm_content: Option<String>,
+    /// The referrer field, else the Referer header
+    #[schema(required = true)]
+    pub referrer: Option<String>,
+    #[schema(inline)]
+    pub consent: SubmissionConsent,
+    /// Why it was blocked or failed
+    #[schema(required = true)]
+    pub error: Option<String>,
+    #[schema(schema_with = posted_at_schema)]
+    pub created_at: String,
 }
+
+/// The consent a visitor gave with a post.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(description = "The consent given")]
+pub struct SubmissionConsent {
+    /// The box was ticked
+    pub given: bool,
+    #[schema(schema_with = consent_at_schema, required = true)]
+    pub at: Option<String>,
+    /// The version of the text
+    #[schema(required = true)]
+    pub version: Option<i64>,
+    /// The text, in the visitor's language
+    #[schema(required = true)]
+    pub text: Option<String>,
+}
+
+/// A page of a form's submissions, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "A page of submissions, newest first")]
+pub struct FormSubmissionPage {
+    /// Submissions
+    pub items: Vec<FormSubmission>,
+    /// Pass as cursor for the next page; null on the last
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+impl FormSubmission {
+    fn read(r: &Row) -> FormSubmission {
+        let parse =
+            |name: &str| serde_json::from_str::<Value>(&r.text(name)).unwrap_or_else(|_| json!({}));
+        FormSubmission {
+            id: r.int("id"),
+            form_id: r.int("form_id"),
+            lead_id: r.opt_int("lead_id"),
+            status: r.text("status"),
+            client_ip: r.text("client_ip"),
+            user_agent: r.opt_text("user_agent"),
+            language: r.text("language"),
+            values: parse("payload"),
+            extra: parse("extra"),
+            utm_source: r.opt_text("utm_source"),
+            utm_medium: r.opt_text("utm_medium"),
+            utm_campaign: r.opt_text("utm_campaign"),
+            utm_term: r.opt_text("utm_term"),
+            utm_content: r.opt_text("utm_content"),
+            referrer: r.opt_text("referrer"),
+            consent: SubmissionConsent {
+                given: r.int("consent_given") != 0,
+                at: r.opt_int("consent_at").map(rfc3339),
+                version: r.opt_int("consent_version"),
+                text: r.opt_text("consent_text"),
+            },
+            error: r.opt_text("error"),
+            created_at: rfc3339(r.int("created_at")),
+        }
+    }
+}
+
+fn status_schema() -> ObjectBuilder {
+    schema::codes(
+        SUBMISSION_STATUSES.iter().copied(),
+        false,
+        "pending, created, merged (into an existing lead by the dedup policy), blocked (by the \
+         dedup policy), spam (the honeypot was filled), failed",
+    )
+}
+
+fn posted_values(doc: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+        .description(Some(doc))
+}
+
+fn values_schema() -> ObjectBuilder {
+    posted_values("The form's fields as posted, by name")
+}
+
+fn extra_schema() -> ObjectBuilder {
+    posted_values("Fields the form does not know, kept as posted, by name")
+}
+
+fn posted_at_schema() -> ObjectBuilder {
+    schema::date_time(false, "When it was posted")
+}
+
+fn consent_at_schema() -> ObjectBuilder {
+    schema::date_time(true, "When")
+}
+
+/// A status of submissions, as the `status` parameter of their list takes it, for the document
+/// of its handler (`inline(Option<SubmissionStatus>)`).
+#[derive(Debug)]
+pub struct SubmissionStatus;
+
+impl PartialSchema for SubmissionStatus {
+    fn schema() -> RefOr<Schema> {
+        schema::codes(SUBMISSION_STATUSES.iter().copied(), false, "A status").into()
+    }
+}
+
+impl ToSchema for SubmissionStatus {}
 
 /// The statuses a submission can have.
 pub const SUBMISSION_STATUSES: &[&str] =
@@ -1638,7 +2263,7 @@ pub async fn submissions(
     actor: &Actor,
     form_id: i64,
     params: &[(String, String)],
-) -> StoreResult<(Vec<Value>, Option<String>)> {
+) -> StoreResult<FormSubmissionPage> {
     get(db, actor, form_id).await?;
     let mut conditions = vec!["form_id = ?".to_owned()];
     let mut binds = vec![Param::Int(form_id)];
@@ -1701,15 +2326,23 @@ pub async fn submissions(
     } else {
         None
     };
-    Ok((rows.iter().map(submission_json).collect(), next))
+    Ok(FormSubmissionPage {
+        items: rows.iter().map(FormSubmission::read).collect(),
+        next_cursor: next,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The settings of a request's body, read as the API reads it.
+    fn settings(body: Value) -> Result<Settings, Invalid> {
+        parse_settings(Unread::<FormInput>::json(body).read()?, &[])
+    }
+
     fn form(fields: Value) -> Form {
-        let settings = parse_settings(&json!({"name": "官网咨询", "fields": fields}), &[]).unwrap();
+        let settings = settings(json!({"name": "官网咨询", "fields": fields})).unwrap();
         Form {
             id: 1,
             key: "k".into(),
@@ -1748,7 +2381,7 @@ mod tests {
 
     #[test]
     fn settings_name_the_field_that_is_wrong() {
-        let err = |body: Value| parse_settings(&body, &[]).unwrap_err();
+        let err = |body: Value| settings(body).unwrap_err();
         assert_eq!(err(json!({"fields": [{"field": "name"}]})).field, "name");
         assert_eq!(
             err(json!({"name": "x", "fields": [{"field": "salary"}]})).field,
@@ -1770,9 +2403,16 @@ mod tests {
             err(json!({"name": "x", "fields": [{"field": "name"}], "colour": "red"})).field,
             "colour"
         );
-        let ok = parse_settings(
-            &json!({"name": "x", "fields": [{"field": "email"}], "allowed_origins": ["https://WWW.Example.com/"]}),
-            &[],
+        assert_eq!(
+            err(json!({"name": "x", "fields": [{"field": "name", "colour": "red"}]})).field,
+            "fields[0].colour"
+        );
+        assert_eq!(
+            err(json!({"name": "x", "fields": [{"field": "email"}], "auto_reply": {"colour": "red"}})).field,
+            "auto_reply.colour"
+        );
+        let ok = settings(
+            json!({"name": "x", "fields": [{"field": "email"}], "allowed_origins": ["https://WWW.Example.com/"]}),
         )
         .unwrap();
         assert_eq!(ok.allowed_origins, ["https://www.example.com"]);

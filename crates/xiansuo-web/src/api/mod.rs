@@ -43,12 +43,12 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(choices::routes())
         .merge(prediction::routes())
         .merge(backups::routes())
+        .merge(forms::routes())
 }
 
 /// Every `/api/v1` route.
 pub fn router() -> Router<AppState> {
     let mut router = Router::new()
-        .merge(forms::router())
         .merge(imports::router())
         .merge(Router::from(documented()))
         .merge(followups::router())

@@ -7,7 +7,7 @@
 //! typing); and the HTML to paste into a page, ready to copy.
 
 use super::frame::{
-    admin_only, no_refusal, optional, parse_id, refusal, saved, saved_notice, text_of, Frame, Menu,
+    admin_only, no_refusal, optional_text, parse_id, refusal, saved, saved_notice, Frame, Menu,
     Refusal,
 };
 use crate::ui::page::{csrf_refusal, render, store_error_page, Choice, Chrome, Viewer};
@@ -18,8 +18,10 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
-use serde_json::{json, Value};
-use xiansuo_app::channels::forms;
+use serde_json::Value;
+use xiansuo_app::channels::forms::{
+    self, AutoReplyInput, ConsentInput, FormChange, FormField, FormInput, ThankYouInput,
+};
 use xiansuo_app::StoreError;
 
 /// The lead fields a form may ask for, in the order the form shows them.
@@ -71,15 +73,15 @@ struct ReplyFields {
 }
 
 impl ReplyFields {
-    /// The `auto_reply` object of the API's body.
-    fn body(&self) -> Value {
-        json!({
-            "enabled": self.enabled,
-            "subject_zh": optional(&self.subject_zh),
-            "body_zh": optional(&self.body_zh),
-            "subject_en": optional(&self.subject_en),
-            "body_en": optional(&self.body_en),
-        })
+    /// The auto-reply as the API takes it.
+    fn input(&self) -> AutoReplyInput {
+        AutoReplyInput {
+            enabled: Some(self.enabled),
+            subject_zh: optional_text(&self.subject_zh),
+            body_zh: optional_text(&self.body_zh),
+            subject_en: optional_text(&self.subject_en),
+            body_en: optional_text(&self.body_en),
+        }
     }
 }
 
@@ -138,80 +140,114 @@ impl WebForm {
         form
     }
 
-    /// A stored form (as the API shows it) in the page's shape. Thank-you and consent texts are
-    /// edited in the form's own language.
-    fn of_form(stored: &Value) -> WebForm {
-        let language = text_of(&stored["language"]);
-        let fields = stored["fields"].as_array().cloned().unwrap_or_default();
-        let in_language = |texts: &Value, zh: &str, en: &str| {
-            text_of(&texts[if language == "en" { en } else { zh }])
+    /// A stored form in the page's shape. Thank-you and consent texts are edited in the form's
+    /// own language.
+    fn of_form(stored: &forms::Form) -> WebForm {
+        let english = stored.language == "en";
+        let in_language = |zh: &Option<String>, en: &Option<String>| {
+            (if english { en } else { zh }).clone().unwrap_or_default()
         };
+        let reply = &stored.auto_reply;
         WebForm {
-            name: text_of(&stored["name"]),
-            ask: fields.iter().map(|f| text_of(&f["field"])).collect(),
-            required: fields
+            name: stored.name.clone(),
+            ask: stored.fields.iter().map(|f| f.field.clone()).collect(),
+            required: stored
+                .fields
                 .iter()
-                .filter(|f| f["required"] == true)
-                .map(|f| text_of(&f["field"]))
+                .filter(|f| f.required)
+                .map(|f| f.field.clone())
                 .collect(),
-            source: text_of(&stored["source"]),
-            thank_you: in_language(&stored["thank_you"], "zh", "en"),
-            allowed_origins: stored["allowed_origins"]
-                .as_array()
-                .map(|o| o.iter().map(text_of).collect::<Vec<_>>().join("\n"))
+            source: stored.source.clone(),
+            thank_you: in_language(&stored.thank_you.zh, &stored.thank_you.en),
+            allowed_origins: stored.allowed_origins.join("\n"),
+            consent: stored
+                .consent
+                .as_ref()
+                .map(|c| in_language(&c.text_zh, &c.text_en))
                 .unwrap_or_default(),
-            consent: in_language(&stored["consent"], "text_zh", "text_en"),
-            consent_required: stored["consent"]["required"] == true,
-            active: stored["active"].as_bool().unwrap_or(true),
+            consent_required: stored.consent.as_ref().is_some_and(|c| c.required),
+            active: stored.active,
             reply: ReplyFields {
-                enabled: stored["auto_reply"]["enabled"] == true,
-                subject_zh: text_of(&stored["auto_reply"]["subject_zh"]),
-                body_zh: text_of(&stored["auto_reply"]["body_zh"]),
-                subject_en: text_of(&stored["auto_reply"]["subject_en"]),
-                body_en: text_of(&stored["auto_reply"]["body_en"]),
+                enabled: reply.enabled,
+                subject_zh: reply.subject_zh.clone().unwrap_or_default(),
+                body_zh: reply.body_zh.clone().unwrap_or_default(),
+                subject_en: reply.subject_en.clone().unwrap_or_default(),
+                body_en: reply.body_en.clone().unwrap_or_default(),
             },
-            language,
+            language: stored.language.clone(),
             ..WebForm::default()
         }
     }
 
-    /// The body of `POST` or `PATCH /api/v1/forms`. Custom fields a form already asks for are
+    /// The form as `POST /api/v1/forms` takes it. Custom fields a form already asks for are
     /// kept as they are (`kept`), after the standard fields.
-    fn body(&self, kept: &[Value]) -> Value {
-        let mut fields: Vec<Value> = LEAD_FIELDS
+    fn input(&self, kept: &[FormField]) -> FormInput {
+        let mut fields: Vec<FormField> = LEAD_FIELDS
             .iter()
             .filter(|f| self.ask.iter().any(|a| a == *f))
-            .map(|f| json!({"field": f, "required": self.required.iter().any(|r| r == f)}))
+            .map(|f| FormField {
+                field: (*f).to_owned(),
+                required: Some(self.required.iter().any(|r| r == f)),
+                ..FormField::default()
+            })
             .collect();
         fields.extend(kept.iter().cloned());
-        let (thank_you, consent) = if self.language == "en" {
-            (
-                json!({"en": optional(&self.thank_you)}),
-                json!({"text_en": optional(&self.consent), "required": self.consent_required}),
-            )
+        let english = self.language == "en";
+        let text = optional_text(&self.thank_you);
+        let thank_you = if english {
+            ThankYouInput { zh: None, en: text }
         } else {
-            (
-                json!({"zh": optional(&self.thank_you)}),
-                json!({"text_zh": optional(&self.consent), "required": self.consent_required}),
-            )
+            ThankYouInput { zh: text, en: None }
         };
-        let origins: Vec<&str> = self
+        let consent = optional_text(&self.consent).map(|text| {
+            let (text_zh, text_en) = if english {
+                (None, Some(text))
+            } else {
+                (Some(text), None)
+            };
+            ConsentInput {
+                text_zh,
+                text_en,
+                required: Some(self.consent_required),
+            }
+        });
+        let origins: Vec<String> = self
             .allowed_origins
             .lines()
             .map(str::trim)
             .filter(|o| !o.is_empty())
+            .map(str::to_owned)
             .collect();
-        json!({
-            "name": self.name.trim(),
-            "language": self.language.trim(),
-            "fields": fields,
-            "source": self.source.trim(),
-            "thank_you": thank_you,
-            "allowed_origins": origins,
-            "consent": if self.consent.trim().is_empty() { Value::Null } else { consent },
-            "active": self.active,
-            "auto_reply": self.reply.body(),
-        })
+        FormInput {
+            name: Some(self.name.trim().to_owned()),
+            language: Some(self.language.trim().to_owned()),
+            fields: Some(fields),
+            source: Some(self.source.trim().to_owned()),
+            thank_you: Some(thank_you),
+            allowed_origins: Some(origins),
+            consent,
+            active: Some(self.active),
+            auto_reply: Some(self.reply.input()),
+            ..FormInput::default()
+        }
+    }
+
+    /// The change `PATCH /api/v1/forms/{id}` takes: what this page edits; the rest (campaign,
+    /// dedup policy, owner, redirect) stays as it is.
+    fn change(&self, kept: &[FormField]) -> FormChange {
+        let input = self.input(kept);
+        FormChange {
+            name: Some(input.name),
+            language: Some(input.language),
+            fields: Some(input.fields),
+            source: Some(input.source),
+            thank_you: Some(input.thank_you),
+            allowed_origins: Some(input.allowed_origins),
+            consent: Some(input.consent),
+            active: Some(input.active),
+            auto_reply: Some(input.auto_reply),
+            ..FormChange::default()
+        }
     }
 }
 
@@ -363,13 +399,14 @@ async fn forms_page(
         Err(e) => return store_error_page(frame.chrome, e),
     };
     let rows = list
-        .iter()
+        .items
+        .into_iter()
         .map(|f| FormRow {
-            id: f["id"].as_i64().unwrap_or_default(),
-            name: text_of(&f["name"]),
-            path: text_of(&f["public_path"]),
-            source: text_of(&f["source"]),
-            active: f["active"].as_bool().unwrap_or_default(),
+            id: f.id,
+            name: f.name,
+            path: f.public_path,
+            source: f.source,
+            active: f.active,
         })
         .collect();
     let page = FormsPage {
@@ -410,11 +447,9 @@ pub(crate) async fn create(
     if let Some(refused) = admin_only(&user, "/settings/forms") {
         return refused;
     }
-    match forms::create(&state.db, &user.actor, &form.body(&[]), state.clock.now()).await {
-        Ok(created) => {
-            let id = created["id"].as_i64().unwrap_or_default();
-            Redirect::to(&format!("/settings/forms/{id}")).into_response()
-        }
+    let new = form.input(&[]).into();
+    match forms::create(&state.db, &user.actor, new, state.clock.now()).await {
+        Ok(created) => Redirect::to(&format!("/settings/forms/{}", created.id)).into_response(),
         Err(e) => match refusal(&user, "/settings/forms", e) {
             Ok(refused) => forms_page(&state, &user, form, refused, None, None).await,
             Err(page) => *page,
@@ -472,9 +507,7 @@ async fn form_page(
             return store_error_page(frame.chrome, StoreError::Internal(anyhow::Error::from(e)))
         }
     };
-    let form = shown
-        .sent
-        .unwrap_or_else(|| WebForm::of_form(&stored.to_json()));
+    let form = shown.sent.unwrap_or_else(|| WebForm::of_form(&stored));
     let page = FormPage {
         id,
         url,
@@ -537,32 +570,17 @@ pub(crate) async fn update(
         return not_found(&user);
     };
     // Custom fields the form asks for have no checkbox here; they stay as they are.
-    let kept: Vec<Value> = match forms::get(&state.db, &user.actor, id).await {
-        Ok(stored) => stored.to_json()["fields"]
-            .as_array()
-            .map(|fields| {
-                fields
-                    .iter()
-                    .filter(|f| {
-                        f["field"]
-                            .as_str()
-                            .is_some_and(|f| f.starts_with("custom."))
-                    })
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default(),
+    let kept: Vec<FormField> = match forms::get(&state.db, &user.actor, id).await {
+        Ok(stored) => stored
+            .fields
+            .iter()
+            .filter(|f| f.field.starts_with("custom."))
+            .map(FormField::from)
+            .collect(),
         Err(e) => return store_error_page(Chrome::for_user(&user, "/settings/forms"), e),
     };
-    match forms::update(
-        &state.db,
-        &user.actor,
-        id,
-        &form.body(&kept),
-        state.clock.now(),
-    )
-    .await
-    {
+    let change = form.change(&kept).into();
+    match forms::update(&state.db, &user.actor, id, change, state.clock.now()).await {
         Ok(_) => saved(&format!("/settings/forms/{id}")),
         Err(e) => match refusal(&user, "/settings/forms", e) {
             Ok(refused) => {
@@ -595,7 +613,7 @@ fn rendered_replies(
             (*language, values)
         })
         .collect();
-    match forms::preview_auto_reply(&form.reply.body(), form.name.trim(), &samples) {
+    match forms::preview_auto_reply(form.reply.input(), form.name.trim(), &samples) {
         Ok(replies) => Ok(Ok(replies
             .into_iter()
             .map(|r| PreviewRow {
@@ -701,7 +719,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_posted_form_becomes_the_apis_body_in_its_own_language() {
+    fn the_posted_form_becomes_the_apis_input_in_its_own_language() {
         let pairs = [
             ("name", "展会报名"),
             ("language", "en"),
@@ -720,17 +738,42 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
         );
-        let body = form.body(&[json!({"field": "custom.budget", "required": false})]);
+        let budget = FormField {
+            field: "custom.budget".into(),
+            required: Some(false),
+            ..FormField::default()
+        };
+        let input = form.input(std::slice::from_ref(&budget));
+        let asked = |field: &str, required: bool| FormField {
+            field: field.into(),
+            required: Some(required),
+            ..FormField::default()
+        };
         assert_eq!(
-            body["fields"],
-            json!([{"field": "name", "required": false}, {"field": "email", "required": true},
-                   {"field": "custom.budget", "required": false}])
+            input.fields,
+            Some(vec![asked("name", false), asked("email", true), budget])
         );
-        assert_eq!(body["thank_you"], json!({"en": "Thanks!"}));
         assert_eq!(
-            body["allowed_origins"],
-            json!(["https://a.example", "https://b.example"])
+            input.thank_you,
+            Some(ThankYouInput {
+                zh: None,
+                en: Some("Thanks!".into())
+            })
         );
-        assert_eq!(body["consent"], Value::Null);
+        assert_eq!(
+            input.allowed_origins,
+            Some(vec![
+                "https://a.example".to_owned(),
+                "https://b.example".to_owned()
+            ])
+        );
+        assert_eq!(input.consent, None);
+        let change = form.change(&[]);
+        assert_eq!(change.campaign, None, "what the page does not edit stays");
+        assert_eq!(
+            change.consent,
+            Some(None),
+            "an empty consent text removes it"
+        );
     }
 }

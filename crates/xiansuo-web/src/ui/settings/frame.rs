@@ -259,21 +259,11 @@ pub(super) fn text_of(value: &Value) -> String {
     }
 }
 
-/// A string for a JSON body: `null` when the input was left empty.
 /// A text field of a form: trimmed, `None` when empty.
 pub(super) fn optional_text(value: &str) -> Option<String> {
     Some(value.trim())
         .filter(|v| !v.is_empty())
         .map(str::to_owned)
-}
-
-pub(super) fn optional(value: &str) -> Value {
-    let value = value.trim();
-    if value.is_empty() {
-        Value::Null
-    } else {
-        Value::from(value)
-    }
 }
 
 /// A whole number for a JSON body: `null` when empty, the text itself when it is not a number,
@@ -371,6 +361,5 @@ mod tests {
         assert_eq!(optional_number(" 12 "), Value::from(12));
         assert_eq!(optional_number(""), Value::Null);
         assert_eq!(optional_number("many"), Value::from("many"));
-        assert_eq!(optional("  "), Value::Null);
     }
 }
