@@ -4,7 +4,7 @@
 mod admin;
 pub(crate) mod backups;
 mod choices;
-pub(crate) mod dedup;
+mod dedup;
 mod followups;
 pub(crate) mod forms;
 mod imports;
@@ -38,6 +38,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(rules::routes())
         .merge(pool::routes())
         .merge(followups::routes())
+        .merge(dedup::routes())
 }
 
 /// Every `/api/v1` route.
@@ -54,7 +55,6 @@ pub fn router() -> Router<AppState> {
         .merge(followups::router())
         .merge(records::activity_router())
         .merge(records::export_audit_router())
-        .merge(dedup::router())
         .merge(reports::router())
         .merge(prediction::router())
         .merge(backups::router())
