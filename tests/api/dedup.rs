@@ -1,9 +1,11 @@
 //! Duplicates: a lead's duplicates (`GET /api/v1/leads/{id}/duplicates`) by phone in any format,
 //! email in any case, or the same person at the same company, against leads, contacts and
-//! accounts, only as far as the caller may see; the dedup policy per source applied on every
-//! create — block (409 with the candidates, and for leads held by colleagues only who holds
-//! them), warn (created and flagged), merge (the new data goes into the existing lead) — and on
-//! changes of phone or email; the same matching in an import; and the duplicate scan.
+//! accounts, only as far as the caller may see; the dedup policy per source, set by admins only
+//! (anyone else is refused whatever the body says), applied on every create — block (409 with
+//! the candidates, and for leads held by colleagues only who holds them), warn (created and
+//! flagged), merge (the new data goes into the existing lead) — and on changes of phone or
+//! email; a merge body naming a field it does not take; the same matching in an import; and the
+//! duplicate scan.
 
 use crate::on_both_databases;
 use crate::support::TestApp;
@@ -24,6 +26,7 @@ on_both_databases!(
     a_rep_sees_only_duplicates_within_their_scope,
     an_unknown_or_unseen_lead_is_not_found,
     admins_set_the_policy_per_source,
+    a_rep_is_refused_whatever_the_body_and_an_unknown_merge_field_is_named,
     block_refuses_a_duplicate_and_names_only_the_holder_of_a_colleagues_lead,
     warn_creates_the_lead_flagged_and_the_flag_can_be_dismissed,
     merge_puts_the_new_data_into_the_existing_lead,
@@ -373,6 +376,52 @@ async fn admins_set_the_policy_per_source(app: TestApp) {
     assert_eq!(reset["api"], "warn", "null brings back the default");
     assert_eq!(reset["*"], "warn");
     assert_eq!(reset["trade_show_2026"], "warn");
+}
+
+async fn a_rep_is_refused_whatever_the_body_and_an_unknown_merge_field_is_named(app: TestApp) {
+    let rep = app.user("rep", Role::Rep, None).await;
+    for path in ["/api/v1/dedup/policies", "/api/v1/dedup/probable-policies"] {
+        for body in [
+            json!({"api": 1}),
+            json!({"Web Form": "skip"}),
+            json!(["api"]),
+        ] {
+            app.call(Method::PUT, path, &rep.token, Some(body.clone()))
+                .await
+                .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        }
+    }
+    let unchanged = app.get("/api/v1/dedup/policies", &rep.token).await.body;
+    assert_eq!(unchanged["api"], "warn");
+
+    let t = &app.admin_token;
+    let survivor = app
+        .lead(t, json!({"name": "张伟", "phone": "13800138000"}))
+        .await;
+    let other = app
+        .lead(t, json!({"name": "张 伟", "phone": "138 0013 8000"}))
+        .await;
+    let reply = app
+        .post(
+            "/api/v1/leads/merge",
+            t,
+            json!({"survivor_id": id(&survivor), "merged_ids": [id(&other)], "keep_both": true}),
+        )
+        .await;
+    reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    assert_eq!(reply.body["error"]["field"], "keep_both", "{}", reply.body);
+    let message = reply.body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("survivor_id, merged_ids, fields"),
+        "the accepted fields are named: {message}"
+    );
+    let still = app.get(&format!("/api/v1/leads/{}", id(&other)), t).await;
+    assert_eq!(
+        still.status,
+        StatusCode::OK,
+        "nothing was merged: {}",
+        still.body
+    );
 }
 
 async fn block_refuses_a_duplicate_and_names_only_the_holder_of_a_colleagues_lead(app: TestApp) {

@@ -12,6 +12,7 @@
 //! ([`connected`]).
 
 use crate::Invalid;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// The tag a lead created despite strong matches carries (warn policy); remove it to dismiss.
@@ -293,8 +294,9 @@ pub struct Keys {
     pub company: Option<String>,
 }
 
-/// One reason to take two records for the same person or company.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// One reason to take two records for the same person or company; in JSON, its code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Signal {
     /// The same phone number.
     Phone,
@@ -409,8 +411,9 @@ pub fn weight(signals: &[Signal]) -> u32 {
     signals.iter().map(|s| s.weight()).sum()
 }
 
-/// What happens to a new lead that strongly matches records already there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What happens to a new lead that strongly matches records already there; in JSON, its code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Policy {
     /// Refuse it and list the matches (409).
     Block,
@@ -526,6 +529,24 @@ pub fn connected(sets: &[Vec<i64>]) -> Vec<Vec<i64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signals_and_policies_are_their_codes_in_json() {
+        for signal in [
+            Signal::Phone,
+            Signal::Email,
+            Signal::ExternalId,
+            Signal::PersonAndCompany,
+            Signal::Company,
+        ] {
+            let json = serde_json::to_value(signal).unwrap();
+            assert_eq!(json, signal.code());
+            assert_eq!(serde_json::from_value::<Signal>(json).unwrap(), signal);
+        }
+        for policy in Policy::ALL {
+            assert_eq!(serde_json::to_value(policy).unwrap(), policy.code());
+        }
+    }
 
     fn same_company(a: &str, b: &str) -> bool {
         company_key(a).is_some() && company_key(a) == company_key(b)

@@ -16,19 +16,26 @@
 use crate::channels::events;
 use crate::channels::notifications::{self, Notification};
 use crate::error::{StoreError, StoreResult};
+use crate::leads::conversion::lead_schema;
 use crate::records::history;
 use crate::records::schema::{Field, Kind, LEADS};
 use crate::records::search::{self, Searchable};
 use crate::records::{self, Ctx, NewRecord, Stamp};
 use anyhow::Context as _;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
+use utoipa::openapi::schema::{AnyOfBuilder, Type};
+use utoipa::openapi::{ArrayBuilder, KnownFormat, ObjectBuilder, Ref, SchemaFormat};
+use utoipa::ToSchema;
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::{self, RecordType};
 use xiansuo_core::dedup::FLAG_TAG;
 use xiansuo_core::history::snapshot;
 use xiansuo_core::lead::LeadStatus;
-use xiansuo_core::Invalid;
+use xiansuo_core::validation::Unread;
+use xiansuo_core::{schema, Invalid};
 use xiansuo_store::{Cell, Param, Row, Tx};
 
 /// The most leads merged into one at a time.
@@ -216,103 +223,188 @@ fn plan(leads: &[(i64, Cells)], choices: &BTreeMap<String, i64>) -> Cells {
     out
 }
 
-/// The merge a caller asked for, parsed.
+/// A merge as a request asks for it: the lead that stays, the leads merged into it, and for
+/// any field whose value should come from another of them, that lead's id.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = LeadMergeInput, description = "A merge")]
+pub struct NewMerge {
+    /// The lead that stays
+    #[schema(minimum = 1)]
+    pub survivor_id: i64,
+    #[serde(deserialize_with = "lead_ids")]
+    #[schema(schema_with = merged_ids_schema)]
+    pub merged_ids: Vec<i64>,
+    /// Field name (or `custom.KEY`) → the id of the lead whose value it takes.
+    #[serde(default)]
+    #[schema(schema_with = chosen_schema)]
+    pub fields: Option<BTreeMap<String, i64>>,
+}
+
+/// `merged_ids` as sent: lead ids, refused as a whole (on `merged_ids`) when one is not an id.
+fn lead_ids<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i64>, D::Error> {
+    Vec::<Value>::deserialize(d)?
+        .iter()
+        .map(|item| {
+            item.as_i64()
+                .ok_or_else(|| D::Error::custom("must be a list of lead ids"))
+        })
+        .collect()
+}
+
+fn int64(doc: &str) -> ObjectBuilder {
+    schema::scalar(Type::Integer, false, doc)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+}
+
+/// A list of lead ids.
+fn ids_schema(doc: &str) -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(int64("A lead id").minimum(Some(1)))
+        .description(Some(doc))
+}
+
+fn merged_ids_schema() -> ArrayBuilder {
+    ids_schema("The leads merged into it (1–50), each once, not the survivor")
+        .min_items(Some(1))
+        .max_items(Some(MAX_MERGED))
+        .unique_items(true)
+}
+
+fn chosen_schema() -> ObjectBuilder {
+    let names: Vec<&str> = chosen_fields().map(|f| f.name).collect();
+    ObjectBuilder::new()
+        .schema_type(schema::typed(Type::Object, true))
+        .description(Some(
+            "Field name (or `custom.KEY`) → the id of the lead whose value it takes: the \
+             survivor or one of the merged leads. Other fields keep the survivor's value; an \
+             empty one is filled from the merged leads in the order given. Tags are united. \
+             Null: no choice",
+        ))
+        .property_names(Some(
+            AnyOfBuilder::new()
+                .item(schema::codes(
+                    names,
+                    false,
+                    "A field whose value can be chosen",
+                ))
+                .item(
+                    schema::string(false, "A custom field")
+                        .pattern(Some(r"^custom\.[a-z][a-z0-9_]{0,39}$")),
+                )
+                .description(Some("A field name or `custom.KEY`")),
+        ))
+        .additional_properties(Some(int64("A lead id").minimum(Some(1))))
+}
+
+/// A merge done, as `POST /api/v1/leads/merge` answers.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = LeadMerge, description = "A merge done")]
+pub struct Merged {
+    /// Undo it with POST /api/v1/leads/merges/{id}/undo
+    #[schema(minimum = 1)]
+    pub merge_id: i64,
+    /// The survivor as it now is
+    #[schema(schema_with = lead_schema)]
+    pub survivor: Value,
+    #[schema(schema_with = archived_ids_schema)]
+    pub merged_ids: Vec<i64>,
+    /// How many rows of each table moved to the survivor.
+    #[schema(schema_with = moved_schema)]
+    pub moved: BTreeMap<String, usize>,
+}
+
+fn archived_ids_schema() -> ArrayBuilder {
+    ids_schema("The leads archived into it")
+}
+
+fn moved_schema() -> ObjectBuilder {
+    let tables: Vec<&str> = LINKS.iter().map(|(table, _, _)| *table).collect();
+    ObjectBuilder::new()
+        .description(Some(format!(
+            "Rows moved to the survivor, by table ({})",
+            tables.join(", ")
+        )))
+        .additional_properties(Some(int64("A count").minimum(Some(0))))
+}
+
+/// A merge undone, as `POST /api/v1/leads/merges/{id}/undo` answers.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = LeadUnmerge, description = "A merge undone")]
+pub struct Unmerged {
+    /// The merge
+    #[schema(minimum = 1)]
+    pub merge_id: i64,
+    /// The survivor as it now is
+    #[schema(schema_with = lead_schema)]
+    pub survivor: Value,
+    #[schema(schema_with = restored_schema)]
+    pub restored: Vec<Value>,
+    /// Survivor fields changed since the merge, which keep their newer value
+    pub kept: Vec<String>,
+}
+
+fn restored_schema() -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(Ref::from_schema_name("Lead"))
+        .description(Some("The merged leads, back"))
+}
+
+/// The merge a caller asked for, checked.
 struct Request {
     survivor: i64,
     merged: Vec<i64>,
     choices: BTreeMap<String, i64>,
 }
 
-fn parse_request(body: &Value) -> StoreResult<Request> {
-    let object = body.as_object().ok_or_else(|| {
-        Invalid::new(
-            "body",
-            "must be an object: {\"survivor_id\": ID, \"merged_ids\": [ID, …], \"fields\": {…}}",
-        )
-    })?;
-    if let Some(key) = object
-        .keys()
-        .find(|k| !["survivor_id", "merged_ids", "fields"].contains(&k.as_str()))
-    {
-        return Err(Invalid::new(
-            key.as_str(),
-            "is not accepted (accepted: survivor_id, merged_ids, fields)",
-        )
-        .into());
-    }
-    let survivor = object
-        .get("survivor_id")
-        .and_then(Value::as_i64)
-        .ok_or_else(|| Invalid::new("survivor_id", "is required: the id of the lead to keep"))?;
-    let list = object
-        .get("merged_ids")
-        .and_then(Value::as_array)
-        .ok_or_else(|| {
-            Invalid::new(
-                "merged_ids",
-                "is required: a list of the ids of the leads to merge into the survivor",
-            )
-        })?;
-    if list.is_empty() || list.len() > MAX_MERGED {
+/// Checks what the types of [`NewMerge`] cannot say: 1 to 50 merged leads, each once and
+/// none the survivor; choices only of fields whose value can be chosen, each naming one of
+/// the leads.
+fn check(new: NewMerge) -> Result<Request, Invalid> {
+    let survivor = new.survivor_id;
+    if new.merged_ids.is_empty() || new.merged_ids.len() > MAX_MERGED {
         return Err(Invalid::new(
             "merged_ids",
             format!("must list from 1 to {MAX_MERGED} leads"),
-        )
-        .into());
+        ));
     }
-    let mut merged = Vec::with_capacity(list.len());
-    for item in list {
-        let id = item
-            .as_i64()
-            .ok_or_else(|| Invalid::new("merged_ids", "must be a list of lead ids"))?;
+    let mut merged = Vec::with_capacity(new.merged_ids.len());
+    for id in new.merged_ids {
         if id == survivor {
-            return Err(Invalid::new("merged_ids", "a lead cannot be merged with itself").into());
+            return Err(Invalid::new(
+                "merged_ids",
+                "a lead cannot be merged with itself",
+            ));
         }
         if merged.contains(&id) {
-            return Err(Invalid::new("merged_ids", format!("lists lead {id} twice")).into());
+            return Err(Invalid::new("merged_ids", format!("lists lead {id} twice")));
         }
         merged.push(id);
     }
     let mut choices = BTreeMap::new();
-    match object.get("fields") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(fields)) => {
-            for (name, id) in fields {
-                let field = format!("fields.{name}");
-                let known = match name.strip_prefix("custom.") {
-                    Some(key) => custom_field::parse_key(key).is_ok(),
-                    None => chosen_fields().any(|f| f.name == name),
-                };
-                if !known {
-                    let names: Vec<&str> = chosen_fields().map(|f| f.name).collect();
-                    return Err(Invalid::new(
-                        field,
-                        format!(
-                            "is not a field whose value can be chosen (choose from: {}, custom.KEY; tags are always united)",
-                            names.join(", ")
-                        ),
-                    )
-                    .into());
-                }
-                let id = id
-                    .as_i64()
-                    .filter(|id| *id == survivor || merged.contains(id))
-                    .ok_or_else(|| {
-                        Invalid::new(
-                            field.as_str(),
-                            "must be the id of the survivor or of one of the merged leads",
-                        )
-                    })?;
-                choices.insert(name.clone(), id);
-            }
-        }
-        Some(_) => {
+    for (name, id) in new.fields.unwrap_or_default() {
+        let field = format!("fields.{name}");
+        let known = match name.strip_prefix("custom.") {
+            Some(key) => custom_field::parse_key(key).is_ok(),
+            None => chosen_fields().any(|f| f.name == name),
+        };
+        if !known {
+            let names: Vec<&str> = chosen_fields().map(|f| f.name).collect();
             return Err(Invalid::new(
-                "fields",
-                "must be an object of field name → the id of the lead whose value it takes",
-            )
-            .into())
+                field,
+                format!(
+                    "is not a field whose value can be chosen (choose from: {}, custom.KEY; tags are always united)",
+                    names.join(", ")
+                ),
+            ));
         }
+        if id != survivor && !merged.contains(&id) {
+            return Err(Invalid::new(
+                field,
+                "must be the id of the survivor or of one of the merged leads",
+            ));
+        }
+        choices.insert(name, id);
     }
     Ok(Request {
         survivor,
@@ -363,8 +455,8 @@ async fn reindex(tx: &mut Tx, row: &Row, changes: &Cells) -> anyhow::Result<()> 
 
 /// Merges leads as `POST /api/v1/leads/merge` asks; see the module documentation. Every lead
 /// must be within the actor's scope (otherwise 404) and none converted (409).
-pub async fn merge(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
-    let request = parse_request(body)?;
+pub async fn merge(ctx: Ctx<'_>, new: Unread<NewMerge>) -> StoreResult<Merged> {
+    let request = check(new.read()?)?;
     let now = to_millis(ctx.now);
     let stamp = ctx.stamp();
     let mut ids = vec![request.survivor];
@@ -416,7 +508,7 @@ pub async fn merge(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
     }
 
     let mut moved = Map::new();
-    let mut counts = Map::new();
+    let mut counts = BTreeMap::new();
     for (table, column, only) in LINKS {
         let mut per_lead = Map::new();
         let mut count = 0;
@@ -436,7 +528,7 @@ pub async fn merge(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
             per_lead.insert(loser.to_string(), json!(moved_ids));
         }
         moved.insert((*table).to_owned(), Value::Object(per_lead));
-        counts.insert((*table).to_owned(), json!(count));
+        counts.insert((*table).to_owned(), count);
     }
 
     let (losers, loser_params) = id_list(&request.merged);
@@ -542,19 +634,19 @@ pub async fn merge(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
         crate::channels::announce::owner_announced(&mut tx, &after, *owner, ctx.stamp()).await?;
     }
     tx.commit().await?;
-    Ok(json!({
-        "merge_id": merge_id,
-        "survivor": after,
-        "merged_ids": request.merged,
-        "moved": counts,
-    }))
+    Ok(Merged {
+        merge_id,
+        survivor: after,
+        merged_ids: request.merged,
+        moved: counts,
+    })
 }
 
 /// Undoes a merge (`POST /api/v1/leads/merges/{id}/undo`); see the module documentation. The
 /// survivor must be within the actor's scope (otherwise 404); a merge undone already, or whose
 /// leads changed state since (the survivor deleted, converted or merged again; a merged lead
 /// restored), is a 409 and nothing changes.
-pub async fn undo(ctx: Ctx<'_>, merge_id: i64) -> StoreResult<Value> {
+pub async fn undo(ctx: Ctx<'_>, merge_id: i64) -> StoreResult<Unmerged> {
     let now = to_millis(ctx.now);
     let stamp = ctx.stamp();
     let mut tx = ctx.db.begin().await?;
@@ -714,22 +806,22 @@ pub async fn undo(ctx: Ctx<'_>, merge_id: i64) -> StoreResult<Value> {
     )
     .await?;
     tx.commit().await?;
-    let mut kept_fields: Vec<&str> = Vec::new();
+    let mut kept_fields: Vec<String> = Vec::new();
     for column in &kept {
         let field = LEADS
             .fields
             .iter()
             .find(|f| f.writable() && companions(f).contains(column));
-        if let Some(field) = field.filter(|f| !kept_fields.contains(&f.name)) {
-            kept_fields.push(field.name);
+        if let Some(field) = field.filter(|f| !kept_fields.iter().any(|k| k == f.name)) {
+            kept_fields.push(field.name.to_owned());
         }
     }
-    Ok(json!({
-        "merge_id": merge_id,
-        "survivor": after,
-        "restored": restored,
-        "kept": kept_fields,
-    }))
+    Ok(Unmerged {
+        merge_id,
+        survivor: after,
+        restored,
+        kept: kept_fields,
+    })
 }
 
 /// A parameter as a JSON value, for the record of submitted values.
@@ -979,6 +1071,9 @@ mod tests {
 
     #[test]
     fn a_bad_merge_request_names_the_problem() {
+        fn parse(body: Value) -> Result<Request, Invalid> {
+            check(Unread::<NewMerge>::json(body).read()?)
+        }
         let cases = [
             (json!([]), "body"),
             (json!({"merged_ids": [2]}), "survivor_id"),
@@ -995,6 +1090,10 @@ mod tests {
                 "fields.email",
             ),
             (
+                json!({"survivor_id": 1, "merged_ids": [2], "fields": {"email": "2"}}),
+                "fields.email",
+            ),
+            (
                 json!({"survivor_id": 1, "merged_ids": [2], "fields": {"tags": 2}}),
                 "fields.tags",
             ),
@@ -1008,16 +1107,22 @@ mod tests {
             ),
         ];
         for (body, field) in cases {
-            match parse_request(&body) {
-                Err(StoreError::Invalid(i)) => assert_eq!(i.field, field, "{body}"),
-                other => panic!("{body}: {:?}", other.map(|r| r.survivor)),
+            match parse(body.clone()) {
+                Err(invalid) => assert_eq!(invalid.field, field, "{body}"),
+                Ok(request) => panic!("{body}: accepted as {}", request.survivor),
             }
         }
-        let ok = parse_request(
-            &json!({"survivor_id": 1, "merged_ids": [2, 3], "fields": {"email": 3, "custom.budget": 2}}),
+        let ok = parse(
+            json!({"survivor_id": 1, "merged_ids": [2, 3], "fields": {"email": 3, "custom.budget": 2}}),
         )
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(ok.merged, vec![2, 3]);
         assert_eq!(ok.choices["custom.budget"], 2);
+        assert_eq!(
+            parse(json!({"survivor_id": 1, "merged_ids": ["2"]}))
+                .err()
+                .map(|e| e.message),
+            Some("must be a list of lead ids".to_owned())
+        );
     }
 }

@@ -4,7 +4,7 @@
 mod admin;
 mod backups;
 mod choices;
-pub(crate) mod dedup;
+mod dedup;
 mod followups;
 pub(crate) mod forms;
 mod imports;
@@ -44,6 +44,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(prediction::routes())
         .merge(backups::routes())
         .merge(forms::routes())
+        .merge(dedup::routes())
 }
 
 /// Every `/api/v1` route.
@@ -53,7 +54,6 @@ pub fn router() -> Router<AppState> {
         .merge(Router::from(documented()))
         .merge(followups::router())
         .merge(records::activity_router())
-        .merge(dedup::router())
         .merge(reports::router());
     for table in TABLES {
         router = router.merge(records::router(table));

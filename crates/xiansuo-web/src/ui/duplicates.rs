@@ -20,8 +20,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::OnceLock;
-use xiansuo_app::leads::dedup::probe::{self, Typed};
+use xiansuo_app::leads::dedup::probe::{self, Probed, Typed};
 use xiansuo_core::clock::to_millis;
+use xiansuo_core::custom_field::RecordType;
 
 const SCRIPT: &str = include_str!("../../assets/lead-form.js");
 
@@ -64,21 +65,19 @@ pub(super) struct CheckQuery {
     pub(super) except: String,
 }
 
-fn warning(l: &ListTexts, zone: Zone, names: &HashMap<i64, String>, found: &Value) -> Warning {
-    let signals: Vec<&str> = found["signals"]
-        .as_array()
-        .map(|s| {
-            s.iter()
-                .filter_map(Value::as_str)
-                .map(|c| l.signal(c))
-                .collect()
-        })
-        .unwrap_or_default();
-    let kind = l.record_type(found["type"].as_str().unwrap_or_default());
+fn warning(l: &ListTexts, zone: Zone, names: &HashMap<i64, String>, found: &Probed) -> Warning {
+    let candidate = &found.candidate;
+    let signals: Vec<&str> = candidate
+        .signals
+        .iter()
+        .map(|s| l.signal(s.code()))
+        .collect();
+    let kind = l.record_type(candidate.record_type.code());
     let mut text = fill(l.dup_same, &[("signals", &signals.join(l.separator))]);
     let mut url = None;
-    if found["visible"] == true {
-        let record = &found["record"];
+    if candidate.visible {
+        let none = Value::Null;
+        let record = candidate.record.as_ref().unwrap_or(&none);
         let owner = record["owner_id"]
             .as_i64()
             .and_then(|id| names.get(&id).cloned())
@@ -91,27 +90,31 @@ fn warning(l: &ListTexts, zone: Zone, names: &HashMap<i64, String>, found: &Valu
                 ("owner", &owner),
             ],
         ));
-        if found["type"] == "lead" {
-            url = found["id"].as_i64().map(lead_url);
+        if candidate.record_type == RecordType::Lead {
+            url = candidate.id.map(lead_url);
         }
-    } else if found["in_pool"] == true {
+    } else if candidate.in_pool == Some(true) {
         text.push_str(&fill(l.dup_pool, &[("type", kind)]));
     } else {
-        let owner = &found["owner"];
-        let name = owner["display_name"]
-            .as_str()
+        let owner = candidate.owner.as_ref().and_then(|o| o.as_ref());
+        let name = owner
+            .and_then(|o| o.display_name.as_deref())
             .filter(|n| !n.trim().is_empty())
-            .or_else(|| owner["username"].as_str())
+            .or_else(|| owner.map(|o| o.username.as_str()))
             .unwrap_or(l.dup_unowned);
         text.push_str(&fill(l.dup_held, &[("owner", name), ("type", kind)]));
-        if let Some(until) = found["protected_until"].as_str() {
+        if let Some(until) = candidate
+            .protected_until
+            .as_ref()
+            .and_then(|until| until.as_deref())
+        {
             text.push_str(&fill(l.dup_protected, &[("date", &zone.date(until))]));
         }
     }
     Warning {
         text,
         url,
-        strong: found["strong"] == true,
+        strong: found.strong,
     }
 }
 
@@ -135,15 +138,10 @@ pub(super) async fn warnings(state: &AppState, user: &Viewer, typed: &CheckQuery
         }
     };
     let names = people(state).await.unwrap_or_default();
-    found["matches"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|m| warning(l, user.zone, &names, m))
-                .collect()
-        })
-        .unwrap_or_default()
+    found
+        .iter()
+        .map(|m| warning(l, user.zone, &names, m))
+        .collect()
 }
 
 /// `GET /leads/duplicates/check?phone=&email=&name=&company=&except=`: the warnings for what

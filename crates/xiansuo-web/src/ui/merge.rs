@@ -15,10 +15,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
-use std::collections::HashMap;
-use xiansuo_app::leads::dedup::scan;
-use xiansuo_app::leads::merge;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use xiansuo_app::leads::dedup::scan::{self, ScanRun};
+use xiansuo_app::leads::merge::{self, NewMerge};
 use xiansuo_app::records;
 use xiansuo_app::records::schema::LEADS;
 use xiansuo_app::StoreError;
@@ -79,22 +79,25 @@ pub(super) struct GroupsQuery {
 }
 
 /// What a scan says of itself: when it finished and how many groups it found, or its state.
-fn scan_text(l: &ListTexts, zone: Zone, scan: &Value) -> String {
-    if scan.is_null() {
+fn scan_text(l: &ListTexts, zone: Zone, scan: Option<&ScanRun>) -> String {
+    let Some(scan) = scan else {
         return l.dup_never_scanned.to_owned();
-    }
-    match scan["state"].as_str() {
-        Some("done") => fill(
+    };
+    match scan.state.as_str() {
+        "done" => fill(
             l.dup_scanned,
             &[
                 (
                     "at",
-                    &zone.time(scan["finished_at"].as_str().unwrap_or_default()),
+                    &zone.time(scan.finished_at.as_deref().unwrap_or_default()),
                 ),
-                ("n", &text_of(&scan["groups_found"])),
+                (
+                    "n",
+                    &scan.groups_found.map(|n| n.to_string()).unwrap_or_default(),
+                ),
             ],
         ),
-        Some("failed") => l.dup_scan_failed.to_owned(),
+        "failed" => l.dup_scan_failed.to_owned(),
         _ => l.dup_scan_running.to_owned(),
     }
 }
@@ -119,64 +122,55 @@ pub(super) async fn groups(
         Ok(loaded) => loaded,
         Err(e) => return store_error_page(chrome, e),
     };
-    let groups = found["items"]
-        .as_array()
-        .map(|items| {
-            items
+    let groups = found
+        .items
+        .iter()
+        .map(|g| {
+            let ids: Vec<(&str, String)> = g
+                .leads
                 .iter()
-                .map(|g| {
-                    let leads: Vec<&Value> = g["leads"]
-                        .as_array()
-                        .map(|l| l.iter().collect())
-                        .unwrap_or_default();
-                    let ids: Vec<(&str, String)> = leads
-                        .iter()
-                        .filter_map(|lead| lead["id"].as_i64())
-                        .map(|id| ("id", id.to_string()))
-                        .collect();
-                    Group {
-                        signals: g["signals"]
-                            .as_array()
-                            .map(|s| {
-                                s.iter()
-                                    .filter_map(Value::as_str)
-                                    .map(|c| l.signal(c))
-                                    .collect::<Vec<_>>()
-                                    .join(l.separator)
-                            })
+                .filter_map(|lead| lead["id"].as_i64())
+                .map(|id| ("id", id.to_string()))
+                .collect();
+            Group {
+                signals: g
+                    .signals
+                    .iter()
+                    .map(|s| l.signal(s.code()))
+                    .collect::<Vec<_>>()
+                    .join(l.separator),
+                merge_url: format!(
+                    "/duplicates/merge?{}",
+                    serde_urlencoded::to_string(&ids).unwrap_or_default()
+                ),
+                leads: g
+                    .leads
+                    .iter()
+                    .map(|lead| GroupLead {
+                        url: lead["id"].as_i64().map(lead_url).unwrap_or_default(),
+                        name: text_of(&lead["name"]),
+                        company: text_of(&lead["company"]),
+                        phone: phone_shown(lead).map(|p| p.text).unwrap_or_default(),
+                        owner: lead["owner_id"]
+                            .as_i64()
+                            .and_then(|id| names.get(&id).cloned())
                             .unwrap_or_default(),
-                        merge_url: format!(
-                            "/duplicates/merge?{}",
-                            serde_urlencoded::to_string(&ids).unwrap_or_default()
-                        ),
-                        leads: leads
-                            .iter()
-                            .map(|lead| GroupLead {
-                                url: lead["id"].as_i64().map(lead_url).unwrap_or_default(),
-                                name: text_of(&lead["name"]),
-                                company: text_of(&lead["company"]),
-                                phone: phone_shown(lead).map(|p| p.text).unwrap_or_default(),
-                                owner: lead["owner_id"]
-                                    .as_i64()
-                                    .and_then(|id| names.get(&id).cloned())
-                                    .unwrap_or_default(),
-                                created: user
-                                    .zone
-                                    .date(lead["created_at"].as_str().unwrap_or_default()),
-                            })
-                            .collect(),
-                    }
-                })
-                .collect()
+                        created: user
+                            .zone
+                            .date(lead["created_at"].as_str().unwrap_or_default()),
+                    })
+                    .collect(),
+            }
         })
-        .unwrap_or_default();
+        .collect();
     let page = GroupsPage {
         l,
         csrf: user.csrf.clone(),
-        scan: scan_text(l, user.zone, &found["scan"]),
+        scan: scan_text(l, user.zone, found.scan.as_ref()),
         groups,
-        next_url: found["next_cursor"]
-            .as_str()
+        next_url: found
+            .next_cursor
+            .as_ref()
             .map(|c| format!("/duplicates?cursor={c}")),
         notice: (!query.scanning.is_empty()).then(|| l.dup_scan_queued.to_owned()),
         chrome,
@@ -415,16 +409,20 @@ pub(super) async fn merge_post(
     let Some(survivor) = survivor.filter(|s| ids.contains(s)) else {
         return merge_form(State(state), user, Query(pairs)).await;
     };
-    let merged: Vec<i64> = ids.iter().copied().filter(|id| *id != survivor).collect();
-    let fields: Map<String, Value> = chosen
-        .iter()
-        .map(|(field, id)| (field.clone(), json!(id)))
-        .collect();
-    let body = json!({ "survivor_id": survivor, "merged_ids": merged, "fields": fields });
+    let new = NewMerge {
+        survivor_id: survivor,
+        merged_ids: ids.iter().copied().filter(|id| *id != survivor).collect(),
+        fields: Some(
+            chosen
+                .iter()
+                .map(|(field, id)| (field.clone(), *id))
+                .collect::<BTreeMap<String, i64>>(),
+        ),
+    };
     let t = super::i18n::texts(&user.actor.locale);
-    match merge::merge(ctx(&state, &user), &body).await {
+    match merge::merge(ctx(&state, &user), new.into()).await {
         Ok(done) => {
-            let merge_id = done["merge_id"].as_i64().unwrap_or_default();
+            let merge_id = done.merge_id;
             Redirect::to(&format!("/duplicates/merges/{merge_id}?lead={survivor}")).into_response()
         }
         Err(StoreError::Invalid(invalid)) => {
@@ -522,15 +520,7 @@ pub(super) async fn undo(
     };
     match merge::undo(ctx(&state, &user), merge_id).await {
         Ok(undone) => {
-            let kept: Vec<String> = undone["kept"]
-                .as_array()
-                .map(|k| {
-                    k.iter()
-                        .filter_map(Value::as_str)
-                        .map(|f| t.field(f).to_owned())
-                        .collect()
-                })
-                .unwrap_or_default();
+            let kept: Vec<String> = undone.kept.iter().map(|f| t.field(f).to_owned()).collect();
             let mut message = l.merge_undone_text.to_owned();
             if !kept.is_empty() {
                 message.push(' ');
@@ -540,7 +530,7 @@ pub(super) async fn undo(
                 l,
                 csrf: user.csrf.clone(),
                 merge_id,
-                lead_url: undone["survivor"]["id"]
+                lead_url: undone.survivor["id"]
                     .as_i64()
                     .map_or_else(|| "/leads".to_owned(), lead_url),
                 heading: l.merge_undone,

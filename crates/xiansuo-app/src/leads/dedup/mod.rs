@@ -16,6 +16,8 @@
 //! whole batches at once with the same matching ([`holders`], [`decide`]). A change of phone,
 //! email, name or company is checked by [`screen_change`] from `records::update`.
 //!
+//! A match as a caller may see it is a [`Candidate`]; a lead's matches are
+//! [`lead_duplicates`], the policies per source [`listed_policies`] and [`set_policies`].
 //! The duplicate scan over the whole base lives in [`scan`].
 
 pub mod probe;
@@ -29,9 +31,15 @@ use crate::records::schema::{Key, Table, ACCOUNTS, CONTACTS, LEADS, TABLES};
 use crate::records::{self, rfc3339, Ctx, NewRecord};
 use crate::scope::Actor;
 use async_trait::async_trait;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
+use utoipa::openapi::schema::{AdditionalProperties, SchemaType, Type};
+use utoipa::openapi::{ArrayBuilder, KnownFormat, ObjectBuilder, RefOr, Schema, SchemaFormat};
+use utoipa::{PartialSchema, ToSchema};
 use xiansuo_core::choice::ChoiceKind;
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::RecordType;
@@ -41,6 +49,8 @@ use xiansuo_core::dedup::{
 };
 use xiansuo_core::history::Channel;
 use xiansuo_core::lead::{parse_source, LeadStatus, BUILTIN_SOURCES};
+use xiansuo_core::schema;
+use xiansuo_core::validation::Unread;
 use xiansuo_core::Invalid;
 use xiansuo_store::migrate::Backfill;
 use xiansuo_store::{Db, Param, Row, Tx};
@@ -506,16 +516,129 @@ fn table_of(record_type: RecordType) -> &'static Table {
     }
 }
 
-/// The matches as `actor` may see them. A record within their scope is shown whole
-/// (`"visible": true, "record": {…}`); one outside it only says who holds it (id, username and
-/// display name of the owner, or none when it is in the public pool) and whether it is
-/// protected — never its data.
+/// Who holds a record outside the caller's scope: who they are, nothing of the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeldBy {
+    pub id: i64,
+    pub username: String,
+    pub display_name: Option<String>,
+}
+
+/// A record a lead matches, as the caller may see it. Within their scope it is shown whole
+/// (`id`, `record`); outside it, only who holds it (`owner`, none when the lead waits in the
+/// public pool) and whether it is protected, never its data (撞单). The fields of the other
+/// case are left out of the JSON.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(
+    as = DuplicateCandidate,
+    description = "A record a lead matches. Within your data scope it is shown whole \
+    (`visible: true`, `id`, `record`); outside it only who holds it (`owner`, null for a lead in \
+    the public pool) and whether it is protected — never its data (撞单)"
+)]
+pub struct Candidate {
+    #[serde(rename = "type")]
+    #[schema(schema_with = candidate_type_schema)]
+    pub record_type: RecordType,
+    /// The record's id (visible records only)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 1)]
+    pub id: Option<i64>,
+    #[schema(schema_with = signals_schema)]
+    pub signals: Vec<Signal>,
+    /// Whether the record is within your scope
+    pub visible: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = candidate_record_schema)]
+    pub record: Option<Value>,
+    /// Outside the scope: who holds it, `None` inside it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = held_by_schema)]
+    pub owner: Option<Option<HeldBy>>,
+    /// The lead waits in the public pool, held by nobody (records outside your scope only)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub in_pool: Option<bool>,
+    /// The holder's protection period (保护期) is running (records outside your scope only)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub protected: Option<bool>,
+    /// Outside the scope: when the protection period ends, if it is running.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = protected_until_schema)]
+    pub protected_until: Option<Option<String>>,
+}
+
+/// Every signal, in the order of their codes in the document.
+const SIGNALS: [Signal; 5] = [
+    Signal::Phone,
+    Signal::Email,
+    Signal::ExternalId,
+    Signal::PersonAndCompany,
+    Signal::Company,
+];
+
+/// The signals of a match or a group of duplicates, as the document describes them.
+pub(crate) fn signals_schema() -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(schema::codes(SIGNALS.map(Signal::code), false, "A signal"))
+        .description(Some(
+            "What the records share: the same phone (E.164), the same email (any case) or the \
+             same external id — certain; the same person (`person_key`: case, width, spaces and \
+             word order ignored) at the same company (legal forms and regions ignored) — \
+             probable; or only the company — weak",
+        ))
+}
+
+fn candidate_type_schema() -> ObjectBuilder {
+    schema::codes(["lead", "contact", "account"], false, "The record type")
+}
+
+/// Any JSON value: a record as the record engine shows it, custom fields and all.
+fn any_value(doc: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::AnyValue)
+        .description(Some(doc))
+}
+
+fn candidate_record_schema() -> ObjectBuilder {
+    any_value("The record as its endpoint shows it (visible records only)")
+}
+
+fn int64(nullable: bool, doc: &str) -> ObjectBuilder {
+    schema::scalar(Type::Integer, nullable, doc)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+}
+
+fn held_by_schema() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(schema::typed(Type::Object, true))
+        .description(Some(
+            "Who holds the record (records outside your scope only); null for a lead in the \
+             public pool",
+        ))
+        .property("id", int64(false, "The user id").minimum(Some(1)))
+        .required("id")
+        .property("username", schema::string(false, "The username"))
+        .required("username")
+        .property("display_name", schema::string(true, "The display name"))
+        .required("display_name")
+}
+
+fn protected_until_schema() -> ObjectBuilder {
+    schema::date_time(
+        true,
+        "When the protection period ends; null when none is running (records outside your \
+         scope only)",
+    )
+}
+
+/// The matches as `actor` may see them (see [`Candidate`]), in the order given.
 pub async fn describe(
     db: &Db,
     actor: &Actor,
     matches: &[Match],
     now_ms: i64,
-) -> anyhow::Result<Vec<Value>> {
+) -> anyhow::Result<Vec<Candidate>> {
     let mut rows: HashMap<(RecordType, i64), Row> = HashMap::new();
     for record_type in [RecordType::Lead, RecordType::Contact, RecordType::Account] {
         let ids: Vec<Param> = matches
@@ -550,36 +673,41 @@ pub async fn describe(
     let mut out = Vec::with_capacity(matches.len());
     for m in matches {
         let h = &m.holder;
-        let signals: Vec<&str> = m.signals.iter().map(|s| s.code()).collect();
         let Some(row) = rows.get(&(h.record_type, h.id)) else {
             continue;
         };
         if visible(actor, h.owner_id) {
-            out.push(json!({
-                "type": h.record_type.code(),
-                "id": h.id,
-                "signals": signals,
-                "visible": true,
-                "record": records::to_json(table_of(h.record_type), row),
-            }));
+            out.push(Candidate {
+                record_type: h.record_type,
+                id: Some(h.id),
+                signals: m.signals.clone(),
+                visible: true,
+                record: Some(records::to_json(table_of(h.record_type), row)),
+                owner: None,
+                in_pool: None,
+                protected: None,
+                protected_until: None,
+            });
         } else {
             let protected_until = row.opt_int("protected_until").filter(|&t| t > now_ms);
-            out.push(json!({
-                "type": h.record_type.code(),
-                "signals": signals,
-                "visible": false,
-                "owner": h.owner_id.and_then(|o| owners.get(&o).cloned()),
-                "in_pool": h.owner_id.is_none(),
-                "protected": protected_until.is_some(),
-                "protected_until": protected_until.map(rfc3339),
-            }));
+            out.push(Candidate {
+                record_type: h.record_type,
+                id: None,
+                signals: m.signals.clone(),
+                visible: false,
+                record: None,
+                owner: Some(h.owner_id.and_then(|o| owners.get(&o).cloned())),
+                in_pool: Some(h.owner_id.is_none()),
+                protected: Some(protected_until.is_some()),
+                protected_until: Some(protected_until.map(rfc3339)),
+            });
         }
     }
     Ok(out)
 }
 
-/// id → {id, username, display_name} of these users.
-async fn owner_names(db: &Db, ids: &[i64]) -> anyhow::Result<HashMap<i64, Value>> {
+/// Who these users are, by id.
+async fn owner_names(db: &Db, ids: &[i64]) -> anyhow::Result<HashMap<i64, HeldBy>> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
@@ -600,14 +728,64 @@ async fn owner_names(db: &Db, ids: &[i64]) -> anyhow::Result<HashMap<i64, Value>
         .map(|r| {
             (
                 r.int("id"),
-                json!({
-                    "id": r.int("id"),
-                    "username": r.text("username"),
-                    "display_name": r.opt_text("display_name"),
-                }),
+                HeldBy {
+                    id: r.int("id"),
+                    username: r.text("username"),
+                    display_name: r.opt_text("display_name"),
+                },
             )
         })
         .collect())
+}
+
+/// A record within the caller's scope that matches a lead: the record as its endpoint shows
+/// it, with the signals by which it matches beside its fields.
+#[derive(Debug, Clone, Serialize)]
+pub struct Matching {
+    #[serde(flatten)]
+    pub record: Map<String, Value>,
+    pub signals: Vec<Signal>,
+}
+
+/// What a lead matches, as [`lead_duplicates`] answers.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[schema(description = "What a lead matches")]
+pub struct LeadDuplicates {
+    #[schema(schema_with = matching_leads_schema)]
+    pub items: Vec<Matching>,
+    #[schema(schema_with = matching_contacts_schema)]
+    pub contacts: Vec<Matching>,
+    #[schema(schema_with = matching_accounts_schema)]
+    pub accounts: Vec<Matching>,
+    #[schema(schema_with = same_company_schema)]
+    pub same_company: Vec<Matching>,
+    /// Strong matches outside your scope: only who holds them
+    pub held_by_others: Vec<Candidate>,
+}
+
+/// A list of records, each with its `signals`.
+fn with_signals(doc: &str) -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(any_value(&format!("{doc}, with its `signals`")))
+        .description(Some(format!("{doc}, oldest first")))
+}
+
+fn matching_leads_schema() -> ArrayBuilder {
+    with_signals(
+        "A lead within your scope with the same phone, email, or person and company (a Lead)",
+    )
+}
+
+fn matching_contacts_schema() -> ArrayBuilder {
+    with_signals("A contact within your scope that matches strongly")
+}
+
+fn matching_accounts_schema() -> ArrayBuilder {
+    with_signals("An account within your scope with the same phone")
+}
+
+fn same_company_schema() -> ArrayBuilder {
+    with_signals("A lead or account within your scope that shares only the company")
 }
 
 /// `GET /api/v1/leads/{id}/duplicates`: the records that match a lead the actor can see.
@@ -615,7 +793,12 @@ async fn owner_names(db: &Db, ids: &[i64]) -> anyhow::Result<HashMap<i64, Value>
 /// actor's scope, oldest first, each with its `signals`; `contacts` and `accounts` the
 /// strongly matching contacts and accounts within scope; `same_company` the leads and accounts
 /// that share only the company; `held_by_others` who holds strong matches outside the scope.
-pub async fn lead_duplicates(db: &Db, actor: &Actor, id: i64, now_ms: i64) -> StoreResult<Value> {
+pub async fn lead_duplicates(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    now_ms: i64,
+) -> StoreResult<LeadDuplicates> {
     let lead = records::get(db, actor, &LEADS, id).await?;
     let keys = keys_of_json(&lead);
     // Strong matches first, on their own: a big company's many colleagues must not crowd them
@@ -632,39 +815,31 @@ pub async fn lead_duplicates(db: &Db, actor: &Actor, id: i64, now_ms: i64) -> St
     let mut found = matches(&keys, &found);
     found.sort_by_key(|m| (m.holder.created_at, m.holder.id));
     let described = describe(db, actor, &found, now_ms).await?;
-    let mut out: BTreeMap<&str, Vec<Value>> = [
-        "items",
-        "contacts",
-        "accounts",
-        "same_company",
-        "held_by_others",
-    ]
-    .into_iter()
-    .map(|k| (k, Vec::new()))
-    .collect();
-    for (m, mut shown) in found.iter().zip(described) {
-        let list = if shown["visible"] == false {
-            if !is_strong(&m.signals) {
-                continue;
+    let mut out = LeadDuplicates::default();
+    for (m, shown) in found.iter().zip(described) {
+        let strong = is_strong(&m.signals);
+        if !shown.visible {
+            if strong {
+                out.held_by_others.push(shown);
             }
-            "held_by_others"
-        } else {
-            let signals = shown["signals"].take();
-            let mut record = shown["record"].take();
-            record["signals"] = signals;
-            shown = record;
-            match (m.holder.record_type, is_strong(&m.signals)) {
-                (RecordType::Lead, true) => "items",
-                (RecordType::Contact, true) => "contacts",
-                (RecordType::Account, true) => "accounts",
-                _ => "same_company",
-            }
-        };
-        if let Some(items) = out.get_mut(list) {
-            items.push(shown);
+            continue;
         }
+        let record = match shown.record {
+            Some(Value::Object(record)) => record,
+            _ => Map::new(),
+        };
+        let list = match (m.holder.record_type, strong) {
+            (RecordType::Lead, true) => &mut out.items,
+            (RecordType::Contact, true) => &mut out.contacts,
+            (RecordType::Account, true) => &mut out.accounts,
+            _ => &mut out.same_company,
+        };
+        list.push(Matching {
+            record,
+            signals: shown.signals,
+        });
     }
-    Ok(json!(out))
+    Ok(out)
 }
 
 /// The table of the admin's policies for one kind of match.
@@ -732,58 +907,164 @@ async fn policies_of(db: &Db, kind: Certainty) -> anyhow::Result<BTreeMap<String
     }
 }
 
+/// The policy in force per source for one kind of match, as the API lists it: `*` (any
+/// source not listed), every built-in source, and every source an admin set. In JSON, source
+/// → policy code; the document calls it [`DedupPolicies`] or [`DedupProbablePolicies`] by
+/// kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct PolicyTable(pub BTreeMap<String, Policy>);
+
+/// A [`PolicyTable`] as described in the document.
+fn policy_table_schema(doc: &str) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .description(Some(doc))
+        .additional_properties(Some(AdditionalProperties::RefOr(
+            schema::codes(
+                Policy::ALL.iter().map(|p| p.code()),
+                false,
+                "A dedup policy",
+            )
+            .into(),
+        )))
+        .into()
+}
+
+/// The [`PolicyTable`] of certain matches, as the OpenAPI document names and describes it.
+pub struct DedupPolicies;
+
+impl PartialSchema for DedupPolicies {
+    fn schema() -> RefOr<Schema> {
+        policy_table_schema(
+            "Source code → policy for certain matches; `*` is the policy of every source not \
+             listed. What a new lead (API, web form, UI; an import chooses its own) that \
+             certainly matches a lead, contact or account (the same phone, email or external \
+             id; see `/api/v1/dedup/probable-policies` for the same name at the same company) \
+             does: `block` — refused with 409 and the candidates; `warn` — created with the tag \
+             `possible_duplicate` and `duplicate_of`; `merge` — its data fills the empty fields \
+             of the lead it duplicates, answered with 200, that lead and `merged: true`. \
+             Defaults: `web_form` merge, everything else warn",
+        )
+    }
+}
+
+impl ToSchema for DedupPolicies {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("DedupPolicies")
+    }
+}
+
+/// The [`PolicyTable`] of probable matches, as the OpenAPI document names and describes it.
+pub struct DedupProbablePolicies;
+
+impl PartialSchema for DedupProbablePolicies {
+    fn schema() -> RefOr<Schema> {
+        policy_table_schema(
+            "Source code → policy for probable matches; `*` is the policy of every source not \
+             listed. A probable match shares only the person's name and the company with a lead \
+             or contact (no phone, email or external id): `block`, `warn` and `merge` as for \
+             certain matches. Default: `warn` everywhere (two people may share a name at one \
+             company, so a person reviews it). An import follows the policy of each row's \
+             source unless it names `dedup_probable`",
+        )
+    }
+}
+
+impl ToSchema for DedupProbablePolicies {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("DedupProbablePolicies")
+    }
+}
+
 /// `GET /api/v1/dedup/policies` (certain matches) and `GET /api/v1/dedup/probable-policies`:
-/// source → policy for `*` (any source not listed), every built-in source, and every source an
-/// admin set.
-pub async fn policies_json(db: &Db, kind: Certainty) -> anyhow::Result<Value> {
+/// the [`PolicyTable`] of that kind of match.
+pub async fn listed_policies(db: &Db, kind: Certainty) -> anyhow::Result<PolicyTable> {
     let policies = policies_of(db, kind).await?;
-    let mut out = Map::new();
-    out.insert(
-        ANY_SOURCE.to_owned(),
-        json!(policy_for(&policies, ANY_SOURCE).code()),
-    );
+    let mut out = BTreeMap::new();
+    out.insert(ANY_SOURCE.to_owned(), policy_for(&policies, ANY_SOURCE));
     for (source, _, _) in BUILTIN_SOURCES {
-        out.insert(
-            (*source).to_owned(),
-            json!(policy_for(&policies, source).code()),
-        );
+        out.insert((*source).to_owned(), policy_for(&policies, source));
     }
     for (source, policy) in &policies {
-        out.insert(source.clone(), json!(policy.code()));
+        out.insert(source.clone(), *policy);
     }
-    Ok(Value::Object(out))
+    Ok(PolicyTable(out))
+}
+
+/// A change of the policies for one kind of match: source code (or `*`) → its policy, or
+/// `None` (null) to bring back the built-in default. Sources not named keep theirs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct PoliciesChange(pub BTreeMap<String, PolicyChoice>);
+
+/// One source's policy in a [`PoliciesChange`]: a policy code, or null (`None`) for the
+/// built-in default. Anything else is refused on the source's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PolicyChoice(pub Option<Policy>);
+
+impl<'de> Deserialize<'de> for PolicyChoice {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(PolicyChoice(None)),
+            Value::String(code) => Policy::parse("policy", &code)
+                .map(|policy| PolicyChoice(Some(policy)))
+                .map_err(|e| D::Error::custom(e.message)),
+            _ => Err(D::Error::custom("must be block, warn, merge or null")),
+        }
+    }
+}
+
+impl PartialSchema for PoliciesChange {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .description(Some(
+                "Source code (or `*`) → `block`, `warn`, `merge`, or null for the built-in \
+                 default; sources not named keep their policy",
+            ))
+            .property_names(Some(
+                schema::string(false, "A source code or `*`")
+                    .pattern(Some("^([a-z0-9_]{1,40}|\\*)$")),
+            ))
+            .additional_properties(Some(AdditionalProperties::RefOr(
+                schema::codes(
+                    Policy::ALL.iter().map(|p| p.code()),
+                    true,
+                    "A dedup policy, or null",
+                )
+                .into(),
+            )))
+            .into()
+    }
+}
+
+impl ToSchema for PoliciesChange {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("DedupPoliciesInput")
+    }
 }
 
 /// `PUT /api/v1/dedup/policies` and `PUT /api/v1/dedup/probable-policies` (admins): sets the
-/// policy of each source named in the body (`{"web_form": "merge", "*": "block", "api": null}`)
-/// for that kind of match; `null` brings back the built-in default; sources not named keep
-/// theirs.
-pub async fn set_policies(ctx: Ctx<'_>, kind: Certainty, body: &Value) -> StoreResult<Value> {
+/// policy of each source named in the change (`{"web_form": "merge", "*": "block", "api":
+/// null}`) for that kind of match; `null` brings back the built-in default; sources not named
+/// keep theirs. The change is read once the caller is known to be an admin; a bad source or
+/// policy is refused on its key.
+pub async fn set_policies(
+    ctx: Ctx<'_>,
+    kind: Certainty,
+    change: Unread<PoliciesChange>,
+) -> StoreResult<PolicyTable> {
     require_policy_admin(ctx.actor)?;
-    let object = body.as_object().ok_or_else(|| {
-        Invalid::new(
-            "body",
-            "must be an object of source → block, warn, merge or null (\"*\" for any other source)",
-        )
-    })?;
     let mut changes = Vec::new();
-    for (source, value) in object {
-        if source != ANY_SOURCE {
-            parse_source(source).map_err(|e| Invalid::new(source.as_str(), e.message))?;
-        }
-        let policy = match value {
-            Value::Null => None,
-            Value::String(code) => Some(Policy::parse(source, code)?),
-            _ => {
-                return Err(
-                    Invalid::new(source.as_str(), "must be block, warn, merge or null").into(),
-                )
-            }
+    for (source, PolicyChoice(policy)) in change.read()?.0 {
+        let source = if source == ANY_SOURCE {
+            source
+        } else {
+            parse_source(&source).map_err(|e| Invalid::new(source.as_str(), e.message))?
         };
-        changes.push((source.clone(), policy));
+        changes.push((source, policy));
     }
     store_policies(ctx, kind, changes).await?;
-    Ok(policies_json(ctx.db, kind).await?)
+    Ok(listed_policies(ctx.db, kind).await?)
 }
 
 /// One source's dedup policies as the settings page lists them.
@@ -1168,6 +1449,23 @@ mod tests {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
+    }
+
+    #[test]
+    fn a_policy_change_is_read_source_by_source() {
+        let read = |body: Value| Unread::<PoliciesChange>::json(body).read();
+        let change = read(json!({"api": "block", "*": null})).unwrap();
+        assert_eq!(change.0["api"], PolicyChoice(Some(Policy::Block)));
+        assert_eq!(change.0["*"], PolicyChoice(None));
+        let refused = |body: Value| read(body).unwrap_err();
+        let skip = refused(json!({"api": "skip"}));
+        assert_eq!(skip.field, "api");
+        assert!(skip.message.contains("block, warn or merge"), "{skip}");
+        assert_eq!(
+            refused(json!({"web_form": 1})),
+            Invalid::new("web_form", "must be block, warn, merge or null")
+        );
+        assert_eq!(refused(json!(["api"])).field, "body");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! so readers always see one whole scan. `GET /api/v1/dedup/groups` shows each caller the
 //! groups with at least two leads in their scope, and only those leads.
 
+use super::signals_schema;
 use crate::error::{StoreError, StoreResult};
 use crate::jobs::queue::{self, Job, JobEnv, JobFailure};
 use crate::records::schema::LEADS;
@@ -16,10 +17,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
+use utoipa::openapi::{ArrayBuilder, ObjectBuilder, Ref};
+use utoipa::ToSchema;
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::dedup::{connected, Signal};
 use xiansuo_core::role::Role;
-use xiansuo_core::Invalid;
+use xiansuo_core::{schema, Invalid};
 use xiansuo_store::{Db, Param, Row};
 
 /// The scan as a job (`dedup.scan`): daily on its own, and whenever a manager asks.
@@ -65,31 +68,84 @@ const KEYS: &[(Signal, &[&str])] = &[
     (Signal::PersonAndCompany, &["person_key", "company_key"]),
 ];
 
-fn scan_json(r: &Row) -> Value {
-    json!({
-        "id": r.int("id"),
-        "state": r.text("state"),
-        "requested_by": r.opt_int("requested_by"),
-        "created_at": rfc3339(r.int("created_at")),
-        "started_at": r.opt_int("started_at").map(rfc3339),
-        "finished_at": r.opt_int("finished_at").map(rfc3339),
-        "groups_found": r.opt_int("groups_found"),
-        "error": r.opt_text("error"),
-    })
+/// A run of the scan, as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = DedupScan, description = "A run of the duplicate scan")]
+pub struct ScanRun {
+    /// Unique id
+    #[schema(minimum = 1)]
+    pub id: i64,
+    #[schema(schema_with = state_schema)]
+    pub state: String,
+    /// Who asked for it; null for the daily scan
+    #[schema(required = true, minimum = 1)]
+    pub requested_by: Option<i64>,
+    #[schema(schema_with = created_at_schema)]
+    pub created_at: String,
+    #[schema(required = true, schema_with = started_at_schema)]
+    pub started_at: Option<String>,
+    #[schema(required = true, schema_with = finished_at_schema)]
+    pub finished_at: Option<String>,
+    /// Groups of duplicates found
+    #[schema(required = true, minimum = 0)]
+    pub groups_found: Option<i64>,
+    /// Why it failed (it is retried)
+    #[schema(required = true)]
+    pub error: Option<String>,
+}
+
+fn state_schema() -> ObjectBuilder {
+    schema::codes(["queued", "running", "done", "failed"], false, "Its state")
+}
+
+fn created_at_schema() -> ObjectBuilder {
+    schema::date_time(false, "Asked for")
+}
+
+fn started_at_schema() -> ObjectBuilder {
+    schema::date_time(true, "Started")
+}
+
+fn finished_at_schema() -> ObjectBuilder {
+    schema::date_time(true, "Finished")
+}
+
+impl ScanRun {
+    fn read(r: &Row) -> ScanRun {
+        ScanRun {
+            id: r.int("id"),
+            state: r.text("state"),
+            requested_by: r.opt_int("requested_by"),
+            created_at: rfc3339(r.int("created_at")),
+            started_at: r.opt_int("started_at").map(rfc3339),
+            finished_at: r.opt_int("finished_at").map(rfc3339),
+            groups_found: r.opt_int("groups_found"),
+            error: r.opt_text("error"),
+        }
+    }
+}
+
+/// The latest scan, as `GET /api/v1/dedup/scan` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(description = "The latest scan")]
+pub struct LatestScan {
+    /// The latest scan; null before the first
+    #[schema(required = true)]
+    pub scan: Option<ScanRun>,
 }
 
 /// The latest scan, if there was one.
-pub async fn latest(db: &Db) -> anyhow::Result<Option<Value>> {
+pub async fn latest(db: &Db) -> anyhow::Result<Option<ScanRun>> {
     Ok(db
         .fetch_optional("SELECT * FROM dedup_scans ORDER BY id DESC LIMIT 1", &[])
         .await?
         .as_ref()
-        .map(scan_json))
+        .map(ScanRun::read))
 }
 
 /// Asks for a scan (managers and admins): queues one, or answers with the one already queued
 /// or running.
-pub async fn start(ctx: Ctx<'_>) -> StoreResult<Value> {
+pub async fn start(ctx: Ctx<'_>) -> StoreResult<ScanRun> {
     if ctx.actor.role == Role::Rep {
         return Err(StoreError::Forbidden(
             "only managers and admins may start a duplicate scan".into(),
@@ -104,7 +160,7 @@ pub async fn start(ctx: Ctx<'_>) -> StoreResult<Value> {
         )
         .await?;
     if let Some(scan) = pending {
-        return Ok(scan_json(&scan));
+        return Ok(ScanRun::read(&scan));
     }
     let id = tx
         .insert_returning_id(
@@ -124,7 +180,7 @@ pub async fn start(ctx: Ctx<'_>) -> StoreResult<Value> {
         .await?
         .ok_or(StoreError::NotFound("Scan"))?;
     tx.commit().await?;
-    Ok(scan_json(&scan))
+    Ok(ScanRun::read(&scan))
 }
 
 /// Runs the scan that was asked for, or (periodic) a new one.
@@ -320,10 +376,52 @@ async fn scan(db: &Db, id: i64, at_ms: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A group of leads the last scan found, with its leads within the caller's scope.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(
+    as = DuplicateGroup,
+    description = "A group of leads that are duplicates of each other"
+)]
+pub struct Group {
+    /// The group's id
+    #[schema(minimum = 1)]
+    pub id: i64,
+    #[schema(schema_with = signals_schema)]
+    pub signals: Vec<Signal>,
+    /// Its leads within your scope
+    #[schema(minimum = 2)]
+    pub size: i64,
+    /// The leads as their endpoint shows them, at most 100.
+    #[schema(schema_with = group_leads_schema)]
+    pub leads: Vec<Value>,
+}
+
+fn group_leads_schema() -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(Ref::from_schema_name("Lead"))
+        .description(Some(
+            "Its leads within your scope, oldest first (at most 100)",
+        ))
+}
+
+/// A page of groups, with the scan they come from.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = DuplicateGroups, description = "A page of duplicate groups")]
+pub struct GroupPage {
+    /// Groups with at least two leads within your scope
+    pub items: Vec<Group>,
+    /// The cursor of the next page
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+    /// The latest scan; null before the first
+    #[schema(required = true)]
+    pub scan: Option<ScanRun>,
+}
+
 /// `GET /api/v1/dedup/groups`: the groups of the last scan with at least two leads (not deleted
 /// or merged since) in the actor's scope, with those leads (at most 100 a group), by group id;
 /// `?limit=` (1–200, default 50) and `?cursor=` from the previous page.
-pub async fn groups(db: &Db, actor: &Actor, params: &[(String, String)]) -> StoreResult<Value> {
+pub async fn groups(db: &Db, actor: &Actor, params: &[(String, String)]) -> StoreResult<GroupPage> {
     let mut limit = 50_i64;
     let mut after = 0_i64;
     for (name, value) in params {
@@ -391,21 +489,21 @@ pub async fn groups(db: &Db, actor: &Actor, params: &[(String, String)]) -> Stor
             }
         }
     }
-    let items: Vec<Value> = found
+    let items: Vec<Group> = found
         .iter()
         .map(|g| {
             let id = g.int("id");
-            json!({
-                "id": id,
-                "signals": serde_json::from_str::<Value>(&g.text("signals")).unwrap_or_else(|_| json!([])),
-                "size": g.int("visible"),
-                "leads": leads.remove(&id).unwrap_or_default(),
-            })
+            Group {
+                id,
+                signals: serde_json::from_str(&g.text("signals")).unwrap_or_default(),
+                size: g.int("visible"),
+                leads: leads.remove(&id).unwrap_or_default(),
+            }
         })
         .collect();
-    Ok(json!({
-        "items": items,
-        "next_cursor": next_cursor,
-        "scan": latest(db).await?,
-    }))
+    Ok(GroupPage {
+        items,
+        next_cursor,
+        scan: latest(db).await?,
+    })
 }
