@@ -488,8 +488,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     tag = "audit",
     params(
         ("kind" = inline(Option<SettingCode>), Query, description = "Only this kind of setting"),
-        ("actor" = Option<i64>, Query, description = "Only changes by this user", minimum = 1),
-        ("subject" = Option<i64>, Query, description = "Only changes of the record with this id (with `kind`)", minimum = 1),
+        ("actor" = Option<i64>, Query, description = "Only changes by this user"),
+        ("subject" = Option<i64>, Query, description = "Only changes of the record with this id (with `kind`)"),
         ("from" = inline(Option<DateOrTime>), Query, description = "From this date (China time) or RFC 3339 instant"),
         ("to" = inline(Option<DateOrTime>), Query, description = "Up to this date (included) or instant"),
         ("limit" = Option<i64>, Query, description = "How many per page (default 50)", minimum = 1, maximum = 200),
@@ -519,7 +519,7 @@ async fn list_audit(
     operation_id = "listLogins",
     tag = "audit",
     params(
-        ("user" = Option<i64>, Query, description = "Only attempts for this user", minimum = 1),
+        ("user" = Option<i64>, Query, description = "Only attempts for this user"),
         ("result" = inline(Option<LoginResultCode>), Query, description = "Only attempts that ended so"),
         ("from" = inline(Option<DateOrTime>), Query, description = "From this date (China time) or RFC 3339 instant"),
         ("to" = inline(Option<DateOrTime>), Query, description = "Up to this date (included) or instant"),
