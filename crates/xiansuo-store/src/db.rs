@@ -49,8 +49,8 @@ impl Cell {
 /// One result row: column names and their values.
 #[derive(Debug, Clone)]
 pub struct Row {
-    columns: Arc<[String]>,
-    cells: Vec<Cell>,
+    pub(crate) columns: Arc<[String]>,
+    pub(crate) cells: Vec<Cell>,
 }
 
 impl Row {

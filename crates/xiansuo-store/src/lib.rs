@@ -5,11 +5,13 @@
 //! is: the use cases (`xiansuo-app`) write the SQL, this crate runs it.
 
 pub mod db;
+pub mod decode;
 pub mod dialect;
 pub mod migrate;
 pub mod param;
 pub mod tables;
 
 pub use db::{Cell, Db, Reader, Recent, Row, Settings, Tx};
+pub use decode::DecodeError;
 pub use dialect::{Dialect, Period};
 pub use param::{Nullable, Param};
