@@ -16,6 +16,7 @@ on_both_databases!(
     managers_set_targets_and_see_attainment,
     bad_report_parameters_are_clear_errors,
     reports_download_as_csv_with_a_bom_and_headers,
+    a_rep_is_refused_spend_whatever_the_body_and_a_target_names_a_field_it_does_not_take,
 );
 
 /// October in China time, which holds every record the scenario makes.
@@ -681,4 +682,38 @@ async fn reports_download_as_csv_with_a_bom_and_headers(app: TestApp) {
         text.contains(&format!("{},li.rep,4,2,105.0,105.0,50.0", t.li.id)),
         "{text}"
     );
+}
+
+async fn a_rep_is_refused_spend_whatever_the_body_and_a_target_names_a_field_it_does_not_take(
+    app: TestApp,
+) {
+    let rep = app.user("wang.rep", Role::Rep, None).await;
+    // Only admins record spend: a rep is told so, not what is wrong with the body.
+    for body in [
+        json!({"source": 7, "month": "October", "amount": "很多", "colour": "red"}),
+        json!(["web_form", "2026-10", 3000]),
+    ] {
+        app.post("/api/v1/reports/costs", &rep.token, body)
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    }
+    // An admin's target with a field it does not take is refused, naming the field, and
+    // nothing is set.
+    let reply = app
+        .call(
+            Method::PUT,
+            "/api/v1/reports/targets",
+            &app.admin_token,
+            Some(json!({
+                "user_id": rep.id, "metric": "leads", "month": "2026-10", "value": 5,
+                "colour": "red"
+            })),
+        )
+        .await;
+    reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    assert_eq!(reply.body["error"]["field"], "colour", "{}", reply.body);
+    let targets = ok(app
+        .get("/api/v1/reports/targets?month=2026-10", &app.admin_token)
+        .await);
+    assert_eq!(targets["items"], json!([]), "{targets}");
 }

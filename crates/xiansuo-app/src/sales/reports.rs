@@ -16,25 +16,31 @@
 //! into it, so it is exact at every moment; a range that starts or ends inside a day reads the
 //! records themselves ([`Tally`]), and so does the check of the summaries.
 //!
-//! A report is a [`Report`]: the JSON body (`{"items": [...], ...}`) and the same figures as
-//! table rows, which [`Report::csv`] and [`Report::xlsx`] write as files for spreadsheet
-//! programs.
+//! A report is a [`Report`]: its typed body, which the API answers as JSON and documents
+//! (`{"from": …, "to": …, "items": [...], ...}`), and the same figures as table rows, which
+//! [`Report::csv`] and [`Report::xlsx`] write as files for spreadsheet programs. Channel spend
+//! ([`ChannelCost`]) and targets ([`Target`]) are recorded from typed requests
+//! ([`NewChannelCost`], [`NewTarget`]) read after the caller is checked.
 
 use crate::admin::audit;
 use crate::error::{StoreError, StoreResult};
 use crate::records::choices;
-use crate::records::{self, money, rfc3339, Ctx};
-use crate::sales::pipeline::Body;
+use crate::records::{self, rfc3339, Ctx};
 use crate::sales::summaries::{activity_days, LeadDays};
 use crate::scope::{team_tree, users_in_teams, Actor};
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use utoipa::openapi::schema::{SchemaType, Type};
+use utoipa::openapi::{ObjectBuilder, RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
 use xiansuo_core::choice::{ChoiceKind, Choices};
 use xiansuo_core::clock::{china_date, china_midnight, to_millis, CHINA_OFFSET_MS};
-use xiansuo_core::lead::LeadStatus;
+use xiansuo_core::lead::{LeadStatus, BUILTIN_SOURCES};
 use xiansuo_core::role::{subtree, Role};
-use xiansuo_core::Invalid;
+use xiansuo_core::validation::Unread;
+use xiansuo_core::{schema, Invalid, Text};
 use xiansuo_store::{Db, Dialect, Param, Period, Row};
 
 const HOUR_MS: i64 = 3600 * 1000;
@@ -42,15 +48,25 @@ const DAY_MS: i64 = 24 * HOUR_MS;
 /// The days a report covers when `from` is not given.
 const DEFAULT_DAYS: u64 = 30;
 
-/// A report: its JSON body and the same figures as a table for CSV.
+/// A report: its body `B` (what the API answers as JSON) and the same figures as a table for
+/// CSV and XLSX, one cell per column of `header`.
 #[derive(Debug)]
-pub struct Report {
-    pub body: Value,
+pub struct Report<B> {
+    pub body: B,
     pub header: Vec<String>,
     pub rows: Vec<Vec<Value>>,
 }
 
-impl Report {
+impl<B> Report<B> {
+    /// The same report with its body turned into another.
+    pub fn map<C>(self, f: impl FnOnce(B) -> C) -> Report<C> {
+        Report {
+            body: f(self.body),
+            header: self.header,
+            rows: self.rows,
+        }
+    }
+
     /// The rows as a CSV file: UTF-8 with a byte order mark, a header row, and text that a
     /// spreadsheet would run as a formula neutralised with a leading `'`.
     pub fn csv(&self) -> StoreResult<Vec<u8>> {
@@ -64,9 +80,7 @@ impl Report {
         w.into_inner()
             .map_err(|e| StoreError::Internal(anyhow::anyhow!("writing CSV: {e}")))
     }
-}
 
-impl Report {
     /// The rows as an XLSX workbook of one sheet: a bold header row, numbers as numbers and
     /// text as strings, never formulas, whatever it starts with.
     pub fn xlsx(&self, sheet_name: &str) -> StoreResult<Vec<u8>> {
@@ -97,6 +111,41 @@ impl Report {
         workbook.save_to_buffer().map_err(xlsx)
     }
 }
+
+/// The table of a report as CSV with a byte order mark, for a document's `text/csv` answer
+/// (`inline(CsvTable)`).
+#[derive(Debug)]
+pub struct CsvTable;
+
+impl PartialSchema for CsvTable {
+    fn schema() -> RefOr<Schema> {
+        schema::string(
+            false,
+            "With `format=csv`: the same figures as a table, UTF-8 with a byte order mark and a \
+             header row; formula-like text neutralised with a leading `'`",
+        )
+        .into()
+    }
+}
+
+impl ToSchema for CsvTable {}
+
+/// The table of a report as a workbook, for a document's XLSX answer (`inline(XlsxTable)`).
+#[derive(Debug)]
+pub struct XlsxTable;
+
+impl PartialSchema for XlsxTable {
+    fn schema() -> RefOr<Schema> {
+        schema::string(
+            false,
+            "With `format=xlsx`: the same table as a workbook of one sheet, numbers as numbers \
+             and text as strings, never formulas",
+        )
+        .into()
+    }
+}
+
+impl ToSchema for XlsxTable {}
 
 fn csv_cell(value: &Value) -> String {
     match value {
@@ -156,8 +205,9 @@ impl Range {
         tally == Tally::Summaries && self.whole_days()
     }
 
-    fn to_json(self) -> Value {
-        json!({ "from": rfc3339(self.from), "to": rfc3339(self.to) })
+    /// The ends as a report shows them: `from` and `to` (excluded) in RFC 3339.
+    fn ends(self) -> (String, String) {
+        (rfc3339(self.from), rfc3339(self.to))
     }
 }
 
@@ -213,24 +263,155 @@ impl<'a> Params<'a> {
     }
 }
 
-/// `part / whole` as a percentage with one decimal, or null when `whole` is 0.
-fn pct(part: i64, whole: i64) -> Value {
-    if whole == 0 {
-        Value::Null
-    } else {
-        json!((part as f64 * 1000.0 / whole as f64).round() / 10.0)
-    }
+/// `part / whole` as a percentage with one decimal, or `None` (null) when `whole` is 0.
+fn pct(part: i64, whole: i64) -> Option<f64> {
+    (whole != 0).then(|| (part as f64 * 1000.0 / whole as f64).round() / 10.0)
 }
 
 /// Milliseconds as minutes (or days) with one decimal.
-fn in_units(ms: f64, unit_ms: i64) -> Value {
-    json!((ms * 10.0 / unit_ms as f64).round() / 10.0)
+fn in_units(ms: f64, unit_ms: i64) -> f64 {
+    (ms * 10.0 / unit_ms as f64).round() / 10.0
 }
 
-/// A result cell as JSON.
-fn cell(row: &Row, name: &str) -> Value {
-    row.get(name).to_json()
+/// Cents as the reports show money: yuan.
+fn yuan(cents: i64) -> f64 {
+    cents as f64 / 100.0
 }
+
+/// The key of a group of a report: the id of an owner or a team, or a code or text (a source,
+/// a campaign, a status, a period). Null (`None`) for the group of records without one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum GroupKey {
+    Id(i64),
+    Code(String),
+}
+
+impl GroupKey {
+    /// The key `k` of a row: an id when the report groups by `ids`, else text.
+    fn of(row: &Row, ids: bool) -> Option<GroupKey> {
+        if ids {
+            row.opt_int("k").map(GroupKey::Id)
+        } else {
+            row.opt_text("k").map(GroupKey::Code)
+        }
+    }
+}
+
+/// A target or its actual: a count, or for `won_amount` an amount of money in yuan.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Figure {
+    Count(i64),
+    Amount(f64),
+}
+
+impl Figure {
+    /// `value` of `metric`: cents for `won_amount`, a count otherwise.
+    fn of(metric: &str, value: i64) -> Figure {
+        if metric == "won_amount" {
+            Figure::Amount(yuan(value))
+        } else {
+            Figure::Count(value)
+        }
+    }
+}
+
+// The shapes of the reports' fields for the OpenAPI document.
+
+/// A month as the reports take and show it.
+const MONTH: &str = "^[0-9]{4}-(0[1-9]|1[0-2])$";
+
+fn month_schema() -> ObjectBuilder {
+    schema::string(false, "YYYY-MM").pattern(Some(MONTH))
+}
+
+fn range_from_schema() -> ObjectBuilder {
+    schema::date_time(false, "Start of the range (included)")
+}
+
+fn range_to_schema() -> ObjectBuilder {
+    schema::date_time(false, "End of the range (excluded)")
+}
+
+/// A group's key: an id, a code or text, or null.
+fn key_schema(doc: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([
+            Type::Integer,
+            Type::String,
+            Type::Null,
+        ]))
+        .description(Some(doc))
+}
+
+fn metric_schema(doc: &str) -> ObjectBuilder {
+    schema::codes(METRICS, false, doc)
+}
+
+/// A report's `?format=`, for the document of the handlers that take it
+/// (`inline(Option<FormatCode>)`).
+#[derive(Debug)]
+pub struct FormatCode;
+
+impl PartialSchema for FormatCode {
+    fn schema() -> RefOr<Schema> {
+        schema::codes(["json", "csv", "xlsx"], false, "The format").into()
+    }
+}
+
+impl ToSchema for FormatCode {}
+
+/// The groupings of leads by group, for the document of its `?group_by=`
+/// (`inline(Option<LeadsGrouping>)`).
+#[derive(Debug)]
+pub struct LeadsGrouping;
+
+impl PartialSchema for LeadsGrouping {
+    fn schema() -> RefOr<Schema> {
+        schema::codes(LEADS_GROUPINGS, false, "A grouping").into()
+    }
+}
+
+impl ToSchema for LeadsGrouping {}
+
+/// The periods leads by period are counted in, for the document of its `?period=`
+/// (`inline(Option<PeriodCode>)`).
+#[derive(Debug)]
+pub struct PeriodCode;
+
+impl PartialSchema for PeriodCode {
+    fn schema() -> RefOr<Schema> {
+        schema::codes(PERIODS, false, "A period").into()
+    }
+}
+
+impl ToSchema for PeriodCode {}
+
+/// The groupings of the sales cycle, for the document of its `?group_by=`
+/// (`inline(Option<CycleGrouping>)`).
+#[derive(Debug)]
+pub struct CycleGrouping;
+
+impl PartialSchema for CycleGrouping {
+    fn schema() -> RefOr<Schema> {
+        schema::codes(CYCLE_GROUPINGS, false, "A grouping").into()
+    }
+}
+
+impl ToSchema for CycleGrouping {}
+
+/// What a target measures, for the document of `?metric=` (`inline(Option<MetricCode>)`).
+#[derive(Debug)]
+pub struct MetricCode;
+
+impl PartialSchema for MetricCode {
+    fn schema() -> RefOr<Schema> {
+        metric_schema("The metric").into()
+    }
+}
+
+impl ToSchema for MetricCode {}
 
 /// The display names (else usernames) of users.
 async fn user_names(
@@ -291,19 +472,19 @@ async fn summary(db: &Db, values: &str, extra: &str, params: &[Param]) -> anyhow
     .await
 }
 
-/// The median of a [`summary`] row in `unit_ms`, null without values.
-fn median_of(row: &Row, unit_ms: i64) -> Value {
+/// The median of a [`summary`] row in `unit_ms`, `None` (null) without values.
+fn median_of(row: &Row, unit_ms: i64) -> Option<f64> {
     match row.int("mid_n") {
-        0 => Value::Null,
-        n => in_units(row.int("mid_total") as f64 / n as f64, unit_ms),
+        0 => None,
+        n => Some(in_units(row.int("mid_total") as f64 / n as f64, unit_ms)),
     }
 }
 
-/// The average of a [`summary`] row in `unit_ms`, null without values.
-fn average_of(row: &Row, unit_ms: i64) -> Value {
+/// The average of a [`summary`] row in `unit_ms`, `None` (null) without values.
+fn average_of(row: &Row, unit_ms: i64) -> Option<f64> {
     match row.int("counted") {
-        0 => Value::Null,
-        n => in_units(row.int("total") as f64 / n as f64, unit_ms),
+        0 => None,
+        n => Some(in_units(row.int("total") as f64 / n as f64, unit_ms)),
     }
 }
 
@@ -312,6 +493,82 @@ const CONVERTED: &str = "converted";
 // ---------------------------------------------------------------------------------------------
 // 1. Leads by source, campaign, owner, team, status or period.
 
+/// What leads by group groups by, the first the default.
+const LEADS_GROUPINGS: [&str; 6] = ["source", "campaign", "owner", "team", "status", "period"];
+/// The periods of leads by period, the first the default.
+const PERIODS: [&str; 3] = ["day", "week", "month"];
+
+/// Leads by group.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = LeadsReport, description = "Leads by group")]
+pub struct LeadsReport {
+    #[schema(schema_with = range_from_schema)]
+    pub from: String,
+    #[schema(schema_with = range_to_schema)]
+    pub to: String,
+    #[schema(schema_with = leads_grouped_schema)]
+    pub group_by: String,
+    /// Only with group_by=period: day, week (from Monday) or month, in China time
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = leads_period_schema, required = false)]
+    pub period: Option<String>,
+    /// Groups, largest first (periods in order)
+    #[schema(inline)]
+    pub items: Vec<LeadGroup>,
+    #[schema(inline)]
+    pub total: LeadTotal,
+}
+
+/// One group of leads by group.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(description = "One group")]
+pub struct LeadGroup {
+    #[schema(schema_with = lead_key_schema, required = true)]
+    pub key: Option<GroupKey>,
+    /// The key, or the owner's or team's name
+    #[schema(required = true)]
+    pub label: Option<String>,
+    /// Leads created in the range
+    pub leads: i64,
+    /// Of them, converted
+    pub converted: i64,
+    /// converted / leads, in percent with one decimal; null when there is nothing to divide by
+    #[schema(required = true)]
+    pub conversion_pct: Option<f64>,
+}
+
+/// Leads by group over all groups.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(description = "`leads`, `converted` and `conversion_pct` over all groups")]
+pub struct LeadTotal {
+    /// Leads created in the range
+    pub leads: i64,
+    /// Of them, converted
+    pub converted: i64,
+    /// converted / leads, in percent with one decimal; null when there is nothing to divide by
+    #[schema(required = true)]
+    pub conversion_pct: Option<f64>,
+}
+
+fn leads_grouped_schema() -> ObjectBuilder {
+    schema::codes(LEADS_GROUPINGS, false, "As asked")
+}
+
+fn leads_period_schema() -> ObjectBuilder {
+    schema::codes(
+        PERIODS,
+        false,
+        "Only with group_by=period: day, week (from Monday) or month, in China time",
+    )
+}
+
+fn lead_key_schema() -> ObjectBuilder {
+    key_schema(
+        "The source, campaign, owner id, team id, status or period (a day, the Monday of a \
+         week, or YYYY-MM); null for none",
+    )
+}
+
 /// `GET /api/v1/reports/leads?group_by=source|campaign|owner|team|status|period&period=`: leads
 /// created in the range per group, how many of them are converted, and the conversion rate.
 pub async fn leads(
@@ -319,7 +576,7 @@ pub async fn leads(
     actor: &Actor,
     params: &[(String, String)],
     now: DateTime<Utc>,
-) -> StoreResult<Report> {
+) -> StoreResult<Report<LeadsReport>> {
     leads_from(db, actor, params, now, Tally::Summaries).await
 }
 
@@ -330,13 +587,10 @@ pub async fn leads_from(
     params: &[(String, String)],
     now: DateTime<Utc>,
     tally: Tally,
-) -> StoreResult<Report> {
+) -> StoreResult<Report<LeadsReport>> {
     let p = Params::parse("leads", params, &["group_by", "period"], now)?;
-    let group_by = p.choice(
-        "group_by",
-        &["source", "campaign", "owner", "team", "status", "period"],
-    )?;
-    let period = p.choice("period", &["day", "week", "month"])?;
+    let group_by = p.choice("group_by", &LEADS_GROUPINGS)?;
+    let period = p.choice("period", &PERIODS)?;
     if p.values.contains_key("period") && group_by != "period" {
         return Err(Invalid::new("period", "is used only with group_by=period").into());
     }
@@ -402,30 +656,41 @@ pub async fn leads_from(
         let (n, converted) = (r.int("n"), r.int("converted"));
         total += n;
         total_converted += converted;
-        let key = cell(r, "k");
-        let label = if named { cell(r, "label") } else { key.clone() };
+        let key = GroupKey::of(r, named);
+        let label = if named {
+            r.opt_text("label")
+        } else {
+            r.opt_text("k")
+        };
         let rate = pct(converted, n);
         rows_out.push(vec![
-            key.clone(),
-            label.clone(),
+            json!(key),
+            json!(label),
             json!(n),
             json!(converted),
-            rate.clone(),
+            json!(rate),
         ]);
-        items.push(json!({
-            "key": key, "label": label, "leads": n, "converted": converted, "conversion_pct": rate,
-        }));
+        items.push(LeadGroup {
+            key,
+            label,
+            leads: n,
+            converted,
+            conversion_pct: rate,
+        });
     }
-    let mut body = p.range.to_json();
-    body["group_by"] = json!(group_by);
-    if group_by == "period" {
-        body["period"] = json!(period);
-    }
-    body["items"] = json!(items);
-    body["total"] = json!({
-        "leads": total, "converted": total_converted,
-        "conversion_pct": pct(total_converted, total),
-    });
+    let (from, to) = p.range.ends();
+    let body = LeadsReport {
+        from,
+        to,
+        group_by: group_by.to_owned(),
+        period: (group_by == "period").then(|| period.to_owned()),
+        items,
+        total: LeadTotal {
+            leads: total,
+            converted: total_converted,
+            conversion_pct: pct(total_converted, total),
+        },
+    };
     Ok(Report {
         body,
         header: [group_by, "label", "leads", "converted", "conversion_pct"]
@@ -438,6 +703,51 @@ pub async fn leads_from(
 // ---------------------------------------------------------------------------------------------
 // 2. The funnel.
 
+/// The steps of the funnel, in order.
+const STEPS: [&str; 5] = ["new", "working", "qualified", "converted", "won"];
+
+/// The funnel.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = FunnelReport, description = "The funnel")]
+pub struct FunnelReport {
+    #[schema(schema_with = range_from_schema)]
+    pub from: String,
+    #[schema(schema_with = range_to_schema)]
+    pub to: String,
+    /// The steps in order; `won` also has `won_amount`
+    #[schema(inline)]
+    pub items: Vec<FunnelStep>,
+    /// Leads disqualified (counted only as new)
+    pub disqualified: i64,
+    /// Leads being nurtured (counted only as new)
+    pub nurturing: i64,
+}
+
+/// One step of the funnel.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(description = "One step")]
+pub struct FunnelStep {
+    #[schema(schema_with = step_schema)]
+    pub step: String,
+    /// Leads that reached it (won: whose deal was won)
+    pub count: i64,
+    /// count / the previous step's, in percent with one decimal; null when there is nothing to
+    /// divide by
+    #[schema(required = true)]
+    pub from_previous_pct: Option<f64>,
+    /// count / new, in percent with one decimal; null when there is nothing to divide by
+    #[schema(required = true)]
+    pub from_first_pct: Option<f64>,
+    /// Only on `won`: the amount of the deals won, in yuan
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub won_amount: Option<f64>,
+}
+
+fn step_schema() -> ObjectBuilder {
+    schema::codes(STEPS, false, "The step")
+}
+
 /// `GET /api/v1/reports/funnel`: of the leads created in the range, how many reached each status
 /// of new → working → qualified → converted (by where they stand now: a converted lead has
 /// passed every step before it) and how many of their deals were won, with the rate from each
@@ -448,7 +758,7 @@ pub async fn funnel(
     actor: &Actor,
     params: &[(String, String)],
     now: DateTime<Utc>,
-) -> StoreResult<Report> {
+) -> StoreResult<Report<FunnelReport>> {
     funnel_from(db, actor, params, now, Tally::Summaries).await
 }
 
@@ -459,7 +769,7 @@ pub async fn funnel_from(
     params: &[(String, String)],
     now: DateTime<Utc>,
     tally: Tally,
-) -> StoreResult<Report> {
+) -> StoreResult<Report<FunnelReport>> {
     let p = Params::parse("funnel", params, &[], now)?;
     let summarised = p.range.summarised(tally);
     // What a row counts for: a lead, or a summary of `leads` leads.
@@ -512,27 +822,33 @@ pub async fn funnel_from(
     let mut previous = None;
     let mut items = Vec::new();
     let mut rows = Vec::new();
-    for step in ["new", "working", "qualified", "converted", "won"] {
+    for step in STEPS {
         let count = get(step);
-        let from_previous = previous.map_or(Value::Null, |p| pct(count, p));
+        let from_previous = previous.and_then(|p| pct(count, p));
         let from_first = pct(count, first);
         rows.push(vec![
             json!(step),
             json!(count),
-            from_previous.clone(),
-            from_first.clone(),
+            json!(from_previous),
+            json!(from_first),
         ]);
-        items.push(json!({
-            "step": step, "count": count,
-            "from_previous_pct": from_previous, "from_first_pct": from_first,
-        }));
+        items.push(FunnelStep {
+            step: step.to_owned(),
+            count,
+            from_previous_pct: from_previous,
+            from_first_pct: from_first,
+            won_amount: (step == "won").then(|| yuan(get("won_amount"))),
+        });
         previous = Some(count);
     }
-    items[4]["won_amount"] = money(get("won_amount"));
-    let mut body = p.range.to_json();
-    body["items"] = json!(items);
-    body["disqualified"] = json!(get("disqualified"));
-    body["nurturing"] = json!(get("nurturing"));
+    let (from, to) = p.range.ends();
+    let body = FunnelReport {
+        from,
+        to,
+        items,
+        disqualified: get("disqualified"),
+        nurturing: get("nurturing"),
+    };
     Ok(Report {
         body,
         header: ["step", "count", "from_previous_pct", "from_first_pct"]
@@ -545,6 +861,45 @@ pub async fn funnel_from(
 // ---------------------------------------------------------------------------------------------
 // 3. Speed to lead.
 
+/// Speed to lead.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = SpeedToLeadReport, description = "Speed to lead")]
+pub struct SpeedToLeadReport {
+    #[schema(schema_with = range_from_schema)]
+    pub from: String,
+    #[schema(schema_with = range_to_schema)]
+    pub to: String,
+    /// Per owner
+    #[schema(inline)]
+    pub items: Vec<OwnerSpeed>,
+}
+
+/// Speed to lead of one owner's leads.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(description = "One owner")]
+pub struct OwnerSpeed {
+    /// The owner; null for leads without one
+    #[schema(required = true, minimum = 1)]
+    pub owner_id: Option<i64>,
+    /// Their name
+    #[schema(required = true)]
+    pub owner: Option<String>,
+    /// Leads created in the range
+    pub leads: i64,
+    /// Of them, with an activity
+    pub contacted: i64,
+    /// Median minutes from creation to the first activity
+    #[schema(required = true)]
+    pub median_minutes: Option<f64>,
+    /// Average minutes from creation to the first activity
+    #[schema(required = true)]
+    pub average_minutes: Option<f64>,
+    /// Contacted within an hour / contacted, in percent with one decimal; null when there is
+    /// nothing to divide by
+    #[schema(required = true)]
+    pub within_hour_pct: Option<f64>,
+}
+
 /// `GET /api/v1/reports/speed-to-lead`: per owner, of the leads created in the range, how many
 /// have an activity, and the time from creation to the first one (median and average minutes,
 /// share within an hour).
@@ -553,7 +908,7 @@ pub async fn speed_to_lead(
     actor: &Actor,
     params: &[(String, String)],
     now: DateTime<Utc>,
-) -> StoreResult<Report> {
+) -> StoreResult<Report<SpeedToLeadReport>> {
     speed_to_lead_from(db, actor, params, now, Tally::Summaries).await
 }
 
@@ -564,7 +919,7 @@ pub async fn speed_to_lead_from(
     params: &[(String, String)],
     now: DateTime<Utc>,
     tally: Tally,
-) -> StoreResult<Report> {
+) -> StoreResult<Report<SpeedToLeadReport>> {
     let p = Params::parse("speed-to-lead", params, &[], now)?;
     let scope = actor.scope_clause_on("l.owner_id");
     // The first activity of each lead is kept on it (migration 0025), in the reports'
@@ -607,7 +962,7 @@ pub async fn speed_to_lead_from(
         let owner = r.opt_int("k");
         let (leads, contacted) = (r.int("n"), r.int("counted"));
         let median = match &medians {
-            Some(medians) => medians.get(&owner).cloned().unwrap_or(Value::Null),
+            Some(medians) => medians.get(&owner).copied().flatten(),
             None => median_of(r, 60_000),
         };
         let average = average_of(r, 60_000);
@@ -618,20 +973,23 @@ pub async fn speed_to_lead_from(
             json!(name),
             json!(leads),
             json!(contacted),
-            median.clone(),
-            average.clone(),
-            within.clone(),
+            json!(median),
+            json!(average),
+            json!(within),
         ]);
-        items.push(json!({
-            "owner_id": owner, "owner": name, "leads": leads, "contacted": contacted,
-            "median_minutes": median, "average_minutes": average,
-            "within_hour_pct": within,
-        }));
+        items.push(OwnerSpeed {
+            owner_id: owner,
+            owner: name,
+            leads,
+            contacted,
+            median_minutes: median,
+            average_minutes: average,
+            within_hour_pct: within,
+        });
     }
-    let mut body = p.range.to_json();
-    body["items"] = json!(items);
+    let (from, to) = p.range.ends();
     Ok(Report {
-        body,
+        body: SpeedToLeadReport { from, to, items },
         header: [
             "owner_id",
             "owner",
@@ -655,7 +1013,7 @@ async fn contact_medians(
     db: &Db,
     actor: &Actor,
     range: &[Param],
-) -> anyhow::Result<HashMap<Option<i64>, Value>> {
+) -> anyhow::Result<HashMap<Option<i64>, Option<f64>>> {
     // `+` keeps SQLite off the index of leads by owner, whose rows it would then read one by
     // one, on the index of contacted leads, which holds every value needed.
     let scope = actor.scope_clause_on("+l.owner_id");
@@ -682,7 +1040,7 @@ async fn contact_medians(
     Ok(delays
         .into_iter()
         .map(|(owner, mut values)| {
-            let median = median_ms(&mut values).map_or(Value::Null, |ms| in_units(ms, 60_000));
+            let median = median_ms(&mut values).map(|ms| in_units(ms, 60_000));
             ((owner != 0).then_some(owner), median)
         })
         .collect())
@@ -707,7 +1065,38 @@ fn median_ms(values: &mut [i64]) -> Option<f64> {
 // 4. Follow-up activity per rep.
 
 /// One user's activities: the total, per type and per outcome.
-type UserActivity = (i64, Map<String, Value>, Map<String, Value>);
+type UserActivity = (i64, BTreeMap<String, i64>, BTreeMap<String, i64>);
+
+/// Follow-up activity per rep.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = ActivityReport, description = "Follow-up activity per rep")]
+pub struct ActivityReport {
+    #[schema(schema_with = range_from_schema)]
+    pub from: String,
+    #[schema(schema_with = range_to_schema)]
+    pub to: String,
+    /// Per user
+    #[schema(inline)]
+    pub items: Vec<UserActivities>,
+}
+
+/// The activities one user logged.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(description = "One user")]
+pub struct UserActivities {
+    /// Who logged them
+    #[schema(required = true, minimum = 1)]
+    pub user_id: Option<i64>,
+    /// Their name
+    #[schema(required = true)]
+    pub user: Option<String>,
+    /// Activities logged in the range
+    pub total: i64,
+    /// Per activity type
+    pub by_type: BTreeMap<String, i64>,
+    /// Per outcome; `none` for activities without one
+    pub by_outcome: BTreeMap<String, i64>,
+}
 
 /// `GET /api/v1/reports/activities`: the activities logged in the range per user, by type and
 /// by outcome. Activities count for the user who logged them.
@@ -716,7 +1105,7 @@ pub async fn activities(
     actor: &Actor,
     params: &[(String, String)],
     now: DateTime<Utc>,
-) -> StoreResult<Report> {
+) -> StoreResult<Report<ActivityReport>> {
     activities_from(db, actor, params, now, Tally::Summaries).await
 }
 
@@ -727,7 +1116,7 @@ pub async fn activities_from(
     params: &[(String, String)],
     now: DateTime<Utc>,
     tally: Tally,
-) -> StoreResult<Report> {
+) -> StoreResult<Report<ActivityReport>> {
     let p = Params::parse("activities", params, &[], now)?;
     let sql = if p.range.summarised(tally) {
         format!(
@@ -753,9 +1142,8 @@ pub async fn activities_from(
     let names = user_names(db, rows.iter().filter_map(|r| r.opt_int("k"))).await?;
     let mut per_user: BTreeMap<Option<i64>, UserActivity> = BTreeMap::new();
     let mut out = Vec::new();
-    let add = |map: &mut Map<String, Value>, key: String, n: i64| {
-        let v = map.entry(key).or_insert(json!(0));
-        *v = json!(v.as_i64().unwrap_or(0) + n);
+    let add = |map: &mut BTreeMap<String, i64>, key: String, n: i64| {
+        *map.entry(key).or_insert(0) += n;
     };
     for r in &rows {
         let owner = r.opt_int("k");
@@ -777,19 +1165,19 @@ pub async fn activities_from(
             json!(n),
         ]);
     }
-    let items: Vec<Value> = per_user
+    let items = per_user
         .into_iter()
-        .map(|(owner, (total, by_type, by_outcome))| {
-            json!({
-                "user_id": owner, "user": owner.and_then(|o| names.get(&o)),
-                "total": total, "by_type": by_type, "by_outcome": by_outcome,
-            })
+        .map(|(owner, (total, by_type, by_outcome))| UserActivities {
+            user_id: owner,
+            user: owner.and_then(|o| names.get(&o).cloned()),
+            total,
+            by_type,
+            by_outcome,
         })
         .collect();
-    let mut body = p.range.to_json();
-    body["items"] = json!(items);
+    let (from, to) = p.range.ends();
     Ok(Report {
-        body,
+        body: ActivityReport { from, to, items },
         header: ["user_id", "user", "type", "outcome", "activities"]
             .map(String::from)
             .to_vec(),
@@ -800,6 +1188,53 @@ pub async fn activities_from(
 // ---------------------------------------------------------------------------------------------
 // 5. Sales cycle.
 
+/// What the sales cycle groups by, the first the default.
+const CYCLE_GROUPINGS: [&str; 2] = ["owner", "source"];
+
+/// The sales cycle.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = SalesCycleReport, description = "The sales cycle")]
+pub struct SalesCycleReport {
+    #[schema(schema_with = range_from_schema)]
+    pub from: String,
+    #[schema(schema_with = range_to_schema)]
+    pub to: String,
+    #[schema(schema_with = cycle_grouped_schema)]
+    pub group_by: String,
+    /// Per group, most deals first
+    #[schema(inline)]
+    pub items: Vec<CycleGroup>,
+}
+
+/// The won deals of one group of the sales cycle.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(description = "One group")]
+pub struct CycleGroup {
+    #[schema(schema_with = cycle_key_schema, required = true)]
+    pub key: Option<GroupKey>,
+    /// The owner's name, or the source
+    #[schema(required = true)]
+    pub label: Option<String>,
+    /// Deals won in the range that came from a lead
+    pub won: i64,
+    /// Their amount
+    pub won_amount: f64,
+    /// Median days from the lead's creation to the win
+    #[schema(required = true)]
+    pub median_days: Option<f64>,
+    /// Average days from the lead's creation to the win
+    #[schema(required = true)]
+    pub average_days: Option<f64>,
+}
+
+fn cycle_grouped_schema() -> ObjectBuilder {
+    schema::codes(CYCLE_GROUPINGS, false, "As asked")
+}
+
+fn cycle_key_schema() -> ObjectBuilder {
+    key_schema("The deal's owner id, or the lead's source")
+}
+
 /// `GET /api/v1/reports/sales-cycle?group_by=owner|source`: the deals won in the range that came
 /// from a lead, with the days from the lead's creation to the win (median, average), per owner
 /// of the deal or per source of the lead.
@@ -808,9 +1243,9 @@ pub async fn sales_cycle(
     actor: &Actor,
     params: &[(String, String)],
     now: DateTime<Utc>,
-) -> StoreResult<Report> {
+) -> StoreResult<Report<SalesCycleReport>> {
     let p = Params::parse("sales-cycle", params, &["group_by"], now)?;
-    let group_by = p.choice("group_by", &["owner", "source"])?;
+    let group_by = p.choice("group_by", &CYCLE_GROUPINGS)?;
     let key = if group_by == "owner" {
         "o.owner_id"
     } else {
@@ -839,30 +1274,41 @@ pub async fn sales_cycle(
     let mut items = Vec::new();
     let mut out = Vec::new();
     for r in &rows {
-        let key = cell(r, "k");
-        let label = match group_by {
-            "owner" => json!(r.opt_int("k").and_then(|id| names.get(&id))),
-            _ => key.clone(),
+        let by_owner = group_by == "owner";
+        let key = GroupKey::of(r, by_owner);
+        let label = if by_owner {
+            r.opt_int("k").and_then(|id| names.get(&id).cloned())
+        } else {
+            r.opt_text("k")
         };
         let won = r.int("n");
+        let won_amount = yuan(r.int("amount"));
         let median = median_of(r, DAY_MS);
         let average = average_of(r, DAY_MS);
         out.push(vec![
-            key.clone(),
-            label.clone(),
+            json!(key),
+            json!(label),
             json!(won),
-            money(r.int("amount")),
-            median.clone(),
-            average.clone(),
+            json!(won_amount),
+            json!(median),
+            json!(average),
         ]);
-        items.push(json!({
-            "key": key, "label": label, "won": won, "won_amount": money(r.int("amount")),
-            "median_days": median, "average_days": average,
-        }));
+        items.push(CycleGroup {
+            key,
+            label,
+            won,
+            won_amount,
+            median_days: median,
+            average_days: average,
+        });
     }
-    let mut body = p.range.to_json();
-    body["group_by"] = json!(group_by);
-    body["items"] = json!(items);
+    let (from, to) = p.range.ends();
+    let body = SalesCycleReport {
+        from,
+        to,
+        group_by: group_by.to_owned(),
+        items,
+    };
     Ok(Report {
         body,
         header: [
@@ -893,32 +1339,129 @@ fn month_code(month: NaiveDate) -> String {
 }
 
 /// An amount of money in yuan with at most two decimals, as cents.
-fn cents(field: &str, value: Option<&Value>) -> StoreResult<i64> {
-    let amount = value
-        .and_then(Value::as_f64)
-        .ok_or_else(|| Invalid::new(field, "is required: an amount of money"))?;
+fn cents(field: &str, amount: Option<f64>) -> StoreResult<i64> {
+    let amount = amount.ok_or_else(|| Invalid::new(field, "is required: an amount of money"))?;
     Ok(records::cents(field, amount)?)
 }
 
-fn cost_json(r: &Row) -> Value {
-    json!({
-        "id": r.int("id"),
-        "source": r.text("source"),
-        "campaign": r.opt_text("campaign").filter(|c| !c.is_empty()),
-        "month": r.text("month"),
-        "amount": money(r.int("amount_cents")),
-        "created_at": rfc3339(r.int("created_at")),
-        "updated_at": rfc3339(r.int("updated_at")),
-    })
+/// Text a request must give: trimmed, not blank, at most `max` characters.
+fn required_text(field: &str, value: Option<&str>, max: usize) -> StoreResult<String> {
+    optional_text(field, value, max)?.ok_or_else(|| Invalid::new(field, "is required").into())
+}
+
+/// Text a request may give: trimmed, at most `max` characters; absent, null or blank is none.
+fn optional_text(field: &str, value: Option<&str>, max: usize) -> StoreResult<Option<String>> {
+    match value {
+        None => Ok(None),
+        Some(v) => Ok(Text::parse_optional(field, v, max)?.map(Text::into_string)),
+    }
+}
+
+/// Spend to record, as `POST /api/v1/reports/costs` sends it.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(
+    as = ChannelCostInput,
+    description = "Spend to record; the same source, campaign and month again replaces the amount"
+)]
+pub struct NewChannelCost {
+    #[serde(default)]
+    #[schema(schema_with = cost_source_schema, required = true)]
+    pub source: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = cost_campaign_schema)]
+    pub campaign: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = month_schema, required = true)]
+    pub month: Option<String>,
+    /// At least 0, at most two decimals
+    #[serde(default)]
+    #[schema(
+        required = true,
+        nullable = false,
+        minimum = 0,
+        maximum = 10_000_000_000_000_i64
+    )]
+    pub amount: Option<f64>,
+}
+
+/// What a source (or one of its campaigns) cost in a month.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(description = "What a source (or one of its campaigns) cost in a month")]
+pub struct ChannelCost {
+    /// The id
+    #[schema(minimum = 1)]
+    pub id: i64,
+    /// The lead source
+    pub source: String,
+    /// The campaign; null for the source as a whole
+    #[schema(required = true)]
+    pub campaign: Option<String>,
+    #[schema(schema_with = month_schema)]
+    pub month: String,
+    /// The spend
+    pub amount: f64,
+    #[schema(schema_with = first_recorded_schema)]
+    pub created_at: String,
+    #[schema(schema_with = last_changed_schema)]
+    pub updated_at: String,
+}
+
+/// The recorded spend, by month, source and campaign.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(description = "Recorded spend")]
+pub struct ChannelCostList {
+    /// Recorded spend
+    pub items: Vec<ChannelCost>,
+}
+
+fn cost_source_schema() -> ObjectBuilder {
+    schema::text(
+        false,
+        true,
+        100,
+        "The lead source: one of the list's (GET /api/v1/choices?kind=source), by its code or \
+         either label",
+    )
+    .examples(BUILTIN_SOURCES.iter().map(|s| s.0))
+}
+
+fn cost_campaign_schema() -> ObjectBuilder {
+    schema::text(true, false, 200, "A campaign of it, or none")
+}
+
+fn first_recorded_schema() -> ObjectBuilder {
+    schema::date_time(false, "When it was first recorded")
+}
+
+fn last_changed_schema() -> ObjectBuilder {
+    schema::date_time(false, "When it last changed")
+}
+
+impl ChannelCost {
+    fn read(r: &Row) -> ChannelCost {
+        ChannelCost {
+            id: r.int("id"),
+            source: r.text("source"),
+            campaign: r.opt_text("campaign").filter(|c| !c.is_empty()),
+            month: r.text("month"),
+            amount: yuan(r.int("amount_cents")),
+            created_at: rfc3339(r.int("created_at")),
+            updated_at: rfc3339(r.int("updated_at")),
+        }
+    }
 }
 
 /// `POST /api/v1/reports/costs` (admins): what a source (or one of its campaigns) cost in a
 /// month. Recording the same source, campaign and month again replaces the amount. Answers the
 /// cost and whether it was new.
-pub async fn set_cost(ctx: Ctx<'_>, body: &Value) -> StoreResult<(Value, bool)> {
+pub async fn set_cost(
+    ctx: Ctx<'_>,
+    new: Unread<NewChannelCost>,
+) -> StoreResult<(ChannelCost, bool)> {
     ctx.actor.require_admin("record channel spend")?;
-    let b = Body::parse(body, "", &["source", "campaign", "month", "amount"])?;
-    let named = b.required_text("source", 100)?;
+    let new = new.read()?;
+    let named = required_text("source", new.source.as_deref(), 100)?;
     // A source is one of the list's, named by its code or either label.
     let sources = choices::all(ctx.db).await?;
     let source = sources
@@ -933,9 +1476,10 @@ pub async fn set_cost(ctx: Ctx<'_>, body: &Value) -> StoreResult<(Value, bool)> 
                 ),
             )
         })?;
-    let campaign = b.text("campaign", 200)?.unwrap_or_default();
-    let month = month_code(parse_month("month", &b.required_text("month", 7)?)?);
-    let amount = cents("amount", b.get("amount"))?;
+    let campaign = optional_text("campaign", new.campaign.as_deref(), 200)?.unwrap_or_default();
+    let month = required_text("month", new.month.as_deref(), 7)?;
+    let month = month_code(parse_month("month", &month)?);
+    let amount = cents("amount", new.amount)?;
     let now = to_millis(ctx.now);
     let mut tx = ctx.db.begin().await?;
     let key = [
@@ -994,12 +1538,16 @@ pub async fn set_cost(ctx: Ctx<'_>, body: &Value) -> StoreResult<(Value, bool)> 
         .await?
         .ok_or(StoreError::NotFound("Cost"))?;
     tx.commit().await?;
-    Ok((cost_json(&row), created))
+    Ok((ChannelCost::read(&row), created))
 }
 
 /// `GET /api/v1/reports/costs?from=YYYY-MM&to=YYYY-MM` (admins): the recorded spend, by month,
 /// source and campaign.
-pub async fn list_costs(db: &Db, actor: &Actor, params: &[(String, String)]) -> StoreResult<Value> {
+pub async fn list_costs(
+    db: &Db,
+    actor: &Actor,
+    params: &[(String, String)],
+) -> StoreResult<ChannelCostList> {
     actor.require_admin("see channel spend")?;
     let (mut from, mut to) = ("0000-00".to_owned(), "9999-99".to_owned());
     for (name, value) in params {
@@ -1025,7 +1573,9 @@ pub async fn list_costs(db: &Db, actor: &Actor, params: &[(String, String)]) -> 
             &[Param::from(from), Param::from(to)],
         )
         .await?;
-    Ok(json!({ "items": rows.iter().map(cost_json).collect::<Vec<_>>() }))
+    Ok(ChannelCostList {
+        items: rows.iter().map(ChannelCost::read).collect(),
+    })
 }
 
 /// `DELETE /api/v1/reports/costs/{id}` (admins).
@@ -1052,6 +1602,99 @@ pub async fn delete_cost(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) ->
     Ok(())
 }
 
+/// Cost per lead and acquisition cost per channel.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(
+    as = ChannelReport,
+    description = "Cost per lead and acquisition cost per channel"
+)]
+pub struct ChannelReport {
+    #[schema(schema_with = range_from_schema)]
+    pub from: String,
+    #[schema(schema_with = range_to_schema)]
+    pub to: String,
+    #[schema(inline)]
+    pub spend_months: SpendMonths,
+    /// Per source
+    #[schema(inline)]
+    pub items: Vec<ChannelSource>,
+    #[schema(inline)]
+    pub total: ChannelFigures,
+}
+
+/// The months whose spend a channel report counts.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(description = "`from` and `to`: the months (YYYY-MM) whose spend counts")]
+pub struct SpendMonths {
+    #[schema(schema_with = month_schema)]
+    pub from: String,
+    #[schema(schema_with = month_schema)]
+    pub to: String,
+}
+
+/// The figures of one source.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(description = "One source")]
+pub struct ChannelSource {
+    /// The lead source
+    pub source: String,
+    /// Leads created in the range
+    pub leads: i64,
+    /// Of them, converted
+    pub converted: i64,
+    /// Of them, with their deal won
+    pub won: i64,
+    /// The amount of those deals
+    pub won_amount: f64,
+    /// Spend recorded for the months the range touches
+    pub spend: f64,
+    /// spend / leads
+    #[schema(required = true)]
+    pub cost_per_lead: Option<f64>,
+    /// spend / won: the customer acquisition cost
+    #[schema(required = true)]
+    pub acquisition_cost: Option<f64>,
+}
+
+/// The figures of all sources.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(description = "All sources")]
+pub struct ChannelFigures {
+    /// Leads created in the range
+    pub leads: i64,
+    /// Of them, converted
+    pub converted: i64,
+    /// Of them, with their deal won
+    pub won: i64,
+    /// The amount of those deals
+    pub won_amount: f64,
+    /// Spend recorded for the months the range touches
+    pub spend: f64,
+    /// spend / leads
+    #[schema(required = true)]
+    pub cost_per_lead: Option<f64>,
+    /// spend / won: the customer acquisition cost
+    #[schema(required = true)]
+    pub acquisition_cost: Option<f64>,
+}
+
+impl ChannelFigures {
+    /// The figures of leads, converted, won, won amount (cents) and spend (cents).
+    fn of(m: &[i64; 5]) -> ChannelFigures {
+        // Spend per lead or per deal, in yuan with two decimals; none without any.
+        let per = |spend: i64, n: i64| (n != 0).then(|| (spend as f64 / n as f64).round() / 100.0);
+        ChannelFigures {
+            leads: m[0],
+            converted: m[1],
+            won: m[2],
+            won_amount: yuan(m[3]),
+            spend: yuan(m[4]),
+            cost_per_lead: per(m[4], m[0]),
+            acquisition_cost: per(m[4], m[2]),
+        }
+    }
+}
+
 /// `GET /api/v1/reports/channels` (admins): per source, the leads created in the range, how many
 /// were converted and how many of their deals were won (and for how much), the spend of every
 /// month the range touches, the cost per lead and the customer acquisition cost (spend per won
@@ -1061,7 +1704,7 @@ pub async fn channels(
     actor: &Actor,
     params: &[(String, String)],
     now: DateTime<Utc>,
-) -> StoreResult<Report> {
+) -> StoreResult<Report<ChannelReport>> {
     channels_from(db, actor, params, now, Tally::Summaries).await
 }
 
@@ -1072,7 +1715,7 @@ pub async fn channels_from(
     params: &[(String, String)],
     now: DateTime<Utc>,
     tally: Tally,
-) -> StoreResult<Report> {
+) -> StoreResult<Report<ChannelReport>> {
     actor.require_admin("see cost per lead and acquisition cost")?;
     let p = Params::parse("channels", params, &[], now)?;
     let sql = if p.range.summarised(tally) {
@@ -1121,13 +1764,6 @@ pub async fn channels_from(
     for r in &spend_rows {
         by_source.entry(r.text("source")).or_default()[4] = r.int("amount");
     }
-    let per = |spend: i64, n: i64| {
-        if n == 0 {
-            Value::Null
-        } else {
-            json!((spend as f64 / n as f64).round() / 100.0)
-        }
-    };
     let mut items = Vec::new();
     let mut out = Vec::new();
     let mut total = [0_i64; 5];
@@ -1135,35 +1771,39 @@ pub async fn channels_from(
         for (t, v) in total.iter_mut().zip(m) {
             *t += v;
         }
-        let figures = |m: &[i64; 5]| {
-            json!({
-                "leads": m[0], "converted": m[1], "won": m[2], "won_amount": money(m[3]),
-                "spend": money(m[4]), "cost_per_lead": per(m[4], m[0]),
-                "acquisition_cost": per(m[4], m[2]),
-            })
-        };
-        let mut item = figures(m);
+        let f = ChannelFigures::of(m);
         out.push(vec![
             json!(source),
-            json!(m[0]),
-            json!(m[1]),
-            json!(m[2]),
-            money(m[3]),
-            money(m[4]),
-            item["cost_per_lead"].clone(),
-            item["acquisition_cost"].clone(),
+            json!(f.leads),
+            json!(f.converted),
+            json!(f.won),
+            json!(f.won_amount),
+            json!(f.spend),
+            json!(f.cost_per_lead),
+            json!(f.acquisition_cost),
         ]);
-        item["source"] = json!(source);
-        items.push(item);
+        items.push(ChannelSource {
+            source: source.clone(),
+            leads: f.leads,
+            converted: f.converted,
+            won: f.won,
+            won_amount: f.won_amount,
+            spend: f.spend,
+            cost_per_lead: f.cost_per_lead,
+            acquisition_cost: f.acquisition_cost,
+        });
     }
-    let mut body = p.range.to_json();
-    body["spend_months"] = json!({"from": month_code(first_month), "to": month_code(last_month)});
-    body["items"] = json!(items);
-    body["total"] = json!({
-        "leads": total[0], "converted": total[1], "won": total[2], "won_amount": money(total[3]),
-        "spend": money(total[4]), "cost_per_lead": per(total[4], total[0]),
-        "acquisition_cost": per(total[4], total[2]),
-    });
+    let (from, to) = p.range.ends();
+    let body = ChannelReport {
+        from,
+        to,
+        spend_months: SpendMonths {
+            from: month_code(first_month),
+            to: month_code(last_month),
+        },
+        items,
+        total: ChannelFigures::of(&total),
+    };
     Ok(Report {
         body,
         header: [
@@ -1188,61 +1828,123 @@ pub async fn channels_from(
 /// The most reasons a reason report lists one by one; the rest are counted together.
 pub const MAX_REASONS: usize = 30;
 
-/// One reason of a [`reasons`] report: the text people gave (`None` when they gave none), how
-/// many deals or leads gave it, their share of the whole and, for deals, their amount.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct ReasonCount {
-    /// As stored: a listed reason's code, or the text people typed.
+/// One reason deals were lost: the text people gave (`None` when they gave none), how many
+/// deals gave it, their share of the whole and their amount.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(description = "One reason")]
+pub struct LostReason {
+    /// The reason as given (trimmed): a listed reason's code, or the text people typed; null
+    /// when none was given
+    #[schema(required = true)]
     pub reason: Option<String>,
-    /// How the reason reads in the user's language: a listed reason's label, or the text.
+    /// How the reason reads in the caller's language: a listed reason's label, or the text;
+    /// null when none was given
+    #[schema(required = true)]
     pub label: Option<String>,
+    /// How many gave it
     pub count: i64,
+    /// count / total, in percent with one decimal; null when there is nothing to divide by
+    #[schema(required = true)]
     pub share_pct: Option<f64>,
-    /// Yuan; only for lost deals.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub amount: Option<f64>,
+    /// The lost deals' amount, in yuan
+    pub amount: f64,
 }
 
-/// The body of a reason report: the reasons, most given first, those beyond
-/// [`MAX_REASONS`] counted in `other`, and the `total`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct ReasonReport {
-    pub items: Vec<ReasonCount>,
-    /// How many deals or leads gave a reason not listed in `items`.
+/// One reason leads were disqualified: the text people gave (`None` when they gave none), how
+/// many leads gave it and their share of the whole.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(description = "One reason")]
+pub struct DisqualifyReason {
+    /// The reason as given (trimmed): a listed reason's code, or the text people typed; null
+    /// when none was given
+    #[schema(required = true)]
+    pub reason: Option<String>,
+    /// How the reason reads in the caller's language: a listed reason's label, or the text;
+    /// null when none was given
+    #[schema(required = true)]
+    pub label: Option<String>,
+    /// How many gave it
+    pub count: i64,
+    /// count / total, in percent with one decimal; null when there is nothing to divide by
+    #[schema(required = true)]
+    pub share_pct: Option<f64>,
+}
+
+/// Why deals were lost: the reasons, most given first, those beyond [`MAX_REASONS`] counted
+/// in `other`, and the `total`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = LostReasonsReport, description = "Why deals were lost")]
+pub struct LostReasonsReport {
+    #[schema(schema_with = range_from_schema)]
+    pub from: String,
+    #[schema(schema_with = range_to_schema)]
+    pub to: String,
+    /// The 30 reasons given most, most given first
+    #[schema(inline)]
+    pub items: Vec<LostReason>,
+    /// How many gave a reason not listed
     pub other: i64,
+    /// All of them
     pub total: i64,
 }
 
-fn share(part: i64, whole: i64) -> Option<f64> {
-    pct(part, whole).as_f64()
+/// Why leads were disqualified: the reasons, most given first, those beyond [`MAX_REASONS`]
+/// counted in `other`, and the `total`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = DisqualifyReasonsReport, description = "Why leads were disqualified")]
+pub struct DisqualifyReasonsReport {
+    #[schema(schema_with = range_from_schema)]
+    pub from: String,
+    #[schema(schema_with = range_to_schema)]
+    pub to: String,
+    /// The 30 reasons given most, most given first
+    #[schema(inline)]
+    pub items: Vec<DisqualifyReason>,
+    /// How many gave a reason not listed
+    pub other: i64,
+    /// All of them
+    pub total: i64,
 }
 
 /// The list a reason report's codes are labelled from, and the language.
 type Labels<'a> = (&'a Choices, ChoiceKind, &'a str);
 
-/// The reasons of `grouped` (rows `k`, `n` and, for deals, `amount`, largest first) as a report.
-fn reasons(range: Range, rows: &[Row], labels: Labels<'_>, amounts: bool) -> Report {
+/// One listed reason of [`reasons`]: as stored, as it reads, how many gave it, their share and
+/// amount (cents; 0 for leads).
+struct Given {
+    reason: Option<String>,
+    label: Option<String>,
+    count: i64,
+    share_pct: Option<f64>,
+    amount: i64,
+}
+
+/// The reasons of `rows` (rows `k`, `n` and, for deals, `amount`, largest first): the first
+/// [`MAX_REASONS`], how many gave another reason, and all of them.
+fn reasons(rows: &[Row], labels: Labels<'_>, amounts: bool) -> (Vec<Given>, i64, i64) {
     let total: i64 = rows.iter().map(|r| r.int("n")).sum();
-    let items: Vec<ReasonCount> = rows
+    let items: Vec<Given> = rows
         .iter()
         .take(MAX_REASONS)
-        .map(|r| ReasonCount {
-            reason: r.opt_text("k").filter(|k| !k.is_empty()),
-            label: r
-                .opt_text("k")
-                .filter(|k| !k.is_empty())
-                .map(|k| labels.0.label(labels.1, &k, labels.2).to_owned()),
-            count: r.int("n"),
-            share_pct: share(r.int("n"), total),
-            amount: amounts.then(|| r.int("amount") as f64 / 100.0),
+        .map(|r| {
+            let reason = r.opt_text("k").filter(|k| !k.is_empty());
+            Given {
+                label: reason
+                    .as_deref()
+                    .map(|k| labels.0.label(labels.1, k, labels.2).to_owned()),
+                reason,
+                count: r.int("n"),
+                share_pct: pct(r.int("n"), total),
+                amount: if amounts { r.int("amount") } else { 0 },
+            }
         })
         .collect();
     let listed: i64 = items.iter().map(|i| i.count).sum();
-    let report = ReasonReport {
-        other: total - listed,
-        total,
-        items,
-    };
+    (items, total - listed, total)
+}
+
+/// The table of a reason report: reason, count, share, the amount if `amounts`, and the label.
+fn reason_table(items: &[Given], amounts: bool) -> (Vec<String>, Vec<Vec<Value>>) {
     let mut header = vec![
         "reason".to_owned(),
         "count".to_owned(),
@@ -1252,23 +1954,18 @@ fn reasons(range: Range, rows: &[Row], labels: Labels<'_>, amounts: bool) -> Rep
         header.push("amount".to_owned());
     }
     header.push("label".to_owned());
-    let rows = report
-        .items
+    let rows = items
         .iter()
         .map(|i| {
             let mut row = vec![json!(i.reason), json!(i.count), json!(i.share_pct)];
             if amounts {
-                row.push(json!(i.amount));
+                row.push(json!(yuan(i.amount)));
             }
             row.push(json!(i.label));
             row
         })
         .collect();
-    let mut body = range.to_json();
-    if let (Some(body), Value::Object(fields)) = (body.as_object_mut(), json!(report)) {
-        body.extend(fields);
-    }
-    Report { body, header, rows }
+    (header, rows)
 }
 
 /// `GET /api/v1/reports/lost-reasons`: the deals lost in the range per reason given when they
@@ -1278,7 +1975,7 @@ pub async fn lost_reasons(
     actor: &Actor,
     params: &[(String, String)],
     now: DateTime<Utc>,
-) -> StoreResult<Report> {
+) -> StoreResult<Report<LostReasonsReport>> {
     let p = Params::parse("lost-reasons", params, &[], now)?;
     let rows = db
         .fetch_all(
@@ -1294,12 +1991,31 @@ pub async fn lost_reasons(
         )
         .await?;
     let choices = choices::all(db).await?;
-    Ok(reasons(
-        p.range,
-        &rows,
-        (&choices, ChoiceKind::LostReason, &actor.locale),
-        true,
-    ))
+    let labels = (&*choices, ChoiceKind::LostReason, actor.locale.as_str());
+    let (given, other, total) = reasons(&rows, labels, true);
+    let (header, table) = reason_table(&given, true);
+    let (from, to) = p.range.ends();
+    let items = given
+        .into_iter()
+        .map(|g| LostReason {
+            reason: g.reason,
+            label: g.label,
+            count: g.count,
+            share_pct: g.share_pct,
+            amount: yuan(g.amount),
+        })
+        .collect();
+    Ok(Report {
+        body: LostReasonsReport {
+            from,
+            to,
+            items,
+            other,
+            total,
+        },
+        header,
+        rows: table,
+    })
 }
 
 /// `GET /api/v1/reports/disqualify-reasons`: of the leads created in the range, those now
@@ -1309,7 +2025,7 @@ pub async fn disqualify_reasons(
     actor: &Actor,
     params: &[(String, String)],
     now: DateTime<Utc>,
-) -> StoreResult<Report> {
+) -> StoreResult<Report<DisqualifyReasonsReport>> {
     let p = Params::parse("disqualify-reasons", params, &[], now)?;
     let rows = db
         .fetch_all(
@@ -1324,12 +2040,34 @@ pub async fn disqualify_reasons(
         )
         .await?;
     let choices = choices::all(db).await?;
-    Ok(reasons(
-        p.range,
-        &rows,
-        (&choices, ChoiceKind::DisqualifyReason, &actor.locale),
-        false,
-    ))
+    let labels = (
+        &*choices,
+        ChoiceKind::DisqualifyReason,
+        actor.locale.as_str(),
+    );
+    let (given, other, total) = reasons(&rows, labels, false);
+    let (header, table) = reason_table(&given, false);
+    let (from, to) = p.range.ends();
+    let items = given
+        .into_iter()
+        .map(|g| DisqualifyReason {
+            reason: g.reason,
+            label: g.label,
+            count: g.count,
+            share_pct: g.share_pct,
+        })
+        .collect();
+    Ok(Report {
+        body: DisqualifyReasonsReport {
+            from,
+            to,
+            items,
+            other,
+            total,
+        },
+        header,
+        rows: table,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1337,6 +2075,104 @@ pub async fn disqualify_reasons(
 
 /// What a target measures in its month.
 const METRICS: [&str; 4] = ["leads", "conversions", "won_amount", "activities"];
+/// The most a target of a count may be.
+const MAX_COUNT: i64 = 1_000_000_000;
+
+/// A monthly target, as `PUT /api/v1/reports/targets` sends it.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(
+    as = TargetInput,
+    description = "A monthly target of a user or a team (give one of user_id, team_id)"
+)]
+pub struct NewTarget {
+    /// A user
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub user_id: Option<i64>,
+    /// A team; its actual counts its subtree's members
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub team_id: Option<i64>,
+    #[serde(default)]
+    #[schema(schema_with = new_metric_schema, required = true)]
+    pub metric: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = month_schema, required = true)]
+    pub month: Option<String>,
+    /// The target: a whole number from 0 to 1,000,000,000, or for won_amount an amount of
+    /// money from 0 to 10,000,000,000,000 with at most two decimals
+    #[serde(default)]
+    #[schema(value_type = f64, minimum = 0, maximum = 10_000_000_000_000_i64)]
+    pub value: Option<serde_json::Number>,
+}
+
+/// A target as set.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(description = "A target as set")]
+pub struct Target {
+    /// The user
+    #[schema(required = true, minimum = 1)]
+    pub user_id: Option<i64>,
+    /// The team
+    #[schema(required = true, minimum = 1)]
+    pub team_id: Option<i64>,
+    #[schema(schema_with = set_metric_schema)]
+    pub metric: String,
+    #[schema(schema_with = month_schema)]
+    pub month: String,
+    /// The target
+    #[schema(value_type = f64)]
+    pub target: Figure,
+}
+
+/// A month's targets with their attainment.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = TargetReport, description = "A month's targets")]
+pub struct TargetReport {
+    #[schema(schema_with = month_schema)]
+    pub month: String,
+    /// Users' targets, then teams'
+    #[schema(inline)]
+    pub items: Vec<TargetAttainment>,
+}
+
+/// A target with the month's actual so far.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(description = "A target with its attainment")]
+pub struct TargetAttainment {
+    #[schema(schema_with = subject_schema)]
+    pub subject: String,
+    /// The user or team
+    #[schema(minimum = 1)]
+    pub id: i64,
+    /// Its name
+    #[schema(required = true)]
+    pub name: Option<String>,
+    #[schema(schema_with = set_metric_schema)]
+    pub metric: String,
+    /// The target
+    #[schema(value_type = f64)]
+    pub target: Figure,
+    /// The month's actual so far
+    #[schema(value_type = f64)]
+    pub actual: Figure,
+    /// actual / target, in percent with one decimal; null when there is nothing to divide by
+    #[schema(required = true)]
+    pub attainment_pct: Option<f64>,
+}
+
+fn new_metric_schema() -> ObjectBuilder {
+    metric_schema("Leads created, leads converted, amount won, or activities logged")
+}
+
+fn set_metric_schema() -> ObjectBuilder {
+    metric_schema("The metric")
+}
+
+fn subject_schema() -> ObjectBuilder {
+    schema::codes(["user", "team"], false, "Whose target")
+}
 
 /// The teams an actor may set and see targets for: all for an admin, a manager's subtree, none
 /// for a rep.
@@ -1350,19 +2186,20 @@ async fn target_teams(db: &Db, actor: &Actor) -> anyhow::Result<Option<Vec<i64>>
 
 /// `PUT /api/v1/reports/targets` (admins, and managers for their subtree): sets the monthly
 /// target of a user or a team for one metric. Setting it again replaces the value.
-pub async fn set_target(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
+pub async fn set_target(ctx: Ctx<'_>, new: Unread<NewTarget>) -> StoreResult<Target> {
     if ctx.actor.role == Role::Rep {
         return Err(StoreError::Forbidden(
             "only admins and managers may set targets".into(),
         ));
     }
-    let b = Body::parse(
-        body,
-        "",
-        &["user_id", "team_id", "metric", "month", "value"],
-    )?;
-    let user = b.int("user_id", 1, i64::MAX)?;
-    let team = b.int("team_id", 1, i64::MAX)?;
+    let new = new.read()?;
+    // An id is a whole number of at least 1.
+    let positive = |field: &str, value: Option<i64>| match value {
+        Some(n) if n < 1 => Err(Invalid::new(field, "must be a whole number of at least 1")),
+        _ => Ok(value),
+    };
+    let user = positive("user_id", new.user_id)?;
+    let team = positive("team_id", new.team_id)?;
     let (subject, subject_id) = match (user, team) {
         (Some(u), None) => ("user", u),
         (None, Some(t)) => ("team", t),
@@ -1370,7 +2207,7 @@ pub async fn set_target(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
             return Err(Invalid::new("user_id", "give either user_id or team_id, not both").into())
         }
     };
-    let metric = b.required_text("metric", 20)?;
+    let metric = required_text("metric", new.metric.as_deref(), 20)?;
     if !METRICS.contains(&metric.as_str()) {
         return Err(Invalid::new(
             "metric",
@@ -1381,12 +2218,25 @@ pub async fn set_target(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
         )
         .into());
     }
-    let month = month_code(parse_month("month", &b.required_text("month", 7)?)?);
+    let month = required_text("month", new.month.as_deref(), 7)?;
+    let month = month_code(parse_month("month", &month)?);
     let value = if metric == "won_amount" {
-        cents("value", b.get("value"))?
+        cents(
+            "value",
+            new.value.as_ref().and_then(serde_json::Number::as_f64),
+        )?
     } else {
-        b.int("value", 0, 1_000_000_000)?
-            .ok_or_else(|| Invalid::new("value", "is required: a whole number"))?
+        match new.value.as_ref().map(serde_json::Number::as_i64) {
+            None => return Err(Invalid::new("value", "is required: a whole number").into()),
+            Some(Some(n)) if (0..=MAX_COUNT).contains(&n) => n,
+            Some(_) => {
+                return Err(Invalid::new(
+                    "value",
+                    format!("must be a whole number from 0 to {MAX_COUNT}"),
+                )
+                .into())
+            }
+        }
     };
     let exists = if subject == "user" {
         "SELECT id FROM users WHERE id = ? AND deleted_at IS NULL"
@@ -1468,10 +2318,13 @@ pub async fn set_target(ctx: Ctx<'_>, body: &Value) -> StoreResult<Value> {
         .await?;
     }
     tx.commit().await?;
-    Ok(json!({
-        "user_id": user, "team_id": team, "metric": metric, "month": month,
-        "target": target_value(&metric, value),
-    }))
+    Ok(Target {
+        user_id: user,
+        team_id: team,
+        target: Figure::of(&metric, value),
+        metric,
+        month,
+    })
 }
 
 /// `DELETE /api/v1/reports/targets?user_id=…|team_id=…&metric=…&month=YYYY-MM` (admins, and
@@ -1558,14 +2411,6 @@ pub async fn delete_target(ctx: Ctx<'_>, params: &[(String, String)]) -> StoreRe
     Ok(())
 }
 
-fn target_value(metric: &str, value: i64) -> Value {
-    if metric == "won_amount" {
-        money(value)
-    } else {
-        json!(value)
-    }
-}
-
 /// `GET /api/v1/reports/targets?month=YYYY-MM` (default this month): the targets of the month
 /// the actor may see (their own; a manager's subtree's users and teams; everything for an
 /// admin), each with the actual figure so far and the attainment. A team's actual is the sum of
@@ -1576,7 +2421,7 @@ pub async fn targets(
     actor: &Actor,
     params: &[(String, String)],
     now: DateTime<Utc>,
-) -> StoreResult<Report> {
+) -> StoreResult<Report<TargetReport>> {
     targets_from(db, actor, params, now, Tally::Summaries).await
 }
 
@@ -1587,7 +2432,7 @@ pub async fn targets_from(
     params: &[(String, String)],
     now: DateTime<Utc>,
     tally: Tally,
-) -> StoreResult<Report> {
+) -> StoreResult<Report<TargetReport>> {
     let today = china_date(now);
     let mut month = today.with_day(1).unwrap_or(today);
     for (name, value) in params {
@@ -1719,23 +2564,31 @@ pub async fn targets_from(
             )
         };
         let attainment = pct(actual, value);
+        let (target, actual) = (Figure::of(&metric, value), Figure::of(&metric, actual));
         out.push(vec![
             json!(subject),
             json!(id),
             json!(name),
             json!(metric),
-            target_value(&metric, value),
-            target_value(&metric, actual),
-            attainment.clone(),
+            json!(target),
+            json!(actual),
+            json!(attainment),
         ]);
-        items.push(json!({
-            "subject": subject, "id": id, "name": name, "metric": metric,
-            "target": target_value(&metric, value), "actual": target_value(&metric, actual),
-            "attainment_pct": attainment,
-        }));
+        items.push(TargetAttainment {
+            subject,
+            id,
+            name,
+            metric,
+            target,
+            actual,
+            attainment_pct: attainment,
+        });
     }
     Ok(Report {
-        body: json!({ "month": month_code(month), "items": items }),
+        body: TargetReport {
+            month: month_code(month),
+            items,
+        },
         header: [
             "subject",
             "id",
@@ -1798,7 +2651,7 @@ mod tests {
     #[test]
     fn csv_has_a_bom_and_neutralises_formulas() {
         let report = Report {
-            body: Value::Null,
+            body: (),
             header: vec!["source".into(), "leads".into()],
             rows: vec![
                 vec![json!("=HYPERLINK(\"x\")"), json!(3)],
@@ -1822,8 +2675,9 @@ mod tests {
 
     #[test]
     fn rates_are_percentages_with_one_decimal_and_null_without_a_base() {
-        assert_eq!(pct(1, 3), json!(33.3));
-        assert_eq!(pct(2, 2), json!(100.0));
-        assert_eq!(pct(0, 0), Value::Null);
+        assert_eq!(pct(1, 3), Some(33.3));
+        assert_eq!(pct(2, 2), Some(100.0));
+        assert_eq!(pct(0, 0), None);
+        assert_eq!(json!(pct(2, 2)), json!(100.0));
     }
 }

@@ -45,6 +45,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(backups::routes())
         .merge(forms::routes())
         .merge(dedup::routes())
+        .merge(reports::routes())
 }
 
 /// Every `/api/v1` route.
@@ -53,8 +54,7 @@ pub fn router() -> Router<AppState> {
         .merge(imports::router())
         .merge(Router::from(documented()))
         .merge(followups::router())
-        .merge(records::activity_router())
-        .merge(reports::router());
+        .merge(records::activity_router());
     for table in TABLES {
         router = router.merge(records::router(table));
     }

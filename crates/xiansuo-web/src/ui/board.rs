@@ -182,7 +182,7 @@ pub(super) fn money(value: &Value) -> String {
 }
 
 /// An amount in yuan as the board shows it: `¥1,234.50`.
-fn yuan(yuan: f64) -> String {
+pub(super) fn yuan(yuan: f64) -> String {
     let fixed = format!("{:.2}", yuan.abs());
     let (whole, cents) = fixed.split_once('.').unwrap_or((&fixed, "00"));
     let sign = if yuan < 0.0 { "-" } else { "" };

@@ -8,7 +8,6 @@
 use super::i18n::Texts;
 use super::page::thousands;
 use chrono::{Duration, NaiveDate};
-use serde_json::Value;
 
 /// The days a report page covers by default, today included, as in the reports.
 const DEFAULT_DAYS: i64 = 30;
@@ -92,10 +91,8 @@ impl Bar {
 }
 
 /// `12.5%`, or a dash without a base.
-pub(super) fn percent(t: &Texts, value: &Value) -> String {
-    value
-        .as_f64()
-        .map_or_else(|| t.none.to_owned(), |v| format!("{v:.1}%"))
+pub(super) fn percent(t: &Texts, value: Option<f64>) -> String {
+    value.map_or_else(|| t.none.to_owned(), |v| format!("{v:.1}%"))
 }
 
 /// An SVG width (0–100) for `part` of `whole`.
@@ -106,18 +103,14 @@ pub(super) fn width(part: f64, whole: f64) -> String {
     format!("{:.1}", (part * 100.0 / whole).clamp(0.0, 100.0))
 }
 
-/// A count from the reports' JSON with thousands separators.
-pub(super) fn count(value: &Value) -> String {
-    thousands(value.as_i64().unwrap_or_default())
+/// A count with thousands separators.
+pub(super) fn count(value: i64) -> String {
+    thousands(value)
 }
 
-/// `part / whole` in percent with one decimal, null when `whole` is 0.
-pub(super) fn share(part: i64, whole: i64) -> Value {
-    if whole == 0 {
-        Value::Null
-    } else {
-        Value::from((part as f64 * 1000.0 / whole as f64).round() / 10.0)
-    }
+/// `part / whole` in percent with one decimal, none when `whole` is 0.
+pub(super) fn share(part: i64, whole: i64) -> Option<f64> {
+    (whole != 0).then(|| (part as f64 * 1000.0 / whole as f64).round() / 10.0)
 }
 
 /// The largest of some figures, the whole that bars of them are drawn against.
@@ -128,15 +121,14 @@ pub(super) fn largest(values: impl IntoIterator<Item = f64>) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn bars_are_shares_of_their_whole_and_never_overflow() {
         assert_eq!(width(1.0, 4.0), "25.0");
         assert_eq!(width(150.0, 100.0), "100.0");
         assert_eq!(width(3.0, 0.0), "0");
-        assert_eq!(share(1, 3), json!(33.3));
-        assert_eq!(share(1, 0), Value::Null);
+        assert_eq!(share(1, 3), Some(33.3));
+        assert_eq!(share(1, 0), None);
         assert_eq!(largest([1.0, 7.5, 3.0]), 7.5);
         assert_eq!(largest([]), 0.0);
     }

@@ -4,18 +4,19 @@
 //! CSV file from the API. The figures are the reports of `xiansuo_app::sales::reports`, which count only
 //! the records in the user's data scope. Bars are those of [`super::charts`].
 
-use super::board::money;
+use super::board::yuan;
 use super::charts::{count, percent, share, Bar, PageQuery};
 use super::i18n::Texts;
-use super::leads::{invalid_text, source_label, status_label, text_of};
+use super::leads::{invalid_text, source_label, status_label};
 use super::page::{render, store_error_page, thousands, Chrome, Viewer};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::Value;
-use xiansuo_app::sales::reports::{self, Report};
+use xiansuo_app::sales::reports::{
+    self, Figure, FunnelReport, GroupKey, LeadsReport, SpeedToLeadReport, TargetReport,
+};
 use xiansuo_app::StoreError;
 use xiansuo_core::choice::Choices;
 use xiansuo_core::clock::china_date;
@@ -50,119 +51,116 @@ struct DashboardPage {
     range_query: String,
 }
 
-fn sources(t: &Texts, choices: &Choices, report: &Report) -> (String, Vec<Bar>) {
-    let total = report.body["total"]["leads"].as_i64().unwrap_or_default();
-    let items = report.body["items"].as_array().cloned().unwrap_or_default();
-    let bars = items
+fn sources(t: &Texts, choices: &Choices, report: &LeadsReport) -> (String, Vec<Bar>) {
+    let total = report.total.leads;
+    let bars = report
+        .items
         .iter()
         .map(|item| {
-            let leads = item["leads"].as_i64().unwrap_or_default();
-            let label = match item["key"].as_str() {
+            let code = match &item.key {
+                Some(GroupKey::Code(code)) => Some(code.as_str()),
+                _ => None,
+            };
+            let label = match code {
                 Some(code) => source_label(t, choices, code),
                 None => t.none.to_owned(),
             };
-            let key = item["key"].as_str().unwrap_or("none");
             Bar::new(
-                format!("source-{key}"),
+                format!("source-{}", code.unwrap_or("none")),
                 label,
-                leads as f64,
+                item.leads as f64,
                 total as f64,
-                thousands(leads),
+                thousands(item.leads),
             )
             .note(format!(
                 "{} {} · {}",
                 t.share,
-                percent(t, &share(leads, total)),
+                percent(t, share(item.leads, total)),
                 t.conversion_rate
             ))
-            .rate(percent(t, &item["conversion_pct"]))
+            .rate(percent(t, item.conversion_pct))
         })
         .collect();
     (thousands(total), bars)
 }
 
 /// The funnel's steps as bars of their share of new leads.
-pub(super) fn funnel(t: &Texts, choices: &Choices, report: &Report) -> Vec<Bar> {
-    let items = report.body["items"].as_array().cloned().unwrap_or_default();
-    items
+pub(super) fn funnel(t: &Texts, choices: &Choices, report: &FunnelReport) -> Vec<Bar> {
+    report
+        .items
         .iter()
         .map(|item| {
-            let step = text_of(&item["step"]);
+            let step = item.step.as_str();
             let label = if step == "won" {
                 t.won.to_owned()
             } else {
-                status_label(t, choices, &step)
+                status_label(t, choices, step)
             };
             Bar::new(
                 format!("step-{step}"),
                 label,
-                item["from_first_pct"].as_f64().unwrap_or_default(),
+                item.from_first_pct.unwrap_or_default(),
                 100.0,
-                count(&item["count"]),
+                count(item.count),
             )
             .note(format!(
                 "{} {} · {}",
                 t.of_first,
-                percent(t, &item["from_first_pct"]),
+                percent(t, item.from_first_pct),
                 t.step_rate
             ))
-            .rate(percent(t, &item["from_previous_pct"]))
+            .rate(percent(t, item.from_previous_pct))
         })
         .collect()
 }
 
-fn speed(t: &Texts, report: &Report) -> Vec<SpeedRow> {
-    let items = report.body["items"].as_array().cloned().unwrap_or_default();
-    items
+fn speed(t: &Texts, report: &SpeedToLeadReport) -> Vec<SpeedRow> {
+    report
+        .items
         .iter()
         .map(|item| SpeedRow {
-            owner: item["owner"]
-                .as_str()
-                .map_or_else(|| t.none.to_owned(), str::to_owned),
-            leads: count(&item["leads"]),
-            contacted: count(&item["contacted"]),
-            median: item["median_minutes"]
-                .as_f64()
+            owner: item.owner.clone().unwrap_or_else(|| t.none.to_owned()),
+            leads: count(item.leads),
+            contacted: count(item.contacted),
+            median: item
+                .median_minutes
                 .map_or_else(|| t.none.to_owned(), |m| format!("{m:.1}")),
-            within_hour: percent(t, &item["within_hour_pct"]),
+            within_hour: percent(t, item.within_hour_pct),
         })
         .collect()
 }
 
 /// This month's targets as bars of their attainment.
-pub(super) fn targets(t: &Texts, report: &Report) -> Vec<Bar> {
-    let items = report.body["items"].as_array().cloned().unwrap_or_default();
-    items
+pub(super) fn targets(t: &Texts, report: &TargetReport) -> Vec<Bar> {
+    report
+        .items
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            let metric = text_of(&item["metric"]);
-            let figure = |v: &Value| {
-                if metric == "won_amount" {
-                    money(v)
-                } else {
-                    count(v)
-                }
+            let metric = item.metric.as_str();
+            let figure = |v: Figure| match v {
+                Figure::Amount(amount) => yuan(amount),
+                Figure::Count(n) => count(n),
             };
             Bar::new(
                 format!("target-{i}"),
                 format!(
                     "{} · {}",
-                    text_of(&item["name"]),
+                    item.name.as_deref().unwrap_or_default(),
                     t.code(&format!("metric:{metric}"))
                 ),
-                item["attainment_pct"].as_f64().unwrap_or_default(),
+                item.attainment_pct.unwrap_or_default(),
                 100.0,
-                percent(t, &item["attainment_pct"]),
+                percent(t, item.attainment_pct),
             )
             .value_class("attainment")
             .note(format!(
                 "{} · {} {} / {} {}",
                 t.attainment,
                 t.actual,
-                figure(&item["actual"]),
+                figure(item.actual),
                 t.target,
-                figure(&item["target"])
+                figure(item.target)
             ))
         })
         .collect()
@@ -198,14 +196,14 @@ pub(super) async fn page(
     );
     let (figures, error, status) = match loaded {
         Ok((leads, funnel_report, speed_report, targets_report)) => {
-            let (total_leads, source_bars) = sources(t, &user.choices, &leads);
+            let (total_leads, source_bars) = sources(t, &user.choices, &leads.body);
             let figures = Figures {
                 total_leads,
                 sources: source_bars,
-                funnel: funnel(t, &user.choices, &funnel_report),
-                speed: speed(t, &speed_report),
-                targets_month: text_of(&targets_report.body["month"]),
-                targets: targets(t, &targets_report),
+                funnel: funnel(t, &user.choices, &funnel_report.body),
+                speed: speed(t, &speed_report.body),
+                targets: targets(t, &targets_report.body),
+                targets_month: targets_report.body.month,
             };
             (Some(figures), None, StatusCode::OK)
         }

@@ -10,13 +10,13 @@
 //! forecast, the customers' RFM) with the signed-in user as the actor, so the data scope is
 //! theirs. Only one report is computed per page, so a page costs one report's queries.
 
-use super::board::money;
+use super::board::{money, yuan};
 use super::charts::{count, largest, percent, Bar, PageQuery};
 use super::dashboard;
 use super::i18n::Texts;
 use super::lead_form::usernames;
 use super::lead_list::people_in_scope;
-use super::leads::{invalid_text, source_label, status_label, text_of};
+use super::leads::{invalid_text, source_label, status_label};
 use super::page::{message_page, render, store_error_page, thousands, Choice, Chrome, Viewer};
 use super::report_texts::{report_texts, ReportTexts};
 use crate::AppState;
@@ -27,8 +27,12 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, Months, NaiveDate};
 use serde_json::{json, Value};
 use xiansuo_app::data::export::Format as File;
-use xiansuo_app::sales::reports::{self, Report};
-use xiansuo_app::sales::{customers, pipeline};
+use xiansuo_app::sales::customers::{self, RfmReport};
+use xiansuo_app::sales::pipeline::{self, Forecast};
+use xiansuo_app::sales::reports::{
+    self, ActivityReport, ChannelReport, DisqualifyReasonsReport, FunnelReport, LeadsReport,
+    LostReasonsReport, Report, SalesCycleReport, SpeedToLeadReport, TargetReport,
+};
 use xiansuo_app::StoreError;
 use xiansuo_core::choice::Choices;
 use xiansuo_core::clock::china_date;
@@ -194,43 +198,74 @@ impl ReportQuery {
     }
 }
 
-/// Loads the report the query asks for from its use case, as a table whose columns are named
-/// by code. The range must have been checked.
+/// The figures of the report the page shows, as its use case answers them.
+enum Figures {
+    Leads(LeadsReport),
+    Funnel(FunnelReport),
+    Speed(SpeedToLeadReport),
+    Activities(ActivityReport),
+    Cycle(SalesCycleReport),
+    Channels(ChannelReport),
+    Forecast(Forecast),
+    Targets(TargetReport),
+    Rfm(RfmReport),
+    Lost(LostReasonsReport),
+    Disqualified(DisqualifyReasonsReport),
+}
+
+/// Loads the report the query asks for from its use case: its figures and its table, whose
+/// columns are named by code. The range must have been checked.
 async fn load(
     state: &AppState,
     user: &Viewer,
     q: &ReportQuery,
     (from, to): (NaiveDate, NaiveDate),
-) -> Result<Report, StoreError> {
+) -> Result<Report<Figures>, StoreError> {
     let (db, actor, now) = (&state.db, &user.actor, state.clock.now());
     let mut range = vec![
         ("from".to_owned(), q.from.clone()),
         ("to".to_owned(), q.to.clone()),
     ];
     let month = |d: NaiveDate| d.format("%Y-%m").to_string();
-    match q.kind {
+    Ok(match q.kind {
         Kind::Leads => {
             range.push(("group_by".to_owned(), q.group_by.to_owned()));
             if q.group_by == "period" {
                 range.push(("period".to_owned(), q.period.to_owned()));
             }
-            reports::leads(db, actor, &range, now).await
+            reports::leads(db, actor, &range, now)
+                .await?
+                .map(Figures::Leads)
         }
-        Kind::Funnel => reports::funnel(db, actor, &range, now).await,
-        Kind::Speed => reports::speed_to_lead(db, actor, &range, now)
-            .await
-            .map(in_hours),
-        Kind::Activities => reports::activities(db, actor, &range, now).await,
+        Kind::Funnel => reports::funnel(db, actor, &range, now)
+            .await?
+            .map(Figures::Funnel),
+        Kind::Speed => {
+            in_hours(reports::speed_to_lead(db, actor, &range, now).await?).map(Figures::Speed)
+        }
+        Kind::Activities => reports::activities(db, actor, &range, now)
+            .await?
+            .map(Figures::Activities),
         Kind::Cycle => {
             range.push(("group_by".to_owned(), q.group_by.to_owned()));
-            reports::sales_cycle(db, actor, &range, now).await
+            reports::sales_cycle(db, actor, &range, now)
+                .await?
+                .map(Figures::Cycle)
         }
-        Kind::Channels => reports::channels(db, actor, &range, now).await,
-        Kind::Lost => reports::lost_reasons(db, actor, &range, now).await,
-        Kind::Disqualified => reports::disqualify_reasons(db, actor, &range, now).await,
+        Kind::Channels => reports::channels(db, actor, &range, now)
+            .await?
+            .map(Figures::Channels),
+        Kind::Lost => reports::lost_reasons(db, actor, &range, now)
+            .await?
+            .map(Figures::Lost),
+        Kind::Disqualified => reports::disqualify_reasons(db, actor, &range, now)
+            .await?
+            .map(Figures::Disqualified),
         Kind::Targets => {
             let params = [("month".to_owned(), month(to))];
-            reports::targets(db, actor, &params, now).await
+            reports::targets(db, actor, &params, now)
+                .await?
+                .map(Figures::Targets)
         }
         Kind::Forecast => {
             let last = to.with_day(1).unwrap_or(to) + Months::new(FORECAST_AHEAD);
@@ -242,27 +277,55 @@ async fn load(
                 params.push(("owner_id".to_owned(), q.owner.clone()));
             }
             let forecast = pipeline::forecast(db, actor, &params, now).await?;
-            // The page shows every report from its JSON body, as the API sends it.
-            let body = serde_json::to_value(forecast).map_err(anyhow::Error::from)?;
-            Ok(table_of(
-                body,
-                &[
+            let rows = forecast
+                .items
+                .iter()
+                .map(|m| {
+                    let f = &m.figures;
+                    vec![
+                        json!(m.month),
+                        json!(f.open_count),
+                        json!(f.open_amount),
+                        json!(f.weighted_amount),
+                        json!(f.won_count),
+                        json!(f.won_amount),
+                    ]
+                })
+                .collect();
+            Report {
+                body: Figures::Forecast(forecast),
+                header: codes(&[
                     "month",
                     "open_count",
                     "open_amount",
                     "weighted_amount",
                     "won_count",
                     "won_amount",
-                ],
-            ))
+                ]),
+                rows,
+            }
         }
         Kind::Rfm => {
             let params = [("limit".to_owned(), RFM_ACCOUNTS.to_owned())];
             let report = customers::report(db, actor, &params, now).await?;
-            let body = serde_json::to_value(report).map_err(anyhow::Error::from)?;
-            Ok(table_of(
-                body,
-                &[
+            let rows = report
+                .items
+                .iter()
+                .map(|a| {
+                    vec![
+                        json!(a.account_id),
+                        json!(a.account_name),
+                        json!(a.class),
+                        json!(a.score),
+                        json!(a.recency_days),
+                        json!(a.frequency),
+                        json!(a.monetary),
+                    ]
+                })
+                .collect();
+            Report {
+                body: Figures::Rfm(report),
+                header: codes(&[
                     "account_id",
                     "account_name",
                     "class",
@@ -270,51 +333,35 @@ async fn load(
                     "recency_days",
                     "frequency",
                     "monetary",
-                ],
-            ))
+                ]),
+                rows,
+            }
         }
-    }
+    })
 }
 
-/// A report whose body has `items`, as a table of the given fields of each item.
-fn table_of(body: Value, columns: &[&str]) -> Report {
-    let rows = items(&body)
-        .iter()
-        .map(|item| columns.iter().map(|c| item[*c].clone()).collect())
-        .collect();
-    Report {
-        body,
-        header: columns.iter().map(|c| (*c).to_owned()).collect(),
-        rows,
-    }
+/// The codes of a table's columns.
+fn codes(columns: &[&str]) -> Vec<String> {
+    columns.iter().map(|c| (*c).to_owned()).collect()
 }
 
-/// Speed to lead in hours rather than minutes, in the body and the table.
-fn in_hours(mut report: Report) -> Report {
-    let hours = |v: &Value| {
-        v.as_f64()
-            .map_or(Value::Null, |m| json!((m / 6.0).round() / 10.0))
-    };
+/// Minutes as hours with one decimal.
+fn hours(minutes: f64) -> f64 {
+    (minutes / 6.0).round() / 10.0
+}
+
+/// Speed to lead's table in hours rather than minutes; the chart reads the minutes of the
+/// figures as hours itself.
+fn in_hours<B>(mut report: Report<B>) -> Report<B> {
     for (i, code) in report.header.iter_mut().enumerate() {
         if let Some(which) = code.strip_suffix("_minutes") {
             *code = format!("{which}_hours");
             for row in &mut report.rows {
-                row[i] = hours(&row[i]);
-            }
-        }
-    }
-    if let Some(items) = report.body["items"].as_array_mut() {
-        for item in items {
-            for which in ["median", "average"] {
-                item[format!("{which}_hours")] = hours(&item[format!("{which}_minutes")]);
+                row[i] = json!(row[i].as_f64().map(hours));
             }
         }
     }
     report
-}
-
-fn items(body: &Value) -> Vec<Value> {
-    body["items"].as_array().cloned().unwrap_or_default()
 }
 
 /// One cell of a report's table as the page shows it.
@@ -371,7 +418,7 @@ fn shown(
         ("subject", Value::String(s)) => r.column(s).to_owned(),
         ("target" | "actual", v) if metric == Some("won_amount") => money(v),
         (c, v) if MONEY.contains(&c) => money(v),
-        (c, v) if c.ends_with("_pct") => percent(t, v),
+        (c, v) if c.ends_with("_pct") => percent(t, v.as_f64()),
         (_, Value::Number(n)) => match n.as_i64() {
             Some(i) => thousands(i),
             None => format!("{:.1}", n.as_f64().unwrap_or_default()),
@@ -389,7 +436,7 @@ fn table(
     r: &ReportTexts,
     choices: &Choices,
     q: &ReportQuery,
-    report: &Report,
+    report: &Report<Figures>,
 ) -> Section {
     let named = matches!(q.group_by, "owner" | "team");
     let keep: Vec<usize> = report
@@ -454,10 +501,68 @@ fn table(
 }
 
 /// A reason as the chart shows it.
-fn reason_label(r: &ReportTexts, value: &Value) -> String {
-    value
-        .as_str()
-        .map_or_else(|| r.no_reason.to_owned(), str::to_owned)
+fn reason_label(r: &ReportTexts, label: Option<&str>) -> String {
+    label.map_or_else(|| r.no_reason.to_owned(), str::to_owned)
+}
+
+/// A group's key or name as the chart shows it: a source or status by its label, an id or
+/// other text as it is, none as such.
+fn group_label(t: &Texts, choices: &Choices, group_by: &str, label: Option<&str>) -> String {
+    match (group_by, label) {
+        (_, None) => t.none.to_owned(),
+        ("source", Some(s)) => source_label(t, choices, s),
+        ("status", Some(s)) => status_label(t, choices, s),
+        (_, Some(s)) => s.to_owned(),
+    }
+}
+
+/// One reason of a reason report as the chart draws it: its label, count, share and, for
+/// deals, amount.
+struct ReasonBar<'a> {
+    label: Option<&'a str>,
+    count: i64,
+    share_pct: Option<f64>,
+    amount: Option<f64>,
+}
+
+/// The bars of a reason report: one per listed reason, then the others together.
+fn reason_bars(
+    t: &Texts,
+    r: &ReportTexts,
+    reasons: &[ReasonBar<'_>],
+    other: i64,
+    total: i64,
+) -> Vec<Bar> {
+    let bar = |i: usize, label: String, part: f64, value: String| {
+        Bar::new(format!("bar-{i}"), label, part, total as f64, value)
+    };
+    let mut bars: Vec<Bar> = reasons
+        .iter()
+        .enumerate()
+        .map(|(i, reason)| {
+            let mut b = bar(
+                i,
+                reason_label(r, reason.label),
+                reason.count as f64,
+                count(reason.count),
+            )
+            .note(format!("{} {}", t.share, percent(t, reason.share_pct)));
+            if let Some(amount) = reason.amount {
+                b = b.rate(yuan(amount));
+            }
+            b
+        })
+        .collect();
+    if other > 0 {
+        bars.push(Bar::new(
+            "bar-other".into(),
+            r.other_reasons.to_owned(),
+            other as f64,
+            total as f64,
+            thousands(other),
+        ));
+    }
+    bars
 }
 
 /// The chart and note of the report.
@@ -466,223 +571,233 @@ fn chart(
     r: &ReportTexts,
     choices: &Choices,
     q: &ReportQuery,
-    report: &Report,
+    report: &Report<Figures>,
     section: &mut Section,
 ) {
-    let body = &report.body;
-    let list = items(body);
-    let f64_of = |v: &Value| v.as_f64().unwrap_or_default();
-    let most = |field: &str| largest(list.iter().map(|i| f64_of(&i[field])));
-    let label = |item: &Value, key: &str| match (q.group_by, &item[key]) {
-        (_, Value::Null) => t.none.to_owned(),
-        ("source", Value::String(s)) => source_label(t, choices, s),
-        ("status", Value::String(s)) => status_label(t, choices, s),
-        (_, v) => text_of(v),
-    };
     let bar = |i: usize, label: String, part: f64, whole: f64, value: String| {
         Bar::new(format!("bar-{i}"), label, part, whole, value)
     };
-    match q.kind {
-        Kind::Leads => {
-            let total = &body["total"];
+    let label = |text: Option<&str>| group_label(t, choices, q.group_by, text);
+    match &report.body {
+        Figures::Leads(body) => {
             section.note = format!(
                 "{} {} · {} {}",
                 t.total_leads,
-                count(&total["leads"]),
+                count(body.total.leads),
                 t.conversion_rate,
-                percent(t, &total["conversion_pct"])
+                percent(t, body.total.conversion_pct)
             );
-            let whole = most("leads");
-            section.bars = list
+            let whole = largest(body.items.iter().map(|i| i.leads as f64));
+            section.bars = body
+                .items
                 .iter()
                 .enumerate()
                 .map(|(i, item)| {
                     bar(
                         i,
-                        label(item, "label"),
-                        f64_of(&item["leads"]),
+                        label(item.label.as_deref()),
+                        item.leads as f64,
                         whole,
-                        count(&item["leads"]),
+                        count(item.leads),
                     )
                     .note(t.conversion_rate.to_owned())
-                    .rate(percent(t, &item["conversion_pct"]))
+                    .rate(percent(t, item.conversion_pct))
                 })
                 .collect();
         }
-        Kind::Funnel => {
+        Figures::Funnel(body) => {
             section.fill = "step";
-            section.bars = dashboard::funnel(t, choices, report);
+            section.bars = dashboard::funnel(t, choices, body);
         }
-        Kind::Speed => {
-            let whole = most("median_hours");
-            section.bars = list
+        Figures::Speed(body) => {
+            let median = |minutes: Option<f64>| minutes.map(hours);
+            let whole = largest(
+                body.items
+                    .iter()
+                    .map(|i| median(i.median_minutes).unwrap_or_default()),
+            );
+            section.bars = body
+                .items
                 .iter()
                 .enumerate()
                 .map(|(i, item)| {
-                    let hours = &item["median_hours"];
-                    let value = hours
-                        .as_f64()
+                    let median_hours = median(item.median_minutes);
+                    let value = median_hours
                         .map_or_else(|| t.none.to_owned(), |h| format!("{h:.1} {}", r.hours));
-                    bar(i, label(item, "owner"), f64_of(hours), whole, value)
-                        .note(format!("{} · {}", r.median, t.within_hour))
-                        .rate(percent(t, &item["within_hour_pct"]))
+                    bar(
+                        i,
+                        label(item.owner.as_deref()),
+                        median_hours.unwrap_or_default(),
+                        whole,
+                        value,
+                    )
+                    .note(format!("{} · {}", r.median, t.within_hour))
+                    .rate(percent(t, item.within_hour_pct))
                 })
                 .collect();
         }
-        Kind::Activities => {
-            let whole = most("total");
-            section.bars = list
+        Figures::Activities(body) => {
+            let whole = largest(body.items.iter().map(|i| i.total as f64));
+            section.bars = body
+                .items
                 .iter()
                 .enumerate()
                 .map(|(i, item)| {
                     bar(
                         i,
-                        label(item, "user"),
-                        f64_of(&item["total"]),
+                        label(item.user.as_deref()),
+                        item.total as f64,
                         whole,
-                        count(&item["total"]),
+                        count(item.total),
                     )
                     .note(r.activities_total.to_owned())
                 })
                 .collect();
         }
-        Kind::Cycle => {
-            let whole = most("median_days");
-            section.bars = list
+        Figures::Cycle(body) => {
+            let whole = largest(body.items.iter().map(|i| i.median_days.unwrap_or_default()));
+            section.bars = body
+                .items
                 .iter()
                 .enumerate()
                 .map(|(i, item)| {
-                    let days = &item["median_days"];
-                    let value = days
-                        .as_f64()
+                    let value = item
+                        .median_days
                         .map_or_else(|| t.none.to_owned(), |d| format!("{d:.1} {}", r.days));
-                    bar(i, label(item, "label"), f64_of(days), whole, value).note(format!(
+                    bar(
+                        i,
+                        label(item.label.as_deref()),
+                        item.median_days.unwrap_or_default(),
+                        whole,
+                        value,
+                    )
+                    .note(format!(
                         "{} · {} {}",
                         r.median,
                         r.column("won"),
-                        count(&item["won"])
+                        count(item.won)
                     ))
                 })
                 .collect();
         }
-        Kind::Channels => {
+        Figures::Channels(body) => {
             section.note = format!(
                 "{} {} · {} {}",
                 r.column("spend"),
-                money(&body["total"]["spend"]),
+                yuan(body.total.spend),
                 r.cost_per_lead,
-                money(&body["total"]["cost_per_lead"])
+                body.total.cost_per_lead.map(yuan).unwrap_or_default()
             );
-            let whole = most("cost_per_lead");
-            section.bars = list
+            let whole = largest(
+                body.items
+                    .iter()
+                    .map(|i| i.cost_per_lead.unwrap_or_default()),
+            );
+            section.bars = body
+                .items
                 .iter()
                 .enumerate()
                 .map(|(i, item)| {
-                    let source = text_of(&item["source"]);
                     bar(
                         i,
-                        source_label(t, choices, &source),
-                        f64_of(&item["cost_per_lead"]),
+                        source_label(t, choices, &item.source),
+                        item.cost_per_lead.unwrap_or_default(),
                         whole,
-                        money(&item["cost_per_lead"]),
+                        item.cost_per_lead.map(yuan).unwrap_or_default(),
                     )
                     .note(format!(
                         "{} · {} {}",
                         r.cost_per_lead,
                         r.column("leads"),
-                        count(&item["leads"])
+                        count(item.leads)
                     ))
                 })
                 .collect();
         }
-        Kind::Forecast => {
+        Figures::Forecast(body) => {
             section.note = format!(
                 "{} {} – {} · {} {}",
                 r.forecast_months,
-                text_of(&body["from"]),
-                text_of(&body["to"]),
+                body.from,
+                body.to,
                 r.weighted,
-                money(&body["total"]["weighted_amount"])
+                yuan(body.total.weighted_amount)
             );
-            let whole = most("weighted_amount");
-            section.bars = list
+            let whole = largest(body.items.iter().map(|m| m.figures.weighted_amount));
+            section.bars = body
+                .items
                 .iter()
                 .enumerate()
                 .map(|(i, item)| {
                     bar(
                         i,
-                        text_of(&item["month"]),
-                        f64_of(&item["weighted_amount"]),
+                        item.month.clone(),
+                        item.figures.weighted_amount,
                         whole,
-                        money(&item["weighted_amount"]),
+                        yuan(item.figures.weighted_amount),
                     )
                     .note(format!(
                         "{} · {} {}",
                         r.weighted,
                         r.won_in_month,
-                        money(&item["won_amount"])
+                        yuan(item.figures.won_amount)
                     ))
                 })
                 .collect();
         }
-        Kind::Targets => {
+        Figures::Targets(body) => {
             section.fill = "attained";
-            section.note = format!("{} {}", r.targets_month, text_of(&body["month"]));
-            section.bars = dashboard::targets(t, report);
+            section.note = format!("{} {}", r.targets_month, body.month);
+            section.bars = dashboard::targets(t, body);
         }
-        Kind::Rfm => {
+        Figures::Rfm(body) => {
             section.note = format!("{} {}", r.rfm_note, r.top_accounts);
-            let counts = &body["counts"];
-            let whole = largest(["A", "B", "C"].map(|c| f64_of(&counts[c])));
-            section.bars = ["A", "B", "C"]
+            let counts = [
+                ("A", body.counts.a),
+                ("B", body.counts.b),
+                ("C", body.counts.c),
+            ];
+            let whole = largest(counts.map(|(_, n)| n as f64));
+            section.bars = counts
                 .into_iter()
-                .map(|class| {
+                .map(|(class, n)| {
                     Bar::new(
                         format!("class-{class}"),
                         format!("{} {class}", r.class),
-                        f64_of(&counts[class]),
+                        n as f64,
                         whole,
-                        count(&counts[class]),
+                        count(n),
                     )
                 })
                 .collect();
         }
-        Kind::Lost | Kind::Disqualified => {
-            let total = body["total"].as_i64().unwrap_or_default();
-            section.note = format!("{} {}", r.total, thousands(total));
-            let other = body["other"].as_i64().unwrap_or_default();
-            let mut bars: Vec<Bar> = list
+        Figures::Lost(body) => {
+            section.note = format!("{} {}", r.total, thousands(body.total));
+            let reasons: Vec<ReasonBar<'_>> = body
+                .items
                 .iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    let mut b = bar(
-                        i,
-                        reason_label(r, &item["label"]),
-                        f64_of(&item["count"]),
-                        total as f64,
-                        count(&item["count"]),
-                    )
-                    .note(format!(
-                        "{} {}",
-                        t.share,
-                        percent(t, &item["share_pct"])
-                    ));
-                    if let Some(amount) = item.get("amount") {
-                        b = b.rate(money(amount));
-                    }
-                    b
+                .map(|i| ReasonBar {
+                    label: i.label.as_deref(),
+                    count: i.count,
+                    share_pct: i.share_pct,
+                    amount: Some(i.amount),
                 })
                 .collect();
-            if other > 0 {
-                bars.push(Bar::new(
-                    "bar-other".into(),
-                    r.other_reasons.to_owned(),
-                    other as f64,
-                    total as f64,
-                    thousands(other),
-                ));
-            }
-            section.bars = bars;
+            section.bars = reason_bars(t, r, &reasons, body.other, body.total);
+        }
+        Figures::Disqualified(body) => {
+            section.note = format!("{} {}", r.total, thousands(body.total));
+            let reasons: Vec<ReasonBar<'_>> = body
+                .items
+                .iter()
+                .map(|i| ReasonBar {
+                    label: i.label.as_deref(),
+                    count: i.count,
+                    share_pct: i.share_pct,
+                    amount: None,
+                })
+                .collect();
+            section.bars = reason_bars(t, r, &reasons, body.other, body.total);
         }
     }
 }
@@ -890,13 +1005,17 @@ mod tests {
     #[test]
     fn speed_to_lead_is_turned_into_hours() {
         let report = in_hours(Report {
-            body: json!({"items": [{"median_minutes": 90.0, "average_minutes": null}]}),
-            header: vec!["owner".into(), "median_minutes".into()],
-            rows: vec![vec![json!("李娜"), json!(90.0)]],
+            body: (),
+            header: vec![
+                "owner".into(),
+                "median_minutes".into(),
+                "average_minutes".into(),
+            ],
+            rows: vec![vec![json!("李娜"), json!(90.0), Value::Null]],
         });
-        assert_eq!(report.header, ["owner", "median_hours"]);
+        assert_eq!(report.header, ["owner", "median_hours", "average_hours"]);
         assert_eq!(report.rows[0][1], json!(1.5));
-        assert_eq!(report.body["items"][0]["median_hours"], json!(1.5));
-        assert_eq!(report.body["items"][0]["average_hours"], Value::Null);
+        assert_eq!(report.rows[0][2], Value::Null);
+        assert_eq!(hours(90.0), 1.5);
     }
 }

@@ -4,7 +4,7 @@
 //! `/api/v1/reports/costs` and `/api/v1/reports/targets` do.
 
 use super::frame::{
-    admin_only, ctx, no_refusal, parse_id, saved_notice, text_of, Errors, Frame, Menu, Refusal,
+    admin_only, ctx, no_refusal, parse_id, saved_notice, Errors, Frame, Menu, Refusal,
 };
 use super::outcome::{answer, CsrfPost};
 use super::texts::{settings_texts, SettingsTexts};
@@ -15,9 +15,9 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Number;
 use xiansuo_app::admin::users;
-use xiansuo_app::sales::reports;
+use xiansuo_app::sales::reports::{self, Figure, NewChannelCost, NewTarget};
 use xiansuo_app::StoreError;
 use xiansuo_core::choice::{ChoiceKind, Choices};
 
@@ -60,48 +60,54 @@ pub(crate) struct TargetPost {
     value: String,
 }
 
-/// A number for a JSON body: the text itself when it is none, so that the store refuses it.
-fn number(value: &str) -> Value {
+/// A number as typed: a whole number, or one with decimals; none when it is not a number, so
+/// that the store refuses it as missing.
+fn number(value: &str) -> Option<Number> {
     let value = value.trim();
     value
         .parse::<i64>()
-        .map(Value::from)
-        .or_else(|_| value.parse::<f64>().map(Value::from))
-        .unwrap_or_else(|_| Value::from(value))
+        .ok()
+        .map(Number::from)
+        .or_else(|| value.parse::<f64>().ok().and_then(Number::from_f64))
+}
+
+/// An amount of money with two decimals.
+fn amount(value: f64) -> String {
+    format!("{value:.2}")
 }
 
 /// A count as it is, an amount of money with two decimals.
-fn figure(value: &Value) -> String {
-    match value.as_f64() {
-        Some(amount) if value.is_f64() => format!("{amount:.2}"),
-        _ => text_of(value),
+fn figure(value: Figure) -> String {
+    match value {
+        Figure::Count(n) => n.to_string(),
+        Figure::Amount(a) => amount(a),
     }
 }
 
 impl CostPost {
-    /// The body of `POST /api/v1/reports/costs`.
-    fn body(&self) -> Value {
-        json!({
-            "source": self.source.trim(),
-            "campaign": self.campaign.trim(),
-            "month": self.month.trim(),
-            "amount": number(&self.amount),
-        })
+    /// The spend to record, as `POST /api/v1/reports/costs` takes it.
+    fn new_cost(&self) -> NewChannelCost {
+        NewChannelCost {
+            source: Some(self.source.trim().to_owned()),
+            campaign: Some(self.campaign.trim().to_owned()),
+            month: Some(self.month.trim().to_owned()),
+            amount: number(&self.amount).and_then(|n| n.as_f64()),
+        }
     }
 }
 
 impl TargetPost {
-    /// The body of `PUT /api/v1/reports/targets`.
-    fn body(&self) -> Value {
-        let mut body = json!({
-            "metric": self.metric.trim(),
-            "month": self.month.trim(),
-            "value": number(&self.value),
-        });
-        if let Some((kind, id)) = self.subject.split_once(':') {
-            body[format!("{kind}_id")] = number(id);
+    /// The target to set, as `PUT /api/v1/reports/targets` takes it.
+    fn new_target(&self) -> NewTarget {
+        let (kind, id) = self.subject.split_once(':').unwrap_or_default();
+        let id = id.trim().parse::<i64>().ok();
+        NewTarget {
+            user_id: id.filter(|_| kind == "user"),
+            team_id: id.filter(|_| kind == "team"),
+            metric: Some(self.metric.trim().to_owned()),
+            month: Some(self.month.trim().to_owned()),
+            value: number(&self.value),
         }
-        body
     }
 
     /// The query of `DELETE /api/v1/reports/targets`.
@@ -196,7 +202,7 @@ async fn targets_page(
             query.push(("month".to_owned(), month.to_owned()));
         }
         let targets = reports::targets(&state.db, &user.actor, &query, state.clock.now()).await?;
-        let month = text_of(&targets.body["month"]);
+        let month = targets.body.month.clone();
         let range = [("from".to_owned(), month.clone()), ("to".to_owned(), month)];
         let costs = reports::list_costs(&state.db, &user.actor, &range).await?;
         let people = users::list(&state.db, &[("active".to_owned(), "true".to_owned())]).await?;
@@ -207,7 +213,7 @@ async fn targets_page(
         Ok(loaded) => loaded,
         Err(e) => return store_error_page(frame.chrome, e),
     };
-    let month = text_of(&targets["month"]);
+    let month = targets.month.clone();
     let (mut cost_errors, mut target_errors) = (Errors::default(), Errors::default());
     let (mut cost, mut target) = (
         CostPost {
@@ -235,48 +241,39 @@ async fn targets_page(
         Sent::Target(sent) => row_error = row_refusal(&sent.form, &sent.value, &refused),
     }
     let failed = |key: &str| row_error.as_ref().filter(|(k, _, _)| k == key);
-    let costs = costs["items"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
+    let costs = costs
+        .items
+        .into_iter()
         .map(|c| {
-            let id = text_of(&c["id"]);
+            let id = c.id.to_string();
             let failed = failed(&id);
             CostRow {
-                source: text_of(&c["source"]),
-                source_label: source_name(
-                    &user.choices,
-                    locale,
-                    c["source"].as_str().unwrap_or_default(),
-                ),
-                campaign: text_of(&c["campaign"]),
-                month: text_of(&c["month"]),
-                amount: failed.map_or_else(|| figure(&c["amount"]), |(_, v, _)| v.clone()),
+                source_label: source_name(&user.choices, locale, &c.source),
+                source: c.source,
+                campaign: c.campaign.unwrap_or_default(),
+                month: c.month,
+                amount: failed.map_or_else(|| amount(c.amount), |(_, v, _)| v.clone()),
                 error: failed.map(|(_, _, e)| e.clone()),
                 id,
             }
         })
         .collect();
-    let targets = targets["items"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
+    let targets = targets
+        .items
+        .into_iter()
         .map(|t| {
-            let (subject, metric) = (text_of(&t["subject"]), text_of(&t["metric"]));
-            let subject = format!("{subject}:{}", text_of(&t["id"]));
+            let metric = t.metric;
+            let subject = format!("{}:{}", t.subject, t.id);
             let key = format!("{subject}:{metric}");
             let failed = failed(&key);
             TargetRow {
-                name: text_of(&t["name"]),
+                name: t.name.unwrap_or_default(),
                 metric_label: s.ops.code(&format!("metric:{metric}")).to_owned(),
-                value: failed.map_or_else(|| figure(&t["target"]), |(_, v, _)| v.clone()),
-                actual: figure(&t["actual"]),
-                attainment: match &t["attainment_pct"] {
-                    Value::Null => "—".to_owned(),
-                    pct => format!("{pct}%"),
-                },
+                value: failed.map_or_else(|| figure(t.target), |(_, v, _)| v.clone()),
+                actual: figure(t.actual),
+                attainment: t
+                    .attainment_pct
+                    .map_or_else(|| "—".to_owned(), |pct| format!("{pct:.1}%")),
                 error: failed.map(|(_, _, e)| e.clone()),
                 dom_id: key.replace(':', "-"),
                 key,
@@ -381,7 +378,7 @@ pub(crate) async fn set_cost(
     if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
         return refused;
     }
-    let result = reports::set_cost(ctx(&state, &user), &form.body()).await;
+    let result = reports::set_cost(ctx(&state, &user), form.new_cost().into()).await;
     let back = back(&form.month);
     let shown = shown_month(&form.form, &form.month);
     answer(&user, PATH, &back, result, |refused| {
@@ -422,7 +419,7 @@ pub(crate) async fn set_target(
     if let Some(refused) = csrf_refusal(&user, &form.csrf_token) {
         return refused;
     }
-    let result = reports::set_target(ctx(&state, &user), &form.body()).await;
+    let result = reports::set_target(ctx(&state, &user), form.new_target().into()).await;
     let back = back(&form.month);
     let shown = shown_month(&form.form, &form.month);
     answer(&user, PATH, &back, result, |refused| {
