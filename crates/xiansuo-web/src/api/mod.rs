@@ -45,15 +45,14 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(backups::routes())
         .merge(forms::routes())
         .merge(dedup::routes())
+        .merge(imports::routes())
 }
 
 /// Every `/api/v1` route.
 pub fn router() -> Router<AppState> {
     let mut router = Router::new()
-        .merge(imports::router())
         .merge(Router::from(documented()))
-        .merge(followups::router())
-        .merge(records::activity_router())
+        .merge(records::activity_export_router())
         .merge(reports::router());
     for table in TABLES {
         router = router.merge(records::router(table));
