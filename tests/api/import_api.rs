@@ -1,7 +1,8 @@
 //! Lead imports through the HTTP API: a CSV sent as the raw body, previewed, started with
 //! choices, followed to its end and its error report read; a GBK file with Chinese headers
 //! sent as a multipart form; bad files refused at upload; a mapping given at start; an
-//! import seen by nobody but its user.
+//! import seen by nobody but its user (anyone else starting it gets a 404, whatever the
+//! choices sent).
 
 use crate::on_both_databases;
 use crate::support::{Reply, TestApp};
@@ -153,6 +154,11 @@ async fn a_csv_upload_is_previewed_started_and_reported(app: TestApp) {
     assert_eq!(preview.len(), 5);
     assert_eq!(preview[0]["row"], 2);
     assert_eq!(preview[0]["lead"]["name"], "Wei Zhang");
+    assert!(
+        preview[0].get("record").is_none(),
+        "a lead's row is previewed as a lead: {}",
+        preview[0]
+    );
     assert_eq!(preview[0]["result"], "ok");
     assert_eq!(preview[1]["lead"]["source"], "web_form");
     assert_eq!(preview[2]["result"], "warning");
@@ -433,9 +439,11 @@ async fn an_import_belongs_to_its_user(app: TestApp) {
         app.get(&format!("/api/v1/imports/{id}"), token)
             .await
             .assert_error(StatusCode::NOT_FOUND, "not_found");
-        app.post(&format!("/api/v1/imports/{id}/start"), token, json!({}))
-            .await
-            .assert_error(StatusCode::NOT_FOUND, "not_found");
+        for choices in [json!({}), json!({"speed": "fast"}), json!(["mapping"])] {
+            app.post(&format!("/api/v1/imports/{id}/start"), token, choices)
+                .await
+                .assert_error(StatusCode::NOT_FOUND, "not_found");
+        }
         assert_eq!(errors_csv(&app, token, id).await.0, StatusCode::NOT_FOUND);
         let list = app.get("/api/v1/imports", token).await;
         assert!(list.ids().is_empty());

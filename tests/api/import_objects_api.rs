@@ -121,6 +121,11 @@ async fn a_salesforce_set_goes_in_through_the_upload_api_with_its_links(app: Tes
         preview[0]["record"]["create"]["name"],
         "北京星辰科技有限公司"
     );
+    assert!(
+        preview[0].get("lead").is_none(),
+        "only a file of leads previews leads: {}",
+        preview[0]
+    );
     assert_eq!(preview[1]["result"], "warning");
     assert_eq!(preview[1]["field"], "owner");
     assert_eq!(

@@ -1,12 +1,14 @@
 //! Records through the API: leads, accounts, contacts and opportunities — create, read,
 //! change, delete and restore, lists with filters, search and paging, custom fields,
-//! activities and the audit history.
+//! activities (changed only by their author, whatever the body another caller sends) and the
+//! audit history.
 
 use crate::on_both_databases;
 use crate::support::TestApp;
 use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
+use xiansuo_core::role::Role;
 
 on_both_databases!(
     a_lead_is_created_with_its_phone_and_email_normalised_and_read_back,
@@ -17,6 +19,7 @@ on_both_databases!(
     deleted_leads_disappear_and_can_be_restored,
     custom_fields_are_validated_stored_and_filterable,
     a_follow_up_moves_a_new_lead_to_working_and_shows_in_the_history,
+    a_follow_up_is_refused_to_others_whatever_the_body_and_an_unknown_field_is_named,
     accounts_contacts_and_opportunities_link_to_each_other,
     concurrent_creates_each_get_their_own_record_history_and_search_entry,
     a_fragment_matching_thousands_of_leads_still_lists_them_newest_first,
@@ -486,6 +489,63 @@ async fn a_follow_up_moves_a_new_lead_to_working_and_shows_in_the_history(app: T
             Some(format!("activity.{activity_id}.outcome").as_str())
         )),
         "{actions:?}"
+    );
+}
+
+async fn a_follow_up_is_refused_to_others_whatever_the_body_and_an_unknown_field_is_named(
+    app: TestApp,
+) {
+    let team = app.team("华南一组", None).await;
+    let manager = app.user("manager", Role::Manager, Some(team)).await;
+    let author = app.user("author", Role::Rep, Some(team)).await;
+    let other = app.user("other", Role::Rep, Some(team)).await;
+    let lead = app.lead(&author.token, json!({"name": "孙丽"})).await;
+    let logged = app
+        .post(
+            &format!("/api/v1/leads/{}/activities", lead["id"]),
+            &author.token,
+            json!({"type": "call", "content": "约了周三拜访"}),
+        )
+        .await;
+    assert_eq!(logged.status, StatusCode::CREATED, "{}", logged.body);
+    let path = format!("/api/v1/activities/{}", logged.body["id"]);
+    for body in [
+        json!({"colour": "red"}),
+        json!({"type": 7}),
+        json!(["content"]),
+        json!(null),
+    ] {
+        // Another rep does not see the lead, so the follow-up does not exist for them.
+        app.patch(&path, &other.token, body.clone())
+            .await
+            .assert_error(StatusCode::NOT_FOUND, "not_found");
+        // Their manager sees it, but only its author or an admin may change it.
+        app.patch(&path, &manager.token, body)
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    }
+
+    let unknown = app
+        .patch(
+            &path,
+            &author.token,
+            json!({"content": "改约周四", "colour": "red"}),
+        )
+        .await;
+    unknown.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    assert_eq!(unknown.body["error"]["field"], "colour", "{}", unknown.body);
+    let message = unknown.body["error"]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.contains("type, outcome, content, next_follow_up_at"),
+        "the accepted fields are named: {message}"
+    );
+    let unchanged = app.get(&path, &author.token).await;
+    assert_eq!(
+        unchanged.body["content"], "约了周三拜访",
+        "nothing changed: {}",
+        unchanged.body
     );
 }
 

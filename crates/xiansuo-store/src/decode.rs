@@ -78,7 +78,7 @@ impl<'de, 'a> Deserializer<'de> for RowDeserializer<'a> {
         }
         visitor.visit_map(Cells {
             row: self,
-            columns: fields.to_vec().into_iter(),
+            columns: fields.iter().copied(),
             current: None,
         })
     }
@@ -230,6 +230,16 @@ impl<'de> Deserializer<'de> for CellDeserializer<'_> {
         self.deserialize_bytes(visitor)
     }
 
+    /// Bytes as a `Vec<u8>`, which serde reads as a sequence.
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        match self.cell {
+            Cell::Bytes(b) => visitor.visit_seq(de::value::SeqDeserializer::<_, DecodeError>::new(
+                b.iter().copied(),
+            )),
+            _ => Err(self.mistyped("bytes")),
+        }
+    }
+
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         match self.cell {
             Cell::Null => visitor.visit_none(),
@@ -258,7 +268,7 @@ impl<'de> Deserializer<'de> for CellDeserializer<'_> {
     }
 
     serde::forward_to_deserialize_any! {
-        i128 u128 char unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+        i128 u128 char unit unit_struct tuple tuple_struct map struct identifier ignored_any
     }
 }
 

@@ -26,12 +26,10 @@ use utoipa::openapi::{
     LicenseBuilder, ObjectBuilder, OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Required,
     ResponseBuilder, Schema, SchemaFormat, Tag, Type,
 };
-use utoipa::PartialSchema;
-use xiansuo_app::records::attachments::{Attachment, AttachmentList};
 use xiansuo_app::records::schema::{CodeSet, Field, Kind, Table, TABLES};
 use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::history::Channel;
-use xiansuo_core::lead::{ActivityType, Outcome, BUILTIN_SOURCES};
+use xiansuo_core::lead::{ActivityType, BUILTIN_SOURCES};
 use xiansuo_core::schema::{codes, date, date_time, scalar, string, text, typed};
 
 mod robots;
@@ -43,12 +41,11 @@ pub fn document() -> OpenApi {
         doc.records(table);
     }
     doc.lead_create_duplicates();
-    doc.activities();
+    doc.history();
+    doc.activity_export();
     doc.webhook_deliveries();
     doc.generated(crate::api::documented().into_openapi());
     doc.robot_deliveries();
-    doc.imports();
-    doc.record_attachments();
     doc.public_form();
     doc.operations();
     doc.errors();
@@ -158,7 +155,8 @@ impl Doc {
 
     /// The operations the handlers document (`crate::api::documented`), with their schemas.
     /// A status a handler lists as one of its failures answers with the shared error response
-    /// of that status.
+    /// of that status; but the 413 of a file upload says the upload's own limit, as its handler
+    /// describes it.
     fn generated(&mut self, api: OpenApi) {
         if let Some(components) = api.components {
             self.schemas.extend(components.schemas);
@@ -173,8 +171,11 @@ impl Doc {
             ];
             for (method, op) in operations {
                 let Some(mut op) = op else { continue };
+                let upload = is_upload(&op);
                 let fails: Vec<Failure> = Failure::ALL
                     .into_iter()
+                    // Left for `add_operation`, which reads its description.
+                    .filter(|f| !(upload && *f == Failure::TooLarge))
                     .filter(|f| op.responses.responses.remove(f.status()).is_some())
                     .collect();
                 self.add_operation(method, &path, op, &fails);
@@ -229,15 +230,27 @@ impl Doc {
                 .insert(0, id_param);
             failures.extend([Failure::BadRequest, Failure::NotFound]);
         }
+        let upload = is_upload(&op);
         if op.request_body.is_some() {
-            failures.extend([Failure::BadRequest, Failure::TooLarge, Failure::MediaType]);
+            failures.extend([Failure::BadRequest, Failure::TooLarge]);
+            // A file upload takes any media type; only a JSON body can be sent as another.
+            if !upload {
+                failures.push(Failure::MediaType);
+            }
         }
         failures.extend_from_slice(fails);
         for failure in failures {
-            op.responses.responses.insert(
-                failure.status().to_owned(),
-                Ref::from_response_name(failure.name()).into(),
-            );
+            let response: RefOr<utoipa::openapi::Response> =
+                match op.responses.responses.get(failure.status()) {
+                    // An upload's own limit, with the body every error has.
+                    Some(RefOr::T(own)) if upload && failure == Failure::TooLarge => {
+                        json_response(&own.description, "Error").build().into()
+                    }
+                    _ => Ref::from_response_name(failure.name()).into(),
+                };
+            op.responses
+                .responses
+                .insert(failure.status().to_owned(), response);
         }
         self.paths.add_path_operation(path, vec![method], op);
     }
@@ -385,35 +398,6 @@ impl Doc {
                 .response("200", json_response("The history", "HistoryList")),
             &[],
         );
-        self.add(
-            HttpMethod::Get,
-            &format!("{item}/activities"),
-            operation(
-                &format!("list{one}Activities"),
-                tag,
-                &format!("Follow-ups of {a}"),
-            )
-            .description(Some("Newest first."))
-            .response("200", json_response("The follow-ups", "ActivityList")),
-            &[],
-        );
-        self.add(
-            HttpMethod::Post,
-            &format!("{item}/activities"),
-            operation(
-                &format!("create{one}Activity"),
-                tag,
-                &format!("Log a follow-up on {a}"),
-            )
-            .description(Some(
-                "Logs a call, email, meeting, visit, WeChat message or note with its outcome. \
-                 It is recorded in the record's history; the first follow-up on a new lead moves \
-                 it to `working`. A converted lead takes no more follow-ups (409).",
-            ))
-            .request_body(Some(json_body("ActivityInput")))
-            .response("201", json_response("Logged", "Activity")),
-            &[Failure::Conflict, Failure::Invalid],
-        );
     }
 
     /// The answers of a lead create that the dedup policy refused (409, with the candidates
@@ -476,87 +460,8 @@ impl Doc {
         }
     }
 
-    fn activities(&mut self) {
-        let record_types = [
-            RecordType::Lead,
-            RecordType::Account,
-            RecordType::Contact,
-            RecordType::Opportunity,
-        ]
-        .map(RecordType::code);
-        let types = ActivityType::ALL.iter().map(|t| t.code());
-        let outcomes = || Outcome::ALL.iter().map(|o| o.code());
-        self.schema(
-            "Activity",
-            response_object(
-                "A follow-up (跟进记录)",
-                vec![
-                    prop("id", int64(false, "Unique id")),
-                    prop(
-                        "external_id",
-                        string(
-                            true,
-                            "Its id in the system it was imported from, if it was imported",
-                        ),
-                    ),
-                    prop(
-                        "record_type",
-                        codes(record_types, false, "The kind of record it is logged on"),
-                    ),
-                    prop("record_id", int64(false, "The record it is logged on")),
-                    prop(
-                        "type",
-                        codes(types.clone(), false, "What kind of follow-up"),
-                    ),
-                    prop(
-                        "outcome",
-                        codes(outcomes(), true, "What it achieved (推进结果)"),
-                    ),
-                    prop("content", string(true, "What was said or done")),
-                    prop(
-                        "next_follow_up_at",
-                        date_time(true, "When to follow up next"),
-                    ),
-                    prop("owner_id", int64(true, "The user who logged it")),
-                    prop("created_by", int64(true, "The user who wrote it down")),
-                    prop("created_at", date_time(false, "When it was logged")),
-                    prop("updated_at", date_time(false, "When it last changed")),
-                ],
-            ),
-        );
-        let fields = || {
-            vec![
-                prop(
-                    "type",
-                    codes(types.clone(), false, "What kind of follow-up"),
-                ),
-                prop(
-                    "outcome",
-                    codes(outcomes(), true, "What it achieved (推进结果)"),
-                ),
-                prop(
-                    "content",
-                    text(true, false, 10_000, "What was said or done"),
-                ),
-                prop(
-                    "next_follow_up_at",
-                    date_time(
-                        true,
-                        "When to follow up next, RFC 3339 (2026-12-01T09:00:00+08:00)",
-                    ),
-                ),
-            ]
-        };
-        self.schema(
-            "ActivityInput",
-            request_object("A new follow-up", fields(), &["type"]),
-        );
-        self.schema(
-            "ActivityPatch",
-            request_object("Changes to a follow-up", fields(), &[]),
-        );
-        self.schema("ActivityList", items("Follow-ups", "Activity"));
-
+    /// A record's audit history, whose routes are generated from the table specs.
+    fn history(&mut self) {
         let channels = [
             Channel::Ui,
             Channel::Api,
@@ -598,62 +503,51 @@ impl Doc {
             ),
         );
         self.schema("HistoryList", items("A record's history", "HistoryEntry"));
+    }
 
-        let tag = "activities";
+    /// The export of follow-ups, which answers with a file as the exports of records do; the
+    /// other follow-up routes document themselves (`crate::api`).
+    fn activity_export(&mut self) {
+        let record_types = [
+            RecordType::Lead,
+            RecordType::Account,
+            RecordType::Contact,
+            RecordType::Opportunity,
+        ]
+        .map(RecordType::code);
         self.add(
             HttpMethod::Get,
             "/api/v1/activities/export",
-            operation("exportActivities", tag, "Export follow-ups as CSV or XLSX")
-                .description(Some(
-                    "Every follow-up logged on a lead, account, contact or opportunity that you \
+            operation(
+                "exportActivities",
+                "activities",
+                "Export follow-ups as CSV or XLSX",
+            )
+            .description(Some(
+                "Every follow-up logged on a lead, account, contact or opportunity that you \
                      can see (and that is not deleted), oldest first, with the kind and id of its \
                      record (记录类型, 记录编号), so that it can be imported elsewhere beside \
                      the records' own exports. CSV (UTF-8 with a byte order mark) or XLSX; times \
                      are UTC; formula-like text is neutralised. Recorded in `GET /api/v1/exports` \
                      as record type `activity`.",
-                ))
-                .parameters(Some(vec![
-                    format_parameter(),
-                    query(
-                        "record_type",
-                        "Only the follow-ups on this kind of record",
-                        codes(record_types, false, "A record type"),
-                    )
-                    .build(),
-                    query(
-                        "type",
-                        "Only this kind of follow-up",
-                        codes(ActivityType::ALL.iter().map(|t| t.code()), false, "A type"),
-                    )
-                    .build(),
-                ]))
-                .response("200", export_file()),
+            ))
+            .parameters(Some(vec![
+                format_parameter(),
+                query(
+                    "record_type",
+                    "Only the follow-ups on this kind of record",
+                    codes(record_types, false, "A record type"),
+                )
+                .build(),
+                query(
+                    "type",
+                    "Only this kind of follow-up",
+                    codes(ActivityType::ALL.iter().map(|t| t.code()), false, "A type"),
+                )
+                .build(),
+            ]))
+            .response("200", export_file()),
             &[Failure::BadRequest, Failure::Invalid],
-        );
-        let path = "/api/v1/activities/{id}";
-        self.add(
-            HttpMethod::Get,
-            path,
-            operation("getActivity", tag, "Get a follow-up")
-                .response("200", json_response("The follow-up", "Activity")),
-            &[],
-        );
-        self.add(
-            HttpMethod::Patch,
-            path,
-            operation("updateActivity", tag, "Change a follow-up")
-                .description(Some("Only its author or an admin may change it."))
-                .request_body(Some(json_body("ActivityPatch")))
-                .response("200", json_response("The changed follow-up", "Activity")),
-            &[Failure::Invalid],
-        );
-        self.add(
-            HttpMethod::Delete,
-            path,
-            operation("deleteActivity", tag, "Delete a follow-up")
-                .description(Some("Only its author or an admin may delete it."))
-                .response("204", ResponseBuilder::new().description("Deleted")),
-            &[],
         );
     }
 
@@ -875,513 +769,6 @@ impl Doc {
         );
     }
 
-    fn imports(&mut self) {
-        let states = || {
-            codes(
-                ["uploaded", "running", "finished", "failed"],
-                false,
-                "`uploaded`: waiting to be started; `failed`: see `error`, may be started again",
-            )
-        };
-        let kinds = || {
-            codes(
-                [
-                    "leads",
-                    "accounts",
-                    "contacts",
-                    "opportunities",
-                    "activities",
-                ],
-                false,
-                "The kind of record the file holds",
-            )
-        };
-        let import_props = || {
-            vec![
-                prop("id", int64(false, "Unique id")),
-                prop("kind", kinds()),
-                prop("user_id", int64(false, "Who uploaded it; nobody else sees it")),
-                prop("file_name", string(false, "The file's name")),
-                prop("file_size", int64(false, "Bytes")),
-                prop(
-                    "format",
-                    string(false, "What the file was read as, e.g. `CSV, GBK/GB18030, comma-separated`"),
-                ),
-                prop("headers", array(string(false, "A header"), "The header row")),
-                prop(
-                    "mapping",
-                    ArrayBuilder::new()
-                        .schema_type(typed(Type::Array, true))
-                        .items(Ref::from_schema_name("ImportColumn"))
-                        .description(Some(
-                            "Where each column goes, with the mapping given at start; for leads null while no column gives the name (other kinds show their columns and say so in `mapping_error`)",
-                        )),
-                ),
-                prop(
-                    "unmapped",
-                    ArrayBuilder::new()
-                        .schema_type(typed(Type::Array, true))
-                        .items(string(false, "A header"))
-                        .description(Some("Headers that are not imported")),
-                ),
-                prop(
-                    "targets",
-                    array(
-                        string(false, "A field, or `custom.KEY`"),
-                        "Where a column of this kind can go, for `mapping` at start (or `ignore`)",
-                    ),
-                ),
-                prop("estimated_rows", int64(false, "Rows in the file, estimated from its lines")),
-                prop("state", states()),
-                prop("options", any("The options it was started with; null before")),
-                prop("progress", Ref::from_schema_name("ImportProgress")),
-                prop("error", string(true, "Why it failed")),
-                prop(
-                    "errors_csv",
-                    string(true, "The path of the error report, when some row was reported"),
-                ),
-                prop("created_at", date_time(false, "Uploaded")),
-                prop("updated_at", date_time(false, "Last progress")),
-                prop("started_at", date_time(true, "Started")),
-                prop("finished_at", date_time(true, "Finished")),
-            ]
-        };
-        self.schema(
-            "ImportColumn",
-            response_object(
-                "A column of the file",
-                vec![
-                    prop("header", string(false, "Its header")),
-                    prop(
-                        "field",
-                        string(
-                            true,
-                            "The field or target of the kind (`custom.KEY` for custom fields, `account_ref` for a link by the source system's id, …); null: not imported",
-                        ),
-                    ),
-                ],
-            ),
-        );
-        self.schema(
-            "ImportProgress",
-            response_object(
-                "Rows handled so far, committed batch by batch",
-                vec![
-                    prop("rows", int64(false, "Rows read and handled")),
-                    prop("imported", int64(false, "Records created")),
-                    prop(
-                        "updated",
-                        int64(
-                            false,
-                            "Records updated, found by the external id of the row (accounts, contacts, opportunities, activities; 0 for leads)",
-                        ),
-                    ),
-                    prop(
-                        "skipped",
-                        int64(false, "Duplicates and empty rows left out"),
-                    ),
-                    prop("failed", int64(false, "Rows refused")),
-                    prop(
-                        "warned",
-                        int64(
-                            false,
-                            "Leads imported although possible duplicates (the `warn` action), flagged for review",
-                        ),
-                    ),
-                    prop(
-                        "warnings",
-                        int64(
-                            false,
-                            "Imported with a warning about their data: a phone kept unverified as entered, an outcome date that is not a date, a converted-into id that matches nothing, an owner or a linked record not found (result `warning` in the row report)",
-                        ),
-                    ),
-                ],
-            ),
-        );
-        self.schema(
-            "Import",
-            response_object("An uploaded import file", import_props()),
-        );
-        self.schema(
-            "ImportPreviewRow",
-            response_object(
-                "What a row would become",
-                vec![
-                    prop(
-                        "row",
-                        int64(
-                            false,
-                            "Its row number as a spreadsheet shows it (the header is 1)",
-                        ),
-                    ),
-                    prop("lead", any("Leads: the lead body the row gives")),
-                    prop(
-                        "record",
-                        any("Other kinds: what the row would do, `{\"create\": body}` or `{\"update\": id, \"body\": changes}` (with `closing`, a deal's won or lost state), or the activity; null when refused"),
-                    ),
-                    prop(
-                        "result",
-                        codes(
-                            ["ok", "failed", "skipped", "imported", "merged", "warning"],
-                            false,
-                            "What the import would do with it (default choices): `imported` flagged as a possible duplicate, `warning` imported with a warning about its data",
-                        ),
-                    ),
-                    prop("field", string(true, "The field at fault")),
-                    prop("reason", string(true, "Why")),
-                ],
-            ),
-        );
-        let mut uploaded = import_props();
-        uploaded.push(prop(
-            "mapping_error",
-            string(
-                true,
-                "Why the columns cannot be mapped as they are; give a `mapping` at start",
-            ),
-        ));
-        uploaded.push(prop(
-            "preview",
-            array(
-                Ref::from_schema_name("ImportPreviewRow"),
-                "The first 10 rows, checked as the import would check them",
-            ),
-        ));
-        self.schema(
-            "UploadedImport",
-            response_object(
-                "A new upload, with the proposed mapping and a preview",
-                uploaded,
-            ),
-        );
-        self.schema(
-            "ImportStart",
-            request_object(
-                "How to import",
-                vec![
-                    prop(
-                        "mapping",
-                        ObjectBuilder::new()
-                            .description(Some(
-                                "Header → field (`name`, `phone`, `account_ref`, `custom.KEY`, `ignore`, …; see the upload's `targets`), over the automatic mapping; for opportunities `stage:NAME` → a stage code names a stage of the file",
-                            ))
-                            .additional_properties(Some(AdditionalProperties::RefOr(
-                                string(false, "A field").into(),
-                            ))),
-                    ),
-                    prop(
-                        "dedup",
-                        codes(
-                            ["skip", "block", "warn", "merge"],
-                            false,
-                            "Leads only. A row that certainly duplicates a lead, a contact, an account or an earlier row (the same phone, email or external id): left out (`skip`, the default), reported as failed (`block`), imported flagged and reported (`warn`), or merged into the lead it duplicates (`merge`)",
-                        ),
-                    ),
-                    prop(
-                        "dedup_probable",
-                        codes(
-                            ["skip", "block", "warn", "merge"],
-                            true,
-                            "Leads only. The same for a row that probably duplicates one (the same name at the same company, no exact key in common); default: the import channel's policy for probable matches (`GET /api/v1/dedup/probable-policies`, source of the row), which flags it for review unless an admin chose otherwise",
-                        ),
-                    ),
-                    prop(
-                        "country",
-                        string(
-                            true,
-                            "Leads only. The country of rows whose Country column is empty or missing, which reads their phones: an ISO code (`US`) or a name (`United States`, `美国`); default China",
-                        ),
-                    ),
-                    prop(
-                        "source",
-                        string(false, "Leads only. The source of rows that name none (default `import`)"),
-                    ),
-                    prop(
-                        "owner_id",
-                        int64(false, "Who owns the imported leads, or the other records whose owner column names no user (default: you); within your data scope"),
-                    ),
-                ],
-                &[],
-            ),
-        );
-        self.schema(
-            "ImportList",
-            response_object(
-                "One page of your imports, newest first",
-                vec![
-                    prop(
-                        "items",
-                        array(Ref::from_schema_name("Import"), "The imports"),
-                    ),
-                    prop(
-                        "next_cursor",
-                        string(
-                            true,
-                            "Pass as `cursor` for the next page; null on the last page",
-                        ),
-                    ),
-                ],
-            ),
-        );
-
-        let binary = |what: &str| {
-            Content::new(Some(
-                string(false, what).format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
-            ))
-        };
-        let upload_body = RequestBodyBuilder::new()
-            .required(Some(Required::True))
-            .description(Some(
-                "The file as the raw body, or as the part `file` of a multipart form (its file \
-                 name is kept). At most 100 MiB.",
-            ))
-            .content("text/csv", binary("A CSV file"))
-            .content(
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                binary("An XLSX workbook"),
-            )
-            .content("application/octet-stream", binary("A CSV or XLSX file"))
-            .content(
-                "multipart/form-data",
-                Content::new(Some(
-                    ObjectBuilder::new()
-                        .property(
-                            "file",
-                            string(false, "The CSV or XLSX file")
-                                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
-                        )
-                        .required("file"),
-                )),
-            )
-            .build();
-        self.add(
-            HttpMethod::Post,
-            "/api/v1/imports",
-            operation("createImport", "imports", "Upload a file to import")
-                .description(Some(
-                    "Reads the file's format and encoding from its bytes (CSV in UTF-8, UTF-16 \
-                     or GBK/GB18030, comma-, tab- or semicolon-separated; XLSX, first sheet), \
-                     proposes a mapping of its headers for the kind of record (Chinese headers \
-                     such as 姓名/手机/公司 or 客户名称, and the export headers of Salesforce, \
-                     HubSpot, Zoho, 纷享销客, 销售易 and Xiansuo) and previews the first rows. \
-                     Nothing is imported until `POST /api/v1/imports/{id}/start`. An empty, \
-                     binary or unreadable file, or one without rows, is a 422 naming `file`; \
-                     an unknown `kind` a 422 naming `kind`; a file of leads imported already is \
-                     a 409 (files of other kinds may be imported again: they update by external \
-                     id).",
-                ))
-                .parameters(Some(vec![
-                    query(
-                        "file_name",
-                        "The file's name, for a raw body",
-                        string(false, "A file name").min_length(Some(1)),
-                    )
-                    .build(),
-                    query(
-                        "kind",
-                        "What the file holds; import accounts, then contacts, then opportunities, then activities, so that links resolve",
-                        kinds().default(Some(json!("leads"))),
-                    )
-                    .build(),
-                ]))
-                .request_body(Some(upload_body))
-                .response(
-                    "201",
-                    json_response("Stored, with a preview", "UploadedImport"),
-                ),
-            &[Failure::Invalid, Failure::Conflict],
-        );
-        // The upload's own limit, rather than the 1 MiB of JSON bodies; and any content type.
-        if let Some(op) = self
-            .paths
-            .paths
-            .get_mut("/api/v1/imports")
-            .and_then(|item| item.post.as_mut())
-        {
-            op.responses.responses.remove("415");
-            op.responses.responses.insert(
-                "413".to_owned(),
-                json_response(
-                    "`payload_too_large`: the file is larger than 100 MiB",
-                    "Error",
-                )
-                .build()
-                .into(),
-            );
-        }
-        self.add(
-            HttpMethod::Get,
-            "/api/v1/imports",
-            operation("listImports", "imports", "List your imports")
-                .parameters(Some(vec![
-                    query(
-                        "limit",
-                        "How many imports per page",
-                        scalar(Type::Integer, false, "Page size")
-                            .minimum(Some(1))
-                            .maximum(Some(100))
-                            .default(Some(json!(20))),
-                    )
-                    .build(),
-                    query(
-                        "cursor",
-                        "The `next_cursor` of the previous page",
-                        id_cursor(),
-                    )
-                    .build(),
-                ]))
-                .response("200", json_response("One page", "ImportList")),
-            &[Failure::Invalid],
-        );
-        self.add(
-            HttpMethod::Get,
-            "/api/v1/imports/{id}",
-            operation("getImport", "imports", "Get an import and its progress")
-                .description(Some("Only the user who uploaded it sees it."))
-                .response("200", json_response("The import", "Import")),
-            &[],
-        );
-        self.add(
-            HttpMethod::Post,
-            "/api/v1/imports/{id}/start",
-            operation("startImport", "imports", "Start an import")
-                .description(Some(
-                    "Runs the import in the background with these choices (an empty body takes \
-                     the defaults); follow it with `GET /api/v1/imports/{id}`. Rows are checked \
-                     exactly as `POST /api/v1/leads` (or the kind's own endpoint) checks a \
-                     record, leads deduplicated against leads, contacts and earlier rows, other \
-                     kinds updating the record with the row's external id, and written in \
-                     batches of 1,000, each in one transaction; every record's history records \
-                     the channel `import`. Links to other records resolve by the source \
-                     system's ids or by names, within your data scope. A failed import may be \
-                     started again and continues after its last batch; a finished or running \
-                     one is a 409.",
-                ))
-                .request_body(Some(
-                    RequestBodyBuilder::new()
-                        .required(Some(Required::False))
-                        .content(
-                            "application/json",
-                            Content::new(Some(Ref::from_schema_name("ImportStart"))),
-                        )
-                        .build(),
-                ))
-                .response("202", json_response("Started", "Import")),
-            &[Failure::Invalid, Failure::Conflict],
-        );
-        self.add(
-            HttpMethod::Get,
-            "/api/v1/imports/{id}/errors.csv",
-            operation("getImportErrors", "imports", "Get an import's error report")
-                .description(Some(
-                    "Every row that was skipped, failed, or imported with a warning: `row`, \
-                     `result`, `field`, `reason`, then the row's own columns. UTF-8 with a byte \
-                     order mark; cells a spreadsheet would run as formulas are neutralised.",
-                ))
-                .response(
-                    "200",
-                    ResponseBuilder::new()
-                        .description("The report, as an attachment")
-                        .content("text/csv", Content::new(Some(string(false, "CSV")))),
-                ),
-            &[],
-        );
-    }
-
-    /// The files of each record type, generated per table spec; an attachment's own routes
-    /// document themselves (`crate::api`).
-    fn record_attachments(&mut self) {
-        self.schema("Attachment", <Attachment as PartialSchema>::schema());
-        self.schema(
-            "AttachmentList",
-            <AttachmentList as PartialSchema>::schema(),
-        );
-        let binary = |what: &str| {
-            Content::new(Some(
-                string(false, what).format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
-            ))
-        };
-        for table in TABLES {
-            let one = capitalized(table.record_type.code());
-            let a = with_article(table.record_type.code());
-            let path = format!("/api/v1/{}/{{id}}/attachments", table.name);
-            self.add(
-                HttpMethod::Get,
-                &path,
-                operation(
-                    &format!("list{one}Attachments"),
-                    "attachments",
-                    &format!("Files of {a}"),
-                )
-                .response("200", json_response("The files", "AttachmentList")),
-                &[],
-            );
-            let upload = RequestBodyBuilder::new()
-                .required(Some(Required::True))
-                .description(Some(
-                    "The file as the raw body (named by `filename` or an `X-Filename` header, \
-                     percent-encoded), or as the file part of a multipart form. At most 20 \
-                     MiB.",
-                ))
-                .content("application/octet-stream", binary("The file"))
-                .content(
-                    "multipart/form-data",
-                    Content::new(Some(
-                        ObjectBuilder::new()
-                            .property(
-                                "file",
-                                string(false, "The file, with its name")
-                                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
-                            )
-                            .required("file"),
-                    )),
-                )
-                .build();
-            self.add(
-                HttpMethod::Post,
-                &path,
-                operation(
-                    &format!("upload{one}Attachment"),
-                    "attachments",
-                    &format!("Attach a file to {a}"),
-                )
-                .description(Some(
-                    "Whoever can see the record. An empty file or a missing name is a 422; a \
-                     converted lead is read-only (409).",
-                ))
-                .parameter(query(
-                    "filename",
-                    "The file's name, for a raw body",
-                    string(false, "A file name").min_length(Some(1)),
-                ))
-                .parameter(query(
-                    "activity_id",
-                    "A follow-up of the same record the file belongs to",
-                    int64(false, "An activity id"),
-                ))
-                .request_body(Some(upload))
-                .response("201", json_response("The stored file", "Attachment")),
-                &[Failure::Invalid, Failure::Conflict],
-            );
-            if let Some(op) = self
-                .paths
-                .paths
-                .get_mut(&path)
-                .and_then(|item| item.post.as_mut())
-            {
-                op.responses.responses.insert(
-                    "413".to_owned(),
-                    json_response(
-                        "`payload_too_large`: the file is larger than 20 MiB",
-                        "Error",
-                    )
-                    .build()
-                    .into(),
-                );
-            }
-        }
-    }
-
     /// The body every error response shares.
     fn errors(&mut self) {
         self.schema(
@@ -1411,6 +798,13 @@ impl Doc {
 }
 
 const LOGIN: &str = "/api/v1/auth/login";
+
+/// Whether an operation takes a file: a request body that is not JSON.
+fn is_upload(op: &utoipa::openapi::path::Operation) -> bool {
+    op.request_body
+        .as_ref()
+        .is_some_and(|body| !body.content.contains_key("application/json"))
+}
 
 /// The error responses, each a component response with the shared `Error` body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -2070,11 +1464,6 @@ fn items(description: &str, item: &str) -> Schema {
             array(Ref::from_schema_name(item), description),
         )],
     )
-}
-
-/// The cursor of a list paged by id: the id the previous page ended at.
-fn id_cursor() -> ObjectBuilder {
-    string(false, "A cursor").pattern(Some("^[0-9]{1,18}$"))
 }
 
 /// The cursor of a record list: the sort value and id the previous page ended at, as URL-safe

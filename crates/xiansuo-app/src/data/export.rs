@@ -10,7 +10,7 @@
 //! so the five files of a full export ([`SOURCES`]) can be imported elsewhere with their links.
 
 use crate::error::{StoreError, StoreResult};
-use crate::leads::activities;
+use crate::leads::activities::Activity;
 use crate::records;
 use crate::records::schema::{Kind, Table, TABLES};
 use crate::scope::Actor;
@@ -350,7 +350,10 @@ async fn activity_page(
             .last()
             .filter(|_| full)
             .map(|r| r.int("id").to_string()),
-        items: rows.iter().map(activities::to_json).collect(),
+        items: rows
+            .iter()
+            .map(|r| Activity::read(r).to_json())
+            .collect::<anyhow::Result<_>>()?,
         total: None,
         total_capped: false,
     })

@@ -1502,8 +1502,8 @@ pub async fn comment(
     let content = Text::parse_optional("content", &new.read()?.content, 2000)?
         .map(Text::into_string)
         .ok_or_else(|| Invalid::new("content", "is required"))?;
-    let record_type = RecordType::parse(activity["record_type"].as_str().unwrap_or_default())?;
-    let record_id = activity["record_id"].as_i64().unwrap_or_default();
+    let record_type = RecordType::parse(&activity.record_type)?;
+    let record_id = activity.record_id;
     let now = to_millis(ctx.now);
     let mut tx = ctx.db.begin().await?;
     let id = tx
@@ -1526,10 +1526,7 @@ pub async fn comment(
         Some(&json!({"activity_id": activity_id, "comment_id": id, "content": content})),
     )
     .await?;
-    if let Some(author) = activity["owner_id"]
-        .as_i64()
-        .filter(|&a| a != ctx.actor.user_id)
-    {
+    if let Some(author) = activity.owner_id.filter(|&a| a != ctx.actor.user_id) {
         let short: String = content.chars().take(100).collect();
         let message = if locale(&mut tx, author).await? == "en" {
             format!(

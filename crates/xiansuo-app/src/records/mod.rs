@@ -19,6 +19,6 @@ pub use engine::{
     create, delete, get, insert, list, list_counted, prepare, restore, update, Count, Page,
     LIST_PARAMS,
 };
-pub(crate) use json::{cents, money};
+pub(crate) use json::cents;
 pub use json::{rfc3339, to_json, verified_name};
 pub use lifecycle::{Change, Ctx, Hook, Hooks, NewRecord, Stamp};

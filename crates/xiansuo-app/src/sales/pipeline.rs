@@ -20,7 +20,7 @@ use crate::scope::Actor;
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 use utoipa::openapi::schema::{KnownFormat, SchemaFormat, Type};
@@ -33,81 +33,6 @@ use xiansuo_core::history::snapshot;
 use xiansuo_core::validation::{present, Unread};
 use xiansuo_core::{schema, Invalid, Text};
 use xiansuo_store::{Db, Param, Period, Reader, Row, Tx};
-
-/// A JSON request object whose keys are checked against the accepted ones, with typed getters
-/// whose errors name the field (prefixed for nested objects, such as `opportunity.amount`).
-pub(crate) struct Body<'a> {
-    object: &'a Map<String, Value>,
-    prefix: String,
-}
-
-impl<'a> Body<'a> {
-    pub(crate) fn parse(value: &'a Value, prefix: &str, accepted: &[&str]) -> StoreResult<Self> {
-        let whole = if prefix.is_empty() { "body" } else { prefix };
-        let object = value
-            .as_object()
-            .ok_or_else(|| Invalid::new(whole, "must be a JSON object"))?;
-        let body = Body {
-            object,
-            prefix: prefix.to_owned(),
-        };
-        if let Some(extra) = object.keys().find(|k| !accepted.contains(&k.as_str())) {
-            return Err(Invalid::new(
-                body.field(extra),
-                format!("is not accepted here (accepted: {})", accepted.join(", ")),
-            )
-            .into());
-        }
-        Ok(body)
-    }
-
-    /// The name of a field in error messages.
-    pub(crate) fn field(&self, name: &str) -> String {
-        if self.prefix.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{}.{name}", self.prefix)
-        }
-    }
-
-    pub(crate) fn get(&self, name: &str) -> Option<&'a Value> {
-        self.object.get(name)
-    }
-
-    /// Optional text: absent, null or blank is `None`.
-    pub(crate) fn text(&self, name: &str, max: usize) -> StoreResult<Option<String>> {
-        match self.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => {
-                Ok(Text::parse_optional(&self.field(name), s, max)?.map(Text::into_string))
-            }
-            Some(_) => Err(Invalid::new(self.field(name), "must be a string").into()),
-        }
-    }
-
-    pub(crate) fn required_text(&self, name: &str, max: usize) -> StoreResult<String> {
-        self.text(name, max)?
-            .ok_or_else(|| Invalid::new(self.field(name), "is required").into())
-    }
-
-    pub(crate) fn int(&self, name: &str, min: i64, max: i64) -> StoreResult<Option<i64>> {
-        match self.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => match v.as_i64() {
-                Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
-                _ => Err(Invalid::new(
-                    self.field(name),
-                    if max == i64::MAX {
-                        format!("must be a whole number of at least {min}")
-                    } else {
-                        format!("must be a whole number from {min} to {max}")
-                    },
-                )
-                .into()),
-            },
-        }
-    }
-}
 
 /// What reaching a stage means for a deal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -1274,16 +1199,5 @@ mod tests {
         assert_eq!(m, NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
         assert_eq!(parse_month("from", "2026-11-17").unwrap(), m);
         assert!(parse_month("from", "11/2026").is_err());
-    }
-
-    #[test]
-    fn request_bodies_name_the_field_at_fault() {
-        let v = json!({"amount": "lots", "extra": 1});
-        let err = Body::parse(&v, "opportunity", &["amount"]).err().unwrap();
-        assert!(err.to_string().contains("opportunity.extra"), "{err}");
-        let v = json!({"amount": "lots"});
-        let body = Body::parse(&v, "opportunity", &["amount"]).unwrap();
-        assert!(body.int("amount", 0, 10).is_err());
-        assert_eq!(body.field("amount"), "opportunity.amount");
     }
 }

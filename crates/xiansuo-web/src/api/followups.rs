@@ -1,8 +1,8 @@
 //! Follow-ups on time and what hangs off a follow-up: the due list, working hours and SLA rules
 //! (admins), managers' comments (点评) on follow-ups, and attachments on records (see
 //! `xiansuo_app::leads::followups` and `xiansuo_app::records::attachments`). The handlers
-//! document themselves, as `api::webhooks` describes, except the attachments of each record
-//! type, which are generated per table spec.
+//! document themselves, as `api::webhooks` describes; the attachments of each record type have
+//! a handler per type (`record_files!`), since a documented route has one path.
 
 use crate::auth::ctx;
 use crate::auth::Auth;
@@ -13,19 +13,21 @@ use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use futures_util::StreamExt;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
-use utoipa_axum::router::OpenApiRouter;
+use utoipa::openapi::schema::{KnownFormat, SchemaFormat};
+use utoipa::openapi::{ObjectBuilder, RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 use xiansuo_app::leads::followups::{
     self, Calendar, CalendarChange, Comment, CommentList, DuePage, NewComment, NewSlaRule, SlaRule,
     SlaRuleList, SlaRulePatch,
 };
-use xiansuo_app::records::attachments::{self, Upload, MAX_BYTES};
-use xiansuo_app::records::schema::{Table, TABLES};
-use xiansuo_core::schema::FileContent;
+use xiansuo_app::records::attachments::{self, Attachment, AttachmentList, Upload, MAX_BYTES};
+use xiansuo_app::records::schema::{Table, ACCOUNTS, CONTACTS, LEADS, OPPORTUNITIES};
+use xiansuo_core::schema::{self, FileContent};
 use xiansuo_core::validation::Unread;
 use xiansuo_core::Invalid;
 
@@ -386,43 +388,172 @@ fn activity_param(query: &[(String, String)]) -> ApiResult<Option<i64>> {
         .transpose()
 }
 
-/// `/api/v1/{table}/{id}/attachments` for one record type.
-fn attachment_routes(table: &'static Table) -> Router<AppState> {
-    Router::new().route(
-        &format!("/api/v1/{}/{{id}}/attachments", table.name),
-        get(
-            move |State(s): State<AppState>, auth: Auth, Id(id): Id| async move {
-                ApiResult::Ok(Json(
-                    attachments::list(&s.db, &auth.actor, table, id).await?,
-                ))
-            },
-        )
-        .post(
-            move |State(s): State<AppState>,
-                  auth: Auth,
-                  Id(id): Id,
-                  QueryPairs(q): QueryPairs,
-                  request: Request| async move {
-                let activity_id = activity_param(&q)?;
-                let file = receive(&q, request).await?;
-                let stored = attachments::upload(
-                    ctx(&s, &auth),
-                    table,
-                    id,
-                    Upload {
-                        filename: &file.filename,
-                        content_type: file.content_type.as_deref(),
-                        activity_id,
-                        bytes: &file.bytes,
-                    },
-                )
-                .await?;
-                ApiResult::Ok((StatusCode::CREATED, Json(stored)))
-            },
-        )
-        // The upload reads its body itself, with its own limit.
-        .layer(DefaultBodyLimit::disable()),
+/// The files of a record of `table`.
+async fn files_of(
+    s: &AppState,
+    auth: &Auth,
+    table: &'static Table,
+    id: i64,
+) -> ApiResult<Json<AttachmentList>> {
+    Ok(Json(
+        attachments::list(&s.db, &auth.actor, table, id).await?,
+    ))
+}
+
+/// Stores a file sent to a record of `table` (see [`receive`]).
+async fn attach(
+    s: &AppState,
+    auth: &Auth,
+    table: &'static Table,
+    id: i64,
+    query: &[(String, String)],
+    request: Request,
+) -> ApiResult<(StatusCode, Json<Attachment>)> {
+    let activity_id = activity_param(query)?;
+    let file = receive(query, request).await?;
+    let stored = attachments::upload(
+        ctx(s, auth),
+        table,
+        id,
+        Upload {
+            filename: &file.filename,
+            content_type: file.content_type.as_deref(),
+            activity_id,
+            bytes: &file.bytes,
+        },
     )
+    .await?;
+    Ok((StatusCode::CREATED, Json(stored)))
+}
+
+/// A file sent as the raw body.
+struct RawFile;
+
+impl PartialSchema for RawFile {
+    fn schema() -> RefOr<Schema> {
+        schema::string(false, "The file")
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl ToSchema for RawFile {}
+
+/// A multipart form with the file as its file part.
+struct FileForm;
+
+impl PartialSchema for FileForm {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .property(
+                "file",
+                schema::string(false, "The file, with its name")
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
+            )
+            .required("file")
+            .into()
+    }
+}
+
+impl ToSchema for FileForm {}
+
+/// The two handlers of `/api/v1/{table}/{id}/attachments` for one record type, each with its
+/// document: `$list` lists the files of a record of `$table`, `$upload` attaches one. A
+/// documented route has one path, so each record type has its own pair; what differs between
+/// them is the table, the path, the operation ids and the summaries.
+macro_rules! record_files {
+    (
+        $table:expr,
+        $path:tt,
+        $list:ident($list_id:tt, $list_summary:tt $(,)?),
+        $upload:ident($upload_id:tt, $upload_summary:tt $(,)?) $(,)?
+    ) => {
+        #[utoipa::path(
+            get,
+            path = $path,
+            operation_id = $list_id,
+            tag = "attachments",
+            summary = $list_summary,
+            responses((status = OK, description = "The files", body = AttachmentList))
+        )]
+        async fn $list(
+            State(s): State<AppState>,
+            auth: Auth,
+            Id(id): Id,
+        ) -> ApiResult<Json<AttachmentList>> {
+            files_of(&s, &auth, &$table, id).await
+        }
+
+        #[utoipa::path(
+            post,
+            path = $path,
+            operation_id = $upload_id,
+            tag = "attachments",
+            summary = $upload_summary,
+            description = "Whoever can see the record. An empty file or a missing name is a 422; a converted lead is read-only (409).",
+            params(
+                ("filename" = Option<String>, Query, description = "The file's name, for a raw body", min_length = 1),
+                ("activity_id" = Option<i64>, Query, description = "A follow-up of the same record the file belongs to"),
+            ),
+            request_body(
+                description = "The file as the raw body (named by `filename` or an `X-Filename` header, percent-encoded), or as the file part of a multipart form. At most 20 MiB.",
+                content(
+                    (inline(RawFile) = "application/octet-stream"),
+                    (inline(FileForm) = "multipart/form-data")
+                )
+            ),
+            responses(
+                (status = CREATED, description = "The stored file", body = Attachment),
+                (status = CONFLICT, description = "The record is a converted lead"),
+                (status = PAYLOAD_TOO_LARGE, description = "`payload_too_large`: the file is larger than 20 MiB"),
+                (status = UNPROCESSABLE_ENTITY, description = "The file is empty, has no name, or `activity_id` is not a follow-up of the record"),
+            )
+        )]
+        async fn $upload(
+            State(s): State<AppState>,
+            auth: Auth,
+            Id(id): Id,
+            QueryPairs(q): QueryPairs,
+            request: Request,
+        ) -> ApiResult<(StatusCode, Json<Attachment>)> {
+            attach(&s, &auth, &$table, id, &q, request).await
+        }
+    };
+}
+
+record_files!(
+    LEADS,
+    "/api/v1/leads/{id}/attachments",
+    list_lead_files("listLeadAttachments", "Files of a lead"),
+    upload_lead_file("uploadLeadAttachment", "Attach a file to a lead"),
+);
+record_files!(
+    ACCOUNTS,
+    "/api/v1/accounts/{id}/attachments",
+    list_account_files("listAccountAttachments", "Files of an account"),
+    upload_account_file("uploadAccountAttachment", "Attach a file to an account"),
+);
+record_files!(
+    CONTACTS,
+    "/api/v1/contacts/{id}/attachments",
+    list_contact_files("listContactAttachments", "Files of a contact"),
+    upload_contact_file("uploadContactAttachment", "Attach a file to a contact"),
+);
+record_files!(
+    OPPORTUNITIES,
+    "/api/v1/opportunities/{id}/attachments",
+    list_opportunity_files("listOpportunityAttachments", "Files of an opportunity"),
+    upload_opportunity_file(
+        "uploadOpportunityAttachment",
+        "Attach a file to an opportunity"
+    ),
+);
+
+/// An upload reads its body itself, with its own limit ([`receive`]).
+fn reading_its_own_body(
+    (schemas, paths, router): UtoipaMethodRouter<AppState>,
+) -> UtoipaMethodRouter<AppState> {
+    (schemas, paths, router.layer(DefaultBodyLimit::disable()))
 }
 
 /// `attachment; filename="…"` with an ASCII stand-in and the real name per RFC 6266.
@@ -497,16 +628,22 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_sla_rule, update_sla_rule, delete_sla_rule))
         .routes(routes!(list_comments, create_comment))
         .routes(routes!(download, delete_attachment))
-}
-
-/// The attachments of each record type, whose routes and document are generated from the
-/// table specs (`crate::openapi`).
-pub fn router() -> Router<AppState> {
-    let mut router = Router::new();
-    for table in TABLES {
-        router = router.merge(attachment_routes(table));
-    }
-    router
+        .routes(reading_its_own_body(routes!(
+            list_lead_files,
+            upload_lead_file
+        )))
+        .routes(reading_its_own_body(routes!(
+            list_account_files,
+            upload_account_file
+        )))
+        .routes(reading_its_own_body(routes!(
+            list_contact_files,
+            upload_contact_file
+        )))
+        .routes(reading_its_own_body(routes!(
+            list_opportunity_files,
+            upload_opportunity_file
+        )))
 }
 
 #[cfg(test)]

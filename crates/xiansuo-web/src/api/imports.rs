@@ -3,7 +3,9 @@
 //! 100 MiB, look at the proposed mapping and a preview, start it with your choices (the mapping
 //! corrected), follow its progress, and fetch the per-row error report. The import
 //! runs in the background on the instance that was asked to start it; the file and the
-//! report are kept in the database (see `xiansuo_app::data::import::upload`).
+//! report are kept in the database (see `xiansuo_app::data::import::upload`, whose use cases
+//! check the caller). Each handler documents itself (`#[utoipa::path]`) and [`routes`]
+//! registers handler and document together.
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
@@ -14,12 +16,20 @@ use axum::extract::multipart::MultipartError;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use futures_util::StreamExt;
 use serde_json::Value;
 use std::io::Write;
-use xiansuo_app::data::import::upload::{self, Kind, UPLOAD_LIMIT};
+use utoipa::openapi::schema::{KnownFormat, SchemaFormat};
+use utoipa::openapi::{ObjectBuilder, RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
+use xiansuo_app::data::import::upload::{
+    self, ImportList, ImportUpload, Kind, KindCode, StartChoices, Uploaded, UPLOAD_LIMIT,
+};
+use xiansuo_core::schema;
+use xiansuo_core::validation::Unread;
 
 fn too_large() -> ApiError {
     ApiError::PayloadTooLarge(format!(
@@ -122,13 +132,116 @@ async fn receive_body(request: Request) -> ApiResult<tempfile::NamedTempFile> {
     spool.finish()
 }
 
-/// `POST /api/v1/imports`
+/// The bytes of a file, described.
+fn binary(doc: &str) -> RefOr<Schema> {
+    schema::string(false, doc)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+        .into()
+}
+
+/// A CSV file sent as the raw body.
+struct CsvFile;
+
+impl PartialSchema for CsvFile {
+    fn schema() -> RefOr<Schema> {
+        binary("A CSV file")
+    }
+}
+
+impl ToSchema for CsvFile {}
+
+/// An XLSX workbook sent as the raw body.
+struct XlsxFile;
+
+impl PartialSchema for XlsxFile {
+    fn schema() -> RefOr<Schema> {
+        binary("An XLSX workbook")
+    }
+}
+
+impl ToSchema for XlsxFile {}
+
+/// A CSV or XLSX file sent as the raw body without saying which.
+struct SpreadsheetFile;
+
+impl PartialSchema for SpreadsheetFile {
+    fn schema() -> RefOr<Schema> {
+        binary("A CSV or XLSX file")
+    }
+}
+
+impl ToSchema for SpreadsheetFile {}
+
+/// A multipart form whose part `file` is the CSV or XLSX file.
+struct SpreadsheetForm;
+
+impl PartialSchema for SpreadsheetForm {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .property(
+                "file",
+                schema::string(false, "The CSV or XLSX file")
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
+            )
+            .required("file")
+            .into()
+    }
+}
+
+impl ToSchema for SpreadsheetForm {}
+
+/// The error report as it is sent.
+struct ReportCsv;
+
+impl PartialSchema for ReportCsv {
+    fn schema() -> RefOr<Schema> {
+        schema::string(false, "CSV").into()
+    }
+}
+
+impl ToSchema for ReportCsv {}
+
+/// Upload a file to import
+///
+/// Reads the file's format and encoding from its bytes (CSV in UTF-8, UTF-16 or GBK/GB18030,
+/// comma-, tab- or semicolon-separated; XLSX, first sheet), proposes a mapping of its headers
+/// for the kind of record (Chinese headers such as 姓名/手机/公司 or 客户名称, and the export
+/// headers of Salesforce, HubSpot, Zoho, 纷享销客, 销售易 and Xiansuo) and previews the first
+/// rows. Nothing is imported until `POST /api/v1/imports/{id}/start`. An empty, binary or
+/// unreadable file, or one without rows, is a 422 naming `file`; an unknown `kind` a 422
+/// naming `kind`; a file of leads imported already is a 409 (files of other kinds may be
+/// imported again: they update by external id).
+#[utoipa::path(
+    post,
+    path = "/api/v1/imports",
+    operation_id = "createImport",
+    tag = "imports",
+    params(
+        ("file_name" = Option<String>, Query, description = "The file's name, for a raw body", min_length = 1),
+        ("kind" = inline(Option<KindCode>), Query, description = "What the file holds; import accounts, then contacts, then opportunities, then activities, so that links resolve"),
+    ),
+    request_body(
+        description = "The file as the raw body, or as the part `file` of a multipart form (its file name is kept). At most 100 MiB.",
+        content(
+            (inline(CsvFile) = "text/csv"),
+            (inline(XlsxFile) = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (inline(SpreadsheetFile) = "application/octet-stream"),
+            (inline(SpreadsheetForm) = "multipart/form-data")
+        )
+    ),
+    responses(
+        (status = CREATED, description = "Stored, with a preview", body = Uploaded),
+        (status = CONFLICT, description = "A file of leads imported already"),
+        (status = PAYLOAD_TOO_LARGE, description = "`payload_too_large`: the file is larger than 100 MiB"),
+        (status = UNPROCESSABLE_ENTITY, description = "The file, its kind or a parameter is not valid"),
+    )
+)]
 async fn create_import(
     State(s): State<AppState>,
     auth: Auth,
     QueryPairs(query): QueryPairs,
     request: Request,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Uploaded>)> {
     let mut name = None;
     let mut kind = Kind::Lead;
     for (key, value) in &query {
@@ -168,27 +281,75 @@ async fn create_import(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-/// `GET /api/v1/imports`
+/// List your imports
+#[utoipa::path(
+    get,
+    path = "/api/v1/imports",
+    operation_id = "listImports",
+    tag = "imports",
+    params(
+        ("limit" = Option<i64>, Query, description = "How many imports per page (default 20)", minimum = 1, maximum = 100),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page", pattern = "^[0-9]{1,18}$"),
+    ),
+    responses(
+        (status = OK, description = "One page", body = ImportList),
+        (status = UNPROCESSABLE_ENTITY, description = "A parameter is unknown or not valid"),
+    )
+)]
 async fn list_imports(
     State(s): State<AppState>,
     auth: Auth,
     QueryPairs(query): QueryPairs,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ImportList>> {
     Ok(Json(upload::list(&s.db, &auth.actor, &query).await?))
 }
 
-/// `GET /api/v1/imports/{id}`
-async fn get_import(State(s): State<AppState>, auth: Auth, Id(id): Id) -> ApiResult<Json<Value>> {
+/// Get an import and its progress
+///
+/// Only the user who uploaded it sees it.
+#[utoipa::path(
+    get,
+    path = "/api/v1/imports/{id}",
+    operation_id = "getImport",
+    tag = "imports",
+    responses((status = OK, description = "The import", body = ImportUpload))
+)]
+async fn get_import(
+    State(s): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+) -> ApiResult<Json<ImportUpload>> {
     Ok(Json(upload::get(&s.db, &auth.actor, id).await?))
 }
 
-/// `POST /api/v1/imports/{id}/start`: an empty body takes the defaults.
+/// Start an import
+///
+/// Runs the import in the background with these choices (an empty body takes the defaults);
+/// follow it with `GET /api/v1/imports/{id}`. Rows are checked exactly as `POST /api/v1/leads`
+/// (or the kind's own endpoint) checks a record, leads deduplicated against leads, contacts and
+/// earlier rows, other kinds updating the record with the row's external id, and written in
+/// batches of 1,000, each in one transaction; every record's history records the channel
+/// `import`. Links to other records resolve by the source system's ids or by names, within
+/// your data scope. A failed import may be started again and continues after its last batch;
+/// a finished or running one is a 409.
+#[utoipa::path(
+    post,
+    path = "/api/v1/imports/{id}/start",
+    operation_id = "startImport",
+    tag = "imports",
+    request_body(content = Option<StartChoices>),
+    responses(
+        (status = ACCEPTED, description = "Started", body = ImportUpload),
+        (status = CONFLICT, description = "The import has finished, is running, or its file is being imported by another upload"),
+        (status = UNPROCESSABLE_ENTITY, description = "A choice is not valid"),
+    )
+)]
 async fn start_import(
     State(s): State<AppState>,
     auth: Auth,
     Id(id): Id,
     request: Request,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<ImportUpload>)> {
     let empty = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -201,7 +362,13 @@ async fn start_import(
     } else {
         JsonBody::from_request(request, &s).await?.0
     };
-    let started = upload::start(&s.db, &auth.actor, s.clock.as_ref(), id, &body).await?;
+    // No body, or JSON null, takes the defaults.
+    let choices: Unread<StartChoices> = if body.is_null() {
+        StartChoices::default().into()
+    } else {
+        Unread::json(body)
+    };
+    let started = upload::start(&s.db, &auth.actor, s.clock.as_ref(), id, choices).await?;
     tokio::spawn(upload::run(
         s.db.clone(),
         auth.actor.clone(),
@@ -212,7 +379,20 @@ async fn start_import(
     Ok((StatusCode::ACCEPTED, Json(started.upload)))
 }
 
-/// `GET /api/v1/imports/{id}/errors.csv`
+/// Get an import's error report
+///
+/// Every row that was skipped, failed, or imported with a warning: `row`, `result`, `field`,
+/// `reason`, then the row's own columns. UTF-8 with a byte order mark; cells a spreadsheet
+/// would run as formulas are neutralised.
+#[utoipa::path(
+    get,
+    path = "/api/v1/imports/{id}/errors.csv",
+    operation_id = "getImportErrors",
+    tag = "imports",
+    responses(
+        (status = OK, description = "The report, as an attachment", content_type = "text/csv", body = inline(ReportCsv)),
+    )
+)]
 async fn import_errors(State(s): State<AppState>, auth: Auth, Id(id): Id) -> ApiResult<Response> {
     let stream = upload::errors_csv(&s.db, &auth.actor, id).await?;
     let headers = [
@@ -225,20 +405,25 @@ async fn import_errors(State(s): State<AppState>, auth: Auth, Id(id): Id) -> Api
     Ok((headers, Body::from_stream(stream)).into_response())
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/imports",
-            get(list_imports)
-                .post(create_import)
-                .layer(DefaultBodyLimit::max(
-                    // The multipart framing around the file.
-                    UPLOAD_LIMIT as usize + 64 * 1024,
-                )),
-        )
-        .route("/api/v1/imports/{id}", get(get_import))
-        .route("/api/v1/imports/{id}/start", post(start_import))
-        .route("/api/v1/imports/{id}/errors.csv", get(import_errors))
+/// `routes` taking bodies up to `limit` instead of the API's limit of JSON bodies.
+fn with_body_limit(
+    (schemas, paths, router): UtoipaMethodRouter<AppState>,
+    limit: DefaultBodyLimit,
+) -> UtoipaMethodRouter<AppState> {
+    (schemas, paths, router.layer(limit))
+}
+
+/// The import routes with their part of the OpenAPI document.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(with_body_limit(
+            routes!(list_imports, create_import),
+            // The multipart framing around the file.
+            DefaultBodyLimit::max(UPLOAD_LIMIT as usize + 64 * 1024),
+        ))
+        .routes(routes!(get_import))
+        .routes(routes!(start_import))
+        .routes(routes!(import_errors))
 }
 
 #[cfg(test)]

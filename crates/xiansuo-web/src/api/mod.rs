@@ -46,15 +46,14 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(forms::routes())
         .merge(dedup::routes())
         .merge(reports::routes())
+        .merge(imports::routes())
 }
 
 /// Every `/api/v1` route.
 pub fn router() -> Router<AppState> {
     let mut router = Router::new()
-        .merge(imports::router())
         .merge(Router::from(documented()))
-        .merge(followups::router())
-        .merge(records::activity_router());
+        .merge(records::activity_export_router());
     for table in TABLES {
         router = router.merge(records::router(table));
     }

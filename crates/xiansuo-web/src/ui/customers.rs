@@ -23,7 +23,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
 use xiansuo_app::admin::users;
-use xiansuo_app::leads::activities;
+use xiansuo_app::leads::activities::{self, Activity};
 use xiansuo_app::records;
 use xiansuo_app::records::schema::{Table, ACCOUNTS, CONTACTS, LEADS, OPPORTUNITIES};
 use xiansuo_app::records::totals;
@@ -504,27 +504,24 @@ fn activity_item(
     t: &Texts,
     zone: Zone,
     people: &HashMap<i64, String>,
-    activity: &Value,
+    activity: &Activity,
     from_lead: Option<Cell>,
 ) -> ActivityItem {
-    let at = text_of(&activity["created_at"]);
+    let at = activity.created_at.clone();
     let lang = t.lang;
+    let kind = activity.kind.as_str();
     ActivityItem {
         when: zone.time(&at),
         at,
-        kind: activity["type"]
-            .as_str()
-            .map(|c| {
-                ActivityType::parse(c)
-                    .map_or(c, |a| a.label(lang))
-                    .to_owned()
-            })
-            .unwrap_or_default(),
-        outcome: activity["outcome"]
-            .as_str()
+        kind: ActivityType::parse(kind)
+            .map_or(kind, |a| a.label(lang))
+            .to_owned(),
+        outcome: activity
+            .outcome
+            .as_deref()
             .map(|c| Outcome::parse(c).map_or(c, |o| o.label(lang)).to_owned()),
-        content: activity["content"].as_str().map(str::to_owned),
-        who: username(people, &activity["owner_id"]),
+        content: activity.content.clone(),
+        who: username(people, &Value::from(activity.owner_id)),
         from_lead,
     }
 }
@@ -749,10 +746,14 @@ async fn record_page(
             facts
         }
     };
-    let mut activity_items = Vec::with_capacity(activity_list.len());
-    for a in &activity_list {
-        let from_lead = if a["record_type"] == "lead" {
-            Some(names.link(&LEADS, &a["record_id"], "/leads").await)
+    let mut activity_items = Vec::with_capacity(activity_list.items.len());
+    for a in &activity_list.items {
+        let from_lead = if a.record_type == "lead" {
+            Some(
+                names
+                    .link(&LEADS, &Value::from(a.record_id), "/leads")
+                    .await,
+            )
         } else {
             None
         };

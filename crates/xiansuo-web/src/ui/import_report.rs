@@ -73,7 +73,7 @@ pub(super) async fn errors_csv(
     };
     let it = import_texts(&user.actor.locale);
     let kind = match upload::get(&state.db, &user.actor, id).await {
-        Ok(found) => Kind::parse(found["kind"].as_str().unwrap_or_default()).unwrap_or(Kind::Lead),
+        Ok(found) => Kind::parse(&found.kind).unwrap_or(Kind::Lead),
         Err(e) => return store_error_page(chrome, e),
     };
     let stream = match upload::errors_csv(&state.db, &user.actor, id).await {

@@ -21,12 +21,16 @@ use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use serde_json::{json, Map, Value};
+use serde_json::Value;
+use std::collections::BTreeMap;
 use std::io::Write;
 use xiansuo_app::admin::users;
-use xiansuo_app::data::import::upload::{self, Kind, UPLOAD_LIMIT};
+use xiansuo_app::data::import::upload::{
+    self, ImportUpload, Kind, PreviewLine, StartChoices, UPLOAD_LIMIT,
+};
 use xiansuo_app::StoreError;
 use xiansuo_core::role::Role;
+use xiansuo_core::Invalid;
 
 /// Imports listed.
 const LISTED: &str = "50";
@@ -68,25 +72,19 @@ pub(super) async fn list(State(state): State<AppState>, user: Viewer) -> Respons
         Ok(listed) => listed,
         Err(e) => return store_error_page(chrome, e),
     };
-    let rows = listed["items"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
+    let rows = listed
+        .items
         .iter()
-        .map(|u| {
-            let state = text_of(&u["state"]);
-            let count = |name: &str| u["progress"][name].as_i64().unwrap_or_default();
-            ImportRow {
-                url: u["id"].as_i64().map(import_url).unwrap_or_default(),
-                file_name: text_of(&u["file_name"]),
-                kind: it.kind_label(&text_of(&u["kind"])).to_owned(),
-                state_label: t.code(&state).to_owned(),
-                state,
-                created: user.zone.time(&text_of(&u["created_at"])),
-                imported: count("imported"),
-                skipped: count("skipped"),
-                failed: count("failed"),
-            }
+        .map(|u| ImportRow {
+            url: import_url(u.id),
+            file_name: u.file_name.clone(),
+            kind: it.kind_label(&u.kind).to_owned(),
+            state_label: t.code(&u.state).to_owned(),
+            state: u.state.clone(),
+            created: user.zone.time(&u.created_at),
+            imported: u.progress.imported,
+            skipped: u.progress.skipped,
+            failed: u.progress.failed,
         })
         .collect();
     render(StatusCode::OK, &ImportsPage { chrome, it, rows })
@@ -247,16 +245,14 @@ pub(super) async fn upload(
     )
     .await;
     match created {
-        Ok(upload) => {
-            let preview = upload["preview"].as_array().cloned().unwrap_or_default();
-            let error = upload["mapping_error"].as_str().map(str::to_owned);
+        Ok(uploaded) => {
             import_page(
                 &state,
                 &user,
-                &upload,
-                &preview,
+                &uploaded.upload,
+                &uploaded.preview,
                 None,
-                error,
+                uploaded.mapping_error.clone(),
                 None,
                 StatusCode::OK,
             )
@@ -330,17 +326,6 @@ struct ImportPage {
     errors_csv: Option<String>,
 }
 
-/// The texts of a JSON array (of headers, of targets).
-fn texts_of(array: &Value) -> Vec<String> {
-    array
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .map(text_of)
-        .collect()
-}
-
 /// The label of a field or target of `kind`.
 pub(super) fn target_label<'a>(t: &Texts, it: &ImportTexts, kind: Kind, code: &'a str) -> &'a str {
     match kind {
@@ -368,9 +353,9 @@ fn targets(
         .collect()
 }
 
-fn preview_row(t: &Texts, it: &ImportTexts, kind: Kind, line: &Value) -> PreviewRow {
-    let result = text_of(&line["result"]);
-    let reason = match (line["field"].as_str(), line["reason"].as_str()) {
+fn preview_row(t: &Texts, it: &ImportTexts, kind: Kind, line: &PreviewLine) -> PreviewRow {
+    let result = line.result.clone();
+    let reason = match (line.field.as_deref(), line.reason.as_deref()) {
         (Some(field), Some(reason)) => {
             format!(
                 "{}: {}",
@@ -382,9 +367,10 @@ fn preview_row(t: &Texts, it: &ImportTexts, kind: Kind, line: &Value) -> Preview
         _ => String::new(),
     };
     // A lead as the API would get it; another record as `create`, or `update` with its body.
-    let record = &line["record"];
+    let none = Value::Null;
+    let record = line.record.as_ref().unwrap_or(&none);
     let (body, action) = if kind == Kind::Lead {
-        (&line["lead"], "")
+        (line.lead.as_ref().unwrap_or(&none), "")
     } else if record["update"].is_null() {
         let created = if record["create"].is_null() {
             record
@@ -404,7 +390,7 @@ fn preview_row(t: &Texts, it: &ImportTexts, kind: Kind, line: &Value) -> Preview
             .collect::<String>(),
     };
     PreviewRow {
-        row: text_of(&line["row"]),
+        row: line.row.to_string(),
         name,
         phone: text_of(&body["phone"]),
         company: text_of(&body["company"]),
@@ -444,22 +430,24 @@ impl Posted {
         }
     }
 
-    /// The start options of the API beside the mapping, for `kind`.
-    fn options(&self, kind: Kind, body: &mut Value) {
-        if !self.owner.is_empty() {
-            body["owner_id"] = self
-                .owner
-                .parse::<i64>()
-                .map_or_else(|_| Value::from(self.owner.as_str()), Value::from);
+    /// The owner chosen: none (empty) or a user id, refused as the API refuses what is not one.
+    fn owner_id(&self) -> Result<Option<i64>, Invalid> {
+        if self.owner.is_empty() {
+            return Ok(None);
         }
-        if kind == Kind::Lead {
-            if !self.dedup.is_empty() {
-                body["dedup"] = Value::from(self.dedup.as_str());
-            }
-            if !self.probable.is_empty() {
-                body["dedup_probable"] = Value::from(self.probable.as_str());
-            }
+        self.owner
+            .parse()
+            .map(Some)
+            .map_err(|_| Invalid::new("owner_id", "must be a user id"))
+    }
+
+    /// The policies chosen for the duplicates of a lead import, empty for the default.
+    fn policies(&self, kind: Kind) -> (Option<String>, Option<String>) {
+        if kind != Kind::Lead {
+            return (None, None);
         }
+        let given = |code: &str| (!code.is_empty()).then(|| code.to_owned());
+        (given(&self.dedup), given(&self.probable))
     }
 }
 
@@ -529,18 +517,18 @@ fn dedup_choices(it: &ImportTexts, first: Option<&str>, current: &str) -> Vec<Ch
 async fn import_page(
     state: &AppState,
     user: &Viewer,
-    upload: &Value,
-    preview: &[Value],
+    upload: &ImportUpload,
+    preview: &[PreviewLine],
     posted: Option<&Posted>,
     error: Option<String>,
     owner_error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let id = upload["id"].as_i64().unwrap_or_default();
+    let id = upload.id;
     let chrome = Chrome::for_user(user, import_url(id));
     let t = chrome.t;
     let it = import_texts(&user.actor.locale);
-    let kind = Kind::parse(&text_of(&upload["kind"])).unwrap_or(Kind::Lead);
+    let kind = Kind::parse(&upload.kind).unwrap_or(Kind::Lead);
     let custom: Vec<(String, String)> = match upload::custom_columns_of(&state.db, kind).await {
         Ok(columns) => columns
             .into_iter()
@@ -548,18 +536,17 @@ async fn import_page(
             .collect(),
         Err(e) => return store_error_page(chrome, e),
     };
-    let codes = texts_of(&upload["targets"]);
-    let targets = targets(t, it, kind, &codes, &custom);
+    let targets = targets(t, it, kind, &upload.targets, &custom);
     let proposed = |i: usize| -> String {
-        upload["mapping"][i]["field"]
-            .as_str()
+        upload
+            .mapping
+            .as_ref()
+            .and_then(|columns| columns.get(i))
+            .and_then(|column| column.field.clone())
             .unwrap_or_default()
-            .to_owned()
     };
-    let mapping = upload["headers"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
+    let mapping = upload
+        .headers
         .iter()
         .enumerate()
         .map(|(i, header)| {
@@ -569,7 +556,7 @@ async fn import_page(
             );
             MappingRow {
                 input: format!("col{i}"),
-                header: text_of(header),
+                header: header.clone(),
                 choices: targets
                     .iter()
                     .map(|(value, label)| Choice::new(value.clone(), label.clone(), &current))
@@ -577,7 +564,7 @@ async fn import_page(
             }
         })
         .collect();
-    let state_code = text_of(&upload["state"]);
+    let state_code = upload.state.clone();
     let owners = if state_code == "uploaded" {
         match owner_choices(state, user, it, kind, posted.map(|p| p.owner.as_str())).await {
             Ok(owners) => owners,
@@ -588,13 +575,13 @@ async fn import_page(
     };
     let dedup = posted.map_or("skip", |p| p.dedup.as_str());
     let probable = posted.map_or("", |p| p.probable.as_str());
-    let progress = |name: &str| upload["progress"][name].as_i64().unwrap_or_default();
-    let error = error.or_else(|| upload["error"].as_str().map(str::to_owned));
+    let progress = &upload.progress;
+    let error = error.or_else(|| upload.error.clone());
     let page = ImportPage {
         it,
         csrf: user.csrf.clone(),
         url: import_url(id),
-        file_name: text_of(&upload["file_name"]),
+        file_name: upload.file_name.clone(),
         is_lead: kind == Kind::Lead,
         kind_label: it.kind_label(kind.plural()).to_owned(),
         state_label: t.code(&state_code).to_owned(),
@@ -609,18 +596,18 @@ async fn import_page(
             .map(|line| preview_row(t, it, kind, line))
             .collect(),
         error,
-        rows_done: progress("rows"),
-        imported: progress("imported"),
-        skipped: progress("skipped"),
-        failed: progress("failed"),
-        updated: progress("updated"),
-        warned: progress("warned"),
-        warnings: progress("warnings"),
+        rows_done: progress.rows,
+        imported: progress.imported,
+        skipped: progress.skipped,
+        failed: progress.failed,
+        updated: progress.updated,
+        warned: progress.warned,
+        warnings: progress.warnings,
         // The report in the user's words (`import_report`), not the API's.
-        errors_csv: upload["errors_csv"]
-            .as_str()
-            .and_then(|_| upload["id"].as_i64())
-            .map(|id| format!("/imports/{id}/errors.csv")),
+        errors_csv: upload
+            .errors_csv
+            .as_ref()
+            .map(|_| format!("/imports/{id}/errors.csv")),
         chrome,
     };
     render(status, &page)
@@ -679,57 +666,79 @@ pub(super) async fn start(
         Ok(upload) => upload,
         Err(e) => return store_error_page(chrome(), e),
     };
-    let headers = texts_of(&current["headers"]);
-    let kind = Kind::parse(&text_of(&current["kind"])).unwrap_or(Kind::Lead);
-    let posted = Posted::of(&pairs, headers.len());
-    let mut mapping = Map::new();
-    for (header, target) in headers.iter().zip(&posted.mapping) {
-        let target = if target.is_empty() { "ignore" } else { target };
-        mapping.insert(header.clone(), Value::from(target));
-    }
-    let mut body = json!({ "mapping": mapping });
-    if kind == Kind::Lead {
-        let country = pairs
+    let kind = Kind::parse(&current.kind).unwrap_or(Kind::Lead);
+    let posted = Posted::of(&pairs, current.headers.len());
+    let it = import_texts(&user.actor.locale);
+    let mapping: BTreeMap<String, String> = current
+        .headers
+        .iter()
+        .zip(&posted.mapping)
+        .map(|(header, target)| {
+            let target = if target.is_empty() { "ignore" } else { target };
+            (header.clone(), target.to_owned())
+        })
+        .collect();
+    let country = (kind == Kind::Lead).then(|| {
+        pairs
             .iter()
             .find(|(name, _)| name == "country")
-            .map_or("", |(_, value)| value.trim());
-        body["country"] = Value::from(country);
-    }
-    posted.options(kind, &mut body);
-    let it = import_texts(&user.actor.locale);
-    let (message, owner_error, status) =
-        match upload::start(&state.db, &user.actor, state.clock.as_ref(), id, &body).await {
-            Ok(started) => {
-                tokio::spawn(upload::run(
-                    state.db.clone(),
-                    user.actor.clone(),
-                    state.clock.clone(),
-                    id,
-                    started.options,
-                ));
-                return Redirect::to(&import_url(id)).into_response();
-            }
-            // A refused owner: not a user, inactive, or outside the user's scope.
-            Err(StoreError::Invalid(invalid)) if invalid.field == "owner_id" => (
-                None,
-                Some(it.owner_refused.to_owned()),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            ),
-            Err(StoreError::Forbidden(_)) if !posted.owner.is_empty() => (
-                None,
-                Some(it.owner_refused.to_owned()),
-                StatusCode::FORBIDDEN,
-            ),
-            Err(StoreError::Invalid(invalid)) => (
-                Some(invalid_text(t, &invalid)),
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            ),
-            Err(StoreError::Conflict(message)) => {
-                (Some(t.message(&message)), None, StatusCode::CONFLICT)
-            }
-            Err(e) => return store_error_page(chrome(), e),
-        };
+            .map_or("", |(_, value)| value.trim())
+            .to_owned()
+    });
+    let (dedup, dedup_probable) = posted.policies(kind);
+    let started = match posted.owner_id() {
+        Ok(owner_id) => {
+            let choices = StartChoices {
+                mapping: Some(mapping),
+                dedup,
+                dedup_probable,
+                country,
+                source: None,
+                owner_id,
+            };
+            upload::start(
+                &state.db,
+                &user.actor,
+                state.clock.as_ref(),
+                id,
+                choices.into(),
+            )
+            .await
+        }
+        Err(invalid) => Err(invalid.into()),
+    };
+    let (message, owner_error, status) = match started {
+        Ok(started) => {
+            tokio::spawn(upload::run(
+                state.db.clone(),
+                user.actor.clone(),
+                state.clock.clone(),
+                id,
+                started.options,
+            ));
+            return Redirect::to(&import_url(id)).into_response();
+        }
+        // A refused owner: not a user, inactive, or outside the user's scope.
+        Err(StoreError::Invalid(invalid)) if invalid.field == "owner_id" => (
+            None,
+            Some(it.owner_refused.to_owned()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(StoreError::Forbidden(_)) if !posted.owner.is_empty() => (
+            None,
+            Some(it.owner_refused.to_owned()),
+            StatusCode::FORBIDDEN,
+        ),
+        Err(StoreError::Invalid(invalid)) => (
+            Some(invalid_text(t, &invalid)),
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(StoreError::Conflict(message)) => {
+            (Some(t.message(&message)), None, StatusCode::CONFLICT)
+        }
+        Err(e) => return store_error_page(chrome(), e),
+    };
     // The start form again, as it was posted, with the reason.
     import_page(
         &state,

@@ -28,7 +28,7 @@ use serde::Deserialize;
 use serde_json::json;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use xiansuo_app::leads::activities;
+use xiansuo_app::leads::activities::{self, Activity, NewActivity};
 use xiansuo_app::leads::assignment::{self, LeadAssignment};
 use xiansuo_app::leads::prediction;
 use xiansuo_app::leads::qualification::{self, Ticks};
@@ -744,29 +744,27 @@ fn activity_entry(
     zone: Zone,
     choices: &Choices,
     names: &HashMap<i64, String>,
-    activity: &Value,
+    activity: &Activity,
 ) -> Entry {
-    let at = text_of(&activity["created_at"]);
+    let at = activity.created_at.clone();
     let lang = t.lang;
+    let kind = activity.kind.as_str();
     Entry {
         when: zone.time(&at),
         at,
-        who: username(names, &activity["owner_id"]),
+        who: username(names, &Value::from(activity.owner_id)),
         kind: "activity",
-        title: activity["type"]
-            .as_str()
-            .map(|c| {
-                ActivityType::parse(c)
-                    .map_or(c, |a| a.label(lang))
-                    .to_owned()
-            })
-            .unwrap_or_default(),
-        outcome: activity["outcome"]
-            .as_str()
+        title: ActivityType::parse(kind)
+            .map_or(kind, |a| a.label(lang))
+            .to_owned(),
+        outcome: activity
+            .outcome
+            .as_deref()
             .map(|c| choices.label(ChoiceKind::Outcome, c, lang).to_owned()),
-        content: activity["content"].as_str().map(str::to_owned),
-        next_follow_up: activity["next_follow_up_at"]
-            .as_str()
+        content: activity.content.clone(),
+        next_follow_up: activity
+            .next_follow_up_at
+            .as_deref()
             .map(|at| zone.time(at)),
         changes: Vec::new(),
         channel: None,
@@ -952,6 +950,7 @@ async fn lead_page_with(
         Err(e) => return store_error_page(chrome, e),
     };
     let mut timeline: Vec<Entry> = activities
+        .items
         .iter()
         .map(|a| activity_entry(t, user.zone, &user.choices, &names, a))
         .chain(
@@ -1088,14 +1087,16 @@ pub(super) async fn log_activity(
     let Some(id) = parse_id(&id) else {
         return lead_not_found(Chrome::for_user(&user, "/leads"));
     };
-    let mut body = Map::new();
-    body.insert("type".into(), Value::from(posted.get("type")));
-    for name in ["outcome", "content"] {
+    let given = |name: &str| {
         let value = posted.get(name).trim();
-        if !value.is_empty() {
-            body.insert(name.into(), Value::from(value));
-        }
-    }
+        (!value.is_empty()).then(|| value.to_owned())
+    };
+    let mut new = NewActivity {
+        kind: posted.get("type").to_owned(),
+        outcome: given("outcome"),
+        content: given("content"),
+        next_follow_up_at: None,
+    };
     let next = posted.get("next_follow_up_at").trim();
     if !next.is_empty() {
         let Some(at) = user.zone.instant_of_local(next) else {
@@ -1114,9 +1115,9 @@ pub(super) async fn log_activity(
             )
             .await;
         };
-        body.insert("next_follow_up_at".into(), Value::from(at));
+        new.next_follow_up_at = Some(at);
     }
-    match activities::create(ctx(&state, &user), &LEADS, id, &Value::Object(body)).await {
+    match activities::create(ctx(&state, &user), &LEADS, id, new.into()).await {
         Ok(_) => Redirect::to(&format!("{}#timeline", lead_url(id))).into_response(),
         Err(StoreError::Invalid(invalid)) => {
             lead_page(

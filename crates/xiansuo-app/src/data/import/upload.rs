@@ -17,6 +17,10 @@
 //! upload (`upload:ID`).
 //!
 //! An upload belongs to the user who sent it: to anyone else it does not exist.
+//!
+//! The API shows an upload as an [`ImportUpload`] (with the proposed mapping and the preview
+//! when it is new, [`Uploaded`]) and takes the choices of a start as [`StartChoices`], read
+//! once the upload is known to be the caller's.
 
 use super::mapping::{CustomColumn, Mapping, FIELDS, IMPORT_FIELDS};
 use super::objects::engine;
@@ -29,12 +33,19 @@ use crate::error::{StoreError, StoreResult};
 use crate::records::rfc3339;
 use crate::scope::Actor;
 use futures_util::Stream;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::Arc;
+use utoipa::openapi::schema::{AdditionalProperties, SchemaType, Type};
+use utoipa::openapi::{ArrayBuilder, ObjectBuilder, RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
 use xiansuo_core::clock::to_millis;
+use xiansuo_core::schema;
+use xiansuo_core::validation::Unread;
 use xiansuo_core::{Clock, Invalid, Region};
 use xiansuo_store::{Db, Param, Row};
 
@@ -182,8 +193,8 @@ impl AnyMapping {
         }
     }
 
-    /// `[{"header", "field"}]`: where each column goes (`null`: not imported).
-    fn to_json(&self) -> Value {
+    /// Where each column goes (no field: not imported).
+    fn columns(&self) -> Vec<Column> {
         let pairs: Vec<(&str, Option<String>)> = match self {
             AnyMapping::Lead(m) => m
                 .describe()
@@ -198,15 +209,19 @@ impl AnyMapping {
         };
         pairs
             .into_iter()
-            .map(|(header, field)| json!({"header": header, "field": field}))
+            .map(|(header, field)| Column {
+                header: header.to_owned(),
+                field,
+            })
             .collect()
     }
 
-    fn unmapped(&self) -> Vec<&str> {
-        match self {
+    fn unmapped(&self) -> Vec<String> {
+        let unmapped = match self {
             AnyMapping::Lead(m) => m.unmapped(),
             AnyMapping::Object(m) => m.unmapped(),
-        }
+        };
+        unmapped.into_iter().map(str::to_owned).collect()
     }
 }
 
@@ -228,6 +243,430 @@ pub async fn custom_columns_of(db: &Db, kind: Kind) -> StoreResult<Vec<CustomCol
     Ok(Customs::default().of(db, kind).await?.to_vec())
 }
 
+/// Where a column of a file goes.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = ImportColumn, description = "A column of the file")]
+pub struct Column {
+    /// Its header
+    pub header: String,
+    #[schema(schema_with = column_field_schema, required = true)]
+    pub field: Option<String>,
+}
+
+/// The rows of an import handled so far.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[schema(
+    as = ImportProgress,
+    description = "Rows handled so far, committed batch by batch"
+)]
+pub struct Progress {
+    /// Rows read and handled
+    pub rows: i64,
+    /// Records created
+    pub imported: i64,
+    /// Records updated, found by the external id of the row (accounts, contacts, opportunities, activities; 0 for leads)
+    pub updated: i64,
+    /// Duplicates and empty rows left out
+    pub skipped: i64,
+    /// Rows refused
+    pub failed: i64,
+    /// Leads imported although possible duplicates (the `warn` action), flagged for review
+    pub warned: i64,
+    /// Imported with a warning about their data: a phone kept unverified as entered, an outcome date that is not a date, a converted-into id that matches nothing, an owner or a linked record not found (result `warning` in the row report)
+    pub warnings: i64,
+}
+
+/// An upload of the caller's, with the mapping it is (or was) imported with and the progress
+/// of its import.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Import, description = "An uploaded import file")]
+pub struct ImportUpload {
+    /// Unique id
+    #[schema(minimum = 1)]
+    pub id: i64,
+    #[schema(schema_with = kind_schema)]
+    pub kind: String,
+    /// Who uploaded it; nobody else sees it
+    #[schema(minimum = 1)]
+    pub user_id: i64,
+    /// The file's name
+    pub file_name: String,
+    /// Bytes
+    pub file_size: i64,
+    /// What the file was read as, e.g. `CSV, GBK/GB18030, comma-separated`
+    pub format: String,
+    #[schema(schema_with = headers_schema)]
+    pub headers: Vec<String>,
+    /// Where each column goes, with the mapping given at start; for leads null while no column gives the name (other kinds show their columns and say so in `mapping_error`)
+    #[schema(required = true)]
+    pub mapping: Option<Vec<Column>>,
+    #[schema(schema_with = unmapped_schema, required = true)]
+    pub unmapped: Option<Vec<String>>,
+    #[schema(schema_with = targets_schema)]
+    pub targets: Vec<String>,
+    /// Rows in the file, estimated from its lines
+    pub estimated_rows: i64,
+    #[schema(schema_with = state_schema)]
+    pub state: String,
+    /// The choices it was started with, as stored: `mapping` and `owner_id`, and for leads
+    /// `dedup`, `dedup_probable`, `country` and `source`.
+    #[schema(schema_with = options_schema, required = true)]
+    pub options: Option<Value>,
+    pub progress: Progress,
+    /// Why it failed
+    #[schema(required = true)]
+    pub error: Option<String>,
+    /// The path of the error report, when some row was reported
+    #[schema(required = true)]
+    pub errors_csv: Option<String>,
+    #[schema(schema_with = uploaded_at_schema)]
+    pub created_at: String,
+    #[schema(schema_with = progressed_at_schema)]
+    pub updated_at: String,
+    #[schema(schema_with = started_at_schema, required = true)]
+    pub started_at: Option<String>,
+    #[schema(schema_with = finished_at_schema, required = true)]
+    pub finished_at: Option<String>,
+}
+
+/// A new upload, with the mapping proposed for it and a preview of its first rows.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(
+    as = UploadedImport,
+    description = "A new upload, with the proposed mapping and a preview"
+)]
+pub struct Uploaded {
+    #[serde(flatten)]
+    pub upload: ImportUpload,
+    /// Why the columns cannot be mapped as they are; give a `mapping` at start
+    #[schema(required = true)]
+    pub mapping_error: Option<String>,
+    /// The first 10 rows, checked as the import would check them
+    #[schema(max_items = 10)]
+    pub preview: Vec<PreviewLine>,
+}
+
+/// A row of a preview: what it becomes, and what the import would do with it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = ImportPreviewRow, description = "What a row would become")]
+pub struct PreviewLine {
+    /// Its row number as a spreadsheet shows it (the header is 1)
+    pub row: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = previewed_lead_schema)]
+    pub lead: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = previewed_record_schema)]
+    pub record: Option<Value>,
+    #[schema(schema_with = row_result_schema)]
+    pub result: String,
+    /// The field at fault
+    #[schema(required = true)]
+    pub field: Option<String>,
+    /// Why
+    #[schema(required = true)]
+    pub reason: Option<String>,
+}
+
+impl PreviewLine {
+    /// A row of a file of leads: the lead body it gives.
+    fn of_lead(row: u64, lead: Value, report: Option<RowReport>) -> PreviewLine {
+        PreviewLine {
+            lead: Some(lead),
+            ..PreviewLine::of(row, report)
+        }
+    }
+
+    /// A row of a file of another kind: what it would do, or null when refused.
+    fn of_record(row: u64, record: Value, report: Option<RowReport>) -> PreviewLine {
+        PreviewLine {
+            record: Some(record),
+            ..PreviewLine::of(row, report)
+        }
+    }
+
+    fn of(row: u64, report: Option<RowReport>) -> PreviewLine {
+        let (result, field, reason) = match report {
+            Some(r) => (
+                r.result.code().to_owned(),
+                (!r.field.is_empty()).then_some(r.field),
+                Some(r.reason),
+            ),
+            None => ("ok".to_owned(), None, None),
+        };
+        PreviewLine {
+            row: i64::try_from(row).unwrap_or(i64::MAX),
+            lead: None,
+            record: None,
+            result,
+            field,
+            reason,
+        }
+    }
+}
+
+/// One page of the caller's uploads.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(description = "One page of your imports, newest first")]
+pub struct ImportList {
+    /// The imports
+    pub items: Vec<ImportUpload>,
+    /// Pass as `cursor` for the next page; null on the last page
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+/// The choices of a start as a request gives them (`POST /api/v1/imports/{id}/start`); a
+/// choice left out or null takes its default.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = ImportStart, description = "How to import")]
+pub struct StartChoices {
+    #[serde(default, deserialize_with = "header_fields")]
+    #[schema(schema_with = start_mapping_schema)]
+    pub mapping: Option<BTreeMap<String, String>>,
+    #[serde(default, deserialize_with = "dedup_policy")]
+    #[schema(schema_with = dedup_schema)]
+    pub dedup: Option<String>,
+    #[serde(default, deserialize_with = "dedup_policy")]
+    #[schema(schema_with = dedup_probable_schema)]
+    pub dedup_probable: Option<String>,
+    #[serde(default, deserialize_with = "country_name")]
+    #[schema(schema_with = country_schema)]
+    pub country: Option<String>,
+    #[serde(default, deserialize_with = "source_code")]
+    #[schema(schema_with = source_schema)]
+    pub source: Option<String>,
+    /// Who owns the imported leads, or the other records whose owner column names no user (default: you); within your data scope
+    #[serde(default, deserialize_with = "user_id")]
+    #[schema(minimum = 1)]
+    pub owner_id: Option<i64>,
+}
+
+/// `mapping` as sent: header → field, or null for none.
+fn header_fields<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Null => Ok(None),
+        Value::Object(pairs) => pairs
+            .into_iter()
+            .map(|(header, field)| match field {
+                Value::String(field) => Ok((header, field)),
+                _ => Err(D::Error::custom(format!(
+                    "'{header}' must map to a field name (name, phone, custom.KEY, ignore, …)"
+                ))),
+            })
+            .collect::<Result<BTreeMap<String, String>, D::Error>>()
+            .map(Some),
+        _ => Err(D::Error::custom(
+            "must be an object of header → field, such as {\"手机号码\": \"phone\"}",
+        )),
+    }
+}
+
+/// A choice of a start that is a string, or null for its default; `wrong` says what else it
+/// must be.
+fn string_or_null<'de, D: Deserializer<'de>>(
+    d: D,
+    wrong: &str,
+) -> Result<Option<String>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s)),
+        _ => Err(D::Error::custom(wrong)),
+    }
+}
+
+fn dedup_policy<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    string_or_null(d, "must be skip, block, warn or merge")
+}
+
+fn country_name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    string_or_null(d, "must be a country code such as US")
+}
+
+fn source_code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    string_or_null(d, "must be a source code")
+}
+
+fn user_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Null => Ok(None),
+        id => id
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| D::Error::custom("must be a user id")),
+    }
+}
+
+const KIND_CODES: [&str; 5] = [
+    "leads",
+    "accounts",
+    "contacts",
+    "opportunities",
+    "activities",
+];
+
+const DEDUP_CODES: [&str; 4] = ["skip", "block", "warn", "merge"];
+
+fn kind_schema() -> ObjectBuilder {
+    schema::codes(KIND_CODES, false, "The kind of record the file holds")
+}
+
+/// The kind of an upload as `?kind=` takes it, leads by default; for the document of the
+/// handler (`inline(Option<KindCode>)`).
+#[derive(Debug)]
+pub struct KindCode;
+
+impl PartialSchema for KindCode {
+    fn schema() -> RefOr<Schema> {
+        kind_schema().default(Some(json!("leads"))).into()
+    }
+}
+
+impl ToSchema for KindCode {}
+
+fn any_value(doc: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::AnyValue)
+        .description(Some(doc))
+}
+
+fn column_field_schema() -> ObjectBuilder {
+    schema::string(
+        true,
+        "The field or target of the kind (`custom.KEY` for custom fields, `account_ref` for a link by the source system's id, …); null: not imported",
+    )
+}
+
+fn headers_schema() -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(schema::string(false, "A header"))
+        .description(Some("The header row"))
+}
+
+fn unmapped_schema() -> ArrayBuilder {
+    ArrayBuilder::new()
+        .schema_type(schema::typed(Type::Array, true))
+        .items(schema::string(false, "A header"))
+        .description(Some("Headers that are not imported"))
+}
+
+fn targets_schema() -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(schema::string(false, "A field, or `custom.KEY`"))
+        .description(Some(
+            "Where a column of this kind can go, for `mapping` at start (or `ignore`)",
+        ))
+}
+
+fn state_schema() -> ObjectBuilder {
+    schema::codes(
+        ["uploaded", "running", "finished", "failed"],
+        false,
+        "`uploaded`: waiting to be started; `failed`: see `error`, may be started again",
+    )
+}
+
+fn options_schema() -> ObjectBuilder {
+    let code = |doc: &str| schema::string(true, doc);
+    schema::scalar(
+        Type::Object,
+        true,
+        "The options it was started with; null before",
+    )
+    .property(
+        "mapping",
+        schema::scalar(Type::Object, false, "Header → field, as given").additional_properties(
+            Some(AdditionalProperties::RefOr(
+                schema::string(false, "A field").into(),
+            )),
+        ),
+    )
+    .property("dedup", code("Leads: for certain duplicates"))
+    .property("dedup_probable", code("Leads: for probable duplicates"))
+    .property("country", code("Leads: the country of rows without one"))
+    .property("source", code("Leads: the source of rows without one"))
+    .property(
+        "owner_id",
+        schema::scalar(Type::Integer, true, "Who owns the imported records"),
+    )
+}
+
+fn uploaded_at_schema() -> ObjectBuilder {
+    schema::date_time(false, "Uploaded")
+}
+
+fn progressed_at_schema() -> ObjectBuilder {
+    schema::date_time(false, "Last progress")
+}
+
+fn started_at_schema() -> ObjectBuilder {
+    schema::date_time(true, "Started")
+}
+
+fn finished_at_schema() -> ObjectBuilder {
+    schema::date_time(true, "Finished")
+}
+
+fn previewed_lead_schema() -> ObjectBuilder {
+    any_value("Leads only: the lead body the row gives")
+}
+
+fn previewed_record_schema() -> ObjectBuilder {
+    any_value("Other kinds only: what the row would do, `{\"create\": body}` or `{\"update\": id, \"body\": changes}` (with `closing`, a deal's won or lost state), or the activity; null when refused")
+}
+
+fn row_result_schema() -> ObjectBuilder {
+    schema::codes(
+        ["ok", "failed", "skipped", "imported", "merged", "warning"],
+        false,
+        "What the import would do with it (default choices): `imported` flagged as a possible duplicate, `warning` imported with a warning about its data",
+    )
+}
+
+fn start_mapping_schema() -> ObjectBuilder {
+    schema::scalar(
+        Type::Object,
+        true,
+        "Header → field (`name`, `phone`, `account_ref`, `custom.KEY`, `ignore`, …; see the upload's `targets`), over the automatic mapping; for opportunities `stage:NAME` → a stage code names a stage of the file",
+    )
+    .additional_properties(Some(AdditionalProperties::RefOr(
+        schema::string(false, "A field").into(),
+    )))
+}
+
+fn dedup_schema() -> ObjectBuilder {
+    schema::codes(
+        DEDUP_CODES,
+        true,
+        "Leads only. A row that certainly duplicates a lead, a contact, an account or an earlier row (the same phone, email or external id): left out (`skip`, the default), reported as failed (`block`), imported flagged and reported (`warn`), or merged into the lead it duplicates (`merge`)",
+    )
+}
+
+fn dedup_probable_schema() -> ObjectBuilder {
+    schema::codes(
+        DEDUP_CODES,
+        true,
+        "Leads only. The same for a row that probably duplicates one (the same name at the same company, no exact key in common); default: the import channel's policy for probable matches (`GET /api/v1/dedup/probable-policies`, source of the row), which flags it for review unless an admin chose otherwise",
+    )
+}
+
+fn country_schema() -> ObjectBuilder {
+    schema::string(
+        true,
+        "Leads only. The country of rows whose Country column is empty or missing, which reads their phones: an ISO code (`US`) or a name (`United States`, `美国`); default China",
+    )
+}
+
+fn source_schema() -> ObjectBuilder {
+    schema::string(
+        true,
+        "Leads only. The source of rows that name none (default `import`)",
+    )
+}
+
 fn bad_file(message: impl std::fmt::Display) -> StoreError {
     Invalid::new("file", message.to_string()).into()
 }
@@ -242,7 +681,7 @@ pub async fn create(
     path: &Path,
     name: &str,
     kind: Kind,
-) -> StoreResult<Value> {
+) -> StoreResult<Uploaded> {
     let size = std::fs::metadata(path).map_err(anyhow::Error::from)?.len();
     if size == 0 {
         return Err(bad_file(format!(
@@ -285,7 +724,7 @@ pub async fn create(
             engine::check_rows(db, actor, clock, rows, &options)
                 .await?
                 .into_iter()
-                .map(|p| preview_line(p.row, "record", p.shown, one_report(&p.reports)))
+                .map(|p| PreviewLine::of_record(p.row, p.shown, one_report(&p.reports)))
                 .collect()
         }
         Some(AnyMapping::Lead(mapping)) => {
@@ -293,7 +732,7 @@ pub async fn create(
             check_rows(db, actor, clock, &rows, &options)
                 .await?
                 .into_iter()
-                .map(|p| preview_line(p.row, "lead", p.body, p.report))
+                .map(|p| PreviewLine::of_lead(p.row, p.body, p.report))
                 .collect()
         }
         None => Vec::new(),
@@ -350,21 +789,11 @@ pub async fn create(
     }
     tx.commit().await?;
 
-    let mut answer = get(db, actor, id).await?;
-    answer["mapping_error"] = json!(mapping_error);
-    answer["preview"] = Value::Array(preview);
-    Ok(answer)
-}
-
-/// A row of a preview: what it becomes (under `key`), and what the import would do with it.
-fn preview_line(row: u64, key: &str, body: Value, report: Option<RowReport>) -> Value {
-    let mut line = json!({"row": row, key: body, "result": "ok", "field": null, "reason": null});
-    if let Some(r) = report {
-        line["result"] = json!(r.result.code());
-        line["field"] = json!((!r.field.is_empty()).then_some(r.field));
-        line["reason"] = json!(r.reason);
-    }
-    line
+    Ok(Uploaded {
+        upload: get(db, actor, id).await?,
+        mapping_error,
+        preview,
+    })
 }
 
 /// Reads until `buf` is full or the file ends.
@@ -461,7 +890,7 @@ fn overrides_of(options: Option<&Value>) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-async fn upload_json(db: &Db, row: &Row, customs: &mut Customs) -> anyhow::Result<Value> {
+async fn read_upload(db: &Db, row: &Row, customs: &mut Customs) -> anyhow::Result<ImportUpload> {
     let id = row.int("id");
     let kind = Kind::of_row(row);
     let custom = customs.of(db, kind).await?;
@@ -490,46 +919,46 @@ async fn upload_json(db: &Db, row: &Row, customs: &mut Customs) -> anyhow::Resul
     };
     let count = |column: &str| if started { row.int(column) } else { 0 };
     let reported = count("skipped") + count("failed") + warned + warnings;
-    Ok(json!({
-        "id": id,
-        "kind": kind.plural(),
-        "user_id": row.int("user_id"),
-        "file_name": row.text("file_name"),
-        "file_size": row.int("file_size"),
-        "format": row.text("format"),
-        "headers": headers,
-        "mapping": mapping.as_ref().map(AnyMapping::to_json),
-        "unmapped": mapping.as_ref().map(AnyMapping::unmapped),
-        "targets": targets(kind, custom),
-        "estimated_rows": row.int("estimated_rows"),
-        "state": state,
-        "options": options,
-        "progress": {
-            "rows": count("rows_done"),
-            "imported": count("imported"),
-            "updated": count("updated"),
-            "skipped": count("skipped"),
-            "failed": count("failed"),
-            "warned": warned,
-            "warnings": warnings,
+    Ok(ImportUpload {
+        id,
+        kind: kind.plural().to_owned(),
+        user_id: row.int("user_id"),
+        file_name: row.text("file_name"),
+        file_size: row.int("file_size"),
+        format: row.text("format"),
+        mapping: mapping.as_ref().map(AnyMapping::columns),
+        unmapped: mapping.as_ref().map(AnyMapping::unmapped),
+        headers,
+        targets: targets(kind, custom),
+        estimated_rows: row.int("estimated_rows"),
+        state,
+        options,
+        progress: Progress {
+            rows: count("rows_done"),
+            imported: count("imported"),
+            updated: count("updated"),
+            skipped: count("skipped"),
+            failed: count("failed"),
+            warned,
+            warnings,
         },
-        "error": row.opt_text("error"),
-        "errors_csv": (reported > 0).then(|| format!("/api/v1/imports/{id}/errors.csv")),
-        "created_at": rfc3339(row.int("created_at")),
-        "updated_at": rfc3339(row.int("updated_at").max(row.int("progress_at"))),
-        "started_at": row.opt_int("started_at").map(rfc3339),
-        "finished_at": row.opt_int("finished_at").map(rfc3339),
-    }))
+        error: row.opt_text("error"),
+        errors_csv: (reported > 0).then(|| format!("/api/v1/imports/{id}/errors.csv")),
+        created_at: rfc3339(row.int("created_at")),
+        updated_at: rfc3339(row.int("updated_at").max(row.int("progress_at"))),
+        started_at: row.opt_int("started_at").map(rfc3339),
+        finished_at: row.opt_int("finished_at").map(rfc3339),
+    })
 }
 
 /// One upload of the caller, with its progress.
-pub async fn get(db: &Db, actor: &Actor, id: i64) -> StoreResult<Value> {
+pub async fn get(db: &Db, actor: &Actor, id: i64) -> StoreResult<ImportUpload> {
     let row = fetch(db, actor, id).await?;
-    Ok(upload_json(db, &row, &mut Customs::default()).await?)
+    Ok(read_upload(db, &row, &mut Customs::default()).await?)
 }
 
 /// The caller's uploads, newest first: `?limit=` (1–100, default 20) and `?cursor=`.
-pub async fn list(db: &Db, actor: &Actor, query: &[(String, String)]) -> StoreResult<Value> {
+pub async fn list(db: &Db, actor: &Actor, query: &[(String, String)]) -> StoreResult<ImportList> {
     let mut limit = 20;
     let mut before = i64::MAX;
     for (name, value) in query {
@@ -569,17 +998,12 @@ pub async fn list(db: &Db, actor: &Actor, query: &[(String, String)]) -> StoreRe
     let mut customs = Customs::default();
     let mut items = Vec::new();
     for row in rows.iter().take(limit as usize) {
-        items.push(upload_json(db, row, &mut customs).await?);
+        items.push(read_upload(db, row, &mut customs).await?);
     }
     let next_cursor = more
-        .then(|| {
-            items
-                .last()
-                .and_then(|i| i["id"].as_i64())
-                .map(|i| i.to_string())
-        })
+        .then(|| items.last().map(|i| i.id.to_string()))
         .flatten();
-    Ok(json!({"items": items, "next_cursor": next_cursor}))
+    Ok(ImportList { items, next_cursor })
 }
 
 /// The choices of `POST /api/v1/imports/{id}/start`.
@@ -596,96 +1020,68 @@ struct Start {
     owner_id: Option<i64>,
 }
 
-/// The options of a lead import that other kinds do not take.
-const LEAD_OPTIONS: [&str; 4] = ["dedup", "dedup_probable", "country", "source"];
-
-fn parse_start(body: &Value, kind: Kind) -> Result<Start, Invalid> {
-    let object = match body {
-        Value::Null => return Ok(Start::default()),
-        Value::Object(o) => o,
-        _ => return Err(Invalid::new("body", "must be a JSON object")),
-    };
-    let mut start = Start::default();
-    for (key, value) in object {
-        match (key.as_str(), value) {
-            (_, Value::Null) => {}
-            (lead_only, _) if kind != Kind::Lead && LEAD_OPTIONS.contains(&lead_only) => {
-                return Err(Invalid::new(
-                    lead_only,
-                    format!(
-                        "is an option of lead imports; an import of {} takes mapping and owner_id",
-                        kind.plural()
-                    ),
-                ))
-            }
-            ("mapping", Value::Object(m)) => {
-                for (header, field) in m {
-                    let Some(field) = field.as_str() else {
-                        return Err(Invalid::new(
-                            "mapping",
-                            format!("'{header}' must map to a field name (name, phone, custom.KEY, ignore, …)"),
-                        ));
-                    };
-                    start.overrides.insert(header.clone(), field.to_owned());
-                }
-            }
-            ("mapping", _) => {
-                return Err(Invalid::new(
-                    "mapping",
-                    "must be an object of header → field, such as {\"手机号码\": \"phone\"}",
-                ))
-            }
-            ("dedup", Value::String(d)) => {
-                start.dedup = d.parse().map_err(|e: String| Invalid::new("dedup", e))?;
-                start.dedup_code.clone_from(d);
-            }
-            ("dedup", _) => {
-                return Err(Invalid::new("dedup", "must be skip, block, warn or merge"));
-            }
-            ("dedup_probable", Value::String(d)) => {
-                start.probable =
-                    Some(d.parse().map_err(|e: String| Invalid::new("dedup_probable", e))?);
-            }
-            ("dedup_probable", _) => {
-                return Err(Invalid::new(
-                    "dedup_probable",
-                    "must be skip, block, warn or merge",
-                ));
-            }
-            ("country", Value::String(c)) if c.trim().is_empty() => {}
-            ("country", Value::String(c)) => {
-                start.country = Some(Region::parse(c).ok_or_else(|| {
-                    Invalid::new(
-                        "country",
-                        format!("'{c}' is not a country: use an ISO code such as US or CN, or a name"),
-                    )
-                })?);
-            }
-            ("country", _) => {
-                return Err(Invalid::new("country", "must be a country code such as US"))
-            }
-            ("source", Value::String(s)) => {
-                start.source = Some(
-                    xiansuo_core::lead::parse_source(s)
-                        .map_err(|e| Invalid::new("source", e.message))?,
-                );
-            }
-            ("source", _) => return Err(Invalid::new("source", "must be a source code")),
-            ("owner_id", v) => {
-                start.owner_id = Some(
-                    v.as_i64()
-                        .ok_or_else(|| Invalid::new("owner_id", "must be a user id"))?,
-                );
-            }
-            (other, _) => {
-                return Err(Invalid::new(
-                    other,
-                    "is not an import option (accepted: mapping, dedup, dedup_probable, country, source, owner_id)",
-                ))
-            }
+/// The choices of `choices` for an import of `kind`, checked: a lead import's options only for
+/// leads, the policies, the country and the source as the command line reads them.
+fn check_start(choices: StartChoices, kind: Kind) -> Result<Start, Invalid> {
+    if kind != Kind::Lead {
+        let lead_only = [
+            ("dedup", choices.dedup.is_some()),
+            ("dedup_probable", choices.dedup_probable.is_some()),
+            ("country", choices.country.is_some()),
+            ("source", choices.source.is_some()),
+        ];
+        if let Some((option, _)) = lead_only.into_iter().find(|(_, given)| *given) {
+            return Err(Invalid::new(
+                option,
+                format!(
+                    "is an option of lead imports; an import of {} takes mapping and owner_id",
+                    kind.plural()
+                ),
+            ));
         }
     }
-    Ok(start)
+    let (dedup, dedup_code) = match choices.dedup {
+        Some(code) => (
+            code.parse::<Dedup>()
+                .map_err(|e: String| Invalid::new("dedup", e))?,
+            code,
+        ),
+        None => (Dedup::Skip, Dedup::Skip.code().to_owned()),
+    };
+    let probable = choices
+        .dedup_probable
+        .map(|code| {
+            code.parse::<Dedup>()
+                .map_err(|e: String| Invalid::new("dedup_probable", e))
+        })
+        .transpose()?;
+    let country = choices
+        .country
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| {
+            Region::parse(&c).ok_or_else(|| {
+                Invalid::new(
+                    "country",
+                    format!("'{c}' is not a country: use an ISO code such as US or CN, or a name"),
+                )
+            })
+        })
+        .transpose()?;
+    let source = choices
+        .source
+        .map(|s| {
+            xiansuo_core::lead::parse_source(&s).map_err(|e| Invalid::new("source", e.message))
+        })
+        .transpose()?;
+    Ok(Start {
+        overrides: choices.mapping.unwrap_or_default(),
+        dedup,
+        dedup_code,
+        probable,
+        country,
+        source,
+        owner_id: choices.owner_id,
+    })
 }
 
 impl Default for Start {
@@ -711,23 +1107,24 @@ pub enum Run {
 
 /// What [`start`] hands to [`run`].
 pub struct Started {
-    pub upload: Value,
+    pub upload: ImportUpload,
     pub options: Run,
 }
 
-/// Checks the choices and marks the upload as running; the caller then runs it with [`run`].
-/// An upload that is running cannot be started again, unless its run has committed nothing
-/// for ten minutes (its instance died); a finished one never.
+/// Checks the choices, read once the upload is found to be the caller's, and marks the upload
+/// as running; the caller then runs it with [`run`]. An upload that is running cannot be
+/// started again, unless its run has committed nothing for ten minutes (its instance died); a
+/// finished one never.
 pub async fn start(
     db: &Db,
     actor: &Actor,
     clock: &dyn Clock,
     id: i64,
-    body: &Value,
+    choices: Unread<StartChoices>,
 ) -> StoreResult<Started> {
     let row = fetch(db, actor, id).await?;
     let kind = Kind::of_row(&row);
-    let choices = parse_start(body, kind)?;
+    let choices = check_start(choices.read()?, kind)?;
     let now = to_millis(clock.now());
     let state = row.text("state");
     let last_progress = row.int("updated_at").max(row.int("progress_at"));
@@ -1012,6 +1409,16 @@ pub async fn errors_csv(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The choices of a start's body (JSON null takes the defaults) for `kind`.
+    fn parse_start(body: &Value, kind: Kind) -> Result<Start, Invalid> {
+        let choices = if body.is_null() {
+            StartChoices::default()
+        } else {
+            Unread::json(body.clone()).read()?
+        };
+        check_start(choices, kind)
+    }
 
     fn parse_start_lead(body: &Value) -> Result<Start, Invalid> {
         parse_start(body, Kind::Lead)
