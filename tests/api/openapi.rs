@@ -104,7 +104,8 @@ fn collect(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
     }
 }
 
-/// The contents of the string literals in `text` that sit in a `.route(` call.
+/// The contents of the string literals in `text` that name a route: in a `.route(` call, as the
+/// `path` of a `#[utoipa::path]`, or first in the invocation of a macro that writes handlers.
 fn string_literals(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = text;
@@ -137,6 +138,18 @@ fn string_literals(text: &str) -> Vec<String> {
             }
         }
         rest = &rest[1..];
+    }
+    // Handlers written once per record type by a macro of their module are routed at the path
+    // the invocation names first (`record_files!(LEADS, "/api/v1/leads/{id}/attachments", …)`).
+    let mut rest = text;
+    while let Some(at) = rest.find("!(\n") {
+        rest = &rest[at + "!(\n".len()..];
+        let invocation = &rest[..rest.find(");").unwrap_or(rest.len())];
+        if let Some(body) = invocation.find("\"/api/").map(|p| &invocation[p + 1..]) {
+            if let Some(end) = body.find('"') {
+                out.push(body[..end].to_owned());
+            }
+        }
     }
     out
 }

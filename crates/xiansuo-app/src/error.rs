@@ -40,7 +40,7 @@ impl From<sqlx::Error> for StoreError {
 #[derive(Debug)]
 pub struct Duplicate {
     /// The matches as the caller may see them (see `leads::dedup::describe`).
-    pub candidates: Vec<crate::leads::dedup::Candidate>,
+    pub candidates: Vec<crate::leads::dedup::candidate::Candidate>,
     /// The lead the new data went into, as the API shows it, when it was merged.
     pub merged: Option<Value>,
 }

@@ -2103,7 +2103,7 @@ pub struct NewTarget {
     /// The target: a whole number from 0 to 1,000,000,000, or for won_amount an amount of
     /// money from 0 to 10,000,000,000,000 with at most two decimals
     #[serde(default)]
-    #[schema(value_type = f64, minimum = 0, maximum = 10_000_000_000_000_i64)]
+    #[schema(value_type = f64, required = true, minimum = 0, maximum = 10_000_000_000_000_i64)]
     pub value: Option<serde_json::Number>,
 }
 

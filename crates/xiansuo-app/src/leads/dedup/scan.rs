@@ -6,7 +6,7 @@
 //! so readers always see one whole scan. `GET /api/v1/dedup/groups` shows each caller the
 //! groups with at least two leads in their scope, and only those leads.
 
-use super::signals_schema;
+use super::candidate::signals_schema;
 use crate::error::{StoreError, StoreResult};
 use crate::jobs::queue::{self, Job, JobEnv, JobFailure};
 use crate::records::schema::LEADS;
