@@ -73,7 +73,10 @@ echo "schemathesis against $bin, $examples examples per operation"
 # parsing of its own sources is not thread-safe and now and then ends a run with an internal
 # error.
 set +e
-XIANSUO_TOKEN="$token" schemathesis --config-file scripts/schemathesis.toml run \
+# scripts/schemathesis_hooks.py leaves out the stateful cases whose path id is a null (sent as
+# "None") that schemathesis took from an earlier answer; it says why.
+XIANSUO_TOKEN="$token" PYTHONPATH="scripts${PYTHONPATH:+:$PYTHONPATH}" \
+    SCHEMATHESIS_HOOKS=schemathesis_hooks schemathesis --config-file scripts/schemathesis.toml run \
     "$base/api/openapi.json" \
     --checks all \
     --phases examples,coverage,fuzzing,stateful \
