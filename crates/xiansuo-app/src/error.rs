@@ -35,6 +35,14 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// A row that does not read into its struct is a mistake in the code (a misspelt column, a
+/// changed type), never the caller's.
+impl From<xiansuo_store::DecodeError> for StoreError {
+    fn from(e: xiansuo_store::DecodeError) -> Self {
+        StoreError::Internal(e.into())
+    }
+}
+
 /// A new lead that was not created because it duplicates existing records: refused (block
 /// policy, with the candidates) or put into an existing lead (merge policy).
 #[derive(Debug)]

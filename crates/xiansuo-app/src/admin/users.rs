@@ -20,7 +20,7 @@ use xiansuo_core::role::{would_cycle, Role, TeamKind};
 use xiansuo_core::validation::{present, Unread};
 use xiansuo_core::working_hours::parse_time_zone;
 use xiansuo_core::{schema, Invalid, Text};
-use xiansuo_store::{Db, Param, Row};
+use xiansuo_store::{Db, DecodeError, Param, Row};
 
 /// Hashes a password with argon2id and a random salt.
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
@@ -745,16 +745,28 @@ fn updated_at_schema() -> ObjectBuilder {
     schema::date_time(false, "When it last changed")
 }
 
+/// A row of `teams`, as stored.
+#[derive(Deserialize)]
+struct StoredTeam {
+    id: i64,
+    name: String,
+    kind: String,
+    parent_id: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
 impl Team {
-    fn read(r: &Row) -> Team {
-        Team {
-            id: r.int("id"),
-            name: r.text("name"),
-            kind: r.text("kind"),
-            parent_id: r.opt_int("parent_id"),
-            created_at: rfc3339(r.int("created_at")),
-            updated_at: rfc3339(r.int("updated_at")),
-        }
+    fn read(r: &Row) -> Result<Team, DecodeError> {
+        let stored: StoredTeam = r.decode()?;
+        Ok(Team {
+            id: stored.id,
+            name: stored.name,
+            kind: stored.kind,
+            parent_id: stored.parent_id,
+            created_at: rfc3339(stored.created_at),
+            updated_at: rfc3339(stored.updated_at),
+        })
     }
 }
 
@@ -768,7 +780,7 @@ pub async fn list_teams(db: &Db) -> StoreResult<TeamList> {
         .await?
         .iter()
         .map(Team::read)
-        .collect();
+        .collect::<Result<_, _>>()?;
     Ok(TeamList {
         items,
         next_cursor: None,
@@ -783,7 +795,8 @@ pub async fn get_team(db: &Db, id: i64) -> StoreResult<Team> {
     )
     .await?
     .map(|r| Team::read(&r))
-    .ok_or(StoreError::NotFound("Team"))
+    .ok_or(StoreError::NotFound("Team"))?
+    .map_err(StoreError::from)
 }
 
 pub async fn team_id_by_name(db: &Db, name: &str) -> anyhow::Result<Option<i64>> {
@@ -900,7 +913,7 @@ async fn save_team(
         .ok_or(StoreError::NotFound("Team"))?;
     tx.commit().await?;
     forget_callers(db);
-    Ok(Team::read(&row))
+    Ok(Team::read(&row)?)
 }
 
 /// The time zone of a user who has not chosen one: China Standard Time.

@@ -15,7 +15,7 @@ use utoipa::openapi::ObjectBuilder;
 use utoipa::ToSchema;
 use xiansuo_core::custom_field::RecordType;
 use xiansuo_core::{schema, Invalid};
-use xiansuo_store::{Db, Param, Row, Tx};
+use xiansuo_store::{Db, DecodeError, Param, Row, Tx};
 
 /// What a notification is about. The codes are stored and shown by the API; never renamed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -306,17 +306,30 @@ fn read_at_schema() -> ObjectBuilder {
     schema::date_time(true, "When it was read; null while unread")
 }
 
+/// A row of `notifications`, as far as a reader sees it.
+#[derive(Deserialize)]
+struct Stored {
+    id: i64,
+    kind: String,
+    record_type: Option<String>,
+    record_id: Option<i64>,
+    message: String,
+    created_at: i64,
+    read_at: Option<i64>,
+}
+
 impl Received {
-    fn read(r: &Row) -> Received {
-        Received {
-            id: r.int("id"),
-            kind: r.text("kind"),
-            record_type: r.opt_text("record_type"),
-            record_id: r.opt_int("record_id"),
-            message: r.text("message"),
-            created_at: rfc3339(r.int("created_at")),
-            read_at: r.opt_int("read_at").map(rfc3339),
-        }
+    fn read(r: &Row) -> Result<Received, DecodeError> {
+        let stored: Stored = r.decode()?;
+        Ok(Received {
+            id: stored.id,
+            kind: stored.kind,
+            record_type: stored.record_type,
+            record_id: stored.record_id,
+            message: stored.message,
+            created_at: rfc3339(stored.created_at),
+            read_at: stored.read_at.map(rfc3339),
+        })
     }
 }
 
@@ -408,7 +421,7 @@ pub async fn list(db: &Db, user_id: i64, query: ListQuery) -> anyhow::Result<Not
         )
         .await?;
     Ok(NotificationList {
-        items: rows.iter().map(Received::read).collect(),
+        items: rows.iter().map(Received::read).collect::<Result<_, _>>()?,
         unread: unread(db, user_id).await?,
     })
 }
@@ -441,7 +454,7 @@ pub async fn mark_read(db: &Db, user_id: i64, id: i64, now_ms: i64) -> StoreResu
         .await?
         .ok_or(StoreError::NotFound("notification"))?;
     tx.commit().await?;
-    Ok(Received::read(&row))
+    Ok(Received::read(&row)?)
 }
 
 /// Marks all of the user's notifications read; returns how many were unread.
