@@ -10,7 +10,7 @@ use crate::error::StoreResult;
 use crate::records::json::rfc3339;
 use crate::scope::Actor;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use utoipa::openapi::{ObjectBuilder, RefOr, Schema};
@@ -18,7 +18,7 @@ use utoipa::{PartialSchema, ToSchema};
 use xiansuo_core::clock::{parse_bound, to_millis};
 use xiansuo_core::schema;
 use xiansuo_core::Invalid;
-use xiansuo_store::{Cell, Db, Param, Row, Tx};
+use xiansuo_store::{Cell, Db, DecodeError, Param, Row, Tx};
 
 /// The kinds of settings records the audit log knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -439,7 +439,7 @@ async fn page<T>(
     conditions: &[String],
     params: &[Param],
     limit: i64,
-    read: fn(&Row) -> T,
+    read: fn(&Row) -> Result<T, DecodeError>,
 ) -> StoreResult<(Vec<T>, Option<String>)> {
     let mut rows = db
         .fetch_all(
@@ -459,7 +459,8 @@ async fn page<T>(
         rows.truncate(limit as usize);
         rows.last().map(|r| r.int("id").to_string())
     });
-    Ok((rows.iter().map(read).collect(), next.flatten()))
+    let items = rows.iter().map(read).collect::<Result<_, _>>()?;
+    Ok((items, next.flatten()))
 }
 
 /// A user or a record an entry names: its id (null for the command line, or for a singleton
@@ -561,29 +562,44 @@ pub struct AuditList {
     pub next_cursor: Option<String>,
 }
 
+/// A row of `audit_log`.
+#[derive(Deserialize)]
+struct StoredAuditEntry {
+    id: i64,
+    at: i64,
+    actor_id: Option<i64>,
+    actor_name: String,
+    kind: String,
+    subject_id: Option<i64>,
+    subject_name: String,
+    action: String,
+    before_json: Option<String>,
+    after_json: Option<String>,
+}
+
 impl AuditEntry {
-    fn read(r: &Row) -> AuditEntry {
-        let parsed = |column: &str| {
-            r.opt_text(column)
-                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+    fn read(r: &Row) -> Result<AuditEntry, DecodeError> {
+        let stored: StoredAuditEntry = r.decode()?;
+        let parsed = |json: Option<String>| {
+            json.and_then(|t| serde_json::from_str::<Value>(&t).ok())
                 .unwrap_or(Value::Null)
         };
-        AuditEntry {
-            id: r.int("id"),
-            at: rfc3339(r.int("at")),
+        Ok(AuditEntry {
+            id: stored.id,
+            at: rfc3339(stored.at),
             actor: Named {
-                id: r.opt_int("actor_id"),
-                name: r.text("actor_name"),
+                id: stored.actor_id,
+                name: stored.actor_name,
             },
-            kind: r.text("kind"),
+            kind: stored.kind,
             subject: Named {
-                id: r.opt_int("subject_id"),
-                name: r.text("subject_name"),
+                id: stored.subject_id,
+                name: stored.subject_name,
             },
-            action: r.text("action"),
-            before: parsed("before_json"),
-            after: parsed("after_json"),
-        }
+            action: stored.action,
+            before: parsed(stored.before_json),
+            after: parsed(stored.after_json),
+        })
     }
 }
 
@@ -730,17 +746,30 @@ pub struct LoginList {
     pub next_cursor: Option<String>,
 }
 
+/// A row of `login_history`.
+#[derive(Deserialize)]
+struct StoredLogin {
+    id: i64,
+    at: i64,
+    user_id: Option<i64>,
+    username: String,
+    address: String,
+    user_agent: String,
+    result: String,
+}
+
 impl Login {
-    fn read(r: &Row) -> Login {
-        Login {
-            id: r.int("id"),
-            at: rfc3339(r.int("at")),
-            user_id: r.opt_int("user_id"),
-            username: r.text("username"),
-            address: r.text("address"),
-            user_agent: r.text("user_agent"),
-            result: r.text("result"),
-        }
+    fn read(r: &Row) -> Result<Login, DecodeError> {
+        let stored: StoredLogin = r.decode()?;
+        Ok(Login {
+            id: stored.id,
+            at: rfc3339(stored.at),
+            user_id: stored.user_id,
+            username: stored.username,
+            address: stored.address,
+            user_agent: stored.user_agent,
+            result: stored.result,
+        })
     }
 }
 

@@ -16,7 +16,7 @@ use crate::records::schema::{Kind, Table, TABLES};
 use crate::scope::Actor;
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use futures_util::Stream;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::io::Write;
@@ -27,7 +27,7 @@ use xiansuo_core::history::Channel;
 use xiansuo_core::lead::ActivityType;
 use xiansuo_core::schema;
 use xiansuo_core::Invalid;
-use xiansuo_store::{Db, Param, Row};
+use xiansuo_store::{Db, DecodeError, Param, Row};
 
 /// Records fetched per round trip: the list's largest page.
 const PAGE: &str = "500";
@@ -740,19 +740,34 @@ fn at_schema() -> ObjectBuilder {
     schema::date_time(false, "When")
 }
 
+/// A row of `exports` with the exporter's username (null once the user is gone).
+#[derive(Deserialize)]
+struct StoredExport {
+    id: i64,
+    user_id: i64,
+    username: Option<String>,
+    record_type: String,
+    filters: String,
+    format: String,
+    rows: i64,
+    channel: String,
+    at: i64,
+}
+
 impl ExportEntry {
-    fn read(r: &Row) -> ExportEntry {
-        ExportEntry {
-            id: r.int("id"),
-            user_id: r.int("user_id"),
-            username: r.opt_text("username"),
-            record_type: r.text("record_type"),
-            filters: serde_json::from_str::<Value>(&r.text("filters")).unwrap_or(json!({})),
-            format: r.text("format"),
-            rows: r.int("rows"),
-            channel: r.text("channel"),
-            at: records::rfc3339(r.int("at")),
-        }
+    fn read(r: &Row) -> Result<ExportEntry, DecodeError> {
+        let stored: StoredExport = r.decode()?;
+        Ok(ExportEntry {
+            id: stored.id,
+            user_id: stored.user_id,
+            username: stored.username,
+            record_type: stored.record_type,
+            filters: serde_json::from_str::<Value>(&stored.filters).unwrap_or(json!({})),
+            format: stored.format,
+            rows: stored.rows,
+            channel: stored.channel,
+            at: records::rfc3339(stored.at),
+        })
     }
 }
 
@@ -825,7 +840,7 @@ pub async fn audit(db: &Db, actor: &Actor, params: &[(String, String)]) -> Store
         .iter()
         .take(limit as usize)
         .map(ExportEntry::read)
-        .collect();
+        .collect::<Result<_, _>>()?;
     let next_cursor = if more {
         items.last().map(|i| i.id.to_string())
     } else {

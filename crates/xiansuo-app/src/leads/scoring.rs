@@ -374,16 +374,32 @@ pub struct LeadScore {
     pub items: Vec<Item>,
 }
 
+/// The columns of `leads` a score is read from.
+#[derive(Deserialize)]
+struct StoredScore {
+    score: i64,
+    tier: Option<String>,
+    score_breakdown: Option<String>,
+}
+
 impl LeadScore {
-    fn read(row: &Row) -> LeadScore {
-        LeadScore {
-            score: row.int("score"),
-            tier: row.opt_text("tier").and_then(|t| Tier::parse(&t).ok()),
-            items: row
-                .opt_text("score_breakdown")
+    /// The score of a row that selects `score, tier, score_breakdown`. A tier that is not a
+    /// known code is a broken row, an error rather than no tier.
+    fn read(row: &Row) -> anyhow::Result<LeadScore> {
+        let stored: StoredScore = row.decode()?;
+        let tier = stored
+            .tier
+            .map(|t| Tier::parse(&t))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("leads.tier: {e}"))?;
+        Ok(LeadScore {
+            score: stored.score,
+            tier,
+            items: stored
+                .score_breakdown
                 .and_then(|b| serde_json::from_str(&b).ok())
                 .unwrap_or_default(),
-        }
+        })
     }
 }
 
@@ -399,7 +415,7 @@ pub async fn lead_score(db: &Db, actor: &Actor, id: i64) -> StoreResult<LeadScor
         )
         .await?
         .ok_or(StoreError::NotFound(LEADS.schema))?;
-    Ok(LeadScore::read(&row))
+    Ok(LeadScore::read(&row)?)
 }
 
 /// A behaviour event of a lead.
@@ -429,19 +445,37 @@ pub struct LeadEvent {
     pub created_at: String,
 }
 
+/// A row of `lead_events`.
+#[derive(Deserialize)]
+struct StoredEvent {
+    id: i64,
+    lead_id: i64,
+    #[serde(rename = "type")]
+    event_type: String,
+    name: Option<String>,
+    url: Option<String>,
+    occurred_at: i64,
+    created_by: Option<i64>,
+    created_at: i64,
+}
+
 impl LeadEvent {
-    fn read(row: &Row) -> LeadEvent {
-        LeadEvent {
-            id: row.int("id"),
-            lead_id: row.int("lead_id"),
-            // Only known types are stored.
-            event_type: EventType::parse(&row.text("type")).unwrap_or(EventType::Custom),
-            name: row.opt_text("name"),
-            url: row.opt_text("url"),
-            occurred_at: rfc3339(row.int("occurred_at")),
-            created_by: row.opt_int("created_by"),
-            created_at: rfc3339(row.int("created_at")),
-        }
+    /// The event of a `lead_events` row. Only known types are stored, so another is a broken
+    /// row, an error rather than a custom event.
+    fn read(row: &Row) -> anyhow::Result<LeadEvent> {
+        let stored: StoredEvent = row.decode()?;
+        let event_type = EventType::parse(&stored.event_type)
+            .map_err(|e| anyhow::anyhow!("lead_events.type of the event {}: {e}", stored.id))?;
+        Ok(LeadEvent {
+            id: stored.id,
+            lead_id: stored.lead_id,
+            event_type,
+            name: stored.name,
+            url: stored.url,
+            occurred_at: rfc3339(stored.occurred_at),
+            created_by: stored.created_by,
+            created_at: rfc3339(stored.created_at),
+        })
     }
 }
 
@@ -474,7 +508,7 @@ pub async fn list_events(db: &Db, actor: &Actor, lead_id: i64) -> StoreResult<Le
         .await?
         .iter()
         .map(LeadEvent::read)
-        .collect();
+        .collect::<anyhow::Result<_>>()?;
     Ok(LeadEventList {
         items,
         next_cursor: None,
@@ -607,6 +641,7 @@ pub async fn add_event(
         )
         .await?
         .map(|r| LeadEvent::read(&r))
+        .transpose()?
         .ok_or(StoreError::NotFound("LeadEvent"))?;
     let score = tx
         .fetch_optional(
@@ -615,6 +650,7 @@ pub async fn add_event(
         )
         .await?
         .map(|r| LeadScore::read(&r))
+        .transpose()?
         .ok_or(StoreError::NotFound(LEADS.schema))?;
     tx.commit().await?;
     Ok(LeadEventCreated { event, score })

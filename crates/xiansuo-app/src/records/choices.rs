@@ -27,25 +27,51 @@ pub async fn all(db: &Db) -> anyhow::Result<Arc<Choices>> {
     let rows = db
         .fetch_all("SELECT * FROM choices ORDER BY position, id", &[])
         .await?;
-    let choices = Arc::new(Choices::new(rows.iter().map(choice_of).collect()));
+    let items = rows
+        .iter()
+        .map(choice_of)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let choices = Arc::new(Choices::new(items));
     db.settings().put(0, choices.clone());
     Ok(choices)
 }
 
-fn choice_of(r: &Row) -> Choice {
-    Choice {
-        id: r.int("id"),
-        kind: ChoiceKind::parse(&r.text("kind")).unwrap_or(ChoiceKind::Source),
-        code: r.text("code"),
-        label_zh: r.text("label_zh"),
-        label_en: r.text("label_en"),
-        status_type: r
-            .opt_text("status_type")
-            .and_then(|s| LeadStatus::parse(&s).ok()),
-        position: r.int("position"),
-        archived: r.int("archived") != 0,
-        builtin: r.int("builtin") != 0,
-    }
+/// A row of `choices`, as far as an entry shows it.
+#[derive(Deserialize)]
+struct StoredChoice {
+    id: i64,
+    kind: String,
+    code: String,
+    label_zh: String,
+    label_en: String,
+    status_type: Option<String>,
+    position: i64,
+    archived: bool,
+    builtin: bool,
+}
+
+/// The entry of a `choices` row. A kind or status type that is not a known code is a broken
+/// row, an error rather than a source or no type.
+fn choice_of(r: &Row) -> anyhow::Result<Choice> {
+    let stored: StoredChoice = r.decode()?;
+    let kind = ChoiceKind::parse(&stored.kind)
+        .map_err(|e| anyhow::anyhow!("choices.kind of the entry {}: {e}", stored.id))?;
+    let status_type = stored
+        .status_type
+        .map(|s| LeadStatus::parse(&s))
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("choices.status_type of the entry {}: {e}", stored.id))?;
+    Ok(Choice {
+        id: stored.id,
+        kind,
+        code: stored.code,
+        label_zh: stored.label_zh,
+        label_en: stored.label_en,
+        status_type,
+        position: stored.position,
+        archived: stored.archived,
+        builtin: stored.builtin,
+    })
 }
 
 /// A new entry of a list.
@@ -233,6 +259,7 @@ async fn read(tx: &mut Tx, id: i64) -> StoreResult<Choice> {
     tx.fetch_optional("SELECT * FROM choices WHERE id = ?", &[Param::Int(id)])
         .await?
         .map(|r| choice_of(&r))
+        .transpose()?
         .ok_or(StoreError::NotFound("choice"))
 }
 

@@ -88,18 +88,37 @@ pub struct Stage {
     pub active: bool,
 }
 
+/// A row of `pipeline_stages`, as far as a stage shows it.
+#[derive(Deserialize)]
+struct StoredStage {
+    id: i64,
+    code: String,
+    name_zh: String,
+    name_en: String,
+    probability: i64,
+    position: i64,
+    kind: String,
+    active: bool,
+}
+
 impl Stage {
-    fn of(row: &Row) -> Stage {
-        Stage {
-            id: row.int("id"),
-            code: row.text("code"),
-            name_zh: row.text("name_zh"),
-            name_en: row.text("name_en"),
-            probability: row.int("probability"),
-            position: row.int("position"),
-            kind: StageKind::parse(&row.text("kind")).unwrap_or(StageKind::Open),
-            active: row.int("active") == 1,
-        }
+    /// The stage of a `pipeline_stages` row. A kind that is not open, won or lost is a broken
+    /// row, an error rather than an open stage.
+    fn of(row: &Row) -> anyhow::Result<Stage> {
+        let stored: StoredStage = row.decode()?;
+        let kind = StageKind::parse(&stored.kind).map_err(|e| {
+            anyhow::anyhow!("pipeline_stages.kind of the stage '{}': {e}", stored.code)
+        })?;
+        Ok(Stage {
+            id: stored.id,
+            code: stored.code,
+            name_zh: stored.name_zh,
+            name_en: stored.name_en,
+            probability: stored.probability,
+            position: stored.position,
+            kind,
+            active: stored.active,
+        })
     }
 }
 
@@ -277,7 +296,7 @@ pub async fn stages(db: &Db) -> anyhow::Result<Vec<Stage>> {
         .await?
         .iter()
         .map(Stage::of)
-        .collect())
+        .collect::<anyhow::Result<_>>()?)
 }
 
 /// Every stage as the API shows it.
@@ -293,7 +312,8 @@ async fn stage_by_code<R: Reader>(r: &mut R, code: &str) -> anyhow::Result<Optio
         &[Param::from(code)],
     )
     .await?
-    .map(|row| Stage::of(&row)))
+    .map(|row| Stage::of(&row))
+    .transpose()?)
 }
 
 /// The first active stage of a kind, in pipeline order.
@@ -305,7 +325,8 @@ async fn first_of_kind<R: Reader>(r: &mut R, kind: StageKind) -> anyhow::Result<
         &[Param::from(kind.code())],
     )
     .await?
-    .map(|row| Stage::of(&row)))
+    .map(|row| Stage::of(&row))
+    .transpose()?)
 }
 
 /// A stage a deal may move to: it exists and is active.
@@ -315,11 +336,16 @@ async fn stage_named<R: Reader>(r: &mut R, value: &str) -> anyhow::Result<Option
         return Ok(Some(stage));
     }
     let folded = fold(value);
-    Ok(r.rows("SELECT * FROM pipeline_stages ORDER BY id", &[])
+    for row in r
+        .rows("SELECT * FROM pipeline_stages ORDER BY id", &[])
         .await?
-        .iter()
-        .map(Stage::of)
-        .find(|s| fold(&s.name_zh) == folded || fold(&s.name_en) == folded))
+    {
+        let stage = Stage::of(&row)?;
+        if fold(&stage.name_zh) == folded || fold(&stage.name_en) == folded {
+            return Ok(Some(stage));
+        }
+    }
+    Ok(None)
 }
 
 async fn usable_stage<R: Reader>(r: &mut R, field: &str, code: &str) -> StoreResult<Stage> {
@@ -340,6 +366,7 @@ async fn load_stage(tx: &mut Tx, id: i64) -> StoreResult<Stage> {
     )
     .await?
     .map(|r| Stage::of(&r))
+    .transpose()?
     .ok_or(StoreError::NotFound("PipelineStage"))
 }
 

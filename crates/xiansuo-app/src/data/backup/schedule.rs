@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use xiansuo_core::clock::{from_millis, to_millis};
 use xiansuo_core::validation::Unread;
 use xiansuo_core::Invalid;
-use xiansuo_store::{Db, Param, Row};
+use xiansuo_store::{Db, DecodeError, Param, Row};
 
 /// The longest interval between scheduled backups, in hours (30 days).
 pub const MAX_EVERY_HOURS: i64 = 720;
@@ -79,18 +79,32 @@ pub struct StoredBackup {
     pub created_at: DateTime<Utc>,
 }
 
+/// A row of `backups`, as far as [`COLUMNS`] selects it.
+#[derive(Deserialize)]
+struct StoredBackupRow {
+    id: i64,
+    file_name: String,
+    bytes: i64,
+    schema_version: String,
+    tables: i64,
+    rows_total: i64,
+    scheduled: bool,
+    created_at: i64,
+}
+
 impl StoredBackup {
-    fn of(row: &Row) -> Self {
-        StoredBackup {
-            id: row.int("id"),
-            file_name: row.text("file_name"),
-            bytes: row.int("bytes"),
-            schema_version: row.text("schema_version"),
-            tables: row.int("tables"),
-            rows: row.int("rows_total"),
-            scheduled: row.int("scheduled") != 0,
-            created_at: from_millis(row.int("created_at")),
-        }
+    fn of(row: &Row) -> Result<Self, DecodeError> {
+        let stored: StoredBackupRow = row.decode()?;
+        Ok(StoredBackup {
+            id: stored.id,
+            file_name: stored.file_name,
+            bytes: stored.bytes,
+            schema_version: stored.schema_version,
+            tables: stored.tables,
+            rows: stored.rows_total,
+            scheduled: stored.scheduled,
+            created_at: from_millis(stored.created_at),
+        })
     }
 }
 
@@ -164,7 +178,10 @@ pub async fn list(db: &Db, actor: &Actor) -> StoreResult<Vec<StoredBackup>> {
             &[],
         )
         .await?;
-    Ok(rows.iter().map(StoredBackup::of).collect())
+    Ok(rows
+        .iter()
+        .map(StoredBackup::of)
+        .collect::<Result<_, _>>()?)
 }
 
 /// The file of one backup, to download.
@@ -181,7 +198,7 @@ pub async fn file(db: &Db, actor: &Actor, id: i64) -> StoreResult<(StoredBackup,
     if !path.is_file() {
         return Err(StoreError::NotFound("backup file"));
     }
-    Ok((StoredBackup::of(&row), path))
+    Ok((StoredBackup::of(&row)?, path))
 }
 
 /// Queues a backup to be taken now by the job runner (a large database takes a while).
@@ -238,7 +255,7 @@ pub async fn take(
         )
         .await?
         .ok_or_else(|| anyhow::anyhow!("the backup just recorded is gone"))?;
-    Ok(StoredBackup::of(&row))
+    Ok(StoredBackup::of(&row)?)
 }
 
 /// Deletes every backup but the newest `keep`, file first.
