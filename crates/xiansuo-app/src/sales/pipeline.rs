@@ -291,12 +291,11 @@ const STAGE_ORDER: &str = "ORDER BY position, id";
 
 /// Every stage, in pipeline order.
 pub async fn stages(db: &Db) -> anyhow::Result<Vec<Stage>> {
-    Ok(db
-        .fetch_all(&format!("SELECT * FROM pipeline_stages {STAGE_ORDER}"), &[])
+    db.fetch_all(&format!("SELECT * FROM pipeline_stages {STAGE_ORDER}"), &[])
         .await?
         .iter()
         .map(Stage::of)
-        .collect::<anyhow::Result<_>>()?)
+        .collect()
 }
 
 /// Every stage as the API shows it.
@@ -307,18 +306,18 @@ pub async fn list_stages(db: &Db) -> StoreResult<StageList> {
 }
 
 async fn stage_by_code<R: Reader>(r: &mut R, code: &str) -> anyhow::Result<Option<Stage>> {
-    Ok(r.row(
+    r.row(
         "SELECT * FROM pipeline_stages WHERE code = ?",
         &[Param::from(code)],
     )
     .await?
     .map(|row| Stage::of(&row))
-    .transpose()?)
+    .transpose()
 }
 
 /// The first active stage of a kind, in pipeline order.
 async fn first_of_kind<R: Reader>(r: &mut R, kind: StageKind) -> anyhow::Result<Option<Stage>> {
-    Ok(r.row(
+    r.row(
         &format!(
             "SELECT * FROM pipeline_stages WHERE kind = ? AND active = 1 {STAGE_ORDER} LIMIT 1"
         ),
@@ -326,7 +325,7 @@ async fn first_of_kind<R: Reader>(r: &mut R, kind: StageKind) -> anyhow::Result<
     )
     .await?
     .map(|row| Stage::of(&row))
-    .transpose()?)
+    .transpose()
 }
 
 /// A stage a deal may move to: it exists and is active.
