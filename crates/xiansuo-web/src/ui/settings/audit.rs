@@ -203,6 +203,8 @@ static ZH: AuditTexts = AuditTexts {
         ("time_zone", "时区"),
         ("active", "启用"),
         ("mask_phones", "手机号打码"),
+        ("daily_digest", "每日摘要邮件"),
+        ("digest_mailed_at", "摘要发送时间"),
         ("password_hash", "密码"),
         ("token_hash", "令牌"),
         ("secret", "签名密钥"),
@@ -655,6 +657,28 @@ mod tests {
         assert_eq!(created[0].field, "Label");
         assert_eq!(created[0].before, "—");
         assert_eq!(created[1].after, "0");
+    }
+
+    #[test]
+    fn a_users_change_reads_in_chinese_column_by_column() {
+        // Every column of `users` (migrations 0001, 0014, 0026) an admin can see change.
+        for column in [
+            "username",
+            "display_name",
+            "email",
+            "password_hash",
+            "role",
+            "team_id",
+            "locale",
+            "active",
+            "deleted_at",
+            "mask_phones",
+            "time_zone",
+            "daily_digest",
+            "digest_mailed_at",
+        ] {
+            assert!(lookup(ZH.fields, column).is_some(), "{column} has no label");
+        }
     }
 
     #[test]
