@@ -121,6 +121,29 @@ impl PartialSchema for FileContent {
 
 impl ToSchema for FileContent {}
 
+/// The code of an entry of a choice list admins edit (`GET /api/v1/choices`), as an answer holds
+/// it: `[a-z0-9_]`, at most 40 characters; the built-in codes `examples` are examples, since
+/// admins add their own.
+pub fn choice_code<'a>(
+    examples: impl IntoIterator<Item = &'a str>,
+    nullable: bool,
+    doc: &str,
+) -> ObjectBuilder {
+    string(nullable, doc)
+        .pattern(Some("^[a-z0-9_]{1,40}$"))
+        .examples(examples)
+}
+
+/// An entry of a choice list admins edit, as a request may name it: its code or either label
+/// (at most 60 characters), of an entry that is not archived; the built-in codes are examples.
+pub fn choice_code_or_label<'a>(
+    examples: impl IntoIterator<Item = &'a str>,
+    nullable: bool,
+    doc: &str,
+) -> ObjectBuilder {
+    text(nullable, true, 60, doc).examples(examples)
+}
+
 /// One of the codes `accepted`.
 pub fn codes<'a>(
     accepted: impl IntoIterator<Item = &'a str>,

@@ -101,7 +101,7 @@ pub struct NewActivity {
     #[schema(schema_with = type_schema)]
     pub kind: String,
     #[serde(default, deserialize_with = "text_or_null")]
-    #[schema(schema_with = outcome_schema)]
+    #[schema(schema_with = outcome_input_schema)]
     pub outcome: Option<String>,
     #[serde(default, deserialize_with = "text_or_null")]
     #[schema(schema_with = content_schema)]
@@ -121,7 +121,7 @@ pub struct ActivityPatch {
     #[schema(schema_with = type_schema)]
     pub kind: Option<String>,
     #[serde(default, deserialize_with = "present_text")]
-    #[schema(schema_with = outcome_schema)]
+    #[schema(schema_with = outcome_input_schema)]
     pub outcome: Option<Option<String>>,
     #[serde(default, deserialize_with = "present_text")]
     #[schema(schema_with = content_schema)]
@@ -185,11 +185,25 @@ fn type_schema() -> ObjectBuilder {
     )
 }
 
+/// The outcome a follow-up holds: an entry of the outcome list (`GET
+/// /api/v1/choices?kind=outcome`), which admins extend.
 fn outcome_schema() -> ObjectBuilder {
-    schema::codes(
+    schema::choice_code(
         Outcome::ALL.iter().map(|o| o.code()),
         true,
-        "What it achieved (推进结果)",
+        "What it achieved (推进结果): the code of an entry of the outcome list \
+         (GET /api/v1/choices?kind=outcome), which admins extend",
+    )
+}
+
+/// The outcome a request names: the code or either label of an entry of the outcome list that
+/// is not archived.
+fn outcome_input_schema() -> ObjectBuilder {
+    schema::choice_code_or_label(
+        Outcome::ALL.iter().map(|o| o.code()),
+        true,
+        "What it achieved (推进结果): the code or either label of an entry of the outcome list \
+         (GET /api/v1/choices?kind=outcome) that is not archived",
     )
 }
 

@@ -1104,7 +1104,11 @@ fn activity_type_schema() -> ObjectBuilder {
 }
 
 fn outcome_schema() -> ObjectBuilder {
-    schema::codes(Outcome::ALL.iter().map(|o| o.code()), true, "Its outcome")
+    schema::choice_code(
+        Outcome::ALL.iter().map(|o| o.code()),
+        true,
+        "Its outcome: the code of an entry of the outcome list, which admins extend",
+    )
 }
 
 /// One page of the follow-ups that are due, earliest first.
