@@ -4,9 +4,35 @@
 //! so that a typed request (`#[derive(ToSchema)]`, `#[schema(schema_with = …)]`) and the
 //! document's hand-built parts say the same thing.
 
-use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, Schema, SchemaFormat, SchemaType, Type};
-use utoipa::openapi::{ObjectBuilder, RefOr};
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, SchemaFormat, SchemaType, Type};
+use utoipa::openapi::ObjectBuilder;
+
+/// A type that stands for a shape of value in a handler's document, where `#[utoipa::path]`
+/// names a type (`inline(Option<Name>)` for a parameter, `inline(Name)` for a body): the doc
+/// comments, the name and the expression that builds its schema.
+///
+/// ```ignore
+/// xiansuo_core::shape! {
+///     /// A status of submissions, as `?status=` takes it.
+///     pub SubmissionStatus => schema::codes(SUBMISSION_STATUSES.iter().copied(), false, "A status")
+/// }
+/// ```
+#[macro_export]
+macro_rules! shape {
+    ($(#[$meta:meta])* $vis:vis $name:ident => $schema:expr) => {
+        $(#[$meta])*
+        #[derive(Debug)]
+        $vis struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                ($schema).into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
+}
 
 /// A type, or that type or null.
 pub fn typed(t: Type, nullable: bool) -> SchemaType {
@@ -71,55 +97,42 @@ pub fn date(nullable: bool, doc: &str) -> ObjectBuilder {
         .pattern(Some(YEARS))
 }
 
-/// A date or an RFC 3339 time, as a log's range filter in a query takes it; for the parameters
-/// of handlers that document themselves (`inline(Option<DateOrTime>)`).
-#[derive(Debug)]
-pub struct DateOrTime;
-
-impl PartialSchema for DateOrTime {
-    fn schema() -> RefOr<Schema> {
-        AnyOfBuilder::new()
-            .item(date(false, "A date"))
-            .item(date_time(false, "A time"))
-            .description(Some("YYYY-MM-DD or RFC 3339"))
-            .into()
-    }
+crate::shape! {
+    /// A date or an RFC 3339 time, as a log's range filter in a query takes it; for the parameters
+    /// of handlers that document themselves (`inline(Option<DateOrTime>)`).
+    pub DateOrTime => AnyOfBuilder::new()
+        .item(date(false, "A date"))
+        .item(date_time(false, "A time"))
+        .description(Some("YYYY-MM-DD or RFC 3339"))
 }
 
-impl ToSchema for DateOrTime {}
-
-/// A date, an RFC 3339 time, or nothing, as a list's range filter in a query takes it; for
-/// the parameters of handlers that document themselves (`inline(Option<DateOrTimeOrEmpty>)`).
-#[derive(Debug)]
-pub struct DateOrTimeOrEmpty;
-
-impl PartialSchema for DateOrTimeOrEmpty {
-    fn schema() -> RefOr<Schema> {
-        AnyOfBuilder::new()
-            .item(date(false, "A date"))
-            .item(date_time(false, "A time"))
-            .item(string(false, "None").max_length(Some(0)))
-            .description(Some("Date or time"))
-            .into()
-    }
+crate::shape! {
+    /// A date, an RFC 3339 time, or nothing, as a list's range filter in a query takes it; for
+    /// the parameters of handlers that document themselves (`inline(Option<DateOrTimeOrEmpty>)`).
+    pub DateOrTimeOrEmpty => AnyOfBuilder::new()
+        .item(date(false, "A date"))
+        .item(date_time(false, "A time"))
+        .item(string(false, "None").max_length(Some(0)))
+        .description(Some("Date or time"))
 }
 
-impl ToSchema for DateOrTimeOrEmpty {}
-
-/// The bytes of a file as a response sends them, for the handlers that document themselves
-/// (`body = inline(FileContent)`).
-#[derive(Debug)]
-pub struct FileContent;
-
-impl PartialSchema for FileContent {
-    fn schema() -> RefOr<Schema> {
-        string(false, "The file")
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
-            .into()
-    }
+crate::shape! {
+    /// The bytes of a file as a response sends them, for the handlers that document themselves
+    /// (`body = inline(FileContent)`).
+    pub FileContent => binary("The file")
 }
 
-impl ToSchema for FileContent {}
+/// The bytes of a file, described.
+pub fn binary(doc: &str) -> ObjectBuilder {
+    string(false, doc).format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+}
+
+/// A multipart form whose part `file` is the file `doc` describes.
+pub fn file_form(doc: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .property("file", binary(doc))
+        .required("file")
+}
 
 /// The code of an entry of a choice list admins edit (`GET /api/v1/choices`), as an answer holds
 /// it: `[a-z0-9_]`, at most 40 characters; the built-in codes `examples` are examples, since

@@ -13,8 +13,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use utoipa::openapi::{ObjectBuilder, RefOr, Schema};
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::openapi::ObjectBuilder;
+use utoipa::ToSchema;
 use xiansuo_core::clock::{parse_bound, to_millis};
 use xiansuo_core::schema;
 use xiansuo_core::Invalid;
@@ -521,31 +521,17 @@ fn kind_schema() -> ObjectBuilder {
     )
 }
 
-/// The code of a kind of setting, for a query parameter that takes one
-/// (`inline(Option<SettingCode>)`).
-#[derive(Debug)]
-pub struct SettingCode;
-
-impl PartialSchema for SettingCode {
-    fn schema() -> RefOr<Schema> {
-        kind_schema().into()
-    }
+xiansuo_core::shape! {
+    /// The code of a kind of setting, for a query parameter that takes one
+    /// (`inline(Option<SettingCode>)`).
+    pub SettingCode => kind_schema()
 }
 
-impl ToSchema for SettingCode {}
-
-/// How a sign-in ended, for a query parameter that takes one
-/// (`inline(Option<LoginResultCode>)`).
-#[derive(Debug)]
-pub struct LoginResultCode;
-
-impl PartialSchema for LoginResultCode {
-    fn schema() -> RefOr<Schema> {
-        result_schema().into()
-    }
+xiansuo_core::shape! {
+    /// How a sign-in ended, for a query parameter that takes one
+    /// (`inline(Option<LoginResultCode>)`).
+    pub LoginResultCode => result_schema()
 }
-
-impl ToSchema for LoginResultCode {}
 
 fn action_schema() -> ObjectBuilder {
     schema::codes(ACTIONS, false, "What was done")

@@ -39,7 +39,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use utoipa::openapi::schema::{AdditionalProperties, Schema, Type};
 use utoipa::openapi::{ArrayBuilder, ObjectBuilder, RefOr};
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::ToSchema;
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::custom_field::FieldType;
 use xiansuo_core::dedup::Policy;
@@ -952,18 +952,11 @@ fn updated_at_schema() -> ObjectBuilder {
     schema::date_time(false, "When it last changed")
 }
 
-/// A language of forms, as the `lang` parameter of a query takes it, for the document of the
-/// handlers that read one (`inline(Option<LanguageCode>)`).
-#[derive(Debug)]
-pub struct LanguageCode;
-
-impl PartialSchema for LanguageCode {
-    fn schema() -> RefOr<Schema> {
-        language_schema().into()
-    }
+xiansuo_core::shape! {
+    /// A language of forms, as the `lang` parameter of a query takes it, for the document of the
+    /// handlers that read one (`inline(Option<LanguageCode>)`).
+    pub LanguageCode => language_schema()
 }
-
-impl ToSchema for LanguageCode {}
 
 /// Free text of a setting at `path`: trimmed, at most `max` characters; empty is none.
 fn opt_text(path: &str, value: Option<&str>, max: usize) -> Result<Option<String>, Invalid> {
@@ -2239,18 +2232,11 @@ fn consent_at_schema() -> ObjectBuilder {
     schema::date_time(true, "When")
 }
 
-/// A status of submissions, as the `status` parameter of their list takes it, for the document
-/// of its handler (`inline(Option<SubmissionStatus>)`).
-#[derive(Debug)]
-pub struct SubmissionStatus;
-
-impl PartialSchema for SubmissionStatus {
-    fn schema() -> RefOr<Schema> {
-        schema::codes(SUBMISSION_STATUSES.iter().copied(), false, "A status").into()
-    }
+xiansuo_core::shape! {
+    /// A status of submissions, as the `status` parameter of their list takes it, for the document
+    /// of its handler (`inline(Option<SubmissionStatus>)`).
+    pub SubmissionStatus => schema::codes(SUBMISSION_STATUSES.iter().copied(), false, "A status")
 }
-
-impl ToSchema for SubmissionStatus {}
 
 /// The statuses a submission can have.
 pub const SUBMISSION_STATUSES: &[&str] =

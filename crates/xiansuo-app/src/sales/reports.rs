@@ -33,8 +33,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use utoipa::openapi::schema::{SchemaType, Type};
-use utoipa::openapi::{ObjectBuilder, RefOr, Schema};
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::openapi::ObjectBuilder;
+use utoipa::ToSchema;
 use xiansuo_core::choice::{ChoiceKind, Choices};
 use xiansuo_core::clock::{china_date, china_midnight, to_millis, CHINA_OFFSET_MS};
 use xiansuo_core::lead::{LeadStatus, BUILTIN_SOURCES};
@@ -112,40 +112,24 @@ impl<B> Report<B> {
     }
 }
 
-/// The table of a report as CSV with a byte order mark, for a document's `text/csv` answer
-/// (`inline(CsvTable)`).
-#[derive(Debug)]
-pub struct CsvTable;
-
-impl PartialSchema for CsvTable {
-    fn schema() -> RefOr<Schema> {
-        schema::string(
-            false,
-            "With `format=csv`: the same figures as a table, UTF-8 with a byte order mark and a \
-             header row; formula-like text neutralised with a leading `'`",
-        )
-        .into()
-    }
+xiansuo_core::shape! {
+    /// The table of a report as CSV with a byte order mark, for a document's `text/csv` answer
+    /// (`inline(CsvTable)`).
+    pub CsvTable => schema::string(
+        false,
+        "With `format=csv`: the same figures as a table, UTF-8 with a byte order mark and a \
+         header row; formula-like text neutralised with a leading `'`",
+    )
 }
 
-impl ToSchema for CsvTable {}
-
-/// The table of a report as a workbook, for a document's XLSX answer (`inline(XlsxTable)`).
-#[derive(Debug)]
-pub struct XlsxTable;
-
-impl PartialSchema for XlsxTable {
-    fn schema() -> RefOr<Schema> {
-        schema::string(
-            false,
-            "With `format=xlsx`: the same table as a workbook of one sheet, numbers as numbers \
-             and text as strings, never formulas",
-        )
-        .into()
-    }
+xiansuo_core::shape! {
+    /// The table of a report as a workbook, for a document's XLSX answer (`inline(XlsxTable)`).
+    pub XlsxTable => schema::string(
+        false,
+        "With `format=xlsx`: the same table as a workbook of one sheet, numbers as numbers \
+         and text as strings, never formulas",
+    )
 }
-
-impl ToSchema for XlsxTable {}
 
 fn csv_cell(value: &Value) -> String {
     match value {
@@ -349,69 +333,34 @@ fn metric_schema(doc: &str) -> ObjectBuilder {
     schema::codes(METRICS, false, doc)
 }
 
-/// A report's `?format=`, for the document of the handlers that take it
-/// (`inline(Option<FormatCode>)`).
-#[derive(Debug)]
-pub struct FormatCode;
-
-impl PartialSchema for FormatCode {
-    fn schema() -> RefOr<Schema> {
-        schema::codes(["json", "csv", "xlsx"], false, "The format").into()
-    }
+xiansuo_core::shape! {
+    /// A report's `?format=`, for the document of the handlers that take it
+    /// (`inline(Option<FormatCode>)`).
+    pub FormatCode => schema::codes(["json", "csv", "xlsx"], false, "The format")
 }
 
-impl ToSchema for FormatCode {}
-
-/// The groupings of leads by group, for the document of its `?group_by=`
-/// (`inline(Option<LeadsGrouping>)`).
-#[derive(Debug)]
-pub struct LeadsGrouping;
-
-impl PartialSchema for LeadsGrouping {
-    fn schema() -> RefOr<Schema> {
-        schema::codes(LEADS_GROUPINGS, false, "A grouping").into()
-    }
+xiansuo_core::shape! {
+    /// The groupings of leads by group, for the document of its `?group_by=`
+    /// (`inline(Option<LeadsGrouping>)`).
+    pub LeadsGrouping => schema::codes(LEADS_GROUPINGS, false, "A grouping")
 }
 
-impl ToSchema for LeadsGrouping {}
-
-/// The periods leads by period are counted in, for the document of its `?period=`
-/// (`inline(Option<PeriodCode>)`).
-#[derive(Debug)]
-pub struct PeriodCode;
-
-impl PartialSchema for PeriodCode {
-    fn schema() -> RefOr<Schema> {
-        schema::codes(PERIODS, false, "A period").into()
-    }
+xiansuo_core::shape! {
+    /// The periods leads by period are counted in, for the document of its `?period=`
+    /// (`inline(Option<PeriodCode>)`).
+    pub PeriodCode => schema::codes(PERIODS, false, "A period")
 }
 
-impl ToSchema for PeriodCode {}
-
-/// The groupings of the sales cycle, for the document of its `?group_by=`
-/// (`inline(Option<CycleGrouping>)`).
-#[derive(Debug)]
-pub struct CycleGrouping;
-
-impl PartialSchema for CycleGrouping {
-    fn schema() -> RefOr<Schema> {
-        schema::codes(CYCLE_GROUPINGS, false, "A grouping").into()
-    }
+xiansuo_core::shape! {
+    /// The groupings of the sales cycle, for the document of its `?group_by=`
+    /// (`inline(Option<CycleGrouping>)`).
+    pub CycleGrouping => schema::codes(CYCLE_GROUPINGS, false, "A grouping")
 }
 
-impl ToSchema for CycleGrouping {}
-
-/// What a target measures, for the document of `?metric=` (`inline(Option<MetricCode>)`).
-#[derive(Debug)]
-pub struct MetricCode;
-
-impl PartialSchema for MetricCode {
-    fn schema() -> RefOr<Schema> {
-        metric_schema("The metric").into()
-    }
+xiansuo_core::shape! {
+    /// What a target measures, for the document of `?metric=` (`inline(Option<MetricCode>)`).
+    pub MetricCode => metric_schema("The metric")
 }
-
-impl ToSchema for MetricCode {}
 
 /// The display names (else usernames) of users.
 async fn user_names(

@@ -16,9 +16,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::StreamExt;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
-use utoipa::openapi::schema::{KnownFormat, SchemaFormat};
-use utoipa::openapi::{ObjectBuilder, RefOr, Schema};
-use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 use xiansuo_app::leads::followups::{
@@ -426,36 +423,10 @@ async fn attach(
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
-/// A file sent as the raw body.
-struct RawFile;
-
-impl PartialSchema for RawFile {
-    fn schema() -> RefOr<Schema> {
-        schema::string(false, "The file")
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
-            .into()
-    }
+xiansuo_core::shape! {
+    /// A multipart form with the file as its file part.
+    FileForm => schema::file_form("The file, with its name")
 }
-
-impl ToSchema for RawFile {}
-
-/// A multipart form with the file as its file part.
-struct FileForm;
-
-impl PartialSchema for FileForm {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .property(
-                "file",
-                schema::string(false, "The file, with its name")
-                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
-            )
-            .required("file")
-            .into()
-    }
-}
-
-impl ToSchema for FileForm {}
 
 /// The two handlers of `/api/v1/{table}/{id}/attachments` for one record type, each with its
 /// document: `$list` lists the files of a record of `$table`, `$upload` attaches one. A
@@ -498,7 +469,7 @@ macro_rules! record_files {
             request_body(
                 description = "The file as the raw body (named by `filename` or an `X-Filename` header, percent-encoded), or as the file part of a multipart form. At most 20 MiB.",
                 content(
-                    (inline(RawFile) = "application/octet-stream"),
+                    (inline(FileContent) = "application/octet-stream"),
                     (inline(FileForm) = "multipart/form-data")
                 )
             ),

@@ -20,9 +20,6 @@ use axum::Json;
 use futures_util::StreamExt;
 use serde_json::Value;
 use std::io::Write;
-use utoipa::openapi::schema::{KnownFormat, SchemaFormat};
-use utoipa::openapi::{ObjectBuilder, RefOr, Schema};
-use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 use xiansuo_app::data::import::upload::{
@@ -132,74 +129,30 @@ async fn receive_body(request: Request) -> ApiResult<tempfile::NamedTempFile> {
     spool.finish()
 }
 
-/// The bytes of a file, described.
-fn binary(doc: &str) -> RefOr<Schema> {
-    schema::string(false, doc)
-        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
-        .into()
+xiansuo_core::shape! {
+    /// A CSV file sent as the raw body.
+    CsvFile => schema::binary("A CSV file")
 }
 
-/// A CSV file sent as the raw body.
-struct CsvFile;
-
-impl PartialSchema for CsvFile {
-    fn schema() -> RefOr<Schema> {
-        binary("A CSV file")
-    }
+xiansuo_core::shape! {
+    /// An XLSX workbook sent as the raw body.
+    XlsxFile => schema::binary("An XLSX workbook")
 }
 
-impl ToSchema for CsvFile {}
-
-/// An XLSX workbook sent as the raw body.
-struct XlsxFile;
-
-impl PartialSchema for XlsxFile {
-    fn schema() -> RefOr<Schema> {
-        binary("An XLSX workbook")
-    }
+xiansuo_core::shape! {
+    /// A CSV or XLSX file sent as the raw body without saying which.
+    SpreadsheetFile => schema::binary("A CSV or XLSX file")
 }
 
-impl ToSchema for XlsxFile {}
-
-/// A CSV or XLSX file sent as the raw body without saying which.
-struct SpreadsheetFile;
-
-impl PartialSchema for SpreadsheetFile {
-    fn schema() -> RefOr<Schema> {
-        binary("A CSV or XLSX file")
-    }
+xiansuo_core::shape! {
+    /// A multipart form whose part `file` is the CSV or XLSX file.
+    SpreadsheetForm => schema::file_form("The CSV or XLSX file")
 }
 
-impl ToSchema for SpreadsheetFile {}
-
-/// A multipart form whose part `file` is the CSV or XLSX file.
-struct SpreadsheetForm;
-
-impl PartialSchema for SpreadsheetForm {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .property(
-                "file",
-                schema::string(false, "The CSV or XLSX file")
-                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
-            )
-            .required("file")
-            .into()
-    }
+xiansuo_core::shape! {
+    /// The error report as it is sent.
+    ReportCsv => schema::string(false, "CSV")
 }
-
-impl ToSchema for SpreadsheetForm {}
-
-/// The error report as it is sent.
-struct ReportCsv;
-
-impl PartialSchema for ReportCsv {
-    fn schema() -> RefOr<Schema> {
-        schema::string(false, "CSV").into()
-    }
-}
-
-impl ToSchema for ReportCsv {}
 
 /// Upload a file to import
 ///

@@ -41,8 +41,8 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 use utoipa::openapi::schema::{AdditionalProperties, SchemaType, Type};
-use utoipa::openapi::{ArrayBuilder, ObjectBuilder, RefOr, Schema};
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::openapi::{ArrayBuilder, ObjectBuilder};
+use utoipa::ToSchema;
 use xiansuo_core::clock::to_millis;
 use xiansuo_core::schema;
 use xiansuo_core::validation::Unread;
@@ -514,18 +514,11 @@ fn kind_schema() -> ObjectBuilder {
     schema::codes(KIND_CODES, false, "The kind of record the file holds")
 }
 
-/// The kind of an upload as `?kind=` takes it, leads by default; for the document of the
-/// handler (`inline(Option<KindCode>)`).
-#[derive(Debug)]
-pub struct KindCode;
-
-impl PartialSchema for KindCode {
-    fn schema() -> RefOr<Schema> {
-        kind_schema().default(Some(json!("leads"))).into()
-    }
+xiansuo_core::shape! {
+    /// The kind of an upload as `?kind=` takes it, leads by default; for the document of the
+    /// handler (`inline(Option<KindCode>)`).
+    pub KindCode => kind_schema().default(Some(json!("leads")))
 }
-
-impl ToSchema for KindCode {}
 
 fn any_value(doc: &str) -> ObjectBuilder {
     ObjectBuilder::new()
